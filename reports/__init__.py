@@ -1,0 +1,1 @@
+"""HTML report rendering (templates and typed contexts)."""

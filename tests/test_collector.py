@@ -1,0 +1,401 @@
+"""The node collector, run for real against fake nodes (stub tools on PATH, a --root tree)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from fixtures.fakenode.build import COLLECTOR, build_node, run_collector
+from fixtures.fakenode.model import JournalLine, LogLine, Proc
+from fixtures.small_node import NOW, small_site
+from tests.conftest import tar_members
+
+
+def manifest_of(tarball: Path) -> dict:
+    with tarfile.open(tarball) as tf:
+        for m in tf:
+            if m.name.endswith("/manifest.json"):
+                f = tf.extractfile(m)
+                assert f is not None
+                return json.loads(f.read())
+    raise AssertionError("no manifest.json")
+
+
+def member(tarball: Path, suffix: str) -> bytes:
+    for m, data in tar_members(tarball):
+        if m.name.endswith(suffix):
+            return data
+    raise AssertionError(f"{suffix} not in {tarball}")
+
+
+def names(tarball: Path) -> list[str]:
+    with tarfile.open(tarball) as tf:
+        return [m.name.split("/", 1)[1] if "/" in m.name else "" for m in tf]
+
+
+def records(man: dict, **match: object) -> list[dict]:
+    out = []
+    for r in man["records"]:
+        if all((k in r and (v in r[k] if isinstance(r[k], list) else r[k] == v)) for k, v in match.items()):
+            out.append(r)
+    return out
+
+
+def collect(tmp_path: Path, site, *extra: str, without: set[str] | None = None, timeout: int = 10, state_patch=None, check=True):
+    node = site.nodes[0]
+    root, bin_dir = build_node(site, node, tmp_path / "node", without=without)
+    if state_patch:
+        st = json.loads((bin_dir / "state.json").read_text())
+        state_patch(st)
+        (bin_dir / "state.json").write_text(json.dumps(st))
+    proc = run_collector(root, bin_dir, tmp_path / "out", *extra, timeout=timeout, check=check)
+    return proc, root
+
+
+def tarball_of(proc: subprocess.CompletedProcess[str]) -> Path:
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------ contract
+
+
+def test_help_documents_every_flag() -> None:
+    out = subprocess.run(["bash", str(COLLECTOR), "--help"], capture_output=True, text=True, check=True).stdout
+    for flag in ("--output DIR", "--since DURATION", "--max-log-bytes N", "--timeout SECONDS", "--root DIR", "--force"):
+        assert flag in out
+    bad = subprocess.run(["bash", str(COLLECTOR), "--bogus"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown argument: --bogus" in bad.stderr
+
+
+def test_prints_tarball_path_last_and_node_name_from_hostname_override(tmp_path: Path) -> None:
+    site = small_site(name="node-a", hostname="ip-192-168-10-5")
+    proc, _ = collect(tmp_path, site)
+    t = tarball_of(proc)
+    assert proc.returncode == 0 and t.is_file() and t.parent == tmp_path / "out"
+    man = manifest_of(t)
+    assert man["node"] == "node-a"  # kubelet --hostname-override, the name the API uses
+    assert man["hostname"] == "ip-192-168-10-5"
+    assert man["role"] == "worker"
+    assert man["format_version"] == 1
+    for r in man["records"]:
+        assert {"kind", "exit_code", "seconds", "bytes", "truncated", "timed_out", "error"} <= r.keys()
+        assert ("argv" in r) != ("path" in r)
+    # manifest.json is the first file member: a streaming reader meets it first
+    assert names(t)[1] == "manifest.json"
+    assert t.name.startswith("kubesnap-node-a-")
+
+
+def test_seed_control_plane_bundle_is_complete(seed_bundles: dict[str, Path]) -> None:
+    t = seed_bundles["playcekube-controlplane01"]
+    man = manifest_of(t)
+    assert man["node"] == "playcekube-controlplane01" and man["role"] == "control-plane"
+    got = set(names(t))
+    for need in (
+        "runtime/crictl-pods.json", "runtime/crictl-pods.txt", "runtime/crictl-ps-a.json", "runtime/crictl-ps-a.txt",
+        "runtime/crictl-images.json", "runtime/crictl-images.txt", "runtime/crictl-inspect.json",
+        "runtime/crictl-inspectp.json", "runtime/crictl-info.json", "runtime/crictl-stats.txt", "runtime/crictl-statsp.txt",
+        "processes/ps.txt", "processes/ps-ef.txt", "processes/cgroup.txt",
+        "etcd/member-list.json", "etcd/endpoint-status.json", "etcd/endpoint-health.json",
+        "services/journal-kubelet.log", "services/journal-containerd.log", "services/kubelet.status.txt",
+        "files/etc/kubernetes/manifests/kube-apiserver.yaml", "files/etc/kubernetes/kubelet-config.yaml",
+        "files/var/log/syslog", "cluster/nodes.json", "cluster/pods.json", "cluster/get-pod-wide.txt",
+        "host/df.txt", "host/uname.txt", "host/date.txt", "redaction-report.txt",
+    ):
+        assert need in got, need
+    # every container inspected (batched: one call for all ten), with its host PID
+    text = member(t, "runtime/crictl-inspect.json").decode()
+    assert text.count('"sandboxID"') == 10
+    assert '"pid": 527345' in text
+    assert man["crictl_calls"] < 20
+    # /proc/<pid>/cgroup of every process
+    cg = member(t, "processes/cgroup.txt").decode()
+    assert "527345:0::/kubepods.slice/kubepods-burstable.slice/" in cg
+    # /var/log/containers are kept as symlinks into /var/log/pods
+    with tarfile.open(t) as tf:
+        links = [m for m in tf if "/files/var/log/containers/" in m.name]
+    assert links and all(m.issym() and m.linkname.startswith("/var/log/pods/") for m in links)
+    # private keys are never collected, and say so
+    skipped = [r for r in man["records"] if r.get("skipped", "").startswith("private key")]
+    assert any(r["path"].endswith("/ssl/apiserver.key") for r in skipped)
+    assert not any(n.endswith(".key") for n in got)
+
+
+# ------------------------------------------------------------------ secrets
+
+PLANTED = [f"PLANTED{i:02d}" for i in range(1, 26)]
+
+
+def secrets_site():
+    site = small_site()
+    n = site.nodes[0]
+    n.kubectl_works = True
+    f = n.files
+    f["etc/kubernetes/ssl/odd-name.crt"] = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIPLANTED01keybody\n-----END EC PRIVATE KEY-----\n"
+    f["etc/kubernetes/ssl/bundle.pem"] = (
+        "-----BEGIN CERTIFICATE-----\nMIIBkTCB+wIJAKHHIG...\n-----END CERTIFICATE-----\n"
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAPLANTED02\nMIIEowIBAAKCAQEAPLANTED02b\n-----END RSA PRIVATE KEY-----\n"
+    )
+    f["etc/kubernetes/admin.conf"] = (
+        "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n"
+        "    client-key-data: UExBTlRFRDAzPLANTED03\n- name: sa\n  user:\n    token: PLANTED04.sa-token-value\n"
+    )
+    f["etc/kubernetes/kubeadm-config.yaml"] = (
+        "apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\nbootstrapTokens:\n- token: q7x2m9.planted05tokenaa\n  ttl: 24h0m0s\n"
+    )
+    f["etc/kubernetes/encryption-config.yaml"] = (
+        "kind: EncryptionConfiguration\nresources:\n- providers:\n  - aescbc:\n      keys:\n      - name: key1\n        secret: UExBTlRFRDA2PLANTED06==\n"
+    )
+    f["etc/containerd/config.toml"] = (
+        '[plugins."io.containerd.grpc.v1.cri".registry.configs."reg.example.com".auth]\n'
+        '  username = "ci"\n  password = "PLANTED07"\n  auth = "PLANTED08authb64"\n  identitytoken = "PLANTED09"\n'
+    )
+    f["etc/cni/net.d/calico-kubeconfig"] = "users:\n- name: calico\n  user:\n    token: PLANTED10\n"
+    f["var/lib/kubelet/kubeadm-flags.env"] = 'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/containerd/containerd.sock --token=PLANTED11"\n'
+    f["etc/kubernetes/pki/sa.key"] = "-----BEGIN RSA PRIVATE KEY-----\nPLANTED12\n-----END RSA PRIVATE KEY-----\n"
+    f["proc/5040/environ"] = "DB_PASSWORD=PLANTED13\0HOME=/\0"
+    f["etc/kubernetes/tls-secret.yaml"] = "apiVersion: v1\nkind: Secret\ndata:\n  tls.key: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpQTEFOVEVEMTQ=\n"
+    n.host_procs.append(Proc(900, 1, "kubeadm join 192.168.10.1:6443 --token PLANTED15abc --discovery-token-ca-cert-hash sha256:0a1b2c", NOW - 600))
+    n.host_procs.append(Proc(901, 1, "/opt/agent/bin/agent --password=PLANTED16 --user=admin", NOW - 600))
+    n.journal.append(JournalLine(NOW - 100, "kubelet", "kubelet", 800, "E1114 http.go:12] request failed: Authorization: Bearer PLANTED17abcdefghijklmnopqrstuvwxyz"))
+    n.journal.append(JournalLine(NOW - 90, "kubelet", "kubelet", 800, 'W1114 flags.go:64] FLAG: --bootstrap-token="PLANTED18"'))
+    n.syslog_extra.append("Nov 14 22:10:00 node-a agent[901]: connecting with password=PLANTED19 to db")
+    c = n.pods[0].containers[0]
+    c.env = {"DB_PASSWORD": "PLANTED20", "API_KEY": "PLANTED21", "KUBERNETES_SERVICE_HOST": "10.96.0.1"}
+    c.logs[0].append(LogLine(NOW - 20, "stdout", "jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJQTEFOVEVEMjIifQ.PLANTED22sig"))
+    c.logs[0].append(LogLine(NOW - 19, "stdout", "connecting to postgres://shop:PLANTED23@db.shop.svc:5432/shop"))
+    c.logs[0].append(LogLine(NOW - 18, "stdout", 'loaded key "-----BEGIN RSA PRIVATE KEY-----\\nPLANTED24\\n-----END RSA PRIVATE KEY-----"'))
+    c.logs[0].append(LogLine(NOW - 17, "stderr", '{"level":"debug","msg":"login","password":"PLANTED25"}'))
+    return site
+
+
+@pytest.fixture(scope="module")
+def secrets_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("secrets")
+    proc, _ = collect(tmp, secrets_site())
+    return tarball_of(proc)
+
+
+def test_no_secret_leaves_the_node(secrets_bundle: Path) -> None:
+    leaks = []
+    for m, data in tar_members(secrets_bundle):
+        blob = m.name.encode() + m.linkname.encode() + data
+        for p in PLANTED:
+            if p.encode() in blob:
+                leaks.append((m.name, p))
+        assert b"PRIVATE KEY-----\n" not in data.replace(b"END", b""), m.name
+    assert leaks == []
+
+
+def test_redaction_is_counted_and_reported(secrets_bundle: Path) -> None:
+    man = manifest_of(secrets_bundle)
+    red = man["redaction"]
+    assert red["marker"] == "KUBESNAP-REDACTED" and red["total"] >= 20
+    by_file = {(r["path"], r["rule"]) for r in red["files"]}
+    assert ("files/etc/kubernetes/admin.conf", "secret-field") in by_file
+    assert ("files/etc/kubernetes/ssl/bundle.pem", "private-key") in by_file
+    assert ("runtime/crictl-inspect.json", "env-value") in by_file
+    report = member(secrets_bundle, "redaction-report.txt").decode()
+    assert "files/etc/kubernetes/admin.conf" in report and "Values redacted:" in report
+    # the certificate in a mixed PEM file is kept, only its key block goes
+    pem = member(secrets_bundle, "files/etc/kubernetes/ssl/bundle.pem").decode()
+    assert "BEGIN CERTIFICATE" in pem and "KUBESNAP-REDACTED" in pem
+    # harmless environment stays readable
+    assert "KUBERNETES_SERVICE_HOST=10.96.0.1" in member(secrets_bundle, "runtime/crictl-inspect.json").decode()
+    # key files are never read at all, /proc/*/environ neither
+    assert "files/etc/kubernetes/pki/sa.key" not in names(secrets_bundle)
+    assert not any("environ" in n for n in names(secrets_bundle))
+
+
+def test_files_without_secrets_are_kept_byte_for_byte(seed_bundles: dict[str, Path], seed_site_dir: Path) -> None:
+    t = seed_bundles["playcekube-controlplane01"]
+    root = seed_site_dir / "nodes" / "playcekube-controlplane01" / "root"
+    manifest = root / "etc/kubernetes/manifests/kube-apiserver.yaml"
+    assert member(t, "files/etc/kubernetes/manifests/kube-apiserver.yaml") == manifest.read_bytes()
+    some_log = next((root / "var/log/pods").rglob("*.log"))
+    rel = some_log.relative_to(root)
+    assert member(t, f"files/{rel}") == some_log.read_bytes()
+
+
+# ------------------------------------------------------------------ safety
+
+
+def test_hanging_crictl_is_killed_at_timeout_and_the_rest_is_collected(tmp_path: Path) -> None:
+    site = small_site()
+    site.nodes[0].faults = {"crictl ps": "hang"}
+    start = time.monotonic()
+    proc, _ = collect(tmp_path, site, timeout=2)
+    wall = time.monotonic() - start
+    t = tarball_of(proc)
+    man = manifest_of(t)
+    hung = [r for r in man["records"] if r.get("argv", [None])[:1] == ["crictl"] and "ps" in r["argv"]]
+    assert hung and hung[0]["timed_out"] is True and hung[0]["error"] == "timed out after 2s"
+    assert 1.5 <= hung[0]["seconds"] < 8
+    # two timeouts: the runtime is considered wedged, later crictl calls are skipped, not waited for
+    skipped = [r for r in man["records"] if "skipped: the runtime did not answer" in (r["error"] or "")]
+    assert skipped
+    got = set(names(t))
+    assert "runtime/crictl-pods.json" in got  # before the hang
+    assert "processes/ps.txt" in got and "services/journal-kubelet.log" in got
+    assert any(n.startswith("files/var/log/pods/") for n in got)
+    assert wall < 60
+
+
+def test_max_log_bytes_keeps_the_tail_on_a_line_boundary(tmp_path: Path) -> None:
+    site = small_site()
+    c = site.nodes[0].pods[0].containers[0]
+    c.logs[0] = [LogLine(NOW - 5000 + i, "stdout", f"line {i:05d} " + "x" * 80) for i in range(3000)]
+    proc, root = collect(tmp_path, site, "--max-log-bytes", "20k")
+    t = tarball_of(proc)
+    src = next(root.glob("var/log/pods/shop_web-*/web/0.log"))
+    rel = "files/" + str(src.relative_to(root))
+    got = member(t, rel)
+    orig = src.read_bytes()
+    assert len(got) <= 20 * 1024
+    assert orig.endswith(got)  # the tail, byte for byte
+    assert got.split(b"\n", 1)[0] in orig.split(b"\n")  # starts on a whole line
+    rec = records(manifest_of(t), path="/" + str(src.relative_to(root)))[0]
+    assert rec["truncated"] is True and rec["size"] == len(orig) and rec["bytes"] == len(got)
+
+
+def test_since_bounds_journal_and_skips_old_pod_logs(tmp_path: Path) -> None:
+    site = small_site()
+    n = site.nodes[0]
+    c = n.pods[0].containers[0]
+    c.attempt = 1
+    c.logs[1] = c.logs[0]
+    c.logs[0] = [LogLine(NOW - 5 * 86400, "stdout", "old container instance")]
+    n.journal.append(JournalLine(NOW - 3 * 86400, "kubelet", "kubelet", 800, "E1111 ancient.go:1] three days ago"))
+    proc, _ = collect(tmp_path, site, "--since", "24h")
+    t = tarball_of(proc)
+    man = manifest_of(t)
+    old = [r for r in man["records"] if r.get("path", "").endswith("/web/0.log")]
+    assert old and "not modified since" in old[0]["skipped"]
+    assert not any(x.endswith("/web/0.log") for x in names(t))
+    assert any(x.endswith("/web/1.log") for x in names(t))
+    journal = member(t, "services/journal-kubelet.log").decode()
+    assert "three days ago" not in journal and "SyncLoop" in journal
+    assert man["options"]["since"] == "24h" and man["options"]["since_epoch"] == int(NOW) - 86400
+
+
+def test_no_kubernetes_tools_still_writes_a_bundle(tmp_path: Path) -> None:
+    site = small_site()
+    proc, _ = collect(tmp_path, site, without={"crictl", "kubectl", "journalctl", "systemctl", "etcdctl"})
+    assert proc.returncode == 0
+    man = manifest_of(tarball_of(proc))
+    assert {"crictl", "kubectl", "journalctl"} <= set(man["missing_commands"])
+    assert records(man, argv="crictl")[0]["error"] == "command not found: crictl"
+    assert "processes/ps.txt" in names(tarball_of(proc))
+
+
+def test_free_space_check_refuses_and_force_overrides(tmp_path: Path) -> None:
+    site = small_site()
+
+    def tiny(st: dict) -> None:
+        st["host"]["df -Pk"] = "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda1 1000 990 10 99% /\n"
+
+    proc, _ = collect(tmp_path, site, state_patch=tiny, check=False)
+    assert proc.returncode == 3
+    assert "not enough free space" in proc.stderr and "--force" in proc.stderr
+    assert not list((tmp_path / "out").glob("*.tar.gz"))
+    proc2, _ = collect(tmp_path, site, "--force", state_patch=tiny)
+    assert proc2.returncode == 0 and tarball_of(proc2).is_file()
+
+
+def _tree_state(root: Path) -> dict[str, tuple[int, float, str]]:
+    out = {}
+    for p in sorted(root.rglob("*")):
+        st = p.lstat()
+        digest = hashlib.sha256(p.read_bytes()).hexdigest() if stat.S_ISREG(st.st_mode) else ""
+        out[str(p.relative_to(root))] = (st.st_mode, st.st_mtime, digest)
+    return out
+
+
+def test_read_only_on_the_node_and_leaves_only_the_tarball(tmp_path: Path) -> None:
+    site = small_site()
+    node = site.nodes[0]
+    root, bin_dir = build_node(site, node, tmp_path / "node")
+    before = _tree_state(root)
+    proc = run_collector(root, bin_dir, tmp_path / "out")
+    assert _tree_state(root) == before
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [tarball_of(proc).name]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to drop to another user")
+def test_works_as_non_root_and_records_what_it_could_not_read() -> None:
+    base = Path(tempfile.mkdtemp(prefix="kubesnap-nonroot-", dir="/tmp"))
+    try:
+        os.chmod(base, 0o755)
+        site = small_site()
+        node = site.nodes[0]
+        node.files["etc/kubernetes/admin.conf"] = "apiVersion: v1\nkind: Config\n"
+        root, bin_dir = build_node(site, node, base / "node")
+        os.chmod(root / "etc/kubernetes/admin.conf", 0o600)
+        for d in (base / "node", root, bin_dir):
+            os.chmod(d, 0o755)
+        out = base / "out"
+        out.mkdir()
+        os.chmod(out, 0o777)
+        setpriv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        if subprocess.run([*setpriv, "test", "-r", str(COLLECTOR)]).returncode != 0:
+            pytest.skip("the checkout is not readable by nobody")
+        # The stubs run on this checkout's Python, which nobody may not reach: use the
+        # machine's own tools here; what matters is the unreadable file in the root.
+        proc = subprocess.run(
+            [*setpriv, "bash", str(COLLECTOR), "--root", str(root), "--output", str(out), "--timeout", "10"],
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(base)}, capture_output=True, text=True, timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+        man = manifest_of(tarball_of(proc))
+        assert man["uid"] == 65534
+        denied = records(man, path="/etc/kubernetes/admin.conf")
+        assert denied and denied[0]["error"] == "permission denied"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the real-machine run is specified as root")
+def test_real_machine_run_as_root_is_complete_and_honest(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        ["bash", str(COLLECTOR), "--output", str(tmp_path), "--timeout", "10"], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    t = tarball_of(proc)
+    man = manifest_of(t)
+    got = set(names(t))
+    assert {"processes/ps.txt", "processes/cgroup.txt", "host/uname.txt", "host/df.txt", "manifest.json"} <= got
+    ps = member(t, "processes/ps.txt").decode()
+    assert f"\n{os.getpid():>7} " in ps or f" {os.getpid()} " in ps  # this very test process is listed
+    assert man["uid"] == 0 and man["user"] == "root"
+    if not shutil.which("crictl"):
+        assert "crictl" in man["missing_commands"]
+    # every record that failed says why
+    for r in man["records"]:
+        if r["exit_code"] not in (0, None) and not r.get("skipped"):
+            assert r["error"], r
+
+
+def test_kubesnap_collector_prints_the_script() -> None:
+    exe = Path(sys.executable).with_name("kubesnap")  # the installed console script
+    out = subprocess.run([str(exe), "collector"], capture_output=True, text=True, check=True).stdout
+    assert out == COLLECTOR.read_text()
+
+
+def test_wheel_carries_the_collector(tmp_path: Path) -> None:
+    from hatchling.builders.wheel import WheelBuilder
+
+    wheel = next(iter(WheelBuilder(str(COLLECTOR.parents[1])).build(directory=str(tmp_path), versions=["standard"])))
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as z:
+        assert z.read("analyzer/data/kubesnap-collect.sh").decode() == COLLECTOR.read_text()
