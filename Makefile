@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kubesnap-installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck shellcheck pytest tools clean
+.PHONY: demo test lint typecheck shellcheck pytest tools docs bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,11 +32,20 @@ pytest: $(STAMP) tools
 
 test: lint typecheck shellcheck pytest
 
+# The seed's six servers (fixtures/seed_site.py), collected by the real collector from fake
+# nodes, then analyzed.
 demo: $(STAMP)
-	@mkdir -p build/demo
-	@bash collectors/kubesnap-collect.sh --output build/demo --timeout 10 >build/demo/.tarball
-	@echo "Bundle of this machine: $$(tail -n1 build/demo/.tarball)"
-	@tar -tzf "$$(tail -n1 build/demo/.tarball)" | head -n 40
+	@test -d build/seed-site/bundles || $(BIN)/python -m fixtures.build seed-site build/seed-site >/dev/null
+	@$(BIN)/kubesnap analyze build/seed-site/bundles -o build/demo
+	@echo
+	@echo "The seed's walk, as one query (controlplane01's kube-apiserver):"
+	@$(BIN)/kubesnap sql --db build/demo/kubesnap.duckdb "SELECT node, pod, left(pod_id, 13) AS pod_id, container, left(container_id, 13) AS container_id, shim_pid, pid, join_method FROM pod_processes WHERE pod LIKE 'kube-apiserver-playcekube-controlplane01' AND pid IS NOT NULL"
+
+docs: $(STAMP)
+	$(BIN)/python -m analyzer.docs schema > docs/schema.md
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf build .mypy_cache .pytest_cache .ruff_cache

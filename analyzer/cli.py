@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import click
 
-from analyzer import __version__
+from analyzer import __version__, api
 from analyzer.collector import collector_script
 from analyzer.errors import AnalyzerError
+from analyzer.ingest import IngestReport
 
 
 class KubesnapGroup(click.Group):
@@ -23,6 +26,15 @@ class KubesnapGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("kubesnap: interrupted", err=True)
             ctx.exit(130)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as e:
+            # A bug of ours: one line, never a traceback (KUBESNAP_DEBUG=1 shows it).
+            if os.environ.get("KUBESNAP_DEBUG"):
+                raise
+            click.echo(f"kubesnap: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
+                       "(please report it; KUBESNAP_DEBUG=1 shows the details)", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=KubesnapGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,3 +55,78 @@ def collector() -> None:
     `bash kubesnap-collect.sh --output /var/tmp`.
     """
     sys.stdout.write(collector_script())
+
+
+DB_HELP = "DuckDB database file (default: $KUBESNAP_DB)"
+
+
+def _report(report: IngestReport, quiet: bool = False) -> None:
+    """A short summary on stderr; problems listed (the first 20), all of them in ingest_problems."""
+    if not quiet:
+        click.echo(
+            f"ingested {report.bundles} bundle(s), {report.loose_files} loose file(s): "
+            f"{report.records} records, {report.log_lines} log lines",
+            err=True,
+        )
+    if report.problems:
+        click.echo(f"{len(report.problems)} problem(s) (all in the ingest_problems table):", err=True)
+        for where, member, reason in report.problems[:20]:
+            click.echo(f"  {where}{': ' + member if member else ''}: {reason}", err=True)
+        if len(report.problems) > 20:
+            click.echo(f"  ... and {len(report.problems) - 20} more", err=True)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--db", help=DB_HELP)
+@click.option("--node", help="node name of loose node-level captures (crictl, ps, /proc files)")
+@click.option("--site", default="default", show_default=True, help="site name: several sites can share one database")
+@click.option("-q", "--quiet", is_flag=True, help="no summary, problems only")
+@click.pass_context
+def ingest(ctx: click.Context, inputs: tuple[Path, ...], db: str | None, node: str | None, site: str, quiet: bool) -> None:
+    """Load bundles and loose captures into a database.
+
+    INPUT is a node tarball, a tarball or folder holding several, an extracted bundle
+    folder, or a loose text file (crictl, ps, kubectl output a customer pasted).
+    Exit status: 0 all ingested, 1 ingested with problems, 2 usage error, 3 nothing ingestible.
+    """
+    report = api.ingest_inputs(api.resolve_db(db), list(inputs), site=site, node=node)
+    _report(report, quiet)
+    ctx.exit(1 if report.problems else 0)
+
+
+@main.command()
+@click.argument("statement")
+@click.option("--db", help=DB_HELP)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+def sql(statement: str, db: str | None, fmt: str) -> None:
+    """Run a SQL statement against the database (read-only) and print the result.
+
+    json is a JSON array of objects. Start from the view pod_processes.
+    """
+    click.echo(api.format_result(api.query(api.resolve_db(db), statement), fmt), nl=False)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path), default=Path("kubesnap-out"), show_default=True,
+              help="folder for kubesnap.duckdb and report.html")
+@click.option("--node", help="node name of loose node-level captures")
+@click.option("--site", default="default", show_default=True)
+@click.option("-q", "--quiet", is_flag=True)
+@click.pass_context
+def analyze(ctx: click.Context, inputs: tuple[Path, ...], outdir: Path, node: str | None, site: str, quiet: bool) -> None:
+    """Ingest, check and report: writes OUTDIR/kubesnap.duckdb (and the report) and prints where they are."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    db = outdir / "kubesnap.duckdb"
+    report = api.ingest_inputs(db, list(inputs), site=site, node=node)
+    _report(report, quiet)
+    click.echo(f"database: {db}")
+    ctx.exit(1 if report.problems else 0)
+
+
+@main.command()
+def sources() -> None:
+    """List the sources Kubesnap reads: bundle paths, and whether loose pastes are recognized."""
+    rows = [[s.name, s.scope, "yes" if s.sniff else "no", " ".join(s.paths), s.doc] for s in api.sources()]
+    click.echo(api.table(["SOURCE", "SCOPE", "LOOSE", "BUNDLE PATHS", "WHAT"], rows), nl=False)

@@ -1,0 +1,113 @@
+"""The library surface the CLI calls: ingest, query, analyze."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from analyzer.bundle import Limits
+from analyzer.errors import NothingIngestible, UsageError
+from analyzer.ingest import IngestReport, ingest
+from analyzer.registry import SourceSpec, load_parsers
+from analyzer.store import Store
+
+
+def resolve_db(db: str | None) -> Path:
+    db = db or os.environ.get("KUBESNAP_DB")
+    if not db:
+        raise UsageError("no database: give --db FILE or set KUBESNAP_DB")
+    return Path(db)
+
+
+def ingest_inputs(
+    db: Path,
+    inputs: Sequence[Path],
+    *,
+    site: str = "default",
+    node: str | None = None,
+    limits: Limits | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> IngestReport:
+    missing = [str(p) for p in inputs if not p.exists()]
+    if missing:
+        raise UsageError(f"no such input: {', '.join(missing)}")
+    with Store(db) as store:
+        report = ingest(store, list(inputs), site=site, node=node, limits=limits, progress=progress)
+    if not report.ingested:
+        reasons = "; ".join(f"{m or w}: {r}" for w, m, r in report.problems[:5]) or "no bundle, no recognizable capture"
+        raise NothingIngestible(f"nothing could be ingested ({reasons})")
+    return report
+
+
+@dataclass
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def query(db: Path, sql: str, params: Sequence[object] | None = None) -> QueryResult:
+    with Store(db, read_only=True) as store:
+        cols, rows = store.query(sql, params)
+    return QueryResult(cols, rows)
+
+
+def _plain(v: object) -> object:
+    if isinstance(v, (datetime, date)):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    return v
+
+
+def format_result(res: QueryResult, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([{c: _plain(v) for c, v in zip(res.columns, r, strict=True)} for r in res.rows], ensure_ascii=False, indent=1)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(res.columns)
+        for r in res.rows:
+            w.writerow(["" if v is None else _cell(v) for v in r])
+        return buf.getvalue()
+    return table(res.columns, [[_cell(v) for v in r] for r in res.rows])
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%dT%H:%M:%SZ") if v.utcoffset() is not None and not v.utcoffset() else v.isoformat()
+    if isinstance(v, (list, dict)):
+        return json.dumps(_plain(v), ensure_ascii=False)
+    return str(v).replace("\n", "\\n")
+
+
+def table(columns: list[str], rows: list[list[str]]) -> str:
+    """A kubectl-style table: columns padded with three spaces, no borders."""
+    widths = [len(c) for c in columns]
+    for r in rows:
+        for i, c in enumerate(r):
+            widths[i] = max(widths[i], len(c))
+    out = []
+    for r in [columns, *rows]:
+        cells = [c.ljust(widths[i]) if i < len(r) - 1 else c for i, c in enumerate(r)]
+        out.append("   ".join(cells).rstrip())
+    return "\n".join(out) + "\n"
+
+
+def sources() -> list[SourceSpec]:
+    return sorted(load_parsers().values(), key=lambda s: s.name)

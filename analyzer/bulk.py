@@ -1,0 +1,386 @@
+"""Bulk loading of container logs and journals: bytes -> Arrow lines -> DuckDB SQL.
+
+No Python code runs per line. Each file is read in chunks; pyarrow splits a chunk into
+lines (exact line numbers, a bare CR stays inside its line), DuckDB decodes each line
+(invalid UTF-8 replaced, never merging two lines) and parses the CRI format
+`<RFC3339Nano> <stdout|stderr> <P|F> <message>`, docker json-file, `--timestamps` output or
+plain text. Partial (P) records are joined with the next record of the same stream into one
+logical line that keeps the number of its first physical line
+(../shared/notes/duckdb-log-ingest.md lists the DuckDB traps avoided here).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from analyzer.models import ContainerLink, LogFile
+
+CHUNK = 32 * 1024 * 1024
+
+POD_DIR = re.compile(r"^(?P<ns>[^_/]+)_(?P<pod>[^_/]+)_(?P<uid>[0-9a-f-]{32,36})$")
+LOG_NAME = re.compile(r"^(?P<n>\d+)\.log(?:\.(?P<stamp>\d{8}-\d{6}(?:\.gz)?))?$")
+OLD_NAME = re.compile(r"^(?P<c>.+)_(?P<n>\d+)\.log$")
+LINK_NAME = re.compile(r"^(?P<pod>[^_]+)_(?P<ns>[^_]+)_(?P<c>.+)-(?P<id>[0-9a-f]{64})\.log$")
+KUBECTL_LOG = re.compile(r"^(?P<ns>[^_]+)_(?P<pod>[^_]+)_(?P<c>[^_.]+)(?P<prev>\.previous)?\.log$")
+
+
+def log_file_meta(path: str) -> dict[str, Any]:
+    """What a log file's path says: layout, namespace, pod, uid, container, restart, rotation."""
+    p = path.removeprefix("files")
+    parts = p.strip("/").split("/")
+    meta: dict[str, Any] = {"path": p if p.startswith("/") else "/" + p, "layout": "other"}
+    if p.startswith("/var/log/pods/") and len(parts) >= 4:
+        pod_dir = parts[3]
+        m = POD_DIR.match(pod_dir)
+        if m and len(parts) == 6:
+            ln = LOG_NAME.match(parts[5])
+            meta.update(layout="pods", namespace=m["ns"], pod=m["pod"], pod_uid=m["uid"], container=parts[4])
+            if ln:
+                meta["restart"] = int(ln["n"])
+                if ln["stamp"]:
+                    meta.update(rotated=True, rotated_stamp=ln["stamp"].removesuffix(".gz"))
+            return meta
+        if m and len(parts) == 5 and re.fullmatch(r"[0-9a-f]{64}\.log", parts[4]):
+            meta.update(layout="crio-id", namespace=m["ns"], pod=m["pod"], pod_uid=m["uid"], container_id=parts[4][:64])
+            return meta
+        if re.fullmatch(r"[0-9a-f-]{32,36}", pod_dir) and len(parts) == 5:
+            ol = OLD_NAME.match(parts[4])
+            meta.update(layout="pods-old", pod_uid=pod_dir)
+            if ol:
+                meta.update(container=ol["c"], restart=int(ol["n"]))
+            return meta
+    if path.startswith("cluster/logs/"):
+        m = KUBECTL_LOG.match(parts[-1])
+        meta["layout"] = "kubectl-logs"
+        meta["path"] = path
+        if m:
+            meta.update(namespace=m["ns"], pod=m["pod"], container=m["c"], previous=bool(m["prev"]))
+        return meta
+    if p.startswith("/var/log/calico/"):
+        meta["layout"] = "calico"
+    return meta
+
+
+def container_link(path: str, target: str | None) -> ContainerLink | None:
+    name = path.rsplit("/", 1)[-1]
+    m = LINK_NAME.match(name)
+    if not m:
+        return ContainerLink(name=name, target=target)
+    return ContainerLink(name=name, pod=m["pod"], namespace=m["ns"], container=m["c"], container_id=m["id"], target=target)
+
+
+def split_lines(stream: IO[bytes], chunk: int = CHUNK) -> Iterator[tuple[int, pa.Array, bool]]:
+    """(first line number, binary array of lines, whether the last line ended without newline).
+
+    Zero-copy: newline positions found with numpy become the offsets of an Arrow array over
+    the bytes as read. Each value keeps its trailing newline (the SQL that reads them strips it).
+    """
+    carry = b""
+    line_no = 1
+    while True:
+        data = stream.read(chunk)
+        if not data:
+            break
+        buf = carry + data if carry else data
+        cut = buf.rfind(b"\n")
+        if cut < 0:
+            carry = buf
+            continue
+        body, carry = buf[: cut + 1], buf[cut + 1 :]
+        nl = np.flatnonzero(np.frombuffer(body, np.uint8) == 10)
+        offsets = np.empty(len(nl) + 1, np.int64)
+        offsets[0] = 0
+        offsets[1:] = nl + 1
+        lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(nl), [None, pa.py_buffer(offsets), pa.py_buffer(body)])
+        yield line_no, lines, False
+        line_no += len(nl)
+    if carry:
+        # the last line of a file without a final newline: given one, as every value has
+        yield line_no, pa.array([carry + b"\n"], pa.large_binary()), True
+
+
+def sniff_format(head: bytes) -> str:
+    """cri, docker-json, timestamped (kubectl/crictl logs --timestamps) or plain, from the first lines."""
+    lines = [ln for ln in head.replace(b"\n\n", b"\n").split(b"\n")[:20] if ln.strip()]
+    if not lines:
+        return "plain"
+    cri = sum(1 for ln in lines if re.match(rb"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [PF](?: |$)", ln))
+    if cri * 2 >= len(lines):
+        return "cri"
+    dj = sum(1 for ln in lines if ln.startswith(b'{"log":') or (ln.startswith(b"{") and b'"stream":' in ln and b'"time":' in ln))
+    if dj * 2 >= len(lines):
+        return "docker-json"
+    ts = sum(1 for ln in lines if re.match(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d) ", ln))
+    if ts * 2 >= len(lines):
+        return "timestamped"
+    return "text"
+
+
+def _parse_sql(fmt: str) -> str:
+    """SELECT over _chunk(file_id, line_no, line) -> file_id, line_no, ts, stream, tag, message.
+
+    Every line value ends with exactly one newline: messages are cut by length (cheap), not
+    trimmed (a scan).
+    """
+    base = "SELECT file_id, line_no, decode(line, 'replace') AS s FROM _chunk"
+    if fmt == "cri":
+        return f"""
+        WITH d AS ({base}), p AS (SELECT *, instr(s, ' ') AS p1, length(s) - 1 AS n FROM d),
+        q AS (SELECT *, (p1 > 10 AND substr(s, p1 + 1, 6) IN ('stdout', 'stderr') AND substr(s, p1 + 7, 1) = ' '
+                         AND substr(s, p1 + 8, 1) IN ('P', 'F') AND (n = p1 + 8 OR substr(s, p1 + 9, 1) = ' ')) AS ok FROM p)
+        SELECT file_id, line_no,
+               CASE WHEN ok THEN try_cast(substr(s, 1, p1 - 1) AS TIMESTAMPTZ) END AS ts,
+               CASE WHEN ok THEN substr(s, p1 + 1, 6) END AS stream,
+               CASE WHEN ok THEN substr(s, p1 + 8, 1) END AS tag,
+               CASE WHEN ok THEN substr(s, p1 + 10, n - p1 - 9) ELSE left(s, -1) END AS message
+        FROM q"""
+    if fmt == "docker-json":
+        return f"""
+        WITH d AS ({base}), j AS (SELECT *, try(json_extract_string(s, '$.log')) AS lg FROM d)
+        SELECT file_id, line_no,
+               try_cast(try(json_extract_string(s, '$.time')) AS TIMESTAMPTZ) AS ts,
+               try(json_extract_string(s, '$.stream')) AS stream,
+               CASE WHEN lg IS NULL THEN NULL WHEN suffix(lg, chr(10)) THEN 'F' ELSE 'P' END AS tag,
+               CASE WHEN lg IS NULL THEN left(s, -1) WHEN suffix(lg, chr(10)) THEN lg[:-2] ELSE lg END AS message
+        FROM j"""
+    if fmt == "timestamped":
+        return f"""
+        WITH d AS ({base}), p AS (SELECT *, instr(s, ' ') AS p1, length(s) - 1 AS n FROM d),
+        q AS (SELECT *, try_cast(CASE WHEN p1 > 10 THEN substr(s, 1, p1 - 1) END AS TIMESTAMPTZ) AS t FROM p)
+        SELECT file_id, line_no, t AS ts, NULL::VARCHAR AS stream, NULL::VARCHAR AS tag,
+               CASE WHEN t IS NULL THEN left(s, -1) ELSE substr(s, p1 + 1, n - p1) END AS message
+        FROM q"""
+    # any other text: the time where a common log format puts one (zap, logrus, capnslog, ISO at the start)
+    return f"SELECT file_id, line_no, {TEXT_TS} AS ts, NULL::VARCHAR AS stream, NULL::VARCHAR AS tag, s AS message FROM (SELECT file_id, line_no, left(s, -1) AS s FROM ({base}))"
+
+
+TEXT_TS = """coalesce(
+  try_cast(nullif(regexp_extract(s, '"ts":"([^"]+)"', 1), '') AS TIMESTAMPTZ),
+  CASE WHEN regexp_matches(s, '"ts":[0-9]{10}') THEN to_timestamp(try_cast(regexp_extract(s, '"ts":([0-9.]+)', 1) AS DOUBLE)
+       / CASE WHEN regexp_matches(s, '"ts":[0-9]{13}') THEN 1000 ELSE 1 END) END,
+  try_cast(nullif(regexp_extract(s, 'time="([^"]+)"', 1), '') AS TIMESTAMPTZ),
+  try_cast(nullif(regexp_extract(s, '^(\\d{4}-\\d\\d-\\d\\d[ T]\\d\\d:\\d\\d:\\d\\d(?:[.,]\\d+)?(?:Z|[+-]\\d\\d:?\\d\\d)?)', 1), '') AS TIMESTAMPTZ))"""
+
+
+class LogLoader:
+    """Loads container log files into log_lines (inside the caller's transaction).
+
+    Lines of many files go into one INSERT (a statement per small file costs more than its
+    rows); partial (P) records are marked with partial = NULL and joined, at `finish`, with
+    the record that ends them (an ASOF join per file and stream): partial records are rare,
+    so only they pay for the join.
+    """
+
+    BATCH_BYTES = 64 * 1024 * 1024
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.pending: dict[str, list[pa.Table]] = {}
+        self.pending_bytes = 0
+        self.files: list[tuple[int, str, dict[str, Any]]] = []
+
+    def add(self, stream: IO[bytes], meta: dict[str, Any]) -> None:
+        """Queue one file; its LogFile record comes from `finish`."""
+        file_id = self.con.execute("SELECT nextval('log_file_ids')").fetchall()[0][0]
+        fmt = None
+        for first, lines, _unterminated in split_lines(stream):
+            if fmt is None:
+                fmt = sniff_format(b"".join(x.as_py() for x in lines.slice(0, 20)))
+            n = len(lines)
+            self.pending.setdefault(fmt, []).append(
+                pa.table({"file_id": np.full(n, file_id, np.int64), "line_no": np.arange(first, first + n, dtype=np.int32), "line": lines})
+            )
+            self.pending_bytes += lines.nbytes
+            if self.pending_bytes >= self.BATCH_BYTES:
+                self._flush()
+        self.files.append((file_id, fmt or "text", meta))
+
+    def _flush(self) -> None:
+        con = self.con
+        for fmt, tables in self.pending.items():
+            con.register("_chunk", pa.concat_tables(tables))
+            try:
+                con.execute(
+                    "INSERT INTO log_lines SELECT file_id, line_no, line_no, ts, stream, "
+                    f"CASE WHEN tag = 'P' THEN NULL ELSE false END, message FROM ({_parse_sql(fmt)})"
+                )
+            finally:
+                con.unregister("_chunk")
+        self.pending = {}
+        self.pending_bytes = 0
+
+    def load(self, stream: IO[bytes], meta: dict[str, Any]) -> LogFile:
+        """One file, loaded now (loose captures)."""
+        self.add(stream, meta)
+        return self.finish()[-1]
+
+    def finish(self) -> list[LogFile]:
+        """Write what is queued, join partial records, and return one LogFile per file."""
+        self._flush()
+        if not self.files:
+            return []
+        ids = [f[0] for f in self.files]
+        partial = [r[0] for r in self.con.execute(
+            "SELECT DISTINCT file_id FROM log_lines WHERE file_id BETWEEN ? AND ? AND partial IS NULL", [min(ids), max(ids)]
+        ).fetchall()]  # fmt: skip
+        if partial:
+            self._join_partials(partial)
+        stats = {r[0]: r[1:] for r in self.con.execute(
+            "SELECT file_id, min(ts), max(ts), count(*) FROM log_lines WHERE file_id BETWEEN ? AND ? GROUP BY file_id", [min(ids), max(ids)]
+        ).fetchall()}  # fmt: skip
+        out = []
+        for file_id, fmt, meta in self.files:
+            first_ts, last_ts, n = stats.get(file_id, (None, None, 0))
+            out.append(LogFile(file_id=file_id, format=fmt, line_count=n, first_ts=first_ts, last_ts=last_ts,
+                               **{k: v for k, v in meta.items() if k in LogFile.model_fields and k not in ("file_id", "format")}))  # fmt: skip
+        self.files = []
+        return out
+
+    def _join_partials(self, file_ids: list[int]) -> None:
+        """Each run of P records joins the next record of its stream; a run never ended stays partial.
+
+        The ending record is looked for among the next few lines first (streams interleave, but
+        not by much); the rare run not ended there is looked up among all of its file's lines.
+        """
+        con = self.con
+        con.register("_pfiles", pa.table({"file_id": pa.array(file_ids, pa.int64())}))
+        try:
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE _p AS SELECT file_id, line_no, coalesce(stream, '') AS stream, ts, message FROM log_lines
+                   WHERE file_id IN (SELECT file_id FROM _pfiles) AND partial IS NULL"""
+            )
+        finally:
+            con.unregister("_pfiles")
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _pe AS
+               WITH cand AS (SELECT DISTINCT file_id, line_no + r.range AS line_no FROM _p, range(1, 9) r),
+               e AS (SELECT l.file_id, l.line_no, coalesce(l.stream, '') AS stream FROM log_lines l
+                     JOIN cand c ON l.file_id = c.file_id AND l.line_no = c.line_no WHERE l.partial = false)
+               SELECT _p.*, e.line_no AS end_line FROM _p ASOF LEFT JOIN e ON _p.file_id = e.file_id AND _p.stream = e.stream AND _p.line_no < e.line_no"""
+        )
+        # P records whose end was not near: look among all lines of their files
+        con.execute(
+            """UPDATE _pe SET end_line = x.end_line FROM (
+                 WITH far AS (SELECT * FROM _pe WHERE end_line IS NULL),
+                 e AS (SELECT file_id, line_no, coalesce(stream, '') AS stream FROM log_lines
+                       WHERE file_id IN (SELECT DISTINCT file_id FROM far) AND partial = false)
+                 SELECT far.file_id, far.line_no, e.line_no AS end_line FROM far
+                 ASOF LEFT JOIN e ON far.file_id = e.file_id AND far.stream = e.stream AND far.line_no < e.line_no) x
+               WHERE _pe.file_id = x.file_id AND _pe.line_no = x.line_no AND x.end_line IS NOT NULL"""
+        )
+        # a run ends at its first ending record: a P whose "end" lies beyond another P's end of the
+        # same stream cannot happen, since the records between are P (else they would end it)
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _groups AS
+               SELECT file_id, stream, end_line, min(line_no) AS start_line, max(line_no) AS last_p, arg_min(ts, line_no) AS ts,
+                      string_agg(message, '' ORDER BY line_no) AS prefix
+               FROM _pe GROUP BY file_id, stream, end_line"""
+        )
+        con.execute(
+            """UPDATE log_lines SET line_no = g.start_line, ts = g.ts, partial = true, message = g.prefix || log_lines.message
+               FROM _groups g WHERE log_lines.file_id = g.file_id AND log_lines.line_no = g.end_line"""
+        )
+        con.execute("INSERT INTO log_lines SELECT file_id, start_line, last_p, ts, nullif(stream, ''), true, prefix FROM _groups WHERE end_line IS NULL")
+        con.execute("DELETE FROM log_lines WHERE file_id IN (SELECT DISTINCT file_id FROM _groups) AND partial IS NULL")
+
+
+# ------------------------------------------------------------------ journals, syslog, dmesg
+
+# journalctl -o short-iso-precise / short-iso:  2023-10-04T01:20:11.123456+0900 host ident[pid]: msg
+ISO_RX = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s+(\S+)\s+([^\s\[:]+)(?:\[(\d+)\])?:\s?(.*)$"
+# traditional syslog / journalctl default:  Oct  4 01:20:11[.123456] host ident[pid]: msg
+SYSLOG_RX = r"^([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d\d:\d\d:\d\d(?:\.\d+)?)\s+(\S+)\s+([^\s\[:]+)(?:\[(\d+)\])?:\s?(.*)$"
+# a journal pasted from the tag on:  containerd[21688]: time="..." level=error msg="..."
+IDENT_RX = r"^([A-Za-z][\w.-]*)\[(\d+)\]:\s?(.*)$"
+# dmesg --time-format iso:  2023-10-03T16:20:00,123456+09:00 msg
+DMESG_RX = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:[+-]\d\d:?\d\d|Z))\s(.*)$"
+MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
+
+
+def sniff_journal(head: bytes) -> str | None:
+    lines = [ln for ln in head.decode("utf-8", "replace").split("\n")[:30] if ln.strip() and not ln.startswith("-- ")]
+    if not lines:
+        return None
+    if sum(1 for ln in lines if re.match(ISO_RX, ln)) * 2 >= len(lines):
+        return "iso"
+    if sum(1 for ln in lines if re.match(SYSLOG_RX, ln)) * 2 >= len(lines):
+        return "syslog"
+    if sum(1 for ln in lines if re.match(DMESG_RX, ln)) * 2 >= len(lines):
+        return "dmesg"
+    if sum(1 for ln in lines if re.match(IDENT_RX, ln)) * 2 >= len(lines):
+        return "ident"
+    return None
+
+
+@dataclass
+class JournalMeta:
+    snapshot_id: str
+    node: str | None
+    member: str
+    source: str  # journal, syslog, dmesg, runtime-log
+
+
+def load_journal(con: duckdb.DuckDBPyConnection, stream: IO[bytes], meta: JournalMeta, year: int | None = None) -> int:
+    """Load journal-like lines; traditional syslog stamps (no year, no zone) are read in `year`
+    as local time and fixed to UTC later by the ingest, which knows the node's offset."""
+    n_total = 0
+    fmt: str | None = None
+    year = year or datetime.now(UTC).year
+    for first, lines, _u in split_lines(stream):
+        if fmt is None:
+            fmt = sniff_journal(b"\n".join(x.as_py() for x in lines.slice(0, 30))) or "plain"
+        n = len(lines)
+        n_total += n
+        con.register("_chunk", pa.table({"line_no": np.arange(first, first + n, dtype=np.int32), "line": lines}))
+        try:
+            source = "syslog" if fmt == "syslog" else meta.source
+            con.execute(f"INSERT INTO journal {_journal_sql(fmt, year)}", [meta.snapshot_id, meta.node, meta.member, source])
+        finally:
+            con.unregister("_chunk")
+    return n_total
+
+
+def _journal_sql(fmt: str, year: int) -> str:
+    sev = (
+        "coalesce(nullif(regexp_extract(msg, '^([IWEF])\\d{4} \\d\\d:\\d\\d:\\d\\d', 1), ''), "
+        "nullif(regexp_extract(msg, 'level=(\\w+)', 1), ''), nullif(regexp_extract(msg, '\"level\":\"(\\w+)\"', 1), ''))"
+    )
+    loc = "nullif(regexp_extract(msg, '^[IWEF]\\d{4} [\\d:.]+\\s+\\d+ ([^\\]\\s]+:\\d+)\\]', 1), '')"
+    cols = f"?, ?, ?, line_no, ts, host, ident, pid, {sev}, {loc}, msg, ?"
+    base = "SELECT line_no, rtrim(rtrim(decode(line, 'replace'), chr(10)), chr(13)) AS s FROM _chunk"
+    if fmt == "iso":
+        inner = f"""SELECT line_no, regexp_extract(s, '{ISO_RX}', ['ts', 'host', 'ident', 'pid', 'msg']) AS r, s FROM ({base})"""
+        return f"""SELECT {cols} FROM (
+            SELECT line_no, try_cast(replace(nullif(r.ts, ''), ',', '.') AS TIMESTAMPTZ) AS ts, nullif(r.host, '') AS host,
+                   nullif(r.ident, '') AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid,
+                   CASE WHEN r.ts = '' THEN s ELSE r.msg END AS msg FROM ({inner}) WHERE NOT starts_with(s, '-- '))"""
+    if fmt == "syslog":
+        months = " ".join(f"WHEN '{m}' THEN {i}" for m, i in MONTHS.items())
+        inner = f"""SELECT line_no, regexp_extract(s, '{SYSLOG_RX}', ['mon', 'day', 'time', 'host', 'ident', 'pid', 'msg']) AS r, s FROM ({base})"""
+        # local time, no year: stored as if UTC; the ingest shifts it by the node's UTC offset
+        return f"""SELECT {cols} FROM (
+            SELECT line_no,
+                   try_cast(strptime('{year}-' || (CASE r.mon {months} END)::VARCHAR || '-' || r.day || ' ' || split_part(r.time, '.', 1),
+                                     '%Y-%m-%d %H:%M:%S') AS TIMESTAMPTZ) AS ts,
+                   nullif(r.host, '') AS host, nullif(r.ident, '') AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid,
+                   CASE WHEN r.mon = '' THEN s ELSE r.msg END AS msg FROM ({inner}) WHERE NOT starts_with(s, '-- '))"""
+    if fmt == "dmesg":
+        inner = f"""SELECT line_no, regexp_extract(s, '{DMESG_RX}', ['ts', 'msg']) AS r, s FROM ({base})"""
+        return f"""SELECT {cols} FROM (
+            SELECT line_no, try_cast(replace(nullif(r.ts, ''), ',', '.') AS TIMESTAMPTZ) AS ts, NULL AS host, 'kernel' AS ident,
+                   NULL::INTEGER AS pid, CASE WHEN r.ts = '' THEN s ELSE r.msg END AS msg FROM ({inner}))"""
+    if fmt == "ident":
+        inner = f"""SELECT line_no, regexp_extract(s, '{IDENT_RX}', ['ident', 'pid', 'msg']) AS r, s FROM ({base})"""
+        return f"""SELECT {cols} FROM (
+            SELECT line_no, try_cast(nullif(regexp_extract(r.msg, 'time="([^"]+)"', 1), '') AS TIMESTAMPTZ) AS ts, NULL AS host,
+                   nullif(r.ident, '') AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid,
+                   CASE WHEN r.ident = '' THEN s ELSE r.msg END AS msg FROM ({inner}))"""
+    return f"""SELECT {cols} FROM (SELECT line_no, NULL::TIMESTAMPTZ AS ts, NULL AS host, NULL AS ident, NULL::INTEGER AS pid, s AS msg FROM ({base}))"""

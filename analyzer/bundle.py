@@ -1,0 +1,309 @@
+"""Open any input safely and yield its members: node tarballs, tarballs or folders holding
+several bundles, extracted bundle folders, and loose text files.
+
+Nothing is extracted to disk: members are read from the archive stream, so no member name
+can write anywhere. Links (symbolic or hard) are recorded as data and never followed,
+device files and FIFOs are never opened, and sizes, counts and nesting are capped.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import stat
+import tarfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+# The folders and files at the top of a collector bundle (docs/bundle-format.md).
+BUNDLE_ENTRIES = {"manifest.json", "redaction-report.txt", "host", "processes", "runtime", "etcd", "services", "cluster", "files"}
+BUNDLE_NAME = re.compile(r"^kubesnap-(?P<node>.+)-(?P<stamp>\d{8}T\d{6}Z)$")
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.xz", ".tar.bz2", ".tar.zst")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what an input may cost; hostile archives hit these, real bundles do not."""
+
+    max_member_bytes: int = 4 * 1024**3
+    max_total_bytes: int = 64 * 1024**3
+    max_members: int = 2_000_000
+    max_depth: int = 3
+    max_ratio: int = 200  # bytes out per compressed byte in, over the whole archive
+
+    @classmethod
+    def default(cls) -> Limits:
+        return cls()
+
+
+class InputProblem(Exception):
+    """Something wrong with an input as a whole, or with a member that was skipped."""
+
+
+@dataclass
+class Member:
+    path: str  # relative to the bundle root, '/'-separated, normalized
+    kind: str  # file, symlink, hardlink, dir, device, fifo, other
+    size: int
+    mtime: float | None
+    link_target: str | None = None
+    _open: object = None  # a callable returning a binary stream, valid until the next member
+
+    def open(self) -> IO[bytes]:
+        if self.kind != "file" or self._open is None:
+            raise InputProblem(f"{self.path}: not a regular file")
+        f = self._open()  # type: ignore[operator]
+        assert f is not None
+        return f  # type: ignore[no-any-return]
+
+    def read(self, limit: int | None = None) -> bytes:
+        with self.open() as f:
+            data: bytes = f.read(-1 if limit is None else limit)
+        return data
+
+
+@dataclass
+class Problem:
+    member: str
+    reason: str
+
+
+@dataclass
+class Group:
+    """One bundle (or one loose file) within an input, with its members in stream order."""
+
+    label: str  # the input, plus the path inside it
+    kind: str  # bundle or loose
+    name: str  # bundle folder name, or the loose file's name
+    members: list[Member] = field(default_factory=list)
+
+
+def safe_name(name: str) -> str | None:
+    """A member name as a normalized relative path, or None when it must not be used
+    (absolute, climbing with '..', empty). Non-UTF-8 bytes become U+FFFD."""
+    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\\", "/")
+    if "\x00" in name:
+        return None
+    if name.startswith("/"):
+        return None
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if any(p == ".." for p in parts):
+        return None
+    return "/".join(parts)
+
+
+def bundle_root(path: str) -> tuple[str, str] | None:
+    """(root, path inside the bundle) when `path` lies in a collector bundle, else None."""
+    parts = path.split("/")
+    for i, p in enumerate(parts):
+        if BUNDLE_NAME.match(p) and i + 1 < len(parts):
+            return "/".join(parts[: i + 1]), "/".join(parts[i + 1 :])
+    for i, p in enumerate(parts):
+        if p in BUNDLE_ENTRIES and (i + 1 < len(parts) or p in ("manifest.json", "redaction-report.txt")):
+            return "/".join(parts[:i]), "/".join(parts[i:])
+    return None
+
+
+def _in_known_root(name: str, roots: set[str]) -> tuple[str, str] | None:
+    """A member not named like a bundle's (notes.txt) that lies in a bundle already seen belongs to it."""
+    for r in sorted(roots, key=len, reverse=True):
+        if r == "":
+            return "", name
+        if name.startswith(r + "/"):
+            return r, name[len(r) + 1 :]
+    return None
+
+
+def is_archive(name: str) -> bool:
+    return name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+@dataclass
+class Walk:
+    """The events of reading one input: members (with the bundle they belong to) and problems."""
+
+    label: str
+    limits: Limits = field(default_factory=Limits.default)
+    problems: list[Problem] = field(default_factory=list)
+    total_bytes: int = 0
+    members_seen: int = 0
+    last: str = ""
+    roots: set[str] = field(default_factory=set)
+
+
+def iter_input(path: Path, limits: Limits | None = None) -> Iterator[tuple[str, str | None, Member] | Problem]:
+    """Yield (group key, bundle root or None for loose, member) in stream order, and Problems.
+
+    The group key is `<input>` plus the root inside it; members with the same key belong to
+    one bundle. A member's bytes are readable only until the next item is requested.
+    """
+    limits = limits or Limits.default()
+    walk = Walk(str(path), limits)
+    if path.is_dir():
+        yield from _iter_dir(path, walk)
+    elif path.is_file():
+        if _looks_like_archive(path):
+            try:
+                f = open(path, "rb")  # noqa: SIM115 - closed below, after the stream is done
+            except OSError as e:
+                yield Problem("", f"cannot read: {e.strerror}")
+                return
+            with f:
+                yield from _iter_tar(f, str(path), walk, depth=0, compressed_size=path.stat().st_size)
+        else:
+            st = path.stat()
+            # the opener hands the stream to the caller, who closes it
+            yield str(path), None, Member(path.name, "file", st.st_size, st.st_mtime, None, lambda p=path: open(p, "rb"))  # noqa: SIM115
+    else:
+        yield Problem("", "no such file or directory")
+
+
+def _looks_like_archive(path: Path) -> bool:
+    if is_archive(path.name):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return False
+    return head[:2] == b"\x1f\x8b" or (len(head) >= 262 and head[257:262] == b"ustar")
+
+
+def _iter_dir(top: Path, walk: Walk) -> Iterator[tuple[str, str | None, Member] | Problem]:
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        dirnames.sort()
+        d = Path(dirpath)
+        entries = sorted(filenames) + sorted(n for n in dirnames if (d / n).is_symlink())
+        for fn in entries:
+            full = d / fn
+            rel = full.relative_to(top).as_posix()
+            name = safe_name(rel)
+            if name is None:
+                yield Problem(rel, "unusable file name")
+                continue
+            try:
+                st = full.lstat()
+            except OSError as e:
+                yield Problem(name, f"cannot stat: {e.strerror}")
+                continue
+            walk.members_seen += 1
+            if walk.members_seen > walk.limits.max_members:
+                yield Problem(name, f"more than {walk.limits.max_members} files: the rest is not read")
+                return
+            if stat.S_ISLNK(st.st_mode):
+                m = Member(name, "symlink", 0, st.st_mtime, os.readlink(full))
+            elif stat.S_ISREG(st.st_mode):
+                if is_archive(fn):
+                    try:
+                        with open(full, "rb") as f:
+                            yield from _iter_tar(f, f"{top}/{name}", walk, depth=1, compressed_size=st.st_size)
+                    except OSError as e:
+                        yield Problem(name, f"cannot read: {e.strerror}")
+                    continue
+                m = Member(name, "file", st.st_size, st.st_mtime, None, lambda p=full: open(p, "rb"))  # noqa: SIM115
+            else:
+                yield Problem(name, "not a regular file (device, FIFO or socket): not read")
+                continue
+            root = bundle_root(name) or _in_known_root(name, walk.roots)
+            if root is None:
+                yield f"{top}/{name}", None, m
+            else:
+                walk.roots.add(root[0])
+                m.path = root[1]
+                yield f"{top}/{root[0]}" if root[0] else str(top), root[0] or top.name, m
+
+
+class _CountingReader:
+    """Counts decompressed bytes handed out, to enforce the total and ratio caps."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.read_in = 0
+
+    def read(self, n: int = -1) -> bytes:
+        b = self.raw.read(n)
+        self.read_in += len(b)
+        return b
+
+
+def _iter_tar(
+    f: IO[bytes], label: str, walk: Walk, depth: int, compressed_size: int
+) -> Iterator[tuple[str, str | None, Member] | Problem]:
+    if depth > walk.limits.max_depth:
+        yield Problem(label, f"archives nested more than {walk.limits.max_depth} deep: not opened")
+        return
+    counter = _CountingReader(f)
+    try:
+        tf = tarfile.open(fileobj=counter, mode="r|*")  # type: ignore[call-overload]  # noqa: SIM115 - closed below
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+        yield Problem(label, f"not a readable archive: {e}")
+        return
+    seen: set[str] = set()
+    try:
+        yield from _tar_members(tf, label, walk, depth, counter, compressed_size, seen)
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+        where = f" after {walk.last}" if walk.last else ""
+        yield Problem(label, f"archive is truncated or corrupt{where}: {e}; what came before was read")
+    finally:
+        tf.close()
+
+
+def _tar_members(
+    tf: tarfile.TarFile, label: str, walk: Walk, depth: int, counter: _CountingReader, compressed_size: int, seen: set[str]
+) -> Iterator[tuple[str, str | None, Member] | Problem]:
+    roots: set[str] = set()
+    for ti in tf:
+        walk.members_seen += 1
+        if walk.members_seen > walk.limits.max_members:
+            yield Problem(label, f"more than {walk.limits.max_members} members: the rest is not read")
+            return
+        name = safe_name(ti.name)
+        if name is None:
+            yield Problem(ti.name, "member name is absolute or climbs out with '..': not read")
+            continue
+        if not name:
+            continue
+        walk.last = name
+        if ti.isdir():
+            continue
+        if name in seen:
+            yield Problem(name, "duplicate member: the first copy is kept")
+            continue
+        seen.add(name)
+        if ti.issym():
+            m = Member(name, "symlink", 0, ti.mtime, ti.linkname)
+        elif ti.islnk():
+            m = Member(name, "hardlink", 0, ti.mtime, ti.linkname)
+        elif ti.isreg():
+            if ti.size > walk.limits.max_member_bytes:
+                yield Problem(name, f"{ti.size} bytes is more than the {walk.limits.max_member_bytes}-byte member cap: not read")
+                continue
+            walk.total_bytes += ti.size
+            if walk.total_bytes > walk.limits.max_total_bytes:
+                yield Problem(name, f"the input holds more than {walk.limits.max_total_bytes} bytes: the rest is not read")
+                return
+            if compressed_size and counter.read_in > 1 << 20 and walk.total_bytes > walk.limits.max_ratio * max(compressed_size, 1):
+                yield Problem(name, f"expands more than {walk.limits.max_ratio}x (a decompression bomb?): the rest is not read")
+                return
+            if is_archive(name):
+                inner = tf.extractfile(ti)
+                if inner is not None:
+                    yield from _iter_tar(inner, f"{label}/{name}", walk, depth + 1, ti.size)
+                continue
+            m = Member(name, "file", ti.size, ti.mtime, None, lambda t=ti: tf.extractfile(t))
+        elif ti.isdev() or ti.isfifo():
+            yield Problem(name, "device file or FIFO: not read")
+            continue
+        else:
+            continue
+        root = bundle_root(name) or _in_known_root(name, roots)
+        if root is None:
+            yield f"{label}/{name}", None, m
+        else:
+            roots.add(root[0])
+            m.path = root[1]
+            yield (f"{label}/{root[0]}" if root[0] else label), (root[0] or posixpath.basename(label)), m

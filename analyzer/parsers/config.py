@@ -1,0 +1,184 @@
+"""Node configuration: static pod manifests, kubelet configuration, kubeconfigs, runtime and
+CNI configs, certificates (files, and those inlined in kubeconfigs). YAML through
+PyYAML's safe_load, X.509 through `cryptography`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from datetime import UTC
+from typing import Any
+
+import yaml
+
+from analyzer.errors import ParseError, SkipSource
+from analyzer.models import Certificate, FileContent, KubeletConfig, Record, StaticManifest
+from analyzer.registry import ParseContext, source
+
+MAX_TEXT = 1 << 20
+PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
+
+
+def node_path(member: str) -> str:
+    """files/etc/kubernetes/x -> /etc/kubernetes/x"""
+    return "/" + member.removeprefix("files/") if member.startswith("files/") else member
+
+
+def file_content(ctx: ParseContext) -> FileContent:
+    text = ctx.text if len(ctx.data) <= MAX_TEXT and b"\x00" not in ctx.data[:8192] else None
+    return FileContent(path=node_path(ctx.path), size=len(ctx.data), content=text, sha256=hashlib.sha256(ctx.data).hexdigest())
+
+
+def _yaml_docs(text: str) -> list[Any]:
+    try:
+        return [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ParseError(f"not valid YAML{where}: {getattr(e, 'problem', e)}") from e
+
+
+def _sniff_manifest(head: str) -> int:
+    if re.search(r"^kind:\s*Pod\s*$", head, re.M) and re.search(r"^\s*(?:- )?image:", head, re.M) and "hostNetwork" in head:
+        return 75
+    return 0
+
+
+@source("static-pod-manifest", paths=["files/etc/kubernetes/manifests/*", "files/var/lib/rancher/*/agent/pod-manifests/*"], sniff=_sniff_manifest)
+def parse_manifest(ctx: ParseContext) -> Iterable[Record]:
+    """static pod manifests (/etc/kubernetes/manifests)"""
+    yield file_content(ctx)
+    try:
+        docs = _yaml_docs(ctx.text)
+    except ParseError as e:
+        yield StaticManifest(path=node_path(ctx.path), content=ctx.text, error=str(e))
+        return
+    pod = next((d for d in docs if isinstance(d, dict) and d.get("kind") == "Pod"), None)
+    if pod is None:
+        yield StaticManifest(path=node_path(ctx.path), content=ctx.text, error="no Pod object in the file")
+        return
+    md = pod.get("metadata") or {}
+    spec = pod.get("spec") or {}
+    containers = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
+    main = containers[0] if containers else {}
+    cmd = [str(x) for x in (main.get("command") or []) + (main.get("args") or [])]
+    labels = md.get("labels") or {}
+    yield StaticManifest(
+        path=node_path(ctx.path),
+        pod_name=md.get("name"),
+        namespace=md.get("namespace") or "default",
+        component=labels.get("component") or labels.get("k8s-app") or md.get("name"),
+        containers=[str(c.get("name")) for c in containers],
+        images=[str(c.get("image")) for c in containers if c.get("image")],
+        command=cmd,
+        host_network=bool(spec.get("hostNetwork")),
+        content=ctx.text,
+    )
+
+
+@source("kubelet-config", paths=["files/var/lib/kubelet/config.yaml", "files/etc/kubernetes/kubelet-config.yaml",
+                                 "files/etc/kubernetes/kubelet/config*", "files/var/lib/kubelet/kubeadm-flags.env",
+                                 "files/etc/kubernetes/kubelet.env", "files/etc/default/kubelet", "files/etc/sysconfig/kubelet"],
+        sniff=lambda h: 80 if re.search(r"^kind:\s*KubeletConfiguration", h, re.M) else 0)  # fmt: skip
+def parse_kubelet_config(ctx: ParseContext) -> Iterable[Record]:
+    """kubelet configuration file (KubeletConfiguration) or flags file (kubeadm-flags.env, kubelet.env)"""
+    yield file_content(ctx)
+    if ctx.path.endswith((".env", "/kubelet")):
+        flags = dict(re.findall(r"--([a-z0-9-]+)=([^\s\"']+)", ctx.text))
+        yield KubeletConfig(
+            path=node_path(ctx.path),
+            container_runtime_endpoint=flags.get("container-runtime-endpoint"),
+            cgroup_driver=flags.get("cgroup-driver"),
+            static_pod_path=flags.get("pod-manifest-path"),
+            raw={"flags": flags},
+        )
+        return
+    docs = _yaml_docs(ctx.text)
+    cfg = next((d for d in docs if isinstance(d, dict) and d.get("kind") == "KubeletConfiguration"), None)
+    if cfg is None:
+        raise ParseError("no KubeletConfiguration in the file")
+    ev = cfg.get("evictionHard")
+    yield KubeletConfig(
+        path=node_path(ctx.path),
+        static_pod_path=cfg.get("staticPodPath"),
+        cgroup_driver=cfg.get("cgroupDriver"),
+        container_runtime_endpoint=cfg.get("containerRuntimeEndpoint") or None,
+        max_pods=cfg.get("maxPods") if isinstance(cfg.get("maxPods"), int) else None,
+        eviction_hard={str(k): str(v) for k, v in ev.items()} if isinstance(ev, dict) else None,
+        raw=cfg,
+    )
+
+
+def certificates(data: bytes, path: str) -> Iterator[Certificate]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
+    for i, m in enumerate(PEM_CERT.finditer(data)):
+        try:
+            cert = x509.load_pem_x509_certificate(m.group(0))
+        except ValueError:
+            continue
+        cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        sans: list[str] = []
+        try:
+            ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+            sans = [str(v) for v in ext.get_values_for_type(x509.DNSName)] + [str(v) for v in ext.get_values_for_type(x509.IPAddress)]  # type: ignore[attr-defined]
+        except x509.ExtensionNotFound:
+            pass
+        is_ca = None
+        try:
+            is_ca = cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value.ca  # type: ignore[attr-defined]
+        except x509.ExtensionNotFound:
+            is_ca = cert.subject == cert.issuer
+        yield Certificate(
+            path=path,
+            index=i,
+            subject=cert.subject.rfc4514_string(),
+            issuer=cert.issuer.rfc4514_string(),
+            common_name=str(cn[0].value) if cn else None,
+            serial=f"{cert.serial_number:x}",
+            not_before=cert.not_valid_before_utc.astimezone(UTC),
+            not_after=cert.not_valid_after_utc.astimezone(UTC),
+            sans=sans,
+            is_ca=is_ca,
+            fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex(),
+        )
+
+
+def _sniff_cert(head: str) -> int:
+    return 70 if "-----BEGIN CERTIFICATE-----" in head else 0
+
+
+@source("certificate", paths=["files/*.crt", "files/*.pem", "files/*.cert", "files/*.cer"], sniff=_sniff_cert)
+def parse_cert(ctx: ParseContext) -> Iterable[Record]:
+    """X.509 certificates in PEM files"""
+    n = 0
+    for c in certificates(ctx.data, node_path(ctx.path)):
+        n += 1
+        yield c
+    if n == 0:
+        if b"-----BEGIN CERTIFICATE" in ctx.data:
+            raise ParseError("a PEM certificate block that does not decode")
+        raise SkipSource("no certificate in the file")
+
+
+def _kubeconfig_certs(ctx: ParseContext) -> Iterator[Certificate]:
+    for m in re.finditer(r"(?:client-certificate-data|certificate-authority-data):\s*([A-Za-z0-9+/=]{40,})", ctx.text):
+        try:
+            pem = base64.b64decode(m.group(1), validate=False)
+        except ValueError:
+            continue
+        yield from certificates(pem, node_path(ctx.path))
+
+
+@source("config-file", paths=["files/etc/*", "files/var/lib/kubelet/*", "files/var/lib/rancher/*"])
+def parse_config_file(ctx: ParseContext) -> Iterable[Record]:
+    """other configuration files: text kept for reading and diffs; kubeconfig certificates"""
+    fc = file_content(ctx)
+    yield fc
+    if fc.content and "apiVersion" in fc.content and ("kind: Config" in fc.content or '"kind": "Config"' in fc.content):
+        for i, c in enumerate(_kubeconfig_certs(ctx)):
+            yield c.model_copy(update={"index": i})

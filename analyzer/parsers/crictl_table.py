@@ -1,0 +1,291 @@
+"""crictl tables: `crictl pods`, `crictl ps [-a]`, `crictl images`, `crictl stats`, as printed or pasted.
+
+Column sets by version (../shared/corpus/FORMATS.md §1-2): `CONTAINER ID` (2017-18) or
+`CONTAINER`, then `POD ID` (2018+), `POD` (1.24+), `NAMESPACE` (1.34); `crictl pods` adds
+`RUNTIME` (1.34, and in the seed's capture); `crictl images [--digests]`. IDs are 13-hex
+prefixes (64 with --no-trunc, or CRI-O's image ids), CREATED is go-units text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from analyzer.models import ContainerObs, ContainerStat, ImageObs, Record, Sandbox
+from analyzer.parsers import as_int
+from analyzer.registry import ParseContext, source
+from analyzer.tables import Column, TableSpec, parse_table
+from analyzer.textutil import clean_lines, cut_width
+
+HEX = r"[0-9a-f]{6,64}"
+CREATED = r"(?:(?:\d+|About an?|Less than an?)\s+[a-z]+(?:\s+[a-z]+)?\s+ago|Unknown|\d{4}-\d\d-\d\d[ T][\d:.]+\S*)"
+IMAGE_ID = rf"(?:sha256:)?{HEX}"
+SIZE = r"[\d.]+\s?[kKMGTP]?i?B"
+
+PS = TableSpec(
+    "crictl ps",
+    [
+        Column("container", ("CONTAINER ID", "CONTAINER"), HEX),
+        Column("image", ("IMAGE",), r"\S+"),
+        Column("created", ("CREATED",), CREATED),
+        Column("state", ("STATE",), r"Running|Exited|Created|Unknown|Paused|CONTAINER_[A-Z]+"),
+        Column("name", ("NAME",), r"\S+"),
+        Column("attempt", ("ATTEMPT",), r"\d+"),
+        Column("pod_id", ("POD ID",), HEX),
+        Column("pod", ("POD",), r"\S+", optional=True),
+        Column("namespace", ("NAMESPACE",), r"\S+", optional=True),
+    ],
+    layouts=[
+        ["container", "image", "created", "state", "name", "attempt", "pod_id", "pod", "namespace"],
+        ["container", "image", "created", "state", "name", "attempt", "pod_id", "pod"],
+        ["container", "image", "created", "state", "name", "attempt", "pod_id"],
+        ["container", "image", "created", "state", "name", "attempt"],
+    ],
+    required=4,
+)
+
+PODS = TableSpec(
+    "crictl pods",
+    [
+        Column("pod_id", ("POD ID",), HEX),
+        Column("created", ("CREATED",), CREATED),
+        Column("state", ("STATE",), r"Ready|NotReady|SANDBOX_[A-Z]+"),
+        Column("name", ("NAME",), r"\S+"),
+        Column("namespace", ("NAMESPACE",), r"\S+"),
+        Column("attempt", ("ATTEMPT",), r"\d+"),
+        Column("runtime", ("RUNTIME",), r"\S+", optional=True),
+    ],
+    layouts=[
+        ["pod_id", "created", "state", "name", "namespace", "attempt", "runtime"],
+        ["pod_id", "created", "state", "name", "namespace", "attempt"],
+    ],
+    required=3,
+)
+
+IMAGES = TableSpec(
+    "crictl images",
+    [
+        Column("image", ("IMAGE",), r"\S+"),
+        Column("tag", ("TAG",), r"\S+"),
+        Column("digest", ("DIGEST",), rf"{HEX}|<none>"),
+        Column("image_id", ("IMAGE ID",), IMAGE_ID),
+        Column("size", ("SIZE",), SIZE),
+        Column("pinned", ("PINNED",), r"true|false", optional=True),
+    ],
+    layouts=[["image", "tag", "image_id", "size"], ["image", "tag", "digest", "image_id", "size"]],
+    required=3,
+)
+
+
+def _lines(ctx: ParseContext) -> list[str]:
+    return clean_lines(ctx.text)
+
+
+def _has(head: str, *words: str) -> bool:
+    return all(re.search(w, head) for w in words)
+
+
+def _sniff_ps(head: str) -> int:
+    if re.search(r"^\s*(?:# |> )?CONTAINER(?: ID)?\s+IMAGE\s+CREATED\s+STATE\s+NAME", head, re.M):
+        return 90
+    if re.search(rf"^\s*{HEX}\s+\S+\s+{CREATED}\s+(?:Running|Exited|Created)\s", head, re.M):
+        return 60
+    return 0
+
+
+def _sniff_pods(head: str) -> int:
+    if re.search(r"^\s*(?:# |> )?POD ID\s+CREATED\s+STATE\s+NAME\s+NAMESPACE", head, re.M):
+        return 90
+    if re.search(rf"^\s*{HEX}\s+{CREATED}\s+(?:Ready|NotReady)\s", head, re.M):
+        return 60
+    return 0
+
+
+def _sniff_images(head: str) -> int:
+    if re.search(r"^\s*(?:# |> )?IMAGE\s+TAG\s+(?:DIGEST\s+)?IMAGE ID\s+SIZE", head, re.M):
+        return 90
+    return 0
+
+
+@source("crictl-ps-table", paths=["runtime/crictl-ps-a.txt", "runtime/crictl-ps.txt"], sniff=_sniff_ps)
+def parse_ps(ctx: ParseContext) -> Iterable[Record]:
+    """crictl ps [-a], every crictl version's columns"""
+    lines = _lines(ctx)
+    for row in parse_table(lines, PS, cut=cut_width(lines)):
+        c = row.cells
+        if not c.get("container"):
+            ctx.problem(row.line, f"not a crictl ps row: {row.text[:80]!r}")
+            continue
+        image = c.get("image")
+        yield ContainerObs(
+            source="crictl-ps-table",
+            container_id=str(c["container"]),
+            sandbox_id=c.get("pod_id"),
+            name=c.get("name"),
+            attempt=as_int(c.get("attempt")),
+            state=c.get("state"),
+            image=image,
+            image_id=image if image and re.fullmatch(IMAGE_ID, image) else None,
+            created_text=c.get("created"),
+            pod_name=c.get("pod"),
+            pod_namespace=c.get("namespace"),
+            line=row.line,
+        )
+
+
+@source("crictl-pods-table", paths=["runtime/crictl-pods.txt"], sniff=_sniff_pods)
+def parse_pods(ctx: ParseContext) -> Iterable[Record]:
+    """crictl pods"""
+    lines = _lines(ctx)
+    for row in parse_table(lines, PODS, cut=cut_width(lines)):
+        c = row.cells
+        if not c.get("pod_id"):
+            ctx.problem(row.line, f"not a crictl pods row: {row.text[:80]!r}")
+            continue
+        yield Sandbox(
+            source="crictl-pods-table",
+            sandbox_id=str(c["pod_id"]),
+            name=c.get("name"),
+            namespace=c.get("namespace"),
+            attempt=as_int(c.get("attempt")),
+            state=c.get("state"),
+            created_text=c.get("created"),
+            runtime_handler=c.get("runtime"),
+            line=row.line,
+        )
+
+
+def size_bytes(text: str | None) -> int | None:
+    """docker/go-units sizes as crictl prints them (decimal units): 70.5MB, 298kB, 1.15GB."""
+    if not text:
+        return None
+    m = re.fullmatch(r"([\d.]+)\s?([kKMGTP]?)(i?)B", text.strip())
+    if not m:
+        return None
+    mult = {"": 1, "k": 1, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5}[m.group(2)]
+    base = 1024 if m.group(3) else 1000
+    return int(float(m.group(1)) * base**mult)
+
+
+def _id_list(lines: list[str]) -> list[tuple[int, str]] | None:
+    """`crictl ... -q` output: one full id per line."""
+    ids = [(i + 1, ln.strip()) for i, ln in enumerate(lines) if ln.strip()]
+    if ids and all(re.fullmatch(r"(?:sha256:)?[0-9a-f]{64}", x) for _i, x in ids):
+        return ids
+    return None
+
+
+def _sniff_images_q(head: str) -> int:
+    lines = [ln.strip() for ln in head.splitlines() if ln.strip()]
+    return 70 if lines and all(re.fullmatch(r"sha256:[0-9a-f]{64}", x) for x in lines) else 0
+
+
+@source("crictl-images-table", paths=["runtime/crictl-images.txt"], sniff=lambda h: max(_sniff_images(h), _sniff_images_q(h)))
+def parse_images(ctx: ParseContext) -> Iterable[Record]:
+    """crictl images [--digests], crictl images -q"""
+    lines = _lines(ctx)
+    ids = _id_list(lines)
+    if ids is not None:
+        for i, x in ids:
+            yield ImageObs(source="crictl-images-q", image_id=x if x.startswith("sha256:") else f"sha256:{x}", line=i)
+        return
+    for row in parse_table(lines, IMAGES, cut=cut_width(lines)):
+        c = row.cells
+        if not c.get("image"):
+            ctx.problem(row.line, f"not a crictl images row: {row.text[:80]!r}")
+            continue
+        digest = c.get("digest")
+        yield ImageObs(
+            source="crictl-images-table",
+            image_id=c.get("image_id"),
+            repo=c.get("image"),
+            tag=c.get("tag"),
+            digest=None if digest in (None, "<none>") else digest,
+            size_bytes=size_bytes(c.get("size")),
+            size_text=c.get("size"),
+            pinned=(c.get("pinned") == "true") if c.get("pinned") else None,
+            line=row.line,
+        )
+
+
+@source("crictl-ids", paths=["runtime/crictl-ps-ids.txt", "runtime/crictl-pods-ids.txt"])
+def parse_ids(ctx: ParseContext) -> Iterable[Record]:
+    """crictl ps -a -q / crictl pods -q: full ids"""
+    for i, x in _id_list(_lines(ctx)) or []:
+        if "pods" in ctx.path:
+            yield Sandbox(source="crictl-pods-q", sandbox_id=x, line=i)
+        else:
+            yield ContainerObs(source="crictl-ps-q", container_id=x, line=i)
+
+
+STATS = TableSpec(
+    "crictl stats",
+    [
+        Column("id", ("CONTAINER", "POD ID"), HEX),
+        Column("pod", ("POD",), r"\S+"),
+        Column("name", ("NAME",), r"\S+"),
+        Column("cpu", ("CPU %",), r"[\d.]+"),
+        Column("mem", ("MEM",), SIZE),
+        Column("disk", ("DISK",), SIZE),
+        Column("inodes", ("INODES",), r"\d+"),
+        Column("swap", ("SWAP",), SIZE, optional=True),
+    ],
+    required=2,
+)
+
+
+@source("crictl-stats", paths=["runtime/crictl-stats.txt", "runtime/crictl-statsp.txt"])
+def parse_stats(ctx: ParseContext) -> Iterable[Record]:
+    """crictl stats -a / crictl statsp"""
+    kind = "pod" if ctx.path.endswith("statsp.txt") else "container"
+    for row in parse_table(_lines(ctx), STATS):
+        c = row.cells
+        if not c.get("id"):
+            continue
+        yield ContainerStat(
+            kind=kind,
+            id=str(c["id"]),
+            name=c.get("name") or c.get("pod"),
+            cpu_percent=float(str(c["cpu"])) if c.get("cpu") else None,
+            memory_bytes=size_bytes(c.get("mem")),
+            memory_text=c.get("mem"),
+            disk_text=c.get("disk"),
+            line=row.line,
+        )
+
+
+CTR_CONTAINERS = TableSpec(
+    "ctr containers",
+    [Column("id", ("CONTAINER",), HEX), Column("image", ("IMAGE",), r"\S+"), Column("runtime", ("RUNTIME",), r"\S+")],
+    required=1,
+)
+CTR_TASKS = TableSpec(
+    "ctr tasks",
+    [Column("id", ("TASK",), HEX), Column("pid", ("PID",), r"\d+"), Column("status", ("STATUS",), r"[A-Z]+")],
+    required=2,
+)
+
+
+def _sniff_ctr(head: str) -> int:
+    if re.search(r"^\s*CONTAINER\s+IMAGE\s+RUNTIME\s*$", head, re.M):
+        return 85
+    if re.search(r"^\s*TASK\s+PID\s+STATUS\s*$", head, re.M):
+        return 85
+    return 0
+
+
+@source("ctr", paths=["runtime/ctr-containers.txt", "runtime/ctr-tasks.txt"], sniff=_sniff_ctr)
+def parse_ctr(ctx: ParseContext) -> Iterable[Record]:
+    """ctr -n k8s.io containers ls / tasks ls (nodes without crictl)"""
+    lines = _lines(ctx)
+    if any(re.match(r"^\s*TASK\s+PID", ln) for ln in lines):
+        for row in parse_table(lines, CTR_TASKS):
+            c = row.cells
+            if c.get("id"):
+                st = (c.get("status") or "").capitalize() or None
+                yield ContainerObs(source="ctr", container_id=str(c["id"]), pid=as_int(c.get("pid")), state=st, line=row.line)
+        return
+    for row in parse_table(lines, CTR_CONTAINERS):
+        c = row.cells
+        if c.get("id"):
+            yield ContainerObs(source="ctr", container_id=str(c["id"]), image=c.get("image"), runtime_type=c.get("runtime"), line=row.line)

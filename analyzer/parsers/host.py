@@ -1,0 +1,134 @@
+"""Host facts: the node's clock, uname, os-release, uptime, memory, sysctls, time sync, df."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from analyzer.errors import ParseError, SkipSource
+from analyzer.models import Filesystem, HostFact, Record, Service
+from analyzer.registry import ParseContext, source
+from analyzer.textutil import clean_lines
+
+
+def _kv(lines: Iterable[str], sep: str) -> Iterable[tuple[str, str]]:
+    for ln in lines:
+        if sep in ln:
+            k, v = ln.split(sep, 1)
+            yield k.strip(), v.strip()
+
+
+@source("host-date", paths=["host/date.txt"])
+def parse_date(ctx: ParseContext) -> Iterable[Record]:
+    """the collector's clock reading: utc=, local=, epoch=, zone="""
+    for k, v in _kv(clean_lines(ctx.text), "="):
+        yield HostFact(key=f"clock.{k}", value=v)
+
+
+@source("host-simple", paths=["host/hostname.txt", "host/uname.txt", "host/uptime.txt", "files/proc/sys/kernel/hostname",
+                              "files/proc/uptime", "files/proc/loadavg", "files/proc/cmdline", "files/etc/timezone",
+                              "files/etc/localtime", "host/chronyc-tracking.txt", "host/timedatectl.txt",
+                              "files/proc/meminfo", "files/proc/swaps", "host/sysctl.txt", "files/etc/os-release",
+                              "files/usr/lib/os-release", "host/free.txt"])  # fmt: skip
+def parse_simple(ctx: ParseContext) -> Iterable[Record]:
+    """small host files: uname, uptime, os-release, meminfo, sysctls, timedatectl, chrony"""
+    name = ctx.path.rsplit("/", 1)[-1]
+    text = ctx.text.strip()
+    lines = clean_lines(ctx.text)
+    if name in ("hostname.txt", "hostname"):
+        yield HostFact(key="hostname", value=text.splitlines()[0] if text else None)
+    elif name == "uname.txt":
+        yield HostFact(key="uname", value=text)
+        parts = text.split()
+        if len(parts) >= 3:
+            yield HostFact(key="kernel", value=parts[2])
+        m = re.search(r"\b(x86_64|aarch64|arm64|ppc64le|s390x|armv7l)\b", text)
+        if m:
+            yield HostFact(key="arch", value=m.group(1))
+    elif ctx.path == "files/proc/uptime":
+        secs = text.split()[0] if text else ""
+        if not re.fullmatch(r"[\d.]+", secs):
+            raise ParseError("not /proc/uptime")
+        yield HostFact(key="uptime.seconds", value=secs)
+    elif name == "uptime.txt":
+        yield HostFact(key="uptime", value=text)
+    elif name == "loadavg":
+        yield HostFact(key="loadavg", value=" ".join(text.split()[:3]))
+    elif name == "cmdline":
+        yield HostFact(key="kernel.cmdline", value=text)
+    elif name == "timezone":
+        yield HostFact(key="timezone", value=text)
+    elif name == "localtime":
+        yield HostFact(key="timezone.localtime", value=text)
+    elif name == "os-release":
+        for k, v in _kv(lines, "="):
+            yield HostFact(key=f"os.{k.lower()}", value=v.strip('"'))
+    elif name == "meminfo":
+        for k, v in _kv(lines, ":"):
+            if k in ("MemTotal", "MemAvailable", "MemFree", "SwapTotal", "SwapFree"):
+                yield HostFact(key=f"mem.{k}", value=v.split()[0])
+    elif name == "swaps":
+        active = [ln for ln in lines[1:] if ln.strip()]
+        yield HostFact(key="swap.devices", value=str(len(active)))
+    elif name == "sysctl.txt":
+        for k, v in _kv(lines, "="):
+            yield HostFact(key=f"sysctl.{k}", value=v)
+    elif name == "timedatectl.txt":
+        for k, v in _kv(lines, "="):
+            yield HostFact(key=f"timedatectl.{k}", value=v)
+    elif name == "chronyc-tracking.txt":
+        for k, v in _kv(lines, ":"):
+            yield HostFact(key=f"chrony.{k.strip().lower().replace(' ', '_')}", value=v)
+    elif name == "free.txt":
+        for ln in lines:
+            m = re.match(r"^(Mem|Swap):\s+(\d+)\s+(\d+)\s+(\d+)", ln)
+            if m:
+                yield HostFact(key=f"free.{m.group(1).lower()}.total", value=m.group(2))
+                yield HostFact(key=f"free.{m.group(1).lower()}.used", value=m.group(3))
+
+
+DF = re.compile(r"^(?P<fs>\S+)\s+(?:(?P<type>[a-z0-9._-]+)\s+)?(?P<size>\d+)\s+(?P<used>\d+)\s+(?P<avail>\d+)\s+(?P<pct>\d+|-)%?\s+(?P<mount>/.*)$")
+
+
+@source("df", paths=["host/df.txt", "host/df-inodes.txt"], sniff=lambda h: 70 if re.search(r"^Filesystem\s+(?:Type\s+)?(?:1024-blocks|1K-blocks|Inodes)", h, re.M) else 0)
+def parse_df(ctx: ParseContext) -> Iterable[Record]:
+    """df -PTk / df -PTi (also without -T)"""
+    lines = clean_lines(ctx.text)
+    if not lines or not lines[0].startswith("Filesystem"):
+        raise ParseError("no df header")
+    inodes = "Inodes" in lines[0]
+    has_type = re.match(r"^Filesystem\s+Type\s", lines[0]) is not None
+    for i, ln in enumerate(lines[1:], 2):
+        if not ln.strip():
+            continue
+        m = DF.match(ln)
+        if not m or (has_type and not m.group("type")):
+            ctx.problem(i, f"not a df row: {ln[:80]!r}")
+            continue
+        size, used = int(m.group("size")), int(m.group("used"))
+        pct = float(m.group("pct")) if m.group("pct") != "-" else None
+        if inodes:
+            yield Filesystem(filesystem=m.group("fs"), fstype=m.group("type"), mount=m.group("mount"),
+                             inodes=size, inodes_used=used, inodes_used_pct=pct)  # fmt: skip
+        else:
+            yield Filesystem(filesystem=m.group("fs"), fstype=m.group("type"), mount=m.group("mount"), size_kb=size,
+                             used_kb=used, avail_kb=int(m.group("avail")), used_pct=pct)  # fmt: skip
+
+
+@source("systemd-show", paths=["services/*.show.txt"])
+def parse_show(ctx: ParseContext) -> Iterable[Record]:
+    """systemctl show UNIT"""
+    kv = dict(_kv(clean_lines(ctx.text), "="))
+    if not kv:
+        raise SkipSource("empty")
+    unit = kv.get("Id") or ctx.path.rsplit("/", 1)[-1].removesuffix(".show.txt")
+    yield Service(
+        unit=unit.removesuffix(".service"),
+        load_state=kv.get("LoadState"),
+        active_state=kv.get("ActiveState"),
+        sub_state=kv.get("SubState"),
+        main_pid=int(kv["MainPID"]) if kv.get("MainPID", "").isdigit() else None,
+        restarts=int(kv["NRestarts"]) if kv.get("NRestarts", "").isdigit() else None,
+        started_at=kv.get("ExecMainStartTimestamp") or None,
+        exec_start=kv.get("ExecStart") or None,
+    )

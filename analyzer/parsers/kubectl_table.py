@@ -1,0 +1,171 @@
+"""kubectl tables: `get pod [-A] [-o wide]` and `get node [-o wide]`, as printed or pasted.
+
+Cells with spaces (`1 (2d10h ago)`, `Ubuntu 22.04.2 LTS`, `NOMINATED NODE`), `<none>`,
+`<redacted>` cells that break the alignment, `node/` and `pod/` prefixes of typed output,
+extra `--label-columns`, old kubectl without INTERNAL-IP, several tables in one paste.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from analyzer.errors import ParseError
+from analyzer.models import ApiNode, ApiPod, Record
+from analyzer.registry import ParseContext, source
+from analyzer.tables import Column, TableSpec, parse_table
+from analyzer.textutil import clean_lines
+
+PODS = TableSpec(
+    "kubectl get pods",
+    [
+        Column("namespace", ("NAMESPACE",), r"\S+"),
+        Column("name", ("NAME",), r"\S+"),
+        Column("ready", ("READY",), r"\d+/\d+"),
+        Column("status", ("STATUS",), r"\S+"),
+        Column("restarts", ("RESTARTS",), r"\d+(?:\s+\([^)]*\))?"),
+        Column("age", ("AGE",), r"\S+"),
+        Column("ip", ("IP",), r"\S+"),
+        Column("node", ("NODE",), r"\S+"),
+        Column("nominated", ("NOMINATED NODE",), r"\S+"),
+        Column("gates", ("READINESS GATES",), r"\S+"),
+    ],
+    layouts=[
+        ["namespace", "name", "ready", "status", "restarts", "age", "ip", "node", "nominated", "gates"],
+        ["namespace", "name", "ready", "status", "restarts", "age"],
+        ["name", "ready", "status", "restarts", "age", "ip", "node", "nominated", "gates"],
+        ["name", "ready", "status", "restarts", "age"],
+    ],
+    required=4,
+)
+
+NODES = TableSpec(
+    "kubectl get nodes",
+    [
+        Column("name", ("NAME",), r"\S+"),
+        Column("status", ("STATUS",), r"(?:Ready|NotReady|Unknown)(?:,\S+)?"),
+        Column("roles", ("ROLES",), r"\S+"),
+        Column("age", ("AGE",), r"\S+"),
+        Column("version", ("VERSION",), r"v\d\S*"),
+        Column("internal_ip", ("INTERNAL-IP",), r"\S+"),
+        Column("external_ip", ("EXTERNAL-IP",), r"\S+"),
+        Column("os_image", ("OS-IMAGE",), r"\S.*?"),
+        Column("kernel", ("KERNEL-VERSION",), r"\S+"),
+        Column("runtime", ("CONTAINER-RUNTIME",), r"[a-z-]+://\S+|\S+"),
+    ],
+    layouts=[
+        ["name", "status", "roles", "age", "version", "internal_ip", "external_ip", "os_image", "kernel", "runtime"],
+        ["name", "status", "roles", "age", "version"],
+    ],
+    required=4,
+)
+
+POD_HEADER = re.compile(r"^\s*(?:NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE")
+NODE_HEADER = re.compile(r"^\s*NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION")
+
+
+def _sniff(head: str) -> int:
+    if POD_HEADER.search(head) or re.search(POD_HEADER.pattern, head, re.M):
+        return 90
+    if re.search(NODE_HEADER.pattern, head, re.M):
+        return 90
+    return 0
+
+
+def _segments(lines: list[str]) -> list[tuple[str, list[str], int]]:
+    """(kind, lines, offset) for each table in a capture."""
+    starts = []
+    for i, ln in enumerate(lines):
+        if POD_HEADER.match(ln):
+            starts.append((i, "pods"))
+        elif NODE_HEADER.match(ln):
+            starts.append((i, "nodes"))
+    out = []
+    for j, (i, kind) in enumerate(starts):
+        end = starts[j + 1][0] if j + 1 < len(starts) else len(lines)
+        seg = lines[i:end]
+        # a shell prompt line ends a table
+        for k, ln in enumerate(seg[1:], 1):
+            if re.match(r"^\S*[$#] ", ln) and not re.match(r"^\S+\s+\S+", ln.split("$ ", 1)[0] + "x x"):
+                seg = seg[:k]
+                break
+            if re.match(r"^(?:\S+@\S+:\S* ?[$#]|[$#]) ", ln):
+                seg = seg[:k]
+                break
+        out.append((kind, seg, i))
+    return out
+
+
+@source("kubectl-table", paths=["cluster/get-pod-wide.txt", "cluster/get-node-wide.txt"], sniff=_sniff, scope="cluster")
+def parse(ctx: ParseContext) -> Iterable[Record]:
+    """kubectl get pods / get nodes tables (-o wide or not, -A or not)"""
+    lines = clean_lines(ctx.text)
+    segs = _segments(lines)
+    if not segs:
+        # header-less pastes (| grep): decide by what the rows look like
+        kind = "pods" if any(re.search(r"\s\d+/\d+\s", ln) for ln in lines) else "nodes"
+        segs = [(kind, lines, 0)]
+    for kind, seg, off in segs:
+        spec = PODS if kind == "pods" else NODES
+        try:
+            rows = parse_table(seg, spec)
+        except ParseError as e:
+            ctx.problem(off + 1, str(e))
+            continue
+        for row in rows:
+            c = row.cells
+            line = row.line + off
+            if not c.get("name"):
+                ctx.problem(line, f"not a kubectl {kind} row: {row.text[:80]!r}")
+                continue
+            name = re.sub(r"^(?:node|pod|nodes|pods)/", "", str(c["name"]))
+            if kind == "pods":
+                restarts, last = _restarts(c.get("restarts"))
+                ip = c.get("ip")
+                yield ApiPod(
+                    source="kubectl-table",
+                    namespace=c.get("namespace"),
+                    name=name,
+                    node_name=_none(c.get("node")),
+                    status_text=c.get("status"),
+                    ready_text=c.get("ready"),
+                    restarts=restarts,
+                    last_restart_text=last,
+                    age_text=c.get("age"),
+                    pod_ip=_none(ip),
+                    nominated_node=_none(c.get("nominated")),
+                    line=line,
+                )
+            else:
+                status = c.get("status") or ""
+                roles = _none(c.get("roles"))
+                yield ApiNode(
+                    source="kubectl-table",
+                    name=name,
+                    status_text=status or None,
+                    ready={"Ready": "True", "NotReady": "False"}.get(status.split(",")[0], "Unknown") if status else None,
+                    unschedulable="SchedulingDisabled" in status,
+                    roles=roles.split(",") if roles else [],
+                    age_text=c.get("age"),
+                    kubelet_version=c.get("version"),
+                    internal_ip=_none(c.get("internal_ip")),
+                    external_ip=_none(c.get("external_ip")),
+                    os_image=c.get("os_image"),
+                    kernel_version=c.get("kernel"),
+                    runtime_version=c.get("runtime"),
+                    labels={k: v for k, v in c.items() if k not in {x.key for x in NODES.columns} and v},
+                    line=line,
+                )
+
+
+def _none(v: str | None) -> str | None:
+    return None if v in (None, "<none>", "<redacted>", "<unknown>", "") else v
+
+
+def _restarts(cell: str | None) -> tuple[int | None, str | None]:
+    if not cell:
+        return None, None
+    m = re.match(r"(\d+)(?:\s+\(([^)]*)\))?", cell)
+    if not m:
+        return None, None
+    return int(m.group(1)), m.group(2)

@@ -1,0 +1,99 @@
+"""The collector's manifest.json: what was collected, how long it took, what failed or was
+truncated or skipped (docs/bundle-format.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from analyzer.errors import ParseError
+from analyzer.models import CollectionRecord, Record
+from analyzer.parsers import as_int
+from analyzer.registry import ParseContext, source
+from analyzer.timeparse import parse_time
+
+KNOWN_FORMAT_VERSION = 1
+
+
+@dataclass
+class BundleInfo:
+    node: str | None = None
+    hostname: str | None = None
+    role: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    collector_version: str | None = None
+    format_version: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    user: str | None = None
+    uid: int | None = None
+    runtime_kind: str | None = None
+    runtime_endpoint: str | None = None
+    crictl_calls: int | None = None
+    missing: list[str] = field(default_factory=list)
+    redactions: int | None = None
+
+
+def load(data: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(data.decode("utf-8", "replace"))
+    except json.JSONDecodeError as e:
+        raise ParseError(f"manifest.json is not JSON (line {e.lineno}: {e.msg})") from e
+    if not isinstance(doc, dict):
+        raise ParseError("manifest.json is not a JSON object")
+    return doc
+
+
+def bundle_info(data: bytes) -> BundleInfo:
+    doc = load(data)
+    rt = doc["runtime"] if isinstance(doc.get("runtime"), dict) else {}
+    red = doc["redaction"] if isinstance(doc.get("redaction"), dict) else {}
+    options = doc["options"] if isinstance(doc.get("options"), dict) else {}
+    return BundleInfo(
+        node=doc.get("node") or None,
+        hostname=doc.get("hostname") or None,
+        role=doc.get("role") or None,
+        started_at=parse_time(doc.get("started_at")),
+        finished_at=parse_time(doc.get("finished_at")),
+        collector_version=doc.get("collector_version"),
+        format_version=as_int(doc.get("format_version")),
+        options=options,
+        user=doc.get("user"),
+        uid=as_int(doc.get("uid")),
+        runtime_kind=rt.get("kind") or None,
+        runtime_endpoint=rt.get("endpoint") or None,
+        crictl_calls=as_int(doc.get("crictl_calls")),
+        missing=[str(x) for x in doc.get("missing_commands") or []],
+        redactions=as_int(red.get("total")),
+    )
+
+
+@source("collector-manifest", paths=["manifest.json"])
+def parse(ctx: ParseContext) -> Iterable[Record]:
+    """the collector's manifest.json: one record per command and file"""
+    doc = load(ctx.data)
+    fv = as_int(doc.get("format_version"))
+    if fv is not None and fv > KNOWN_FORMAT_VERSION:
+        ctx.problem(None, f"bundle format version {fv} is newer than this Kubesnap knows ({KNOWN_FORMAT_VERSION}); read as version {KNOWN_FORMAT_VERSION}")
+    for r in doc.get("records") or []:
+        if not isinstance(r, dict):
+            continue
+        argv = r.get("argv")
+        yield CollectionRecord(
+            kind=str(r.get("kind") or "unknown"),
+            argv=[str(a) for a in argv] if isinstance(argv, list) else None,
+            path=r.get("path"),
+            output=r.get("output"),
+            exit_code=as_int(r.get("exit_code")),
+            seconds=float(r["seconds"]) if isinstance(r.get("seconds"), (int, float)) else None,
+            bytes=as_int(r.get("bytes")),
+            size=as_int(r.get("size")),
+            truncated=r.get("truncated") if isinstance(r.get("truncated"), bool) else None,
+            timed_out=r.get("timed_out") if isinstance(r.get("timed_out"), bool) else None,
+            error=r.get("error") or None,
+            skipped=r.get("skipped") or None,
+            link_target=r.get("link_target"),
+        )

@@ -1,0 +1,173 @@
+"""Process listings: the collector's fixed format, `ps -ef`, `ps aux`/`auxww`/`auxf`/`afxuwww`,
+`ps axf`, BusyBox `ps`, `systemctl status` CGroup trees; with or without header, aligned or
+with whitespace collapsed, cut at a terminal width or by `cut -c`, rows joined on one line
+(kube-bench). Forest output (`\\_ `) gives the parent when PPID is not printed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from analyzer.errors import ParseError
+from analyzer.models import Process, Record
+from analyzer.registry import ParseContext, source
+from analyzer.textutil import clean_lines, cut_width
+
+NUM = r"\d+"
+# one regex per format; the command is everything after the column before it and one space
+FORMATS: dict[str, tuple[str, re.Pattern[str]]] = {
+    "ps-fixed": (
+        r"^\s*PID\s+PPID\s+USER\s+STARTED\s+ELAPSED\s+STAT\s+RSS\s+VSZ\s+(?:COMMAND|ARGS)",
+        re.compile(r"^\s*(?P<pid>\d+)\s+(?P<ppid>\d+)\s+(?P<user>\S+)\s+(?P<start>\w{3}\s+\w{3}\s+\d+\s+[\d:]+\s+\d{4})\s+"
+                   r"(?P<elapsed>\d+)\s+(?P<stat>\S+)\s+(?P<rss>\d+)\s+(?P<vsz>\d+)\s(?P<cmd>.*)$"),
+    ),
+    "ps-ef": (
+        r"^\s*UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD",
+        re.compile(r"^\s*(?P<user>\S+)\s+(?P<pid>\d+)\s+(?P<ppid>\d+)\s+(?P<c>\d+)\s+(?P<start>[A-Z][a-z]{2}\d\d|\d\d:\d\d|\d{4}|[A-Z][a-z]{2} ?\d\d)\s+"
+                   r"(?P<tty>\S+)\s+(?P<time>[\d:-]+)\s(?P<cmd>.*)$"),
+    ),
+    "ps-aux": (
+        r"^\s*USER\s+PID\s+%CPU\s+%MEM\s+VSZ\s+RSS\s+TT\S*\s+STAT\s+START\s+TIME\s+COMMAND",
+        re.compile(r"^\s*(?P<user>\S+)\s+(?P<pid>\d+)\s+(?P<cpu>[\d.]+)\s+(?P<mem>[\d.]+)\s+(?P<vsz>\d+)\s+(?P<rss>\d+)\s+"
+                   r"(?P<tty>\S+)\s+(?P<stat>\S+)\s+(?P<start>\S+)\s+(?P<time>[\d:.-]+)\s(?P<cmd>.*)$"),
+    ),
+    "ps-axf": (
+        r"^\s*PID\s+TTY\s+STAT\s+TIME\s+COMMAND",
+        re.compile(r"^\s*(?P<pid>\d+)\s+(?P<tty>\?|pts/\d+|tty\S*|console)\s+(?P<stat>[A-Za-z<+NlsL]+)\s+(?P<time>[\d:]+)\s(?P<cmd>.*)$"),
+    ),
+    "ps-busybox": (
+        r"^\s*PID\s+USER\s+(?:TIME|VSZ\s+STAT)\s+COMMAND",
+        re.compile(r"^\s*(?P<pid>\d+)\s+(?P<user>\S+)\s+(?:(?P<time>\d+:\d\d)|(?P<vsz>\d+[mg]?)\s+(?P<stat>\S+))\s+(?P<cmd>.*)$"),
+    ),
+}  # fmt: skip
+HEADERLESS_ORDER = ["ps-fixed", "ps-aux", "ps-ef", "ps-axf", "ps-busybox"]
+SYSTEMD_TREE = re.compile(r"^\s*(?:[├└│|`]\s*)*[─-]*\s*(?P<pid>\d+)\s(?P<cmd>\S.*)$")
+# kube-bench joins `ps -ef` rows with single spaces: split before each "user pid ppid c stime tty time"
+JOINED_ROW = re.compile(r"(?<=\S) (?=\S+ \d+ \d+ \d+ (?:[A-Z][a-z]{2}\d\d|\d\d:\d\d|\d{4}) \S+ [\d:-]{5,} )")
+
+
+def _sniff(head: str) -> int:
+    for _name, (hdr, _rx) in FORMATS.items():
+        if re.search(hdr, head, re.M):
+            return 88
+    lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
+    if lines and sum(bool(FORMATS["ps-ef"][1].match(ln)) for ln in lines) >= max(1, len(lines) // 2):
+        return 55
+    for name in ("ps-aux", "ps-axf", "ps-busybox"):
+        if lines and sum(bool(FORMATS[name][1].match(ln)) for ln in lines) >= max(1, (len(lines) + 1) // 2):
+            return 52
+    if "CGroup:" in head and re.search(r"[├└]─\s*\d+ ", head):
+        return 50
+    return 0
+
+
+def _forest_capture(lines: list[str]) -> bool:
+    return any("\\_ " in ln for ln in lines[:400])
+
+
+def _forest(cmd: str) -> tuple[int, str]:
+    """(depth, command) of a `ps f` COMMAND cell: ' \\_ x' is depth 1, '     \\_ x' depth 2."""
+    i = cmd.find("\\_ ")
+    if i >= 0 and re.fullmatch(r"[ |]*", cmd[:i]):
+        return (i - 1) // 4 + 1 if i >= 1 else 1, cmd[i + 3 :]
+    return 0, cmd.lstrip() if cmd[:1] == " " and cmd.strip() and re.fullmatch(r" *", cmd[: len(cmd) - len(cmd.lstrip())]) else cmd
+
+
+@source("ps", paths=["processes/ps.txt", "processes/ps-ef.txt"], sniff=_sniff)
+def parse(ctx: ParseContext) -> Iterable[Record]:
+    """ps output: fixed format, -ef, aux/auxf, axf, BusyBox, systemctl status trees"""
+    lines = clean_lines(ctx.text)
+    if len(lines) <= 2 and lines and JOINED_ROW.search(lines[0]):
+        lines = JOINED_ROW.split(lines[0])
+    fmt = None
+    start = 0
+    for i, ln in enumerate(lines[:50]):
+        for name, (hdr, _rx) in FORMATS.items():
+            if re.match(hdr, ln):
+                fmt, start = name, i + 1
+                break
+        if fmt:
+            break
+    if fmt is None and any("CGroup:" in ln for ln in lines[:40]):
+        yield from _systemd_tree(ctx, lines)
+        return
+    if fmt is None:
+        best = 0
+        for name in HEADERLESS_ORDER:
+            n = sum(1 for ln in lines if ln.strip() and FORMATS[name][1].match(ln))
+            if n > best:
+                fmt, best = name, n
+        if fmt is None:
+            raise ParseError("not a process listing (no ps header, and no line reads as ps output)")
+    rx = FORMATS[fmt][1]
+    cut = cut_width(lines[start:])
+    stack: list[tuple[int, int]] = []  # (depth, pid) for forest output
+    emitted = 0
+    for i in range(start, len(lines)):
+        ln = lines[i]
+        if not ln.strip():
+            continue
+        m = rx.match(ln)
+        if not m:
+            ctx.problem(i + 1, f"not a {fmt} row: {ln[:80]!r}")
+            continue
+        g = m.groupdict()
+        depth, cmd = _forest(g["cmd"])
+        pid = int(g["pid"])
+        ppid = int(g["ppid"]) if g.get("ppid") else None
+        inferred = False
+        if ppid is None and fmt in ("ps-aux", "ps-axf"):
+            while stack and stack[-1][0] >= depth:
+                stack.pop()
+            if depth > 0 and stack and stack[-1][0] == depth - 1:
+                ppid, inferred = stack[-1][1], True
+            elif depth == 0 and pid > 2 and fmt == "ps-aux" and _forest_capture(lines):
+                # `ps f` draws the children of PID 1 at the top level
+                ppid, inferred = 1, True
+            stack.append((depth, pid))
+        emitted += 1
+        yield Process(
+            source=fmt,
+            pid=pid,
+            ppid=ppid,
+            ppid_inferred=inferred,
+            user=g.get("user"),
+            start_text=re.sub(r"\s+", " ", g["start"]) if g.get("start") else None,
+            elapsed_s=int(g["elapsed"]) if g.get("elapsed") else None,
+            stat=g.get("stat"),
+            rss_kb=int(g["rss"]) if g.get("rss") else None,
+            vsz_kb=int(g["vsz"]) if g.get("vsz") and g["vsz"].isdigit() else None,
+            cpu_time=g.get("time"),
+            tty=g.get("tty"),
+            command=cmd,
+            truncated=bool(cut and len(ln) >= cut) or (cmd.endswith(">") and fmt == "ps-axf"),
+            line=i + 1,
+        )
+    if not emitted:
+        raise ParseError(f"a {fmt} header but no process rows")
+
+
+def _systemd_tree(ctx: ParseContext, lines: list[str]) -> Iterable[Record]:
+    """`systemctl status` CGroup trees: PIDs and commands, cut at 80 columns or marked with '>'."""
+    in_tree = False
+    cut = cut_width(lines)
+    for i, ln in enumerate(lines):
+        if "CGroup:" in ln:
+            in_tree = True
+            continue
+        if not in_tree:
+            continue
+        m = SYSTEMD_TREE.match(ln)
+        if not m:
+            if ln.strip() and not ln.startswith(" "):
+                in_tree = False
+            continue
+        cmd = m.group("cmd")
+        yield Process(
+            source="systemctl-status",
+            pid=int(m.group("pid")),
+            command=cmd,
+            truncated=bool(cut and len(ln) >= cut) or cmd.endswith((">", "…", "...")),
+            line=i + 1,
+        )

@@ -1,0 +1,112 @@
+"""The source registry: each parser declares, next to itself, which bundle paths it reads and
+how to recognize its content when a customer pastes it as a loose file.
+
+    @source("crictl-ps-json", paths=["runtime/crictl-ps-a.json"], sniff=_sniff)
+    def parse(ctx: ParseContext) -> Iterable[Record]: ...
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from analyzer.models import Record
+from analyzer.textutil import decode
+
+
+@dataclass
+class ParseContext:
+    path: str  # member path inside the bundle, or the loose file's name
+    data: bytes
+    problems: list[tuple[int | None, str]] = field(default_factory=list)
+    _text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = decode(self.data)
+        return self._text
+
+    def problem(self, line: int | None, reason: str) -> None:
+        """A part of the member could not be read; the rest is still ingested."""
+        self.problems.append((line, reason))
+
+
+Parser = Callable[[ParseContext], Iterable[Record]]
+Sniffer = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    parse: Parser
+    paths: tuple[str, ...]
+    sniff: Sniffer | None
+    scope: str  # node or cluster
+    bulk: bool
+    doc: str
+
+
+REGISTRY: dict[str, SourceSpec] = {}
+
+
+def source(
+    name: str,
+    *,
+    paths: Iterable[str] = (),
+    sniff: Sniffer | None = None,
+    scope: str = "node",
+    bulk: bool = False,
+) -> Callable[[Parser], Parser]:
+    def deco(fn: Parser) -> Parser:
+        if name in REGISTRY:
+            raise ValueError(f"source {name} registered twice")
+        doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+        REGISTRY[name] = SourceSpec(name, fn, tuple(paths), sniff, scope, bulk, doc)
+        return fn
+
+    return deco
+
+
+_loaded = False
+
+
+def load_parsers() -> dict[str, SourceSpec]:
+    """Import every module of analyzer.parsers, which registers its sources."""
+    global _loaded
+    if not _loaded:
+        import analyzer.parsers as pkg
+
+        for mod in pkgutil.iter_modules(pkg.__path__):
+            importlib.import_module(f"analyzer.parsers.{mod.name}")
+        _loaded = True
+    return REGISTRY
+
+
+def for_path(path: str) -> SourceSpec | None:
+    """The parser declared for a bundle path (the first whose pattern matches)."""
+    for spec in load_parsers().values():
+        for pat in spec.paths:
+            if fnmatch.fnmatchcase(path, pat):
+                return spec
+    return None
+
+
+def sniff(text: str) -> tuple[SourceSpec | None, int]:
+    """The parser whose sniffer is surest about a loose capture's content."""
+    from analyzer.textutil import clean_lines
+
+    best: SourceSpec | None = None
+    score = 0
+    # sniffers see the text as a paste is read: CRLF gone, a '# ' or '> ' quote prefix stripped
+    head = "\n".join(clean_lines(text[:65536]))
+    for spec in load_parsers().values():
+        if spec.sniff is None:
+            continue
+        s = spec.sniff(head)
+        if s > score:
+            best, score = spec, s
+    return best, score

@@ -1,0 +1,298 @@
+"""The DuckDB store: schema (from analyzer.models), bulk inserts through Arrow, views."""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from analyzer.errors import DatabaseError, DatabaseInUse
+from analyzer.models import ALL_RECORDS, Record
+
+SCHEMA_VERSION = 1
+COMMON = [("snapshot_id", "VARCHAR", "which bundle or loose-capture set the row came from"),
+          ("node", "VARCHAR", "the API name of the node the data came from"),
+          ("member", "VARCHAR", "the bundle member (or loose file) read")]  # fmt: skip
+
+# Tables that are not pydantic records: written in bulk or by the ingest itself.
+FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
+    "snapshots": (
+        "One row per ingested bundle or per node's set of loose captures.",
+        [
+            ("snapshot_id", "VARCHAR PRIMARY KEY", "stable id: a hash of site and bundle name (or site and node for loose captures)"),
+            ("site", "VARCHAR", "the site given to --site (default 'default')"),
+            ("node", "VARCHAR", "the API node name: kubelet --hostname-override where set, else the host name"),
+            ("hostname", "VARCHAR", "the kernel host name"),
+            ("role", "VARCHAR", "control-plane, worker, bastion, unknown"),
+            ("kind", "VARCHAR", "bundle or loose"),
+            ("source", "VARCHAR", "the input it was read from"),
+            ("bundle_name", "VARCHAR", "bundle folder name"),
+            ("collected_at", "TIMESTAMPTZ", "when the collector started, by the node's clock"),
+            ("finished_at", "TIMESTAMPTZ", "when the collector finished"),
+            ("timezone", "VARCHAR", "the node's zone abbreviation at collection"),
+            ("utc_offset", "VARCHAR", "the node's UTC offset at collection, +hhmm"),
+            ("collector_version", "VARCHAR", ""),
+            ("format_version", "INTEGER", ""),
+            ("options", "JSON", "collector options"),
+            ("collected_by", "VARCHAR", "the user that ran the collector"),
+            ("uid", "INTEGER", ""),
+            ("runtime_kind", "VARCHAR", "containerd, crio, k3s, docker, ..."),
+            ("runtime_endpoint", "VARCHAR", ""),
+            ("crictl_calls", "INTEGER", ""),
+            ("missing_commands", "VARCHAR[]", "commands that were not on the node's PATH"),
+            ("redactions", "INTEGER", "values the collector redacted"),
+            ("ingested_at", "TIMESTAMPTZ", ""),
+            ("kubesnap_version", "VARCHAR", ""),
+        ],
+    ),
+    "members": (
+        "Every member of every bundle, with the parser that read it.",
+        [
+            ("snapshot_id", "VARCHAR", ""),
+            ("path", "VARCHAR", "path inside the bundle"),
+            ("kind", "VARCHAR", "file, symlink, hardlink, dir, device, fifo"),
+            ("size", "BIGINT", ""),
+            ("mtime", "TIMESTAMPTZ", ""),
+            ("link_target", "VARCHAR", "where a symlink points (never followed)"),
+            ("parser", "VARCHAR", "the source parser that read it, if any"),
+            ("records", "INTEGER", "rows it produced"),
+            ("status", "VARCHAR", "parsed, empty, unknown, problem, skipped"),
+        ],
+    ),
+    "ingest_problems": (
+        "What could not be read, and why; the rest of the input was ingested.",
+        [
+            ("snapshot_id", "VARCHAR", ""),
+            ("bundle", "VARCHAR", "the input (and bundle) it was found in"),
+            ("member", "VARCHAR", ""),
+            ("parser", "VARCHAR", ""),
+            ("reason", "VARCHAR", ""),
+            ("line", "INTEGER", "line number, where one line was at fault"),
+        ],
+    ),
+    "log_lines": (
+        "Every line of every container log file: exact line numbers, partial (P) records joined into one logical line.",
+        [
+            ("file_id", "BIGINT", "log_files.file_id"),
+            ("line_no", "INTEGER", "first physical line of the logical line, 1-based, as in the file"),
+            ("line_end", "INTEGER", "last physical line (differs when P records were joined)"),
+            ("ts", "TIMESTAMPTZ", "the runtime's timestamp (UTC)"),
+            ("stream", "VARCHAR", "stdout / stderr"),
+            ("partial", "BOOLEAN", "assembled from P records, or a P record never completed"),
+            ("message", "VARCHAR USING COMPRESSION zstd", "the line as the application wrote it (invalid UTF-8 replaced)"),
+        ],
+    ),
+    "journal": (
+        "Kubelet, runtime and kernel journal lines, syslog, dmesg (bulk-loaded).",
+        [
+            ("snapshot_id", "VARCHAR", ""),
+            ("node", "VARCHAR", ""),
+            ("member", "VARCHAR", ""),
+            ("line_no", "INTEGER", ""),
+            ("ts", "TIMESTAMPTZ", "the journal's (or syslog's) time, UTC; NULL when the line has none"),
+            ("host", "VARCHAR", ""),
+            ("ident", "VARCHAR", "kubelet, containerd, k3s, kernel, ..."),
+            ("pid", "INTEGER", ""),
+            ("severity", "VARCHAR", "I W E F (klog) or info/warning/error (logrus)"),
+            ("location", "VARCHAR", "klog file:line"),
+            ("message", "VARCHAR USING COMPRESSION zstd", ""),
+            ("source", "VARCHAR", "journal, syslog, dmesg, runtime-log"),
+        ],
+    ),
+    "id_aliases": (
+        "Resolution of every sandbox and container id (or prefix) seen in a snapshot to the full id it stands for.",
+        [
+            ("snapshot_id", "VARCHAR", ""),
+            ("kind", "VARCHAR", "sandbox or container"),
+            ("observed", "VARCHAR", "the id or prefix as seen"),
+            ("canonical", "VARCHAR", "the longest id it is a prefix of; NULL when ambiguous"),
+            ("status", "VARCHAR", "unique or ambiguous"),
+            ("candidates", "VARCHAR[]", "the ids an ambiguous prefix matches"),
+        ],
+    ),
+    "process_links": (
+        "Which pod sandbox and container each process belongs to, and how that is known.",
+        [
+            ("snapshot_id", "VARCHAR", ""),
+            ("pid", "BIGINT", ""),
+            ("sandbox_id", "VARCHAR", "canonical sandbox id"),
+            ("container_id", "VARCHAR", "canonical container id; NULL for the pause process"),
+            ("role", "VARCHAR", "shim, pause, container, descendant"),
+            ("join_method", "VARCHAR", "exact (runtime record or cgroup) or inferred (shim -id, PPID, name, prefix)"),
+            ("evidence", "VARCHAR", "inspect-pid, inspectp-pid, cgroup, shim-id, conmon, shim-child, name-match, only-container, descendant-of"),
+            ("via_pid", "BIGINT", "the process it descends from, for descendants"),
+        ],
+    ),
+}
+
+
+def _col_type(annotation: Any) -> tuple[str, Any]:
+    """DuckDB type and Arrow type of a record field."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (types.UnionType, typing.Union):
+        inner = [a for a in args if a is not type(None)]
+        return _col_type(inner[0])
+    if annotation is str:
+        return "VARCHAR", pa.string()
+    if annotation is bool:
+        return "BOOLEAN", pa.bool_()
+    if annotation is int:
+        return "BIGINT", pa.int64()
+    if annotation is float:
+        return "DOUBLE", pa.float64()
+    if annotation is datetime:
+        return "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")
+    if origin is list and args and args[0] is str:
+        return "VARCHAR[]", pa.list_(pa.string())
+    return "JSON", pa.string()
+
+
+def record_columns(cls: type[Record]) -> list[tuple[str, str, Any, str]]:
+    """(name, duckdb type, arrow type, description) of a record table, common columns first."""
+    cols = [(n, t, pa.string(), d) for n, t, d in COMMON]
+    hints = typing.get_type_hints(cls)
+    for name, field in cls.model_fields.items():
+        ddb, arrow = _col_type(hints[name])
+        cols.append((name, ddb, arrow, field.description or ""))
+    return cols
+
+
+def _json_default(o: object) -> str:
+    if isinstance(o, datetime):
+        return o.isoformat()
+    return str(o)
+
+
+class Store:
+    """One open DuckDB database. Writers hold DuckDB's file lock: a second writer fails clearly."""
+
+    def __init__(self, path: Path | str, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if read_only and not self.path.exists():
+            raise DatabaseError(f"{self.path}: no such database")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as e:
+            msg = str(e)
+            if "lock" in msg.lower() or "conflicting" in msg.lower():
+                raise DatabaseInUse(f"{self.path} is in use by another kubesnap process (DuckDB holds a lock on it)") from e
+            raise DatabaseError(f"{self.path}: cannot open: {msg.splitlines()[0]}") from e
+        except duckdb.Error as e:
+            raise DatabaseError(f"{self.path}: not a Kubesnap database ({str(e).splitlines()[0]})") from e
+        self.con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self.ensure_schema()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -------------------------------------------------------------- schema
+
+    def ensure_schema(self) -> None:
+        con = self.con
+        con.execute("CREATE TABLE IF NOT EXISTS kubesnap_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        got = con.execute("SELECT value FROM kubesnap_meta WHERE key = 'schema_version'").fetchall()
+        row = got[0] if got else None
+        if row and int(row[0]) > SCHEMA_VERSION:
+            raise DatabaseError(f"{self.path} was written by a newer Kubesnap (schema {row[0]} > {SCHEMA_VERSION})")
+        for name, (_about, cols) in FIXED_TABLES.items():
+            con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(f'{c} {t}' for c, t, _ in cols)})")
+        for cls in ALL_RECORDS:
+            rcols = record_columns(cls)
+            con.execute(f"CREATE TABLE IF NOT EXISTS {cls.table} ({', '.join(f'{c} {t}' for c, t, _a, _d in rcols)})")
+        con.execute("CREATE SEQUENCE IF NOT EXISTS log_file_ids START 1")
+        con.execute("INSERT OR REPLACE INTO kubesnap_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        from analyzer.views import create_views
+
+        create_views(con)
+
+    # -------------------------------------------------------------- writes
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+
+    def insert_records(self, snapshot_id: str, node: str | None, member: str, records: Sequence[Record]) -> None:
+        by_table: dict[type[Record], list[Record]] = {}
+        for r in records:
+            by_table.setdefault(type(r), []).append(r)
+        for cls, rows in by_table.items():
+            self.con.register("_rows", self._arrow(cls, snapshot_id, node, member, rows))
+            try:
+                self.con.execute(f"INSERT INTO {cls.table} SELECT * FROM _rows")
+            finally:
+                self.con.unregister("_rows")
+
+    @staticmethod
+    def _arrow(cls: type[Record], snapshot_id: str, node: str | None, member: str, rows: list[Record]) -> pa.Table:
+        cols = record_columns(cls)
+        n = len(rows)
+        arrays: list[pa.Array] = [pa.array([snapshot_id] * n, pa.string()), pa.array([node] * n, pa.string()),
+                                  pa.array([member] * n, pa.string())]  # fmt: skip
+        for name, ddb, arrow, _d in cols[3:]:
+            values = [getattr(r, name) for r in rows]
+            if ddb == "JSON":
+                values = [None if v is None else json.dumps(v, default=_json_default, ensure_ascii=False) for v in values]
+            elif ddb == "TIMESTAMPTZ":
+                values = [None if v is None else (v if v.tzinfo else v.replace(tzinfo=UTC)) for v in values]
+            arrays.append(pa.array(values, arrow))
+        return pa.Table.from_arrays(arrays, names=[c[0] for c in cols])
+
+    def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        cols = list(rows[0].keys())
+        placeholders = ", ".join("?" for _ in cols)
+        self.con.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders})", [[r[c] for c in cols] for r in rows])
+
+    def delete_snapshot(self, snapshot_id: str, member: str | None = None) -> None:
+        """Remove a snapshot's rows (or one member's rows) from every table."""
+        con = self.con
+        where = "snapshot_id = ?" + (" AND member = ?" if member is not None else "")
+        args: list[str] = [snapshot_id] + ([member] if member is not None else [])
+        con.execute(f"DELETE FROM log_lines WHERE file_id IN (SELECT file_id FROM log_files WHERE {where})", args)
+        for cls in ALL_RECORDS:
+            con.execute(f"DELETE FROM {cls.table} WHERE {where}", args)
+        con.execute(f"DELETE FROM journal WHERE {where}", args)
+        if member is None:
+            for t in ("members", "ingest_problems", "id_aliases", "process_links", "snapshots"):
+                con.execute(f"DELETE FROM {t} WHERE snapshot_id = ?", [snapshot_id])
+        else:
+            con.execute("DELETE FROM members WHERE snapshot_id = ? AND path = ?", args)
+            con.execute("DELETE FROM ingest_problems WHERE snapshot_id = ? AND member = ?", args)
+
+    # -------------------------------------------------------------- reads
+
+    def query(self, sql: str, params: Sequence[object] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        try:
+            cur = self.con.execute(sql, params or [])
+        except duckdb.Error as e:
+            raise DatabaseError(str(e).splitlines()[0]) from e
+        if cur.description is None:
+            return [], []
+        return [d[0] for d in cur.description], cur.fetchall()
+
+    def tables(self) -> list[str]:
+        return [r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]

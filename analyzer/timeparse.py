@@ -1,0 +1,86 @@
+"""Time formats of Kubernetes tools: RFC 3339 with nanoseconds, Unix nanosecond strings,
+Go's time.String(), crictl's "44 hours ago", kubectl ages (2d10h), klog and syslog stamps."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}:?\d{2})?(?:\s+[A-Z]{2,5})?$"
+)
+ZERO_TIMES = {"0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "0"}
+
+
+def parse_time(value: object) -> datetime | None:
+    """An absolute time from the forms crictl, kubectl, etcd and the runtimes print; None if empty/zero/unknown."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return _from_number(float(value))
+    s = str(value).strip()
+    if not s or s in ZERO_TIMES:
+        return None
+    if s.isdigit():
+        return _from_number(float(s))
+    m = _RFC3339.match(s)
+    if not m:
+        return None
+    y, mo, d, h, mi, sec, frac, tz = m.groups()
+    us = int((frac or "0")[:6].ljust(6, "0"))
+    tzinfo: timezone = UTC
+    if tz and tz != "Z":
+        sign = -1 if tz[0] == "-" else 1
+        digits = tz[1:].replace(":", "")
+        tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    try:
+        dt = datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec), us, tzinfo=tzinfo)
+    except ValueError:
+        return None
+    if dt.year < 1980:
+        return None
+    return dt.astimezone(UTC)
+
+
+def _from_number(x: float) -> datetime | None:
+    """Epoch seconds, milliseconds or nanoseconds, by magnitude."""
+    if x <= 0:
+        return None
+    if x > 1e17:
+        x = x / 1e9
+    elif x > 1e14:
+        x = x / 1e6
+    elif x > 1e11:
+        x = x / 1e3
+    try:
+        return datetime.fromtimestamp(x, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800, "month": 2592000, "year": 31536000}
+
+
+def parse_ago(text: str | None) -> int | None:
+    """Seconds ago from crictl's go-units form: '44 hours ago', 'About an hour ago', 'Less than a second ago'."""
+    if not text:
+        return None
+    s = text.strip().lower().removesuffix(" ago")
+    if s.startswith("less than a"):
+        return 0
+    m = re.match(r"^(?:about )?(\d+|an?) (second|minute|hour|day|week|month|year)s?$", s)
+    if not m:
+        return None
+    n = 1 if m.group(1) in ("a", "an") else int(m.group(1))
+    return n * _UNITS[m.group(2)]
+
+
+def parse_kube_age(text: str | None) -> int | None:
+    """Seconds from kubectl's age format: 2d10h, 21h, 5m30s, 3y45d, 75s."""
+    if not text:
+        return None
+    m = re.fullmatch(r"(?:(\d+)y)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", text.strip())
+    if not m or not any(m.groups()):
+        return None
+    y, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+    return y * 31536000 + d * 86400 + h * 3600 + mi * 60 + s

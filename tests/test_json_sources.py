@@ -1,0 +1,91 @@
+"""crictl JSON (lists, inspect, inspectp, inspecti) and kubectl JSON/YAML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analyzer.errors import ParseError
+from analyzer.models import ApiContainer, ApiNode, ApiObject, ApiPod, ContainerObs, Event, ImageObs, Sandbox
+from analyzer.parsers import crictl_json, json_values, kubectl_json
+from analyzer.registry import ParseContext
+
+SOURCES = ["crictl-pods-json", "crictl-ps-json", "crictl-images-json", "crictl-inspect", "crictl-inspectp", "crictl-inspecti", "kubectl-json", "kubectl-yaml"]
+
+
+def run(fn, data: str | bytes, name: str = "x.json"):
+    ctx = ParseContext(name, data.encode() if isinstance(data, str) else data)
+    return list(fn(ctx)), ctx.problems
+
+
+def test_inspect_running_containerd(corpus: Path) -> None:
+    (c,), _ = run(crictl_json.parse_inspect, (corpus / "crictl-json/containerd-calico-arm64-crictl-inspect-nginx-running.json").read_text())
+    assert isinstance(c, ContainerObs)
+    assert (c.pid, c.sandbox_id[:13], c.state, c.finished_at) == (106728, "cb07c78e24238", "Running", None)  # type: ignore[index]
+    assert c.log_path == "/var/log/pods/default_nginx_25fae09f-aef9-4b5a-950f-80ea16cf5e1e/nginx/0.log"
+    assert c.cgroups_path and ":cri-containerd:" in c.cgroups_path and c.pod_uid == "25fae09f-aef9-4b5a-950f-80ea16cf5e1e"
+
+
+def test_inspect_several_ids_concatenated_or_array(seed_bundles: dict[str, Path]) -> None:
+    from tests.test_collector import member
+
+    text = member(seed_bundles["playcekube-controlplane01"], "runtime/crictl-inspect.json").decode()
+    concatenated, _ = run(crictl_json.parse_inspect, text)
+    docs = list(json_values(text))
+    array, _ = run(crictl_json.parse_inspect, json.dumps(docs))  # crictl >= 1.26 prints one array
+    assert len(concatenated) == 10 == len(array)
+    assert [c.model_dump() for c in concatenated] == [c.model_dump() for c in array]
+
+
+def test_inspectp_and_lists(corpus: Path) -> None:
+    (s,), _ = run(crictl_json.parse_inspectp, (corpus / "crictl-json/kind-podman-containerd-crictl-inspectp-o-json-seccomp-trimmed.json").read_text())
+    assert isinstance(s, Sandbox) and s.pid and s.cgroup_parent and s.cgroup_parent.startswith("/kubelet.slice/")
+    (p,), _ = run(crictl_json.parse_pods, (corpus / "crictl-json/kind-podman-containerd-crictl-pods-o-json.json").read_text())
+    assert isinstance(p, Sandbox) and p.created_at and p.created_at.year == 2024 and p.state == "Ready"
+    (c,), _ = run(crictl_json.parse_ps, (corpus / "crictl-json/nydus-containerd-crictl-ps-a-o-json-2021.json").read_text())
+    assert isinstance(c, ContainerObs) and c.state == "Exited" and c.labels == {} and c.created_at and c.created_at.year == 2021
+    (i,), _ = run(crictl_json.parse_inspecti, (corpus / "crictl-json/crio-issue3567-crictl-inspecti-no-info.json").read_text())
+    assert isinstance(i, ImageObs) and (i.repo, i.tag, i.size_bytes) == ("docker.io/library/busybox", "latest", 1441595)
+
+
+def test_cut_inspect_keeps_what_came_before(corpus: Path) -> None:
+    """2017 cri-containerd: nanosecond strings, "container runtime spec"; the fragment is cut."""
+    recs, problems = run(crictl_json.parse_inspect, (corpus / "crictl-json/fragments-not-valid-json/containerd-cri-pr445-2017-inspect-nanosecond-string-times-head.txt").read_text())
+    assert len(recs) == 1 and recs[0].created_at and recs[0].created_at.year == 2017
+    assert problems and "fields before the cut were kept" in problems[0][1]
+
+
+def test_broken_json_is_a_parse_error() -> None:
+    with pytest.raises(ParseError):
+        run(crictl_json.parse_ps, '{"containers": [')
+
+
+def test_kubectl_json_kinds(corpus: Path) -> None:
+    d = corpus / "kubectl-json"
+    recs, _ = run(kubectl_json.parse, (d / "troubleshoot-fixture-podlist-oomkilled-docker.json").read_text())
+    cont = next(r for r in recs if isinstance(r, ApiContainer))
+    assert (cont.state, cont.state_reason, cont.exit_code, cont.runtime_scheme) == ("terminated", "OOMKilled", 137, "docker")
+    recs, _ = run(kubectl_json.parse, (d / "troubleshoot-fixture-podlist-crashloopbackoff.json").read_text())
+    pod = next(r for r in recs if isinstance(r, ApiPod))
+    assert pod.status_text == "CrashLoopBackOff"
+    recs, _ = run(kubectl_json.parse, (d / "troubleshoot-fixture-podlist-unhealthy-containerd.json").read_text())
+    cont = next(r for r in recs if isinstance(r, ApiContainer))
+    assert cont.runtime_scheme == "containerd" and cont.container_id and len(cont.container_id) == 64
+    # a static pod of OpenShift, stored without kind by insights-operator
+    recs, _ = run(kubectl_json.parse, (d / "ocp4.7-insights-sample-pod-etcd-static-crio.json").read_text())
+    pod = next(r for r in recs if isinstance(r, ApiPod))
+    assert pod.static and pod.config_hash
+    recs, _ = run(kubectl_json.parse, (d / "k3d-v1.24.4+k3s1-arm64-nodelist.json").read_text())
+    node = next(r for r in recs if isinstance(r, ApiNode))
+    assert node.ready == "True" and node.runtime_version == "containerd://1.6.6-k3s1" and "control-plane" in (node.roles or [])
+    recs, _ = run(kubectl_json.parse, (d / "troubleshoot-fixture-eventlist-imagepull-fail-first8of17.json").read_text())
+    assert sum(isinstance(r, Event) for r in recs) == 8
+    assert all(isinstance(r, (Event, ApiObject)) for r in recs)
+
+
+def test_kubectl_yaml_configmap(corpus: Path) -> None:
+    recs, _ = run(kubectl_json.parse_yaml, (corpus / "manifests/kubeadm-v1.24.0-kubeadm-config-configmap.yaml").read_text())
+    (obj,) = recs
+    assert isinstance(obj, ApiObject) and obj.kind == "ConfigMap" and obj.name == "kubeadm-config"

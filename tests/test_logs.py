@@ -1,0 +1,147 @@
+"""Bulk loading of container logs and journals (analyzer.bulk): exact lines, joined partials."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from analyzer import bulk
+from analyzer.bulk import JournalMeta, LogLoader, load_journal, log_file_meta
+from analyzer.store import Store
+
+SOURCES = ["container-log", "journal"]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "l.duckdb") as s:
+        yield s
+
+
+def load(store: Store, data: bytes) -> list[tuple]:
+    lf = LogLoader(store.con).load(io.BytesIO(data), {"path": "/var/log/pods/x_y_z/c/0.log", "layout": "pods"})
+    return store.con.execute(
+        "SELECT line_no, line_end, ts, stream, partial, message FROM log_lines WHERE file_id = ? ORDER BY line_no", [lf.file_id]
+    ).fetchall()
+
+
+def test_cri_partials_are_joined_per_stream(store: Store) -> None:
+    data = (
+        b"2023-10-03T16:00:00.000000001Z stdout F first\n"
+        b"2023-10-03T16:00:01.000000002Z stdout P long li\n"
+        b"2023-10-03T16:00:01.100000000Z stderr F an error between the pieces\n"
+        b"2023-10-03T16:00:01.200000000Z stdout P ne that was \n"
+        b"2023-10-03T16:00:01.300000000Z stdout F split in three\n"
+        b"2023-10-03T16:00:02.000000000+09:00 stdout F offset time\n"
+        b"2023-10-03T16:00:03Z stdout P never finished"
+    )
+    rows = load(store, data)
+    assert [(r[0], r[1], r[3], r[4], r[5]) for r in rows] == [
+        (1, 1, "stdout", False, "first"),
+        (2, 5, "stdout", True, "long line that was split in three"),
+        (3, 3, "stderr", False, "an error between the pieces"),
+        (6, 6, "stdout", False, "offset time"),
+        (7, 7, "stdout", True, "never finished"),
+    ]
+    assert rows[1][2].isoformat() == "2023-10-03T16:00:01+00:00"  # the first piece's time
+    assert rows[3][2].isoformat() == "2023-10-03T07:00:02+00:00"  # +09:00 read as an offset
+
+
+def test_exact_line_numbers_in_a_large_file(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "CHUNK", 4096)  # many chunks: numbering must continue across them
+    lines = [f"2023-10-03T16:00:00.{i:09d}Z stdout F line {i} {'x' * (i % 50)}".encode() for i in range(1, 20001)]
+    rows = store.con.execute("SELECT 1").fetchall()
+    lf = LogLoader(store.con).load(io.BytesIO(b"\n".join(lines) + b"\n"), {"path": "/p/3.log", "layout": "pods"})
+    assert lf.line_count == 20000
+    rows = store.con.execute("SELECT line_no, message FROM log_lines WHERE file_id = ? AND line_no IN (1, 18204, 20000) ORDER BY 1", [lf.file_id]).fetchall()
+    assert rows == [(1, "line 1 x"), (18204, "line 18204 " + "x" * (18204 % 50)), (20000, "line 20000 ")]
+
+
+def test_invalid_utf8_and_bare_cr_keep_their_lines(store: Store) -> None:
+    data = (
+        b"2023-10-03T16:00:00Z stdout F before\n"
+        b"2023-10-03T16:00:01Z stdout F caf\xc3\n"  # a multi-byte character cut in half
+        b"2023-10-03T16:00:02Z stdout F after \xff\xfe bytes\n"
+        b"2023-10-03T16:00:03Z stdout F carriage\rreturn\n"
+        b"2023-10-03T16:00:04Z stdout F last\n"
+    )
+    rows = load(store, data)
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5]
+    assert rows[1][5].startswith("caf") and "before" not in rows[1][5] and "after" not in rows[1][5]
+    assert rows[2][5].startswith("after ") and rows[2][5].endswith(" bytes")
+    assert rows[3][5] == "carriage\rreturn"
+
+
+def test_docker_json_file_partials(store: Store) -> None:
+    data = (
+        b'{"log":"hello\\n","stream":"stdout","time":"2017-05-15T12:10:55.461590Z"}\n'
+        b'{"log":"a long ","stream":"stderr","time":"2017-05-15T12:10:56Z"}\n'
+        b'{"log":"line\\n","stream":"stderr","time":"2017-05-15T12:10:56.1Z"}\n'
+    )
+    rows = load(store, data)
+    assert [(r[0], r[1], r[3], r[5]) for r in rows] == [(1, 1, "stdout", "hello"), (2, 3, "stderr", "a long line")]
+
+
+def test_timestamped_and_text_formats(store: Store) -> None:
+    rows = load(store, b"2022-03-16T13:38:09.379847879Z I0316 13:38:09.379813       1 gc.go:210] syncing\n2022-03-16T13:38:10Z second\n")
+    assert rows[0][2].isoformat() == "2022-03-16T13:38:09.379847+00:00" and rows[0][5].startswith("I0316")
+    text = (
+        b'{"level":"warn","ts":"2024-04-22T17:18:03.213763+0800","caller":"etcdserver/util.go:170","msg":"apply request took too long"}\n'
+        b'{"level":"info","ts":1568166948.8119395,"msg":"epoch seconds"}\n'
+        b'2017-03-01 09:15:02.123456 I | mvcc: finished scheduled compaction\n'
+        b'time="2024-02-07T13:36:48.024858788Z" level=info msg="logrus"\n'
+        b"I0316 13:38:09.379813       1 klog.go:1] no year, no zone\n"
+    )
+    rows = load(store, text)
+    ts = [r[2].isoformat() if r[2] else None for r in rows]
+    assert ts == ["2024-04-22T09:18:03.213763+00:00", "2019-09-11T01:55:48.811940+00:00", "2017-03-01T09:15:02.123456+00:00",
+                  "2024-02-07T13:36:48.024858+00:00", None]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("path", "expect"),
+    [
+        ("files/var/log/pods/kube-system_etcd-cp1_7ac9b6e22ee84eeb2050b4dba091af8c/etcd/1.log",
+         {"layout": "pods", "namespace": "kube-system", "pod": "etcd-cp1", "pod_uid": "7ac9b6e22ee84eeb2050b4dba091af8c", "container": "etcd", "restart": 1}),
+        ("files/var/log/pods/default_web-1_25fae09f-aef9-4b5a-950f-80ea16cf5e1e/web/0.log.20231002-101010",
+         {"layout": "pods", "restart": 0, "rotated": True, "rotated_stamp": "20231002-101010"}),
+        ("files/var/log/pods/57146449-11ec-11e8-90e1-42010af00002/log-container_0.log",
+         {"layout": "pods-old", "pod_uid": "57146449-11ec-11e8-90e1-42010af00002", "container": "log-container", "restart": 0}),
+        ("files/var/log/pods/ns_p_25fae09f-aef9-4b5a-950f-80ea16cf5e1e/" + "a" * 64 + ".log", {"layout": "crio-id", "container_id": "a" * 64}),
+        ("cluster/logs/kube-system_kube-apiserver-cp1_kube-apiserver.previous.log",
+         {"layout": "kubectl-logs", "pod": "kube-apiserver-cp1", "container": "kube-apiserver", "previous": True}),
+    ],
+)
+def test_log_paths(path: str, expect: dict) -> None:
+    meta = log_file_meta(path)
+    assert {k: meta.get(k) for k in expect} == expect
+
+
+def journal(store: Store, data: bytes, year: int = 2023) -> list[tuple]:
+    load_journal(store.con, io.BytesIO(data), JournalMeta("s1", "n1", "m", "journal"), year)
+    return store.con.execute("SELECT line_no, ts, host, ident, pid, severity, location, message, source FROM journal ORDER BY line_no").fetchall()
+
+
+def test_journal_short_iso_precise(store: Store) -> None:
+    rows = journal(store, b"-- Logs begin at Thu 2019-04-11 23:51:07 +0430, end at Fri 2019-04-12 --\n"
+                          b'2023-10-04T01:20:11.123456+0900 cp01 kubelet[25835]: E1003 16:20:11.123456   25835 kubelet.go:2094] "PLEG is not healthy"\n')
+    (r,) = rows
+    assert r[1].isoformat() == "2023-10-03T16:20:11.123456+00:00"
+    assert (r[2], r[3], r[4], r[5], r[6]) == ("cp01", "kubelet", 25835, "E", "kubelet.go:2094")
+
+
+def test_journal_syslog_without_year_or_pid(store: Store) -> None:
+    rows = journal(store, b"Oct  4 01:20:11 cp01 kubelet[25835]: I1003 x.go:1] hello\nApr 13 10:53:52 ip-10-42-10-121 kubelet: E0413 10:53:52.123456    3263 y.go:2] no pid\n")
+    assert rows[0][1].isoformat() == "2023-10-04T01:20:11+00:00" and rows[0][8] == "syslog"  # local; the ingest shifts it
+    assert (rows[1][3], rows[1][4], rows[1][5]) == ("kubelet", None, "E")
+
+
+def test_journal_dmesg_and_tag_only(store: Store) -> None:
+    rows = journal(store, b"2023-10-03T16:20:00,123456+09:00 Out of memory: Killed process 4242 (java)\n")
+    assert rows[0][1].isoformat() == "2023-10-03T07:20:00.123456+00:00" and rows[0][3] == "kernel"
+    store.con.execute("DELETE FROM journal")
+    rows = journal(store, b'containerd[21688]: time="2020-12-16T19:38:06.081521590+01:00" level=error msg="RunPodSandbox failed"\n')
+    assert (rows[0][3], rows[0][4], rows[0][5]) == ("containerd", 21688, "error") and rows[0][1].isoformat() == "2020-12-16T18:38:06.081521+00:00"
