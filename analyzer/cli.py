@@ -12,6 +12,7 @@ from analyzer import __version__, api
 from analyzer.collector import collector_script
 from analyzer.errors import AnalyzerError
 from analyzer.ingest import IngestReport
+from reports.render import render_report
 
 
 class KubesnapGroup(click.Group):
@@ -121,8 +122,21 @@ def analyze(ctx: click.Context, inputs: tuple[Path, ...], outdir: Path, node: st
     db = outdir / "kubesnap.duckdb"
     report = api.ingest_inputs(db, list(inputs), site=site, node=node)
     _report(report, quiet)
+    html = outdir / "report.html"
+    render_report(db, html, site=site)
     click.echo(f"database: {db}")
+    click.echo(f"report:   {html}")
     ctx.exit(1 if report.problems else 0)
+
+
+@main.command()
+@click.option("--db", help=DB_HELP)
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), default=Path("report.html"), show_default=True)
+@click.option("--site", help="the site to report on (default: the one with the most snapshots)")
+def report(db: str | None, out: Path, site: str | None) -> None:
+    """Render the offline HTML report (one file, no network) of a database."""
+    render_report(api.resolve_db(db), out, site=site)
+    click.echo(str(out))
 
 
 @main.command()

@@ -59,3 +59,16 @@ def tar_members(tarball: Path) -> Iterator[tuple[tarfile.TarInfo, bytes]]:
                 assert f is not None
                 data = f.read()
             yield m, data
+
+
+@pytest.fixture(scope="session")
+def seed_db(tmp_path_factory: pytest.TempPathFactory, seed_site_dir: Path) -> Path:
+    """The seed site's six bundles ingested into one database (built once)."""
+    from analyzer.ingest import ingest
+    from analyzer.store import Store
+
+    db = tmp_path_factory.mktemp("db") / "seed.duckdb"
+    with Store(db) as s:
+        rep = ingest(s, [seed_site_dir / "bundles"])
+    assert rep.bundles == 6 and not rep.problems, rep.problems
+    return db

@@ -50,15 +50,6 @@ def q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
         return s.con.execute(sql, params or []).fetchall()
 
 
-@pytest.fixture(scope="module")
-def seed_db(tmp_path_factory: pytest.TempPathFactory, seed_site_dir: Path) -> Path:
-    db = tmp_path_factory.mktemp("db") / "seed.duckdb"
-    with Store(db) as s:
-        rep = ingest(s, [seed_site_dir / "bundles"])
-    assert rep.bundles == 6 and not rep.problems
-    return db
-
-
 def test_seed_site_apiserver_chain(seed_db: Path) -> None:
     rows = q(seed_db, """SELECT pod_id, container_id, shim_pid, pid, ppid, command, join_method, log_dir, image FROM pod_processes
                          WHERE node = 'playcekube-controlplane01' AND container = 'kube-apiserver'""")
