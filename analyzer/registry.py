@@ -87,12 +87,15 @@ def load_parsers() -> dict[str, SourceSpec]:
 
 
 def for_path(path: str) -> SourceSpec | None:
-    """The parser declared for a bundle path (the first whose pattern matches)."""
+    """The parser declared for a bundle path: one that names the path exactly, else the first whose pattern matches."""
+    first: SourceSpec | None = None
     for spec in load_parsers().values():
         for pat in spec.paths:
-            if fnmatch.fnmatchcase(path, pat):
+            if pat == path:
                 return spec
-    return None
+            if first is None and fnmatch.fnmatchcase(path, pat):
+                first = spec
+    return first
 
 
 def sniff(text: str) -> tuple[SourceSpec | None, int]:

@@ -244,7 +244,7 @@ def pod(obj: dict[str, Any]) -> Iterator[Record]:
         namespace=md.get("namespace"),
         name=md.get("name") or "",
         uid=md.get("uid"),
-        node_name=spec.get("nodeName"),
+        node_name=spec.get("nodeName") or None,
         phase=st.get("phase"),
         reason=st.get("reason"),
         status_text=pod_status_text(obj),
