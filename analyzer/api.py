@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.bundle import Limits
-from analyzer.errors import NothingIngestible, UsageError
+from analyzer.errors import DatabaseError, NothingIngestible, UsageError
 from analyzer.ingest import IngestReport, ingest
 from analyzer.registry import SourceSpec, load_parsers
+from analyzer.rules import Finding, Rule, Thresholds, load_rules, run_rules, sort_findings, store_findings
 from analyzer.store import Store
 
 
@@ -111,3 +112,18 @@ def table(columns: list[str], rows: list[list[str]]) -> str:
 
 def sources() -> list[SourceSpec]:
     return sorted(load_parsers().values(), key=lambda s: s.name)
+
+
+def check(db: Path, site: str | None = None, thresholds: Thresholds | None = None) -> tuple[str, list[tuple[Rule, Finding]]]:
+    """Run every rule on a site of the database and store the findings (table `findings`); most severe first."""
+    if not db.exists():
+        raise DatabaseError(f"{db}: no such database")
+    with Store(db) as store:
+        site = store.pick_site(site)
+        found = run_rules(store.con, site, thresholds)
+        store_findings(store.con, site, found)
+    return site, sort_findings(found)
+
+
+def rules() -> list[Rule]:
+    return sorted(load_rules().values(), key=lambda r: (r.category, r.id))

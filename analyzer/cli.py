@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import typing
 from pathlib import Path
 
 import click
@@ -12,6 +14,7 @@ from analyzer import __version__, api
 from analyzer.collector import collector_script
 from analyzer.errors import AnalyzerError
 from analyzer.ingest import IngestReport
+from analyzer.rules import SEVERITIES, Finding, Rule, Thresholds, as_json, at_or_above
 from reports.render import render_report
 
 
@@ -59,6 +62,25 @@ def collector() -> None:
 
 
 DB_HELP = "DuckDB database file (default: $KUBESNAP_DB)"
+
+F = typing.TypeVar("F", bound=typing.Callable[..., object])
+
+
+def threshold_options(f: F) -> F:
+    """One option per rule threshold (--restarts-warn ...), generated from Thresholds with its default and description."""
+    for name, field in reversed(list(Thresholds.model_fields.items())):
+        f = click.option(f"--{name.replace('_', '-')}", name, type=click.IntRange(min=0), default=field.default, show_default=True,
+                         help=field.description)(f)  # fmt: skip
+    return f
+
+
+def thresholds_from(kwargs: dict[str, typing.Any]) -> Thresholds:
+    return Thresholds(**{k: kwargs.pop(k) for k in list(kwargs) if k in Thresholds.model_fields})
+
+
+def _findings_summary(found: list[tuple[Rule, Finding]]) -> str:
+    counts = {s: sum(1 for _r, f in found if f.severity == s) for s in SEVERITIES}
+    return f"findings: {counts['fail']} fail, {counts['warn']} warn, {counts['info']} info"
 
 
 def _report(report: IngestReport, quiet: bool = False) -> None:
@@ -115,13 +137,20 @@ def sql(statement: str, db: str | None, fmt: str) -> None:
 @click.option("--node", help="node name of loose node-level captures")
 @click.option("--site", default="default", show_default=True)
 @click.option("-q", "--quiet", is_flag=True)
+@threshold_options
 @click.pass_context
-def analyze(ctx: click.Context, inputs: tuple[Path, ...], outdir: Path, node: str | None, site: str, quiet: bool) -> None:
-    """Ingest, check and report: writes OUTDIR/kubesnap.duckdb (and the report) and prints where they are."""
+def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node: str | None, site: str, quiet: bool, **kwargs: typing.Any) -> None:
+    """Ingest, check and report: writes OUTDIR/kubesnap.duckdb and OUTDIR/report.html and prints where they are.
+
+    The rules run with the thresholds below; `kubesnap findings --db OUTDIR/kubesnap.duckdb` lists what they found.
+    """
     outdir.mkdir(parents=True, exist_ok=True)
     db = outdir / "kubesnap.duckdb"
     report = api.ingest_inputs(db, list(inputs), site=site, node=node)
     _report(report, quiet)
+    _site, found = api.check(db, site, thresholds_from(kwargs))
+    if not quiet:
+        click.echo(_findings_summary(found), err=True)
     html = outdir / "report.html"
     render_report(db, html, site=site)
     click.echo(f"database: {db}")
@@ -144,3 +173,48 @@ def sources() -> None:
     """List the sources Kubesnap reads: bundle paths, and whether loose pastes are recognized."""
     rows = [[s.name, s.scope, "yes" if s.sniff else "no", " ".join(s.paths), s.doc] for s in api.sources()]
     click.echo(api.table(["SOURCE", "SCOPE", "LOOSE", "BUNDLE PATHS", "WHAT"], rows), nl=False)
+
+
+@main.command()
+@click.option("--db", help=DB_HELP)
+@click.option("--site", help="the site to check (default: the one with the most snapshots)")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="json: a list of objects with keys rule, severity, node, namespace, object, message, evidence (a list of lines)")
+@click.option("--fail-on", type=click.Choice(["warn", "fail"]), help="exit 1 when a finding of this severity or worse exists")
+@click.option("--min-severity", type=click.Choice(list(SEVERITIES)), default="info", show_default=True, help="list only findings this severe or worse")
+@click.option("-e", "--evidence", is_flag=True, help="table: print each finding's evidence under it")
+@threshold_options
+@click.pass_context
+def findings(ctx: click.Context, /, db: str | None, site: str | None, fmt: str, fail_on: str | None, min_severity: str, evidence: bool,
+             **kwargs: typing.Any) -> None:  # fmt: skip
+    """Run the rules on a database and list what they found, most severe first.
+
+    The findings are stored in the table `findings` as well (the report shows them). `kubesnap rules` lists the rules.
+    Exit status: 0, or 1 when --fail-on is given and a finding at or above it exists; 2 usage or database error.
+    """
+    _site, found = api.check(api.resolve_db(db), site, thresholds_from(kwargs))
+    shown = [f for _r, f in found if at_or_above(f.severity, min_severity)]
+    if fmt == "json":
+        click.echo(as_json(shown))
+    else:
+        rows = [[f.severity.upper(), f.rule, f.node or "", "/".join(x for x in (f.namespace, f.object) if x), f.message] for f in shown]
+        text = api.table(["SEVERITY", "RULE", "NODE", "OBJECT", "MESSAGE"], rows)
+        if evidence:
+            lines = text.splitlines()
+            text = "\n".join([lines[0]] + [ln + "".join(f"\n    {e}" for e in f.evidence) for ln, f in zip(lines[1:], shown, strict=True)]) + "\n"
+        click.echo(text, nl=False)
+        click.echo(_findings_summary(found), err=True)
+    if fail_on and any(at_or_above(f.severity, fail_on) for _r, f in found):
+        ctx.exit(1)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def rules(fmt: str) -> None:
+    """List the rules: id, severity, category and title (docs/rules.md has the full text)."""
+    rs = api.rules()
+    if fmt == "json":
+        keys = ("id", "title", "category", "severity", "description", "remediation")
+        click.echo(json.dumps([{k: getattr(r, k) for k in keys} for r in rs], ensure_ascii=False, indent=1))
+    else:
+        click.echo(api.table(["RULE", "SEVERITY", "CATEGORY", "TITLE"], [[r.id, r.severity, r.category, r.title] for r in rs]), nl=False)

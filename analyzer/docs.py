@@ -1,4 +1,4 @@
-"""Reference documents generated from the code: `python -m analyzer.docs schema > docs/schema.md`."""
+"""Reference documents generated from the code: `python -m analyzer.docs schema|rules > docs/<name>.md`."""
 
 from __future__ import annotations
 
@@ -38,11 +38,79 @@ def schema_md() -> str:
     return "\n".join(out)
 
 
+def rules_md() -> str:
+    from analyzer.rules import Thresholds, load_rules
+
+    rules = sorted(load_rules().values(), key=lambda r: (r.category, r.id))
+    out = [
+        "# Rules",
+        "",
+        "Generated from the rule registry (`python -m analyzer.docs rules`); a test fails when it drifts.",
+        "",
+        "`kubesnap analyze` runs every rule after the ingest; `kubesnap findings --db FILE` runs them again",
+        "(with other thresholds if given) and lists what they found, most severe first. Findings are stored",
+        "in the table `findings` (docs/schema.md) and shown at the top of the HTML report.",
+        "",
+        "Severities: `fail` (broken now), `warn` (will break, or degrades), `info` (context: what the",
+        "bundle cannot tell, or a value below its threshold). `--fail-on warn|fail` makes `kubesnap",
+        "findings` exit 1 when a finding at or above that severity exists (for scripts and CI).",
+        "",
+        "## JSON output",
+        "",
+        "`kubesnap findings --format json` prints a JSON array; each element has exactly these keys,",
+        "and they are stable:",
+        "",
+        "| key | type | meaning |",
+        "|---|---|---|",
+        "| rule | string | the rule id below |",
+        "| severity | string | `info`, `warn` or `fail` |",
+        "| node | string or null | the node the finding is about (API node name) |",
+        "| namespace | string or null | |",
+        "| object | string or null | the pod, node, path, image, etcd endpoint or process it is about |",
+        "| message | string | one sentence |",
+        "| evidence | array of strings | where it was seen: `node: bundle member[:line]: what` or `API: ...` |",
+        "",
+        "```json",
+        "[",
+        " {",
+        '  "rule": "CONTAINER_CRASHLOOP",',
+        '  "severity": "fail",',
+        '  "node": "worker01",',
+        '  "namespace": "shop",',
+        '  "object": "web-7d4b9c-x2x9z",',
+        '  "message": "web of shop/web-7d4b9c-x2x9z is in CrashLoopBackOff after 12 restarts; last exit: Error (code 1)",',
+        '  "evidence": ["API: cluster/pods.json: shop/web-7d4b9c-x2x9z web waiting CrashLoopBackOff restartCount=12"]',
+        " }",
+        "]",
+        "```",
+        "",
+        "## Thresholds",
+        "",
+        "Each is an option of `kubesnap findings` and `kubesnap analyze`.",
+        "",
+        "| option | default | meaning |",
+        "|---|---|---|",
+    ]
+    for name, field in Thresholds.model_fields.items():
+        out.append(f"| `--{name.replace('_', '-')}` | {field.default} | {field.description} |")
+    out += ["", "## Catalog", ""]
+    cat = None
+    for r in rules:
+        if r.category != cat:
+            cat = r.category
+            out += [f"### {cat}", ""]
+        out += [f"#### {r.id}: {r.title}", "", f"Severity: `{r.severity}`.", "", r.description, "", f"What to do: {r.remediation}", ""]
+    return "\n".join(out)
+
+
+DOCS = {"schema": schema_md, "rules": rules_md}
+
+
 def main(argv: list[str]) -> int:
-    if argv[1:] == ["schema"]:
-        sys.stdout.write(schema_md())
+    if len(argv) == 2 and argv[1] in DOCS:
+        sys.stdout.write(DOCS[argv[1]]())
         return 0
-    sys.stderr.write("usage: python -m analyzer.docs schema\n")
+    sys.stderr.write(f"usage: python -m analyzer.docs {'|'.join(DOCS)}\n")
     return 2
 
 

@@ -8,6 +8,7 @@ how to recognize its content when a customer pastes it as a loose file.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
@@ -71,18 +72,17 @@ def source(
     return deco
 
 
-_loaded = False
+@functools.cache
+def import_submodules(package: str) -> None:
+    """Import every module of a package once: plugins register themselves on import (parsers, rules)."""
+    pkg = importlib.import_module(package)
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        importlib.import_module(f"{package}.{mod.name}")
 
 
 def load_parsers() -> dict[str, SourceSpec]:
     """Import every module of analyzer.parsers, which registers its sources."""
-    global _loaded
-    if not _loaded:
-        import analyzer.parsers as pkg
-
-        for mod in pkgutil.iter_modules(pkg.__path__):
-            importlib.import_module(f"analyzer.parsers.{mod.name}")
-        _loaded = True
+    import_submodules("analyzer.parsers")
     return REGISTRY
 
 

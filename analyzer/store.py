@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from analyzer.errors import DatabaseError, DatabaseInUse
+from analyzer.errors import AnalyzerError, DatabaseError, DatabaseInUse
 from analyzer.models import ALL_RECORDS, Record
 
 SCHEMA_VERSION = 1
@@ -129,6 +129,23 @@ FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("join_method", "VARCHAR", "exact (runtime record or cgroup) or inferred (shim -id, PPID, name, prefix)"),
             ("evidence", "VARCHAR", "inspect-pid, inspectp-pid, cgroup, shim-id, conmon, shim-child, name-match, only-container, descendant-of"),
             ("via_pid", "BIGINT", "the process it descends from, for descendants"),
+        ],
+    ),
+    "findings": (
+        "What the rules found (kubesnap findings, analyze), with the evidence; rewritten per site at each check.",
+        [
+            ("site", "VARCHAR", ""),
+            ("rule", "VARCHAR", "rule id (kubesnap rules, docs/rules.md)"),
+            ("severity", "VARCHAR", "info, warn, fail"),
+            ("title", "VARCHAR", "the rule's title"),
+            ("category", "VARCHAR", "join, control-plane, workloads, images, nodes, certificates, logs/..., collection"),
+            ("node", "VARCHAR", "the node it is about, when one"),
+            ("namespace", "VARCHAR", ""),
+            ("object", "VARCHAR", "the pod, node, path, image or process it is about"),
+            ("message", "VARCHAR", ""),
+            ("evidence", "VARCHAR", "where it was seen, one line each: node: bundle member[:line]: what"),
+            ("evidence_list", "VARCHAR[]", "the same lines as a list"),
+            ("checked_at", "TIMESTAMPTZ", "when the rules ran"),
         ],
     ),
 }
@@ -284,6 +301,15 @@ class Store:
             con.execute("DELETE FROM ingest_problems WHERE snapshot_id = ? AND member = ?", args)
 
     # -------------------------------------------------------------- reads
+
+    def pick_site(self, site: str | None) -> str:
+        """`site` when the database has it; by default the site with the most snapshots."""
+        sites = [r[0] for r in self.con.execute("SELECT site, count(*) FROM snapshots GROUP BY site ORDER BY 2 DESC, 1").fetchall()]
+        if not sites:
+            raise AnalyzerError("the database holds no snapshot: ingest bundles first")
+        if site is not None and site not in sites:
+            raise AnalyzerError(f"no site {site!r} in the database (sites: {', '.join(sites)})")
+        return site or sites[0]
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
         try:

@@ -572,7 +572,13 @@ collect_runtime() {
 }
 
 collect_etcd() {
-  have etcdctl || return 0
+  if ! have etcdctl; then
+    # Only a gap where etcd runs: a static pod manifest, kubespray's env file or a data dir.
+    if [[ -e "$ROOT/etc/kubernetes/manifests/etcd.yaml" || -e "$ROOT/etc/etcd.env" || -d "$ROOT/var/lib/etcd" ]]; then
+      note_missing etcdctl
+    fi
+    return 0
+  fi
   local cacert="" cert="" key="" endpoints="https://127.0.0.1:2379"
   if [[ -r "$ROOT/etc/etcd.env" ]]; then
     # kubespray keeps etcdctl's settings here; the key stays in place, only its path is used.
@@ -723,6 +729,8 @@ collect_cluster() {
     run_cmd "cluster/$r.json" "${k[@]}" get "$r" -o json || true
   done
   run_cmd cluster/leases-kube-system.json "${k[@]}" get leases -n kube-system -o json || true
+  # Node leases are renewed by each kubelet with its own clock: a clock-skew witness.
+  run_cmd cluster/leases-kube-node-lease.json "${k[@]}" get leases -n kube-node-lease -o json || true
   run_cmd cluster/get-node-wide.txt "${k[@]}" get node -o wide || true
   run_cmd cluster/get-pod-wide.txt "${k[@]}" get pod -A -o wide || true
   run_cmd cluster/readyz.txt "${k[@]}" get --raw '/readyz?verbose' || true

@@ -198,6 +198,7 @@ class Report(Ctx):
     overview: Overview
     findings: list[FindingRow]
     findings_total: int
+    findings_by_severity: dict[str, int]  # fail, warn, info -> count
     nodes: list[NodeSection]
     images: Images
     logs: Logs

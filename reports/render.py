@@ -16,7 +16,6 @@ import jinja2
 from markupsafe import Markup
 
 from analyzer import __version__
-from analyzer.errors import AnalyzerError
 from analyzer.store import Store
 from reports import svg
 from reports.contexts import (
@@ -60,12 +59,7 @@ def json_for_script(data: object) -> Markup:
 class Builder:
     def __init__(self, store: Store, site: str | None) -> None:
         self.con = store.con
-        sites = [r[0] for r in self.q("SELECT site, count(*) FROM snapshots GROUP BY site ORDER BY 2 DESC, 1")]
-        if not sites:
-            raise AnalyzerError("the database holds no snapshot: ingest bundles first")
-        if site is not None and site not in sites:
-            raise AnalyzerError(f"no site {site!r} in the database (sites: {', '.join(sites)})")
-        self.site = site or sites[0]
+        self.site = store.pick_site(site)
 
     def q(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params or []).fetchall()
@@ -130,10 +124,12 @@ class Builder:
 
     # ----------------------------------------------------------------- findings
 
-    def findings(self, limit: int) -> tuple[list[FindingRow], int, list[dict[str, Any]]]:
+    def findings(self, limit: int, anchors: set[str]) -> tuple[list[FindingRow], int, list[dict[str, Any]], dict[str, int]]:
+        """The findings, most severe first (the first `limit` in the page, the rest as data), each linked to its pod or node
+        when the report has a section for it; and the count per severity."""
         have = self.q("SELECT count(*) FROM information_schema.tables WHERE table_name = 'findings'")[0][0]
         if not have:
-            return [], 0, []
+            return [], 0, [], {}
         rows = self.q(
             """SELECT f.severity, f.rule, coalesce(f.title, ''), coalesce(f.node, ''), coalesce(f.namespace, ''), coalesce(f.object, ''),
                       f.message, coalesce(f.evidence, '') FROM findings f WHERE f.site = ?
@@ -141,10 +137,12 @@ class Builder:
             [self.site],
         )
         out = []
+        counts: dict[str, int] = {}
         for sev, rule, title, node, ns, obj, msg, ev in rows:
-            a = anchor("pod", node, ns, obj) if ns and obj else (anchor("node", node) if node else "")
+            a = next((x for x in (anchor("pod", node, ns, obj) if ns and obj else "", anchor("node", node) if node else "") if x in anchors), "")
             out.append(FindingRow(severity=sev, rule=rule, title=title, node=node, namespace=ns, object=obj, message=msg, evidence=ev, anchor=a))
-        return out[:limit], len(out), [f.model_dump() for f in out[limit:]]
+            counts[sev] = counts.get(sev, 0) + 1
+        return out[:limit], len(out), [f.model_dump() for f in out[limit:]], counts
 
     # ----------------------------------------------------------------- nodes
 
@@ -395,8 +393,9 @@ class Builder:
     def build(self, large: bool | None = None) -> Report:
         ov = self.overview()
         large = ov.pod_count > LARGE_PODS if large is None else large
-        findings, total, more = self.findings(limit=300)
         nodes, lazy = self.node_sections(large)
+        anchors = {n.anchor for n in nodes} | {p.anchor for n in nodes for p in n.pods}
+        findings, total, more, by_sev = self.findings(300, anchors)
         data = {"findings": more, **lazy}
         return Report(
             title=f"Kubesnap report: {self.site}",
@@ -404,6 +403,7 @@ class Builder:
             overview=ov,
             findings=findings,
             findings_total=total,
+            findings_by_severity=by_sev,
             nodes=nodes,
             images=self.images(self._image_nodes([n.name for n in nodes])),
             logs=self.logs(),

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.docs import schema_md
+from analyzer.docs import rules_md, schema_md
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def test_schema_doc_matches_the_code() -> None:
     assert (DOCS / "schema.md").read_text() == schema_md(), "docs/schema.md is stale: run `make docs`"
+
+
+def test_rules_doc_matches_the_registry() -> None:
+    assert (DOCS / "rules.md").read_text() == rules_md(), "docs/rules.md is stale: run `make docs`"
+
+
+def test_every_rule_is_in_the_catalog_once() -> None:
+    from analyzer.rules import load_rules
+
+    text = rules_md()
+    for rid in load_rules():
+        assert text.count(f"#### {rid}: ") == 1, rid
