@@ -20,10 +20,13 @@ from typing import IO, Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from analyzer.models import ContainerLink, LogFile
+from analyzer.textutil import Readable, utf8_stream
 
 CHUNK = 32 * 1024 * 1024
+MAX_LINE = 16 * 1024 * 1024  # a longer line is cut there (memory stays bounded on a file with no newline)
 
 POD_DIR = re.compile(r"^(?P<ns>[^_/]+)_(?P<pod>[^_/]+)_(?P<uid>[0-9a-f-]{32,36})$")
 LOG_NAME = re.compile(r"^(?P<n>\d+)\.log(?:\.(?P<stamp>\d{8}-\d{6}(?:\.gz)?))?$")
@@ -77,22 +80,47 @@ def container_link(path: str, target: str | None) -> ContainerLink | None:
     return ContainerLink(name=name, pod=m["pod"], namespace=m["ns"], container=m["c"], container_id=m["id"], target=target)
 
 
-def split_lines(stream: IO[bytes], chunk: int = CHUNK) -> Iterator[tuple[int, pa.Array, bool]]:
+@dataclass
+class ReadNotes:
+    """What reading a file had to change: lines cut at MAX_LINE, the encoding it was decoded from."""
+
+    cut_lines: list[int]
+    encoding: str = "utf-8"
+
+
+def split_lines(stream: Readable, chunk: int = CHUNK, max_line: int = MAX_LINE, notes: ReadNotes | None = None) -> Iterator[tuple[int, pa.Array, bool]]:
     """(first line number, binary array of lines, whether the last line ended without newline).
 
     Zero-copy: newline positions found with numpy become the offsets of an Arrow array over
     the bytes as read. Each value keeps its trailing newline (the SQL that reads them strips it).
+    A line longer than `max_line` is cut there (the rest of it skipped, its number noted), so
+    that memory stays bounded by max_line + chunk whatever the input.
     """
     carry = b""
     line_no = 1
+    kept: bytes | None = None  # the first max_line bytes of an overlong line whose end is still ahead
     while True:
         data = stream.read(chunk)
         if not data:
             break
+        if kept is not None:
+            end = data.find(b"\n")
+            if end < 0:
+                continue
+            yield line_no, pa.array([kept + b"\n"], pa.large_binary()), False
+            line_no += 1
+            kept, data = None, data[end + 1 :]
+            if not data:
+                continue
         buf = carry + data if carry else data
         cut = buf.rfind(b"\n")
         if cut < 0:
-            carry = buf
+            if len(buf) > max_line:
+                kept, carry = buf[:max_line], b""
+                if notes is not None:
+                    notes.cut_lines.append(line_no)
+            else:
+                carry = buf
             continue
         body, carry = buf[: cut + 1], buf[cut + 1 :]
         nl = np.flatnonzero(np.frombuffer(body, np.uint8) == 10)
@@ -100,9 +128,17 @@ def split_lines(stream: IO[bytes], chunk: int = CHUNK) -> Iterator[tuple[int, pa
         offsets[0] = 0
         offsets[1:] = nl + 1
         lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(nl), [None, pa.py_buffer(offsets), pa.py_buffer(body)])
+        long = np.flatnonzero(np.diff(offsets) > max_line + 1)
+        if len(long):
+            # rare: cut those lines at max_line (the byte kept after it stands for the newline the SQL strips)
+            lines = pc.binary_slice(lines, 0, max_line + 1)
+            if notes is not None:
+                notes.cut_lines.extend(int(line_no + i) for i in long)
         yield line_no, lines, False
         line_no += len(nl)
-    if carry:
+    if kept is not None:
+        yield line_no, pa.array([kept + b"\n"], pa.large_binary()), True
+    elif carry:
         # the last line of a file without a final newline: given one, as every value has
         yield line_no, pa.array([carry + b"\n"], pa.large_binary()), True
 
@@ -167,7 +203,7 @@ TEXT_TS = """coalesce(
   CASE WHEN regexp_matches(s, '"ts":[0-9]{10}') THEN to_timestamp(try_cast(regexp_extract(s, '"ts":([0-9.]+)', 1) AS DOUBLE)
        / CASE WHEN regexp_matches(s, '"ts":[0-9]{13}') THEN 1000 ELSE 1 END) END,
   try_cast(nullif(regexp_extract(s, 'time="([^"]+)"', 1), '') AS TIMESTAMPTZ),
-  try_cast(nullif(regexp_extract(s, '^(\\d{4}-\\d\\d-\\d\\d[ T]\\d\\d:\\d\\d:\\d\\d(?:[.,]\\d+)?(?:Z|[+-]\\d\\d:?\\d\\d)?)', 1), '') AS TIMESTAMPTZ))"""
+  try_cast(replace(nullif(regexp_extract(s, '^(\\d{4}-\\d\\d-\\d\\d[ T]\\d\\d:\\d\\d:\\d\\d(?:[.,]\\d+)?(?:Z|[+-]\\d\\d:?\\d\\d)?)', 1), ''), ',', '.') AS TIMESTAMPTZ))"""
 
 
 class LogLoader:
@@ -187,11 +223,13 @@ class LogLoader:
         self.pending_bytes = 0
         self.files: list[tuple[int, str, dict[str, Any]]] = []
 
-    def add(self, stream: IO[bytes], meta: dict[str, Any]) -> None:
-        """Queue one file; its LogFile record comes from `finish`."""
+    def add(self, stream: IO[bytes], meta: dict[str, Any]) -> ReadNotes:
+        """Queue one file; its LogFile record comes from `finish`. EUC-KR or Latin-1 text is transcoded to UTF-8."""
         file_id = self.con.execute("SELECT nextval('log_file_ids')").fetchall()[0][0]
         fmt = None
-        for first, lines, _unterminated in split_lines(stream):
+        text, enc = utf8_stream(stream)
+        notes = ReadNotes([], enc)
+        for first, lines, _unterminated in split_lines(text, notes=notes):
             if fmt is None:
                 fmt = sniff_format(b"".join(x.as_py() for x in lines.slice(0, 20)))
             n = len(lines)
@@ -201,7 +239,8 @@ class LogLoader:
             self.pending_bytes += lines.nbytes
             if self.pending_bytes >= self.BATCH_BYTES:
                 self._flush()
-        self.files.append((file_id, fmt or "text", meta))
+        self.files.append((file_id, fmt or "text", {**meta, "encoding": enc}))
+        return notes
 
     def _flush(self) -> None:
         con = self.con
@@ -328,13 +367,16 @@ class JournalMeta:
     source: str  # journal, syslog, dmesg, runtime-log
 
 
-def load_journal(con: duckdb.DuckDBPyConnection, stream: IO[bytes], meta: JournalMeta, year: int | None = None) -> int:
+def load_journal(con: duckdb.DuckDBPyConnection, stream: IO[bytes], meta: JournalMeta, year: int | None = None, notes: ReadNotes | None = None) -> int:
     """Load journal-like lines; traditional syslog stamps (no year, no zone) are read in `year`
     as local time and fixed to UTC later by the ingest, which knows the node's offset."""
     n_total = 0
     fmt: str | None = None
     year = year or datetime.now(UTC).year
-    for first, lines, _u in split_lines(stream):
+    text, enc = utf8_stream(stream)
+    if notes is not None:
+        notes.encoding = enc
+    for first, lines, _u in split_lines(text, notes=notes):
         if fmt is None:
             fmt = sniff_journal(b"\n".join(x.as_py() for x in lines.slice(0, 30))) or "plain"
         n = len(lines)

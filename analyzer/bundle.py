@@ -8,32 +8,36 @@ device files and FIFOs are never opened, and sizes, counts and nesting are cappe
 
 from __future__ import annotations
 
+import bz2
+import lzma
 import os
 import posixpath
 import re
 import stat
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 # The folders and files at the top of a collector bundle (docs/bundle-format.md).
 BUNDLE_ENTRIES = {"manifest.json", "redaction-report.txt", "host", "processes", "runtime", "etcd", "services", "cluster", "files"}
 BUNDLE_NAME = re.compile(r"^kubesnap-(?P<node>.+)-(?P<stamp>\d{8}T\d{6}Z)$")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.xz", ".tar.bz2", ".tar.zst")
+BOMB_FLOOR = 16 * 1024 * 1024  # members smaller than this are never called a bomb by their ratio alone
+BOMB_TOTAL_FLOOR = 256 * 1024 * 1024  # nor is an archive until it has handed out this much (repetitive logs compress well)
 
 
 @dataclass(frozen=True)
 class Limits:
     """Caps on what an input may cost; hostile archives hit these, real bundles do not."""
 
-    max_member_bytes: int = 4 * 1024**3
-    max_total_bytes: int = 64 * 1024**3
-    max_members: int = 2_000_000
-    max_depth: int = 3
-    max_ratio: int = 200  # bytes out per compressed byte in, over the whole archive
+    max_member_bytes: int = field(default=4 * 1024**3, metadata={"help": "bytes of one member above which it is not read"})
+    max_total_bytes: int = field(default=64 * 1024**3, metadata={"help": "bytes of one input (all members, uncompressed) after which the rest is not read"})
+    max_members: int = field(default=2_000_000, metadata={"help": "members (files) of one input after which the rest is not read"})
+    max_depth: int = field(default=3, metadata={"help": "how deep archives inside archives are opened"})
+    max_ratio: int = field(default=200, metadata={"help": "uncompressed bytes per compressed byte above which an archive is a decompression bomb"})
 
     @classmethod
     def default(cls) -> Limits:
@@ -217,17 +221,87 @@ def _iter_dir(top: Path, walk: Walk) -> Iterator[tuple[str, str | None, Member] 
                 yield f"{top}/{root[0]}" if root[0] else str(top), root[0] or top.name, m
 
 
-class _CountingReader:
-    """Counts decompressed bytes handed out, to enforce the total and ratio caps."""
+class _Decompressing:
+    """The tar stream inside a gzip, bzip2 or xz file (or a plain tar), decompressed in bounded steps.
+
+    Unlike tarfile's own decompression it knows whether the compressed stream reached its end
+    marker, so an upload cut exactly between two members is reported, not taken as the end.
+    """
+
+    STEP = 1 << 20
 
     def __init__(self, raw: IO[bytes]) -> None:
         self.raw = raw
-        self.read_in = 0
+        head = raw.read(6)
+        self.pending = head
+        self.kind = ("gzip" if head[:2] == b"\x1f\x8b" else "bzip2" if head[:3] == b"BZh" else "xz" if head[:6] == b"\xfd7zXZ\x00"
+                     else "zstd" if head[:4] == b"\x28\xb5\x2f\xfd" else "tar")  # fmt: skip
+        if self.kind == "zstd":
+            raise InputProblem("zstd-compressed archives are not read: decompress with `zstd -d` first")
+        self.dec: Any = self._new()
+        self.buf = bytearray()
+        self.pos = 0  # bytes handed out
+        self.tail = b""  # the last of them: where tar's end-of-archive block must be
+        self.ended = False  # the compressed stream reached its end marker
+
+    def _new(self) -> Any:
+        if self.kind == "gzip":
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if self.kind == "bzip2":
+            return bz2.BZ2Decompressor()
+        if self.kind == "xz":
+            return lzma.LZMADecompressor()
+        return None
+
+    def _more(self) -> bool:
+        """Add decompressed bytes to buf; False at the end of the input."""
+        if self.dec is None:
+            data = self.pending or self.raw.read(self.STEP)
+            self.pending = b""
+            self.buf += data
+            return bool(data)
+        if self.kind == "gzip":
+            data = self.dec.unconsumed_tail or self.pending or self.raw.read(self.STEP)
+            self.pending = b""
+            if not data:
+                return False
+            self.buf += self.dec.decompress(data, self.STEP)
+        else:
+            data = b"" if not self.dec.needs_input else (self.pending or self.raw.read(self.STEP))
+            self.pending = b""
+            if not data and self.dec.needs_input:
+                return False
+            self.buf += self.dec.decompress(data, self.STEP)
+        self.ended = self.dec.eof
+        if self.dec.eof:
+            rest = self.dec.unused_data
+            self.dec = self._new()  # concatenated streams (gzip members) go on
+            self.pending = rest
+            if not rest:
+                nxt = self.raw.read(self.STEP)
+                if nxt.strip(b"\0"):
+                    self.pending, self.ended = nxt, False
+        return True
 
     def read(self, n: int = -1) -> bytes:
-        b = self.raw.read(n)
-        self.read_in += len(b)
-        return b
+        while (n < 0 or len(self.buf) < n) and self._more():
+            pass
+        if n < 0:
+            n = len(self.buf)
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        if out:
+            self.pos += len(out)
+            self.tail = (self.tail + out)[-4 * tarfile.RECORDSIZE :]
+        return out
+
+    def complete(self, offset: int) -> bool:
+        """Whether the archive really ended where tar stopped reading (at `offset`): a zero block there,
+        not the end of the data, and the compressed stream's own end marker reached."""
+        start = offset - (self.pos - len(self.tail))
+        block = self.tail[start : start + tarfile.BLOCKSIZE] if start >= 0 else b""
+        whole = len(block) == tarfile.BLOCKSIZE and not block.strip(b"\0")
+        return whole and (self.kind == "tar" or self.ended)
 
 
 def _iter_tar(
@@ -236,16 +310,22 @@ def _iter_tar(
     if depth > walk.limits.max_depth:
         yield Problem(label, f"archives nested more than {walk.limits.max_depth} deep: not opened")
         return
-    counter = _CountingReader(f)
     try:
-        tf = tarfile.open(fileobj=counter, mode="r|*")  # type: ignore[call-overload]  # noqa: SIM115 - closed below
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+        stream = _Decompressing(f)
+        tf = tarfile.open(fileobj=stream, mode="r|")  # type: ignore[call-overload]  # noqa: SIM115 - closed below
+    except InputProblem as e:
+        yield Problem(label, str(e))
+        return
+    except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as e:
         yield Problem(label, f"not a readable archive: {e}")
         return
     seen: set[str] = set()
     try:
-        yield from _tar_members(tf, label, walk, depth, counter, compressed_size, seen)
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+        finished = yield from _tar_members(tf, label, walk, depth, compressed_size, seen)
+        if finished and not stream.complete(tf.offset):
+            where = f" after {walk.last}" if walk.last else ""
+            yield Problem(label, f"archive is truncated{where}: its {stream.kind} stream ends before its end marker; what came before was read")
+    except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as e:
         where = f" after {walk.last}" if walk.last else ""
         yield Problem(label, f"archive is truncated or corrupt{where}: {e}; what came before was read")
     finally:
@@ -253,14 +333,21 @@ def _iter_tar(
 
 
 def _tar_members(
-    tf: tarfile.TarFile, label: str, walk: Walk, depth: int, counter: _CountingReader, compressed_size: int, seen: set[str]
-) -> Iterator[tuple[str, str | None, Member] | Problem]:
+    tf: tarfile.TarFile, label: str, walk: Walk, depth: int, compressed_size: int, seen: set[str]
+) -> Generator[tuple[str, str | None, Member] | Problem, None, bool]:
+    """The members of one archive; returns False when a cap stopped the reading before its end."""
     roots: set[str] = set()
+
+    def rel(name: str) -> str:
+        """A member as its bundle knows it (files/dev/mem), for problem rows; the archive's name outside bundles."""
+        root = bundle_root(name) or _in_known_root(name, roots)
+        return root[1] if root else name
+
     for ti in tf:
         walk.members_seen += 1
         if walk.members_seen > walk.limits.max_members:
             yield Problem(label, f"more than {walk.limits.max_members} members: the rest is not read")
-            return
+            return False
         name = safe_name(ti.name)
         if name is None:
             yield Problem(ti.name, "member name is absolute or climbs out with '..': not read")
@@ -271,7 +358,7 @@ def _tar_members(
         if ti.isdir():
             continue
         if name in seen:
-            yield Problem(name, "duplicate member: the first copy is kept")
+            yield Problem(rel(name), "duplicate member: the first copy is kept")
             continue
         seen.add(name)
         if ti.issym():
@@ -280,15 +367,20 @@ def _tar_members(
             m = Member(name, "hardlink", 0, ti.mtime, ti.linkname)
         elif ti.isreg():
             if ti.size > walk.limits.max_member_bytes:
-                yield Problem(name, f"{ti.size} bytes is more than the {walk.limits.max_member_bytes}-byte member cap: not read")
+                yield Problem(rel(name), f"{ti.size} bytes is more than the {walk.limits.max_member_bytes}-byte member cap: not read")
                 continue
             walk.total_bytes += ti.size
             if walk.total_bytes > walk.limits.max_total_bytes:
-                yield Problem(name, f"the input holds more than {walk.limits.max_total_bytes} bytes: the rest is not read")
-                return
-            if compressed_size and counter.read_in > 1 << 20 and walk.total_bytes > walk.limits.max_ratio * max(compressed_size, 1):
-                yield Problem(name, f"expands more than {walk.limits.max_ratio}x (a decompression bomb?): the rest is not read")
-                return
+                yield Problem(rel(name), f"the input holds more than {walk.limits.max_total_bytes} bytes: the rest is not read")
+                return False
+            if compressed_size and ti.size > BOMB_FLOOR and ti.size > walk.limits.max_ratio * compressed_size:
+                # one member larger than max_ratio times the whole archive: no real bundle compresses like that
+                yield Problem(rel(name), f"{ti.size} bytes from a {compressed_size}-byte archive expands more than {walk.limits.max_ratio}x "
+                                    "(a decompression bomb): the rest is not read")  # fmt: skip
+                return False
+            if compressed_size and walk.total_bytes > BOMB_TOTAL_FLOOR and walk.total_bytes > walk.limits.max_ratio * compressed_size:
+                yield Problem(rel(name), f"expands more than {walk.limits.max_ratio}x (a decompression bomb?): the rest is not read")
+                return False
             if is_archive(name):
                 inner = tf.extractfile(ti)
                 if inner is not None:
@@ -296,7 +388,7 @@ def _tar_members(
                 continue
             m = Member(name, "file", ti.size, ti.mtime, None, lambda t=ti: tf.extractfile(t))
         elif ti.isdev() or ti.isfifo():
-            yield Problem(name, "device file or FIFO: not read")
+            yield Problem(rel(name), "device file or FIFO: not read")
             continue
         else:
             continue
@@ -307,3 +399,4 @@ def _tar_members(
             roots.add(root[0])
             m.path = root[1]
             yield (f"{label}/{root[0]}" if root[0] else label), (root[0] or posixpath.basename(label)), m
+    return True

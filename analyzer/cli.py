@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import click
 
 from analyzer import __version__, api
+from analyzer.bundle import Limits
 from analyzer.collector import collector_script
 from analyzer.errors import AnalyzerError
 from analyzer.ingest import IngestReport
@@ -74,6 +76,18 @@ def threshold_options(f: F) -> F:
     return f
 
 
+def limit_options(f: F) -> F:
+    """One option per cap on what an input may cost (--max-total-bytes ...), generated from bundle.Limits."""
+    for fl in reversed(dataclasses.fields(Limits)):
+        f = click.option(f"--{fl.name.replace('_', '-')}", fl.name, type=click.IntRange(min=1), default=fl.default, show_default=True,
+                         help=fl.metadata.get("help"))(f)  # fmt: skip
+    return f
+
+
+def limits_from(kwargs: dict[str, typing.Any]) -> Limits:
+    return Limits(**{fl.name: kwargs.pop(fl.name) for fl in dataclasses.fields(Limits) if fl.name in kwargs})
+
+
 def thresholds_from(kwargs: dict[str, typing.Any]) -> Thresholds:
     return Thresholds(**{k: kwargs.pop(k) for k in list(kwargs) if k in Thresholds.model_fields})
 
@@ -105,15 +119,16 @@ def _report(report: IngestReport, quiet: bool = False) -> None:
 @click.option("--node", help="node name of loose node-level captures (crictl, ps, /proc files)")
 @click.option("--site", default="default", show_default=True, help="site name: several sites can share one database")
 @click.option("-q", "--quiet", is_flag=True, help="no summary, problems only")
+@limit_options
 @click.pass_context
-def ingest(ctx: click.Context, inputs: tuple[Path, ...], db: str | None, node: str | None, site: str, quiet: bool) -> None:
+def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node: str | None, site: str, quiet: bool, **kwargs: typing.Any) -> None:
     """Load bundles and loose captures into a database.
 
     INPUT is a node tarball, a tarball or folder holding several, an extracted bundle
     folder, or a loose text file (crictl, ps, kubectl output a customer pasted).
     Exit status: 0 all ingested, 1 ingested with problems, 2 usage error, 3 nothing ingestible.
     """
-    report = api.ingest_inputs(api.resolve_db(db), list(inputs), site=site, node=node)
+    report = api.ingest_inputs(api.resolve_db(db), list(inputs), site=site, node=node, limits=limits_from(kwargs))
     _report(report, quiet)
     ctx.exit(1 if report.problems else 0)
 
@@ -138,6 +153,7 @@ def sql(statement: str, db: str | None, fmt: str) -> None:
 @click.option("--site", default="default", show_default=True)
 @click.option("-q", "--quiet", is_flag=True)
 @threshold_options
+@limit_options
 @click.pass_context
 def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node: str | None, site: str, quiet: bool, **kwargs: typing.Any) -> None:
     """Ingest, check and report: writes OUTDIR/kubesnap.duckdb and OUTDIR/report.html and prints where they are.
@@ -146,7 +162,7 @@ def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node:
     """
     outdir.mkdir(parents=True, exist_ok=True)
     db = outdir / "kubesnap.duckdb"
-    report = api.ingest_inputs(db, list(inputs), site=site, node=node)
+    report = api.ingest_inputs(db, list(inputs), site=site, node=node, limits=limits_from(kwargs))
     _report(report, quiet)
     _site, found = api.check(db, site, thresholds_from(kwargs))
     if not quiet:

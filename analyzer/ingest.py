@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tarfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,8 +15,10 @@ from typing import Any
 
 from analyzer import __version__
 from analyzer.bulk import (
+    MAX_LINE,
     JournalMeta,
     LogLoader,
+    ReadNotes,
     container_link,
     load_journal,
     log_file_meta,
@@ -33,6 +37,7 @@ from analyzer.textutil import decode
 from analyzer.timeparse import parse_ago
 
 MAX_PARSE_BYTES = 256 * 1024 * 1024
+ZONELESS_START = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:\s|$)"
 LOG_PATHS = re.compile(r"^(?:files/var/log/pods/.+\.log(?:\.\d{8}-\d{6})?|cluster/logs/.+\.log|files/var/log/calico/.+)$")
 JOURNAL_PATHS = re.compile(r"^(?:services/journal-.+\.log|files/var/log/(?:syslog|messages)|host/dmesg\.txt|files/var/lib/rancher/[^/]+/agent/containerd/containerd\.log|files/var/lib/rancher/[^/]+/agent/logs/kubelet\.log)$")
 
@@ -113,7 +118,7 @@ class BundleIngest:
         except OSError as e:
             status = "problem"
             self.problems.append((m.path, parser or "", f"read failed: {e}"))
-        except (EOFError, ValueError) as e:
+        except (EOFError, ValueError, tarfile.TarError, zlib.error) as e:
             status = "problem"
             self.problems.append((m.path, parser or "", f"member cut short: {e}"))
         mtime = datetime.fromtimestamp(m.mtime, UTC) if m.mtime and m.mtime > 0 else None
@@ -145,15 +150,23 @@ class BundleIngest:
                     truncated=bool(rec and rec.truncated), decompressed=bool(rec and rec.path and rec.path.endswith(".gz")),
                     mtime=datetime.fromtimestamp(m.mtime, UTC) if m.mtime else None)  # fmt: skip
         with m.open() as f:
-            self.logs.add(f, meta)
+            notes = self.logs.add(f, meta)
+        self._note_cuts(m.path, "container-log", notes)
         self.log_members[meta["path"]] = m.path
         return 1
+
+    def _note_cuts(self, path: str, parser: str, notes: ReadNotes) -> None:
+        if notes.cut_lines:
+            where = ", ".join(str(n) for n in notes.cut_lines[:5]) + (" ..." if len(notes.cut_lines) > 5 else "")
+            self.problems.append((path, parser, f"{len(notes.cut_lines)} line(s) longer than {MAX_LINE} bytes cut there (line {where})"))
 
     def _journal(self, m: Member) -> int:
         source = "dmesg" if m.path.endswith("dmesg.txt") else "runtime-log" if "/rancher/" in m.path else "syslog" if "/var/log/" in m.path else "journal"
         year = self.info.started_at.year if self.info.started_at else None
+        notes = ReadNotes([])
         with m.open() as f:
-            n = load_journal(self.con, f, JournalMeta(self.sid, None, m.path, source), year)
+            n = load_journal(self.con, f, JournalMeta(self.sid, None, m.path, source), year, notes)
+        self._note_cuts(m.path, "journal", notes)
         self.log_lines += n
         return n
 
@@ -178,11 +191,17 @@ class BundleIngest:
             self.store.insert_records(self.sid, node, member, recs)
         self.con.execute("UPDATE journal SET node = ? WHERE snapshot_id = ?", [node, self.sid])
         if offset is not None:
+            minutes = int(offset.total_seconds() // 60)
             # syslog stamps were read as local time: shift them to UTC by the node's offset
-            self.con.execute(
-                "UPDATE journal SET ts = ts - to_minutes(?) WHERE snapshot_id = ? AND source = 'syslog' AND ts IS NOT NULL",
-                [int(offset.total_seconds() // 60), self.sid],
-            )
+            self.con.execute("UPDATE journal SET ts = ts - to_minutes(?) WHERE snapshot_id = ? AND source = 'syslog' AND ts IS NOT NULL", [minutes, self.sid])
+            # so were the zone-less stamps that start lines of plain-text logs (2023-10-04 01:30:00 ...)
+            if minutes:
+                self.con.execute(
+                    f"""UPDATE log_lines SET ts = ts - to_minutes(?) WHERE file_id IN (SELECT file_id FROM log_files WHERE snapshot_id = ? AND format = 'text')
+                        AND ts IS NOT NULL AND regexp_matches(message, '{ZONELESS_START}')""",
+                    [minutes, self.sid],
+                )
+        self._note_future(collected)
         role = self.info.role or ("control-plane" if any(isinstance(r, Sandbox) and (r.name or "").startswith("kube-apiserver") for _m, r in self.records) else None)
         self.store.insert_rows("snapshots", [{
             "snapshot_id": self.sid, "site": self.site, "node": node, "hostname": hostname, "role": role or "unknown",
@@ -207,6 +226,19 @@ class BundleIngest:
         self.report.records += len(self.records)
         self.report.log_lines += self.log_lines
         self.report.problems.extend((self.label, m, r) for m, _p, r in self.problems)
+
+    def _note_future(self, collected: datetime | None) -> None:
+        """Lines dated more than a day after the bundle was collected: a clock or a zone is wrong somewhere; kept as written."""
+        if collected is None:
+            return
+        limit = collected + timedelta(days=1)
+        for member, n, latest in self.con.execute(
+            """SELECT f.member, count(*), max(l.ts) FROM log_lines l JOIN log_files f USING (file_id) WHERE f.snapshot_id = ? AND l.ts > ? GROUP BY 1
+               UNION ALL SELECT member, count(*), max(ts) FROM journal WHERE snapshot_id = ? AND ts > ? GROUP BY 1 ORDER BY 1""",
+            [self.sid, limit, self.sid, limit],
+        ).fetchall():
+            self.problems.append((member, "", f"{n} line(s) dated after the bundle was collected (up to {latest:%Y-%m-%d %H:%M:%S}Z): "
+                                              "a clock or a time zone is wrong; times kept as written"))  # fmt: skip
 
     def abort(self) -> None:
         self.con.execute("ROLLBACK")

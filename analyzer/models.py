@@ -323,6 +323,7 @@ class LogFile(Record):
     mtime: datetime | None = None
     truncated: bool = Field(False, description="the collector kept only the tail (--max-log-bytes)")
     format: str | None = Field(None, description="cri, docker-json, timestamped, plain")
+    encoding: str | None = Field(None, description="utf-8, or cp949 (EUC-KR) / latin-1 when the file was transcoded")
     line_count: int | None = None
     first_ts: datetime | None = None
     last_ts: datetime | None = None

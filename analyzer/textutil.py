@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import IO, Protocol
+
+
+class Readable(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
 
 # What collectors and shells print instead of output; recognized in one place (STYLE.md).
 COLLECTOR_ERRORS = re.compile(
@@ -21,10 +26,8 @@ def decode(data: bytes) -> str:
         data = data[3:]
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        bad = sum(1 for b in data if b >= 0x80)
-        # mostly valid UTF-8 with a few broken bytes: keep it UTF-8
-        if e.start > 0 and bad and _valid_utf8_share(data) > 0.9:
+    except UnicodeDecodeError:
+        if _mostly_utf8(data):
             return data.decode("utf-8", "replace")
     for enc in ("cp949", "latin-1"):
         try:
@@ -34,9 +37,76 @@ def decode(data: bytes) -> str:
     return data.decode("utf-8", "replace")  # pragma: no cover - latin-1 never fails
 
 
-def _valid_utf8_share(data: bytes) -> float:
+def detect_encoding(head: bytes) -> str:
+    """How to read a stream that starts with `head`: utf-8, cp949 (EUC-KR) or latin-1.
+
+    The same choice as `decode`, made once from a file's first bytes so that a large file can
+    be transcoded as a stream (a character cut at the end of `head` is not an error).
+    """
+    import codecs
+
+    head = head.removeprefix(b"\xef\xbb\xbf")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if _mostly_utf8(head):
+        return "utf-8"
+    try:
+        codecs.getincrementaldecoder("cp949")().decode(head, final=False)
+        return "cp949"
+    except UnicodeDecodeError:
+        pass
+    ctrl = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return "latin-1" if ctrl * 100 < len(head) else "utf-8"
+
+
+class Transcoded:
+    """A binary stream read in another encoding, handed out as UTF-8 (C-level codecs, no per-line Python)."""
+
+    def __init__(self, raw: IO[bytes], encoding: str, head: bytes = b"") -> None:
+        import codecs
+
+        self.raw = raw
+        self.head = head
+        self.dec = codecs.getincrementaldecoder(encoding)(errors="replace")
+
+    def read(self, n: int = -1) -> bytes:
+        data, self.head = (self.head, b"") if self.head else (self.raw.read(n), b"")
+        final = not data
+        return self.dec.decode(data, final=final).encode("utf-8") if data or final else b""
+
+
+def utf8_stream(raw: IO[bytes], head_bytes: int = 65536) -> tuple[Readable, str]:
+    """The stream as UTF-8 bytes, transcoded when its head says it is EUC-KR or Latin-1; and the encoding found."""
+    head = raw.read(head_bytes)
+    enc = detect_encoding(head)
+    if enc == "utf-8":
+        return _Chained(head, raw), enc
+    return Transcoded(raw, enc, head), enc
+
+
+class _Chained:
+    """`head` then the rest of `raw`: a stream whose first bytes were already read."""
+
+    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
+        self.head, self.raw = head, raw
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            out, self.head = self.head, b""
+            return out
+        return self.raw.read(n)
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """UTF-8 with a few broken bytes (a cut, a stray byte), not a legacy encoding: its valid
+    multi-byte characters far outnumber the broken ones. Latin-1 or EUC-KR text has none."""
     text = data.decode("utf-8", "replace")
-    return 1.0 - text.count("\ufffd") / max(1, len(text))
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ch > "\x7f") - bad
+    return good >= 4 * bad
 
 
 _PROMPT_PREFIXES = ("# ", "> ", "$ ", "| ")

@@ -1139,10 +1139,23 @@ main() {
   mv -- "$BUNDLE" "$STAGE/$name"
   BUNDLE="$STAGE/$name"
   local tarball="$OUTPUT_DIR/$name.tar.gz"
-  # manifest.json first, so that a reader streaming the archive meets it before the rest.
+  # manifest.json first, so that a reader streaming the archive meets it before the rest; then
+  # the small sections that say the most (runtime, processes, API), logs and journals last: an
+  # upload cut short keeps what matters most.
   {
     printf '%s\n' "$name" "$name/manifest.json"
-    (cd -- "$STAGE" && find "$name" -mindepth 1 ! -path "$name/manifest.json" -print | sort)
+    (cd -- "$STAGE" && find "$name" -mindepth 1 ! -path "$name/manifest.json" -print) |
+      awk -v n="$name" '{
+        p = substr($0, length(n) + 2); r = 5
+        if (p ~ /^redaction-report/) r = 1
+        else if (p ~ /^runtime/) r = 2
+        else if (p ~ /^processes/) r = 3
+        else if (p ~ /^(etcd|cluster)/ && p !~ /^cluster\/logs/) r = 4
+        else if (p ~ /^(host|services)/ && p !~ /^services\/journal-/) r = 5
+        else if (p ~ /^files/ && p !~ /^files\/var\/log/) r = 6
+        else r = 7
+        print r "\t" $0
+      }' | sort -t "$(printf '\t')" -k1,1n -k2,2 | cut -f2-
   } | tar -C "$STAGE" --no-recursion -czf "$tarball.part" -T -
   mv -f -- "$tarball.part" "$tarball"
   log "wrote $tarball ($(file_size "$tarball") bytes, $(wc -l <"$RECORDS") records)"

@@ -1,0 +1,491 @@
+"""Bundles from strangers: each hostile or broken input is refused or contained with an exact message,
+the good part is ingested, and nothing is written outside the work folder.
+
+The base is a real bundle (the collector run on a small fake node); each case rebuilds it with one
+hostile change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analyzer import api
+from analyzer.bundle import Limits, Problem, iter_input
+from analyzer.errors import AnalyzerError
+from analyzer.ingest import IngestReport
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Entry:
+    name: str  # relative to the bundle root unless it starts with '!' (then taken as is)
+    data: bytes = b""
+    type: bytes = tarfile.REGTYPE
+    linkname: str = ""
+
+
+Base = tuple[str, list[tuple[tarfile.TarInfo, bytes]]]
+
+
+@pytest.fixture(scope="session")
+def base_bundle(tmp_path_factory: pytest.TempPathFactory) -> Base:
+    """(root folder name, members with their bytes) of a real bundle of the small fake node."""
+    from fixtures.fakenode.build import build_node, run_collector
+    from fixtures.small_node import small_site
+
+    d = tmp_path_factory.mktemp("small")
+    site = small_site()
+    root, b = build_node(site, site.nodes[0], d / "node")
+    tarball = Path(run_collector(root, b, d / "out").stdout.strip().splitlines()[-1])
+    members = []
+    with tarfile.open(tarball) as tf:
+        for m in tf:
+            f = tf.extractfile(m) if m.isfile() else None
+            members.append((m, f.read() if f else b""))
+    return members[0][0].name, members
+
+
+def build(path: Path, base: Base, add: Sequence[Entry] = (), replace: dict[str, bytes] | None = None,
+          drop: frozenset[str] = frozenset(), mode: str = "w:gz") -> Path:  # fmt: skip
+    root, members = base
+    replace = replace or {}
+    with tarfile.open(path, mode) as tf:  # type: ignore[call-overload]
+        for ti, data in members:
+            rel = ti.name.removeprefix(root + "/")
+            if rel in drop:
+                continue
+            if rel in replace:
+                data = replace[rel]
+                ti = tarfile.TarInfo(ti.name)
+                ti.size, ti.mtime = len(data), 1_700_000_000
+            tf.addfile(ti, io.BytesIO(data) if ti.isfile() else None)
+        for e in add:
+            ti = tarfile.TarInfo(e.name[1:] if e.name.startswith("!") else f"{root}/{e.name}")
+            ti.type, ti.linkname, ti.mtime = e.type, e.linkname, 1_700_000_000
+            if e.type in (tarfile.CHRTYPE, tarfile.BLKTYPE):
+                ti.devmajor, ti.devminor = 1, 3
+            ti.size = len(e.data) if e.type == tarfile.REGTYPE else 0
+            tf.addfile(ti, io.BytesIO(e.data) if e.type == tarfile.REGTYPE else None)
+    return path
+
+
+@dataclass
+class Outcome:
+    report: IngestReport | None
+    error: AnalyzerError | None
+    db: Path
+
+    def q(self, sql: str) -> list[tuple[object, ...]]:
+        return api.query(self.db, sql).rows
+
+    def problems(self) -> list[tuple[str, str]]:
+        return [(str(m), str(r)) for m, r in self.q("SELECT member, reason FROM ingest_problems ORDER BY member, reason")]
+
+
+def snapshot_tree(top: Path) -> dict[str, int]:
+    return {str(p.relative_to(top)): p.lstat().st_size for p in top.rglob("*")}
+
+
+@pytest.fixture()
+def work(tmp_path: Path) -> Path:
+    w = tmp_path / "work"
+    w.mkdir()
+    return w
+
+
+def run(work: Path, inp: Path, limits: Limits | None = None) -> Outcome:
+    """Ingest `inp` into work/db.duckdb and check that nothing but the database appeared anywhere below work's parent."""
+    outside = work.parent
+    before = snapshot_tree(outside)
+    db = work / "db.duckdb"
+    report, error = None, None
+    try:
+        report = api.ingest_inputs(db, [inp], site="h", limits=limits)
+    except AnalyzerError as e:
+        error = e
+    after = snapshot_tree(outside)
+    new = set(after) - set(before)
+    assert new <= {"work/db.duckdb", "work/db.duckdb.wal"}, f"written outside the database: {sorted(new)}"
+    for escaped in (Path("/tmp/kubesnap-escaped"), Path("/etc/kubesnap-escaped"), outside / "escaped"):
+        assert not escaped.exists()
+    return Outcome(report, error, db)
+
+
+def assert_rest_ingested(o: Outcome) -> None:
+    """The good part of the small bundle is all there: its pod, both containers and their processes."""
+    assert o.q("SELECT count(*) FROM sandboxes")[0][0] == 1
+    assert o.q("SELECT count(*) FROM pod_processes WHERE pid IS NOT NULL AND container IS NOT NULL")[0][0] == 2
+
+
+# ------------------------------------------------------------------ names and links
+
+@pytest.mark.parametrize("name", ["!../escaped", "!/tmp/kubesnap-escaped", "files/../../escaped", "!kubesnap-x-20231114T221320Z/../../../escaped"])
+def test_climbing_and_absolute_names_are_not_read(work: Path, base_bundle: Base, name: str) -> None:
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, [Entry(name, b"pwned")]))
+    raw = name[1:] if name.startswith("!") else f"{base_bundle[0]}/{name}"  # reported as the archive names it
+    assert (raw, "member name is absolute or climbs out with '..': not read") in o.problems()
+    assert_rest_ingested(o)
+
+
+def test_symlink_out_is_recorded_never_followed(work: Path, base_bundle: Base) -> None:
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, [
+        Entry("files/etc/kubernetes/evil.conf", type=tarfile.SYMTYPE, linkname="/etc/shadow"),
+        Entry("files/etc/kubernetes/evil.conf/x", b"through the link"),
+    ]))  # fmt: skip
+    assert o.q("SELECT kind, link_target FROM members WHERE path = 'files/etc/kubernetes/evil.conf'") == [("symlink", "/etc/shadow")]
+    assert o.q("SELECT count(*) FROM config_files WHERE content LIKE '%root:%'")[0][0] == 0
+    assert_rest_ingested(o)
+
+
+def test_hard_links_are_recorded_never_followed(work: Path, base_bundle: Base) -> None:
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, [
+        Entry("files/etc/passwd-link", type=tarfile.LNKTYPE, linkname="/etc/passwd"),
+        Entry("host/hostname2.txt", type=tarfile.LNKTYPE, linkname="host/hostname.txt"),
+    ]))  # fmt: skip
+    assert sorted(o.q("SELECT path, kind, link_target FROM members WHERE kind = 'hardlink'")) == [
+        ("files/etc/passwd-link", "hardlink", "/etc/passwd"), ("host/hostname2.txt", "hardlink", "host/hostname.txt")]  # fmt: skip
+    assert ("files/etc/passwd-link", "hardlink: not read") in o.problems()
+
+
+@pytest.mark.parametrize(("kind", "name"), [(tarfile.CHRTYPE, "files/dev/mem"), (tarfile.BLKTYPE, "files/dev/sda"), (tarfile.FIFOTYPE, "files/run/fifo")])
+def test_devices_and_fifos_are_not_read(work: Path, base_bundle: Base, kind: bytes, name: str) -> None:
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, [Entry(name, type=kind)]))
+    assert (name, "device file or FIFO: not read") in o.problems()
+    assert_rest_ingested(o)
+
+
+def test_duplicate_member_keeps_the_first(work: Path, base_bundle: Base) -> None:
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, [Entry("host/hostname.txt", b"impostor\n")]))
+    assert ("host/hostname.txt", "duplicate member: the first copy is kept") in o.problems()
+    assert o.q("SELECT hostname FROM snapshots") == [("node-a",)]
+
+
+def test_non_utf8_member_name(work: Path, base_bundle: Base) -> None:
+    bad = "files/etc/caf\udce9.conf"  # a Latin-1 byte in a member name
+    o = run(work, build(work.parent / "in.tar", base_bundle, [Entry(bad, b"x = 1\n")], mode="w"))
+    assert o.q("SELECT count(*) FROM members WHERE path = 'files/etc/caf\ufffd.conf'")[0][0] == 1
+    assert_rest_ingested(o)
+
+
+# ------------------------------------------------------------------ sizes, counts, nesting
+
+def test_decompression_bomb_is_refused_with_bounded_memory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """1 GiB of zeros in a 1 MiB gzip: refused at its header; the peak RSS of the ingest is printed."""
+    bomb = tmp_path / "bomb.tar.gz"
+    size = 1024**3
+    with gzip.open(bomb, "wb", compresslevel=1) as gz:
+        ti = tarfile.TarInfo("kubesnap-x-20231114T221320Z/files/var/log/pods/a_b_00000000-0000-0000-0000-000000000000/c/0.log")
+        ti.size = size
+        gz.write(ti.tobuf(format=tarfile.GNU_FORMAT))
+        block = b"\0" * (1 << 20)
+        for _ in range(size >> 20):
+            gz.write(block)
+    db = tmp_path / "b.duckdb"
+    # VmHWM, not ru_maxrss: the latter keeps the forking parent's (pytest's) high-water mark across exec
+    hwm = "int(next(ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')).split()[1])"
+    code = (
+        "import sys; from pathlib import Path; from analyzer import api\n"
+        "try:\n    r = api.ingest_inputs(Path(sys.argv[1]), [Path(sys.argv[2])]); print(r.problems)\n"
+        "except Exception as e:\n    print('error', e)\n"
+        f"print('rss', {hwm})\n"
+    )
+    base = subprocess.run([sys.executable, "-c", f"import duckdb, pyarrow, analyzer.api; print({hwm})"],
+                          capture_output=True, text=True, cwd=PROJECT, check=True)  # fmt: skip
+    t0 = time.monotonic()
+    p = subprocess.run([sys.executable, "-c", code, str(db), str(bomb)], capture_output=True, text=True, cwd=PROJECT, timeout=300)
+    out = p.stdout
+    assert "a decompression bomb" in out and "the rest is not read" in out, out + p.stderr
+    rss_kib = int(out.split("rss")[-1])
+    with capsys.disabled():
+        print(f"\n[bomb] {bomb.stat().st_size / 2**20:.1f} MiB gzip claiming {size / 2**30:.0f} GiB: refused in {time.monotonic() - t0:.1f} s, "
+              f"peak RSS {rss_kib / 1024:.0f} MiB (interpreter with imports alone: {int(base.stdout) / 1024:.0f} MiB)")  # fmt: skip
+    assert rss_kib < int(base.stdout) + 200 * 1024
+
+
+def test_bomb_spread_over_many_members_stops_at_the_ratio(work: Path) -> None:
+    inp = work.parent / "many.tar.gz"
+    with tarfile.open(inp, "w:gz") as tf:
+        for i in range(100):
+            data = b"\0" * (4 << 20)
+            ti = tarfile.TarInfo(f"kubesnap-x-20231114T221320Z/files/var/log/pods/a_b_00000000-0000-0000-0000-000000000000/c/{i}.log")
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+    o = run(work, inp, Limits(max_ratio=50))
+    assert any("expands more than 50x (a decompression bomb?): the rest is not read" in r for _m, r in o.problems()), o.problems()
+
+
+def test_too_many_members(work: Path, base_bundle: Base) -> None:
+    extra = [Entry(f"files/etc/many/{i}.conf", b"a=1\n") for i in range(200)]
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, extra), Limits(max_members=150))
+    (reason,) = [r for _m, r in o.problems() if "members" in r]
+    assert reason == "more than 150 members: the rest is not read"
+    assert o.q("SELECT count(*) FROM members") < [(150,)]
+
+
+def test_member_above_the_member_cap(work: Path, base_bundle: Base) -> None:
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, [Entry("files/etc/big.conf", b"x" * 30000)]), Limits(max_member_bytes=20000))
+    assert ("files/etc/big.conf", "30000 bytes is more than the 20000-byte member cap: not read") in o.problems()
+    assert_rest_ingested(o)
+
+
+def test_total_bytes_cap(work: Path, base_bundle: Base) -> None:
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle), Limits(max_total_bytes=20_000))
+    assert any(r == "the input holds more than 20000 bytes: the rest is not read" for _m, r in o.problems()), o.problems()
+
+
+def test_nesting_deeper_than_the_cap(work: Path, base_bundle: Base) -> None:
+    inner = build(work.parent / "l0.tar.gz", base_bundle)
+    for depth in range(1, 5):
+        outer = work.parent / f"l{depth}.tar.gz"
+        with tarfile.open(outer, "w:gz") as tf:
+            tf.add(inner, arcname=f"level{depth}/{inner.name}")
+        inner = outer
+    o = run(work, inner)
+    assert o.error is not None and "archives nested more than 3 deep: not opened" in str(o.error)
+    o2 = run(work, work.parent / "l3.tar.gz")  # three deep: read
+    assert o2.error is None and o2.q("SELECT count(*) FROM snapshots")[0][0] == 1
+
+
+# ------------------------------------------------------------------ broken archives
+
+def test_truncated_gzip_keeps_what_came_before(work: Path, base_bundle: Base) -> None:
+    full = build(work.parent / "full.tar.gz", base_bundle)
+    cut = work.parent / "cut.tar.gz"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size * 2 // 3])
+    o = run(work, cut)
+    (reason,) = [r for _m, r in o.problems() if "truncated" in r]
+    assert reason.startswith("archive is truncated or corrupt after ") and reason.endswith("what came before was read")
+    assert o.q("SELECT count(*) FROM members") > [(20,)]
+    assert o.q("SELECT node FROM snapshots") == [("node-a",)]
+
+
+def test_not_an_archive(work: Path) -> None:
+    junk = work.parent / "junk.tar.gz"
+    junk.write_bytes(b"\x1f\x8b" + os.urandom(4000))
+    o = run(work, junk)
+    assert o.error is not None and o.error.exit_code == 3 and "not a readable archive" in str(o.error)
+
+
+# ------------------------------------------------------------------ broken content
+
+def test_empty_member_is_empty_not_a_problem(work: Path, base_bundle: Base) -> None:
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, replace={"runtime/crictl-images.json": b""}))
+    assert o.q("SELECT status FROM members WHERE path = 'runtime/crictl-images.json'") == [("empty",)]
+    assert not [p for p in o.problems() if p[0] == "runtime/crictl-images.json"]
+
+
+@pytest.mark.parametrize(("member", "data", "parser", "reason"), [
+    ("runtime/crictl-pods.json", b"garbage{", "crictl-pods-json", "not JSON"),
+    ("runtime/crictl-images.json", b'{"images": [{"id": "sha256:ab", "repoTags": ["x:1"]', "crictl-images-json", "not JSON"),
+    ("host/df.txt", bytes(range(256)) * 8, "df", "no df header"),
+])  # fmt: skip
+def test_broken_member_is_a_problem_and_the_rest_is_ingested(work: Path, base_bundle: Base, member: str, data: bytes, parser: str, reason: str) -> None:
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, replace={member: data}))
+    got = o.q(f"SELECT parser, reason FROM ingest_problems WHERE member = '{member}'")
+    assert got and got[0][0] == parser and reason in str(got[0][1]), got
+    assert o.q("SELECT count(*) FROM containers")[0][0] == 2
+
+
+def test_cut_inspect_json_is_salvaged(work: Path, base_bundle: Base) -> None:
+    _root, members = base_bundle
+    whole = next(d for ti, d in members if ti.name.endswith("runtime/crictl-inspect.json"))
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, replace={"runtime/crictl-inspect.json": whole[: len(whole) * 2 // 3]}))
+    assert any(m == "runtime/crictl-inspect.json" for m, _r in o.problems())
+    assert o.q("SELECT count(*) FROM crictl_containers WHERE source = 'crictl-inspect' AND pid IS NOT NULL") >= [(1,)]
+    assert_rest_ingested(o)
+
+
+def test_table_rows_with_missing_or_extra_columns(work: Path, base_bundle: Base) -> None:
+    _root, members = base_bundle
+    table = next(d for ti, d in members if ti.name.endswith("runtime/crictl-ps-a.txt")).decode()
+    lines = table.splitlines()
+    broken = "\n".join([*lines, "deadbeef", lines[1] + "   extra   columns   here"]) + "\n"
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, replace={"runtime/crictl-ps-a.txt": broken.encode()}))
+    probs = [r for m, r in o.problems() if m == "runtime/crictl-ps-a.txt"]
+    assert any(r.startswith(f"line {len(lines) + 1}:") for r in probs), probs
+    assert_rest_ingested(o)
+
+
+def test_long_lines_are_kept_or_cut_with_a_note(work: Path, base_bundle: Base) -> None:
+    # random text: a long line of one repeated byte would (rightly) look like a decompression bomb
+    ten = b"2023-11-14T22:00:00.000000000Z stdout F " + os.urandom(5 << 20).hex().encode() + b"\n"
+    big = b"2023-11-14T22:00:01.000000000Z stdout F " + os.urandom(10 << 20).hex().encode() + b"\n2023-11-14T22:00:02.000000000Z stdout F after\n"
+    logdir = "files/var/log/pods/shop_long-1_11111111-2222-3333-4444-555555555555/c"
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, [Entry(f"{logdir}/0.log", ten), Entry(f"{logdir}/1.log", big)]))
+    rows = o.q("SELECT f.restart, l.line_no, length(l.message) FROM log_lines l JOIN log_files f USING (file_id) WHERE f.pod = 'long-1' ORDER BY 1, 2")
+    assert rows == [(0, 1, 10 << 20), (1, 1, (16 << 20) - 40), (1, 2, 5)], rows  # the cut line: 16 MiB with its 40-byte CRI prefix
+    assert (f"{logdir}/1.log", "1 line(s) longer than 16777216 bytes cut there (line 1)") in o.problems()
+
+
+def test_crlf_tables_and_json(work: Path, base_bundle: Base) -> None:
+    root, members = base_bundle
+    crlf = {rel: d.replace(b"\n", b"\r\n") for ti, d in members for rel in [ti.name.removeprefix(root + "/")]
+            if rel in ("runtime/crictl-ps-a.txt", "runtime/crictl-pods.json", "processes/ps.txt", "host/df.txt")}  # fmt: skip
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, replace=crlf))
+    assert not o.problems(), o.problems()
+    assert_rest_ingested(o)
+    assert o.q("SELECT DISTINCT mount FROM filesystems") == [("/",)]
+
+
+def test_euc_kr_and_latin1_logs_are_decoded(work: Path, base_bundle: Base) -> None:
+    ko = "2023-11-14T22:00:00.000000000Z stdout F 결제 요청 처리 완료: 주문번호 1234\n".encode("cp949")
+    latin = "Nov 14 21:00:00 node-a app[42]: Caf\xe9 d\xe9j\xe0 ferm\xe9\n".encode("latin-1")
+    logdir = "files/var/log/pods/shop_ko-1_11111111-2222-3333-4444-555555555555/c"
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, [Entry(f"{logdir}/0.log", ko * 50)],
+                        replace={"files/var/log/syslog": latin * 20}))  # fmt: skip
+    assert o.q("SELECT DISTINCT f.encoding, l.message FROM log_lines l JOIN log_files f USING (file_id) WHERE f.pod = 'ko-1'") == [
+        ("cp949", "결제 요청 처리 완료: 주문번호 1234")]  # fmt: skip
+    assert o.q("SELECT DISTINCT message FROM journal WHERE member = 'files/var/log/syslog'") == [("Café déjà fermé",)]
+
+
+def test_zoneless_stamps_are_the_nodes_local_time_and_future_ones_are_noted(work: Path, base_bundle: Base) -> None:
+    date = b"utc=2023-11-14T22:13:20Z\nlocal=2023-11-15T07:13:20+0900\nepoch=1700000000\nzone=KST\n"
+    app = b"2023-11-15 07:00:00 INFO started\n2023-11-15 07:05:00,123 WARN slow\n2031-01-01T00:00:00Z ERROR from the future\n"
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, [Entry("files/var/log/calico/app.log", app)], replace={"host/date.txt": date}))
+    ts = o.q("SELECT strftime(l.ts, '%Y-%m-%d %H:%M:%S') FROM log_lines l JOIN log_files f USING (file_id) WHERE f.path LIKE '%app.log' ORDER BY l.line_no")
+    assert ts == [("2023-11-14 22:00:00",), ("2023-11-14 22:05:00",), ("2031-01-01 00:00:00",)], ts
+    assert ("files/var/log/calico/app.log", "1 line(s) dated after the bundle was collected (up to 2031-01-01 00:00:00Z): "
+            "a clock or a time zone is wrong; times kept as written") in o.problems()  # fmt: skip
+
+
+def test_newer_manifest_version(work: Path, base_bundle: Base) -> None:
+    _root, members = base_bundle
+    man = json.loads(next(d for ti, d in members if ti.name.endswith("/manifest.json")))
+    man["format_version"] = 99
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, replace={"manifest.json": json.dumps(man).encode()}))
+    assert ("manifest.json", "bundle format version 99 is newer than this Kubesnap knows (1); read as version 1") in o.problems()
+    assert_rest_ingested(o)
+
+
+def test_bundle_without_manifest(work: Path, base_bundle: Base) -> None:
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, drop=frozenset({"manifest.json"})))
+    assert ("manifest.json", "the bundle has no manifest.json: collection details unknown, node name taken from the data") in o.problems()
+    assert o.q("SELECT node FROM snapshots") == [("node-a",)]
+    assert_rest_ingested(o)
+
+
+def test_binary_garbage_input_is_nothing_ingestible(work: Path) -> None:
+    g = work.parent / "garbage.bin"
+    g.write_bytes(bytes(range(256)) * 100)
+    o = run(work, g)
+    assert o.error is not None and o.error.exit_code == 3
+    assert "not text, and not a capture Kubesnap recognizes" in str(o.error)
+
+
+# ------------------------------------------------------------------ truncated fixture site
+
+def test_site_cut_at_half_keeps_every_pod_before_the_cut(seed_bundles: dict[str, Path], tmp_path: Path) -> None:
+    """Each seed bundle cut at half its size: every sandbox in a crictl listing that precedes the cut is ingested."""
+    expected: dict[str, set[str]] = {}
+    cuts = []
+    for node, tarball in seed_bundles.items():
+        cut = tmp_path / tarball.name
+        data = tarball.read_bytes()
+        cut.write_bytes(data[: len(data) // 2])
+        cuts.append(cut)
+        # the oracle: what Python's own tar reader gets out of the cut file, member by member
+        names: set[str] = set()
+        with tarfile.open(cut, "r|gz") as tf:
+            try:
+                for m in tf:
+                    f = tf.extractfile(m) if m.isfile() else None
+                    body = f.read() if f else b""
+                    if m.name.endswith("runtime/crictl-pods.json") and len(body) == m.size:
+                        names |= {it["metadata"]["name"] for it in json.loads(body)["items"]}
+            except (tarfile.TarError, EOFError, OSError):
+                pass
+        expected[node] = names
+    assert sum(len(v) for v in expected.values()) >= 10, "the cut must leave some pods to check"
+    db = tmp_path / "cut.duckdb"
+    rep = api.ingest_inputs(db, cuts, site="cut")
+    for node, names in expected.items():
+        got = {r[0] for r in api.query(db, "SELECT name FROM sandboxes WHERE node = ?", [node]).rows}
+        assert names <= got, (node, names - got)
+    cut_reports = [r for _w, _m, r in rep.problems if r.startswith("archive is truncated")]
+    assert len(cut_reports) == len(cuts), rep.problems
+
+
+# ------------------------------------------------------------------ concurrency
+
+def test_second_writer_gets_a_clear_in_use_error(tmp_path: Path, base_bundle: Base) -> None:
+    db = tmp_path / "x.duckdb"
+    inp = build(tmp_path / "in.tar.gz", base_bundle)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from analyzer.store import Store; s = Store(sys.argv[1]); print('ok', flush=True); time.sleep(60)", str(db)],
+                              stdout=subprocess.PIPE, text=True, cwd=PROJECT)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        p = subprocess.run([sys.executable, "-m", "analyzer", "ingest", str(inp), "--db", str(db)], capture_output=True, text=True, cwd=PROJECT)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert p.returncode == 2, p.stderr
+    assert f"kubesnap: {db} is in use by another kubesnap process" in p.stderr and "Traceback" not in p.stderr
+    assert api.query(db, "SELECT count(*) FROM snapshots").rows == [(0,)]
+
+
+def test_killed_ingest_leaves_the_database_as_it_was(tmp_path: Path, seed_db: Path, seed_site_dir: Path) -> None:
+    import shutil
+
+    db = tmp_path / "k.duckdb"
+    shutil.copy(seed_db, db)
+    before = api.query(db, "SELECT site, count(*), sum(hash(snapshot_id)) FROM snapshots GROUP BY site").rows
+    before_lines = api.query(db, "SELECT count(*) FROM log_lines").rows
+    p = subprocess.Popen([sys.executable, "-m", "analyzer", "ingest", str(seed_site_dir / "bundles"), "--db", str(db), "--site", "again"],
+                         cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    time.sleep(2.5)
+    p.kill()
+    p.wait()
+    assert api.query(db, "SELECT site, count(*), sum(hash(snapshot_id)) FROM snapshots WHERE site <> 'again' GROUP BY site").rows == before
+    # what the killed run committed is whole bundles only: each has its members, and nothing else is half there
+    for sid, n in api.query(db, "SELECT s.snapshot_id, (SELECT count(*) FROM members m WHERE m.snapshot_id = s.snapshot_id) FROM snapshots s WHERE site = 'again'").rows:
+        assert n > 50, (sid, n)
+    orphans = api.query(db, "SELECT count(*) FROM members WHERE snapshot_id NOT IN (SELECT snapshot_id FROM snapshots)").rows
+    assert orphans == [(0,)]
+    if not api.query(db, "SELECT 1 FROM snapshots WHERE site = 'again'").rows:
+        assert api.query(db, "SELECT count(*) FROM log_lines").rows == before_lines
+
+
+# ------------------------------------------------------------------ fuzzing
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_mutated_bundles_never_crash_the_reader(base_bundle: Base, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    d = tmp_path_factory.mktemp("fuzz")
+    raw = bytearray(build(d / "b.tar", base_bundle, mode="w").read_bytes())
+    for _ in range(data.draw(st.integers(1, 8))):
+        op = data.draw(st.sampled_from(["flip", "cut", "insert", "zero"]))
+        at = data.draw(st.integers(0, len(raw) - 1))
+        if op == "flip":
+            raw[at] ^= data.draw(st.integers(1, 255))
+        elif op == "cut":
+            del raw[at : at + data.draw(st.integers(1, 4096))]
+        elif op == "insert":
+            raw[at:at] = data.draw(st.binary(min_size=1, max_size=600))
+        else:
+            raw[at : at + 512] = b"\0" * 512
+    compressed = data.draw(st.booleans())
+    path = d / ("m.tar.gz" if compressed else "m.tar")
+    path.write_bytes(gzip.compress(bytes(raw), 1) if compressed else bytes(raw))
+    for item in iter_input(path, Limits(max_total_bytes=50 << 20)):
+        if not isinstance(item, Problem):
+            _key, _root, m = item
+            if m.kind == "file":
+                m.read(1 << 20)
+    with contextlib.suppress(AnalyzerError):  # "nothing ingestible" is a fine answer to garbage; anything else is a bug
+        api.ingest_inputs(d / "f.duckdb", [path], site="fuzz")
