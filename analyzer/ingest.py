@@ -37,6 +37,7 @@ from analyzer.textutil import decode
 from analyzer.timeparse import parse_ago
 
 MAX_PARSE_BYTES = 256 * 1024 * 1024
+OBFUSCATION_FILES = re.compile(r"(?:^|/)(?:[^/]*\.obfuscation\.tsv|kubesnap-obfuscation\.key)$")
 ZONELESS_START = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:\s|$)"
 LOG_PATHS = re.compile(r"^(?:files/var/log/pods/.+\.log(?:\.\d{8}-\d{6})?|cluster/logs/.+\.log|files/var/log/calico/.+)$")
 JOURNAL_PATHS = re.compile(r"^(?:services/journal-.+\.log|files/var/log/(?:syslog|messages)|host/dmesg\.txt|files/var/lib/rancher/[^/]+/agent/containerd/containerd\.log|files/var/lib/rancher/[^/]+/agent/logs/kubelet\.log)$")
@@ -447,6 +448,9 @@ def _ingest_path(
             key, root, member = item
             if root is None:
                 close()
+                if OBFUSCATION_FILES.search(member.path):
+                    report.problems.append((str(path), member.path, "an obfuscation mapping or key of the collector: not read (it stays on the customer's site)"))
+                    continue
                 if member.kind == "file":
                     with member.open() as f:
                         data = f.read(MAX_PARSE_BYTES + 1)

@@ -23,6 +23,11 @@ MAX_LOG_BYTES=$((5 * 1024 * 1024))
 TIMEOUT=30
 ROOT="/"
 FORCE=0
+OBFUSCATE=0
+OBF_KEY_FILE=""   # --obfuscate-key: the site's secret, shared by every node, never packed
+OBF_NAMES_FILE="" # --obfuscate-names: more names to replace, one per line
+OBF_KEY=""
+OBF_MAP=""        # STAGE/obfuscation.tsv: kind<TAB>original<TAB>token
 
 STAGE=""          # temporary folder below OUTPUT_DIR, removed on exit
 BUNDLE=""         # STAGE/<bundle name>
@@ -41,6 +46,7 @@ usage() {
   cat <<'EOF'
 Usage: kubesnap-collect.sh [--output DIR] [--since DURATION] [--max-log-bytes N]
                            [--timeout SECONDS] [--root DIR] [--force]
+                           [--obfuscate [--obfuscate-key FILE] [--obfuscate-names FILE]]
 
 Collects this node's Kubernetes state (crictl, ps, /proc cgroups, journals, kubelet and
 runtime configuration, /etc/kubernetes, /var/log/pods, and kubectl output where kubectl
@@ -60,6 +66,17 @@ Options:
   --root DIR           read node files below DIR instead of / (etc, var, run, proc);
                        commands still come from PATH (used to test against fake nodes)
   --force              write the bundle even when the free-space check fails
+  --obfuscate          replace host names and IPv4 addresses by tokens in every file and
+                       file name (certificates become text summaries), so the bundle can
+                       leave a site that forbids real addresses; the analyzer still joins
+                       everything. The mapping is written next to the tarball
+                       (<bundle>.obfuscation.tsv), never into it: keep it on site
+  --obfuscate-key FILE the site's obfuscation key (default: kubesnap-obfuscation.key in the
+                       output folder, created when missing). Use the same key on every node
+                       so that a name gets the same token in every bundle
+  --obfuscate-names FILE
+                       more names to replace, one per line (other nodes' names, domains,
+                       registries): e.g. `kubectl get nodes -o name | cut -d/ -f2`
   -h, --help           show this help
 EOF
 }
@@ -162,6 +179,11 @@ parse_args() {
       --root) (($# >= 2)) || die "--root needs a value"; ROOT=$2; shift 2 ;;
       --root=*) ROOT=${1#*=}; shift ;;
       --force) FORCE=1; shift ;;
+      --obfuscate) OBFUSCATE=1; shift ;;
+      --obfuscate-key) (($# >= 2)) || die "--obfuscate-key needs a value"; OBF_KEY_FILE=$2; shift 2 ;;
+      --obfuscate-key=*) OBF_KEY_FILE=${1#*=}; shift ;;
+      --obfuscate-names) (($# >= 2)) || die "--obfuscate-names needs a value"; OBF_NAMES_FILE=$2; shift 2 ;;
+      --obfuscate-names=*) OBF_NAMES_FILE=${1#*=}; shift ;;
       -h | --help) usage; exit 0 ;;
       *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -173,6 +195,11 @@ parse_args() {
   mkdir -p -- "$OUTPUT_DIR" 2>/dev/null || die "cannot create output folder $OUTPUT_DIR"
   [[ -w "$OUTPUT_DIR" ]] || die "output folder $OUTPUT_DIR is not writable"
   OUTPUT_DIR=$(cd -- "$OUTPUT_DIR" && pwd)
+  if [[ -n "$OBF_KEY_FILE$OBF_NAMES_FILE" ]] && ((!OBFUSCATE)); then
+    die "--obfuscate-key and --obfuscate-names need --obfuscate"
+  fi
+  [[ -z "$OBF_NAMES_FILE" || -r "$OBF_NAMES_FILE" ]] || die "--obfuscate-names $OBF_NAMES_FILE is not readable"
+  if ((OBFUSCATE)); then obfuscation_key; fi
 }
 
 # ---------------------------------------------------------------- recording
@@ -1029,6 +1056,210 @@ write_redaction_report() {
   } >"$out"
 }
 
+# ---------------------------------------------------------------- obfuscation
+
+# The key makes tokens unguessable (a hash of an IPv4 address alone is reversed by trying
+# all 2^32) and the same on every node that uses it.
+obfuscation_key() {
+  have sha256sum || have openssl || die "--obfuscate needs sha256sum or openssl"
+  local f=${OBF_KEY_FILE:-$OUTPUT_DIR/kubesnap-obfuscation.key}
+  if [[ ! -s "$f" ]]; then
+    (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$f") || die "cannot write the obfuscation key $f"
+    log "created the obfuscation key $f: use it on every node of this site (--obfuscate-key $f) and keep it there"
+  fi
+  OBF_KEY=$(head -n1 -- "$f" | tr -d ' \r\n')
+  [[ ${#OBF_KEY} -ge 16 ]] || die "obfuscation key $f is too short (16 characters at least)"
+}
+
+obf_hex() {
+  if have sha256sum; then
+    printf '%s|%s' "$OBF_KEY" "$1" | sha256sum | cut -c1-64
+  else
+    printf '%s|%s' "$OBF_KEY" "$1" | openssl dgst -sha256 -r | cut -c1-64
+  fi
+}
+
+# IPv4 -> 240.0.0.0/4 (reserved, never routed: a token cannot be mistaken for a real
+# address, and stays an address for every parser); names -> host-<8 hex>.
+obf_token() {
+  local kind=$1 value=$2 h
+  h=$(obf_hex "$kind|$value")
+  if [[ "$kind" == ip ]]; then
+    printf '%d.%d.%d.%d' $((240 + 0x${h:0:1})) $((0x${h:2:2})) $((0x${h:4:2})) $((0x${h:6:2}))
+  else
+    printf 'host-%s' "${h:0:8}"
+  fi
+}
+
+obf_names() {
+  # this node's names, the names /etc/hosts gives addresses, the API's node names, and the user's list
+  {
+    node_name
+    printf '\n'
+    host_name
+    if [[ -r "$ROOT/etc/hosts" ]]; then
+      awk '!/^[ \t]*#/ && NF > 1 { for (i = 2; i <= NF; i++) { if ($i ~ /^#/) break; print $i } }' "$ROOT/etc/hosts"
+    fi
+    [[ -s "$BUNDLE/cluster/get-node-wide.txt" ]] && awk 'NR > 1 { print $1 }' "$BUNDLE/cluster/get-node-wide.txt"
+    [[ -n "$OBF_NAMES_FILE" ]] && tr -d '\r' <"$OBF_NAMES_FILE"
+  } | awk '{ gsub(/^[ \t]+|[ \t]+$/, ""); n = tolower($0) }
+      length(n) >= 3 && n !~ /^[0-9.]+$/ && n ~ /^[a-z0-9][a-z0-9._-]*$/ &&
+      n !~ /^(localhost|localhost[.].*|ip6-.*|kubernetes|master|node|worker|control-plane|default|none|unknown)$/ { print n }' |
+    sort -u
+}
+
+obf_ips() {
+  grep -rhoaE '(^|[^0-9.])([0-9]{1,3}[.]){3}[0-9]{1,3}' "$BUNDLE" 2>/dev/null |
+    { find "$BUNDLE" -print | grep -oE '([0-9]{1,3}[.]){3}[0-9]{1,3}' || true; cat; } |
+    sed -E 's/^[^0-9]//' |
+    awk -F. '$1 <= 255 && $2 <= 255 && $3 <= 255 && $4 <= 255 && $1 != 127 && $1 != 0 && $1 != 255 && $1 < 240 { print }' | sort -u
+}
+
+# The replacement pass: every address in the map, and every name at a boundary (not inside a
+# longer word), longest first; the map's values are tokens, never seen as originals again.
+obf_awk() {
+  cat <<'AWK'
+BEGIN {
+  FS = "\t"
+  while ((getline l < MAP) > 0) {
+    split(l, f, "\t")
+    if (f[1] == "ip") ip[f[2]] = f[3]
+    else if (f[1] == "name") { nm[f[2]] = f[3]; n = f[2]; gsub(/[.]/, "[.]", n); re = re (re == "" ? "" : "|") n }
+  }
+  close(MAP)
+}
+function alnum(c) { return c ~ /[A-Za-z0-9]/ }
+# the character before position i (mawk's substr(s, 0, 1) is the first character, not "")
+function before(s, i) { return i > 1 ? substr(s, i - 1, 1) : "" }
+{
+  line = $0; out = ""
+  while (match(line, /[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+/)) {
+    m = substr(line, RSTART, RLENGTH)
+    pre = before(line, RSTART); post = substr(line, RSTART + RLENGTH, 1)
+    if ((m in ip) && pre !~ /[0-9.]/ && post !~ /[0-9]/ && !(post == "." && substr(line, RSTART + RLENGTH + 1, 1) ~ /[0-9]/)) { out = out substr(line, 1, RSTART - 1) ip[m]; hits++ }
+    else out = out substr(line, 1, RSTART + RLENGTH - 1)
+    line = substr(line, RSTART + RLENGTH)
+  }
+  line = out line; out = ""
+  if (re != "") {
+    low = tolower(line)
+    while (match(low, re)) {
+      m = substr(low, RSTART, RLENGTH)
+      pre = before(low, RSTART); post = substr(low, RSTART + RLENGTH, 1)
+      if (!alnum(pre) && !alnum(post)) { out = out substr(line, 1, RSTART - 1) nm[m]; hits++ }
+      else out = out substr(line, 1, RSTART + RLENGTH - 1)
+      line = substr(line, RSTART + RLENGTH); low = substr(low, RSTART + RLENGTH)
+    }
+  }
+  print out line
+}
+END { if (hits) print hits > CNT }
+AWK
+}
+
+# PEM certificates carry names and addresses in base64: each becomes an openssl text summary
+# (subject, issuer, validity, SANs), which the analyzer reads as it reads the certificate.
+obf_certificates() {
+  local f tmp
+  while IFS= read -r -d '' f; do
+    tmp="$f.obf.tmp"
+    awk -v OPENSSL="$(command -v openssl || true)" -v TMP="$f.obf.pem" '
+      /-----BEGIN CERTIFICATE-----/ { inpem = 1; pem = "" }
+      inpem { pem = pem $0 "\n" }
+      inpem && /-----END CERTIFICATE-----/ {
+        inpem = 0; n++
+        print "kubesnap-certificate-summary " n
+        if (OPENSSL != "") {
+          printf "%s", pem > TMP; close(TMP)
+          cmd = OPENSSL " x509 -in \"" TMP "\" -noout -nameopt RFC2253 -subject -issuer -serial -startdate -enddate -fingerprint -sha256 -ext subjectAltName,basicConstraints 2>/dev/null"
+          while ((cmd | getline l) > 0) print "  " l
+          close(cmd)
+        } else print "  (no openssl on the node: certificate removed)"
+        print "kubesnap-certificate-summary end"
+        next
+      }
+      !inpem { print }' "$f" >"$tmp" && mv -f -- "$tmp" "$f"
+    rm -f -- "$f.obf.pem" "$tmp"
+  done < <(grep -rlZ -- '-----BEGIN CERTIFICATE-----' "$BUNDLE" 2>/dev/null || true)
+  # kubeconfigs: base64 certificate data becomes a summary in comments, the value a placeholder
+  while IFS= read -r -d '' f; do
+    tmp="$f.obf.tmp"
+    awk -v OPENSSL="$(command -v openssl || true)" -v TMP="$f.obf.pem" '
+      match($0, /(certificate-authority-data|client-certificate-data):[ \t]*[A-Za-z0-9+\/=]+/) {
+        key = substr($0, RSTART, RLENGTH); split(key, kv, ":"); val = kv[2]; gsub(/[ \t]/, "", val)
+        lead = substr($0, 1, RSTART - 1)
+        print lead kv[1] ": kubesnap-obfuscated"
+        if (OPENSSL != "") {
+          cmd = "printf %s " val " | base64 -d 2>/dev/null > \"" TMP "\""; system(cmd)
+          cmd = OPENSSL " x509 -in \"" TMP "\" -noout -nameopt RFC2253 -subject -issuer -serial -startdate -enddate -fingerprint -sha256 -ext subjectAltName,basicConstraints 2>/dev/null"
+          print lead "# kubesnap-certificate-summary " kv[1]
+          while ((cmd | getline l) > 0) print lead "#   " l
+          close(cmd)
+          print lead "# kubesnap-certificate-summary end"
+        }
+        next
+      }
+      { print }' "$f" >"$tmp" && mv -f -- "$tmp" "$f"
+    rm -f -- "$f.obf.pem" "$tmp"
+  done < <(grep -rlZE -- '(certificate-authority-data|client-certificate-data):' "$BUNDLE" 2>/dev/null || true)
+}
+
+obfuscate_all() {
+  OBF_MAP="$STAGE/obfuscation.tsv"
+  : >"$OBF_MAP"
+  obf_certificates
+  local v
+  while IFS= read -r v; do
+    [[ -n "$v" ]] && printf 'name\t%s\t%s\n' "$v" "$(obf_token name "$v")" >>"$OBF_MAP"
+  done < <(obf_names)
+  while IFS= read -r v; do
+    [[ -n "$v" ]] && printf 'ip\t%s\t%s\n' "$v" "$(obf_token ip "$v")" >>"$OBF_MAP"
+  done < <(obf_ips)
+  local awkprog f tmp cnt total=0
+  awkprog=$(obf_awk)
+  while IFS= read -r -d '' f; do
+    tmp="$f.obf.tmp"
+    cnt="$f.obf.cnt"
+    if awk -v MAP="$OBF_MAP" -v CNT="$cnt" "$awkprog" "$f" >"$tmp" 2>/dev/null; then
+      if [[ -s "$cnt" ]]; then
+        total=$((total + $(cat -- "$cnt")))
+        touch -r "$f" -- "$tmp" 2>/dev/null || true
+        mv -f -- "$tmp" "$f"
+      else
+        rm -f -- "$tmp"
+      fi
+    else
+      rm -f -- "$f" "$tmp"   # a file we cannot obfuscate does not leave the node
+    fi
+    rm -f -- "$cnt"
+  done < <(find "$BUNDLE" -type f -print0)
+  # names in file names and link targets: deepest first, so parents are renamed last
+  local path new target
+  while IFS= read -r -d '' path; do
+    target=$(readlink -- "$path")
+    new=$(printf '%s\n' "$target" | awk -v MAP="$OBF_MAP" -v CNT=/dev/null "$awkprog")
+    [[ "$new" != "$target" ]] && ln -sfn -- "$new" "$path"
+  done < <(find "$BUNDLE" -type l -print0)
+  find "$BUNDLE" -mindepth 1 -depth -print >"$STAGE/paths.txt"
+  sed 's#.*/##' "$STAGE/paths.txt" >"$STAGE/bases.txt"
+  awk -v MAP="$OBF_MAP" -v CNT=/dev/null "$awkprog" "$STAGE/bases.txt" >"$STAGE/bases.new"
+  while IFS=$'\t' read -r path base new; do
+    [[ "$new" != "$base" && -n "$new" ]] && mv -f -- "$path" "${path%/*}/$new"
+  done < <(paste "$STAGE/paths.txt" "$STAGE/bases.txt" "$STAGE/bases.new")
+  {
+    printf '\nObfuscation\n-----------\n'
+    printf 'Host names and IPv4 addresses were replaced by tokens (%s names, %s addresses, %s places),\n' \
+      "$(grep -c '^name' "$OBF_MAP" || true)" "$(grep -c '^ip' "$OBF_MAP" || true)" "$total"
+    printf 'in file contents and file names; certificates were replaced by text summaries. The\n'
+    printf 'mapping from tokens back to names is NOT in this bundle: it is kept next to the tarball.\n'
+  } >>"$BUNDLE/redaction-report.txt"
+}
+
+obf_of() {
+  # the token of a name, for the tarball's own name
+  awk -F'\t' -v v="$1" 'BEGIN { v = tolower(v) } $1 == "name" && $2 == v { print $3; exit }' "$OBF_MAP"
+}
+
 # ---------------------------------------------------------------- manifest and pack
 
 write_manifest() {
@@ -1057,9 +1288,9 @@ write_manifest() {
     printf '  "finished_at": "%s",\n' "$finished"
     printf '  "user": %s,\n' "$(json_str "$(id -un 2>/dev/null || echo unknown)")"
     printf '  "uid": %s,\n' "$(id -u)"
-    printf '  "options": {"since": %s, "since_epoch": %s, "max_log_bytes": %s, "timeout": %s, "root": %s, "force": %s},\n' \
+    printf '  "options": {"since": %s, "since_epoch": %s, "max_log_bytes": %s, "timeout": %s, "root": %s, "force": %s, "obfuscated": %s},\n' \
       "$(json_str "$SINCE")" "$SINCE_EPOCH" "$MAX_LOG_BYTES" "$TIMEOUT" "$(json_str "${ROOT:-/}")" \
-      "$([[ $FORCE == 1 ]] && echo true || echo false)"
+      "$([[ $FORCE == 1 ]] && echo true || echo false)" "$([[ $OBFUSCATE == 1 ]] && echo true || echo false)"
     printf '  "runtime": {"kind": %s, "endpoint": %s},\n' "$(json_str "$RUNTIME_KIND")" \
       "$(json_str "${RUNTIME_ENDPOINT#unix://"$ROOT"}")"
     printf '  "crictl_calls": %s,\n' "$CRICTL_CALLS"
@@ -1134,6 +1365,10 @@ main() {
   write_redaction_report
   finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   write_manifest "$node" "$host" "$role" "$started" "$finished"
+  if ((OBFUSCATE)); then
+    obfuscate_all
+    node=$(obf_of "$node")
+  fi
 
   name="kubesnap-$node-$(date -u -d "$started" +%Y%m%dT%H%M%SZ 2>/dev/null || date -u +%Y%m%dT%H%M%SZ)"
   mv -- "$BUNDLE" "$STAGE/$name"
@@ -1158,6 +1393,11 @@ main() {
       }' | sort -t "$(printf '\t')" -k1,1n -k2,2 | cut -f2-
   } | tar -C "$STAGE" --no-recursion -czf "$tarball.part" -T -
   mv -f -- "$tarball.part" "$tarball"
+  if ((OBFUSCATE)); then
+    local map="$OUTPUT_DIR/$name.obfuscation.tsv"
+    (umask 077 && { printf '# kind\toriginal\ttoken: keep this file on site, do not send it\n'; cat -- "$OBF_MAP"; } >"$map")
+    log "obfuscation mapping (keep it on site, do not send it): $map"
+  fi
   log "wrote $tarball ($(file_size "$tarball") bytes, $(wc -l <"$RECORDS") records)"
   printf '%s\n' "$tarball"
 }

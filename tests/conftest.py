@@ -72,3 +72,24 @@ def seed_db(tmp_path_factory: pytest.TempPathFactory, seed_site_dir: Path) -> Pa
         rep = ingest(s, [seed_site_dir / "bundles"])
     assert rep.bundles == 6 and not rep.problems, rep.problems
     return db
+
+
+@pytest.fixture(scope="session")
+def troubled_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The troubled site (every rule's problem planted), collected by the real collector (built once)."""
+    from fixtures.build import build
+
+    out = tmp_path_factory.mktemp("troubled-site")
+    build("troubled-site", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def troubled_db(tmp_path_factory: pytest.TempPathFactory, troubled_dir: Path) -> Path:
+    """The troubled site ingested (site 'troubled'), not yet checked."""
+    from analyzer import api
+
+    db = tmp_path_factory.mktemp("troubled-db") / "t.duckdb"
+    rep = api.ingest_inputs(db, [troubled_dir / "bundles"], site="troubled")
+    assert rep.bundles == 6 and not rep.problems, rep.problems
+    return db

@@ -64,23 +64,6 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
 
 
 @pytest.fixture(scope="session")
-def troubled_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from fixtures.build import build
-
-    out = tmp_path_factory.mktemp("troubled-site")
-    build("troubled-site", out)
-    return out
-
-
-@pytest.fixture(scope="session")
-def troubled_db(tmp_path_factory: pytest.TempPathFactory, troubled_dir: Path) -> Path:
-    db = tmp_path_factory.mktemp("troubled-db") / "t.duckdb"
-    rep = api.ingest_inputs(db, [troubled_dir / "bundles"], site="troubled")
-    assert rep.bundles == 6 and not rep.problems, rep.problems
-    return db
-
-
-@pytest.fixture(scope="session")
 def troubled(troubled_db: Path) -> list[Finding]:
     _site, found = api.check(troubled_db)
     return [f for _r, f in found]

@@ -8,7 +8,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import yaml
@@ -148,17 +148,65 @@ def certificates(data: bytes, path: str) -> Iterator[Certificate]:
         )
 
 
+SUMMARY = re.compile(r"^[#\s]*kubesnap-certificate-summary (?!end)([^\n]*)\n(.*?)^[#\s]*kubesnap-certificate-summary end", re.M | re.S)
+
+
+def certificate_summaries(text: str, path: str) -> Iterator[Certificate]:
+    """Certificates of an obfuscated bundle: `openssl x509 -noout -subject -issuer -serial -startdate -enddate
+    -fingerprint -sha256 -ext subjectAltName,basicConstraints` text, which the collector writes in their place
+    (names and addresses in it already replaced by tokens)."""
+    for i, m in enumerate(SUMMARY.finditer(text)):
+        lines = [ln.strip().lstrip("#").strip() for ln in m.group(2).splitlines()]
+        kv: dict[str, str] = {}
+        sans: list[str] = []
+        is_ca = None
+        for j, ln in enumerate(lines):
+            k, sep, v = ln.partition("=")
+            if sep and k.strip() in ("subject", "issuer", "serial", "notBefore", "notAfter"):
+                kv[k.strip()] = v.strip()
+            elif ln.lower().startswith("sha256 fingerprint="):
+                kv["fp"] = ln.split("=", 1)[1].replace(":", "").lower()
+            elif ln.startswith("X509v3 Subject Alternative Name") and j + 1 < len(lines):
+                sans = [x.split(":", 1)[1].strip() for x in lines[j + 1].split(",") if ":" in x]
+            elif ln.startswith("X509v3 Basic Constraints") and j + 1 < len(lines):
+                is_ca = "CA:TRUE" in lines[j + 1]
+        nb, na = _openssl_time(kv.get("notBefore")), _openssl_time(kv.get("notAfter"))
+        if na is None:
+            continue
+        subject, issuer = kv.get("subject", "").lstrip("/ "), kv.get("issuer", "").lstrip("/ ")
+        if is_ca is None:
+            is_ca = subject == issuer
+        cn = re.search(r"CN\s*=\s*([^,/]+)", subject)
+        yield Certificate(path=path, index=i, subject=subject, issuer=issuer, common_name=cn.group(1).strip() if cn else None,
+                          serial=kv.get("serial", "").lower() or None, not_before=nb, not_after=na, sans=sans, is_ca=is_ca,
+                          fingerprint_sha256=kv.get("fp"))  # fmt: skip
+
+
+def _openssl_time(v: str | None) -> datetime | None:
+    """openssl's `Oct  1 06:00:00 2023 GMT`."""
+    if not v:
+        return None
+    try:
+        return datetime.strptime(" ".join(v.split()), "%b %d %H:%M:%S %Y %Z").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 def _sniff_cert(head: str) -> int:
     return 70 if "-----BEGIN CERTIFICATE-----" in head else 0
 
 
 @source("certificate", paths=["files/*.crt", "files/*.pem", "files/*.cert", "files/*.cer"], sniff=_sniff_cert)
 def parse_cert(ctx: ParseContext) -> Iterable[Record]:
-    """X.509 certificates in PEM files"""
+    """X.509 certificates in PEM files (or their text summaries, in obfuscated bundles)"""
     n = 0
     for c in certificates(ctx.data, node_path(ctx.path)):
         n += 1
         yield c
+    if n == 0 and b"kubesnap-certificate-summary" in ctx.data:
+        for c in certificate_summaries(ctx.text, node_path(ctx.path)):
+            n += 1
+            yield c
     if n == 0:
         if b"-----BEGIN CERTIFICATE" in ctx.data:
             raise ParseError("a PEM certificate block that does not decode")
@@ -180,5 +228,6 @@ def parse_config_file(ctx: ParseContext) -> Iterable[Record]:
     fc = file_content(ctx)
     yield fc
     if fc.content and "apiVersion" in fc.content and ("kind: Config" in fc.content or '"kind": "Config"' in fc.content):
-        for i, c in enumerate(_kubeconfig_certs(ctx)):
+        found = list(_kubeconfig_certs(ctx)) or list(certificate_summaries(ctx.text, node_path(ctx.path)))
+        for i, c in enumerate(found):
             yield c.model_copy(update={"index": i})

@@ -45,7 +45,7 @@ def etcd_members(ctx: RuleContext) -> Iterable[Finding]:
     rows = ctx.q(f"SELECT DISTINCT name, member_id, array_to_string(peer_urls, ',') FROM etcd_members WHERE snapshot_id IN {SNAPS}")
     if not rows:
         return
-    src = ctx.q(f"SELECT min(s.node) || ': ' || min(m.member) FROM etcd_members m JOIN snapshots s USING (snapshot_id) WHERE m.snapshot_id IN {SNAPS}")[0][0]
+    srcs = [f"{n}: {m}" for n, m in ctx.q(f"SELECT DISTINCT s.node, m.member FROM etcd_members m JOIN snapshots s USING (snapshot_id) WHERE m.snapshot_id IN {SNAPS} ORDER BY 1")]
     cps = control_planes(ctx)
     ips = dict(ctx.q("SELECT name, internal_ip FROM nodes WHERE site = $site"))
     names = {r[0] for r in rows}
@@ -53,11 +53,11 @@ def etcd_members(ctx: RuleContext) -> Iterable[Finding]:
     for cp in cps:
         if cp not in names and not (ips.get(cp) and f"//{ips[cp]}:" in peers):
             yield ctx.finding("ETCD_MEMBERS_MISMATCH", f"control plane {cp} is not an etcd member", node=cp,
-                              evidence=[f"{src}: members {', '.join(sorted(n or '?' for n in names))}", f"API: node {cp} role=control-plane"])  # fmt: skip
+                              evidence=[*(f"{src}: members {', '.join(sorted(n or '?' for n in names))}" for src in srcs), f"API: node {cp} role=control-plane"])  # fmt: skip
     for name, mid, peer in rows:
         if name not in cps and not any(ips.get(cp) and f"//{ips[cp]}:" in peer for cp in cps):
             yield ctx.finding("ETCD_MEMBERS_MISMATCH", f"etcd member {name} ({mid}, {peer}) is no control-plane node", obj=name,
-                              evidence=[f"{src}: member {mid} {name} {peer}", f"API: control-plane nodes {', '.join(cps)}"])  # fmt: skip
+                              evidence=[*(f"{src}: member {mid} {name} {peer}" for src in srcs), f"API: control-plane nodes {', '.join(cps)}"])  # fmt: skip
 
 
 @rule(
