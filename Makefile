@@ -46,6 +46,7 @@ demo: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m analyzer.docs schema > docs/schema.md
 	$(BIN)/python -m analyzer.docs rules > docs/rules.md
+	$(BIN)/python -m analyzer.docs cli > docs/cli.md
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -65,6 +65,32 @@ def collector() -> None:
 
 DB_HELP = "DuckDB database file (default: $KUBESNAP_DB)"
 
+
+class Progress:
+    """A progress line on stderr, only when stderr is a terminal (and not --quiet)."""
+
+    def __init__(self, what: str, quiet: bool) -> None:
+        self.what = what
+        self.on = not quiet and sys.stderr.isatty()
+
+    def step(self, item: str, i: int, n: int = 0) -> None:
+        """Item i of n (n = 0: the total is not known, only what is being done)."""
+        if self.on:
+            width = 30
+            if n:
+                fill = int(width * i / n)
+                sys.stderr.write(f"\r{self.what} [{'#' * fill}{'.' * (width - fill)}] {i}/{n} {item[-40:]:<40}")
+            else:
+                sys.stderr.write(f"\r{self.what} {i + 1}: {item[-60:]:<60}")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.on:
+            sys.stderr.write("\r" + " " * 100 + "\r")
+            sys.stderr.flush()
+
+
+
 F = typing.TypeVar("F", bound=typing.Callable[..., object])
 
 
@@ -118,19 +144,39 @@ def _report(report: IngestReport, quiet: bool = False) -> None:
 @click.option("--db", help=DB_HELP)
 @click.option("--node", help="node name of loose node-level captures (crictl, ps, /proc files)")
 @click.option("--site", default="default", show_default=True, help="site name: several sites can share one database")
-@click.option("-q", "--quiet", is_flag=True, help="no summary, problems only")
+@click.option("-q", "--quiet", is_flag=True, help="no progress and no summary, problems only")
+@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: the summary and problems on stdout")
 @limit_options
 @click.pass_context
-def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node: str | None, site: str, quiet: bool, **kwargs: typing.Any) -> None:
+def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node: str | None, site: str, quiet: bool, output: str,
+           **kwargs: typing.Any) -> None:  # fmt: skip
     """Load bundles and loose captures into a database.
 
     INPUT is a node tarball, a tarball or folder holding several, an extracted bundle
     folder, or a loose text file (crictl, ps, kubectl output a customer pasted).
     Exit status: 0 all ingested, 1 ingested with problems, 2 usage error, 3 nothing ingestible.
     """
-    report = api.ingest_inputs(api.resolve_db(db), list(inputs), site=site, node=node, limits=limits_from(kwargs))
-    _report(report, quiet)
+    report = _ingest(api.resolve_db(db), inputs, site, node, limits_from(kwargs), quiet)
+    if output == "json":
+        click.echo(json.dumps({"bundles": report.bundles, "loose_files": report.loose_files, "records": report.records, "log_lines": report.log_lines,
+                               "snapshots": report.snapshots, "problems": [{"input": w, "member": m, "reason": r} for w, m, r in report.problems]}, indent=1))  # fmt: skip
+    else:
+        _report(report, quiet)
     ctx.exit(1 if report.problems else 0)
+
+
+def _ingest(db: Path, inputs: tuple[Path, ...], site: str, node: str | None, limits: Limits, quiet: bool) -> IngestReport:
+    bar = Progress("ingesting", quiet)
+    seen: list[str] = []
+
+    def step(label: str) -> None:
+        bar.step(label, len(seen))
+        seen.append(label)
+
+    try:
+        return api.ingest_inputs(db, list(inputs), site=site, node=node, limits=limits, progress=step)
+    finally:
+        bar.done()
 
 
 @main.command()
@@ -162,7 +208,7 @@ def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node:
     """
     outdir.mkdir(parents=True, exist_ok=True)
     db = outdir / "kubesnap.duckdb"
-    report = api.ingest_inputs(db, list(inputs), site=site, node=node, limits=limits_from(kwargs))
+    report = _ingest(db, inputs, site, node, limits_from(kwargs), quiet)
     _report(report, quiet)
     _site, found = api.check(db, site, thresholds_from(kwargs))
     if not quiet:
@@ -215,6 +261,9 @@ def findings(ctx: click.Context, /, db: str | None, site: str | None, fmt: str, 
     else:
         rows = [[f.severity.upper(), f.rule, f.node or "", "/".join(x for x in (f.namespace, f.object) if x), f.message] for f in shown]
         text = api.table(["SEVERITY", "RULE", "NODE", "OBJECT", "MESSAGE"], rows)
+        if sys.stdout.isatty():  # colour only on a terminal
+            colours = {"FAIL ": "red", "WARN ": "yellow"}
+            text = "\n".join(click.style(ln, fg=colours[ln[:5]]) if ln[:5] in colours else ln for ln in text.splitlines()) + "\n"
         if evidence:
             lines = text.splitlines()
             text = "\n".join([lines[0]] + [ln + "".join(f"\n    {e}" for e in f.evidence) for ln, f in zip(lines[1:], shown, strict=True)]) + "\n"
@@ -234,3 +283,7 @@ def rules(fmt: str) -> None:
         click.echo(json.dumps([{k: getattr(r, k) for k in keys} for r in rs], ensure_ascii=False, indent=1))
     else:
         click.echo(api.table(["RULE", "SEVERITY", "CATEGORY", "TITLE"], [[r.id, r.severity, r.category, r.title] for r in rs]), nl=False)
+
+
+# the investigation verbs register themselves on `main`
+from analyzer import cli_verbs as _verbs  # noqa: E402,F401

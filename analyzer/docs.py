@@ -103,7 +103,27 @@ def rules_md() -> str:
     return "\n".join(out)
 
 
-DOCS = {"schema": schema_md, "rules": rules_md}
+def cli_md() -> str:
+    """Every command's --help, at a fixed width so that the file does not depend on the terminal."""
+    import click
+
+    from analyzer.cli import main
+
+    def helptext(cmd: click.Command, name: str, parent: click.Context | None) -> tuple[str, click.Context]:
+        ctx = click.Context(cmd, info_name=name, parent=parent, terminal_width=100, max_content_width=100, help_option_names=["-h", "--help"])
+        return cmd.get_help(ctx), ctx
+
+    top, ctx = helptext(main, "kubesnap", None)
+    out = ["# Command line", "", "Generated from the commands' `--help` (`python -m analyzer.docs cli`); a test fails when it drifts.", "",
+           "## kubesnap", "", "```", top, "```", ""]  # fmt: skip
+    assert isinstance(main, click.Group)
+    for name in sorted(main.commands):
+        text, _ = helptext(main.commands[name], name, ctx)
+        out += [f"## kubesnap {name}", "", "```", text, "```", ""]
+    return "\n".join(out)
+
+
+DOCS = {"schema": schema_md, "rules": rules_md, "cli": cli_md}
 
 
 def main(argv: list[str]) -> int:

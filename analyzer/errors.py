@@ -40,3 +40,7 @@ class ParseError(Exception):
 
 class SkipSource(Exception):
     """A source is absent or empty (not broken): nothing to record, nothing to complain about."""
+
+
+class NotFound(AnalyzerError):
+    """The object asked for is not in the database (exit 1, as kubectl's NotFound)."""

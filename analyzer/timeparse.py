@@ -84,3 +84,20 @@ def parse_kube_age(text: str | None) -> int | None:
         return None
     y, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
     return y * 31536000 + d * 86400 + h * 3600 + mi * 60 + s
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+def parse_duration_s(text: str) -> float | None:
+    """A Go-style duration as kubectl's --since takes it (30s, 5m, 1h30m, 2d): seconds, or None."""
+    t = text.strip()
+    if not t:
+        return None
+    total, pos = 0.0, 0
+    for m in _DURATION_PART.finditer(t):
+        if m.start() != pos:
+            return None
+        total += float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+        pos = m.end()
+    return total if pos == len(t) else None

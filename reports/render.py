@@ -16,6 +16,7 @@ import jinja2
 from markupsafe import Markup
 
 from analyzer import __version__
+from analyzer.rules.logs import JOURNAL_DEDUP
 from analyzer.store import Store
 from reports import svg
 from reports.contexts import (
@@ -387,6 +388,15 @@ class Builder:
             [self.site],
         ):
             marks.append(svg.Mark(t, host or "cluster", "warning" if typ == "Warning" else "normal", f"{reason} {obj}: {msg}"))
+        # kubelet / runtime / kernel errors: one mark per node and 10 minutes, with how many and the first
+        for node, t, n, msg in self.q(
+            f"""SELECT node, min(ts), count(*), arg_min(coalesce(ident, '') || ': ' || message, ts) FROM ({JOURNAL_DEDUP}) j
+                WHERE snapshot_id IN (SELECT snapshot_id FROM snapshots WHERE site = ?) AND ts IS NOT NULL
+                  AND severity IN ('E', 'F', 'error', 'fatal', 'panic', 'crit')
+                GROUP BY node, time_bucket(INTERVAL 10 MINUTES, ts)""",
+            [self.site],
+        ):
+            marks.append(svg.Mark(t, node or "?", "journal", f"{n} error line(s) from here on, first: {msg}"))
         marks.sort(key=lambda m: m.t)
         return Pictures(timeline_svg=svg.timeline(marks))
 

@@ -95,11 +95,11 @@ def bars(items: Sequence[tuple[str, int, str]], unit: str = "B", limit: int = 30
 class Mark:
     t: datetime
     row: str
-    kind: str  # warning, normal, restart, start, collected
+    kind: str  # warning, normal, restart, start, collected, journal
     label: str
 
 
-MARK_COLORS = {"warning": "#d62728", "normal": "#9aa", "restart": "#ff7f0e", "start": "#2ca02c", "collected": "#222"}
+MARK_COLORS = {"warning": "#d62728", "journal": "#9467bd", "normal": "#9aa", "restart": "#ff7f0e", "start": "#2ca02c", "collected": "#222"}
 
 
 def timeline(marks: Sequence[Mark], limit_rows: int = 40) -> Markup:

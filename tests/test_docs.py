@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.docs import rules_md, schema_md
+from analyzer.docs import cli_md, rules_md, schema_md
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -23,3 +23,10 @@ def test_every_rule_is_in_the_catalog_once() -> None:
     text = rules_md()
     for rid in load_rules():
         assert text.count(f"#### {rid}: ") == 1, rid
+
+
+def test_cli_doc_matches_every_commands_help() -> None:
+    text = cli_md()
+    assert (DOCS / "cli.md").read_text() == text, "docs/cli.md is stale: run `make docs`"
+    for verb in ("analyze", "ingest", "get", "describe", "logs", "ps", "timeline", "diff", "export", "findings", "rules", "completion"):
+        assert f"## kubesnap {verb}\n" in text

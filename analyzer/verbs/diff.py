@@ -1,0 +1,156 @@
+"""`kubesnap diff A B`: what changed between two collections of a site (databases, or bundles ingested on the
+fly): nodes and pods added or removed, restarts since, images changed, files under /etc/kubernetes (static pod
+manifests included) as unified diffs, findings new and resolved."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from analyzer.rules import run_rules
+from analyzer.verbs import SiteView, open_site
+from analyzer.verbs.get import pod_items
+
+
+def is_database(p: Path) -> bool:
+    if not p.is_file():
+        return False
+    with open(p, "rb") as f:
+        return f.read(12)[8:12] == b"DUCK"
+
+
+@contextmanager
+def side(path: Path, site: str | None) -> Iterator[SiteView]:
+    """A database as it is, or bundles / captures ingested into a throw-away one."""
+    if is_database(path):
+        with open_site(path, site) as sv:
+            yield sv
+        return
+    from analyzer import api
+
+    with tempfile.TemporaryDirectory(prefix="kubesnap-diff-") as tmp:
+        db = Path(tmp) / "side.duckdb"
+        api.ingest_inputs(db, [path], site=site or "default")
+        with open_site(db, site) as sv:
+            yield sv
+
+
+@dataclass
+class State:
+    label: str
+    collected: str | None
+    nodes: set[str]
+    pods: dict[tuple[str, str], str]  # (ns, pod) -> node
+    restarts: dict[tuple[str, str, str], int]
+    images: dict[tuple[str, str], str]  # (node, repo:tag) -> image id
+    files: dict[tuple[str, str], str]  # (node, path) -> content
+    findings: dict[tuple[str, str, str, str], tuple[str, str]]  # (rule, node, ns, object) -> (severity, message)
+
+
+def state(sv: SiteView, label: str) -> State:
+    collected = sv.q("SELECT max(collected_at) FROM snapshots WHERE site = $site")[0][0]
+    nodes = {r[0] for r in sv.q("SELECT name FROM nodes WHERE site = $site")}
+    pods: dict[tuple[str, str], str] = {}
+    restarts: dict[tuple[str, str, str], int] = {}
+    for it in pod_items(sv):
+        pods[(it.namespace or "", it.name)] = (it.obj.get("spec") or {}).get("nodeName") or ""
+        for cs in (it.obj.get("status") or {}).get("containerStatuses") or []:
+            restarts[(it.namespace or "", it.name, cs.get("name", ""))] = int(cs.get("restartCount") or 0)
+    images = {(n, f"{r}:{t}"): (i or "") for n, r, t, i in sv.q(
+        "SELECT i.node, i.repo, coalesce(i.tag, '<none>'), i.image_id FROM images i JOIN snapshots s USING (snapshot_id) WHERE s.site = $site")}  # fmt: skip
+    files = {(n, p): c for n, p, c in sv.q(
+        """SELECT s.node, f.path, f.content FROM config_files f JOIN snapshots s USING (snapshot_id)
+           WHERE s.site = $site AND f.path LIKE '/etc/kubernetes/%' AND f.content IS NOT NULL
+           UNION ALL SELECT s.node, m.path, m.content FROM manifests m JOIN snapshots s USING (snapshot_id)
+           WHERE s.site = $site AND m.content IS NOT NULL AND m.path LIKE '/etc/kubernetes/%'""")}  # fmt: skip
+    findings = {(f.rule, f.node or "", f.namespace or "", f.object or ""): (f.severity, f.message) for _r, f in run_rules(sv.con, sv.site)}
+    return State(label, f"{collected:%Y-%m-%dT%H:%M:%SZ}" if collected else None, nodes, pods, restarts, images, files, findings)
+
+
+@dataclass
+class Diff:
+    a: str
+    b: str
+    nodes_added: list[str] = field(default_factory=list)
+    nodes_removed: list[str] = field(default_factory=list)
+    pods_added: list[dict[str, str]] = field(default_factory=list)
+    pods_removed: list[dict[str, str]] = field(default_factory=list)
+    restarts: list[dict[str, Any]] = field(default_factory=list)
+    images: list[dict[str, str]] = field(default_factory=list)
+    files: list[dict[str, str]] = field(default_factory=list)
+    findings_new: list[dict[str, str]] = field(default_factory=list)
+    findings_resolved: list[dict[str, str]] = field(default_factory=list)
+
+
+def compare(a: State, b: State) -> Diff:
+    d = Diff(f"{a.label} (collected {a.collected})", f"{b.label} (collected {b.collected})")
+    d.nodes_added = sorted(b.nodes - a.nodes)
+    d.nodes_removed = sorted(a.nodes - b.nodes)
+    d.pods_added = [{"namespace": ns, "pod": p, "node": b.pods[(ns, p)]} for ns, p in sorted(set(b.pods) - set(a.pods))]
+    d.pods_removed = [{"namespace": ns, "pod": p, "node": a.pods[(ns, p)]} for ns, p in sorted(set(a.pods) - set(b.pods))]
+    for k in sorted(set(a.restarts) & set(b.restarts)):
+        if b.restarts[k] > a.restarts[k]:
+            d.restarts.append({"namespace": k[0], "pod": k[1], "container": k[2], "before": a.restarts[k], "after": b.restarts[k]})
+    nodes = sorted({n for n, _ in a.images} | {n for n, _ in b.images})
+    for n in nodes:
+        ia = {r: i for (nn, r), i in a.images.items() if nn == n}
+        ib = {r: i for (nn, r), i in b.images.items() if nn == n}
+        d.images += [{"node": n, "change": "added", "image": r, "id": ib[r]} for r in sorted(set(ib) - set(ia))]
+        d.images += [{"node": n, "change": "removed", "image": r, "id": ia[r]} for r in sorted(set(ia) - set(ib))]
+        d.images += [{"node": n, "change": "changed", "image": r, "id": f"{ia[r]} -> {ib[r]}"} for r in sorted(set(ia) & set(ib)) if ia[r] != ib[r]]
+    for fk in sorted(set(a.files) | set(b.files)):
+        before, after = a.files.get(fk), b.files.get(fk)
+        if before == after:
+            continue
+        udiff = "".join(difflib.unified_diff((before or "").splitlines(True), (after or "").splitlines(True),
+                                             f"a/{fk[0]}{fk[1]}", f"b/{fk[0]}{fk[1]}"))  # fmt: skip
+        d.files.append({"node": fk[0], "path": fk[1], "change": "added" if before is None else "removed" if after is None else "changed", "diff": udiff})
+    for side_, into, keys in ((b, d.findings_new, set(b.findings) - set(a.findings)), (a, d.findings_resolved, set(a.findings) - set(b.findings))):
+        for g in sorted(keys):
+            sev, msg = side_.findings[g]
+            into.append({"rule": g[0], "severity": sev, "node": g[1], "namespace": g[2], "object": g[3], "message": msg})
+    return d
+
+
+def diff(path_a: Path, path_b: Path, site: str | None = None) -> Diff:
+    with ExitStack() as stack:
+        sa = stack.enter_context(side(path_a, site))
+        a = state(sa, str(path_a))
+        sb = stack.enter_context(side(path_b, site))
+        b = state(sb, str(path_b))
+    return compare(a, b)
+
+
+def as_text(d: Diff) -> str:
+    out = [f"--- {d.a}", f"+++ {d.b}"]
+
+    def section(title: str, lines: list[str]) -> None:
+        if lines:
+            out.extend(["", f"{title}:", *("  " + ln for ln in lines)])
+
+    section("Nodes added", d.nodes_added)
+    section("Nodes removed", d.nodes_removed)
+    section("Pods added", [f"{p['namespace']}/{p['pod']} on {p['node'] or '?'}" for p in d.pods_added])
+    section("Pods removed", [f"{p['namespace']}/{p['pod']} on {p['node'] or '?'}" for p in d.pods_removed])
+    section("Restarts since", [f"{r['namespace']}/{r['pod']} {r['container']}: {r['before']} -> {r['after']} (+{r['after'] - r['before']})" for r in d.restarts])
+    section("Images", [f"{i['node']}: {'+' if i['change'] == 'added' else '-' if i['change'] == 'removed' else '~'} {i['image']} {i['id']}" for i in d.images])
+    if d.files:
+        out += ["", "Files changed:"]
+        for f in d.files:
+            out.append(f"  {f['node']}: {f['path']} ({f['change']})")
+            out += ["    " + ln for ln in f["diff"].rstrip("\n").splitlines()]
+    section("Findings new", [f"{f['severity'].upper()} {f['rule']} {f['node']} {f['object']}: {f['message']}" for f in d.findings_new])
+    section("Findings resolved", [f"{f['severity'].upper()} {f['rule']} {f['node']} {f['object']}: {f['message']}" for f in d.findings_resolved])
+    if len(out) == 2:
+        out += ["", "No changes in nodes, pods, restarts, images, /etc/kubernetes files or findings."]
+    return "\n".join(out) + "\n"
+
+
+def as_json(d: Diff) -> str:
+    return json.dumps(asdict(d), indent=1, ensure_ascii=False) + "\n"

@@ -1,0 +1,146 @@
+"""`kubesnap timeline`: one line per record, in time order across every node of the site: Kubernetes
+events, container starts and exits, kubelet / runtime / kernel journal lines, pod log lines and the
+collector's own times; each tagged with its node and source, nodes whose clock looks off marked."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from analyzer.errors import UsageError
+from analyzer.rules.logs import JOURNAL_DEDUP
+from analyzer.timeparse import parse_duration_s, parse_time
+from analyzer.verbs import SiteView
+
+SEVERITIES = ("info", "warn", "error")
+SOURCES = ("event", "container", "journal", "log", "collector")
+
+# a line's own level first (klog's letter, JSON or logfmt level), words only where it has none
+LEVEL_SQL = """CASE WHEN regexp_matches(l.message, '^[EF]\\d{4} \\d\\d:|"level":"(error|fatal|panic|dpanic|crit)|level=(error|fatal|panic)') THEN 'error'
+     WHEN regexp_matches(l.message, '^W\\d{4} \\d\\d:|"level":"warn|level=warn') THEN 'warn'
+     WHEN regexp_matches(l.message, '^I\\d{4} \\d\\d:|"level":"(info|debug)|level=(info|debug)') THEN 'info'
+     WHEN regexp_matches(l.message, '(?i)\\b(error|fatal|panic|exception)\\b') THEN 'error'
+     WHEN regexp_matches(l.message, '(?i)\\bwarn(ing)?\\b') THEN 'warn' ELSE 'info' END"""
+
+TIMELINE_SQL = f"""
+WITH snaps AS (SELECT snapshot_id, node FROM snapshots WHERE site = $site),
+api AS (SELECT snapshot_id FROM api_snapshots WHERE site = $site),
+ev AS (
+  SELECT coalesce(e.last_seen, e.first_seen) AS ts, coalesce(nullif(e.host, ''), (SELECT any_value(p.node_name) FROM pods p WHERE p.site = $site
+         AND p.namespace = e.namespace AND p.name = e.name), '') AS node, 'event' AS source,
+         CASE WHEN e.type = 'Warning' THEN 'warn' ELSE 'info' END AS sev, e.namespace AS ns,
+         coalesce(e.type, '') || ' ' || coalesce(e.reason, '') || ' ' || lower(coalesce(e.kind, '')) || '/' || coalesce(e.name, '') || ': '
+         || coalesce(e.message, '') || CASE WHEN e.count > 1 THEN ' (x' || e.count || ' since ' || strftime(e.first_seen, '%Y-%m-%dT%H:%M:%SZ') || ')' ELSE '' END AS msg
+  FROM events e WHERE e.snapshot_id IN (SELECT snapshot_id FROM api)),
+cs AS (
+  SELECT c.started_at AS ts, c.node, 'container' AS source, 'info' AS sev, c.pod_namespace AS ns,
+         'started ' || coalesce(c.pod_namespace, '') || '/' || coalesce(c.pod_name, '') || '/' || coalesce(c.name, '') || ' (attempt ' || coalesce(c.attempt, 0) || ', ' || left(c.container_id, 13) || ')' AS msg
+  FROM containers c WHERE c.snapshot_id IN (SELECT snapshot_id FROM snaps) AND c.started_at IS NOT NULL
+  UNION ALL
+  SELECT c.finished_at, c.node, 'container', CASE WHEN coalesce(c.exit_code, 0) <> 0 THEN 'warn' ELSE 'info' END, c.pod_namespace,
+         'exited ' || coalesce(c.pod_namespace, '') || '/' || coalesce(c.pod_name, '') || '/' || coalesce(c.name, '') || ' (attempt ' || coalesce(c.attempt, 0)
+         || ', exit code ' || coalesce(c.exit_code::VARCHAR, '?') || coalesce(', ' || nullif(c.reason, ''), '') || ')'
+  FROM containers c WHERE c.snapshot_id IN (SELECT snapshot_id FROM snaps) AND c.finished_at IS NOT NULL
+  UNION ALL
+  SELECT a.last_finished_at, p.node_name, 'container', CASE WHEN coalesce(a.last_exit_code, 0) <> 0 THEN 'warn' ELSE 'info' END, a.namespace,
+         'terminated ' || a.namespace || '/' || a.pod || '/' || a.name || ' (previous run: ' || coalesce(a.last_reason, '?') || ', exit code '
+         || coalesce(a.last_exit_code::VARCHAR, '?') || '; restarts ' || coalesce(a.restart_count, 0) || ')'
+  FROM api_containers a JOIN pods p ON p.snapshot_id = a.snapshot_id AND p.namespace = a.namespace AND p.name = a.pod
+  WHERE p.site = $site AND a.last_finished_at IS NOT NULL),
+jr AS (
+  SELECT j.ts, j.node, 'journal/' || coalesce(j.ident, j.source) AS source,
+         CASE WHEN j.severity IN ('E', 'F', 'error', 'fatal', 'panic', 'crit', 'critical') THEN 'error'
+              WHEN j.severity IN ('W', 'warning', 'warn') THEN 'warn' ELSE 'info' END AS sev, NULL AS ns, j.message AS msg
+  FROM ({JOURNAL_DEDUP}) j WHERE j.snapshot_id IN (SELECT snapshot_id FROM snaps) AND j.ts IS NOT NULL),
+lg AS (
+  SELECT l.ts, f.node, 'log' AS source,
+         {LEVEL_SQL} AS sev,
+         f.namespace AS ns, coalesce(f.pod, '') || '/' || coalesce(f.container, '') || ': ' || l.message AS msg
+  FROM log_lines l JOIN log_files f USING (file_id)
+  WHERE f.snapshot_id IN (SELECT snapshot_id FROM snaps) AND l.ts IS NOT NULL AND f.layout <> 'kubectl-logs'),
+col AS (
+  SELECT collected_at AS ts, node, 'collector' AS source, 'info' AS sev, NULL AS ns,
+         'bundle ' || coalesce(bundle_name, '') || ' collection started (this node''s clock)' AS msg
+  FROM snapshots WHERE site = $site AND collected_at IS NOT NULL
+  UNION ALL
+  SELECT finished_at, node, 'collector', 'info', NULL, 'bundle ' || coalesce(bundle_name, '') || ' collection finished'
+  FROM snapshots WHERE site = $site AND finished_at IS NOT NULL),
+t AS (
+  SELECT * FROM ev WHERE 'event' IN $sources UNION ALL SELECT * FROM cs WHERE 'container' IN $sources
+  UNION ALL SELECT * FROM jr WHERE 'journal' IN $sources UNION ALL SELECT * FROM lg WHERE 'log' IN $sources
+  UNION ALL SELECT * FROM col WHERE 'collector' IN $sources)
+SELECT ts, node, source, sev, ns, msg FROM t
+WHERE ts IS NOT NULL AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts <= $until) AND ($node IS NULL OR node = $node)
+  AND ($ns IS NULL OR ns = $ns) AND ($grep IS NULL OR regexp_matches(msg, $grep)) AND list_position(['info', 'warn', 'error'], sev) >= $minsev
+ORDER BY ts, node, source
+"""
+
+
+@dataclass
+class Clock:
+    node: str
+    offset_s: float  # bundle start minus the median of the site's bundle starts
+    synced: str  # yes, no, unknown
+
+
+def clocks(sv: SiteView) -> list[Clock]:
+    rows = sv.q("SELECT name, collected_at, snapshot_id FROM nodes WHERE site = $site AND has_bundle AND collected_at IS NOT NULL ORDER BY name")
+    if not rows:
+        return []
+    med = statistics.median(r[1].timestamp() for r in rows)
+    out = []
+    for name, at, sid in rows:
+        facts = dict(sv.q("SELECT key, value FROM host_facts WHERE snapshot_id = $p0 AND key IN ('timedatectl.NTPSynchronized', 'chrony.leap_status')", [sid]))
+        synced = facts.get("timedatectl.NTPSynchronized") or ("yes" if (facts.get("chrony.leap_status") or "").lower() == "normal" else "unknown")
+        out.append(Clock(name, at.timestamp() - med, synced))
+    return out
+
+
+def _when(text: str | None, ref: datetime | None, name: str) -> datetime | None:
+    if not text:
+        return None
+    t = parse_time(text)
+    if t is not None:
+        return t
+    secs = parse_duration_s(text)
+    if secs is not None and ref is not None:
+        return ref - timedelta(seconds=secs)
+    raise UsageError(f"invalid {name} {text!r}: a time (2023-10-03T16:00:00Z) or a duration before the collection (2h, 30m)")
+
+
+def timeline(sv: SiteView, *, since: str | None = None, until: str | None = None, node: str | None = None, namespace: str | None = None,
+             grep: str | None = None, severity: str = "info", sources: tuple[str, ...] = SOURCES, output: str = "text",
+             skew_s: int = 60) -> Iterator[str]:  # fmt: skip
+    if severity not in SEVERITIES:
+        raise UsageError(f"--severity is one of {', '.join(SEVERITIES)}")
+    bad = [s for s in sources if s not in SOURCES]
+    if bad:
+        raise UsageError(f"unknown source(s) {', '.join(bad)}: choose from {', '.join(SOURCES)}")
+    latest = sv.q("SELECT max(collected_at) FROM snapshots WHERE site = $site")[0][0]
+    params = {"site": sv.site, "since": _when(since, latest, "--since"), "until": _when(until, latest, "--until"), "node": node, "ns": namespace,
+              "grep": grep, "minsev": SEVERITIES.index(severity) + 1, "sources": list(sources)}  # fmt: skip
+    cks = {c.node: c for c in clocks(sv)}
+    off = {n: c for n, c in cks.items() if abs(c.offset_s) > skew_s}
+    if output == "text":
+        yield f"# site {sv.site}: {len(cks)} node bundle(s); times are UTC, as each node's clock recorded them\n"
+        for c in off.values():
+            yield (f"# clock: {c.node} started its bundle {c.offset_s:+.0f} s from the site's median (NTP synchronized: {c.synced}): "
+                   f"its lines are marked {c.node}({c.offset_s:+.0f}s)\n")  # fmt: skip
+    try:
+        cur = sv.con.cursor().execute(TIMELINE_SQL.replace("IN $sources", "IN (SELECT unnest($sources))"), params)
+    except Exception as e:  # a bad --grep regex is the user's, not ours
+        raise UsageError(f"timeline: {str(e).splitlines()[0]}") from None
+    while True:
+        batch = cur.fetchmany(10000)
+        if not batch:
+            break
+        for ts, n, source, sev, ns, msg in batch:
+            if output == "json":
+                yield json.dumps({"time": ts.isoformat().replace("+00:00", "Z"), "node": n, "source": source, "severity": sev, "namespace": ns,
+                                  "message": msg, "clock_offset_s": round(off[n].offset_s) if n in off else 0}, ensure_ascii=False) + "\n"  # fmt: skip
+            else:
+                tag = f"{n}({off[n].offset_s:+.0f}s)" if n in off else (n or "-")
+                yield f"{ts:%Y-%m-%dT%H:%M:%S.%f}Z  {tag}  {source}  {sev.upper()[0]}  {msg}\n"
