@@ -36,12 +36,13 @@ def ingest_inputs(
     node: str | None = None,
     limits: Limits | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> IngestReport:
     missing = [str(p) for p in inputs if not p.exists()]
     if missing:
         raise UsageError(f"no such input: {', '.join(missing)}")
     with Store(db) as store:
-        report = ingest(store, list(inputs), site=site, node=node, limits=limits, progress=progress)
+        report = ingest(store, list(inputs), site=site, node=node, limits=limits, progress=progress, workers=workers)
     if not report.ingested:
         reasons = "; ".join(f"{m or w}: {r}" for w, m, r in report.problems[:5]) or "no bundle, no recognizable capture"
         raise NothingIngestible(f"nothing could be ingested ({reasons})")

@@ -222,10 +222,17 @@ class LogLoader:
         self.pending: dict[str, list[pa.Table]] = {}
         self.pending_bytes = 0
         self.files: list[tuple[int, str, dict[str, Any]]] = []
+        self.ids: list[int] = []
+
+    def _next_id(self) -> int:
+        """File ids from the database's sequence, 64 at a time (a statement per file costs more than the file)."""
+        if not self.ids:
+            self.ids = [r[0] for r in self.con.execute("SELECT nextval('log_file_ids') FROM range(64) ORDER BY 1 DESC").fetchall()]
+        return int(self.ids.pop())
 
     def add(self, stream: IO[bytes], meta: dict[str, Any]) -> ReadNotes:
         """Queue one file; its LogFile record comes from `finish`. EUC-KR or Latin-1 text is transcoded to UTF-8."""
-        file_id = self.con.execute("SELECT nextval('log_file_ids')").fetchall()[0][0]
+        file_id = self._next_id()
         fmt = None
         text, enc = utf8_stream(stream)
         notes = ReadNotes([], enc)
@@ -290,27 +297,29 @@ class LogLoader:
         not by much); the rare run not ended there is looked up among all of its file's lines.
         """
         con = self.con
+        # file ids grow with each file: the range lets DuckDB skip the row groups of other bundles
+        lo, hi = min(file_ids), max(file_ids)
         con.register("_pfiles", pa.table({"file_id": pa.array(file_ids, pa.int64())}))
         try:
             con.execute(
-                """CREATE OR REPLACE TEMP TABLE _p AS SELECT file_id, line_no, coalesce(stream, '') AS stream, ts, message FROM log_lines
-                   WHERE file_id IN (SELECT file_id FROM _pfiles) AND partial IS NULL"""
+                f"""CREATE OR REPLACE TEMP TABLE _p AS SELECT file_id, line_no, coalesce(stream, '') AS stream, ts, message FROM log_lines
+                    WHERE file_id BETWEEN {lo} AND {hi} AND file_id IN (SELECT file_id FROM _pfiles) AND partial IS NULL"""
             )
         finally:
             con.unregister("_pfiles")
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE _pe AS
+            f"""CREATE OR REPLACE TEMP TABLE _pe AS
                WITH cand AS (SELECT DISTINCT file_id, line_no + r.range AS line_no FROM _p, range(1, 9) r),
                e AS (SELECT l.file_id, l.line_no, coalesce(l.stream, '') AS stream FROM log_lines l
-                     JOIN cand c ON l.file_id = c.file_id AND l.line_no = c.line_no WHERE l.partial = false)
+                     JOIN cand c ON l.file_id = c.file_id AND l.line_no = c.line_no WHERE l.partial = false AND l.file_id BETWEEN {lo} AND {hi})
                SELECT _p.*, e.line_no AS end_line FROM _p ASOF LEFT JOIN e ON _p.file_id = e.file_id AND _p.stream = e.stream AND _p.line_no < e.line_no"""
         )
         # P records whose end was not near: look among all lines of their files
         con.execute(
-            """UPDATE _pe SET end_line = x.end_line FROM (
+            f"""UPDATE _pe SET end_line = x.end_line FROM (
                  WITH far AS (SELECT * FROM _pe WHERE end_line IS NULL),
                  e AS (SELECT file_id, line_no, coalesce(stream, '') AS stream FROM log_lines
-                       WHERE file_id IN (SELECT DISTINCT file_id FROM far) AND partial = false)
+                       WHERE file_id BETWEEN {lo} AND {hi} AND file_id IN (SELECT DISTINCT file_id FROM far) AND partial = false)
                  SELECT far.file_id, far.line_no, e.line_no AS end_line FROM far
                  ASOF LEFT JOIN e ON far.file_id = e.file_id AND far.stream = e.stream AND far.line_no < e.line_no) x
                WHERE _pe.file_id = x.file_id AND _pe.line_no = x.line_no AND x.end_line IS NOT NULL"""
@@ -324,8 +333,8 @@ class LogLoader:
                FROM _pe GROUP BY file_id, stream, end_line"""
         )
         con.execute(
-            """UPDATE log_lines SET line_no = g.start_line, ts = g.ts, partial = true, message = g.prefix || log_lines.message
-               FROM _groups g WHERE log_lines.file_id = g.file_id AND log_lines.line_no = g.end_line"""
+            f"""UPDATE log_lines SET line_no = g.start_line, ts = g.ts, partial = true, message = g.prefix || log_lines.message
+                FROM _groups g WHERE log_lines.file_id BETWEEN {lo} AND {hi} AND log_lines.file_id = g.file_id AND log_lines.line_no = g.end_line"""
         )
         con.execute("INSERT INTO log_lines SELECT file_id, start_line, last_p, ts, nullif(stream, ''), true, prefix FROM _groups WHERE end_line IS NULL")
         con.execute("DELETE FROM log_lines WHERE file_id IN (SELECT DISTINCT file_id FROM _groups) AND partial IS NULL")

@@ -34,8 +34,8 @@ class Limits:
     """Caps on what an input may cost; hostile archives hit these, real bundles do not."""
 
     max_member_bytes: int = field(default=4 * 1024**3, metadata={"help": "bytes of one member above which it is not read"})
-    max_total_bytes: int = field(default=64 * 1024**3, metadata={"help": "bytes of one input (all members, uncompressed) after which the rest is not read"})
-    max_members: int = field(default=2_000_000, metadata={"help": "members (files) of one input after which the rest is not read"})
+    max_total_bytes: int = field(default=64 * 1024**3, metadata={"help": "bytes of one archive (or a folder's other files), uncompressed, after which the rest is not read"})
+    max_members: int = field(default=2_000_000, metadata={"help": "members of one archive (or files of a folder) after which the rest is not read"})
     max_depth: int = field(default=3, metadata={"help": "how deep archives inside archives are opened"})
     max_ratio: int = field(default=200, metadata={"help": "uncompressed bytes per compressed byte above which an archive is a decompression bomb"})
 
@@ -139,7 +139,8 @@ class Walk:
     roots: set[str] = field(default_factory=set)
 
 
-def iter_input(path: Path, limits: Limits | None = None) -> Iterator[tuple[str, str | None, Member] | Problem]:
+def iter_input(path: Path, limits: Limits | None = None, skip_archives: bool = False,
+               exclude: frozenset[Path] = frozenset()) -> Iterator[tuple[str, str | None, Member] | Problem]:  # fmt: skip
     """Yield (group key, bundle root or None for loose, member) in stream order, and Problems.
 
     The group key is `<input>` plus the root inside it; members with the same key belong to
@@ -148,7 +149,7 @@ def iter_input(path: Path, limits: Limits | None = None) -> Iterator[tuple[str, 
     limits = limits or Limits.default()
     walk = Walk(str(path), limits)
     if path.is_dir():
-        yield from _iter_dir(path, walk)
+        yield from _iter_dir(path, walk, skip_archives, exclude)
     elif path.is_file():
         if _looks_like_archive(path):
             try:
@@ -177,13 +178,17 @@ def _looks_like_archive(path: Path) -> bool:
     return head[:2] == b"\x1f\x8b" or (len(head) >= 262 and head[257:262] == b"ustar")
 
 
-def _iter_dir(top: Path, walk: Walk) -> Iterator[tuple[str, str | None, Member] | Problem]:
+def _iter_dir(top: Path, walk: Walk, skip_archives: bool = False, exclude: frozenset[Path] = frozenset()) -> Iterator[tuple[str, str | None, Member] | Problem]:
+    """A folder's files; with `skip_archives`, the archives in it are left to the caller (read on their own);
+    `exclude`: files never read (the database being written, when it lies in the folder)."""
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
         dirnames.sort()
         d = Path(dirpath)
         entries = sorted(filenames) + sorted(n for n in dirnames if (d / n).is_symlink())
         for fn in entries:
             full = d / fn
+            if exclude and full.resolve() in exclude:
+                continue
             rel = full.relative_to(top).as_posix()
             name = safe_name(rel)
             if name is None:
@@ -201,6 +206,8 @@ def _iter_dir(top: Path, walk: Walk) -> Iterator[tuple[str, str | None, Member] 
             if stat.S_ISLNK(st.st_mode):
                 m = Member(name, "symlink", 0, st.st_mtime, os.readlink(full))
             elif stat.S_ISREG(st.st_mode):
+                if is_archive(fn) and skip_archives:
+                    continue
                 if is_archive(fn):
                     try:
                         with open(full, "rb") as f:
@@ -301,7 +308,14 @@ class _Decompressing:
         start = offset - (self.pos - len(self.tail))
         block = self.tail[start : start + tarfile.BLOCKSIZE] if start >= 0 else b""
         whole = len(block) == tarfile.BLOCKSIZE and not block.strip(b"\0")
-        return whole and (self.kind == "tar" or self.ended)
+        if self.kind == "tar" or not whole:
+            return whole
+        # tar stops at its end block: what follows is padding, then the compressed stream's own end
+        drained = 0
+        while not self.ended and drained < 4 * self.STEP and self._more():
+            drained += len(self.buf)
+            self.buf.clear()
+        return self.ended
 
 
 def _iter_tar(
@@ -312,7 +326,8 @@ def _iter_tar(
         return
     try:
         stream = _Decompressing(f)
-        tf = tarfile.open(fileobj=stream, mode="r|")  # type: ignore[call-overload]  # noqa: SIM115 - closed below
+        # a large buffer: tar reads its stream in bufsize pieces, and each piece is a Python call
+        tf = tarfile.open(fileobj=stream, mode="r|", bufsize=1 << 20)  # type: ignore[call-overload]  # noqa: SIM115 - closed below
     except InputProblem as e:
         yield Problem(label, str(e))
         return

@@ -110,6 +110,9 @@ def limit_options(f: F) -> F:
     return f
 
 
+JOBS_HELP = "node tarballs ingested at once (default: the CPU count, at most 4)"
+
+
 def limits_from(kwargs: dict[str, typing.Any]) -> Limits:
     return Limits(**{fl.name: kwargs.pop(fl.name) for fl in dataclasses.fields(Limits) if fl.name in kwargs})
 
@@ -146,17 +149,18 @@ def _report(report: IngestReport, quiet: bool = False) -> None:
 @click.option("--site", default="default", show_default=True, help="site name: several sites can share one database")
 @click.option("-q", "--quiet", is_flag=True, help="no progress and no summary, problems only")
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: the summary and problems on stdout")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help=JOBS_HELP)
 @limit_options
 @click.pass_context
 def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node: str | None, site: str, quiet: bool, output: str,
-           **kwargs: typing.Any) -> None:  # fmt: skip
+           jobs: int | None, **kwargs: typing.Any) -> None:  # fmt: skip
     """Load bundles and loose captures into a database.
 
     INPUT is a node tarball, a tarball or folder holding several, an extracted bundle
     folder, or a loose text file (crictl, ps, kubectl output a customer pasted).
     Exit status: 0 all ingested, 1 ingested with problems, 2 usage error, 3 nothing ingestible.
     """
-    report = _ingest(api.resolve_db(db), inputs, site, node, limits_from(kwargs), quiet)
+    report = _ingest(api.resolve_db(db), inputs, site, node, limits_from(kwargs), quiet, jobs)
     if output == "json":
         click.echo(json.dumps({"bundles": report.bundles, "loose_files": report.loose_files, "records": report.records, "log_lines": report.log_lines,
                                "snapshots": report.snapshots, "problems": [{"input": w, "member": m, "reason": r} for w, m, r in report.problems]}, indent=1))  # fmt: skip
@@ -165,7 +169,7 @@ def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node
     ctx.exit(1 if report.problems else 0)
 
 
-def _ingest(db: Path, inputs: tuple[Path, ...], site: str, node: str | None, limits: Limits, quiet: bool) -> IngestReport:
+def _ingest(db: Path, inputs: tuple[Path, ...], site: str, node: str | None, limits: Limits, quiet: bool, jobs: int | None = None) -> IngestReport:
     bar = Progress("ingesting", quiet)
     seen: list[str] = []
 
@@ -174,7 +178,7 @@ def _ingest(db: Path, inputs: tuple[Path, ...], site: str, node: str | None, lim
         seen.append(label)
 
     try:
-        return api.ingest_inputs(db, list(inputs), site=site, node=node, limits=limits, progress=step)
+        return api.ingest_inputs(db, list(inputs), site=site, node=node, limits=limits, progress=step, workers=jobs)
     finally:
         bar.done()
 
@@ -198,17 +202,19 @@ def sql(statement: str, db: str | None, fmt: str) -> None:
 @click.option("--node", help="node name of loose node-level captures")
 @click.option("--site", default="default", show_default=True)
 @click.option("-q", "--quiet", is_flag=True)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help=JOBS_HELP)
 @threshold_options
 @limit_options
 @click.pass_context
-def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node: str | None, site: str, quiet: bool, **kwargs: typing.Any) -> None:
+def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node: str | None, site: str, quiet: bool, jobs: int | None,
+            **kwargs: typing.Any) -> None:  # fmt: skip
     """Ingest, check and report: writes OUTDIR/kubesnap.duckdb and OUTDIR/report.html and prints where they are.
 
     The rules run with the thresholds below; `kubesnap findings --db OUTDIR/kubesnap.duckdb` lists what they found.
     """
     outdir.mkdir(parents=True, exist_ok=True)
     db = outdir / "kubesnap.duckdb"
-    report = _ingest(db, inputs, site, node, limits_from(kwargs), quiet)
+    report = _ingest(db, inputs, site, node, limits_from(kwargs), quiet, jobs)
     _report(report, quiet)
     _site, found = api.check(db, site, thresholds_from(kwargs))
     if not quiet:

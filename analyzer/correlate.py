@@ -17,6 +17,8 @@ from typing import Any
 
 import duckdb
 
+from analyzer.store import insert_tuples
+
 MIN_PREFIX = 6
 SHIM_V2 = re.compile(r"(?:^|/)containerd-shim-[a-z0-9-]+-v2\b")
 SHIM_V1 = re.compile(r"(?:^|/)(?:docker-)?containerd-shim(?:\s|$)")
@@ -162,8 +164,7 @@ def correlate(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> None:
     ct.build()
     alias_rows = [(snapshot_id, "sandbox", o, c, st, cand) for o, c, st, cand in sb.aliases()]
     alias_rows += [(snapshot_id, "container", o, c, st, cand) for o, c, st, cand in ct.aliases()]
-    if alias_rows:
-        con.executemany("INSERT INTO id_aliases VALUES (?, ?, ?, ?, ?, ?)", alias_rows)
+    insert_tuples(con, "id_aliases", ["snapshot_id", "kind", "observed", "canonical", "status", "candidates"], alias_rows)
 
     # canonical container -> (sandbox, name, image, running)
     cinfo: dict[str, dict[str, object]] = {}
@@ -268,5 +269,4 @@ def correlate(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> None:
         frontier = nxt
         depth += 1
     rows = [(snapshot_id, pid, s, c, role, m, ev, via) for pid, (s, c, role, m, ev, via) in sorted(links.items())]
-    if rows:
-        con.executemany("INSERT INTO process_links VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    insert_tuples(con, "process_links", ["snapshot_id", "pid", "sandbox_id", "container_id", "role", "join_method", "evidence", "via_pid"], rows)

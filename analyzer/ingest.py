@@ -4,14 +4,19 @@ database as it was), loose captures grouped per node, problems recorded, never r
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tarfile
+import threading
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from analyzer import __version__
 from analyzer.bulk import (
@@ -25,7 +30,7 @@ from analyzer.bulk import (
     sniff_format,
     sniff_journal,
 )
-from analyzer.bundle import ARCHIVE_SUFFIXES, BUNDLE_NAME, Limits, Member, Problem, iter_input
+from analyzer.bundle import ARCHIVE_SUFFIXES, BUNDLE_NAME, Limits, Member, Problem, is_archive, iter_input
 from analyzer.correlate import correlate
 from analyzer.errors import ParseError, SkipSource
 from analyzer.models import CollectionRecord, ContainerObs, HostFact, Process, Record, Sandbox
@@ -33,7 +38,7 @@ from analyzer.parsers import json_values
 from analyzer.parsers.manifest_json import BundleInfo, bundle_info
 from analyzer.registry import ParseContext, SourceSpec, for_path, load_parsers, sniff
 from analyzer.store import Store
-from analyzer.textutil import decode
+from analyzer.textutil import control_bytes, decode
 from analyzer.timeparse import parse_ago
 
 MAX_PARSE_BYTES = 256 * 1024 * 1024
@@ -55,6 +60,14 @@ class IngestReport:
     @property
     def ingested(self) -> bool:
         return self.records > 0 or self.log_lines > 0
+
+    def merge(self, other: IngestReport) -> None:
+        self.snapshots += [s for s in other.snapshots if s not in self.snapshots]
+        self.bundles += other.bundles
+        self.loose_files += other.loose_files
+        self.records += other.records
+        self.log_lines += other.log_lines
+        self.problems += other.problems
 
 
 def snapshot_id(site: str, name: str) -> str:
@@ -174,9 +187,13 @@ class BundleIngest:
     # -------------------------------------------------------------- finish
 
     def finish(self) -> None:
+        ids = []
         for lf in self.logs.finish():
             self.records.append((self.log_members.get(lf.path, lf.path), lf))
             self.log_lines += lf.line_count or 0
+            ids.append(lf.file_id or 0)
+        # this bundle's log files have consecutive ids: the range lets DuckDB skip every other bundle's lines
+        self.file_range = (min(ids), max(ids)) if ids else (0, -1)
         node, hostname = self._node_identity()
         facts = {r.key: r.value for _m, r in self.records if isinstance(r, HostFact)}
         collected = self.info.started_at
@@ -185,11 +202,7 @@ class BundleIngest:
             collected = datetime.fromtimestamp(int(epoch), UTC)
         offset = _utc_offset(facts.get("clock.local"))
         self._derive_times(collected)
-        by_member: dict[str, list[Record]] = {}
-        for member, r in self.records:
-            by_member.setdefault(member, []).append(r)
-        for member, recs in by_member.items():
-            self.store.insert_records(self.sid, node, member, recs)
+        self.store.insert_member_records(self.sid, node, self.records)
         self.con.execute("UPDATE journal SET node = ? WHERE snapshot_id = ?", [node, self.sid])
         if offset is not None:
             minutes = int(offset.total_seconds() // 60)
@@ -198,9 +211,10 @@ class BundleIngest:
             # so were the zone-less stamps that start lines of plain-text logs (2023-10-04 01:30:00 ...)
             if minutes:
                 self.con.execute(
-                    f"""UPDATE log_lines SET ts = ts - to_minutes(?) WHERE file_id IN (SELECT file_id FROM log_files WHERE snapshot_id = ? AND format = 'text')
+                    f"""UPDATE log_lines SET ts = ts - to_minutes(?) WHERE file_id BETWEEN ? AND ?
+                        AND file_id IN (SELECT file_id FROM log_files WHERE snapshot_id = ? AND format = 'text')
                         AND ts IS NOT NULL AND regexp_matches(message, '{ZONELESS_START}')""",
-                    [minutes, self.sid],
+                    [minutes, *self.file_range, self.sid],
                 )
         self._note_future(collected)
         role = self.info.role or ("control-plane" if any(isinstance(r, Sandbox) and (r.name or "").startswith("kube-apiserver") for _m, r in self.records) else None)
@@ -234,9 +248,10 @@ class BundleIngest:
             return
         limit = collected + timedelta(days=1)
         for member, n, latest in self.con.execute(
-            """SELECT f.member, count(*), max(l.ts) FROM log_lines l JOIN log_files f USING (file_id) WHERE f.snapshot_id = ? AND l.ts > ? GROUP BY 1
+            """SELECT f.member, count(*), max(l.ts) FROM log_lines l JOIN log_files f USING (file_id)
+               WHERE l.file_id BETWEEN ? AND ? AND f.snapshot_id = ? AND l.ts > ? GROUP BY 1
                UNION ALL SELECT member, count(*), max(ts) FROM journal WHERE snapshot_id = ? AND ts > ? GROUP BY 1 ORDER BY 1""",
-            [self.sid, limit, self.sid, limit],
+            [*self.file_range, self.sid, limit, self.sid, limit],
         ).fetchall():
             self.problems.append((member, "", f"{n} line(s) dated after the bundle was collected (up to {latest:%Y-%m-%d %H:%M:%S}Z): "
                                               "a clock or a time zone is wrong; times kept as written"))  # fmt: skip
@@ -393,8 +408,7 @@ def _is_text(data: bytes) -> bool:
     head = data[:65536]
     if not head.strip() or b"\x00" in head:
         return False
-    ctrl = sum(1 for b in head if b < 9 or 13 < b < 32)
-    return ctrl * 100 < len(head)
+    return control_bytes(head) * 100 < len(head)
 
 
 # ------------------------------------------------------------------ driver
@@ -408,12 +422,78 @@ def ingest(
     node: str | None = None,
     limits: Limits | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> IngestReport:
+    """Every input; node tarballs in parallel (one thread and one DuckDB connection each: decompression,
+    DuckDB and numpy release the GIL), a folder's other files and loose captures after them, in order."""
     load_parsers()
     report = IngestReport()
+    archives: list[Path] = []
+    rest: list[tuple[Path, bool]] = []
     for path in inputs:
-        _ingest_path(store, path, site, node, limits, progress, report)
+        if path.is_dir():
+            found = _archives_below(path)
+            archives += found
+            rest.append((path, bool(found)))
+        elif path.is_file() and path.suffix != "" and is_archive(path.name):
+            archives.append(path)
+        else:
+            rest.append((path, False))
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers > 1 and len(archives) > 1:
+        _parallel(store, archives, site, node, limits, progress, report, workers)
+    else:
+        rest = [(a, False) for a in archives] + rest
+    for path, skip_archives in rest:
+        _ingest_path(store, path, site, node, limits, progress, report, skip_archives=skip_archives)
     return report
+
+
+def _archives_below(top: Path) -> list[Path]:
+    """The archives in a folder (links not followed): each one is ingested on its own."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
+        dirnames.sort()
+        for fn in sorted(filenames):
+            p = Path(dirpath) / fn
+            if is_archive(fn) and not p.is_symlink():
+                out.append(p)
+    return out
+
+
+_LOOSE_LOCK = threading.Lock()  # loose captures of one node share a snapshot: one writer at a time
+
+
+def _parallel(store: Store, archives: list[Path], site: str, node: str | None, limits: Limits | None,
+              progress: Callable[[str], None] | None, report: IngestReport, workers: int) -> None:  # fmt: skip
+    lock = threading.Lock()
+    retry: list[Path] = []
+
+    def job(path: Path) -> None:
+        mine = IngestReport()
+        view = store.cursor_store()
+        try:
+            _ingest_path(view, path, site, node, limits, progress, mine)
+        except duckdb.TransactionException:
+            with lock:
+                retry.append(path)  # a write conflict with another bundle's transaction: done again alone
+            return
+        finally:
+            view.con.close()
+        with lock:
+            report.merge(mine)
+
+    # the parallelism is ours, one bundle per thread: DuckDB running each statement on every core as well
+    # would only make the threads fight over the cores
+    store.con.execute("SET threads = 1")
+    try:
+        with ThreadPoolExecutor(workers, thread_name_prefix="kubesnap-ingest") as ex:
+            for f in [ex.submit(job, a) for a in archives]:
+                f.result()
+    finally:
+        store.con.execute("RESET threads")
+    for path in retry:
+        _ingest_path(store, path, site, node, limits, progress, report)
 
 
 def _ingest_path(
@@ -424,6 +504,7 @@ def _ingest_path(
     limits: Limits | None,
     progress: Callable[[str], None] | None,
     report: IngestReport,
+    skip_archives: bool = False,
 ) -> None:
     """One input: bundles are committed as they end; members of one bundle must be contiguous."""
     current: BundleIngest | None = None
@@ -438,7 +519,9 @@ def _ingest_path(
             current, current_key = None, None
 
     try:
-        for item in iter_input(path, limits):
+        own = store.path.resolve()
+        exclude = frozenset({own, own.with_name(own.name + ".wal"), own.with_name(own.name + ".tmp")})
+        for item in iter_input(path, limits, skip_archives=skip_archives, exclude=exclude):
             if isinstance(item, Problem):
                 if current is not None:
                     current.problems.append((item.member, "", item.reason))
@@ -455,7 +538,8 @@ def _ingest_path(
                     with member.open() as f:
                         data = f.read(MAX_PARSE_BYTES + 1)
                     name = member.path if not path.is_file() or member.path != path.name else path.name
-                    ingest_loose(store, str(path), name, data[:MAX_PARSE_BYTES], site, node, report)
+                    with _LOOSE_LOCK:
+                        ingest_loose(store, str(path), name, data[:MAX_PARSE_BYTES], site, node, report)
                 continue
             if key != current_key:
                 close()

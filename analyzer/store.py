@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import types
 import typing
 from collections.abc import Iterator, Sequence
@@ -87,7 +89,7 @@ FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("ts", "TIMESTAMPTZ", "the runtime's timestamp (UTC)"),
             ("stream", "VARCHAR", "stdout / stderr"),
             ("partial", "BOOLEAN", "assembled from P records, or a P record never completed"),
-            ("message", "VARCHAR USING COMPRESSION zstd", "the line as the application wrote it (invalid UTF-8 replaced)"),
+            ("message", "VARCHAR USING COMPRESSION zstd", "the line as the application wrote it (each invalid UTF-8 byte becomes ?)"),
         ],
     ),
     "journal": (
@@ -173,6 +175,19 @@ def _col_type(annotation: Any) -> tuple[str, Any]:
     return "JSON", pa.string()
 
 
+def insert_tuples(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Many rows in one statement, through Arrow (DuckDB's executemany runs one INSERT per row)."""
+    if not rows:
+        return
+    data = pa.Table.from_pydict({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+    con.register("_tuples", data)
+    try:
+        con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _tuples")
+    finally:
+        con.unregister("_tuples")
+
+
+@functools.cache
 def record_columns(cls: type[Record]) -> list[tuple[str, str, Any, str]]:
     """(name, duckdb type, arrow type, description) of a record table, common columns first."""
     cols = [(n, t, pa.string(), d) for n, t, d in COMMON]
@@ -187,6 +202,9 @@ def _json_default(o: object) -> str:
     if isinstance(o, datetime):
         return o.isoformat()
     return str(o)
+
+
+MEMORY_LIMIT = os.environ.get("KUBESNAP_MEMORY_LIMIT", "1GB")
 
 
 class Store:
@@ -206,11 +224,23 @@ class Store:
         except duckdb.Error as e:
             raise DatabaseError(f"{self.path}: not a Kubesnap database ({str(e).splitlines()[0]})") from e
         self.con.execute("SET TimeZone = 'UTC'")
+        # bounded memory whatever the site's size: DuckDB spills to <db>.tmp beyond this
+        self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         if not read_only:
+            # log lines are read back ordered by (file_id, line_no), never by insertion: let DuckDB insert in parallel
+            self.con.execute("SET preserve_insertion_order = false")
             self.ensure_schema()
 
     def close(self) -> None:
         self.con.close()
+
+    def cursor_store(self) -> Store:
+        """The same database through another connection (its own transactions): one per ingest thread."""
+        other = object.__new__(Store)
+        other.path = self.path
+        other.con = self.con.cursor()
+        other.con.execute("SET TimeZone = 'UTC'")
+        return other
 
     def __enter__(self) -> Store:
         return self
@@ -252,22 +282,26 @@ class Store:
             self.con.execute("COMMIT")
 
     def insert_records(self, snapshot_id: str, node: str | None, member: str, records: Sequence[Record]) -> None:
-        by_table: dict[type[Record], list[Record]] = {}
-        for r in records:
-            by_table.setdefault(type(r), []).append(r)
+        self.insert_member_records(snapshot_id, node, [(member, r) for r in records])
+
+    def insert_member_records(self, snapshot_id: str, node: str | None, items: Sequence[tuple[str, Record]]) -> None:
+        """Records of many members: one INSERT per table, whatever the number of members."""
+        by_table: dict[type[Record], list[tuple[str, Record]]] = {}
+        for m, r in items:
+            by_table.setdefault(type(r), []).append((m, r))
         for cls, rows in by_table.items():
-            self.con.register("_rows", self._arrow(cls, snapshot_id, node, member, rows))
+            self.con.register("_rows", self._arrow(cls, snapshot_id, node, [m for m, _r in rows], [r for _m, r in rows]))
             try:
                 self.con.execute(f"INSERT INTO {cls.table} SELECT * FROM _rows")
             finally:
                 self.con.unregister("_rows")
 
     @staticmethod
-    def _arrow(cls: type[Record], snapshot_id: str, node: str | None, member: str, rows: list[Record]) -> pa.Table:
+    def _arrow(cls: type[Record], snapshot_id: str, node: str | None, members: list[str], rows: list[Record]) -> pa.Table:
         cols = record_columns(cls)
         n = len(rows)
         arrays: list[pa.Array] = [pa.array([snapshot_id] * n, pa.string()), pa.array([node] * n, pa.string()),
-                                  pa.array([member] * n, pa.string())]  # fmt: skip
+                                  pa.array(members, pa.string())]  # fmt: skip
         for name, ddb, arrow, _d in cols[3:]:
             values = [getattr(r, name) for r in rows]
             if ddb == "JSON":
@@ -278,15 +312,40 @@ class Store:
         return pa.Table.from_arrays(arrays, names=[c[0] for c in cols])
 
     def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Rows of a fixed table, through Arrow (one statement, not one per row)."""
         if not rows:
             return
         cols = list(rows[0].keys())
-        placeholders = ", ".join("?" for _ in cols)
-        self.con.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({placeholders})", [[r[c] for c in cols] for r in rows])
+        types_ = {c: t.split()[0] for c, t, _d in FIXED_TABLES[table][1]}
+        arrays = []
+        for c in cols:
+            values = [r[c] for r in rows]
+            t = types_.get(c, "VARCHAR")
+            if t == "TIMESTAMPTZ":
+                arrays.append(pa.array([None if v is None else (v if v.tzinfo else v.replace(tzinfo=UTC)) for v in values], pa.timestamp("us", tz="UTC")))
+            elif t == "VARCHAR[]":
+                arrays.append(pa.array(values, pa.list_(pa.string())))
+            elif t in ("INTEGER", "BIGINT"):
+                arrays.append(pa.array(values, pa.int64()))
+            elif t == "BOOLEAN":
+                arrays.append(pa.array(values, pa.bool_()))
+            elif t == "DOUBLE":
+                arrays.append(pa.array(values, pa.float64()))
+            else:
+                arrays.append(pa.array([None if v is None else str(v) for v in values], pa.string()))
+        self.con.register("_fixed", pa.Table.from_arrays(arrays, names=cols))
+        try:
+            self.con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _fixed")
+        finally:
+            self.con.unregister("_fixed")
 
     def delete_snapshot(self, snapshot_id: str, member: str | None = None) -> None:
         """Remove a snapshot's rows (or one member's rows) from every table."""
         con = self.con
+        if not con.execute("SELECT 1 FROM members WHERE snapshot_id = ? LIMIT 1", [snapshot_id]).fetchall() and not con.execute(
+            "SELECT 1 FROM snapshots WHERE snapshot_id = ? LIMIT 1", [snapshot_id]
+        ).fetchall():
+            return  # a snapshot never ingested: nothing to scan every table for
         where = "snapshot_id = ?" + (" AND member = ?" if member is not None else "")
         args: list[str] = [snapshot_id] + ([member] if member is not None else [])
         con.execute(f"DELETE FROM log_lines WHERE file_id IN (SELECT file_id FROM log_files WHERE {where})", args)

@@ -398,7 +398,7 @@ class Builder:
         ):
             marks.append(svg.Mark(t, node or "?", "journal", f"{n} error line(s) from here on, first: {msg}"))
         marks.sort(key=lambda m: m.t)
-        return Pictures(timeline_svg=svg.timeline(marks))
+        return Pictures(timeline_svg=svg.timeline(_thin(marks)))
 
     def build(self, large: bool | None = None) -> Report:
         ov = self.overview()
@@ -421,6 +421,34 @@ class Builder:
             data_json=json_for_script(data),
             large=large,
         )
+
+
+MAX_MARKS = 2500
+
+
+def _thin(marks: list[svg.Mark]) -> list[svg.Mark]:
+    """A big site's picture stays readable and small: past MAX_MARKS, the routine marks (container starts,
+    normal events, journal errors) become one mark per node and time bucket that says how many (buckets of 10 minutes,
+    widened until the picture fits); warnings, restarts and collections stay as they are."""
+    if len(marks) <= MAX_MARKS:
+        return marks
+    routine_kinds = ("start", "normal", "journal")
+    keep = [m for m in marks if m.kind not in routine_kinds]
+    routine = [m for m in marks if m.kind in routine_kinds]
+    bucket = 600
+    while True:
+        groups: dict[tuple[str, str, int], list[svg.Mark]] = defaultdict(list)
+        for m in routine:
+            groups[(m.kind, m.row, int(m.t.timestamp() // bucket))].append(m)
+        if len(groups) + len(keep) <= MAX_MARKS or bucket > 86400 * 365:
+            break
+        bucket *= 4
+    for ms in groups.values():
+        first = ms[0]
+        label = first.label if len(ms) == 1 else f"{len(ms)} x {first.kind} from here on, first: {first.label}"
+        keep.append(svg.Mark(first.t, first.row, first.kind, label))
+    keep.sort(key=lambda m: m.t)
+    return keep
 
 
 def _severity(flags: list[str]) -> int:

@@ -9,8 +9,10 @@ from bench.run import main
 
 def test_bench_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     doc = tmp_path / "performance.md"
-    assert main(["--log-mb", "16", "--nodes", "2", "--pods", "3", "--report-nodes", "6", "--report-pods", "4", "--doc", str(doc)]) == 0
+    assert main(["--log-mb", "16", "--nodes", "4", "--pods", "3", "--collector-pods", "4", "--skip-single", "--doc", str(doc)]) == 0
     text = doc.read_text()
-    for figure in ("ingest wall time", "ingest throughput", "ingest peak RSS", "database size", "report render time", "report size"):
-        assert f"| {figure} |" in text
-    assert "tar -xzf + read_csv" in text
+    for figure in ("ingest wall time", "ingest throughput", "ingest cores busy", "ingest peak RSS", "database size", "ingest of 4 bundles on all cores",
+                   "pod_processes, every row", "log search", "per-minute histogram", "report render time", "report size",
+                   "collector on a node with 4 pods", "crictl calls the collector made"):  # fmt: skip
+        assert f"| {figure}" in text, figure
+    assert "tar -xzf + read_csv" in text and "## Targets" in text
