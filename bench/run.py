@@ -283,7 +283,27 @@ def write_doc(res: Results, path: Path, elapsed: float) -> None:
     for f in missed:
         lines.append(f"- missed: {f.what} ({f.value:,.2f} {f.unit}, target {f.target}).")
     lines += ["", *res.notes, ""] if res.notes else [""]
+    lines += NOTES
     path.write_text("\n".join(lines))
+
+
+NOTES = [
+    "## How to read these figures",
+    "",
+    "- The baseline of the ingest is what a person would do by hand: `tar -xzf` every bundle, then load the",
+    "  extracted pod logs with DuckDB's `read_csv`. Kubesnap does more in its time: it parses every member,",
+    "  joins partial (P) lines, keeps exact line numbers, loads journals, and correlates pods to processes.",
+    "- \"One 100 MB node bundle\" is read as a bundle holding 100 MiB of content (pod logs and journals);",
+    "  compressed it is about 17 MiB. A bundle of 100 MiB *compressed* holds about 600 MiB of logs and",
+    "  ingests at the throughput above (about 8 s).",
+    "- The log search runs on 29 million lines of varied text (ids, counters and latencies in every line);",
+    "  logs of a few repeated lines compress and search far faster, and would flatter these figures.",
+    "- Peak RSS is bounded by DuckDB's memory limit (1 GB by default, `KUBESNAP_MEMORY_LIMIT`), spilling to",
+    "  disk beyond it, plus the two bundles being read at once.",
+    "- The collector's time is dominated by the fake crictl, a Python script started for each call; the",
+    "  real crictl starts faster. What the collector controls is the number of calls: inspect is batched.",
+    "",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
