@@ -844,25 +844,38 @@ role_guess() {
 # Files that may hold a secret; the rest are left byte for byte as collected.
 readonly SECRET_HINT='PRIVATE KEY-----|LS0tLS1CRUdJTi|eyJ[A-Za-z0-9_-]{5,}\.eyJ|bearer |[a-z0-9]{6}\.[a-z0-9]{16}|(token|passw[a-z]*|secret|key-?data|api-?key|private-?key|secret-?key|access-?key|auth|credentials?|authorization)["'"'"']?[[:space:]]*[:=]|://[^/@[:space:]]+:[^/@[:space:]]+@|"(env|Env|envs)":|"(value|name)": *"|--[a-z-]*(token|password|secret)[[:space:]]'
 
+# rewrite_file FILE CNT AWK-ARGS...: run awk over FILE and replace it by the output when the program
+# counted something into the file named CNT; a file with nothing to change stays byte for byte as
+# collected, with its time. Returns 0 rewritten, 1 unchanged, 2 the program failed.
+rewrite_file() {
+  local f=$1 cnt=$2
+  shift 2
+  local tmp="$f.rewrite.tmp"
+  if ! awk -v CNT="$cnt" "$@" "$f" >"$tmp" 2>/dev/null; then
+    rm -f -- "$tmp"
+    return 2
+  fi
+  if [[ -s "$cnt" ]]; then
+    touch -r "$f" -- "$tmp" 2>/dev/null || true
+    mv -f -- "$tmp" "$f"
+    return 0
+  fi
+  rm -f -- "$tmp"
+  return 1
+}
+
 redact_all() {
-  local f tmp cnt
-  local awkprog
+  local f cnt rc awkprog
   awkprog=$(redact_awk)
   while IFS= read -r -d '' f; do
-    tmp="$f.redact.tmp"
     cnt="$f.redact.cnt"
-    if awk -v M="$MARKER" -v CNT="$cnt" "$awkprog" "$f" >"$tmp" 2>/dev/null; then
-      # A file with nothing to redact stays byte for byte as collected.
-      if [[ -s "$cnt" ]]; then
-        touch -r "$f" -- "$tmp" 2>/dev/null || true
-        mv -f -- "$tmp" "$f"
-        awk -v p="${f#"$BUNDLE"/}" '{ print $1 "\t" $2 "\t" p }' "$cnt" >>"$REDACTIONS"
-      else
-        rm -f -- "$tmp"
-      fi
-    else
+    rc=0
+    rewrite_file "$f" "$cnt" -v M="$MARKER" "$awkprog" || rc=$?
+    if ((rc == 0)); then
+      awk -v p="${f#"$BUNDLE"/}" '{ print $1 "\t" $2 "\t" p }' "$cnt" >>"$REDACTIONS"
+    elif ((rc == 2)); then
       # A file we cannot redact does not leave the node.
-      rm -f -- "$f" "$tmp"
+      rm -f -- "$f"
       printf '1\tunredactable-file-removed\t%s\n' "${f#"$BUNDLE"/}" >>"$REDACTIONS"
     fi
     rm -f -- "$cnt"
@@ -1215,21 +1228,16 @@ obfuscate_all() {
   while IFS= read -r v; do
     [[ -n "$v" ]] && printf 'ip\t%s\t%s\n' "$v" "$(obf_token ip "$v")" >>"$OBF_MAP"
   done < <(obf_ips)
-  local awkprog f tmp cnt total=0
+  local awkprog f cnt rc total=0
   awkprog=$(obf_awk)
   while IFS= read -r -d '' f; do
-    tmp="$f.obf.tmp"
     cnt="$f.obf.cnt"
-    if awk -v MAP="$OBF_MAP" -v CNT="$cnt" "$awkprog" "$f" >"$tmp" 2>/dev/null; then
-      if [[ -s "$cnt" ]]; then
-        total=$((total + $(cat -- "$cnt")))
-        touch -r "$f" -- "$tmp" 2>/dev/null || true
-        mv -f -- "$tmp" "$f"
-      else
-        rm -f -- "$tmp"
-      fi
-    else
-      rm -f -- "$f" "$tmp"   # a file we cannot obfuscate does not leave the node
+    rc=0
+    rewrite_file "$f" "$cnt" -v MAP="$OBF_MAP" "$awkprog" || rc=$?
+    if ((rc == 0)); then
+      total=$((total + $(cat -- "$cnt")))
+    elif ((rc == 2)); then
+      rm -f -- "$f" # a file we cannot obfuscate does not leave the node
     fi
     rm -f -- "$cnt"
   done < <(find "$BUNDLE" -type f -print0)
