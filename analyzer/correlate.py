@@ -255,6 +255,23 @@ def correlate(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> None:
             if best > 0 and len(top) == 1 and not any(k2 != k and scores[k2].get(top[0], 0) >= best for k2 in kids):
                 link(k, sandbox, top[0], "container", "inferred", "name-match")
 
+    # listings without a PPID column (`ps aux` pasted): only the name can tie a process to a
+    # running container, and only when the pairing is one to one on this node
+    orphans = [p for p, (pp, _cmd) in by_pid.items() if pp is None and p not in links and p not in shim_of_pid]
+    if orphans:
+        taken = {links[p][1] for p in links if links[p][2] == "container"}
+        free = [c for c, d in cinfo.items() if c not in taken and d["state"] in (None, "Running") and d["sandbox"]]
+        scores = {k: {c: _name_score(by_pid[k][1], str(cinfo[c]["name"] or ""), str(cinfo[c]["image"] or "")) for c in free} for k in orphans}
+        for k in orphans:
+            top = [c for c, v in scores[k].items() if v == 3]
+            if len(top) == 1 and not any(k2 != k and scores[k2].get(top[0], 0) == 3 for k2 in orphans):
+                link(k, str(cinfo[top[0]]["sandbox"]), top[0], "container", "inferred", "name-only")
+        paused = {links[p][0] for p in links if links[p][2] == "pause"}
+        pauses = [k for k in orphans if k not in links and _exe(by_pid[k][1]) == "pause"]
+        lone = [s for s in {str(d["sandbox"]) for d in cinfo.values() if d["sandbox"]} if s not in paused]
+        if len(pauses) == 1 and len(lone) == 1:
+            link(pauses[0], lone[0], None, "pause", "inferred", "only-pause")
+
     # descendants carry the container and join method of the process they descend from
     frontier = [p for p in list(links) if links[p][2] in ("container", "pause")]
     depth = 0

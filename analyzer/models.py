@@ -108,7 +108,7 @@ class ContainerStat(Record):
 class Process(Record):
     table = "processes"
     about = "Processes from ps (the collector's fixed format, ps -ef, ps aux/auxf, busybox ps, pasted cuts)."
-    source: str = Field(description="ps-fixed, ps-ef, ps-aux, ps-axf, ps-busybox")
+    source: str = Field(description="ps-fixed, ps-ef, ps-aux, ps-axf, ps-busybox, ps-custom (any `ps -o` columns), systemctl-status")
     pid: int
     ppid: int | None = None
     ppid_inferred: bool = Field(False, description="PPID taken from forest indentation, not printed by ps")
@@ -249,6 +249,8 @@ class Event(Record):
     count: int | None = None
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    first_seen_text: str | None = Field(None, description="age as a kubectl table shows it (`5m`), when no time is known")
+    last_seen_text: str | None = Field(None, description="age as a kubectl table shows it (`2m`), when no time is known")
     component: str | None = None
     host: str | None = None
 

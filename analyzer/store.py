@@ -129,7 +129,7 @@ FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("container_id", "VARCHAR", "canonical container id; NULL for the pause process"),
             ("role", "VARCHAR", "shim, pause, container, descendant"),
             ("join_method", "VARCHAR", "exact (runtime record or cgroup) or inferred (shim -id, PPID, name, prefix)"),
-            ("evidence", "VARCHAR", "inspect-pid, inspectp-pid, cgroup, shim-id, conmon, shim-child, name-match, only-container, descendant-of"),
+            ("evidence", "VARCHAR", "inspect-pid, inspectp-pid, cgroup, shim-id, conmon, shim-child, name-match, only-container, name-only, only-pause, descendant-of"),
             ("via_pid", "BIGINT", "the process it descends from, for descendants"),
         ],
     ),

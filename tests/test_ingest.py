@@ -184,6 +184,29 @@ def test_ambiguous_prefix_is_reported_not_guessed(tmp_path: Path) -> None:
     assert q(db, "SELECT count(*) FROM process_links WHERE pid = 900")[0][0] == 0
 
 
+def test_ps_aux_paste_without_ppid_joins_by_name_only_when_one_to_one(tmp_path: Path) -> None:
+    sb = "a0b1c2d3e4f5" + "6789" * 13
+    pods = ("POD ID              CREATED       STATE   NAME          NAMESPACE     ATTEMPT   RUNTIME\n"
+            f"{sb[:13]}       2 hours ago   Ready   coredns-abc   kube-system   0         (default)\n")
+    ps = ("CONTAINER       IMAGE           CREATED       STATE     NAME      ATTEMPT   POD ID          POD           NAMESPACE\n"
+          f"1f73f2d81bf98   ead0a4a53df89   2 hours ago   Running   coredns   0         {sb[:13]}   coredns-abc   kube-system\n"
+          f"2f73f2d81bf98   ead0a4a53df89   2 hours ago   Running   sidecar   0         {sb[:13]}   coredns-abc   kube-system\n")
+    aux = ("USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n"
+           f"root        1500  0.0  0.1 712460  9800 ?        Sl   Nov20   0:30 /usr/bin/containerd-shim-runc-v2 -namespace k8s.io -id {sb} -address /run/containerd/containerd.sock\n"
+           "65535       1520  0.0  0.0    972     4 ?        Ss   Nov20   0:00 /pause\n"
+           "root        1600  0.1  0.5 750000 40000 ?        Ssl  Nov20   1:00 /coredns -conf /etc/coredns/Corefile\n"
+           "root        1700  0.1  0.5 750000 40000 ?        Ssl  Nov20   1:00 /bin/sidecar --a\n"
+           "root        1701  0.1  0.5 750000 40000 ?        Ssl  Nov20   1:00 /bin/sidecar --b\n")  # fmt: skip
+    for name, text in (("pods.txt", pods), ("ps.txt", ps), ("aux.txt", aux)):
+        (tmp_path / name).write_text(text)
+    db = tmp_path / "a.duckdb"
+    with Store(db) as s:
+        ingest(s, [tmp_path / "pods.txt", tmp_path / "ps.txt", tmp_path / "aux.txt"], node="n1")
+    rows = q(db, "SELECT pid, container, shim_pid, join_method, evidence FROM pod_processes WHERE pid IS NOT NULL ORDER BY pid")
+    # two sidecar processes: which one is the container's is not known, so neither is claimed
+    assert rows == [(1520, None, 1500, "inferred", "only-pause"), (1600, "coredns", 1500, "inferred", "name-only")]
+
+
 def kubesnap(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
     import os
 

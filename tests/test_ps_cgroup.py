@@ -70,6 +70,30 @@ def test_ps_fixed_format(seed_bundles: dict[str, Path]) -> None:
     assert recs[46791].command.startswith("/nginx-ingress-controller --election-id=ingress-controller-leader")
 
 
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # ps -eo pid,ppid,cmd (procps pads PID to 7)
+        ("    PID    PPID CMD\n      1       0 /sbin/init splash\n   1520    1500 /pause\n",
+         [(1, 0, None, None, None, "/sbin/init splash"), (1520, 1500, None, None, None, "/pause")]),
+        # ps -eo pid,ppid,user,stat,etime,args with elapsed as [[dd-]hh:]mm:ss
+        ("  PID  PPID USER     STAT     ELAPSED COMMAND\n 1500     1 root     Sl    10-02:03:04 containerd-shim -id ab\n"
+         "46791 46778 systemd+ Sl          05:06 /nginx-ingress-controller --a=b\n",
+         [(1500, 1, "root", "Sl", 871384, "containerd-shim -id ab"), (46791, 46778, "systemd+", "Sl", 306, "/nginx-ingress-controller --a=b")]),
+        # ps -eo pid,ppid,lstart,comm,args: the date has spaces, comm is one word before the arguments
+        ("    PID    PPID                  STARTED COMMAND         COMMAND\n      1       0 Fri Nov 20 10:00:00 2026 systemd         /sbin/init\n",
+         [(1, 0, None, None, None, "/sbin/init")]),
+    ],
+)  # fmt: skip
+def test_ps_any_o_column_set(text: str, want: list[tuple]) -> None:
+    from analyzer.registry import sniff
+
+    assert getattr(sniff(text)[0], "name", None) == "ps"
+    recs = parse_ps(text)
+    assert {r.source for r in recs} == {"ps-custom"}
+    assert [(r.pid, r.ppid, r.user, r.stat, r.elapsed_s, r.command) for r in recs] == want
+
+
 def test_not_a_process_listing(corpus: Path) -> None:
     with pytest.raises(ParseError):
         parse_ps((corpus / "ps" / "eks-al2-1.24-pstree.txt").read_text())

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.models import ApiNode, ApiPod, ContainerObs, ImageObs, Sandbox
+from analyzer.models import ApiNode, ApiPod, ContainerObs, Event, ImageObs, Sandbox
 from analyzer.parsers import crictl_table, kubectl_table
-from analyzer.registry import ParseContext
+from analyzer.registry import ParseContext, sniff
 from tests.conftest import CORPUS, corpus_files
 
 SOURCES = ["crictl-ps-table", "crictl-pods-table", "crictl-images-table", "crictl-ids", "crictl-stats", "ctr", "kubectl-table"]
@@ -149,6 +149,50 @@ def test_seed_pastes_read_as_the_seed_shows_them() -> None:
     assert {r.runtime_handler for r in recs} == {"(default)"} and len(recs) == 8
     recs, _ = run(crictl_table.parse_images, (SEED / "worker01-crictl-images.txt").read_text())
     assert {(r.repo, r.size_text) for r in recs} >= {("registry.local.cloud:5000/pause", "298kB"), ("docker.io/library/nginx", "70.5MB")}
+
+
+# `kubectl get events` as kubectl 1.14+ prints it (-A, -o wide), `kubectl events` (1.26+), and
+# the 1.13-era columns whose NAME is the event's own (<object>.<hex>) and SOURCE holds ", "
+EVENTS_A = """\
+NAMESPACE     LAST SEEN   TYPE      REASON      OBJECT                  MESSAGE
+kube-system   2m          Normal    Scheduled   pod/coredns-5d78c9869d-2xq8p   Successfully assigned kube-system/coredns-5d78c9869d-2xq8p to w1
+shop          6m1s        Warning   Unhealthy   pod/web-0               Readiness probe failed: HTTP probe failed with statuscode: 503
+default       <unknown>   Warning   FailedNeedsStart   cronjob/google-ping   Cannot determine if job needs to be started
+"""
+EVENTS_WIDE = """\
+NAMESPACE   LAST SEEN   TYPE      REASON    OBJECT      SUBOBJECT              SOURCE         MESSAGE                                        FIRST SEEN   COUNT   NAME
+shop        3m14s       Warning   BackOff   pod/web-0   spec.containers{web}   kubelet, w1    Back-off restarting failed container web       41m          188     web-0.17f5a1b2c3d4e5f6
+shop        41m         Normal    Pulled    pod/web-0   spec.containers{web}   kubelet, w1    Container image "nginx:1.25" already present   41m          1       web-0.17f5a1b2c3d4e5f7
+"""
+EVENTS_NEW = """\
+LAST SEEN             TYPE      REASON             OBJECT                MESSAGE
+88s                   Normal    HelmChartCreated   HelmRelease/podinfo   Created HelmChart/podinfo/podinfo-podinfo
+58s (x121 over 5m)    Warning   FailedScheduling   Pod/dns-test          0/4 nodes are available: 4 Insufficient cpu.
+"""
+EVENTS_OLD = """\
+LAST SEEN   FIRST SEEN   COUNT     NAME                                            KIND         SUBOBJECT                      TYPE      REASON              SOURCE                    MESSAGE
+7m          7m           1         pink-carbon.157be1efb7ad1a77                    Deployment                                  Normal    ScalingReplicaSet   deployment-controller     Scaled up replica set pink-carbon-5c96bc649 to 1
+43m         1h           14        dashboard-5bd6f767c7-tfz6k.1526c8d91d9b3023     Pod          spec.containers{dashboard}     Warning   Failed              kubelet, docker-desktop   Failed to pull image "k8s.gcr.io/dashboard:v1.8.3": rpc error
+"""
+
+
+def test_kubectl_event_tables() -> None:
+    def ev(text: str) -> list[tuple]:
+        recs, problems = run(kubectl_table.parse, text)
+        assert problems == [] and all(isinstance(r, Event) for r in recs)
+        return [(r.namespace, r.kind, r.name, r.type, r.reason, r.count, r.first_seen_text, r.last_seen_text, r.component, r.host, r.message) for r in recs]
+
+    assert {getattr(sniff(t)[0], "name", None) for t in (EVENTS_A, EVENTS_OLD, EVENTS_NEW)} == {"kubectl-table"}
+    rows = ev(EVENTS_A)
+    assert rows[1] == ("shop", "Pod", "web-0", "Warning", "Unhealthy", None, None, "6m1s", None, None, "Readiness probe failed: HTTP probe failed with statuscode: 503")
+    assert rows[2][1:3] == ("CronJob", "google-ping") and rows[2][7] is None
+    assert ev(collapse(EVENTS_A)) == rows
+    assert ev(EVENTS_WIDE)[0] == ("shop", "Pod", "web-0", "Warning", "BackOff", 188, "41m", "3m14s", "kubelet", "w1", "Back-off restarting failed container web")
+    assert ev(EVENTS_NEW)[1] == (None, "Pod", "dns-test", "Warning", "FailedScheduling", 121, "5m", "58s", None, None, "0/4 nodes are available: 4 Insufficient cpu.")
+    assert ev(collapse(EVENTS_NEW)) == ev(EVENTS_NEW)
+    old = ev(EVENTS_OLD)
+    assert [r[1:3] for r in old] == [("Deployment", "pink-carbon"), ("Pod", "dashboard-5bd6f767c7-tfz6k")]
+    assert old[1][5:10] == (14, "1h", "43m", "kubelet", "docker-desktop")
 
 
 def test_unreadable_rows_are_reported() -> None:

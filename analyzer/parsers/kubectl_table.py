@@ -1,4 +1,5 @@
-"""kubectl tables: `get pod [-A] [-o wide]` and `get node [-o wide]`, as printed or pasted.
+"""kubectl tables: `get pod [-A] [-o wide]`, `get node [-o wide]` and `get events [-A] [-o wide]`
+(also `kubectl events` and the 1.13-era event columns), as printed or pasted.
 
 Cells with spaces (`1 (2d10h ago)`, `Ubuntu 22.04.2 LTS`, `NOMINATED NODE`), `<none>`,
 `<redacted>` cells that break the alignment, `node/` and `pod/` prefixes of typed output,
@@ -11,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 from analyzer.errors import ParseError
-from analyzer.models import ApiNode, ApiPod, Record
+from analyzer.models import ApiNode, ApiPod, Event, Record
 from analyzer.registry import ParseContext, source
 from analyzer.tables import Column, TableSpec, parse_table
 from analyzer.textutil import clean_lines
@@ -60,14 +61,45 @@ NODES = TableSpec(
     required=4,
 )
 
+EVENTS = TableSpec(
+    "kubectl get events",
+    [
+        Column("namespace", ("NAMESPACE",), r"\S+"),
+        # `kubectl events` folds the count into the age: `2m (x4 over 10m)`
+        Column("last_seen", ("LAST SEEN", "LASTSEEN"), r"<unknown>|\S+(?:\s+\(x\d+\s+over\s+\S+\))?"),
+        Column("first_seen", ("FIRST SEEN", "FIRSTSEEN"), r"<unknown>|\S+"),
+        Column("count", ("COUNT",), r"\d+"),
+        Column("name", ("NAME",), r"\S+"),
+        Column("kind", ("KIND",), r"[A-Z]\w*"),
+        Column("type", ("TYPE",), r"[A-Z][a-z]+"),
+        Column("reason", ("REASON",), r"\S+"),
+        Column("object", ("OBJECT",), r"[A-Za-z.-]+/\S+"),
+        Column("subobject", ("SUBOBJECT",), r"[a-z]\w*\.\S+"),
+        Column("source", ("SOURCE",), r"[^\s,]+(?:,\s*\S+)?"),
+        Column("message", ("MESSAGE",), r"\S.*?"),
+    ],
+    layouts=[
+        ["namespace", "last_seen", "type", "reason", "object", "message"],
+        ["last_seen", "type", "reason", "object", "message"],
+    ],
+    required=4,
+)
+# kubectl prints the object as lower-case `kind/name`; the API's kinds, for the common ones
+KINDS = {k.lower(): k for k in ("Pod", "Node", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob",
+                                "Service", "Endpoints", "PersistentVolumeClaim", "PersistentVolume", "Namespace",
+                                "ConfigMap", "Lease", "HorizontalPodAutoscaler", "Ingress", "EndpointSlice")}  # fmt: skip
+
 POD_HEADER = re.compile(r"^\s*(?:NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE")
 NODE_HEADER = re.compile(r"^\s*NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION")
+EVENT_HEADER = re.compile(r"^\s*(?:NAMESPACE\s+)?LAST ?SEEN\s+(?:TYPE\s+REASON\s+OBJECT|FIRST ?SEEN\s+COUNT\s+NAME)\b")
 
 
 def _sniff(head: str) -> int:
     if POD_HEADER.search(head) or re.search(POD_HEADER.pattern, head, re.M):
         return 90
     if re.search(NODE_HEADER.pattern, head, re.M):
+        return 90
+    if re.search(EVENT_HEADER.pattern, head, re.M):
         return 90
     return 0
 
@@ -80,6 +112,8 @@ def _segments(lines: list[str]) -> list[tuple[str, list[str], int]]:
             starts.append((i, "pods"))
         elif NODE_HEADER.match(ln):
             starts.append((i, "nodes"))
+        elif EVENT_HEADER.match(ln):
+            starts.append((i, "events"))
     out = []
     for j, (i, kind) in enumerate(starts):
         end = starts[j + 1][0] if j + 1 < len(starts) else len(lines)
@@ -98,7 +132,7 @@ def _segments(lines: list[str]) -> list[tuple[str, list[str], int]]:
 
 @source("kubectl-table", paths=["cluster/get-pod-wide.txt", "cluster/get-node-wide.txt"], sniff=_sniff, scope="cluster")
 def parse(ctx: ParseContext) -> Iterable[Record]:
-    """kubectl get pods / get nodes tables (-o wide or not, -A or not)"""
+    """kubectl get pods / nodes / events tables (-o wide or not, -A or not)"""
     lines = clean_lines(ctx.text)
     segs = _segments(lines)
     if not segs:
@@ -106,7 +140,7 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
         kind = "pods" if any(re.search(r"\s\d+/\d+\s", ln) for ln in lines) else "nodes"
         segs = [(kind, lines, 0)]
     for kind, seg, off in segs:
-        spec = PODS if kind == "pods" else NODES
+        spec = {"pods": PODS, "nodes": NODES, "events": EVENTS}[kind]
         try:
             rows = parse_table(seg, spec)
         except ParseError as e:
@@ -115,8 +149,15 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
         for row in rows:
             c = row.cells
             line = row.line + off
-            if not c.get("name"):
+            if not c.get("name") and kind != "events":
                 ctx.problem(line, f"not a kubectl {kind} row: {row.text[:80]!r}")
+                continue
+            if kind == "events":
+                ev = _event(c)
+                if ev is None:
+                    ctx.problem(line, f"not a kubectl events row: {row.text[:80]!r}")
+                else:
+                    yield ev
                 continue
             name = re.sub(r"^(?:node|pod|nodes|pods)/", "", str(c["name"]))
             if kind == "pods":
@@ -156,6 +197,37 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
                     labels={k: v for k, v in c.items() if k not in {x.key for x in NODES.columns} and v},
                     line=line,
                 )
+
+
+def _event(c: dict[str, str | None]) -> Event | None:
+    """One event row; the ages stay text (a table has no reference time)."""
+    kind, name = c.get("kind"), c.get("name")
+    if name and not c.get("object"):
+        name = re.sub(r"\.[0-9a-f]{16}$", "", name)  # 1.13-era NAME is the event's: <object>.<hex>
+    if c.get("object"):
+        k, _, name = str(c["object"]).partition("/")
+        kind = KINDS.get(k.lower(), k)
+    if not (c.get("reason") and name):
+        return None
+    last = c.get("last_seen") or ""
+    m = re.match(r"(\S+)\s+\(x(\d+)\s+over\s+(\S+)\)", last)
+    n = m.group(2) if m else c.get("count")
+    count = int(n) if n else None
+    src = c.get("source") or ""
+    component, _, host = src.partition(",")
+    return Event(
+        namespace=c.get("namespace"),
+        kind=kind,
+        name=name,
+        reason=c.get("reason"),
+        message=c.get("message"),
+        type=c.get("type"),
+        count=count,
+        last_seen_text=_none(m.group(1) if m else last),
+        first_seen_text=_none(m.group(3) if m else c.get("first_seen")),
+        component=_none(component.strip()),
+        host=_none(host.strip()),
+    )
 
 
 def _none(v: str | None) -> str | None:

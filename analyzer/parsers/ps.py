@@ -1,5 +1,5 @@
 """Process listings: the collector's fixed format, `ps -ef`, `ps aux`/`auxww`/`auxf`/`afxuwww`,
-`ps axf`, BusyBox `ps`, `systemctl status` CGroup trees; with or without header, aligned or
+`ps axf`, BusyBox `ps`, any `ps -o` column set ending in the command, `systemctl status` CGroup trees; with or without header, aligned or
 with whitespace collapsed, cut at a terminal width or by `cut -c`, rows joined on one line
 (kube-bench). Forest output (`\\_ `) gives the parent when PPID is not printed.
 """
@@ -41,6 +41,57 @@ FORMATS: dict[str, tuple[str, re.Pattern[str]]] = {
         re.compile(r"^\s*(?P<pid>\d+)\s+(?P<user>\S+)\s+(?:(?P<time>\d+:\d\d)|(?P<vsz>\d+[mg]?)\s+(?P<stat>\S+))\s+(?P<cmd>.*)$"),
     ),
 }  # fmt: skip
+# any other `ps -o` column set (`ps -eo pid,ppid,cmd`, `ps -o pid,user,etime,args`): read by
+# its header, each column by what it can hold; the command column must come last
+CUSTOM_COLUMNS: dict[str, tuple[str | None, str]] = {
+    **{h: ("pid", NUM) for h in ("PID", "TGID")},
+    "PPID": ("ppid", NUM),
+    **{h: (None, NUM) for h in ("PGID", "SID", "SESS", "LWP", "SPID", "TID", "NLWP", "PSR", "F")},
+    **{h: ("user", r"\S+") for h in ("USER", "UID", "EUSER", "EUID", "RUSER", "RUID", "UNAME")},
+    **{h: (None, r"\S+") for h in ("GROUP", "GID", "EGID", "EGROUP", "RGROUP", "WCHAN", "LABEL", "CGROUP", "CLS", "POL", "ADDR", "NI", "PRI", "RTPRIO")},
+    **{h: ("stat", r"\S+") for h in ("STAT", "S")},
+    **{h: ("tty", r"\S+") for h in ("TTY", "TT")},
+    "TIME": ("time", r"[\d:.-]+"),
+    **{h: ("start", r"[A-Z][a-z]{2} ?\d\d|\d\d:\d\d(?::\d\d)?|\d{4}|\S+") for h in ("STIME", "START")},
+    "STARTED": ("start", r"\w{3}\s+\w{3}\s+\d+\s+[\d:]+\s+\d{4}"),
+    "ELAPSED": ("elapsed", r"(?:\d+-)?(?:\d+:)?\d+(?::\d+)?"),
+    "RSS": ("rss", NUM), "RSZ": ("rss", NUM), "VSZ": ("vsz", NUM), "VSIZE": ("vsz", NUM), "SZ": (None, NUM),
+    **{h: (None, r"[\d.]+") for h in ("%CPU", "%MEM", "C", "CP")},
+}  # fmt: skip
+COMMAND_HEADERS = ("COMMAND", "CMD", "ARGS")
+
+
+def _custom_format(line: str) -> re.Pattern[str] | None:
+    """A row regex for a `ps -o` header line, or None if the line is not one."""
+    words = line.split()
+    if len(words) < 2 or words[-1] not in COMMAND_HEADERS or "PID" not in words:
+        return None
+    parts, seen = [], set()
+    for w in words[:-1]:
+        if w in COMMAND_HEADERS:  # `comm` before `args`: one word
+            key, pat = None, r"\S+"
+        elif w in CUSTOM_COLUMNS:
+            key, pat = CUSTOM_COLUMNS[w]
+        else:
+            return None
+        parts.append(f"(?P<{key}>{pat})" if key and key not in seen else f"(?:{pat})")
+        if key:
+            seen.add(key)
+    return re.compile(r"^\s*" + r"\s+".join(parts) + r"\s(?P<cmd>.*)$")
+
+
+def _seconds(etime: str) -> int | None:
+    """etimes (`1234`) or etime (`[[dd-]hh:]mm:ss`) as seconds."""
+    m = re.fullmatch(r"(?:(\d+)-)?(\d+(?::\d+){0,2})", etime)
+    if not m:
+        return None
+    parts = [int(x) for x in m.group(2).split(":")]
+    if len(parts) == 1:
+        return None if m.group(1) else parts[0]
+    h, mi, sec = ([0] * (3 - len(parts)) + parts)[-3:]
+    return ((int(m.group(1) or 0) * 24 + h) * 60 + mi) * 60 + sec
+
+
 HEADERLESS_ORDER = ["ps-fixed", "ps-aux", "ps-ef", "ps-axf", "ps-busybox"]
 SYSTEMD_TREE = re.compile(r"^\s*(?:[├└│|`]\s*)*[─-]*\s*(?P<pid>\d+)\s(?P<cmd>\S.*)$")
 # kube-bench joins `ps -ef` rows with single spaces: split before each "user pid ppid c stime tty time"
@@ -51,6 +102,8 @@ def _sniff(head: str) -> int:
     for _name, (hdr, _rx) in FORMATS.items():
         if re.search(hdr, head, re.M):
             return 88
+    if any(_custom_format(ln) for ln in head.splitlines()[:50]):
+        return 80
     lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
     if lines and sum(bool(FORMATS["ps-ef"][1].match(ln)) for ln in lines) >= max(1, len(lines) // 2):
         return 55
@@ -89,6 +142,13 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
                 break
         if fmt:
             break
+    rx: re.Pattern[str] | None = None
+    if fmt is None:
+        for i, ln in enumerate(lines[:50]):
+            rx = _custom_format(ln)
+            if rx:
+                fmt, start = "ps-custom", i + 1
+                break
     if fmt is None and any("CGroup:" in ln for ln in lines[:40]):
         yield from _systemd_tree(ctx, lines)
         return
@@ -100,7 +160,7 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
                 fmt, best = name, n
         if fmt is None:
             raise ParseError("not a process listing (no ps header, and no line reads as ps output)")
-    rx = FORMATS[fmt][1]
+    rx = rx or FORMATS[fmt][1]
     cut = cut_width(lines[start:])
     stack: list[tuple[int, int]] = []  # (depth, pid) for forest output
     emitted = 0
@@ -134,7 +194,7 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
             ppid_inferred=inferred,
             user=g.get("user"),
             start_text=re.sub(r"\s+", " ", g["start"]) if g.get("start") else None,
-            elapsed_s=int(g["elapsed"]) if g.get("elapsed") else None,
+            elapsed_s=_seconds(g["elapsed"]) if g.get("elapsed") else None,
             stat=g.get("stat"),
             rss_kb=int(g["rss"]) if g.get("rss") else None,
             vsz_kb=int(g["vsz"]) if g.get("vsz") and g["vsz"].isdigit() else None,
