@@ -1,5 +1,5 @@
-"""Open any input safely and yield its members: node tarballs, tarballs or folders holding
-several bundles, extracted bundle folders, and loose text files.
+"""Open any input safely and yield its members: node tarballs, tarballs, zips or folders
+holding several bundles, extracted bundle folders, and loose text files.
 
 Nothing is extracted to disk: members are read from the archive stream, so no member name
 can write anywhere. Links (symbolic or hard) are recorded as data and never followed,
@@ -9,12 +9,15 @@ device files and FIFOs are never opened, and sizes, counts and nesting are cappe
 from __future__ import annotations
 
 import bz2
+import calendar
+import io
 import lzma
 import os
 import posixpath
 import re
 import stat
 import tarfile
+import zipfile
 import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +27,9 @@ from typing import IO, Any
 # The folders and files at the top of a collector bundle (docs/bundle-format.md).
 BUNDLE_ENTRIES = {"manifest.json", "redaction-report.txt", "host", "processes", "runtime", "etcd", "services", "cluster", "files"}
 BUNDLE_NAME = re.compile(r"^kubesnap-(?P<node>.+)-(?P<stamp>\d{8}T\d{6}Z)$")
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.xz", ".tar.bz2", ".tar.zst")
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.xz", ".tar.bz2", ".tar.zst", ".zip")
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first member, or an empty zip's end record
+NESTED_ZIP_CAP = 256 * 1024 * 1024  # a zip inside an archive is read into memory (zip needs to seek): up to this
 BOMB_FLOOR = 16 * 1024 * 1024  # members smaller than this are never called a bomb by their ratio alone
 BOMB_TOTAL_FLOOR = 256 * 1024 * 1024  # nor is an archive until it has handed out this much (repetitive logs compress well)
 
@@ -46,6 +51,10 @@ class Limits:
 
 class InputProblem(Exception):
     """Something wrong with an input as a whole, or with a member that was skipped."""
+
+
+# what reading a member's bytes can raise on a damaged archive (the reader reports it as the member's problem)
+MEMBER_READ_ERRORS = (OSError, EOFError, ValueError, tarfile.TarError, zlib.error, zipfile.BadZipFile, NotImplementedError, lzma.LZMAError)
 
 
 @dataclass
@@ -158,7 +167,7 @@ def iter_input(path: Path, limits: Limits | None = None, skip_archives: bool = F
                 yield Problem("", f"cannot read: {e.strerror}")
                 return
             with f:
-                yield from _iter_tar(f, str(path), walk, depth=0, compressed_size=path.stat().st_size)
+                yield from _iter_archive(f, str(path), walk, depth=0, compressed_size=path.stat().st_size)
         else:
             st = path.stat()
             # the opener hands the stream to the caller, who closes it
@@ -175,7 +184,7 @@ def _looks_like_archive(path: Path) -> bool:
             head = f.read(512)
     except OSError:
         return False
-    return head[:2] == b"\x1f\x8b" or (len(head) >= 262 and head[257:262] == b"ustar")
+    return head[:2] == b"\x1f\x8b" or head[:4] in ZIP_MAGIC or (len(head) >= 262 and head[257:262] == b"ustar")
 
 
 def _iter_dir(top: Path, walk: Walk, skip_archives: bool = False, exclude: frozenset[Path] = frozenset()) -> Iterator[tuple[str, str | None, Member] | Problem]:
@@ -211,7 +220,7 @@ def _iter_dir(top: Path, walk: Walk, skip_archives: bool = False, exclude: froze
                 if is_archive(fn):
                     try:
                         with open(full, "rb") as f:
-                            yield from _iter_tar(f, f"{top}/{name}", walk, depth=1, compressed_size=st.st_size)
+                            yield from _iter_archive(f, f"{top}/{name}", walk, depth=1, compressed_size=st.st_size)
                     except OSError as e:
                         yield Problem(name, f"cannot read: {e.strerror}")
                     continue
@@ -318,6 +327,129 @@ class _Decompressing:
         return self.ended
 
 
+def _iter_archive(
+    f: IO[bytes], label: str, walk: Walk, depth: int, compressed_size: int
+) -> Iterator[tuple[str, str | None, Member] | Problem]:
+    """A tar (compressed or not) or a zip, told apart by their first bytes."""
+    try:
+        seekable = bool(f.seekable())
+    except (AttributeError, OSError):  # tar members of a stream: their seekable() asks a stream that cannot answer
+        seekable = False
+    if seekable:
+        head = f.read(4)
+        f.seek(0)
+        if head in ZIP_MAGIC:
+            yield from _iter_zip(f, label, walk, depth)
+            return
+    elif label.lower().endswith(".zip"):
+        # inside a tar the stream cannot seek, and a zip's index is at its end
+        if compressed_size > NESTED_ZIP_CAP:
+            yield Problem(label, f"a zip of {compressed_size} bytes inside an archive is more than the {NESTED_ZIP_CAP}-byte cap: not opened")
+            return
+        yield from _iter_zip(io.BytesIO(f.read(NESTED_ZIP_CAP + 1)), label, walk, depth)
+        return
+    yield from _iter_tar(f, label, walk, depth, compressed_size)
+
+
+def _iter_zip(f: IO[bytes], label: str, walk: Walk, depth: int) -> Iterator[tuple[str, str | None, Member] | Problem]:
+    """A zip's members, with the same rules as a tar's: names checked, links recorded, never followed,
+    sizes and ratios capped (each member's own compressed size is known)."""
+    if depth > walk.limits.max_depth:
+        yield Problem(label, f"archives nested more than {walk.limits.max_depth} deep: not opened")
+        return
+    try:
+        zf = zipfile.ZipFile(f)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
+        yield Problem(label, f"not a readable zip archive (a zip is read from its index at the end: a cut upload loses it all): {e}")
+        return
+    roots: set[str] = set()
+    seen: set[str] = set()
+    with zf:
+        for zi in zf.infolist():
+            walk.members_seen += 1
+            if walk.members_seen > walk.limits.max_members:
+                yield Problem(label, f"more than {walk.limits.max_members} members: the rest is not read")
+                return
+            name = safe_name(zi.filename)
+            if name is None:
+                yield Problem(zi.filename, "member name is absolute or climbs out with '..': not read")
+                continue
+            if not name or zi.is_dir():
+                continue
+            walk.last = name
+            where = _rel(name, roots)
+            if name in seen:
+                yield Problem(where, "duplicate member: the first copy is kept")
+                continue
+            seen.add(name)
+            mode = zi.external_attr >> 16 if zi.create_system == 3 else 0  # unix modes only from unix zips
+            try:
+                mtime: float | None = float(calendar.timegm((*zi.date_time, 0, 0, 0)))
+            except (ValueError, OverflowError):
+                mtime = None
+            if zi.flag_bits & 0x1:
+                yield Problem(where, "encrypted: not read")
+                continue
+            try:
+                if stat.S_ISLNK(mode):
+                    target = zf.read(zi).decode("utf-8", "replace") if zi.file_size <= 4096 else ""
+                    m = Member(name, "symlink", 0, mtime, target)
+                elif mode and stat.S_IFMT(mode) and not stat.S_ISREG(mode):
+                    yield Problem(where, "device file or FIFO: not read")
+                    continue
+                else:
+                    cap = _caps(walk, where, zi.file_size, zi.compress_size, member_ratio=True)
+                    if cap is not None:
+                        yield cap[0]
+                        if cap[1]:
+                            return
+                        continue
+                    if is_archive(name):
+                        with zf.open(zi) as inner:
+                            yield from _iter_archive(inner, f"{label}/{name}", walk, depth + 1, zi.file_size)
+                        continue
+                    m = Member(name, "file", zi.file_size, mtime, None, lambda z=zi: zf.open(z))
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as e:
+                yield Problem(where, f"unreadable zip member: {e}")
+                continue
+            yield _place(label, name, m, roots)
+
+
+def _rel(name: str, roots: set[str]) -> str:
+    """A member as its bundle knows it (files/dev/mem), for problem rows; the archive's name outside bundles."""
+    root = bundle_root(name) or _in_known_root(name, roots)
+    return root[1] if root else name
+
+
+def _place(label: str, name: str, m: Member, roots: set[str]) -> tuple[str, str | None, Member]:
+    """(group key, bundle root or None for loose, member) of an archive member."""
+    root = bundle_root(name) or _in_known_root(name, roots)
+    if root is None:
+        return f"{label}/{name}", None, m
+    roots.add(root[0])
+    m.path = root[1]
+    return (f"{label}/{root[0]}" if root[0] else label), (root[0] or posixpath.basename(label)), m
+
+
+def _caps(walk: Walk, where: str, size: int, compressed_size: int, member_ratio: bool = False) -> tuple[Problem, bool] | None:
+    """The cap a member of `size` bytes breaks, if any: (problem, whether the rest of the archive is left unread).
+    `compressed_size` is the whole archive's (tar) or, with `member_ratio`, the member's own (zip)."""
+    lim = walk.limits
+    if size > lim.max_member_bytes:
+        return Problem(where, f"{size} bytes is more than the {lim.max_member_bytes}-byte member cap: not read"), False
+    walk.total_bytes += size
+    if walk.total_bytes > lim.max_total_bytes:
+        return Problem(where, f"the input holds more than {lim.max_total_bytes} bytes: the rest is not read"), True
+    if compressed_size and size > BOMB_FLOOR and size > lim.max_ratio * compressed_size:
+        # one member larger than max_ratio times the whole archive (or its own compressed bytes): no real bundle compresses like that
+        whole = "member" if member_ratio else "archive"
+        return Problem(where, f"{size} bytes from a {compressed_size}-byte {whole} expands more than {lim.max_ratio}x "
+                              "(a decompression bomb): the rest is not read"), True  # fmt: skip
+    if compressed_size and not member_ratio and walk.total_bytes > BOMB_TOTAL_FLOOR and walk.total_bytes > lim.max_ratio * compressed_size:
+        return Problem(where, f"expands more than {lim.max_ratio}x (a decompression bomb?): the rest is not read"), True
+    return None
+
+
 def _iter_tar(
     f: IO[bytes], label: str, walk: Walk, depth: int, compressed_size: int
 ) -> Iterator[tuple[str, str | None, Member] | Problem]:
@@ -354,9 +486,7 @@ def _tar_members(
     roots: set[str] = set()
 
     def rel(name: str) -> str:
-        """A member as its bundle knows it (files/dev/mem), for problem rows; the archive's name outside bundles."""
-        root = bundle_root(name) or _in_known_root(name, roots)
-        return root[1] if root else name
+        return _rel(name, roots)
 
     for ti in tf:
         walk.members_seen += 1
@@ -381,25 +511,16 @@ def _tar_members(
         elif ti.islnk():
             m = Member(name, "hardlink", 0, ti.mtime, ti.linkname)
         elif ti.isreg():
-            if ti.size > walk.limits.max_member_bytes:
-                yield Problem(rel(name), f"{ti.size} bytes is more than the {walk.limits.max_member_bytes}-byte member cap: not read")
+            cap = _caps(walk, rel(name), ti.size, compressed_size)
+            if cap is not None:
+                yield cap[0]
+                if cap[1]:
+                    return False
                 continue
-            walk.total_bytes += ti.size
-            if walk.total_bytes > walk.limits.max_total_bytes:
-                yield Problem(rel(name), f"the input holds more than {walk.limits.max_total_bytes} bytes: the rest is not read")
-                return False
-            if compressed_size and ti.size > BOMB_FLOOR and ti.size > walk.limits.max_ratio * compressed_size:
-                # one member larger than max_ratio times the whole archive: no real bundle compresses like that
-                yield Problem(rel(name), f"{ti.size} bytes from a {compressed_size}-byte archive expands more than {walk.limits.max_ratio}x "
-                                    "(a decompression bomb): the rest is not read")  # fmt: skip
-                return False
-            if compressed_size and walk.total_bytes > BOMB_TOTAL_FLOOR and walk.total_bytes > walk.limits.max_ratio * compressed_size:
-                yield Problem(rel(name), f"expands more than {walk.limits.max_ratio}x (a decompression bomb?): the rest is not read")
-                return False
             if is_archive(name):
                 inner = tf.extractfile(ti)
                 if inner is not None:
-                    yield from _iter_tar(inner, f"{label}/{name}", walk, depth + 1, ti.size)
+                    yield from _iter_archive(inner, f"{label}/{name}", walk, depth + 1, ti.size)
                 continue
             m = Member(name, "file", ti.size, ti.mtime, None, lambda t=ti: tf.extractfile(t))
         elif ti.isdev() or ti.isfifo():
@@ -407,11 +528,5 @@ def _tar_members(
             continue
         else:
             continue
-        root = bundle_root(name) or _in_known_root(name, roots)
-        if root is None:
-            yield f"{label}/{name}", None, m
-        else:
-            roots.add(root[0])
-            m.path = root[1]
-            yield (f"{label}/{root[0]}" if root[0] else label), (root[0] or posixpath.basename(label)), m
+        yield _place(label, name, m, roots)
     return True

@@ -156,8 +156,9 @@ def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node
            jobs: int | None, **kwargs: typing.Any) -> None:  # fmt: skip
     """Load bundles and loose captures into a database.
 
-    INPUT is a node tarball, a tarball or folder holding several, an extracted bundle
-    folder, or a loose text file (crictl, ps, kubectl output a customer pasted).
+    INPUT is a node tarball, a tarball, zip or folder holding several, an extracted bundle
+    folder (or a zip of one), or a loose text file (crictl, ps, kubectl output a customer pasted).
+    Tarballs may be gzip, bzip2 or xz compressed.
     Exit status: 0 all ingested, 1 ingested with problems, 2 usage error, 3 nothing ingestible.
     """
     report = _ingest(api.resolve_db(db), inputs, site, node, limits_from(kwargs), quiet, jobs)

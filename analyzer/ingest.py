@@ -4,10 +4,12 @@ database as it was), loose captures grouped per node, problems recorded, never r
 from __future__ import annotations
 
 import hashlib
+import lzma
 import os
 import re
 import tarfile
 import threading
+import zipfile
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -135,6 +137,9 @@ class BundleIngest:
         except (EOFError, ValueError, tarfile.TarError, zlib.error) as e:
             status = "problem"
             self.problems.append((m.path, parser or "", f"member cut short: {e}"))
+        except (zipfile.BadZipFile, NotImplementedError, lzma.LZMAError) as e:  # a zip member: bad CRC, unknown compression
+            status = "problem"
+            self.problems.append((m.path, parser or "", f"unreadable zip member: {e}"))
         mtime = datetime.fromtimestamp(m.mtime, UTC) if m.mtime and m.mtime > 0 else None
         self.members.append({"snapshot_id": self.sid, "path": m.path, "kind": m.kind, "size": m.size, "mtime": mtime,
                              "link_target": m.link_target, "parser": parser, "records": n, "status": status})  # fmt: skip

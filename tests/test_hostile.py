@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer import api
-from analyzer.bundle import Limits, Problem, iter_input
+from analyzer.bundle import MEMBER_READ_ERRORS, Limits, Problem, iter_input
 from analyzer.errors import AnalyzerError
 from analyzer.ingest import IngestReport
 
@@ -476,11 +476,15 @@ def test_killed_ingest_leaves_the_database_as_it_was(tmp_path: Path, seed_db: Pa
 
 # ------------------------------------------------------------------ fuzzing
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("KUBESNAP_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_bundles_never_crash_the_reader(base_bundle: Base, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     d = tmp_path_factory.mktemp("fuzz")
-    raw = bytearray(build(d / "b.tar", base_bundle, mode="w").read_bytes())
+    form = data.draw(st.sampled_from(["tar", "tar.gz", "zip"]))
+    if form == "zip":
+        raw = bytearray(_zip(d / "b.zip", _bundle_entries(base_bundle)).read_bytes())
+    else:
+        raw = bytearray(build(d / "b.tar", base_bundle, mode="w").read_bytes())
     for _ in range(data.draw(st.integers(1, 8))):
         op = data.draw(st.sampled_from(["flip", "cut", "insert", "zero"]))
         at = data.draw(st.integers(0, len(raw) - 1))
@@ -492,13 +496,86 @@ def test_mutated_bundles_never_crash_the_reader(base_bundle: Base, tmp_path_fact
             raw[at:at] = data.draw(st.binary(min_size=1, max_size=600))
         else:
             raw[at : at + 512] = b"\0" * 512
-    compressed = data.draw(st.booleans())
-    path = d / ("m.tar.gz" if compressed else "m.tar")
-    path.write_bytes(gzip.compress(bytes(raw), 1) if compressed else bytes(raw))
+    path = d / f"m.{form}"
+    path.write_bytes(gzip.compress(bytes(raw), 1) if form == "tar.gz" else bytes(raw))
     for item in iter_input(path, Limits(max_total_bytes=50 << 20)):
         if not isinstance(item, Problem):
             _key, _root, m = item
             if m.kind == "file":
-                m.read(1 << 20)
+                with contextlib.suppress(*MEMBER_READ_ERRORS):  # the ingest reports these as the member's problem
+                    m.read(1 << 20)
     with contextlib.suppress(AnalyzerError):  # "nothing ingestible" is a fine answer to garbage; anything else is a bug
         api.ingest_inputs(d / "f.duckdb", [path], site="fuzz")
+
+
+# ------------------------------------------------------------------ zip archives (customers zip what they mail)
+
+def _zip(path: Path, entries: Sequence[tuple[str, bytes, int]]) -> Path:
+    """A zip of (name, data, unix mode) entries, names written as given."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data, mode in entries:
+            zi = zipfile.ZipInfo(name, (2023, 11, 14, 22, 13, 20))
+            zi.create_system, zi.external_attr, zi.compress_type = 3, mode << 16, zipfile.ZIP_DEFLATED
+            zf.writestr(zi, data)
+    return path
+
+
+def _bundle_entries(base: Base) -> list[tuple[str, bytes, int]]:
+    return [(ti.name, data, 0o100644) for ti, data in base[1] if ti.isfile()]
+
+
+@pytest.mark.parametrize("form", ["tarballs", "extracted"])
+def test_zip_of_tarballs_or_of_an_extracted_bundle(work: Path, base_bundle: Base, form: str) -> None:
+    if form == "tarballs":
+        tarball = build(work.parent / "kubesnap-node-a-20231114T221320Z.tar.gz", base_bundle)
+        entries = [(tarball.name, tarball.read_bytes(), 0o100644)]
+    else:
+        entries = _bundle_entries(base_bundle)
+    o = run(work, _zip(work.parent / "bundles.zip", entries))
+    assert o.error is None and o.problems() == []
+    assert o.q("SELECT node FROM snapshots") == [("node-a",)]
+    assert_rest_ingested(o)
+
+
+def test_zip_names_links_and_devices_are_contained(work: Path, base_bundle: Base) -> None:
+    import stat as st_
+
+    root = base_bundle[0]
+    o = run(work, _zip(work.parent / "in.zip", [*_bundle_entries(base_bundle),
+        ("../escaped", b"pwned", 0o100644), ("/tmp/kubesnap-escaped", b"pwned", 0o100644),
+        (f"{root}/files/etc/kubernetes/evil.conf", b"/etc/shadow", st_.S_IFLNK | 0o777),
+        (f"{root}/files/run/fifo", b"", st_.S_IFIFO | 0o644),
+    ]))  # fmt: skip
+    assert o.error is None
+    assert ("../escaped", "member name is absolute or climbs out with '..': not read") in o.problems()
+    assert ("/tmp/kubesnap-escaped", "member name is absolute or climbs out with '..': not read") in o.problems()
+    assert ("files/run/fifo", "device file or FIFO: not read") in o.problems()
+    assert o.q("SELECT kind, link_target FROM members WHERE path = 'files/etc/kubernetes/evil.conf'") == [("symlink", "/etc/shadow")]
+    assert_rest_ingested(o)
+
+
+def test_zip_bomb_member_is_refused(work: Path, base_bundle: Base) -> None:
+    o = run(work, _zip(work.parent / "bomb.zip", [*_bundle_entries(base_bundle), (f"{base_bundle[0]}/host/zeros.txt", bytes(64 << 20), 0o100644)]))
+    (reason,) = [r for m, r in o.problems() if m == "host/zeros.txt"]
+    assert re.fullmatch(r"67108864 bytes from a \d+-byte member expands more than 200x \(a decompression bomb\): the rest is not read", reason), reason
+
+
+def test_truncated_zip_is_refused_with_the_reason(work: Path, base_bundle: Base) -> None:
+    full = _zip(work.parent / "full.zip", _bundle_entries(base_bundle))
+    cut = work.parent / "cut.zip"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    o = run(work, cut)
+    assert o.error is not None and o.error.exit_code == 3
+    assert "cut.zip: not a readable zip archive (a zip is read from its index at the end: a cut upload loses it all)" in str(o.error)
+
+
+def test_zip_inside_a_tarball(work: Path, base_bundle: Base) -> None:
+    z = _zip(work.parent / "node-a.zip", _bundle_entries(base_bundle))
+    outer = work.parent / "outer.tar.gz"
+    with tarfile.open(outer, "w:gz") as tf:
+        tf.add(z, arcname="site/node-a.zip")
+    o = run(work, outer)
+    assert o.error is None and o.problems() == []
+    assert_rest_ingested(o)
