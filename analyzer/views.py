@@ -105,18 +105,21 @@ FROM snapshots s WHERE EXISTS (SELECT 1 FROM api_pods p WHERE p.snapshot_id = s.
 GROUP BY site
 """)
 
-view("pods", "Pods of the Kubernetes API (one kubectl dump per site, JSON preferred over tables).", """
+view("pods", "Pods of the Kubernetes API (one kubectl dump per site; JSON preferred over describe, describe over tables).", """
 WITH r AS (
   SELECT s.site, p.*, row_number() OVER (PARTITION BY s.site, p.namespace, p.name
-                                         ORDER BY CASE p.source WHEN 'kubectl-json' THEN 1 ELSE 2 END, s.collected_at DESC NULLS LAST) AS rn
+                                         ORDER BY CASE p.source WHEN 'kubectl-json' THEN 1 WHEN 'kubectl-describe' THEN 2 ELSE 3 END, s.collected_at DESC NULLS LAST) AS rn
   FROM api_pods p JOIN snapshots s USING (snapshot_id)
 )
+-- a `kubectl get pods` table without -A has no namespace: such a row stands for a pod the site
+-- knows in a namespace when the name is there
 SELECT * EXCLUDE (rn) FROM r WHERE rn = 1
+  AND NOT (namespace IS NULL AND EXISTS (SELECT 1 FROM r q WHERE q.site = r.site AND q.name = r.name AND q.namespace IS NOT NULL))
 """)
 
 view("nodes", "Nodes of each site: the API's view joined with each node's own bundle (latest snapshot per node).", """
 WITH api AS (
-  SELECT s.site, n.*, row_number() OVER (PARTITION BY s.site, n.name ORDER BY CASE n.source WHEN 'kubectl-json' THEN 1 ELSE 2 END, s.collected_at DESC NULLS LAST) AS rn
+  SELECT s.site, n.*, row_number() OVER (PARTITION BY s.site, n.name ORDER BY CASE n.source WHEN 'kubectl-json' THEN 1 WHEN 'kubectl-describe' THEN 2 ELSE 3 END, s.collected_at DESC NULLS LAST) AS rn
   FROM api_nodes n JOIN snapshots s USING (snapshot_id)
 ),
 snap AS (

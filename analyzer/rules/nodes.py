@@ -19,8 +19,9 @@ def condition(ctx: RuleContext, node: str, typ: str) -> str:
     """The message of a node condition from the JSON dump ('' when unknown)."""
     for (conds,) in ctx.q(f"SELECT conditions FROM api_nodes WHERE snapshot_id IN {API_SNAP} AND name = $p0 AND conditions IS NOT NULL", [node]):
         for c in json.loads(conds) if isinstance(conds, str) else conds:
-            if isinstance(c, dict) and c.get("type") == typ:
-                return f"{c.get('reason', '')}: {c.get('message', '')} (since {c.get('lastTransitionTime', '?')})"
+            if isinstance(c, dict) and c.get("type") == typ and (c.get("reason") or c.get("message")):
+                since = f" (since {c['lastTransitionTime']})" if c.get("lastTransitionTime") else ""
+                return f"{c.get('reason') or '?'}: {c.get('message') or ''}{since}"
     return ""
 
 

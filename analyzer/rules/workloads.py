@@ -24,6 +24,11 @@ WHERE p.site = $site AND NOT EXISTS (SELECT 1 FROM api_containers a WHERE a.snap
 CP = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler")
 
 
+def qual(ns: str | None, pod: str) -> str:
+    """namespace/pod, or the pod alone when a table without a NAMESPACE column left it unknown."""
+    return f"{ns}/{pod}" if ns else pod
+
+
 @rule(
     "CONTAINER_CRASHLOOP", "Container in CrashLoopBackOff", "workloads", "fail",
     "The container keeps exiting and the kubelet waits longer before each restart (back-off up to 5 minutes).",
@@ -35,11 +40,11 @@ def crashloop(ctx: RuleContext) -> Iterable[Finding]:
             WHERE state_reason = 'CrashLoopBackOff'"""
     ):
         last = f"; last exit: {last_reason or '?'} (code {last_code})" if last_reason or last_code is not None else ""
-        yield ctx.finding("CONTAINER_CRASHLOOP", f"{cont} of {ns}/{pod} is in CrashLoopBackOff after {restarts} restarts{last}", node=node,
-                          namespace=ns, obj=pod, evidence=[f"API: {member}: {ns}/{pod} {cont} waiting CrashLoopBackOff restartCount={restarts}", f"API: {member}: message: {msg}" if msg else ""])  # fmt: skip
+        yield ctx.finding("CONTAINER_CRASHLOOP", f"{cont} of {qual(ns, pod)} is in CrashLoopBackOff after {restarts} restarts{last}", node=node,
+                          namespace=ns, obj=pod, evidence=[f"API: {member}: {qual(ns, pod)} {cont} waiting CrashLoopBackOff restartCount={restarts}", f"API: {member}: message: {msg}" if msg else ""])  # fmt: skip
     for node, ns, pod, status, restarts, _ready, member, line in ctx.q(f"SELECT * FROM ({TABLE_PODS}) WHERE status_text = 'CrashLoopBackOff'"):
-        yield ctx.finding("CONTAINER_CRASHLOOP", f"{ns}/{pod} is in CrashLoopBackOff after {restarts} restarts", node=node, namespace=ns, obj=pod,
-                          evidence=[f"{member}:{line}: {ns}/{pod} {status} restarts={restarts}"])  # fmt: skip
+        yield ctx.finding("CONTAINER_CRASHLOOP", f"{qual(ns, pod)} is in CrashLoopBackOff after {restarts} restarts", node=node, namespace=ns, obj=pod,
+                          evidence=[f"{member}:{line}: {qual(ns, pod)} {status} restarts={restarts}"])  # fmt: skip
 
 
 @rule(
@@ -55,11 +60,11 @@ def restarts_high(ctx: RuleContext) -> Iterable[Finding]:
         [ctx.t.restarts_warn],
     ):
         why = f" (last: {reason}, exit code {code})" if reason else ""
-        yield ctx.finding("RESTARTS_HIGH", f"{cont} of {ns}/{pod} restarted {restarts} times{why}", node=node, namespace=ns, obj=pod,
-                          evidence=[f"API: {member}: {ns}/{pod} {cont} restartCount={restarts}"])  # fmt: skip
+        yield ctx.finding("RESTARTS_HIGH", f"{cont} of {qual(ns, pod)} restarted {restarts} times{why}", node=node, namespace=ns, obj=pod,
+                          evidence=[f"API: {member}: {qual(ns, pod)} {cont} restartCount={restarts}"])  # fmt: skip
     for node, ns, pod, _status, restarts, _ready, member, line in ctx.q(f"SELECT * FROM ({TABLE_PODS}) WHERE restarts >= $p0", [ctx.t.restarts_warn]):
-        yield ctx.finding("RESTARTS_HIGH", f"{ns}/{pod} restarted {restarts} times", node=node, namespace=ns, obj=pod,
-                          evidence=[f"{member}:{line}: {ns}/{pod} restarts={restarts}"])  # fmt: skip
+        yield ctx.finding("RESTARTS_HIGH", f"{qual(ns, pod)} restarted {restarts} times", node=node, namespace=ns, obj=pod,
+                          evidence=[f"{member}:{line}: {qual(ns, pod)} restarts={restarts}"])  # fmt: skip
 
 
 @rule(
@@ -73,11 +78,11 @@ def oomkilled(ctx: RuleContext) -> Iterable[Finding]:
                    last_finished_at, member FROM ({API_CONTAINERS}) WHERE 'OOMKilled' IN (last_reason, state_reason)"""
     ):
         when = f" at {finished:%Y-%m-%d %H:%M:%S}Z" if finished else ""
-        yield ctx.finding("CONTAINER_OOMKILLED", f"{cont} of {ns}/{pod} was OOMKilled{when} ({restarts} restarts)", node=node, namespace=ns, obj=pod,
-                          evidence=[f"API: {member}: {ns}/{pod} {cont} {state}.terminated.reason=OOMKilled"])  # fmt: skip
+        yield ctx.finding("CONTAINER_OOMKILLED", f"{cont} of {qual(ns, pod)} was OOMKilled{when} ({restarts} restarts)", node=node, namespace=ns, obj=pod,
+                          evidence=[f"API: {member}: {qual(ns, pod)} {cont} {state}.terminated.reason=OOMKilled"])  # fmt: skip
     for node, ns, pod, status, restarts, _ready, member, line in ctx.q(f"SELECT * FROM ({TABLE_PODS}) WHERE status_text = 'OOMKilled'"):
-        yield ctx.finding("CONTAINER_OOMKILLED", f"{ns}/{pod} is OOMKilled ({restarts} restarts)", node=node, namespace=ns, obj=pod,
-                          evidence=[f"{member}:{line}: {ns}/{pod} {status}"])  # fmt: skip
+        yield ctx.finding("CONTAINER_OOMKILLED", f"{qual(ns, pod)} is OOMKilled ({restarts} restarts)", node=node, namespace=ns, obj=pod,
+                          evidence=[f"{member}:{line}: {qual(ns, pod)} {status}"])  # fmt: skip
 
 
 PULL = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "RegistryUnavailable")
@@ -93,10 +98,10 @@ def image_pull(ctx: RuleContext) -> Iterable[Finding]:
     for node, ns, pod, cont, image, reason, msg, member in ctx.q(
         f"SELECT node, namespace, pod, container, image, state_reason, state_message, member FROM ({API_CONTAINERS}) WHERE state_reason IN {PULL}"
     ):
-        yield ctx.finding("IMAGE_PULL", f"{cont} of {ns}/{pod} on {node}: {reason} for {image}", node=node, namespace=ns, obj=pod,
-                          evidence=[f"API: {member}: {ns}/{pod} {cont} waiting {reason}", f"API: {member}: message: {msg[:300]}" if msg else ""])  # fmt: skip
+        yield ctx.finding("IMAGE_PULL", f"{cont} of {qual(ns, pod)} on {node}: {reason} for {image}", node=node, namespace=ns, obj=pod,
+                          evidence=[f"API: {member}: {qual(ns, pod)} {cont} waiting {reason}", f"API: {member}: message: {msg[:300]}" if msg else ""])  # fmt: skip
     for node, ns, pod, status, _r, _ready, member, line in ctx.q(f"SELECT * FROM ({TABLE_PODS}) WHERE status_text IN {PULL}"):
-        yield ctx.finding("IMAGE_PULL", f"{ns}/{pod} on {node}: {status}", node=node, namespace=ns, obj=pod, evidence=[f"{member}:{line}: {ns}/{pod} {status}"])
+        yield ctx.finding("IMAGE_PULL", f"{qual(ns, pod)} on {node}: {status}", node=node, namespace=ns, obj=pod, evidence=[f"{member}:{line}: {qual(ns, pod)} {status}"])
 
 
 @rule(
@@ -115,8 +120,8 @@ def pod_not_running(ctx: RuleContext) -> Iterable[Finding]:
         what = reason or status or phase
         if phase == "Failed" and owner == "Job" and not reason:
             continue  # a failed Job pod is the Job's business: its status says so
-        yield ctx.finding("POD_NOT_RUNNING", f"{ns}/{pod} is {what}{f' on {node}' if node else ' (not scheduled)'}", node=node, namespace=ns, obj=pod,
-                          evidence=[f"API: {member}{f':{line}' if line else ''}: {ns}/{pod} phase={phase} reason={reason or ''} status={status or ''}"])  # fmt: skip
+        yield ctx.finding("POD_NOT_RUNNING", f"{qual(ns, pod)} is {what}{f' on {node}' if node else ' (not scheduled)'}", node=node, namespace=ns, obj=pod,
+                          evidence=[f"API: {member}{f':{line}' if line else ''}: {qual(ns, pod)} phase={phase} reason={reason or ''} status={status or ''}"])  # fmt: skip
 
 
 @rule(
@@ -128,11 +133,11 @@ def container_not_ready(ctx: RuleContext) -> Iterable[Finding]:
     for node, ns, pod, cont, member in ctx.q(
         f"SELECT node, namespace, pod, container, member FROM ({API_CONTAINERS}) WHERE state = 'running' AND NOT ready AND NOT coalesce(init, false)"
     ):
-        yield ctx.finding("CONTAINER_NOT_READY", f"{cont} of {ns}/{pod} runs but is not ready", node=node, namespace=ns, obj=pod,
-                          evidence=[f"API: {member}: {ns}/{pod} {cont} running ready=false"])  # fmt: skip
+        yield ctx.finding("CONTAINER_NOT_READY", f"{cont} of {qual(ns, pod)} runs but is not ready", node=node, namespace=ns, obj=pod,
+                          evidence=[f"API: {member}: {qual(ns, pod)} {cont} running ready=false"])  # fmt: skip
     for node, ns, pod, status, _r, ready, member, line in ctx.q(
         f"SELECT * FROM ({TABLE_PODS}) WHERE status_text = 'Running' AND regexp_matches(ready_text, '^\\d+/\\d+$')"
         " AND split_part(ready_text, '/', 1) <> split_part(ready_text, '/', 2)"
     ):
-        yield ctx.finding("CONTAINER_NOT_READY", f"{ns}/{pod} runs with {ready} containers ready", node=node, namespace=ns, obj=pod,
-                          evidence=[f"{member}:{line}: {ns}/{pod} READY {ready} {status}"])  # fmt: skip
+        yield ctx.finding("CONTAINER_NOT_READY", f"{qual(ns, pod)} runs with {ready} containers ready", node=node, namespace=ns, obj=pod,
+                          evidence=[f"{member}:{line}: {qual(ns, pod)} READY {ready} {status}"])  # fmt: skip
