@@ -41,6 +41,7 @@ RUNTIME_KIND=""
 KUBECONFIG_PATH=""
 declare -a MISSING=()
 declare -a CRICTL=()
+declare -a TOOL=()
 
 usage() {
   cat <<'EOF'
@@ -55,6 +56,8 @@ Safe on a production node: read-only, low priority, every command under a timeou
 every file size-capped, secrets redacted before packing (see redaction-report.txt in
 the bundle). Exit status 0 whenever a bundle was written, even if some commands failed
 (they are listed in manifest.json); non-zero when no bundle could be written.
+crictl, ctr and kubectl come from PATH, else from /var/lib/rancher/rke2/bin (RKE2),
+else from k3s itself (`k3s crictl`).
 
 Options:
   --output DIR         where to write the tarball (default: /var/tmp)
@@ -215,6 +218,21 @@ record() {
 
 have() {
   command -v "$1" >/dev/null 2>&1
+}
+
+# crictl, ctr and kubectl as this host has them: on PATH; else RKE2's own copies in
+# /var/lib/rancher/rke2/bin (not on PATH by default); else k3s's built-in `k3s crictl`.
+# Sets TOOL to the argv prefix; fails when there is none.
+find_tool() {
+  TOOL=()
+  if have "$1"; then
+    TOOL=("$1")
+  elif [[ -x "/var/lib/rancher/rke2/bin/$1" ]]; then
+    TOOL=("/var/lib/rancher/rke2/bin/$1")
+  elif have k3s; then
+    TOOL=(k3s "$1")
+  fi
+  ((${#TOOL[@]}))
 }
 
 note_missing() {
@@ -544,8 +562,8 @@ crictl_inspect_all() {
 
 collect_runtime() {
   detect_runtime
-  if have crictl; then
-    CRICTL=(crictl)
+  if find_tool crictl; then
+    CRICTL=("${TOOL[@]}")
     [[ -n "$RUNTIME_ENDPOINT" ]] && CRICTL+=(--runtime-endpoint "$RUNTIME_ENDPOINT" --image-endpoint "$RUNTIME_ENDPOINT")
     CRICTL+=(--timeout "${TIMEOUT}s")
     crictl_run runtime/crictl-version.txt version || true
@@ -565,11 +583,11 @@ collect_runtime() {
   else
     note_missing crictl
     record command '"argv":["crictl"]' 127 0 0 false false "command not found: crictl"
-    if have ctr; then
+    if find_tool ctr; then
       local addr=()
       [[ "$RUNTIME_KIND" == k3s ]] && addr=(--address "${RUNTIME_ENDPOINT#unix://}")
-      run_cmd runtime/ctr-containers.txt ctr "${addr[@]+"${addr[@]}"}" -n k8s.io containers ls || true
-      run_cmd runtime/ctr-tasks.txt ctr "${addr[@]+"${addr[@]}"}" -n k8s.io tasks ls || true
+      run_cmd runtime/ctr-containers.txt "${TOOL[@]}" "${addr[@]+"${addr[@]}"}" -n k8s.io containers ls || true
+      run_cmd runtime/ctr-tasks.txt "${TOOL[@]}" "${addr[@]+"${addr[@]}"}" -n k8s.io tasks ls || true
     fi
   fi
   if [[ "$RUNTIME_KIND" == docker || "$RUNTIME_KIND" == cri-dockerd ]] && have docker; then
@@ -737,12 +755,12 @@ find_kubeconfig() {
 }
 
 collect_cluster() {
-  if ! have kubectl; then
+  if ! find_tool kubectl; then
     note_missing kubectl
     record command '"argv":["kubectl"]' 127 0 0 false false "command not found: kubectl"
     return 0
   fi
-  local -a k=(kubectl --request-timeout="${TIMEOUT}s")
+  local -a k=("${TOOL[@]}" --request-timeout="${TIMEOUT}s")
   find_kubeconfig && k+=(--kubeconfig "$KUBECONFIG_PATH")
   # One probe first: a host without API access costs one timeout, not twenty.
   run_cmd cluster/nodes.json "${k[@]}" get nodes -o json || return 0

@@ -298,6 +298,21 @@ def test_no_kubernetes_tools_still_writes_a_bundle(tmp_path: Path) -> None:
     assert "processes/ps.txt" in names(tarball_of(proc))
 
 
+def test_k3s_builtin_crictl_is_used_when_crictl_is_not_on_path(tmp_path: Path) -> None:
+    """k3s ships crictl as a subcommand (`k3s crictl`) and its installer's links can be missing."""
+    site = small_site()
+    root, bin_dir = build_node(site, site.nodes[0], tmp_path / "node")
+    (bin_dir / "crictl").rename(bin_dir / ".crictl-of-k3s")
+    (bin_dir / "k3s").write_text('#!/bin/sh\n[ "$1" = crictl ] || exit 2\nshift\nexec "$(dirname "$0")/.crictl-of-k3s" "$@"\n')
+    (bin_dir / "k3s").chmod(0o755)
+    t = tarball_of(run_collector(root, bin_dir, tmp_path / "out"))
+    man = manifest_of(t)
+    calls = [r["argv"] for r in man["records"] if r.get("argv", [""])[0] == "k3s"]
+    assert calls and all(a[1] == "crictl" for a in calls) and any("inspect" in a for a in calls)
+    assert "crictl" not in man["missing_commands"]
+    assert b'"pid"' in member(t, "runtime/crictl-inspect.json")
+
+
 def test_free_space_check_refuses_and_force_overrides(tmp_path: Path) -> None:
     site = small_site()
 
