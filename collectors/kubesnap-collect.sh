@@ -492,25 +492,63 @@ collect_processes() {
     "$(elapsed "$start" "$end")" "$(file_size "$out")" false false ""
 }
 
+# The CRI endpoint the kubelet itself uses: its command line, its flags files, its config.
+kubelet_endpoint() {
+  local ep="" f
+  if [[ -s "$BUNDLE/processes/ps.txt" ]]; then
+    ep=$(grep -E '(^|/| )kubelet( |$)' "$BUNDLE/processes/ps.txt" |
+      sed -n -E 's/.*--container-runtime-endpoint[= ]([^ ]+).*/\1/p' | head -n1 || true)
+  fi
+  if [[ -z "$ep" ]]; then
+    for f in var/lib/kubelet/kubeadm-flags.env etc/kubernetes/kubelet.env etc/default/kubelet etc/sysconfig/kubelet; do
+      [[ -r "$ROOT/$f" ]] || continue
+      ep=$(sed -n -E 's/.*--container-runtime-endpoint[= ]"?([^ "]+).*/\1/p' "$ROOT/$f" | head -n1 || true)
+      [[ -n "$ep" ]] && break
+    done
+  fi
+  if [[ -z "$ep" && -r "$ROOT/var/lib/kubelet/config.yaml" ]]; then
+    ep=$(sed -n -E 's/^containerRuntimeEndpoint:[[:space:]]*"?([^"[:space:]]+).*/\1/p' "$ROOT/var/lib/kubelet/config.yaml" | head -n1 || true)
+  fi
+  printf '%s' "${ep#unix://}"
+}
+
+# The runtime's CRI socket: the kubelet's own endpoint when it names a socket here; else the
+# first known socket. Sockets that exist only for a kubelet (dockershim, cri-dockerd, CRI-O)
+# come before containerd's, which Docker hosts also have with its CRI plugin disabled.
 detect_runtime() {
-  local cand kind
-  for cand in \
-    "k3s:/run/k3s/containerd/containerd.sock" \
-    "containerd:/run/containerd/containerd.sock" \
-    "containerd:/var/run/containerd/containerd.sock" \
-    "crio:/run/crio/crio.sock" \
-    "crio:/var/run/crio/crio.sock" \
-    "cri-dockerd:/run/cri-dockerd.sock" \
-    "cri-dockerd:/var/run/cri-dockerd.sock" \
-    "docker:/var/run/docker.sock" \
-    "docker:/run/docker.sock"; do
-    kind=${cand%%:*}
-    if [[ -S "$ROOT${cand#*:}" ]]; then
-      RUNTIME_KIND=$kind
-      RUNTIME_ENDPOINT="unix://$ROOT${cand#*:}"
-      break
-    fi
-  done
+  local cand kind ep
+  ep=$(kubelet_endpoint)
+  if [[ "$ep" == /* && -S "$ROOT$ep" ]]; then
+    case "$ep" in
+      */k3s/*) kind=k3s ;;
+      *crio*) kind=crio ;;
+      *cri-dockerd*) kind=cri-dockerd ;;
+      *dockershim*) kind=dockershim ;;
+      *containerd*) kind=containerd ;;
+      *) kind=cri ;;
+    esac
+    RUNTIME_KIND=$kind
+    RUNTIME_ENDPOINT="unix://$ROOT$ep"
+  else
+    for cand in \
+      "k3s:/run/k3s/containerd/containerd.sock" \
+      "dockershim:/var/run/dockershim.sock" \
+      "cri-dockerd:/run/cri-dockerd.sock" \
+      "cri-dockerd:/var/run/cri-dockerd.sock" \
+      "crio:/run/crio/crio.sock" \
+      "crio:/var/run/crio/crio.sock" \
+      "containerd:/run/containerd/containerd.sock" \
+      "containerd:/var/run/containerd/containerd.sock" \
+      "docker:/var/run/docker.sock" \
+      "docker:/run/docker.sock"; do
+      kind=${cand%%:*}
+      if [[ -S "$ROOT${cand#*:}" ]]; then
+        RUNTIME_KIND=$kind
+        RUNTIME_ENDPOINT="unix://$ROOT${cand#*:}"
+        break
+      fi
+    done
+  fi
   mkdir -p -- "$BUNDLE/runtime"
   printf 'kind=%s\nendpoint=%s\n' "$RUNTIME_KIND" "${RUNTIME_ENDPOINT#unix://"$ROOT"}" >"$BUNDLE/runtime/endpoint.txt"
 }
@@ -590,7 +628,7 @@ collect_runtime() {
       run_cmd runtime/ctr-tasks.txt "${TOOL[@]}" "${addr[@]+"${addr[@]}"}" -n k8s.io tasks ls || true
     fi
   fi
-  if [[ "$RUNTIME_KIND" == docker || "$RUNTIME_KIND" == cri-dockerd ]] && have docker; then
+  if [[ "$RUNTIME_KIND" =~ ^(docker|cri-dockerd|dockershim)$ ]] && have docker; then
     run_cmd runtime/docker-ps-a.txt docker ps -a --no-trunc || true
     local ids=()
     if run_cmd runtime/docker-ps-ids.txt docker ps -aq --no-trunc; then

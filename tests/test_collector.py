@@ -313,6 +313,23 @@ def test_k3s_builtin_crictl_is_used_when_crictl_is_not_on_path(tmp_path: Path) -
     assert b'"pid"' in member(t, "runtime/crictl-inspect.json")
 
 
+@pytest.mark.parametrize(("kubelet_flag", "kind", "endpoint"), [
+    (True, "containerd", "/run/containerd/containerd.sock"),  # the kubelet's own endpoint wins
+    (False, "dockershim", "/var/run/dockershim.sock"),  # else a kubelet-only socket before Docker's containerd
+])  # fmt: skip
+def test_runtime_endpoint_is_the_kubelets(tmp_path: Path, kubelet_flag: bool, kind: str, endpoint: str) -> None:
+    site = small_site()
+    kubelet = next(p for p in site.nodes[0].host_procs if "kubelet --" in p.args)
+    if not kubelet_flag:
+        kubelet.args = kubelet.args.replace("--container-runtime-endpoint=unix:///run/containerd/containerd.sock ", "")
+    root, bin_dir = build_node(site, site.nodes[0], tmp_path / "node")
+    (root / "var/run").mkdir(parents=True, exist_ok=True)
+    os.mknod(root / "var/run/dockershim.sock", 0o660 | stat.S_IFSOCK)  # a Docker node's sockets: dockershim and containerd
+    t = tarball_of(run_collector(root, bin_dir, tmp_path / "out"))
+    assert member(t, "runtime/endpoint.txt").decode() == f"kind={kind}\nendpoint={endpoint}\n"
+    assert manifest_of(t)["runtime"] == {"kind": kind, "endpoint": endpoint}
+
+
 def test_free_space_check_refuses_and_force_overrides(tmp_path: Path) -> None:
     site = small_site()
 
