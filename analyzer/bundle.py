@@ -30,6 +30,7 @@ BUNDLE_NAME = re.compile(r"^kubesnap-(?P<node>.+)-(?P<stamp>\d{8}T\d{6}Z)$")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.xz", ".tar.bz2", ".tar.zst", ".zip")
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first member, or an empty zip's end record
 NESTED_ZIP_CAP = 256 * 1024 * 1024  # a zip inside an archive is read into memory (zip needs to seek): up to this
+MAX_MTIME = 253402300799  # 9999-12-31T23:59:59Z, the last second datetime can hold
 BOMB_FLOOR = 16 * 1024 * 1024  # members smaller than this are never called a bomb by their ratio alone
 BOMB_TOTAL_FLOOR = 256 * 1024 * 1024  # nor is an archive until it has handed out this much (repetitive logs compress well)
 
@@ -65,6 +66,11 @@ class Member:
     mtime: float | None
     link_target: str | None = None
     _open: object = None  # a callable returning a binary stream, valid until the next member
+
+    def __post_init__(self) -> None:
+        # an archive can claim any time (tar's base-256 fields, PAX headers): keep only a real date
+        if self.mtime is not None and not (isinstance(self.mtime, (int, float)) and 0 < self.mtime <= MAX_MTIME):
+            self.mtime = None
 
     def open(self) -> IO[bytes]:
         if self.kind != "file" or self._open is None:

@@ -41,7 +41,7 @@ from analyzer.parsers.manifest_json import BundleInfo, bundle_info
 from analyzer.registry import ParseContext, SourceSpec, for_path, load_parsers, sniff
 from analyzer.store import Store
 from analyzer.textutil import control_bytes, decode
-from analyzer.timeparse import parse_ago
+from analyzer.timeparse import parse_ago, parse_time
 
 MAX_PARSE_BYTES = 256 * 1024 * 1024
 OBFUSCATION_FILES = re.compile(r"(?:^|/)(?:[^/]*\.obfuscation\.tsv|kubesnap-obfuscation\.key)$")
@@ -204,7 +204,7 @@ class BundleIngest:
         collected = self.info.started_at
         epoch = facts.get("clock.epoch") or ""
         if collected is None and epoch.isdigit():
-            collected = datetime.fromtimestamp(int(epoch), UTC)
+            collected = parse_time(epoch)
         offset = _utc_offset(facts.get("clock.local"))
         self._derive_times(collected)
         self.store.insert_member_records(self.sid, node, self.records)

@@ -184,6 +184,27 @@ def test_non_utf8_member_name(work: Path, base_bundle: Base) -> None:
     assert_rest_ingested(o)
 
 
+@pytest.mark.parametrize("mtime", [2**62, -5, 1e30])
+def test_impossible_member_times_are_dropped(work: Path, base_bundle: Base, mtime: float) -> None:
+    """tar's base-256 number fields and PAX headers can claim any time: the member is read, its time is unknown."""
+    root, members = base_bundle
+    path = work.parent / "times.tar"
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT if isinstance(mtime, float) else tarfile.GNU_FORMAT) as tf:
+        for ti, data in members:
+            tf.addfile(ti, io.BytesIO(data) if ti.isfile() else None)
+        ti = tarfile.TarInfo(f"{root}/files/etc/kubernetes/odd.conf")
+        ti.size, ti.mtime = 6, 1_700_000_000
+        if isinstance(mtime, float):
+            ti.pax_headers = {"mtime": repr(mtime)}
+        else:
+            ti.mtime = mtime
+        tf.addfile(ti, io.BytesIO(b"a = 1\n"))
+    o = run(work, path)
+    assert o.error is None
+    assert o.q("SELECT kind, mtime FROM members WHERE path = 'files/etc/kubernetes/odd.conf'") == [("file", None)]
+    assert_rest_ingested(o)
+
+
 # ------------------------------------------------------------------ sizes, counts, nesting
 
 def test_decompression_bomb_is_refused_with_bounded_memory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
