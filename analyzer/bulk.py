@@ -342,6 +342,7 @@ class LogLoader:
 
 # ------------------------------------------------------------------ journals, syslog, dmesg
 
+# journalctl -o json: one JSON export record per line (sniffed as 'json')
 # journalctl -o short-iso-precise / short-iso:  2023-10-04T01:20:11.123456+0900 host ident[pid]: msg
 ISO_RX = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s+(\S+)\s+([^\s\[:]+)(?:\[(\d+)\])?:\s?(.*)$"
 # traditional syslog / journalctl default:  Oct  4 01:20:11[.123456] host ident[pid]: msg
@@ -357,6 +358,8 @@ def sniff_journal(head: bytes) -> str | None:
     lines = [ln for ln in head.decode("utf-8", "replace").split("\n")[:30] if ln.strip() and not ln.startswith("-- ")]
     if not lines:
         return None
+    if sum(1 for ln in lines if ln.startswith("{") and '"__REALTIME_TIMESTAMP"' in ln and '"MESSAGE"' in ln) * 2 >= len(lines):
+        return "json"  # journalctl -o json: one export record per line
     if sum(1 for ln in lines if re.match(ISO_RX, ln)) * 2 >= len(lines):
         return "iso"
     if sum(1 for ln in lines if re.match(SYSLOG_RX, ln)) * 2 >= len(lines):
@@ -407,6 +410,19 @@ def _journal_sql(fmt: str, year: int) -> str:
     loc = "nullif(regexp_extract(msg, '^[IWEF]\\d{4} [\\d:.]+\\s+\\d+ ([^\\]\\s]+:\\d+)\\]', 1), '')"
     cols = f"?, ?, ?, line_no, ts, host, ident, pid, {sev}, {loc}, msg, ?"
     base = "SELECT line_no, rtrim(rtrim(decode(line, 'replace'), chr(10)), chr(13)) AS s FROM _chunk"
+    if fmt == "json":
+        # __REALTIME_TIMESTAMP is microseconds since the epoch; PRIORITY is syslog's (0-3 error, 4 warning);
+        # a MESSAGE journald stored as bytes (not UTF-8) comes as a JSON array of numbers, kept as that text
+        prio = "CASE json_extract_string(s, '$.PRIORITY') WHEN '0' THEN 'crit' WHEN '1' THEN 'crit' WHEN '2' THEN 'crit' WHEN '3' THEN 'error' WHEN '4' THEN 'warning' END"
+        def j(path: str) -> str:  # a field of a valid record; a line that is not one is kept whole as the message
+            return f"CASE WHEN ok THEN json_extract_string(s, '{path}') END"
+
+        return f"""SELECT ?, ?, ?, line_no, ts, host, ident, pid, coalesce({sev}, prio), {loc}, msg, ? FROM (
+            SELECT line_no, make_timestamp(try_cast({j('$.__REALTIME_TIMESTAMP')} AS BIGINT))::TIMESTAMPTZ AS ts,
+                   {j('$._HOSTNAME')} AS host, coalesce({j('$.SYSLOG_IDENTIFIER')}, {j('$._COMM')}) AS ident,
+                   try_cast({j('$._PID')} AS INTEGER) AS pid, {prio.replace("json_extract_string(s, '$.PRIORITY')", j('$.PRIORITY'))} AS prio,
+                   coalesce({j('$.MESSAGE')}, s) AS msg
+            FROM (SELECT line_no, s, json_valid(s) AS ok FROM ({base})))"""
     if fmt == "iso":
         inner = f"""SELECT line_no, regexp_extract(s, '{ISO_RX}', ['ts', 'host', 'ident', 'pid', 'msg']) AS r, s FROM ({base})"""
         return f"""SELECT {cols} FROM (

@@ -145,3 +145,20 @@ def test_journal_dmesg_and_tag_only(store: Store) -> None:
     store.con.execute("DELETE FROM journal")
     rows = journal(store, b'containerd[21688]: time="2020-12-16T19:38:06.081521590+01:00" level=error msg="RunPodSandbox failed"\n')
     assert (rows[0][3], rows[0][4], rows[0][5]) == ("containerd", 21688, "error") and rows[0][1].isoformat() == "2020-12-16T18:38:06.081521+00:00"
+
+
+def test_journal_json_export_records(store: Store) -> None:
+    """`journalctl -o json`: times, host, identifier, pid and priority from the record; a MESSAGE journald kept
+    as bytes stays as its JSON array text; a line that is not a record is kept whole."""
+    data = (b'{"__CURSOR":"s=1;i=1","__REALTIME_TIMESTAMP":"1700000000123456","PRIORITY":"6","_HOSTNAME":"w1","SYSLOG_IDENTIFIER":"kubelet",'
+            b'"_PID":"900","_COMM":"kubelet","MESSAGE":"E1114 22:13:20.123456     900 pod_workers.go:1298] \\"Error syncing pod\\""}\n'
+            b'{"__REALTIME_TIMESTAMP":"1700000001000000","PRIORITY":"4","_HOSTNAME":"w1","_COMM":"containerd","_PID":"700","MESSAGE":"disk slow"}\n'
+            b'{"__REALTIME_TIMESTAMP":"1700000002000000","PRIORITY":"3","_HOSTNAME":"w1","SYSLOG_IDENTIFIER":"kernel","MESSAGE":[104,105,255]}\n'
+            b"-- No entries --\n")  # fmt: skip
+    assert bulk.sniff_journal(data) == "json"
+    rows = journal(store, data)
+    assert [r[0] for r in rows] == [1, 2, 3, 4]
+    assert rows[0][1].isoformat() == "2023-11-14T22:13:20.123456+00:00"
+    assert rows[0][2:8] == ("w1", "kubelet", 900, "E", "pod_workers.go:1298", 'E1114 22:13:20.123456     900 pod_workers.go:1298] "Error syncing pod"')
+    assert rows[1][3:6] == ("containerd", 700, "warning") and rows[2][5:8:2] == ("error", "[104,105,255]")
+    assert rows[3][1] is None and rows[3][7] == "-- No entries --"
