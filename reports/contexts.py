@@ -192,6 +192,24 @@ class Pictures(Ctx):
     timeline_svg: Markup
 
 
+class EventRow(Ctx):
+    last_seen: datetime | None
+    age: str  # a pasted table or describe gives only an age (`2m`)
+    type: str
+    namespace: str
+    object: str
+    reason: str
+    count: int | None
+    source: str
+    message: str
+
+
+class Events(Ctx):
+    rows: list[EventRow]  # Warning first, then the latest
+    total: int
+    warnings: int
+
+
 class Report(Ctx):
     title: str
     nonce: str
@@ -203,5 +221,6 @@ class Report(Ctx):
     images: Images
     logs: Logs
     pictures: Pictures
+    events: Events
     data_json: Markup  # embedded JSON for lazy rendering, already escaped for a <script> element
     large: bool

@@ -21,6 +21,8 @@ from analyzer.store import Store
 from reports import svg
 from reports.contexts import (
     ContainerChain,
+    EventRow,
+    Events,
     FindingRow,
     ImageCell,
     ImageRow,
@@ -400,6 +402,24 @@ class Builder:
         marks.sort(key=lambda m: m.t)
         return Pictures(timeline_svg=svg.timeline(_thin(marks)))
 
+    def events(self, limit: int = 500) -> Events:
+        """The site's events, one row per object, reason and message (several dumps repeat them)."""
+        rows = self.q(
+            """WITH e AS (
+                 SELECT e.*, row_number() OVER (PARTITION BY e.namespace, e.kind, e.name, e.reason, e.message
+                                                ORDER BY coalesce(e.last_seen, e.first_seen) DESC NULLS LAST, e.count DESC NULLS LAST) AS rn
+                 FROM events e JOIN snapshots s USING (snapshot_id) WHERE s.site = ?)
+               SELECT coalesce(last_seen, first_seen), coalesce(last_seen_text, ''), coalesce(type, ''), coalesce(namespace, ''),
+                      coalesce(lower(kind) || '/', '') || coalesce(name, ''), coalesce(reason, ''), count,
+                      concat_ws(', ', nullif(component, ''), nullif(host, '')), coalesce(message, ''), count(*) OVER (),
+                      count(*) FILTER (WHERE type = 'Warning') OVER ()
+               FROM e WHERE rn = 1 ORDER BY (type = 'Warning') DESC, 1 DESC NULLS LAST, 5 LIMIT ?""",
+            [self.site, limit],
+        )
+        out = [EventRow(last_seen=t, age=a, type=ty, namespace=ns, object=o, reason=r, count=c, source=src, message=m[:1000])
+               for t, a, ty, ns, o, r, c, src, m, _n, _w in rows]  # fmt: skip
+        return Events(rows=out, total=rows[0][9] if rows else 0, warnings=rows[0][10] if rows else 0)
+
     def build(self, large: bool | None = None) -> Report:
         ov = self.overview()
         large = ov.pod_count > LARGE_PODS if large is None else large
@@ -418,6 +438,7 @@ class Builder:
             images=self.images(self._image_nodes([n.name for n in nodes])),
             logs=self.logs(),
             pictures=self.pictures(),
+            events=self.events(),
             data_json=json_for_script(data),
             large=large,
         )

@@ -56,6 +56,26 @@ def test_seed_chain_is_on_the_page_in_order(seed_report: Path) -> None:
     assert "3 control planes: a valid etcd quorum" in html
 
 
+def test_events_are_listed(seed_report: Path, tmp_path: Path) -> None:
+    html = seed_report.read_text()
+    events = text_of(html[html.index("<h3>Events</h3>") :])
+    assert "4 events, 0 Warning" in events
+    assert "Normal default pod/nginx Scheduled 1 default-scheduler Successfully assigned default/nginx to playcekube-worker01" in events
+    # a pasted describe gives ages, not times: shown as such, Warning first
+    from tests.test_describe import POD
+
+    (tmp_path / "describe.txt").write_text(POD)
+    db = tmp_path / "d.duckdb"
+    with Store(db) as st:
+        ingest(st, [tmp_path / "describe.txt"])
+    out = tmp_path / "d.html"
+    render_report(db, out)
+    html = out.read_text()
+    events = text_of(html[html.index("<h3>Events</h3>") :])
+    assert "2 events, 1 Warning" in events
+    assert events.index("2m before the paste Warning shop pod/web-0 BackOff 201 kubelet") < events.index("48m before the paste Normal")
+
+
 class Refs(HTMLParser):
     """Every attribute that could make a browser fetch something."""
 
