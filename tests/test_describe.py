@@ -223,3 +223,23 @@ def test_describe_with_a_table_without_namespaces_end_to_end(tmp_path: Path) -> 
     assert ("CONTAINER_OOMKILLED", "batch is OOMKilled (3 restarts)") in msgs
     assert ("NODE_NOT_READY", "node w1 is Unknown: NodeStatusUnknown: Kubelet stopped posting node status. (since 2023-10-03T16:21:00+00:00)") in msgs
     assert not any("None" in m for _r, m in msgs)
+
+
+def test_get_events_from_pastes_prints_their_ages(tmp_path: Path) -> None:
+    """No kubectl dump of events: `kubesnap get events` prints the pasted ones, with the ages the paste had."""
+    from analyzer import api
+    from analyzer.verbs import open_site
+    from analyzer.verbs.get import get
+
+    (tmp_path / "describe.txt").write_text(POD)
+    db = tmp_path / "a.duckdb"
+    api.ingest_inputs(db, [tmp_path / "describe.txt"], site="s")
+    with open_site(db) as sv:
+        out = get(sv, "events", namespace="shop")
+        wide = get(sv, "events", namespace="shop", output="wide")
+    assert out.splitlines() == [
+        "LAST SEEN   TYPE      REASON    OBJECT      MESSAGE",
+        "2m          Warning   BackOff   pod/web-0   Back-off restarting failed container web in pod web-0_shop(1234)",
+        '48m         Normal    Pulled    pod/web-0   Container image "busybox:1.36" already present on machine',
+    ]
+    assert wide.splitlines()[1].split()[-3:] == ["web-0_shop(1234)", "47m", "201"]

@@ -189,7 +189,22 @@ def node_items(sv: SiteView) -> list[Item]:
 
 
 def event_items(sv: SiteView) -> list[Item]:
-    return [Item(o.get("metadata", {}).get("namespace"), o.get("metadata", {}).get("name", ""), o, sv.api_now) for o in sv.raw("Event")]
+    objs = sv.raw("Event") if sv.api_snapshot else []
+    if objs:
+        return [Item(o.get("metadata", {}).get("namespace"), o.get("metadata", {}).get("name", ""), o, sv.api_now) for o in objs]
+    # no kubectl dump of events: the rows of pasted event tables and describes, with the ages they printed
+    items = []
+    for ns, kind, name, typ, reason, msg, count, first, last, comp, host in sv.q(
+        """SELECT DISTINCT e.namespace, e.kind, e.name, e.type, e.reason, e.message, e.count, e.first_seen_text, e.last_seen_text, e.component, e.host
+           FROM events e JOIN snapshots s USING (snapshot_id) WHERE s.site = $site ORDER BY 1 NULLS FIRST, 3, 5"""
+    ):
+        obj = {"apiVersion": "v1", "kind": "Event", "metadata": {"namespace": ns}, "involvedObject": {"kind": kind, "name": name, "namespace": ns},
+               "reason": reason, "message": msg, "type": typ, "count": count, "source": {"component": comp, "host": host}}  # fmt: skip
+        target = f"{str(kind or '').lower()}/{name}" if name else str(kind or "").lower()
+        source = ", ".join(x for x in (comp, host) if x)
+        cells = [last or "<unknown>", typ or "", reason or "", target, "", source, (msg or "").strip(), first or last or "<unknown>", str(count or 1), ""]
+        items.append(Item(ns, name or "", obj, None, cells, "table"))
+    return items
 
 
 def event_row(e: dict[str, Any], now: datetime | None, wide: bool) -> list[str]:
@@ -260,7 +275,7 @@ def get(sv: SiteView, resource: str, *, namespace: str | None = None, all_namesp
     else:
         header = (["LAST SEEN", "TYPE", "REASON", "OBJECT", "SUBOBJECT", "SOURCE", "MESSAGE", "FIRST SEEN", "COUNT", "NAME"] if wide
                   else ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"])  # fmt: skip
-        rows = [event_row(it.obj, it.now, wide) for it in items]
+        rows = [(it.cells if wide else [it.cells[i] for i in (0, 1, 2, 3, 6)]) if it.cells else event_row(it.obj, it.now, wide) for it in items]
     if namespaced and ns is None:
         header = ["NAMESPACE", *header]
         rows = [[it.namespace or "", *r] for it, r in zip(items, rows, strict=True)]
