@@ -308,6 +308,9 @@ class Store:
                 values = [None if v is None else json.dumps(v, default=_json_default, ensure_ascii=False) for v in values]
             elif ddb == "TIMESTAMPTZ":
                 values = [None if v is None else (v if v.tzinfo else v.replace(tzinfo=UTC)) for v in values]
+            elif ddb == "BIGINT":
+                # a hostile capture can print any number (a 20-digit pid): beyond 64 bits it is unknown, the row is kept
+                values = [v if v is None or -(2**63) <= v < 2**63 else None for v in values]
             arrays.append(pa.array(values, arrow))
         return pa.Table.from_arrays(arrays, names=[c[0] for c in cols])
 

@@ -407,6 +407,37 @@ def test_newer_manifest_version(work: Path, base_bundle: Base) -> None:
     assert_rest_ingested(o)
 
 
+@pytest.mark.parametrize("manifest", [
+    {"format": "kubesnap-bundle", "format_version": 10**30, "node": "node-a", "started_at": "2023-11-14T22:13:20Z"},
+    {"format": "kubesnap-bundle", "format_version": 1, "node": 123, "hostname": ["x"], "started_at": 12345, "finished_at": "garbage",
+     "options": [], "runtime": "containerd", "records": {"a": 1}, "redaction": 5, "missing_commands": "crictl"},
+    {"format": None, "format_version": "1", "node": None, "started_at": "9999-99-99T99:99:99Z",
+     "records": [1, "x", None, {"kind": "command", "argv": "notalist", "exit_code": "zero", "seconds": "fast", "bytes": -1, "error": ["e"]}]},
+    [1, 2, 3],
+], ids=["huge-version", "wrong-types", "nulls-and-junk-records", "not-an-object"])  # fmt: skip
+def test_manifest_of_wrong_shapes_is_read_as_far_as_it_goes(work: Path, base_bundle: Base, manifest: object) -> None:
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, replace={"manifest.json": json.dumps(manifest).encode()}))
+    assert o.error is None
+    assert o.q("SELECT count(*) FROM snapshots")[0][0] == 1
+    assert_rest_ingested(o)
+
+
+def test_one_object_of_the_wrong_shape_loses_only_itself(work: Path, base_bundle: Base) -> None:
+    """A number where text belongs (crictl JSON), a 20-digit PID (ps): that object or that value is lost, not the member."""
+    root, members = base_bundle
+    data = {ti.name.removeprefix(root + "/"): d for ti, d in members}
+    ps = json.loads(data["runtime/crictl-ps-a.json"])
+    good = len(ps["containers"])
+    ps["containers"].append({"id": "ab" * 32, "metadata": {"name": 1}, "image": {"image": 5}, "state": "CONTAINER_RUNNING"})
+    ps_ef = data["processes/ps-ef.txt"] + b"root     99999999999999999999     1  0 10:00 ?        00:00:01 /huge-pid\n"
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, replace={"runtime/crictl-ps-a.json": json.dumps(ps).encode(), "processes/ps-ef.txt": ps_ef}))
+    assert o.error is None
+    assert ("runtime/crictl-ps-a.json", "container ababababababa: not read (name: Input should be a valid string; image: Input should be a valid string)") in o.problems()
+    assert o.q("SELECT count(*) FROM crictl_containers WHERE source = 'crictl-ps-json'")[0][0] == good
+    assert o.q("SELECT pid FROM processes WHERE command = '/huge-pid'") == [(None,)]
+    assert_rest_ingested(o)
+
+
 def test_bundle_without_manifest(work: Path, base_bundle: Base) -> None:
     o = run(work, build(work.parent / "in.tar.gz", base_bundle, drop=frozenset({"manifest.json"})))
     assert ("manifest.json", "the bundle has no manifest.json: collection details unknown, node name taken from the data") in o.problems()

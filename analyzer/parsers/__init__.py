@@ -4,10 +4,36 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from analyzer.errors import ParseError, SkipSource
+
+if TYPE_CHECKING:
+    from analyzer.models import Record
+    from analyzer.registry import ParseContext
+
+# what reading one object of the wrong shape raises (a number where text belongs, a list for a map)
+SHAPE_ERRORS = (ValidationError, TypeError, ValueError, AttributeError, KeyError, IndexError)
+
+
+def brief(e: Exception) -> str:
+    """An error about one object, in one line."""
+    if isinstance(e, ValidationError):
+        return "; ".join(f"{'.'.join(str(x) for x in er['loc'])}: {er['msg']}" for er in e.errors()[:3])
+    return f"{type(e).__name__}: {e}"[:200]
+
+
+def shielded(ctx: ParseContext, what: str, make: Callable[[], Iterable[Record]]) -> list[Record]:
+    """The records of one object of a capture; an object of the wrong shape is the capture's problem
+    and the other objects are still read."""
+    try:
+        return list(make())
+    except (*SHAPE_ERRORS, ParseError) as e:
+        ctx.problem(None, f"{what}: not read ({e if isinstance(e, ParseError) else brief(e)})")
+        return []
 
 HEX_ID = re.compile(r"^[0-9a-f]{6,64}$")
 
@@ -53,10 +79,15 @@ def str_dict(v: object) -> dict[str, str] | None:
     return {str(k): "" if x is None else str(x) for k, x in v.items()}
 
 
+INT64 = 2**63 - 1
+
+
 def as_int(v: object) -> int | None:
+    """An integer field of untrusted JSON; None when missing, not a number, or beyond 64 bits."""
     if v is None or isinstance(v, bool):
         return None
     try:
-        return int(str(v))
-    except ValueError:
+        n = int(str(v)) if not isinstance(v, float) else int(v)
+    except (ValueError, OverflowError):
         return None
+    return n if -INT64 <= n <= INT64 else None

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from analyzer.errors import ParseError
 from analyzer.models import ContainerObs, ImageObs, Record, Sandbox
-from analyzer.parsers import as_int, json_values, str_dict
+from analyzer.parsers import as_int, json_values, shielded, str_dict
 from analyzer.registry import ParseContext, source
 from analyzer.timeparse import parse_time
 
@@ -38,6 +39,146 @@ def _objects(ctx: ParseContext) -> Iterator[dict[str, Any]]:
                 yield it
             else:
                 ctx.problem(None, f"unexpected JSON value of type {type(it).__name__}")
+
+
+def _dicts(ctx: ParseContext, v: object) -> Iterator[dict[str, Any]]:
+    """The objects of a list field; anything else in it is a problem."""
+    for it in v if isinstance(v, list) else []:
+        if isinstance(it, dict):
+            yield it
+        else:
+            ctx.problem(None, f"unexpected JSON value of type {type(it).__name__} in a list of objects")
+
+
+def _doc_id(doc: dict[str, Any]) -> str:
+    st = doc.get("status")
+    return str(st.get("id"))[:13] if isinstance(st, dict) else "?"
+
+
+def _pod_sandbox(ctx: ParseContext, it: dict[str, Any]) -> Iterator[Record]:
+    md = it.get("metadata") or {}
+    if not it.get("id"):
+        ctx.problem(None, "a pod sandbox without id")
+        return
+    labels = str_dict(it.get("labels")) or {}
+    yield Sandbox(
+        source="crictl-pods-json",
+        sandbox_id=str(it["id"]),
+        name=md.get("name") or labels.get("io.kubernetes.pod.name"),
+        namespace=md.get("namespace") or labels.get("io.kubernetes.pod.namespace"),
+        pod_uid=md.get("uid") or labels.get("io.kubernetes.pod.uid"),
+        attempt=as_int(md.get("attempt")),
+        state=STATE.get(str(it.get("state")), it.get("state")),
+        created_at=parse_time(it.get("createdAt")),
+        runtime_handler=it.get("runtimeHandler") or None,
+        labels=labels,
+        annotations=str_dict(it.get("annotations")),
+    )
+
+
+def _container(ctx: ParseContext, it: dict[str, Any]) -> Iterator[Record]:
+    if not it.get("id"):
+        ctx.problem(None, "a container without id")
+        return
+    md = it.get("metadata") or {}
+    labels = str_dict(it.get("labels")) or {}
+    image = (it.get("image") or {}).get("image") if isinstance(it.get("image"), dict) else it.get("image")
+    yield ContainerObs(
+        source="crictl-ps-json",
+        container_id=str(it["id"]),
+        sandbox_id=it.get("podSandboxId") or None,
+        name=md.get("name") or labels.get("io.kubernetes.container.name"),
+        attempt=as_int(md.get("attempt")),
+        state=STATE.get(str(it.get("state")), it.get("state")),
+        image=image,
+        image_id=image if image and str(image).startswith("sha256:") else None,
+        image_ref=it.get("imageRef") or None,
+        created_at=parse_time(it.get("createdAt")),
+        pod_name=labels.get("io.kubernetes.pod.name"),
+        pod_namespace=labels.get("io.kubernetes.pod.namespace"),
+        pod_uid=labels.get("io.kubernetes.pod.uid"),
+        labels=labels,
+        annotations=str_dict(it.get("annotations")),
+    )
+
+
+def _inspect_doc(ctx: ParseContext, doc: dict[str, Any]) -> Iterator[Record]:
+    st = doc.get("status")
+    if not isinstance(st, dict):
+        ctx.problem(None, "an inspect document without status")
+        return
+    info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    assert isinstance(info, dict)
+    spec = info.get("runtimeSpec") or info.get("container runtime spec") or {}
+    md = st.get("metadata") or {}
+    labels = str_dict(st.get("labels")) or {}
+    image = st.get("image") if isinstance(st.get("image"), dict) else {}
+    assert isinstance(image, dict)
+    pid = as_int(info.get("pid"))
+    cid = st.get("id")
+    if not cid:
+        ctx.problem(None, "an inspect document without status.id")
+        return
+    yield ContainerObs(
+        source="crictl-inspect",
+        container_id=str(cid),
+        sandbox_id=info.get("sandboxID") or (spec.get("annotations") or {}).get("io.kubernetes.cri.sandbox-id") or None,
+        name=md.get("name") or labels.get("io.kubernetes.container.name"),
+        attempt=as_int(md.get("attempt")),
+        state=STATE.get(str(st.get("state")), st.get("state")),
+        image=image.get("image"),
+        image_ref=st.get("imageRef") or None,
+        image_id=(st.get("imageId") or None),
+        created_at=parse_time(st.get("createdAt")),
+        started_at=parse_time(st.get("startedAt")),
+        finished_at=parse_time(st.get("finishedAt")),
+        exit_code=as_int(st.get("exitCode")),
+        reason=st.get("reason") or None,
+        pid=pid if pid else None,
+        log_path=st.get("logPath") or None,
+        pod_name=labels.get("io.kubernetes.pod.name"),
+        pod_namespace=labels.get("io.kubernetes.pod.namespace"),
+        pod_uid=labels.get("io.kubernetes.pod.uid"),
+        runtime_type=info.get("runtimeType") or None,
+        cgroups_path=((spec.get("linux") or {}).get("cgroupsPath")) or None,
+        labels=labels,
+        annotations=str_dict(st.get("annotations")),
+    )
+
+
+def _inspectp_doc(ctx: ParseContext, doc: dict[str, Any]) -> Iterator[Record]:
+    st = doc.get("status")
+    if not isinstance(st, dict) or not st.get("id"):
+        ctx.problem(None, "an inspectp document without status.id")
+        return
+    info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    assert isinstance(info, dict)
+    cfg = info.get("config") or {}
+    md = st.get("metadata") or {}
+    net = st.get("network") or {}
+    ns_opts = ((st.get("linux") or {}).get("namespaces") or {}).get("options") or {}
+    pid = as_int(info.get("pid"))
+    labels = str_dict(st.get("labels")) or {}
+    if not isinstance(net, dict):
+        raise ParseError("status.network is not an object")
+    yield Sandbox(
+        source="crictl-inspectp",
+        sandbox_id=str(st["id"]),
+        name=md.get("name") or labels.get("io.kubernetes.pod.name"),
+        namespace=md.get("namespace") or labels.get("io.kubernetes.pod.namespace"),
+        pod_uid=md.get("uid") or labels.get("io.kubernetes.pod.uid"),
+        attempt=as_int(md.get("attempt")),
+        state=STATE.get(str(st.get("state")), st.get("state")),
+        created_at=parse_time(st.get("createdAt")),
+        runtime_handler=st.get("runtimeHandler") or None,
+        pid=pid if pid else None,
+        ip=net.get("ip") or None,
+        host_network=(ns_opts.get("network") == "NODE") if ns_opts.get("network") else None,
+        cgroup_parent=((cfg.get("linux") or {}).get("cgroup_parent")) or None,
+        log_directory=cfg.get("log_directory") or None,
+        labels=labels,
+        annotations=str_dict(st.get("annotations")),
+    )
 
 
 FIELD = r'"{key}"\s*:\s*(?:"(?P<s>[^"]*)"|(?P<n>-?\d+))'
@@ -83,55 +224,16 @@ def _sniff_list(key: str, marker: str) -> Any:
 def parse_pods(ctx: ParseContext) -> Iterable[Record]:
     """crictl pods -o json"""
     for doc in _objects(ctx):
-        for it in doc.get("items") or []:
-            md = it.get("metadata") or {}
-            if not it.get("id"):
-                ctx.problem(None, "a pod sandbox without id")
-                continue
-            labels = str_dict(it.get("labels")) or {}
-            yield Sandbox(
-                source="crictl-pods-json",
-                sandbox_id=str(it["id"]),
-                name=md.get("name") or labels.get("io.kubernetes.pod.name"),
-                namespace=md.get("namespace") or labels.get("io.kubernetes.pod.namespace"),
-                pod_uid=md.get("uid") or labels.get("io.kubernetes.pod.uid"),
-                attempt=as_int(md.get("attempt")),
-                state=STATE.get(str(it.get("state")), it.get("state")),
-                created_at=parse_time(it.get("createdAt")),
-                runtime_handler=it.get("runtimeHandler") or None,
-                labels=labels,
-                annotations=str_dict(it.get("annotations")),
-            )
+        for it in _dicts(ctx, doc.get("items")):
+            yield from shielded(ctx, f"pod sandbox {str(it.get('id'))[:13]}", partial(_pod_sandbox, ctx, it))
 
 
 @source("crictl-ps-json", paths=["runtime/crictl-ps-a.json", "runtime/crictl-ps.json"], sniff=_sniff_list("containers", '"CONTAINER_'))
 def parse_ps(ctx: ParseContext) -> Iterable[Record]:
     """crictl ps -a -o json"""
     for doc in _objects(ctx):
-        for it in doc.get("containers") or []:
-            if not it.get("id"):
-                ctx.problem(None, "a container without id")
-                continue
-            md = it.get("metadata") or {}
-            labels = str_dict(it.get("labels")) or {}
-            image = (it.get("image") or {}).get("image") if isinstance(it.get("image"), dict) else it.get("image")
-            yield ContainerObs(
-                source="crictl-ps-json",
-                container_id=str(it["id"]),
-                sandbox_id=it.get("podSandboxId") or None,
-                name=md.get("name") or labels.get("io.kubernetes.container.name"),
-                attempt=as_int(md.get("attempt")),
-                state=STATE.get(str(it.get("state")), it.get("state")),
-                image=image,
-                image_id=image if image and str(image).startswith("sha256:") else None,
-                image_ref=it.get("imageRef") or None,
-                created_at=parse_time(it.get("createdAt")),
-                pod_name=labels.get("io.kubernetes.pod.name"),
-                pod_namespace=labels.get("io.kubernetes.pod.namespace"),
-                pod_uid=labels.get("io.kubernetes.pod.uid"),
-                labels=labels,
-                annotations=str_dict(it.get("annotations")),
-            )
+        for it in _dicts(ctx, doc.get("containers")):
+            yield from shielded(ctx, f"container {str(it.get('id'))[:13]}", partial(_container, ctx, it))
 
 
 @source("crictl-images-json", paths=["runtime/crictl-images.json"], sniff=_sniff_list("images", '"repoTags"'))
@@ -196,48 +298,8 @@ def parse_inspect(ctx: ParseContext) -> Iterable[Record]:
             raise
         yield rec
         return
-    for doc in docs:
-        st = doc.get("status")
-        if not isinstance(st, dict):
-            ctx.problem(None, "an inspect document without status")
-            continue
-        info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
-        assert isinstance(info, dict)
-        spec = info.get("runtimeSpec") or info.get("container runtime spec") or {}
-        md = st.get("metadata") or {}
-        labels = str_dict(st.get("labels")) or {}
-        image = st.get("image") if isinstance(st.get("image"), dict) else {}
-        assert isinstance(image, dict)
-        pid = as_int(info.get("pid"))
-        cid = st.get("id")
-        if not cid:
-            ctx.problem(None, "an inspect document without status.id")
-            continue
-        yield ContainerObs(
-            source="crictl-inspect",
-            container_id=str(cid),
-            sandbox_id=info.get("sandboxID") or (spec.get("annotations") or {}).get("io.kubernetes.cri.sandbox-id") or None,
-            name=md.get("name") or labels.get("io.kubernetes.container.name"),
-            attempt=as_int(md.get("attempt")),
-            state=STATE.get(str(st.get("state")), st.get("state")),
-            image=image.get("image"),
-            image_ref=st.get("imageRef") or None,
-            image_id=(st.get("imageId") or None),
-            created_at=parse_time(st.get("createdAt")),
-            started_at=parse_time(st.get("startedAt")),
-            finished_at=parse_time(st.get("finishedAt")),
-            exit_code=as_int(st.get("exitCode")),
-            reason=st.get("reason") or None,
-            pid=pid if pid else None,
-            log_path=st.get("logPath") or None,
-            pod_name=labels.get("io.kubernetes.pod.name"),
-            pod_namespace=labels.get("io.kubernetes.pod.namespace"),
-            pod_uid=labels.get("io.kubernetes.pod.uid"),
-            runtime_type=info.get("runtimeType") or None,
-            cgroups_path=((spec.get("linux") or {}).get("cgroupsPath")) or None,
-            labels=labels,
-            annotations=str_dict(st.get("annotations")),
-        )
+    for doc in _dicts(ctx, docs):
+        yield from shielded(ctx, f"inspect document {_doc_id(doc)}", partial(_inspect_doc, ctx, doc))
 
 
 @source("crictl-inspectp", paths=["runtime/crictl-inspectp.json"], sniff=_sniff_inspect("inspectp"))
@@ -251,36 +313,5 @@ def parse_inspectp(ctx: ParseContext) -> Iterable[Record]:
             raise
         yield rec
         return
-    for doc in docs:
-        st = doc.get("status")
-        if not isinstance(st, dict) or not st.get("id"):
-            ctx.problem(None, "an inspectp document without status.id")
-            continue
-        info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
-        assert isinstance(info, dict)
-        cfg = info.get("config") or {}
-        md = st.get("metadata") or {}
-        net = st.get("network") or {}
-        ns_opts = ((st.get("linux") or {}).get("namespaces") or {}).get("options") or {}
-        pid = as_int(info.get("pid"))
-        labels = str_dict(st.get("labels")) or {}
-        if not isinstance(net, dict):
-            raise ParseError("status.network is not an object")
-        yield Sandbox(
-            source="crictl-inspectp",
-            sandbox_id=str(st["id"]),
-            name=md.get("name") or labels.get("io.kubernetes.pod.name"),
-            namespace=md.get("namespace") or labels.get("io.kubernetes.pod.namespace"),
-            pod_uid=md.get("uid") or labels.get("io.kubernetes.pod.uid"),
-            attempt=as_int(md.get("attempt")),
-            state=STATE.get(str(st.get("state")), st.get("state")),
-            created_at=parse_time(st.get("createdAt")),
-            runtime_handler=st.get("runtimeHandler") or None,
-            pid=pid if pid else None,
-            ip=net.get("ip") or None,
-            host_network=(ns_opts.get("network") == "NODE") if ns_opts.get("network") else None,
-            cgroup_parent=((cfg.get("linux") or {}).get("cgroup_parent")) or None,
-            log_directory=cfg.get("log_directory") or None,
-            labels=labels,
-            annotations=str_dict(st.get("annotations")),
-        )
+    for doc in _dicts(ctx, docs):
+        yield from shielded(ctx, f"inspectp document {_doc_id(doc)}", partial(_inspectp_doc, ctx, doc))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import partial
 from typing import Any
 
 import yaml
@@ -23,7 +24,7 @@ from analyzer.models import (
     Version,
     Workload,
 )
-from analyzer.parsers import as_int, json_values, str_dict, strip_scheme
+from analyzer.parsers import as_int, json_values, shielded, str_dict, strip_scheme
 from analyzer.registry import ParseContext, source
 from analyzer.timeparse import parse_time
 
@@ -117,38 +118,45 @@ def parse_yaml(ctx: ParseContext) -> Iterable[Record]:
 
 def _objects(ctx: ParseContext, items: Iterable[tuple[str, dict[str, Any]]]) -> Iterator[Record]:
     for kind, obj in items:
-        if kind == "Version":
-            cv = obj.get("clientVersion") or {}
-            sv = obj.get("serverVersion") or {}
-            yield Version(client_version=cv.get("gitVersion"), server_version=sv.get("gitVersion"))
-            continue
-        md = obj.get("metadata") or {}
-        yield ApiObject(
-            kind=kind,
-            api_version=obj.get("apiVersion"),
+        md = obj.get("metadata")
+        ns, name = (md.get("namespace") or "", md.get("name") or "") if isinstance(md, dict) else ("", "")
+        yield from shielded(ctx, f"{kind} {ns}/{name}" if ns else f"{kind} {name}", partial(_object, kind, obj))
+
+
+def _object(kind: str, obj: dict[str, Any]) -> Iterator[Record]:
+    """The records of one API object (its raw form, and its table's row)."""
+    if kind == "Version":
+        cv = obj.get("clientVersion") or {}
+        sv = obj.get("serverVersion") or {}
+        yield Version(client_version=cv.get("gitVersion"), server_version=sv.get("gitVersion"))
+        return
+    md = obj.get("metadata") or {}
+    yield ApiObject(
+        kind=kind,
+        api_version=obj.get("apiVersion"),
+        namespace=md.get("namespace"),
+        name=md.get("name"),
+        uid=md.get("uid"),
+        created_at=parse_time(md.get("creationTimestamp")),
+        raw=obj,
+    )
+    if kind == "Node":
+        yield node(obj)
+    elif kind == "Pod":
+        yield from pod(obj)
+    elif kind == "Event":
+        yield event(obj)
+    elif kind in WORKLOAD_KINDS:
+        yield workload(kind, obj)
+    elif kind == "Lease":
+        spec = obj.get("spec") or {}
+        yield Lease(
             namespace=md.get("namespace"),
-            name=md.get("name"),
-            uid=md.get("uid"),
-            created_at=parse_time(md.get("creationTimestamp")),
-            raw=obj,
+            name=md.get("name") or "",
+            holder=spec.get("holderIdentity"),
+            renew_time=parse_time(spec.get("renewTime")),
+            duration_s=as_int(spec.get("leaseDurationSeconds")),
         )
-        if kind == "Node":
-            yield node(obj)
-        elif kind == "Pod":
-            yield from pod(obj)
-        elif kind == "Event":
-            yield event(obj)
-        elif kind in WORKLOAD_KINDS:
-            yield workload(kind, obj)
-        elif kind == "Lease":
-            spec = obj.get("spec") or {}
-            yield Lease(
-                namespace=md.get("namespace"),
-                name=md.get("name") or "",
-                holder=spec.get("holderIdentity"),
-                renew_time=parse_time(spec.get("renewTime")),
-                duration_s=as_int(spec.get("leaseDurationSeconds")),
-            )
 
 
 def _cond(conds: list[dict[str, Any]], t: str) -> str | None:

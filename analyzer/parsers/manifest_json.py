@@ -47,26 +47,33 @@ def load(data: bytes) -> dict[str, Any]:
     return doc
 
 
+def _text(v: object) -> str | None:
+    """A manifest field that should be text; numbers are taken as text, anything else (lists, objects) as missing."""
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+        return None
+    return str(v)[:1024] or None
+
+
 def bundle_info(data: bytes) -> BundleInfo:
     doc = load(data)
     rt = doc["runtime"] if isinstance(doc.get("runtime"), dict) else {}
     red = doc["redaction"] if isinstance(doc.get("redaction"), dict) else {}
     options = doc["options"] if isinstance(doc.get("options"), dict) else {}
     return BundleInfo(
-        node=doc.get("node") or None,
-        hostname=doc.get("hostname") or None,
-        role=doc.get("role") or None,
+        node=_text(doc.get("node")),
+        hostname=_text(doc.get("hostname")),
+        role=_text(doc.get("role")),
         started_at=parse_time(doc.get("started_at")),
         finished_at=parse_time(doc.get("finished_at")),
-        collector_version=doc.get("collector_version"),
+        collector_version=_text(doc.get("collector_version")),
         format_version=as_int(doc.get("format_version")),
         options=options,
-        user=doc.get("user"),
+        user=_text(doc.get("user")),
         uid=as_int(doc.get("uid")),
-        runtime_kind=rt.get("kind") or None,
-        runtime_endpoint=rt.get("endpoint") or None,
+        runtime_kind=_text(rt.get("kind")),
+        runtime_endpoint=_text(rt.get("endpoint")),
         crictl_calls=as_int(doc.get("crictl_calls")),
-        missing=[str(x) for x in doc.get("missing_commands") or []],
+        missing=[str(x) for x in doc["missing_commands"]] if isinstance(doc.get("missing_commands"), list) else [],
         redactions=as_int(red.get("total")),
     )
 
@@ -78,22 +85,22 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
     fv = as_int(doc.get("format_version"))
     if fv is not None and fv > KNOWN_FORMAT_VERSION:
         ctx.problem(None, f"bundle format version {fv} is newer than this Kubesnap knows ({KNOWN_FORMAT_VERSION}); read as version {KNOWN_FORMAT_VERSION}")
-    for r in doc.get("records") or []:
+    for r in doc["records"] if isinstance(doc.get("records"), list) else []:
         if not isinstance(r, dict):
             continue
         argv = r.get("argv")
         yield CollectionRecord(
             kind=str(r.get("kind") or "unknown"),
             argv=[str(a) for a in argv] if isinstance(argv, list) else None,
-            path=r.get("path"),
-            output=r.get("output"),
+            path=_text(r.get("path")),
+            output=_text(r.get("output")),
             exit_code=as_int(r.get("exit_code")),
             seconds=float(r["seconds"]) if isinstance(r.get("seconds"), (int, float)) else None,
             bytes=as_int(r.get("bytes")),
             size=as_int(r.get("size")),
             truncated=r.get("truncated") if isinstance(r.get("truncated"), bool) else None,
             timed_out=r.get("timed_out") if isinstance(r.get("timed_out"), bool) else None,
-            error=r.get("error") or None,
-            skipped=r.get("skipped") or None,
-            link_target=r.get("link_target"),
+            error=_text(r.get("error")),
+            skipped=_text(r.get("skipped")),
+            link_target=_text(r.get("link_target")),
         )
