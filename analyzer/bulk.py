@@ -160,6 +160,11 @@ def sniff_format(head: bytes) -> str:
     return "text"
 
 
+def sane_ts(expr: str) -> str:
+    """A time a line printed, or NULL when no datetime can hold it (year 20023, before 1970): the line is kept."""
+    return f"CASE WHEN {expr} >= TIMESTAMPTZ '1970-01-01 00:00:00+00' AND {expr} < TIMESTAMPTZ '9999-01-01 00:00:00+00' THEN {expr} END"
+
+
 def _parse_sql(fmt: str) -> str:
     """SELECT over _chunk(file_id, line_no, line) -> file_id, line_no, ts, stream, tag, message.
 
@@ -255,7 +260,7 @@ class LogLoader:
             con.register("_chunk", pa.concat_tables(tables))
             try:
                 con.execute(
-                    "INSERT INTO log_lines SELECT file_id, line_no, line_no, ts, stream, "
+                    f"INSERT INTO log_lines SELECT file_id, line_no, line_no, {sane_ts('ts')}, stream, "
                     f"CASE WHEN tag = 'P' THEN NULL ELSE false END, message FROM ({_parse_sql(fmt)})"
                 )
             finally:
@@ -408,7 +413,7 @@ def _journal_sql(fmt: str, year: int) -> str:
         "nullif(regexp_extract(msg, 'level=(\\w+)', 1), ''), nullif(regexp_extract(msg, '\"level\":\"(\\w+)\"', 1), ''))"
     )
     loc = "nullif(regexp_extract(msg, '^[IWEF]\\d{4} [\\d:.]+\\s+\\d+ ([^\\]\\s]+:\\d+)\\]', 1), '')"
-    cols = f"?, ?, ?, line_no, ts, host, ident, pid, {sev}, {loc}, msg, ?"
+    cols = f"?, ?, ?, line_no, {sane_ts('ts')}, host, ident, pid, {sev}, {loc}, msg, ?"
     base = "SELECT line_no, rtrim(rtrim(decode(line, 'replace'), chr(10)), chr(13)) AS s FROM _chunk"
     if fmt == "json":
         # __REALTIME_TIMESTAMP is microseconds since the epoch; PRIORITY is syslog's (0-3 error, 4 warning);
@@ -417,8 +422,8 @@ def _journal_sql(fmt: str, year: int) -> str:
         def j(path: str) -> str:  # a field of a valid record; a line that is not one is kept whole as the message
             return f"CASE WHEN ok THEN json_extract_string(s, '{path}') END"
 
-        return f"""SELECT ?, ?, ?, line_no, ts, host, ident, pid, coalesce({sev}, prio), {loc}, msg, ? FROM (
-            SELECT line_no, make_timestamp(try_cast({j('$.__REALTIME_TIMESTAMP')} AS BIGINT))::TIMESTAMPTZ AS ts,
+        return f"""SELECT ?, ?, ?, line_no, {sane_ts('ts')}, host, ident, pid, coalesce({sev}, prio), {loc}, msg, ? FROM (
+            SELECT line_no, try(make_timestamp(try_cast({j('$.__REALTIME_TIMESTAMP')} AS BIGINT)))::TIMESTAMPTZ AS ts,
                    {j('$._HOSTNAME')} AS host, coalesce({j('$.SYSLOG_IDENTIFIER')}, {j('$._COMM')}) AS ident,
                    try_cast({j('$._PID')} AS INTEGER) AS pid, {prio.replace("json_extract_string(s, '$.PRIORITY')", j('$.PRIORITY'))} AS prio,
                    coalesce({j('$.MESSAGE')}, s) AS msg

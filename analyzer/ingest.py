@@ -41,7 +41,7 @@ from analyzer.parsers.manifest_json import BundleInfo, bundle_info
 from analyzer.registry import ParseContext, SourceSpec, for_path, load_parsers, sniff
 from analyzer.store import Store
 from analyzer.textutil import control_bytes, decode
-from analyzer.timeparse import parse_ago, parse_time
+from analyzer.timeparse import before, parse_ago, parse_time
 
 MAX_PARSE_BYTES = 256 * 1024 * 1024
 OBFUSCATION_FILES = re.compile(r"(?:^|/)(?:[^/]*\.obfuscation\.tsv|kubesnap-obfuscation\.key)$")
@@ -249,9 +249,9 @@ class BundleIngest:
 
     def _note_future(self, collected: datetime | None) -> None:
         """Lines dated more than a day after the bundle was collected: a clock or a zone is wrong somewhere; kept as written."""
-        if collected is None:
+        limit = before(collected, -86400) if collected is not None else None
+        if limit is None:
             return
-        limit = collected + timedelta(days=1)
         for member, n, latest in self.con.execute(
             """SELECT f.member, count(*), max(l.ts) FROM log_lines l JOIN log_files f USING (file_id)
                WHERE l.file_id BETWEEN ? AND ? AND f.snapshot_id = ? AND l.ts > ? GROUP BY 1
@@ -287,9 +287,9 @@ class BundleIngest:
             if isinstance(r, (Sandbox, ContainerObs)) and r.created_at is None and r.created_text:
                 ago = parse_ago(r.created_text)
                 if ago is not None:
-                    self.records[i] = (member, r.model_copy(update={"created_at": collected - timedelta(seconds=ago)}))
+                    self.records[i] = (member, r.model_copy(update={"created_at": before(collected, ago)}))
             elif isinstance(r, Process) and r.started_at is None and r.elapsed_s is not None:
-                self.records[i] = (member, r.model_copy(update={"started_at": collected - timedelta(seconds=r.elapsed_s)}))
+                self.records[i] = (member, r.model_copy(update={"started_at": before(collected, r.elapsed_s)}))
 
 
 def run_parser(spec: SourceSpec, path: str, data: bytes, problems: list[tuple[str, str, str]]) -> tuple[str, list[Record]]:

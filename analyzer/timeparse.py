@@ -61,6 +61,14 @@ def _from_number(x: float) -> datetime | None:
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800, "month": 2592000, "year": 31536000}
 
 
+def before(ref: datetime, seconds: float) -> datetime | None:
+    """`ref` minus a number of seconds a capture or a user gave; None when no datetime holds the result."""
+    try:
+        return ref - timedelta(seconds=seconds)
+    except (OverflowError, ValueError):
+        return None
+
+
 def parse_ago(text: str | None) -> int | None:
     """Seconds ago from crictl's go-units form: '44 hours ago', 'About an hour ago', 'Less than a second ago'."""
     if not text:

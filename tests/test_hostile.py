@@ -438,6 +438,19 @@ def test_one_object_of_the_wrong_shape_loses_only_itself(work: Path, base_bundle
     assert_rest_ingested(o)
 
 
+def test_ages_beyond_any_date_leave_the_time_unknown(work: Path, base_bundle: Base) -> None:
+    """'4499999999999999999999999 hours ago' (crictl) or a 20-digit ELAPSED (ps): no datetime holds the result."""
+    root, members = base_bundle
+    data = {ti.name.removeprefix(root + "/"): d for ti, d in members}
+    table = data["runtime/crictl-ps-a.txt"].replace(b"2 hours ago        ", b"4499999999999999999 hours ago", 1)
+    ps = data["processes/ps.txt"].replace(b"  86400 Ssl", b"99999999999999999 Ssl", 1)
+    o = run(work, build(work.parent / "in.tar.gz", base_bundle, replace={"runtime/crictl-ps-a.txt": table, "processes/ps.txt": ps}))
+    assert o.error is None
+    assert o.q("SELECT created_at FROM crictl_containers WHERE created_text LIKE '4499999999999999999 hours ago'") == [(None,)]
+    assert o.q("SELECT started_at FROM processes WHERE pid = 1 AND source = 'ps-fixed'") == [(None,)]
+    assert_rest_ingested(o)
+
+
 def test_bundle_without_manifest(work: Path, base_bundle: Base) -> None:
     o = run(work, build(work.parent / "in.tar.gz", base_bundle, drop=frozenset({"manifest.json"})))
     assert ("manifest.json", "the bundle has no manifest.json: collection details unknown, node name taken from the data") in o.problems()

@@ -75,6 +75,17 @@ def test_invalid_utf8_and_bare_cr_keep_their_lines(store: Store) -> None:
     assert rows[3][5] == "carriage\rreturn"
 
 
+def test_times_no_datetime_can_hold_are_unknown_and_the_lines_kept(store: Store) -> None:
+    """A damaged or hostile file can print year 20023 (DuckDB holds it, Python's datetime does not)."""
+    data = b"2023-10-03T16:00:00Z stdout F before\n20023-10-03T16:00:01Z stdout F far future\n1900-01-01T00:00:00Z stdout F long ago\n"
+    lf = LogLoader(store.con).load(io.BytesIO(data), {"path": "/var/log/pods/x_y_z/c/0.log", "layout": "pods"})
+    rows = store.con.execute("SELECT line_no, ts, message FROM log_lines WHERE file_id = ? ORDER BY line_no", [lf.file_id]).fetchall()
+    assert [(n, ts is None, m.strip()) for n, ts, m in rows] == [(1, False, "before"), (2, True, "far future"), (3, True, "long ago")]
+    assert lf.first_ts is not None and lf.last_ts == lf.first_ts
+    rows = journal(store, b"0001-01-01T00:00:00.000000+0000 cp01 kubelet[1]: a zero time\n")
+    assert rows[0][1] is None and rows[0][3] == "kubelet"
+
+
 def test_docker_json_file_partials(store: Store) -> None:
     data = (
         b'{"log":"hello\\n","stream":"stdout","time":"2017-05-15T12:10:55.461590Z"}\n'

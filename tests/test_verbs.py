@@ -169,6 +169,13 @@ def test_logs_are_the_container_log(db: str, seed_bundles: dict[str, Path]) -> N
     assert [ln.split("]")[0] for ln in allc] == ["[pod/csi-nfs-node-pzd8b/nfs", "[pod/csi-nfs-node-pzd8b/node-driver-registrar", "[pod/csi-nfs-node-pzd8b/liveness-probe"]
 
 
+def test_durations_beyond_any_date_are_usage_errors(db: str) -> None:
+    code, msg = fails("logs", "nginx", "--since", "99999999999999h", "--db", db)
+    assert code == 2 and "invalid --since '99999999999999h': too far back" in msg
+    code, msg = fails("timeline", "--since", "99999999999999h", "--db", db)
+    assert code == 2 and "invalid --since '99999999999999h'" in msg
+
+
 def test_ps_is_ps_ef_with_owners(db: str, seed_bundles: dict[str, Path]) -> None:
     ref = member(seed_bundles[W1], "processes/ps-ef.txt").splitlines()
     out = run("ps", W1, "--db", db).splitlines()

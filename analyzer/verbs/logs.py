@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from analyzer.errors import UsageError
-from analyzer.timeparse import parse_duration_s
+from analyzer.timeparse import before, parse_duration_s
 from analyzer.verbs import SiteView, not_found
 
 
@@ -56,7 +56,9 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
             secs = parse_duration_s(since)
             if secs is None:
                 raise UsageError(f"invalid --since {since!r}: use a duration like 30s, 5m, 2h")
-            lower = (now or datetime.now().astimezone()) - timedelta(seconds=secs)
+            lower = before(now or datetime.now().astimezone(), secs)
+            if lower is None:
+                raise UsageError(f"invalid --since {since!r}: too far back")
         if since_time:
             from analyzer.timeparse import parse_time
 

@@ -8,11 +8,11 @@ import json
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from analyzer.errors import UsageError
 from analyzer.rules.logs import JOURNAL_DEDUP
-from analyzer.timeparse import parse_duration_s, parse_time
+from analyzer.timeparse import before, parse_duration_s, parse_time
 from analyzer.verbs import SiteView
 
 SEVERITIES = ("info", "warn", "error")
@@ -106,8 +106,8 @@ def _when(text: str | None, ref: datetime | None, name: str) -> datetime | None:
     if t is not None:
         return t
     secs = parse_duration_s(text)
-    if secs is not None and ref is not None:
-        return ref - timedelta(seconds=secs)
+    if secs is not None and ref is not None and (t := before(ref, secs)) is not None:
+        return t
     raise UsageError(f"invalid {name} {text!r}: a time (2023-10-03T16:00:00Z) or a duration before the collection (2h, 30m)")
 
 
