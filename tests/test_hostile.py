@@ -573,6 +573,44 @@ def test_mutated_bundles_never_crash_the_reader(base_bundle: Base, tmp_path_fact
         api.ingest_inputs(d / "f.duckdb", [path], site="fuzz")
 
 
+JUNK = [b"99999999999999999999999", b"-1", b"1e400", b"NaN", b'""', b"null", b"[]", b"{}", b"\n\n", b"\t", b"\r", b"\xff\xfe", b"20023-10-03T16:00:01Z"]
+
+
+@settings(max_examples=int(os.environ.get("KUBESNAP_FUZZ_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_mutated_member_contents_never_crash_ingest_findings_or_report(base_bundle: Base, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    """A well-formed archive whose members' contents are damaged (numbers beyond 64 bits, wrong JSON types, cut lines,
+    impossible dates): the ingest, the rules and the report finish; a failure is a reported problem, never an exception."""
+    from reports.render import render_report
+
+    root, members = base_bundle
+    files = [i for i, (ti, d) in enumerate(members) if ti.isfile() and d]
+    replace: dict[str, bytes] = {}
+    for i in data.draw(st.lists(st.sampled_from(files), min_size=1, max_size=4, unique=True)):
+        ti, content = members[i]
+        b = bytearray(content)
+        for _ in range(data.draw(st.integers(1, 6))):
+            at = data.draw(st.integers(0, max(len(b) - 1, 0)))
+            op = data.draw(st.sampled_from(["junk", "cut", "flip", "dupline"]))
+            if op == "junk":
+                b[at:at] = data.draw(st.sampled_from(JUNK))
+            elif op == "cut":
+                del b[at : at + data.draw(st.integers(1, 300))]
+            elif op == "flip" and b:
+                b[at] = data.draw(st.integers(0, 255))
+            else:
+                end = b.find(b"\n", at)
+                b[at:at] = b[at : end + 1 if end >= 0 else at + 40] * 2
+        replace[ti.name.removeprefix(root + "/")] = bytes(b)
+    d = tmp_path_factory.mktemp("content-fuzz")
+    path = build(d / "m.tar.gz", base_bundle, replace=replace)
+    db = d / "f.duckdb"
+    with contextlib.suppress(AnalyzerError):  # "nothing ingestible" is a fine answer; anything else is a bug
+        api.ingest_inputs(db, [path], site="fuzz")
+        api.check(db)
+        render_report(db, d / "r.html")
+
+
 # ------------------------------------------------------------------ zip archives (customers zip what they mail)
 
 def _zip(path: Path, entries: Sequence[tuple[str, bytes, int]]) -> Path:
