@@ -55,6 +55,16 @@ def _doc_id(doc: dict[str, Any]) -> str:
     return str(st.get("id"))[:13] if isinstance(st, dict) else "?"
 
 
+def _pod_identity(md: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    """A sandbox's pod: its CRI metadata, else the kubelet's labels."""
+    return {
+        "name": md.get("name") or labels.get("io.kubernetes.pod.name"),
+        "namespace": md.get("namespace") or labels.get("io.kubernetes.pod.namespace"),
+        "pod_uid": md.get("uid") or labels.get("io.kubernetes.pod.uid"),
+        "attempt": as_int(md.get("attempt")),
+    }
+
+
 def _pod_sandbox(ctx: ParseContext, it: dict[str, Any]) -> Iterator[Record]:
     md = it.get("metadata") or {}
     if not it.get("id"):
@@ -64,10 +74,7 @@ def _pod_sandbox(ctx: ParseContext, it: dict[str, Any]) -> Iterator[Record]:
     yield Sandbox(
         source="crictl-pods-json",
         sandbox_id=str(it["id"]),
-        name=md.get("name") or labels.get("io.kubernetes.pod.name"),
-        namespace=md.get("namespace") or labels.get("io.kubernetes.pod.namespace"),
-        pod_uid=md.get("uid") or labels.get("io.kubernetes.pod.uid"),
-        attempt=as_int(md.get("attempt")),
+        **_pod_identity(md, labels),
         state=STATE.get(str(it.get("state")), it.get("state")),
         created_at=parse_time(it.get("createdAt")),
         runtime_handler=it.get("runtimeHandler") or None,
@@ -164,10 +171,7 @@ def _inspectp_doc(ctx: ParseContext, doc: dict[str, Any]) -> Iterator[Record]:
     yield Sandbox(
         source="crictl-inspectp",
         sandbox_id=str(st["id"]),
-        name=md.get("name") or labels.get("io.kubernetes.pod.name"),
-        namespace=md.get("namespace") or labels.get("io.kubernetes.pod.namespace"),
-        pod_uid=md.get("uid") or labels.get("io.kubernetes.pod.uid"),
-        attempt=as_int(md.get("attempt")),
+        **_pod_identity(md, labels),
         state=STATE.get(str(st.get("state")), st.get("state")),
         created_at=parse_time(st.get("createdAt")),
         runtime_handler=st.get("runtimeHandler") or None,
