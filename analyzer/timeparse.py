@@ -83,6 +83,18 @@ def parse_ago(text: str | None) -> int | None:
     return n * _UNITS[m.group(2)]
 
 
+def parse_etime(etime: str) -> int | None:
+    """ps ELAPSED as seconds: etimes (`1234`) or etime (`[[dd-]hh:]mm:ss`)."""
+    m = re.fullmatch(r"(?:(\d+)-)?(\d+(?::\d+){0,2})", etime)
+    if not m:
+        return None
+    parts = [int(x) for x in m.group(2).split(":")]
+    if len(parts) == 1:
+        return None if m.group(1) else parts[0]
+    h, mi, sec = ([0] * (3 - len(parts)) + parts)[-3:]
+    return ((int(m.group(1) or 0) * 24 + h) * 60 + mi) * 60 + sec
+
+
 def parse_kube_age(text: str | None) -> int | None:
     """Seconds from kubectl's age format: 2d10h, 21h, 5m30s, 3y45d, 75s."""
     if not text:

@@ -13,13 +13,13 @@ from typing import Any
 
 from analyzer.models import ApiPod, Event, Record
 from analyzer.parsers.kubectl_json import node, pod
+from analyzer.parsers.kubectl_table import EVENT_AGE, event_of
 from analyzer.registry import ParseContext, source
 from analyzer.textutil import clean_lines
 
 KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z][A-Za-z0-9 ./()-]*?):(?:\s+(?P<value>\S.*?))?\s*$")
-# Events:  Type  Reason  Age  From  Message; Age as `2m (x201 over 47m)`; From `kubelet, node1` before 1.14
-EVENT_ROW = re.compile(r"^\s+(?P<type>[A-Z][a-z]+)\s+(?P<reason>\S+)\s+(?P<age><unknown>|\S+(?:\s+\(x(?P<count>\d+)\s+over\s+(?P<first>\S+)\))?)\s+"
-                       r"(?P<src>[^\s,]+(?:,\s*\S+)?)\s+(?P<msg>.*)$")  # fmt: skip
+# Events:  Type  Reason  Age  From  Message; From `kubelet, node1` before 1.14
+EVENT_ROW = re.compile(rf"^\s+(?P<type>[A-Z][a-z]+)\s+(?P<reason>\S+)\s+(?P<age>{EVENT_AGE})\s+(?P<src>[^\s,]+(?:,\s*\S+)?)\s+(?P<msg>.*)$")
 STAMP = r"\w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}"
 # Conditions of a node: Type Status LastHeartbeatTime LastTransitionTime Reason Message (times may be missing)
 CONDITION_ROW = re.compile(rf"^(?P<type>[A-Z]\w+)\s+(?P<status>True|False|Unknown)(?:\s+(?P<beat>{STAMP})\s+(?P<since>{STAMP}))?"
@@ -163,21 +163,10 @@ def _events(lines: list[str], namespace: str | None, kind: str, name: str) -> It
         m = EVENT_ROW.match(ln)
         if not m or m.group("type") == "Type":
             continue
-        component, _, host = m.group("src").partition(",")
-        age = m.group("age")
-        yield Event(
-            namespace=namespace,
-            kind=kind,
-            name=name,
-            reason=m.group("reason"),
-            message=m.group("msg").strip(),
-            type=m.group("type"),
-            count=int(m.group("count")) if m.group("count") else None,
-            first_seen_text=m.group("first"),
-            last_seen_text=None if age == "<unknown>" else age.split(" ", 1)[0],
-            component=component.strip() or None,
-            host=host.strip() or None,
-        )
+        ev = event_of({"namespace": namespace, "object": f"{kind}/{name}", "type": m.group("type"), "reason": m.group("reason"),
+                       "last_seen": m.group("age"), "source": m.group("src"), "message": m.group("msg").strip()})  # fmt: skip
+        if ev is not None:
+            yield ev
 
 
 def _pod(block: list[str], top: dict[str, tuple[str | None, list[str], int]], tree: list[tuple[int, str, str | None, str]]) -> Iterator[Record]:

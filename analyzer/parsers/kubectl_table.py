@@ -61,12 +61,13 @@ NODES = TableSpec(
     required=4,
 )
 
+# an event's age as kubectl prints it; `kubectl events` and describe fold the count in: `2m (x4 over 10m)`
+EVENT_AGE = r"<unknown>|\S+(?:\s+\(x\d+\s+over\s+\S+\))?"
 EVENTS = TableSpec(
     "kubectl get events",
     [
         Column("namespace", ("NAMESPACE",), r"\S+"),
-        # `kubectl events` folds the count into the age: `2m (x4 over 10m)`
-        Column("last_seen", ("LAST SEEN", "LASTSEEN"), r"<unknown>|\S+(?:\s+\(x\d+\s+over\s+\S+\))?"),
+        Column("last_seen", ("LAST SEEN", "LASTSEEN"), EVENT_AGE),
         Column("first_seen", ("FIRST SEEN", "FIRSTSEEN"), r"<unknown>|\S+"),
         Column("count", ("COUNT",), r"\d+"),
         Column("name", ("NAME",), r"\S+"),
@@ -153,7 +154,7 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
                 ctx.problem(line, f"not a kubectl {kind} row: {row.text[:80]!r}")
                 continue
             if kind == "events":
-                ev = _event(c)
+                ev = event_of(c)
                 if ev is None:
                     ctx.problem(line, f"not a kubectl events row: {row.text[:80]!r}")
                 else:
@@ -199,8 +200,8 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
                 )
 
 
-def _event(c: dict[str, str | None]) -> Event | None:
-    """One event row; the ages stay text (a table has no reference time)."""
+def event_of(c: dict[str, str | None]) -> Event | None:
+    """One event row (of a table, or of a describe's Events); the ages stay text (a paste has no reference time)."""
     kind, name = c.get("kind"), c.get("name")
     if name and not c.get("object"):
         name = re.sub(r"\.[0-9a-f]{16}$", "", name)  # 1.13-era NAME is the event's: <object>.<hex>

@@ -13,6 +13,7 @@ from analyzer.errors import ParseError
 from analyzer.models import Process, Record
 from analyzer.registry import ParseContext, source
 from analyzer.textutil import clean_lines, cut_width
+from analyzer.timeparse import parse_etime
 
 NUM = r"\d+"
 # one regex per format; the command is everything after the column before it and one space
@@ -78,18 +79,6 @@ def _custom_format(line: str) -> re.Pattern[str] | None:
         if key:
             seen.add(key)
     return re.compile(r"^\s*" + r"\s+".join(parts) + r"\s(?P<cmd>.*)$")
-
-
-def _seconds(etime: str) -> int | None:
-    """etimes (`1234`) or etime (`[[dd-]hh:]mm:ss`) as seconds."""
-    m = re.fullmatch(r"(?:(\d+)-)?(\d+(?::\d+){0,2})", etime)
-    if not m:
-        return None
-    parts = [int(x) for x in m.group(2).split(":")]
-    if len(parts) == 1:
-        return None if m.group(1) else parts[0]
-    h, mi, sec = ([0] * (3 - len(parts)) + parts)[-3:]
-    return ((int(m.group(1) or 0) * 24 + h) * 60 + mi) * 60 + sec
 
 
 HEADERLESS_ORDER = ["ps-fixed", "ps-aux", "ps-ef", "ps-axf", "ps-busybox"]
@@ -194,7 +183,7 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
             ppid_inferred=inferred,
             user=g.get("user"),
             start_text=re.sub(r"\s+", " ", g["start"]) if g.get("start") else None,
-            elapsed_s=_seconds(g["elapsed"]) if g.get("elapsed") else None,
+            elapsed_s=parse_etime(g["elapsed"]) if g.get("elapsed") else None,
             stat=g.get("stat"),
             rss_kb=int(g["rss"]) if g.get("rss") else None,
             vsz_kb=int(g["vsz"]) if g.get("vsz") and g["vsz"].isdigit() else None,

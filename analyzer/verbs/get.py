@@ -42,6 +42,7 @@ class Item:
     now: datetime | None
     cells: list[str] | None = None
     source: str = "api"  # api, table, node
+    ages: tuple[str, str] | None = None  # (last seen, first seen) as a paste printed them, where no time is known
 
 
 def iso(t: datetime | None) -> str | None:
@@ -200,17 +201,17 @@ def event_items(sv: SiteView) -> list[Item]:
     ):
         obj = {"apiVersion": "v1", "kind": "Event", "metadata": {"namespace": ns}, "involvedObject": {"kind": kind, "name": name, "namespace": ns},
                "reason": reason, "message": msg, "type": typ, "count": count, "source": {"component": comp, "host": host}}  # fmt: skip
-        target = f"{str(kind or '').lower()}/{name}" if name else str(kind or "").lower()
-        source = ", ".join(x for x in (comp, host) if x)
-        cells = [last or "<unknown>", typ or "", reason or "", target, "", source, (msg or "").strip(), first or last or "<unknown>", str(count or 1), ""]
-        items.append(Item(ns, name or "", obj, None, cells, "table"))
+        items.append(Item(ns, name or "", obj, None, source="table", ages=(last or "<unknown>", first or last or "<unknown>")))
     return items
 
 
-def event_row(e: dict[str, Any], now: datetime | None, wide: bool) -> list[str]:
-    """printEvent: LAST SEEN TYPE REASON OBJECT MESSAGE (wide: ... SUBOBJECT SOURCE MESSAGE FIRST SEEN COUNT NAME)."""
+def event_row(e: dict[str, Any], now: datetime | None, wide: bool, ages: tuple[str, str] | None = None) -> list[str]:
+    """printEvent: LAST SEEN TYPE REASON OBJECT MESSAGE (wide: ... SUBOBJECT SOURCE MESSAGE FIRST SEEN COUNT NAME).
+    `ages`: (last, first) as a pasted table printed them, for an event with no times."""
     first = since(now, e.get("firstTimestamp")) if e.get("firstTimestamp") else since(now, e.get("eventTime"))
     last = since(now, e.get("lastTimestamp")) if e.get("lastTimestamp") else first
+    if ages is not None:
+        last, first = ages
     count = e.get("count") or 1
     if e.get("series"):
         last = since(now, e["series"].get("lastObservedTime"))
@@ -275,7 +276,7 @@ def get(sv: SiteView, resource: str, *, namespace: str | None = None, all_namesp
     else:
         header = (["LAST SEEN", "TYPE", "REASON", "OBJECT", "SUBOBJECT", "SOURCE", "MESSAGE", "FIRST SEEN", "COUNT", "NAME"] if wide
                   else ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"])  # fmt: skip
-        rows = [(it.cells if wide else [it.cells[i] for i in (0, 1, 2, 3, 6)]) if it.cells else event_row(it.obj, it.now, wide) for it in items]
+        rows = [event_row(it.obj, it.now, wide, it.ages) for it in items]
     if namespaced and ns is None:
         header = ["NAMESPACE", *header]
         rows = [[it.namespace or "", *r] for it, r in zip(items, rows, strict=True)]
