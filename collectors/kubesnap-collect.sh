@@ -1219,6 +1219,7 @@ function uend(v, k,   i, e, q) {
 # quote level of the string around position p: backslashes before the quote at p-1, or -1
 function level_at(p) { if (p > 1 && substr(S, p - 1, 1) == "\"") return bs_before(p - 1); return -1 }
 function plain(v, key,   l) {
+  sub(/[,;]+$/, "", v)
   l = tolower(v)
   if (l == "" || l ~ /^(true|false|null|nil|none|yes|no|on|off|~|-|\*+|x+|<[a-z _-]*>|redacted|\[redacted\]|changeme|\$\{?[a-z_][a-z0-9_]*\}?|\{\{.*\}\}|[0-9]|[0-9][0-9]|[0-9][0-9][0-9]|[0-9][0-9][0-9][0-9]|[0-9][0-9][0-9][0-9][0-9])$/) return 1
   if (index(v, M) == 1 || v == "\"\"" || v == "''" || v == "{}" || v == "[]") return 1
@@ -1241,17 +1242,17 @@ function structural(ks,   w, a) {
 # the value of a key at v; ks: where the key starts; kq: the key was quoted; sep ":" or "="
 function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
   n = length(S)
-  if (v > n) { if (sep == ":" && !kq && BLOCKKEYS) { need("full"); if (MODE == "full") { BS = indent_of(S); BSC = 1 } } return }
+  if (v > n) { if (sep == ":" && !kq && BLOCKKEYS) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 1 } } return }
   c = substr(S, v, 1)
-  if ((c == "|" || c == ">") && substr(S, v) ~ /^[|>][-+0-9]*[ \t]*(#.*)?$/) { need("full"); if (MODE == "full") { BS = indent_of(S); if (substr(S, 1, BS + 2) ~ /- $/) BS += 2 } return }
-  if (c == "{") return
+  if ((c == "|" || c == ">") && substr(S, v) ~ /^[|>][-+0-9]*[ \t]*(#.*)?$/) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 0; if (substr(S, 1, BS + 2) ~ /- $/) BS += 2 } return }
+  if (c == "{" || (c == "\\" && substr(S, v + 1, 1) ~ /[nrt]/)) return
   if (c == "[") { t = index(substr(S, v, 65536), "]"); e = t ? v + t - 1 : n + 1; if (!plain(substr(S, v + 1, e - v - 1), key)) edit(v + 1, e, rule); return }
   if (match(substr(S, v, 24), /^\\*"/)) { k = RLENGTH - 1; e = closeq(v + RLENGTH, k); if (!plain(substr(S, v + RLENGTH, e - v - RLENGTH), key)) edit(v + RLENGTH, e, rule); return }
   if (c == "'") { t = v + 1; wlist(); t = first_after(WP, WN, v + 1); while (t <= WN && substr(S, WP[t], 1) != "'") t++; e = t <= WN ? WP[t] : n + 1; if (!plain(substr(S, v + 1, e - v - 1), key)) edit(v + 1, e, rule); return }
   blk = (sep == ":" && !kq && substr(S, 1, ks - 1) ~ /^[ \t]*(- )?$/)
   if (blk) { e = n + 1; while (e > v && substr(S, e - 1, 1) ~ /[ \t]/) e-- }
   else if (sep == ":" && !kq && substr(S, 1, ks - 1) ~ /[{,][ \t]*$/) { e = uend(v, level_at(ks)); t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++; e = t }
-  else e = uend(v, level_at(ks))
+  else { e = uend(v, level_at(ks)); if (kq) { t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++; e = t } }
   if (!plain(substr(S, v, e - v), key)) edit(v, e, rule)
 }
 # the next argument after a flag ending at ke: " VALUE", "\", \"VALUE\"" or the next line
@@ -1368,6 +1369,8 @@ function bootstrap(p,   b, a2) {
   if (b ~ /[A-Za-z0-9_.-]/ || a2 ~ /[A-Za-z0-9_.-]/) return
   if (substr(S, p, 23) !~ /^[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9]+$/) return
   if (substr(S, p, 6) !~ /[0-9]/ && substr(S, p + 7, 16) !~ /[0-9]/) return
+  # event names end in .<16 hex digits>; a token's 16 characters are all hex once in 600,000
+  if (substr(S, p + 7, 16) !~ /[g-z]/) return
   edit(p, p + 23, "bootstrap-token")
 }
 function urlcred(p,   w, n, i, c, at, col, a) {
@@ -1387,7 +1390,7 @@ function bearer(p, a,   v, w, e, r) {
   e = end_tok(v)
   r = substr(S, v, e - v > 64 ? 64 : e - v)
   if (a == "bearer" && e - v >= 16) edit(v, e, "bearer-token")
-  if (a == "basic" && e - v >= 8 && (e - v) % 4 == 0 && r !~ /^[a-z]+$/) edit(v, e, "basic-credentials")
+  if (a == "basic" && e - v >= 8 && (e - v) % 4 == 0 && (r ~ /[0-9+\/=]/ || r ~ /^.[^A-Z]*[A-Z]/)) edit(v, e, "basic-credentials")
   if (e > SKIP) SKIP = e
 }
 function authz(p, alen,   w, v, e, n) {
@@ -1396,6 +1399,7 @@ function authz(p, alen,   w, v, e, n) {
   if (!match(w, /^\\*["']?[ \t]*[:=][ \t]*(\[[ \t]*)?(\\*["'])?[ \t]*/)) return 0
   v = p + alen + RLENGTH
   n = length(S)
+  if (v > n || substr(S, v, 1) ~ /[{\\]/) return 0
   if (match(substr(S, v, 40), /^[A-Za-z][A-Za-z0-9-]*[ \t]+/)) v += RLENGTH
   e = uend(v, level_at(v))
   if (e > v && !plain(substr(S, v, e - v), "authorization")) { edit(v, e, "authorization-header"); if (e > SKIP) SKIP = e; return 1 }
@@ -1497,7 +1501,9 @@ function states(   ind, t, nm, v) {
   }
   if (S ~ /^[ \t]*$/) return 0
   ind = indent_of(S)
-  if (BS >= 0) { if (ind > BS) { whole("secret-block"); return 2 } BS = -1 }
+  # (after "key:" with no value, deeper lines are a plain scalar unless they are a mapping or a list)
+  if (BS >= 0 && BSPLAIN && S ~ /^[ \t]*(- |[^ \t:#][^:]*:([ \t]|$)|#)/) BS = -1
+  if (BS >= 0) { if (ind > BS) { whole("secret-block"); BSPLAIN = 0; return 2 } BS = -1 }
   if (DATAI >= 0) {
     if (ind > DATAI) {
       if (DATAC < 0) DATAC = ind
@@ -1548,6 +1554,7 @@ BEGIN {
   for (i = 1; i <= ns; i++) { k = tolower(SA[i]); SIGS[k] = (k in SIGS) ? SIGS[k] " " SA[i] : SA[i] }
   NKSIG = split("@KSIGS@", KSIG, " ")
 }
+NEEDED { next }
 {
   if (MODE == "line") { i = index($0, ":"); NRX = substr($0, 1, i - 1) + 0; S = substr($0, i + 1) }
   else { NRX = NR; S = $0 }
@@ -1558,7 +1565,7 @@ BEGIN {
   if (st == 0 && L ~ /@ANCHOR@/) {
     if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?secret/) kindline()
     scan()
-    if (NEEDED) exit 0
+    if (NEEDED) next
   }
   emit()
 }
