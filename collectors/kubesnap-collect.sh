@@ -984,7 +984,14 @@ redact_setup() {
     }
     print out
   }')
+  # the engine's own anchors: the triggers with the three unbounded ones cut to a prefix they all
+  # start with (the handlers match the rest), so no anchor is longer than the scan's 64-byte overlap
+  local anchor=$REDACT_TRIGGER
+  anchor=${anchor//'envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?'/'envs?\\*"?[[:blank:]:]'}
+  anchor=${anchor//'kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret'/'kind\\*"?[[:blank:]:]'}
+  anchor=${anchor//'\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*'/'\\*"name\\*"'}
   prog=$(redact_awk)
+  prog=${prog//@SCAN@/"${anchor//\//\\/}"}
   # busybox awk ends a regex literal at any /, even in brackets
   prog=${prog//@ANCHOR@/"${REDACT_TRIGGER//\//\\/}"}
   prog=${prog//@SIGS@/"$REDACT_SIGS"}
@@ -1179,25 +1186,64 @@ function rec(rule) { printf "%d\t%s\n", NRX, rule > REP }
 function need(what) { if (MODE == "line") { printf "%s\n", what > NEED; NEEDED = 1 } }
 function edit(a, b, rule) {
   if (b <= a) return 0
-  ne++; ES[ne] = a; EE[ne] = b; rec(rule); return 1
+  ne++; ES[ne] = a; EE[ne] = b; ER[ne] = rule; return 1
 }
-function emit(   i, j, t, pos, a, b) {
+function sort_edits(   i, j, a, b, r) {
+  for (i = 2; i <= ne; i++) { a = ES[i]; b = EE[i]; r = ER[i]; for (j = i - 1; j >= 1 && ES[j] > a; j--) { ES[j + 1] = ES[j]; EE[j + 1] = EE[j]; ER[j + 1] = ER[j] } ES[j + 1] = a; EE[j + 1] = b; ER[j + 1] = r }
+}
+function emit(   i, pos) {
   if (!ne) return
-  for (i = 2; i <= ne; i++) { a = ES[i]; b = EE[i]; for (j = i - 1; j >= 1 && ES[j] > a; j--) { ES[j + 1] = ES[j]; EE[j + 1] = EE[j] } ES[j + 1] = a; EE[j + 1] = b }
+  sort_edits()
   printf "%d\tr\t", NRX > PATCH
   pos = 1
   for (i = 1; i <= ne; i++) {
-    if (EE[i] <= pos) continue
-    if (ES[i] >= pos) { printf "%s%s", substr(S, pos, ES[i] - pos), M > PATCH }
-    pos = EE[i]
+    if (EE[i] <= pos && i > 1) continue
+    rec(ER[i])
+    if (ES[i] >= pos) printf "%s%s", substr(S, pos, ES[i] - pos), M > PATCH
+    if (EE[i] > pos) pos = EE[i]
   }
   printf "%s%s\n", substr(S, pos), CR > PATCH
+}
+# A line longer than 64 KiB is scanned in chunks of 32 KiB (and 4 KiB more, so that a value that
+# starts in a chunk ends in it): busybox awk's substr() costs the length of its whole string. An
+# edit that reaches a chunk's end runs to the end of the line (fail closed). The output is written
+# chunk by chunk too.
+function long_line(   n, off, i, a, b, k, c, pos, e, carry) {
+  FULL = S; n = length(FULL); k = 0; carry = 0
+  for (off = 1; off <= n; off += 32768) {
+    S = substr(FULL, off, 36864); L = tolower(S); ne = 0; CID++
+    SCANLIM = (off + 32768 <= n) ? 32768 : 0; SKIP0 = carry - off + 1
+    if (L ~ /@ANCHOR@/) { if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?secret/) kindline(); scan() }
+    SCANLIM = 0; SKIP0 = 0
+    if (NEEDED) return
+    for (i = 1; i <= ne; i++) {
+      a = off + ES[i] - 1; b = off + EE[i] - 1
+      if (EE[i] > length(S) && off + length(S) - 1 < n) b = n + 1
+      k++; GS[k] = a; GE[k] = b; GR[k] = ER[i]; if (b > carry) carry = b
+    }
+  }
+  if (!k) return
+  ne = k; for (i = 1; i <= k; i++) { ES[i] = GS[i]; EE[i] = GE[i]; ER[i] = GR[i] }
+  sort_edits()
+  printf "%d\tr\t", NRX > PATCH
+  i = 1; pos = 1
+  for (off = 1; off <= n; off += 32768) {
+    c = substr(FULL, off, 32768); e = off + length(c)
+    while (pos < e) {
+      while (i <= ne && EE[i] <= pos) { rec(ER[i]); i++ }
+      if (i <= ne && ES[i] <= pos) { printf "%s", M > PATCH; pos = EE[i]; rec(ER[i]); i++; continue }
+      b = (i <= ne && ES[i] < e) ? ES[i] : e
+      printf "%s", substr(c, pos - off + 1, b - pos) > PATCH; pos = b
+    }
+  }
+  printf "%s\n", CR > PATCH
+  ne = 0
 }
 function whole(rule,   m) { match(S, /^[ \t]*/); if (RLENGTH < length(S)) edit(RLENGTH + 1, length(S) + 1, rule) }
 function indent_of(s) { match(s, /^[ \t]*/); return RLENGTH }
 # sorted position lists of one line, built on first use
-function qlist(   n, i, p) { if (QB == NRX) return; QB = NRX; n = split(S, TMP, "\""); p = 0; QN = n - 1; for (i = 1; i < n; i++) { p += length(TMP[i]) + 1; QP[i] = p } }
-function wlist(   n, i, p) { if (WB == NRX) return; WB = NRX; n = split(S, TMP, /[ \t']/); p = 0; WN = n - 1; for (i = 1; i < n; i++) { p += length(TMP[i]) + 1; WP[i] = p } }
+function qlist(   n, i, p) { if (QB == CID) return; QB = CID; n = split(S, TMP, "\""); p = 0; QN = n - 1; for (i = 1; i < n; i++) { p += length(TMP[i]) + 1; QP[i] = p } }
+function wlist(   n, i, p) { if (WB == CID) return; WB = CID; n = split(S, TMP, /[ \t']/); p = 0; WN = n - 1; for (i = 1; i < n; i++) { p += length(TMP[i]) + 1; WP[i] = p } }
 function first_after(arr, n, x,   lo, hi, mid) { lo = 1; hi = n + 1; while (lo < hi) { mid = int((lo + hi) / 2); if (arr[mid] >= x) hi = mid; else lo = mid + 1 } return lo }
 function bs_before(q,   c) { c = 0; while (q - c - 1 >= 1 && substr(S, q - c - 1, 1) == "\\") c++; return c }
 # the end (exclusive) of a string opened by k backslashes and a quote, its text starting at v
@@ -1442,6 +1488,7 @@ function kindline(   n, i, pos, o, e, t) {
   pos = 1
   for (i = 1; i < n; i++) {
     pos += length(TMP3[i])
+    if (SCANLIM && pos > SCANLIM) return
     match(substr(L, pos, 64), /^\\*"(data|stringdata)\\*"[ \t]*:[ \t]*\{/)
     o = pos + RLENGTH
     t = index(substr(S, o, 1048576), "}")
@@ -1458,9 +1505,9 @@ function handle(p, alen, a) {
   else if (a == "://") urlcred(p)
   else if (a == "bearer" || a == "basic") bearer(p, a)
   else if (a == "private key") pem(p)
-  else if (a ~ /^kind/) { need("secret"); need("full") }
+  else if (a ~ /^kind/) { if (substr(L, p, 128) ~ /^kind\\*"?[ \t]*:[ \t]*\\*"?secret/) { need("secret"); need("full") } }
   else if (a == "stringdata") { need("full") }
-  else if (a ~ /^envs?/) { if (substr(S, p + alen) ~ /^[ \t]*$/) { need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
+  else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
   else if (a ~ /headers?\]$/) { need("full"); HDR = 1 }
   else if (a ~ /^(mysql|mariadb|redis-cli|sshpass|curl)$/) tool(p, a)
   else if (a ~ /-(-user|[pau])$/) toolflag(p, a)
@@ -1471,23 +1518,33 @@ function handle(p, alen, a) {
 }
 # {"name":"X","value":"Y"} on one line (also escaped JSON): Y unless X is harmless
 function nv(p, alen,   w, nm, v) {
-  w = substr(S, p, alen)
+  if (!match(substr(L, p, 512), /^\\*"name\\*"[ \t]*:[ \t]*\\*"[a-z_][a-z0-9_.-]*\\*"[ \t]*,[ \t]*\\*"value\\*"[ \t]*:[ \t]*/)) return
+  alen = RLENGTH; w = substr(S, p, alen)
   if (!match(w, /name\\*"[ \t]*:[ \t]*\\*"/)) return
   nm = substr(w, RSTART + RLENGTH); sub(/\\*".*$/, "", nm)
   if (safe_env(nm) || (nm !~ /^[A-Z_][A-Z0-9_]*$/ && !secret_name(nm))) return
   v = p + alen
   value(v, p, 1, "=", "value", "env-value")
 }
-function scan(   n, i, pos, alen, a) {
-  n = split(L, PARTS, /@ANCHOR@/)
-  pos = 1; SKIP = 0; TOOL = ""; TOOLQ = 0
-  for (i = 1; i < n; i++) {
-    pos += length(PARTS[i])
-    if (!match(substr(L, pos, 160), /^(@ANCHOR@)/)) { pos++; continue }
-    alen = RLENGTH; a = substr(L, pos, alen)
-    if (pos >= SKIP) handle(pos, alen, a)
+# Every trigger of the line, left to right: match() in a window that slides on (a split() on the
+# union regex is quadratic in mawk); a match is taken only when it starts before the window's last
+# 1 KiB (or the window holds the end of the line), so a trigger is never cut by the window.
+# Every anchor of the line, left to right: match() in a window that slides on (a split() on the
+# union regex is quadratic in mawk, and match() costs the window's length: windows start small and
+# grow only while they find nothing); a match is taken only when it starts before the window's last
+# 64 bytes (or the window holds the end of the line), so no anchor is ever cut by the window.
+function scan(   pos, w, n, win, p, alen, a) {
+  n = length(L); pos = 1; w = 256; SKIP = (SKIP0 > 0) ? SKIP0 : 0; TOOL = ""; TOOLQ = 0
+  while (pos <= n) {
+    win = substr(L, pos, w)
+    if (!match(win, /@SCAN@/)) { if (pos + w > n) break; pos += w - 64; if (w < 65536) w *= 2; continue }
+    if (RSTART > w - 64 && pos + w <= n) { pos += w - 64; continue }
+    p = pos + RSTART - 1
+    if (SCANLIM && p > SCANLIM) return
+    match(substr(L, p, 128), /^(@SCAN@)/); alen = RLENGTH; a = substr(L, p, alen)
+    if (p >= SKIP) handle(p, alen, a)
     if (NEEDED) return
-    pos += alen
+    pos = p + (alen > 0 ? alen : 1); if (SKIP > pos) pos = SKIP; w = 256
   }
 }
 # lines inside a multi-line construct (full mode)
@@ -1559,9 +1616,10 @@ NEEDED { next }
   if (MODE == "line") { i = index($0, ":"); NRX = substr($0, 1, i - 1) + 0; S = substr($0, i + 1) }
   else { NRX = NR; S = $0 }
   CR = ""; if (substr(S, length(S)) == "\r") { CR = "\r"; S = substr(S, 1, length(S) - 1) }
-  L = tolower(S); ne = 0
+  L = tolower(S); ne = 0; CID++
   st = (MODE == "full") ? states() : 0
   if (st == 1) next
+  if (st == 0 && length(S) > 65536) { long_line(); next }
   if (st == 0 && L ~ /@ANCHOR@/) {
     if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?secret/) kindline()
     scan()

@@ -107,7 +107,7 @@ CASES: list[Case] = [
     Case("private-key", "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBpgpA\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----\n", ("lQOYBpgpA",)),
     Case("private-key", 'loaded key "-----BEGIN RSA PRIVATE KEY-----\\nMIIEinline\\n-----END RSA PRIVATE KEY-----" ok\n', ("MIIEinline",),
          f'loaded key "{M}" ok\n'),  # fmt: skip
-    Case("private-key", '{"type": "service_account", "private_key_id": "abc", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvgcpA\\n-----END PRIVATE KEY-----\\n"}\n',
+    Case("secret-field", '{"type": "service_account", "private_key_id": "abc", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvgcpA\\n-----END PRIVATE KEY-----\\n"}\n',
          ("MIIEvgcpA",)),  # fmt: skip
     # base64-private-key
     Case("base64-private-key", "  tls.key: " + B64(KEYPEM) + "\n", ("secretkeybody",)),
