@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,6 +184,14 @@ def _members(tarball: Path) -> Iterator[tuple[str, bytes]]:
             yield name + " (name)", m.name.encode("utf-8", "surrogateescape") + b"\n" + m.linkname.encode("utf-8", "surrogateescape")
 
 
+def _manifest(tarball: Path) -> dict[str, Any]:
+    with tarfile.open(tarball) as tf:
+        fh = tf.extractfile(next(m for m in tf if m.name.endswith("/manifest.json")))
+        assert fh is not None
+        man: dict[str, Any] = json.load(fh)
+    return man
+
+
 def _collected(r: Run) -> Path:
     assert r.proc.returncode == 0, f"collector exit {r.proc.returncode} with {r.awk}:\n{r.proc.stderr[-3000:]}"
     assert r.tarball is not None and r.tarball.is_file(), f"no bundle written with {r.awk}:\n{r.proc.stderr[-3000:]}"
@@ -248,9 +257,19 @@ def test_odd_file_names_are_collected_or_skipped_and_the_bundle_is_written(tmp_p
     tarball = _collected(r)
     leaked, found = _leaks(tarball, node)
     assert not leaked, "\n".join(f"  {s.kind} -> {sorted(found[s.marker])}" for s in leaked)
-    with tarfile.open(tarball) as tf:
-        man = json.load(tf.extractfile(next(m for m in tf if m.name.endswith("/manifest.json"))))  # type: ignore[arg-type]
+    man = _manifest(tarball)
     paths = [str(rec.get("path", "")) for rec in man["records"]]
     for what, rel in ODD_NAMES.items():
         stem = rel.rsplit("/", 1)[1][:6]
         assert any(p.startswith("/etc/kubernetes/addons/") and stem in p for p in paths), f"no manifest record for the {what} name"
+
+
+def test_every_hiding_place_file_is_collected_or_accounted_for(run: Run, node: SecretsNode) -> None:
+    """A bundle is clean because values were redacted (or files withheld, and said so), not
+    because the places were left out: every planted file has its manifest record."""
+    man = _manifest(_collected(run))
+    recorded = {str(rec.get("path")) for rec in man["records"]}
+    files = {s.place for s in node.secrets if s.place.startswith("/") and " " not in s.place}
+    assert len(files) >= 30
+    missing = sorted(files - recorded)
+    assert not missing, f"planted files with no manifest record with {run.awk}: {missing}"
