@@ -260,7 +260,8 @@ def test_odd_file_names_are_collected_or_skipped_and_the_bundle_is_written(tmp_p
     man = _manifest(tarball)
     paths = [str(rec.get("path", "")) for rec in man["records"]]
     for what, rel in ODD_NAMES.items():
-        stem = rel.rsplit("/", 1)[1][:6]
+        # the record may show the odd character escaped or replaced: match the plain start of the name
+        stem = re.match(r"[ -~]*", rel.rsplit("/", 1)[1][:6]).group(0)  # type: ignore[union-attr]
         assert any(p.startswith("/etc/kubernetes/addons/") and stem in p for p in paths), f"no manifest record for the {what} name"
 
 
