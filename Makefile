@@ -14,10 +14,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-# System tools the checks need, from Debian/Ubuntu packages when missing.
+# System tools the checks need, from Debian/Ubuntu packages when missing. mawk, gawk and
+# busybox: the collector's tests run it with each awk a node may have.
 tools:
-	@command -v shellcheck >/dev/null && command -v chromium >/dev/null && test -x /usr/bin/time || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq shellcheck chromium time >/dev/null; }
+	@command -v shellcheck >/dev/null && command -v chromium >/dev/null && test -x /usr/bin/time && \
+		command -v mawk >/dev/null && command -v gawk >/dev/null && command -v busybox >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq shellcheck chromium time mawk gawk busybox >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
