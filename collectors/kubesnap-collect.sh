@@ -397,7 +397,7 @@ is_private_key_name() {
 # basic_auth.csv: every column a credential or a name), token and password files.
 is_credential_file_name() {
   case "${1##*/}" in
-    *.csv | *.token | *.tokens | *.passwd | *.password | htpasswd | .pgpass | .netrc | .git-credentials) return 0 ;;
+    *.csv | *.csv.* | *.token | *.tokens | *.passwd | *.password | htpasswd | known_tokens* | known_users* | basic_auth* | .pgpass | .netrc | .git-credentials) return 0 ;;
   esac
   return 1
 }
@@ -942,7 +942,7 @@ url-credentials	credentials in a URL	://	the password of scheme://user:password@
 env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, ...); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X)	names; harmless variables
 secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars), in YAML and JSON (also one-line and escaped JSON)	the keys; ConfigMaps in files with no Secret
 registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
-tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|[ "'\[,]-(-user|[pau])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw>, curl -u/--user user:<pw>, in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
+tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|[ "'\[,]-(-user|[pau])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw>, curl -u/--user user:<pw>, htpasswd -b's password argument, in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
 credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, htpasswd	
@@ -950,7 +950,7 @@ final-scan	withheld file	(after packing)	a file whose name holds a secret, a gzi
 RULES
 }
 
-readonly REDACT_KEYWORDS='token|tokens|password|passwords|passwd|pass|pwd|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|cookie|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
+readonly REDACT_KEYWORDS='token|tokens|password|passwords|passwd|pass|pwd|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|cookie|user|encrypt|[-_]key|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
 # Base64 of the secret words at each alignment, once and twice encoded (generated and checked by
 # tests/test_redaction.py); KSIGS: "PRIVATE KEY" encoded once.
 readonly REDACT_SIGS='0b2tlb 3WVhOemQy 3WVhOemQyOXla 5GUTFKRl 5sWTNKbG 6WldOeVpY BBU1NXT1JE BSSVZBVEUgS0VZ BdXRob3JpemF0aW9u Bhc3N3Z Bhc3N3b3Jk CQlUxTlhUMUpF CU1NWWkJWRVVnUzBWW CZFhSb2IzSnBlbUYwYVc5d CZWFyZXIg CaGMzTjNa CaGMzTjNiM0pr DWldGeVpYSW F1dGhvcml6YXRpb2 F1dGhz FRVk5UVjA5U1 FVa2xXUVZSRklFdEZX FYVjBhRzl5YVhwaGRHbHZi FZWE56ZDI5eV FtVmhjbVZ5S GMWRHaHZjbWw2WVhScGIy ImF1dGgi JCVTFOWFQxSk JTU1ZaQlZFVWdTMFZa JbUYxZEdna JhdXRoI JkWFJvYjNKcGVtRjBhVzl1 JlYXJlci JoYzNOM1 JoYzNOM2IzSm KaGRYUm9J KbFlYSmxja MGIydGxi MyVmpjbVYw NFQ1JFV NHRnpjM2R2Y2 NHRnpjM2Rr NaV0Z5WlhJZ NlY3Jld ORlExSkZW ObFkzSmxk Q1pXRnlaWEln QQVNTV09SR QUklWQVRFIEtFW QXV0aG9yaXphdGlvb QYXNzd29yZ QkJVMU5YVDFKR QlNTVlpCVkVVZ1MwVl QmRYUm9iM0pwZW1GMGFXOX QmVhcmVyI QmhjM04zW QmhjM04zYjNKa RPS0VO RSVU5TUl RUVZOVFYwOVNS RVWtsV1FWUkZJRXRGV RWFYwYUc5eWFYcGhkR2x2Y RWVhOemQyOXla RaV055Wl RbVZoY21WeU RjFkR2h2Y21sNllYUnBiM RjFkR2h6 Rva2Vu SW1GMWRHZ2 SmhkWFJvS SmxZWEpsY2 TRUNSRV TZWNyZX TkZRMUpGV TmxZM0psZ U0VDUkVU U2VjcmV0 UEFTU1dPUk UFJJVkFURSBLRV UGFzc3dvcm UT0tFT UUlVOU1JW UVFWTlRWMDlTU UVVrbFdRVlJGSUV0Rl UVhWMGFHOXlhWHBoZEdsdm UVlYTnpkMjl5W UW1WaGNtVnlJ UWldOeVpY Ub2tlb UlBTMFZP UnZhMlZ1 UwVkRVa1ZV UyVmpjbVYw VE9LRU VFJVTlNSV VFRlRVMWRQVW VFpXTnlaW VG9rZW VGSkpWa0ZVUlNCTFJW VHRnpjM2R2Y2 VMFZEVWtWV VMlZqY21WM VR0Z6YzNkdmNt VRUZUVTFkUFVr VRkpKVmtGVVJTQkxSV VTBWRFVrVl VTJWamNtVj VUVGVFUxZFBVa VUZKSlZrRlVSU0JMUl VUdGemMzZHZjb VVQwdEZU VWIydGxi VkU5TFJV Vkc5clpX WVhWMGFHOXlhWHBoZEdsdm WVhWMGFI WW1WaGNtVnlJ Y0dGemMzZG Y0dGemMzZHZjb YXV0aG9yaXphdGlvb YXV0aH YmVhcmVyI YxZEdodmNtbDZZWFJwYj YzJWamNtVj ZEc5clpX ZWFYwYUc5eWFYcGhkR2x2Y ZbVZoY21WeU aGRYUm9iM0pwZW1GMGFXOX aGRYUm9j aVlYVjBhQ aVpXRnlaWEln c2VjcmV0 cGFzc3dk cGFzc3dvcm d1lYTnpkM d1lYTnpkMjl5W dG9rZW dZWE56ZD dZWE56ZDI5eV elpXTnlaW hdXRob3JpemF0aW9u hdXRoc hkWFJvYjNKcGVtRjBhVzl1 iYXV0aC iZWFyZXIg jMlZqY21WM jR0Z6YzNka jR0Z6YzNkdmNt lYVjBhRzl5YVhwaGRHbHZi lZWFYwYU laV0Z5WlhJZ ltRjFkR2dp ltVmhjbVZ5S oZFhSb2IzSnBlbUYwYVc5d pWVhWMGFD pWldGeVpYSW paV055Wl poZFhSb0 psWVhKbGNp wYXNzd2 wYXNzd29yZ zZWNyZX'
@@ -1186,7 +1186,7 @@ function rec(rule) { printf "%d\t%s\n", NRX, rule > REP }
 function need(what) { if (MODE == "line") { printf "%s\n", what > NEED; NEEDED = 1 } }
 function edit(a, b, rule) {
   if (b <= a) return 0
-  ne++; ES[ne] = a; EE[ne] = b; ER[ne] = rule; return 1
+  ne++; ES[ne] = a; EE[ne] = b; ER[ne] = rule; CRIQ[ne] = ""; CRIL[ne] = 0; return 1
 }
 function sort_edits(   i, j, a, b, r) {
   for (i = 2; i <= ne; i++) { a = ES[i]; b = EE[i]; r = ER[i]; for (j = i - 1; j >= 1 && ES[j] > a; j--) { ES[j + 1] = ES[j]; EE[j + 1] = EE[j]; ER[j + 1] = ER[j] } ES[j + 1] = a; EE[j + 1] = b; ER[j + 1] = r }
@@ -1281,7 +1281,7 @@ function structural(ks,   w, a) {
   a = ks > 48 ? ks - 48 : 1
   w = substr(S, a, ks - a)
   if (w ~ /^[ \t]*$/ && a == 1) return 1
-  if (w ~ /[]{,[(;|"'][ \t]*$/ || w ~ /(^|[ \t])-[ \t]+$/ || w ~ /(stdout|stderr) [FP] $/ || w ~ /\]:[ \t]*$/) return 1
+  if (w ~ /[]{,[(;|"'][ \t]*$/ || w ~ /:[ \t]+$/ || w ~ /(^|[ \t])-[ \t]+$/ || w ~ /(stdout|stderr) [FP] $/ || w ~ /\]:[ \t]*$/) return 1
   if (w ~ /^[ \t]*$/) return 1
   return 0
 }
@@ -1292,8 +1292,8 @@ function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
   c = substr(S, v, 1)
   if ((c == "|" || c == ">") && substr(S, v) ~ /^[|>][-+0-9]*[ \t]*(#.*)?$/) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 0; if (substr(S, 1, BS + 2) ~ /- $/) BS += 2 } return }
   if (c == "{" || (c == "\\" && substr(S, v + 1, 1) ~ /[nrt]/)) return
-  if (c == "[") { t = index(substr(S, v, 65536), "]"); e = t ? v + t - 1 : n + 1; if (!plain(substr(S, v + 1, e - v - 1), key)) edit(v + 1, e, rule); return }
-  if (match(substr(S, v, 24), /^\\*"/)) { k = RLENGTH - 1; e = closeq(v + RLENGTH, k); if (!plain(substr(S, v + RLENGTH, e - v - RLENGTH), key)) edit(v + RLENGTH, e, rule); return }
+  if (c == "[") { t = index(substr(S, v, 65536), "]"); e = t ? v + t - 1 : n + 1; if (!t) { need("full"); ARR = 1 } if (!plain(substr(S, v + 1, e - v - 1), key)) edit(v + 1, e, rule); return }
+  if (match(substr(S, v, 24), /^\\*"/)) { k = RLENGTH - 1; e = closeq(v + RLENGTH, k); if (!plain(substr(S, v + RLENGTH, e - v - RLENGTH), key) && edit(v + RLENGTH, e, rule)) { CRIQ[ne] = "q"; CRIL[ne] = k } return }
   if (c == "'") { t = v + 1; wlist(); t = first_after(WP, WN, v + 1); while (t <= WN && substr(S, WP[t], 1) != "'") t++; e = t <= WN ? WP[t] : n + 1; if (!plain(substr(S, v + 1, e - v - 1), key)) edit(v + 1, e, rule); return }
   blk = (sep == ":" && !kq && substr(S, 1, ks - 1) ~ /^[ \t]*(- )?$/)
   if (blk) { e = n + 1; while (e > v && substr(S, e - 1, 1) ~ /[ \t]/) e-- }
@@ -1336,6 +1336,14 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   if (a == "pass" && key !~ /(^|[-_.])pass$|^-*(require|master|root|db|admin|redis|mysql|user|auth)pass$/) return
   if (a == "pwd" && key !~ /[-_.]pwd$/) return
   isflag = (substr(key, 1, 1) == "-")
+  if (a ~ /^[-_]key$/ && !isflag) return
+  # openssl pass phrases: -passout pass:X, -passin pass:X
+  if (a == "pass" && key == "pass" && substr(S, ke, 1) == ":" && substr(S, ke + 1, 1) !~ /^[ \t]?$/ && (ks == 1 || substr(S, ks - 1, 1) ~ /[ \t"']/)) { edit(ke + 1, uend(ke + 1, level_at(ks)), "secret-field"); return }
+  # Go struct dumps: {Username:ci,Password:X,Auth:} and Password:X in %+v
+  if (substr(S, ke, 1) == ":" && substr(S, ks, ke - ks) ~ /^[A-Z][A-Za-z]*$/ && (ks == 1 || substr(S, ks - 1, 1) ~ /[{, \t]/) && substr(S, ke + 1, 1) !~ /^[ \t,}]?$/) {
+    v = ke + 1; e = uend(v, -1); t = v; while (t < e && substr(S, t, 1) !~ /[,}]/) t++
+    if (!plain(substr(S, v, t - v), key)) edit(v, t, "secret-field"); return
+  }
   w = substr(S, ke, 40)
   kq = 0
   if (match(w, /^\\*["']/)) kq = RLENGTH
@@ -1345,14 +1353,21 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     t = substr(rest, RLENGTH + 1, 1)
     if (sep == "=" && (t == "=" || t == ">" || substr(rest, 1, 1) == "!")) return
     if (sep == ":" && !kq) {
-      if (!structural(ks)) return
+      # mid-line, only a compound name (x-api-key, db_password) or a header name counts as a key
+      if (!structural(ks) && key !~ /[-_]/ && key !~ /^(cookie|set-cookie|authorization)$/) return
       if (substr(rest, RLENGTH, 1) == ":" && t != "" ) return
+    }
+    if (a == "user") {
+      if (sep != "=" || substr(L, ke + kq + RLENGTH, 7) == "system:") return
+      v = ke + kq + RLENGTH; e = uend(v, level_at(ks)); if (match(substr(S, v, 24), /^\\*["']/)) { v += RLENGTH; e = closeq(v, RLENGTH - 1) }
+      t = index(substr(S, v, e - v), ":"); if (t && e > v + t) edit(v + t, e, "secret-field"); return
     }
     BLOCKKEYS = 1
     value(ke + kq + RLENGTH, ks, kq, sep, key, isflag ? "secret-flag" : "secret-field")
     BLOCKKEYS = 0
     return
   }
+  if (a == "user") return
   if (isflag && nextarg(ke + kq, "secret-flag", kq)) return
   # a secret-looking name of a name/value pair (env DB_PASSWORD): its value follows
   lv = t = ks > 24 ? ks - 24 : 1
@@ -1392,7 +1407,7 @@ function jwt(p,   e, r) {
   if (substr(S, p, 3) != "eyJ") return
   if (p > 1 && substr(S, p - 1, 1) ~ /[A-Za-z0-9_-]/) return
   e = end_jwt(p)
-  r = substr(S, p, e - p > 200 ? 200 : e - p)
+  r = substr(S, p, e - p)
   if (r ~ /^eyJ[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\./ && e - p >= 24) edit(p, e, "jwt")
   if (e > SKIP) SKIP = e
 }
@@ -1412,7 +1427,7 @@ function sig(p, a,   n, i, ok) {
 function gz(p) { if (substr(S, p, 4) == "H4sI") b64run(p, "base64-gzip-blob", 40) }
 function bootstrap(p,   b, a2) {
   b = p > 1 ? substr(S, p - 1, 1) : ""; a2 = substr(S, p + 23, 1)
-  if (b ~ /[A-Za-z0-9_.-]/ || a2 ~ /[A-Za-z0-9_.-]/) return
+  if (b ~ /[A-Za-z0-9]/ || a2 ~ /[A-Za-z0-9]/) return
   if (substr(S, p, 23) !~ /^[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9]+$/) return
   if (substr(S, p, 6) !~ /[0-9]/ && substr(S, p + 7, 16) !~ /[0-9]/) return
   # event names end in .<16 hex digits>; a token's 16 characters are all hex once in 600,000
@@ -1459,6 +1474,19 @@ function tool(p, a,   b, w) {
   TOOL = (a == "mariadb") ? "mysql" : a; TOOLQ = p
   if (w ~ /^(admin|dump|sh)?\\*"[ \t]*,?[ \t]*$/) { need("full"); TOOLCTX = TOOL }
 }
+# htpasswd -b[c] FILE USER PASSWORD, htpasswd -nb USER PASSWORD: the password argument
+function htpasswd(p, a,   w, n, i, pos, batch, nflag, k, need_k, b) {
+  b = p > 1 ? substr(L, p - 1, 1) : ""
+  if (b != "" && b !~ /[ \t\/"']/) return
+  w = substr(S, p + length(a), 4096); n = split(w, TMP4, / /); pos = p + length(a); k = 0; batch = 0; nflag = 0
+  for (i = 1; i <= n; i++) {
+    if (i > 1) pos++
+    if (TMP4[i] == "") continue
+    if (substr(TMP4[i], 1, 1) == "-") { if (TMP4[i] ~ /b/) batch = 1; if (TMP4[i] ~ /n/) nflag = 1 }
+    else { k++; need_k = nflag ? 2 : 3; if (batch && k == need_k) { edit(pos, pos + length(TMP4[i]), "tool-password"); return } }
+    pos += length(TMP4[i])
+  }
+}
 function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
   t = (TOOL != "") ? TOOL : TOOLCTX
   if (t == "") return
@@ -1468,6 +1496,7 @@ function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
     if (t != "curl") return
     w = substr(S, ke, 8)
     if (match(w, /^(=|[ \t]+|\\*"[ \t]*,[ \t]*\\*")/)) { v = ke + RLENGTH; if (substr(S, v, 1) == "'") v++ }
+    else if (w ~ /^\\*"[ \t]*,?[ \t]*$/) { need("full"); PENDU = 1; return }
     else v = ke
     e = uend(v, level_at(p + 1))
     c = index(substr(S, v, e - v), ":")
@@ -1509,6 +1538,7 @@ function handle(p, alen, a) {
   else if (a == "stringdata") { need("full") }
   else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
   else if (a ~ /headers?\]$/) { need("full"); HDR = 1 }
+  else if (a == "htpasswd") htpasswd(p, a)
   else if (a ~ /^(mysql|mariadb|redis-cli|sshpass|curl)$/) tool(p, a)
   else if (a ~ /-(-user|[pau])$/) toolflag(p, a)
   else if (a ~ /name/) nv(p, alen)
@@ -1598,6 +1628,9 @@ function states(   ind, t, nm, v) {
     if (match(S, /^[ \t]*\\*"/)) { v = RLENGTH + 1; edit(v, closeq(v, RLENGTH - 1 - ind), t); return 2 }
     if (match(S, /^[ \t]*- /)) { edit(RLENGTH + 1, length(S) + 1, t); return 2 }
   }
+  if (ARR) { if (S ~ /^[ \t]*\]/) ARR = 0; else { t = index(S, "]"); if (t) { ARR = 0; v = indent_of(S) + 1; if (t > v) edit(v, t, "secret-field") } else whole("secret-field"); return 2 } }
+  if (PENDU) { PENDU = 0; if (match(S, /^[ \t]*\\*"/)) { v = RLENGTH + 1; e = closeq(v, RLENGTH - 1 - ind); t = index(substr(S, v, e - v), ":"); if (t) edit(v + t, e, "tool-password"); return 2 } }
+  if (CRIC != "") { if (match(S, /^[^ ]+ (stdout|stderr) [PF] /)) { v = RLENGTH + 1; e = (CRIC == "q") ? closeq(v, CRIK) : uend(v, -1); edit(v, e, "secret-field"); CRIC = ""; return 2 } CRIC = "" }
   if (TOOLCTX != "" && S ~ /\]/) TOOLCTX = ""
   if (HDR) {
     if (S ~ /^[ \t]*\[/) HDR = 0
@@ -1625,6 +1658,7 @@ NEEDED { next }
     scan()
     if (NEEDED) next
   }
+  if (ne && S ~ /^[^ ]+ (stdout|stderr) P /) { for (i = 1; i <= ne; i++) if (EE[i] > length(S)) { need("full"); if (NEEDED) next; CRIC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i] } }
   emit()
 }
 AWK

@@ -197,6 +197,16 @@ CASES: list[Case] = [
     Case("tool-password", "redis-cli -a RedisPw1 -h x\n", ("RedisPw1",), f"redis-cli -a {M} -h x\n"),
     Case("tool-password", "sshpass -p SshPw1 ssh x\n", ("SshPw1",), f"sshpass -p {M} ssh x\n"),
     Case("tool-password", '        "args": [\n          "redis-cli",\n          "-a",\n          "RedisJson1",\n          "ping"\n        ]\n', ("RedisJson1",)),
+    Case("tool-password", "htpasswd -b /etc/nginx/.htpasswd admin HtPw12345\n", ("HtPw12345",), f"htpasswd -b /etc/nginx/.htpasswd admin {M}\n"),
+    Case("secret-field", "openssl pkcs12 -export -passout pass:OsslPw1 -in c.pem\n", ("OsslPw1",)),
+    Case("secret-field", "ETCDCTL_USER=root:EtcdUserPw1\n", ("EtcdUserPw1",), f"ETCDCTL_USER=root:{M}\n"),
+    Case("secret-field", "consul agent -encrypt=GossipKey1= -data-dir=/x\n", ("GossipKey1",)),
+    Case("secret-flag", "chronyd --ntp-key SHA256:HEX:0db0cef9 -f x\n", ("0db0cef9",)),
+    Case("secret-field", "PullImage with auth config &AuthConfig{Username:ci,Password:GoDump1,Auth:,Server:x}\n", ("GoDump1",)),
+    Case("secret-field", "GET /v1/metrics X-Api-Key: MidLineKey1 200\n", ("MidLineKey1",)),
+    Case("secret-field", '2023-11-14T22:08:40.000000000Z stdout P {"msg":"x","password":"PartA\n2023-11-14T22:08:40.000000000Z stdout F PartB1","user":"app"}\n',
+         ("PartA", "PartB1")),  # fmt: skip
+    Case("secret-field", '    "headers": {\n      "X-Registry-Auth": [\n        "eyJ1c2VybmFtZSI6ICJjaSJ9Multi1"\n      ]\n    }\n', ("Multi1",)),
     # base64-encoded-secret
     Case("base64-encoded-secret", "config: " + B64("db password=B64Hidden1 end") + "\n", (B64("db password=B64Hidden1 end"),)),
     Case("base64-encoded-secret", "blob " + B64(B64("the token is B64Twice1")) + " end\n", (B64(B64("the token is B64Twice1")),)),
@@ -253,6 +263,8 @@ KEPT = [
     "  auth: {}",
     "Successfully authenticated with token authenticator",
     "etcd: token expired, renewing",
+    "I1114 12:00:00 1 server.go:1] user: system:kube-proxy",
+    "token-refresher.16e4fa60064650d9",
 ]
 
 
