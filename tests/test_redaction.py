@@ -106,9 +106,9 @@ CASES: list[Case] = [
     Case("private-key", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFencA\n-----END ENCRYPTED PRIVATE KEY-----\n", ("MIIFencA",)),
     Case("private-key", "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBpgpA\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----\n", ("lQOYBpgpA",)),
     Case("private-key", 'loaded key "-----BEGIN RSA PRIVATE KEY-----\\nMIIEinline\\n-----END RSA PRIVATE KEY-----" ok\n', ("MIIEinline",),
-         f'loaded key "{M}" ok\n'),  # fmt: skip
+         f'loaded key "{M}" ok\n'),
     Case("secret-field", '{"type": "service_account", "private_key_id": "abc", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvgcpA\\n-----END PRIVATE KEY-----\\n"}\n',
-         ("MIIEvgcpA",)),  # fmt: skip
+         ("MIIEvgcpA",)),
     # base64-private-key
     Case("base64-private-key", "  tls.key: " + B64(KEYPEM) + "\n", ("secretkeybody",)),
     Case("base64-private-key", "    client-certificate-data: " + B64(CERTPEM + KEYPEM) + "\n", ()),
@@ -124,21 +124,21 @@ CASES: list[Case] = [
     Case("secret-field", "keys: [{name: k1, secret: FlowSecret1}]\n", ("FlowSecret1",), f"keys: [{{name: k1, secret: {M}}}]\n"),
     Case("secret-field", "      secret: c2VjcmV0IGlzIHNlY3VyZQ==\n", ("c2VjcmV0IGlzIHNlY3VyZQ",)),
     Case("secret-field", "[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = wJalrXUtnFEMIexample\naws_session_token = FQoGZXIvYXdzEexample\n",
-         ("wJalrXUtnFEMIexample", "FQoGZXIvYXdzEexample")),  # fmt: skip
+         ("wJalrXUtnFEMIexample", "FQoGZXIvYXdzEexample")),
     Case("secret-field", '{\n  "cloud": "AzurePublicCloud",\n  "aadClientId": "id",\n  "aadClientSecret": "AzSecretValue1"\n}\n', ("AzSecretValue1",)),
     Case("secret-field", "[Global]\nusername = admin\npassword = CloudConfPw1\napplication-credential-secret=AppCredSecret1\n", ("CloudConfPw1", "AppCredSecret1")),
     Case("secret-field", '{"auths": {"reg.example.com": {"auth": "dXNlcjpyZWdwYXNz", "identitytoken": "IdTok1"}}}\n', ("dXNlcjpyZWdwYXNz", "IdTok1")),
     Case("secret-field", "users:\n- name: admin\n  user:\n    client-key-data: UExBTlRFRDAz\n    token: kubeconfigtoken1\n    password: kcpw1\n",
-         ("UExBTlRFRDAz", "kubeconfigtoken1", "kcpw1")),  # fmt: skip
+         ("UExBTlRFRDAz", "kubeconfigtoken1", "kcpw1")),
     Case("secret-field", '[plugins."io.containerd.grpc.v1.cri".registry.configs."r.io".auth]\n  username = "ci"\n  password = "RegPw1"\n  auth = "RegAuth1"\n  identitytoken = "RegIdt1"\n',
-         ("RegPw1", "RegAuth1", "RegIdt1")),  # fmt: skip
+         ("RegPw1", "RegAuth1", "RegIdt1")),
     Case("secret-field", "oidc:\n  client-secret: OidcSecret1\n  clientSecret: OidcSecret2\n", ("OidcSecret1", "OidcSecret2")),
     Case("secret-field", "a\x00b password=AfterNul1\n", ("AfterNul1",)),
     Case("secret-field", "Cookie: session=abcdef0123456789\n", ("abcdef0123456789",)),
     # secret-flag
     Case("secret-flag", "--token=abcdef\n", ("abcdef",), f"--token={M}\n"),
     Case("secret-flag", "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:00\n",
-         ("0123456789abcdef",), f"kubeadm join 10.0.0.1:6443 --token {M} --discovery-token-ca-cert-hash sha256:00\n"),  # fmt: skip
+         ("0123456789abcdef",), f"kubeadm join 10.0.0.1:6443 --token {M} --discovery-token-ca-cert-hash sha256:00\n"),
     Case("secret-flag", "agent --password=s3cr3t --user=x\n", ("s3cr3t",), f"agent --password={M} --user=x\n"),
     Case("secret-flag", "app --api-key K1aa --secret-key K2bb --requirepass K3cc --masterauth K4dd\n", ("K1aa", "K2bb", "K3cc", "K4dd")),
     Case("secret-flag", "backup --s3-secret S3Secret1\n", ("S3Secret1",)),
@@ -169,25 +169,25 @@ CASES: list[Case] = [
     Case("url-credentials", "git clone https://ghp_0123456789abcdefghij@github.com/x\n", ("ghp_0123456789abcdefghij",)),
     # env-value
     Case("env-value", '      "envs": [\n        {\n          "key": "DB_PASSWORD",\n          "value": "EnvObj1"\n        },\n        {\n          "key": "KUBERNETES_SERVICE_HOST",\n          "value": "10.96.0.1"\n        }\n      ],\n',
-         ("EnvObj1",)),  # fmt: skip
+         ("EnvObj1",)),
     Case("env-value", '        "env": [\n          "PATH=/usr/bin",\n          "API_TOKEN=EnvArr1",\n          "CONN=EnvArr2",\n          "NGINX_VERSION=1.21"\n        ],\n',
-         ("EnvArr1", "EnvArr2")),  # fmt: skip
+         ("EnvArr1", "EnvArr2")),
     Case("env-value", "    env:\n    - name: DB_PASSWORD\n      value: YamlEnv1\n    - name: GOMAXPROCS\n      value: \"2\"\n    image: x\n", ("YamlEnv1",),
-         f"    env:\n    - name: DB_PASSWORD\n      value: {M}\n    - name: GOMAXPROCS\n      value: \"2\"\n    image: x\n"),  # fmt: skip
+         f"    env:\n    - name: DB_PASSWORD\n      value: {M}\n    - name: GOMAXPROCS\n      value: \"2\"\n    image: x\n"),
     Case("env-value", "  - name: ROOT_PASSWORD\n    value: LooseEnv1\n", ("LooseEnv1",)),
     Case("env-value", '{"name":"DB_PASSWORD","value":"InlineEnv1"}\n', ("InlineEnv1",)),
     Case("env-value", '"last-applied": "{\\"env\\":[{\\"name\\":\\"SMTP_PASS\\",\\"value\\":\\"EscEnv1\\"}]}"\n', ("EscEnv1",)),
     # secret-manifest-data
     Case("secret-manifest-data", "apiVersion: v1\ndata:\n  app.conf: " + B64("x=PLAIN") + "\n  other: Zm9vYmFy\nkind: Secret\nmetadata:\n  name: s\ntype: Opaque\n",
-         (B64("x=PLAIN"), "Zm9vYmFy")),  # fmt: skip
+         (B64("x=PLAIN"), "Zm9vYmFy")),
     Case("secret-manifest-data", "kind: Secret\nstringData:\n  config.yaml: |\n    url: x\n    apitoken: StrData1\n  plain: StrData2\n", ("StrData1", "StrData2")),
     Case("secret-manifest-data", "kind: Secret\ndata:\n  tls.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENCKy\n    d3SUpBS0hISUdjZXJ0Ci0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K\n    WrappedSecondLine1\n",
-         ("WrappedSecondLine1", "d3SUpBS0hISUdjZXJ0")),  # fmt: skip
+         ("WrappedSecondLine1", "d3SUpBS0hISUdjZXJ0")),
     Case("secret-manifest-data", '{"apiVersion":"v1","data":{".dockerconfigjson":"eyJhdXRocyI6e319OneLine1"},"kind":"Secret"}\n', ("OneLine1",)),
     Case("secret-manifest-data", '{\n  "kind": "Secret",\n  "data": {\n    "username": "dXNlcg==",\n    "key": "SnNvbkRhdGEx"\n  }\n}\n', ("SnNvbkRhdGEx", "dXNlcg==")),
     # registry-header
     Case("registry-header", '[host."https://registry.example.com".header]\n  X-Custom-Thing = ["HostsTomlHdr1"]\n  PRIVATE-TOKEN = "GitlabTok1"\n[host."https://b"]\n  capabilities = ["pull"]\n',
-         ("HostsTomlHdr1", "GitlabTok1")),  # fmt: skip
+         ("HostsTomlHdr1", "GitlabTok1")),
     # tool-password
     Case("tool-password", "mysql -uroot -pS3cretMy db\n", ("S3cretMy",), f"mysql -uroot -p{M} db\n"),
     Case("secret-flag", "mysqldump -u root --password MyDump1 db\n", ("MyDump1",)),
@@ -205,7 +205,7 @@ CASES: list[Case] = [
     Case("secret-field", "PullImage with auth config &AuthConfig{Username:ci,Password:GoDump1,Auth:,Server:x}\n", ("GoDump1",)),
     Case("secret-field", "GET /v1/metrics X-Api-Key: MidLineKey1 200\n", ("MidLineKey1",)),
     Case("secret-field", '2023-11-14T22:08:40.000000000Z stdout P {"msg":"x","password":"PartA\n2023-11-14T22:08:40.000000000Z stdout F PartB1","user":"app"}\n',
-         ("PartA", "PartB1")),  # fmt: skip
+         ("PartA", "PartB1")),
     Case("secret-field", '    "headers": {\n      "X-Registry-Auth": [\n        "eyJ1c2VybmFtZSI6ICJjaSJ9Multi1"\n      ]\n    }\n', ("Multi1",)),
     # base64-encoded-secret
     Case("base64-encoded-secret", "config: " + B64("db password=B64Hidden1 end") + "\n", (B64("db password=B64Hidden1 end"),)),
@@ -315,7 +315,7 @@ def test_every_declared_rule_has_cases() -> None:
 
 def test_docs_list_the_declared_rules() -> None:
     doc = (PROJECT / "docs" / "redaction.md").read_text()
-    for rule, kind, trigger, what, kept in declared_rules():
+    for rule, kind, _trigger, what, kept in declared_rules():
         row = f"| `{rule}` | {kind} | {what} | {kept} |"
         assert row.replace("|  |", "| |") in doc.replace("|  |", "| |"), row
 
