@@ -339,6 +339,10 @@ copy_file() {
     record file "$pathj" 0 0 0 false false "" ',"skipped":"private key file: never collected"'
     return 0
   fi
+  if is_credential_file_name "$rel"; then
+    record file "$pathj" 0 0 0 false false "" ',"skipped":"credential file (tokens, users, passwords): never collected"'
+    return 0
+  fi
   if [[ ! -e "$src" ]]; then
     return 0
   fi
@@ -389,14 +393,34 @@ is_private_key_name() {
   return 1
 }
 
-# copy_tree DIR_REL [copy_file flags]: every file below ROOT/DIR_REL, links as links.
+# kubespray's and the API server's static credential files (known_tokens.csv, known_users.csv,
+# basic_auth.csv: every column a credential or a name), token and password files.
+is_credential_file_name() {
+  case "${1##*/}" in
+    *.csv | *.csv.* | *.token | *.tokens | *.passwd | *.password | htpasswd | known_tokens* | known_users* | basic_auth* | .pgpass | .netrc | .git-credentials) return 0 ;;
+  esac
+  return 1
+}
+
+# Valid UTF-8 without control characters: the names a manifest and a tarball can carry.
+readonly NAME_OK_RE=$'^([\x20-\x7e]|[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf][\x80-\xbf]|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf][\x80-\xbf]|[\xf1-\xf3][\x80-\xbf][\x80-\xbf][\x80-\xbf]|\xf4[\x80-\x8f][\x80-\xbf][\x80-\xbf])*$'
+
+# copy_tree DIR_REL [copy_file flags]: every file below ROOT/DIR_REL, links as links. A name with
+# control characters (a newline, a tab) or bytes that are not UTF-8 is recorded, not collected.
 copy_tree() {
   local dir=${1#/}
   shift
   [[ -d "$ROOT/$dir" ]] || return 0
-  local f
+  local f rel shown
   while IFS= read -r -d '' f; do
-    copy_file "${f#"$ROOT"/}" "$@"
+    rel=${f#"$ROOT"/}
+    if ! [[ "$rel" =~ $NAME_OK_RE ]]; then
+      shown=$(printf '%s' "/$rel" | tr -c ' -~' '?')
+      record file "\"path\":$(json_str "$shown")" 0 0 0 false false "" \
+        ',"skipped":"file name with control characters or bytes that are not UTF-8: not collected"'
+      continue
+    fi
+    copy_file "$rel" "$@"
   done < <(find "$ROOT/$dir" \( -type f -o -type l \) -print0 2>/dev/null | sort -z)
 }
 
@@ -897,8 +921,90 @@ role_guess() {
 
 # ---------------------------------------------------------------- redaction
 
-# Files that may hold a secret; the rest are left byte for byte as collected.
-readonly SECRET_HINT='PRIVATE KEY-----|LS0tLS1CRUdJTi|eyJ[A-Za-z0-9_-]{5,}\.eyJ|bearer |[a-z0-9]{6}\.[a-z0-9]{16}|(token|passw[a-z]*|secret|key-?data|api-?key|private-?key|secret-?key|access-?key|auth|credentials?|authorization)["'"'"']?[[:space:]]*[:=]|://[^/@[:space:]]+:[^/@[:space:]]+@|"(env|Env|envs)":|"(value|name)": *"|--[a-z-]*(token|password|secret)[[:space:]]'
+# The redaction rules, one declared list (docs/redaction.md is kept in sync with it by a test).
+# Columns: rule, kind, trigger, what is redacted, what is kept. The trigger is a lower-case
+# POSIX ERE (no intervals, [[:blank:]] for blanks): every rule acts only at a match of its
+# trigger, so the union of the triggers (REDACT_TRIGGER) is what selects files and lines;
+# a file or line that does not match it provably cannot match any rule.
+redaction_rules() {
+  cat <<'RULES'
+private-key	PEM private key	private key	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK), over lines or in one line with \n escapes	certificates, public keys, the words "private key" in prose
+base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate)	base64 certificates (kubeconfig certificate-authority-data)
+secret-field	key and value	@KEYWORDS@	the value of a key whose name ends in a secret word (token, password, passwd, pass, pwd, passphrase, secret, auth, credential(s), cookie, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...): YAML, JSON (also escaped JSON), TOML, INI, key=value; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }	the key; empty, true/false/null, placeholders (${VAR}, <none>, ***), numbers of up to 5 digits, file paths of *key fields; keys with no value; words like "token bucket", "*v1.Secret:"
+secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] (also on the next line) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key)	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
+secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value)	the key line
+authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...)
+bearer-token	bearer token	bearer	a token of 16 or more characters after "Bearer"	"bearer tokens" in prose
+basic-credentials	basic credentials	basic	base64 of 8 or more characters (a multiple of 4, not all lower-case letters) after "Basic"	"basic authentication" in prose
+jwt	JSON web token	eyj	header.payload.signature of a JWT (eyJ...)	
+bootstrap-token	kubeadm bootstrap token	[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]	a stand-alone [a-z0-9]{6}.[a-z0-9]{16} with a digit	file and host names that only look alike (letters only, or part of a longer name)
+url-credentials	credentials in a URL	://	the password of scheme://user:password@host (a raw @ in the password included), or a user-only token of 16 or more characters	scheme, user name, host
+env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, ...); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X)	names; harmless variables
+secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars), in YAML and JSON (also one-line and escaped JSON)	the keys; ConfigMaps in files with no Secret
+registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
+tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|[ "'\[,]-(-user|[pau])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw>, curl -u/--user user:<pw>, htpasswd -b's password argument, in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
+base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
+base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
+credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, htpasswd	
+final-scan	withheld file	(after packing)	a file whose name holds a secret, a gzip file whose content matches a rule, a file whose redaction failed or took longer than the per-file bound: withheld, with the reason in manifest.json and the report	
+RULES
+}
+
+readonly REDACT_KEYWORDS='token|tokens|password|passwords|passwd|pass|pwd|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|cookie|user|encrypt|[-_]key|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
+# Base64 of the secret words at each alignment, once and twice encoded (generated and checked by
+# tests/test_redaction.py); KSIGS: "PRIVATE KEY" encoded once.
+readonly REDACT_SIGS='0b2tlb 3WVhOemQy 3WVhOemQyOXla 5GUTFKRl 5sWTNKbG 6WldOeVpY BBU1NXT1JE BSSVZBVEUgS0VZ BdXRob3JpemF0aW9u Bhc3N3Z Bhc3N3b3Jk BiMnRsY CQlUxTlhUMUpF CU1NWWkJWRVVnUzBWW CZFhSb2IzSnBlbUYwYVc5d CZWFyZXIg CaGMzTjNa CaGMzTjNiM0pr DWldGeVpYSW F1dGhvcml6YXRpb2 F1dGhz FRVk5UVjA5U1 FVa2xXUVZSRklFdEZX FYVjBhRzl5YVhwaGRHbHZi FZWE56ZDI5eV FtVmhjbVZ5S GMWRHaH GMWRHaHZjbWw2WVhScGIy ImF1dGgi J2YTJWd JCVTFOWFQxSk JQUzBWT JTU1ZaQlZFVWdTMFZa JbUYxZEdna JhdXRoI JkWFJvYjNKcGVtRjBhVzl1 JlYXJlci JoYzNOM1 JoYzNOM2IzSm KaGRYUm9J KbFlYSmxja MGIydGxi MyVmpjbVYw NFQ1JFV NHRnpjM2R2Y2 NHRnpjM2Rr NaV0Z5WlhJZ NlY3Jld ORlExSkZW ObFkzSmxk Q1pXRnlaWEln QQVNTV09SR QUklWQVRFIEtFW QXV0aG9yaXphdGlvb QYXNzd29yZ QkJVMU5YVDFKR QlNTVlpCVkVVZ1MwVl QmRYUm9iM0pwZW1GMGFXOX QmVhcmVyI QmhjM04zW QmhjM04zYjNKa RHOXJaV RPS0VO RSVU5TUl RUVZOVFYwOVNS RVWtsV1FWUkZJRXRGV RWFYwYUc5eWFYcGhkR2x2Y RWVhOemQyOXla RaV055Wl RbVZoY21WeU RjFkR2h2Y21sNllYUnBiM RjFkR2h6 Rva2Vu SUFMwVk SW1GMWRHZ2 SdmEyVn SmhkWFJvS SmxZWEpsY2 TRUNSRV TZWNyZX TkZRMUpGV TmxZM0psZ U0VDUkVU U2VjcmV0 UEFTU1dPUk UFJJVkFURSBLRV UGFzc3dvcm UT0tFT UUlVOU1JW UVFWTlRWMDlTU UVVrbFdRVlJGSUV0Rl UVhWMGFHOXlhWHBoZEdsdm UVlYTnpkMjl5W UW1WaGNtVnlJ UWldOeVpY Ub2tlb UlBTMFZP UnZhMlZ1 UwVkRVa1ZV UyVmpjbVYw VE9LRU VFJVTlNSV VFRlRVMWRQVW VFpXTnlaW VG9rZW VGSkpWa0ZVUlNCTFJW VHRnpjM2R2Y2 VMFZEVWtWV VMlZqY21WM VR0Z6YzNkdmNt VRUZUVTFkUFVr VRkpKVmtGVVJTQkxSV VTBWRFVrVl VTJWamNtVj VUMHRGV VUVGVFUxZFBVa VUZKSlZrRlVSU0JMUl VUdGemMzZHZjb VVDB0Rl VVQwdEZU VWIydGxi VYjJ0bG ViMnRsY VkU5TFJV Vkc5clpX WRTlMUl WRzlyWl WVhWMGFHOXlhWHBoZEdsdm WVhWMGFI WW1WaGNtVnlJ Y0dGemMzZG Y0dGemMzZHZjb YXV0aG9yaXphdGlvb YXV0aH YmVhcmVyI YxZEdodmNtbDZZWFJwYj YxZEdoe YzJWamNtVj ZEc5clpX ZFOUxSV ZHOXJaV ZWFYwYU ZWFYwYUc5eWFYcGhkR2x2Y ZbVZoY21WeU aGRYUm9iM0pwZW1GMGFXOX aGRYUm9j aVlYVjBhQ aVpXRnlaWEln c2VjcmV0 cGFzc3dk cGFzc3dvcm d1lYTnpkM d1lYTnpkMjl5W dG9rZW dZWE56ZD dZWE56ZDI5eV elpXTnlaW hdXRob3JpemF0aW9u hdXRoc hkWFJvY hkWFJvYjNKcGVtRjBhVzl1 iYXV0aC iZWFyZXIg jMlZqY21WM jR0Z6YzNka jR0Z6YzNkdmNt kRzlyWl lYVjBhRzl5YVhwaGRHbHZi lYVjBhS lZWFYwYU laV0Z5WlhJZ ltRjFkR2dp ltVmhjbVZ5S oZFhSb2 oZFhSb2IzSnBlbUYwYVc5d pWVhWMGFD pWldGeVpYSW paV055Wl poZFhSb0 psWVhKbGNp wYXNzd2 wYXNzd29yZ wYjJ0bG zZWNyZX'
+readonly REDACT_KSIGS='BSSVZBVEUgS0VZ QUklWQVRFIEtFW UFJJVkFURSBLRV'
+REDACT_TRIGGER=""
+REDACT_PROG=""
+REDACT_NULSAFE=1
+REDACT_BOUND=120  # seconds per file; set from --timeout in main
+REDLINES=""       # "file<TAB>line<TAB>rule" for every change
+WITHHELD=""       # "file<TAB>reason"
+
+redact_setup() {
+  local t re="" prog
+  while IFS=$'\t' read -r _ _ t _; do
+    [[ "$t" == "("* ]] && continue
+    t=${t//@KEYWORDS@/$REDACT_KEYWORDS}
+    t=${t//@SIGS@/${REDACT_SIGS// /|}}
+    re+="${re:+|}$t"
+  done < <(redaction_rules)
+  # one copy of each top-level alternative (mawk 1.3.4 mis-splits on long repeated alternations)
+  REDACT_TRIGGER=$(printf '%s\n' "$re" | tr '[:upper:]' '[:lower:]' | awk '{
+    n = length($0); d = 0; cur = ""; out = ""
+    for (i = 1; i <= n + 1; i++) {
+      c = (i <= n) ? substr($0, i, 1) : "|"
+      if (c == "\\" && i < n) { cur = cur c substr($0, i + 1, 1); i++; continue }
+      if (c == "[") { j = i + 1; if (substr($0, j, 1) == "]") j++; while (j <= n && substr($0, j, 1) != "]") { if (substr($0, j, 2) == "[:") { j = index(substr($0, j + 2), ":]") + j + 3 } else j++ } cur = cur substr($0, i, j - i + 1); i = j; continue }
+      if (c == "(") d++
+      if (c == ")") d--
+      if (c == "|" && d == 0) { if (!(cur in seen)) { seen[cur] = 1; out = out (out == "" ? "" : "|") cur } cur = ""; continue }
+      cur = cur c
+    }
+    print out
+  }')
+  # the engine's own anchors: the triggers with the three unbounded ones cut to a prefix they all
+  # start with (the handlers match the rest), so no anchor is longer than the scan's 64-byte overlap
+  local anchor=$REDACT_TRIGGER
+  anchor=${anchor//'envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?'/'envs?\\*"?[[:blank:]:]'}
+  anchor=${anchor//'kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret'/'kind\\*"?[[:blank:]:]'}
+  anchor=${anchor//'\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*'/'\\*"name\\*"'}
+  prog=$(redact_awk)
+  prog=${prog//@SCAN@/"${anchor//\//\\/}"}
+  # busybox awk ends a regex literal at any /, even in brackets
+  prog=${prog//@ANCHOR@/"${REDACT_TRIGGER//\//\\/}"}
+  prog=${prog//@SIGS@/"$REDACT_SIGS"}
+  prog=${prog//@KSIGS@/"$REDACT_KSIGS"}
+  REDACT_PROG=$prog
+  # busybox awk cuts a line at a NUL byte: such files go through awk with NUL as \001
+  # (mawk keeps the byte but its regex matching stops there)
+  [[ "$(printf 'a\000b pass\n' | awk '{ l = tolower($0); print length(l), (l ~ /pass/), split(l, a, /pass/) }' 2>/dev/null)" == "8 1 2" ]] || REDACT_NULSAFE=0
+  REDLINES="$STAGE/redlines.tsv"
+  WITHHELD="$STAGE/withheld.tsv"
+  : >"$REDLINES"
+  : >"$WITHHELD"
+}
 
 # rewrite_file FILE CNT AWK-ARGS...: run awk over FILE and replace it by the output when the program
 # counted something into the file named CNT; a file with nothing to change stays byte for byte as
@@ -906,7 +1012,7 @@ readonly SECRET_HINT='PRIVATE KEY-----|LS0tLS1CRUdJTi|eyJ[A-Za-z0-9_-]{5,}\.eyJ|
 rewrite_file() {
   local f=$1 cnt=$2
   shift 2
-  local tmp="$f.rewrite.tmp"
+  local tmp="$STAGE/rewrite.tmp"
   if ! awk -v CNT="$cnt" "$@" "$f" >"$tmp" 2>/dev/null; then
     rm -f -- "$tmp"
     return 2
@@ -920,209 +1026,674 @@ rewrite_file() {
   return 1
 }
 
-redact_all() {
-  local f cnt rc awkprog
-  awkprog=$(redact_awk)
-  while IFS= read -r -d '' f; do
-    cnt="$f.redact.cnt"
-    rc=0
-    rewrite_file "$f" "$cnt" -v M="$MARKER" "$awkprog" || rc=$?
-    if ((rc == 0)); then
-      awk -v p="${f#"$BUNDLE"/}" '{ print $1 "\t" $2 "\t" p }' "$cnt" >>"$REDACTIONS"
-    elif ((rc == 2)); then
-      # A file we cannot redact does not leave the node.
-      rm -f -- "$f"
-      printf '1\tunredactable-file-removed\t%s\n' "${f#"$BUNDLE"/}" >>"$REDACTIONS"
-    fi
-    rm -f -- "$cnt"
-  done < <(grep -rlZiE -- "$SECRET_HINT" "$BUNDLE" 2>/dev/null || true)
+withhold() {
+  # withhold FILE REL REASON: the file does not leave the node
+  rm -rf -- "$1"
+  printf '%s\t%s\n' "$2" "$3" >>"$WITHHELD"
 }
 
-# POSIX awk (mawk on Debian/Ubuntu): no case-insensitive flag, so patterns are matched
-# against a lower-cased copy of the line and applied by position to the original.
+# Seconds left of the per-file bound that started at $1 (at least 1).
+redact_left() {
+  local now_s
+  now_s=$(now)
+  awk -v a="$1" -v b="$now_s" -v t="$REDACT_BOUND" 'BEGIN { l = t - (b - a); printf "%d", (l < 1 ? 1 : l + 0.999) }'
+}
+
+# redact_file FILE REL [LABEL]: find the candidate lines with one grep, run the rules on them (or
+# on the whole file when a construct spans lines), and apply the changes. Returns 0 changed,
+# 1 unchanged, 2 withheld. LABEL prefixes the rule in the report (the final scan).
+redact_file() {
+  local f=$1 rel=$2 label=${3:-} w="$STAGE/redact"
+  local cand="$w.cand" patch="$w.patch" rep="$w.rep" needf="$w.need" start rc=0 secretfile=0
+  start=$(now)
+  : >"$patch"
+  : >"$rep"
+  : >"$needf"
+  timeout "$REDACT_BOUND" grep -n -a -i -E -- "$REDACT_TRIGGER" "$f" >"$cand" 2>/dev/null || rc=$?
+  if ((rc == 1)); then
+    return 1
+  elif ((rc != 0)); then
+    withhold "$f" "$rel" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "the redaction search failed (exit status $rc)")"
+    return 2
+  fi
+  rc=0
+  redact_input "$cand" | timeout "$(redact_left "$start")" awk -v MODE=line -v M="$MARKER" -v PATCH="$patch" \
+    -v REP="$rep" -v NEED="$needf" -v SECRETFILE=0 "$REDACT_PROG" >/dev/null 2>&1 || rc=$?
+  if ((rc == 0)) && [[ -s "$needf" ]]; then
+    grep -q secret "$needf" && secretfile=1
+    : >"$patch"
+    : >"$rep"
+    redact_input "$f" | timeout "$(redact_left "$start")" awk -v MODE=full -v M="$MARKER" -v PATCH="$patch" \
+      -v REP="$rep" -v NEED=/dev/null -v SECRETFILE="$secretfile" "$REDACT_PROG" >/dev/null 2>&1 || rc=$?
+  fi
+  if ((rc != 0)); then
+    withhold "$f" "$rel" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "the redaction program failed (exit status $rc)")"
+    return 2
+  fi
+  [[ -s "$patch" ]] || return 1
+  local tmp="$w.out"
+  rc=0
+  if ((REDACT_NULSAFE)); then
+    timeout "$(redact_left "$start")" awk -v PATCH="$patch" "$(redact_merge_awk)" "$f" >"$tmp" 2>/dev/null || rc=$?
+  else
+    tr '\000' '\001' <"$f" | timeout "$(redact_left "$start")" awk -v PATCH="$patch" "$(redact_merge_awk)" 2>/dev/null |
+      tr '\001' '\000' >"$tmp" || rc=$?
+  fi
+  if ((rc != 0)); then
+    rm -f -- "$tmp"
+    withhold "$f" "$rel" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "rewriting the file failed (exit status $rc)")"
+    return 2
+  fi
+  touch -r "$f" -- "$tmp" 2>/dev/null || true
+  mv -f -- "$tmp" "$f"
+  REL="$rel" LABEL="$label" awk -F'\t' '{ print ENVIRON["REL"] "\t" $1 "\t" ENVIRON["LABEL"] $2 }' "$rep" >>"$REDLINES"
+  return 0
+}
+
+# a file as the engine reads it: NUL bytes as \001 for an awk that would cut the line there
+redact_input() {
+  if ((REDACT_NULSAFE)); then cat -- "$1"; else tr '\000' '\001' <"$1"; fi
+}
+
+redact_merge_awk() {
+  cat <<'AWK'
+BEGIN {
+  while ((getline l < PATCH) > 0) {
+    i = index(l, "\t"); n = substr(l, 1, i - 1) + 0
+    if (substr(l, i + 1, 1) == "d") { D[n] = 1; delete R[n] } else if (!(n in D)) R[n] = substr(l, i + 3)
+  }
+}
+(FNR in D) { next }
+(FNR in R) { print R[FNR]; next }
+{ print }
+AWK
+}
+
+redact_all() {
+  local f
+  CHANGED="$STAGE/changed.lst"
+  : >"$CHANGED"
+  while IFS= read -r -d '' f; do
+    if redact_file "$f" "${f#"$BUNDLE"/}"; then
+      printf '%s\0' "$f" >>"$CHANGED"
+    fi
+  done < <(find "$BUNDLE" -type f -print0 2>/dev/null | sort -z)
+  # the manifest's records quote command lines and their errors
+  redact_file "$RECORDS" manifest.json || true
+  [[ -f "$RECORDS" ]] || : >"$RECORDS"
+}
+
+# The final scan, after the report and the manifest are written: member names; gzip content
+# (two levels); every file the rules changed and the generated files, again (a file the rules
+# left unchanged holds the very bytes they already passed). A hit is redacted, or the file
+# withheld, and said so.
+final_scan() {
+  local f names="$STAGE/names.txt" hits=0 rel
+  find "$BUNDLE" -mindepth 1 -print | sed "s#^$BUNDLE/##" >"$names"
+  cp -- "$names" "$STAGE/names.orig"
+  if redact_file "$names" "(member names)" 2>/dev/null; then
+    local nr
+    while IFS=$'\t' read -r _ nr _; do
+      rel=$(sed -n "${nr}p" "$STAGE/names.orig" 2>/dev/null || true)
+      [[ -n "$rel" ]] && withhold "$BUNDLE/$rel" "$(sed -n "${nr}p" "$names")" "its name holds a secret"
+      hits=$((hits + 1))
+    done < <(grep "^(member names)" "$REDLINES" || true)
+  fi
+  while IFS= read -r -d '' f; do
+    [[ -f "$f" ]] || continue
+    [[ "$(head -c 2 -- "$f" | od -An -tx1 | tr -d ' \n')" == 1f8b ]] || continue
+    if gzip_hits "$f"; then
+      withhold "$f" "${f#"$BUNDLE"/}" "gzip data whose content matches a redaction rule"
+      hits=$((hits + 1))
+    fi
+  done < <(grep -rlaZ -- $'^\x1f\x8b' "$BUNDLE" 2>/dev/null || true)
+  while IFS= read -r -d '' f; do
+    [[ -f "$f" ]] || continue
+    redact_file "$f" "${f#"$BUNDLE"/}" "final-scan:" && hits=$((hits + 1))
+  done < <(
+    cat -- "$CHANGED"
+    printf '%s\0' "$BUNDLE/manifest.json" "$BUNDLE/redaction-report.txt"
+  )
+  return 0
+}
+
+# gzip data that decompresses (twice at most) to anything a rule acts on
+gzip_hits() {
+  local out="$STAGE/gz.txt" rc=0
+  timeout "$REDACT_BOUND" gzip -dc -- "$1" 2>/dev/null | head -c "$((MAX_LOG_BYTES * 4))" >"$out" || true
+  if [[ "$(head -c 2 -- "$out" | od -An -tx1 | tr -d ' \n')" == 1f8b ]]; then
+    timeout "$REDACT_BOUND" gzip -dc -- "$out" 2>/dev/null | head -c "$((MAX_LOG_BYTES * 4))" >"$out.2" || true
+    mv -f -- "$out.2" "$out"
+  fi
+  local save=$REDLINES
+  REDLINES=/dev/null
+  redact_file "$out" gz || rc=$?
+  REDLINES=$save
+  rm -f -- "$out"
+  ((rc != 1))
+}
+
+# POSIX awk (mawk, gawk, busybox): the rules of redaction_rules(), applied in linear time.
 redact_awk() {
   cat <<'AWK'
-function bump(rule) { cnt[rule]++ }
-function safe_env(name) {
-  return name ~ /^(PATH|HOME|HOSTNAME|TERM|LANG|LANGUAGE|LC_[A-Z]+|TZ|SHLVL|PWD|USER|container|GOMAXPROCS|GOMEMLIMIT|JAVA_HOME|[A-Z0-9_]*VERSION|NODE_NAME|POD_NAME|POD_NAMESPACE|POD_IP|HOST_IP|NAMESPACE|KUBERNETES_[A-Z0-9_]+|[A-Z0-9_]+_SERVICE_HOST|[A-Z0-9_]+_SERVICE_PORT[A-Z0-9_]*|[A-Z0-9_]+_PORT|[A-Z0-9_]+_PORT_[0-9]+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)$/
+# The redaction engine. Input: grep -n output ("NR:line", MODE=line) or the whole file (MODE=full).
+# Output: PATCH gets "NR<TAB>r<TAB>new line" and "NR<TAB>d" (line removed); REP gets "NR<TAB>rule"
+# for every change. In line mode a construct that spans lines writes "full" (and "secret" for a
+# Secret manifest) to NEED and stops: the file is then run again whole.
+# Linear time: anchors are found by one split() per line; every look-around is a bounded window;
+# the ends of values are found in per-line position lists, by binary search.
+function rec(rule) { printf "%d\t%s\n", NRX, rule > REP }
+function need(what) { if (MODE == "line") { printf "%s\n", what > NEED; NEEDED = 1 } }
+function edit(a, b, rule) {
+  if (b <= a) return 0
+  ne++; ES[ne] = a; EE[ne] = b; ER[ne] = rule; CRIQ[ne] = ""; CRIL[ne] = 0; return 1
 }
-function is_plain(v,   l) {
+function sort_edits(   i, j, a, b, r) {
+  for (i = 2; i <= ne; i++) { a = ES[i]; b = EE[i]; r = ER[i]; for (j = i - 1; j >= 1 && ES[j] > a; j--) { ES[j + 1] = ES[j]; EE[j + 1] = EE[j]; ER[j + 1] = ER[j] } ES[j + 1] = a; EE[j + 1] = b; ER[j + 1] = r }
+}
+function emit(   i, pos) {
+  if (!ne) return
+  sort_edits()
+  printf "%d\tr\t", NRX > PATCH
+  pos = 1
+  for (i = 1; i <= ne; i++) {
+    if (EE[i] <= pos && i > 1) continue
+    rec(ER[i])
+    if (ES[i] >= pos) printf "%s%s", substr(S, pos, ES[i] - pos), M > PATCH
+    if (EE[i] > pos) pos = EE[i]
+  }
+  printf "%s%s\n", substr(S, pos), CR > PATCH
+}
+# A line longer than 64 KiB is scanned in chunks of 32 KiB (and 4 KiB more, so that a value that
+# starts in a chunk ends in it): busybox awk's substr() costs the length of its whole string. An
+# edit that reaches a chunk's end runs to the end of the line (fail closed). The output is written
+# chunk by chunk too.
+function long_line(   n, off, i, a, b, k, c, pos, e, carry) {
+  FULL = S; n = length(FULL); k = 0; carry = 0
+  for (off = 1; off <= n; off += 32768) {
+    S = substr(FULL, off, 36864); L = tolower(S); ne = 0; CID++
+    SCANLIM = (off + 32768 <= n) ? 32768 : 0; SKIP0 = carry - off + 1
+    if (L ~ /@ANCHOR@/) { if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?secret/) kindline(); scan() }
+    SCANLIM = 0; SKIP0 = 0
+    if (NEEDED) return
+    for (i = 1; i <= ne; i++) {
+      a = off + ES[i] - 1; b = off + EE[i] - 1
+      if (EE[i] > length(S) && off + length(S) - 1 < n) b = n + 1
+      k++; GS[k] = a; GE[k] = b; GR[k] = ER[i]; if (b > carry) carry = b
+    }
+  }
+  if (!k) return
+  ne = k; for (i = 1; i <= k; i++) { ES[i] = GS[i]; EE[i] = GE[i]; ER[i] = GR[i] }
+  sort_edits()
+  printf "%d\tr\t", NRX > PATCH
+  i = 1; pos = 1
+  for (off = 1; off <= n; off += 32768) {
+    c = substr(FULL, off, 32768); e = off + length(c)
+    while (pos < e) {
+      while (i <= ne && EE[i] <= pos) { rec(ER[i]); i++ }
+      if (i <= ne && ES[i] <= pos) { printf "%s", M > PATCH; pos = EE[i]; rec(ER[i]); i++; continue }
+      b = (i <= ne && ES[i] < e) ? ES[i] : e
+      printf "%s", substr(c, pos - off + 1, b - pos) > PATCH; pos = b
+    }
+  }
+  printf "%s\n", CR > PATCH
+  ne = 0
+}
+function whole(rule,   m) { match(S, /^[ \t]*/); if (RLENGTH < length(S)) edit(RLENGTH + 1, length(S) + 1, rule) }
+function indent_of(s) { match(s, /^[ \t]*/); return RLENGTH }
+# sorted position lists of one line, built on first use
+function qlist(   n, i, p) { if (QB == CID) return; QB = CID; n = split(S, TMP, "\""); p = 0; QN = n - 1; for (i = 1; i < n; i++) { p += length(TMP[i]) + 1; QP[i] = p } }
+function wlist(   n, i, p) { if (WB == CID) return; WB = CID; n = split(S, TMP, /[ \t']/); p = 0; WN = n - 1; for (i = 1; i < n; i++) { p += length(TMP[i]) + 1; WP[i] = p } }
+function first_after(arr, n, x,   lo, hi, mid) { lo = 1; hi = n + 1; while (lo < hi) { mid = int((lo + hi) / 2); if (arr[mid] >= x) hi = mid; else lo = mid + 1 } return lo }
+function bs_before(q,   c) { c = 0; while (q - c - 1 >= 1 && substr(S, q - c - 1, 1) == "\\") c++; return c }
+# the end (exclusive) of a string opened by k backslashes and a quote, its text starting at v
+function closeq(v, k,   i, q, c) {
+  qlist()
+  for (i = first_after(QP, QN, v); i <= QN; i++) {
+    q = QP[i]; c = bs_before(q)
+    if (k <= 0) { if (c % 2 == 0) return q }
+    else if (c >= k && (c - k) % (2 * k + 2) == 0) return q - k
+  }
+  return length(S) + 1
+}
+# the end of an unquoted value: white space, an apostrophe, or the quote that closes the enclosing string
+function uend(v, k,   i, e, q) {
+  wlist(); i = first_after(WP, WN, v); e = (i <= WN) ? WP[i] : length(S) + 1
+  q = closeq(v, k < 0 ? 0 : k)
+  return q < e ? q : e
+}
+# quote level of the string around position p: backslashes before the quote at p-1, or -1
+function level_at(p) { if (p > 1 && substr(S, p - 1, 1) == "\"") return bs_before(p - 1); return -1 }
+function plain(v, key,   l) {
+  sub(/[,;]+$/, "", v)
   l = tolower(v)
-  return (l == "" || l == "true" || l == "false" || l == "null" || l == "none" || index(v, M) == 1 || l == "{" || l == "[" || l == "|" || l == ">" || l == "-")
+  if (l == "" || l ~ /^(true|false|null|nil|none|yes|no|on|off|~|-|\*+|x+|<[a-z _-]*>|redacted|\[redacted\]|changeme|\$\{?[a-z_][a-z0-9_]*\}?|\{\{.*\}\}|[0-9]|[0-9][0-9]|[0-9][0-9][0-9]|[0-9][0-9][0-9][0-9]|[0-9][0-9][0-9][0-9][0-9])$/) return 1
+  if (index(v, M) == 1 || v == "\"\"" || v == "''" || v == "{}" || v == "[]") return 1
+  if (key ~ /key$/ && v ~ /^\/[A-Za-z0-9._\/-]+$/) return 1
+  return 0
 }
-# key: value / key=value where the key ends in a secret word. A bare `key:` counts only at
-# the start of a YAML line (so "Failed to list *api.Secret: ..." in a log stays); quoted
-# JSON keys and key=value pairs count anywhere.
-function redact_kv(s,   out, low, pre, sep, rest, rest2, q, v, tail, endq, keyq, lead) {
-  out = ""
-  while (1) {
-    low = tolower(s)
-    if (!match(low, /[a-z0-9_.-]*(token|password|passwd|secret|key-data|keydata|apikey|api-key|api_key|private-key|privatekey|private_key|secret-key|secretkey|secret_key|access-key|accesskey|access_key|auth|credential|credentials|authorization)["']?[ \t]*[:=][ \t]*/)) break
-    pre = substr(s, 1, RSTART + RLENGTH - 1)
-    sep = substr(s, RSTART, RLENGTH)
-    lead = substr(s, 1, RSTART - 1)
-    rest = substr(s, RSTART + RLENGTH)
-    keyq = (lead ~ /["']$/ && sep ~ /["'][ \t]*[:=]/)
-    if (sep !~ /=/ && !keyq && lead !~ /^[ \t]*(- )?$/) { out = out pre; s = rest; continue }
-    q = substr(rest, 1, 1)
-    if (q == "\"" || q == "'" || (q == "\\" && substr(rest, 2, 1) == "\"")) {
-      if (q == "\\") { q = "\\\""; rest2 = substr(rest, 3) } else { rest2 = substr(rest, 2) }
-      endq = index(rest2, q)
-      if (endq == 0) { v = rest2; tail = "" } else { v = substr(rest2, 1, endq - 1); tail = substr(rest2, endq) }
-      if (is_plain(v)) { out = out pre q; s = rest2; continue }
-      out = out pre q M; bump("secret-field"); s = tail; continue
+function safe_env(name) {
+  return name ~ /^(PATH|HOME|HOSTNAME|TERM|LANG|LANGUAGE|LC_[A-Z]+|TZ|SHLVL|PWD|OLDPWD|USER|container|GOMAXPROCS|GOMEMLIMIT|GOGC|GODEBUG|JAVA_HOME|JAVA_OPTS|[A-Z0-9_]*VERSION|NODE_NAME|POD_NAME|POD_NAMESPACE|POD_IP|POD_IPS|HOST_IP|NAMESPACE|ETCDCTL_API|LOG_LEVEL|KUBERNETES_[A-Z0-9_]+|[A-Z0-9_]+_SERVICE_HOST|[A-Z0-9_]+_SERVICE_PORT[A-Z0-9_]*|[A-Z0-9_]+_PORT|[A-Z0-9_]+_PORT_[0-9]+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)$/
+}
+function secret_name(n) { return tolower(n) ~ /pass|pwd|secret|token|key|auth|cred|private|cookie|session|salt|signature|dsn/ }
+# a key with a colon counts where a key can stand: line start, indentation, after { , [ ( ; | - ] or a log prefix
+function structural(ks,   w, a) {
+  a = ks > 48 ? ks - 48 : 1
+  w = substr(S, a, ks - a)
+  if (w ~ /^[ \t]*$/ && a == 1) return 1
+  if (w ~ /[]{,[(;|"'][ \t]*$/ || w ~ /:[ \t]+$/ || w ~ /(^|[ \t])-[ \t]+$/ || w ~ /(stdout|stderr) [FP] $/ || w ~ /\]:[ \t]*$/) return 1
+  if (w ~ /^[ \t]*$/) return 1
+  return 0
+}
+# the value of a key at v; ks: where the key starts; kq: the key was quoted; sep ":" or "="
+function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
+  n = length(S)
+  if (v > n) { if (sep == ":" && !kq && BLOCKKEYS) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 1 } } return }
+  c = substr(S, v, 1)
+  if ((c == "|" || c == ">") && substr(S, v) ~ /^[|>][-+0-9]*[ \t]*(#.*)?$/) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 0; if (substr(S, 1, BS + 2) ~ /- $/) BS += 2 } return }
+  if (c == "{" || (c == "\\" && substr(S, v + 1, 1) ~ /[nrt]/)) return
+  if (c == "[") { t = index(substr(S, v, 65536), "]"); e = t ? v + t - 1 : n + 1; if (!t) { need("full"); ARR = 1 } if (!plain(substr(S, v + 1, e - v - 1), key)) edit(v + 1, e, rule); return }
+  if (match(substr(S, v, 24), /^\\*"/)) { k = RLENGTH - 1; e = closeq(v + RLENGTH, k); if (!plain(substr(S, v + RLENGTH, e - v - RLENGTH), key) && edit(v + RLENGTH, e, rule)) { CRIQ[ne] = "q"; CRIL[ne] = k } return }
+  if (c == "'") { t = v + 1; wlist(); t = first_after(WP, WN, v + 1); while (t <= WN && substr(S, WP[t], 1) != "'") t++; e = t <= WN ? WP[t] : n + 1; if (!plain(substr(S, v + 1, e - v - 1), key)) edit(v + 1, e, rule); return }
+  blk = (sep == ":" && !kq && substr(S, 1, ks - 1) ~ /^[ \t]*(- )?$/)
+  if (blk) { e = n + 1; while (e > v && substr(S, e - 1, 1) ~ /[ \t]/) e-- }
+  else if (sep == ":" && !kq && substr(S, 1, ks - 1) ~ /[{,][ \t]*$/) { e = uend(v, level_at(ks)); t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++; e = t }
+  else { e = uend(v, level_at(ks)); if (kq) { t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++; e = t } }
+  if (!plain(substr(S, v, e - v), key)) edit(v, e, rule)
+}
+# the next argument after a flag ending at ke: " VALUE", "\", \"VALUE\"" or the next line
+function nextarg(ke, rule, kq,   w, v, c, k, e) {
+  w = substr(S, ke, 32)
+  if (kq) {
+    if (match(w, /^[ \t]*,[ \t]*/)) {
+      v = ke + RLENGTH
+      if (v > length(S)) { PENDF = rule; need("full"); return 1 }
+      if (match(substr(S, v, 24), /^\\*"/)) { k = RLENGTH - 1; e = closeq(v + RLENGTH, k); edit(v + RLENGTH, e, rule); return 1 }
+      return 0
     }
-    if (sep !~ /=/) {
-      # YAML: the value runs to the end of the line (a trailing comma or brace stays)
-      v = rest; tail = ""
-      if (match(v, /[,}\]]+[ \t]*$/)) { tail = substr(v, RSTART); v = substr(v, 1, RSTART - 1) }
-    } else {
-      v = rest; tail = ""
-      if (match(v, /[ \t,;&"'}]/)) { tail = substr(v, RSTART); v = substr(v, 1, RSTART - 1) }
+    if (w ~ /^[ \t]*$/) { PENDF = rule; need("full"); return 1 }
+    return 0
+  }
+  if (match(w, /^[ \t]+/)) {
+    v = ke + RLENGTH
+    if (v > length(S)) { PENDF = rule; need("full"); return 1 }
+    c = substr(S, v, 1)
+    if (c == "-") return 0
+    if (c == "\"" || c == "'") { e = (c == "'") ? uend(v + 1, -1) : closeq(v + 1, 0); edit(v + 1, e, rule); return 1 }
+    edit(v, uend(v, level_at(TOOLQ)), rule); return 1
+  }
+  if (w == "") { PENDF = rule; need("full"); return 1 }
+  return 0
+}
+function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, lv) {
+  ke = p + alen
+  c = substr(L, ke, 2)
+  if (c ~ /^[a-z0-9_]/ || c ~ /^[-.][a-z0-9]/) return
+  t = p > 64 ? p - 64 : 1
+  w = substr(L, t, p - t)
+  match(w, /[a-z0-9_.-]*$/); ks = p - RLENGTH
+  key = substr(L, ks, ke - ks)
+  if (a == "pass" && key !~ /(^|[-_.])pass$|^-*(require|master|root|db|admin|redis|mysql|user|auth)pass$/) return
+  if (a == "pwd" && key !~ /[-_.]pwd$/) return
+  isflag = (substr(key, 1, 1) == "-")
+  if (a ~ /^[-_]key$/ && !isflag) return
+  # openssl pass phrases: -passout pass:X, -passin pass:X
+  if (a == "pass" && key == "pass" && substr(S, ke, 1) == ":" && substr(S, ke + 1, 1) !~ /^[ \t]?$/ && (ks == 1 || substr(S, ks - 1, 1) ~ /[ \t"']/)) { edit(ke + 1, uend(ke + 1, level_at(ks)), "secret-field"); return }
+  # Go struct dumps: {Username:ci,Password:X,Auth:} and Password:X in %+v
+  if (substr(S, ke, 1) == ":" && substr(S, ks, ke - ks) ~ /^[A-Z][A-Za-z]*$/ && (ks == 1 || substr(S, ks - 1, 1) ~ /[{, \t]/) && substr(S, ke + 1, 1) !~ /^[ \t,}]?$/) {
+    v = ke + 1; e = uend(v, -1); t = v; while (t < e && substr(S, t, 1) !~ /[,}]/) t++
+    if (!plain(substr(S, v, t - v), key)) edit(v, t, "secret-field"); return
+  }
+  w = substr(S, ke, 40)
+  kq = 0
+  if (match(w, /^\\*["']/)) kq = RLENGTH
+  rest = substr(w, kq + 1)
+  if (match(rest, /^[ \t]*[:=][ \t]*/)) {
+    sep = substr(rest, RSTART, RLENGTH); sep = (sep ~ /=/) ? "=" : ":"
+    t = substr(rest, RLENGTH + 1, 1)
+    if (sep == "=" && (t == "=" || t == ">" || substr(rest, 1, 1) == "!")) return
+    if (sep == ":" && !kq) {
+      # mid-line, only a compound name (x-api-key, db_password) or a header name counts as a key
+      if (!structural(ks) && key !~ /[-_]/ && key !~ /^(cookie|set-cookie|authorization)$/) return
+      if (substr(rest, RLENGTH, 1) == ":" && t != "" ) return
     }
-    if (is_plain(v)) { out = out pre; s = rest; continue }
-    out = out pre M; bump("secret-field"); s = tail
+    if (a == "user") {
+      if (sep != "=" || substr(L, ke + kq + RLENGTH, 7) == "system:") return
+      v = ke + kq + RLENGTH; e = uend(v, level_at(ks)); if (match(substr(S, v, 24), /^\\*["']/)) { v += RLENGTH; e = closeq(v, RLENGTH - 1) }
+      t = index(substr(S, v, e - v), ":"); if (t && e > v + t) edit(v + t, e, "secret-field"); return
+    }
+    BLOCKKEYS = 1
+    value(ke + kq + RLENGTH, ks, kq, sep, key, isflag ? "secret-flag" : "secret-field")
+    BLOCKKEYS = 0
+    return
   }
-  return out s
-}
-# --token VALUE (space-separated flag forms; the = form is a key=value above)
-function redact_flags(s,   out, low, pre, rest, v) {
-  out = ""
-  while (1) {
-    low = tolower(s)
-    if (!match(low, /--[a-z0-9-]*(token|password|passwd|secret)[ \t]+/)) break
-    pre = substr(s, 1, RSTART + RLENGTH - 1); rest = substr(s, RSTART + RLENGTH)
-    if (substr(rest, 1, 1) == "-" || rest == "") { out = out pre; s = rest; continue }
-    match(rest, /^[^ \t"']*/); v = substr(rest, 1, RLENGTH)
-    if (is_plain(v)) { out = out pre; s = rest; continue }
-    out = out pre M; bump("secret-flag"); s = substr(rest, RLENGTH + 1)
+  if (a == "user") return
+  if (isflag && nextarg(ke + kq, "secret-flag", kq)) return
+  # a secret-looking name of a name/value pair (env DB_PASSWORD): its value follows
+  lv = t = ks > 24 ? ks - 24 : 1
+  w = substr(L, t, ks - t)
+  if (w ~ /(name|key)\\*"?[ \t]*[:=][ \t]*\\*"?$/ && substr(L, ke, 8) ~ /^\\*"?[ \t]*(,|$|})/) {
+    if (match(substr(L, ke, 80), /^\\*"?[ \t]*,[ \t]*\\*"?value\\*"?[ \t]*[:=][ \t]*/)) { value(ke + RLENGTH, ke, 1, "=", "value", "env-value"); return }
+    if (substr(L, ke, 8) ~ /^\\*"?[ \t]*,?[ \t]*$/) { PENDV = 4; need("full") }
   }
-  return out s
 }
-function redact_re(s, re, rule, keep_prefix,   out, low, m) {
-  out = ""
-  while (match(s, re)) {
-    m = substr(s, RSTART, RLENGTH)
-    if (keep_prefix != "" && index(m, keep_prefix) == 1) { out = out substr(s, 1, RSTART + RLENGTH - 1); s = substr(s, RSTART + RLENGTH); continue }
-    out = out substr(s, 1, RSTART - 1) M; bump(rule); s = substr(s, RSTART + RLENGTH)
+# ends and starts of runs, scanned in windows (regex literals: busybox would compile a dynamic one per call)
+function end_b64(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9+\/=_-]/)) return e + RSTART - 1; e += 4096 } }
+function end_std64(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9+\/=]/)) return e + RSTART - 1; e += 4096 } }
+function end_jwt(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9_.=-]/)) return e + RSTART - 1; e += 4096 } }
+function end_tok(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9._~+\/=-]/)) return e + RSTART - 1; e += 4096 } }
+function start_b64(p,   s, t, w) {
+  s = p
+  while (s > 1) { t = s > 4096 ? s - 4096 : 1; w = substr(S, t, s - t); match(w, /[A-Za-z0-9+\/=_-]*$/); if (RSTART > 1 || t == 1) return t + RSTART - 1; s = t }
+  return 1
+}
+function b64run(p, rule, minlen,   a, b) {
+  a = start_b64(p); b = end_b64(p)
+  if (a < SKIP) a = SKIP
+  if (b - a >= minlen) edit(a, b, rule)
+  if (b > SKIP) SKIP = b
+}
+function pem(p,   t, w, bs, e, x) {
+  t = p > 48 ? p - 48 : 1; w = substr(L, t, p - t)
+  if (!match(w, /-----begin [a-z0-9 ]*$/)) return
+  bs = t + RSTART - 1
+  e = p
+  while (1) { w = substr(L, e, 4096); if (w == "") { e = 0; break } x = index(w, "-----end"); if (x) { e = e + x - 1; break } e += 4096 - 8 }
+  if (e) { x = index(substr(L, e + 8, 80), "-----"); e = x ? e + 8 + x + 4 : e + 8; edit(bs, e, "private-key"); if (e > SKIP) SKIP = e; return }
+  need("full")
+  if (MODE == "full") { edit(bs, length(S) + 1, "private-key"); INPEM = 1; SKIP = length(S) + 1 }
+}
+function jwt(p,   e, r) {
+  if (substr(S, p, 3) != "eyJ") return
+  if (p > 1 && substr(S, p - 1, 1) ~ /[A-Za-z0-9_-]/) return
+  e = end_jwt(p)
+  r = substr(S, p, e - p)
+  if (r ~ /^eyJ[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\./ && e - p >= 24) edit(p, e, "jwt")
+  if (e > SKIP) SKIP = e
+}
+function b64pem(p,   a, b, r) {
+  if (substr(S, p, 7) != "LS0tLS1") return
+  a = p; b = end_std64(p)
+  r = substr(S, a, b - a)
+  if (r !~ /^LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS|^LS0tLS1CRUdJTiBQVUJMSUMgS0VZ|^LS0tLS1CRUdJTiBYNTA5IENSTC/ || has_sig(r)) edit(a, b, "base64-private-key")
+  if (b > SKIP) SKIP = b
+}
+function has_sig(r,   i) { for (i = 1; i <= NKSIG; i++) if (index(r, KSIG[i])) return 1; return 0 }
+function sig(p, a,   n, i, ok) {
+  n = split(SIGS[a], TMP2, " "); ok = 0
+  for (i = 1; i <= n; i++) if (substr(S, p, length(TMP2[i])) == TMP2[i]) ok = 1
+  if (ok) b64run(p, "base64-encoded-secret", 12)
+}
+function gz(p) { if (substr(S, p, 4) == "H4sI") b64run(p, "base64-gzip-blob", 40) }
+function bootstrap(p,   b, a2) {
+  b = p > 1 ? substr(S, p - 1, 1) : ""; a2 = substr(S, p + 23, 1)
+  if (b ~ /[A-Za-z0-9]/ || a2 ~ /[A-Za-z0-9]/) return
+  if (substr(S, p, 23) !~ /^[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9]+$/) return
+  if (substr(S, p, 6) !~ /[0-9]/ && substr(S, p + 7, 16) !~ /[0-9]/) return
+  # event names end in .<16 hex digits>; a token's 16 characters are all hex once in 600,000
+  if (substr(S, p + 7, 16) !~ /[g-z]/) return
+  edit(p, p + 23, "bootstrap-token")
+}
+function urlcred(p,   w, n, i, c, at, col, a) {
+  w = substr(S, p + 3, 512)
+  n = length(w); at = 0
+  for (i = 1; i <= n; i++) { c = substr(w, i, 1); if (c ~ /[\/?# \t"'<>\\]/) break; if (c == "@") at = i }
+  if (!at) return
+  a = substr(w, 1, at - 1); col = index(a, ":")
+  if (col) { if (at - 1 > col) edit(p + 3 + col, p + 3 + at - 1, "url-credentials") }
+  else if (at - 1 >= 16) edit(p + 3, p + 3 + at - 1, "url-credentials")
+}
+function bearer(p, a,   v, w, e, r) {
+  if (p > 1 && substr(L, p - 1, 1) ~ /[a-z0-9_]/) return
+  w = substr(S, p + length(a), 4)
+  if (!match(w, /^[ \t]+/)) return
+  v = p + length(a) + RLENGTH
+  e = end_tok(v)
+  r = substr(S, v, e - v > 64 ? 64 : e - v)
+  if (a == "bearer" && e - v >= 16) edit(v, e, "bearer-token")
+  if (a == "basic" && e - v >= 8 && (e - v) % 4 == 0 && (r ~ /[0-9+\/=]/ || r ~ /^.[^A-Z]*[A-Z]/)) edit(v, e, "basic-credentials")
+  if (e > SKIP) SKIP = e
+}
+function authz(p, alen,   w, v, e, n) {
+  # Authorization: <scheme> <credentials> / Authorization = ["Basic ..."] / "Authorization: Basic ..."
+  w = substr(S, p + alen, 16)
+  if (!match(w, /^\\*["']?[ \t]*[:=][ \t]*(\[[ \t]*)?(\\*["'])?[ \t]*/)) return 0
+  v = p + alen + RLENGTH
+  n = length(S)
+  if (v > n || substr(S, v, 1) ~ /[{\\]/) return 0
+  if (match(substr(S, v, 40), /^[A-Za-z][A-Za-z0-9-]*[ \t]+/)) v += RLENGTH
+  e = uend(v, level_at(v))
+  if (e > v && !plain(substr(S, v, e - v), "authorization")) { edit(v, e, "authorization-header"); if (e > SKIP) SKIP = e; return 1 }
+  return 0
+}
+function tool(p, a,   b, w) {
+  b = p > 1 ? substr(L, p - 1, 1) : ""
+  if (b != "" && b !~ /[ \t\/"'\[,=]/) return
+  w = substr(L, p + length(a), 24)
+  if (w !~ /^(admin|dump|sh)?($|[ \t"'\\])/) return
+  TOOL = (a == "mariadb") ? "mysql" : a; TOOLQ = p
+  if (w ~ /^(admin|dump|sh)?\\*"[ \t]*,?[ \t]*$/) { need("full"); TOOLCTX = TOOL }
+}
+# htpasswd -b[c] FILE USER PASSWORD, htpasswd -nb USER PASSWORD: the password argument
+function htpasswd(p, a,   w, n, i, pos, batch, nflag, k, need_k, b) {
+  b = p > 1 ? substr(L, p - 1, 1) : ""
+  if (b != "" && b !~ /[ \t\/"']/) return
+  w = substr(S, p + length(a), 4096); n = split(w, TMP4, / /); pos = p + length(a); k = 0; batch = 0; nflag = 0
+  for (i = 1; i <= n; i++) {
+    if (i > 1) pos++
+    if (TMP4[i] == "") continue
+    if (substr(TMP4[i], 1, 1) == "-") { if (TMP4[i] ~ /b/) batch = 1; if (TMP4[i] ~ /n/) nflag = 1 }
+    else { k++; need_k = nflag ? 2 : 3; if (batch && k == need_k) { edit(pos, pos + length(TMP4[i]), "tool-password"); return } }
+    pos += length(TMP4[i])
   }
-  return out s
 }
-# "Bearer <token>": a token is 20 or more token characters (so "bearer tokens" stays).
-function redact_bearer(s,   out, low, word, tok, at) {
-  out = ""
-  while (1) {
-    low = tolower(s)
-    if (!match(low, /bearer[ \t]+/)) break
-    at = RSTART + RLENGTH
-    word = substr(s, 1, at - 1)
-    tok = substr(s, at)
-    if (match(tok, /^[A-Za-z0-9._~+\/=-]+/) && RLENGTH >= 20) {
-      out = out word M; bump("bearer-token"); s = substr(tok, RLENGTH + 1)
-    } else {
-      out = out word; s = tok
+function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
+  t = (TOOL != "") ? TOOL : TOOLCTX
+  if (t == "") return
+  f = substr(S, p + 1, length(a) - 1)
+  ke = p + length(a)
+  if (f == "--user" || f == "-u") {
+    if (t != "curl") return
+    w = substr(S, ke, 8)
+    if (match(w, /^(=|[ \t]+|\\*"[ \t]*,[ \t]*\\*")/)) { v = ke + RLENGTH; if (substr(S, v, 1) == "'") v++ }
+    else if (w ~ /^\\*"[ \t]*,?[ \t]*$/) { need("full"); PENDU = 1; return }
+    else v = ke
+    e = uend(v, level_at(p + 1))
+    c = index(substr(S, v, e - v), ":")
+    if (c) edit(v + c, e, "tool-password")
+    return
+  }
+  if ((f == "-p" && (t == "mysql" || t == "sshpass")) || (f == "-a" && t == "redis-cli")) {
+    c = substr(S, ke, 1)
+    if (c ~ /[A-Za-z0-9!@#$%^&*()_+.\/~,;:?-]/ && f == "-p") { e = uend(ke, level_at(p + 1)); edit(ke, e, "tool-password"); return }
+    kq = 0; if (match(substr(S, ke, 4), /^\\*"/)) kq = RLENGTH
+    if (kq) { nextarg(ke + kq, "tool-password", 1); return }
+    nextarg(ke, "tool-password", 0)
+  }
+}
+function kindline(   n, i, pos, o, e, t) {
+  # a Secret in JSON on one line: the contents of its data and stringData objects
+  n = split(L, TMP3, /\\*"(data|stringdata)\\*"[ \t]*:[ \t]*\{/)
+  pos = 1
+  for (i = 1; i < n; i++) {
+    pos += length(TMP3[i])
+    if (SCANLIM && pos > SCANLIM) return
+    match(substr(L, pos, 64), /^\\*"(data|stringdata)\\*"[ \t]*:[ \t]*\{/)
+    o = pos + RLENGTH
+    t = index(substr(S, o, 1048576), "}")
+    e = t ? o + t - 1 : length(S) + 1
+    edit(o, e, "secret-manifest-data")
+    pos = o
+  }
+}
+function handle(p, alen, a) {
+  if (a ~ /^[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.]/) bootstrap(p)
+  else if (a == "eyj") jwt(p)
+  else if (a == "ls0tls1") b64pem(p)
+  else if (a == "h4si") gz(p)
+  else if (a == "://") urlcred(p)
+  else if (a == "bearer" || a == "basic") bearer(p, a)
+  else if (a == "private key") pem(p)
+  else if (a ~ /^kind/) { if (substr(L, p, 128) ~ /^kind\\*"?[ \t]*:[ \t]*\\*"?secret/) { need("secret"); need("full") } }
+  else if (a == "stringdata") { need("full") }
+  else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
+  else if (a ~ /headers?\]$/) { need("full"); HDR = 1 }
+  else if (a == "htpasswd") htpasswd(p, a)
+  else if (a ~ /^(mysql|mariadb|redis-cli|sshpass|curl)$/) tool(p, a)
+  else if (a ~ /-(-user|[pau])$/) toolflag(p, a)
+  else if (a ~ /name/) nv(p, alen)
+  else if (a in SIGS) sig(p, a)
+  else if (a == "authorization" || a == "proxy-authorization") { if (!authz(p, alen)) keyword(p, alen, a) }
+  else keyword(p, alen, a)
+}
+# {"name":"X","value":"Y"} on one line (also escaped JSON): Y unless X is harmless
+function nv(p, alen,   w, nm, v) {
+  if (!match(substr(L, p, 512), /^\\*"name\\*"[ \t]*:[ \t]*\\*"[a-z_][a-z0-9_.-]*\\*"[ \t]*,[ \t]*\\*"value\\*"[ \t]*:[ \t]*/)) return
+  alen = RLENGTH; w = substr(S, p, alen)
+  if (!match(w, /name\\*"[ \t]*:[ \t]*\\*"/)) return
+  nm = substr(w, RSTART + RLENGTH); sub(/\\*".*$/, "", nm)
+  if (safe_env(nm) || (nm !~ /^[A-Z_][A-Z0-9_]*$/ && !secret_name(nm))) return
+  v = p + alen
+  value(v, p, 1, "=", "value", "env-value")
+}
+# Every trigger of the line, left to right: match() in a window that slides on (a split() on the
+# union regex is quadratic in mawk); a match is taken only when it starts before the window's last
+# 1 KiB (or the window holds the end of the line), so a trigger is never cut by the window.
+# Every anchor of the line, left to right: match() in a window that slides on (a split() on the
+# union regex is quadratic in mawk, and match() costs the window's length: windows start small and
+# grow only while they find nothing); a match is taken only when it starts before the window's last
+# 64 bytes (or the window holds the end of the line), so no anchor is ever cut by the window.
+function scan(   pos, w, n, win, p, alen, a) {
+  n = length(L); pos = 1; w = 256; SKIP = (SKIP0 > 0) ? SKIP0 : 0; TOOL = ""; TOOLQ = 0
+  while (pos <= n) {
+    win = substr(L, pos, w)
+    if (!match(win, /@SCAN@/)) { if (pos + w > n) break; pos += w - 64; if (w < 65536) w *= 2; continue }
+    if (RSTART > w - 64 && pos + w <= n) { pos += w - 64; continue }
+    p = pos + RSTART - 1
+    if (SCANLIM && p > SCANLIM) return
+    match(substr(L, p, 128), /^(@SCAN@)/); alen = RLENGTH; a = substr(L, p, alen)
+    if (p >= SKIP) handle(p, alen, a)
+    if (NEEDED) return
+    pos = p + (alen > 0 ? alen : 1); if (SKIP > pos) pos = SKIP; w = 256
+  }
+}
+# lines inside a multi-line construct (full mode)
+function states(   ind, t, nm, v) {
+  if (INPEM) {
+    t = index(L, "-----end")
+    if (!t) { printf "%d\td\n", NRX > PATCH; rec("private-key"); return 1 }
+    INPEM = 0; t = index(substr(L, t + 8), "-----") ; t = t ? index(L, "-----end") + 8 + t + 4 : length(S) + 1
+    if (t > length(S)) { printf "%d\td\n", NRX > PATCH; rec("private-key"); return 1 }
+    S = substr(S, t); L = tolower(S); printf "%d\tr\t%s%s\n", NRX, S, CR > PATCH; return 1
+  }
+  if (S ~ /^[ \t]*$/) return 0
+  ind = indent_of(S)
+  # (after "key:" with no value, deeper lines are a plain scalar unless they are a mapping or a list)
+  if (BS >= 0 && BSPLAIN && S ~ /^[ \t]*(- |[^ \t:#][^:]*:([ \t]|$)|#)/) BS = -1
+  if (BS >= 0) { if (ind > BS) { whole("secret-block"); BSPLAIN = 0; return 2 } BS = -1 }
+  if (DATAI >= 0) {
+    if (ind > DATAI) {
+      if (DATAC < 0) DATAC = ind
+      if (ind > DATAC) { whole("secret-manifest-data"); return 2 }
+      if (match(S, /^[ \t]*[^ \t:]+:[ \t]*/)) { v = RLENGTH + 1; t = substr(S, v); if (t != "" && t !~ /^[|>][-+0-9]*[ \t]*$/) edit(v, length(S) + 1, "secret-manifest-data"); return 2 }
+      whole("secret-manifest-data"); return 2
+    }
+    DATAI = -1
+  }
+  if (DATAJ) {
+    if (S ~ /^[ \t]*}/) DATAJ = 0
+    else { if (match(S, /^[ \t]*"[^"]*"[ \t]*:[ \t]*"/)) edit(RLENGTH + 1, closeq(RLENGTH + 1, 0), "secret-manifest-data"); else whole("secret-manifest-data"); return 2 }
+  }
+  if (SECRETFILE && match(L, /^[ \t]*(- )?(data|stringdata):[ \t]*$/)) { DATAI = ind; DATAC = -1; return 2 }
+  if (SECRETFILE && L ~ /^[ \t]*"(data|stringdata)"[ \t]*:[ \t]*\{[ \t]*$/) { DATAJ = 1; return 2 }
+  if (ENVA) {
+    if (S ~ /^[ \t]*\]/) { ENVA = 0; return 0 }
+    if (match(S, /^[ \t]*"[A-Za-z_][A-Za-z0-9_.-]*=/)) { nm = substr(S, RSTART, RLENGTH); sub(/^[ \t]*"/, "", nm); sub(/=$/, "", nm); if (!safe_env(nm)) { v = RSTART + RLENGTH; t = closeq(v, 0); if (!plain(substr(S, v, t - v), "")) edit(v, t, "env-value") } return 2 }
+    if (match(S, /^[ \t]*"(key|name)"[ \t]*:[ \t]*"/)) { nm = substr(S, RLENGTH + 1); sub(/".*$/, "", nm); ENVN = nm; return 0 }
+    if (match(S, /^[ \t]*"value"[ \t]*:[ \t]*"/)) { if (ENVN != "" && !safe_env(ENVN)) { v = RLENGTH + 1; t = closeq(v, 0); if (!plain(substr(S, v, t - v), "")) edit(v, t, "env-value") } ENVN = ""; return 2 }
+  }
+  if (ENVY >= 0) {
+    if (ind < ENVY || (ind == ENVY && S !~ /^[ \t]*- /)) ENVY = -1
+    else {
+      if (match(S, /^[ \t]*(- )?name:[ \t]*/)) { nm = substr(S, RLENGTH + 1); gsub(/["' \t]/, "", nm); ENVN = nm; return 0 }
+      if (match(S, /^[ \t]*(- )?value:[ \t]*/)) { if (ENVN != "" && !safe_env(ENVN)) { v = RLENGTH + 1; value(v, v, 0, "=", "value", "env-value") } ENVN = ""; return 2 }
     }
   }
-  return out s
-}
-# "NAME=value" items of env arrays; "name"/"key" followed by "value" in env objects.
-function redact_env_item(s,   m, name, q) {
-  if (match(s, /^[ \t]*"[A-Za-z_][A-Za-z0-9_.-]*=/)) {
-    m = substr(s, RSTART, RLENGTH); name = m; sub(/^[ \t]*"/, "", name); sub(/=$/, "", name)
-    if (safe_env(name)) return s
-    q = substr(s, RSTART + RLENGTH); if (match(q, /^[^"]*/)) q = substr(q, RLENGTH + 1)
-    bump("env-value"); return m M q
+  if (PENDV > 0) {
+    PENDV--
+    if (match(L, /^[ \t]*(- )?\\*"?value\\*"?[ \t]*:[ \t]*/)) { value(RLENGTH + 1, 1, 1, "=", "value", "env-value"); PENDV = 0; return 2 }
   }
-  return s
-}
-function redact_inline_env(s,   out, re, m, name, n2) {
-  # {"name":"X","value":"Y"} on one line, plain or escaped JSON (last-applied annotations)
-  out = ""
-  re = "(\\\\)?\"name(\\\\)?\":[ ]*(\\\\)?\"[A-Za-z_][A-Za-z0-9_.-]*(\\\\)?\",[ ]*(\\\\)?\"value(\\\\)?\":[ ]*(\\\\)?\""
-  while (match(s, re)) {
-    m = substr(s, RSTART, RLENGTH)
-    name = m; sub(/^(\\)?"name(\\)?":[ ]*(\\)?"/, "", name); sub(/(\\)?",.*$/, "", name)
-    out = out substr(s, 1, RSTART + RLENGTH - 1); s = substr(s, RSTART + RLENGTH)
-    if (safe_env(name)) continue
-    n2 = index(s, "\""); if (n2 == 0) n2 = length(s) + 1
-    if (substr(s, n2 - 1, 1) == "\\") n2 = n2 - 1
-    out = out M; bump("env-value"); s = substr(s, n2)
+  if (PENDF != "") {
+    t = PENDF; PENDF = ""
+    if (match(S, /^[ \t]*\\*"/)) { v = RLENGTH + 1; edit(v, closeq(v, RLENGTH - 1 - ind), t); return 2 }
+    if (match(S, /^[ \t]*- /)) { edit(RLENGTH + 1, length(S) + 1, t); return 2 }
   }
-  return out s
+  if (ARR) { if (S ~ /^[ \t]*\]/) ARR = 0; else { t = index(S, "]"); if (t) { ARR = 0; v = indent_of(S) + 1; if (t > v) edit(v, t, "secret-field") } else whole("secret-field"); return 2 } }
+  if (PENDU) { PENDU = 0; if (match(S, /^[ \t]*\\*"/)) { v = RLENGTH + 1; e = closeq(v, RLENGTH - 1 - ind); t = index(substr(S, v, e - v), ":"); if (t) edit(v + t, e, "tool-password"); return 2 } }
+  if (CRIC != "") { if (match(S, /^[^ ]+ (stdout|stderr) [PF] /)) { v = RLENGTH + 1; e = (CRIC == "q") ? closeq(v, CRIK) : uend(v, -1); edit(v, e, "secret-field"); CRIC = ""; return 2 } CRIC = "" }
+  if (TOOLCTX != "" && S ~ /\]/) TOOLCTX = ""
+  if (HDR) {
+    if (S ~ /^[ \t]*\[/) HDR = 0
+    else if (match(S, /^[ \t]*[^ \t=]+[ \t]*=[ \t]*/)) { v = RLENGTH + 1; t = substr(S, v); if (t ~ /^\[/) { v++; t = index(substr(S, v), "]"); t = t ? v + t - 1 : length(S) + 1 } else if (t ~ /^"/) { v++; t = closeq(v, 0) } else t = length(S) + 1; if (!plain(substr(S, v, t - v), "")) edit(v, t, "registry-header"); return 2 }
+  }
+  return 0
 }
-BEGIN { inpem = 0; inenv = 0; pending = "" }
+BEGIN {
+  BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; TOOLCTX = ""
+  ns = split("@SIGS@", SA, " ")
+  for (i = 1; i <= ns; i++) { k = tolower(SA[i]); SIGS[k] = (k in SIGS) ? SIGS[k] " " SA[i] : SA[i] }
+  NKSIG = split("@KSIGS@", KSIG, " ")
+}
+NEEDED { next }
 {
-  line = $0
-  if (inpem) {
-    if (match(line, /-----END [A-Z0-9 ]*PRIVATE KEY-----/)) { line = substr(line, RSTART + RLENGTH); inpem = 0; if (line == "") next } else next
+  if (MODE == "line") { i = index($0, ":"); NRX = substr($0, 1, i - 1) + 0; S = substr($0, i + 1) }
+  else { NRX = NR; S = $0 }
+  CR = ""; if (substr(S, length(S)) == "\r") { CR = "\r"; S = substr(S, 1, length(S) - 1) }
+  L = tolower(S); ne = 0; CID++
+  st = (MODE == "full") ? states() : 0
+  if (st == 1) next
+  if (st == 0 && length(S) > 65536) { long_line(); next }
+  if (st == 0 && L ~ /@ANCHOR@/) {
+    if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?secret/) kindline()
+    scan()
+    if (NEEDED) next
   }
-  while (match(line, /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/)) {
-    pre = substr(line, 1, RSTART - 1); rest = substr(line, RSTART + RLENGTH)
-    bump("private-key")
-    if (match(rest, /-----END [A-Z0-9 ]*PRIVATE KEY-----/)) { line = pre M substr(rest, RSTART + RLENGTH) }
-    else { print pre M; inpem = 1; next }
-  }
-  # env arrays of crictl inspect (runtimeSpec.process.env) and docker inspect (Env)
-  if (inenv) {
-    if (line ~ /^[ \t]*\]/) inenv = 0; else line = redact_env_item(line)
-  } else if (line ~ /"(env|Env)":[ \t]*\[[ \t]*$/) inenv = 1
-  # env objects: "key"/"name": "X" on one line, "value": "Y" on the next
-  if (pending != "" && match(line, /^[ \t]*"value":[ \t]*"/)) {
-    if (!safe_env(pending)) {
-      rest = substr(line, RSTART + RLENGTH); q = index(rest, "\"")
-      while (q > 1 && substr(rest, q - 1, 1) == "\\") { nq = index(substr(rest, q + 1), "\""); if (nq == 0) { q = length(rest) + 1; break } ; q = q + nq }
-      line = substr(line, 1, RSTART + RLENGTH - 1) M (q ? substr(rest, q) : "\""); bump("env-value")
-    }
-  }
-  pending = ""
-  if (match(line, /^[ \t]*"(key|name)":[ \t]*"[A-Za-z_][A-Za-z0-9_.-]*",?[ \t]*$/)) {
-    pending = line; sub(/^[ \t]*"(key|name)":[ \t]*"/, "", pending); sub(/",?[ \t]*$/, "", pending)
-  }
-  line = redact_inline_env(line)
-  line = redact_kv(line)
-  line = redact_flags(line)
-  line = redact_bearer(line)
-  line = redact_re(line, "eyJ[A-Za-z0-9_-][A-Za-z0-9_-][A-Za-z0-9_-][A-Za-z0-9_-]*\\.eyJ[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*", "jwt", "")
-  line = redact_re(line, "LS0tLS1CRUdJTi[A-Za-z0-9+/=]*", "base64-private-key", "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS")
-  line = redact_re(line, "://[^/@ \t\"']+:[^/@ \t\"']+@", "url-credentials", "")
-  line = redact_bootstrap(line)
-  print line
+  if (ne && S ~ /^[^ ]+ (stdout|stderr) P /) { for (i = 1; i <= ne; i++) if (EE[i] > length(S)) { need("full"); if (NEEDED) next; CRIC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i] } }
+  emit()
 }
-function redact_bootstrap(s,   out, b, a) {
-  out = ""
-  while (match(s, /[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]\.[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]/)) {
-    b = (RSTART > 1) ? substr(s, RSTART - 1, 1) : ""
-    a = substr(s, RSTART + RLENGTH, 1)
-    if (b ~ /[A-Za-z0-9._-]/ || a ~ /[A-Za-z0-9._-]/) { out = out substr(s, 1, RSTART + RLENGTH - 1); s = substr(s, RSTART + RLENGTH); continue }
-    out = out substr(s, 1, RSTART - 1) M; bump("bootstrap-token"); s = substr(s, RSTART + RLENGTH)
-  }
-  return out s
-}
-END { for (r in cnt) print cnt[r], r > CNT }
 AWK
 }
 
 write_redaction_report() {
   local out="$BUNDLE/redaction-report.txt" total=0
-  [[ -s "$REDACTIONS" ]] && total=$(awk '{ s += $1 } END { print s + 0 }' "$REDACTIONS")
+  [[ -s "$REDLINES" ]] && total=$(wc -l <"$REDLINES")
   {
     printf 'Kubesnap redaction report\n'
     printf '=========================\n\n'
     printf 'Before this bundle was packed, every file in it was searched for secrets, and each\n'
     printf 'value found was replaced by the marker %s. The values themselves are\n' "$MARKER"
-    printf 'not in this bundle, nor in this report. Private key files (*.key, *-key.pem, ...)\n'
-    printf 'were not collected at all; /proc/*/environ and Kubernetes Secrets are never read.\n\n'
-    printf 'Rules: private-key (PEM blocks), base64-private-key, secret-field (token, password,\n'
-    printf 'secret, key-data, auth, credentials fields and --flag= values), secret-flag\n'
-    printf '(--token VALUE), bearer-token, jwt, bootstrap-token, url-credentials (user:pass@),\n'
-    printf 'env-value (container environment values, except well-known harmless names).\n\n'
-    printf 'Values redacted: %s\n\n' "$total"
-    if [[ -s "$REDACTIONS" ]]; then
-      printf '%8s  %-22s %s\n' count rule file
-      sort -t"$(printf '\t')" -k3,3 -k2,2 "$REDACTIONS" | awk -F'\t' '{ printf "%8s  %-22s %s\n", $1, $2, $3 }'
+    printf 'not in this bundle, nor in this report. Private key files (*.key, *-key.pem, ...) and\n'
+    printf 'credential files (*.csv, *.token, htpasswd) were not collected at all; /proc/*/environ\n'
+    printf 'and Kubernetes Secrets are never read. The rules are listed in docs/redaction.md.\n\n'
+    printf 'Values redacted: %s\n' "$total"
+    printf 'Files withheld: %s\n\n' "$(grep -c '' "$WITHHELD" || true)"
+    if [[ -s "$WITHHELD" ]]; then
+      printf 'Withheld (not in this bundle)\n-----------------------------\n'
+      awk -F'\t' '{ printf "%s: %s\n", $1, $2 }' "$WITHHELD"
+      printf '\n'
+    fi
+    if [[ -s "$REDLINES" ]]; then
+      printf 'Changes (file, line, rule)\n--------------------------\n'
+      sort -t"$(printf '\t')" -k1,1 -k2,2n "$REDLINES" | awk -F'\t' '{ printf "%s:%s  %s\n", $1, $2, $3 }'
     fi
     printf '\nPlease review this bundle before sending it; you can open the tarball and search it.\n'
   } >"$out"
+  # per file and rule, for the manifest
+  if [[ -s "$REDLINES" ]]; then
+    awk -F'\t' '{ k = $3 "\t" $1; n[k]++ } END { for (k in n) { split(k, a, "\t"); print n[k] "\t" a[1] "\t" a[2] } }' "$REDLINES" | sort -t"$(printf '\t')" -k3,3 -k2,2 >"$REDACTIONS"
+  else
+    : >"$REDACTIONS"
+  fi
 }
 
 # ---------------------------------------------------------------- obfuscation
@@ -1340,6 +1911,15 @@ write_manifest() {
     total=$(awk '{ s += $1 } END { print s + 0 }' "$REDACTIONS")
   fi
   red+="]"
+  local wh="[" wsep=""
+  if [[ -s "$WITHHELD" ]]; then
+    local wp wr
+    while IFS=$'\t' read -r wp wr; do
+      wh+="$wsep{\"path\":$(json_str "$wp"),\"reason\":$(json_str "$wr")}"
+      wsep=","
+    done <"$WITHHELD"
+  fi
+  wh+="]"
   {
     printf '{\n'
     printf '  "format": "kubesnap-bundle",\n'
@@ -1359,7 +1939,7 @@ write_manifest() {
       "$(json_str "${RUNTIME_ENDPOINT#unix://"$ROOT"}")"
     printf '  "crictl_calls": %s,\n' "$CRICTL_CALLS"
     printf '  "missing_commands": %s,\n' "$missing"
-    printf '  "redaction": {"marker": "%s", "total": %s, "files": %s},\n' "$MARKER" "$total" "$red"
+    printf '  "redaction": {"marker": "%s", "total": %s, "files": %s, "withheld": %s},\n' "$MARKER" "$total" "$red" "$wh"
     printf '  "records": [\n'
     sed '$!s/$/,/; s/^/    /' "$RECORDS"
     printf '  ]\n}\n'
@@ -1410,6 +1990,8 @@ main() {
   : >"$REDACTIONS"
   BUNDLE="$STAGE/bundle"
   mkdir -p -- "$BUNDLE"
+  REDACT_BOUND=${KUBESNAP_REDACT_BOUND:-$((TIMEOUT * 4 > 60 ? TIMEOUT * 4 : 60))}
+  redact_setup
 
   collect_identity
   collect_processes
@@ -1429,6 +2011,13 @@ main() {
   write_redaction_report
   finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   write_manifest "$node" "$host" "$role" "$started" "$finished"
+  local before
+  before=$(cat -- "$REDLINES" "$WITHHELD" | wc -l)
+  final_scan
+  if (($(cat -- "$REDLINES" "$WITHHELD" | wc -l) != before)); then
+    write_redaction_report
+    write_manifest "$node" "$host" "$role" "$started" "$finished"
+  fi
   if ((OBFUSCATE)); then
     obfuscate_all
     node=$(obf_of "$node")
@@ -1466,4 +2055,7 @@ main() {
   printf '%s\n' "$tarball"
 }
 
-main "$@"
+# Sourced (tests, docs), the script only defines its functions.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -431,3 +432,36 @@ def test_wheel_carries_the_collector(tmp_path: Path) -> None:
 
     with zipfile.ZipFile(wheel) as z:
         assert z.read("analyzer/data/kubesnap-collect.sh").decode() == COLLECTOR.read_text()
+
+
+# ------------------------------------------------------------------ redaction report, withheld files
+
+
+def test_report_lists_file_line_and_rule_of_every_change_and_what_was_withheld(tmp_path: Path) -> None:
+    import gzip
+
+    site = secrets_site()
+    f = site.nodes[0].files
+    f["etc/kubernetes/tokens/known_tokens.csv"] = "PLANTEDCSV1,admin,admin,system:masters\n"
+    f["etc/kubernetes/backup/old-admin.tgz"] = gzip.compress(b"users:\n- name: a\n  user:\n    password: PLANTEDGZ1\n", mtime=0)
+    f["etc/kubernetes/notes/password=PLANTEDNAME1.txt"] = "nothing here\n"
+    proc, _ = collect(tmp_path, site)
+    t = tarball_of(proc)
+    man = manifest_of(t)
+    report = member(t, "redaction-report.txt").decode()
+    blob = b"".join(m.name.encode() + data for m, data in tar_members(t))
+    for planted in ("PLANTEDCSV1", "PLANTEDGZ1", "PLANTEDNAME1", *PLANTED):
+        assert planted.encode() not in blob, planted
+    # every change: "<file>:<line>  <rule>", line numbers of the file as collected
+    assert "files/etc/kubernetes/admin.conf:7  secret-field" in report
+    assert "files/etc/kubernetes/admin.conf:10  secret-field" in report
+    changes = [ln for ln in report.splitlines() if re.match(r"^.+:\d+  [a-z:-]+$", ln)]
+    assert len(changes) == man["redaction"]["total"] >= 20
+    # withheld: the gzip'd kubeconfig (its content matches a rule) and the file whose name holds a secret
+    withheld = {w["path"]: w["reason"] for w in man["redaction"]["withheld"]}
+    assert withheld.get("files/etc/kubernetes/backup/old-admin.tgz") == "gzip data whose content matches a redaction rule", withheld
+    assert any("KUBESNAP-REDACTED" in p for p in withheld), withheld
+    assert "Withheld (not in this bundle)" in report and "its name holds a secret" in report
+    # the CSV is never read at all
+    csv = records(man, path="/etc/kubernetes/tokens/known_tokens.csv")
+    assert csv and csv[0]["skipped"].startswith("credential file")

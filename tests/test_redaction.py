@@ -1,71 +1,233 @@
-"""The collector's redaction rules, run directly (the awk program the script itself runs)."""
+"""The collector's redaction rules, run as the collector runs them (its own shell functions, sourced),
+with each of mawk, gawk and busybox awk first on PATH.
+
+Every declared rule (redaction_rules in the script) has cases here; look-alike lines stay byte for
+byte; docs/redaction.md carries the same rule list.
+"""
 
 from __future__ import annotations
 
+import base64
+import os
 import re
+import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from fixtures.fakenode.build import COLLECTOR
+from fixtures.fakenode.build import COLLECTOR, PROJECT
 from tests.conftest import CORPUS, corpus_files
 
 M = "KUBESNAP-REDACTED"
+AWKS = ("mawk", "gawk", "busybox")
+REQUIRE = os.environ.get("KUBESNAP_REQUIRE_AWKS") == "1"
 
 
-@pytest.fixture(scope="module")
-def awk_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    text = COLLECTOR.read_text()
-    body = re.search(r"^redact_awk\(\) \{\n  cat <<'AWK'\n(.*?)^AWK$", text, re.S | re.M)
-    assert body, "redact_awk() not found in the collector"
-    p = tmp_path_factory.mktemp("awk") / "redact.awk"
-    p.write_text(body.group(1))
-    return p
+def awk_dir(kind: str, base: Path) -> Path:
+    """A folder whose `awk` is the implementation asked for: what the collector finds first on PATH."""
+    d = base / f"awk-{kind}"
+    d.mkdir(exist_ok=True)
+    exe = shutil.which(kind)
+    if exe is None:
+        if REQUIRE:
+            raise AssertionError(f"{kind} is not installed (make tools installs it)")
+        pytest.skip(f"{kind} not installed")
+    awk = d / "awk"
+    if not awk.exists():
+        if kind == "busybox":
+            awk.write_text('#!/bin/sh\nexec busybox awk "$@"\n')
+            awk.chmod(0o755)
+        else:
+            awk.symlink_to(exe)
+    return d
 
 
-def redact(prog: Path, text: str, tmp: Path) -> tuple[str, dict[str, int]]:
-    src = tmp / "in.txt"
-    src.write_bytes(text.encode("utf-8", "surrogateescape"))
-    cnt = tmp / "cnt.txt"
-    cnt.unlink(missing_ok=True)
-    out = subprocess.run(["awk", "-v", f"M={M}", "-v", f"CNT={cnt}", "-f", str(prog), str(src)], capture_output=True, check=True)
-    counts = {}
-    if cnt.exists():
-        for line in cnt.read_text().splitlines():
-            n, rule = line.split()
-            counts[rule] = int(n)
-    return out.stdout.decode("utf-8", "surrogateescape"), counts
+HARNESS = r"""
+source "$1"
+STAGE=$(mktemp -d "$2/stage.XXXXXX")
+REDACT_BOUND=${3:-60}
+redact_setup
+for f in "$2"/in/*; do redact_file "$f" "${f##*/}" || true; done
+cp -- "$REDLINES" "$2/redlines.tsv"
+cp -- "$WITHHELD" "$2/withheld.tsv"
+rm -rf -- "$STAGE"
+"""
 
 
-REDACTED = [
-    ("    client-key-data: LS0tLS1CRUdJTiBSU0Eg", "    client-key-data: " + M),
-    ("    token: abc.def", "    token: " + M),
-    ("- token: \"q7x2m9.abcdefghijklmnop\"", "- token: \"" + M + "\""),
-    ('  password = "hunter2"', '  password = "' + M + '"'),
-    ('{"auth": "dXNlcjpwYXNz"}', '{"auth": "' + M + '"}'),
-    ("--token=abcdef", "--token=" + M),
-    ("kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:00", "kubeadm join 10.0.0.1:6443 --token " + M + " --discovery-token-ca-cert-hash sha256:00"),
-    ("agent --password=s3cr3t --user=x", "agent --password=" + M + " --user=x"),
-    ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123", "Authorization: " + M),
-    ("E1114 http.go:12] failed: Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123", "E1114 http.go:12] failed: Authorization: Bearer " + M),
-    ("x eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln y", "x " + M + " y"),
-    ("postgres://shop:pw123@db:5432/x", "postgres" + M + "db:5432/x"),
-    ("      secret: c2VjcmV0IGlzIHNlY3VyZQ==", "      secret: " + M),
-    ("  tls.key: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo=", "  tls.key: " + M),
-    ('{"msg":"login","password":"pw"}', '{"msg":"login","password":"' + M + '"}'),
-    ("join with nu8w2k.3b0xq7t2l9mzv4cd now", "join with " + M + " now"),
+@dataclass
+class Result:
+    out: bytes | None  # None: withheld
+    rules: list[tuple[int, str]]  # (line, rule) of every change
+
+
+def run_cases(kind: str, work: Path, inputs: dict[str, bytes]) -> dict[str, Result]:
+    d = awk_dir(kind, work)
+    run = work / f"run-{kind}"
+    shutil.rmtree(run, ignore_errors=True)
+    (run / "in").mkdir(parents=True)
+    for name, data in inputs.items():
+        (run / "in" / name).write_bytes(data)
+    env = {**os.environ, "PATH": f"{d}:{os.environ['PATH']}", "LC_ALL": "C"}
+    subprocess.run(["bash", "-c", HARNESS, "harness", str(COLLECTOR), str(run)], env=env, check=True, timeout=600)
+    rules: dict[str, list[tuple[int, str]]] = {}
+    for line in (run / "redlines.tsv").read_text().splitlines():
+        name, nr, rule = line.split("\t")
+        rules.setdefault(name, []).append((int(nr), rule))
+    out = {}
+    for name in inputs:
+        p = run / "in" / name
+        out[name] = Result(p.read_bytes() if p.exists() else None, rules.get(name, []))
+    return out
+
+
+# ------------------------------------------------------------------ cases
+
+B64 = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731
+KEYPEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAsecretkeybody\nAAAAsecondline\n-----END RSA PRIVATE KEY-----\n"
+CERTPEM = "-----BEGIN CERTIFICATE-----\nMIIBkTCB+wIJAKHHIGcert\n-----END CERTIFICATE-----\n"
+
+
+@dataclass
+class Case:
+    rule: str
+    text: str
+    secrets: tuple[str, ...]  # none of these may remain
+    expected: str | None = None  # the exact output, where it matters
+
+
+CASES: list[Case] = [
+    # private-key
+    Case("private-key", CERTPEM + KEYPEM + "trailer\n", ("secretkeybody", "secondline"), CERTPEM + M + "\ntrailer\n"),
+    Case("private-key", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEsshkeyA\n-----END OPENSSH PRIVATE KEY-----\n", ("sshkeyA",)),
+    Case("private-key", "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIecA\n-----END EC PRIVATE KEY-----\n", ("MHcCAQEEIecA",)),
+    Case("private-key", "-----BEGIN DSA PRIVATE KEY-----\nMIIBdsaA\n-----END DSA PRIVATE KEY-----\n", ("MIIBdsaA",)),
+    Case("private-key", "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFencA\n-----END ENCRYPTED PRIVATE KEY-----\n", ("MIIFencA",)),
+    Case("private-key", "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBpgpA\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----\n", ("lQOYBpgpA",)),
+    Case("private-key", 'loaded key "-----BEGIN RSA PRIVATE KEY-----\\nMIIEinline\\n-----END RSA PRIVATE KEY-----" ok\n', ("MIIEinline",),
+         f'loaded key "{M}" ok\n'),
+    Case("secret-field", '{"type": "service_account", "private_key_id": "abc", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvgcpA\\n-----END PRIVATE KEY-----\\n"}\n',
+         ("MIIEvgcpA",)),
+    # base64-private-key
+    Case("base64-private-key", "  tls.key: " + B64(KEYPEM) + "\n", ("secretkeybody",)),
+    Case("base64-private-key", "    client-certificate-data: " + B64(CERTPEM + KEYPEM) + "\n", ()),
+    # secret-field
+    Case("secret-field", "    token: abc.def\n", ("abc.def",), f"    token: {M}\n"),
+    Case("secret-field", '  password = "hunter2"\n', ("hunter2",), f'  password = "{M}"\n'),
+    Case("secret-field", '{"auth": "dXNlcjpwYXNz"}\n', ("dXNlcjpwYXNz",), f'{{"auth": "{M}"}}\n'),
+    Case("secret-field", '{"msg":"login","password":"pw"}\n', (), f'{{"msg":"login","password":"{M}"}}\n'),
+    Case("secret-field", "url password=Xy7&rest;x=1 done\n", ("Xy7", "rest"), f"url password={M} done\n"),
+    Case("secret-field", '{"password": "Ab\\"rest", "x": 1}\n', ("Ab", "rest"), f'{{"password": "{M}", "x": 1}}\n'),
+    Case("secret-field", '{"log":"{\\"password\\":\\"Esc\\\\\\"aped\\"}"}\n', ("Esc", "aped")),
+    Case("secret-field", "certificateKey: 0f1e2d3c4b5a\n", ("0f1e2d3c4b5a",)),
+    Case("secret-field", "keys: [{name: k1, secret: FlowSecret1}]\n", ("FlowSecret1",), f"keys: [{{name: k1, secret: {M}}}]\n"),
+    Case("secret-field", "      secret: c2VjcmV0IGlzIHNlY3VyZQ==\n", ("c2VjcmV0IGlzIHNlY3VyZQ",)),
+    Case("secret-field", "[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = wJalrXUtnFEMIexample\naws_session_token = FQoGZXIvYXdzEexample\n",
+         ("wJalrXUtnFEMIexample", "FQoGZXIvYXdzEexample")),
+    Case("secret-field", '{\n  "cloud": "AzurePublicCloud",\n  "aadClientId": "id",\n  "aadClientSecret": "AzSecretValue1"\n}\n', ("AzSecretValue1",)),
+    Case("secret-field", "[Global]\nusername = admin\npassword = CloudConfPw1\napplication-credential-secret=AppCredSecret1\n", ("CloudConfPw1", "AppCredSecret1")),
+    Case("secret-field", '{"auths": {"reg.example.com": {"auth": "dXNlcjpyZWdwYXNz", "identitytoken": "IdTok1"}}}\n', ("dXNlcjpyZWdwYXNz", "IdTok1")),
+    Case("secret-field", "users:\n- name: admin\n  user:\n    client-key-data: UExBTlRFRDAz\n    token: kubeconfigtoken1\n    password: kcpw1\n",
+         ("UExBTlRFRDAz", "kubeconfigtoken1", "kcpw1")),
+    Case("secret-field", '[plugins."io.containerd.grpc.v1.cri".registry.configs."r.io".auth]\n  username = "ci"\n  password = "RegPw1"\n  auth = "RegAuth1"\n  identitytoken = "RegIdt1"\n',
+         ("RegPw1", "RegAuth1", "RegIdt1")),
+    Case("secret-field", "oidc:\n  client-secret: OidcSecret1\n  clientSecret: OidcSecret2\n", ("OidcSecret1", "OidcSecret2")),
+    Case("secret-field", "a\x00b password=AfterNul1\n", ("AfterNul1",)),
+    Case("secret-field", "Cookie: session=abcdef0123456789\n", ("abcdef0123456789",)),
+    # secret-flag
+    Case("secret-flag", "--token=abcdef\n", ("abcdef",), f"--token={M}\n"),
+    Case("secret-flag", "kubeadm join 10.0.0.1:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash sha256:00\n",
+         ("0123456789abcdef",), f"kubeadm join 10.0.0.1:6443 --token {M} --discovery-token-ca-cert-hash sha256:00\n"),
+    Case("secret-flag", "agent --password=s3cr3t --user=x\n", ("s3cr3t",), f"agent --password={M} --user=x\n"),
+    Case("secret-flag", "app --api-key K1aa --secret-key K2bb --requirepass K3cc --masterauth K4dd\n", ("K1aa", "K2bb", "K3cc", "K4dd")),
+    Case("secret-flag", "backup --s3-secret S3Secret1\n", ("S3Secret1",)),
+    Case("secret-flag", "ldap --passwd PassWd1\n", ("PassWd1",)),
+    Case("secret-flag", "kube-apiserver --oidc-client-secret=OidcFlag1\n", ("OidcFlag1",)),
+    Case("secret-flag", "kubeadm init phase upload-certs --certificate-key 9f8e7d6c5b4a\n", ("9f8e7d6c5b4a",)),
+    Case("secret-flag", '      "args": [\n        "--password",\n        "JsonNextLine1",\n        "--x"\n      ]\n', ("JsonNextLine1",)),
+    Case("secret-flag", '"args": ["--token", "JsonSameLine1"]\n', ("JsonSameLine1",)),
+    # secret-block
+    Case("secret-block", "agent-token: |\n  BlockTok1\n  BlockTok2\nnext: 1\n", ("BlockTok1", "BlockTok2"), f"agent-token: |\n  {M}\n  {M}\nnext: 1\n"),
+    Case("secret-block", "config:\n  password: >-\n    FoldedPw1\n  user: x\n", ("FoldedPw1",)),
+    # authorization-header
+    Case("authorization-header", "Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123\n", ("abcdefghijklmnopqrstuvwxyz0123",), f"Authorization: Bearer {M}\n"),
+    Case("authorization-header", "E1114 http.go:12] failed: Authorization: Basic dXNlcjpwYXNzMQ== retry\n", ("dXNlcjpwYXNzMQ",)),
+    Case("registry-header", '[plugins."io.containerd.grpc.v1.cri".registry.headers]\n  Authorization = ["Basic dXNlcjpoZHJwdw=="]\n', ("dXNlcjpoZHJwdw",)),
+    Case("authorization-header", "curl -s -H 'Authorization: Basic Y3VybDpwdw==' https://x\n", ("Y3VybDpwdw",)),
+    # bearer-token, basic-credentials
+    Case("bearer-token", "sending bearer Zx9abcdefghijklmnop12 to api\n", ("Zx9abcdefghijklmnop12",)),
+    Case("basic-credentials", "proxy header Basic dXNlcjpwcm94eQ== set\n", ("dXNlcjpwcm94eQ",)),
+    # jwt
+    Case("jwt", "x eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl y\n", ("eyJzdWIiOiIxIn0",), f"x {M} y\n"),
+    # bootstrap-token
+    Case("bootstrap-token", "join with nu8w2k.3b0xq7t2l9mzv4cd now\n", ("3b0xq7t2l9mzv4cd",), f"join with {M} now\n"),
+    # url-credentials
+    Case("url-credentials", "postgres://shop:pw123@db:5432/x\n", ("pw123",), f"postgres://shop:{M}@db:5432/x\n"),
+    Case("url-credentials", "redis://:RedisUrl1@host:6379\n", ("RedisUrl1",), f"redis://:{M}@host:6379\n"),
+    Case("url-credentials", "mongodb://user:p@ssRaw1@host/db\n", ("ssRaw1", "p@ss"), f"mongodb://user:{M}@host/db\n"),
+    Case("url-credentials", "git clone https://ghp_0123456789abcdefghij@github.com/x\n", ("ghp_0123456789abcdefghij",)),
+    # env-value
+    Case("env-value", '      "envs": [\n        {\n          "key": "DB_PASSWORD",\n          "value": "EnvObj1"\n        },\n        {\n          "key": "KUBERNETES_SERVICE_HOST",\n          "value": "10.96.0.1"\n        }\n      ],\n',
+         ("EnvObj1",)),
+    Case("env-value", '        "env": [\n          "PATH=/usr/bin",\n          "API_TOKEN=EnvArr1",\n          "CONN=EnvArr2",\n          "NGINX_VERSION=1.21"\n        ],\n',
+         ("EnvArr1", "EnvArr2")),
+    Case("env-value", "    env:\n    - name: DB_PASSWORD\n      value: YamlEnv1\n    - name: GOMAXPROCS\n      value: \"2\"\n    image: x\n", ("YamlEnv1",),
+         f"    env:\n    - name: DB_PASSWORD\n      value: {M}\n    - name: GOMAXPROCS\n      value: \"2\"\n    image: x\n"),
+    Case("env-value", "  - name: ROOT_PASSWORD\n    value: LooseEnv1\n", ("LooseEnv1",)),
+    Case("env-value", '{"name":"DB_PASSWORD","value":"InlineEnv1"}\n', ("InlineEnv1",)),
+    Case("env-value", '"last-applied": "{\\"env\\":[{\\"name\\":\\"SMTP_PASS\\",\\"value\\":\\"EscEnv1\\"}]}"\n', ("EscEnv1",)),
+    # secret-manifest-data
+    Case("secret-manifest-data", "apiVersion: v1\ndata:\n  app.conf: " + B64("x=PLAIN") + "\n  other: Zm9vYmFy\nkind: Secret\nmetadata:\n  name: s\ntype: Opaque\n",
+         (B64("x=PLAIN"), "Zm9vYmFy")),
+    Case("secret-manifest-data", "kind: Secret\nstringData:\n  config.yaml: |\n    url: x\n    apitoken: StrData1\n  plain: StrData2\n", ("StrData1", "StrData2")),
+    Case("secret-manifest-data", "kind: Secret\ndata:\n  tls.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJrVENCKy\n    d3SUpBS0hISUdjZXJ0Ci0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K\n    WrappedSecondLine1\n",
+         ("WrappedSecondLine1", "d3SUpBS0hISUdjZXJ0")),
+    Case("secret-manifest-data", '{"apiVersion":"v1","data":{".dockerconfigjson":"eyJhdXRocyI6e319OneLine1"},"kind":"Secret"}\n', ("OneLine1",)),
+    Case("secret-manifest-data", '{\n  "kind": "Secret",\n  "data": {\n    "username": "dXNlcg==",\n    "key": "SnNvbkRhdGEx"\n  }\n}\n', ("SnNvbkRhdGEx", "dXNlcg==")),
+    # registry-header
+    Case("registry-header", '[host."https://registry.example.com".header]\n  X-Custom-Thing = ["HostsTomlHdr1"]\n  PRIVATE-TOKEN = "GitlabTok1"\n[host."https://b"]\n  capabilities = ["pull"]\n',
+         ("HostsTomlHdr1", "GitlabTok1")),
+    # tool-password
+    Case("tool-password", "mysql -uroot -pS3cretMy db\n", ("S3cretMy",), f"mysql -uroot -p{M} db\n"),
+    Case("secret-flag", "mysqldump -u root --password MyDump1 db\n", ("MyDump1",)),
+    Case("tool-password", "mysql -h db -u app -p MyNext1 shop\n", ("MyNext1",)),
+    Case("secret-block", "password:\n  PlainNextLine1\nuser: x\n", ("PlainNextLine1",)),
+    Case("tool-password", "curl -u admin:CurlPw1 https://x\n", ("CurlPw1",), f"curl -u admin:{M} https://x\n"),
+    Case("tool-password", "redis-cli -a RedisPw1 -h x\n", ("RedisPw1",), f"redis-cli -a {M} -h x\n"),
+    Case("tool-password", "sshpass -p SshPw1 ssh x\n", ("SshPw1",), f"sshpass -p {M} ssh x\n"),
+    Case("tool-password", '        "args": [\n          "redis-cli",\n          "-a",\n          "RedisJson1",\n          "ping"\n        ]\n', ("RedisJson1",)),
+    Case("tool-password", "htpasswd -b /etc/nginx/.htpasswd admin HtPw12345\n", ("HtPw12345",), f"htpasswd -b /etc/nginx/.htpasswd admin {M}\n"),
+    Case("secret-field", "openssl pkcs12 -export -passout pass:OsslPw1 -in c.pem\n", ("OsslPw1",)),
+    Case("secret-field", "ETCDCTL_USER=root:EtcdUserPw1\n", ("EtcdUserPw1",), f"ETCDCTL_USER=root:{M}\n"),
+    Case("secret-field", "consul agent -encrypt=GossipKey1= -data-dir=/x\n", ("GossipKey1",)),
+    Case("secret-flag", "chronyd --ntp-key SHA256:HEX:0db0cef9 -f x\n", ("0db0cef9",)),
+    Case("secret-field", "PullImage with auth config &AuthConfig{Username:ci,Password:GoDump1,Auth:,Server:x}\n", ("GoDump1",)),
+    Case("secret-field", "GET /v1/metrics X-Api-Key: MidLineKey1 200\n", ("MidLineKey1",)),
+    Case("secret-field", '2023-11-14T22:08:40.000000000Z stdout P {"msg":"x","password":"PartA\n2023-11-14T22:08:40.000000000Z stdout F PartB1","user":"app"}\n',
+         ("PartA", "PartB1")),
+    Case("secret-field", '    "headers": {\n      "X-Registry-Auth": [\n        "eyJ1c2VybmFtZSI6ICJjaSJ9Multi1"\n      ]\n    }\n', ("Multi1",)),
+    # base64-encoded-secret
+    Case("base64-encoded-secret", "config: " + B64("db password=B64Hidden1 end") + "\n", (B64("db password=B64Hidden1 end"),)),
+    Case("base64-encoded-secret", "blob " + B64(B64("the token is B64Twice1")) + " end\n", (B64(B64("the token is B64Twice1")),)),
+    # base64-gzip-blob
+    Case("base64-gzip-blob", "release: H4sIAAAAAAAA/6pWKkktLlGyUlAqS8wpTVWqBQQAAP//gzipblob1==\n", ("gzipblob1",)),
 ]
 
 KEPT = [
     "E0515 reflector.go:201] Failed to list *api.Secret: the server has asked for the client to provide credentials",
+    "E0515 reflector.go:201] Failed to list *v1.Secret: secrets is forbidden: User cannot list resource",
     "Delegation of authentication and authorization to OpenShift is enabled for bearer tokens and client certificates.",
     "    - --enable-bootstrap-token-auth=true",
     "    - --authorization-mode=Node,RBAC",
     "    - --service-account-key-file=/etc/kubernetes/ssl/sa.pub",
     "    - --kubelet-client-key=/etc/kubernetes/ssl/apiserver-kubelet-client.key",
+    "    - --token-auth-file=/etc/kubernetes/tokens/known_tokens.csv",
+    "    - --tls-private-key-file=/etc/kubernetes/ssl/apiserver.key",
+    "    - --token-ttl=24h",
     "      secretName: calico-etcd-secrets",
     "  automountServiceAccountToken: false",
+    "    serviceAccountToken:",
     "    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM=",
     "authorization:\n  mode: Webhook",
     "    secret:\n      secretName: foo",
@@ -73,48 +235,139 @@ KEPT = [
     'I1003 12:00:00.000000   1 event.go:291] "Event occurred" reason="SuccessfulCreate" message="Created pod: token-refresher-x"',
     "apiVersion: v1",
     "kind: Secret",
+    "rate limiter: token bucket refilled",
+    "password reset requested for user 42",
+    "the password field is required",
+    "token:",
+    "password:",
+    'I1114 12:00:00 1 cache.go:1] "Failed to get token" err="timeout"',
+    "I1114 12:00:00 1 token_manager.go:1] Refreshing service account token for pod x",
+    "W1114 12:00:00 1 authentication.go:1] failed to refresh token: Post https://x: timeout",
+    "    - name: token-volume\n      projected:\n        sources:\n        - serviceAccountToken:\n            path: token",
+    '{"level":"info","name":"worker-7","msg":"processed 12 items"}',
+    "Basic authentication is disabled",
+    "use private key authentication where possible",
+    "mysql -h db -P 3306 -u app",
+    "nginx -p /usr/share/nginx -c nginx.conf",
+    "ssh -p 2222 host",
+    "curl -u admin https://x",
+    "see https://kubernetes.io/docs/concepts/configuration/secret/",
+    "host user@example.com logged in",
+    "sha256:0a1b2c3d4e5f",
+    "config.yaml loaded from kube-system.abcdefghijklmnop",
+    "  tokenTTL: 24h",
+    "  passwordMinLength: 12",
+    '  "readOnlyRootFilesystem": true,',
+    "  secretRef:\n    name: db",
+    "      valueFrom:\n        secretKeyRef:\n          name: db\n          key: password",
+    "  auth: {}",
+    "Successfully authenticated with token authenticator",
+    "etcd: token expired, renewing",
+    "I1114 12:00:00 1 server.go:1] user: system:kube-proxy",
+    "token-refresher.16e4fa60064650d9",
 ]
 
 
-@pytest.mark.parametrize(("line", "expected"), REDACTED)
-def test_redacts(awk_program: Path, tmp_path: Path, line: str, expected: str) -> None:
-    out, counts = redact(awk_program, line + "\n", tmp_path)
-    assert out == expected + "\n"
-    assert sum(counts.values()) >= 1
+def case_inputs() -> dict[str, bytes]:
+    out = {f"case{i:03d}": c.text.encode("utf-8", "surrogateescape") for i, c in enumerate(CASES)}
+    out.update({f"kept{i:03d}": (t + "\n").encode() for i, t in enumerate(KEPT)})
+    return out
 
 
-@pytest.mark.parametrize("text", KEPT)
-def test_keeps(awk_program: Path, tmp_path: Path, text: str) -> None:
-    out, counts = redact(awk_program, text + "\n", tmp_path)
-    assert out == text + "\n" and counts == {}
+@pytest.fixture(scope="module", params=AWKS)
+def results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
+    return run_cases(request.param, tmp_path_factory.mktemp("redact"), case_inputs())
 
 
-def test_pem_block_spanning_lines_is_removed_and_cert_kept(awk_program: Path, tmp_path: Path) -> None:
-    text = (
-        "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n"
-        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nAAAA\n-----END RSA PRIVATE KEY-----\ntrailer\n"
-    )
-    out, counts = redact(awk_program, text, tmp_path)
-    assert out == "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n" + M + "\ntrailer\n"
-    assert counts == {"private-key": 1}
+@pytest.mark.parametrize("i", range(len(CASES)), ids=lambda i: f"{CASES[i].rule}-{i}")
+def test_rule_redacts_whole_values(results: dict[str, Result], i: int) -> None:
+    c = CASES[i]
+    r = results[f"case{i:03d}"]
+    assert r.out is not None, "withheld"
+    out = r.out.decode("utf-8", "surrogateescape")
+    for s in c.secrets:
+        assert s not in out, (s, out)
+    assert M in out
+    assert c.rule in {rule for _, rule in r.rules} or c.rule in ("secret-field", "secret-flag"), r.rules
+    if c.expected is not None:
+        assert out == c.expected
 
 
-def test_env_values_are_redacted_unless_harmless(awk_program: Path, tmp_path: Path) -> None:
-    text = (
-        '      "envs": [\n        {\n          "key": "DB_PASSWORD",\n          "value": "pw"\n        },\n'
-        '        {\n          "key": "KUBERNETES_SERVICE_HOST",\n          "value": "10.96.0.1"\n        }\n      ],\n'
-        '        "env": [\n          "PATH=/usr/bin",\n          "API_TOKEN=xyz",\n          "NGINX_VERSION=1.21"\n        ],\n'
-    )
-    out, counts = redact(awk_program, text, tmp_path)
-    assert '"value": "' + M + '"' in out and '"value": "10.96.0.1"' in out
-    assert '"API_TOKEN=' + M + '"' in out and '"PATH=/usr/bin"' in out and '"NGINX_VERSION=1.21"' in out
-    assert counts == {"env-value": 2}
+@pytest.mark.parametrize("i", range(len(KEPT)), ids=lambda i: KEPT[i][:40])
+def test_look_alikes_stay_byte_identical(results: dict[str, Result], i: int) -> None:
+    r = results[f"kept{i:03d}"]
+    assert r.out == (KEPT[i] + "\n").encode() and r.rules == []
+
+
+def declared_rules() -> list[list[str]]:
+    out = subprocess.run(["bash", "-c", f"source {COLLECTOR}; redaction_rules"], capture_output=True, text=True, check=True).stdout
+    return [line.split("\t") for line in out.splitlines()]
+
+
+def test_every_declared_rule_has_cases() -> None:
+    rules = declared_rules()
+    assert all(len(r) == 5 for r in rules)
+    ids = {r[0] for r in rules}
+    content_rules = {r[0] for r in rules if not r[2].startswith("(")}
+    assert content_rules <= {c.rule for c in CASES}, content_rules - {c.rule for c in CASES}
+    assert {c.rule for c in CASES} <= ids
+
+
+def test_docs_list_the_declared_rules() -> None:
+    doc = (PROJECT / "docs" / "redaction.md").read_text()
+    for rule, kind, _trigger, what, kept in declared_rules():
+        row = f"| `{rule}` | {kind} | {what} | {kept} |"
+        assert row.replace("|  |", "| |") in doc.replace("|  |", "| |"), row
+
+
+def test_base64_signatures_are_the_encoded_words() -> None:
+    text = COLLECTOR.read_text()
+    sigs = set(re.search(r"^readonly REDACT_SIGS='([^']*)'", text, re.M).group(1).split())  # type: ignore[union-attr]
+    words = ["password", "Password", "PASSWORD", "passwd", "secret", "Secret", "SECRET", "token", "Token", "TOKEN",
+             "PRIVATE KEY", '"auth"', "auths", "Authorization", "authorization", "Bearer ", "bearer "]  # fmt: skip
+    # every signature is found in the encoding of its word, at each alignment and after any prefix
+    for w in words:
+        for pre in ("", "x", "xy", "a\n", "\xff\xfe\x00"):
+            enc = base64.b64encode(pre.encode("latin-1") + w.encode() + b"tail").decode()
+            assert any(s in enc for s in sigs), (w, pre)
+            twice = base64.b64encode(pre.encode("latin-1") + enc.encode() + b"!").decode()
+            assert any(s in twice for s in sigs), (w, pre, "twice")
+
+
+def test_linear_on_a_long_line_full_of_anchors(tmp_path: Path) -> None:
+    """A 2 MiB line with 40,000 secrets: every one removed (the old engine took minutes on 44 KiB)."""
+    line = "".join(f'"password":"Pw{i:05d}x", token=T{i:05d}y ' for i in range(40000))
+    got = run_cases("mawk", tmp_path, {"long": (line + "\n").encode()})["long"]
+    assert got.out is not None
+    text = got.out.decode()
+    assert "Pw0" not in text and "T0" not in text and text.count(M) == 80000
+
+
+def test_per_file_time_bound_withholds(tmp_path: Path) -> None:
+    """An awk that never finishes: the file is withheld with a reason, never left half redacted."""
+    d = tmp_path / "slowawk"
+    d.mkdir()
+    real = shutil.which("mawk") or shutil.which("awk")
+    (d / "awk").write_text(f'#!/bin/sh\ncase "$*" in *MODE=line*) sleep 30 ;; esac\nexec {real} "$@"\n')
+    (d / "awk").chmod(0o755)
+    run = tmp_path / "run"
+    (run / "in").mkdir(parents=True)
+    (run / "in" / "slow.conf").write_text("password: SlowPw1\n")
+    env = {**os.environ, "PATH": f"{d}:{os.environ['PATH']}", "LC_ALL": "C"}
+    subprocess.run(["bash", "-c", HARNESS, "harness", str(COLLECTOR), str(run), "2"], env=env, check=True, timeout=120)
+    assert not (run / "in" / "slow.conf").exists()
+    assert (run / "withheld.tsv").read_text() == "slow.conf\tredaction took longer than 2s\n"
+
+
+# real credentials in the corpus: cAdvisor's --storage-driver-password="root" in kubelet's flag dump,
+# and OpenShift's Secret manifests in a must-gather
+TRUE_POSITIVES = {"masters/kubelet_service.log": {"secret-flag"}, "core/secrets.yaml": {"secret-manifest-data"}}
 
 
 @pytest.mark.parametrize("path", corpus_files(""), ids=lambda p: str(p.relative_to(CORPUS)))
-def test_real_captures_pass_unchanged_but_for_env_values(awk_program: Path, tmp_path: Path, path: Path) -> None:
-    text = path.read_bytes().decode("utf-8", "surrogateescape")
-    out, counts = redact(awk_program, text, tmp_path)
-    assert set(counts) <= {"env-value"}, counts
-    if not counts:
-        assert out.rstrip("\n") == text.rstrip("\n")
+def test_real_captures_pass_unchanged_but_for_env_values(tmp_path: Path, path: Path) -> None:
+    got = run_cases("mawk", tmp_path, {"capture": path.read_bytes()})["capture"]
+    allowed = {"env-value"}.union(*(v for k, v in TRUE_POSITIVES.items() if str(path).endswith(k)))
+    assert {rule for _, rule in got.rules} <= allowed, got.rules
+    if not got.rules:
+        assert got.out == path.read_bytes()
