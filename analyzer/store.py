@@ -253,6 +253,8 @@ def connect(path: Path, read_only: bool, allowed_directories: Sequence[Path] = (
     except duckdb.Error as e:
         raise DatabaseError(f"{path}: not a Kubesnap database ({_first_line(e)})") from e
     try:
+        if con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
+            return con  # the database is already open in this process (diff A A): DuckDB shares it, settings and all
         if allowed_directories:
             dirs = ", ".join("'" + (str(d.resolve()).rstrip("/") + "/").replace("'", "''") + "'" for d in allowed_directories)
             con.execute(f"SET GLOBAL allowed_directories = [{dirs}]")
