@@ -109,6 +109,7 @@ PATHOLOGICAL = {
     "summary-unclosed": "# kubesnap-certificate-summary x\n" + _rep("a\n"), "tree-bars": _rep("│ "), "tree-branches": _rep("├─ "),
     "dashes": _rep("- "), "digits": _rep("1 "), "ls-words": "$ " + _rep("ls "), "json-open": _rep("["), "long-word": _rep("x"),
     "colons": _rep("a:"), "eq-words": _rep("--a="), "cn": "subject=" + _rep("CN="), "dot-log": _rep("a.log."),
+    "stamp-blanks": "2024-01-02T03:04:05" + _rep(" ") + "x", "refused": _rep("The connection to the server : "),
 }  # fmt: skip
 
 CHILD = r"""
@@ -116,9 +117,13 @@ import resource, sys, time
 from analyzer.registry import ParseContext, load_parsers, sniff
 from analyzer.errors import ParseError, SkipSource
 from tests.test_redteam_budgets import PATHOLOGICAL
+from analyzer.textutil import is_collector_error
+from analyzer.timeparse import parse_time
 text = PATHOLOGICAL[sys.argv[1]]
 data = text.encode()
 sniff(text)
+parse_time(text)
+is_collector_error(text)
 for spec in load_parsers().values():
     for path in spec.paths[:1] or ("pasted.txt",):
         try:
@@ -144,6 +149,7 @@ def test_every_parser_finishes_on_a_pathological_input(name: str) -> None:
 OLD_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
 OLD_KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z][A-Za-z0-9 ./()-]*?):(?:\s+(?P<value>\S.*?))?\s*$")
 OLD_SUMMARY = re.compile(r"^[#\s]*kubesnap-certificate-summary (?!end)([^\n]*)\n(.*?)^[#\s]*kubesnap-certificate-summary end", re.M | re.S)
+OLD_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}:?\d{2})?(?:\s+[A-Z]{2,5})?$")
 OLD_PROMPT_LS = re.compile(r"(?:^|\s)ls\b[^/]*?(?P<dir>/\S+?)/?\s*$")
 
 PIECES = st.sampled_from(["-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----", "\n", " ", "AB+/", "=", "-", "#", "# ", "a", "Key", ":", "\t",
@@ -255,3 +261,15 @@ def test_billion_laughs_is_a_bomb_for_a_plain_safe_load() -> None:
     assert data["c"] == [data["b"]] * 9 and data["b"] == [data["a"]] * 9
     with pytest.raises(YAMLBudgetError):
         yaml_documents(billion_laughs(2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["2024-01-02T03:04:05", "2024-01-02 03:04:05", ".123", ",5", " ", "  ", "Z", "+02:00", "-0530", "UTC", "KST", "x", "\t"]),
+                max_size=8).map("".join))  # fmt: skip
+def test_rfc3339_is_the_old_regex(text: str) -> None:
+    from analyzer.timeparse import _RFC3339
+
+    o, n = OLD_RFC3339.match(text), _RFC3339.match(text)
+    assert (o is None) == (n is None), text
+    if o and n:
+        assert o.groups() == n.groups()
