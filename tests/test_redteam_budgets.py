@@ -109,7 +109,7 @@ PATHOLOGICAL = {
     "summary-unclosed": "# kubesnap-certificate-summary x\n" + _rep("a\n"), "tree-bars": _rep("│ "), "tree-branches": _rep("├─ "),
     "dashes": _rep("- "), "digits": _rep("1 "), "ls-words": "$ " + _rep("ls "), "json-open": _rep("["), "long-word": _rep("x"),
     "colons": _rep("a:"), "eq-words": _rep("--a="), "cn": "subject=" + _rep("CN="), "dot-log": _rep("a.log."),
-    "stamp-blanks": "2024-01-02T03:04:05" + _rep(" ") + "x", "refused": _rep("The connection to the server : "),
+    "stamp-blanks": "2024-01-02T03:04:05" + _rep(" ") + "x", "refused": _rep("The connection to the server : "), "size-blanks": "1" + _rep(" ") + "x",
 }  # fmt: skip
 
 CHILD = r"""
@@ -124,6 +124,8 @@ data = text.encode()
 sniff(text)
 parse_time(text)
 is_collector_error(text)
+from analyzer.rules.logs import size_bytes
+size_bytes(text, 0)
 for spec in load_parsers().values():
     for path in spec.paths[:1] or ("pasted.txt",):
         try:
