@@ -206,30 +206,183 @@ def _json_default(o: object) -> str:
 
 MEMORY_LIMIT = os.environ.get("KUBESNAP_MEMORY_LIMIT", "1GB")
 
+# Every connection Kubesnap opens, to a database it creates or to one a stranger sent: the database can
+# reach nothing outside itself (no file, no URL, no extension). A view, macro or default of a foreign
+# database then has no way to read the analyst's files or the network.
+SANDBOX: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "memory_limit": MEMORY_LIMIT,
+}
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).splitlines() or [type(e).__name__])[0][:300]
+
+
+def shown(name: object) -> str:
+    """A name read from a foreign catalog, safe in a one-line message (control characters escaped)."""
+    text = str(name)
+    return repr(text[:80] + ("..." if len(text) > 80 else ""))
+
+
+def connect(path: Path, read_only: bool, allowed_directories: Sequence[Path] = ()) -> duckdb.DuckDBPyConnection:
+    """A sandboxed connection (SANDBOX); a reader's settings are locked before any query runs.
+
+    `allowed_directories`: the only folders the connection may write to (export's COPY TO); DuckDB takes
+    them only while external access is on, so then access is switched off right after, still before any
+    query reads the database."""
+    config = dict(SANDBOX)
+    if not read_only:
+        # log lines are read back ordered by (file_id, line_no), never by insertion: let DuckDB insert in parallel
+        config["preserve_insertion_order"] = False
+    if allowed_directories:
+        config["enable_external_access"] = True
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as e:
+        msg = str(e).lower()
+        if "lock" in msg or "conflicting" in msg:
+            raise DatabaseInUse(f"{path} is in use by another kubesnap process (DuckDB holds a lock on it)") from e
+        if "not a valid duckdb database" in msg or "sqlite" in msg:
+            raise DatabaseError(f"{path}: not a Kubesnap database ({_first_line(e)})") from e
+        raise DatabaseError(f"{path}: cannot open: {_first_line(e)}") from e
+    except duckdb.Error as e:
+        raise DatabaseError(f"{path}: not a Kubesnap database ({_first_line(e)})") from e
+    try:
+        if con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
+            return con  # the database is already open in this process (diff A A): DuckDB shares it, settings and all
+        if allowed_directories:
+            dirs = ", ".join("'" + (str(d.resolve()).rstrip("/") + "/").replace("'", "''") + "'" for d in allowed_directories)
+            con.execute(f"SET GLOBAL allowed_directories = [{dirs}]")
+            con.execute("SET GLOBAL enable_external_access = false")
+        con.execute("SET GLOBAL TimeZone = 'UTC'")  # global: cursors of this connection inherit it
+        if read_only:
+            # A writer keeps its settings open (the ingest tunes threads per phase) and needs no lock: DuckDB
+            # refuses to turn external access back on while it runs, and without external access no
+            # extension can be installed or loaded; what a writer opens was checked to hold none of a
+            # stranger's SQL (check_catalog).
+            con.execute("SET GLOBAL lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def sandboxed_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Another cursor of a Store's connection, reading through Kubesnap's own views (temporary views are
+    per cursor: a new cursor would otherwise see the database's own view definitions)."""
+    cur = con.cursor()
+    own_views(cur)
+    return cur
+
+
+def own_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Kubesnap's views as temporary views: they hide any view of the same name a database carries, so
+    reads go through our SQL, never through the view SQL of a database someone else wrote."""
+    from analyzer.views import VIEWS
+
+    for name, (_about, sql) in VIEWS.items():
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+
+
+def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table, sequence and index of the current schema (IF NOT EXISTS), and the schema version."""
+    con.execute("CREATE TABLE IF NOT EXISTS kubesnap_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    for name, (_about, cols) in FIXED_TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(f'{c} {t}' for c, t, _ in cols)})")
+    for cls in ALL_RECORDS:
+        rcols = record_columns(cls)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {cls.table} ({', '.join(f'{c} {t}' for c, t, _a, _d in rcols)})")
+    con.execute("CREATE SEQUENCE IF NOT EXISTS log_file_ids START 1")
+    con.execute("INSERT OR REPLACE INTO kubesnap_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+Catalog = dict[str, dict[str, str | None]]
+
+
+def _catalog(con: duckdb.DuckDBPyConnection) -> Catalog:
+    """What a database holds, read from DuckDB's own catalog functions (nothing of the database runs):
+    kind -> {schema.name: definition (None where only the name matters)}."""
+    db = con.execute("SELECT current_database()").fetchall()[0][0]
+    q = {
+        "table": "SELECT schema_name, table_name, sql FROM duckdb_tables() WHERE database_name = $db AND NOT temporary",
+        "view": "SELECT schema_name, view_name, NULL FROM duckdb_views() WHERE database_name = $db AND NOT internal AND NOT temporary",
+        "index": "SELECT schema_name, index_name, sql FROM duckdb_indexes() WHERE database_name = $db",
+        "sequence": "SELECT schema_name, sequence_name, NULL FROM duckdb_sequences() WHERE database_name = $db AND NOT temporary",
+        "macro": "SELECT DISTINCT schema_name, function_name, NULL FROM duckdb_functions() WHERE database_name = $db AND NOT internal",
+        "type": "SELECT schema_name, type_name, NULL FROM duckdb_types() WHERE database_name = $db AND NOT internal",
+        "schema": "SELECT schema_name, schema_name, NULL FROM duckdb_schemas() WHERE database_name = $db AND NOT internal",
+    }
+    return {kind: {f"{s}.{n}": d for s, n, d in con.execute(sql, {"db": db}).fetchall()} for kind, sql in q.items()}
+
+
+@functools.cache
+def expected_catalog() -> Catalog:
+    """The catalog this Kubesnap writes: made in memory by the same code that makes a database."""
+    from analyzer.views import create_views
+
+    with duckdb.connect(":memory:", config=dict(SANDBOX)) as con:
+        _create_schema(con)
+        create_views(con)
+        return _catalog(con)
+
+
+def check_catalog(path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse, in one line, a database that is not exactly of this Kubesnap's format: read before any of
+    its tables is queried, so that a foreign view or macro never runs in place of ours."""
+    got, want = _catalog(con), expected_catalog()
+    meta = "main.kubesnap_meta"
+    if got["table"].get(meta) != want["table"][meta]:
+        what = "a view" if meta in got["view"] else "of another shape" if meta in got["table"] else "missing"
+        raise DatabaseError(f"{path}: not a Kubesnap database (its kubesnap_meta table is {what})")
+    rows = con.execute("SELECT value FROM main.kubesnap_meta WHERE key = 'schema_version'").fetchall()
+    version = rows[0][0] if rows else None
+    if version is None or not version.isdecimal() or len(version) > 6:
+        raise DatabaseError(f"{path}: not a Kubesnap database (no schema version in kubesnap_meta)")
+    if int(version) > SCHEMA_VERSION:
+        raise DatabaseError(f"{path} was written by a newer Kubesnap (schema {int(version)} > {SCHEMA_VERSION}): open it with that version")
+    if int(version) < SCHEMA_VERSION:
+        raise DatabaseError(f"{path} was written by an older Kubesnap (schema {int(version)} < {SCHEMA_VERSION}): ingest its bundles again")
+    for kind in ("schema", "type", "macro", "sequence", "table", "index", "view"):
+        g, w = got[kind], want[kind]
+        for name in sorted(w):
+            short = shown(name.split(".", 1)[1])
+            if name not in g and kind != "view":  # our views are ours whatever the file holds
+                other = next((k for k in ("table", "view") if k != kind and name in got[k]), None)
+                raise DatabaseError(f"{path}: not a Kubesnap database of schema {SCHEMA_VERSION}: {kind} {short} is {f'a {other}' if other else 'missing'}")
+            if name in g and g[name] != w[name]:
+                raise DatabaseError(f"{path}: not a Kubesnap database of schema {SCHEMA_VERSION}: {kind} {short} has another definition")
+        for name in sorted(set(g) - set(w)):
+            raise DatabaseError(f"{path}: not a Kubesnap database: unexpected {kind} {shown(name)}")
+
 
 class Store:
-    """One open DuckDB database. Writers hold DuckDB's file lock: a second writer fails clearly."""
+    """One open DuckDB database, always sandboxed (SANDBOX). A database that already existed is checked to
+    be exactly of this Kubesnap's format before anything reads or writes it; reads go through Kubesnap's
+    own views. Writers hold DuckDB's file lock: a second writer fails clearly."""
 
-    def __init__(self, path: Path | str, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, read_only: bool = False, allowed_directories: Sequence[Path] = ()) -> None:
         self.path = Path(path)
-        if read_only and not self.path.exists():
+        if read_only and not self.path.is_file():
             raise DatabaseError(f"{self.path}: no such database")
+        self.con = connect(self.path, read_only, allowed_directories)
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as e:
-            msg = str(e)
-            if "lock" in msg.lower() or "conflicting" in msg.lower():
-                raise DatabaseInUse(f"{self.path} is in use by another kubesnap process (DuckDB holds a lock on it)") from e
-            raise DatabaseError(f"{self.path}: cannot open: {msg.splitlines()[0]}") from e
+            if read_only or any(_catalog(self.con)[k] for k in ("table", "view", "macro", "sequence", "type", "schema")):
+                check_catalog(self.path, self.con)
+            if read_only:
+                own_views(self.con)
+            else:
+                self.ensure_schema()
         except duckdb.Error as e:
-            raise DatabaseError(f"{self.path}: not a Kubesnap database ({str(e).splitlines()[0]})") from e
-        self.con.execute("SET TimeZone = 'UTC'")
-        # bounded memory whatever the site's size: DuckDB spills to <db>.tmp beyond this
-        self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-        if not read_only:
-            # log lines are read back ordered by (file_id, line_no), never by insertion: let DuckDB insert in parallel
-            self.con.execute("SET preserve_insertion_order = false")
-            self.ensure_schema()
+            self.con.close()
+            raise DatabaseError(f"{self.path}: not a Kubesnap database ({_first_line(e)})") from e
+        except BaseException:
+            self.con.close()
+            raise
 
     def close(self) -> None:
         self.con.close()
@@ -238,8 +391,7 @@ class Store:
         """The same database through another connection (its own transactions): one per ingest thread."""
         other = object.__new__(Store)
         other.path = self.path
-        other.con = self.con.cursor()
-        other.con.execute("SET TimeZone = 'UTC'")
+        other.con = sandboxed_cursor(self.con)
         return other
 
     def __enter__(self) -> Store:
@@ -251,22 +403,12 @@ class Store:
     # -------------------------------------------------------------- schema
 
     def ensure_schema(self) -> None:
-        con = self.con
-        con.execute("CREATE TABLE IF NOT EXISTS kubesnap_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-        got = con.execute("SELECT value FROM kubesnap_meta WHERE key = 'schema_version'").fetchall()
-        row = got[0] if got else None
-        if row and int(row[0]) > SCHEMA_VERSION:
-            raise DatabaseError(f"{self.path} was written by a newer Kubesnap (schema {row[0]} > {SCHEMA_VERSION})")
-        for name, (_about, cols) in FIXED_TABLES.items():
-            con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(f'{c} {t}' for c, t, _ in cols)})")
-        for cls in ALL_RECORDS:
-            rcols = record_columns(cls)
-            con.execute(f"CREATE TABLE IF NOT EXISTS {cls.table} ({', '.join(f'{c} {t}' for c, t, _a, _d in rcols)})")
-        con.execute("CREATE SEQUENCE IF NOT EXISTS log_file_ids START 1")
-        con.execute("INSERT OR REPLACE INTO kubesnap_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        """Create what a new database lacks (an existing one was checked to be of this schema) and
+        (re)write Kubesnap's views."""
         from analyzer.views import create_views
 
-        create_views(con)
+        _create_schema(self.con)
+        create_views(self.con)
 
     # -------------------------------------------------------------- writes
 

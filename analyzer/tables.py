@@ -51,14 +51,20 @@ class TableSpec:
 GENERIC = Column("__generic__", (), r"\S+")
 
 
+MAX_COLUMNS = 64
+
+
 def _match_header(line: str, spec: TableSpec) -> list[tuple[Column, int]] | None:
     """Columns of a header line with their start offsets, or None if it is not this table's header."""
     cols: list[tuple[Column, int]] = []
     spellings = sorted(((h, c) for c in spec.columns for h in c.headers), key=lambda x: -len(x[0]))
     pos = 0
     n = len(line)
+    filled = len(line.rstrip(" "))
     known = 0
     while pos < n:
+        if len(cols) > MAX_COLUMNS:
+            return None  # no table has that many columns: a long line of short words, read in one pass
         while pos < n and line[pos] == " ":
             pos += 1
         if pos >= n:
@@ -71,8 +77,9 @@ def _match_header(line: str, spec: TableSpec) -> list[tuple[Column, int]] | None
                 known += 1
                 break
         else:
-            word = line[pos:].split(" ", 1)[0]
-            rest = line[pos + len(word) :].strip()
+            space = line.find(" ", pos)
+            word = line[pos : space if space >= 0 else n]
+            rest = pos + len(word) < filled  # (slicing the rest of the line per word would be quadratic)
             # a header cut at the terminal's edge ("ATT" for ATTEMPT)
             if not rest and len(word) >= 2 and any(h.startswith(word) for h, _c in spellings):
                 c = next(c for h, c in spellings if h.startswith(word))

@@ -136,7 +136,8 @@ def clean_lines(text: str) -> list[str]:
 
 def is_collector_error(text: str) -> bool:
     first = text.strip().splitlines()[0] if text.strip() else ""
-    return bool(COLLECTOR_ERRORS.match(first))
+    # these messages are short; the regex ('.*: ' then '.* was refused') is quadratic on a long line
+    return bool(COLLECTOR_ERRORS.match(first[:1024]))
 
 
 def cut_width(lines: list[str]) -> int | None:

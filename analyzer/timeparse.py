@@ -7,8 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 _RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}:?\d{2})?(?:\s+[A-Z]{2,5})?$"
-)
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:(?:\s*(Z|[+-]\d{2}:?\d{2}))?(?:\s+[A-Z]{2,5})?|\s*)$"
+)  # blanks belong to the zone, the abbreviation or the end: a free '\s*' then '\s+' would split a run of blanks every way
 ZERO_TIMES = {"0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "0"}
 
 

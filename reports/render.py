@@ -16,6 +16,7 @@ import jinja2
 from markupsafe import Markup
 
 from analyzer import __version__
+from analyzer.budgets import json_too_deep
 from analyzer.rules.logs import JOURNAL_DEDUP
 from analyzer.store import Store
 from reports import svg
@@ -486,6 +487,8 @@ def _severity(flags: list[str]) -> int:
 def _kv(v: object) -> dict[str, str]:
     """Labels or annotations as stored (a JSON text or a dict), without the bulky last-applied copy."""
     if isinstance(v, str):
+        if json_too_deep(v):  # labels are flat: only a database someone else wrote holds a deep one
+            return {}
         try:
             v = json.loads(v)
         except ValueError:

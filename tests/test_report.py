@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -155,3 +157,165 @@ def test_payloads_render_as_text_and_never_run(hostile_db: Path, tmp_path: Path,
     body = body_tag(got.dom)
     assert 'data-js="on"' in body and "data-pwned" not in body and "data-js-error" not in body
     assert "<title>Kubesnap report" in got.dom and "PWNED</title>" not in got.dom
+
+
+# ------------------------------------------------------------------ every field of bundle text, in a real browser
+
+
+def payload(field: str, path_safe: bool) -> str:
+    """What a hostile bundle puts in `field`: a visible marker, then markup that would run a script (setting
+    the title to PWNED, or data-pwned on <body> to the field's name), leave a javascript: URL or inject CSS.
+    Names that become file names on the node hold no '/' and at most 255 bytes (a container's log link
+    holds pod, namespace and container names): one of the short payloads that need no '/', in turn."""
+    act = "document.title='PWNED'"
+    short = [f"<img src=x onerror={act}>", f"\"><svg onload={act}>", f"' onmouseover={act} x='", f"javascript:{act}", "<style>*{display:none}", "{{7*7}}"]
+    if path_safe:
+        i = FIELDS.index(field)
+        return f"{field}-TEXT {short[i % 6]}"
+    act = f"document.body.setAttribute('data-pwned','{field}')"
+    slashed = [f"<script>{act}</script>", f"</script><script>{act}</script>", "</style><style>body{display:none}</style>",
+               f"<a href=\"javascript:{act}\">x</a>", f"<img src=x onerror=\"{act}\">"]  # fmt: skip
+    return f"{field}-TEXT " + " ".join(short + slashed)
+
+
+# field -> where the test puts it (the fixture below), all shown by the report
+FIELDS = ["node", "namespace", "pod", "label", "annotation", "container", "image", "argv", "log", "journal", "event-reason",
+          "event-message", "event-object", "waiting-reason", "file-path", "cert-subject", "member"]  # fmt: skip
+
+
+# fields that become names of files on the node (or of the pasted file itself)
+# (and the certificate's CN: X.509 holds at most 64 characters there)
+PATH_SAFE = {"node", "namespace", "pod", "container", "image", "event-reason", "event-object", "waiting-reason", "file-path", "member", "cert-subject"}
+
+
+def value(field: str) -> str:
+    return payload(field, field in PATH_SAFE)
+
+
+@dataclass
+class HostilePage:
+    html: str
+    dom: str
+    text: str  # the page's text as a reader sees it (tags gone, entities decoded, no script or style)
+    elements: list[tuple[str, list[tuple[str, str | None]]]]  # every element of the DOM with its attributes
+
+
+class Elements(HTMLParser):
+    """The elements of a DOM and its visible text (attribute values may hold '<': no regex reads this)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, attrs))
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in ("script", "style") and self._skip > 0
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.text.append(data)
+
+
+@pytest.fixture(scope="session")
+def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, HostilePage]:
+    """One hostile site (a node bundle and pasted captures, every field of FIELDS carrying its payload),
+    its report rendered both ways (server-side and lazy JSON), each loaded once in headless Chromium."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from fixtures.fakenode.model import Event
+
+    tmp = tmp_path_factory.mktemp("hostile-pages")
+    site = small_site(name=value("node"), hostname="node-a")
+    n = site.nodes[0]
+    n.kubectl_works = True
+    pod = n.pods[0]
+    pod.name, pod.namespace = value("pod"), value("namespace")
+    pod.labels = {"app": value("label")}
+    pod.annotations = {"note": value("annotation")}
+    c = pod.containers[0]
+    c.name, c.image = value("container"), "registry.example.com/" + value("image")
+    c.procs[0].args = "/app/server --name=" + value("argv")
+    c.logs[0] += [LogLine(NOW - 5, "stdout", value("log"))]
+    side = pod.containers[1]
+    side.state, side.ready, side.api_waiting, side.reason = "exited", False, value("waiting-reason"), value("waiting-reason")
+    n.journal.append(JournalLine(NOW - 60, "kubelet", "kubelet", 800, "E1114 21:59:00.000000     800 x.go:1] " + value("journal")))
+    site.events.append(Event(pod.namespace, "Pod", value("event-object"), value("event-reason"), value("event-message"),
+                             "Warning", NOW - 600, NOW - 60, 3))  # fmt: skip
+    root, bin_dir = build_node(site, n, tmp / "node")
+    proc = run_collector(root, bin_dir, tmp / "out")
+    bundle = Path(proc.stdout.strip().splitlines()[-1])
+    # an expired certificate pasted alone: its CN and its file name the payloads (a finding names both)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, value("cert-subject"))])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(7)
+            .not_valid_before(datetime(2023, 1, 1, tzinfo=UTC)).not_valid_after(datetime(2023, 6, 1, tzinfo=UTC)).sign(key, hashes.SHA256()))  # fmt: skip
+    loose = tmp / "loose"
+    loose.mkdir()
+    (loose / (value("file-path") + ".crt")).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    # a member the ingest cannot read: its name is the payload, in the problems the report lists
+    (loose / (value("member") + ".json")).write_text('{"kind": "List", "items": [')
+    db = tmp / "h.duckdb"
+    with Store(db) as s:
+        ingest(s, [bundle, *sorted(loose.iterdir())], node="node-a")
+    from analyzer import api
+
+    api.check(db)
+    pages = {}
+    for mode, large in (("server-side", False), ("lazy-json", True), ("lazy-json-opened", True)):
+        out = tmp / f"{mode}.html"
+        render_report(db, out, large=large)
+        if mode == "lazy-json-opened":
+            # a large report draws log lines and process trees when their <details> opens: the reader's
+            # click, done here by one more script of the page's own nonce, so the payloads go through that code
+            html = out.read_text()
+            nonce = re.findall(r'<script nonce="([^"]+)"', html)[-1]
+            opener = f'<script nonce="{nonce}">document.querySelectorAll("details").forEach(function (d) {{ d.open = true; }});</script>'
+            out.write_text(html.replace("</body>", opener + "</body>"))
+        got = load(out, tmp / f"{mode}.png")
+        reader = Elements()
+        reader.feed(got.dom)
+        pages[mode] = HostilePage(out.read_text(), got.dom, "".join(reader.text), reader.elements)
+    return pages
+
+
+@pytest.mark.parametrize("mode", ["server-side", "lazy-json", "lazy-json-opened"])
+def test_no_payload_ran(hostile_pages: dict[str, HostilePage], mode: str) -> None:
+    """After Chromium ran the page: no payload's script ran, no markup of a payload became an element."""
+    page = hostile_pages[mode]
+    ours = 3 if mode == "lazy-json-opened" else 2  # the data block, our code (and the test's opener)
+    body = body_tag(page.dom)
+    assert 'data-js="on"' in body and "data-js-error" not in body
+    assert "data-pwned" not in body
+    assert "<title>Kubesnap report" in page.dom and "PWNED" not in page.dom.split("<body", 1)[0]
+    tags = [t for t, _a in page.elements]
+    assert tags.count("script") == ours, "our scripts, nothing else"
+    assert tags.count("style") == 1 and page.html.count("<style") == 1
+    assert not {"img", "iframe", "object", "embed", "frame", "base", "link", "form"} & set(tags), "no element of a payload"
+    attrs = [(t, k, v or "") for t, a in page.elements for k, v in a]
+    assert not [x for x in attrs if x[1].startswith("on")], "no event handler attribute"
+    assert not [x for x in attrs if "javascript:" in x[2].replace(" ", "").lower()], "no javascript: URL in any attribute"
+    assert all(v.startswith("#") for t, k, v in attrs if k in ("href", "src", "action", "xlink:href")), "links are the report's own anchors"
+    for fragment in ("<img src=x", "<svg onload", "<script>document", "</script><script>", "<style>*", "</style><style>", '<a href="javascript'):
+        assert fragment not in page.html, fragment
+    if mode == "lazy-json-opened":
+        assert "log-TEXT" in page.text and "argv-TEXT" in page.text, "the lazily drawn parts were drawn"
+
+
+@pytest.mark.parametrize("field", FIELDS)
+@pytest.mark.parametrize("mode", ["server-side", "lazy-json-opened"])
+def test_each_field_shows_its_payload_as_text(hostile_pages: dict[str, HostilePage], field: str, mode: str) -> None:
+    """The field is on the page, its payload as the characters the bundle held (the first 40 of them)."""
+    page = hostile_pages[mode]
+    if mode == "lazy-json-opened" and field == "annotation":
+        assert "annotation-TEXT" not in page.html, "a large report leaves annotations out"
+        return
+    shown = value(field)[:40]
+    assert shown in page.text, (field, [page.text[m.start() : m.start() + 60] for m in re.finditer(re.escape(f"{field}-TEXT"), page.text)][:3])

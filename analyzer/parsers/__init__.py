@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from analyzer.budgets import MAX_DEPTH, json_too_deep
 from analyzer.errors import ParseError, SkipSource
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ HEX_ID = re.compile(r"^[0-9a-f]{6,64}$")
 def json_values(text: str) -> Iterator[Any]:
     """Every JSON value in a text: one document, or several concatenated (crictl inspect of
     several ids before crictl 1.26, a batch per call). Raises ParseError on broken JSON."""
+    if json_too_deep(text):
+        raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels: not read")
     dec = json.JSONDecoder()
     i = 0
     n = len(text)
@@ -57,6 +60,8 @@ def json_values(text: str) -> Iterator[Any]:
             if found:
                 raise ParseError(f"JSON broken at line {line} after valid documents: {e.msg}") from e
             raise ParseError(f"not JSON (line {line}: {e.msg})") from e
+        except RecursionError as e:  # json_too_deep is the budget; this only backs it up
+            raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels: not read") from e
         found = True
         yield value
     if not found:

@@ -13,12 +13,15 @@ from typing import Any
 
 import yaml
 
+from analyzer.budgets import YAMLBudgetError, yaml_documents
 from analyzer.errors import ParseError, SkipSource
 from analyzer.models import Certificate, FileContent, KubeletConfig, Record, StaticManifest
 from analyzer.registry import ParseContext, source
 
 MAX_TEXT = 1 << 20
-PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
+# Linear in the input (no regex here may backtrack on a stranger's file): the body's class holds no '-', so
+# the greedy run stops where only END can follow; no two adjacent parts can take the same characters.
+PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
 
 
 def node_path(member: str) -> str:
@@ -33,7 +36,9 @@ def file_content(ctx: ParseContext) -> FileContent:
 
 def _yaml_docs(text: str) -> list[Any]:
     try:
-        return [d for d in yaml.safe_load_all(text) if d is not None]
+        return yaml_documents(text)
+    except YAMLBudgetError as e:
+        raise ParseError(str(e)) from e
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -41,7 +46,7 @@ def _yaml_docs(text: str) -> list[Any]:
 
 
 def _sniff_manifest(head: str) -> int:
-    if re.search(r"^kind:\s*Pod\s*$", head, re.M) and re.search(r"^\s*(?:- )?image:", head, re.M) and "hostNetwork" in head:
+    if re.search(r"^kind:[ \t]*Pod[ \t]*$", head, re.M) and re.search(r"^[ \t]*(?:- )?image:", head, re.M) and "hostNetwork" in head:
         return 75
     return 0
 
@@ -148,15 +153,34 @@ def certificates(data: bytes, path: str) -> Iterator[Certificate]:
         )
 
 
-SUMMARY = re.compile(r"^[#\s]*kubesnap-certificate-summary (?!end)([^\n]*)\n(.*?)^[#\s]*kubesnap-certificate-summary end", re.M | re.S)
+SUMMARY_MARK = "kubesnap-certificate-summary "
+
+
+def _summary_blocks(text: str) -> Iterator[list[str]]:
+    """The lines between each `kubesnap-certificate-summary <what>` line and the next `... end` line (either
+    may be commented out with '#'); read line by line, so that openers without an end cost one pass."""
+    block: list[str] | None = None
+    for ln in text.splitlines():
+        bare = ln.lstrip("# \t")
+        if bare.startswith(SUMMARY_MARK):
+            if bare[len(SUMMARY_MARK) :].startswith("end"):
+                if block is not None:
+                    yield block
+                block = None
+                continue
+            if block is None:
+                block = []
+                continue
+        if block is not None:
+            block.append(ln)
 
 
 def certificate_summaries(text: str, path: str) -> Iterator[Certificate]:
     """Certificates of an obfuscated bundle: `openssl x509 -noout -subject -issuer -serial -startdate -enddate
     -fingerprint -sha256 -ext subjectAltName,basicConstraints` text, which the collector writes in their place
     (names and addresses in it already replaced by tokens)."""
-    for i, m in enumerate(SUMMARY.finditer(text)):
-        lines = [ln.strip().lstrip("#").strip() for ln in m.group(2).splitlines()]
+    for i, block in enumerate(_summary_blocks(text)):
+        lines = [ln.strip().lstrip("#").strip() for ln in block]
         kv: dict[str, str] = {}
         sans: list[str] = []
         is_ca = None

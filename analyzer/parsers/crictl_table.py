@@ -86,23 +86,23 @@ def _has(head: str, *words: str) -> bool:
 
 
 def _sniff_ps(head: str) -> int:
-    if re.search(r"^\s*(?:# |> )?CONTAINER(?: ID)?\s+IMAGE\s+CREATED\s+STATE\s+NAME", head, re.M):
+    if re.search(r"^[ \t]*(?:# |> )?CONTAINER(?: ID)?\s+IMAGE\s+CREATED\s+STATE\s+NAME", head, re.M):
         return 90
-    if re.search(rf"^\s*{HEX}\s+\S+\s+{CREATED}\s+(?:Running|Exited|Created)\s", head, re.M):
+    if re.search(rf"^[ \t]*{HEX}\s+\S+\s+{CREATED}\s+(?:Running|Exited|Created)\s", head, re.M):
         return 60
     return 0
 
 
 def _sniff_pods(head: str) -> int:
-    if re.search(r"^\s*(?:# |> )?POD ID\s+CREATED\s+STATE\s+NAME\s+NAMESPACE", head, re.M):
+    if re.search(r"^[ \t]*(?:# |> )?POD ID\s+CREATED\s+STATE\s+NAME\s+NAMESPACE", head, re.M):
         return 90
-    if re.search(rf"^\s*{HEX}\s+{CREATED}\s+(?:Ready|NotReady)\s", head, re.M):
+    if re.search(rf"^[ \t]*{HEX}\s+{CREATED}\s+(?:Ready|NotReady)\s", head, re.M):
         return 60
     return 0
 
 
 def _sniff_images(head: str) -> int:
-    if re.search(r"^\s*(?:# |> )?IMAGE\s+TAG\s+(?:DIGEST\s+)?IMAGE ID\s+SIZE", head, re.M):
+    if re.search(r"^[ \t]*(?:# |> )?IMAGE\s+TAG\s+(?:DIGEST\s+)?IMAGE ID\s+SIZE", head, re.M):
         return 90
     return 0
 
@@ -267,9 +267,9 @@ CTR_TASKS = TableSpec(
 
 
 def _sniff_ctr(head: str) -> int:
-    if re.search(r"^\s*CONTAINER\s+IMAGE\s+RUNTIME\s*$", head, re.M):
+    if re.search(r"^[ \t]*CONTAINER\s+IMAGE\s+RUNTIME[ \t]*$", head, re.M):
         return 85
-    if re.search(r"^\s*TASK\s+PID\s+STATUS\s*$", head, re.M):
+    if re.search(r"^[ \t]*TASK\s+PID\s+STATUS[ \t]*$", head, re.M):
         return 85
     return 0
 
@@ -278,7 +278,7 @@ def _sniff_ctr(head: str) -> int:
 def parse_ctr(ctx: ParseContext) -> Iterable[Record]:
     """ctr -n k8s.io containers ls / tasks ls (nodes without crictl)"""
     lines = _lines(ctx)
-    if any(re.match(r"^\s*TASK\s+PID", ln) for ln in lines):
+    if any(re.match(r"^[ \t]*TASK\s+PID", ln) for ln in lines):
         for row in parse_table(lines, CTR_TASKS):
             c = row.cells
             if c.get("id"):

@@ -17,7 +17,9 @@ from analyzer.parsers.kubectl_table import EVENT_AGE, event_of
 from analyzer.registry import ParseContext, source
 from analyzer.textutil import clean_lines
 
-KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z][A-Za-z0-9 ./()-]*?):(?:\s+(?P<value>\S.*?))?\s*$")
+# the value ends at its last non-blank (greedy, then one step back): a lazy value followed by \s*$ would try
+# every blank of a long run of blanks against the rest of the line
+KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z][A-Za-z0-9 ./()-]*?):(?:\s+(?P<value>\S(?:.*\S)?))?\s*$")
 # Events:  Type  Reason  Age  From  Message; From `kubelet, node1` before 1.14
 EVENT_ROW = re.compile(rf"^\s+(?P<type>[A-Z][a-z]+)\s+(?P<reason>\S+)\s+(?P<age>{EVENT_AGE})\s+(?P<src>[^\s,]+(?:,\s*\S+)?)\s+(?P<msg>.*)$")
 STAMP = r"\w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}"

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from analyzer.budgets import YAMLBudgetError, yaml_documents
 from analyzer.errors import ParseError, SkipSource
 from analyzer.models import (
     ApiContainer,
@@ -108,7 +109,9 @@ def _sniff_yaml(head: str) -> int:
 def parse_yaml(ctx: ParseContext) -> Iterable[Record]:
     """kubectl get ... -o yaml (any resource)"""
     try:
-        docs = [d for d in yaml.safe_load_all(ctx.text) if d is not None]
+        docs = yaml_documents(ctx.text)
+    except YAMLBudgetError as e:
+        raise ParseError(str(e)) from e
     except yaml.YAMLError as e:
         raise ParseError(f"not valid YAML: {getattr(e, 'problem', e)}") from e
     if not docs:

@@ -90,9 +90,9 @@ KINDS = {k.lower(): k for k in ("Pod", "Node", "Deployment", "ReplicaSet", "Daem
                                 "Service", "Endpoints", "PersistentVolumeClaim", "PersistentVolume", "Namespace",
                                 "ConfigMap", "Lease", "HorizontalPodAutoscaler", "Ingress", "EndpointSlice")}  # fmt: skip
 
-POD_HEADER = re.compile(r"^\s*(?:NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE")
-NODE_HEADER = re.compile(r"^\s*NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION")
-EVENT_HEADER = re.compile(r"^\s*(?:NAMESPACE\s+)?LAST ?SEEN\s+(?:TYPE\s+REASON\s+OBJECT|FIRST ?SEEN\s+COUNT\s+NAME)\b")
+POD_HEADER = re.compile(r"^[ \t]*(?:NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE")
+NODE_HEADER = re.compile(r"^[ \t]*NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION")
+EVENT_HEADER = re.compile(r"^[ \t]*(?:NAMESPACE\s+)?LAST ?SEEN\s+(?:TYPE\s+REASON\s+OBJECT|FIRST ?SEEN\s+COUNT\s+NAME)\b")
 
 
 def _sniff(head: str) -> int:

@@ -16,7 +16,7 @@ from analyzer.textutil import clean_lines
 
 LS_L = re.compile(r"^[-lbcdps][rwxsStT-]{9}\S*\s+\d+\s+\S+\s+\S+\s+(?P<size>\d+)\s+\w{3}\s+\d+\s+[\d:]+\s+(?P<name>.+?)(?: -> (?P<target>.+))?$")
 DU = re.compile(r"^(?P<size>[\d.]+[KMGTP]?)\s+(?P<name>/\S+)$")
-PROMPT_LS = re.compile(r"(?:^|\s)ls\b[^/]*?(?P<dir>/\S+?)/?\s*$")
+LS_WORD = re.compile(r"(?:^|\s)ls\b")
 UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 
 
@@ -28,10 +28,28 @@ def _listing_line(ln: str) -> bool:
 
 
 def _sniff(head: str) -> int:
-    lines = [ln for ln in head.splitlines() if ln.strip() and not re.match(r"^\s*(?:total \d+|[#$] |\S+ ~ )", ln)]
+    lines = [ln for ln in head.splitlines() if ln.strip() and not re.match(r"^[ \t]*(?:total \d+|[#$] |\S+ ~ )", ln)]
     hits = sum(1 for ln in lines if _listing_line(ln))
     logs = sum(1 for ln in head.splitlines() if "/var/log/" in ln or LINK_NAME.search(ln))
     return 65 if lines and hits * 2 >= len(lines) and logs else 0
+
+
+def _ls_dir(s: str) -> str | None:
+    """The folder an `ls` prompt line lists (`$ ls -l /var/log/pods/`): from the first '/' of the last word
+    to the end, when an `ls` word comes before it with no '/' in between. Found by hand in one pass: a
+    single regex for it backtracks on a line of many `ls` words."""
+    t = s.rstrip()
+    words = t.split()
+    if not words:
+        return None
+    g = t.find("/", len(t) - len(words[-1]))
+    if g < 0 or len(t) - g < 2:
+        return None
+    h = t.rfind("/", 0, g)
+    if not any(m.end() > h for m in LS_WORD.finditer(t, 0, g)):
+        return None
+    d = t[g:]
+    return d[:-1] if len(d) >= 3 and d.endswith("/") else d
 
 
 def _du_size(text: str) -> int:
@@ -47,9 +65,9 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
         s = ln.strip()
         if not s:
             continue
-        pm = PROMPT_LS.search(s)
-        if pm and (s.startswith(("#", "$")) or "➜" in s or " ls " in f" {s} "):
-            cwd = pm.group("dir")
+        listed = _ls_dir(s)
+        if listed and (s.startswith(("#", "$")) or "➜" in s or " ls " in f" {s} "):
+            cwd = listed
             continue
         size: int | None = None
         target = None

@@ -19,27 +19,27 @@ NUM = r"\d+"
 # one regex per format; the command is everything after the column before it and one space
 FORMATS: dict[str, tuple[str, re.Pattern[str]]] = {
     "ps-fixed": (
-        r"^\s*PID\s+PPID\s+USER\s+STARTED\s+ELAPSED\s+STAT\s+RSS\s+VSZ\s+(?:COMMAND|ARGS)",
-        re.compile(r"^\s*(?P<pid>\d+)\s+(?P<ppid>\d+)\s+(?P<user>\S+)\s+(?P<start>\w{3}\s+\w{3}\s+\d+\s+[\d:]+\s+\d{4})\s+"
+        r"^[ \t]*PID\s+PPID\s+USER\s+STARTED\s+ELAPSED\s+STAT\s+RSS\s+VSZ\s+(?:COMMAND|ARGS)",
+        re.compile(r"^[ \t]*(?P<pid>\d+)\s+(?P<ppid>\d+)\s+(?P<user>\S+)\s+(?P<start>\w{3}\s+\w{3}\s+\d+\s+[\d:]+\s+\d{4})\s+"
                    r"(?P<elapsed>\d+)\s+(?P<stat>\S+)\s+(?P<rss>\d+)\s+(?P<vsz>\d+)\s(?P<cmd>.*)$"),
     ),
     "ps-ef": (
-        r"^\s*UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD",
-        re.compile(r"^\s*(?P<user>\S+)\s+(?P<pid>\d+)\s+(?P<ppid>\d+)\s+(?P<c>\d+)\s+(?P<start>[A-Z][a-z]{2}\d\d|\d\d:\d\d|\d{4}|[A-Z][a-z]{2} ?\d\d)\s+"
+        r"^[ \t]*UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD",
+        re.compile(r"^[ \t]*(?P<user>\S+)\s+(?P<pid>\d+)\s+(?P<ppid>\d+)\s+(?P<c>\d+)\s+(?P<start>[A-Z][a-z]{2}\d\d|\d\d:\d\d|\d{4}|[A-Z][a-z]{2} ?\d\d)\s+"
                    r"(?P<tty>\S+)\s+(?P<time>[\d:-]+)\s(?P<cmd>.*)$"),
     ),
     "ps-aux": (
-        r"^\s*USER\s+PID\s+%CPU\s+%MEM\s+VSZ\s+RSS\s+TT\S*\s+STAT\s+START\s+TIME\s+COMMAND",
-        re.compile(r"^\s*(?P<user>\S+)\s+(?P<pid>\d+)\s+(?P<cpu>[\d.]+)\s+(?P<mem>[\d.]+)\s+(?P<vsz>\d+)\s+(?P<rss>\d+)\s+"
+        r"^[ \t]*USER\s+PID\s+%CPU\s+%MEM\s+VSZ\s+RSS\s+TT\S*\s+STAT\s+START\s+TIME\s+COMMAND",
+        re.compile(r"^[ \t]*(?P<user>\S+)\s+(?P<pid>\d+)\s+(?P<cpu>[\d.]+)\s+(?P<mem>[\d.]+)\s+(?P<vsz>\d+)\s+(?P<rss>\d+)\s+"
                    r"(?P<tty>\S+)\s+(?P<stat>\S+)\s+(?P<start>\S+)\s+(?P<time>[\d:.-]+)\s(?P<cmd>.*)$"),
     ),
     "ps-axf": (
-        r"^\s*PID\s+TTY\s+STAT\s+TIME\s+COMMAND",
-        re.compile(r"^\s*(?P<pid>\d+)\s+(?P<tty>\?|pts/\d+|tty\S*|console)\s+(?P<stat>[A-Za-z<+NlsL]+)\s+(?P<time>[\d:]+)\s(?P<cmd>.*)$"),
+        r"^[ \t]*PID\s+TTY\s+STAT\s+TIME\s+COMMAND",
+        re.compile(r"^[ \t]*(?P<pid>\d+)\s+(?P<tty>\?|pts/\d+|tty\S*|console)\s+(?P<stat>[A-Za-z<+NlsL]+)\s+(?P<time>[\d:]+)\s(?P<cmd>.*)$"),
     ),
     "ps-busybox": (
-        r"^\s*PID\s+USER\s+(?:TIME|VSZ\s+STAT)\s+COMMAND",
-        re.compile(r"^\s*(?P<pid>\d+)\s+(?P<user>\S+)\s+(?:(?P<time>\d+:\d\d)|(?P<vsz>\d+[mg]?)\s+(?P<stat>\S+))\s+(?P<cmd>.*)$"),
+        r"^[ \t]*PID\s+USER\s+(?:TIME|VSZ\s+STAT)\s+COMMAND",
+        re.compile(r"^[ \t]*(?P<pid>\d+)\s+(?P<user>\S+)\s+(?:(?P<time>\d+:\d\d)|(?P<vsz>\d+[mg]?)\s+(?P<stat>\S+))\s+(?P<cmd>.*)$"),
     ),
 }  # fmt: skip
 # any other `ps -o` column set (`ps -eo pid,ppid,cmd`, `ps -o pid,user,etime,args`): read by
@@ -78,11 +78,11 @@ def _custom_format(line: str) -> re.Pattern[str] | None:
         parts.append(f"(?P<{key}>{pat})" if key and key not in seen else f"(?:{pat})")
         if key:
             seen.add(key)
-    return re.compile(r"^\s*" + r"\s+".join(parts) + r"\s(?P<cmd>.*)$")
+    return re.compile(r"^[ \t]*" + r"\s+".join(parts) + r"\s(?P<cmd>.*)$")
 
 
 HEADERLESS_ORDER = ["ps-fixed", "ps-aux", "ps-ef", "ps-axf", "ps-busybox"]
-SYSTEMD_TREE = re.compile(r"^\s*(?:[├└│|`]\s*)*[─-]*\s*(?P<pid>\d+)\s(?P<cmd>\S.*)$")
+SYSTEMD_TREE = re.compile(r"^[ \t]*(?:[├└│|`]\s*)*[─-]*\s*(?P<pid>\d+)\s(?P<cmd>\S.*)$")
 # kube-bench joins `ps -ef` rows with single spaces: split before each "user pid ppid c stime tty time"
 JOINED_ROW = re.compile(r"(?<=\S) (?=\S+ \d+ \d+ \d+ (?:[A-Z][a-z]{2}\d\d|\d\d:\d\d|\d{4}) \S+ [\d:-]{5,} )")
 

@@ -26,7 +26,8 @@ JOURNAL_DEDUP = f"""SELECT j.* FROM journal j JOIN (
 
 def size_bytes(text: object, default: int) -> int:
     """A Kubernetes quantity like 10Mi, 100M, 1Gi as bytes."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?)?B?\s*", str(text or ""))
+    # stripped first: '\s*' on both sides of optional parts would split a run of blanks every way
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]i?)?B?", str(text or "").strip())
     if not m:
         return default
     mult = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}[m.group(2) or ""]

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 
+from analyzer.budgets import MAX_DEPTH, json_too_deep
 from analyzer.errors import DatabaseError, NotFound
 from analyzer.store import Store
 
@@ -57,7 +58,15 @@ class SiteView:
     def raw(self, kind: str, snapshot: str | None = None) -> list[dict[str, Any]]:
         """The API objects of a kind from the site's kubectl dump, as kubectl returned them."""
         rows = self.q("SELECT raw FROM api_objects WHERE snapshot_id = $p0 AND kind = $p1 ORDER BY namespace, name", [snapshot or self.api_snapshot, kind])
-        return [json.loads(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+        return [stored_json(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+
+
+def stored_json(text: str) -> Any:
+    """A JSON value read back from a database, which may be one someone else wrote: one nested deeper than
+    ingest allows is refused before it is parsed (Python's JSON reader recurses)."""
+    if json_too_deep(text):
+        raise DatabaseError(f"a stored JSON value nested deeper than {MAX_DEPTH} levels: not read")
+    return json.loads(text)
 
 
 @contextmanager

@@ -25,14 +25,15 @@ def tables() -> list[str]:
 
 def export_parquet(db: Path, out: Path, progress: Callable[[str, int, int], None] | None = None, overwrite: bool = False) -> dict[str, int]:
     """Write every table; returns rows per table."""
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise UsageError(f"{out} is not empty: give an empty or new folder (or --overwrite)")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    with Store(db, read_only=True) as store:
+    # the only folder this connection may write to is the export's; a database refused leaves no folder
+    with Store(db, read_only=True, allowed_directories=[out]) as store:
         con = store.con
+        if out.exists() and any(out.iterdir()):
+            if not overwrite:
+                raise UsageError(f"{out} is not empty: give an empty or new folder (or --overwrite)")
+            shutil.rmtree(out)
+        out.mkdir(parents=True, exist_ok=True)
         names = [t for t in tables() if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [t]).fetchall()[0][0]]
         for i, t in enumerate(names):
             if progress:

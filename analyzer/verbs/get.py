@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from analyzer.errors import UsageError
+from analyzer.budgets import MAX_DEPTH, value_too_deep
+from analyzer.errors import DatabaseError, UsageError
 from analyzer.kubefmt import (
     NODE_HEADER,
     NODE_WIDE,
@@ -25,7 +26,7 @@ from analyzer.kubefmt import (
     since,
     tabwriter,
 )
-from analyzer.verbs import SiteView
+from analyzer.verbs import SiteView, stored_json
 
 RESOURCES = {"pods": "pods", "pod": "pods", "po": "pods", "nodes": "nodes", "node": "nodes", "no": "nodes", "events": "events",
              "event": "events", "ev": "events", "images": "images", "image": "images", "containers": "containers", "container": "containers"}  # fmt: skip
@@ -93,7 +94,7 @@ def pod_items(sv: SiteView) -> list[Item]:
             continue
         seen.add((ns, name))
         if raw is not None:
-            items.append(Item(ns, name, json.loads(raw) if isinstance(raw, str) else raw, now))
+            items.append(Item(ns, name, stored_json(raw) if isinstance(raw, str) else raw, now))
             continue
         obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": _labels(labels)},
                "spec": {"nodeName": node}, "status": {"podIP": ip}}  # fmt: skip
@@ -262,6 +263,8 @@ def get(sv: SiteView, resource: str, *, namespace: str | None = None, all_namesp
         doc: Any = {"apiVersion": "v1", "items": [it.obj for it in items], "kind": "List", "metadata": {"resourceVersion": ""}}
         if len(names) == 1 and len(items) == 1:
             doc = items[0].obj
+        if value_too_deep(doc):  # only a database someone else wrote can hold one: ingest refuses them
+            raise DatabaseError(f"an object nested deeper than {MAX_DEPTH} levels: not printed")
         return json.dumps(doc, indent=4, ensure_ascii=False) + "\n" if output == "json" else yaml.safe_dump(doc, sort_keys=True, allow_unicode=True)
     if not items:
         where = f" in {ns} namespace" if ns else ""

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from analyzer.errors import UsageError
+from analyzer.store import sandboxed_cursor
 from analyzer.timeparse import before, parse_duration_s
 from analyzer.verbs import SiteView, not_found
 
@@ -72,7 +73,7 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
             sql = f"SELECT ts, message FROM (SELECT * FROM ({lines}) ORDER BY o DESC, line_no DESC LIMIT {max(0, int(tail))}) ORDER BY o, line_no"
         else:
             sql = f"SELECT ts, message FROM ({lines}) ORDER BY o, line_no"
-        cur = sv.con.cursor().execute(sql, [lower, lower])
+        cur = sandboxed_cursor(sv.con).execute(sql, [lower, lower])
         pre = f"[pod/{pod}/{cname}] " if prefix else ""
         while True:
             batch = cur.fetchmany(10000)

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from analyzer.errors import UsageError
 from analyzer.rules.logs import JOURNAL_DEDUP
+from analyzer.store import sandboxed_cursor
 from analyzer.timeparse import before, parse_duration_s, parse_time
 from analyzer.verbs import SiteView
 
@@ -130,7 +131,7 @@ def timeline(sv: SiteView, *, since: str | None = None, until: str | None = None
             yield (f"# clock: {c.node} started its bundle {c.offset_s:+.0f} s from the site's median (NTP synchronized: {c.synced}): "
                    f"its lines are marked {c.node}({c.offset_s:+.0f}s)\n")  # fmt: skip
     try:
-        cur = sv.con.cursor().execute(TIMELINE_SQL.replace("IN $sources", "IN (SELECT unnest($sources))"), params)
+        cur = sandboxed_cursor(sv.con).execute(TIMELINE_SQL.replace("IN $sources", "IN (SELECT unnest($sources))"), params)
     except Exception as e:  # a bad --grep regex is the user's, not ours
         raise UsageError(f"timeline: {str(e).splitlines()[0]}") from None
     while True:

@@ -1,0 +1,100 @@
+"""Budgets that are part of parsing, not checked after it: nesting depth of JSON and YAML values, and YAML
+aliases. A value over a budget is refused before it is built (no recursion, no billion laughs), with a
+one-line reason naming the budget.
+
+Kubernetes objects nest some 20 levels (CRD schemas a few dozen); MAX_DEPTH leaves room for any real one and
+stays far below what Python's recursive JSON/YAML readers and writers survive (about 900 levels).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+MAX_DEPTH = 128
+# A YAML document of a bundle (a manifest, a kubectl -o yaml dump) has at most some million nodes.
+MAX_YAML_NODES = 2_000_000
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: each step takes one escape, never backtracks
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_PAIR = re.compile(r"\[\]|\{\}")
+
+
+class TooDeep(ValueError):
+    """A value nested deeper than MAX_DEPTH."""
+
+
+def json_too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON text nests deeper than `limit`, found without parsing it: strings removed, then the
+    innermost bracket pairs peeled `limit` times (each peel one pass in C, never recursion)."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    for _ in range(limit):
+        peeled = _PAIR.sub("", brackets)
+        if not peeled:
+            return False
+        if peeled == brackets:  # unbalanced (broken JSON): what it opens before it breaks counts
+            break
+        brackets = peeled
+    return re.search(r"[\[{]{" + str(limit + 1) + "}", brackets) is not None or _PAIR.search(brackets) is not None
+
+
+def value_too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether a parsed value (dicts and lists) nests deeper than `limit`; iterative, for values read back
+    from a database someone else wrote."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict):
+            children: list[Any] = list(v.values())
+        elif isinstance(v, list):
+            children = v
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
+class YAMLBudgetError(yaml.YAMLError):
+    """A YAML document over a budget: too deep, too many nodes, or an alias of a mapping or sequence."""
+
+
+class BoundedLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that counts while it composes: depth and node budgets, and aliases only of scalars.
+
+    An alias of a scalar costs one node; an alias of a mapping or sequence is what a "billion laughs"
+    document multiplies (nine levels of ten aliases is a billion nodes once expanded by whatever walks the
+    result), and no Kubernetes manifest or configuration Kubesnap reads needs one."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            target = self.anchors.get(event.anchor)
+            if target is not None and not isinstance(target, yaml.ScalarNode):
+                line = event.start_mark.line + 1 if event.start_mark else "?"
+                raise YAMLBudgetError(f"YAML alias *{str(event.anchor)[:40]} of a mapping or sequence at line {line}: not read (aliases are read for scalars only)")
+        self._nodes += 1
+        if self._nodes > MAX_YAML_NODES:
+            raise YAMLBudgetError(f"YAML document of more than {MAX_YAML_NODES} nodes: not read")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise YAMLBudgetError(f"YAML nested deeper than {MAX_DEPTH} levels: not read")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def yaml_documents(text: str) -> list[Any]:
+    """Every non-empty document of a YAML text, within the budgets (YAMLBudgetError otherwise)."""
+    return [d for d in yaml.load_all(text, Loader=BoundedLoader) if d is not None]
