@@ -69,6 +69,11 @@ def main() -> None:
 
     Collect on each node with the script `kubesnap collector` prints, then analyze the
     tarballs on your own machine, with no network.
+
+    Text from bundles and pastes is printed escaped, so that it cannot drive your terminal:
+    control characters, ESC, C1, bidi and other invisible format characters show as \\x1b, \\x9b,
+    \\u202e ..., and a tab, newline or CR inside a name or table cell as \\t, \\n, \\r (one row per
+    object). -o json, -o yaml and --format json are exact (JSON and YAML escapes).
     """
 
 

@@ -91,19 +91,26 @@ def _apply(rx: re.Pattern[str], s: str) -> str:
     return rx.sub(_esc, s) if rx.search(s) else s
 
 
+# str.isprintable is false for every forbidden character (and for a few harmless ones: non-ASCII spaces,
+# unassigned and private-use code points), at C speed: the regex only runs where it says no.
+
+
 def cell(value: object) -> str:
     """A table cell or a name inside a line: every forbidden character escaped, tab, newline and CR included."""
-    return _apply(_CELL, value if isinstance(value, str) else str(value))
+    s = value if isinstance(value, str) else str(value)
+    return s if s.isprintable() else _apply(_CELL, s)
 
 
 def line(value: object) -> str:
     """One record that ends its output line (a log or journal message): as `cell`, but a tab is kept."""
-    return _apply(_LINE, value if isinstance(value, str) else str(value))
+    s = value if isinstance(value, str) else str(value)
+    return s if s.isprintable() or s.replace("\t", " ").isprintable() else _apply(_LINE, s)
 
 
 def text(value: object) -> str:
     """Several lines: as `cell`, but newlines and tabs are kept (a CR is not: it would overwrite a line)."""
-    return _apply(_TEXT, value if isinstance(value, str) else str(value))
+    s = value if isinstance(value, str) else str(value)
+    return s if s.replace("\n", " ").replace("\t", " ").isprintable() else _apply(_TEXT, s)
 
 
 def _json_esc(m: re.Match[str]) -> str:
@@ -155,11 +162,17 @@ def echo_styled(lines: Iterable[tuple[str, str | None]]) -> None:
     click.echo(out, nl=False, color=True)
 
 
-def echo_lines(lines: Iterable[str], stream: TextIO | None = None) -> None:
-    """A stream of lines (logs, timeline), each through `text`, written as they come."""
+def echo_lines(lines: Iterable[str], stream: TextIO | None = None, batch: int = 2000) -> None:
+    """A stream of lines (logs, timeline) through `text`, written a batch at a time (one check per batch)."""
     out = stream or sys.stdout
+    buf: list[str] = []
     for ln in lines:
-        out.write(_apply(_TEXT, ln))
+        buf.append(ln)
+        if len(buf) >= batch:
+            out.write(text("".join(buf)))
+            buf.clear()
+    if buf:
+        out.write(text("".join(buf)))
     out.flush()
 
 

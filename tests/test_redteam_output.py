@@ -24,6 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -439,6 +440,8 @@ def test_export_and_report_messages(site: Site) -> None:
     (["get", "pods", f"--bogus{CSI}"], "--bogus\\x1b[2J"),  # click: no such option
     ([f"gets{OSC52}"], "gets\\x1b]52;c;aGFja2Vk\\x07"),  # click: no such command
     (["ps", f"node{C1}{BIDI}"], 'nodes "node\\x9b\\u202e" not found'),
+    # a database error quoting a value of the bundle
+    (["sql", "SELECT CAST(name AS INTEGER) FROM pods WHERE name LIKE 'title%'"], "title\\x1b]52;c;aGFja2Vk\\x07\\x1b]0;pwned\\x07"),
 ])  # fmt: skip
 def test_error_messages_quote_escaped(site: Site, args: list[str], expect: str) -> None:
     r = run_tty(*args, *([] if args[0].startswith("gets") else db(site)))
@@ -461,6 +464,19 @@ def test_nothing_prints_but_through_the_sanitizer() -> None:
             if pattern.search(ln):
                 offenders.append(f"{path.relative_to(PROJECT)}:{i}: {ln.strip()}")
     assert not offenders, "print through analyzer.sanitize.echo:\n" + "\n".join(offenders)
+
+
+def test_our_own_help_texts_hold_no_control_characters() -> None:
+    """--help is our text, printed by click: a docstring whose backslash was not doubled would put an ESC on the terminal."""
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    assert isinstance(main, click.Group)
+    for args in ([], *([name] for name in main.commands)):
+        res = CliRunner().invoke(main, [*args, "--help"])
+        assert res.exit_code == 0 and "Usage:" in res.output
+        assert not [c for c in res.output if _forbidden(c) and c != "\n"], res.output
 
 
 # ------------------------------------------------------------------ the sanitizer itself

@@ -82,7 +82,7 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
             for row in batch:
                 ts, msg = row[0], row[1]
                 # one record, one line: a CR or an escape sequence inside is shown, never acted on
-                yield f"{pre}{rfc3339nano(ts) + ' ' if timestamps and ts else ''}{line(msg)}\n"
+                yield f"{pre}{rfc3339nano(ts) + ' ' if timestamps and ts else ''}{msg if isinstance(msg, str) and msg.isprintable() else line(msg)}\n"
 
 
 def _pick_files(files: list[tuple[object, ...]], cname: str, previous: bool, include_rotated: bool, pod: str) -> tuple[list[int], datetime | None]:

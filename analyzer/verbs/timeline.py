@@ -133,6 +133,7 @@ def timeline(sv: SiteView, *, since: str | None = None, until: str | None = None
         cur = sv.con.cursor().execute(TIMELINE_SQL.replace("IN $sources", "IN (SELECT unnest($sources))"), params)
     except Exception as e:  # a bad --grep regex is the user's, not ours
         raise UsageError(f"timeline: {str(e).splitlines()[0]}") from None
+    tags: dict[tuple[str, str], tuple[str, str]] = {}  # (node, source) -> both escaped, once
     while True:
         batch = cur.fetchmany(10000)
         if not batch:
@@ -142,6 +143,7 @@ def timeline(sv: SiteView, *, since: str | None = None, until: str | None = None
                 yield json_dumps({"time": ts.isoformat().replace("+00:00", "Z"), "node": n, "source": source, "severity": sev, "namespace": ns,
                                   "message": msg, "clock_offset_s": round(off[n].offset_s) if n in off else 0}) + "\n"  # fmt: skip
             else:
-                tag = f"{cell(n)}({off[n].offset_s:+.0f}s)" if n in off else cell(n or "-")
+                tag, src = tags.get((n, source)) or tags.setdefault(
+                    (n, source), (f"{cell(n)}({off[n].offset_s:+.0f}s)" if n in off else cell(n or "-"), cell(source)))
                 # one record, one line: the message is the line's last field (a tab kept, nothing else)
-                yield f"{ts:%Y-%m-%dT%H:%M:%S.%f}Z  {tag}  {cell(source)}  {sev.upper()[0]}  {line(msg)}\n"
+                yield f"{ts:%Y-%m-%dT%H:%M:%S.%f}Z  {tag}  {src}  {sev.upper()[0]}  {msg if isinstance(msg, str) and msg.isprintable() else line(msg)}\n"
