@@ -22,11 +22,8 @@ from reports.render import render_report
 
 def _sanitized(e: click.ClickException) -> click.ClickException:
     """click's own messages quote what was typed (a pod name pasted from a bundle): escaped before click prints them."""
+    # (the rest of what click prints, usage lines and parameter names, is our own text)
     setattr(e, "message", cell(e.message))  # noqa: B010 - click types it Final; this is the one place that rewrites it
-    if isinstance(e, click.BadParameter) and e.param_hint is not None and not isinstance(e.param_hint, str):
-        e.param_hint = [cell(h) for h in e.param_hint]
-    elif isinstance(e, click.BadParameter) and e.param_hint is not None:
-        e.param_hint = cell(e.param_hint)
     return e
 
 

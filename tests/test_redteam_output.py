@@ -450,6 +450,16 @@ def test_error_messages_quote_escaped(site: Site, args: list[str], expect: str) 
     assert expect in r.stderr(), r.err
 
 
+def test_nothing_ingestible_quotes_the_file_name_escaped(site: Site) -> None:
+    junk = site.dir / f"junk{OSC52}\n{CSI}.bin"
+    junk.write_bytes(bytes(range(256)) * 4)
+    r = run_tty("ingest", str(junk), "--db", str(site.dir / "nothing.duckdb"))
+    assert r.rc == 3 and r.stdout() == ""
+    err = r.stderr()
+    assert err.startswith("kubesnap: nothing could be ingested (") and len(err.splitlines()) == 1
+    assert "junk\\x1b]52;c;aGFja2Vk\\x07\\n\\x1b[2J.bin" in err
+
+
 # ------------------------------------------------------------------ one way to print
 
 
