@@ -185,6 +185,7 @@ CRI_LOG = (
 JOURNAL_LINE = f"2023-11-14T21:59:30.000000+0000 node-a kubelet[800]: E1114 21:59:30.000000     800 kubelet.go:1] evil {PAYLOAD}\n".encode()
 PROCESS = f"/bin/evil --flag {PAYLOAD}"
 BROKEN_MEMBER = f"cluster/evil{OSC52}{CSI}.json"
+IMAGE_REPO, IMAGE_TAG = f"registry.example.com/evil{PAYLOAD}", "v1\nforged"
 
 
 @dataclass
@@ -208,7 +209,9 @@ def _with(tar: Path, base: Base, extra: list[Entry]) -> Path:
     web_log = next(n for n in rel if n.startswith("files/var/log/pods/shop_web-") and n.endswith("/web/0.log"))
     ps_ef = rel["processes/ps-ef.txt"] + f"root        6666       1  0 20:13 ?        00:00:00 {PROCESS}\n".encode()
     ps = rel["processes/ps.txt"] + f"   6666       1 root                             Tue Nov 14 20:13:20 2023    7200 S     1000   2000 {PROCESS}\n".encode()
-    replace = {web_log: CRI_LOG, "services/journal-kubelet.log": rel["services/journal-kubelet.log"] + JOURNAL_LINE, "processes/ps-ef.txt": ps_ef,
+    images = json.loads(rel["runtime/crictl-images.json"])
+    images["images"].append({"id": "sha256:" + "cd" * 32, "repoTags": [f"{IMAGE_REPO}:{IMAGE_TAG}"], "repoDigests": [], "size": "1000", "pinned": False})
+    replace = {web_log: CRI_LOG, "runtime/crictl-images.json": json.dumps(images).encode(), "services/journal-kubelet.log": rel["services/journal-kubelet.log"] + JOURNAL_LINE, "processes/ps-ef.txt": ps_ef,
                "processes/ps.txt": ps}  # fmt: skip
     return build(tar, base, add=[Entry(BROKEN_MEMBER, b'{"kind": "List", "items": [ broken'), *extra], replace=replace)
 
@@ -310,6 +313,17 @@ def test_get_nodes_and_events(site: Site) -> None:
     assert len(events) == 2, events
     assert f"BackOff{SHOWN}" in events[1] and f"pod/title{SHOWN}" in events[1]
     assert f"Back-off restarting{SHOWN}\\nforged event line" in events[1]
+
+
+def test_get_images(site: Site) -> None:
+    lines = ok("get", "images", *db(site)).splitlines()
+    evil = [ln for ln in lines if "evil" in ln]
+    assert len(evil) == 1 and evil[0].split()[:3] == ["node-a", cell(IMAGE_REPO), "v1\\nforged"], lines
+    assert not any(ln.startswith("forged") for ln in lines)
+    for fmt in ("json", "yaml"):
+        out = ok("get", "images", "-o", fmt, *db(site))
+        data = json.loads(out) if fmt == "json" else yaml.safe_load(out)
+        assert (IMAGE_REPO, IMAGE_TAG) in [(i["repository"], i["tag"]) for i in data]
 
 
 def test_describe_pod(site: Site) -> None:
