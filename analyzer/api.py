@@ -18,6 +18,7 @@ from analyzer.errors import DatabaseError, NothingIngestible, UsageError
 from analyzer.ingest import IngestReport, ingest
 from analyzer.registry import SourceSpec, load_parsers
 from analyzer.rules import Finding, Rule, Thresholds, load_rules, run_rules, sort_findings, store_findings
+from analyzer.sanitize import cell, json_dumps
 from analyzer.store import Store
 
 
@@ -76,12 +77,14 @@ def _plain(v: object) -> object:
 
 
 def format_result(res: QueryResult, fmt: str) -> str:
+    """json: exact (control and format characters as JSON escapes); table and csv: for the eyes, every value
+    escaped as a cell (analyzer.sanitize), so that one row is one line and a csv stays one record per line."""
     if fmt == "json":
-        return json.dumps([{c: _plain(v) for c, v in zip(res.columns, r, strict=True)} for r in res.rows], ensure_ascii=False, indent=1)
+        return json_dumps([{c: _plain(v) for c, v in zip(res.columns, r, strict=True)} for r in res.rows], indent=1)
     if fmt == "csv":
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(res.columns)
+        w.writerow([cell(c) for c in res.columns])
         for r in res.rows:
             w.writerow(["" if v is None else _cell(v) for v in r])
         return buf.getvalue()
@@ -94,12 +97,14 @@ def _cell(v: object) -> str:
     if isinstance(v, datetime):
         return v.strftime("%Y-%m-%dT%H:%M:%SZ") if v.utcoffset() is not None and not v.utcoffset() else v.isoformat()
     if isinstance(v, (list, dict)):
-        return json.dumps(_plain(v), ensure_ascii=False)
-    return str(v).replace("\n", "\\n")
+        return cell(json.dumps(_plain(v), ensure_ascii=False))
+    return cell(v)
 
 
 def table(columns: list[str], rows: list[list[str]]) -> str:
-    """A kubectl-style table: columns padded with three spaces, no borders."""
+    """A kubectl-style table: columns padded with three spaces, no borders; every cell escaped (analyzer.sanitize)."""
+    columns = [cell(c) for c in columns]
+    rows = [[cell(c) for c in r] for r in rows]
     widths = [len(c) for c in columns]
     for r in rows:
         for i, c in enumerate(r):

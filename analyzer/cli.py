@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 import typing
@@ -17,29 +16,46 @@ from analyzer.collector import collector_script
 from analyzer.errors import AnalyzerError
 from analyzer.ingest import IngestReport
 from analyzer.rules import SEVERITIES, Finding, Rule, Thresholds, as_json, at_or_above
+from analyzer.sanitize import cell, clear_status, echo, echo_styled, json_dumps, json_safe, status, write_raw
 from reports.render import render_report
 
 
+def _sanitized(e: click.ClickException) -> click.ClickException:
+    """click's own messages quote what was typed (a pod name pasted from a bundle): escaped before click prints them."""
+    # (the rest of what click prints, usage lines and parameter names, is our own text)
+    setattr(e, "message", cell(e.message))  # noqa: B010 - click types it Final; this is the one place that rewrites it
+    return e
+
+
 class KubesnapGroup(click.Group):
-    """Turns AnalyzerError into a one-line message and its exit code; never a traceback."""
+    """Turns AnalyzerError into a one-line message and its exit code; never a traceback. Every message,
+    ours or click's, is escaped (analyzer.sanitize) before it reaches the terminal."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: typing.Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as e:
+            raise _sanitized(e) from None
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except AnalyzerError as e:
-            click.echo(f"kubesnap: {e}", err=True)
+            echo(f"kubesnap: {cell(e)}", err=True)
             ctx.exit(e.exit_code)
         except KeyboardInterrupt:
-            click.echo("kubesnap: interrupted", err=True)
+            echo("kubesnap: interrupted", err=True)
             ctx.exit(130)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except click.ClickException as e:
+            raise _sanitized(e) from None
         except Exception as e:
             # A bug of ours: one line, never a traceback (KUBESNAP_DEBUG=1 shows it).
             if os.environ.get("KUBESNAP_DEBUG"):
                 raise
-            click.echo(f"kubesnap: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
-                       "(please report it; KUBESNAP_DEBUG=1 shows the details)", err=True)
+            echo(f"kubesnap: internal error: {type(e).__name__}: {cell(str(e).splitlines()[0]) if str(e) else ''} "
+                 "(please report it; KUBESNAP_DEBUG=1 shows the details)", err=True)
             ctx.exit(1)
 
 
@@ -50,6 +66,11 @@ def main() -> None:
 
     Collect on each node with the script `kubesnap collector` prints, then analyze the
     tarballs on your own machine, with no network.
+
+    Text from bundles and pastes is printed escaped, so that it cannot drive your terminal:
+    control characters, ESC, C1, bidi and other invisible format characters show as \\x1b, \\x9b,
+    \\u202e ..., and a tab, newline or CR inside a name or table cell as \\t, \\n, \\r (one row per
+    object). -o json, -o yaml and --format json are exact (JSON and YAML escapes).
     """
 
 
@@ -60,7 +81,7 @@ def collector() -> None:
     Copy it to an air-gapped node and run it there as root:
     `bash kubesnap-collect.sh --output /var/tmp`.
     """
-    sys.stdout.write(collector_script())
+    write_raw(collector_script())
 
 
 DB_HELP = "DuckDB database file (default: $KUBESNAP_DB)"
@@ -74,20 +95,19 @@ class Progress:
         self.on = not quiet and sys.stderr.isatty()
 
     def step(self, item: str, i: int, n: int = 0) -> None:
-        """Item i of n (n = 0: the total is not known, only what is being done)."""
+        """Item i of n (n = 0: the total is not known, only what is being done). The item (a member or
+        bundle name) is escaped as a cell: our CR redraws the line, never one of its own."""
         if self.on:
             width = 30
             if n:
                 fill = int(width * i / n)
-                sys.stderr.write(f"\r{self.what} [{'#' * fill}{'.' * (width - fill)}] {i}/{n} {item[-40:]:<40}")
+                status(f"{self.what} [{'#' * fill}{'.' * (width - fill)}] {i}/{n} {cell(item)[-40:]}", 100)
             else:
-                sys.stderr.write(f"\r{self.what} {i + 1}: {item[-60:]:<60}")
-            sys.stderr.flush()
+                status(f"{self.what} {i + 1}: {cell(item)[-60:]}", 100)
 
     def done(self) -> None:
         if self.on:
-            sys.stderr.write("\r" + " " * 100 + "\r")
-            sys.stderr.flush()
+            clear_status(100)
 
 
 
@@ -129,17 +149,18 @@ def _findings_summary(found: list[tuple[Rule, Finding]]) -> str:
 def _report(report: IngestReport, quiet: bool = False) -> None:
     """A short summary on stderr; problems listed (the first 20), all of them in ingest_problems."""
     if not quiet:
-        click.echo(
+        echo(
             f"ingested {report.bundles} bundle(s), {report.loose_files} loose file(s): "
             f"{report.records} records, {report.log_lines} log lines",
             err=True,
         )
     if report.problems:
-        click.echo(f"{len(report.problems)} problem(s) (all in the ingest_problems table):", err=True)
+        echo(f"{len(report.problems)} problem(s) (all in the ingest_problems table):", err=True)
         for where, member, reason in report.problems[:20]:
-            click.echo(f"  {where}{': ' + member if member else ''}: {reason}", err=True)
+            # one line per problem: a member name or reason cannot forge another
+            echo(f"  {cell(where)}{': ' + cell(member) if member else ''}: {cell(reason)}", err=True)
         if len(report.problems) > 20:
-            click.echo(f"  ... and {len(report.problems) - 20} more", err=True)
+            echo(f"  ... and {len(report.problems) - 20} more", err=True)
 
 
 @main.command()
@@ -163,7 +184,7 @@ def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node
     """
     report = _ingest(api.resolve_db(db), inputs, site, node, limits_from(kwargs), quiet, jobs)
     if output == "json":
-        click.echo(json.dumps({"bundles": report.bundles, "loose_files": report.loose_files, "records": report.records, "log_lines": report.log_lines,
+        echo(json_dumps({"bundles": report.bundles, "loose_files": report.loose_files, "records": report.records, "log_lines": report.log_lines,
                                "snapshots": report.snapshots, "problems": [{"input": w, "member": m, "reason": r} for w, m, r in report.problems]}, indent=1))  # fmt: skip
     else:
         _report(report, quiet)
@@ -193,7 +214,7 @@ def sql(statement: str, db: str | None, fmt: str) -> None:
 
     json is a JSON array of objects. Start from the view pod_processes.
     """
-    click.echo(api.format_result(api.query(api.resolve_db(db), statement), fmt), nl=False)
+    echo(api.format_result(api.query(api.resolve_db(db), statement), fmt), nl=False)
 
 
 @main.command()
@@ -219,11 +240,11 @@ def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node:
     _report(report, quiet)
     _site, found = api.check(db, site, thresholds_from(kwargs))
     if not quiet:
-        click.echo(_findings_summary(found), err=True)
+        echo(_findings_summary(found), err=True)
     html = outdir / "report.html"
     render_report(db, html, site=site)
-    click.echo(f"database: {db}")
-    click.echo(f"report:   {html}")
+    echo(f"database: {cell(db)}")
+    echo(f"report:   {cell(html)}")
     ctx.exit(1 if report.problems else 0)
 
 
@@ -234,14 +255,14 @@ def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node:
 def report(db: str | None, out: Path, site: str | None) -> None:
     """Render the offline HTML report (one file, no network) of a database."""
     render_report(api.resolve_db(db), out, site=site)
-    click.echo(str(out))
+    echo(cell(out))
 
 
 @main.command()
 def sources() -> None:
     """List the sources Kubesnap reads: bundle paths, and whether loose pastes are recognized."""
     rows = [[s.name, s.scope, "yes" if s.sniff else "no", " ".join(s.paths), s.doc] for s in api.sources()]
-    click.echo(api.table(["SOURCE", "SCOPE", "LOOSE", "BUNDLE PATHS", "WHAT"], rows), nl=False)
+    echo(api.table(["SOURCE", "SCOPE", "LOOSE", "BUNDLE PATHS", "WHAT"], rows), nl=False)
 
 
 @main.command()
@@ -264,18 +285,18 @@ def findings(ctx: click.Context, /, db: str | None, site: str | None, fmt: str, 
     _site, found = api.check(api.resolve_db(db), site, thresholds_from(kwargs))
     shown = [f for _r, f in found if at_or_above(f.severity, min_severity)]
     if fmt == "json":
-        click.echo(as_json(shown))
+        echo(json_safe(as_json(shown)))
     else:
         rows = [[f.severity.upper(), f.rule, f.node or "", "/".join(x for x in (f.namespace, f.object) if x), f.message] for f in shown]
-        text = api.table(["SEVERITY", "RULE", "NODE", "OBJECT", "MESSAGE"], rows)
-        if sys.stdout.isatty():  # colour only on a terminal
-            colours = {"FAIL ": "red", "WARN ": "yellow"}
-            text = "\n".join(click.style(ln, fg=colours[ln[:5]]) if ln[:5] in colours else ln for ln in text.splitlines()) + "\n"
-        if evidence:
-            lines = text.splitlines()
-            text = "\n".join([lines[0]] + [ln + "".join(f"\n    {e}" for e in f.evidence) for ln, f in zip(lines[1:], shown, strict=True)]) + "\n"
-        click.echo(text, nl=False)
-        click.echo(_findings_summary(found), err=True)
+        lines = api.table(["SEVERITY", "RULE", "NODE", "OBJECT", "MESSAGE"], rows).splitlines()  # cells escaped: one line per finding
+        colours = {"FAIL": "red", "WARN": "yellow"} if sys.stdout.isatty() else {}  # colour only on a terminal
+        styled: list[tuple[str, str | None]] = [(lines[0], None)]
+        for ln, f in zip(lines[1:], shown, strict=True):
+            styled.append((ln, colours.get(f.severity.upper())))
+            if evidence:
+                styled += [(f"    {cell(e)}", None) for e in f.evidence]
+        echo_styled(styled)
+        echo(_findings_summary(found), err=True)
     if fail_on and any(at_or_above(f.severity, fail_on) for _r, f in found):
         ctx.exit(1)
 
@@ -287,9 +308,9 @@ def rules(fmt: str) -> None:
     rs = api.rules()
     if fmt == "json":
         keys = ("id", "title", "category", "severity", "description", "remediation")
-        click.echo(json.dumps([{k: getattr(r, k) for k in keys} for r in rs], ensure_ascii=False, indent=1))
+        echo(json_dumps([{k: getattr(r, k) for k in keys} for r in rs], indent=1))
     else:
-        click.echo(api.table(["RULE", "SEVERITY", "CATEGORY", "TITLE"], [[r.id, r.severity, r.category, r.title] for r in rs]), nl=False)
+        echo(api.table(["RULE", "SEVERITY", "CATEGORY", "TITLE"], [[r.id, r.severity, r.category, r.title] for r in rs]), nl=False)
 
 
 # the investigation verbs register themselves on `main`

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from analyzer import api
 from analyzer.cli import DB_HELP, Progress, main
+from analyzer.sanitize import cell, echo, echo_lines, write_raw
 from analyzer.verbs import open_site
 
 SITE_HELP = "the site (default: the one with the most snapshots)"
-
-
-def _echo_lines(lines: object) -> None:
-    out = sys.stdout
-    for ln in lines:  # type: ignore[attr-defined]
-        out.write(ln)
-    out.flush()
 
 
 @main.command()
@@ -44,7 +37,7 @@ def get(resource: str, names: tuple[str, ...], db: str | None, site: str | None,
     with open_site(api.resolve_db(db), site) as sv:
         text = run(sv, resource, namespace=namespace, all_namespaces=all_namespaces, node=node, selector=selector, output=output or "",
                    sort_by=sort_by, names=names)  # fmt: skip
-    click.echo(text, nl=False)
+    echo(text, nl=False)
 
 
 @main.command()
@@ -59,7 +52,7 @@ def describe(kind: str, name: str, db: str | None, site: str | None, namespace: 
     from analyzer.verbs.describe import describe as run
 
     with open_site(api.resolve_db(db), site) as sv:
-        click.echo(run(sv, kind, name, namespace), nl=False)
+        echo(run(sv, kind, name, namespace), nl=False)
 
 
 @main.command()
@@ -83,7 +76,7 @@ def logs(pod: str, db: str | None, site: str | None, namespace: str | None, cont
     from analyzer.verbs.logs import logs as run
 
     with open_site(api.resolve_db(db), site) as sv:
-        _echo_lines(run(sv, pod, namespace=namespace, container=container, previous=previous, tail=tail, since=since, since_time=since_time,
+        echo_lines(run(sv, pod, namespace=namespace, container=container, previous=previous, tail=tail, since=since, since_time=since_time,
                         timestamps=timestamps, all_containers=all_containers, prefix=prefix, include_rotated=include_rotated))  # fmt: skip
 
 
@@ -101,9 +94,9 @@ def ps(node: str, db: str | None, site: str | None, tree: bool, output: str) -> 
     with open_site(api.resolve_db(db), site) as sv:
         if output == "json":
             rows, _now = process_rows(sv, node)
-            click.echo(api.format_result(api.QueryResult(list(rows[0]) if rows else [], [tuple(r.values()) for r in rows]), "json"))
+            echo(api.format_result(api.QueryResult(list(rows[0]) if rows else [], [tuple(r.values()) for r in rows]), "json"))
         else:
-            click.echo(run(sv, node, tree), nl=False)
+            echo(run(sv, node, tree), nl=False)
 
 
 @main.command()
@@ -127,7 +120,7 @@ def timeline(db: str | None, site: str | None, since: str | None, until: str | N
     from analyzer.verbs.timeline import timeline as run
 
     with open_site(api.resolve_db(db), site) as sv:
-        _echo_lines(run(sv, since=since, until=until, node=node, namespace=namespace, grep=grep, severity=severity,
+        echo_lines(run(sv, since=since, until=until, node=node, namespace=namespace, grep=grep, severity=severity,
                         sources=sources or SOURCES, output=output))  # fmt: skip
 
 
@@ -146,7 +139,7 @@ def diff(a: Path, b: Path, site: str | None, output: str) -> None:
     from analyzer.verbs.diff import diff as run
 
     d = run(a, b, site)
-    click.echo(as_json(d) if output == "json" else as_text(d), nl=False)
+    echo(as_json(d) if output == "json" else as_text(d), nl=False)
 
 
 @main.command()
@@ -165,8 +158,8 @@ def export(out: Path, db: str | None, fmt: str, overwrite: bool, quiet: bool) ->
     counts = export_parquet(api.resolve_db(db), out, progress=bar.step, overwrite=overwrite)
     bar.done()
     if not quiet:
-        click.echo(f"{sum(counts.values())} rows in {len(counts)} tables under {out}", err=True)
-    click.echo(str(out))
+        echo(f"{sum(counts.values())} rows in {len(counts)} tables under {cell(out)}", err=True)
+    echo(cell(out))
 
 
 @main.command()
@@ -177,5 +170,5 @@ def completion(shell: str) -> None:
 
     cls = get_completion_class(shell)
     assert cls is not None
-    click.echo(cls(main, {}, "kubesnap", "_KUBESNAP_COMPLETE").source())
+    write_raw(cls(main, {}, "kubesnap", "_KUBESNAP_COMPLETE").source() + "\n")
 

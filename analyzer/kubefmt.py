@@ -11,13 +11,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from analyzer.sanitize import cell
 from analyzer.timeparse import parse_time
 
 
 def tabwriter(rows: Sequence[Sequence[str]], minwidth: int = 6, padding: int = 3) -> str:
-    """kubectl's output: text/tabwriter with minwidth 6, padding 3, blanks; the last column is not padded."""
+    """kubectl's output: text/tabwriter with minwidth 6, padding 3, blanks; the last column is not padded.
+    Every cell is escaped first (analyzer.sanitize.cell): a row is one line, whatever a name holds."""
     if not rows:
         return ""
+    rows = [[cell(c) for c in r] for r in rows]
     ncol = max(len(r) for r in rows)
     widths = [0] * ncol
     for r in rows:

@@ -8,22 +8,32 @@ from typing import Any
 
 from analyzer.errors import UsageError
 from analyzer.kubefmt import since, tabwriter
+from analyzer.sanitize import cell
 from analyzer.verbs import SiteView, not_found
 from analyzer.verbs.get import event_row, node_items, pod_items
 
 
+class Lines(list[str]):
+    """A value printed on several lines (labels, taints), one item per line."""
+
+
 def _kv(pairs: list[tuple[str, Any]], indent: int = 0) -> list[str]:
+    """`Key:  value` lines, aligned. Keys and values are escaped as cells (a value from the bundle is one
+    line, whatever it holds); a `Lines` value takes one line per item."""
+    pairs = [(cell(k), v) for k, v in pairs]
     width = max((len(k) for k, _ in pairs), default=0) + 2
     out = []
     for k, v in pairs:
-        lines = str("<none>" if v in (None, "", [], {}) else v).splitlines() or [""]
+        lines = [cell(x) for x in v] if isinstance(v, Lines) else [cell(v)]
+        if not lines or v in (None, "", [], {}):
+            lines = ["<none>"]
         out.append(" " * indent + f"{k + ':':<{width}}{lines[0]}")
         out += [" " * (indent + width) + ln for ln in lines[1:]]
     return out
 
 
-def _labels(d: dict[str, str] | None) -> str:
-    return "\n".join(f"{k}={v}" for k, v in sorted((d or {}).items())) or "<none>"
+def _labels(d: dict[str, str] | None) -> Lines:
+    return Lines(f"{k}={v}" for k, v in sorted((d or {}).items()))
 
 
 def _state(s: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -94,7 +104,7 @@ def describe_pod(sv: SiteView, name: str, namespace: str | None) -> str:
         if last:
             pairs += [("Last State" if k == "State" else k, v) for k, v in _state(last)]
         pairs += [("Ready", str(bool(cs.get("ready")))), ("Restart Count", cs.get("restartCount", 0))]
-        out.append(f"  {cs.get('name')}:")
+        out.append(f"  {cell(cs.get('name'))}:")
         out += _kv(pairs, 4)
     conds = st.get("conditions") or []
     if conds:
@@ -120,9 +130,9 @@ def describe_pod(sv: SiteView, name: str, namespace: str | None) -> str:
 def node_view_of_pod(sv: SiteView, node: str | None, ns: str, name: str) -> list[str]:
     snap = sv.node_snapshot(node) if node else None
     if not snap:
-        return [f"Node view:  <none> (no bundle from node {node or '?'})"]
+        return [f"Node view:  <none> (no bundle from node {cell(node or '?')})"]
     sid, collected = snap
-    out = [f"Node view ({node}, collected {collected:%Y-%m-%d %H:%M:%S}Z):" if collected else f"Node view ({node}):"]
+    out = [f"Node view ({cell(node)}, collected {collected:%Y-%m-%d %H:%M:%S}Z):" if collected else f"Node view ({cell(node)}):"]
     rows = sv.q(
         """SELECT pod_id, container, container_id, container_state, attempt, shim_pid, pid, ppid, "user", command, log_dir, join_method, role
            FROM pod_processes WHERE snapshot_id = $p0 AND namespace = $p1 AND pod = $p2 ORDER BY container NULLS FIRST, pid""",
@@ -168,7 +178,7 @@ def describe_node(sv: SiteView, name: str) -> str:
     info = st.get("nodeInfo") or {}
     out = _kv([("Name", name), ("Roles", ",".join(k.split("/", 1)[1] for k in md.get("labels") or {} if k.startswith("node-role.kubernetes.io/")) or "<none>"),
                ("Labels", _labels(md.get("labels"))), ("CreationTimestamp", md.get("creationTimestamp")),
-               ("Taints", "\n".join(f"{t.get('key')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect')}" for t in spec.get("taints") or [])),
+               ("Taints", Lines(f"{t.get('key')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect')}" for t in spec.get("taints") or [])),
                ("Unschedulable", str(bool(spec.get("unschedulable"))).lower())])  # fmt: skip
     conds = st.get("conditions") or []
     if conds:
@@ -196,7 +206,7 @@ def describe_node(sv: SiteView, name: str) -> str:
     if snap:
         sid, collected = snap
         s = sv.q("SELECT bundle_name, runtime_kind, runtime_endpoint, missing_commands, crictl_calls FROM snapshots WHERE snapshot_id = $p0", [sid])[0]
-        out.append(f"Node view (bundle {s[0]}, collected {collected:%Y-%m-%d %H:%M:%S}Z):" if collected else f"Node view (bundle {s[0]}):")
+        out.append(f"Node view (bundle {cell(s[0])}, collected {collected:%Y-%m-%d %H:%M:%S}Z):" if collected else f"Node view (bundle {cell(s[0])}):")
         out += _kv([("Runtime", f"{s[1] or '?'} {s[2] or ''}".strip()), ("Not collected", ", ".join(s[3] or []) or "<none>"),
                     ("Sandboxes", sv.q("SELECT count(*) FROM sandboxes WHERE snapshot_id = $p0", [sid])[0][0]),
                     ("Containers", sv.q("SELECT count(*) FROM containers WHERE snapshot_id = $p0", [sid])[0][0]),

@@ -5,7 +5,6 @@ manifests included) as unified diffs, findings new and resolved."""
 from __future__ import annotations
 
 import difflib
-import json
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.rules import run_rules
+from analyzer.sanitize import cell, json_dumps, line
 from analyzer.verbs import SiteView, open_site
 from analyzer.verbs.get import pod_items
 
@@ -108,7 +108,7 @@ def compare(a: State, b: State) -> Diff:
         before, after = a.files.get(fk), b.files.get(fk)
         if before == after:
             continue
-        udiff = "".join(difflib.unified_diff((before or "").splitlines(True), (after or "").splitlines(True),
+        udiff = "".join(difflib.unified_diff(_file_lines(before), _file_lines(after),
                                              f"a/{fk[0]}{fk[1]}", f"b/{fk[0]}{fk[1]}"))  # fmt: skip
         d.files.append({"node": fk[0], "path": fk[1], "change": "added" if before is None else "removed" if after is None else "changed", "diff": udiff})
     for side_, into, keys in ((b, d.findings_new, set(b.findings) - set(a.findings)), (a, d.findings_resolved, set(a.findings) - set(b.findings))):
@@ -116,6 +116,12 @@ def compare(a: State, b: State) -> Diff:
             sev, msg = side_.findings[g]
             into.append({"rule": g[0], "severity": sev, "node": g[1], "namespace": g[2], "object": g[3], "message": msg})
     return d
+
+
+def _file_lines(content: str | None) -> list[str]:
+    """A file's lines, split at \n only (str.splitlines would also split at a CR, VT, FF or U+2028 inside a line)."""
+    parts = (content or "").split("\n")
+    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
 def diff(path_a: Path, path_b: Path, site: str | None = None) -> Diff:
@@ -128,29 +134,34 @@ def diff(path_a: Path, path_b: Path, site: str | None = None) -> Diff:
 
 
 def as_text(d: Diff) -> str:
-    out = [f"--- {d.a}", f"+++ {d.b}"]
+    """The diff for the eyes: every name and message escaped as a cell (one item, one line), file lines as lines."""
+    c = cell
+    out = [f"--- {c(d.a)}", f"+++ {c(d.b)}"]
 
     def section(title: str, lines: list[str]) -> None:
         if lines:
             out.extend(["", f"{title}:", *("  " + ln for ln in lines)])
 
-    section("Nodes added", d.nodes_added)
-    section("Nodes removed", d.nodes_removed)
-    section("Pods added", [f"{p['namespace']}/{p['pod']} on {p['node'] or '?'}" for p in d.pods_added])
-    section("Pods removed", [f"{p['namespace']}/{p['pod']} on {p['node'] or '?'}" for p in d.pods_removed])
-    section("Restarts since", [f"{r['namespace']}/{r['pod']} {r['container']}: {r['before']} -> {r['after']} (+{r['after'] - r['before']})" for r in d.restarts])
-    section("Images", [f"{i['node']}: {'+' if i['change'] == 'added' else '-' if i['change'] == 'removed' else '~'} {i['image']} {i['id']}" for i in d.images])
+    section("Nodes added", [c(n) for n in d.nodes_added])
+    section("Nodes removed", [c(n) for n in d.nodes_removed])
+    section("Pods added", [f"{c(p['namespace'])}/{c(p['pod'])} on {c(p['node'] or '?')}" for p in d.pods_added])
+    section("Pods removed", [f"{c(p['namespace'])}/{c(p['pod'])} on {c(p['node'] or '?')}" for p in d.pods_removed])
+    section("Restarts since", [f"{c(r['namespace'])}/{c(r['pod'])} {c(r['container'])}: {r['before']} -> {r['after']} (+{r['after'] - r['before']})"
+                               for r in d.restarts])  # fmt: skip
+    section("Images", [f"{c(i['node'])}: {'+' if i['change'] == 'added' else '-' if i['change'] == 'removed' else '~'} {c(i['image'])} {c(i['id'])}"
+                       for i in d.images])  # fmt: skip
     if d.files:
         out += ["", "Files changed:"]
         for f in d.files:
-            out.append(f"  {f['node']}: {f['path']} ({f['change']})")
-            out += ["    " + ln for ln in f["diff"].rstrip("\n").splitlines()]
-    section("Findings new", [f"{f['severity'].upper()} {f['rule']} {f['node']} {f['object']}: {f['message']}" for f in d.findings_new])
-    section("Findings resolved", [f"{f['severity'].upper()} {f['rule']} {f['node']} {f['object']}: {f['message']}" for f in d.findings_resolved])
+            out.append(f"  {c(f['node'])}: {c(f['path'])} ({f['change']})")
+            # the unified diff's own lines end in \n only: a CR or VT inside a file line is shown, not a line break
+            out += ["    " + line(ln) for ln in f["diff"].rstrip("\n").split("\n")]
+    for title, fs in (("Findings new", d.findings_new), ("Findings resolved", d.findings_resolved)):
+        section(title, [f"{f['severity'].upper()} {c(f['rule'])} {c(f['node'])} {c(f['object'])}: {c(f['message'])}" for f in fs])
     if len(out) == 2:
         out += ["", "No changes in nodes, pods, restarts, images, /etc/kubernetes files or findings."]
     return "\n".join(out) + "\n"
 
 
 def as_json(d: Diff) -> str:
-    return json.dumps(asdict(d), indent=1, ensure_ascii=False) + "\n"
+    return json_dumps(asdict(d), indent=1) + "\n"

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import yaml
-
 from analyzer.budgets import MAX_DEPTH, value_too_deep
 from analyzer.errors import DatabaseError, UsageError
 from analyzer.kubefmt import (
@@ -26,6 +24,7 @@ from analyzer.kubefmt import (
     since,
     tabwriter,
 )
+from analyzer.sanitize import cell, json_dumps, yaml_dump
 from analyzer.verbs import SiteView, stored_json
 
 RESOURCES = {"pods": "pods", "pod": "pods", "po": "pods", "nodes": "nodes", "node": "nodes", "no": "nodes", "events": "events",
@@ -258,16 +257,16 @@ def get(sv: SiteView, resource: str, *, namespace: str | None = None, all_namesp
         items.sort(key=lambda it: _sort_key(jsonpath(it.obj, sort_by)))
     singular = {"pods": "pod", "nodes": "node", "events": "event"}[kind]
     if output == "name":
-        return "".join(f"{singular}/{it.name}\n" for it in items)
+        return "".join(f"{singular}/{cell(it.name)}\n" for it in items)
     if output in ("json", "yaml"):
         doc: Any = {"apiVersion": "v1", "items": [it.obj for it in items], "kind": "List", "metadata": {"resourceVersion": ""}}
         if len(names) == 1 and len(items) == 1:
             doc = items[0].obj
         if value_too_deep(doc):  # only a database someone else wrote can hold one: ingest refuses them
             raise DatabaseError(f"an object nested deeper than {MAX_DEPTH} levels: not printed")
-        return json.dumps(doc, indent=4, ensure_ascii=False) + "\n" if output == "json" else yaml.safe_dump(doc, sort_keys=True, allow_unicode=True)
+        return json_dumps(doc, indent=4) + "\n" if output == "json" else yaml_dump(doc, sort_keys=True)
     if not items:
-        where = f" in {ns} namespace" if ns else ""
+        where = f" in {cell(ns)} namespace" if ns else ""
         return f"No resources found{where}.\n"
     wide = output == "wide"
     if kind == "pods":
@@ -296,9 +295,9 @@ def _runtime_table(sv: SiteView, kind: str, node: str | None, namespace: str | N
         )
         if output in ("json", "yaml"):
             data = [{"node": n, "repository": r, "tag": t, "id": i, "size": sz} for n, r, t, i, sz, _st in rows]
-            return json.dumps(data, indent=2) + "\n" if output == "json" else yaml.safe_dump(data)
+            return json_dumps(data, indent=2) + "\n" if output == "json" else yaml_dump(data)
         if output == "name":
-            return "".join(f"{r}:{t}\n" for _n, r, t, *_ in rows)
+            return "".join(f"{cell(r)}:{cell(t)}\n" for _n, r, t, *_ in rows)
         table = [["NODE", "IMAGE", "TAG", "IMAGE ID", "SIZE"]]
         table += [[n, r, t, (i or "").removeprefix("sha256:")[:13], human_size(sz) if sz is not None else (st or "")] for n, r, t, i, sz, st in rows]
         return tabwriter(table)
@@ -314,9 +313,9 @@ def _runtime_table(sv: SiteView, kind: str, node: str | None, namespace: str | N
     if output in ("json", "yaml"):
         data = [{"node": r[0], "id": r[1], "image": r[2], "createdAt": iso(r[3]), "state": r[5], "name": r[6], "attempt": r[7], "podSandboxId": r[8],
                  "podName": r[9], "podNamespace": r[10]} for r in rows]  # fmt: skip
-        return json.dumps(data, indent=2) + "\n" if output == "json" else yaml.safe_dump(data)
+        return json_dumps(data, indent=2) + "\n" if output == "json" else yaml_dump(data)
     if output == "name":
-        return "".join(f"{r[1]}\n" for r in rows)
+        return "".join(f"{cell(r[1])}\n" for r in rows)
     table = [["NODE", "CONTAINER", "IMAGE", "CREATED", "STATE", "NAME", "ATTEMPT", "POD ID", "POD"]]
     for n, cid, image, created, ctext, state, name, attempt, sbid, pod, _ns, now in rows:
         age = f"{go_units_duration((now - created).total_seconds())} ago" if created and now else (ctext or "")

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from analyzer.errors import UsageError
+from analyzer.sanitize import cell, line
 from analyzer.store import sandboxed_cursor
 from analyzer.timeparse import before, parse_duration_s
 from analyzer.verbs import SiteView, not_found
@@ -74,14 +75,15 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
         else:
             sql = f"SELECT ts, message FROM ({lines}) ORDER BY o, line_no"
         cur = sandboxed_cursor(sv.con).execute(sql, [lower, lower])
-        pre = f"[pod/{pod}/{cname}] " if prefix else ""
+        pre = f"[pod/{cell(pod)}/{cell(cname)}] " if prefix else ""
         while True:
             batch = cur.fetchmany(10000)
             if not batch:
                 break
             for row in batch:
                 ts, msg = row[0], row[1]
-                yield f"{pre}{rfc3339nano(ts) + ' ' if timestamps and ts else ''}{msg}\n"
+                # one record, one line: a CR or an escape sequence inside is shown, never acted on
+                yield f"{pre}{rfc3339nano(ts) + ' ' if timestamps and ts else ''}{msg if isinstance(msg, str) and msg.isprintable() else line(msg)}\n"
 
 
 def _pick_files(files: list[tuple[object, ...]], cname: str, previous: bool, include_rotated: bool, pod: str) -> tuple[list[int], datetime | None]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from analyzer.sanitize import cell
 from analyzer.verbs import SiteView, not_found
 
 HEADER = "UID          PID    PPID  C STIME TTY          TIME CMD"
@@ -75,10 +76,11 @@ def ps(sv: SiteView, node: str, tree: bool = False) -> str:
         order += [(0, p) for p in procs if p["pid"] not in seen]  # cycles (a bad paste): still listed
     lines = [HEADER]
     for depth, p in order:
-        user = p["user"] or "?"
+        user = cell(p["user"] or "?")
         user = user if len(user) <= 8 else user[:7] + "+"
         forest = ("    " * (depth - 1) + " \\_ ") if depth else ""
         note = owner_label(p["role"], p["namespace"], p["pod"], p["container"], p["service"])
-        lines.append(f"{user:<8} {p['pid']:>7} {p['ppid'] if p['ppid'] is not None else '?':>7}  0 {p['stime'] or _stime(p['started_at'], now):<5} "
-                     f"{p['tty'] or '?':<8} {p['time'] or '?':>8} {forest}{p['command'] or ''}{'  ' + note if note else ''}")  # fmt: skip
+        # every field a cell: a command cannot start a line of its own, nor redraw the one above
+        lines.append(f"{user:<8} {p['pid']:>7} {p['ppid'] if p['ppid'] is not None else '?':>7}  0 {cell(p['stime'] or _stime(p['started_at'], now)):<5} "
+                     f"{cell(p['tty'] or '?'):<8} {cell(p['time'] or '?'):>8} {forest}{cell(p['command'] or '')}{'  ' + cell(note) if note else ''}")  # fmt: skip
     return "\n".join(lines) + "\n"

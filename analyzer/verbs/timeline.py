@@ -4,7 +4,6 @@ collector's own times; each tagged with its node and source, nodes whose clock l
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from datetime import datetime
 
 from analyzer.errors import UsageError
 from analyzer.rules.logs import JOURNAL_DEDUP
+from analyzer.sanitize import cell, json_dumps, line
 from analyzer.store import sandboxed_cursor
 from analyzer.timeparse import before, parse_duration_s, parse_time
 from analyzer.verbs import SiteView
@@ -126,22 +126,25 @@ def timeline(sv: SiteView, *, since: str | None = None, until: str | None = None
     cks = {c.node: c for c in clocks(sv)}
     off = {n: c for n, c in cks.items() if abs(c.offset_s) > skew_s}
     if output == "text":
-        yield f"# site {sv.site}: {len(cks)} node bundle(s); times are UTC, as each node's clock recorded them\n"
+        yield f"# site {cell(sv.site)}: {len(cks)} node bundle(s); times are UTC, as each node's clock recorded them\n"
         for c in off.values():
-            yield (f"# clock: {c.node} started its bundle {c.offset_s:+.0f} s from the site's median (NTP synchronized: {c.synced}): "
-                   f"its lines are marked {c.node}({c.offset_s:+.0f}s)\n")  # fmt: skip
+            yield (f"# clock: {cell(c.node)} started its bundle {c.offset_s:+.0f} s from the site's median (NTP synchronized: {cell(c.synced)}): "
+                   f"its lines are marked {cell(c.node)}({c.offset_s:+.0f}s)\n")  # fmt: skip
     try:
         cur = sandboxed_cursor(sv.con).execute(TIMELINE_SQL.replace("IN $sources", "IN (SELECT unnest($sources))"), params)
     except Exception as e:  # a bad --grep regex is the user's, not ours
         raise UsageError(f"timeline: {str(e).splitlines()[0]}") from None
+    tags: dict[tuple[str, str], tuple[str, str]] = {}  # (node, source) -> both escaped, once
     while True:
         batch = cur.fetchmany(10000)
         if not batch:
             break
         for ts, n, source, sev, ns, msg in batch:
             if output == "json":
-                yield json.dumps({"time": ts.isoformat().replace("+00:00", "Z"), "node": n, "source": source, "severity": sev, "namespace": ns,
-                                  "message": msg, "clock_offset_s": round(off[n].offset_s) if n in off else 0}, ensure_ascii=False) + "\n"  # fmt: skip
+                yield json_dumps({"time": ts.isoformat().replace("+00:00", "Z"), "node": n, "source": source, "severity": sev, "namespace": ns,
+                                  "message": msg, "clock_offset_s": round(off[n].offset_s) if n in off else 0}) + "\n"  # fmt: skip
             else:
-                tag = f"{n}({off[n].offset_s:+.0f}s)" if n in off else (n or "-")
-                yield f"{ts:%Y-%m-%dT%H:%M:%S.%f}Z  {tag}  {source}  {sev.upper()[0]}  {msg}\n"
+                tag, src = tags.get((n, source)) or tags.setdefault(
+                    (n, source), (f"{cell(n)}({off[n].offset_s:+.0f}s)" if n in off else cell(n or "-"), cell(source)))
+                # one record, one line: the message is the line's last field (a tab kept, nothing else)
+                yield f"{ts:%Y-%m-%dT%H:%M:%S.%f}Z  {tag}  {src}  {sev.upper()[0]}  {msg if isinstance(msg, str) and msg.isprintable() else line(msg)}\n"
