@@ -7,7 +7,7 @@ import json
 import os
 import types
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +53,8 @@ FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("redactions", "INTEGER", "values the collector redacted"),
             ("ingested_at", "TIMESTAMPTZ", ""),
             ("kubesnap_version", "VARCHAR", ""),
+            ("content_sha256", "VARCHAR", "hash of the bundle's members (paths, sizes, times, contents), order aside: "
+                                          "the same bundle ingested again changes nothing"),
         ],
     ),
     "members": (
@@ -259,6 +261,11 @@ class Store:
             raise DatabaseError(f"{self.path} was written by a newer Kubesnap (schema {row[0]} > {SCHEMA_VERSION})")
         for name, (_about, cols) in FIXED_TABLES.items():
             con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(f'{c} {t}' for c, t, _ in cols)})")
+            # a column added since the database was made (snapshots.content_sha256)
+            have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]).fetchall()}
+            for c, t, _ in cols:
+                if c not in have:
+                    con.execute(f"ALTER TABLE {name} ADD COLUMN {c} {t.split()[0]}")
         for cls in ALL_RECORDS:
             rcols = record_columns(cls)
             con.execute(f"CREATE TABLE IF NOT EXISTS {cls.table} ({', '.join(f'{c} {t}' for c, t, _a, _d in rcols)})")
@@ -361,6 +368,26 @@ class Store:
         else:
             con.execute("DELETE FROM members WHERE snapshot_id = ? AND path = ?", args)
             con.execute("DELETE FROM ingest_problems WHERE snapshot_id = ? AND member = ?", args)
+
+    def delete_members(self, snapshot_id: str, members: Collection[str]) -> None:
+        """Remove the rows of many members of one snapshot from every table: one statement per table
+        whatever their number, and none when no member of these names is there."""
+        if not members:
+            return
+        con = self.con
+        con.register("_names", pa.table({"name": pa.array(sorted(members), pa.string())}))
+        try:
+            if not con.execute("SELECT 1 FROM members WHERE snapshot_id = ? AND path IN (SELECT name FROM _names) LIMIT 1", [snapshot_id]).fetchall():
+                return
+            where = "snapshot_id = ? AND member IN (SELECT name FROM _names)"
+            con.execute(f"DELETE FROM log_lines WHERE file_id IN (SELECT file_id FROM log_files WHERE {where})", [snapshot_id])
+            for cls in ALL_RECORDS:
+                con.execute(f"DELETE FROM {cls.table} WHERE {where}", [snapshot_id])
+            con.execute(f"DELETE FROM journal WHERE {where}", [snapshot_id])
+            con.execute("DELETE FROM members WHERE snapshot_id = ? AND path IN (SELECT name FROM _names)", [snapshot_id])
+            con.execute(f"DELETE FROM ingest_problems WHERE {where}", [snapshot_id])
+        finally:
+            con.unregister("_names")
 
     # -------------------------------------------------------------- reads
 
