@@ -544,6 +544,7 @@ class _TarBudget:
         self.chain = 0
 
 
+TOTAL_CAP = "over the total cap"  # an extended header that takes the input over --max-total-bytes
 _HEADER_TYPES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
 _HEADER_KIND = {tarfile.GNUTYPE_LONGNAME: "long name", tarfile.GNUTYPE_LONGLINK: "long link target",
                 tarfile.XGLTYPE: "global PAX header"}  # fmt: skip
@@ -564,7 +565,7 @@ def _capped_tarinfo(budget: _TarBudget) -> type[tarfile.TarInfo]:
             elif budget.chain >= MAX_HEADER_CHAIN:
                 reason = f"more than {MAX_HEADER_CHAIN} extended headers in a row"
             elif budget.walk.total_bytes > budget.walk.limits.max_total_bytes:
-                reason = f"a {kind} beyond the input's {budget.walk.limits.max_total_bytes}-byte cap"
+                reason = TOTAL_CAP
             if reason is not None:
                 # its data is skipped unread (tar's next step seeks past it, reading in bounded pieces)
                 self.offset_data = tf.fileobj.tell()
@@ -645,6 +646,9 @@ def _tar_members(
             yield Problem(label, f"more than {walk.limits.max_members} members: the rest is not read")
             return False
         skipped = getattr(ti, "skipped", None)
+        if skipped == TOTAL_CAP:
+            yield Problem(_shorten(ti.name), f"the input holds more than {walk.limits.max_total_bytes} bytes: the rest is not read")
+            return False
         if skipped is not None:
             if ti.type == tarfile.XGLTYPE:
                 yield Problem(label, f"{skipped}: skipped")

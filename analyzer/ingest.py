@@ -68,7 +68,7 @@ class IngestReport:
     records: int = 0
     log_lines: int = 0
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (where, member, reason)
-    unchanged: int = 0  # bundles already in the database with the same content: left as they were
+    unchanged: int = 0  # bundles whose snapshot the database already holds (the same, or a copy kept over them): left as they were
 
     @property
     def ingested(self) -> bool:
@@ -398,6 +398,7 @@ class BundleIngest:
             if not self.con.execute("SELECT 1 FROM ingest_problems WHERE snapshot_id = ? AND member = ? AND reason = ?", [kept.sid, me.label, reason]).fetchall():
                 self.store.insert_rows("ingest_problems", [{"snapshot_id": kept.sid, "bundle": kept.label, "member": me.label,
                                                             "parser": "duplicate", "reason": reason, "line": None}])  # fmt: skip
+        self.report.unchanged += 1
         self.report.problems.append((me.label, "", reason))
 
     def _note_future(self, collected: datetime | None) -> None:
