@@ -16,3 +16,15 @@ def test_bench_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
                    "collector on a node with 4 pods", "crictl calls the collector made"):  # fmt: skip
         assert f"| {figure}" in text, figure
     assert "tar -xzf + read_csv" in text and "## Targets" in text
+
+
+def test_ingest_scale_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    from bench.ingest_scale import MARKER
+    from bench.ingest_scale import main as scale
+
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\nwhat bench.run wrote\n")
+    assert scale(["--members", "20,40", "--log-gib", "", "--cache", str(tmp_path / "cache"), "--doc", str(doc)]) == 0
+    text = doc.read_text()
+    assert text.startswith("# Performance\n\nwhat bench.run wrote\n") and MARKER in text
+    assert "| 20 tiny loose members in a tarball |" in text and "| 40 tiny loose members in a tarball |" in text and "(tar -xzf) |" in text
