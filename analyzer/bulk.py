@@ -11,6 +11,7 @@ logical line that keeps the number of its first physical line
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analyzer.models import ContainerLink, LogFile
-from analyzer.textutil import Readable, utf8_stream
+from analyzer.textutil import Readable, detect_encoding, utf8_stream
 
 CHUNK = 32 * 1024 * 1024
 MAX_LINE = 16 * 1024 * 1024  # a longer line is cut there (memory stays bounded on a file with no newline)
@@ -144,18 +145,22 @@ def split_lines(stream: Readable, chunk: int = CHUNK, max_line: int = MAX_LINE, 
         yield line_no, pa.array([carry + b"\n"], pa.large_binary()), True
 
 
+CRI_LINE = re.compile(rb"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [PF](?: |$)")
+STAMPED_LINE = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d) ")
+
+
 def sniff_format(head: bytes) -> str:
     """cri, docker-json, timestamped (kubectl/crictl logs --timestamps) or plain, from the first lines."""
-    lines = [ln for ln in head.replace(b"\n\n", b"\n").split(b"\n")[:20] if ln.strip()]
+    lines = [ln for ln in head.replace(b"\n\n", b"\n").split(b"\n", 20)[:20] if ln.strip()]
     if not lines:
         return "plain"
-    cri = sum(1 for ln in lines if re.match(rb"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [PF](?: |$)", ln))
+    cri = sum(1 for ln in lines if CRI_LINE.match(ln))
     if cri * 2 >= len(lines):
         return "cri"
     dj = sum(1 for ln in lines if ln.startswith(b'{"log":') or (ln.startswith(b"{") and b'"stream":' in ln and b'"time":' in ln))
     if dj * 2 >= len(lines):
         return "docker-json"
-    ts = sum(1 for ln in lines if re.match(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d) ", ln))
+    ts = sum(1 for ln in lines if STAMPED_LINE.match(ln))
     if ts * 2 >= len(lines):
         return "timestamped"
     return "text"
@@ -243,6 +248,7 @@ class LogLoader:
         self.files: list[tuple[int, str, dict[str, Any]]] = []
         self.ids: list[int] = []
         self.block = 32
+        self.small: dict[str, tuple[list[bytes], list[int]]] = {}  # format -> (whole small files, their ids)
 
     def _next_id(self) -> int:
         """File ids from the database's sequence, in growing blocks (a statement per file costs more than the file)."""
@@ -271,8 +277,48 @@ class LogLoader:
         self.files.append((file_id, fmt or "text", {**meta, "encoding": enc}))
         return notes
 
+    SMALL = 64 * 1024
+
+    def add_small(self, data: bytes, meta: dict[str, Any], fmt: str | None = None) -> None:
+        """A whole small UTF-8 file already read: its lines join one buffer with the other small files' and are
+        split with them in one pass at the next flush (per-file numpy and Arrow calls cost more than a one-line file)."""
+        if detect_encoding(data) != "utf-8":
+            self.add(io.BytesIO(data), meta)  # EUC-KR or Latin-1: transcoded as a stream is
+            return
+        file_id = self._next_id()
+        if not data:
+            self.files.append((file_id, "text", {**meta, "encoding": "utf-8"}))
+            return
+        fmt = fmt or sniff_format(data)
+        if not data.endswith(b"\n"):
+            data += b"\n"  # the last line of a file without a final newline: given one, as every value has
+        chunks, ids = self.small.setdefault(fmt, ([], []))
+        chunks.append(data)
+        ids.append(file_id)
+        self.pending_bytes += len(data)
+        self.files.append((file_id, fmt, {**meta, "encoding": "utf-8"}))
+        if self.pending_bytes >= self.BATCH_BYTES:
+            self._flush()
+
+    def _small_tables(self) -> None:
+        """The small files' lines, split in one pass per format, as pending tables."""
+        for fmt, (chunks, ids) in self.small.items():
+            body = b"".join(chunks)
+            nl = np.flatnonzero(np.frombuffer(body, np.uint8) == 10)
+            offsets = np.empty(len(nl) + 1, np.int64)
+            offsets[0] = 0
+            offsets[1:] = nl + 1
+            lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(nl), [None, pa.py_buffer(offsets), pa.py_buffer(body)])
+            counts = np.fromiter((c.count(b"\n") for c in chunks), np.int64, len(chunks))
+            starts = np.repeat(np.cumsum(counts) - counts, counts)
+            self.pending.setdefault(fmt, []).append(pa.table({
+                "file_id": np.repeat(np.asarray(ids, np.int64), counts),
+                "line_no": (np.arange(len(nl), dtype=np.int64) - starts + 1).astype(np.int32), "line": lines}))  # fmt: skip
+        self.small = {}
+
     def _flush(self) -> None:
         con = self.con
+        self._small_tables()
         for fmt, tables in self.pending.items():
             chunk = pa.concat_tables(tables)
             with arrow_view(con, "_chunk", chunk):
@@ -376,19 +422,22 @@ DMESG_RX = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:[+-]\d\d:?\d\d|Z))\s
 MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
 
 
+_ISO, _SYSLOG, _DMESG, _IDENT = (re.compile(rx) for rx in (ISO_RX, SYSLOG_RX, DMESG_RX, IDENT_RX))
+
+
 def sniff_journal(head: bytes) -> str | None:
-    lines = [ln for ln in head.decode("utf-8", "replace").split("\n")[:30] if ln.strip() and not ln.startswith("-- ")]
+    lines = [ln for ln in head.decode("utf-8", "replace").split("\n", 30)[:30] if ln.strip() and not ln.startswith("-- ")]
     if not lines:
         return None
     if sum(1 for ln in lines if ln.startswith("{") and '"__REALTIME_TIMESTAMP"' in ln and '"MESSAGE"' in ln) * 2 >= len(lines):
         return "json"  # journalctl -o json: one export record per line
-    if sum(1 for ln in lines if re.match(ISO_RX, ln)) * 2 >= len(lines):
+    if sum(1 for ln in lines if _ISO.match(ln)) * 2 >= len(lines):
         return "iso"
-    if sum(1 for ln in lines if re.match(SYSLOG_RX, ln)) * 2 >= len(lines):
+    if sum(1 for ln in lines if _SYSLOG.match(ln)) * 2 >= len(lines):
         return "syslog"
-    if sum(1 for ln in lines if re.match(DMESG_RX, ln)) * 2 >= len(lines):
+    if sum(1 for ln in lines if _DMESG.match(ln)) * 2 >= len(lines):
         return "dmesg"
-    if sum(1 for ln in lines if re.match(IDENT_RX, ln)) * 2 >= len(lines):
+    if sum(1 for ln in lines if _IDENT.match(ln)) * 2 >= len(lines):
         return "ident"
     return None
 

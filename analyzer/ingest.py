@@ -554,6 +554,7 @@ class LooseInput:
             spec, score = sniff(text)
             bulk_kind = None
             data = head
+            fmt = None
             if spec is None or score < 50:
                 fmt = sniff_format(head)
                 if fmt in ("cri", "docker-json", "timestamped"):
@@ -589,7 +590,11 @@ class LooseInput:
             parser = spec.name if spec and bulk_kind is None else bulk_kind
             status, n = "parsed", 0
             if bulk_kind == "log":
-                self.logs.add(_Chained(data, f), {"path": name, "layout": "loose", "bytes": m.size, "size": m.size})  # type: ignore[arg-type]
+                meta = {"path": name, "layout": "loose", "bytes": m.size, "size": m.size}
+                if len(data) < LogLoader.SMALL and len(head) < 65536:
+                    self.logs.add_small(data, meta, fmt)  # the whole file is in hand
+                else:
+                    self.logs.add(_Chained(data, f), meta)  # type: ignore[arg-type]
                 self.log_sid[name] = sid
             elif bulk_kind == "journal":
                 n = self.journals.add(_Chained(data, f), JournalMeta(sid, owner, name, "journal"))  # type: ignore[arg-type]

@@ -380,3 +380,31 @@ def test_a_copy_under_another_folder_name_is_the_same_snapshot(tmp_path: Path, b
     assert r.q("SELECT count(*), count(DISTINCT node) FROM snapshots") == [(1, 1)]
     assert r.q("SELECT count(*) FROM ingest_problems WHERE parser = 'duplicate'") == [(1,)]
     kept_whole(r)
+
+
+@pytest.mark.parametrize("data", [
+    b"one\ntwo\nthree",
+    b"2024-03-01T12:00:00.000000000Z stdout P par\n2024-03-01T12:00:00.1Z stdout F tial\n2024-03-01T12:00:01Z stderr F x\n",
+    b"\xef\xbb\xbfbom line\r\nsecond\r\n\n\nafter blanks\n",
+    b'{"log":"a\\n","stream":"stdout","time":"2024-03-01T12:00:00Z"}\n',
+    b"bad \xff\xfe utf-8 \xe2\x82\n",
+])  # fmt: skip
+def test_small_files_read_in_one_pass_give_the_lines_a_stream_gives(tmp_path: Path, data: bytes) -> None:
+    """Tiny loose files are split together in one pass (LogLoader.add_small): the same rows as file by file."""
+    from analyzer.bulk import LogLoader
+
+    rows = []
+    for i, small in enumerate((False, True)):
+        with Store(tmp_path / f"{i}.duckdb") as store:
+            loader = LogLoader(store.con)
+            for n in range(3):
+                meta = {"path": f"f{n}", "layout": "loose"}
+                if small:
+                    loader.add_small(data, meta)
+                else:
+                    loader.add(io.BytesIO(data), meta)
+            files = [(f.path, f.format, f.line_count) for f in loader.finish()]
+            lines = store.con.execute("SELECT file_id, line_no, line_end, ts, stream, partial, message FROM log_lines ORDER BY 1, 2").fetchall()
+            rows.append((files, lines))
+    assert rows[0] == rows[1]
+    assert rows[0][1], "lines were read"
