@@ -262,19 +262,23 @@ class LogLoader:
         """Queue one file; its LogFile record comes from `finish`. EUC-KR or Latin-1 text is transcoded to UTF-8."""
         file_id = self._next_id()
         fmt = None
-        text, enc = utf8_stream(stream)
-        notes = ReadNotes([], enc)
-        for first, lines, _unterminated in split_lines(text, notes=notes):
-            if fmt is None:
-                fmt = sniff_format(b"".join(x.as_py() for x in lines.slice(0, 20)))
-            n = len(lines)
-            self.pending.setdefault(fmt, []).append(
-                pa.table({"file_id": np.full(n, file_id, np.int64), "line_no": np.arange(first, first + n, dtype=np.int32), "line": lines})
-            )
-            self.pending_bytes += lines.nbytes
-            if self.pending_bytes >= self.BATCH_BYTES:
-                self._flush()
-        self.files.append((file_id, fmt or "text", {**meta, "encoding": enc}))
+        enc = "utf-8"
+        try:
+            text, enc = utf8_stream(stream)
+            notes = ReadNotes([], enc)
+            for first, lines, _unterminated in split_lines(text, notes=notes):
+                if fmt is None:
+                    fmt = sniff_format(b"".join(x.as_py() for x in lines.slice(0, 20)))
+                n = len(lines)
+                self.pending.setdefault(fmt, []).append(
+                    pa.table({"file_id": np.full(n, file_id, np.int64), "line_no": np.arange(first, first + n, dtype=np.int32), "line": lines})
+                )
+                self.pending_bytes += lines.nbytes
+                if self.pending_bytes >= self.BATCH_BYTES:
+                    self._flush()
+        finally:
+            # a file cut short (a damaged archive) keeps the lines read before the cut, and its record
+            self.files.append((file_id, fmt or "text", {**meta, "encoding": enc}))
         return notes
 
     SMALL = 64 * 1024
