@@ -35,7 +35,7 @@ FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("hostname", "VARCHAR", "the kernel host name"),
             ("role", "VARCHAR", "control-plane, worker, bastion, unknown"),
             ("kind", "VARCHAR", "bundle or loose"),
-            ("source", "VARCHAR", "the input it was read from"),
+            ("source", "VARCHAR", "the input it was read from (for a bundle, with its folder inside the input)"),
             ("bundle_name", "VARCHAR", "bundle folder name"),
             ("collected_at", "TIMESTAMPTZ", "when the collector started, by the node's clock"),
             ("finished_at", "TIMESTAMPTZ", "when the collector finished"),
