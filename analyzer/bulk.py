@@ -11,8 +11,10 @@ logical line that keeps the number of its first physical line
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -23,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analyzer.models import ContainerLink, LogFile
-from analyzer.textutil import Readable, utf8_stream
+from analyzer.textutil import Readable, detect_encoding, utf8_stream
 
 CHUNK = 32 * 1024 * 1024
 MAX_LINE = 16 * 1024 * 1024  # a longer line is cut there (memory stays bounded on a file with no newline)
@@ -143,18 +145,22 @@ def split_lines(stream: Readable, chunk: int = CHUNK, max_line: int = MAX_LINE, 
         yield line_no, pa.array([carry + b"\n"], pa.large_binary()), True
 
 
+CRI_LINE = re.compile(rb"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [PF](?: |$)")
+STAMPED_LINE = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d) ")
+
+
 def sniff_format(head: bytes) -> str:
     """cri, docker-json, timestamped (kubectl/crictl logs --timestamps) or plain, from the first lines."""
-    lines = [ln for ln in head.replace(b"\n\n", b"\n").split(b"\n")[:20] if ln.strip()]
+    lines = [ln for ln in head.replace(b"\n\n", b"\n").split(b"\n", 20)[:20] if ln.strip()]
     if not lines:
         return "plain"
-    cri = sum(1 for ln in lines if re.match(rb"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [PF](?: |$)", ln))
+    cri = sum(1 for ln in lines if CRI_LINE.match(ln))
     if cri * 2 >= len(lines):
         return "cri"
     dj = sum(1 for ln in lines if ln.startswith(b'{"log":') or (ln.startswith(b"{") and b'"stream":' in ln and b'"time":' in ln))
     if dj * 2 >= len(lines):
         return "docker-json"
-    ts = sum(1 for ln in lines if re.match(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d) ", ln))
+    ts = sum(1 for ln in lines if STAMPED_LINE.match(ln))
     if ts * 2 >= len(lines):
         return "timestamped"
     return "text"
@@ -211,6 +217,18 @@ TEXT_TS = """coalesce(
   try_cast(replace(nullif(regexp_extract(s, '^(\\d{4}-\\d\\d-\\d\\d[ T]\\d\\d:\\d\\d:\\d\\d(?:[.,]\\d+)?(?:Z|[+-]\\d\\d:?\\d\\d)?)', 1), ''), ',', '.') AS TIMESTAMPTZ))"""
 
 
+@contextmanager
+def arrow_view(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """`table` as the view `name` for ONE scan. It is registered as a record batch reader: DuckDB keeps a
+    registered Table alive until the transaction ends (a bundle's GiBs of log lines would all stay in
+    memory), while a reader's batches are freed as they are consumed."""
+    con.register(name, pa.RecordBatchReader.from_batches(table.schema, table.to_batches()))
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
 class LogLoader:
     """Loads container log files into log_lines (inside the caller's transaction).
 
@@ -222,49 +240,98 @@ class LogLoader:
 
     BATCH_BYTES = 64 * 1024 * 1024
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: str = "log_lines") -> None:
         self.con = con
+        self.table = table  # log_lines, or a staging table of the same columns
         self.pending: dict[str, list[pa.Table]] = {}
         self.pending_bytes = 0
         self.files: list[tuple[int, str, dict[str, Any]]] = []
         self.ids: list[int] = []
+        self.block = 32
+        self.small: dict[str, tuple[list[bytes], list[int]]] = {}  # format -> (whole small files, their ids)
 
     def _next_id(self) -> int:
-        """File ids from the database's sequence, 64 at a time (a statement per file costs more than the file)."""
+        """File ids from the database's sequence, in growing blocks (a statement per file costs more than the file)."""
         if not self.ids:
-            self.ids = [r[0] for r in self.con.execute("SELECT nextval('log_file_ids') FROM range(64) ORDER BY 1 DESC").fetchall()]
+            # 64 at first, more as files keep coming (a paste of 100,000 tiny files must not cost 1,500 statements)
+            self.block = min(self.block * 2, 8192)
+            self.ids = [r[0] for r in self.con.execute(f"SELECT nextval('log_file_ids') FROM range({self.block}) ORDER BY 1 DESC").fetchall()]
         return int(self.ids.pop())
 
     def add(self, stream: IO[bytes], meta: dict[str, Any]) -> ReadNotes:
         """Queue one file; its LogFile record comes from `finish`. EUC-KR or Latin-1 text is transcoded to UTF-8."""
         file_id = self._next_id()
         fmt = None
-        text, enc = utf8_stream(stream)
-        notes = ReadNotes([], enc)
-        for first, lines, _unterminated in split_lines(text, notes=notes):
-            if fmt is None:
-                fmt = sniff_format(b"".join(x.as_py() for x in lines.slice(0, 20)))
-            n = len(lines)
-            self.pending.setdefault(fmt, []).append(
-                pa.table({"file_id": np.full(n, file_id, np.int64), "line_no": np.arange(first, first + n, dtype=np.int32), "line": lines})
-            )
-            self.pending_bytes += lines.nbytes
-            if self.pending_bytes >= self.BATCH_BYTES:
-                self._flush()
-        self.files.append((file_id, fmt or "text", {**meta, "encoding": enc}))
+        enc = "utf-8"
+        try:
+            text, enc = utf8_stream(stream)
+            notes = ReadNotes([], enc)
+            for first, lines, _unterminated in split_lines(text, notes=notes):
+                if fmt is None:
+                    fmt = sniff_format(b"".join(x.as_py() for x in lines.slice(0, 20)))
+                n = len(lines)
+                self.pending.setdefault(fmt, []).append(
+                    pa.table({"file_id": np.full(n, file_id, np.int64), "line_no": np.arange(first, first + n, dtype=np.int32), "line": lines})
+                )
+                self.pending_bytes += lines.nbytes
+                if self.pending_bytes >= self.BATCH_BYTES:
+                    self._flush()
+        finally:
+            # a file cut short (a damaged archive) keeps the lines read before the cut, and its record
+            self.files.append((file_id, fmt or "text", {**meta, "encoding": enc}))
         return notes
+
+    SMALL = 64 * 1024
+
+    def add_small(self, data: bytes, meta: dict[str, Any], fmt: str | None = None) -> None:
+        """A whole small UTF-8 file already read: its lines join one buffer with the other small files' and are
+        split with them in one pass at the next flush (per-file numpy and Arrow calls cost more than a one-line file)."""
+        if detect_encoding(data) != "utf-8":
+            self.add(io.BytesIO(data), meta)  # EUC-KR or Latin-1: transcoded as a stream is
+            return
+        file_id = self._next_id()
+        if not data:
+            self.files.append((file_id, "text", {**meta, "encoding": "utf-8"}))
+            return
+        fmt = fmt or sniff_format(data)
+        if not data.endswith(b"\n"):
+            data += b"\n"  # the last line of a file without a final newline: given one, as every value has
+        chunks, ids = self.small.setdefault(fmt, ([], []))
+        chunks.append(data)
+        ids.append(file_id)
+        self.pending_bytes += len(data)
+        self.files.append((file_id, fmt, {**meta, "encoding": "utf-8"}))
+        if self.pending_bytes >= self.BATCH_BYTES:
+            self._flush()
+
+    def _small_tables(self) -> None:
+        """The small files' lines, split in one pass per format, as pending tables."""
+        for fmt, (chunks, ids) in self.small.items():
+            body = b"".join(chunks)
+            nl = np.flatnonzero(np.frombuffer(body, np.uint8) == 10)
+            offsets = np.empty(len(nl) + 1, np.int64)
+            offsets[0] = 0
+            offsets[1:] = nl + 1
+            lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(nl), [None, pa.py_buffer(offsets), pa.py_buffer(body)])
+            counts = np.fromiter((c.count(b"\n") for c in chunks), np.int64, len(chunks))
+            starts = np.repeat(np.cumsum(counts) - counts, counts)
+            self.pending.setdefault(fmt, []).append(pa.table({
+                "file_id": np.repeat(np.asarray(ids, np.int64), counts),
+                "line_no": (np.arange(len(nl), dtype=np.int64) - starts + 1).astype(np.int32), "line": lines}))  # fmt: skip
+        self.small = {}
 
     def _flush(self) -> None:
         con = self.con
+        self._small_tables()
         for fmt, tables in self.pending.items():
-            con.register("_chunk", pa.concat_tables(tables))
-            try:
-                con.execute(
-                    f"INSERT INTO log_lines SELECT file_id, line_no, line_no, {sane_ts('ts')}, stream, "
+            chunk = pa.concat_tables(tables)
+            with arrow_view(con, "_chunk", chunk):
+                got = con.execute(
+                    f"INSERT INTO {self.table} SELECT file_id, line_no, line_no, {sane_ts('ts')}, stream, "
                     f"CASE WHEN tag = 'P' THEN NULL ELSE false END, message FROM ({_parse_sql(fmt)})"
-                )
-            finally:
-                con.unregister("_chunk")
+                ).fetchall()
+            if got and got[0][0] != chunk.num_rows:  # the view is read once: a second scan would see nothing
+                raise RuntimeError(f"log lines: {got[0][0]} of {chunk.num_rows} inserted")
         self.pending = {}
         self.pending_bytes = 0
 
@@ -280,12 +347,12 @@ class LogLoader:
             return []
         ids = [f[0] for f in self.files]
         partial = [r[0] for r in self.con.execute(
-            "SELECT DISTINCT file_id FROM log_lines WHERE file_id BETWEEN ? AND ? AND partial IS NULL", [min(ids), max(ids)]
+            f"SELECT DISTINCT file_id FROM {self.table} WHERE file_id BETWEEN ? AND ? AND partial IS NULL", [min(ids), max(ids)]
         ).fetchall()]  # fmt: skip
         if partial:
             self._join_partials(partial)
         stats = {r[0]: r[1:] for r in self.con.execute(
-            "SELECT file_id, min(ts), max(ts), count(*) FROM log_lines WHERE file_id BETWEEN ? AND ? GROUP BY file_id", [min(ids), max(ids)]
+            f"SELECT file_id, min(ts), max(ts), count(*) FROM {self.table} WHERE file_id BETWEEN ? AND ? GROUP BY file_id", [min(ids), max(ids)]
         ).fetchall()}  # fmt: skip
         out = []
         for file_id, fmt, meta in self.files:
@@ -307,7 +374,7 @@ class LogLoader:
         con.register("_pfiles", pa.table({"file_id": pa.array(file_ids, pa.int64())}))
         try:
             con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _p AS SELECT file_id, line_no, coalesce(stream, '') AS stream, ts, message FROM log_lines
+                f"""CREATE OR REPLACE TEMP TABLE _p AS SELECT file_id, line_no, coalesce(stream, '') AS stream, ts, message FROM {self.table}
                     WHERE file_id BETWEEN {lo} AND {hi} AND file_id IN (SELECT file_id FROM _pfiles) AND partial IS NULL"""
             )
         finally:
@@ -315,7 +382,7 @@ class LogLoader:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _pe AS
                WITH cand AS (SELECT DISTINCT file_id, line_no + r.range AS line_no FROM _p, range(1, 9) r),
-               e AS (SELECT l.file_id, l.line_no, coalesce(l.stream, '') AS stream FROM log_lines l
+               e AS (SELECT l.file_id, l.line_no, coalesce(l.stream, '') AS stream FROM {self.table} l
                      JOIN cand c ON l.file_id = c.file_id AND l.line_no = c.line_no WHERE l.partial = false AND l.file_id BETWEEN {lo} AND {hi})
                SELECT _p.*, e.line_no AS end_line FROM _p ASOF LEFT JOIN e ON _p.file_id = e.file_id AND _p.stream = e.stream AND _p.line_no < e.line_no"""
         )
@@ -323,7 +390,7 @@ class LogLoader:
         con.execute(
             f"""UPDATE _pe SET end_line = x.end_line FROM (
                  WITH far AS (SELECT * FROM _pe WHERE end_line IS NULL),
-                 e AS (SELECT file_id, line_no, coalesce(stream, '') AS stream FROM log_lines
+                 e AS (SELECT file_id, line_no, coalesce(stream, '') AS stream FROM {self.table}
                        WHERE file_id BETWEEN {lo} AND {hi} AND file_id IN (SELECT DISTINCT file_id FROM far) AND partial = false)
                  SELECT far.file_id, far.line_no, e.line_no AS end_line FROM far
                  ASOF LEFT JOIN e ON far.file_id = e.file_id AND far.stream = e.stream AND far.line_no < e.line_no) x
@@ -338,11 +405,11 @@ class LogLoader:
                FROM _pe GROUP BY file_id, stream, end_line"""
         )
         con.execute(
-            f"""UPDATE log_lines SET line_no = g.start_line, ts = g.ts, partial = true, message = g.prefix || log_lines.message
-                FROM _groups g WHERE log_lines.file_id BETWEEN {lo} AND {hi} AND log_lines.file_id = g.file_id AND log_lines.line_no = g.end_line"""
+            f"""UPDATE {self.table} SET line_no = g.start_line, ts = g.ts, partial = true, message = g.prefix || {self.table}.message
+                FROM _groups g WHERE {self.table}.file_id BETWEEN {lo} AND {hi} AND {self.table}.file_id = g.file_id AND {self.table}.line_no = g.end_line"""
         )
-        con.execute("INSERT INTO log_lines SELECT file_id, start_line, last_p, ts, nullif(stream, ''), true, prefix FROM _groups WHERE end_line IS NULL")
-        con.execute("DELETE FROM log_lines WHERE file_id IN (SELECT DISTINCT file_id FROM _groups) AND partial IS NULL")
+        con.execute(f"INSERT INTO {self.table} SELECT file_id, start_line, last_p, ts, nullif(stream, ''), true, prefix FROM _groups WHERE end_line IS NULL")
+        con.execute(f"DELETE FROM {self.table} WHERE file_id IN (SELECT DISTINCT file_id FROM _groups) AND partial IS NULL")
 
 
 # ------------------------------------------------------------------ journals, syslog, dmesg
@@ -359,19 +426,22 @@ DMESG_RX = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:[+-]\d\d:?\d\d|Z))\s
 MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
 
 
+_ISO, _SYSLOG, _DMESG, _IDENT = (re.compile(rx) for rx in (ISO_RX, SYSLOG_RX, DMESG_RX, IDENT_RX))
+
+
 def sniff_journal(head: bytes) -> str | None:
-    lines = [ln for ln in head.decode("utf-8", "replace").split("\n")[:30] if ln.strip() and not ln.startswith("-- ")]
+    lines = [ln for ln in head.decode("utf-8", "replace").split("\n", 30)[:30] if ln.strip() and not ln.startswith("-- ")]
     if not lines:
         return None
     if sum(1 for ln in lines if ln.startswith("{") and '"__REALTIME_TIMESTAMP"' in ln and '"MESSAGE"' in ln) * 2 >= len(lines):
         return "json"  # journalctl -o json: one export record per line
-    if sum(1 for ln in lines if re.match(ISO_RX, ln)) * 2 >= len(lines):
+    if sum(1 for ln in lines if _ISO.match(ln)) * 2 >= len(lines):
         return "iso"
-    if sum(1 for ln in lines if re.match(SYSLOG_RX, ln)) * 2 >= len(lines):
+    if sum(1 for ln in lines if _SYSLOG.match(ln)) * 2 >= len(lines):
         return "syslog"
-    if sum(1 for ln in lines if re.match(DMESG_RX, ln)) * 2 >= len(lines):
+    if sum(1 for ln in lines if _DMESG.match(ln)) * 2 >= len(lines):
         return "dmesg"
-    if sum(1 for ln in lines if re.match(IDENT_RX, ln)) * 2 >= len(lines):
+    if sum(1 for ln in lines if _IDENT.match(ln)) * 2 >= len(lines):
         return "ident"
     return None
 
@@ -384,27 +454,57 @@ class JournalMeta:
     source: str  # journal, syslog, dmesg, runtime-log
 
 
-def load_journal(con: duckdb.DuckDBPyConnection, stream: IO[bytes], meta: JournalMeta, year: int | None = None, notes: ReadNotes | None = None) -> int:
-    """Load journal-like lines; traditional syslog stamps (no year, no zone) are read in `year`
-    as local time and fixed to UTC later by the ingest, which knows the node's offset."""
-    n_total = 0
-    fmt: str | None = None
-    year = year or datetime.now(UTC).year
-    text, enc = utf8_stream(stream)
-    if notes is not None:
-        notes.encoding = enc
-    for first, lines, _u in split_lines(text, notes=notes):
-        if fmt is None:
-            fmt = sniff_journal(b"\n".join(x.as_py() for x in lines.slice(0, 30))) or "plain"
-        n = len(lines)
-        n_total += n
-        con.register("_chunk", pa.table({"line_no": np.arange(first, first + n, dtype=np.int32), "line": lines}))
-        try:
+class JournalLoader:
+    """Loads journal-like lines (journals, syslog, dmesg) into `journal`, the lines of many members in one
+    INSERT per format (a statement per small member would cost more than its lines). Traditional syslog
+    stamps (no year, no zone) are read in `year` as local time and fixed to UTC later by the ingest,
+    which knows the node's offset."""
+
+    BATCH_BYTES = 32 * 1024 * 1024
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: str = "journal") -> None:
+        self.con = con
+        self.table = table
+        self.pending: dict[tuple[str, int], list[pa.Table]] = {}
+        self.pending_bytes = 0
+
+    def add(self, stream: IO[bytes], meta: JournalMeta, year: int | None = None, notes: ReadNotes | None = None) -> int:
+        """Queue one member's lines; returns how many lines it has."""
+        n_total = 0
+        fmt: str | None = None
+        year = year or datetime.now(UTC).year
+        text, enc = utf8_stream(stream)
+        if notes is not None:
+            notes.encoding = enc
+        for first, lines, _u in split_lines(text, notes=notes):
+            if fmt is None:
+                fmt = sniff_journal(b"\n".join(x.as_py() for x in lines.slice(0, 30))) or "plain"
+            n = len(lines)
+            n_total += n
             source = "syslog" if fmt == "syslog" else meta.source
-            con.execute(f"INSERT INTO journal {_journal_sql(fmt, year)}", [meta.snapshot_id, meta.node, meta.member, source])
-        finally:
-            con.unregister("_chunk")
-    return n_total
+            self.pending.setdefault((fmt, year), []).append(pa.table({
+                "snapshot_id": pa.array([meta.snapshot_id] * n, pa.string()), "node": pa.array([meta.node] * n, pa.string()),
+                "member": pa.array([meta.member] * n, pa.string()), "src": pa.array([source] * n, pa.string()),
+                "line_no": np.arange(first, first + n, dtype=np.int32), "line": lines}))  # fmt: skip
+            self.pending_bytes += lines.nbytes
+            if self.pending_bytes >= self.BATCH_BYTES:
+                self.flush()
+        return n_total
+
+    def flush(self) -> None:
+        for (fmt, year), tables in self.pending.items():
+            with arrow_view(self.con, "_chunk", pa.concat_tables(tables)):
+                self.con.execute(f"INSERT INTO {self.table} {_journal_sql(fmt, year)}")
+        self.pending = {}
+        self.pending_bytes = 0
+
+
+def load_journal(con: duckdb.DuckDBPyConnection, stream: IO[bytes], meta: JournalMeta, year: int | None = None, notes: ReadNotes | None = None) -> int:
+    """One member's journal lines, loaded now."""
+    loader = JournalLoader(con)
+    n = loader.add(stream, meta, year, notes)
+    loader.flush()
+    return n
 
 
 def _journal_sql(fmt: str, year: int) -> str:
@@ -413,8 +513,8 @@ def _journal_sql(fmt: str, year: int) -> str:
         "nullif(regexp_extract(msg, 'level=(\\w+)', 1), ''), nullif(regexp_extract(msg, '\"level\":\"(\\w+)\"', 1), ''))"
     )
     loc = "nullif(regexp_extract(msg, '^[IWEF]\\d{4} [\\d:.]+\\s+\\d+ ([^\\]\\s]+:\\d+)\\]', 1), '')"
-    cols = f"?, ?, ?, line_no, {sane_ts('ts')}, host, ident, pid, {sev}, {loc}, msg, ?"
-    base = "SELECT line_no, rtrim(rtrim(decode(line, 'replace'), chr(10)), chr(13)) AS s FROM _chunk"
+    cols = f"snapshot_id, node, member, line_no, {sane_ts('ts')}, host, ident, pid, {sev}, {loc}, msg, src"
+    base = "SELECT snapshot_id, node, member, src, line_no, rtrim(rtrim(decode(line, 'replace'), chr(10)), chr(13)) AS s FROM _chunk"
     if fmt == "json":
         # __REALTIME_TIMESTAMP is microseconds since the epoch; PRIORITY is syslog's (0-3 error, 4 warning);
         # a MESSAGE journald stored as bytes (not UTF-8) comes as a JSON array of numbers, kept as that text
@@ -422,37 +522,37 @@ def _journal_sql(fmt: str, year: int) -> str:
         def j(path: str) -> str:  # a field of a valid record; a line that is not one is kept whole as the message
             return f"CASE WHEN ok THEN json_extract_string(s, '{path}') END"
 
-        return f"""SELECT ?, ?, ?, line_no, {sane_ts('ts')}, host, ident, pid, coalesce({sev}, prio), {loc}, msg, ? FROM (
-            SELECT line_no, try(make_timestamp(try_cast({j('$.__REALTIME_TIMESTAMP')} AS BIGINT)))::TIMESTAMPTZ AS ts,
+        return f"""SELECT snapshot_id, node, member, line_no, {sane_ts('ts')}, host, ident, pid, coalesce({sev}, prio), {loc}, msg, src FROM (
+            SELECT snapshot_id, node, member, src, line_no, try(make_timestamp(try_cast({j('$.__REALTIME_TIMESTAMP')} AS BIGINT)))::TIMESTAMPTZ AS ts,
                    {j('$._HOSTNAME')} AS host, coalesce({j('$.SYSLOG_IDENTIFIER')}, {j('$._COMM')}) AS ident,
                    try_cast({j('$._PID')} AS INTEGER) AS pid, {prio.replace("json_extract_string(s, '$.PRIORITY')", j('$.PRIORITY'))} AS prio,
                    coalesce({j('$.MESSAGE')}, s) AS msg
-            FROM (SELECT line_no, s, json_valid(s) AS ok FROM ({base})))"""
+            FROM (SELECT snapshot_id, node, member, src, line_no, s, json_valid(s) AS ok FROM ({base})))"""
     if fmt == "iso":
-        inner = f"""SELECT line_no, regexp_extract(s, '{ISO_RX}', ['ts', 'host', 'ident', 'pid', 'msg']) AS r, s FROM ({base})"""
+        inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{ISO_RX}', ['ts', 'host', 'ident', 'pid', 'msg']) AS r, s FROM ({base})"""
         return f"""SELECT {cols} FROM (
-            SELECT line_no, try_cast(replace(nullif(r.ts, ''), ',', '.') AS TIMESTAMPTZ) AS ts, nullif(r.host, '') AS host,
+            SELECT snapshot_id, node, member, src, line_no, try_cast(replace(nullif(r.ts, ''), ',', '.') AS TIMESTAMPTZ) AS ts, nullif(r.host, '') AS host,
                    nullif(r.ident, '') AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid,
                    CASE WHEN r.ts = '' THEN s ELSE r.msg END AS msg FROM ({inner}) WHERE NOT starts_with(s, '-- '))"""
     if fmt == "syslog":
         months = " ".join(f"WHEN '{m}' THEN {i}" for m, i in MONTHS.items())
-        inner = f"""SELECT line_no, regexp_extract(s, '{SYSLOG_RX}', ['mon', 'day', 'time', 'host', 'ident', 'pid', 'msg']) AS r, s FROM ({base})"""
+        inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{SYSLOG_RX}', ['mon', 'day', 'time', 'host', 'ident', 'pid', 'msg']) AS r, s FROM ({base})"""
         # local time, no year: stored as if UTC; the ingest shifts it by the node's UTC offset
         return f"""SELECT {cols} FROM (
-            SELECT line_no,
+            SELECT snapshot_id, node, member, src, line_no,
                    try_cast(strptime('{year}-' || (CASE r.mon {months} END)::VARCHAR || '-' || r.day || ' ' || split_part(r.time, '.', 1),
                                      '%Y-%m-%d %H:%M:%S') AS TIMESTAMPTZ) AS ts,
                    nullif(r.host, '') AS host, nullif(r.ident, '') AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid,
                    CASE WHEN r.mon = '' THEN s ELSE r.msg END AS msg FROM ({inner}) WHERE NOT starts_with(s, '-- '))"""
     if fmt == "dmesg":
-        inner = f"""SELECT line_no, regexp_extract(s, '{DMESG_RX}', ['ts', 'msg']) AS r, s FROM ({base})"""
+        inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{DMESG_RX}', ['ts', 'msg']) AS r, s FROM ({base})"""
         return f"""SELECT {cols} FROM (
-            SELECT line_no, try_cast(replace(nullif(r.ts, ''), ',', '.') AS TIMESTAMPTZ) AS ts, NULL AS host, 'kernel' AS ident,
+            SELECT snapshot_id, node, member, src, line_no, try_cast(replace(nullif(r.ts, ''), ',', '.') AS TIMESTAMPTZ) AS ts, NULL AS host, 'kernel' AS ident,
                    NULL::INTEGER AS pid, CASE WHEN r.ts = '' THEN s ELSE r.msg END AS msg FROM ({inner}))"""
     if fmt == "ident":
-        inner = f"""SELECT line_no, regexp_extract(s, '{IDENT_RX}', ['ident', 'pid', 'msg']) AS r, s FROM ({base})"""
+        inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{IDENT_RX}', ['ident', 'pid', 'msg']) AS r, s FROM ({base})"""
         return f"""SELECT {cols} FROM (
-            SELECT line_no, try_cast(nullif(regexp_extract(r.msg, 'time="([^"]+)"', 1), '') AS TIMESTAMPTZ) AS ts, NULL AS host,
+            SELECT snapshot_id, node, member, src, line_no, try_cast(nullif(regexp_extract(r.msg, 'time="([^"]+)"', 1), '') AS TIMESTAMPTZ) AS ts, NULL AS host,
                    nullif(r.ident, '') AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid,
                    CASE WHEN r.ident = '' THEN s ELSE r.msg END AS msg FROM ({inner}))"""
-    return f"""SELECT {cols} FROM (SELECT line_no, NULL::TIMESTAMPTZ AS ts, NULL AS host, NULL AS ident, NULL::INTEGER AS pid, s AS msg FROM ({base}))"""
+    return f"""SELECT {cols} FROM (SELECT snapshot_id, node, member, src, line_no, NULL::TIMESTAMPTZ AS ts, NULL AS host, NULL AS ident, NULL::INTEGER AS pid, s AS msg FROM ({base}))"""

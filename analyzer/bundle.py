@@ -33,6 +33,11 @@ NESTED_ZIP_CAP = 256 * 1024 * 1024  # a zip inside an archive is read into memor
 MAX_MTIME = 253402300799  # 9999-12-31T23:59:59Z, the last second datetime can hold
 BOMB_FLOOR = 16 * 1024 * 1024  # members smaller than this are never called a bomb by their ratio alone
 BOMB_TOTAL_FLOOR = 256 * 1024 * 1024  # nor is an archive until it has handed out this much (repetitive logs compress well)
+MAX_HEADER_BYTES = 64 * 1024  # a GNU long name or link, or a PAX extended header, larger than this is skipped unread
+MAX_HEADER_CHAIN = 8  # extended headers in a row before one member
+MAX_NAME_BYTES = 4096  # PATH_MAX: a longer member name (or link target) is not read
+TRAILING_CAP = 16 * 1024 * 1024  # data after an archive's end is counted (to report it) up to this much
+TAR_BUFSIZE = 16 * 1024  # tarfile copies its whole buffer at each read: small, so that tiny members cost little
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,10 @@ def iter_input(path: Path, limits: Limits | None = None, skip_archives: bool = F
                 yield from _iter_archive(f, str(path), walk, depth=0, compressed_size=path.stat().st_size)
         else:
             st = path.stat()
+            cap = _caps(walk, path.name, st.st_size, 0)
+            if cap is not None:
+                yield cap[0]
+                return
             # the opener hands the stream to the caller, who closes it
             yield str(path), None, Member(path.name, "file", st.st_size, st.st_mtime, None, lambda p=path: open(p, "rb"))  # noqa: SIM115
     else:
@@ -230,6 +239,12 @@ def _iter_dir(top: Path, walk: Walk, skip_archives: bool = False, exclude: froze
                     except OSError as e:
                         yield Problem(name, f"cannot read: {e.strerror}")
                     continue
+                cap = _caps(walk, name, st.st_size, 0)
+                if cap is not None:
+                    yield cap[0]
+                    if cap[1]:
+                        return
+                    continue
                 m = Member(name, "file", st.st_size, st.st_mtime, None, lambda p=full: open(p, "rb"))  # noqa: SIM115
             else:
                 yield Problem(name, "not a regular file (device, FIFO or socket): not read")
@@ -243,6 +258,10 @@ def _iter_dir(top: Path, walk: Walk, skip_archives: bool = False, exclude: froze
                 yield f"{top}/{root[0]}" if root[0] else str(top), root[0] or top.name, m
 
 
+class BombError(tarfile.TarError):
+    """An archive's stream decompressed to more than its budget (max_ratio times its compressed size)."""
+
+
 class _Decompressing:
     """The tar stream inside a gzip, bzip2 or xz file (or a plain tar), decompressed in bounded steps.
 
@@ -252,8 +271,14 @@ class _Decompressing:
 
     STEP = 1 << 20
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], limit: int | None = None) -> None:
         self.raw = raw
+        self.limit = limit  # decompressed bytes beyond which the stream is a bomb (BombError); None: no limit
+        self.produced = 0  # decompressed bytes so far
+        self.streams = 0  # compressed streams (gzip members) that reached their end marker
+        self.garbage = 0  # bytes after the last compressed stream that are not one (not read)
+        self.spent = False  # garbage met: nothing more is read
+        self.stream_out = 0  # bytes the current compressed stream has produced
         head = raw.read(6)
         self.pending = head
         self.kind = ("gzip" if head[:2] == b"\x1f\x8b" else "bzip2" if head[:3] == b"BZh" else "xz" if head[:6] == b"\xfd7zXZ\x00"
@@ -277,6 +302,8 @@ class _Decompressing:
 
     def _more(self) -> bool:
         """Add decompressed bytes to buf; False at the end of the input."""
+        if self.spent:
+            return False
         if self.dec is None:
             data = self.pending or self.raw.read(self.STEP)
             self.pending = b""
@@ -287,23 +314,61 @@ class _Decompressing:
             self.pending = b""
             if not data:
                 return False
-            self.buf += self.dec.decompress(data, self.STEP)
+            out = self._decompress(data)
         else:
             data = b"" if not self.dec.needs_input else (self.pending or self.raw.read(self.STEP))
             self.pending = b""
             if not data and self.dec.needs_input:
                 return False
-            self.buf += self.dec.decompress(data, self.STEP)
+            out = self._decompress(data)
+        if out is None:
+            return False
+        self.produced += len(out)
+        if self.limit is not None and self.produced > self.limit:
+            raise BombError(self.limit)
+        self.buf += out
         self.ended = self.dec.eof
         if self.dec.eof:
+            self.streams += 1
             rest = self.dec.unused_data
             self.dec = self._new()  # concatenated streams (gzip members) go on
+            self.stream_out = 0
             self.pending = rest
             if not rest:
                 nxt = self.raw.read(self.STEP)
                 if nxt.strip(b"\0"):
                     self.pending, self.ended = nxt, False
         return True
+
+    def _decompress(self, data: bytes) -> bytes | None:
+        """The next decompressed bytes; None when what follows a complete stream is not a stream of its kind
+        (garbage appended to the file): those bytes are counted in `garbage`, not read."""
+        try:
+            out: bytes = self.dec.decompress(data, self.STEP)
+        except (zlib.error, OSError, EOFError, lzma.LZMAError):
+            if not self.streams or self.stream_out:
+                raise  # damage inside a stream: the archive is corrupt
+            # zero padding after the stream is not worth a word; anything else is reported
+            self.garbage = (len(data) + self._drain_raw()) if data.strip(b"\0") else 0
+            self.ended, self.spent = True, True
+            return None
+        self.stream_out += len(out)
+        return out
+
+    def _drain_raw(self) -> int:
+        """Bytes left in the raw file, counted without being read where it can seek."""
+        try:
+            here = self.raw.tell()
+            end = self.raw.seek(0, os.SEEK_END)
+            return int(end - here)
+        except (OSError, AttributeError, ValueError):
+            n = 0
+            while n <= TRAILING_CAP:
+                piece = self.raw.read(self.STEP)
+                if not piece:
+                    break
+                n += len(piece)
+            return n
 
     def read(self, n: int = -1) -> bytes:
         while (n < 0 or len(self.buf) < n) and self._more():
@@ -317,21 +382,30 @@ class _Decompressing:
             self.tail = (self.tail + out)[-4 * tarfile.RECORDSIZE :]
         return out
 
-    def complete(self, offset: int) -> bool:
+    def complete(self, offset: int) -> tuple[bool, int]:
         """Whether the archive really ended where tar stopped reading (at `offset`): a zero block there,
-        not the end of the data, and the compressed stream's own end marker reached."""
+        not the end of the data, and the compressed stream's own end marker reached; and how many bytes
+        of data (not zero padding) follow that end (another archive or garbage appended), counted up to TRAILING_CAP."""
         start = offset - (self.pos - len(self.tail))
         block = self.tail[start : start + tarfile.BLOCKSIZE] if start >= 0 else b""
         whole = len(block) == tarfile.BLOCKSIZE and not block.strip(b"\0")
-        if self.kind == "tar" or not whole:
-            return whole
-        # tar stops at its end block: what follows is padding, then the compressed stream's own end
-        drained = 0
-        while not self.ended and drained < 4 * self.STEP and self._more():
-            drained += len(self.buf)
+        if not whole:
+            return False, 0
+        # what tar read ahead past its end block, then the rest of the stream: zero padding, or data
+        after = self.tail[start + tarfile.BLOCKSIZE :] + bytes(self.buf)
+        self.buf.clear()
+        seen = len(after)
+        first_data = len(after) - len(after.lstrip(b"\0")) if after.strip(b"\0") else -1
+        while seen <= TRAILING_CAP and self._more():
+            piece = bytes(self.buf)
             self.buf.clear()
-        return self.ended
-
+            if first_data < 0 and piece.strip(b"\0"):
+                first_data = seen + len(piece) - len(piece.lstrip(b"\0"))
+            seen += len(piece)
+        trailing = 0 if first_data < 0 else seen - first_data
+        if self.kind == "tar":
+            return True, trailing
+        return self.ended, trailing
 
 def _iter_archive(
     f: IO[bytes], label: str, walk: Walk, depth: int, compressed_size: int
@@ -377,6 +451,10 @@ def _iter_zip(f: IO[bytes], label: str, walk: Walk, depth: int) -> Iterator[tupl
                 yield Problem(label, f"more than {walk.limits.max_members} members: the rest is not read")
                 return
             name = safe_name(zi.filename)
+            walk.total_bytes += len(zi.filename)  # names count toward the input's bytes
+            if len(zi.filename.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+                yield Problem(_shorten(zi.filename), f"member name longer than {MAX_NAME_BYTES} bytes: not read")
+                continue
             if name is None:
                 yield Problem(zi.filename, "member name is absolute or climbs out with '..': not read")
                 continue
@@ -456,18 +534,72 @@ def _caps(walk: Walk, where: str, size: int, compressed_size: int, member_ratio:
     return None
 
 
+class _TarBudget:
+    """What tar's extended headers (GNU long names and links, PAX headers) may cost: they are read whole into
+    memory by tarfile, so each is capped before it is read, and their bytes count toward the archive's."""
+
+    def __init__(self, walk: Walk) -> None:
+        self.walk = walk
+        self.cap = min(MAX_HEADER_BYTES, walk.limits.max_member_bytes)
+        self.chain = 0
+
+
+TOTAL_CAP = "over the total cap"  # an extended header that takes the input over --max-total-bytes
+_HEADER_TYPES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
+_HEADER_KIND = {tarfile.GNUTYPE_LONGNAME: "long name", tarfile.GNUTYPE_LONGLINK: "long link target",
+                tarfile.XGLTYPE: "global PAX header"}  # fmt: skip
+
+
+def _capped_tarinfo(budget: _TarBudget) -> type[tarfile.TarInfo]:
+    class CappedTarInfo(tarfile.TarInfo):
+        skipped: str | None = None  # why this extended header was skipped unread
+
+        def _proc_member(self, tf: tarfile.TarFile) -> tarfile.TarInfo:
+            if self.type not in _HEADER_TYPES:
+                return super()._proc_member(tf)  # type: ignore[misc, no-any-return]
+            budget.walk.total_bytes += self.size
+            kind = _HEADER_KIND.get(self.type, "PAX header")
+            reason = None
+            if self.size > budget.cap:
+                reason = f"a {kind} of {self.size} bytes (more than the {budget.cap}-byte cap)"
+            elif budget.chain >= MAX_HEADER_CHAIN:
+                reason = f"more than {MAX_HEADER_CHAIN} extended headers in a row"
+            elif budget.walk.total_bytes > budget.walk.limits.max_total_bytes:
+                reason = TOTAL_CAP
+            if reason is not None:
+                # its data is skipped unread (tar's next step seeks past it, reading in bounded pieces)
+                self.offset_data = tf.fileobj.tell()
+                tf.offset = self.offset_data + self._block(self.size)  # type: ignore[attr-defined]
+                self.skipped = reason
+                return self
+            budget.chain += 1
+            try:
+                return super()._proc_member(tf)  # type: ignore[misc, no-any-return]
+            finally:
+                budget.chain -= 1
+
+    return CappedTarInfo
+
+
 def _iter_tar(
     f: IO[bytes], label: str, walk: Walk, depth: int, compressed_size: int
 ) -> Iterator[tuple[str, str | None, Member] | Problem]:
     if depth > walk.limits.max_depth:
         yield Problem(label, f"archives nested more than {walk.limits.max_depth} deep: not opened")
         return
+    budget = _TarBudget(walk)
     try:
-        stream = _Decompressing(f)
-        # a large buffer: tar reads its stream in bufsize pieces, and each piece is a Python call
-        tf = tarfile.open(fileobj=stream, mode="r|", bufsize=1 << 20)  # type: ignore[call-overload]  # noqa: SIM115 - closed below
+        # what the stream may decompress to, whatever its members claim (skipped data and padding included)
+        limit = max(BOMB_TOTAL_FLOOR, walk.limits.max_ratio * compressed_size) if compressed_size else None
+        stream = _Decompressing(f, limit)
+        if stream.kind == "tar":
+            stream.limit = None  # an uncompressed tar is as large as it is
+        tf = tarfile.open(fileobj=stream, mode="r|", bufsize=TAR_BUFSIZE, tarinfo=_capped_tarinfo(budget))  # type: ignore[call-overload]  # noqa: SIM115
     except InputProblem as e:
         yield Problem(label, str(e))
+        return
+    except BombError:
+        yield Problem(label, f"expands more than {walk.limits.max_ratio}x (a decompression bomb?): the rest is not read")
         return
     except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as e:
         yield Problem(label, f"not a readable archive: {e}")
@@ -475,9 +607,18 @@ def _iter_tar(
     seen: set[str] = set()
     try:
         finished = yield from _tar_members(tf, label, walk, depth, compressed_size, seen)
-        if finished and not stream.complete(tf.offset):
-            where = f" after {walk.last}" if walk.last else ""
-            yield Problem(label, f"archive is truncated{where}: its {stream.kind} stream ends before its end marker; what came before was read")
+        if finished:
+            complete, trailing = stream.complete(tf.offset)
+            if not complete:
+                where = f" after {walk.last}" if walk.last else ""
+                yield Problem(label, f"archive is truncated{where}: its {stream.kind} stream ends before its end marker; what came before was read")
+            if trailing:
+                more = "more than " if trailing > TRAILING_CAP else ""
+                yield Problem(label, f"{more}{trailing} bytes after the end of the tar archive (another archive or garbage appended): not read")
+        if stream.garbage:
+            yield Problem(label, f"{stream.garbage} bytes after the end of the {stream.kind} stream are not {stream.kind} data (garbage appended): not read")
+    except BombError:
+        yield Problem(label, f"expands more than {walk.limits.max_ratio}x (a decompression bomb?): the rest is not read")
     except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as e:
         where = f" after {walk.last}" if walk.last else ""
         yield Problem(label, f"archive is truncated or corrupt{where}: {e}; what came before was read")
@@ -490,16 +631,38 @@ def _tar_members(
 ) -> Generator[tuple[str, str | None, Member] | Problem, None, bool]:
     """The members of one archive; returns False when a cap stopped the reading before its end."""
     roots: set[str] = set()
+    orphan: str | None = None  # why the extended header of the next member was skipped: that member is not read either
 
     def rel(name: str) -> str:
         return _rel(name, roots)
 
-    for ti in tf:
+    while True:
+        ti = tf.next()
+        if ti is None:
+            break
+        tf.members.clear()  # type: ignore[attr-defined]  # tarfile keeps every member it read: a stream of millions would stay in memory
         walk.members_seen += 1
         if walk.members_seen > walk.limits.max_members:
             yield Problem(label, f"more than {walk.limits.max_members} members: the rest is not read")
             return False
+        skipped = getattr(ti, "skipped", None)
+        if skipped == TOTAL_CAP:
+            yield Problem(_shorten(ti.name), f"the input holds more than {walk.limits.max_total_bytes} bytes: the rest is not read")
+            return False
+        if skipped is not None:
+            if ti.type == tarfile.XGLTYPE:
+                yield Problem(label, f"{skipped}: skipped")
+            else:
+                orphan = skipped
+            continue
         name = safe_name(ti.name)
+        if orphan is not None:
+            yield Problem(rel(name) if name else ti.name, f"member whose name or attributes come in {orphan}: not read")
+            orphan = None
+            continue
+        if len(ti.name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES or len(ti.linkname.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+            yield Problem(_shorten(ti.name), f"member name or link target longer than {MAX_NAME_BYTES} bytes: not read")
+            continue
         if name is None:
             yield Problem(ti.name, "member name is absolute or climbs out with '..': not read")
             continue
@@ -533,6 +696,19 @@ def _tar_members(
             yield Problem(rel(name), "device file or FIFO: not read")
             continue
         else:
+            # a type tar does not know: its data is skipped, and counted like any member's
+            cap = _caps(walk, rel(name), ti.size, compressed_size)
+            if cap is not None:
+                yield cap[0]
+                if cap[1]:
+                    return False
+                continue
+            yield Problem(rel(name), f"member of unknown type {ti.type!r}: not read")
             continue
         yield _place(label, name, m, roots)
     return True
+
+
+def _shorten(name: str) -> str:
+    """A name fit for a problem row: a long one is cut, with its length said."""
+    return name if len(name) <= 200 else f"{name[:200]}... ({len(name)} characters)"

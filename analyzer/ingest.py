@@ -11,28 +11,38 @@ import tarfile
 import threading
 import zipfile
 import zlib
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 
 from analyzer import __version__
 from analyzer.bulk import (
     MAX_LINE,
+    JournalLoader,
     JournalMeta,
     LogLoader,
     ReadNotes,
     container_link,
-    load_journal,
     log_file_meta,
     sniff_format,
     sniff_journal,
 )
-from analyzer.bundle import ARCHIVE_SUFFIXES, BUNDLE_NAME, Limits, Member, Problem, is_archive, iter_input
+from analyzer.bundle import (
+    ARCHIVE_SUFFIXES,
+    BUNDLE_NAME,
+    MEMBER_READ_ERRORS,
+    Limits,
+    Member,
+    Problem,
+    is_archive,
+    iter_input,
+)
 from analyzer.correlate import correlate
 from analyzer.errors import ParseError, SkipSource
 from analyzer.models import CollectionRecord, ContainerObs, HostFact, Process, Record, Sandbox
@@ -40,7 +50,7 @@ from analyzer.parsers import json_values
 from analyzer.parsers.manifest_json import BundleInfo, bundle_info
 from analyzer.registry import ParseContext, SourceSpec, for_path, load_parsers, sniff
 from analyzer.store import Store
-from analyzer.textutil import control_bytes, decode
+from analyzer.textutil import _Chained, control_bytes, decode
 from analyzer.timeparse import before, parse_ago, parse_time
 
 MAX_PARSE_BYTES = 256 * 1024 * 1024
@@ -58,14 +68,16 @@ class IngestReport:
     records: int = 0
     log_lines: int = 0
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (where, member, reason)
+    unchanged: int = 0  # bundles whose snapshot the database already holds (the same, or a copy kept over them): left as they were
 
     @property
     def ingested(self) -> bool:
-        return self.records > 0 or self.log_lines > 0
+        return self.records > 0 or self.log_lines > 0 or self.unchanged > 0
 
     def merge(self, other: IngestReport) -> None:
         self.snapshots += [s for s in other.snapshots if s not in self.snapshots]
         self.bundles += other.bundles
+        self.unchanged += other.unchanged
         self.loose_files += other.loose_files
         self.records += other.records
         self.log_lines += other.log_lines
@@ -83,10 +95,51 @@ def strip_archive(name: str) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class Copy:
+    """One bundle of a snapshot: where it came from and what it holds."""
+
+    sid: str
+    label: str  # the input, and the bundle's folder inside it
+    name: str  # the bundle's folder name
+    digest: str  # content_sha256 ("" when unknown: ingested by an older Kubesnap)
+    nbytes: int  # bytes of its regular members
+    node: str | None = None
+    collected: datetime | None = None
+
+    @property
+    def rank(self) -> tuple[int, str]:
+        """Of two different bundles of one snapshot the one with more bytes is kept (a cut upload loses to the
+        whole one), on a tie the one with the higher hash: the same choice whatever the order they come in."""
+        return self.nbytes, self.digest
+
+
+def duplicate_reason(kept: Copy, other: Copy) -> str:
+    return (f"not ingested: a different bundle of the same node and snapshot ({kept.name}) is kept, {kept.label} "
+            f"(sha256 {kept.digest[:16] or 'unknown'}, {kept.nbytes} bytes; of two, the larger is kept, on a tie the higher hash); "
+            f"this one: sha256 {other.digest[:16] or 'unknown'}, {other.nbytes} bytes")  # fmt: skip
+
+
+DUPLICATE_TAIL = re.compile(r"this one: sha256 ([0-9a-f]{1,16}|unknown), ([0-9]{1,20}) bytes$")
+
+
+class Retry(Exception):
+    """A bundle must replace one that another thread committed during its transaction: done again alone."""
+
+
+class Claims:
+    """The snapshots committed by this run, shared by its threads: a bundle's transaction does not see what
+    another committed after it began, so that is looked up here."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.copies: dict[str, Copy] = {}
+
+
 class BundleIngest:
     """One bundle, read member by member in stream order, committed at the end."""
 
-    def __init__(self, store: Store, label: str, name: str, site: str, source: str, report: IngestReport) -> None:
+    def __init__(self, store: Store, label: str, name: str, site: str, source: str, report: IngestReport, claims: Claims | None = None) -> None:
         self.store = store
         self.con = store.con
         self.label = label
@@ -101,15 +154,34 @@ class BundleIngest:
         self.problems: list[tuple[str, str, str]] = []
         self.manifest_records: dict[str, CollectionRecord] = {}
         self.logs = LogLoader(self.con)
+        self.journals = JournalLoader(self.con)
         self.log_members: dict[str, str] = {}
         self.log_lines = 0
+        self.claims = claims or Claims()
+        self.hashes: list[bytes] = []  # one per member: its path, kind, size, time, link and content
         self.con.execute("BEGIN TRANSACTION")
+        self.previous = self._copy_in_db(self.sid)  # the bundle of this snapshot already there, replaced only if this one is kept
+        self.carried = self._duplicate_rows(self.sid)  # what it reported of other bundles of the snapshot
         store.delete_snapshot(self.sid)
+
+    def _copy_in_db(self, sid: str) -> Copy | None:
+        row = self.con.execute(
+            """SELECT source, bundle_name, coalesce(content_sha256, ''), node, collected_at,
+                      (SELECT coalesce(sum(size), 0) FROM members m WHERE m.snapshot_id = s.snapshot_id AND m.kind = 'file')
+               FROM snapshots s WHERE snapshot_id = ? AND kind = 'bundle'""", [sid]).fetchall()  # fmt: skip
+        if not row:
+            return None
+        source, name, digest, node, collected, nbytes = row[0]
+        return Copy(sid, source or "", name or "", digest, int(nbytes), node, collected)
 
     # -------------------------------------------------------------- members
 
     def feed(self, m: Member) -> None:
         status, parser, n = "unknown", None, 0
+        content = hashlib.sha256()
+        opened: list[_Hashing] = []
+        if m.kind == "file":
+            m._open = _hashing_opener(m._open, content, opened)
         try:
             if m.kind == "symlink":
                 if m.path.startswith("files/var/log/containers/"):
@@ -140,6 +212,13 @@ class BundleIngest:
         except (zipfile.BadZipFile, NotImplementedError, lzma.LZMAError) as e:  # a zip member: bad CRC, unknown compression
             status = "problem"
             self.problems.append((m.path, parser or "", f"unreadable zip member: {e}"))
+        if m.kind == "file" and not opened:
+            try:
+                with m.open():  # a member nothing read: its bytes are part of the bundle's content all the same
+                    pass
+            except MEMBER_READ_ERRORS as e:
+                self.problems.append((m.path, parser or "", f"member cut short: {e}"))
+        self.hashes.append(f"{m.path}\0{m.kind}\0{m.size}\0{m.mtime}\0{m.link_target}\0".encode("utf-8", "surrogateescape") + content.digest())
         mtime = datetime.fromtimestamp(m.mtime, UTC) if m.mtime and m.mtime > 0 else None
         self.members.append({"snapshot_id": self.sid, "path": m.path, "kind": m.kind, "size": m.size, "mtime": mtime,
                              "link_target": m.link_target, "parser": parser, "records": n, "status": status})  # fmt: skip
@@ -184,7 +263,7 @@ class BundleIngest:
         year = self.info.started_at.year if self.info.started_at else None
         notes = ReadNotes([])
         with m.open() as f:
-            n = load_journal(self.con, f, JournalMeta(self.sid, None, m.path, source), year, notes)
+            n = self.journals.add(f, JournalMeta(self.sid, None, m.path, source), year, notes)
         self._note_cuts(m.path, "journal", notes)
         self.log_lines += n
         return n
@@ -206,6 +285,11 @@ class BundleIngest:
         if collected is None and epoch.isdigit():
             collected = parse_time(epoch)
         offset = _utc_offset(facts.get("clock.local"))
+        self.journals.flush()
+        digest = hashlib.sha256(b"".join(sorted(self.hashes))).hexdigest()
+        me = Copy(self.sid, self.label, self.name, digest, sum(m["size"] for m in self.members if m["kind"] == "file"), node, collected)
+        if not self._decide(me):
+            return
         self._derive_times(collected)
         self.store.insert_member_records(self.sid, node, self.records)
         self.con.execute("UPDATE journal SET node = ? WHERE snapshot_id = ?", [node, self.sid])
@@ -225,13 +309,13 @@ class BundleIngest:
         role = self.info.role or ("control-plane" if any(isinstance(r, Sandbox) and (r.name or "").startswith("kube-apiserver") for _m, r in self.records) else None)
         self.store.insert_rows("snapshots", [{
             "snapshot_id": self.sid, "site": self.site, "node": node, "hostname": hostname, "role": role or "unknown",
-            "kind": "bundle", "source": self.source, "bundle_name": self.name, "collected_at": collected,
+            "kind": "bundle", "source": self.label, "bundle_name": self.name, "collected_at": collected,
             "finished_at": self.info.finished_at, "timezone": facts.get("clock.zone"),
             "utc_offset": (facts.get("clock.local") or "")[-5:] or None, "collector_version": self.info.collector_version,
             "format_version": self.info.format_version, "options": _json(self.info.options), "collected_by": self.info.user,
             "uid": self.info.uid, "runtime_kind": self.info.runtime_kind, "runtime_endpoint": self.info.runtime_endpoint,
             "crictl_calls": self.info.crictl_calls, "missing_commands": self.info.missing, "redactions": self.info.redactions,
-            "ingested_at": datetime.now(UTC), "kubesnap_version": __version__,
+            "ingested_at": datetime.now(UTC), "kubesnap_version": __version__, "content_sha256": digest,
         }])  # fmt: skip
         if not any(m["path"] == "manifest.json" for m in self.members):
             self.problems.append(("manifest.json", "", "the bundle has no manifest.json: collection details unknown, node name taken from the data"))
@@ -246,6 +330,76 @@ class BundleIngest:
         self.report.records += len(self.records)
         self.report.log_lines += self.log_lines
         self.report.problems.extend((self.label, m, r) for m, _p, r in self.problems)
+
+    # -------------------------------------------------------------- the same snapshot twice
+
+    def _decide(self, me: Copy) -> bool:
+        """Whether this bundle is written. Another bundle of the same snapshot (the same name, or the same node
+        and collection time) with the same content: nothing changes; with other content: the one that ranks
+        higher is kept, whatever the order, and the other is reported under it (naming both)."""
+        with self.claims.lock:
+            rivals: dict[str, tuple[Copy, bool]] = {}  # sid -> (copy, visible to this transaction)
+            if self.previous is not None:
+                rivals[self.previous.sid] = (self.previous, True)
+            for (sid,) in self.con.execute(
+                """SELECT snapshot_id FROM snapshots WHERE site = ? AND kind = 'bundle' AND snapshot_id <> ?
+                   AND ((node = ? AND collected_at = ?) OR content_sha256 = ?) ORDER BY 1""",
+                [self.site, me.sid, me.node, me.collected, me.digest],
+            ).fetchall():
+                c = self._copy_in_db(sid)
+                if c is not None:
+                    rivals[sid] = (c, True)
+            for c in self.claims.copies.values():
+                same = c.sid == me.sid or c.digest == me.digest or (me.collected is not None and (c.node, c.collected) == (me.node, me.collected))
+                if same and (c.sid not in rivals or rivals[c.sid][0].digest != c.digest):
+                    rivals[c.sid] = (c, False)  # committed by another thread after this transaction began
+            if me.sid in rivals and rivals[me.sid][0].digest == me.digest:
+                self._unchanged(rivals[me.sid][0])
+                return False
+            kept = max([me, *(c for c, _v in rivals.values())], key=lambda c: (*c.rank, c.name, c.label))
+            if kept is not me:
+                self._lose(me, kept)
+                return False
+            if any(not visible for _c, visible in rivals.values()):
+                raise Retry(me.label)
+            for c, _v in sorted(rivals.values(), key=lambda cv: cv[0].sid):
+                if c.sid != me.sid:
+                    self.carried += self._duplicate_rows(c.sid)
+                    self.store.delete_snapshot(c.sid)
+                self.carried.append((c.label, duplicate_reason(me, c)))
+            # reports of bundles the replaced one had beaten now name this one
+            for loser_label, reason in dict.fromkeys(self.carried):
+                m = DUPLICATE_TAIL.search(reason)
+                if m is None or loser_label == me.label:
+                    continue
+                loser = Copy("", loser_label, me.name, "" if m.group(1) == "unknown" else m.group(1), int(m.group(2)))
+                self.problems.append((loser_label, "duplicate", duplicate_reason(me, loser)))
+            self.claims.copies[me.sid] = me
+            return True
+
+    def _duplicate_rows(self, sid: str) -> list[tuple[str, str]]:
+        return [(str(a), str(b)) for a, b in self.con.execute(
+            "SELECT member, reason FROM ingest_problems WHERE snapshot_id = ? AND parser = 'duplicate' ORDER BY 1, 2", [sid]).fetchall()]  # fmt: skip
+
+    def _unchanged(self, there: Copy) -> None:
+        """The same bundle is already there: nothing changes; its problems are reported again (the exit status stays)."""
+        self.abort()
+        rows = self.con.execute("SELECT member, reason FROM ingest_problems WHERE snapshot_id = ? ORDER BY rowid", [there.sid]).fetchall()
+        self.report.unchanged += 1
+        if there.sid not in self.report.snapshots:
+            self.report.snapshots.append(there.sid)
+        self.report.problems.extend((self.label, str(m or ""), str(r)) for m, r in rows)
+
+    def _lose(self, me: Copy, kept: Copy) -> None:
+        """Another bundle of this snapshot is kept: this one is rolled back and reported under it (once)."""
+        self.abort()
+        reason = duplicate_reason(kept, me)
+        with self.store.transaction():
+            if not self.con.execute("SELECT 1 FROM ingest_problems WHERE snapshot_id = ? AND member = ? AND reason = ?", [kept.sid, me.label, reason]).fetchall():
+                self.store.insert_rows("ingest_problems", [{"snapshot_id": kept.sid, "bundle": kept.label, "member": me.label,
+                                                            "parser": "duplicate", "reason": reason, "line": None}])  # fmt: skip
+        self.report.unchanged += 1
+        self.report.problems.append((me.label, "", reason))
 
     def _note_future(self, collected: datetime | None) -> None:
         """Lines dated more than a day after the bundle was collected: a clock or a zone is wrong somewhere; kept as written."""
@@ -292,6 +446,40 @@ class BundleIngest:
                 self.records[i] = (member, r.model_copy(update={"started_at": before(collected, r.elapsed_s)}))
 
 
+class _Hashing:
+    """A member's stream that hashes what is read; closing it hashes the rest (so every byte counts, read or not)."""
+
+    def __init__(self, raw: IO[bytes], h: Any) -> None:
+        self.raw, self.h = raw, h
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.h.update(data)
+        return data
+
+    def close(self) -> None:
+        try:
+            while data := self.raw.read(1 << 20):
+                self.h.update(data)
+        finally:
+            self.raw.close()
+
+    def __enter__(self) -> _Hashing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _hashing_opener(opener: object, h: Any, opened: list[_Hashing]) -> Callable[[], _Hashing]:
+    def open_() -> _Hashing:
+        f = _Hashing(opener(), h)  # type: ignore[operator]
+        opened.append(f)
+        return f
+
+    return open_
+
+
 def run_parser(spec: SourceSpec, path: str, data: bytes, problems: list[tuple[str, str, str]]) -> tuple[str, list[Record]]:
     """Run one parser on one member; every failure becomes a problem of that member."""
     ctx = ParseContext(path, data)
@@ -333,80 +521,136 @@ def _json(v: object) -> str:
 # ------------------------------------------------------------------ loose captures
 
 
-def ingest_loose(store: Store, label: str, name: str, data: bytes, site: str, node: str | None, report: IngestReport) -> None:
-    """A pasted capture: recognized by content, stored in the node's (or the cluster's) loose snapshot."""
-    con = store.con
-    load_parsers()
-    problems: list[tuple[str, str, str]] = []
-    text = decode(data[:65536])
-    spec, score = sniff(text)
-    bulk_kind = None
-    if spec is None or score < 50:
-        fmt = sniff_format(data[:65536])
-        if fmt in ("cri", "docker-json", "timestamped"):
-            bulk_kind = "log"
-        elif sniff_journal(data[:65536]):
-            bulk_kind = "journal"
-        elif _is_text(data):
-            # a component's own log (etcd, kube-apiserver, ...) or any other text: searchable lines
-            bulk_kind = "log"
-            if text.lstrip()[:1] in ("{", "["):
-                try:
-                    for _v in json_values(decode(data)):
-                        pass
-                    problems.append((name, "", "JSON of a kind Kubesnap does not read: kept as text"))
-                except (ParseError, SkipSource) as e:
-                    problems.append((name, "", f"{e}: kept as text"))
-        else:
-            report.problems.append((label, name, "not text, and not a capture Kubesnap recognizes"))
-            return
-    scope = spec.scope if spec is not None and bulk_kind is None else "node"
-    owner = node if scope == "node" else None
-    if scope == "node" and not node:
-        owner = "unknown"
-        problems.append((name, spec.name if spec else bulk_kind or "", "a node-level capture without --node: stored under node 'unknown'"))
-    sid = snapshot_id(site, f"loose\0{owner or 'cluster'}")
-    con.execute("BEGIN TRANSACTION")
-    try:
-        store.delete_snapshot(sid, member=name)
-        if not con.execute("SELECT 1 FROM snapshots WHERE snapshot_id = ?", [sid]).fetchall():
-            store.insert_rows("snapshots", [{"snapshot_id": sid, "site": site, "node": owner or "cluster", "hostname": None,
-                                             "role": "unknown", "kind": "loose", "source": label, "bundle_name": None,
-                                             "ingested_at": datetime.now(UTC), "kubesnap_version": __version__}])  # fmt: skip
-        n = 0
-        parser = spec.name if spec and bulk_kind is None else bulk_kind
-        status = "parsed"
-        if bulk_kind == "log":
-            import io
+class LooseInput:
+    """The loose captures of one input (a pasted file, or the files of an archive outside any bundle).
 
-            lf = LogLoader(con).load(io.BytesIO(data), {"path": name, "layout": "loose", "bytes": len(data), "size": len(data)})
-            store.insert_records(sid, owner, name, [lf])
-            n = lf.line_count or 0
-            report.log_lines += n
-        elif bulk_kind == "journal":
-            import io
+    Each is recognized by content and read as it comes, into tables of a connection of its own (so that
+    a bundle's transaction can run beside it); at the end of the input all of them are written in ONE
+    transaction: one delete of the earlier rows of the same names, one correlate per node. The cost is
+    linear in their number, and an interrupted ingest leaves the database as it was.
+    """
 
-            n = load_journal(con, io.BytesIO(data), JournalMeta(sid, owner, name, "journal"))
-            report.log_lines += n
-        else:
-            assert spec is not None
-            status, recs = run_parser(spec, name, data, problems)
-            store.insert_records(sid, owner, name, recs)
-            n = len(recs)
-            report.records += n
-        store.insert_rows("members", [{"snapshot_id": sid, "path": name, "kind": "file", "size": len(data), "mtime": None,
-                                       "link_target": None, "parser": parser, "records": n, "status": status}])  # fmt: skip
-        store.insert_rows("ingest_problems", [{"snapshot_id": sid, "bundle": label, "member": m, "parser": p, "reason": r, "line": None} for m, p, r in problems])
-        if scope == "node":
-            correlate(con, sid)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    report.loose_files += 1
-    if sid not in report.snapshots:
-        report.snapshots.append(sid)
-    report.problems.extend((label, m, r) for m, _p, r in problems)
+    def __init__(self, store: Store, label: str, site: str, node: str | None, report: IngestReport) -> None:
+        self.view = store.cursor_store()
+        self.con = self.view.con
+        self.label, self.site, self.node, self.report = label, site, node, report
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _loose_lines AS SELECT * FROM log_lines LIMIT 0")
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _loose_journal AS SELECT * FROM journal LIMIT 0")
+        self.logs = LogLoader(self.con, "_loose_lines")
+        self.journals = JournalLoader(self.con, "_loose_journal")
+        self.owners: dict[str, str | None] = {}  # snapshot -> its node (None: the cluster's)
+        self.names: dict[str, set[str]] = defaultdict(set)
+        self.records: dict[str, list[tuple[str, Record]]] = defaultdict(list)
+        self.log_sid: dict[str, str] = {}  # log file name -> its snapshot
+        self.members: list[dict[str, Any]] = []
+        self.problems: list[tuple[str, str, str, str]] = []  # (snapshot, member, parser, reason)
+        self.files = 0
+
+    def add(self, name: str, m: Member) -> None:
+        problems: list[tuple[str, str, str]] = []
+        with m.open() as f:
+            head = f.read(65536)
+            text = decode(head)
+            spec, score = sniff(text)
+            bulk_kind = None
+            data = head
+            fmt = None
+            if spec is None or score < 50:
+                fmt = sniff_format(head)
+                if fmt in ("cri", "docker-json", "timestamped"):
+                    bulk_kind = "log"
+                elif sniff_journal(head):
+                    bulk_kind = "journal"
+                elif _is_text(head):
+                    # a component's own log (etcd, kube-apiserver, ...) or any other text: searchable lines
+                    bulk_kind = "log"
+                    if text.lstrip()[:1] in ("{", "["):
+                        data = head + f.read(MAX_PARSE_BYTES + 1 - len(head))
+                        if len(data) <= MAX_PARSE_BYTES:
+                            try:
+                                for _v in json_values(decode(data)):
+                                    pass
+                                problems.append((name, "", "JSON of a kind Kubesnap does not read: kept as text"))
+                            except (ParseError, SkipSource) as e:
+                                problems.append((name, "", f"{e}: kept as text"))
+                else:
+                    self.report.problems.append((self.label, name, "not text, and not a capture Kubesnap recognizes"))
+                    return
+            scope = spec.scope if spec is not None and bulk_kind is None else "node"
+            owner = self.node if scope == "node" else None
+            if scope == "node" and not self.node:
+                owner = "unknown"
+                problems.append((name, spec.name if spec else bulk_kind or "", "a node-level capture without --node: stored under node 'unknown'"))
+            sid = snapshot_id(self.site, f"loose\0{owner or 'cluster'}")
+            if name in self.names[sid]:
+                self.report.problems.append((self.label, name, "a loose capture of this name was already read from this input: not read"))
+                return
+            self.names[sid].add(name)
+            self.owners[sid] = owner
+            parser = spec.name if spec and bulk_kind is None else bulk_kind
+            status, n = "parsed", 0
+            if bulk_kind == "log":
+                meta = {"path": name, "layout": "loose", "bytes": m.size, "size": m.size}
+                if len(data) < LogLoader.SMALL and len(head) < 65536:
+                    self.logs.add_small(data, meta, fmt)  # the whole file is in hand
+                else:
+                    self.logs.add(_Chained(data, f), meta)  # type: ignore[arg-type]
+                self.log_sid[name] = sid
+            elif bulk_kind == "journal":
+                n = self.journals.add(_Chained(data, f), JournalMeta(sid, owner, name, "journal"))  # type: ignore[arg-type]
+                self.report.log_lines += n
+            else:
+                assert spec is not None
+                data = head + f.read(MAX_PARSE_BYTES + 1 - len(head))
+                if len(data) > MAX_PARSE_BYTES:
+                    problems.append((name, spec.name, f"larger than {MAX_PARSE_BYTES} bytes: not parsed"))
+                    status, recs = "problem", list[Record]()
+                else:
+                    status, recs = run_parser(spec, name, data, problems)
+                self.records[sid] += [(name, r) for r in recs]
+                n = len(recs)
+                self.report.records += n
+        self.members.append({"snapshot_id": sid, "path": name, "kind": "file", "size": m.size, "mtime": None,
+                             "link_target": None, "parser": parser, "records": n, "status": status})  # fmt: skip
+        self.problems += [(sid, a, b, c) for a, b, c in problems]
+        self.files += 1
+
+    def finish(self) -> None:
+        """Write every capture of the input in one transaction."""
+        con = self.con
+        for lf in self.logs.finish():
+            sid = self.log_sid[lf.path or ""]
+            self.records[sid].append((lf.path or "", lf))
+            self.report.log_lines += lf.line_count or 0
+        self.journals.flush()
+        with _LOOSE_LOCK:  # loose captures of one node share a snapshot: one writer at a time
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for sid, owner in sorted(self.owners.items()):
+                    self.view.delete_members(sid, self.names[sid])
+                    if not con.execute("SELECT 1 FROM snapshots WHERE snapshot_id = ?", [sid]).fetchall():
+                        self.view.insert_rows("snapshots", [{"snapshot_id": sid, "site": self.site, "node": owner or "cluster", "hostname": None,
+                                                             "role": "unknown", "kind": "loose", "source": self.label, "bundle_name": None,
+                                                             "ingested_at": datetime.now(UTC), "kubesnap_version": __version__}])  # fmt: skip
+                    self.view.insert_member_records(sid, owner, self.records.get(sid, []))
+                con.execute("INSERT INTO log_lines SELECT * FROM _loose_lines")
+                con.execute("INSERT INTO journal SELECT * FROM _loose_journal")
+                self.view.insert_rows("members", self.members)
+                self.view.insert_rows("ingest_problems", [{"snapshot_id": sid, "bundle": self.label, "member": m, "parser": p, "reason": r, "line": None}
+                                                          for sid, m, p, r in self.problems])  # fmt: skip
+                for sid, owner in sorted(self.owners.items()):
+                    if owner is not None:
+                        correlate(con, sid)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        self.report.loose_files += self.files
+        self.report.snapshots += [sid for sid in sorted(self.owners) if sid not in self.report.snapshots]
+        self.report.problems.extend((self.label, m, r) for _sid, m, _p, r in self.problems)
+
+    def close(self) -> None:
+        self.con.close()
 
 
 def _is_text(data: bytes) -> bool:
@@ -417,6 +661,9 @@ def _is_text(data: bytes) -> bool:
 
 
 # ------------------------------------------------------------------ driver
+
+
+INGEST_MEMORY_LIMIT = os.environ.get("KUBESNAP_INGEST_MEMORY_LIMIT", "512MB")
 
 
 def ingest(
@@ -430,9 +677,13 @@ def ingest(
     workers: int | None = None,
 ) -> IngestReport:
     """Every input; node tarballs in parallel (one thread and one DuckDB connection each: decompression,
-    DuckDB and numpy release the GIL), a folder's other files and loose captures after them, in order."""
+    DuckDB and numpy release the GIL), a folder's other files and loose captures after them, in order.
+
+    DuckDB's memory during the ingest is bounded by KUBESNAP_INGEST_MEMORY_LIMIT (it spills to disk
+    beyond it); what Python holds is bounded by the loaders' batches, whatever the volume of logs."""
     load_parsers()
     report = IngestReport()
+    claims = Claims()
     archives: list[Path] = []
     rest: list[tuple[Path, bool]] = []
     for path in inputs:
@@ -445,12 +696,17 @@ def ingest(
         else:
             rest.append((path, False))
     workers = workers or min(os.cpu_count() or 1, 4)
-    if workers > 1 and len(archives) > 1:
-        _parallel(store, archives, site, node, limits, progress, report, workers)
-    else:
-        rest = [(a, False) for a in archives] + rest
-    for path, skip_archives in rest:
-        _ingest_path(store, path, site, node, limits, progress, report, skip_archives=skip_archives)
+    before = store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    store.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    try:
+        if workers > 1 and len(archives) > 1:
+            _parallel(store, archives, site, node, limits, progress, report, workers, claims)
+        else:
+            rest = [(a, False) for a in archives] + rest
+        for path, skip_archives in rest:
+            _ingest_path(store, path, site, node, limits, progress, report, skip_archives=skip_archives, claims=claims)
+    finally:
+        store.con.execute(f"SET memory_limit = '{before}'")
     return report
 
 
@@ -470,7 +726,7 @@ _LOOSE_LOCK = threading.Lock()  # loose captures of one node share a snapshot: o
 
 
 def _parallel(store: Store, archives: list[Path], site: str, node: str | None, limits: Limits | None,
-              progress: Callable[[str], None] | None, report: IngestReport, workers: int) -> None:  # fmt: skip
+              progress: Callable[[str], None] | None, report: IngestReport, workers: int, claims: Claims) -> None:  # fmt: skip
     lock = threading.Lock()
     retry: list[Path] = []
 
@@ -478,10 +734,10 @@ def _parallel(store: Store, archives: list[Path], site: str, node: str | None, l
         mine = IngestReport()
         view = store.cursor_store()
         try:
-            _ingest_path(view, path, site, node, limits, progress, mine)
-        except duckdb.TransactionException:
+            _ingest_path(view, path, site, node, limits, progress, mine, claims=claims)
+        except (duckdb.TransactionException, duckdb.ConstraintException, Retry):
             with lock:
-                retry.append(path)  # a write conflict with another bundle's transaction: done again alone
+                retry.append(path)  # a conflict with another bundle's transaction: done again alone, after the others
             return
         finally:
             view.con.close()
@@ -497,8 +753,8 @@ def _parallel(store: Store, archives: list[Path], site: str, node: str | None, l
                 f.result()
     finally:
         store.con.execute("RESET threads")
-    for path in retry:
-        _ingest_path(store, path, site, node, limits, progress, report)
+    for path in sorted(retry):
+        _ingest_path(store, path, site, node, limits, progress, report, claims=claims)
 
 
 def _ingest_path(
@@ -510,11 +766,15 @@ def _ingest_path(
     progress: Callable[[str], None] | None,
     report: IngestReport,
     skip_archives: bool = False,
+    claims: Claims | None = None,
 ) -> None:
-    """One input: bundles are committed as they end; members of one bundle must be contiguous."""
+    """One input: bundles are committed as they end (members of one bundle must be contiguous); its loose
+    captures together, at its end."""
     current: BundleIngest | None = None
     current_key: str | None = None
     done: set[str] = set()
+    loose: LooseInput | None = None
+    claims = claims or Claims()
 
     def close() -> None:
         nonlocal current, current_key
@@ -523,6 +783,7 @@ def _ingest_path(
             done.add(current_key or "")
             current, current_key = None, None
 
+    single = path.is_file()
     try:
         own = store.path.resolve()
         exclude = frozenset({own, own.with_name(own.name + ".wal"), own.with_name(own.name + ".tmp")})
@@ -540,11 +801,13 @@ def _ingest_path(
                     report.problems.append((str(path), member.path, "an obfuscation mapping or key of the collector: not read (it stays on the customer's site)"))
                     continue
                 if member.kind == "file":
-                    with member.open() as f:
-                        data = f.read(MAX_PARSE_BYTES + 1)
-                    name = member.path if not path.is_file() or member.path != path.name else path.name
-                    with _LOOSE_LOCK:
-                        ingest_loose(store, str(path), name, data[:MAX_PARSE_BYTES], site, node, report)
+                    name = member.path if not single or member.path != path.name else path.name
+                    if loose is None:
+                        loose = LooseInput(store, str(path), site, node, report)
+                    try:
+                        loose.add(name, member)
+                    except MEMBER_READ_ERRORS as e:
+                        report.problems.append((str(path), name, f"member cut short: {e}"))
                 continue
             if key != current_key:
                 close()
@@ -553,12 +816,17 @@ def _ingest_path(
                     continue
                 if progress:
                     progress(f"bundle {key}")
-                current = BundleIngest(store, key, root, site, str(path), report)
+                current = BundleIngest(store, key, root, site, str(path), report, claims)
                 current_key = key
             assert current is not None
             current.feed(member)
         close()
+        if loose is not None:
+            loose.finish()
     except BaseException:
         if current is not None:
             current.abort()
         raise
+    finally:
+        if loose is not None:
+            loose.close()

@@ -7,7 +7,7 @@ import json
 import os
 import types
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ import pyarrow as pa
 from analyzer.errors import AnalyzerError, DatabaseError, DatabaseInUse
 from analyzer.models import ALL_RECORDS, Record
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: snapshots.content_sha256
 COMMON = [("snapshot_id", "VARCHAR", "which bundle or loose-capture set the row came from"),
           ("node", "VARCHAR", "the API name of the node the data came from"),
           ("member", "VARCHAR", "the bundle member (or loose file) read")]  # fmt: skip
@@ -35,7 +35,7 @@ FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("hostname", "VARCHAR", "the kernel host name"),
             ("role", "VARCHAR", "control-plane, worker, bastion, unknown"),
             ("kind", "VARCHAR", "bundle or loose"),
-            ("source", "VARCHAR", "the input it was read from"),
+            ("source", "VARCHAR", "the input it was read from (for a bundle, with its folder inside the input)"),
             ("bundle_name", "VARCHAR", "bundle folder name"),
             ("collected_at", "TIMESTAMPTZ", "when the collector started, by the node's clock"),
             ("finished_at", "TIMESTAMPTZ", "when the collector finished"),
@@ -53,6 +53,8 @@ FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("redactions", "INTEGER", "values the collector redacted"),
             ("ingested_at", "TIMESTAMPTZ", ""),
             ("kubesnap_version", "VARCHAR", ""),
+            ("content_sha256", "VARCHAR", "hash of the bundle's members (paths, sizes, times, contents), order aside: "
+                                          "the same bundle ingested again changes nothing"),
         ],
     ),
     "members": (
@@ -503,6 +505,26 @@ class Store:
         else:
             con.execute("DELETE FROM members WHERE snapshot_id = ? AND path = ?", args)
             con.execute("DELETE FROM ingest_problems WHERE snapshot_id = ? AND member = ?", args)
+
+    def delete_members(self, snapshot_id: str, members: Collection[str]) -> None:
+        """Remove the rows of many members of one snapshot from every table: one statement per table
+        whatever their number, and none when no member of these names is there."""
+        if not members:
+            return
+        con = self.con
+        con.register("_names", pa.table({"name": pa.array(sorted(members), pa.string())}))
+        try:
+            if not con.execute("SELECT 1 FROM members WHERE snapshot_id = ? AND path IN (SELECT name FROM _names) LIMIT 1", [snapshot_id]).fetchall():
+                return
+            where = "snapshot_id = ? AND member IN (SELECT name FROM _names)"
+            con.execute(f"DELETE FROM log_lines WHERE file_id IN (SELECT file_id FROM log_files WHERE {where})", [snapshot_id])
+            for cls in ALL_RECORDS:
+                con.execute(f"DELETE FROM {cls.table} WHERE {where}", [snapshot_id])
+            con.execute(f"DELETE FROM journal WHERE {where}", [snapshot_id])
+            con.execute("DELETE FROM members WHERE snapshot_id = ? AND path IN (SELECT name FROM _names)", [snapshot_id])
+            con.execute(f"DELETE FROM ingest_problems WHERE {where}", [snapshot_id])
+        finally:
+            con.unregister("_names")
 
     # -------------------------------------------------------------- reads
 

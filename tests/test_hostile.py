@@ -47,6 +47,10 @@ Base = tuple[str, list[tuple[tarfile.TarInfo, bytes]]]
 @pytest.fixture(scope="session")
 def base_bundle(tmp_path_factory: pytest.TempPathFactory) -> Base:
     """(root folder name, members with their bytes) of a real bundle of the small fake node."""
+    return make_base_bundle(tmp_path_factory)
+
+
+def make_base_bundle(tmp_path_factory: pytest.TempPathFactory) -> Base:
     from fixtures.fakenode.build import build_node, run_collector
     from fixtures.small_node import small_site
 

@@ -28,6 +28,7 @@ from click.testing import CliRunner
 
 from analyzer import api
 from analyzer.cli import main
+from analyzer.store import SCHEMA_VERSION
 
 CANARY = "kubesnap-canary-7f3a9c"
 
@@ -156,12 +157,12 @@ def cases(canary: Path, port: int) -> list[Case]:
         Case(
             "table-replaced-by-file-view",
             ("DROP TABLE journal", f"CREATE VIEW journal AS SELECT * FROM read_text('{secret}')"),
-            ": not a Kubesnap database of schema 1: table 'journal' is a view",
+            f": not a Kubesnap database of schema {SCHEMA_VERSION}: table 'journal' is a view",
         ),
         Case(
             "table-replaced-by-parquet-view",
             ("DROP TABLE log_lines", f"CREATE VIEW log_lines AS SELECT * FROM read_parquet('{parquet}')"),
-            ": not a Kubesnap database of schema 1: table 'log_lines' is a view",
+            f": not a Kubesnap database of schema {SCHEMA_VERSION}: table 'log_lines' is a view",
         ),
         Case(
             "macro-shadows-builtin",
@@ -180,22 +181,22 @@ def cases(canary: Path, port: int) -> list[Case]:
                 "CREATE TABLE ingest_problems (snapshot_id VARCHAR, bundle VARCHAR, member VARCHAR, parser VARCHAR, "
                 "reason VARCHAR DEFAULT (current_setting('TimeZone')), line INTEGER)",
             ),
-            ": not a Kubesnap database of schema 1: table 'ingest_problems' has another definition",
+            f": not a Kubesnap database of schema {SCHEMA_VERSION}: table 'ingest_problems' has another definition",
         ),
         Case(
             "missing-table",
             ("DROP TABLE journal",),
-            ": not a Kubesnap database of schema 1: table 'journal' is missing",
+            f": not a Kubesnap database of schema {SCHEMA_VERSION}: table 'journal' is missing",
         ),
         Case(
             "extra-column",
             ("ALTER TABLE members ADD COLUMN x VARCHAR",),
-            ": not a Kubesnap database of schema 1: table 'members' has another definition",
+            f": not a Kubesnap database of schema {SCHEMA_VERSION}: table 'members' has another definition",
         ),
         Case(
             "retyped-column",
             ("ALTER TABLE snapshots ALTER COLUMN node TYPE BLOB",),
-            ": not a Kubesnap database of schema 1: table 'snapshots' has another definition",
+            f": not a Kubesnap database of schema {SCHEMA_VERSION}: table 'snapshots' has another definition",
         ),
         Case(
             "extra-table",
@@ -243,12 +244,12 @@ def cases(canary: Path, port: int) -> list[Case]:
         Case(
             "newer-version",
             ("UPDATE kubesnap_meta SET value = '99' WHERE key = 'schema_version'",),
-            " was written by a newer Kubesnap (schema 99 > 1): open it with that version",
+            f" was written by a newer Kubesnap (schema 99 > {SCHEMA_VERSION}): open it with that version",
         ),
         Case(
             "older-version",
             ("UPDATE kubesnap_meta SET value = '0' WHERE key = 'schema_version'",),
-            " was written by an older Kubesnap (schema 0 < 1): ingest its bundles again",
+            f" was written by an older Kubesnap (schema 0 < {SCHEMA_VERSION}): ingest its bundles again",
         ),
         Case(
             "terminal-in-name",
