@@ -203,7 +203,7 @@ def read_ini(text: str, problems: list[str]) -> _Raw:
             hvars = _ini_vars(tokens[1:], lineno, problems)
             name = tokens[0]
             # host:port, as Ansible reads it (an IPv6 address has more than one colon and no port)
-            if name.count(":") == 1 and not name.startswith("["):
+            if name.count(":") == 1 and "[" not in name and name.rpartition(":")[2].isdigit():
                 name, _, port = name.partition(":")
                 hvars.setdefault("ansible_port", port)
             try:
@@ -432,12 +432,12 @@ def host_list(specs: list[str]) -> Inventory:
             host, _, port = rest[1:].partition("]:")
         if not host:
             raise UsageError(f"--host {s!r}: no host name")
-        hv: dict[str, Any] = {}
+        hv: dict[str, Any] = {"ansible_host": host}
         if user:
             hv["ansible_user"] = user
         if port:
             hv["ansible_port"] = port
-        raw.add_host("ungrouped", host, hv)
+        raw.add_host("ungrouped", rest if port else host, hv)  # host:port names it: one address may serve several ports
     return resolve(raw, "")
 
 
