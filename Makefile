@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # System tools the checks need, from Debian/Ubuntu packages when missing.
+# openssh-server and sudo: the collect-site tests run a real sshd on 127.0.0.1 and test sudo -n.
 tools:
-	@command -v shellcheck >/dev/null && command -v chromium >/dev/null && test -x /usr/bin/time || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq shellcheck chromium time >/dev/null; }
+	@command -v shellcheck >/dev/null && command -v chromium >/dev/null && test -x /usr/bin/time && test -x /usr/sbin/sshd && \
+		command -v ssh >/dev/null && command -v sudo >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq shellcheck chromium time openssh-server openssh-client sudo >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -48,9 +50,11 @@ docs: $(STAMP)
 	$(BIN)/python -m analyzer.docs rules > docs/rules.md
 	$(BIN)/python -m analyzer.docs cli > docs/cli.md
 
-# about 10 minutes on a 2-core machine: a 100-node site with 5 GiB of pod logs (docs/performance.md)
+# about 15 minutes on a 2-core machine: a 100-node site with 5 GiB of pod logs, then 20 fake hosts collected
+# over ssh (docs/performance.md)
 bench: $(STAMP) tools
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.site_collect
 
 clean:
 	rm -rf build .mypy_cache .pytest_cache .ruff_cache

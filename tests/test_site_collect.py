@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -19,7 +20,7 @@ from analyzer.errors import ParseError, SkipSource, UsageError
 from analyzer.registry import ParseContext, load_parsers, sniff
 from analyzer.sitecollect.inventory import expand, host_list, read_inventory, select
 from analyzer.sitecollect.run import check_collector_args, classify_ssh, printable
-from tests.sshsite import SshSite, ensure_users, unavailable
+from fixtures.sshsite import SshSite, ensure_users, unavailable
 
 SOURCES = ["site-manifest"]
 KUBESNAP = str(Path(sys.executable).with_name("kubesnap"))
@@ -342,8 +343,8 @@ def test_collect_site_reports_every_host(ssh_site: SshSite, method: str, tmp_pat
     out = tmp_path / "analysis"
     a = subprocess.run([KUBESNAP, "analyze", str(archive), "-o", str(out), "-q"], capture_output=True, text=True, timeout=600)
     assert a.returncode == 0, a.stderr
-    f = subprocess.run([KUBESNAP, "findings", "--db", str(out / "kubesnap.duckdb"), "--format", "json"], capture_output=True, text=True, check=True)
-    missing = {x["node"]: x for x in json.loads(f.stdout) if x["rule"] == "SITE_NODE_MISSING"}
+    found = subprocess.run([KUBESNAP, "findings", "--db", str(out / "kubesnap.duckdb"), "--format", "json"], capture_output=True, text=True, check=True)
+    missing = {x["node"]: x for x in json.loads(found.stdout) if x["rule"] == "SITE_NODE_MISSING"}
     assert sorted(missing) == ["w2", "w3", "w4", "w5"]
     assert "sudo-refused" in missing["w2"]["message"] and "timeout" in missing["w5"]["message"]
     assert missing["w3"]["evidence"][0].startswith("site-manifest.json: host w3")
@@ -375,3 +376,18 @@ def test_collect_site_usage_errors(tmp_path: Path) -> None:
     assert p.returncode == 2 and "collector flag --output" in p.stderr
     p = subprocess.run([KUBESNAP, "collect-site", "-i", str(inv), "--limit", "nope", "-o", str(tmp_path)], capture_output=True, text=True)
     assert p.returncode == 2 and "nope" in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.slow
+def test_site_benchmark_writes_its_section(tmp_path: Path) -> None:
+    if unavailable():
+        pytest.skip(str(unavailable()))
+    from bench.site_collect import SECTION, main
+
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\n| ingest | 1 s |\n\n## Targets\n\nmet\n")
+    main(["--hosts", "2", "--node-seconds", "1", "--doc", str(doc)])
+    main(["--hosts", "2", "--node-seconds", "1", "--doc", str(doc)])  # replaces its section, keeps the rest
+    text = doc.read_text()
+    assert text.count(SECTION) == 1 and "| ingest | 1 s |" in text and "## Targets\n\nmet" in text
+    assert re.search(r"\| 2 hosts collected at once \(--forks 2\) \| [\d.]+ s \| [\d.]+ s \(the slowest of 2 hosts collected alone", text)

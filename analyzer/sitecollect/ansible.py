@@ -31,7 +31,6 @@ from analyzer.sitecollect.run import (
     _reason,
     archive_name,
     manifest,
-    printable,
     run_bounded,
     sudo_refused,
     write_archive,
@@ -53,12 +52,9 @@ def _step(task: str) -> str:
     return next((v for k, v in STEPS.items() if task.startswith(k)), task)
 
 
-def outcome(h: Host, events: list[dict[str, Any]], fetch_dir: Path, opts: Options, started: float) -> HostResult:
+def outcome(h: Host, alias: str, events: list[dict[str, Any]], fetch_dir: Path, opts: Options, started: float) -> HostResult:
     """A host's result from its callback events: the first failure decides, else the fetched bundle."""
-    res = HostResult(h, "failed")
-    if h.problem and not events:
-        res.failure, res.reason = "inventory", printable(h.problem)[:500]
-        return res
+    res = HostResult(h, "failed")  # h.problem is for plain ssh: Ansible resolves templates and vault itself
     t0 = min((e["t"] for e in events), default=started)
     t1 = max((e["t"] for e in events if e["event"] != "start" or _step(str(e.get("task", ""))) != "cleanup"), default=t0)
     res.seconds = max(0.0, t1 - t0)
@@ -83,7 +79,7 @@ def outcome(h: Host, events: list[dict[str, Any]], fetch_dir: Path, opts: Option
             res.reason = f"{step} failed" + (f" (exit {bad['rc']})" if bad.get("rc") not in (None, 0) else "") + ": " + (_reason(text) or "no message")
         return res
     fetched = [e for e in events if e["event"] == "ok" and _step(str(e.get("task", ""))) == "fetch"]
-    folder = fetch_dir / h.name
+    folder = fetch_dir / alias
     bundles = sorted(p for p in folder.glob("kubesnap-*.tar.gz") if BUNDLE_FILE.match(p.name)) if folder.is_dir() else []
     if fetched and bundles:
         res.status, res.bundle = "ok", bundles[-1]
@@ -98,11 +94,13 @@ def outcome(h: Host, events: list[dict[str, Any]], fetch_dir: Path, opts: Option
     return res
 
 
-def _inventory_for(hosts: list[Host], work: Path) -> Path:
-    """An INI inventory for a plain host list (--host), which Ansible cannot take as it is."""
+def _inventory_for(hosts: list[Host], work: Path) -> tuple[Path, list[str]]:
+    """An INI inventory for a plain host list (--host), which Ansible cannot take as it is, and each host's name in it
+    (host:port is no name for Ansible)."""
     lines = ["[all]"]
-    for h in hosts:
-        parts = [h.name, f"ansible_host={h.address}"]
+    aliases = [f"kubesnap-host-{i + 1}" for i in range(len(hosts))]
+    for h, alias in zip(hosts, aliases, strict=True):
+        parts = [alias, f"ansible_host={h.address}"]
         if h.port:
             parts.append(f"ansible_port={h.port}")
         if h.user:
@@ -110,7 +108,7 @@ def _inventory_for(hosts: list[Host], work: Path) -> Path:
         lines.append(" ".join(parts))
     p = work / "hosts.ini"
     p.write_text("\n".join(lines) + "\n")
-    return p
+    return p, aliases
 
 
 def collect_site_ansible(hosts: list[Host], opts: Options, script: bytes, output: Path, *, inventory_path: Path | None,
@@ -133,9 +131,12 @@ def collect_site_ansible(hosts: list[Host], opts: Options, script: bytes, output
         if opts.path:
             extra["kubesnap_default_path"] = opts.path  # an extra var outranks every host variable: a host's kubesnap_path must win
         (work / "vars.json").write_text(json.dumps(extra))
-        inv = inventory_path or _inventory_for(hosts, work)
+        if inventory_path is not None:
+            inv, aliases = inventory_path, [h.name for h in hosts]
+        else:
+            inv, aliases = _inventory_for(hosts, work)
         argv = [exe, "-i", str(inv), str(collector_dir() / "kubesnap-site.yml"), "-e", f"@{work / 'vars.json'}",
-                "--forks", str(opts.forks), "--limit", ",".join(h.name for h in hosts)]  # fmt: skip
+                "--forks", str(opts.forks), "--limit", ",".join(aliases)]  # fmt: skip
         cbdir = collector_dir() / "callback_plugins"
         # no BatchMode: Ansible already refuses to prompt, and inventories with ansible_password (sshpass) must keep working
         ssh_args = " ".join(["-o ServerAliveInterval=5", "-o ServerAliveCountMax=3", *opts.ssh_args])
@@ -147,8 +148,7 @@ def collect_site_ansible(hosts: list[Host], opts: Options, script: bytes, output
         waves = math.ceil(len(hosts) / max(1, opts.forks)) if hosts else 0
         # the backstop: each wave of hosts gets its timeout plus the copy, fetch and cleanup steps
         limit_s = waves * (opts.host_timeout + opts.cleanup_timeout + 60) + 30
-        pending = [h for h in hosts if h.problem is None or inventory_path is not None]
-        ran = run_bounded(argv, limit_s, env=env, stdout=work / "ansible.log") if pending else None
+        ran = run_bounded(argv, limit_s, env=env, stdout=work / "ansible.log")
         events: dict[str, list[dict[str, Any]]] = {}
         if results_file.exists():
             for line in results_file.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -158,12 +158,12 @@ def collect_site_ansible(hosts: list[Host], opts: Options, script: bytes, output
                     continue
                 if isinstance(e, dict) and isinstance(e.get("host"), str) and isinstance(e.get("t"), (int, float)):
                     events.setdefault(e["host"], []).append(e)
-        if ran is not None and ran.rc not in (0, 2, 4) and not events:
+        if ran.rc not in (0, 2, 4) and not events:
             log = (work / "ansible.log").read_text(encoding="utf-8", errors="replace")[-4000:]
             raise UsageError(f"ansible-playbook failed (exit {ran.rc}): {_reason(ran.err + chr(10) + log)}")
         results = []
-        for h in hosts:
-            r = outcome(h, events.get(h.name, []), fetch_dir, opts, t_start)
+        for h, alias in zip(hosts, aliases, strict=True):
+            r = outcome(h, alias, events.get(alias, []), fetch_dir, opts, t_start)
             if progress:
                 progress(r)
             results.append(r)

@@ -14,6 +14,8 @@ Over plain ssh each host costs four short sessions, every one under a deadline, 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -150,10 +152,8 @@ def run_bounded(argv: list[str], timeout: float, stdin: bytes | None = None, std
 
 
 def _kill_group(p: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(p.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     try:
         p.communicate(timeout=5)
     except subprocess.TimeoutExpired:
@@ -386,8 +386,6 @@ def write_archive(out: Path, man: dict[str, Any], results: list[HostResult]) -> 
     with tarfile.open(part, "w", format=tarfile.PAX_FORMAT) as tf:
         ti = tarfile.TarInfo(MANIFEST_NAME)
         ti.size, ti.mtime, ti.mode = len(data), int(now), 0o644
-        import io
-
         tf.addfile(ti, io.BytesIO(data))
         for r in results:
             if r.bundle is not None and r.member is not None:
