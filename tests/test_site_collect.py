@@ -353,10 +353,11 @@ def test_collect_site_reports_every_host(ssh_site: SshSite, method: str, tmp_pat
 
 
 @pytest.mark.slow
-def test_collect_site_all_hosts_answer_over_a_host_list(ssh_site: SshSite, tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", ["ssh", "ansible"])
+def test_collect_site_all_hosts_answer_over_a_host_list(ssh_site: SshSite, method: str, tmp_path: Path) -> None:
     """The plain host list (no inventory): only the answering hosts, each by user@host:port."""
     ok = [h for h in ssh_site.hosts if h.name in ("cp1", "w1")]
-    args = [KUBESNAP, "collect-site", "--method", "ssh", "-o", str(tmp_path), "--host-timeout", str(HOST_TIMEOUT),
+    args = [KUBESNAP, "collect-site", "--method", method, "-o", str(tmp_path), "--host-timeout", str(HOST_TIMEOUT),
             "--ssh-option", f"UserKnownHostsFile={ssh_site.base / 'known_hosts'}", "--ssh-option", "StrictHostKeyChecking=yes",
             "--ssh-option", f"IdentityFile={ssh_site.base / 'client'}", "--path", str(ok[0].bin)]  # fmt: skip
     for h in ok:
@@ -366,6 +367,7 @@ def test_collect_site_all_hosts_answer_over_a_host_list(ssh_site: SshSite, tmp_p
     assert proc.returncode == 0, proc.stderr
     man = json.loads(_members(Path(proc.stdout.strip().splitlines()[-1]))["site-manifest.json"])
     assert man["complete"] is True and [h["status"] for h in man["hosts"]] == ["ok", "ok"]
+    assert [(h["name"], h["user"]) for h in man["hosts"]] == [(f"127.0.0.1:{h.port}", h.user) for h in ok]
 
 
 def test_collect_site_usage_errors(tmp_path: Path) -> None:
