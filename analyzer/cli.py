@@ -314,4 +314,5 @@ def rules(fmt: str) -> None:
 
 
 # the investigation verbs register themselves on `main`
+from analyzer import cli_site as _collect_site  # noqa: E402,F401
 from analyzer import cli_verbs as _verbs  # noqa: E402,F401

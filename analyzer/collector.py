@@ -19,3 +19,14 @@ def collector_script() -> str:
     if checkout.is_file():
         return checkout.read_text(encoding="utf-8")
     raise AnalyzerError(f"{SCRIPT_NAME} is missing from this installation")
+
+
+def collector_dir() -> Path:
+    """The folder holding the collector, the site playbook (kubesnap-site.yml) and its callback_plugins/."""
+    packaged = resources.files("analyzer") / "data"
+    if (packaged / "kubesnap-site.yml").is_file():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parent.parent / "collectors"
+    if (checkout / "kubesnap-site.yml").is_file():
+        return checkout
+    raise AnalyzerError("kubesnap-site.yml is missing from this installation")

@@ -484,10 +484,27 @@ class CollectionRecord(Record):
     link_target: str | None = None
 
 
+class SiteHost(Record):
+    table = "site_hosts"
+    about = "Hosts of a site collection (collect-site's site-manifest.json): which answered, which failed and why, in how long."
+    name: str = Field(description="the host's name in the inventory")
+    groups: list[str] | None = Field(None, description="its inventory groups (kube_control_plane, kube_node, etcd, bastion...)")
+    address: str | None = None
+    port: int | None = None
+    user: str | None = None
+    status: str = Field(description="ok or failed")
+    failure: str | None = Field(None, description="unreachable, auth, sudo-refused, timeout, collector-error, inventory")
+    reason: str | None = None
+    seconds: float | None = None
+    bundle: str | None = Field(None, description="the host's tarball in the site archive")
+    method: str | None = Field(None, description="ansible or ssh")
+    collected_at: datetime | None = Field(None, description="when the site collection started")
+
+
 ALL_RECORDS: list[type[Record]] = [
     Sandbox, ContainerObs, ImageObs, ContainerStat, Process, CgroupLine,
     ApiNode, ApiPod, ApiContainer, Event, Workload, ApiObject, Lease, Version,
     LogFile, ContainerLink,
     HostFact, Filesystem, Service, StaticManifest, KubeletConfig, FileContent, Certificate,
-    EtcdMember, EtcdEndpoint, EtcdAlarm, CollectionRecord,
+    EtcdMember, EtcdEndpoint, EtcdAlarm, CollectionRecord, SiteHost,
 ]  # fmt: skip

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from bench.doc import write_section
+
 PROJECT = Path(__file__).resolve().parents[1]
 KUBESNAP = str(Path(sys.executable).with_name("kubesnap"))
 GiB = 1024**3
@@ -62,7 +64,7 @@ def log_bundle(folder: Path, gib: int) -> Path:
     return folder / path.name
 
 
-MARKER = "<!-- bench/ingest_scale.py writes this section: python -m bench.ingest_scale -->"
+KEY = "ingest-scale"  # its section of docs/performance.md (bench/doc.py)
 
 
 @dataclass
@@ -146,13 +148,9 @@ def measure(archive: Path, work: Path, what: str, logs: bool, args: list[str]) -
     return row
 
 
-def write_section(doc: Path, rows: list[Row], facts: list[str]) -> None:
-    """Replace (or add) this benchmark's section at the end of docs/performance.md, keeping the rest."""
-    text = doc.read_text() if doc.exists() else "# Performance\n"
-    if MARKER in text:
-        text = text[: text.index(MARKER)].rstrip() + "\n"
+def write_doc(doc: Path, rows: list[Row], facts: list[str]) -> None:
+    """Replace (or add) this benchmark's section of docs/performance.md, keeping the rest."""
     lines = [
-        "", MARKER, "",
         "## Ingest at scale: many tiny members, GiBs of logs in one bundle (issue 15)", "",
         "`python -m bench.ingest_scale` (part of `make bench`). Each row is one `kubesnap ingest` process, timed with its",
         "peak RSS by GNU time, beside a baseline run in the same invocation on the same archive.", "",
@@ -170,9 +168,9 @@ def write_section(doc: Path, rows: list[Row], facts: list[str]) -> None:
         "  (a registered Arrow table stayed alive until the bundle's commit: 2.3 GiB peak for 1 GiB of logs before), and",
         "  DuckDB itself is held to `KUBESNAP_INGEST_MEMORY_LIMIT` (512MB by default), spilling to disk beyond it.",
         "- Each tiny member still costs its tar header (Python's tarfile) and the recognition of its content by every",
-        "  parser's sniffer: that per-member work, not the database, is what is left of the time.", "",
+        "  parser's sniffer: that per-member work, not the database, is what is left of the time.",
     ]  # fmt: skip
-    doc.write_text(text + "\n".join(lines))
+    write_section(doc, KEY, lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     facts = [f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, DuckDB {duckdb.__version__}; "
              f"load average {os.getloadavg()[0]:.1f} at the end (the machine is shared: ratios hold better than seconds). "
              f"The run took {(time.monotonic() - start) / 60:.1f} minutes."]  # fmt: skip
-    write_section(a.doc, rows, facts)
+    write_doc(a.doc, rows, facts)
     print(f"wrote {a.doc}")
     return 0
 

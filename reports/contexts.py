@@ -51,6 +51,7 @@ class Overview(Ctx):
     log_bytes: int
     collection_problems: list[Problem]
     ingest_problems: list[Problem]
+    missing_nodes: list[Problem] = []  # SITE_NODE_MISSING: the site is incomplete
 
 
 class FindingRow(Ctx):

@@ -118,7 +118,13 @@ class Builder:
                       (SELECT coalesce(sum(size), 0) FROM log_files WHERE snapshot_id IN (SELECT snapshot_id FROM snapshots WHERE site = $1))""",
             [self.site],
         )[0]
+        have_findings = self.q("SELECT count(*) FROM information_schema.tables WHERE table_name = 'findings'")[0][0]
+        site_missing = self.q(
+            "SELECT coalesce(node, ''), coalesce(object, ''), message FROM findings WHERE site = ? AND rule = 'SITE_NODE_MISSING' ORDER BY 1",
+            [self.site],
+        ) if have_findings else []  # fmt: skip
         return Overview(
+            missing_nodes=[Problem(node=n, what=w, detail=d) for n, w, d in site_missing],
             site=self.site, generated_at=datetime.now(UTC), version=__version__, nodes=nodes, control_planes=cps, quorum=quorum, quorum_ok=ok,
             api_from=(f"{api[0][0]} ({api[0][1]})" if api else "no kubectl dump in the bundles"),
             pod_count=counts[0], container_count=counts[1], process_count=counts[2], log_bytes=int(counts[3]),

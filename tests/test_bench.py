@@ -35,12 +35,12 @@ def test_each_benchmark_rewrites_only_its_own_section(tmp_path) -> None:
 
 
 def test_ingest_scale_runs_at_a_tiny_size(tmp_path: Path) -> None:
-    from bench.ingest_scale import MARKER
+    from bench.ingest_scale import KEY
     from bench.ingest_scale import main as scale
 
     doc = tmp_path / "performance.md"
     doc.write_text("# Performance\n\nwhat bench.run wrote\n")
     assert scale(["--members", "20,40", "--log-gib", "", "--cache", str(tmp_path / "cache"), "--doc", str(doc)]) == 0
     text = doc.read_text()
-    assert text.startswith("# Performance\n\nwhat bench.run wrote\n") and MARKER in text
+    assert text.startswith("# Performance\n\nwhat bench.run wrote\n") and f"<!-- bench:{KEY}:start -->" in text
     assert "| 20 tiny loose members in a tarball |" in text and "| 40 tiny loose members in a tarball |" in text and "(tar -xzf) |" in text

@@ -432,6 +432,9 @@ def test_wheel_carries_the_collector(tmp_path: Path) -> None:
 
     with zipfile.ZipFile(wheel) as z:
         assert z.read("analyzer/data/kubesnap-collect.sh").decode() == COLLECTOR.read_text()
+        # collect-site's playbook and its callback, found next to the collector (analyzer.collector.collector_dir)
+        for name in ("kubesnap-site.yml", "callback_plugins/kubesnap_result.py"):
+            assert z.read(f"analyzer/data/{name}") == (COLLECTOR.parent / name).read_bytes()
 
 
 # ------------------------------------------------------------------ redaction report, withheld files

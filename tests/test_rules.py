@@ -58,6 +58,7 @@ EXPECTED: dict[str, tuple[str | None, str | None]] = {
     "LOG_ROTATION_MISSING": (W1, "chatty-api-8d9e0f-c4h7t"),
     "COLLECTION_FAILED": (W2, None),
     "MISSING_TOOL": (CP3, "etcdctl"),
+    "SITE_NODE_MISSING": (CP4, CP4),
     "LOGS_TRUNCATED": (W1, W1),
     **{s.id: ((CP3 if s.id.startswith("ETCD") else CP2 if s.id.startswith("APISERVER") else W2), None) for s in SIGNATURES},
 }
