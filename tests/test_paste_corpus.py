@@ -85,7 +85,7 @@ ISSUE_CLASSES: dict[str, str] = {
     "journal-cat": "journalctl -o cat",
     "journal-json": "journalctl -o json / json-pretty",
     "journal-export": "journalctl -o export",
-    "logrus-time": "logrus lines carrying their own time=\"...\"",
+    "logrus-time": 'logrus lines carrying their own time="..."',
     "containerd-journal": "containerd journal tail",
     "kubelet-journal": "kubelet journal tail",
 }
@@ -121,6 +121,12 @@ OTHER_CLASSES: dict[str, str] = {
     "minikube-logs": "minikube logs '* ' prefixed sections",
     "supportconfig": "supportconfig command banner",
 }
+
+# Classes of the issue for which no real paste was found yet (see README.md,
+# "Gaps"). Synthetic text does not count; when a real paste is added, drop the
+# class from this set and the test below makes sure it stays covered.
+KNOWN_GAPS: set[str] = {"journal-short-unix"}
+
 
 STRUCTURE = {"prompt", "fence", "marker", "prose", "comment", "unknown"}
 SECRET_PATTERNS = [
@@ -176,6 +182,40 @@ def render_sources(pastes: dict[str, dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+README = PASTES / "README.md"
+BEGIN, END = "<!-- classes:begin -->", "<!-- classes:end -->"
+
+
+def render_class_table(pastes: dict[str, dict[str, Any]]) -> str:
+    """The class table of README.md (between its markers) for this expected.json."""
+    counts: dict[str, int] = {}
+    for entry in pastes.values():
+        for cls in entry["classes"]:
+            counts[cls] = counts.get(cls, 0) + 1
+    out = [BEGIN, "", f"{len(pastes)} pastes.", "", "| class | pastes | what |", "| --- | ---: | --- |"]
+    for title, classes in (("issue", ISSUE_CLASSES), ("other", OTHER_CLASSES)):
+        for cls, what in classes.items():
+            gap = " (no real paste found yet)" if cls in KNOWN_GAPS else ""
+            what_cell = what.replace("|", "\\|")
+            out.append(f"| `{cls}` ({title}) | {counts.get(cls, 0)} | {what_cell}{gap} |")
+    out += ["", END]
+    return "\n".join(out)
+
+
+def with_class_table(readme: str, pastes: dict[str, dict[str, Any]]) -> str:
+    head, _, rest = readme.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return head + render_class_table(pastes) + tail
+
+
+def test_readme_class_table_is_current() -> None:
+    readme = README.read_text(encoding="utf-8")
+    assert BEGIN in readme and END in readme
+    assert readme == with_class_table(readme, load()), (
+        "README.md class table is stale: run .venv/bin/python -m tests.test_paste_corpus"
+    )
+
+
 def test_every_file_is_listed_and_every_listing_has_a_file() -> None:
     files = {p.name for p in PASTES.glob("*.txt")}
     listed = set(load())
@@ -222,6 +262,44 @@ def test_sections_fit_the_file_and_cover_every_non_blank_line() -> None:
         assert blank_free <= covered, (name, sorted(blank_free - covered))
 
 
+TABLE_FORMATS = {
+    "busybox-ps",
+    "crictl-images",
+    "crictl-pods",
+    "crictl-ps",
+    "docker-images",
+    "docker-ps",
+    "docker-ps-names",
+    "kubectl-describe-events",
+    "kubectl-get-daemonsets",
+    "kubectl-get-events",
+    "kubectl-get-nodes",
+    "kubectl-get-pods",
+    "kubectl-get-services",
+    "kubectl-get-statefulsets",
+    "nerdctl-ps",
+    "ps-aux",
+    "ps-axjf",
+    "ps-ef",
+    "ps-ejf",
+    "ps-o",
+}
+
+
+def test_data_sections_say_how_to_read_them() -> None:
+    for name, entry in load().items():
+        for section in entry["sections"]:
+            if section["format"] in STRUCTURE and "rows" not in section:
+                continue
+            where = (name, section["lines"])
+            if section["rows"] > 0:
+                assert section["spot"], where
+            if section["format"] in TABLE_FORMATS:
+                assert isinstance(section.get("header"), bool), where
+            if "columns" in section:
+                assert section["columns"] and all(isinstance(c, str) for c in section["columns"]), where
+
+
 def test_prompt_sections_name_a_command_seen_in_the_line() -> None:
     for name, entry in load().items():
         lines = paste_lines(name)
@@ -231,12 +309,6 @@ def test_prompt_sections_name_a_command_seen_in_the_line() -> None:
             first, last = section["lines"]
             text = " ".join(lines[first - 1 : last])
             assert section["command"] in text, (name, section["lines"], section["command"])
-
-
-# Classes of the issue for which no real paste was found yet (see README.md,
-# "Gaps"). Synthetic text does not count; when a real paste is added, drop the
-# class from this set and the test below makes sure it stays covered.
-KNOWN_GAPS: set[str] = {"journal-short-unix"}
 
 
 def test_every_class_of_the_issue_is_covered() -> None:
@@ -277,4 +349,5 @@ def test_secret_patterns_catch_what_they_are_for() -> None:
 
 if __name__ == "__main__":
     SOURCES.write_text(render_sources(load()), encoding="utf-8")
-    sys.stdout.write(f"wrote {SOURCES}\n")
+    README.write_text(with_class_table(README.read_text(encoding="utf-8"), load()), encoding="utf-8")
+    sys.stdout.write(f"wrote {SOURCES} and the class table of {README}\n")
