@@ -283,6 +283,7 @@ TABLE_FORMATS = {
     "ps-ef",
     "ps-ejf",
     "ps-o",
+    "ps-x",
 }
 
 
