@@ -51,6 +51,7 @@ docs: $(STAMP)
 # about 10 minutes on a 2-core machine: a 100-node site with 5 GiB of pod logs (docs/performance.md)
 bench: $(STAMP) tools
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.redteam
 
 clean:
 	rm -rf build .mypy_cache .pytest_cache .ruff_cache

@@ -16,3 +16,19 @@ def test_bench_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
                    "collector on a node with 4 pods", "crictl calls the collector made"):  # fmt: skip
         assert f"| {figure}" in text, figure
     assert "tar -xzf + read_csv" in text and "## Targets" in text
+
+
+def test_each_benchmark_rewrites_only_its_own_section(tmp_path) -> None:
+    from bench.doc import sections, write_section
+
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\nwhole-run table\n")
+    write_section(doc, "redteam", ["case table v1"])
+    write_section(doc, "collector", ["collector v1"])
+    write_section(doc, "redteam", ["case table v2"])
+    text = doc.read_text()
+    assert "case table v1" not in text and text.count("case table v2") == 1 and "collector v1" in text
+    assert text.startswith("# Performance\n\nwhole-run table\n")
+    kept = sections(doc)
+    assert list(kept) == ["redteam", "collector"]
+    assert kept["redteam"].startswith("<!-- bench:redteam:start -->") and kept["redteam"].endswith("<!-- bench:redteam:end -->")
