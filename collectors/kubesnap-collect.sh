@@ -1129,7 +1129,7 @@ redact_all() {
 # withheld, and said so.
 final_scan() {
   local f names="$STAGE/names.txt" hits=0 rel
-  find "$BUNDLE" -mindepth 1 -print | sed "s#^$BUNDLE/##" >"$names"
+  find "$BUNDLE" -mindepth 1 -print | cut -c"$((${#BUNDLE} + 2))"- >"$names"
   cp -- "$names" "$STAGE/names.orig"
   if redact_file "$names" "(member names)" 2>/dev/null; then
     local nr
@@ -1269,7 +1269,7 @@ function plain(v, key,   l) {
   l = tolower(v)
   if (l == "" || l ~ /^(true|false|null|nil|none|yes|no|on|off|~|-|\*+|x+|<[a-z _-]*>|redacted|\[redacted\]|changeme|\$\{?[a-z_][a-z0-9_]*\}?|\{\{.*\}\}|[0-9]|[0-9][0-9]|[0-9][0-9][0-9]|[0-9][0-9][0-9][0-9]|[0-9][0-9][0-9][0-9][0-9])$/) return 1
   if (index(v, M) == 1 || v == "\"\"" || v == "''" || v == "{}" || v == "[]") return 1
-  if (key ~ /key$/ && v ~ /^\/[A-Za-z0-9._\/-]+$/) return 1
+  if (key ~ /key$/ && (v ~ /^\/[A-Za-z0-9._\/-]+$/ || v ~ /^[A-Za-z0-9._\/~-]+\.(pem|key|crt|cert|der|p12|pfx|json|yaml|yml|conf)$/)) return 1
   return 0
 }
 function safe_env(name) {
@@ -1319,8 +1319,8 @@ function nextarg(ke, rule, kq,   w, v, c, k, e) {
     if (v > length(S)) { PENDF = rule; need("full"); return 1 }
     c = substr(S, v, 1)
     if (c == "-") return 0
-    if (c == "\"" || c == "'") { e = (c == "'") ? uend(v + 1, -1) : closeq(v + 1, 0); edit(v + 1, e, rule); return 1 }
-    edit(v, uend(v, level_at(TOOLQ)), rule); return 1
+    if (c == "\"" || c == "'") { e = (c == "'") ? uend(v + 1, -1) : closeq(v + 1, 0); if (NAKEY == "" || !plain(substr(S, v + 1, e - v - 1), NAKEY)) edit(v + 1, e, rule); return 1 }
+    e = uend(v, level_at(TOOLQ)); if (NAKEY == "" || !plain(substr(S, v, e - v), NAKEY)) edit(v, e, rule); return 1
   }
   if (w == "") { PENDF = rule; need("full"); return 1 }
   return 0
@@ -1354,7 +1354,7 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     if (sep == "=" && (t == "=" || t == ">" || substr(rest, 1, 1) == "!")) return
     if (sep == ":" && !kq) {
       # mid-line, only a compound name (x-api-key, db_password) or a header name counts as a key
-      if (!structural(ks) && key !~ /[-_]/ && key !~ /^(cookie|set-cookie|authorization)$/) return
+      if (!structural(ks) && (key !~ /[-_]/ || substr(S, ks - 1, 1) !~ /[ \t]/) && key !~ /^(cookie|set-cookie|authorization)$/) return
       if (substr(rest, RLENGTH, 1) == ":" && t != "" ) return
     }
     if (a == "user") {
@@ -1368,7 +1368,8 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     return
   }
   if (a == "user") return
-  if (isflag && nextarg(ke + kq, "secret-flag", kq)) return
+  NAKEY = key; t = isflag ? nextarg(ke + kq, "secret-flag", kq) : 0; NAKEY = ""
+  if (t) return
   # a secret-looking name of a name/value pair (env DB_PASSWORD): its value follows
   lv = t = ks > 24 ? ks - 24 : 1
   w = substr(L, t, ks - t)
