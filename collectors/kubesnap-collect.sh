@@ -397,7 +397,7 @@ is_private_key_name() {
 # basic_auth.csv: every column a credential or a name), token and password files.
 is_credential_file_name() {
   case "${1##*/}" in
-    *.csv | *.csv.* | *.token | *.tokens | *.passwd | *.password | htpasswd | known_tokens* | known_users* | basic_auth* | .pgpass | .netrc | .git-credentials) return 0 ;;
+    *.csv | *.csv.* | *.token | *.tokens | *.passwd | *.password | htpasswd | known_tokens* | known_users* | basic_auth* | pgpass | *.pgpass | .netrc | .git-credentials) return 0 ;;
   esac
   return 1
 }
@@ -942,8 +942,9 @@ url-credentials	credentials in a URL	://	the password of scheme://user:password@
 env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, ...); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X)	names; harmless variables
 secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars), in YAML and JSON (also one-line and escaped JSON)	the keys; ConfigMaps in files with no Secret
 registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
-tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|[ "'\[,]-(-user|[pau])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw>, curl -u/--user user:<pw>, htpasswd -b's password argument, in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
+tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|[ "'\[,]-(-user|[pauwU])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw>, curl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
+vendor-token	vendor API token	xox[abposr]-|gh[pousr]_|github_pat_|glpat-|aiza|sk_live_|rk_live_	a stand-alone Slack (xoxb-...), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-), Google API (AIza...) or Stripe (sk_live_, rk_live_) token of 20 or more characters	the prefixes in prose
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
 credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, htpasswd	
 final-scan	withheld file	(after packing)	a file whose name holds a secret, a gzip file whose content matches a rule, a file whose redaction failed or took longer than the per-file bound: withheld, with the reason in manifest.json and the report	
@@ -1129,7 +1130,7 @@ redact_all() {
 # withheld, and said so.
 final_scan() {
   local f names="$STAGE/names.txt" hits=0 rel
-  find "$BUNDLE" -mindepth 1 -print | sed "s#^$BUNDLE/##" >"$names"
+  find "$BUNDLE" -mindepth 1 -print | cut -c"$((${#BUNDLE} + 2))"- >"$names"
   cp -- "$names" "$STAGE/names.orig"
   if redact_file "$names" "(member names)" 2>/dev/null; then
     local nr
@@ -1269,7 +1270,7 @@ function plain(v, key,   l) {
   l = tolower(v)
   if (l == "" || l ~ /^(true|false|null|nil|none|yes|no|on|off|~|-|\*+|x+|<[a-z _-]*>|redacted|\[redacted\]|changeme|\$\{?[a-z_][a-z0-9_]*\}?|\{\{.*\}\}|[0-9]|[0-9][0-9]|[0-9][0-9][0-9]|[0-9][0-9][0-9][0-9]|[0-9][0-9][0-9][0-9][0-9])$/) return 1
   if (index(v, M) == 1 || v == "\"\"" || v == "''" || v == "{}" || v == "[]") return 1
-  if (key ~ /key$/ && v ~ /^\/[A-Za-z0-9._\/-]+$/) return 1
+  if (key ~ /key$/ && (v ~ /^\/[A-Za-z0-9._\/-]+$/ || v ~ /^[A-Za-z0-9._\/~-]+\.(pem|key|crt|cert|der|p12|pfx|json|yaml|yml|conf)$/)) return 1
   return 0
 }
 function safe_env(name) {
@@ -1319,8 +1320,8 @@ function nextarg(ke, rule, kq,   w, v, c, k, e) {
     if (v > length(S)) { PENDF = rule; need("full"); return 1 }
     c = substr(S, v, 1)
     if (c == "-") return 0
-    if (c == "\"" || c == "'") { e = (c == "'") ? uend(v + 1, -1) : closeq(v + 1, 0); edit(v + 1, e, rule); return 1 }
-    edit(v, uend(v, level_at(TOOLQ)), rule); return 1
+    if (c == "\"" || c == "'") { e = (c == "'") ? uend(v + 1, -1) : closeq(v + 1, 0); if (NAKEY == "" || !plain(substr(S, v + 1, e - v - 1), NAKEY)) edit(v + 1, e, rule); return 1 }
+    e = uend(v, level_at(TOOLQ)); if (NAKEY == "" || !plain(substr(S, v, e - v), NAKEY)) edit(v, e, rule); return 1
   }
   if (w == "") { PENDF = rule; need("full"); return 1 }
   return 0
@@ -1354,7 +1355,7 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     if (sep == "=" && (t == "=" || t == ">" || substr(rest, 1, 1) == "!")) return
     if (sep == ":" && !kq) {
       # mid-line, only a compound name (x-api-key, db_password) or a header name counts as a key
-      if (!structural(ks) && key !~ /[-_]/ && key !~ /^(cookie|set-cookie|authorization)$/) return
+      if (!structural(ks) && (key !~ /[-_]/ || substr(S, ks - 1, 1) !~ /[ \t]/) && key !~ /^(cookie|set-cookie|authorization)$/) return
       if (substr(rest, RLENGTH, 1) == ":" && t != "" ) return
     }
     if (a == "user") {
@@ -1368,7 +1369,8 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     return
   }
   if (a == "user") return
-  if (isflag && nextarg(ke + kq, "secret-flag", kq)) return
+  NAKEY = key; t = isflag ? nextarg(ke + kq, "secret-flag", kq) : 0; NAKEY = ""
+  if (t) return
   # a secret-looking name of a name/value pair (env DB_PASSWORD): its value follows
   lv = t = ks > 24 ? ks - 24 : 1
   w = substr(L, t, ks - t)
@@ -1470,7 +1472,7 @@ function tool(p, a,   b, w) {
   b = p > 1 ? substr(L, p - 1, 1) : ""
   if (b != "" && b !~ /[ \t\/"'\[,=]/) return
   w = substr(L, p + length(a), 24)
-  if (w !~ /^(admin|dump|sh)?($|[ \t"'\\])/) return
+  if (w !~ /^(admin|dump|sh)?($|[ \t"'\\])/ && a !~ /^ldap/) return
   TOOL = (a == "mariadb") ? "mysql" : a; TOOLQ = p
   if (w ~ /^(admin|dump|sh)?\\*"[ \t]*,?[ \t]*$/) { need("full"); TOOLCTX = TOOL }
 }
@@ -1487,12 +1489,25 @@ function htpasswd(p, a,   w, n, i, pos, batch, nflag, k, need_k, b) {
     pos += length(TMP4[i])
   }
 }
+function vendor(p, a,   e, r) {
+  if (p > 1 && substr(S, p - 1, 1) ~ /[A-Za-z0-9]/) return
+  e = end_jwt(p); r = substr(S, p, e - p)
+  if (r !~ /^(xox[abposr]-|gh[pousr]_|github_pat_|glpat-|AIza|sk_live_|rk_live_)/ || e - p < 20) return
+  edit(p, e, "vendor-token"); if (e > SKIP) SKIP = e
+}
+# vault login TOKEN (a positional token; -method=... logins carry none)
+function vault(p, a,   w, v, e) {
+  if (p > 1 && substr(L, p - 1, 1) !~ /[ \t\/"']/) return
+  if (!match(substr(S, p + 5, 32), /^[ \t]+login[ \t]+/)) return
+  v = p + 5 + RLENGTH; if (substr(S, v, 1) == "-") return
+  e = uend(v, -1); if (e - v >= 8) edit(v, e, "tool-password")
+}
 function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
   t = (TOOL != "") ? TOOL : TOOLCTX
   if (t == "") return
   f = substr(S, p + 1, length(a) - 1)
   ke = p + length(a)
-  if (f == "--user" || f == "-u") {
+  if ((f == "--user" || f == "-u") && t != "lftp") {
     if (t != "curl") return
     w = substr(S, ke, 8)
     if (match(w, /^(=|[ \t]+|\\*"[ \t]*,[ \t]*\\*")/)) { v = ke + RLENGTH; if (substr(S, v, 1) == "'") v++ }
@@ -1503,6 +1518,12 @@ function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
     if (c) edit(v + c, e, "tool-password")
     return
   }
+  if (f == "-u" && t == "lftp" || f == "-U" && t == "smbclient") {
+    w = substr(S, ke, 8); v = match(w, /^[ \t]+/) ? ke + RLENGTH : ke
+    e = uend(v, -1); c = index(substr(S, v, e - v), t == "lftp" ? "," : "%")
+    if (c && e > v + c) edit(v + c, e, "tool-password"); return
+  }
+  if (f == "-w" && t ~ /^ldap/ || f == "-p" && t ~ /^(docker|podman|nerdctl|helm|skopeo|buildah)$/ && substr(L, TOOLQ, p - TOOLQ) ~ /login/) { nextarg(ke, "tool-password", 0); return }
   if ((f == "-p" && (t == "mysql" || t == "sshpass")) || (f == "-a" && t == "redis-cli")) {
     c = substr(S, ke, 1)
     if (c ~ /[A-Za-z0-9!@#$%^&*()_+.\/~,;:?-]/ && f == "-p") { e = uend(ke, level_at(p + 1)); edit(ke, e, "tool-password"); return }
@@ -1539,8 +1560,11 @@ function handle(p, alen, a) {
   else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
   else if (a ~ /headers?\]$/) { need("full"); HDR = 1 }
   else if (a == "htpasswd") htpasswd(p, a)
+  else if (a ~ /^(xox|gh|github_pat_|glpat-|aiza|sk_live_|rk_live_)/) vendor(p, a)
+  else if (a == "vault") vault(p, a)
+  else if (a ~ /^(lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah)$/) tool(p, a)
   else if (a ~ /^(mysql|mariadb|redis-cli|sshpass|curl)$/) tool(p, a)
-  else if (a ~ /-(-user|[pau])$/) toolflag(p, a)
+  else if (a ~ /-(-user|[pauw])$/) toolflag(p, a)
   else if (a ~ /name/) nv(p, alen)
   else if (a in SIGS) sig(p, a)
   else if (a == "authorization" || a == "proxy-authorization") { if (!authz(p, alen)) keyword(p, alen, a) }

@@ -207,6 +207,13 @@ CASES: list[Case] = [
     Case("secret-field", '2023-11-14T22:08:40.000000000Z stdout P {"msg":"x","password":"PartA\n2023-11-14T22:08:40.000000000Z stdout F PartB1","user":"app"}\n',
          ("PartA", "PartB1")),
     Case("secret-field", '    "headers": {\n      "X-Registry-Auth": [\n        "eyJ1c2VybmFtZSI6ICJjaSJ9Multi1"\n      ]\n    }\n', ("Multi1",)),
+    Case("tool-password", "lftp -u backup,LftpPw1 sftp://x\n", ("LftpPw1",)),
+    Case("tool-password", "smbclient //srv/share -U admin%SmbPw1\n", ("SmbPw1",)),
+    Case("tool-password", "ldapsearch -x -D cn=admin -w LdapPw1 -b dc=x\n", ("LdapPw1",)),
+    Case("tool-password", "docker login -u ci -p DockerPw1 reg.example.com\n", ("DockerPw1",)),
+    Case("tool-password", "vault login hvs.VaultTok12345\n", ("VaultTok12345",)),
+    Case("vendor-token", "posting with xoxb-123456789012-abcdefABCDEF1234\n", ("abcdefABCDEF1234",)),
+    Case("vendor-token", "clone with ghp_0123456789abcdefABCDEF0123456789abcd ok\n", ("0123456789abcdefABCDEF",)),
     # base64-encoded-secret
     Case("base64-encoded-secret", "config: " + B64("db password=B64Hidden1 end") + "\n", (B64("db password=B64Hidden1 end"),)),
     Case("base64-encoded-secret", "blob " + B64(B64("the token is B64Twice1")) + " end\n", (B64(B64("the token is B64Twice1")),)),
@@ -263,6 +270,8 @@ KEPT = [
     "  auth: {}",
     "Successfully authenticated with token authenticator",
     "etcd: token expired, renewing",
+    "docker ps -a -p 8080",
+    "vault status",
     "I1114 12:00:00 1 server.go:1] user: system:kube-proxy",
     "token-refresher.16e4fa60064650d9",
 ]
