@@ -25,15 +25,24 @@ PROJECT = Path(__file__).resolve().parents[1]
 POD_TABLE = "NAMESPACE   NAME    READY   STATUS    RESTARTS   AGE\nshop        web-0   1/1     Running   0          5m\n"
 
 
+# The child's own peak RSS: VmHWM of its address space. (getrusage's ru_maxrss would not do: a child of a
+# large process, such as pytest late in a full run, inherits its parent's high-water mark across fork/exec.)
+VMHWM = """
+def vmhwm_kib():
+    with open('/proc/self/status') as f:
+        return next(int(ln.split()[1]) for ln in f if ln.startswith('VmHWM:'))
+"""
+
+
 def ingest(tmp_path: Path, *files: tuple[str, bytes], timeout: int = 300) -> tuple[subprocess.CompletedProcess[str], int, Path]:
     """`kubesnap ingest` of loose files in a child process: its result, its peak RSS in KiB, the database."""
     for name, data in files:
         (tmp_path / name).write_bytes(data)
     db = tmp_path / "t.duckdb"
     rss = tmp_path / "rss"
-    code = ("import atexit, resource, sys\n"
+    code = (VMHWM + "import atexit, sys\n"
             "out = sys.argv[1]\n"
-            "atexit.register(lambda: open(out, 'w').write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))\n"
+            "atexit.register(lambda: open(out, 'w').write(str(vmhwm_kib())))\n"
             "sys.argv = ['kubesnap', *sys.argv[2:]]\n"
             "from analyzer.cli import main\nmain()\n")  # fmt: skip
     res = subprocess.run([sys.executable, "-c", code, str(rss), "ingest", "--db", str(db), *(str(tmp_path / n) for n, _ in files)],
@@ -112,8 +121,8 @@ PATHOLOGICAL = {
     "stamp-blanks": "2024-01-02T03:04:05" + _rep(" ") + "x", "refused": _rep("The connection to the server : "), "size-blanks": "1" + _rep(" ") + "x",
 }  # fmt: skip
 
-CHILD = r"""
-import resource, sys, time
+CHILD = VMHWM + r"""
+import sys
 from analyzer.registry import ParseContext, load_parsers, sniff
 from analyzer.errors import ParseError, SkipSource
 from tests.test_redteam_budgets import PATHOLOGICAL
@@ -132,7 +141,7 @@ for spec in load_parsers().values():
             list(spec.parse(ParseContext(path, data)))
         except (ParseError, SkipSource):
             pass  # refused or nothing to read: either is fine here; that it finishes, and how, is the subject
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(vmhwm_kib())
 """
 
 
