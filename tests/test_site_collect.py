@@ -378,6 +378,9 @@ def test_collect_site_usage_errors(tmp_path: Path) -> None:
     assert p.returncode == 2 and "collector flag --output" in p.stderr
     p = subprocess.run([KUBESNAP, "collect-site", "-i", str(inv), "--limit", "nope", "-o", str(tmp_path)], capture_output=True, text=True)
     assert p.returncode == 2 and "nope" in p.stderr and "Traceback" not in p.stderr
+    (tmp_path / "file").write_text("")
+    p = subprocess.run([KUBESNAP, "collect-site", "-H", "n1", "--method", "ssh", "-o", str(tmp_path / "file" / "out")], capture_output=True, text=True)
+    assert p.returncode == 2 and "output folder" in p.stderr and "Traceback" not in p.stderr
 
 
 @pytest.mark.slow

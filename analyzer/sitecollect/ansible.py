@@ -13,7 +13,6 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ from analyzer.sitecollect.run import (
     manifest,
     run_bounded,
     sudo_refused,
+    work_dir,
     write_archive,
 )
 
@@ -119,8 +119,7 @@ def collect_site_ansible(hosts: list[Host], opts: Options, script: bytes, output
         raise UsageError("ansible-playbook not found: install ansible-core (pip install 'kubesnap[site]'), or use --method ssh")
     started = datetime.now(UTC)
     t_start = time.time()
-    output.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".kubesnap-site.", dir=output))
+    work = work_dir(output)
     try:
         fetch_dir = work / "bundles"
         fetch_dir.mkdir()

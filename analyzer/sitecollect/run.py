@@ -406,6 +406,15 @@ class SiteRun:
     results: list[HostResult]
 
 
+def work_dir(output: Path) -> Path:
+    """The private work folder below the output folder (removed at the end), or a usage error when it cannot be made."""
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=".kubesnap-site.", dir=output))
+    except OSError as e:
+        raise UsageError(f"output folder {output}: {e.strerror}") from e
+
+
 def archive_name(now: datetime) -> str:
     return f"kubesnap-site-{now:%Y%m%dT%H%M%SZ}.tar"
 
@@ -415,8 +424,7 @@ def collect_site_ssh(hosts: list[Host], opts: Options, script: bytes, output: Pa
     if not shutil.which(opts.ssh):
         raise UsageError(f"{opts.ssh}: not found (the plain-ssh method needs an ssh client)")
     started = datetime.now(UTC)
-    output.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".kubesnap-site.", dir=output))
+    work = work_dir(output)
     try:
         results = collect_parallel(hosts, SshCollector(opts, script, work), opts.forks, progress)
         man = manifest(results, method="ssh", inventory=inventory, limit=limit, opts=opts, started=started, finished=datetime.now(UTC))
