@@ -22,7 +22,7 @@ import pytest
 
 PASTES = Path(__file__).parent / "data" / "pastes"
 EXPECTED = PASTES / "expected.json"
-SOURCES = PASTES / "SOURCES.md"
+SOURCES_MD = PASTES / "SOURCES.md"
 NAME = re.compile(r"^\d{3}-[A-Za-z0-9][A-Za-z0-9.+-]*\.txt$")
 
 # The classes issue 16 lists; each must be covered by at least one paste.
@@ -226,7 +226,7 @@ def test_every_file_is_listed_and_every_listing_has_a_file() -> None:
 
 
 def test_sources_md_is_rendered_from_expected_json() -> None:
-    assert SOURCES.read_text(encoding="utf-8") == render_sources(load()), (
+    assert SOURCES_MD.read_text(encoding="utf-8") == render_sources(load()), (
         "SOURCES.md is stale: run .venv/bin/python -m tests.test_paste_corpus"
     )
 
@@ -349,6 +349,6 @@ def test_secret_patterns_catch_what_they_are_for() -> None:
 
 
 if __name__ == "__main__":
-    SOURCES.write_text(render_sources(load()), encoding="utf-8")
+    SOURCES_MD.write_text(render_sources(load()), encoding="utf-8")
     README.write_text(with_class_table(README.read_text(encoding="utf-8"), load()), encoding="utf-8")
-    sys.stdout.write(f"wrote {SOURCES} and the class table of {README}\n")
+    sys.stdout.write(f"wrote {SOURCES_MD} and the class table of {README}\n")
