@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from analyzer.cli import main
-from analyzer.sitecollect.run import DEFAULT_PATH, HostResult, Options, printable
+from analyzer.sanitize import cell, echo
+from analyzer.sitecollect.run import DEFAULT_PATH, HostResult, Options
 from analyzer.sitecollect.site import METHODS, collect_site
 
 
@@ -53,15 +54,15 @@ def collect_site_cmd(ctx: click.Context, /, inventory: Path | None, hosts: tuple
     def progress(r: HostResult) -> None:
         if r.status == "ok":
             if not quiet:
-                click.echo(f"{printable(r.host.name)}: ok ({r.seconds:.1f} s)", err=True)
+                echo(f"{cell(r.host.name)}: ok ({r.seconds:.1f} s)", err=True)
         else:
-            click.echo(f"{printable(r.host.name)}: {r.failure} ({r.seconds:.1f} s): {printable(r.reason)}", err=True)
+            echo(f"{cell(r.host.name)}: {r.failure} ({r.seconds:.1f} s): {cell(r.reason)}", err=True)
 
     def note(text: str) -> None:
-        click.echo(f"kubesnap: {printable(text)}", err=True)
+        echo(f"kubesnap: {cell(text)}", err=True)
 
     run = collect_site(inventory=inventory, hosts=list(hosts), limit=limit, method=method, opts=opts, output=output, progress=progress, notes=note)
     ok = sum(1 for r in run.results if r.status == "ok")
-    click.echo(f"{ok} of {len(run.results)} host(s) collected by {run.manifest['method']} in {run.manifest['seconds']:.1f} s", err=True)
-    click.echo(str(run.archive))
+    echo(f"{ok} of {len(run.results)} host(s) collected by {run.manifest['method']} in {run.manifest['seconds']:.1f} s", err=True)
+    echo(str(run.archive))
     ctx.exit(0 if ok == len(run.results) else 3 if ok == 0 else 1)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from analyzer.errors import ParseError, SkipSource, UsageError
 from analyzer.registry import ParseContext, load_parsers, sniff
 from analyzer.sitecollect.inventory import expand, host_list, read_inventory, select
-from analyzer.sitecollect.run import check_collector_args, classify_ssh, printable
+from analyzer.sitecollect.run import check_collector_args, classify_ssh
 from fixtures.sshsite import SshSite, ensure_users, unavailable
 
 SOURCES = ["site-manifest"]
@@ -220,7 +220,10 @@ def test_ssh_errors_are_classified_and_printed_without_control_characters() -> N
     assert classify_ssh("ssh: connect to host 10.0.0.31 port 22: Connection refused")[0] == "unreachable"
     assert classify_ssh("ssh: connect to host 10.0.0.31 port 22: Connection timed out")[0] == "unreachable"
     assert classify_ssh("Host key verification failed.")[0] == "auth"
-    assert printable("node\x1b[31m\u202e\r") == "node\\x1b[31m\\u202e\\x0d"
+    # the reason kept for a host is the ssh error's last lines, escaped by the shared sanitizer
+    reason = classify_ssh("ssh: \x1b]52;c;cGF5bG9hZA==\x07 connect to host n1 port 22: Connection refused\u202e\r")[1]
+    assert "\x1b" not in reason and "\u202e" not in reason and "\r" not in reason
+    assert "\\x1b]52;c;cGF5bG9hZA==\\x07" in reason and reason.endswith("\\u202e")
 
 
 # ------------------------------------------------------------------ the site manifest, read by the analyzer

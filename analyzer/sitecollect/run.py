@@ -36,6 +36,7 @@ from typing import Any
 
 from analyzer import __version__
 from analyzer.errors import UsageError
+from analyzer.sanitize import cell
 from analyzer.sitecollect.inventory import Host
 
 MANIFEST_NAME = "site-manifest.json"
@@ -48,12 +49,6 @@ TAIL = 64 * 1024
 REASON_CHARS = 500
 # collector flags collect-site sets itself, or cannot honour yet
 RESERVED_FLAGS = ("--output", "--obfuscate", "--obfuscate-key", "--obfuscate-names", "-h", "--help")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """Text from a remote host (its stderr, its name) with control, escape and bidi characters shown as \\xNN / \\uNNNN."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass
@@ -98,7 +93,7 @@ def check_collector_args(args: list[str]) -> None:
 
 def _reason(text: str) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return printable(" | ".join(lines[-3:]))[:REASON_CHARS]
+    return cell(" | ".join(lines[-3:]))[:REASON_CHARS]
 
 
 def classify_ssh(stderr: str) -> tuple[str, str]:
@@ -261,7 +256,7 @@ class SshCollector:
         deadline = t0 + self.opts.host_timeout
         res = HostResult(h, "failed")
         if h.problem:
-            res.failure, res.reason = "inventory", printable(h.problem)[:REASON_CHARS]
+            res.failure, res.reason = "inventory", cell(h.problem)[:REASON_CHARS]
             return res
         sudo = "1" if uses_sudo(h, self.opts) else "0"
         folder: str | None = None
