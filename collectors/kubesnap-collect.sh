@@ -1432,8 +1432,9 @@ function bootstrap(p,   b, a2) {
   if (b ~ /[A-Za-z0-9]/ || a2 ~ /[A-Za-z0-9]/) return
   if (substr(S, p, 23) !~ /^[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9]+$/) return
   if (substr(S, p, 6) !~ /[0-9]/ && substr(S, p + 7, 16) !~ /[0-9]/) return
-  # event names end in .<16 hex digits>; a token's 16 characters are all hex once in 600,000
-  if (substr(S, p + 7, 16) !~ /[g-z]/) return
+  # event names end in .<UnixNano in hex>: 16 hex digits that start with 1 (2005 to 2035); a token
+  # has that shape once in ten million, and the kubeadm docs' example abcdef.0123456789abcdef is redacted
+  if (substr(S, p + 7, 16) !~ /[g-z]/ && substr(S, p + 7, 1) == "1") return
   edit(p, p + 23, "bootstrap-token")
 }
 function urlcred(p,   w, n, i, c, at, col, a) {

@@ -162,6 +162,8 @@ CASES: list[Case] = [
     Case("jwt", "x eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl y\n", ("eyJzdWIiOiIxIn0",), f"x {M} y\n"),
     # bootstrap-token
     Case("bootstrap-token", "join with nu8w2k.3b0xq7t2l9mzv4cd now\n", ("3b0xq7t2l9mzv4cd",), f"join with {M} now\n"),
+    Case("bootstrap-token", "kubeadm join 10.0.0.1:6443 with abcdef.0123456789abcdef\n", ("0123456789abcdef",)),
+    Case("bootstrap-token", "joined using 9a08jv.c0izixklcxtmnze7 at boot\n", ("c0izixklcxtmnze7",)),
     # url-credentials
     Case("url-credentials", "postgres://shop:pw123@db:5432/x\n", ("pw123",), f"postgres://shop:{M}@db:5432/x\n"),
     Case("url-credentials", "redis://:RedisUrl1@host:6379\n", ("RedisUrl1",), f"redis://:{M}@host:6379\n"),
@@ -222,6 +224,8 @@ CASES: list[Case] = [
 ]
 
 KEPT = [
+    "  Normal  Pulled  12m  kubelet  event default/web-x1.17a2b3c4d5e6f7a8 Pulled image nginx",
+    "LAST SEEN   TYPE     REASON   OBJECT       MESSAGE   nginx1.1789abcdef012345",
     "E0515 reflector.go:201] Failed to list *api.Secret: the server has asked for the client to provide credentials",
     "E0515 reflector.go:201] Failed to list *v1.Secret: secrets is forbidden: User cannot list resource",
     "Delegation of authentication and authorization to OpenShift is enabled for bearer tokens and client certificates.",
