@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from bench.doc import write_section
+from bench.run import read_csv_baseline
 
 PROJECT = Path(__file__).resolve().parents[1]
 KUBESNAP = str(Path(sys.executable).with_name("kubesnap"))
@@ -98,20 +99,7 @@ def tar_x(archive: Path, work: Path) -> float:
 
 def read_csv(work: Path) -> float:
     """The second baseline of a log bundle: DuckDB read_csv of the extracted pod logs into a table (seconds)."""
-    files = [str(p) for p in (work / "x").rglob("*.log*") if "/var/log/pods/" in str(p)]
-    con = duckdb.connect(str(work / "baseline.duckdb"))
-    t = time.monotonic()
-    con.execute(
-        f"""CREATE TABLE lines AS
-            WITH r AS (SELECT line, instr(line, ' ') AS p FROM read_csv({files!r}, columns={{'line': 'VARCHAR'}}, delim='\\x01',
-                       quote='', escape='', header=false, new_line='\\n', ignore_errors=true, strict_mode=false))
-            SELECT try_cast(substr(line, 1, p - 1) AS TIMESTAMPTZ) AS ts, substr(line, p + 1, 6) AS stream,
-                   substr(line, p + 8, 1) AS tag, substr(line, p + 10) AS message FROM r"""
-    )
-    con.execute("CHECKPOINT")
-    took = time.monotonic() - t
-    con.close()
-    return took
+    return read_csv_baseline(work / "x", work / "baseline.duckdb")[0]
 
 
 @dataclass

@@ -99,16 +99,10 @@ def wall(fn: object, *args: object) -> float:
 # ------------------------------------------------------------------ ingest
 
 
-def baseline_extract_and_read_csv(tarballs: list[Path], work: Path) -> tuple[float, float, int]:
-    """tar -xzf of every bundle, then DuckDB read_csv of the extracted pod logs into a table."""
-    ex = work / "extracted"
-    ex.mkdir()
-    t = time.monotonic()
-    for tb in tarballs:
-        subprocess.run(["tar", "-xzf", str(tb), "-C", str(ex)], check=True)
-    t_tar = time.monotonic() - t
-    files = [str(p) for p in ex.rglob("*.log*") if "/var/log/pods/" in str(p)]
-    con = duckdb.connect(str(work / "baseline.duckdb"))
+def read_csv_baseline(root: Path, db: Path) -> tuple[float, int]:
+    """DuckDB read_csv of the pod logs extracted below `root` into a table: (seconds, rows)."""
+    files = [str(p) for p in root.rglob("*.log*") if "/var/log/pods/" in str(p)]
+    con = duckdb.connect(str(db))
     t = time.monotonic()
     con.execute(
         f"""CREATE TABLE lines AS
@@ -118,9 +112,21 @@ def baseline_extract_and_read_csv(tarballs: list[Path], work: Path) -> tuple[flo
                    substr(line, p + 8, 1) AS tag, substr(line, p + 10) AS message FROM r"""
     )
     con.execute("CHECKPOINT")
-    t_csv = time.monotonic() - t
+    took = time.monotonic() - t
     n = con.execute("SELECT count(*) FROM lines").fetchall()[0][0]
     con.close()
+    return took, n
+
+
+def baseline_extract_and_read_csv(tarballs: list[Path], work: Path) -> tuple[float, float, int]:
+    """tar -xzf of every bundle, then DuckDB read_csv of the extracted pod logs into a table."""
+    ex = work / "extracted"
+    ex.mkdir()
+    t = time.monotonic()
+    for tb in tarballs:
+        subprocess.run(["tar", "-xzf", str(tb), "-C", str(ex)], check=True)
+    t_tar = time.monotonic() - t
+    t_csv, n = read_csv_baseline(ex, work / "baseline.duckdb")
     shutil.rmtree(ex)
     return t_tar, t_csv, n
 
