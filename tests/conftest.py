@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import sitecache
 
 PROJECT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("KUBESNAP_CORPUS", PROJECT.parent / "shared" / "corpus"))
@@ -33,14 +36,39 @@ def corpus_files(sub: str) -> list[Path]:
     return sorted(files)
 
 
+SITE_TREES = ("fixtures", "collectors")  # what a fixture site is made of
+DB_TREES = (*SITE_TREES, "analyzer")  # and an ingested database
+
+
+def built_site(tmp_path_factory: pytest.TempPathFactory, name: str, obfuscate: bool = False) -> Path:
+    """A fixture site (fixtures/build.py) collected by the real collector from fake nodes: built once
+    per change of its inputs (tests/sitecache.py), a private copy per test session."""
+    from fixtures.build import build
+
+    def make(d: Path) -> None:
+        build(name, d, obfuscate=obfuscate)
+
+    key = f"{name}-obf" if obfuscate else name
+    return sitecache.cached_copy(key, SITE_TREES, make, tmp_path_factory.mktemp(key) / "site")
+
+
+def built_db(tmp_path_factory: pytest.TempPathFactory, name: str, source: str, make: Callable[[Path], None]) -> Path:
+    """A database `make(path)` writes from the site `source` (built first, in this session): cached
+    like a site, keyed also by the analyzer's sources and the exact build of the site it came from."""
+
+    def build(d: Path) -> None:
+        d.mkdir(parents=True)
+        make(d / "db.duckdb")
+
+    dest = tmp_path_factory.mktemp(name) / "db"
+    sitecache.cached_copy(name, DB_TREES, build, dest, sitecache.BUILD_IDS[source])
+    return dest / "db.duckdb"
+
+
 @pytest.fixture(scope="session")
 def seed_site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seed's six servers, collected by the real collector from fake nodes (built once)."""
-    from fixtures.build import build
-
-    out = tmp_path_factory.mktemp("seed-site")
-    build("seed-site", out)
-    return out
+    return built_site(tmp_path_factory, "seed-site")
 
 
 @pytest.fixture(scope="session")
@@ -68,32 +96,83 @@ def tar_members(tarball: Path) -> Iterator[tuple[tarfile.TarInfo, bytes]]:
 @pytest.fixture(scope="session")
 def seed_db(tmp_path_factory: pytest.TempPathFactory, seed_site_dir: Path) -> Path:
     """The seed site's six bundles ingested into one database (built once)."""
-    from analyzer.ingest import ingest
-    from analyzer.store import Store
 
-    db = tmp_path_factory.mktemp("db") / "seed.duckdb"
-    with Store(db) as s:
-        rep = ingest(s, [seed_site_dir / "bundles"])
-    assert rep.bundles == 6 and not rep.problems, rep.problems
-    return db
+    def make(db: Path) -> None:
+        from analyzer.ingest import ingest
+        from analyzer.store import Store
+
+        with Store(db) as s:
+            rep = ingest(s, [seed_site_dir / "bundles"])
+        assert rep.bundles == 6 and not rep.problems, rep.problems
+
+    return built_db(tmp_path_factory, "seed-db", "seed-site", make)
 
 
 @pytest.fixture(scope="session")
 def troubled_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The troubled site (every rule's problem planted), collected by the real collector (built once)."""
-    from fixtures.build import build
-
-    out = tmp_path_factory.mktemp("troubled-site")
-    build("troubled-site", out)
-    return out
+    return built_site(tmp_path_factory, "troubled-site")
 
 
 @pytest.fixture(scope="session")
 def troubled_db(tmp_path_factory: pytest.TempPathFactory, troubled_dir: Path) -> Path:
     """The troubled site ingested (site 'troubled'), not yet checked."""
-    from analyzer import api
 
-    db = tmp_path_factory.mktemp("troubled-db") / "t.duckdb"
-    rep = api.ingest_inputs(db, [troubled_dir / "bundles"], site="troubled")
-    assert rep.bundles == 6 and not rep.problems, rep.problems
-    return db
+    def make(db: Path) -> None:
+        from analyzer import api
+
+        rep = api.ingest_inputs(db, [troubled_dir / "bundles"], site="troubled")
+        assert rep.bundles == 6 and not rep.problems, rep.problems
+
+    return built_db(tmp_path_factory, "troubled-db", "troubled-site", make)
+
+
+@pytest.fixture(scope="session")
+def obf_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The troubled site collected with --obfuscate, one site key and the node list (fixtures/build.py)."""
+    return built_site(tmp_path_factory, "troubled-site", obfuscate=True)
+
+
+@pytest.fixture(scope="session")
+def obf_db(tmp_path_factory: pytest.TempPathFactory, obf_dir: Path) -> Path:
+    """The obfuscated troubled site ingested (site 'troubled') and checked."""
+
+    def make(db: Path) -> None:
+        from analyzer import api
+
+        rep = api.ingest_inputs(db, sorted((obf_dir / "bundles").glob("*.tar.gz")), site="troubled")
+        assert rep.bundles == 6 and not rep.problems, rep.problems
+        api.check(db)
+
+    return built_db(tmp_path_factory, "troubled-obf-db", "troubled-site-obf", make)
+
+
+@pytest.fixture(scope="session")
+def later_bundles(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed site a while later (fixtures/seed_later.py): its bundles folder."""
+    return built_site(tmp_path_factory, "seed-site-later") / "bundles"
+
+
+@pytest.fixture(scope="session")
+def small_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[tuple[tarfile.TarInfo, bytes]]]:
+    """(root folder name, members with their bytes) of a real bundle: the collector run on the small
+    fake node (fixtures/small_node.py). The hostile-bundle tests rebuild it with one change each."""
+
+    def build(d: Path) -> None:
+        from fixtures.fakenode.build import build_node, run_collector
+        from fixtures.small_node import small_site
+
+        site = small_site()
+        root, b = build_node(site, site.nodes[0], d / "node")
+        tarball = Path(run_collector(root, b, d / "out").stdout.strip().splitlines()[-1])
+        tarball.rename(d / "bundle.tar.gz")
+        shutil.rmtree(d / "node")
+        shutil.rmtree(d / "out")
+
+    d = sitecache.cached_copy("small-bundle", SITE_TREES, build, tmp_path_factory.mktemp("small") / "site")
+    members = []
+    with tarfile.open(d / "bundle.tar.gz") as tf:
+        for m in tf:
+            f = tf.extractfile(m) if m.isfile() else None
+            members.append((m, f.read() if f else b""))
+    return members[0][0].name, members

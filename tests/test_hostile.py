@@ -45,25 +45,9 @@ Base = tuple[str, list[tuple[tarfile.TarInfo, bytes]]]
 
 
 @pytest.fixture(scope="session")
-def base_bundle(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    """(root folder name, members with their bytes) of a real bundle of the small fake node."""
-    return make_base_bundle(tmp_path_factory)
-
-
-def make_base_bundle(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    from fixtures.fakenode.build import build_node, run_collector
-    from fixtures.small_node import small_site
-
-    d = tmp_path_factory.mktemp("small")
-    site = small_site()
-    root, b = build_node(site, site.nodes[0], d / "node")
-    tarball = Path(run_collector(root, b, d / "out").stdout.strip().splitlines()[-1])
-    members = []
-    with tarfile.open(tarball) as tf:
-        for m in tf:
-            f = tf.extractfile(m) if m.isfile() else None
-            members.append((m, f.read() if f else b""))
-    return members[0][0].name, members
+def base_bundle(small_bundle: Base) -> Base:
+    """(root folder name, members with their bytes) of a real bundle of the small fake node (tests/conftest.py)."""
+    return small_bundle
 
 
 def build(path: Path, base: Base, add: Sequence[Entry] = (), replace: dict[str, bytes] | None = None,

@@ -99,14 +99,16 @@ def test_seed_site_views(seed_db: Path) -> None:
     assert q(seed_db, "SELECT count(*) FROM collection_records")[0][0] > 500
 
 
-def test_ingest_twice_changes_nothing(seed_db: Path, tmp_path: Path) -> None:
+def test_ingest_twice_changes_nothing(seed_db: Path, seed_site_dir: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.duckdb"
     db.write_bytes(seed_db.read_bytes())
     tables = ["snapshots", "crictl_containers", "processes", "log_lines", "journal", "process_links", "api_pods", "members"]
     before = {t: q(db, f"SELECT count(*) FROM {t}")[0][0] for t in tables}
-    bundles = sorted((seed_db.parent.parent).glob("seed-site*/bundles/*.tar.gz"))
+    bundles = sorted((seed_site_dir / "bundles").glob("*.tar.gz"))
+    assert len(bundles) == 6
     with Store(db) as s:
-        ingest(s, bundles)
+        rep = ingest(s, bundles)
+    assert rep.unchanged == 6, rep
     assert {t: q(db, f"SELECT count(*) FROM {t}")[0][0] for t in tables} == before
 
 

@@ -22,15 +22,6 @@ IPV4 = re.compile(rb"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9]|\.\d)")
 
 
 @pytest.fixture(scope="session")
-def obf_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from fixtures.build import build
-
-    out = tmp_path_factory.mktemp("troubled-obf")
-    build("troubled-site", out, obfuscate=True)
-    return out
-
-
-@pytest.fixture(scope="session")
 def mapping(obf_dir: Path) -> dict[str, tuple[str, str]]:
     """token -> (kind, original), from the mapping files the collector left next to each tarball."""
     out: dict[str, tuple[str, str]] = {}
@@ -42,15 +33,6 @@ def mapping(obf_dir: Path) -> dict[str, tuple[str, str]]:
             assert out.get(token, (kind, orig)) == (kind, orig), f"token {token} stands for two values"
             out[token] = (kind, orig)
     return out
-
-
-@pytest.fixture(scope="session")
-def obf_db(tmp_path_factory: pytest.TempPathFactory, obf_dir: Path) -> Path:
-    db = tmp_path_factory.mktemp("obf-db") / "o.duckdb"
-    rep = api.ingest_inputs(db, sorted((obf_dir / "bundles").glob("*.tar.gz")), site="troubled")
-    assert rep.bundles == 6 and not rep.problems, rep.problems
-    api.check(db)
-    return db
 
 
 def originals() -> tuple[set[str], set[str]]:

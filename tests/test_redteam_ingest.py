@@ -23,15 +23,15 @@ from analyzer import api
 from analyzer.bundle import MAX_HEADER_BYTES, MAX_NAME_BYTES
 from analyzer.cli import main
 from analyzer.store import Store
-from tests.test_hostile import Base, Entry, build, make_base_bundle
+from tests.test_hostile import Base, Entry, build
 
 ROOT_NAME = re.compile(r"kubesnap-\S+-\d{8}T\d{6}Z")
 
 
 @pytest.fixture(scope="session")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
-    """A real bundle of the small fake node (the collector run on it), as tests/test_hostile.py builds it."""
-    return make_base_bundle(tmp_path_factory)
+def base(small_bundle: Base) -> Base:
+    """A real bundle of the small fake node (the collector run on it, tests/conftest.py)."""
+    return small_bundle
 
 
 @dataclass

@@ -41,7 +41,6 @@ from analyzer.sanitize import (
     yaml_dump,
 )
 from tests.test_hostile import Base, Entry, build
-from tests.test_hostile import base_bundle as _base_bundle  # noqa: F401 - its small real bundle, as a fixture
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -217,8 +216,8 @@ def _with(tar: Path, base: Base, extra: list[Entry]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Site:
-    base_bundle: Base = request.getfixturevalue("_base_bundle")
+def site(tmp_path_factory: pytest.TempPathFactory, small_bundle: Base) -> Site:
+    base_bundle = small_bundle
     d = tmp_path_factory.mktemp("redteam-output")
     a = _with(d / "a.tar.gz", base_bundle, [])
     manifest = f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: evil\n  annotations:\n    x: \"{json.dumps(PAYLOAD)[1:-1]}\"\n# {PAYLOAD} raw\rline\n"

@@ -214,15 +214,6 @@ def test_timeline_shows_the_planted_incident_in_order_across_nodes(checked_troub
 # ------------------------------------------------------------------ diff
 
 
-@pytest.fixture(scope="module")
-def later_bundles(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from fixtures.build import build
-
-    out = tmp_path_factory.mktemp("seed-later")
-    build("seed-site-later", out)
-    return out / "bundles"
-
-
 def test_diff_lists_exactly_the_changes(db: str, later_bundles: Path) -> None:
     from fixtures.seed_later import ADDED_FLAG, NEW_IMAGE
 
