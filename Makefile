@@ -1,5 +1,7 @@
 # make demo: set up .venv, analyze the bundled sample site, print where the report is.
-# make test: set up, then run every test and check (ruff, mypy, shellcheck, pytest).
+# make test: set up, then run the checks (ruff, mypy, shellcheck) and the fast tests (pytest -m "not slow").
+# make test-slow: the slow end-to-end set (full matrices, fuzzing with many examples, benchmarks' smoke
+# tests); CI (.ci/run) runs make test, then make test-slow.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kubesnap-installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck shellcheck pytest tools docs bench bench-collector clean
+.PHONY: demo test test-slow lint typecheck shellcheck pytest tools docs bench bench-collector clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,11 +35,18 @@ typecheck: $(STAMP)
 shellcheck: tools
 	shellcheck -S style collectors/*.sh
 
-# the report's browser tests must run here, not skip
+# the report's browser tests must run here, not skip. Two workers (pytest-xdist), a test file per
+# worker; fixture sites are built once and cached in build/test-cache (tests/sitecache.py). pytest
+# exits 5 when it ran no test, which fails the target.
+PYTEST := KUBESNAP_REQUIRE_BROWSER=1 KUBESNAP_REQUIRE_AWKS=1 $(BIN)/pytest -n 2 --dist loadfile
+
 pytest: $(STAMP) tools
-	KUBESNAP_REQUIRE_BROWSER=1 KUBESNAP_REQUIRE_AWKS=1 $(BIN)/pytest
+	$(PYTEST) -m "not slow"
 
 test: lint typecheck shellcheck pytest
+
+test-slow: $(STAMP) tools
+	$(PYTEST) -m slow
 
 # The seed's six servers (fixtures/seed_site.py), collected by the real collector from fake
 # nodes, then analyzed.

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.mark.structures import ParameterSet
 
 from tests import sitecache
 
@@ -34,6 +35,17 @@ def corpus_files(sub: str) -> list[Path]:
         # corpus/bundles/ holds whole bundles of other tools (issue 18), not loose captures
         files = (p for p in files if p.relative_to(CORPUS).parts[0] != "bundles")
     return sorted(files)
+
+
+def corpus_params(sub: str) -> list[ParameterSet]:
+    """corpus_files(sub) as parameters with the corpus path as id: the first file of each folder (each
+    format) in the fast set, the others marked slow (`make test-slow` runs them)."""
+    out, seen = [], set()
+    for p in corpus_files(sub):
+        folder = p.parent
+        out.append(pytest.param(p, id=str(p.relative_to(CORPUS)), marks=() if folder not in seen else pytest.mark.slow))
+        seen.add(folder)
+    return out
 
 
 SITE_TREES = ("fixtures", "collectors")  # what a fixture site is made of

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.run import main
 
 
+@pytest.mark.slow
 def test_bench_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     doc = tmp_path / "performance.md"
     assert main(["--log-mb", "16", "--nodes", "4", "--pods", "3", "--collector-pods", "4", "--skip-single", "--doc", str(doc)]) == 0
@@ -34,6 +37,7 @@ def test_each_benchmark_rewrites_only_its_own_section(tmp_path) -> None:
     assert kept["redteam"].startswith("<!-- bench:redteam:start -->") and kept["redteam"].endswith("<!-- bench:redteam:end -->")
 
 
+@pytest.mark.slow
 def test_ingest_scale_runs_at_a_tiny_size(tmp_path: Path) -> None:
     from bench.ingest_scale import KEY
     from bench.ingest_scale import main as scale

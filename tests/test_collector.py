@@ -180,11 +180,19 @@ def secrets_site():
     return site
 
 
-@pytest.fixture(scope="module")
-def secrets_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("secrets")
-    proc, _ = collect(tmp, secrets_site())
-    return tarball_of(proc)
+@pytest.fixture(scope="module", params=["mawk", "gawk", "busybox"])
+def secrets_bundle(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small node with 25 planted secrets, collected with each awk a node may have first on PATH
+    (the fast set's real collector run per awk; tests/test_secrets_redteam.py has the full matrix)."""
+    from tests.test_secrets_redteam import _awk_dir, _which_awk
+
+    awk = str(request.param)
+    tmp = tmp_path_factory.mktemp(f"secrets-{awk}")
+    site = secrets_site()
+    root, bin_dir = build_node(site, site.nodes[0], tmp / "node")
+    path = f"{_awk_dir(tmp, awk)}:{bin_dir}"
+    assert _which_awk(path) == awk, f"`awk` on PATH is {_which_awk(path)}, not {awk}"
+    return tarball_of(run_collector(root, bin_dir, tmp / "out", env_extra={"PATH": path}))
 
 
 def test_no_secret_leaves_the_node(secrets_bundle: Path) -> None:

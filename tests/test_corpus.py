@@ -9,7 +9,7 @@ import pytest
 
 from analyzer.ingest import ingest
 from analyzer.store import Store
-from tests.conftest import CORPUS, corpus_files
+from tests.conftest import CORPUS, corpus_files, corpus_params
 
 TABLES = [
     "crictl_sandboxes", "crictl_containers", "crictl_images", "processes", "process_cgroups", "api_pods", "api_nodes",
@@ -216,7 +216,7 @@ def test_every_corpus_file_is_listed() -> None:
     assert sorted(str(p.relative_to(CORPUS)) for p in corpus_files("")) == sorted(EXPECTED)
 
 
-@pytest.mark.parametrize("path", corpus_files(""), ids=lambda p: str(p.relative_to(CORPUS)))
+@pytest.mark.parametrize("path", corpus_params(""))
 def test_corpus_file_ingests(path: Path, tmp_path: Path) -> None:
     with Store(tmp_path / "c.duckdb") as st:
         report = ingest(st, [path], node="node-1")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.fakenode.build import COLLECTOR, PROJECT
-from tests.conftest import CORPUS, corpus_files
+from tests.conftest import corpus_params
 
 M = "KUBESNAP-REDACTED"
 AWKS = ("mawk", "gawk", "busybox")
@@ -377,7 +377,7 @@ def test_per_file_time_bound_withholds(tmp_path: Path) -> None:
 TRUE_POSITIVES = {"masters/kubelet_service.log": {"secret-flag"}, "core/secrets.yaml": {"secret-manifest-data"}}
 
 
-@pytest.mark.parametrize("path", corpus_files(""), ids=lambda p: str(p.relative_to(CORPUS)))
+@pytest.mark.parametrize("path", corpus_params(""))
 def test_real_captures_pass_unchanged_but_for_env_values(tmp_path: Path, path: Path) -> None:
     got = run_cases("mawk", tmp_path, {"capture": path.read_bytes()})["capture"]
     allowed = {"env-value"}.union(*(v for k, v in TRUE_POSITIVES.items() if str(path).endswith(k)))

@@ -145,7 +145,11 @@ print(vmhwm_kib())
 """
 
 
-@pytest.mark.parametrize("name", list(PATHOLOGICAL))
+# three in the fast set (blank lines, an unclosed PEM block, bracket soup), every one in the slow set
+FAST_PATHOLOGICAL = ("blank-lines", "pem-unclosed", "json-open")
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in FAST_PATHOLOGICAL else pytest.mark.slow) for n in PATHOLOGICAL])
 def test_every_parser_finishes_on_a_pathological_input(name: str) -> None:
     """Every sniffer and parser over 200 KiB made to make a backtracking regex explode. Linear, each run
     takes a few seconds on a loaded machine; the timeout is a hang guard only (a quadratic regex on this

@@ -519,6 +519,7 @@ HOSTILE = st.text(st.sampled_from(["\x1b", "\x07", "\x9b", "\r", "\n", "\t", "\x
                                    "\ud800", "\U000e0041", "a", "]", "[", "0", ";", "é", "한"]), max_size=40)  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(ANY_TEXT, HOSTILE))
 def test_cell_line_text_leave_nothing_a_terminal_acts_on(s: str) -> None:
@@ -532,6 +533,7 @@ def test_cell_line_text_leave_nothing_a_terminal_acts_on(s: str) -> None:
         assert fn(out) == out  # idempotent: a second pass (echo after a cell) changes nothing
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(ANY_TEXT, HOSTILE), st.one_of(ANY_TEXT, HOSTILE))
 def test_cell_is_one_to_one_on_text_without_backslashes(a: str, b: str) -> None:
@@ -540,6 +542,7 @@ def test_cell_is_one_to_one_on_text_without_backslashes(a: str, b: str) -> None:
         assert cell(a) != cell(b)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.characters(categories=["Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Pd", "Po", "Ps", "Pe", "Sm", "Zs", "Mn"],
                              exclude_characters="\u3164\u115f\u1160\uffa0"), max_size=60))  # fmt: skip
@@ -548,6 +551,7 @@ def test_ordinary_text_is_unchanged(s: str) -> None:
     assert cell(s) == line(s) == text(s) == s
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.recursive(st.one_of(st.none(), st.integers(), ANY_TEXT, HOSTILE),
                     lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(st.one_of(ANY_TEXT, HOSTILE), kids, max_size=4)),

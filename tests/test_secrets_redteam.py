@@ -199,6 +199,7 @@ def _collected(r: Run) -> Path:
     return r.tarball
 
 
+@pytest.mark.slow
 def test_the_fake_node_is_what_the_brief_asks(node: SecretsNode) -> None:
     markers = [s.marker for s in node.secrets]
     assert len(markers) == len(set(markers)) >= 100
@@ -212,6 +213,7 @@ def test_the_fake_node_is_what_the_brief_asks(node: SecretsNode) -> None:
     assert not missing, missing
 
 
+@pytest.mark.slow
 def test_collector_writes_its_bundle_and_exits_0(run: Run) -> None:
     _collected(run)
 
@@ -228,12 +230,14 @@ def _leaks(tarball: Path, node: SecretsNode) -> tuple[list[Secret], dict[str, se
     return [s for s in node.secrets if s.marker in found], found
 
 
+@pytest.mark.slow
 def test_no_planted_secret_leaves_the_node(run: Run, node: SecretsNode) -> None:
     leaked, found = _leaks(_collected(run), node)
     report = "\n".join(f"  {s.kind} @ {s.place} -> {sorted(found[s.marker])}" for s in leaked)
     assert not leaked, f"{len(leaked)} of {len(node.secrets)} planted secrets left the node with {run.awk}:\n{report}"
 
 
+@pytest.mark.slow
 def test_look_alike_lines_stay_byte_identical(run: Run, node: SecretsNode) -> None:
     tarball = _collected(run)
     members = dict(_members(tarball))
@@ -265,6 +269,7 @@ def test_odd_file_names_are_collected_or_skipped_and_the_bundle_is_written(tmp_p
         assert any(p.startswith("/etc/kubernetes/addons/") and stem in p for p in paths), f"no manifest record for the {what} name"
 
 
+@pytest.mark.slow
 def test_every_hiding_place_file_is_collected_or_accounted_for(run: Run, node: SecretsNode) -> None:
     """A bundle is clean because values were redacted (or files withheld, and said so), not
     because the places were left out: every planted file has its manifest record."""

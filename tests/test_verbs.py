@@ -214,6 +214,7 @@ def test_timeline_shows_the_planted_incident_in_order_across_nodes(checked_troub
 # ------------------------------------------------------------------ diff
 
 
+@pytest.mark.slow
 def test_diff_lists_exactly_the_changes(db: str, later_bundles: Path) -> None:
     from fixtures.seed_later import ADDED_FLAG, NEW_IMAGE
 
