@@ -99,7 +99,8 @@ def cached(name: str, key: str, build: Callable[[Path], None], scratch: Path) ->
             return entry
         # an older key's entry (or a build that died half way) is of no use again
         for old in CACHE.glob(f"{name}-*"):
-            if old.name.count("-") == name.count("-") + 1:
+            tail = old.name.removeprefix(f"{name}-")
+            if old.is_dir() and len(tail) == 24 and all(c in "0123456789abcdef" for c in tail):
                 shutil.rmtree(old)
         for old in CACHE.glob(f".{name}-*"):
             shutil.rmtree(old)
