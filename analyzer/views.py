@@ -206,6 +206,34 @@ LEFT JOIN containers c ON c.snapshot_id = p.snapshot_id AND c.container_id = l.c
 LEFT JOIN cg ON cg.snapshot_id = p.snapshot_id AND cg.pid = p.pid
 """)
 
+view("journal_lines", "Kubelet, runtime and kernel journal lines, each line once: a line that several members hold (journalctl output and "
+     "/var/log/syslog or messages, a kernel line in the journal and dmesg) is one row with every copy as evidence. Same line: same "
+     "snapshot, same time to the second (syslog stamps are local time shifted to UTC at ingest, journalctl carries its zone), same "
+     "identifier and pid, same message; the n-th copy in one member matches the n-th in another. The row's member, line_no, ts and "
+     "source are those of the preferred copy (journal, then the runtime's own log, then syslog, then dmesg); `sources` and "
+     "`evidence` (member:line) list them all.", """
+WITH k AS (
+  SELECT *, CASE source WHEN 'journal' THEN 1 WHEN 'runtime-log' THEN 2 WHEN 'syslog' THEN 3 ELSE 4 END AS prio,
+         date_trunc('second', ts) AS sec
+  FROM journal
+),
+n AS (
+  SELECT *, row_number() OVER (PARTITION BY snapshot_id, member, sec, ident, pid, message ORDER BY line_no) AS nth FROM k
+),
+g AS (
+  SELECT snapshot_id, ident, pid, message, any_value(severity) AS severity, any_value(location) AS location,
+         min({'prio': prio, 'member': member, 'line_no': line_no, 'ts': ts, 'node': node, 'host': host, 'source': source}) AS pick,
+         list(DISTINCT source ORDER BY source) AS sources,
+         list(member || ':' || line_no ORDER BY prio, member, line_no) AS evidence
+  FROM n
+  -- a line without a time is never taken for another one
+  GROUP BY snapshot_id, sec, ident, pid, message, nth, CASE WHEN sec IS NULL THEN member || ':' || line_no END
+)
+SELECT snapshot_id, pick.node AS node, pick.member AS member, pick.line_no AS line_no, pick.ts AS ts, pick.host AS host,
+       ident, pid, severity, location, message, pick.source AS source, sources, evidence
+FROM g
+""")
+
 view("node_filesystems", "df per node and mount: size and inode usage together.", """
 SELECT snapshot_id, any_value(node) AS node, mount, any_value(filesystem) AS filesystem, any_value(fstype) AS fstype,
        max(size_kb) AS size_kb, max(used_kb) AS used_kb, max(avail_kb) AS avail_kb, max(used_pct) AS used_pct,

@@ -17,7 +17,6 @@ from markupsafe import Markup
 
 from analyzer import __version__
 from analyzer.budgets import json_too_deep
-from analyzer.rules.logs import JOURNAL_DEDUP
 from analyzer.store import Store
 from reports import svg
 from reports.contexts import (
@@ -203,7 +202,7 @@ class Builder:
         journal = defaultdict(list)
         for sid, line_no, ts, ident, sev, msg in self.q(
             f"""SELECT snapshot_id, line_no, ts, coalesce(ident, ''), severity, message FROM (
-                  SELECT *, row_number() OVER (PARTITION BY snapshot_id ORDER BY ts DESC NULLS LAST) AS rn FROM journal
+                  SELECT *, row_number() OVER (PARTITION BY snapshot_id ORDER BY ts DESC NULLS LAST) AS rn FROM journal_lines
                   WHERE {in_sids} AND severity IN ('E', 'F', 'W', 'error', 'fatal', 'warning', 'panic')) WHERE rn <= 30 ORDER BY ts""",
             [sids],
         ):
@@ -363,7 +362,7 @@ class Builder:
         )
         rows = [LogDirRow(node=n, pod=p, namespace=ns, log_dir=d, bytes=int(b), files=f, rotated=r, anchor=anchor("pod", n, ns, p)) for n, p, ns, d, b, f, r in dirs]
         highlights = self.q(
-            """SELECT j.node, j.line_no, j.ts, coalesce(j.ident, '') || ' ' || coalesce(j.severity, ''), j.message FROM journal j
+            """SELECT j.node, j.line_no, j.ts, coalesce(j.ident, '') || ' ' || coalesce(j.severity, ''), j.message FROM journal_lines j
                JOIN snapshots s USING (snapshot_id) WHERE s.site = ? AND j.severity IN ('E', 'F', 'error', 'fatal', 'panic')
                ORDER BY j.ts DESC NULLS LAST LIMIT 50""",
             [self.site],
@@ -375,6 +374,10 @@ class Builder:
         )
 
     def pictures(self) -> Pictures:
+        return Pictures(timeline_svg=svg.timeline(_thin(self.marks())))
+
+    def marks(self) -> list[svg.Mark]:
+        """What the report's time line shows, before thinning: collections, restarts, starts, events, journal errors."""
         marks: list[svg.Mark] = []
         for node, t in self.q("SELECT node, collected_at FROM snapshots WHERE site = ? AND collected_at IS NOT NULL", [self.site]):
             marks.append(svg.Mark(t, node, "collected", "bundle collected"))
@@ -399,7 +402,7 @@ class Builder:
             marks.append(svg.Mark(t, host or "cluster", "warning" if typ == "Warning" else "normal", f"{reason} {obj}: {msg}"))
         # kubelet / runtime / kernel errors: one mark per node and 10 minutes, with how many and the first
         for node, t, n, msg in self.q(
-            f"""SELECT node, min(ts), count(*), arg_min(coalesce(ident, '') || ': ' || message, ts) FROM ({JOURNAL_DEDUP}) j
+            """SELECT node, min(ts), count(*), arg_min(coalesce(ident, '') || ': ' || message, ts) FROM journal_lines j
                 WHERE snapshot_id IN (SELECT snapshot_id FROM snapshots WHERE site = ?) AND ts IS NOT NULL
                   AND severity IN ('E', 'F', 'error', 'fatal', 'panic', 'crit')
                 GROUP BY node, time_bucket(INTERVAL 10 MINUTES, ts)""",
@@ -407,7 +410,7 @@ class Builder:
         ):
             marks.append(svg.Mark(t, node or "?", "journal", f"{n} error line(s) from here on, first: {msg}"))
         marks.sort(key=lambda m: m.t)
-        return Pictures(timeline_svg=svg.timeline(_thin(marks)))
+        return marks
 
     def events(self, limit: int = 500) -> Events:
         """The site's events, one row per object, reason and message (several dumps repeat them)."""

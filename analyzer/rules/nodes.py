@@ -12,7 +12,6 @@ from datetime import datetime
 from analyzer.rules import Finding, RuleContext, rule
 from analyzer.rules.images import API_SNAP
 from analyzer.rules.join import SNAPS
-from analyzer.rules.logs import JOURNAL_DEDUP
 
 
 def condition(ctx: RuleContext, node: str, typ: str) -> str:
@@ -186,10 +185,9 @@ OOM_RE = r"(Out of memory: Kill|Killed process \d+|oom-kill:|invoked oom-killer|
 )  # fmt: skip
 def oom_killer(ctx: RuleContext) -> Iterable[Finding]:
     rows = ctx.q(
-        f"""WITH j AS ({JOURNAL_DEDUP})
-            SELECT node, count(*) FILTER (WHERE regexp_matches(message, '(Killed process|Kill process) \\d+')), min(ts), max(ts),
-                   list(node || ': ' || member || ':' || line_no || ': ' || message ORDER BY ts, line_no)[:6]
-            FROM j WHERE snapshot_id IN {SNAPS} AND (ident = 'kernel' OR source = 'dmesg') AND regexp_matches(message, $p0)
+        f"""SELECT node, count(*) FILTER (WHERE regexp_matches(message, '(Killed process|Kill process) \\d+')), min(ts), max(ts),
+                   list(node || ': ' || array_to_string(evidence, ', ') || ': ' || message ORDER BY ts, line_no)[:6]
+            FROM journal_lines WHERE snapshot_id IN {SNAPS} AND (ident = 'kernel' OR source = 'dmesg') AND regexp_matches(message, $p0)
             GROUP BY node ORDER BY node""",
         [OOM_RE],
     )

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from analyzer.errors import UsageError
-from analyzer.rules.logs import JOURNAL_DEDUP
 from analyzer.sanitize import cell, json_dumps, line
 from analyzer.store import sandboxed_cursor
 from analyzer.timeparse import before, parse_duration_s, parse_time
@@ -55,7 +54,7 @@ jr AS (
   SELECT j.ts, j.node, 'journal/' || coalesce(j.ident, j.source) AS source,
          CASE WHEN j.severity IN ('E', 'F', 'error', 'fatal', 'panic', 'crit', 'critical') THEN 'error'
               WHEN j.severity IN ('W', 'warning', 'warn') THEN 'warn' ELSE 'info' END AS sev, NULL AS ns, j.message AS msg
-  FROM ({JOURNAL_DEDUP}) j WHERE j.snapshot_id IN (SELECT snapshot_id FROM snaps) AND j.ts IS NOT NULL),
+  FROM journal_lines j WHERE j.snapshot_id IN (SELECT snapshot_id FROM snaps) AND j.ts IS NOT NULL),
 lg AS (
   SELECT l.ts, f.node, 'log' AS source,
          {LEVEL_SQL} AS sev,
