@@ -10,12 +10,25 @@ from __future__ import annotations
 
 import duckdb
 
+from analyzer.models import STORED_TABLES
+
 VIEWS: dict[str, tuple[str, str]] = {}
 
 
 def view(name: str, about: str, sql: str) -> None:
     VIEWS[name] = (about, sql)
 
+
+# The read contract: the rules, the verbs and the report read views only (tests/test_layers.py checks their SQL). A table
+# they need as stored is read through its view v_<table>; the others below merge, dedupe or join tables.
+for _name, _about in STORED_TABLES.items():
+    view(f"v_{_name}", f"The table {_name} as stored: {_about}", f"SELECT * FROM {_name}")
+
+
+view("finding_checks", "When the rules last ran on each site and stored their findings (kubesnap analyze, kubesnap findings).", """
+SELECT substr(key, length('findings_checked:') + 1) AS site, try_cast(value AS TIMESTAMPTZ) AS checked_at
+FROM kubesnap_meta WHERE starts_with(key, 'findings_checked:')
+""")
 
 view("collection_errors", "Commands and files the collector could not run, read or finish (failed, timed out, missing, truncated, skipped).", """
 SELECT r.*, s.site FROM collection_records r JOIN snapshots s USING (snapshot_id)

@@ -72,7 +72,7 @@ def log_growth_fast(ctx: RuleContext) -> Iterable[Finding]:
 )  # fmt: skip
 def log_rotation_missing(ctx: RuleContext) -> Iterable[Finding]:
     limits: dict[str, int] = {}
-    for sid, raw in ctx.q(f"SELECT snapshot_id, raw FROM kubelet_configs WHERE snapshot_id IN {SNAPS} AND raw IS NOT NULL"):
+    for sid, raw in ctx.q(f"SELECT snapshot_id, raw FROM v_kubelet_configs WHERE snapshot_id IN {SNAPS} AND raw IS NOT NULL"):
         cfg = json.loads(raw) if isinstance(raw, str) else raw
         if isinstance(cfg, dict) and cfg.get("containerLogMaxSize"):
             limits[sid] = size_bytes(cfg["containerLogMaxSize"], 10 * MiB)
@@ -194,9 +194,9 @@ def _signature_matches(ctx: RuleContext) -> dict[str, list[tuple[object, ...]]]:
               SELECT CASE WHEN f.layout = 'kubectl-logs' THEN coalesce((SELECT any_value(p.node_name) FROM pods p WHERE p.site = $site
                      AND p.namespace = f.namespace AND p.name = f.pod), f.node) ELSE f.node END,
                      f.member || ':' || l.line_no, l.ts, f.container, 'log', l.message
-              FROM log_lines l JOIN log_files f USING (file_id)
+              FROM v_log_lines l JOIN v_log_files f USING (file_id)
               WHERE f.snapshot_id IN {SNAPS} AND list_contains($p2, f.container) AND regexp_matches(l.message, $p3)
-                AND (f.layout <> 'kubectl-logs' OR NOT EXISTS (SELECT 1 FROM log_files g WHERE g.snapshot_id IN {SNAPS} AND g.layout = 'pods'
+                AND (f.layout <> 'kubectl-logs' OR NOT EXISTS (SELECT 1 FROM v_log_files g WHERE g.snapshot_id IN {SNAPS} AND g.layout = 'pods'
                      AND g.namespace = f.namespace AND g.pod = f.pod AND g.container = f.container))
             )
             SELECT sig.id, src.node, count(*), min(src.ts), max(src.ts),
