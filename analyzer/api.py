@@ -6,7 +6,9 @@ import csv
 import io
 import json
 import os
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +19,7 @@ from analyzer.bundle import Limits
 from analyzer.errors import DatabaseError, NothingIngestible, UsageError
 from analyzer.ingest import IngestReport, ingest
 from analyzer.registry import SourceSpec, load_parsers
-from analyzer.rules import Finding, Rule, Thresholds, load_rules, run_rules, sort_findings, store_findings
+from analyzer.rules import Finding, Rule, Thresholds, finding_rows, load_rules, run_rules, sort_findings
 from analyzer.sanitize import cell, json_dumps
 from analyzer.store import Store
 
@@ -127,8 +129,28 @@ def check(db: Path, site: str | None = None, thresholds: Thresholds | None = Non
     with Store(db) as store:
         site = store.pick_site(site)
         found = run_rules(store.con, site, thresholds)
-        store_findings(store.con, site, found)
+        store.replace_findings(site, finding_rows(site, found))
     return site, sort_findings(found)
+
+
+def is_database(p: Path) -> bool:
+    if not p.is_file():
+        return False
+    with open(p, "rb") as f:
+        return f.read(12)[8:12] == b"DUCK"
+
+
+@contextmanager
+def checked_database(path: Path, site: str | None) -> Iterator[Path]:
+    """A database as it is, or bundles / captures ingested into a throw-away one and checked (findings stored)."""
+    if is_database(path):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="kubesnap-diff-") as tmp:
+        db = Path(tmp) / "side.duckdb"
+        ingest_inputs(db, [path], site=site or "default")
+        check(db, site)
+        yield db
 
 
 def rules() -> list[Rule]:

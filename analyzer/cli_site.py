@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from analyzer.cli import main
+from analyzer.cli_base import main
 from analyzer.sanitize import cell, echo
 from analyzer.sitecollect.run import DEFAULT_PATH, HostResult, Options
 from analyzer.sitecollect.site import METHODS, collect_site

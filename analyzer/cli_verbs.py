@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from analyzer import api
-from analyzer.cli import DB_HELP, Progress, main
+from analyzer.cli_base import DB_HELP, Progress, main
 from analyzer.sanitize import cell, echo, echo_lines, write_raw
 from analyzer.verbs import open_site
 
@@ -138,7 +138,8 @@ def diff(a: Path, b: Path, site: str | None, output: str) -> None:
     from analyzer.verbs.diff import as_json, as_text
     from analyzer.verbs.diff import diff as run
 
-    d = run(a, b, site)
+    with api.checked_database(a, site) as da, api.checked_database(b, site) as db:
+        d = run(da, db, site, (str(a), str(b)))
     echo(as_json(d) if output == "json" else as_text(d), nl=False)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from analyzer.models import ALL_RECORDS
-from analyzer.store import FIXED_TABLES, record_columns
+from analyzer.models import ALL_RECORDS, FIXED_RECORDS, Stored
+from analyzer.store import Column, table_columns
 from analyzer.views import VIEWS
 
 
@@ -16,6 +16,12 @@ def schema_md() -> str:
         "Generated from the code (`python -m analyzer.docs schema`); a test fails when it drifts.",
         "Every record table also has `snapshot_id`, `node` (the API node name) and `member` (the bundle",
         "member or loose file it was read from). Times are UTC (`TIMESTAMPTZ`); the session time zone is UTC.",
+        "Every table is declared once, by its model in analyzer/models.py: the DDL, this page and the catalog a",
+        "database is checked against are made from it. `null`: whether the model lets the column be empty (the DDL",
+        "does not enforce it: an out-of-range number from a hostile capture is stored as NULL, the row is kept).",
+        "",
+        "The rules, the verbs and the report read views only (tests/test_layers.py): a table they need as stored is",
+        "read through its view `v_<table>`; `journal_lines` holds each journal line once, with every copy as evidence.",
         "",
         "Start from the view `pod_processes`: the seed's walk, node -> pod -> sandbox -> containers -> shim ->",
         "processes -> log directory, for every pod of every node.",
@@ -25,17 +31,19 @@ def schema_md() -> str:
     ]
     for name, (about, _sql) in VIEWS.items():
         out.append(f"- `{name}`: {about}")
-    out += ["", "## Tables written by the ingest", ""]
-    for name, (about, cols) in FIXED_TABLES.items():
-        out += [f"### {name}", "", about, "", "| column | type | meaning |", "|---|---|---|"]
-        out += [f"| {c} | {t.split(' USING')[0].replace(' PRIMARY KEY', '')} | {d} |" for c, t, d in cols]
-        out.append("")
+    out += ["", "## Tables written by the ingest, the correlation and the rule runner", ""]
+    for row in FIXED_RECORDS:
+        out += _table_md(row, table_columns(row))
     out += ["## Record tables (one per parser record type)", ""]
-    for cls in ALL_RECORDS:
-        out += [f"### {cls.table}", "", cls.about, "", "| column | type | meaning |", "|---|---|---|"]
-        out += [f"| {c} | {t} | {d} |" for c, t, _a, d in record_columns(cls)[3:]]
-        out.append("")
+    for rec in ALL_RECORDS:
+        out += _table_md(rec, table_columns(rec)[3:])
     return "\n".join(out)
+
+
+def _table_md(cls: type[Stored], cols: list[Column]) -> list[str]:
+    out = [f"### {cls.table}", "", cls.about, "", "| column | type | null | meaning |", "|---|---|---|---|"]
+    out += [f"| {c.name} | {c.type} | {'yes' if c.nullable else 'no'} | {c.description} |" for c in cols]
+    return [*out, ""]
 
 
 def rules_md() -> str:

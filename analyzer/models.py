@@ -7,16 +7,183 @@ ingest adds those. Parsers set `line` where a record comes from one line of text
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class Record(BaseModel):
+@dataclass(frozen=True)
+class Sql:
+    """How a field is stored when its Python type does not say it all (analyzer.store turns fields into DDL):
+    `type` replaces the type the annotation maps to (INTEGER for BIGINT), `primary_key` and `compression` add
+    to the column."""
+
+    type: str | None = None
+    primary_key: bool = False
+    compression: str | None = None
+
+
+class Stored(BaseModel):
+    """A model that is a table of the store (analyzer.store makes its DDL, analyzer.docs its page in docs/schema.md)."""
+
     model_config = ConfigDict(extra="forbid")
     table: ClassVar[str]
     about: ClassVar[str]
+
+
+class Record(Stored):
+    """A row a parser produces; its table also has snapshot_id, node and member (CommonColumns), set by the ingest."""
+
+
+class Row(Stored):
+    """A row the ingest, the correlation or the rule runner writes itself: its fields are all of its table's columns."""
+
+
+class CommonColumns(BaseModel):
+    """The columns every record table has before its record's fields."""
+
+    snapshot_id: str | None = Field(None, description="which bundle or loose-capture set the row came from")
+    node: str | None = Field(None, description="the API name of the node the data came from")
+    member: str | None = Field(None, description="the bundle member (or loose file) read")
+
+
+INT32 = Sql("INTEGER")
+ZSTD = Sql(compression="zstd")
+
+
+# ------------------------------------------------------------------ written by the ingest, correlate and the rule runner
+
+
+class Snapshot(Row):
+    table = "snapshots"
+    about = "One row per ingested bundle or per node's set of loose captures."
+    snapshot_id: Annotated[str, Sql(primary_key=True)] = Field(description="stable id: a hash of site and bundle name (or site and node for loose captures)")
+    site: str | None = Field(None, description="the site given to --site (default 'default')")
+    node: str | None = Field(None, description="the API node name: kubelet --hostname-override where set, else the host name")
+    hostname: str | None = Field(None, description="the kernel host name")
+    role: str | None = Field(None, description="control-plane, worker, bastion, unknown")
+    kind: str | None = Field(None, description="bundle or loose")
+    source: str | None = Field(None, description="the input it was read from (for a bundle, with its folder inside the input)")
+    bundle_name: str | None = Field(None, description="bundle folder name")
+    collected_at: datetime | None = Field(None, description="when the collector started, by the node's clock")
+    finished_at: datetime | None = Field(None, description="when the collector finished")
+    timezone: str | None = Field(None, description="the node's zone abbreviation at collection")
+    utc_offset: str | None = Field(None, description="the node's UTC offset at collection, +hhmm")
+    collector_version: str | None = None
+    format_version: Annotated[int | None, INT32] = None
+    options: dict[str, Any] | None = Field(None, description="collector options")
+    collected_by: str | None = Field(None, description="the user that ran the collector")
+    uid: Annotated[int | None, INT32] = None
+    runtime_kind: str | None = Field(None, description="containerd, crio, k3s, docker, ...")
+    runtime_endpoint: str | None = None
+    crictl_calls: Annotated[int | None, INT32] = None
+    missing_commands: list[str] | None = Field(None, description="commands that were not on the node's PATH")
+    redactions: Annotated[int | None, INT32] = Field(None, description="values the collector redacted")
+    ingested_at: datetime | None = None
+    kubesnap_version: str | None = None
+    content_sha256: str | None = Field(None, description="hash of the bundle's members (paths, sizes, times, contents), order aside: "
+                                                         "the same bundle ingested again changes nothing")  # fmt: skip
+
+
+class MemberRow(Row):
+    table = "members"
+    about = "Every member of every bundle, with the parser that read it."
+    snapshot_id: str | None = None
+    path: str | None = Field(None, description="path inside the bundle")
+    kind: str | None = Field(None, description="file, symlink, hardlink, dir, device, fifo")
+    size: int | None = None
+    mtime: datetime | None = None
+    link_target: str | None = Field(None, description="where a symlink points (never followed)")
+    parser: str | None = Field(None, description="the source parser that read it, if any")
+    records: Annotated[int | None, INT32] = Field(None, description="rows it produced")
+    status: str | None = Field(None, description="parsed, empty, unknown, problem, skipped")
+
+
+class IngestProblem(Row):
+    table = "ingest_problems"
+    about = "What could not be read, and why; the rest of the input was ingested."
+    snapshot_id: str | None = None
+    bundle: str | None = Field(None, description="the input (and bundle) it was found in")
+    member: str | None = None
+    parser: str | None = None
+    reason: str | None = None
+    line: Annotated[int | None, INT32] = Field(None, description="line number, where one line was at fault")
+
+
+class LogLine(Row):
+    table = "log_lines"
+    about = "Every line of every container log file: exact line numbers, partial (P) records joined into one logical line."
+    file_id: int | None = Field(None, description="log_files.file_id")
+    line_no: Annotated[int | None, INT32] = Field(None, description="first physical line of the logical line, 1-based, as in the file")
+    line_end: Annotated[int | None, INT32] = Field(None, description="last physical line (differs when P records were joined)")
+    ts: datetime | None = Field(None, description="the runtime's timestamp (UTC)")
+    stream: str | None = Field(None, description="stdout / stderr")
+    partial: bool | None = Field(None, description="assembled from P records, or a P record never completed")
+    message: Annotated[str | None, ZSTD] = Field(None, description="the line as the application wrote it (each invalid UTF-8 byte becomes ?)")
+
+
+class JournalLine(Row):
+    table = "journal"
+    about = "Kubelet, runtime and kernel journal lines, syslog, dmesg (bulk-loaded), each copy as read: read them through journal_lines."
+    snapshot_id: str | None = None
+    node: str | None = None
+    member: str | None = None
+    line_no: Annotated[int | None, INT32] = None
+    ts: datetime | None = Field(None, description="the journal's (or syslog's) time, UTC; NULL when the line has none")
+    host: str | None = None
+    ident: str | None = Field(None, description="kubelet, containerd, k3s, kernel, ...")
+    pid: Annotated[int | None, INT32] = None
+    severity: str | None = Field(None, description="I W E F (klog) or info/warning/error (logrus)")
+    location: str | None = Field(None, description="klog file:line")
+    message: Annotated[str | None, ZSTD] = None
+    source: str | None = Field(None, description="journal, syslog, dmesg, runtime-log")
+
+
+class IdAlias(Row):
+    table = "id_aliases"
+    about = "Resolution of every sandbox and container id (or prefix) seen in a snapshot to the full id it stands for."
+    snapshot_id: str | None = None
+    kind: str | None = Field(None, description="sandbox or container")
+    observed: str | None = Field(None, description="the id or prefix as seen")
+    canonical: str | None = Field(None, description="the longest id it is a prefix of; NULL when ambiguous")
+    status: str | None = Field(None, description="unique or ambiguous")
+    candidates: list[str] | None = Field(None, description="the ids an ambiguous prefix matches")
+
+
+class ProcessLink(Row):
+    table = "process_links"
+    about = "Which pod sandbox and container each process belongs to, and how that is known."
+    snapshot_id: str | None = None
+    pid: int | None = None
+    sandbox_id: str | None = Field(None, description="canonical sandbox id")
+    container_id: str | None = Field(None, description="canonical container id; NULL for the pause process")
+    role: str | None = Field(None, description="shim, pause, container, descendant")
+    join_method: str | None = Field(None, description="exact (runtime record or cgroup) or inferred (shim -id, PPID, name, prefix)")
+    evidence: str | None = Field(None, description="inspect-pid, inspectp-pid, cgroup, shim-id, conmon, shim-child, name-match, only-container, "
+                                                   "name-only, only-pause, descendant-of")  # fmt: skip
+    via_pid: int | None = Field(None, description="the process it descends from, for descendants")
+
+
+class FindingRow(Row):
+    table = "findings"
+    about = "What the rules found (kubesnap findings, analyze), with the evidence; rewritten per site at each check."
+    site: str | None = None
+    rule: str | None = Field(None, description="rule id (kubesnap rules, docs/rules.md)")
+    severity: str | None = Field(None, description="info, warn, fail")
+    title: str | None = Field(None, description="the rule's title")
+    category: str | None = Field(None, description="join, control-plane, workloads, images, nodes, certificates, logs/..., collection")
+    node: str | None = Field(None, description="the node it is about, when one")
+    namespace: str | None = None
+    object: str | None = Field(None, description="the pod, node, path, image or process it is about")
+    message: str | None = None
+    evidence: str | None = Field(None, description="where it was seen, one line each: node: bundle member[:line]: what")
+    evidence_list: list[str] | None = Field(None, description="the same lines as a list")
+    checked_at: datetime | None = Field(None, description="when the rules ran")
+
+
+FIXED_RECORDS: list[type[Row]] = [Snapshot, MemberRow, IngestProblem, LogLine, JournalLine, IdAlias, ProcessLink, FindingRow]
 
 
 # ------------------------------------------------------------------ runtime (crictl, ctr, docker)
@@ -508,3 +675,7 @@ ALL_RECORDS: list[type[Record]] = [
     HostFact, Filesystem, Service, StaticManifest, KubeletConfig, FileContent, Certificate,
     EtcdMember, EtcdEndpoint, EtcdAlarm, CollectionRecord, SiteHost,
 ]  # fmt: skip
+
+# every table of the store (kubesnap_meta aside) -> what it holds
+STORED: list[type[Stored]] = [*FIXED_RECORDS, *ALL_RECORDS]
+STORED_TABLES: dict[str, str] = {cls.table: cls.about for cls in STORED}

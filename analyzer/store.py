@@ -9,172 +9,100 @@ import types
 import typing
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+from pydantic import BaseModel
 
 from analyzer.errors import AnalyzerError, DatabaseError, DatabaseInUse
-from analyzer.models import ALL_RECORDS, Record
+from analyzer.models import ALL_RECORDS, FIXED_RECORDS, STORED, CommonColumns, Record, Row, Sql, Stored
 
 SCHEMA_VERSION = 2  # 2: snapshots.content_sha256
-COMMON = [("snapshot_id", "VARCHAR", "which bundle or loose-capture set the row came from"),
-          ("node", "VARCHAR", "the API name of the node the data came from"),
-          ("member", "VARCHAR", "the bundle member (or loose file) read")]  # fmt: skip
-
-# Tables that are not pydantic records: written in bulk or by the ingest itself.
-FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
-    "snapshots": (
-        "One row per ingested bundle or per node's set of loose captures.",
-        [
-            ("snapshot_id", "VARCHAR PRIMARY KEY", "stable id: a hash of site and bundle name (or site and node for loose captures)"),
-            ("site", "VARCHAR", "the site given to --site (default 'default')"),
-            ("node", "VARCHAR", "the API node name: kubelet --hostname-override where set, else the host name"),
-            ("hostname", "VARCHAR", "the kernel host name"),
-            ("role", "VARCHAR", "control-plane, worker, bastion, unknown"),
-            ("kind", "VARCHAR", "bundle or loose"),
-            ("source", "VARCHAR", "the input it was read from (for a bundle, with its folder inside the input)"),
-            ("bundle_name", "VARCHAR", "bundle folder name"),
-            ("collected_at", "TIMESTAMPTZ", "when the collector started, by the node's clock"),
-            ("finished_at", "TIMESTAMPTZ", "when the collector finished"),
-            ("timezone", "VARCHAR", "the node's zone abbreviation at collection"),
-            ("utc_offset", "VARCHAR", "the node's UTC offset at collection, +hhmm"),
-            ("collector_version", "VARCHAR", ""),
-            ("format_version", "INTEGER", ""),
-            ("options", "JSON", "collector options"),
-            ("collected_by", "VARCHAR", "the user that ran the collector"),
-            ("uid", "INTEGER", ""),
-            ("runtime_kind", "VARCHAR", "containerd, crio, k3s, docker, ..."),
-            ("runtime_endpoint", "VARCHAR", ""),
-            ("crictl_calls", "INTEGER", ""),
-            ("missing_commands", "VARCHAR[]", "commands that were not on the node's PATH"),
-            ("redactions", "INTEGER", "values the collector redacted"),
-            ("ingested_at", "TIMESTAMPTZ", ""),
-            ("kubesnap_version", "VARCHAR", ""),
-            ("content_sha256", "VARCHAR", "hash of the bundle's members (paths, sizes, times, contents), order aside: "
-                                          "the same bundle ingested again changes nothing"),
-        ],
-    ),
-    "members": (
-        "Every member of every bundle, with the parser that read it.",
-        [
-            ("snapshot_id", "VARCHAR", ""),
-            ("path", "VARCHAR", "path inside the bundle"),
-            ("kind", "VARCHAR", "file, symlink, hardlink, dir, device, fifo"),
-            ("size", "BIGINT", ""),
-            ("mtime", "TIMESTAMPTZ", ""),
-            ("link_target", "VARCHAR", "where a symlink points (never followed)"),
-            ("parser", "VARCHAR", "the source parser that read it, if any"),
-            ("records", "INTEGER", "rows it produced"),
-            ("status", "VARCHAR", "parsed, empty, unknown, problem, skipped"),
-        ],
-    ),
-    "ingest_problems": (
-        "What could not be read, and why; the rest of the input was ingested.",
-        [
-            ("snapshot_id", "VARCHAR", ""),
-            ("bundle", "VARCHAR", "the input (and bundle) it was found in"),
-            ("member", "VARCHAR", ""),
-            ("parser", "VARCHAR", ""),
-            ("reason", "VARCHAR", ""),
-            ("line", "INTEGER", "line number, where one line was at fault"),
-        ],
-    ),
-    "log_lines": (
-        "Every line of every container log file: exact line numbers, partial (P) records joined into one logical line.",
-        [
-            ("file_id", "BIGINT", "log_files.file_id"),
-            ("line_no", "INTEGER", "first physical line of the logical line, 1-based, as in the file"),
-            ("line_end", "INTEGER", "last physical line (differs when P records were joined)"),
-            ("ts", "TIMESTAMPTZ", "the runtime's timestamp (UTC)"),
-            ("stream", "VARCHAR", "stdout / stderr"),
-            ("partial", "BOOLEAN", "assembled from P records, or a P record never completed"),
-            ("message", "VARCHAR USING COMPRESSION zstd", "the line as the application wrote it (each invalid UTF-8 byte becomes ?)"),
-        ],
-    ),
-    "journal": (
-        "Kubelet, runtime and kernel journal lines, syslog, dmesg (bulk-loaded).",
-        [
-            ("snapshot_id", "VARCHAR", ""),
-            ("node", "VARCHAR", ""),
-            ("member", "VARCHAR", ""),
-            ("line_no", "INTEGER", ""),
-            ("ts", "TIMESTAMPTZ", "the journal's (or syslog's) time, UTC; NULL when the line has none"),
-            ("host", "VARCHAR", ""),
-            ("ident", "VARCHAR", "kubelet, containerd, k3s, kernel, ..."),
-            ("pid", "INTEGER", ""),
-            ("severity", "VARCHAR", "I W E F (klog) or info/warning/error (logrus)"),
-            ("location", "VARCHAR", "klog file:line"),
-            ("message", "VARCHAR USING COMPRESSION zstd", ""),
-            ("source", "VARCHAR", "journal, syslog, dmesg, runtime-log"),
-        ],
-    ),
-    "id_aliases": (
-        "Resolution of every sandbox and container id (or prefix) seen in a snapshot to the full id it stands for.",
-        [
-            ("snapshot_id", "VARCHAR", ""),
-            ("kind", "VARCHAR", "sandbox or container"),
-            ("observed", "VARCHAR", "the id or prefix as seen"),
-            ("canonical", "VARCHAR", "the longest id it is a prefix of; NULL when ambiguous"),
-            ("status", "VARCHAR", "unique or ambiguous"),
-            ("candidates", "VARCHAR[]", "the ids an ambiguous prefix matches"),
-        ],
-    ),
-    "process_links": (
-        "Which pod sandbox and container each process belongs to, and how that is known.",
-        [
-            ("snapshot_id", "VARCHAR", ""),
-            ("pid", "BIGINT", ""),
-            ("sandbox_id", "VARCHAR", "canonical sandbox id"),
-            ("container_id", "VARCHAR", "canonical container id; NULL for the pause process"),
-            ("role", "VARCHAR", "shim, pause, container, descendant"),
-            ("join_method", "VARCHAR", "exact (runtime record or cgroup) or inferred (shim -id, PPID, name, prefix)"),
-            ("evidence", "VARCHAR", "inspect-pid, inspectp-pid, cgroup, shim-id, conmon, shim-child, name-match, only-container, name-only, only-pause, descendant-of"),
-            ("via_pid", "BIGINT", "the process it descends from, for descendants"),
-        ],
-    ),
-    "findings": (
-        "What the rules found (kubesnap findings, analyze), with the evidence; rewritten per site at each check.",
-        [
-            ("site", "VARCHAR", ""),
-            ("rule", "VARCHAR", "rule id (kubesnap rules, docs/rules.md)"),
-            ("severity", "VARCHAR", "info, warn, fail"),
-            ("title", "VARCHAR", "the rule's title"),
-            ("category", "VARCHAR", "join, control-plane, workloads, images, nodes, certificates, logs/..., collection"),
-            ("node", "VARCHAR", "the node it is about, when one"),
-            ("namespace", "VARCHAR", ""),
-            ("object", "VARCHAR", "the pod, node, path, image or process it is about"),
-            ("message", "VARCHAR", ""),
-            ("evidence", "VARCHAR", "where it was seen, one line each: node: bundle member[:line]: what"),
-            ("evidence_list", "VARCHAR[]", "the same lines as a list"),
-            ("checked_at", "TIMESTAMPTZ", "when the rules ran"),
-        ],
-    ),
-}
 
 
-def _col_type(annotation: Any) -> tuple[str, Any]:
-    """DuckDB type and Arrow type of a record field."""
+@dataclass(frozen=True)
+class Column:
+    """One column of a stored table, as analyzer.models declares it."""
+
+    name: str
+    type: str  # the DuckDB type: VARCHAR, BIGINT, INTEGER, TIMESTAMPTZ, JSON, VARCHAR[], ...
+    arrow: Any  # the Arrow type rows are inserted as
+    nullable: bool
+    description: str
+    primary_key: bool = False
+    compression: str | None = None
+
+    @property
+    def ddl(self) -> str:
+        key = " PRIMARY KEY" if self.primary_key else ""
+        comp = f" USING COMPRESSION {self.compression}" if self.compression else ""
+        return f"{self.name} {self.type}{key}{comp}"
+
+
+def _col_type(annotation: Any) -> tuple[str, Any, bool, Sql]:
+    """DuckDB type, Arrow type, nullability and storage hints of a model field."""
+    sql = Sql()
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation, *extra = typing.get_args(annotation)
+        sql = next((e for e in extra if isinstance(e, Sql)), sql)
+    nullable = False
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin in (types.UnionType, typing.Union):
-        inner = [a for a in args if a is not type(None)]
-        return _col_type(inner[0])
+        nullable = type(None) in args
+        annotation = next(a for a in args if a is not type(None))
+        origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if annotation is str:
-        return "VARCHAR", pa.string()
-    if annotation is bool:
-        return "BOOLEAN", pa.bool_()
-    if annotation is int:
-        return "BIGINT", pa.int64()
-    if annotation is float:
-        return "DOUBLE", pa.float64()
-    if annotation is datetime:
-        return "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")
-    if origin is list and args and args[0] is str:
-        return "VARCHAR[]", pa.list_(pa.string())
-    return "JSON", pa.string()
+        ddb, arrow = "VARCHAR", pa.string()
+    elif annotation is bool:
+        ddb, arrow = "BOOLEAN", pa.bool_()
+    elif annotation is int:
+        ddb, arrow = "BIGINT", pa.int64()
+    elif annotation is float:
+        ddb, arrow = "DOUBLE", pa.float64()
+    elif annotation is datetime:
+        ddb, arrow = "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")
+    elif origin is list and args and args[0] is str:
+        ddb, arrow = "VARCHAR[]", pa.list_(pa.string())
+    else:
+        ddb, arrow = "JSON", pa.string()
+    if sql.type == "INTEGER" and ddb == "BIGINT":
+        ddb, arrow = "INTEGER", pa.int32()
+    elif sql.type is not None:
+        raise TypeError(f"Sql(type={sql.type!r}) on a field of DuckDB type {ddb}")
+    return ddb, arrow, nullable, sql
+
+
+def _model_columns(cls: type[BaseModel]) -> list[Column]:
+    hints = typing.get_type_hints(cls, include_extras=True)
+    out = []
+    for name, field in cls.model_fields.items():
+        ddb, arrow, nullable, sql = _col_type(hints[name])
+        out.append(Column(name, ddb, arrow, nullable, field.description or "", sql.primary_key, sql.compression))
+    return out
+
+
+@functools.cache
+def table_columns(cls: type[Stored]) -> list[Column]:
+    """The columns of a model's table, in order: a record's table starts with the common columns."""
+    common = _model_columns(CommonColumns) if issubclass(cls, Record) else []
+    return common + _model_columns(cls)
+
+
+def record_columns(cls: type[Record]) -> list[Column]:
+    return table_columns(cls)
+
+
+FIXED: dict[str, type[Row]] = {cls.table: cls for cls in FIXED_RECORDS}
+
+
+def table_ddl(cls: type[Stored]) -> str:
+    """CREATE TABLE of a model's table (IF NOT EXISTS): the only place a table is declared."""
+    return f"CREATE TABLE IF NOT EXISTS {cls.table} ({', '.join(c.ddl for c in table_columns(cls))})"
 
 
 def insert_tuples(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -187,17 +115,6 @@ def insert_tuples(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[
         con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _tuples")
     finally:
         con.unregister("_tuples")
-
-
-@functools.cache
-def record_columns(cls: type[Record]) -> list[tuple[str, str, Any, str]]:
-    """(name, duckdb type, arrow type, description) of a record table, common columns first."""
-    cols = [(n, t, pa.string(), d) for n, t, d in COMMON]
-    hints = typing.get_type_hints(cls)
-    for name, field in cls.model_fields.items():
-        ddb, arrow = _col_type(hints[name])
-        cols.append((name, ddb, arrow, field.description or ""))
-    return cols
 
 
 def _json_default(o: object) -> str:
@@ -294,11 +211,8 @@ def own_views(con: duckdb.DuckDBPyConnection) -> None:
 def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Every table, sequence and index of the current schema (IF NOT EXISTS), and the schema version."""
     con.execute("CREATE TABLE IF NOT EXISTS kubesnap_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    for name, (_about, cols) in FIXED_TABLES.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({', '.join(f'{c} {t}' for c, t, _ in cols)})")
-    for cls in ALL_RECORDS:
-        rcols = record_columns(cls)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {cls.table} ({', '.join(f'{c} {t}' for c, t, _a, _d in rcols)})")
+    for cls in STORED:
+        con.execute(table_ddl(cls))
     con.execute("CREATE SEQUENCE IF NOT EXISTS log_file_ids START 1")
     con.execute("INSERT OR REPLACE INTO kubesnap_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
@@ -442,11 +356,12 @@ class Store:
 
     @staticmethod
     def _arrow(cls: type[Record], snapshot_id: str, node: str | None, members: list[str], rows: list[Record]) -> pa.Table:
-        cols = record_columns(cls)
+        cols = table_columns(cls)
         n = len(rows)
         arrays: list[pa.Array] = [pa.array([snapshot_id] * n, pa.string()), pa.array([node] * n, pa.string()),
                                   pa.array(members, pa.string())]  # fmt: skip
-        for name, ddb, arrow, _d in cols[3:]:
+        for col in cols[3:]:
+            name, ddb, arrow = col.name, col.type, col.arrow
             values = [getattr(r, name) for r in rows]
             if ddb == "JSON":
                 values = [None if v is None else json.dumps(v, default=_json_default, ensure_ascii=False) for v in values]
@@ -456,14 +371,14 @@ class Store:
                 # a hostile capture can print any number (a 20-digit pid): beyond 64 bits it is unknown, the row is kept
                 values = [v if v is None or -(2**63) <= v < 2**63 else None for v in values]
             arrays.append(pa.array(values, arrow))
-        return pa.Table.from_arrays(arrays, names=[c[0] for c in cols])
+        return pa.Table.from_arrays(arrays, names=[c.name for c in cols])
 
     def insert_rows(self, table: str, rows: list[dict[str, Any]]) -> None:
         """Rows of a fixed table, through Arrow (one statement, not one per row)."""
         if not rows:
             return
         cols = list(rows[0].keys())
-        types_ = {c: t.split()[0] for c, t, _d in FIXED_TABLES[table][1]}
+        types_ = {c.name: c.type for c in table_columns(FIXED[table])}
         arrays = []
         for c in cols:
             values = [r[c] for r in rows]
@@ -485,6 +400,14 @@ class Store:
             self.con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} FROM _fixed")
         finally:
             self.con.unregister("_fixed")
+
+    def replace_findings(self, site: str, rows: list[dict[str, Any]]) -> None:
+        """The findings of a site, replacing those of the previous check, in one transaction."""
+        with self.transaction():
+            self.con.execute("DELETE FROM findings WHERE site = ?", [site])
+            self.insert_rows("findings", rows)
+            # that the site was checked, even when nothing was found (the view finding_checks)
+            self.con.execute("INSERT OR REPLACE INTO kubesnap_meta VALUES (?, ?)", [f"findings_checked:{site}", datetime.now(UTC).isoformat()])
 
     def delete_snapshot(self, snapshot_id: str, member: str | None = None) -> None:
         """Remove a snapshot's rows (or one member's rows) from every table."""

@@ -10,12 +10,25 @@ from __future__ import annotations
 
 import duckdb
 
+from analyzer.models import STORED_TABLES
+
 VIEWS: dict[str, tuple[str, str]] = {}
 
 
 def view(name: str, about: str, sql: str) -> None:
     VIEWS[name] = (about, sql)
 
+
+# The read contract: the rules, the verbs and the report read views only (tests/test_layers.py checks their SQL). A table
+# they need as stored is read through its view v_<table>; the others below merge, dedupe or join tables.
+for _name, _about in STORED_TABLES.items():
+    view(f"v_{_name}", f"The table {_name} as stored: {_about}", f"SELECT * FROM {_name}")
+
+
+view("finding_checks", "When the rules last ran on each site and stored their findings (kubesnap analyze, kubesnap findings).", """
+SELECT substr(key, length('findings_checked:') + 1) AS site, try_cast(value AS TIMESTAMPTZ) AS checked_at
+FROM kubesnap_meta WHERE starts_with(key, 'findings_checked:')
+""")
 
 view("collection_errors", "Commands and files the collector could not run, read or finish (failed, timed out, missing, truncated, skipped).", """
 SELECT r.*, s.site FROM collection_records r JOIN snapshots s USING (snapshot_id)
@@ -204,6 +217,34 @@ LEFT JOIN process_links l ON l.snapshot_id = p.snapshot_id AND l.pid = p.pid
 LEFT JOIN sandboxes sb ON sb.snapshot_id = p.snapshot_id AND sb.sandbox_id = l.sandbox_id
 LEFT JOIN containers c ON c.snapshot_id = p.snapshot_id AND c.container_id = l.container_id
 LEFT JOIN cg ON cg.snapshot_id = p.snapshot_id AND cg.pid = p.pid
+""")
+
+view("journal_lines", "Kubelet, runtime and kernel journal lines, each line once: a line that several members hold (journalctl output and "
+     "/var/log/syslog or messages, a kernel line in the journal and dmesg) is one row with every copy as evidence. Same line: same "
+     "snapshot, same time to the second (syslog stamps are local time shifted to UTC at ingest, journalctl carries its zone), same "
+     "identifier and pid, same message; the n-th copy in one member matches the n-th in another. The row's member, line_no, ts and "
+     "source are those of the preferred copy (journal, then the runtime's own log, then syslog, then dmesg); `sources` and "
+     "`evidence` (member:line) list them all.", """
+WITH k AS (
+  SELECT *, CASE source WHEN 'journal' THEN 1 WHEN 'runtime-log' THEN 2 WHEN 'syslog' THEN 3 ELSE 4 END AS prio,
+         date_trunc('second', ts) AS sec
+  FROM journal
+),
+n AS (
+  SELECT *, row_number() OVER (PARTITION BY snapshot_id, member, sec, ident, pid, message ORDER BY line_no) AS nth FROM k
+),
+g AS (
+  SELECT snapshot_id, ident, pid, message, any_value(severity) AS severity, any_value(location) AS location,
+         min({'prio': prio, 'member': member, 'line_no': line_no, 'ts': ts, 'node': node, 'host': host, 'source': source}) AS pick,
+         list(DISTINCT source ORDER BY source) AS sources,
+         list(member || ':' || line_no ORDER BY prio, member, line_no) AS evidence
+  FROM n
+  -- a line without a time is never taken for another one
+  GROUP BY snapshot_id, sec, ident, pid, message, nth, CASE WHEN sec IS NULL THEN member || ':' || line_no END
+)
+SELECT snapshot_id, pick.node AS node, pick.member AS member, pick.line_no AS line_no, pick.ts AS ts, pick.host AS host,
+       ident, pid, severity, location, message, pick.source AS source, sources, evidence
+FROM g
 """)
 
 view("node_filesystems", "df per node and mount: size and inode usage together.", """

@@ -17,7 +17,6 @@ from markupsafe import Markup
 
 from analyzer import __version__
 from analyzer.budgets import json_too_deep
-from analyzer.rules.logs import JOURNAL_DEDUP
 from analyzer.store import Store
 from reports import svg
 from reports.contexts import (
@@ -80,7 +79,7 @@ class Builder:
         times = [r[8].timestamp() for r in rows if r[8]]
         median = statistics.median(times) if times else None
         missing = defaultdict(list)
-        for sid, cmds in self.q("SELECT snapshot_id, missing_commands FROM snapshots WHERE site = ?", [self.site]):
+        for sid, cmds in self.q("SELECT snapshot_id, missing_commands FROM v_snapshots WHERE site = ?", [self.site]):
             missing[sid] = list(cmds or [])
         failed = dict(self.q(
             """SELECT snapshot_id, count(*) FROM collection_errors WHERE site = ? AND (error IS NOT NULL OR timed_out) AND coalesce(skipped, '') = ''
@@ -99,28 +98,28 @@ class Builder:
             quorum, ok = f"{cps} control planes: an even etcd member count tolerates no more failures than {cps - 1}", False
         else:
             quorum, ok = f"{cps} control planes: a valid etcd quorum (tolerates {(cps - 1) // 2} failure{'s' if cps > 3 else ''})", True
-        api = self.q("SELECT s.node, s.bundle_name FROM api_snapshots a JOIN snapshots s USING (snapshot_id) WHERE a.site = ?", [self.site])
+        api = self.q("SELECT s.node, s.bundle_name FROM api_snapshots a JOIN v_snapshots s USING (snapshot_id) WHERE a.site = ?", [self.site])
         coll = self.q(
             """SELECT s.node, coalesce(array_to_string(r.argv, ' '), r.path), coalesce(r.error, r.skipped, 'truncated')
-               FROM collection_errors r JOIN snapshots s USING (snapshot_id)
+               FROM collection_errors r JOIN v_snapshots s USING (snapshot_id)
                WHERE r.site = ? AND NOT coalesce(r.skipped, '') LIKE 'private key%' ORDER BY 1, 2""",
             [self.site],
         )
         ing = self.q(
-            """SELECT coalesce(s.node, ''), coalesce(p.member, ''), p.reason FROM ingest_problems p LEFT JOIN snapshots s USING (snapshot_id)
+            """SELECT coalesce(s.node, ''), coalesce(p.member, ''), p.reason FROM v_ingest_problems p LEFT JOIN v_snapshots s USING (snapshot_id)
                WHERE s.site = ? OR s.site IS NULL ORDER BY 1, 2""",
             [self.site],
         )
         counts = self.q(
-            """SELECT (SELECT count(DISTINCT snapshot_id || sandbox_id) FROM sandboxes WHERE snapshot_id IN (SELECT snapshot_id FROM snapshots WHERE site = $1)),
-                      (SELECT count(*) FROM containers WHERE snapshot_id IN (SELECT snapshot_id FROM snapshots WHERE site = $1)),
-                      (SELECT count(DISTINCT snapshot_id || pid) FROM processes WHERE snapshot_id IN (SELECT snapshot_id FROM snapshots WHERE site = $1)),
-                      (SELECT coalesce(sum(size), 0) FROM log_files WHERE snapshot_id IN (SELECT snapshot_id FROM snapshots WHERE site = $1))""",
+            """SELECT (SELECT count(DISTINCT snapshot_id || sandbox_id) FROM sandboxes WHERE snapshot_id IN (SELECT snapshot_id FROM v_snapshots WHERE site = $1)),
+                      (SELECT count(*) FROM containers WHERE snapshot_id IN (SELECT snapshot_id FROM v_snapshots WHERE site = $1)),
+                      (SELECT count(DISTINCT snapshot_id || pid) FROM v_processes WHERE snapshot_id IN (SELECT snapshot_id FROM v_snapshots WHERE site = $1)),
+                      (SELECT coalesce(sum(size), 0) FROM v_log_files WHERE snapshot_id IN (SELECT snapshot_id FROM v_snapshots WHERE site = $1))""",
             [self.site],
         )[0]
         have_findings = self.q("SELECT count(*) FROM information_schema.tables WHERE table_name = 'findings'")[0][0]
         site_missing = self.q(
-            "SELECT coalesce(node, ''), coalesce(object, ''), message FROM findings WHERE site = ? AND rule = 'SITE_NODE_MISSING' ORDER BY 1",
+            "SELECT coalesce(node, ''), coalesce(object, ''), message FROM v_findings WHERE site = ? AND rule = 'SITE_NODE_MISSING' ORDER BY 1",
             [self.site],
         ) if have_findings else []  # fmt: skip
         return Overview(
@@ -142,7 +141,7 @@ class Builder:
             return [], 0, [], {}
         rows = self.q(
             """SELECT f.severity, f.rule, coalesce(f.title, ''), coalesce(f.node, ''), coalesce(f.namespace, ''), coalesce(f.object, ''),
-                      f.message, coalesce(f.evidence, '') FROM findings f WHERE f.site = ?
+                      f.message, coalesce(f.evidence, '') FROM v_findings f WHERE f.site = ?
                ORDER BY CASE f.severity WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, f.rule, f.node, f.object""",
             [self.site],
         )
@@ -159,7 +158,7 @@ class Builder:
     def node_sections(self, large: bool) -> tuple[list[NodeSection], dict[str, Any]]:
         site = self.site
         snaps = self.q(
-            """SELECT s.snapshot_id, s.node, coalesce(n.role, s.role) FROM snapshots s LEFT JOIN nodes n ON n.site = s.site AND n.name = s.node
+            """SELECT s.snapshot_id, s.node, coalesce(n.role, s.role) FROM v_snapshots s LEFT JOIN nodes n ON n.site = s.site AND n.name = s.node
                WHERE s.site = ? AND s.snapshot_id IN (SELECT snapshot_id FROM nodes WHERE site = ?)
                ORDER BY CASE coalesce(n.role, s.role) WHEN 'control-plane' THEN 0 WHEN 'worker' THEN 1 ELSE 2 END, s.node""",
             [site, site],
@@ -189,7 +188,7 @@ class Builder:
             files[(r[0], r[1], r[2])].append(r)
         manifests = defaultdict(list)
         for sid, path, comp, name, images in self.q(
-            f"SELECT snapshot_id, path, coalesce(component, ''), coalesce(pod_name, ''), coalesce(array_to_string(images, ', '), '') FROM manifests WHERE {in_sids}",
+            f"SELECT snapshot_id, path, coalesce(component, ''), coalesce(pod_name, ''), coalesce(array_to_string(images, ', '), '') FROM v_manifests WHERE {in_sids}",
             [sids],
         ):
             manifests[sid].append((path, comp, name, images))
@@ -203,7 +202,7 @@ class Builder:
         journal = defaultdict(list)
         for sid, line_no, ts, ident, sev, msg in self.q(
             f"""SELECT snapshot_id, line_no, ts, coalesce(ident, ''), severity, message FROM (
-                  SELECT *, row_number() OVER (PARTITION BY snapshot_id ORDER BY ts DESC NULLS LAST) AS rn FROM journal
+                  SELECT *, row_number() OVER (PARTITION BY snapshot_id ORDER BY ts DESC NULLS LAST) AS rn FROM journal_lines
                   WHERE {in_sids} AND severity IN ('E', 'F', 'W', 'error', 'fatal', 'warning', 'panic')) WHERE rn <= 30 ORDER BY ts""",
             [sids],
         ):
@@ -212,8 +211,8 @@ class Builder:
         current = [r[11] for rows in files.values() for r in rows if r[11] is not None and not r[9]]
         if current:
             for fid, line_no, ts, stream, msg in self.q(
-                f"""WITH f AS (SELECT file_id, max(line_no) AS m FROM log_lines WHERE file_id IN (SELECT unnest(?::BIGINT[])) GROUP BY file_id)
-                    SELECT l.file_id, l.line_no, l.ts, coalesce(l.stream, ''), l.message FROM log_lines l
+                f"""WITH f AS (SELECT file_id, max(line_no) AS m FROM v_log_lines WHERE file_id IN (SELECT unnest(?::BIGINT[])) GROUP BY file_id)
+                    SELECT l.file_id, l.line_no, l.ts, coalesce(l.stream, ''), l.message FROM v_log_lines l
                     JOIN f ON l.file_id = f.file_id AND l.line_no > f.m - {LAST_LINES * 3}
                     ORDER BY l.file_id, l.line_no""",
                 [current],
@@ -327,13 +326,13 @@ class Builder:
 
     def _image_nodes(self, nodes: list[str]) -> list[str]:
         """Nodes that reported images: a bastion without a runtime is not a column of the matrix."""
-        have = {r[0] for r in self.q("SELECT DISTINCT s.node FROM images i JOIN snapshots s USING (snapshot_id) WHERE s.site = ?", [self.site])}
+        have = {r[0] for r in self.q("SELECT DISTINCT s.node FROM images i JOIN v_snapshots s USING (snapshot_id) WHERE s.site = ?", [self.site])}
         return [n for n in nodes if n in have]
 
     def images(self, nodes: list[str]) -> Images:
         rows = self.q(
             """SELECT s.node, i.repo || ':' || coalesce(i.tag, '<none>'), coalesce(i.image_id, ''), coalesce(i.size_text, ''), i.size_bytes
-               FROM images i JOIN snapshots s USING (snapshot_id) WHERE s.site = ? ORDER BY 2""",
+               FROM images i JOIN v_snapshots s USING (snapshot_id) WHERE s.site = ? ORDER BY 2""",
             [self.site],
         )
         by_image: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
@@ -357,14 +356,14 @@ class Builder:
     def logs(self) -> Logs:
         dirs = self.q(
             """SELECT s.node, coalesce(l.pod, ''), coalesce(l.namespace, ''), coalesce(l.log_dir, ''), sum(coalesce(l.size, 0)), count(*),
-                      count(*) FILTER (WHERE l.rotated) FROM pod_logs l JOIN snapshots s USING (snapshot_id) WHERE s.site = ?
+                      count(*) FILTER (WHERE l.rotated) FROM pod_logs l JOIN v_snapshots s USING (snapshot_id) WHERE s.site = ?
                GROUP BY ALL ORDER BY 5 DESC""",
             [self.site],
         )
         rows = [LogDirRow(node=n, pod=p, namespace=ns, log_dir=d, bytes=int(b), files=f, rotated=r, anchor=anchor("pod", n, ns, p)) for n, p, ns, d, b, f, r in dirs]
         highlights = self.q(
-            """SELECT j.node, j.line_no, j.ts, coalesce(j.ident, '') || ' ' || coalesce(j.severity, ''), j.message FROM journal j
-               JOIN snapshots s USING (snapshot_id) WHERE s.site = ? AND j.severity IN ('E', 'F', 'error', 'fatal', 'panic')
+            """SELECT j.node, j.line_no, j.ts, coalesce(j.ident, '') || ' ' || coalesce(j.severity, ''), j.message FROM journal_lines j
+               JOIN v_snapshots s USING (snapshot_id) WHERE s.site = ? AND j.severity IN ('E', 'F', 'error', 'fatal', 'panic')
                ORDER BY j.ts DESC NULLS LAST LIMIT 50""",
             [self.site],
         )
@@ -375,39 +374,43 @@ class Builder:
         )
 
     def pictures(self) -> Pictures:
+        return Pictures(timeline_svg=svg.timeline(_thin(self.marks())))
+
+    def marks(self) -> list[svg.Mark]:
+        """What the report's time line shows, before thinning: collections, restarts, starts, events, journal errors."""
         marks: list[svg.Mark] = []
-        for node, t in self.q("SELECT node, collected_at FROM snapshots WHERE site = ? AND collected_at IS NOT NULL", [self.site]):
+        for node, t in self.q("SELECT node, collected_at FROM v_snapshots WHERE site = ? AND collected_at IS NOT NULL", [self.site]):
             marks.append(svg.Mark(t, node, "collected", "bundle collected"))
         for node, t, pod, c, reason in self.q(
-            """SELECT p.node_name, a.last_finished_at, a.pod, a.name, coalesce(a.last_reason, '') FROM api_containers a
+            """SELECT p.node_name, a.last_finished_at, a.pod, a.name, coalesce(a.last_reason, '') FROM v_api_containers a
                JOIN pods p ON p.namespace = a.namespace AND p.name = a.pod AND p.snapshot_id = a.snapshot_id
                WHERE p.site = ? AND a.last_finished_at IS NOT NULL""",
             [self.site],
         ):
             marks.append(svg.Mark(t, node or "?", "restart", f"{pod}/{c} {reason}"))
         for node, t, pod, c in self.q(
-            """SELECT s.node, c.started_at, c.pod_name, c.name FROM containers c JOIN snapshots s USING (snapshot_id)
+            """SELECT s.node, c.started_at, c.pod_name, c.name FROM containers c JOIN v_snapshots s USING (snapshot_id)
                WHERE s.site = ? AND c.started_at IS NOT NULL""",
             [self.site],
         ):
             marks.append(svg.Mark(t, node, "start", f"{pod}/{c} started"))
         for host, t, typ, reason, obj, msg in self.q(
-            """SELECT coalesce(nullif(e.host, ''), e.namespace), e.last_seen, e.type, e.reason, e.kind || '/' || e.name, e.message FROM events e
+            """SELECT coalesce(nullif(e.host, ''), e.namespace), e.last_seen, e.type, e.reason, e.kind || '/' || e.name, e.message FROM v_events e
                WHERE e.snapshot_id IN (SELECT snapshot_id FROM api_snapshots WHERE site = ?) AND e.last_seen IS NOT NULL""",
             [self.site],
         ):
             marks.append(svg.Mark(t, host or "cluster", "warning" if typ == "Warning" else "normal", f"{reason} {obj}: {msg}"))
         # kubelet / runtime / kernel errors: one mark per node and 10 minutes, with how many and the first
         for node, t, n, msg in self.q(
-            f"""SELECT node, min(ts), count(*), arg_min(coalesce(ident, '') || ': ' || message, ts) FROM ({JOURNAL_DEDUP}) j
-                WHERE snapshot_id IN (SELECT snapshot_id FROM snapshots WHERE site = ?) AND ts IS NOT NULL
+            """SELECT node, min(ts), count(*), arg_min(coalesce(ident, '') || ': ' || message, ts) FROM journal_lines j
+                WHERE snapshot_id IN (SELECT snapshot_id FROM v_snapshots WHERE site = ?) AND ts IS NOT NULL
                   AND severity IN ('E', 'F', 'error', 'fatal', 'panic', 'crit')
                 GROUP BY node, time_bucket(INTERVAL 10 MINUTES, ts)""",
             [self.site],
         ):
             marks.append(svg.Mark(t, node or "?", "journal", f"{n} error line(s) from here on, first: {msg}"))
         marks.sort(key=lambda m: m.t)
-        return Pictures(timeline_svg=svg.timeline(_thin(marks)))
+        return marks
 
     def events(self, limit: int = 500) -> Events:
         """The site's events, one row per object, reason and message (several dumps repeat them)."""
@@ -415,7 +418,7 @@ class Builder:
             """WITH e AS (
                  SELECT e.*, row_number() OVER (PARTITION BY e.namespace, e.kind, e.name, e.reason, e.message
                                                 ORDER BY coalesce(e.last_seen, e.first_seen) DESC NULLS LAST, e.count DESC NULLS LAST) AS rn
-                 FROM events e JOIN snapshots s USING (snapshot_id) WHERE s.site = ?)
+                 FROM v_events e JOIN v_snapshots s USING (snapshot_id) WHERE s.site = ?)
                SELECT coalesce(last_seen, first_seen), coalesce(last_seen_text, ''), coalesce(type, ''), coalesce(namespace, ''),
                       coalesce(lower(kind) || '/', '') || coalesce(name, ''), coalesce(reason, ''), count,
                       concat_ws(', ', nullif(component, ''), nullif(host, '')), coalesce(message, ''), count(*) OVER (),

@@ -112,9 +112,9 @@ def test_evidence_names_where_it_came_from(troubled_db: Path, troubled: list[Fin
     for f in troubled:
         for e in f.evidence:
             assert e.startswith("API: ") or any(e.startswith(n + ": ") for n in nodes), (f.rule, e)
-    # log signatures cite the member and line of the first and last match
+    # log signatures cite the member and line of the first and last match: every copy of it (journal_lines)
     sig = next(f for f in troubled if f.rule == "KUBELET_PLEG_UNHEALTHY")
-    assert re.match(r"^playcekube-worker02: first: services/journal-kubelet\.log:\d+: .*PLEG is not healthy", sig.evidence[0]), sig.evidence
+    assert re.match(r"^playcekube-worker02: first: services/journal-kubelet\.log:\d+, files/var/log/syslog:\d+: .*PLEG is not healthy", sig.evidence[0]), sig.evidence
     assert "3 line(s)" in sig.message
 
 

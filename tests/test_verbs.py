@@ -214,11 +214,21 @@ def test_timeline_shows_the_planted_incident_in_order_across_nodes(checked_troub
 # ------------------------------------------------------------------ diff
 
 
+@pytest.fixture(scope="module")
+def checked_seed(seed_db: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    d = tmp_path_factory.mktemp("checked-seed") / "seed.duckdb"
+    shutil.copy(seed_db, d)
+    api.check(d)
+    return str(d)
+
+
 @pytest.mark.slow
-def test_diff_lists_exactly_the_changes(db: str, later_bundles: Path) -> None:
+def test_diff_lists_exactly_the_changes(checked_seed: str, later_bundles: Path) -> None:
     from fixtures.seed_later import ADDED_FLAG, NEW_IMAGE
 
-    d = json.loads(run("diff", db, str(later_bundles), "--output", "json"))
+    # the bundles are ingested and checked into a throw-away database; the findings of both sides are those stored
+    d = json.loads(run("diff", checked_seed, str(later_bundles), "--output", "json"))
+    assert d["notes"] == []
     assert d["nodes_added"] == d["nodes_removed"] == d["pods_added"] == d["pods_removed"] == []
     assert [(r["pod"], r["container"], r["before"], r["after"]) for r in d["restarts"]] == [
         ("calico-kube-controllers-b8d4d8984-8htc7", "calico-kube-controllers", 1, 2)]  # fmt: skip
@@ -226,12 +236,21 @@ def test_diff_lists_exactly_the_changes(db: str, later_bundles: Path) -> None:
     assert [(f["node"], f["path"], f["change"]) for f in d["files"]] == [(CP1, "/etc/kubernetes/manifests/kube-apiserver.yaml", "changed")]
     assert [ln for ln in d["files"][0]["diff"].splitlines() if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---"))] == [f"+    - {ADDED_FLAG}"]
     assert d["findings_new"] == d["findings_resolved"] == []
-    text = run("diff", db, str(later_bundles))
+    text = run("diff", checked_seed, str(later_bundles))
     assert "Restarts since:" in text and "calico-kube-controllers: 1 -> 2 (+1)" in text and f"+ {NEW_IMAGE.repo}:{NEW_IMAGE.tag}" in text
 
 
-def test_diff_of_a_site_with_itself_is_empty(db: str) -> None:
-    assert "No changes in nodes, pods, restarts, images, /etc/kubernetes files or findings." in run("diff", db, db)
+def test_diff_of_a_site_with_itself_is_empty(checked_seed: str) -> None:
+    out = run("diff", checked_seed, checked_seed)
+    assert "No changes in nodes, pods, restarts, images, /etc/kubernetes files or findings." in out and "findings not compared" not in out
+
+
+def test_diff_never_runs_the_rules(db: str, checked_seed: str) -> None:
+    """Findings come from the store: a database the rules never ran on has none to compare, and diff says so."""
+    d = json.loads(run("diff", db, checked_seed, "--output", "json"))
+    assert d["findings_new"] == d["findings_resolved"] == []
+    assert d["notes"] == [f"findings not compared: the rules never ran on {db} (run `kubesnap findings --db {db}`)"]
+    assert api.query(Path(checked_seed), "SELECT count(*) FROM v_findings").rows[0][0] > 0
 
 
 # ------------------------------------------------------------------ export

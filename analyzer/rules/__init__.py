@@ -112,19 +112,12 @@ def run_rules(con: duckdb.DuckDBPyConnection, site: str, thresholds: Thresholds 
     return out
 
 
-def store_findings(con: duckdb.DuckDBPyConnection, site: str, found: list[tuple[Rule, Finding]]) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("DELETE FROM findings WHERE site = ?", [site])
-        now = datetime.now(UTC)
-        rows = [(site, f.rule, f.severity, r.title, r.category, f.node, f.namespace, f.object, f.message, "\n".join(f.evidence), f.evidence, now)
-                for r, f in found]  # fmt: skip
-        if rows:
-            con.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+def finding_rows(site: str, found: list[tuple[Rule, Finding]]) -> list[dict[str, Any]]:
+    """Findings as rows of the table `findings` (Store.replace_findings writes them)."""
+    now = datetime.now(UTC)
+    return [{"site": site, "rule": f.rule, "severity": f.severity, "title": r.title, "category": r.category, "node": f.node,
+             "namespace": f.namespace, "object": f.object, "message": f.message, "evidence": "\n".join(f.evidence),
+             "evidence_list": f.evidence, "checked_at": now} for r, f in found]  # fmt: skip
 
 
 def sort_findings(found: list[tuple[Rule, Finding]]) -> list[tuple[Rule, Finding]]:

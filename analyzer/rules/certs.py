@@ -43,7 +43,7 @@ def _current(ctx: RuleContext) -> list[CertRow]:
     rows = ctx.q(
         f"""SELECT s.node, c.path, c.fingerprint_sha256, c.common_name, c.not_before, c.not_after, coalesce(s.collected_at, s.ingested_at), c.issuer,
                    c.snapshot_id
-            FROM certificates c JOIN snapshots s USING (snapshot_id) WHERE c.snapshot_id IN {SNAPS} AND c.not_after IS NOT NULL"""
+            FROM v_certificates c JOIN v_snapshots s USING (snapshot_id) WHERE c.snapshot_id IN {SNAPS} AND c.not_after IS NOT NULL"""
     )
     newest: dict[tuple[str, str, str], datetime] = {}
     for r in rows:

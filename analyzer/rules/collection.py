@@ -61,9 +61,9 @@ ALTERNATIVES = {"chronyc": "timedatectl", "timedatectl": "chronyc", "ctr": "cric
 )  # fmt: skip
 def missing_tool(ctx: RuleContext) -> Iterable[Finding]:
     present: dict[str, set[str]] = defaultdict(set)
-    for node, argv0 in ctx.q(f"SELECT DISTINCT s.node, r.argv[1] FROM collection_records r JOIN snapshots s USING (snapshot_id) WHERE r.snapshot_id IN {SNAPS} AND r.kind = 'command' AND coalesce(r.exit_code, 0) <> 127"):
+    for node, argv0 in ctx.q(f"SELECT DISTINCT s.node, r.argv[1] FROM v_collection_records r JOIN v_snapshots s USING (snapshot_id) WHERE r.snapshot_id IN {SNAPS} AND r.kind = 'command' AND coalesce(r.exit_code, 0) <> 127"):
         present[node].add(argv0)
-    for node, role, missing in ctx.q(f"SELECT node, role, missing_commands FROM snapshots WHERE snapshot_id IN {SNAPS} AND kind = 'bundle' AND len(missing_commands) > 0 ORDER BY 1"):
+    for node, role, missing in ctx.q(f"SELECT node, role, missing_commands FROM v_snapshots WHERE snapshot_id IN {SNAPS} AND kind = 'bundle' AND len(missing_commands) > 0 ORDER BY 1"):
         gaps = []
         for tool in missing:
             alt = ALTERNATIVES.get(tool, "")
@@ -80,10 +80,10 @@ def missing_tool(ctx: RuleContext) -> Iterable[Finding]:
             lost = "; ".join(f"{g}: {LOST.get(g, 'its output')}" for g in gaps)
             yield ctx.finding("MISSING_TOOL", f"{node} ({role}) has no {', '.join(gaps)}, so the bundle lacks {lost}",
                               node=node, obj=",".join(gaps), evidence=[f"{node}: manifest.json: missing_commands {', '.join(missing)}"])  # fmt: skip
-    if ctx.q(f"SELECT 1 FROM snapshots WHERE snapshot_id IN {SNAPS} LIMIT 1") and not ctx.q("SELECT 1 FROM api_snapshots WHERE site = $site"):
+    if ctx.q(f"SELECT 1 FROM v_snapshots WHERE snapshot_id IN {SNAPS} LIMIT 1") and not ctx.q("SELECT 1 FROM api_snapshots WHERE site = $site"):
         yield ctx.finding("MISSING_TOOL", "no bundle holds a kubectl dump of the API: pods, nodes and events of the API are unknown, and the rules that compare "
                           "them with the nodes did not run", obj="kubectl",
-                          evidence=[f"{n}: kubectl: {'missing' if m and 'kubectl' in m else 'no API access'}" for n, m in ctx.q(f"SELECT node, missing_commands FROM snapshots WHERE snapshot_id IN {SNAPS} ORDER BY 1")])  # fmt: skip
+                          evidence=[f"{n}: kubectl: {'missing' if m and 'kubectl' in m else 'no API access'}" for n, m in ctx.q(f"SELECT node, missing_commands FROM v_snapshots WHERE snapshot_id IN {SNAPS} ORDER BY 1")])  # fmt: skip
 
 
 @rule(
@@ -95,7 +95,7 @@ def missing_tool(ctx: RuleContext) -> Iterable[Finding]:
 def logs_truncated(ctx: RuleContext) -> Iterable[Finding]:
     for node, files, dropped, ex in ctx.q(
         f"""SELECT s.node, count(*), sum(greatest(coalesce(r.size, 0) - coalesce(r.bytes, 0), 0)), list(coalesce(r.path, r.output) ORDER BY r.size DESC)[:5]
-            FROM collection_records r JOIN snapshots s USING (snapshot_id) WHERE r.snapshot_id IN {SNAPS} AND r.truncated GROUP BY 1 ORDER BY 1"""
+            FROM v_collection_records r JOIN v_snapshots s USING (snapshot_id) WHERE r.snapshot_id IN {SNAPS} AND r.truncated GROUP BY 1 ORDER BY 1"""
     ):
         yield ctx.finding("LOGS_TRUNCATED", f"{files} file(s) on {node} were cut to their last --max-log-bytes; {dropped / 1024**2:.0f} MiB were left on the node",
                           node=node, obj=node, evidence=[f"{node}: manifest.json: truncated {p}" for p in ex])  # fmt: skip

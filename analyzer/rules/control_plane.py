@@ -42,10 +42,10 @@ def quorum(ctx: RuleContext) -> Iterable[Finding]:
     "Remove stale members with `etcdctl member remove`; rejoin the missing control plane.",
 )  # fmt: skip
 def etcd_members(ctx: RuleContext) -> Iterable[Finding]:
-    rows = ctx.q(f"SELECT DISTINCT name, member_id, array_to_string(peer_urls, ',') FROM etcd_members WHERE snapshot_id IN {SNAPS}")
+    rows = ctx.q(f"SELECT DISTINCT name, member_id, array_to_string(peer_urls, ',') FROM v_etcd_members WHERE snapshot_id IN {SNAPS}")
     if not rows:
         return
-    srcs = [f"{n}: {m}" for n, m in ctx.q(f"SELECT DISTINCT s.node, m.member FROM etcd_members m JOIN snapshots s USING (snapshot_id) WHERE m.snapshot_id IN {SNAPS} ORDER BY 1")]
+    srcs = [f"{n}: {m}" for n, m in ctx.q(f"SELECT DISTINCT s.node, m.member FROM v_etcd_members m JOIN v_snapshots s USING (snapshot_id) WHERE m.snapshot_id IN {SNAPS} ORDER BY 1")]
     cps = control_planes(ctx)
     ips = dict(ctx.q("SELECT name, internal_ip FROM nodes WHERE site = $site"))
     names = {r[0] for r in rows}
@@ -69,7 +69,7 @@ def etcd_members(ctx: RuleContext) -> Iterable[Finding]:
 def etcd_unhealthy(ctx: RuleContext) -> Iterable[Finding]:
     for endpoint, errs, seen in ctx.q(
         f"""SELECT e.endpoint, list(DISTINCT coalesce(e.error, array_to_string(e.errors, '; '), 'health: false')), list(DISTINCT s.node ORDER BY s.node)
-            FROM etcd_endpoints e JOIN snapshots s USING (snapshot_id)
+            FROM v_etcd_endpoints e JOIN v_snapshots s USING (snapshot_id)
             WHERE e.snapshot_id IN {SNAPS} AND (e.healthy = false OR e.error IS NOT NULL OR len(e.errors) > 0) GROUP BY 1 ORDER BY 1"""
     ):
         yield ctx.finding("ETCD_UNHEALTHY", f"etcd endpoint {endpoint} is unhealthy: {'; '.join(errs)}", node=endpoint_node(ctx, endpoint), obj=endpoint,
@@ -86,7 +86,7 @@ def endpoint_node(ctx: RuleContext, url: str | None) -> str | None:
 
 
 def member_node(ctx: RuleContext, member_id: str) -> str | None:
-    rows = ctx.q(f"SELECT name, peer_urls[1] FROM etcd_members WHERE snapshot_id IN {SNAPS} AND member_id = $p0 LIMIT 1", [member_id])
+    rows = ctx.q(f"SELECT name, peer_urls[1] FROM v_etcd_members WHERE snapshot_id IN {SNAPS} AND member_id = $p0 LIMIT 1", [member_id])
     if not rows:
         return None
     name, peer = rows[0]
@@ -101,7 +101,7 @@ def member_node(ctx: RuleContext, member_id: str) -> str | None:
 )  # fmt: skip
 def etcd_alarm(ctx: RuleContext) -> Iterable[Finding]:
     for mid, alarm, seen in ctx.q(
-        f"""SELECT a.member_id, a.alarm, list(DISTINCT s.node ORDER BY s.node) FROM etcd_alarms a JOIN snapshots s USING (snapshot_id)
+        f"""SELECT a.member_id, a.alarm, list(DISTINCT s.node ORDER BY s.node) FROM v_etcd_alarms a JOIN v_snapshots s USING (snapshot_id)
             WHERE a.snapshot_id IN {SNAPS} GROUP BY 1, 2 ORDER BY 1, 2"""
     ):
         node = member_node(ctx, mid)
@@ -117,12 +117,12 @@ def etcd_alarm(ctx: RuleContext) -> Iterable[Finding]:
 )  # fmt: skip
 def etcd_db_quota(ctx: RuleContext) -> Iterable[Finding]:
     quota = 2 * 1024**3
-    for (cmd,) in ctx.q(f"SELECT array_to_string(command, ' ') FROM manifests WHERE snapshot_id IN {SNAPS} AND component = 'etcd'"):
+    for (cmd,) in ctx.q(f"SELECT array_to_string(command, ' ') FROM v_manifests WHERE snapshot_id IN {SNAPS} AND component = 'etcd'"):
         m = re.search(r"--quota-backend-bytes[= ](\d+)", cmd or "")
         if m:
             quota = int(m.group(1))
     for endpoint, size, seen in ctx.q(
-        f"""SELECT e.endpoint, max(e.db_size), list(DISTINCT s.node ORDER BY s.node) FROM etcd_endpoints e JOIN snapshots s USING (snapshot_id)
+        f"""SELECT e.endpoint, max(e.db_size), list(DISTINCT s.node ORDER BY s.node) FROM v_etcd_endpoints e JOIN v_snapshots s USING (snapshot_id)
             WHERE e.snapshot_id IN {SNAPS} AND e.db_size IS NOT NULL GROUP BY 1 ORDER BY 1"""
     ):
         pct = 100 * size / quota
@@ -137,7 +137,7 @@ def etcd_db_quota(ctx: RuleContext) -> Iterable[Finding]:
     "Check connectivity between the control planes (2380/tcp), their clocks and disks; read the etcd logs for 'leader changed'.",
 )  # fmt: skip
 def etcd_leader(ctx: RuleContext) -> Iterable[Finding]:
-    rows = ctx.q(f"SELECT DISTINCT s.node, e.endpoint, e.leader_id FROM etcd_endpoints e JOIN snapshots s USING (snapshot_id) WHERE e.snapshot_id IN {SNAPS} AND e.db_size IS NOT NULL")
+    rows = ctx.q(f"SELECT DISTINCT s.node, e.endpoint, e.leader_id FROM v_etcd_endpoints e JOIN v_snapshots s USING (snapshot_id) WHERE e.snapshot_id IN {SNAPS} AND e.db_size IS NOT NULL")
     if not rows:
         return
     leaders = {r[2] for r in rows}
@@ -156,8 +156,8 @@ def etcd_leader(ctx: RuleContext) -> Iterable[Finding]:
 )  # fmt: skip
 def static_pod_not_running(ctx: RuleContext) -> Iterable[Finding]:
     for node, path, comp, name, err, sid in ctx.q(
-        f"""SELECT s.node, m.path, m.component, m.pod_name, m.error, m.snapshot_id FROM manifests m JOIN snapshots s USING (snapshot_id)
-            WHERE m.snapshot_id IN (SELECT DISTINCT snapshot_id FROM crictl_containers WHERE snapshot_id IN {SNAPS})"""
+        f"""SELECT s.node, m.path, m.component, m.pod_name, m.error, m.snapshot_id FROM v_manifests m JOIN v_snapshots s USING (snapshot_id)
+            WHERE m.snapshot_id IN (SELECT DISTINCT snapshot_id FROM v_crictl_containers WHERE snapshot_id IN {SNAPS})"""
     ):
         if err:
             yield ctx.finding("STATIC_POD_NOT_RUNNING", f"{path} on {node} does not parse: {err}", node=node, obj=path, evidence=[f"{node}: files{path}: {err}"])
@@ -180,7 +180,7 @@ def static_pod_not_running(ctx: RuleContext) -> Iterable[Finding]:
 )  # fmt: skip
 def control_plane_restarts(ctx: RuleContext) -> Iterable[Finding]:
     for node, ns, pod, container, restarts, reason, member in ctx.q(
-        """SELECT p.node_name, a.namespace, a.pod, a.name, a.restart_count, coalesce(a.last_reason, ''), p.member FROM api_containers a
+        """SELECT p.node_name, a.namespace, a.pod, a.name, a.restart_count, coalesce(a.last_reason, ''), p.member FROM v_api_containers a
            JOIN pods p ON p.snapshot_id = a.snapshot_id AND p.namespace = a.namespace AND p.name = a.pod
            WHERE p.site = $site AND a.name IN ('kube-apiserver', 'etcd', 'kube-controller-manager', 'kube-scheduler') AND a.restart_count > 0"""
     ):
@@ -203,13 +203,13 @@ def minor(v: str | None) -> tuple[int, int] | None:
 def version_skew(ctx: RuleContext) -> Iterable[Finding]:
     api: dict[str, str] = {}
     where: dict[str, str] = {}
-    for node, images, path in ctx.q(f"SELECT s.node, array_to_string(m.images, ','), m.path FROM manifests m JOIN snapshots s USING (snapshot_id) WHERE m.snapshot_id IN {SNAPS} AND m.component = 'kube-apiserver'"):
+    for node, images, path in ctx.q(f"SELECT s.node, array_to_string(m.images, ','), m.path FROM v_manifests m JOIN v_snapshots s USING (snapshot_id) WHERE m.snapshot_id IN {SNAPS} AND m.component = 'kube-apiserver'"):
         m = re.search(r":(v\d+\.\d+\.\d+\S*)", images or "")
         if m:
             api[node] = m.group(1)
             where[node] = f"{node}: files{path}: image {images}"
     if not api:
-        for (sv,) in ctx.q(f"SELECT DISTINCT server_version FROM cluster_versions WHERE snapshot_id IN {SNAPS} AND server_version IS NOT NULL"):
+        for (sv,) in ctx.q(f"SELECT DISTINCT server_version FROM v_cluster_versions WHERE snapshot_id IN {SNAPS} AND server_version IS NOT NULL"):
             api["(API server)"] = sv
             where["(API server)"] = f"API: cluster/version.json: serverVersion {sv}"
     minors = {n: mv for n, v in api.items() if (mv := minor(v)) is not None}

@@ -47,7 +47,7 @@ def short_image_id(i: str | None) -> str:
 )  # fmt: skip
 def image_id_mismatch(ctx: RuleContext) -> Iterable[Finding]:
     rows = ctx.q(
-        f"""SELECT i.node, coalesce(n.architecture, (SELECT max(value) FROM host_facts h WHERE h.snapshot_id = i.snapshot_id AND h.key = 'arch'), '?'),
+        f"""SELECT i.node, coalesce(n.architecture, (SELECT max(value) FROM v_host_facts h WHERE h.snapshot_id = i.snapshot_id AND h.key = 'arch'), '?'),
                    i.repo, i.tag, i.image_id, i.source FROM images i LEFT JOIN nodes n ON n.snapshot_id = i.snapshot_id
             WHERE i.snapshot_id IN {SNAPS} AND i.tag IS NOT NULL AND i.tag NOT IN ('<none>', '') AND i.image_id IS NOT NULL"""
     )
@@ -83,7 +83,7 @@ def daemonset_image_missing(ctx: RuleContext) -> Iterable[Finding]:
                 digests[node].add(d.removeprefix("sha256:"))
                 have[node].add((normalize_ref(repo)[0], d))
     for ns, ds, images, nodes in ctx.q(
-        f"""SELECT w.namespace, w.name, w.images, list(DISTINCT p.node_name ORDER BY p.node_name) FROM workloads w
+        f"""SELECT w.namespace, w.name, w.images, list(DISTINCT p.node_name ORDER BY p.node_name) FROM v_workloads w
             JOIN pods p ON p.site = $site AND p.namespace = w.namespace AND p.owner_kind = 'DaemonSet' AND p.owner_name = w.name AND p.node_name IS NOT NULL
             WHERE w.kind = 'DaemonSet' AND w.snapshot_id IN {API_SNAP} GROUP BY ALL ORDER BY 1, 2"""
     ):

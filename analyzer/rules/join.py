@@ -6,10 +6,10 @@ from collections.abc import Iterable
 
 from analyzer.rules import Finding, RuleContext, rule
 
-SNAPS = "(SELECT snapshot_id FROM snapshots WHERE site = $site)"
+SNAPS = "(SELECT snapshot_id FROM v_snapshots WHERE site = $site)"
 # snapshots whose runtime was collected (crictl answered): only they can say a sandbox is missing
-RUNTIME_SNAPS = f"(SELECT DISTINCT snapshot_id FROM crictl_sandboxes WHERE snapshot_id IN {SNAPS})"
-PROC_SNAPS = f"(SELECT DISTINCT snapshot_id FROM processes WHERE snapshot_id IN {SNAPS})"
+RUNTIME_SNAPS = f"(SELECT DISTINCT snapshot_id FROM v_crictl_sandboxes WHERE snapshot_id IN {SNAPS})"
+PROC_SNAPS = f"(SELECT DISTINCT snapshot_id FROM v_processes WHERE snapshot_id IN {SNAPS})"
 
 
 @rule(
@@ -21,7 +21,7 @@ PROC_SNAPS = f"(SELECT DISTINCT snapshot_id FROM processes WHERE snapshot_id IN 
 def api_pod_no_sandbox(ctx: RuleContext) -> Iterable[Finding]:
     rows = ctx.q(
         f"""SELECT p.node_name, p.namespace, p.name, coalesce(p.status_text, p.phase), p.member, s.snapshot_id
-            FROM pods p JOIN snapshots s ON s.site = p.site AND s.node = p.node_name AND s.snapshot_id IN {RUNTIME_SNAPS}
+            FROM pods p JOIN v_snapshots s ON s.site = p.site AND s.node = p.node_name AND s.snapshot_id IN {RUNTIME_SNAPS}
             WHERE p.site = $site AND coalesce(p.phase, 'Running') IN ('Running', 'Pending', 'Unknown') AND p.node_name IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM sandboxes sb WHERE sb.snapshot_id = s.snapshot_id AND sb.name = p.name
                               AND coalesce(sb.namespace, p.namespace) = p.namespace)"""
@@ -48,16 +48,16 @@ def orphan_sandbox(ctx: RuleContext) -> Iterable[Finding]:
         yield ctx.finding("ORPHAN_SANDBOX", f"sandbox {sid[:13]} of {ns}/{name} runs on {node} but the API has no such pod",
                           node=node, namespace=ns, obj=name, evidence=[f"{node}: sandbox {sid} ({state})"])  # fmt: skip
     for node, pid, command in ctx.q(
-        f"""SELECT s.node, l.pid, p.command FROM process_links l JOIN snapshots s USING (snapshot_id)
-            JOIN processes p ON p.snapshot_id = l.snapshot_id AND p.pid = l.pid
+        f"""SELECT s.node, l.pid, p.command FROM v_process_links l JOIN v_snapshots s USING (snapshot_id)
+            JOIN v_processes p ON p.snapshot_id = l.snapshot_id AND p.pid = l.pid
             WHERE l.snapshot_id IN {SNAPS} AND l.role = 'shim' AND l.sandbox_id IS NULL AND l.container_id IS NULL"""
     ):
         yield ctx.finding("ORPHAN_SANDBOX", f"shim {pid} on {node} serves no sandbox the runtime reported", node=node, obj=f"pid {pid}",
                           evidence=[f"{node}: ps: {pid} {command[:200]}"])  # fmt: skip
     for node, pid, command, task in ctx.q(
-        f"""SELECT s.node, p.pid, p.command, regexp_extract(p.command, '-id ([0-9a-f]+)', 1) FROM processes p JOIN snapshots s USING (snapshot_id)
+        f"""SELECT s.node, p.pid, p.command, regexp_extract(p.command, '-id ([0-9a-f]+)', 1) FROM v_processes p JOIN v_snapshots s USING (snapshot_id)
             WHERE p.snapshot_id IN {RUNTIME_SNAPS} AND regexp_matches(p.command, 'containerd-shim-[a-z0-9-]+-v2 .*-id [0-9a-f]{{12,}}')
-              AND NOT EXISTS (SELECT 1 FROM process_links l WHERE l.snapshot_id = p.snapshot_id AND l.pid = p.pid)"""
+              AND NOT EXISTS (SELECT 1 FROM v_process_links l WHERE l.snapshot_id = p.snapshot_id AND l.pid = p.pid)"""
     ):
         yield ctx.finding("ORPHAN_SANDBOX", f"shim {pid} on {node} runs task {task[:13]}, which the runtime does not list", node=node,
                           obj=f"pid {pid}", evidence=[f"{node}: ps: {pid} {command[:200]}"])  # fmt: skip
@@ -72,9 +72,9 @@ def orphan_sandbox(ctx: RuleContext) -> Iterable[Finding]:
 def container_no_process(ctx: RuleContext) -> Iterable[Finding]:
     for node, ns, pod, container, cid, member in ctx.q(
         f"""SELECT pp.node, pp.namespace, pp.pod, pp.container, pp.container_id,
-                   (SELECT min(member) FROM crictl_containers c WHERE c.snapshot_id = pp.snapshot_id AND starts_with(pp.container_id, c.container_id))
+                   (SELECT min(member) FROM v_crictl_containers c WHERE c.snapshot_id = pp.snapshot_id AND starts_with(pp.container_id, c.container_id))
             FROM pod_processes pp WHERE pp.snapshot_id IN {PROC_SNAPS} AND pp.pid IS NULL AND pp.container_state = 'Running'
-              AND pp.snapshot_id IN (SELECT snapshot_id FROM snapshots WHERE site = $site)"""
+              AND pp.snapshot_id IN (SELECT snapshot_id FROM v_snapshots WHERE site = $site)"""
     ):
         yield ctx.finding("CONTAINER_NO_PROCESS", f"container {container} ({cid[:13]}) of {ns}/{pod} is Running but has no process on {node}",
                           node=node, namespace=ns, obj=pod, evidence=[f"{node}: {member}: {cid} Running", f"{node}: processes: none in its cgroup or under its shim"])  # fmt: skip
@@ -88,11 +88,11 @@ def container_no_process(ctx: RuleContext) -> Iterable[Finding]:
 )  # fmt: skip
 def process_no_container(ctx: RuleContext) -> Iterable[Finding]:
     for node, pid, cid, uid, command in ctx.q(
-        f"""SELECT s.node, c.pid, c.container_id, any_value(c.pod_uid), any_value(p.command) FROM process_cgroups c
-            JOIN snapshots s USING (snapshot_id) LEFT JOIN processes p ON p.snapshot_id = c.snapshot_id AND p.pid = c.pid
+        f"""SELECT s.node, c.pid, c.container_id, any_value(c.pod_uid), any_value(p.command) FROM v_process_cgroups c
+            JOIN v_snapshots s USING (snapshot_id) LEFT JOIN v_processes p ON p.snapshot_id = c.snapshot_id AND p.pid = c.pid
             WHERE c.snapshot_id IN {RUNTIME_SNAPS} AND c.kind = 'container' AND c.container_id IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM crictl_containers x WHERE x.snapshot_id = c.snapshot_id AND starts_with(c.container_id, x.container_id))
-              AND NOT EXISTS (SELECT 1 FROM crictl_sandboxes x WHERE x.snapshot_id = c.snapshot_id AND starts_with(c.container_id, x.sandbox_id))
+              AND NOT EXISTS (SELECT 1 FROM v_crictl_containers x WHERE x.snapshot_id = c.snapshot_id AND starts_with(c.container_id, x.container_id))
+              AND NOT EXISTS (SELECT 1 FROM v_crictl_sandboxes x WHERE x.snapshot_id = c.snapshot_id AND starts_with(c.container_id, x.sandbox_id))
             GROUP BY ALL"""
     ):
         yield ctx.finding("PROCESS_NO_CONTAINER", f"process {pid} on {node} is in the cgroup of container {cid[:13]}, which the runtime does not list",

@@ -16,13 +16,6 @@ from analyzer.rules.join import SNAPS
 
 MiB = 1024 * 1024
 
-# journal lines with one source per node and ident: the journal when there is one, else the runtime's own log, else syslog,
-# else dmesg (the collector captures the same lines several ways)
-_PRIO = "CASE {0}source WHEN 'journal' THEN 1 WHEN 'runtime-log' THEN 2 WHEN 'syslog' THEN 3 ELSE 4 END"
-JOURNAL_DEDUP = f"""SELECT j.* FROM journal j JOIN (
-    SELECT snapshot_id, coalesce(ident, '') AS ident_k, min({_PRIO.format('')}) AS pr FROM journal GROUP BY ALL
-) b ON b.snapshot_id = j.snapshot_id AND b.ident_k = coalesce(j.ident, '') AND b.pr = {_PRIO.format('j.')}"""
-
 
 def size_bytes(text: object, default: int) -> int:
     """A Kubernetes quantity like 10Mi, 100M, 1Gi as bytes."""
@@ -79,7 +72,7 @@ def log_growth_fast(ctx: RuleContext) -> Iterable[Finding]:
 )  # fmt: skip
 def log_rotation_missing(ctx: RuleContext) -> Iterable[Finding]:
     limits: dict[str, int] = {}
-    for sid, raw in ctx.q(f"SELECT snapshot_id, raw FROM kubelet_configs WHERE snapshot_id IN {SNAPS} AND raw IS NOT NULL"):
+    for sid, raw in ctx.q(f"SELECT snapshot_id, raw FROM v_kubelet_configs WHERE snapshot_id IN {SNAPS} AND raw IS NOT NULL"):
         cfg = json.loads(raw) if isinstance(raw, str) else raw
         if isinstance(cfg, dict) and cfg.get("containerLogMaxSize"):
             limits[sid] = size_bytes(cfg["containerLogMaxSize"], 10 * MiB)
@@ -194,22 +187,21 @@ def _signature_matches(ctx: RuleContext) -> dict[str, list[tuple[object, ...]]]:
     sigs = [(s.id, list(s.idents), list(s.containers), s.pattern) for s in SIGNATURES]
     rows = ctx.q(
         f"""WITH sig AS (SELECT unnest($p0, recursive := true)),
-            j AS ({JOURNAL_DEDUP}),
             src AS (
-              SELECT node, member, line_no, ts, ident AS key, 'journal' AS kind, message FROM j
+              SELECT node, array_to_string(evidence, ', ') AS loc, ts, ident AS key, 'journal' AS kind, message FROM journal_lines
               WHERE snapshot_id IN {SNAPS} AND list_contains($p1, ident) AND regexp_matches(message, $p3)
               UNION ALL
               SELECT CASE WHEN f.layout = 'kubectl-logs' THEN coalesce((SELECT any_value(p.node_name) FROM pods p WHERE p.site = $site
                      AND p.namespace = f.namespace AND p.name = f.pod), f.node) ELSE f.node END,
-                     f.member, l.line_no, l.ts, f.container, 'log', l.message
-              FROM log_lines l JOIN log_files f USING (file_id)
+                     f.member || ':' || l.line_no, l.ts, f.container, 'log', l.message
+              FROM v_log_lines l JOIN v_log_files f USING (file_id)
               WHERE f.snapshot_id IN {SNAPS} AND list_contains($p2, f.container) AND regexp_matches(l.message, $p3)
-                AND (f.layout <> 'kubectl-logs' OR NOT EXISTS (SELECT 1 FROM log_files g WHERE g.snapshot_id IN {SNAPS} AND g.layout = 'pods'
+                AND (f.layout <> 'kubectl-logs' OR NOT EXISTS (SELECT 1 FROM v_log_files g WHERE g.snapshot_id IN {SNAPS} AND g.layout = 'pods'
                      AND g.namespace = f.namespace AND g.pod = f.pod AND g.container = f.container))
             )
             SELECT sig.id, src.node, count(*), min(src.ts), max(src.ts),
-                   arg_min(src.member || ':' || src.line_no || ': ' || left(src.message, 300), coalesce(src.ts, '-infinity'::TIMESTAMPTZ)),
-                   arg_max(src.member || ':' || src.line_no || ': ' || left(src.message, 300), coalesce(src.ts, '-infinity'::TIMESTAMPTZ))
+                   arg_min(src.loc || ': ' || left(src.message, 300), coalesce(src.ts, '-infinity'::TIMESTAMPTZ)),
+                   arg_max(src.loc || ': ' || left(src.message, 300), coalesce(src.ts, '-infinity'::TIMESTAMPTZ))
             FROM src JOIN sig ON ((src.kind = 'journal' AND list_contains(sig.idents, src.key)) OR (src.kind = 'log' AND list_contains(sig.containers, src.key)))
                  AND regexp_matches(src.message, sig.pattern)
             GROUP BY ALL ORDER BY 1, 2""",

@@ -12,12 +12,11 @@ from datetime import datetime
 from analyzer.rules import Finding, RuleContext, rule
 from analyzer.rules.images import API_SNAP
 from analyzer.rules.join import SNAPS
-from analyzer.rules.logs import JOURNAL_DEDUP
 
 
 def condition(ctx: RuleContext, node: str, typ: str) -> str:
     """The message of a node condition from the JSON dump ('' when unknown)."""
-    for (conds,) in ctx.q(f"SELECT conditions FROM api_nodes WHERE snapshot_id IN {API_SNAP} AND name = $p0 AND conditions IS NOT NULL", [node]):
+    for (conds,) in ctx.q(f"SELECT conditions FROM v_api_nodes WHERE snapshot_id IN {API_SNAP} AND name = $p0 AND conditions IS NOT NULL", [node]):
         for c in json.loads(conds) if isinstance(conds, str) else conds:
             if isinstance(c, dict) and c.get("type") == typ and (c.get("reason") or c.get("message")):
                 since = f" (since {c['lastTransitionTime']})" if c.get("lastTransitionTime") else ""
@@ -103,7 +102,7 @@ def _time_synced(facts: dict[str, str]) -> bool | None:
 def clock_skew(ctx: RuleContext) -> Iterable[Finding]:
     facts: dict[str, dict[str, str]] = defaultdict(dict)
     for node, key, value in ctx.q(
-        f"""SELECT s.node, h.key, h.value FROM host_facts h JOIN snapshots s USING (snapshot_id)
+        f"""SELECT s.node, h.key, h.value FROM v_host_facts h JOIN v_snapshots s USING (snapshot_id)
             WHERE h.snapshot_id IN {SNAPS} AND (h.key LIKE 'timedatectl.%' OR h.key LIKE 'chrony.%')"""
     ):
         facts[node][key] = value
@@ -127,7 +126,7 @@ def clock_skew(ctx: RuleContext) -> Iterable[Finding]:
                               node=node, obj=node, severity=sev, evidence=[f"{n}: manifest.json: collected_at {a:%Y-%m-%dT%H:%M:%SZ}" for n, a in rows])  # fmt: skip
     # 2. node leases: renewed by each kubelet with its own clock
     leases = ctx.q(
-        f"""SELECT l.name, l.renew_time, l.member FROM leases l JOIN nodes n ON n.site = $site AND n.name = l.name AND n.ready IN ('True', 'Ready')
+        f"""SELECT l.name, l.renew_time, l.member FROM v_leases l JOIN nodes n ON n.site = $site AND n.name = l.name AND n.ready IN ('True', 'Ready')
             WHERE l.snapshot_id IN {API_SNAP} AND l.namespace = 'kube-node-lease' AND l.renew_time IS NOT NULL ORDER BY 1"""
     )
     if len(leases) > 1:
@@ -155,8 +154,8 @@ def clock_skew(ctx: RuleContext) -> Iterable[Finding]:
 )  # fmt: skip
 def node_version_skew(ctx: RuleContext) -> Iterable[Finding]:
     rows = ctx.q(
-        """SELECT n.name, coalesce(n.kernel_version, (SELECT max(value) FROM host_facts h WHERE h.snapshot_id = n.snapshot_id AND h.key = 'kernel')),
-                  coalesce(n.os_image, (SELECT max(value) FROM host_facts h WHERE h.snapshot_id = n.snapshot_id AND h.key = 'os.pretty_name')),
+        """SELECT n.name, coalesce(n.kernel_version, (SELECT max(value) FROM v_host_facts h WHERE h.snapshot_id = n.snapshot_id AND h.key = 'kernel')),
+                  coalesce(n.os_image, (SELECT max(value) FROM v_host_facts h WHERE h.snapshot_id = n.snapshot_id AND h.key = 'os.pretty_name')),
                   n.kubelet_version, n.runtime_version
            FROM nodes n WHERE n.site = $site AND n.role IN ('control-plane', 'worker') ORDER BY 1"""
     )
@@ -186,10 +185,9 @@ OOM_RE = r"(Out of memory: Kill|Killed process \d+|oom-kill:|invoked oom-killer|
 )  # fmt: skip
 def oom_killer(ctx: RuleContext) -> Iterable[Finding]:
     rows = ctx.q(
-        f"""WITH j AS ({JOURNAL_DEDUP})
-            SELECT node, count(*) FILTER (WHERE regexp_matches(message, '(Killed process|Kill process) \\d+')), min(ts), max(ts),
-                   list(node || ': ' || member || ':' || line_no || ': ' || message ORDER BY ts, line_no)[:6]
-            FROM j WHERE snapshot_id IN {SNAPS} AND (ident = 'kernel' OR source = 'dmesg') AND regexp_matches(message, $p0)
+        f"""SELECT node, count(*) FILTER (WHERE regexp_matches(message, '(Killed process|Kill process) \\d+')), min(ts), max(ts),
+                   list(node || ': ' || array_to_string(evidence, ', ') || ': ' || message ORDER BY ts, line_no)[:6]
+            FROM journal_lines WHERE snapshot_id IN {SNAPS} AND (ident = 'kernel' OR source = 'dmesg') AND regexp_matches(message, $p0)
             GROUP BY node ORDER BY node""",
         [OOM_RE],
     )

@@ -8,7 +8,7 @@ from analyzer.rules import Finding, RuleContext, rule
 from analyzer.rules.images import API_SNAP
 from analyzer.rules.join import SNAPS
 
-BUNDLES = f"(SELECT node, hostname, bundle_name FROM snapshots WHERE snapshot_id IN {SNAPS} AND kind = 'bundle')"
+BUNDLES = f"(SELECT node, hostname, bundle_name FROM v_snapshots WHERE snapshot_id IN {SNAPS} AND kind = 'bundle')"
 
 
 @rule(
@@ -25,7 +25,7 @@ def site_node_missing(ctx: RuleContext) -> Iterable[Finding]:
     files = {b for _n, _h, b in bundles if b}
     reported: dict[str, str] = {}  # a node name or address -> the inventory host it was reported as
     for name, groups, address, status, failure, reason, seconds, bundle, member in ctx.q(
-        f"""SELECT name, groups, address, status, failure, reason, seconds, bundle, member FROM site_hosts
+        f"""SELECT name, groups, address, status, failure, reason, seconds, bundle, member FROM v_site_hosts
             WHERE snapshot_id IN {SNAPS} ORDER BY name"""
     ):
         stem = (bundle or "").rsplit("/", 1)[-1].removesuffix(".tar.gz")
@@ -42,7 +42,7 @@ def site_node_missing(ctx: RuleContext) -> Iterable[Finding]:
             reported[address] = name
         yield ctx.finding("SITE_NODE_MISSING", msg, node=name, obj=name,
                           evidence=[f"{member}: host {name} address={address} status={status} failure={failure} seconds={seconds} reason={reason}"])  # fmt: skip
-    for node, ip, member in ctx.q(f"SELECT DISTINCT name, internal_ip, member FROM api_nodes WHERE snapshot_id IN {API_SNAP} ORDER BY 1"):
+    for node, ip, member in ctx.q(f"SELECT DISTINCT name, internal_ip, member FROM v_api_nodes WHERE snapshot_id IN {API_SNAP} ORDER BY 1"):
         if node in names:
             continue
         if node in reported or (ip and ip in reported):

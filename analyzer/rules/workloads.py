@@ -14,12 +14,12 @@ from analyzer.rules import Finding, RuleContext, rule
 API_CONTAINERS = """SELECT p.node_name AS node, a.namespace, a.pod, a.name AS container, a.init, a.image, a.ready, a.restart_count, a.state,
        a.state_reason, a.state_message, a.exit_code, a.last_state, a.last_reason, a.last_exit_code, a.last_finished_at,
        p.member, p.phase
-FROM api_containers a JOIN pods p ON p.snapshot_id = a.snapshot_id AND p.namespace = a.namespace AND p.name = a.pod
+FROM v_api_containers a JOIN pods p ON p.snapshot_id = a.snapshot_id AND p.namespace = a.namespace AND p.name = a.pod
 WHERE p.site = $site"""
 
 # pods known only from a table (no container statuses)
 TABLE_PODS = """SELECT p.node_name, p.namespace, p.name, p.status_text, p.restarts, p.ready_text, p.member, p.line FROM pods p
-WHERE p.site = $site AND NOT EXISTS (SELECT 1 FROM api_containers a WHERE a.snapshot_id = p.snapshot_id AND a.namespace = p.namespace AND a.pod = p.name)"""
+WHERE p.site = $site AND NOT EXISTS (SELECT 1 FROM v_api_containers a WHERE a.snapshot_id = p.snapshot_id AND a.namespace = p.namespace AND a.pod = p.name)"""
 
 CP = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler")
 

@@ -47,7 +47,7 @@ class SiteView:
     def api_now(self) -> datetime | None:
         """When the site's kubectl dump was taken: ages are relative to it, as kubectl's were."""
         if "api_now" not in self._cache:
-            rows = self.q("SELECT coalesce(collected_at, ingested_at) FROM snapshots WHERE snapshot_id = $p0", [self.api_snapshot])
+            rows = self.q("SELECT coalesce(collected_at, ingested_at) FROM v_snapshots WHERE snapshot_id = $p0", [self.api_snapshot])
             self._cache["api_now"] = rows[0][0] if rows else None
         return self._cache["api_now"]  # type: ignore[no-any-return]
 
@@ -57,7 +57,7 @@ class SiteView:
 
     def raw(self, kind: str, snapshot: str | None = None) -> list[dict[str, Any]]:
         """The API objects of a kind from the site's kubectl dump, as kubectl returned them."""
-        rows = self.q("SELECT raw FROM api_objects WHERE snapshot_id = $p0 AND kind = $p1 ORDER BY namespace, name", [snapshot or self.api_snapshot, kind])
+        rows = self.q("SELECT raw FROM v_api_objects WHERE snapshot_id = $p0 AND kind = $p1 ORDER BY namespace, name", [snapshot or self.api_snapshot, kind])
         return [stored_json(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
 
 

@@ -49,7 +49,7 @@ def _state(s: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def _findings(sv: SiteView, node: str | None, namespace: str | None, obj: str | None) -> list[str]:
     rows = sv.q(
-        """SELECT severity, rule, message FROM findings WHERE site = $site AND (($p1 IS NOT NULL AND namespace = $p1 AND object = $p2)
+        """SELECT severity, rule, message FROM v_findings WHERE site = $site AND (($p1 IS NOT NULL AND namespace = $p1 AND object = $p2)
            OR ($p1 IS NULL AND node = $p0))
            ORDER BY CASE severity WHEN 'fail' THEN 0 WHEN 'warn' THEN 1 ELSE 2 END, rule""",
         [node, namespace, obj],
@@ -205,12 +205,12 @@ def describe_node(sv: SiteView, name: str) -> str:
     snap = sv.node_snapshot(name)
     if snap:
         sid, collected = snap
-        s = sv.q("SELECT bundle_name, runtime_kind, runtime_endpoint, missing_commands, crictl_calls FROM snapshots WHERE snapshot_id = $p0", [sid])[0]
+        s = sv.q("SELECT bundle_name, runtime_kind, runtime_endpoint, missing_commands, crictl_calls FROM v_snapshots WHERE snapshot_id = $p0", [sid])[0]
         out.append(f"Node view (bundle {cell(s[0])}, collected {collected:%Y-%m-%d %H:%M:%S}Z):" if collected else f"Node view (bundle {cell(s[0])}):")
         out += _kv([("Runtime", f"{s[1] or '?'} {s[2] or ''}".strip()), ("Not collected", ", ".join(s[3] or []) or "<none>"),
                     ("Sandboxes", sv.q("SELECT count(*) FROM sandboxes WHERE snapshot_id = $p0", [sid])[0][0]),
                     ("Containers", sv.q("SELECT count(*) FROM containers WHERE snapshot_id = $p0", [sid])[0][0]),
-                    ("Processes", sv.q("SELECT count(DISTINCT pid) FROM processes WHERE snapshot_id = $p0", [sid])[0][0])], 2)  # fmt: skip
+                    ("Processes", sv.q("SELECT count(DISTINCT pid) FROM v_processes WHERE snapshot_id = $p0", [sid])[0][0])], 2)  # fmt: skip
         fs = sv.q("SELECT mount, filesystem, used_pct, inodes_used_pct FROM node_filesystems WHERE snapshot_id = $p0 ORDER BY mount", [sid])
         if fs:
             out.append("  Filesystems:")

@@ -1,44 +1,19 @@
-"""`kubesnap diff A B`: what changed between two collections of a site (databases, or bundles ingested on the
-fly): nodes and pods added or removed, restarts since, images changed, files under /etc/kubernetes (static pod
-manifests included) as unified diffs, findings new and resolved."""
+"""`kubesnap diff A B`: what changed between two collections of a site (two databases; the CLI ingests and checks
+bundles into throw-away ones first): nodes and pods added or removed, restarts since, images changed, files under
+/etc/kubernetes (static pod manifests included) as unified diffs, findings new and resolved. Findings are those the
+rules stored at analyze / findings time: diff never runs the rules."""
 
 from __future__ import annotations
 
 import difflib
-import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzer.rules import run_rules
 from analyzer.sanitize import cell, json_dumps, line
 from analyzer.verbs import SiteView, open_site
 from analyzer.verbs.get import pod_items
-
-
-def is_database(p: Path) -> bool:
-    if not p.is_file():
-        return False
-    with open(p, "rb") as f:
-        return f.read(12)[8:12] == b"DUCK"
-
-
-@contextmanager
-def side(path: Path, site: str | None) -> Iterator[SiteView]:
-    """A database as it is, or bundles / captures ingested into a throw-away one."""
-    if is_database(path):
-        with open_site(path, site) as sv:
-            yield sv
-        return
-    from analyzer import api
-
-    with tempfile.TemporaryDirectory(prefix="kubesnap-diff-") as tmp:
-        db = Path(tmp) / "side.duckdb"
-        api.ingest_inputs(db, [path], site=site or "default")
-        with open_site(db, site) as sv:
-            yield sv
 
 
 @dataclass
@@ -50,11 +25,11 @@ class State:
     restarts: dict[tuple[str, str, str], int]
     images: dict[tuple[str, str], str]  # (node, repo:tag) -> image id
     files: dict[tuple[str, str], str]  # (node, path) -> content
-    findings: dict[tuple[str, str, str, str], tuple[str, str]]  # (rule, node, ns, object) -> (severity, message)
+    findings: dict[tuple[str, str, str, str], tuple[str, str]] | None  # (rule, node, ns, object) -> (severity, message); None: never checked
 
 
 def state(sv: SiteView, label: str) -> State:
-    collected = sv.q("SELECT max(collected_at) FROM snapshots WHERE site = $site")[0][0]
+    collected = sv.q("SELECT max(collected_at) FROM v_snapshots WHERE site = $site")[0][0]
     nodes = {r[0] for r in sv.q("SELECT name FROM nodes WHERE site = $site")}
     pods: dict[tuple[str, str], str] = {}
     restarts: dict[tuple[str, str, str], int] = {}
@@ -63,13 +38,17 @@ def state(sv: SiteView, label: str) -> State:
         for cs in (it.obj.get("status") or {}).get("containerStatuses") or []:
             restarts[(it.namespace or "", it.name, cs.get("name", ""))] = int(cs.get("restartCount") or 0)
     images = {(n, f"{r}:{t}"): (i or "") for n, r, t, i in sv.q(
-        "SELECT i.node, i.repo, coalesce(i.tag, '<none>'), i.image_id FROM images i JOIN snapshots s USING (snapshot_id) WHERE s.site = $site")}  # fmt: skip
+        "SELECT i.node, i.repo, coalesce(i.tag, '<none>'), i.image_id FROM images i JOIN v_snapshots s USING (snapshot_id) WHERE s.site = $site")}  # fmt: skip
     files = {(n, p): c for n, p, c in sv.q(
-        """SELECT s.node, f.path, f.content FROM config_files f JOIN snapshots s USING (snapshot_id)
+        """SELECT s.node, f.path, f.content FROM v_config_files f JOIN v_snapshots s USING (snapshot_id)
            WHERE s.site = $site AND f.path LIKE '/etc/kubernetes/%' AND f.content IS NOT NULL
-           UNION ALL SELECT s.node, m.path, m.content FROM manifests m JOIN snapshots s USING (snapshot_id)
+           UNION ALL SELECT s.node, m.path, m.content FROM v_manifests m JOIN v_snapshots s USING (snapshot_id)
            WHERE s.site = $site AND m.content IS NOT NULL AND m.path LIKE '/etc/kubernetes/%'""")}  # fmt: skip
-    findings = {(f.rule, f.node or "", f.namespace or "", f.object or ""): (f.severity, f.message) for _r, f in run_rules(sv.con, sv.site)}
+    findings: dict[tuple[str, str, str, str], tuple[str, str]] | None = None
+    if sv.q("SELECT 1 FROM finding_checks WHERE site = $site"):
+        findings = {(r, n, ns, o): (sev, msg) for r, n, ns, o, sev, msg in sv.q(
+            """SELECT rule, coalesce(node, ''), coalesce(namespace, ''), coalesce(object, ''), severity, message
+               FROM v_findings WHERE site = $site""")}  # fmt: skip
     return State(label, f"{collected:%Y-%m-%dT%H:%M:%SZ}" if collected else None, nodes, pods, restarts, images, files, findings)
 
 
@@ -86,6 +65,7 @@ class Diff:
     files: list[dict[str, str]] = field(default_factory=list)
     findings_new: list[dict[str, str]] = field(default_factory=list)
     findings_resolved: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def compare(a: State, b: State) -> Diff:
@@ -111,8 +91,13 @@ def compare(a: State, b: State) -> Diff:
         udiff = "".join(difflib.unified_diff(_file_lines(before), _file_lines(after),
                                              f"a/{fk[0]}{fk[1]}", f"b/{fk[0]}{fk[1]}"))  # fmt: skip
         d.files.append({"node": fk[0], "path": fk[1], "change": "added" if before is None else "removed" if after is None else "changed", "diff": udiff})
+    if a.findings is None or b.findings is None:
+        d.notes += [f"findings not compared: the rules never ran on {s.label} (run `kubesnap findings --db {s.label}`)"
+                    for s in (a, b) if s.findings is None]  # fmt: skip
+        return d
     for side_, into, keys in ((b, d.findings_new, set(b.findings) - set(a.findings)), (a, d.findings_resolved, set(a.findings) - set(b.findings))):
         for g in sorted(keys):
+            assert side_.findings is not None
             sev, msg = side_.findings[g]
             into.append({"rule": g[0], "severity": sev, "node": g[1], "namespace": g[2], "object": g[3], "message": msg})
     return d
@@ -124,12 +109,12 @@ def _file_lines(content: str | None) -> list[str]:
     return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
-def diff(path_a: Path, path_b: Path, site: str | None = None) -> Diff:
+def diff(db_a: Path, db_b: Path, site: str | None = None, labels: tuple[str, str] | None = None) -> Diff:
+    """Compare two databases (`labels`: what to call them, by default their paths)."""
+    la, lb = labels or (str(db_a), str(db_b))
     with ExitStack() as stack:
-        sa = stack.enter_context(side(path_a, site))
-        a = state(sa, str(path_a))
-        sb = stack.enter_context(side(path_b, site))
-        b = state(sb, str(path_b))
+        a = state(stack.enter_context(open_site(db_a, site)), la)
+        b = state(stack.enter_context(open_site(db_b, site)), lb)
     return compare(a, b)
 
 
@@ -160,6 +145,7 @@ def as_text(d: Diff) -> str:
         section(title, [f"{f['severity'].upper()} {c(f['rule'])} {c(f['node'])} {c(f['object'])}: {c(f['message'])}" for f in fs])
     if len(out) == 2:
         out += ["", "No changes in nodes, pods, restarts, images, /etc/kubernetes files or findings."]
+    out += [f"# {c(n)}" for n in d.notes]
     return "\n".join(out) + "\n"
 
 

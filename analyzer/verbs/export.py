@@ -15,16 +15,16 @@ from pathlib import Path
 import duckdb
 
 from analyzer.errors import UsageError
-from analyzer.models import ALL_RECORDS
-from analyzer.store import FIXED_TABLES, Store
+from analyzer.models import STORED_TABLES
+from analyzer.store import Store
 
 
 def tables() -> list[str]:
-    return [*FIXED_TABLES, *(cls.table for cls in ALL_RECORDS)]
+    return list(STORED_TABLES)
 
 
 def export_parquet(db: Path, out: Path, progress: Callable[[str, int, int], None] | None = None, overwrite: bool = False) -> dict[str, int]:
-    """Write every table; returns rows per table."""
+    """Write every table, read through its view v_<table>; returns rows per table."""
     counts: dict[str, int] = {}
     # the only folder this connection may write to is the export's; a database refused leaves no folder
     with Store(db, read_only=True, allowed_directories=[out]) as store:
@@ -45,21 +45,21 @@ def export_parquet(db: Path, out: Path, progress: Callable[[str, int, int], None
 
 
 def _copy(con: duckdb.DuckDBPyConnection, table: str, dest: Path) -> int:
-    cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    cols = [r[0] for r in con.execute(f"DESCRIBE v_{table}").fetchall()]
     if table == "log_lines":
-        src = "SELECT l.*, f.snapshot_id AS snapshot FROM log_lines l JOIN log_files f USING (file_id)"
+        src = "SELECT l.*, f.snapshot_id AS snapshot FROM v_log_lines l JOIN v_log_files f USING (file_id)"
         part = "snapshot"
     elif table == "findings":
-        src, part = "SELECT *, site AS site_part FROM findings", "site_part"
+        src, part = "SELECT *, site AS site_part FROM v_findings", "site_part"
     elif "snapshot_id" in cols:
-        src, part = f"SELECT *, snapshot_id AS snapshot FROM {table}", "snapshot"
+        src, part = f"SELECT *, snapshot_id AS snapshot FROM v_{table}", "snapshot"
     else:
-        src, part = f"SELECT * FROM {table}", ""
+        src, part = f"SELECT * FROM v_{table}", ""
     n = int(con.execute(f"SELECT count(*) FROM ({src})").fetchall()[0][0])
     dest.mkdir(parents=True, exist_ok=True)
     if n == 0:
         # an empty table still says its schema
-        con.execute(f"COPY (SELECT * FROM {table} LIMIT 0) TO '{_q(dest / 'empty.parquet')}' (FORMAT PARQUET)")
+        con.execute(f"COPY (SELECT * FROM v_{table} LIMIT 0) TO '{_q(dest / 'empty.parquet')}' (FORMAT PARQUET)")
         return 0
     if part:
         con.execute(f"COPY ({src}) TO '{_q(dest)}' (FORMAT PARQUET, PARTITION_BY ({part}), OVERWRITE_OR_IGNORE, COMPRESSION ZSTD)")

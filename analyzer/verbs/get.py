@@ -82,8 +82,8 @@ def pod_items(sv: SiteView) -> list[Item]:
     rows = sv.q(
         """SELECT p.namespace, p.name, p.source, o.raw, p.ready_text, p.status_text, p.restarts, p.last_restart_text, p.age_text, p.pod_ip,
                   p.node_name, p.nominated_node, p.labels, coalesce(s.collected_at, s.ingested_at)
-           FROM pods p JOIN snapshots s USING (snapshot_id)
-           LEFT JOIN api_objects o ON o.snapshot_id = p.snapshot_id AND o.kind = 'Pod' AND o.namespace = p.namespace AND o.name = p.name
+           FROM pods p JOIN v_snapshots s USING (snapshot_id)
+           LEFT JOIN v_api_objects o ON o.snapshot_id = p.snapshot_id AND o.kind = 'Pod' AND o.namespace = p.namespace AND o.name = p.name
            WHERE p.site = $site ORDER BY p.namespace, p.name"""
     )
     items: list[Item] = []
@@ -116,21 +116,21 @@ def node_pod_items(sv: SiteView) -> list[Item]:
     sandboxes = sv.q(
         """SELECT sb.snapshot_id, sb.node, sb.sandbox_id, sb.name, sb.namespace, sb.pod_uid, sb.state, sb.created_at, sb.ip, sb.labels,
                   coalesce(s.collected_at, s.ingested_at)
-           FROM sandboxes sb JOIN snapshots s USING (snapshot_id) WHERE s.site = $site AND sb.name IS NOT NULL
+           FROM sandboxes sb JOIN v_snapshots s USING (snapshot_id) WHERE s.site = $site AND sb.name IS NOT NULL
            ORDER BY sb.namespace, sb.name, sb.created_at DESC NULLS LAST"""
     )
     containers: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
     for r in sv.q(
         """SELECT c.snapshot_id, c.sandbox_id, c.name, c.attempt, c.state, c.image, c.image_id, c.container_id, c.created_at, c.started_at,
                   c.finished_at, c.exit_code, c.reason
-           FROM containers c JOIN snapshots s USING (snapshot_id) WHERE s.site = $site ORDER BY c.name, c.attempt"""
+           FROM containers c JOIN v_snapshots s USING (snapshot_id) WHERE s.site = $site ORDER BY c.name, c.attempt"""
     ):
         containers.setdefault((r[0], r[1]), []).append(r)
     # a host-network pod has the node's address: kubelet's --node-ip where the bundle shows it
     node_ip = dict(sv.q(
-        """SELECT p.snapshot_id, max(nullif(regexp_extract(p.command, '--node-ip[= ]([0-9a-fA-F.:]+)', 1), '')) FROM processes p
-           JOIN snapshots s USING (snapshot_id) WHERE s.site = $site AND regexp_matches(p.command, '(^|/)kubelet ') GROUP BY 1"""))  # fmt: skip
-    host_net = {(r[0], r[1]) for r in sv.q("SELECT sb.snapshot_id, sb.sandbox_id FROM sandboxes sb JOIN snapshots s USING (snapshot_id) WHERE s.site = $site AND sb.host_network")}
+        """SELECT p.snapshot_id, max(nullif(regexp_extract(p.command, '--node-ip[= ]([0-9a-fA-F.:]+)', 1), '')) FROM v_processes p
+           JOIN v_snapshots s USING (snapshot_id) WHERE s.site = $site AND regexp_matches(p.command, '(^|/)kubelet ') GROUP BY 1"""))  # fmt: skip
+    host_net = {(r[0], r[1]) for r in sv.q("SELECT sb.snapshot_id, sb.sandbox_id FROM sandboxes sb JOIN v_snapshots s USING (snapshot_id) WHERE s.site = $site AND sb.host_network")}
     items: list[Item] = []
     seen: set[tuple[str, str]] = set()
     for sid, node, sbid, name, ns, uid, state, created, ip, labels, now in sandboxes:
@@ -181,7 +181,7 @@ def node_items(sv: SiteView) -> list[Item]:
         return [Item(None, o["metadata"]["name"], o, sv.api_now) for o in objs]
     items = []
     for name, role, collected, snap in sv.q("SELECT name, role, collected_at, snapshot_id FROM nodes WHERE site = $site AND has_bundle ORDER BY name"):
-        facts = dict(sv.q("SELECT key, value FROM host_facts WHERE snapshot_id = $p0", [snap]))
+        facts = dict(sv.q("SELECT key, value FROM v_host_facts WHERE snapshot_id = $p0", [snap]))
         labels = {"kubernetes.io/hostname": name, **({"node-role.kubernetes.io/control-plane": ""} if role == "control-plane" else {})}
         obj = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
                "status": {"nodeInfo": {"kernelVersion": facts.get("kernel"), "osImage": facts.get("os.pretty_name")}}}  # fmt: skip
@@ -197,7 +197,7 @@ def event_items(sv: SiteView) -> list[Item]:
     items = []
     for ns, kind, name, typ, reason, msg, count, first, last, comp, host in sv.q(
         """SELECT DISTINCT e.namespace, e.kind, e.name, e.type, e.reason, e.message, e.count, e.first_seen_text, e.last_seen_text, e.component, e.host
-           FROM events e JOIN snapshots s USING (snapshot_id) WHERE s.site = $site ORDER BY 1 NULLS FIRST, 3, 5"""
+           FROM v_events e JOIN v_snapshots s USING (snapshot_id) WHERE s.site = $site ORDER BY 1 NULLS FIRST, 3, 5"""
     ):
         obj = {"apiVersion": "v1", "kind": "Event", "metadata": {"namespace": ns}, "involvedObject": {"kind": kind, "name": name, "namespace": ns},
                "reason": reason, "message": msg, "type": typ, "count": count, "source": {"component": comp, "host": host}}  # fmt: skip
@@ -289,7 +289,7 @@ def _runtime_table(sv: SiteView, kind: str, node: str | None, namespace: str | N
     """crictl's images / ps -a columns, with the node each row is from."""
     if kind == "images":
         rows = sv.q(
-            """SELECT i.node, i.repo, coalesce(i.tag, '<none>'), i.image_id, i.size_bytes, i.size_text FROM images i JOIN snapshots s USING (snapshot_id)
+            """SELECT i.node, i.repo, coalesce(i.tag, '<none>'), i.image_id, i.size_bytes, i.size_text FROM images i JOIN v_snapshots s USING (snapshot_id)
                WHERE s.site = $site AND ($p0 IS NULL OR i.node = $p0) ORDER BY 1, 2, 3""",
             [node],
         )
@@ -304,7 +304,7 @@ def _runtime_table(sv: SiteView, kind: str, node: str | None, namespace: str | N
     rows = sv.q(
         """SELECT c.node, c.container_id, c.image, c.created_at, c.created_text, c.state, c.name, c.attempt, c.sandbox_id,
                   coalesce(sb.name, c.pod_name), coalesce(sb.namespace, c.pod_namespace), coalesce(s.collected_at, s.ingested_at)
-           FROM containers c JOIN snapshots s USING (snapshot_id)
+           FROM containers c JOIN v_snapshots s USING (snapshot_id)
            LEFT JOIN sandboxes sb ON sb.snapshot_id = c.snapshot_id AND sb.sandbox_id = c.sandbox_id
            WHERE s.site = $site AND ($p0 IS NULL OR c.node = $p0) AND ($p1 IS NULL OR coalesce(sb.namespace, c.pod_namespace) = $p1)
            ORDER BY 1, c.created_at DESC NULLS LAST, c.name""",

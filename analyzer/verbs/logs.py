@@ -27,7 +27,7 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
     files = sv.q(
         """SELECT f.file_id, f.namespace, f.container, f.restart, coalesce(f.rotated, false), f.rotated_stamp, f.layout,
                   coalesce(f.previous, false), coalesce(s.collected_at, s.ingested_at)
-           FROM log_files f JOIN snapshots s USING (snapshot_id)
+           FROM v_log_files f JOIN v_snapshots s USING (snapshot_id)
            WHERE s.site = $site AND f.file_id IS NOT NULL AND f.pod = $p0 AND f.layout IN ('pods', 'pods-old', 'crio-id', 'kubectl-logs')""",
         [pod],
     )
@@ -68,7 +68,7 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
             if lower is None:
                 raise UsageError(f"invalid --since-time {since_time!r}: use RFC 3339, e.g. 2023-10-03T16:00:00Z")
         order = " ".join(f"WHEN {fid} THEN {i}" for i, fid in enumerate(ids))
-        lines = f"""SELECT ts, message, CASE file_id {order} END AS o, line_no FROM log_lines
+        lines = f"""SELECT ts, message, CASE file_id {order} END AS o, line_no FROM v_log_lines
                     WHERE file_id IN ({",".join(str(i) for i in ids)}) AND (?::TIMESTAMPTZ IS NULL OR ts >= ?::TIMESTAMPTZ)"""
         if tail is not None:
             sql = f"SELECT ts, message FROM (SELECT * FROM ({lines}) ORDER BY o DESC, line_no DESC LIMIT {max(0, int(tail))}) ORDER BY o, line_no"
@@ -106,7 +106,7 @@ def _pick_files(files: list[tuple[object, ...]], cname: str, previous: bool, inc
 
 
 def _pod_object(sv: SiteView, ns: str, pod: str) -> dict[str, Any]:
-    rows = sv.q("SELECT raw FROM api_objects WHERE snapshot_id = $p0 AND kind = 'Pod' AND namespace = $p1 AND name = $p2", [sv.api_snapshot, ns, pod]) if sv.api_snapshot else []
+    rows = sv.q("SELECT raw FROM v_api_objects WHERE snapshot_id = $p0 AND kind = 'Pod' AND namespace = $p1 AND name = $p2", [sv.api_snapshot, ns, pod]) if sv.api_snapshot else []
     obj = json.loads(rows[0][0]) if rows else {}
     return obj if isinstance(obj, dict) else {}
 

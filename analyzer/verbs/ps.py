@@ -43,9 +43,9 @@ def process_rows(sv: SiteView, node: str) -> tuple[list[dict[str, Any]], datetim
     sid, now = snap
     rows = sv.q(
         """SELECT t.pid, t.ppid, t."user", t.command, t.started_at, t.role, t.namespace, t.pod, t.container, t.service,
-                  (SELECT arg_min(start_text, CASE source WHEN 'ps-ef' THEN 0 ELSE 1 END) FROM processes p WHERE p.snapshot_id = t.snapshot_id AND p.pid = t.pid),
-                  (SELECT arg_min(cpu_time, CASE source WHEN 'ps-ef' THEN 0 ELSE 1 END) FROM processes p WHERE p.snapshot_id = t.snapshot_id AND p.pid = t.pid),
-                  (SELECT arg_min(tty, CASE source WHEN 'ps-ef' THEN 0 ELSE 1 END) FROM processes p WHERE p.snapshot_id = t.snapshot_id AND p.pid = t.pid),
+                  (SELECT arg_min(start_text, CASE source WHEN 'ps-ef' THEN 0 ELSE 1 END) FROM v_processes p WHERE p.snapshot_id = t.snapshot_id AND p.pid = t.pid),
+                  (SELECT arg_min(cpu_time, CASE source WHEN 'ps-ef' THEN 0 ELSE 1 END) FROM v_processes p WHERE p.snapshot_id = t.snapshot_id AND p.pid = t.pid),
+                  (SELECT arg_min(tty, CASE source WHEN 'ps-ef' THEN 0 ELSE 1 END) FROM v_processes p WHERE p.snapshot_id = t.snapshot_id AND p.pid = t.pid),
                   t.rss_kb, t.join_method
            FROM process_tree t WHERE t.snapshot_id = $p0 ORDER BY t.pid""",
         [sid],

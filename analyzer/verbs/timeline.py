@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from analyzer.errors import UsageError
-from analyzer.rules.logs import JOURNAL_DEDUP
 from analyzer.sanitize import cell, json_dumps, line
 from analyzer.store import sandboxed_cursor
 from analyzer.timeparse import before, parse_duration_s, parse_time
@@ -27,7 +26,7 @@ LEVEL_SQL = """CASE WHEN regexp_matches(l.message, '^[EF]\\d{4} \\d\\d:|"level":
      WHEN regexp_matches(l.message, '(?i)\\bwarn(ing)?\\b') THEN 'warn' ELSE 'info' END"""
 
 TIMELINE_SQL = f"""
-WITH snaps AS (SELECT snapshot_id, node FROM snapshots WHERE site = $site),
+WITH snaps AS (SELECT snapshot_id, node FROM v_snapshots WHERE site = $site),
 api AS (SELECT snapshot_id FROM api_snapshots WHERE site = $site),
 ev AS (
   SELECT coalesce(e.last_seen, e.first_seen) AS ts, coalesce(nullif(e.host, ''), (SELECT any_value(p.node_name) FROM pods p WHERE p.site = $site
@@ -35,7 +34,7 @@ ev AS (
          CASE WHEN e.type = 'Warning' THEN 'warn' ELSE 'info' END AS sev, e.namespace AS ns,
          coalesce(e.type, '') || ' ' || coalesce(e.reason, '') || ' ' || lower(coalesce(e.kind, '')) || '/' || coalesce(e.name, '') || ': '
          || coalesce(e.message, '') || CASE WHEN e.count > 1 THEN ' (x' || e.count || ' since ' || strftime(e.first_seen, '%Y-%m-%dT%H:%M:%SZ') || ')' ELSE '' END AS msg
-  FROM events e WHERE e.snapshot_id IN (SELECT snapshot_id FROM api)),
+  FROM v_events e WHERE e.snapshot_id IN (SELECT snapshot_id FROM api)),
 cs AS (
   SELECT c.started_at AS ts, c.node, 'container' AS source, 'info' AS sev, c.pod_namespace AS ns,
          'started ' || coalesce(c.pod_namespace, '') || '/' || coalesce(c.pod_name, '') || '/' || coalesce(c.name, '') || ' (attempt ' || coalesce(c.attempt, 0) || ', ' || left(c.container_id, 13) || ')' AS msg
@@ -49,26 +48,26 @@ cs AS (
   SELECT a.last_finished_at, p.node_name, 'container', CASE WHEN coalesce(a.last_exit_code, 0) <> 0 THEN 'warn' ELSE 'info' END, a.namespace,
          'terminated ' || a.namespace || '/' || a.pod || '/' || a.name || ' (previous run: ' || coalesce(a.last_reason, '?') || ', exit code '
          || coalesce(a.last_exit_code::VARCHAR, '?') || '; restarts ' || coalesce(a.restart_count, 0) || ')'
-  FROM api_containers a JOIN pods p ON p.snapshot_id = a.snapshot_id AND p.namespace = a.namespace AND p.name = a.pod
+  FROM v_api_containers a JOIN pods p ON p.snapshot_id = a.snapshot_id AND p.namespace = a.namespace AND p.name = a.pod
   WHERE p.site = $site AND a.last_finished_at IS NOT NULL),
 jr AS (
   SELECT j.ts, j.node, 'journal/' || coalesce(j.ident, j.source) AS source,
          CASE WHEN j.severity IN ('E', 'F', 'error', 'fatal', 'panic', 'crit', 'critical') THEN 'error'
               WHEN j.severity IN ('W', 'warning', 'warn') THEN 'warn' ELSE 'info' END AS sev, NULL AS ns, j.message AS msg
-  FROM ({JOURNAL_DEDUP}) j WHERE j.snapshot_id IN (SELECT snapshot_id FROM snaps) AND j.ts IS NOT NULL),
+  FROM journal_lines j WHERE j.snapshot_id IN (SELECT snapshot_id FROM snaps) AND j.ts IS NOT NULL),
 lg AS (
   SELECT l.ts, f.node, 'log' AS source,
          {LEVEL_SQL} AS sev,
          f.namespace AS ns, coalesce(f.pod, '') || '/' || coalesce(f.container, '') || ': ' || l.message AS msg
-  FROM log_lines l JOIN log_files f USING (file_id)
+  FROM v_log_lines l JOIN v_log_files f USING (file_id)
   WHERE f.snapshot_id IN (SELECT snapshot_id FROM snaps) AND l.ts IS NOT NULL AND f.layout <> 'kubectl-logs'),
 col AS (
   SELECT collected_at AS ts, node, 'collector' AS source, 'info' AS sev, NULL AS ns,
          'bundle ' || coalesce(bundle_name, '') || ' collection started (this node''s clock)' AS msg
-  FROM snapshots WHERE site = $site AND collected_at IS NOT NULL
+  FROM v_snapshots WHERE site = $site AND collected_at IS NOT NULL
   UNION ALL
   SELECT finished_at, node, 'collector', 'info', NULL, 'bundle ' || coalesce(bundle_name, '') || ' collection finished'
-  FROM snapshots WHERE site = $site AND finished_at IS NOT NULL),
+  FROM v_snapshots WHERE site = $site AND finished_at IS NOT NULL),
 t AS (
   SELECT * FROM ev WHERE 'event' IN $sources UNION ALL SELECT * FROM cs WHERE 'container' IN $sources
   UNION ALL SELECT * FROM jr WHERE 'journal' IN $sources UNION ALL SELECT * FROM lg WHERE 'log' IN $sources
@@ -94,7 +93,7 @@ def clocks(sv: SiteView) -> list[Clock]:
     med = statistics.median(r[1].timestamp() for r in rows)
     out = []
     for name, at, sid in rows:
-        facts = dict(sv.q("SELECT key, value FROM host_facts WHERE snapshot_id = $p0 AND key IN ('timedatectl.NTPSynchronized', 'chrony.leap_status')", [sid]))
+        facts = dict(sv.q("SELECT key, value FROM v_host_facts WHERE snapshot_id = $p0 AND key IN ('timedatectl.NTPSynchronized', 'chrony.leap_status')", [sid]))
         synced = facts.get("timedatectl.NTPSynchronized") or ("yes" if (facts.get("chrony.leap_status") or "").lower() == "normal" else "unknown")
         out.append(Clock(name, at.timestamp() - med, synced))
     return out
@@ -120,7 +119,7 @@ def timeline(sv: SiteView, *, since: str | None = None, until: str | None = None
     bad = [s for s in sources if s not in SOURCES]
     if bad:
         raise UsageError(f"unknown source(s) {', '.join(bad)}: choose from {', '.join(SOURCES)}")
-    latest = sv.q("SELECT max(collected_at) FROM snapshots WHERE site = $site")[0][0]
+    latest = sv.q("SELECT max(collected_at) FROM v_snapshots WHERE site = $site")[0][0]
     params = {"site": sv.site, "since": _when(since, latest, "--since"), "until": _when(until, latest, "--until"), "node": node, "ns": namespace,
               "grep": grep, "minsev": SEVERITIES.index(severity) + 1, "sources": list(sources)}  # fmt: skip
     cks = {c.node: c for c in clocks(sv)}

@@ -1,0 +1,95 @@
+"""The `kubesnap` command group and what every command module shares: the group that turns errors into one
+escaped line and an exit code, --db's help, the progress line. analyzer.cli, cli_verbs and cli_site add their
+commands to `main`; they import this module, never each other (analyzer.cli imports the other two to register them)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import typing
+
+import click
+
+from analyzer import __version__
+from analyzer.errors import AnalyzerError
+from analyzer.sanitize import cell, clear_status, echo, status
+
+
+def _sanitized(e: click.ClickException) -> click.ClickException:
+    """click's own messages quote what was typed (a pod name pasted from a bundle): escaped before click prints them."""
+    # (the rest of what click prints, usage lines and parameter names, is our own text)
+    setattr(e, "message", cell(e.message))  # noqa: B010 - click types it Final; this is the one place that rewrites it
+    return e
+
+
+class KubesnapGroup(click.Group):
+    """Turns AnalyzerError into a one-line message and its exit code; never a traceback. Every message,
+    ours or click's, is escaped (analyzer.sanitize) before it reaches the terminal."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: typing.Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as e:
+            raise _sanitized(e) from None
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except AnalyzerError as e:
+            echo(f"kubesnap: {cell(e)}", err=True)
+            ctx.exit(e.exit_code)
+        except KeyboardInterrupt:
+            echo("kubesnap: interrupted", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except click.ClickException as e:
+            raise _sanitized(e) from None
+        except Exception as e:
+            # A bug of ours: one line, never a traceback (KUBESNAP_DEBUG=1 shows it).
+            if os.environ.get("KUBESNAP_DEBUG"):
+                raise
+            echo(f"kubesnap: internal error: {type(e).__name__}: {cell(str(e).splitlines()[0]) if str(e) else ''} "
+                 "(please report it; KUBESNAP_DEBUG=1 shows the details)", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=KubesnapGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kubesnap")
+def main() -> None:
+    """Offline analyzer of Kubernetes node bundles.
+
+    Collect on each node with the script `kubesnap collector` prints, then analyze the
+    tarballs on your own machine, with no network.
+
+    Text from bundles and pastes is printed escaped, so that it cannot drive your terminal:
+    control characters, ESC, C1, bidi and other invisible format characters show as \\x1b, \\x9b,
+    \\u202e ..., and a tab, newline or CR inside a name or table cell as \\t, \\n, \\r (one row per
+    object). -o json, -o yaml and --format json are exact (JSON and YAML escapes).
+    """
+
+
+DB_HELP = "DuckDB database file (default: $KUBESNAP_DB)"
+
+
+class Progress:
+    """A progress line on stderr, only when stderr is a terminal (and not --quiet)."""
+
+    def __init__(self, what: str, quiet: bool) -> None:
+        self.what = what
+        self.on = not quiet and sys.stderr.isatty()
+
+    def step(self, item: str, i: int, n: int = 0) -> None:
+        """Item i of n (n = 0: the total is not known, only what is being done). The item (a member or
+        bundle name) is escaped as a cell: our CR redraws the line, never one of its own."""
+        if self.on:
+            width = 30
+            if n:
+                fill = int(width * i / n)
+                status(f"{self.what} [{'#' * fill}{'.' * (width - fill)}] {i}/{n} {cell(item)[-40:]}", 100)
+            else:
+                status(f"{self.what} {i + 1}: {cell(item)[-60:]}", 100)
+
+    def done(self) -> None:
+        if self.on:
+            clear_status(100)
