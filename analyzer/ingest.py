@@ -45,10 +45,23 @@ from analyzer.bundle import (
 )
 from analyzer.correlate import correlate
 from analyzer.errors import ParseError, SkipSource
+from analyzer.layout import (
+    JOURNALS,
+    KEPT_RAW,
+    LINK_REASON,
+    LOG_LINKS,
+    NOT_UNDERSTOOD,
+    POD_LOGS,
+    RAW,
+    READ,
+    Entry,
+    Layout,
+)
+from analyzer.layouts.kubesnap import KUBESNAP
 from analyzer.models import CollectionRecord, ContainerObs, HostFact, Process, Record, Sandbox
 from analyzer.parsers import json_values
 from analyzer.parsers.manifest_json import BundleInfo, bundle_info
-from analyzer.registry import ParseContext, SourceSpec, for_path, load_parsers, sniff
+from analyzer.registry import ParseContext, SourceSpec, load_parsers, sniff
 from analyzer.store import Store
 from analyzer.textutil import _Chained, control_bytes, decode
 from analyzer.timeparse import before, parse_ago, parse_time
@@ -56,8 +69,17 @@ from analyzer.timeparse import before, parse_ago, parse_time
 MAX_PARSE_BYTES = 256 * 1024 * 1024
 OBFUSCATION_FILES = re.compile(r"(?:^|/)(?:[^/]*\.obfuscation\.tsv|kubesnap-obfuscation\.key)$")
 ZONELESS_START = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:\s|$)"
-LOG_PATHS = re.compile(r"^(?:files/var/log/pods/.+\.log(?:\.\d{8}-\d{6})?|cluster/logs/.+\.log|files/var/log/calico/.+)$")
-JOURNAL_PATHS = re.compile(r"^(?:services/journal-.+\.log|files/var/log/(?:syslog|messages)|host/dmesg\.txt|files/var/lib/rancher/[^/]+/agent/containerd/containerd\.log|files/var/lib/rancher/[^/]+/agent/logs/kubelet\.log)$")
+
+
+@dataclass
+class MemberState:
+    """What became of one member: its status (parsed, empty, problem, raw, skipped, unknown) and its state."""
+
+    status: str
+    state: str  # READ, KEPT_RAW or NOT_UNDERSTOOD
+    parser: str | None = None
+    n: int = 0
+    reason: str | None = None
 
 
 @dataclass
@@ -139,8 +161,11 @@ class Claims:
 class BundleIngest:
     """One bundle, read member by member in stream order, committed at the end."""
 
-    def __init__(self, store: Store, label: str, name: str, site: str, source: str, report: IngestReport, claims: Claims | None = None) -> None:
+    def __init__(self, store: Store, label: str, name: str, site: str, source: str, report: IngestReport, claims: Claims | None = None,
+                 layout: Layout = KUBESNAP) -> None:  # fmt: skip
         self.store = store
+        self.layout = layout
+        self.parsers = load_parsers()
         self.con = store.con
         self.label = label
         self.name = strip_archive(name)
@@ -177,58 +202,73 @@ class BundleIngest:
     # -------------------------------------------------------------- members
 
     def feed(self, m: Member) -> None:
-        status, parser, n = "unknown", None, 0
+        """One member, in stream order: its layout entry says who reads it; it ends read, raw or not understood."""
         content = hashlib.sha256()
         opened: list[_Hashing] = []
         if m.kind == "file":
             m._open = _hashing_opener(m._open, content, opened)
-        try:
-            if m.kind == "symlink":
-                if m.path.startswith("files/var/log/containers/"):
-                    link = container_link(m.path, m.link_target)
-                    if link:
-                        self.records.append((m.path, link))
-                        n, status, parser = 1, "parsed", "container-log-link"
-                else:
-                    status = "skipped"
-            elif m.kind != "file":
-                status = "skipped"
-                self.problems.append((m.path, "", f"{m.kind}: not read"))
-            elif LOG_PATHS.match(m.path):
-                parser, status, n = "container-log", "parsed", self._log(m)
-            elif JOURNAL_PATHS.match(m.path):
-                parser, status, n = "journal", "parsed", self._journal(m)
-            else:
-                spec = for_path(m.path)
-                if spec is not None:
-                    parser = spec.name
-                    status, n = self._parse(m, spec)
-        except OSError as e:
-            status = "problem"
-            self.problems.append((m.path, parser or "", f"read failed: {e}"))
-        except (EOFError, ValueError, tarfile.TarError, zlib.error) as e:
-            status = "problem"
-            self.problems.append((m.path, parser or "", f"member cut short: {e}"))
-        except (zipfile.BadZipFile, NotImplementedError, lzma.LZMAError) as e:  # a zip member: bad CRC, unknown compression
-            status = "problem"
-            self.problems.append((m.path, parser or "", f"unreadable zip member: {e}"))
+        entry = self.layout.classify(m.path)
+        out = self._read(m, entry)
         if m.kind == "file" and not opened:
             try:
                 with m.open():  # a member nothing read: its bytes are part of the bundle's content all the same
                     pass
             except MEMBER_READ_ERRORS as e:
-                self.problems.append((m.path, parser or "", f"member cut short: {e}"))
+                self.problems.append((m.path, out.parser or "", f"member cut short: {e}"))
+                out.state = NOT_UNDERSTOOD
         self.hashes.append(f"{m.path}\0{m.kind}\0{m.size}\0{m.mtime}\0{m.link_target}\0".encode("utf-8", "surrogateescape") + content.digest())
         mtime = datetime.fromtimestamp(m.mtime, UTC) if m.mtime and m.mtime > 0 else None
         self.members.append({"snapshot_id": self.sid, "path": m.path, "kind": m.kind, "size": m.size, "mtime": mtime,
-                             "link_target": m.link_target, "parser": parser, "records": n, "status": status})  # fmt: skip
+                             "link_target": m.link_target, "parser": out.parser, "records": out.n, "status": out.status,
+                             "state": out.state, "reason": out.reason})  # fmt: skip
+
+    def _read(self, m: Member, entry: Entry | None) -> MemberState:
+        """Run the member's reader; every failure becomes a problem naming the member."""
+        if entry is None:
+            self.problems.append((m.path, "", f"not in the {self.layout.name} layout: no reader knows this member"))
+            return MemberState("unknown", NOT_UNDERSTOOD)
+        parser = None if entry.reader == RAW else entry.reader
+        try:
+            if m.kind == "symlink":
+                if entry.reader != LOG_LINKS:
+                    return MemberState("skipped", KEPT_RAW, reason=LINK_REASON)
+                link = container_link(m.path, m.link_target)
+                if link is None:
+                    return MemberState("empty", READ, parser)
+                self.records.append((m.path, link))
+                return MemberState("parsed", READ, parser, 1)
+            if m.kind != "file":
+                self.problems.append((m.path, "", f"{m.kind}: not read"))
+                return MemberState("skipped", NOT_UNDERSTOOD)
+            if entry.reader == RAW:
+                return MemberState("raw", KEPT_RAW, reason=entry.reason)
+            if entry.reader == LOG_LINKS:
+                self.problems.append((m.path, "", "a regular file where the layout expects a link of /var/log/containers: not read"))
+                return MemberState("unknown", NOT_UNDERSTOOD)
+            if entry.reader == POD_LOGS:
+                return MemberState("parsed", READ, "container-log", self._log(m))
+            if entry.reader == JOURNALS:
+                return MemberState("parsed", READ, "journal", self._journal(m, entry.option("source", "journal") or "journal"))
+            spec = self.parsers.get(entry.reader)
+            if spec is None:
+                self.problems.append((m.path, entry.reader, f"the {self.layout.name} layout names reader {entry.reader}, which no parser registers"))
+                return MemberState("unknown", NOT_UNDERSTOOD, parser)
+            status, n = self._parse(m, spec)
+            return MemberState(status, NOT_UNDERSTOOD if status == "problem" and n == 0 else READ, parser, n)
+        except OSError as e:
+            self.problems.append((m.path, parser or "", f"read failed: {e}"))
+        except (EOFError, ValueError, tarfile.TarError, zlib.error) as e:
+            self.problems.append((m.path, parser or "", f"member cut short: {e}"))
+        except (zipfile.BadZipFile, NotImplementedError, lzma.LZMAError) as e:  # a zip member: bad CRC, unknown compression
+            self.problems.append((m.path, parser or "", f"unreadable zip member: {e}"))
+        return MemberState("problem", NOT_UNDERSTOOD, parser)
 
     def _parse(self, m: Member, spec: SourceSpec) -> tuple[str, int]:
         data = m.read(MAX_PARSE_BYTES + 1)
         if len(data) > MAX_PARSE_BYTES:
             self.problems.append((m.path, spec.name, f"larger than {MAX_PARSE_BYTES} bytes: not parsed"))
             return "problem", 0
-        if m.path == "manifest.json":
+        if spec.name == "collector-manifest":
             try:
                 self.info = bundle_info(data)
             except ParseError as e:
@@ -258,8 +298,7 @@ class BundleIngest:
             where = ", ".join(str(n) for n in notes.cut_lines[:5]) + (" ..." if len(notes.cut_lines) > 5 else "")
             self.problems.append((path, parser, f"{len(notes.cut_lines)} line(s) longer than {MAX_LINE} bytes cut there (line {where})"))
 
-    def _journal(self, m: Member) -> int:
-        source = "dmesg" if m.path.endswith("dmesg.txt") else "runtime-log" if "/rancher/" in m.path else "syslog" if "/var/log/" in m.path else "journal"
+    def _journal(self, m: Member, source: str) -> int:
         year = self.info.started_at.year if self.info.started_at else None
         notes = ReadNotes([])
         with m.open() as f:
@@ -610,8 +649,9 @@ class LooseInput:
                 self.records[sid] += [(name, r) for r in recs]
                 n = len(recs)
                 self.report.records += n
-        self.members.append({"snapshot_id": sid, "path": name, "kind": "file", "size": m.size, "mtime": None,
-                             "link_target": None, "parser": parser, "records": n, "status": status})  # fmt: skip
+        state = NOT_UNDERSTOOD if status == "problem" and n == 0 else READ
+        self.members.append({"snapshot_id": sid, "path": name, "kind": "file", "size": m.size, "mtime": None, "link_target": None,
+                             "parser": parser, "records": n, "status": status, "state": state, "reason": None})  # fmt: skip
         self.problems += [(sid, a, b, c) for a, b, c in problems]
         self.files += 1
 

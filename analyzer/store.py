@@ -19,7 +19,7 @@ import pyarrow as pa
 from analyzer.errors import AnalyzerError, DatabaseError, DatabaseInUse
 from analyzer.models import ALL_RECORDS, Record
 
-SCHEMA_VERSION = 2  # 2: snapshots.content_sha256
+SCHEMA_VERSION = 3  # 2: snapshots.content_sha256; 3: members.state, members.reason
 COMMON = [("snapshot_id", "VARCHAR", "which bundle or loose-capture set the row came from"),
           ("node", "VARCHAR", "the API name of the node the data came from"),
           ("member", "VARCHAR", "the bundle member (or loose file) read")]  # fmt: skip
@@ -68,7 +68,10 @@ FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("link_target", "VARCHAR", "where a symlink points (never followed)"),
             ("parser", "VARCHAR", "the source parser that read it, if any"),
             ("records", "INTEGER", "rows it produced"),
-            ("status", "VARCHAR", "parsed, empty, unknown, problem, skipped"),
+            ("status", "VARCHAR", "parsed, empty, unknown, problem, skipped, raw"),
+            ("state", "VARCHAR", "read (by `parser`, `records` rows), raw (kept unread on purpose: `reason`), "
+                                 "not understood (an ingest problem names the member)"),
+            ("reason", "VARCHAR", "why a raw member is kept unread (its layout entry's reason)"),
         ],
     ),
     "ingest_problems": (
