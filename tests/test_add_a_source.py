@@ -69,7 +69,7 @@ def test_a_source_added_the_way_the_page_says_is_read(tmp_path: Path, monkeypatc
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
     assert "lsmod" in registry.REGISTRY
     # file 2: the entry line, in the layout's own namespace (E and the reader names), added to a copy of the layout
-    entry = eval(entry_line.rstrip(","), vars(kubesnap))  # noqa: S307 - the page's own snippet
+    entry = eval(entry_line.rstrip(","), vars(kubesnap))
     lay = Layout("kubesnap", (entry, *KUBESNAP.entries), KUBESNAP.detect, KUBESNAP.doc)
 
     with Store(tmp_path / "after.duckdb") as s:

@@ -31,10 +31,10 @@ def bundle(tmp: Path, members: dict[str, bytes] = MEMBERS) -> Path:
 
 
 def test_extract_alone_yields_the_members_of_each_bundle_in_stream_order(tmp_path: Path) -> None:
-    items = [(k, root, m.path, m.read()) for k, root, m in (i for i in extract(bundle(tmp_path)) if not hasattr(i, "reason"))]  # type: ignore[misc]
+    items = [(k, root, m.path, m.read()) for k, root, m in (i for i in extract(bundle(tmp_path)) if not hasattr(i, "reason"))]
     assert [(root, path) for _k, root, path, _d in items] == [(NAME, p) for p in MEMBERS]
     assert items[1][3] == MEMBERS["host/uname.txt"]
-    assert all(isinstance(m, Member) for *_x, m in (i for i in extract(bundle(tmp_path)) if not hasattr(i, "reason")))  # type: ignore[misc]
+    assert all(isinstance(m, Member) for *_x, m in (i for i in extract(bundle(tmp_path)) if not hasattr(i, "reason")))
 
 
 def test_every_pass_is_timed_and_check_runs_alone_on_loaded_rows(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.errors import ParseError, SkipSource
-from analyzer.models import Record
 from analyzer.layouts.kubesnap import KUBESNAP
+from analyzer.models import Record
 from analyzer.registry import ParseContext, load_parsers
 
 TESTS = Path(__file__).resolve().parent

@@ -64,9 +64,9 @@ def test_crictl_info_of_containerd_1_reads_driver_pause_image_handlers_and_condi
     assert got["runtime.handlers"] == "runc" and got["runtime.default_handler"] == "runc"
     assert got["runtime.snapshotter"] == "overlayfs"
     assert got["runtime.condition.RuntimeReady"] == "true"
-    assert got["runtime.condition.NetworkReady"].startswith("false: NetworkPluginNotReady Network plugin returns error")
-    assert got["runtime.cni.last_load_status"].startswith("cni config load failed")
-    assert not any("SECRET-REGISTRY-PW" in str(v) or "u" == v for v in got.values())
+    assert str(got["runtime.condition.NetworkReady"]).startswith("false: NetworkPluginNotReady Network plugin returns error")
+    assert str(got["runtime.cni.last_load_status"]).startswith("cni config load failed")
+    assert not any("SECRET-REGISTRY-PW" in str(v) or v == "u" for v in got.values())
     # the old flag alone (no per-runtime option)
     old = json.loads(json.dumps(CONTAINERD_1))
     del old["config"]["containerd"]["runtimes"]
