@@ -61,6 +61,7 @@ docs: $(STAMP)
 	$(BIN)/python -m analyzer.docs schema > docs/schema.md
 	$(BIN)/python -m analyzer.docs rules > docs/rules.md
 	$(BIN)/python -m analyzer.docs cli > docs/cli.md
+	$(BIN)/python -m analyzer.docs sources > docs/sources.md
 
 # about 40 minutes on a 2-core machine: a 100-node site with 5 GiB of pod logs; the collector on 1 GiB
 # of logs with each awk; ingest at scale (100,000 tiny members, 1 and 4 GiB of logs in one bundle;

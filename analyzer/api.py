@@ -18,6 +18,8 @@ from typing import Any
 from analyzer.bundle import Limits
 from analyzer.errors import DatabaseError, NothingIngestible, UsageError
 from analyzer.ingest import IngestReport, ingest
+from analyzer.layout import Layout
+from analyzer.layouts import load_layouts
 from analyzer.registry import SourceSpec, load_parsers
 from analyzer.rules import Finding, Rule, Thresholds, finding_rows, load_rules, run_rules, sort_findings
 from analyzer.sanitize import cell, json_dumps
@@ -120,6 +122,46 @@ def table(columns: list[str], rows: list[list[str]]) -> str:
 
 def sources() -> list[SourceSpec]:
     return sorted(load_parsers().values(), key=lambda s: s.name)
+
+
+def layouts() -> list[Layout]:
+    """Every declared bundle layout, Kubesnap's first."""
+    return list(load_layouts().values())
+
+
+def readers_of(name: str) -> list[str]:
+    """The member patterns, in every layout, that a source reads."""
+    return [f"{lay.name}:{e.pattern}" for lay in layouts() for e in lay.entries if e.reader == name]
+
+
+@dataclass
+class MemberReport:
+    bundle: str  # the input, and the bundle's folder inside it ("" for a loose file)
+    path: str
+    kind: str
+    size: int
+    state: str  # read, raw, not understood
+    reader: str | None
+    rows: int
+    reason: str | None  # raw: why kept unread; not understood: the problems naming it
+
+
+def bundle_members(bundle: Path, limits: Limits | None = None) -> tuple[list[MemberReport], list[tuple[str, str, str]]]:
+    """Each member of a bundle (or of each bundle of an archive or folder) with the state it ends in, by ingesting
+    it into a throw-away database; and the problems of the input as a whole."""
+    if not bundle.exists():
+        raise UsageError(f"no such input: {bundle}")
+    with tempfile.TemporaryDirectory(prefix="kubesnap-sources-") as tmp, Store(Path(tmp) / "sources.duckdb") as store:
+        report = ingest(store, [bundle], site="sources", limits=limits, workers=1)
+        rows = store.con.execute(
+            """SELECT coalesce(s.source, ''), m.path, m.kind, coalesce(m.size, 0), m.state, m.parser, coalesce(m.records, 0),
+                      coalesce(m.reason, (SELECT string_agg(p.reason, '; ' ORDER BY p.reason) FROM ingest_problems p
+                                          WHERE p.snapshot_id = m.snapshot_id AND p.member = m.path))
+               FROM members m JOIN snapshots s USING (snapshot_id) ORDER BY 1, 2""").fetchall()  # fmt: skip
+        known = {(str(r[0]), str(r[1])) for r in rows}
+        # problems about members that never made a members row (a device file, a cut archive) stay problems of the input
+        rest = [(w, m, r) for w, m, r in report.problems if (w, m) not in known]
+    return [MemberReport(*r) for r in rows], rest
 
 
 def check(db: Path, site: str | None = None, thresholds: Thresholds | None = None) -> tuple[str, list[tuple[Rule, Finding]]]:

@@ -24,8 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-# The folders and files at the top of a collector bundle (docs/bundle-format.md).
-BUNDLE_ENTRIES = {"manifest.json", "redaction-report.txt", "host", "processes", "runtime", "etcd", "services", "cluster", "files"}
+from analyzer.layouts.kubesnap import KUBESNAP
+
+# The folders and files at the top of a collector bundle: those its layout declares.
+BUNDLE_ENTRIES = KUBESNAP.top_names()
+BUNDLE_FILES = frozenset(e.pattern for e in KUBESNAP.entries if "/" not in e.pattern)  # manifest.json, redaction-report.txt
 BUNDLE_NAME = re.compile(r"^kubesnap-(?P<node>.+)-(?P<stamp>\d{8}T\d{6}Z)$")
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.xz", ".tar.bz2", ".tar.zst", ".zip")
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first member, or an empty zip's end record
@@ -127,7 +130,7 @@ def bundle_root(path: str) -> tuple[str, str] | None:
         if BUNDLE_NAME.match(p) and i + 1 < len(parts):
             return "/".join(parts[: i + 1]), "/".join(parts[i + 1 :])
     for i, p in enumerate(parts):
-        if p in BUNDLE_ENTRIES and (i + 1 < len(parts) or p in ("manifest.json", "redaction-report.txt")):
+        if p in BUNDLE_ENTRIES and (i + 1 < len(parts) or p in BUNDLE_FILES):
             return "/".join(parts[:i]), "/".join(parts[i:])
     return None
 

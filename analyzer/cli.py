@@ -179,10 +179,43 @@ def report(db: str | None, out: Path, site: str | None) -> None:
 
 
 @main.command()
-def sources() -> None:
-    """List the sources Kubesnap reads: bundle paths, and whether loose pastes are recognized."""
-    rows = [[s.name, s.scope, "yes" if s.sniff else "no", " ".join(s.paths), s.doc] for s in api.sources()]
-    echo(api.table(["SOURCE", "SCOPE", "LOOSE", "BUNDLE PATHS", "WHAT"], rows), nl=False)
+@click.option("--bundle", "bundle", type=click.Path(path_type=Path),
+              help="show each member of this bundle (tarball, zip or folder) and the state it ends in: read (by which reader, how many "
+                   "rows), raw (kept unread on purpose, and why) or not understood (the problem); no database needed")  # fmt: skip
+@click.option("-o", "--output", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_context
+def sources(ctx: click.Context, bundle: Path | None, fmt: str) -> None:
+    """List the bundle layouts (each member pattern: its reader, the tables it fills, the command that made it) and the
+    sources (parsers; whether a loose paste is recognized). With --bundle: each member of that bundle and its state;
+    exit 1 when a member is not understood."""
+    if bundle is not None:
+        members, problems = api.bundle_members(bundle)
+        if fmt == "json":
+            echo(json_dumps({"members": [dataclasses.asdict(m) for m in members],
+                             "problems": [{"input": w, "member": m, "reason": r} for w, m, r in problems]}, indent=1))  # fmt: skip
+        else:
+            rows = [[m.path, m.state, m.reader or "-", str(m.rows) if m.state == "read" else "-", m.reason or ""] for m in members]
+            echo(api.table(["MEMBER", "STATE", "READER", "ROWS", "REASON"], rows), nl=False)
+            counts = {s: sum(1 for m in members if m.state == s) for s in ("read", "raw", "not understood")}
+            echo(", ".join(f"{n} {s}" for s, n in counts.items()) + f" of {len(members)} members")
+            for w, m, r in problems:
+                echo(f"problem: {cell(w)}: {cell(m)}: {cell(r)}" if m else f"problem: {cell(w)}: {cell(r)}")
+        ctx.exit(1 if problems or any(m.state == "not understood" for m in members) else 0)
+    lays = api.layouts()
+    srcs = api.sources()
+    if fmt == "json":
+        echo(json_dumps({"layouts": [{"name": lay.name, "doc": lay.doc, "entries": [
+                             {"pattern": e.pattern, "reader": e.reader, "tables": list(e.tables), "made_by": e.made_by, "reason": e.reason,
+                              "options": dict(e.options)} for e in lay.entries]} for lay in lays],
+                         "sources": [{"name": s.name, "scope": s.scope, "loose": s.sniff is not None, "reads": api.readers_of(s.name),
+                                      "doc": s.doc} for s in srcs]}, indent=1))  # fmt: skip
+        return
+    for lay in lays:
+        echo(f"layout {lay.name}: {lay.doc}")
+        rows = [[e.pattern, e.reader, ",".join(e.tables) or "-", e.reason if e.reason else e.made_by] for e in lay.entries]
+        echo(api.table(["MEMBER", "READER", "TABLES", "MADE BY (raw: WHY KEPT)"], rows))
+    rows = [[s.name, s.scope, "yes" if s.sniff else "no", str(len(api.readers_of(s.name))), s.doc] for s in srcs]
+    echo(api.table(["SOURCE", "SCOPE", "LOOSE", "ENTRIES", "WHAT"], rows), nl=False)
 
 
 @main.command()

@@ -131,7 +131,45 @@ def cli_md() -> str:
     return "\n".join(out)
 
 
-DOCS = {"schema": schema_md, "rules": rules_md, "cli": cli_md}
+def _md(v: str) -> str:
+    return v.replace("|", "\\|").replace("*", "\\*").replace("<", "&lt;")
+
+
+def sources_md() -> str:
+    from analyzer.layouts import load_layouts
+    from analyzer.registry import load_parsers
+
+    out = [
+        "# Sources",
+        "",
+        "Generated from the bundle layouts (`python -m analyzer.docs sources`); a test fails when it drifts.",
+        "",
+        "A layout (analyzer/layouts/kubesnap.py for Kubesnap's own bundle, analyzer/formats/ for other tools')",
+        "names, for each member pattern, the reader that reads it (a source below; `bulk:pod-logs` and",
+        "`bulk:journal`, the bulk loaders of container logs and of journal-like text; `link:container-log`, the",
+        "links of /var/log/containers; `raw`, kept unread on purpose, with the reason), the tables it fills and",
+        "the command that made it. An entry naming a path exactly wins; else the first pattern that matches",
+        "(`*` stays within a folder, `**` crosses folders). After an ingest each member of a bundle is in one",
+        "state (table `members`, column `state`): `read`, `raw` or `not understood` (an ingest problem names",
+        "it); `kubesnap sources --bundle FILE` shows them without a database. To add a source:",
+        "docs/add-a-source.md.",
+        "",
+    ]
+    for lay in load_layouts().values():
+        out += [f"## Layout `{lay.name}`", "", lay.doc, "", "| member | reader | tables | made by |", "|---|---|---|---|"]
+        for e in lay.entries:
+            opts = "".join(f" ({k}={v})" for k, v in e.options)
+            made = e.made_by + (f"; kept raw: {e.reason}" if e.reason else "")
+            out.append(f"| `{e.pattern}` | {_md(e.reader)}{_md(opts)} | {_md(', '.join(e.tables)) or '-'} | {_md(made)} |")
+        out.append("")
+    out += ["## Sources (parsers)", "", "`loose`: recognized by content when pasted as a loose file (`kubesnap ingest FILE`).", "",
+            "| source | scope | loose | what |", "|---|---|---|---|"]  # fmt: skip
+    for spec in sorted(load_parsers().values(), key=lambda s: s.name):
+        out.append(f"| {spec.name} | {spec.scope} | {'yes' if spec.sniff else 'no'} | {_md(spec.doc)} |")
+    return "\n".join(out) + "\n"
+
+
+DOCS = {"schema": schema_md, "rules": rules_md, "cli": cli_md, "sources": sources_md}
 
 
 def main(argv: list[str]) -> int:

@@ -9,10 +9,11 @@ import os
 import re
 import tarfile
 import threading
+import time
 import zipfile
 import zlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -45,10 +46,23 @@ from analyzer.bundle import (
 )
 from analyzer.correlate import correlate
 from analyzer.errors import ParseError, SkipSource
+from analyzer.layout import (
+    JOURNALS,
+    KEPT_RAW,
+    LINK_REASON,
+    LOG_LINKS,
+    NOT_UNDERSTOOD,
+    POD_LOGS,
+    RAW,
+    READ,
+    Entry,
+    Layout,
+)
+from analyzer.layouts.kubesnap import KUBESNAP
 from analyzer.models import CollectionRecord, ContainerObs, HostFact, Process, Record, Sandbox
 from analyzer.parsers import json_values
 from analyzer.parsers.manifest_json import BundleInfo, bundle_info
-from analyzer.registry import ParseContext, SourceSpec, for_path, load_parsers, sniff
+from analyzer.registry import ParseContext, SourceSpec, load_parsers, sniff
 from analyzer.store import Store
 from analyzer.textutil import _Chained, control_bytes, decode
 from analyzer.timeparse import before, parse_ago, parse_time
@@ -56,8 +70,17 @@ from analyzer.timeparse import before, parse_ago, parse_time
 MAX_PARSE_BYTES = 256 * 1024 * 1024
 OBFUSCATION_FILES = re.compile(r"(?:^|/)(?:[^/]*\.obfuscation\.tsv|kubesnap-obfuscation\.key)$")
 ZONELESS_START = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:\s|$)"
-LOG_PATHS = re.compile(r"^(?:files/var/log/pods/.+\.log(?:\.\d{8}-\d{6})?|cluster/logs/.+\.log|files/var/log/calico/.+)$")
-JOURNAL_PATHS = re.compile(r"^(?:services/journal-.+\.log|files/var/log/(?:syslog|messages)|host/dmesg\.txt|files/var/lib/rancher/[^/]+/agent/containerd/containerd\.log|files/var/lib/rancher/[^/]+/agent/logs/kubelet\.log)$")
+
+
+@dataclass
+class MemberState:
+    """What became of one member: its status (parsed, empty, problem, raw, skipped, unknown) and its state."""
+
+    status: str
+    state: str  # READ, KEPT_RAW or NOT_UNDERSTOOD
+    parser: str | None = None
+    n: int = 0
+    reason: str | None = None
 
 
 @dataclass
@@ -69,6 +92,10 @@ class IngestReport:
     log_lines: int = 0
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (where, member, reason)
     unchanged: int = 0  # bundles whose snapshot the database already holds (the same, or a copy kept over them): left as they were
+    timings: dict[str, float] = field(default_factory=dict)  # seconds spent in each pass (PASSES), summed over bundles and threads
+
+    def time(self, step: str, seconds: float) -> None:
+        self.timings[step] = self.timings.get(step, 0.0) + seconds
 
     @property
     def ingested(self) -> bool:
@@ -82,6 +109,8 @@ class IngestReport:
         self.records += other.records
         self.log_lines += other.log_lines
         self.problems += other.problems
+        for k, v in other.timings.items():
+            self.time(k, v)
 
 
 def snapshot_id(site: str, name: str) -> str:
@@ -139,8 +168,11 @@ class Claims:
 class BundleIngest:
     """One bundle, read member by member in stream order, committed at the end."""
 
-    def __init__(self, store: Store, label: str, name: str, site: str, source: str, report: IngestReport, claims: Claims | None = None) -> None:
+    def __init__(self, store: Store, label: str, name: str, site: str, source: str, report: IngestReport, claims: Claims | None = None,
+                 layout: Layout = KUBESNAP) -> None:  # fmt: skip
         self.store = store
+        self.layout = layout
+        self.parsers = load_parsers()
         self.con = store.con
         self.label = label
         self.name = strip_archive(name)
@@ -177,58 +209,75 @@ class BundleIngest:
     # -------------------------------------------------------------- members
 
     def feed(self, m: Member) -> None:
-        status, parser, n = "unknown", None, 0
+        """One member, in stream order: its layout entry says who reads it; it ends read, raw or not understood."""
+        t = time.perf_counter()
         content = hashlib.sha256()
         opened: list[_Hashing] = []
         if m.kind == "file":
             m._open = _hashing_opener(m._open, content, opened)
-        try:
-            if m.kind == "symlink":
-                if m.path.startswith("files/var/log/containers/"):
-                    link = container_link(m.path, m.link_target)
-                    if link:
-                        self.records.append((m.path, link))
-                        n, status, parser = 1, "parsed", "container-log-link"
-                else:
-                    status = "skipped"
-            elif m.kind != "file":
-                status = "skipped"
-                self.problems.append((m.path, "", f"{m.kind}: not read"))
-            elif LOG_PATHS.match(m.path):
-                parser, status, n = "container-log", "parsed", self._log(m)
-            elif JOURNAL_PATHS.match(m.path):
-                parser, status, n = "journal", "parsed", self._journal(m)
-            else:
-                spec = for_path(m.path)
-                if spec is not None:
-                    parser = spec.name
-                    status, n = self._parse(m, spec)
-        except OSError as e:
-            status = "problem"
-            self.problems.append((m.path, parser or "", f"read failed: {e}"))
-        except (EOFError, ValueError, tarfile.TarError, zlib.error) as e:
-            status = "problem"
-            self.problems.append((m.path, parser or "", f"member cut short: {e}"))
-        except (zipfile.BadZipFile, NotImplementedError, lzma.LZMAError) as e:  # a zip member: bad CRC, unknown compression
-            status = "problem"
-            self.problems.append((m.path, parser or "", f"unreadable zip member: {e}"))
+        entry = self.layout.classify(m.path)
+        out = self._read(m, entry)
         if m.kind == "file" and not opened:
             try:
                 with m.open():  # a member nothing read: its bytes are part of the bundle's content all the same
                     pass
             except MEMBER_READ_ERRORS as e:
-                self.problems.append((m.path, parser or "", f"member cut short: {e}"))
+                self.problems.append((m.path, out.parser or "", f"member cut short: {e}"))
+                out.state = NOT_UNDERSTOOD
         self.hashes.append(f"{m.path}\0{m.kind}\0{m.size}\0{m.mtime}\0{m.link_target}\0".encode("utf-8", "surrogateescape") + content.digest())
         mtime = datetime.fromtimestamp(m.mtime, UTC) if m.mtime and m.mtime > 0 else None
         self.members.append({"snapshot_id": self.sid, "path": m.path, "kind": m.kind, "size": m.size, "mtime": mtime,
-                             "link_target": m.link_target, "parser": parser, "records": n, "status": status})  # fmt: skip
+                             "link_target": m.link_target, "parser": out.parser, "records": out.n, "status": out.status,
+                             "state": out.state, "reason": out.reason})  # fmt: skip
+        self.report.time("parse", time.perf_counter() - t)
+
+    def _read(self, m: Member, entry: Entry | None) -> MemberState:
+        """Run the member's reader; every failure becomes a problem naming the member."""
+        if entry is None:
+            self.problems.append((m.path, "", f"not in the {self.layout.name} layout: no reader knows this member"))
+            return MemberState("unknown", NOT_UNDERSTOOD)
+        parser = None if entry.reader == RAW else entry.reader
+        try:
+            if m.kind == "symlink":
+                if entry.reader != LOG_LINKS:
+                    return MemberState("skipped", KEPT_RAW, reason=LINK_REASON)
+                link = container_link(m.path, m.link_target)
+                if link is None:
+                    return MemberState("empty", READ, parser)
+                self.records.append((m.path, link))
+                return MemberState("parsed", READ, parser, 1)
+            if m.kind != "file":
+                self.problems.append((m.path, "", f"{m.kind}: not read"))
+                return MemberState("skipped", NOT_UNDERSTOOD)
+            if entry.reader == RAW:
+                return MemberState("raw", KEPT_RAW, reason=entry.reason)
+            if entry.reader == LOG_LINKS:
+                self.problems.append((m.path, "", "a regular file where the layout expects a link of /var/log/containers: not read"))
+                return MemberState("unknown", NOT_UNDERSTOOD)
+            if entry.reader == POD_LOGS:
+                return MemberState("parsed", READ, "container-log", self._log(m))
+            if entry.reader == JOURNALS:
+                return MemberState("parsed", READ, "journal", self._journal(m, entry.option("source", "journal") or "journal"))
+            spec = self.parsers.get(entry.reader)
+            if spec is None:
+                self.problems.append((m.path, entry.reader, f"the {self.layout.name} layout names reader {entry.reader}, which no parser registers"))
+                return MemberState("unknown", NOT_UNDERSTOOD, parser)
+            status, n = self._parse(m, spec)
+            return MemberState(status, NOT_UNDERSTOOD if status == "problem" and n == 0 else READ, parser, n)
+        except OSError as e:
+            self.problems.append((m.path, parser or "", f"read failed: {e}"))
+        except (EOFError, ValueError, tarfile.TarError, zlib.error) as e:
+            self.problems.append((m.path, parser or "", f"member cut short: {e}"))
+        except (zipfile.BadZipFile, NotImplementedError, lzma.LZMAError) as e:  # a zip member: bad CRC, unknown compression
+            self.problems.append((m.path, parser or "", f"unreadable zip member: {e}"))
+        return MemberState("problem", NOT_UNDERSTOOD, parser)
 
     def _parse(self, m: Member, spec: SourceSpec) -> tuple[str, int]:
         data = m.read(MAX_PARSE_BYTES + 1)
         if len(data) > MAX_PARSE_BYTES:
             self.problems.append((m.path, spec.name, f"larger than {MAX_PARSE_BYTES} bytes: not parsed"))
             return "problem", 0
-        if m.path == "manifest.json":
+        if spec.name == "collector-manifest":
             try:
                 self.info = bundle_info(data)
             except ParseError as e:
@@ -258,8 +307,7 @@ class BundleIngest:
             where = ", ".join(str(n) for n in notes.cut_lines[:5]) + (" ..." if len(notes.cut_lines) > 5 else "")
             self.problems.append((path, parser, f"{len(notes.cut_lines)} line(s) longer than {MAX_LINE} bytes cut there (line {where})"))
 
-    def _journal(self, m: Member) -> int:
-        source = "dmesg" if m.path.endswith("dmesg.txt") else "runtime-log" if "/rancher/" in m.path else "syslog" if "/var/log/" in m.path else "journal"
+    def _journal(self, m: Member, source: str) -> int:
         year = self.info.started_at.year if self.info.started_at else None
         notes = ReadNotes([])
         with m.open() as f:
@@ -290,6 +338,7 @@ class BundleIngest:
         me = Copy(self.sid, self.label, self.name, digest, sum(m["size"] for m in self.members if m["kind"] == "file"), node, collected)
         if not self._decide(me):
             return
+        t0 = time.perf_counter()
         self._derive_times(collected)
         self.store.insert_member_records(self.sid, node, self.records)
         self.con.execute("UPDATE journal SET node = ? WHERE snapshot_id = ?", [node, self.sid])
@@ -305,7 +354,6 @@ class BundleIngest:
                         AND ts IS NOT NULL AND regexp_matches(message, '{ZONELESS_START}')""",
                     [minutes, *self.file_range, self.sid],
                 )
-        self._note_future(collected)
         role = self.info.role or ("control-plane" if any(isinstance(r, Sandbox) and (r.name or "").startswith("kube-apiserver") for _m, r in self.records) else None)
         self.store.insert_rows("snapshots", [{
             "snapshot_id": self.sid, "site": self.site, "node": node, "hostname": hostname, "role": role or "unknown",
@@ -317,14 +365,18 @@ class BundleIngest:
             "crictl_calls": self.info.crictl_calls, "missing_commands": self.info.missing, "redactions": self.info.redactions,
             "ingested_at": datetime.now(UTC), "kubesnap_version": __version__, "content_sha256": digest,
         }])  # fmt: skip
-        if not any(m["path"] == "manifest.json" for m in self.members):
-            self.problems.append(("manifest.json", "", "the bundle has no manifest.json: collection details unknown, node name taken from the data"))
         self.store.insert_rows("members", self.members)
+        t1 = time.perf_counter()
+        correlate(self.con, self.sid)
+        t2 = time.perf_counter()
+        self.problems += check(self.con, self.sid, collected, self.file_range, [m["path"] for m in self.members])
         self.store.insert_rows("ingest_problems", [
             {"snapshot_id": self.sid, "bundle": self.label, "member": m, "parser": p, "reason": r, "line": None} for m, p, r in self.problems
         ])  # fmt: skip
-        correlate(self.con, self.sid)
         self.con.execute("COMMIT")
+        self.report.time("load", t1 - t0)
+        self.report.time("correlate", t2 - t1)
+        self.report.time("check", time.perf_counter() - t2)
         self.report.snapshots.append(self.sid)
         self.report.bundles += 1
         self.report.records += len(self.records)
@@ -401,20 +453,6 @@ class BundleIngest:
         self.report.unchanged += 1
         self.report.problems.append((me.label, "", reason))
 
-    def _note_future(self, collected: datetime | None) -> None:
-        """Lines dated more than a day after the bundle was collected: a clock or a zone is wrong somewhere; kept as written."""
-        limit = before(collected, -86400) if collected is not None else None
-        if limit is None:
-            return
-        for member, n, latest in self.con.execute(
-            """SELECT f.member, count(*), max(l.ts) FROM log_lines l JOIN log_files f USING (file_id)
-               WHERE l.file_id BETWEEN ? AND ? AND f.snapshot_id = ? AND l.ts > ? GROUP BY 1
-               UNION ALL SELECT member, count(*), max(ts) FROM journal WHERE snapshot_id = ? AND ts > ? GROUP BY 1 ORDER BY 1""",
-            [*self.file_range, self.sid, limit, self.sid, limit],
-        ).fetchall():
-            self.problems.append((member, "", f"{n} line(s) dated after the bundle was collected (up to {latest:%Y-%m-%d %H:%M:%S}Z): "
-                                              "a clock or a time zone is wrong; times kept as written"))  # fmt: skip
-
     def abort(self) -> None:
         self.con.execute("ROLLBACK")
 
@@ -478,6 +516,57 @@ def _hashing_opener(opener: object, h: Any, opened: list[_Hashing]) -> Callable[
         return f
 
     return open_
+
+
+# ------------------------------------------------------------------ the passes
+#
+# An input goes through five passes: extract (its members, in stream order: analyzer.bundle.iter_input),
+# parse (each member by its layout entry's reader: BundleIngest.feed), load (the records, members and the
+# snapshot row into the store: BundleIngest.finish), correlate (ids and processes joined: analyzer.correlate)
+# and check (what the loaded rows say is wrong: `check`). Each is timed into IngestReport.timings.
+
+PASSES = ("extract", "parse", "load", "correlate", "check")
+
+
+def extract(path: Path, limits: Limits | None = None, skip_archives: bool = False,
+            exclude: frozenset[Path] = frozenset()) -> Iterator[tuple[str, str | None, Member] | Problem]:  # fmt: skip
+    """Pass extract: an input's members, each with its bundle's key and root (None: a loose file), and the
+    problems of reading it. Nothing is written to disk; a member's bytes are readable until the next item."""
+    return iter_input(path, limits, skip_archives=skip_archives, exclude=exclude)
+
+
+def check(con: duckdb.DuckDBPyConnection, sid: str, collected: datetime | None, file_range: tuple[int, int],
+          members: Sequence[str]) -> list[tuple[str, str, str]]:  # fmt: skip
+    """Pass check: problems the loaded rows of one bundle show, as (member, parser, reason): no manifest.json;
+    lines dated more than a day after the bundle was collected (a clock or a zone is wrong; kept as written)."""
+    out: list[tuple[str, str, str]] = []
+    if "manifest.json" not in members:
+        out.append(("manifest.json", "", "the bundle has no manifest.json: collection details unknown, node name taken from the data"))
+    limit = before(collected, -86400) if collected is not None else None
+    if limit is None:
+        return out
+    for member, n, latest in con.execute(
+        """SELECT f.member, count(*), max(l.ts) FROM log_lines l JOIN log_files f USING (file_id)
+           WHERE l.file_id BETWEEN ? AND ? AND f.snapshot_id = ? AND l.ts > ? GROUP BY 1
+           UNION ALL SELECT member, count(*), max(ts) FROM journal WHERE snapshot_id = ? AND ts > ? GROUP BY 1 ORDER BY 1""",
+        [*file_range, sid, limit, sid, limit],
+    ).fetchall():
+        out.append((member, "", f"{n} line(s) dated after the bundle was collected (up to {latest:%Y-%m-%d %H:%M:%S}Z): "
+                                "a clock or a time zone is wrong; times kept as written"))  # fmt: skip
+    return out
+
+
+def _timed(items: Iterator[Any], report: IngestReport) -> Iterator[Any]:
+    """The items of an iterator, the time spent making each counted as the extract pass."""
+    while True:
+        t = time.perf_counter()
+        try:
+            item = next(items)
+        except StopIteration:
+            report.time("extract", time.perf_counter() - t)
+            return
+        report.time("extract", time.perf_counter() - t)
+        yield item
 
 
 def run_parser(spec: SourceSpec, path: str, data: bytes, problems: list[tuple[str, str, str]]) -> tuple[str, list[Record]]:
@@ -610,8 +699,9 @@ class LooseInput:
                 self.records[sid] += [(name, r) for r in recs]
                 n = len(recs)
                 self.report.records += n
-        self.members.append({"snapshot_id": sid, "path": name, "kind": "file", "size": m.size, "mtime": None,
-                             "link_target": None, "parser": parser, "records": n, "status": status})  # fmt: skip
+        state = NOT_UNDERSTOOD if status == "problem" and n == 0 else READ
+        self.members.append({"snapshot_id": sid, "path": name, "kind": "file", "size": m.size, "mtime": None, "link_target": None,
+                             "parser": parser, "records": n, "status": status, "state": state, "reason": None})  # fmt: skip
         self.problems += [(sid, a, b, c) for a, b, c in problems]
         self.files += 1
 
@@ -675,6 +765,7 @@ def ingest(
     limits: Limits | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
+    layout: Layout = KUBESNAP,
 ) -> IngestReport:
     """Every input; node tarballs in parallel (one thread and one DuckDB connection each: decompression,
     DuckDB and numpy release the GIL), a folder's other files and loose captures after them, in order.
@@ -700,11 +791,11 @@ def ingest(
     store.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     try:
         if workers > 1 and len(archives) > 1:
-            _parallel(store, archives, site, node, limits, progress, report, workers, claims)
+            _parallel(store, archives, site, node, limits, progress, report, workers, claims, layout)
         else:
             rest = [(a, False) for a in archives] + rest
         for path, skip_archives in rest:
-            _ingest_path(store, path, site, node, limits, progress, report, skip_archives=skip_archives, claims=claims)
+            _ingest_path(store, path, site, node, limits, progress, report, skip_archives=skip_archives, claims=claims, layout=layout)
     finally:
         store.con.execute(f"SET memory_limit = '{before}'")
     return report
@@ -726,7 +817,7 @@ _LOOSE_LOCK = threading.Lock()  # loose captures of one node share a snapshot: o
 
 
 def _parallel(store: Store, archives: list[Path], site: str, node: str | None, limits: Limits | None,
-              progress: Callable[[str], None] | None, report: IngestReport, workers: int, claims: Claims) -> None:  # fmt: skip
+              progress: Callable[[str], None] | None, report: IngestReport, workers: int, claims: Claims, layout: Layout = KUBESNAP) -> None:  # fmt: skip
     lock = threading.Lock()
     retry: list[Path] = []
 
@@ -734,7 +825,7 @@ def _parallel(store: Store, archives: list[Path], site: str, node: str | None, l
         mine = IngestReport()
         view = store.cursor_store()
         try:
-            _ingest_path(view, path, site, node, limits, progress, mine, claims=claims)
+            _ingest_path(view, path, site, node, limits, progress, mine, claims=claims, layout=layout)
         except (duckdb.TransactionException, duckdb.ConstraintException, Retry):
             with lock:
                 retry.append(path)  # a conflict with another bundle's transaction: done again alone, after the others
@@ -754,7 +845,7 @@ def _parallel(store: Store, archives: list[Path], site: str, node: str | None, l
     finally:
         store.con.execute("RESET threads")
     for path in sorted(retry):
-        _ingest_path(store, path, site, node, limits, progress, report, claims=claims)
+        _ingest_path(store, path, site, node, limits, progress, report, claims=claims, layout=layout)
 
 
 def _ingest_path(
@@ -767,6 +858,7 @@ def _ingest_path(
     report: IngestReport,
     skip_archives: bool = False,
     claims: Claims | None = None,
+    layout: Layout = KUBESNAP,
 ) -> None:
     """One input: bundles are committed as they end (members of one bundle must be contiguous); its loose
     captures together, at its end."""
@@ -787,7 +879,7 @@ def _ingest_path(
     try:
         own = store.path.resolve()
         exclude = frozenset({own, own.with_name(own.name + ".wal"), own.with_name(own.name + ".tmp")})
-        for item in iter_input(path, limits, skip_archives=skip_archives, exclude=exclude):
+        for item in _timed(extract(path, limits, skip_archives=skip_archives, exclude=exclude), report):
             if isinstance(item, Problem):
                 if current is not None:
                     current.problems.append((item.member, "", item.reason))
@@ -816,7 +908,7 @@ def _ingest_path(
                     continue
                 if progress:
                     progress(f"bundle {key}")
-                current = BundleIngest(store, key, root, site, str(path), report, claims)
+                current = BundleIngest(store, key, root, site, str(path), report, claims, layout)
                 current_key = key
             assert current is not None
             current.feed(member)

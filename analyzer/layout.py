@@ -27,6 +27,14 @@ from dataclasses import dataclass, field
 POD_LOGS = "bulk:pod-logs"  # container logs, loaded by analyzer.bulk.LogLoader
 JOURNALS = "bulk:journal"  # journal/syslog/dmesg text, loaded by analyzer.bulk.JournalLoader
 RAW = "raw"  # kept in the bundle, read by no one, on purpose (Entry.reason says why)
+LOG_LINKS = "link:container-log"  # the symbolic links of /var/log/containers: name and target recorded, never followed
+BULK_READERS = (POD_LOGS, JOURNALS, LOG_LINKS)  # readers that are not record parsers of the registry
+
+# the state a member of a bundle ends in (the members table's `state` column)
+READ = "read"  # its entry's reader read it (members.parser, members.records)
+KEPT_RAW = "raw"  # kept unread on purpose (members.reason: the entry's reason)
+NOT_UNDERSTOOD = "not understood"  # no entry names it, or its reader could not read it (an ingest problem says why)
+LINK_REASON = "a symbolic link: its target is recorded (members.link_target), never followed"
 
 Detector = Callable[[Sequence[str]], int]  # member paths (relative to the bundle root) -> confidence 0..100
 
@@ -54,6 +62,11 @@ class Entry:
     def option(self, key: str, default: str | None = None) -> str | None:
         return dict(self.options).get(key, default)
 
+    @property
+    def is_parser(self) -> bool:
+        """Read by a record parser of analyzer.parsers (its source name is the reader)."""
+        return self.reader != RAW and self.reader not in BULK_READERS
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -76,6 +89,19 @@ class Layout:
             if e.matches(path):
                 return e
         return None
+
+    def example(self, reader: str) -> str | None:
+        """A member path that the first entry of this reader matches (for tests and docs), None if it has none."""
+        for e in self.entries:
+            if e.reader == reader:
+                path = re.sub(r"\[[^]]*\]", "0", e.pattern).replace("**/", "").replace("**", "x").replace("*", "x").replace("?", "x")
+                if e.matches(path):
+                    return path
+        return None
+
+    def top_names(self) -> frozenset[str]:
+        """The first path segments of its entries: the folders and files at the top of such a bundle."""
+        return frozenset(e.pattern.split("/", 1)[0] for e in self.entries if not any(c in e.pattern.split("/", 1)[0] for c in "*?["))
 
 
 LAYOUTS: dict[str, Layout] = {}

@@ -98,7 +98,10 @@ class MemberRow(Row):
     link_target: str | None = Field(None, description="where a symlink points (never followed)")
     parser: str | None = Field(None, description="the source parser that read it, if any")
     records: Annotated[int | None, INT32] = Field(None, description="rows it produced")
-    status: str | None = Field(None, description="parsed, empty, unknown, problem, skipped")
+    status: str | None = Field(None, description="parsed, empty, unknown, problem, skipped, raw")
+    state: str | None = Field(None, description="read (by `parser`, `records` rows), raw (kept unread on purpose: `reason`), "
+                                                "not understood (an ingest problem names the member)")  # fmt: skip
+    reason: str | None = Field(None, description="why a raw member is kept unread (its layout entry's reason)")
 
 
 class IngestProblem(Row):

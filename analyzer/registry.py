@@ -1,13 +1,13 @@
-"""The source registry: each parser declares, next to itself, which bundle paths it reads and
-how to recognize its content when a customer pastes it as a loose file.
+"""The source registry: each parser declares, next to itself, its name and how to recognize its
+content when a customer pastes it as a loose file. Which bundle members it reads is declared in the
+bundle's layout (analyzer.layouts), never here.
 
-    @source("crictl-ps-json", paths=["runtime/crictl-ps-a.json"], sniff=_sniff)
+    @source("crictl-ps-json", sniff=_sniff)
     def parse(ctx: ParseContext) -> Iterable[Record]: ...
 """
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import importlib
 import pkgutil
@@ -44,7 +44,6 @@ Sniffer = Callable[[str], int]
 class SourceSpec:
     name: str
     parse: Parser
-    paths: tuple[str, ...]
     sniff: Sniffer | None
     scope: str  # node or cluster
     bulk: bool
@@ -57,7 +56,6 @@ REGISTRY: dict[str, SourceSpec] = {}
 def source(
     name: str,
     *,
-    paths: Iterable[str] = (),
     sniff: Sniffer | None = None,
     scope: str = "node",
     bulk: bool = False,
@@ -66,7 +64,7 @@ def source(
         if name in REGISTRY:
             raise ValueError(f"source {name} registered twice")
         doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        REGISTRY[name] = SourceSpec(name, fn, tuple(paths), sniff, scope, bulk, doc)
+        REGISTRY[name] = SourceSpec(name, fn, sniff, scope, bulk, doc)
         return fn
 
     return deco
@@ -84,18 +82,6 @@ def load_parsers() -> dict[str, SourceSpec]:
     """Import every module of analyzer.parsers, which registers its sources."""
     import_submodules("analyzer.parsers")
     return REGISTRY
-
-
-def for_path(path: str) -> SourceSpec | None:
-    """The parser declared for a bundle path: one that names the path exactly, else the first whose pattern matches."""
-    first: SourceSpec | None = None
-    for spec in load_parsers().values():
-        for pat in spec.paths:
-            if pat == path:
-                return spec
-            if first is None and fnmatch.fnmatchcase(path, pat):
-                first = spec
-    return first
 
 
 def sniff(text: str) -> tuple[SourceSpec | None, int]:

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from analyzer.errors import AnalyzerError, DatabaseError, DatabaseInUse
 from analyzer.models import ALL_RECORDS, FIXED_RECORDS, STORED, CommonColumns, Record, Row, Sql, Stored
 
-SCHEMA_VERSION = 2  # 2: snapshots.content_sha256
+SCHEMA_VERSION = 3  # 2: snapshots.content_sha256; 3: members.state, members.reason
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analyzer.docs import cli_md, rules_md, schema_md
+from analyzer.docs import cli_md, rules_md, schema_md, sources_md
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -30,3 +30,7 @@ def test_cli_doc_matches_every_commands_help() -> None:
     assert (DOCS / "cli.md").read_text() == text, "docs/cli.md is stale: run `make docs`"
     for verb in ("analyze", "ingest", "get", "describe", "logs", "ps", "timeline", "diff", "export", "findings", "rules", "completion"):
         assert f"## kubesnap {verb}\n" in text
+
+
+def test_sources_doc_matches_the_layouts() -> None:
+    assert (DOCS / "sources.md").read_text() == sources_md(), "docs/sources.md is stale: run `make docs`"

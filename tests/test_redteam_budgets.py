@@ -124,6 +124,7 @@ PATHOLOGICAL = {
 CHILD = VMHWM + r"""
 import sys
 from analyzer.registry import ParseContext, load_parsers, sniff
+from analyzer.layouts.kubesnap import KUBESNAP
 from analyzer.errors import ParseError, SkipSource
 from tests.test_redteam_budgets import PATHOLOGICAL
 from analyzer.textutil import is_collector_error
@@ -136,7 +137,7 @@ is_collector_error(text)
 from analyzer.rules.logs import size_bytes
 size_bytes(text, 0)
 for spec in load_parsers().values():
-    for path in spec.paths[:1] or ("pasted.txt",):
+    for path in [p for p in (KUBESNAP.example(spec.name),) if p] or ["pasted.txt"]:
         try:
             list(spec.parse(ParseContext(path, data)))
         except (ParseError, SkipSource):

@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer.errors import ParseError, SkipSource
+from analyzer.layouts.kubesnap import KUBESNAP
 from analyzer.models import Record
-from analyzer.registry import ParseContext, for_path, load_parsers
+from analyzer.registry import ParseContext, load_parsers
 
 TESTS = Path(__file__).resolve().parent
 
@@ -50,17 +51,31 @@ def test_every_registered_source_has_tests() -> None:
         ("files/etc/kubernetes/admin.conf", "config-file"),
         ("files/var/lib/kubelet/config.yaml", "kubelet-config"),
         ("manifest.json", "collector-manifest"),
+        ("runtime/crictl-info.json", "crictl-info"),
+        ("runtime/crictl-version.txt", "crictl-version"),
+        ("runtime/docker-ps-a.txt", "docker-ps"),
+        ("runtime/docker-inspect.json", "docker-inspect"),
     ],
 )
 def test_bundle_paths_resolve_to_their_parser(path: str, source: str) -> None:
-    spec = for_path(path)
-    assert spec is not None and spec.name == source
+    entry = KUBESNAP.classify(path)
+    assert entry is not None and entry.reader == source
+
+
+def test_every_parser_entry_of_the_layout_names_a_registered_source() -> None:
+    parsers = load_parsers()
+    for e in KUBESNAP.entries:
+        if e.is_parser:
+            assert e.reader in parsers, e
+            assert KUBESNAP.example(e.reader) is not None, e
 
 
 def test_sources_command_lists_the_registry() -> None:
     out = subprocess.run([str(Path(sys.executable).with_name("kubesnap")), "sources"], capture_output=True, text=True, check=True).stdout
     for name in load_parsers():
         assert name in out
+    for e in KUBESNAP.entries:
+        assert e.pattern in out
 
 
 PARSERS = sorted(load_parsers().items())
@@ -86,7 +101,7 @@ text_lines = st.lists(
 def test_any_input_gives_records_or_a_parse_error(name: str, spec, lines: list[str], raw: bytes) -> None:
     if spec.bulk:
         return
-    path = spec.paths[0].replace("*", "x.json") if spec.paths else "x.txt"
+    path = KUBESNAP.example(name) or "x.txt"
     for data in ("\n".join(lines).encode("utf-8", "surrogatepass"), raw):
         ctx = ParseContext(path, data)
         try:

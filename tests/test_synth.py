@@ -60,7 +60,7 @@ def test_synth_ingests_without_problems(synth: list[Path], tmp_path: Path) -> No
     rep = api.ingest_inputs(tmp_path / "s.duckdb", synth, site="synth")
     assert rep.bundles == 4 and rep.problems == []
     q = lambda sql: api.query(tmp_path / "s.duckdb", sql).rows  # noqa: E731
-    assert q("SELECT count(*) FROM members WHERE status NOT IN ('parsed', 'empty') AND kind = 'file'") == [(0,)]
+    assert q("SELECT count(*) FROM members WHERE state <> 'read' AND kind = 'file'") == [(0,)]
     assert q("SELECT count(*) FROM pod_processes WHERE pid IS NULL") == [(0,)], "every container joined to its process"
     assert q("SELECT count(DISTINCT join_method) FROM pod_processes") == [(1,)] and q("SELECT any_value(join_method) FROM pod_processes") == [("exact",)]
     kinds = dict(q("SELECT format, count(*) FROM log_files GROUP BY 1"))

@@ -51,7 +51,7 @@ def _sniff_manifest(head: str) -> int:
     return 0
 
 
-@source("static-pod-manifest", paths=["files/etc/kubernetes/manifests/*", "files/var/lib/rancher/*/agent/pod-manifests/*"], sniff=_sniff_manifest)
+@source("static-pod-manifest", sniff=_sniff_manifest)
 def parse_manifest(ctx: ParseContext) -> Iterable[Record]:
     """static pod manifests (/etc/kubernetes/manifests)"""
     yield file_content(ctx)
@@ -83,10 +83,7 @@ def parse_manifest(ctx: ParseContext) -> Iterable[Record]:
     )
 
 
-@source("kubelet-config", paths=["files/var/lib/kubelet/config.yaml", "files/etc/kubernetes/kubelet-config.yaml",
-                                 "files/etc/kubernetes/kubelet/config*", "files/var/lib/kubelet/kubeadm-flags.env",
-                                 "files/etc/kubernetes/kubelet.env", "files/etc/default/kubelet", "files/etc/sysconfig/kubelet"],
-        sniff=lambda h: 80 if re.search(r"^kind:\s*KubeletConfiguration", h, re.M) else 0)  # fmt: skip
+@source("kubelet-config", sniff=lambda h: 80 if re.search(r"^kind:\s*KubeletConfiguration", h, re.M) else 0)  # fmt: skip
 def parse_kubelet_config(ctx: ParseContext) -> Iterable[Record]:
     """kubelet configuration file (KubeletConfiguration) or flags file (kubeadm-flags.env, kubelet.env)"""
     yield file_content(ctx)
@@ -220,7 +217,7 @@ def _sniff_cert(head: str) -> int:
     return 70 if "-----BEGIN CERTIFICATE-----" in head else 0
 
 
-@source("certificate", paths=["files/*.crt", "files/*.pem", "files/*.cert", "files/*.cer"], sniff=_sniff_cert)
+@source("certificate", sniff=_sniff_cert)
 def parse_cert(ctx: ParseContext) -> Iterable[Record]:
     """X.509 certificates in PEM files (or their text summaries, in obfuscated bundles)"""
     n = 0
@@ -246,7 +243,7 @@ def _kubeconfig_certs(ctx: ParseContext) -> Iterator[Certificate]:
         yield from certificates(pem, node_path(ctx.path))
 
 
-@source("config-file", paths=["files/etc/*", "files/var/lib/kubelet/*", "files/var/lib/rancher/*"])
+@source("config-file")
 def parse_config_file(ctx: ParseContext) -> Iterable[Record]:
     """other configuration files: text kept for reading and diffs; kubeconfig certificates"""
     fc = file_content(ctx)

@@ -224,7 +224,7 @@ def _sniff_list(key: str, marker: str) -> Any:
     return s
 
 
-@source("crictl-pods-json", paths=["runtime/crictl-pods.json"], sniff=_sniff_list("items", '"SANDBOX_'))
+@source("crictl-pods-json", sniff=_sniff_list("items", '"SANDBOX_'))
 def parse_pods(ctx: ParseContext) -> Iterable[Record]:
     """crictl pods -o json"""
     for doc in _objects(ctx):
@@ -232,7 +232,7 @@ def parse_pods(ctx: ParseContext) -> Iterable[Record]:
             yield from shielded(ctx, f"pod sandbox {str(it.get('id'))[:13]}", partial(_pod_sandbox, ctx, it))
 
 
-@source("crictl-ps-json", paths=["runtime/crictl-ps-a.json", "runtime/crictl-ps.json"], sniff=_sniff_list("containers", '"CONTAINER_'))
+@source("crictl-ps-json", sniff=_sniff_list("containers", '"CONTAINER_'))
 def parse_ps(ctx: ParseContext) -> Iterable[Record]:
     """crictl ps -a -o json"""
     for doc in _objects(ctx):
@@ -240,7 +240,7 @@ def parse_ps(ctx: ParseContext) -> Iterable[Record]:
             yield from shielded(ctx, f"container {str(it.get('id'))[:13]}", partial(_container, ctx, it))
 
 
-@source("crictl-images-json", paths=["runtime/crictl-images.json"], sniff=_sniff_list("images", '"repoTags"'))
+@source("crictl-images-json", sniff=_sniff_list("images", '"repoTags"'))
 def parse_images(ctx: ParseContext) -> Iterable[Record]:
     """crictl images -o json"""
     for doc in _objects(ctx):
@@ -278,7 +278,7 @@ def _sniff_inspecti(head: str) -> int:
     return 90 if h.startswith(("{", "[")) and '"status"' in h and '"repoTags"' in h else 0
 
 
-@source("crictl-inspecti", paths=["runtime/crictl-inspecti.json"], sniff=_sniff_inspecti)
+@source("crictl-inspecti", sniff=_sniff_inspecti)
 def parse_inspecti(ctx: ParseContext) -> Iterable[Record]:
     """crictl inspecti IMAGE (status: id, repoTags, repoDigests, size)"""
     for doc in _objects(ctx):
@@ -291,7 +291,7 @@ def parse_inspecti(ctx: ParseContext) -> Iterable[Record]:
             yield r.model_copy(update={"source": "crictl-inspecti"})
 
 
-@source("crictl-inspect", paths=["runtime/crictl-inspect.json"], sniff=_sniff_inspect("inspect"))
+@source("crictl-inspect", sniff=_sniff_inspect("inspect"))
 def parse_inspect(ctx: ParseContext) -> Iterable[Record]:
     """crictl inspect ID... (status and verbose info: pid, sandboxID, logPath, cgroups)"""
     try:
@@ -306,7 +306,7 @@ def parse_inspect(ctx: ParseContext) -> Iterable[Record]:
         yield from shielded(ctx, f"inspect document {_doc_id(doc)}", partial(_inspect_doc, ctx, doc))
 
 
-@source("crictl-inspectp", paths=["runtime/crictl-inspectp.json"], sniff=_sniff_inspect("inspectp"))
+@source("crictl-inspectp", sniff=_sniff_inspect("inspectp"))
 def parse_inspectp(ctx: ParseContext) -> Iterable[Record]:
     """crictl inspectp ID... (pause pid, network, cgroup parent, log directory)"""
     try:

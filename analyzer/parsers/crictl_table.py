@@ -107,7 +107,7 @@ def _sniff_images(head: str) -> int:
     return 0
 
 
-@source("crictl-ps-table", paths=["runtime/crictl-ps-a.txt", "runtime/crictl-ps.txt"], sniff=_sniff_ps)
+@source("crictl-ps-table", sniff=_sniff_ps)
 def parse_ps(ctx: ParseContext) -> Iterable[Record]:
     """crictl ps [-a], every crictl version's columns"""
     lines = _lines(ctx)
@@ -133,7 +133,7 @@ def parse_ps(ctx: ParseContext) -> Iterable[Record]:
         )
 
 
-@source("crictl-pods-table", paths=["runtime/crictl-pods.txt"], sniff=_sniff_pods)
+@source("crictl-pods-table", sniff=_sniff_pods)
 def parse_pods(ctx: ParseContext) -> Iterable[Record]:
     """crictl pods"""
     lines = _lines(ctx)
@@ -180,7 +180,7 @@ def _sniff_images_q(head: str) -> int:
     return 70 if lines and all(re.fullmatch(r"sha256:[0-9a-f]{64}", x) for x in lines) else 0
 
 
-@source("crictl-images-table", paths=["runtime/crictl-images.txt"], sniff=lambda h: max(_sniff_images(h), _sniff_images_q(h)))
+@source("crictl-images-table", sniff=lambda h: max(_sniff_images(h), _sniff_images_q(h)))
 def parse_images(ctx: ParseContext) -> Iterable[Record]:
     """crictl images [--digests], crictl images -q"""
     lines = _lines(ctx)
@@ -208,7 +208,7 @@ def parse_images(ctx: ParseContext) -> Iterable[Record]:
         )
 
 
-@source("crictl-ids", paths=["runtime/crictl-ps-ids.txt", "runtime/crictl-pods-ids.txt"])
+@source("crictl-ids")
 def parse_ids(ctx: ParseContext) -> Iterable[Record]:
     """crictl ps -a -q / crictl pods -q: full ids"""
     for i, x in _id_list(_lines(ctx)) or []:
@@ -234,7 +234,7 @@ STATS = TableSpec(
 )
 
 
-@source("crictl-stats", paths=["runtime/crictl-stats.txt", "runtime/crictl-statsp.txt"])
+@source("crictl-stats")
 def parse_stats(ctx: ParseContext) -> Iterable[Record]:
     """crictl stats -a / crictl statsp"""
     kind = "pod" if ctx.path.endswith("statsp.txt") else "container"
@@ -274,7 +274,7 @@ def _sniff_ctr(head: str) -> int:
     return 0
 
 
-@source("ctr", paths=["runtime/ctr-containers.txt", "runtime/ctr-tasks.txt"], sniff=_sniff_ctr)
+@source("ctr", sniff=_sniff_ctr)
 def parse_ctr(ctx: ParseContext) -> Iterable[Record]:
     """ctr -n k8s.io containers ls / tasks ls (nodes without crictl)"""
     lines = _lines(ctx)

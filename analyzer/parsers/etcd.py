@@ -16,7 +16,7 @@ def _hex(v: object) -> str | None:
     return None if n is None else f"{n:x}"
 
 
-@source("etcd", paths=["etcd/member-list.json", "etcd/endpoint-status.json", "etcd/endpoint-health.json"])
+@source("etcd")
 def parse(ctx: ParseContext) -> Iterable[Record]:
     """etcdctl member list / endpoint status / endpoint health, -w json"""
     for doc in json_values(ctx.text):
@@ -56,7 +56,7 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
                     )
 
 
-@source("etcd-alarms", paths=["etcd/alarm-list.txt"])
+@source("etcd-alarms")
 def parse_alarms(ctx: ParseContext) -> Iterable[Record]:
     """etcdctl alarm list: `memberID:123 alarm:NOSPACE`"""
     found = False

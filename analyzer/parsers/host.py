@@ -18,18 +18,14 @@ def _kv(lines: Iterable[str], sep: str) -> Iterable[tuple[str, str]]:
             yield k.strip(), v.strip()
 
 
-@source("host-date", paths=["host/date.txt"])
+@source("host-date")
 def parse_date(ctx: ParseContext) -> Iterable[Record]:
     """the collector's clock reading: utc=, local=, epoch=, zone="""
     for k, v in _kv(clean_lines(ctx.text), "="):
         yield HostFact(key=f"clock.{k}", value=v)
 
 
-@source("host-simple", paths=["host/hostname.txt", "host/uname.txt", "host/uptime.txt", "files/proc/sys/kernel/hostname",
-                              "files/proc/uptime", "files/proc/loadavg", "files/proc/cmdline", "files/etc/timezone",
-                              "files/etc/localtime", "host/chronyc-tracking.txt", "host/timedatectl.txt",
-                              "files/proc/meminfo", "files/proc/swaps", "host/sysctl.txt", "files/etc/os-release",
-                              "files/usr/lib/os-release", "host/free.txt"])  # fmt: skip
+@source("host-simple")
 def parse_simple(ctx: ParseContext) -> Iterable[Record]:
     """small host files: uname, uptime, os-release, meminfo, sysctls, timedatectl, chrony"""
     name = ctx.path.rsplit("/", 1)[-1]
@@ -90,7 +86,7 @@ def parse_simple(ctx: ParseContext) -> Iterable[Record]:
 DF = re.compile(r"^(?P<fs>\S+)\s+(?:(?P<type>[a-z0-9._-]+)\s+)?(?P<size>\d+)\s+(?P<used>\d+)\s+(?P<avail>\d+)\s+(?P<pct>\d+|-)%?\s+(?P<mount>/.*)$")
 
 
-@source("df", paths=["host/df.txt", "host/df-inodes.txt"], sniff=lambda h: 70 if re.search(r"^Filesystem\s+(?:Type\s+)?(?:1024-blocks|1K-blocks|Inodes)", h, re.M) else 0)
+@source("df", sniff=lambda h: 70 if re.search(r"^Filesystem\s+(?:Type\s+)?(?:1024-blocks|1K-blocks|Inodes)", h, re.M) else 0)
 def parse_df(ctx: ParseContext) -> Iterable[Record]:
     """df -PTk / df -PTi (also without -T)"""
     lines = clean_lines(ctx.text)
@@ -115,7 +111,7 @@ def parse_df(ctx: ParseContext) -> Iterable[Record]:
                              used_kb=used, avail_kb=int(m.group("avail")), used_pct=pct)  # fmt: skip
 
 
-@source("systemd-show", paths=["services/*.show.txt"])
+@source("systemd-show")
 def parse_show(ctx: ParseContext) -> Iterable[Record]:
     """systemctl show UNIT"""
     kv = dict(_kv(clean_lines(ctx.text), "="))

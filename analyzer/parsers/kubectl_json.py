@@ -91,7 +91,7 @@ def _sniff(head: str) -> int:
     return 0
 
 
-@source("kubectl-json", paths=["cluster/*.json"], sniff=_sniff, scope="cluster")
+@source("kubectl-json", sniff=_sniff, scope="cluster")
 def parse(ctx: ParseContext) -> Iterable[Record]:
     """kubectl get ... -o json (any resource), kubectl version -o json"""
     yield from _objects(ctx, _items(ctx))
@@ -105,7 +105,7 @@ def _sniff_yaml(head: str) -> int:
     return 0
 
 
-@source("kubectl-yaml", paths=["cluster/*.yaml"], sniff=_sniff_yaml, scope="cluster")
+@source("kubectl-yaml", sniff=_sniff_yaml, scope="cluster")
 def parse_yaml(ctx: ParseContext) -> Iterable[Record]:
     """kubectl get ... -o yaml (any resource)"""
     try:

@@ -131,7 +131,7 @@ def _segments(lines: list[str]) -> list[tuple[str, list[str], int]]:
     return out
 
 
-@source("kubectl-table", paths=["cluster/get-pod-wide.txt", "cluster/get-node-wide.txt"], sniff=_sniff, scope="cluster")
+@source("kubectl-table", sniff=_sniff, scope="cluster")
 def parse(ctx: ParseContext) -> Iterable[Record]:
     """kubectl get pods / nodes / events tables (-o wide or not, -A or not)"""
     lines = clean_lines(ctx.text)

@@ -82,7 +82,7 @@ def bundle_info(data: bytes) -> BundleInfo:
     )
 
 
-@source("collector-manifest", paths=["manifest.json"])
+@source("collector-manifest")
 def parse(ctx: ParseContext) -> Iterable[Record]:
     """the collector's manifest.json: one record per command and file"""
     doc = load(ctx.data)

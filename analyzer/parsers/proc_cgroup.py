@@ -83,7 +83,7 @@ def _sniff(head: str) -> int:
     return 0
 
 
-@source("proc-cgroup", paths=["processes/cgroup.txt"], sniff=_sniff)
+@source("proc-cgroup", sniff=_sniff)
 def parse(ctx: ParseContext) -> Iterable[Record]:
     """/proc/<pid>/cgroup, one process or every process (pid:line)"""
     file_pid = None

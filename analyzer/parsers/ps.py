@@ -116,7 +116,7 @@ def _forest(cmd: str) -> tuple[int, str]:
     return 0, cmd.lstrip() if cmd[:1] == " " and cmd.strip() and re.fullmatch(r" *", cmd[: len(cmd) - len(cmd.lstrip())]) else cmd
 
 
-@source("ps", paths=["processes/ps.txt", "processes/ps-ef.txt"], sniff=_sniff)
+@source("ps", sniff=_sniff)
 def parse(ctx: ParseContext) -> Iterable[Record]:
     """ps output: fixed format, -ef, aux/auxf, axf, BusyBox, systemctl status trees"""
     lines = clean_lines(ctx.text)
