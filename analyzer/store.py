@@ -19,7 +19,7 @@ import pyarrow as pa
 from analyzer.errors import AnalyzerError, DatabaseError, DatabaseInUse
 from analyzer.models import ALL_RECORDS, Record
 
-SCHEMA_VERSION = 2  # 2: snapshots.content_sha256
+SCHEMA_VERSION = 3  # 2: snapshots.content_sha256; 3: collection_records.mtime
 COMMON = [("snapshot_id", "VARCHAR", "which bundle or loose-capture set the row came from"),
           ("node", "VARCHAR", "the API name of the node the data came from"),
           ("member", "VARCHAR", "the bundle member (or loose file) read")]  # fmt: skip
