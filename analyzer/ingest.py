@@ -59,6 +59,7 @@ from analyzer.layout import (
     Layout,
 )
 from analyzer.layouts.kubesnap import KUBESNAP
+from analyzer.listed_logs import uncopied_log_files
 from analyzer.models import CollectionRecord, ContainerObs, HostFact, Process, Record, Sandbox
 from analyzer.parsers import json_values
 from analyzer.parsers.manifest_json import BundleInfo, bundle_info
@@ -324,6 +325,8 @@ class BundleIngest:
             self.records.append((self.log_members.get(lf.path, lf.path), lf))
             self.log_lines += lf.line_count or 0
             ids.append(lf.file_id or 0)
+        # the node's log files the bundle does not hold (outside --since...): listed in the manifest, rows all the same
+        self.records.extend(("manifest.json", lf) for lf in uncopied_log_files(self.manifest_records.values(), self.log_members))
         # this bundle's log files have consecutive ids: the range lets DuckDB skip every other bundle's lines
         self.file_range = (min(ids), max(ids)) if ids else (0, -1)
         node, hostname = self._node_identity()

@@ -652,6 +652,7 @@ class CollectionRecord(Record):
     error: str | None = None
     skipped: str | None = None
     link_target: str | None = None
+    mtime: datetime | None = Field(None, description="a file's modification time on the node, copied or not")
 
 
 class SiteHost(Record):

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from analyzer.errors import AnalyzerError, DatabaseError, DatabaseInUse
 from analyzer.models import ALL_RECORDS, FIXED_RECORDS, STORED, CommonColumns, Record, Row, Sql, Stored
 
-SCHEMA_VERSION = 3  # 2: snapshots.content_sha256; 3: members.state, members.reason
+SCHEMA_VERSION = 3  # 2: snapshots.content_sha256; 3: members.state and reason, collection_records.mtime, paste_sections, grep index
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,14 @@ def test_etcd_outputs() -> None:
     assert a == EtcdAlarm(member_id="3a57933972cb5131", alarm="NOSPACE")
 
 
+@pytest.mark.parametrize(("raw", "want"), [(int("91bc3c398fb3c146", 16), "91bc3c398fb3c146"), (2**64 - 1, "f" * 16), (2**64, None), (-1, None), (1.5e19, None), (True, None)])
+def test_etcd_ids_are_uint64(raw: object, want: str | None) -> None:
+    # etcd prints its ids as uint64 JSON numbers, half of them above int64: the troubled site's leader was read as none
+    status = [{"Endpoint": "https://10.0.0.22:2379", "Status": {"header": {"member_id": raw}, "dbSize": 100, "leader": raw}}]
+    (e,), _ = run(etcd.parse, "etcd/endpoint-status.json", json.dumps(status))
+    assert isinstance(e, EtcdEndpoint) and (e.leader_id, e.member_id) == (want, want)
+
+
 def test_static_manifest_and_kubelet_config(corpus: Path) -> None:
     recs, _ = run(config.parse_manifest, "files/etc/kubernetes/manifests/kube-apiserver.yaml", (corpus / "manifests/kubespray-k8s1.25.5-kube-apiserver.yaml").read_text())
     m = next(r for r in recs if isinstance(r, StaticManifest))

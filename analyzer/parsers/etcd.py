@@ -10,10 +10,19 @@ from analyzer.models import EtcdAlarm, EtcdEndpoint, EtcdMember, Record
 from analyzer.parsers import as_int, json_values
 from analyzer.registry import ParseContext, source
 
+UINT64 = 2**64 - 1
+
 
 def _hex(v: object) -> str | None:
-    n = as_int(v)
-    return None if n is None else f"{n:x}"
+    """An etcd id: a uint64 that etcdctl -w json prints as a JSON number, half of them above int64's
+    range (so not as_int, which drops those); None when missing, not an integer, or beyond 64 bits."""
+    if isinstance(v, bool) or not isinstance(v, (int, str)):
+        return None
+    try:
+        n = int(v)
+    except ValueError:
+        return None
+    return f"{n:x}" if 0 <= n <= UINT64 else None
 
 
 @source("etcd")

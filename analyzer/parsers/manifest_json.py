@@ -107,4 +107,5 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
             error=_text(r.get("error")),
             skipped=_text(r.get("skipped")),
             link_target=_text(r.get("link_target")),
+            mtime=parse_time(mtime) if (mtime := as_int(r.get("mtime"))) is not None else None,
         )

@@ -107,16 +107,18 @@ def process_no_container(ctx: RuleContext) -> Iterable[Finding]:
 )  # fmt: skip
 def log_dir_no_pod(ctx: RuleContext) -> Iterable[Finding]:
     have_api = bool(ctx.q("SELECT 1 FROM pods WHERE site = $site LIMIT 1"))
-    for node, ns, pod, _uid, log_dir, size in ctx.q(
-        f"""SELECT l.node, l.namespace, l.pod, l.pod_uid, any_value(l.log_dir), sum(coalesce(l.size, 0)) FROM pod_logs l
+    for node, ns, pod, _uid, log_dir, size, files, copied in ctx.q(
+        f"""SELECT l.node, l.namespace, l.pod, l.pod_uid, any_value(l.log_dir), sum(coalesce(l.size, 0)), count(*), count(*) FILTER (WHERE l.copied)
+            FROM pod_logs l
             WHERE l.snapshot_id IN {RUNTIME_SNAPS} AND l.layout = 'pods'
               AND NOT EXISTS (SELECT 1 FROM sandboxes sb WHERE sb.snapshot_id = l.snapshot_id AND sb.name = l.pod AND sb.namespace = l.namespace)
             GROUP BY ALL"""
     ):
         if have_api and ctx.q("SELECT 1 FROM pods WHERE site = $site AND namespace = $p0 AND name = $p1", [ns, pod]):
             continue
+        listed = f"{node}: {log_dir}/: {files} file(s) on the node" + (f", {files - copied} listed only (manifest.json, a listing), not in the bundle" if copied < files else "")
         yield ctx.finding("LOG_DIR_NO_POD", f"{log_dir} ({size} bytes) on {node} belongs to no pod", node=node, namespace=ns, obj=pod,
-                          evidence=[f"{node}: files{log_dir}/", f"{node}: crictl pods: no sandbox {ns}/{pod}"])  # fmt: skip
+                          evidence=[listed, *([f"{node}: files{log_dir}/"] if copied else []), f"{node}: crictl pods: no sandbox {ns}/{pod}"])  # fmt: skip
 
 
 @rule(
