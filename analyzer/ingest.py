@@ -139,6 +139,8 @@ class Claims:
 class BundleIngest:
     """One bundle, read member by member in stream order, committed at the end."""
 
+    expects_manifest = True  # Kubesnap's own bundles have a manifest.json; other tools' bundles (analyzer.formats) do not
+
     def __init__(self, store: Store, label: str, name: str, site: str, source: str, report: IngestReport, claims: Claims | None = None) -> None:
         self.store = store
         self.con = store.con
@@ -317,7 +319,7 @@ class BundleIngest:
             "crictl_calls": self.info.crictl_calls, "missing_commands": self.info.missing, "redactions": self.info.redactions,
             "ingested_at": datetime.now(UTC), "kubesnap_version": __version__, "content_sha256": digest,
         }])  # fmt: skip
-        if not any(m["path"] == "manifest.json" for m in self.members):
+        if self.expects_manifest and not any(m["path"] == "manifest.json" for m in self.members):
             self.problems.append(("manifest.json", "", "the bundle has no manifest.json: collection details unknown, node name taken from the data"))
         self.store.insert_rows("members", self.members)
         self.store.insert_rows("ingest_problems", [
@@ -784,6 +786,13 @@ def _ingest_path(
             current, current_key = None, None
 
     single = path.is_file()
+    # another tool's bundle (cluster-info dump, troubleshoot, sosreport, must-gather, Rancher, kubespray): its own layout
+    from analyzer.formats import detect, ingest_foreign
+
+    found = detect(path, limits, skip_archives)
+    if found is not None:
+        ingest_foreign(store, path, found, site=site, report=report, limits=limits, claims=claims, progress=progress)
+        return
     try:
         own = store.path.resolve()
         exclude = frozenset({own, own.with_name(own.name + ".wal"), own.with_name(own.name + ".tmp")})
