@@ -24,11 +24,12 @@ from typing import Any
 
 from analyzer.bulk import JournalMeta, ReadNotes
 from analyzer.bundle import BUNDLE_NAME, MEMBER_READ_ERRORS, Limits, Member, Problem, iter_input
-from analyzer.layout import JOURNALS, POD_LOGS, RAW, Entry, Layout
+from analyzer.layout import JOURNALS, POD_LOGS, RAW, Entry, Layout, _glob_rx
 from analyzer.models import Record
 from analyzer.registry import import_submodules, load_parsers
 
 HEAD = 4096  # bytes of each member the detectors see
+PREFETCH = 8 * 1024 * 1024  # a member a format needs before the others (Rancher's pod table) is kept up to this
 MAX_HEADS = 50_000  # members whose head is kept for detection
 GATE = 64  # a Kubesnap bundle is told by its folder name within its first members: the scan stops there
 MAX_READ = 256 * 1024 * 1024
@@ -102,6 +103,7 @@ class Format:
     readers: dict[str, Reader] = field(default_factory=dict)  # readers of this format alone
     group_of: Callable[[str], str] | None = None  # member (relative to the root) -> its group (node)
     info: Callable[[Listing, Unit], dict[str, Any]] | None = None  # node, hostname, version from the listing
+    prefetch: tuple[str, ...] = ()  # members (glob below any folder) the detection pass keeps whole (up to PREFETCH bytes)
 
 
 FORMATS: dict[str, Format] = {}
@@ -141,6 +143,7 @@ def scan(path: Path, limits: Limits | None = None, skip_archives: bool = False) 
     """The detection pass: member paths and heads. None when the input is a Kubesnap bundle (told early)."""
     listing = Listing(str(path), single=path.is_file())
     label = str(path)
+    whole = [_glob_rx("**/" + p) for f in formats().values() for p in f.prefetch]
     for item in iter_input(path, limits, skip_archives=skip_archives):
         if isinstance(item, Problem):
             continue
@@ -149,7 +152,7 @@ def scan(path: Path, limits: Limits | None = None, skip_archives: bool = False) 
         head = b""
         if m.kind == "file" and len(listing.heads) < MAX_HEADS:
             try:
-                head = listing.heads[full] = m.read(HEAD)
+                head = listing.heads[full] = m.read(PREFETCH if any(rx.fullmatch(full) for rx in whole) else HEAD)
             except MEMBER_READ_ERRORS:
                 listing.heads[full] = b""
         if len(listing.paths) < GATE and _kubesnap(full, head):
@@ -305,9 +308,11 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
         if len(data) > MAX_READ:
             self.problems.append((member, spec.name, f"larger than {MAX_READ} bytes: not parsed"))
             return "problem", 0
-        status, recs = run_parser(spec, entry.option("path") or member, data, self.problems)
-        if entry.option("path"):  # problems name the bundle's member, not the path the parser was shown
-            alias = entry.option("path")
+        alias = entry.option("path") or (entry.option("prefix", "") or "") + member
+        if entry.option("dir"):
+            alias = f"{entry.option('dir')}{member.rsplit('/', 1)[-1]}"
+        status, recs = run_parser(spec, alias, data, self.problems)
+        if alias != member:  # problems name the bundle's member, not the path the parser was shown
             self.problems[:] = [(member if p == alias else p, a, b) for p, a, b in self.problems]
         self.add_records(member, recs)
         return status, len(recs)
