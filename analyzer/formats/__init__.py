@@ -455,7 +455,7 @@ def json_member(ing: ForeignIngest, m: Member, reader: str) -> list[Any] | None:
         if salvaged is None:
             ing.problems.append((m.path, reader, str(e)))
             return None
-        n = len(salvaged["items"])
+        n = len(salvaged.get("items") or salvaged.get("Items") or [])
         ing.problems.append((m.path, reader, f"{e}: the {n} complete item(s) before the damage were read"))
         return [salvaged]
 
@@ -485,7 +485,7 @@ def salvage_list(text: str, start: int = 0) -> dict[str, Any] | None:
         except (ValueError, RecursionError):
             break
         items.append(v)
-    out: dict[str, Any] = {"items": items}
+    out: dict[str, Any] = {"Items" if m.group(0).startswith('"I') else "items": items}  # the key as written (Go shape: Items)
     if km:
         out["kind"] = km.group(1)
     return out
