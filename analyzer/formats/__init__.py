@@ -183,6 +183,12 @@ def detect(path: Path, limits: Limits | None = None, skip_archives: bool = False
 # ------------------------------------------------------------------ ingest
 
 
+def _hashing_opener(opener: object, h: Any, opened: list[Any]) -> Any:
+    from analyzer.ingest import _hashing_opener as ho
+
+    return ho(opener, h, opened)
+
+
 def _ingest_cls() -> type[Any]:
     from analyzer.ingest import BundleIngest
 
@@ -248,6 +254,9 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
     def feed(self, m: Member) -> None:
         status, parser, n = "unknown", None, 0
         content = hashlib.sha256()
+        opened: list[Any] = []
+        if m.kind == "file":  # the member's one stream hashes what is read, and the rest when closed
+            m._open = _hashing_opener(m._open, content, opened)
         entry = self.fmt.layout.classify(m.path)
         try:
             if m.kind == "symlink":
@@ -266,11 +275,10 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
         except MEMBER_READ_ERRORS as e:
             status = "problem"
             self.problems.append((m.path, parser or "", f"member cut short: {e}"))
-        if m.kind == "file":
+        if m.kind == "file" and not opened:
             try:
-                with m.open() as f:  # every byte counts in the bundle's content hash, read or not
-                    while data := f.read(1 << 20):
-                        content.update(data)
+                with m.open():  # a member nothing read: its bytes are part of the bundle's content all the same
+                    pass
             except MEMBER_READ_ERRORS as e:
                 if status != "problem":
                     self.problems.append((m.path, parser or "", f"member cut short: {e}"))

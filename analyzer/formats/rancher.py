@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from analyzer.bundle import Member
-from analyzer.formats import Format, ForeignIngest, Listing, Unit, register
+from analyzer.formats import MAX_READ, Format, ForeignIngest, Listing, Unit, register
 from analyzer.layout import JOURNALS, RAW, Entry, layout
 
 D = "*/"  # the distro folder: rke2, k3s, rke or kubeadm
@@ -84,10 +84,13 @@ def _podlog(ing: ForeignIngest, m: Member, path: str, entry: Entry) -> tuple[str
     if ns is None:
         ing.problems.append((path, "rancher-podlog", "the pod table (kubectl/pods) does not tell this log's namespace: not read"))
         return "problem", 0
-    head = m.read(512)
-    if head.startswith(b"Error from server") and head.count(b"\n") <= 1:
+    data = m.read(MAX_READ + 1)
+    if len(data) > MAX_READ:
+        ing.problems.append((path, "rancher-podlog", f"larger than {MAX_READ} bytes: not read"))
+        return "problem", 0
+    if data.startswith(b"Error from server") and data.rstrip(b"\n").count(b"\n") == 0:
         return "empty", 0  # the collector's note that there is no previous container
-    ing.add_log(m, {"path": path, "namespace": ns, "pod": base[len(ns) + 1 :], "previous": prev})
+    ing.add_log(None, {"path": path, "member": path, "namespace": ns, "pod": base[len(ns) + 1 :], "previous": prev}, data=data)
     return "parsed", 1
 
 
