@@ -120,6 +120,23 @@ def sources() -> list[SourceSpec]:
     return sorted(load_parsers().values(), key=lambda s: s.name)
 
 
+def formats_table() -> list[list[str]]:
+    """The other tools' bundle formats Kubesnap reads (analyzer.formats), and the facts each cannot provide."""
+    from analyzer.formats import FACTS, formats
+
+    return [[name, f.scope, "; ".join(f"{FACTS[k]}: {v}" for k, v in f.lacks.items()) or "-"] for name, f in sorted(formats().items())]
+
+
+def bundle_account(db: Path, site: str | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every member of the other tools' bundles of a database (read, kept raw, not understood) and each bundle's coverage."""
+    from analyzer.formats import coverage, member_account
+
+    if not db.exists():
+        raise DatabaseError(f"{db}: no such database")
+    with Store(db, read_only=True) as store:
+        return member_account(store.con, site), coverage(store.con, site)
+
+
 def check(db: Path, site: str | None = None, thresholds: Thresholds | None = None) -> tuple[str, list[tuple[Rule, Finding]]]:
     """Run every rule on a site of the database and store the findings (table `findings`); most severe first."""
     if not db.exists():

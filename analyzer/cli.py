@@ -259,10 +259,24 @@ def report(db: str | None, out: Path, site: str | None) -> None:
 
 
 @main.command()
-def sources() -> None:
-    """List the sources Kubesnap reads: bundle paths, and whether loose pastes are recognized."""
+@click.option("--db", help="also account for the bundles of this database: every member of other tools' bundles (read, kept raw "
+                           "with its reason, or not understood) and the facts each bundle could not provide")  # fmt: skip
+@click.option("--site", help="with --db: only this site")
+def sources(db: str | None, site: str | None) -> None:
+    """List the sources Kubesnap reads: bundle paths, and whether loose pastes are recognized; the other tools' bundle
+    formats it reads, and what each cannot provide. With --db, the account of each ingested bundle."""
     rows = [[s.name, s.scope, "yes" if s.sniff else "no", " ".join(s.paths), s.doc] for s in api.sources()]
     echo(api.table(["SOURCE", "SCOPE", "LOOSE", "BUNDLE PATHS", "WHAT"], rows), nl=False)
+    echo("")
+    echo(api.table(["FORMAT", "SCOPE", "CANNOT PROVIDE"], api.formats_table()), nl=False)
+    if db is None:
+        return
+    members, cover = api.bundle_account(api.resolve_db(db), site)
+    echo("")
+    echo(api.table(["BUNDLE", "FORMAT", "MEMBER", "STATE", "WHY"], [[m["bundle"], m["format"], m["member"], m["state"], m["why"]] for m in members]), nl=False)
+    echo("")
+    echo(api.table(["BUNDLE", "FORMAT", "NODE", "MISSING FACT", "STATE", "WHY"],
+                   [[c["bundle"], c["format"], c["node"] or "", c["about"], c["state"], c["why"]] for c in cover]), nl=False)  # fmt: skip
 
 
 @main.command()

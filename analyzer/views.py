@@ -170,13 +170,14 @@ LEFT JOIN shim cs ON cs.snapshot_id = r.snapshot_id AND cs.container_id = r.cont
 LEFT JOIN p ON p.snapshot_id = r.snapshot_id AND p.pid = r.pid
 """)
 
-view("pod_logs", "Container log files by pod: log directory, container, restart number, size, lines, first and last timestamp, rotated or not.", """
+view("pod_logs", "Container log files by pod: log directory, container, restart number, size, lines, first and last timestamp, rotated or not; "
+                 "also the logs fetched through the API (kubectl logs, other tools' bundles: layout kubectl-logs, no log directory).", """
 SELECT lf.snapshot_id, lf.node, lf.namespace, lf.pod, lf.pod_uid,
        CASE WHEN lf.layout IN ('pods', 'crio-id') THEN '/var/log/pods/' || lf.namespace || '_' || lf.pod || '_' || lf.pod_uid
             WHEN lf.layout = 'pods-old' THEN '/var/log/pods/' || lf.pod_uid END AS log_dir,
        lf.container, lf.restart, lf.path, lf.rotated, lf.decompressed, lf.size, lf.bytes, lf.truncated, lf.line_count,
        lf.first_ts, lf.last_ts, lf.format, lf.file_id, lf.layout
-FROM log_files lf WHERE lf.layout IN ('pods', 'pods-old', 'crio-id')
+FROM log_files lf WHERE lf.layout IN ('pods', 'pods-old', 'crio-id', 'kubectl-logs')
 """)
 
 view("process_tree", "Every process of every node with what it belongs to: a pod's container, a host service, or nothing known.", """
