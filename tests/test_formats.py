@@ -205,9 +205,9 @@ def test_damaged(tmp_path: Path, fmt: str, damage: str) -> None:
         inp = _cut_archive(root if fmt != "kubespray" else root.parent, tmp_path)
     elif damage == "missing-member":
         target.unlink()
-    elif damage == "broken-content":
+    elif damage == "broken-content":  # cut short where a download or a full disk stopped it, a block of NULs after
         data = target.read_bytes()
-        target.write_bytes(data[: len(data) // 2])
+        target.write_bytes(data[: len(data) // 2] + (b"" if member.endswith(".json") else b"\x00" * 512))
     elif damage == "wrong-shape":
         target.write_text('{"apiVersion": "v1", "kind": "Status", "status": "Failure"}\n' if member.endswith(".json") else "- 1\n- [2, 3]\n")
     elif damage == "unknown-member":

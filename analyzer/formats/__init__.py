@@ -221,8 +221,10 @@ def ingest_foreign(store: Any, path: Path, found: Found, *, site: str, report: A
                 if pre and not full.startswith(pre):
                     continue
                 rel = full[len(pre):]
-                if unit.group and fmt.group_of is not None and fmt.group_of(rel) != unit.group:
-                    continue
+                if unit.group and fmt.group_of is not None:
+                    g = fmt.group_of(rel)  # a member of no group (outside every host's folder) goes with the first
+                    if g != unit.group and not (g == "" and unit == found.units[0]):
+                        continue
                 m.path = rel
                 ing.feed(m)
             ing.finish()
@@ -319,7 +321,13 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
         alias = entry.option("path") or (entry.option("prefix", "") or "") + member
         if entry.option("dir"):
             alias = f"{entry.option('dir')}{member.rsplit('/', 1)[-1]}"
+        nul = data.find(b"\x00")
+        if nul >= 0:
+            self.problems.append((member, spec.name, f"binary bytes (NUL) at offset {nul}: the member is damaged; what parses is read"))
         status, recs = run_parser(spec, alias, data, self.problems)
+        if not recs and status != "problem" and data.strip() and spec.name in ("kubectl-yaml", "kubectl-json") and b"items" not in data:
+            self.problems.append((member, spec.name, "no Kubernetes object or list in it: not read"))
+            status = "problem"
         if alias != member:  # problems name the bundle's member, not the path the parser was shown
             self.problems[:] = [(member if p == alias else p, a, b) for p, a, b in self.problems]
         self.add_records(member, recs)
@@ -429,6 +437,12 @@ def api_records(ing: ForeignIngest, member: str, values: Sequence[Any], kind: st
     ctx = ParseContext(member, b"")
     fixed: list[Any] = []
     for v in values:
+        if kind and isinstance(v, dict) and "items" not in v and "Items" not in v and v.get("kind") and v.get("kind") not in (kind, f"{kind}List", "List"):
+            ing.problems.append((member, "api", f"holds a {str(v.get('kind'))[:64]} where a list of {kind} objects was expected (a failed request?): not read"))
+            continue
+        if not isinstance(v, dict):
+            ing.problems.append((member, "api", f"holds a JSON {type(v).__name__} where a list of objects was expected: not read"))
+            continue
         if kind and isinstance(v, dict) and isinstance(v.get("items"), list) and not v.get("kind"):
             v = {**v, "kind": f"{kind}List"}
         elif kind and isinstance(v, dict) and "items" not in v and not v.get("kind"):

@@ -206,20 +206,28 @@ def _next_json(text: str, pos: int) -> int:
     return m.end() if m else len(text)
 
 
+def _is_list(h: bytes) -> bool:
+    h = h.lstrip()
+    return h.startswith(b"{") and (b'"Items"' in h or b'"items"' in h or b'List"' in h)
+
+
 def _sniff_dir(listing: Listing) -> tuple[int, list[Unit]]:
-    units = []
+    """nodes.json (a NodeList) beside <ns>/pods.json; or, when the tree is cut before nodes.json, <ns>/pods.json lists
+    beside <ns>/<pod>/logs.txt files that start with kubectl's START line."""
+    roots: set[str] = set()
     for p in listing.paths:
-        parts = p.rsplit("/", 1)
-        if parts[-1] != "nodes.json":
-            continue
-        root = parts[0] if len(parts) == 2 else ""
-        h = listing.head(p).lstrip()
-        if not (h.startswith(b"{") and (b'"NodeList"' in h or b'"Items"' in h or b'"items"' in h)):
-            continue
-        pre = f"{root}/" if root else ""
-        if any(q.startswith(pre) and q.endswith("/pods.json") and q.count("/") == pre.count("/") + 1 for q in listing.paths):
-            units.append(Unit(root))
-    return (85, units) if units else (0, [])
+        parts = p.split("/")
+        if parts[-1] == "nodes.json" and _is_list(listing.head(p)):
+            root = "/".join(parts[:-1])
+            pre = f"{root}/" if root else ""
+            if any(q.startswith(pre) and q.endswith("/pods.json") and q.count("/") == pre.count("/") + 1 for q in listing.paths):
+                roots.add(root)
+        elif parts[-1] == "logs.txt" and len(parts) >= 3 and listing.head(p).startswith(START.encode()):
+            root = "/".join(parts[:-3])
+            pre = f"{root}/" if root else ""
+            if _is_list(listing.head(f"{pre}{parts[-3]}/pods.json")) or listing.kinds.get(f"{pre}nodes.json"):
+                roots.add(root)
+    return (85, [Unit(r) for r in sorted(roots)]) if roots else (0, [])
 
 
 def _sniff_stream(listing: Listing) -> tuple[int, list[Unit]]:

@@ -18,6 +18,11 @@ K = "sos_commands/kubernetes/**/"
 KUBECTL = "sos kubernetes plugin (kubectl)"
 FILES = (("prefix", "files/"),)
 
+# the top-level convenience links sos writes (sos/report/__init__.py)
+LINKS = ("date", "df", "dmidecode", "free", "installed-debs", "installed-rpms", "installed-snaps", "ip_addr", "java", "last",
+         "lsb-release", "lsmod", "lsof", "lspci", "mount", "netstat", "ps", "pstree", "root-symlinks", "route", "uptime",
+         "vgdisplay", "chkconfig", "sestatus", "hostname", "uname")  # fmt: skip
+
 LAYOUT = layout("sosreport", doc="sosreport of a node", entries=[
     Entry("version.txt", RAW, made_by="sos", reason="the sos version: shown in sources"),
     Entry("environment", RAW, made_by="sos", reason="the environment sos ran in: no table holds it"),
@@ -55,7 +60,10 @@ LAYOUT = layout("sosreport", doc="sosreport of a node", entries=[
     Entry("var/log/syslog*", JOURNALS, ("journal",), made_by="copy", options=(("source", "syslog"),)),
     Entry("var/log/messages*", JOURNALS, ("journal",), made_by="copy", options=(("source", "syslog"),)),
     Entry("etc/**", "config-file", ("config_files",), made_by="copy", options=FILES),
-    Entry("**", RAW, made_by="sos (copied host files, convenience links)", reason="a copied host file or top-level link no Kubesnap table reads"),
+    *(Entry(f"{top}/**", RAW, made_by="sos (copied host files)", reason="a copied host file no Kubesnap table reads")
+      for top in ("etc", "usr", "var", "proc", "sys", "run", "boot", "lib", "opt", "root", "home", "dev", "snap")),
+    *(Entry(name, RAW, made_by="sos (top-level link into sos_commands)", reason="a convenience copy of a sos_commands file")
+      for name in LINKS),
 ])
 
 
