@@ -51,8 +51,11 @@ def files_in(top: Path) -> int:
 
 
 def tar(tree: Path, out: Path) -> Path:
+    """The tree as a .tar.gz, members in sorted order (the same archive on every file system)."""
     with tarfile.open(out, "w:gz") as tf:
-        tf.add(tree, arcname=tree.name)
+        for p in sorted(tree.rglob("*")):
+            if p.is_file() or p.is_symlink():
+                tf.add(p, arcname=f"{tree.name}/{p.relative_to(tree).as_posix()}", recursive=False)
     return out
 
 
@@ -192,7 +195,40 @@ def _tree(tmp: Path, fmt: str) -> tuple[Path, Path, str]:
 FORMATS = ["troubleshoot", "must-gather", "sosreport", "rancher", "cluster-info", "kubespray"]
 DAMAGES = ["truncated-archive", "missing-member", "broken-content", "wrong-shape", "unknown-member"]
 # (pods in `pods`, pod logs) read from each damaged variant: up to the damage, the rest intact
-EXPECTED: dict[tuple[str, str], tuple[int, int]] = {}
+EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
+    # the archive cut at 2/3 of its bytes: troubleshoot, must-gather and sosreport keep their pods in members past the cut
+    ("troubleshoot", "truncated-archive"): (0, 0),
+    ("troubleshoot", "missing-member"): (43, 7),  # kube-system's 15 pods are gone, the rest stays
+    ("troubleshoot", "broken-content"): (51, 7),  # the 8 complete pods before the cut are read
+    ("troubleshoot", "wrong-shape"): (43, 7),
+    ("troubleshoot", "unknown-member"): (58, 7),
+    ("must-gather", "truncated-archive"): (0, 0),
+    ("must-gather", "missing-member"): (12, 54),  # the per-pod YAMLs still hold every pod
+    ("must-gather", "broken-content"): (12, 54),
+    ("must-gather", "wrong-shape"): (12, 54),
+    ("must-gather", "unknown-member"): (12, 54),
+    ("sosreport", "truncated-archive"): (0, 0),
+    ("sosreport", "missing-member"): (18, 18),  # describe pods output still names every pod
+    ("sosreport", "broken-content"): (18, 18),
+    ("sosreport", "wrong-shape"): (18, 18),
+    ("sosreport", "unknown-member"): (18, 18),
+    ("rancher", "truncated-archive"): (93, 6),
+    ("rancher", "missing-member"): (0, 0),  # no pod table: no pods, and no pod log can be given its namespace
+    ("rancher", "broken-content"): (46, 5),
+    ("rancher", "wrong-shape"): (0, 0),
+    ("rancher", "unknown-member"): (93, 6),
+    ("cluster-info", "truncated-archive"): (1, 2),
+    ("cluster-info", "missing-member"): (1, 4),  # kube-system's 2 pods are gone, their logs stay
+    ("cluster-info", "broken-content"): (2, 4),
+    ("cluster-info", "wrong-shape"): (1, 4),
+    ("cluster-info", "unknown-member"): (3, 4),
+    # kubespray's pod logs are concatenated per label without markers: searchable, never in pod_logs
+    ("kubespray", "truncated-archive"): (3, 0),
+    ("kubespray", "missing-member"): (3, 0),  # node1's pod table still holds every pod
+    ("kubespray", "broken-content"): (3, 0),
+    ("kubespray", "wrong-shape"): (3, 0),
+    ("kubespray", "unknown-member"): (3, 0),
+}
 
 
 @needs_corpus
@@ -213,12 +249,46 @@ def test_damaged(tmp_path: Path, fmt: str, damage: str) -> None:
     elif damage == "unknown-member":
         (root / "zz-unexpected.bin").write_bytes(b"\x00\x01garbage")
     r = measure(tmp_path, inp)
-    print(fmt, damage, (r["pods"], r["logs"]), r["problems"][:3])
     assert r["bundles"] >= 1
     if damage != "missing-member":
         assert r["problems"], "the damage is reported"
     if damage in ("broken-content", "wrong-shape", "unknown-member"):
         named = member if damage != "unknown-member" else "zz-unexpected.bin"
         assert any(named.rsplit("/", 1)[-1] in m for m, _why in r["problems"]), r["problems"][:5]
-    if (fmt, damage) in EXPECTED:
-        assert (r["pods"], r["logs"]) == EXPECTED[(fmt, damage)]
+    assert (r["pods"], r["logs"]) == EXPECTED[(fmt, damage)]
+    if damage == "truncated-archive":
+        assert any("truncated" in why for _m, why in r["problems"]), r["problems"][:5]
+
+
+# ------------------------------------------------------------------ one site from several formats
+
+
+@pytest.mark.slow
+def test_merged_site_dump_and_node_bundles(tmp_path: Path, seed_bundles: dict[str, Path]) -> None:
+    """A cluster-info dump (built from the seed site's own kubectl JSON) and two Kubesnap node bundles: the API view
+    from the dump, the node view from the bundles, joined by node name: the dump's pods reach their processes."""
+    cp = seed_bundles["playcekube-controlplane01"]
+    lists: dict[str, Any] = {}
+    with tarfile.open(cp) as tf:
+        for m in tf:
+            if m.isfile() and m.name.endswith(("/cluster/pods.json", "/cluster/nodes.json", "/cluster/events.json")):
+                f = tf.extractfile(m)
+                assert f is not None
+                lists[m.name.rsplit("/", 1)[-1]] = json.load(f)["items"]
+    pods = lists["pods.json"]
+    logs = {(p["metadata"]["namespace"], p["metadata"]["name"]): {c["name"]: "2023-10-03T16:29:00Z a line\n" for c in p["spec"]["containers"]} for p in pods}
+    dump = foreign.dump_dir(tmp_path / "dump", lists["nodes.json"], {"pods": pods, "events": lists["events.json"]}, logs)
+    workers = [seed_bundles["playcekube-worker01"], seed_bundles["playcekube-worker02"]]
+    r = measure(tmp_path, dump, *workers)
+    assert r["bundles"] == 3
+    with Store(r["db"], read_only=True) as st:
+        c = st.con
+        on_workers = c.execute("SELECT count(*) FROM pods WHERE node_name IN ('playcekube-worker01', 'playcekube-worker02')").fetchone()[0]
+        joined = c.execute(
+            """SELECT count(DISTINCT p.namespace || '/' || p.name) FROM pods p JOIN pod_processes pp
+               ON pp.namespace = p.namespace AND pp.pod = p.name AND pp.node = p.node_name WHERE pp.pid IS NOT NULL""").fetchone()[0]  # fmt: skip
+        assert on_workers > 0 and joined == on_workers, (joined, on_workers)
+        both = c.execute("SELECT count(*) FROM nodes WHERE in_api AND has_bundle").fetchone()[0]
+        assert both == 2
+        # the dump's API view is the site's (the node bundles hold none)
+        assert c.execute("SELECT bundle_name FROM api_snapshots JOIN snapshots USING (snapshot_id)").fetchone()[0].startswith("cluster-info-dump:")
