@@ -36,13 +36,15 @@ def measure(tmp: Path, *inputs: Path) -> dict[str, Any]:
     with Store(db) as st:
         rep = ingest(st, list(inputs))
         c = st.con
-        pods, with_ns_node = c.execute("SELECT count(*), count(*) FILTER (WHERE namespace IS NOT NULL AND node_name IS NOT NULL) FROM pods").fetchone()
-        logs = c.execute("SELECT count(*) FROM pod_logs WHERE file_id IS NOT NULL").fetchone()[0]
+        pods, with_ns_node = c.execute(
+            "SELECT count(*), count(*) FILTER (WHERE namespace IS NOT NULL AND node_name IS NOT NULL) FROM pods"
+        ).fetchall()[0]
+        logs = c.execute("SELECT count(*) FROM pod_logs WHERE file_id IS NOT NULL").fetchall()[0][0]
         states: dict[str, int] = {}
         for m in member_account(c):
             states[m["state"]] = states.get(m["state"], 0) + 1
         return {"pods": pods, "pods_ns_node": with_ns_node, "logs": logs, "states": states, "bundles": rep.bundles,
-                "problems": [(m, r) for _w, m, r in rep.problems], "members": c.execute("SELECT count(*) FROM members").fetchone()[0],
+                "problems": [(m, r) for _w, m, r in rep.problems], "members": c.execute("SELECT count(*) FROM members").fetchall()[0][0],
                 "coverage": coverage(c), "db": db}  # fmt: skip
 
 
@@ -73,12 +75,23 @@ def check_sample(r: dict[str, Any], held_pods: int, held_logs: int, nfiles: int)
 
 @needs_corpus
 def test_troubleshoot_sample(tmp_path: Path) -> None:
-    held = sum(len(json.loads(Path(f).read_text())["items"]) for f in glob.glob(str(TS / "cluster-resources/pods/*.json")))
-    logs = [p for p in (TS / "cluster-resources/pods/logs").rglob("*.log") if not p.name.endswith("-logs-errors.log")]
+    held = sum(
+        len(json.loads(Path(f).read_text())["items"])
+        for f in glob.glob(str(TS / "cluster-resources/pods/*.json"))
+    )
+    logs = [
+        p
+        for p in (TS / "cluster-resources/pods/logs").rglob("*.log")
+        if not p.name.endswith("-logs-errors.log")
+    ]
     r = measure(tmp_path, TS)
     check_sample(r, held, len(logs), files_in(TS))
     assert (held, r["pods_ns_node"], r["logs"]) == (58, 58, 7)
-    assert r["states"] == {"read": 121, "kept raw": 13, "problem": 3}  # 3 custom-resource YAMLs the redactor broke
+    assert r["states"] == {
+        "read": 121,
+        "kept raw": 13,
+        "problem": 3,
+    }  # 3 custom-resource YAMLs the redactor broke
     assert any(c["fact"] == "processes" and c["state"] == "not in format" for c in r["coverage"])
 
 
@@ -95,26 +108,35 @@ def test_must_gather_sample(tmp_path: Path) -> None:
 
 @needs_corpus
 def test_sosreport_sample(tmp_path: Path) -> None:
-    held = sum(len(json.loads(Path(f).read_text())["items"]) for f in glob.glob(str(SOS / "sos_commands/kubernetes/pods/*get_-o_json*")))
+    held = sum(
+        len(json.loads(Path(f).read_text())["items"])
+        for f in glob.glob(str(SOS / "sos_commands/kubernetes/pods/*get_-o_json*"))
+    )
     logs = list((SOS / "sos_commands/kubernetes/pods").glob("*_logs_*"))
     r = measure(tmp_path, SOS)
     check_sample(r, held, len(logs), files_in(SOS))
     assert (held, r["pods_ns_node"], r["logs"]) == (18, 18, 18)
     with Store(r["db"], read_only=True) as st:
         assert st.con.execute("SELECT node FROM snapshots").fetchall() == [("juju-110cc2-k8stest-4",)]
-        assert st.con.execute("SELECT count(*) FROM journal").fetchone()[0] > 1000
+        assert st.con.execute("SELECT count(*) FROM journal").fetchall()[0][0] > 1000
 
 
 @needs_corpus
 def test_rancher_sample(tmp_path: Path) -> None:
     rows = (RAN / "rke2/kubectl/pods").read_text().splitlines()
     held = len([ln for ln in rows[1:] if ln.strip()])
-    logs = [p for p in (RAN / "rke2/podlogs").iterdir() if not (p.read_bytes().startswith(b"Error from server") and p.read_bytes().rstrip().count(b"\n") == 0)]
+    logs = [
+        p
+        for p in (RAN / "rke2/podlogs").iterdir()
+        if not (p.read_bytes().startswith(b"Error from server") and p.read_bytes().rstrip().count(b"\n") == 0)
+    ]
     r = measure(tmp_path, RAN.parent)
     check_sample(r, held, len(logs), files_in(RAN))
     assert (held, r["pods_ns_node"], r["logs"]) == (93, 93, 6)
     with Store(r["db"], read_only=True) as st:  # the node view: pods joined to their processes on this node
-        assert st.con.execute("SELECT count(*) FROM pod_processes WHERE pid IS NOT NULL").fetchone()[0] > 50
+        assert (
+            st.con.execute("SELECT count(*) FROM pod_processes WHERE pid IS NOT NULL").fetchall()[0][0] > 50
+        )
 
 
 @needs_corpus
@@ -138,14 +160,30 @@ def test_cluster_info_dump_built(tmp_path: Path, form: str, shape: str) -> None:
     out = tmp_path / ("dump" if form == "dir" else "dump.txt")
     (foreign.dump_dir if form == "dir" else foreign.dump_stream)(out, nodes, lists, logs, shape)
     found = detect(out)
-    assert found is not None and found.fmt.layout.name == ("cluster-info-dump" if form == "dir" else "cluster-info-stream")
+    assert found is not None and found.fmt.layout.name == (
+        "cluster-info-dump" if form == "dir" else "cluster-info-stream"
+    )
     r = measure(tmp_path, out)
-    assert (r["pods"], r["pods_ns_node"], r["logs"]) == (3, 3, 4)  # 5 containers, one with `Request log error`
+    assert (r["pods"], r["pods_ns_node"], r["logs"]) == (
+        3,
+        3,
+        4,
+    )  # 5 containers, one with `Request log error`
     assert [m for m, why in r["problems"] if "could not fetch the log of container hello" in why]
     with Store(r["db"], read_only=True) as st:
-        assert st.con.execute("SELECT count(*) FROM api_nodes WHERE kubelet_version = 'v1.24.4+k3s1'").fetchone()[0] == 1
-        assert st.con.execute("SELECT count(*) FROM events").fetchone()[0] == 5
-        assert st.con.execute("SELECT count(*) FROM pods WHERE pod_ip IS NOT NULL AND phase IS NOT NULL").fetchone()[0] == 3
+        assert (
+            st.con.execute(
+                "SELECT count(*) FROM api_nodes WHERE kubelet_version = 'v1.24.4+k3s1'"
+            ).fetchall()[0][0]
+            == 1
+        )
+        assert st.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 5
+        assert (
+            st.con.execute(
+                "SELECT count(*) FROM pods WHERE pod_ip IS NOT NULL AND phase IS NOT NULL"
+            ).fetchall()[0][0]
+            == 3
+        )
         found_rules = {f.rule: f.message for _r, f in run_rules(st.con, "default")}
     assert found_rules["CONTAINER_NO_PROCESS"] == "not evaluated (no process list in this bundle)"
 
@@ -156,8 +194,11 @@ def test_kubespray_built(tmp_path: Path) -> None:
     r = measure(tmp_path, p)
     assert r["bundles"] == 2 and (r["pods"], r["pods_ns_node"]) == (3, 3)
     with Store(r["db"], read_only=True) as st:
-        assert st.con.execute("SELECT list(node ORDER BY node) FROM snapshots").fetchone()[0] == ["node1", "node2"]
-        assert st.con.execute("SELECT count(DISTINCT snapshot_id) FROM processes").fetchone()[0] == 2
+        assert st.con.execute("SELECT list(node ORDER BY node) FROM snapshots").fetchall()[0][0] == [
+            "node1",
+            "node2",
+        ]
+        assert st.con.execute("SELECT count(DISTINCT snapshot_id) FROM processes").fetchall()[0][0] == 2
 
 
 # ------------------------------------------------------------------ damaged variants
@@ -241,11 +282,17 @@ def test_damaged(tmp_path: Path, fmt: str, damage: str) -> None:
         inp = _cut_archive(root if fmt != "kubespray" else root.parent, tmp_path)
     elif damage == "missing-member":
         target.unlink()
-    elif damage == "broken-content":  # cut short where a download or a full disk stopped it, a block of NULs after
+    elif (
+        damage == "broken-content"
+    ):  # cut short where a download or a full disk stopped it, a block of NULs after
         data = target.read_bytes()
         target.write_bytes(data[: len(data) // 2] + (b"" if member.endswith(".json") else b"\x00" * 512))
     elif damage == "wrong-shape":
-        target.write_text('{"apiVersion": "v1", "kind": "Status", "status": "Failure"}\n' if member.endswith(".json") else "- 1\n- [2, 3]\n")
+        target.write_text(
+            '{"apiVersion": "v1", "kind": "Status", "status": "Failure"}\n'
+            if member.endswith(".json")
+            else "- 1\n- [2, 3]\n"
+        )
     elif damage == "unknown-member":
         (root / "zz-unexpected.bin").write_bytes(b"\x00\x01garbage")
     r = measure(tmp_path, inp)
@@ -271,24 +318,39 @@ def test_merged_site_dump_and_node_bundles(tmp_path: Path, seed_bundles: dict[st
     lists: dict[str, Any] = {}
     with tarfile.open(cp) as tf:
         for m in tf:
-            if m.isfile() and m.name.endswith(("/cluster/pods.json", "/cluster/nodes.json", "/cluster/events.json")):
+            if m.isfile() and m.name.endswith(
+                ("/cluster/pods.json", "/cluster/nodes.json", "/cluster/events.json")
+            ):
                 f = tf.extractfile(m)
                 assert f is not None
                 lists[m.name.rsplit("/", 1)[-1]] = json.load(f)["items"]
     pods = lists["pods.json"]
-    logs = {(p["metadata"]["namespace"], p["metadata"]["name"]): {c["name"]: "2023-10-03T16:29:00Z a line\n" for c in p["spec"]["containers"]} for p in pods}
-    dump = foreign.dump_dir(tmp_path / "dump", lists["nodes.json"], {"pods": pods, "events": lists["events.json"]}, logs)
+    logs = {
+        (p["metadata"]["namespace"], p["metadata"]["name"]): {
+            c["name"]: "2023-10-03T16:29:00Z a line\n" for c in p["spec"]["containers"]
+        }
+        for p in pods
+    }
+    dump = foreign.dump_dir(
+        tmp_path / "dump", lists["nodes.json"], {"pods": pods, "events": lists["events.json"]}, logs
+    )
     workers = [seed_bundles["playcekube-worker01"], seed_bundles["playcekube-worker02"]]
     r = measure(tmp_path, dump, *workers)
     assert r["bundles"] == 3
     with Store(r["db"], read_only=True) as st:
         c = st.con
-        on_workers = c.execute("SELECT count(*) FROM pods WHERE node_name IN ('playcekube-worker01', 'playcekube-worker02')").fetchone()[0]
+        on_workers = c.execute(
+            "SELECT count(*) FROM pods WHERE node_name IN ('playcekube-worker01', 'playcekube-worker02')"
+        ).fetchall()[0][0]
         joined = c.execute(
             """SELECT count(DISTINCT p.namespace || '/' || p.name) FROM pods p JOIN pod_processes pp
-               ON pp.namespace = p.namespace AND pp.pod = p.name AND pp.node = p.node_name WHERE pp.pid IS NOT NULL""").fetchone()[0]  # fmt: skip
+               ON pp.namespace = p.namespace AND pp.pod = p.name AND pp.node = p.node_name WHERE pp.pid IS NOT NULL""").fetchall()[0][0]  # fmt: skip
         assert on_workers > 0 and joined == on_workers, (joined, on_workers)
-        both = c.execute("SELECT count(*) FROM nodes WHERE in_api AND has_bundle").fetchone()[0]
+        both = c.execute("SELECT count(*) FROM nodes WHERE in_api AND has_bundle").fetchall()[0][0]
         assert both == 2
         # the dump's API view is the site's (the node bundles hold none)
-        assert c.execute("SELECT bundle_name FROM api_snapshots JOIN snapshots USING (snapshot_id)").fetchone()[0].startswith("cluster-info-dump:")
+        assert (
+            c.execute("SELECT bundle_name FROM api_snapshots JOIN snapshots USING (snapshot_id)")
+            .fetchall()[0][0]
+            .startswith("cluster-info-dump:")
+        )

@@ -29,7 +29,9 @@ from analyzer.models import Record
 from analyzer.registry import import_submodules, load_parsers
 
 HEAD = 4096  # bytes of each member the detectors see
-PREFETCH = 8 * 1024 * 1024  # a member a format needs before the others (Rancher's pod table) is kept up to this
+PREFETCH = (
+    8 * 1024 * 1024
+)  # a member a format needs before the others (Rancher's pod table) is kept up to this
 MAX_HEADS = 50_000  # members whose head is kept for detection
 GATE = 64  # a Kubesnap bundle is told by its folder name within its first members: the scan stops there
 MAX_READ = 256 * 1024 * 1024
@@ -70,7 +72,7 @@ class Listing:
 
     def under(self, root: str) -> list[str]:
         pre = root + "/" if root else ""
-        return [p[len(pre):] for p in self.paths if p.startswith(pre)]
+        return [p[len(pre) :] for p in self.paths if p.startswith(pre)]
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ class Format:
     readers: dict[str, Reader] = field(default_factory=dict)  # readers of this format alone
     group_of: Callable[[str], str] | None = None  # member (relative to the root) -> its group (node)
     info: Callable[[Listing, Unit], dict[str, Any]] | None = None  # node, hostname, version from the listing
-    prefetch: tuple[str, ...] = ()  # members (glob below any folder) the detection pass keeps whole (up to PREFETCH bytes)
+    prefetch: tuple[
+        str, ...
+    ] = ()  # members (glob below any folder) the detection pass keeps whole (up to PREFETCH bytes)
 
 
 FORMATS: dict[str, Format] = {}
@@ -136,7 +140,12 @@ def _kubesnap(full: str, head: bytes) -> bool:
     parts = full.split("/")
     if any(BUNDLE_NAME.match(p) for p in parts[:-1]):
         return True
-    return len(parts) <= 2 and parts[-1] == "manifest.json" and b'"format_version"' in head and b'"collector_version"' in head
+    return (
+        len(parts) <= 2
+        and parts[-1] == "manifest.json"
+        and b'"format_version"' in head
+        and b'"collector_version"' in head
+    )
 
 
 def scan(path: Path, limits: Limits | None = None, skip_archives: bool = False) -> Listing | None:
@@ -152,7 +161,9 @@ def scan(path: Path, limits: Limits | None = None, skip_archives: bool = False) 
         head = b""
         if m.kind == "file" and len(listing.heads) < MAX_HEADS:
             try:
-                head = listing.heads[full] = m.read(PREFETCH if any(rx.fullmatch(full) for rx in whole) else HEAD)
+                head = listing.heads[full] = m.read(
+                    PREFETCH if any(rx.fullmatch(full) for rx in whole) else HEAD
+                )
             except MEMBER_READ_ERRORS:
                 listing.heads[full] = b""
         if len(listing.paths) < GATE and _kubesnap(full, head):
@@ -205,10 +216,16 @@ def ingest_foreign(store: Any, path: Path, found: Found, *, site: str, report: A
     label = str(path)
     base = strip_archive(path.name)
     for unit in found.units:
-        name = f"{fmt.layout.name}:{base}" + (f"/{unit.root}" if unit.root else "") + (f":{unit.group}" if unit.group else "")
+        name = (
+            f"{fmt.layout.name}:{base}"
+            + (f"/{unit.root}" if unit.root else "")
+            + (f":{unit.group}" if unit.group else "")
+        )
         if progress:
             progress(f"{fmt.layout.name} bundle {name}")
-        ing = ForeignIngest(store, f"{label}/{unit.root}" if unit.root else label, name, site, label, report, claims)
+        ing = ForeignIngest(
+            store, f"{label}/{unit.root}" if unit.root else label, name, site, label, report, claims
+        )
         ing.setup(fmt, unit, found.listing)
         try:
             pre = unit.root + "/" if unit.root else ""
@@ -220,9 +237,11 @@ def ingest_foreign(store: Any, path: Path, found: Found, *, site: str, report: A
                 full = _full(label, key, root, m)
                 if pre and not full.startswith(pre):
                     continue
-                rel = full[len(pre):]
+                rel = full[len(pre) :]
                 if unit.group and fmt.group_of is not None:
-                    g = fmt.group_of(rel)  # a member of no group (outside every host's folder) goes with the first
+                    g = fmt.group_of(
+                        rel
+                    )  # a member of no group (outside every host's folder) goes with the first
                     if g != unit.group and not (g == "" and unit == found.units[0]):
                         continue
                 m.path = rel
@@ -268,7 +287,13 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
                 self.problems.append((m.path, "", f"{m.kind}: not read"))
             elif entry is None:
                 status = "unknown"
-                self.problems.append((m.path, "", f"not understood: no entry of the {self.fmt.layout.name} layout reads this member"))
+                self.problems.append(
+                    (
+                        m.path,
+                        "",
+                        f"not understood: no entry of the {self.fmt.layout.name} layout reads this member",
+                    )
+                )
             elif entry.reader == RAW:
                 status, parser = "raw", RAW
             else:
@@ -279,13 +304,18 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
             self.problems.append((m.path, parser or "", f"member cut short: {e}"))
         if m.kind == "file" and not opened:
             try:
-                with m.open():  # a member nothing read: its bytes are part of the bundle's content all the same
+                with (
+                    m.open()
+                ):  # a member nothing read: its bytes are part of the bundle's content all the same
                     pass
             except MEMBER_READ_ERRORS as e:
                 if status != "problem":
                     self.problems.append((m.path, parser or "", f"member cut short: {e}"))
                     status = "problem"
-        self.hashes.append(f"{m.path}\0{m.kind}\0{m.size}\0{m.mtime}\0{m.link_target}\0".encode("utf-8", "surrogateescape") + content.digest())
+        self.hashes.append(
+            f"{m.path}\0{m.kind}\0{m.size}\0{m.mtime}\0{m.link_target}\0".encode("utf-8", "surrogateescape")
+            + content.digest()
+        )
         mtime = datetime.fromtimestamp(m.mtime, UTC) if m.mtime and m.mtime > 0 else None
         self.members.append({"snapshot_id": self.sid, "path": m.path, "kind": m.kind, "size": m.size, "mtime": mtime,
                              "link_target": m.link_target, "parser": parser, "records": n, "status": status})  # fmt: skip
@@ -296,7 +326,13 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
         if entry.reader == POD_LOGS:
             meta = self.fmt.log_meta(m.path) if self.fmt.log_meta else None
             if meta is None:
-                self.problems.append((m.path, POD_LOGS, "a container log whose pod and container its path does not tell: not read"))
+                self.problems.append(
+                    (
+                        m.path,
+                        POD_LOGS,
+                        "a container log whose pod and container its path does not tell: not read",
+                    )
+                )
                 return "problem", 0
             self.add_log(m, meta)
             return "parsed", 1
@@ -311,7 +347,9 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
 
     # helpers the format readers use
 
-    def parse_bytes(self, member: str, data: bytes, entry: Entry, reader: str | None = None) -> tuple[str, int]:
+    def parse_bytes(
+        self, member: str, data: bytes, entry: Entry, reader: str | None = None
+    ) -> tuple[str, int]:
         from analyzer.ingest import run_parser
 
         spec = load_parsers()[reader or entry.reader]
@@ -323,9 +361,21 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
             alias = f"{entry.option('dir')}{member.rsplit('/', 1)[-1]}"
         nul = data.find(b"\x00")
         if nul >= 0:
-            self.problems.append((member, spec.name, f"binary bytes (NUL) at offset {nul}: the member is damaged; what parses is read"))
+            self.problems.append(
+                (
+                    member,
+                    spec.name,
+                    f"binary bytes (NUL) at offset {nul}: the member is damaged; what parses is read",
+                )
+            )
         status, recs = run_parser(spec, alias, data, self.problems)
-        if not recs and status != "problem" and data.strip() and spec.name in ("kubectl-yaml", "kubectl-json") and b"items" not in data:
+        if (
+            not recs
+            and status != "problem"
+            and data.strip()
+            and spec.name in ("kubectl-yaml", "kubectl-json")
+            and b"items" not in data
+        ):
             self.problems.append((member, spec.name, "no Kubernetes object or list in it: not read"))
             status = "problem"
         if alias != member:  # problems name the bundle's member, not the path the parser was shown
@@ -388,7 +438,7 @@ def coverage(con: Any, site: str | None = None) -> list[dict[str, Any]]:
             sql = checks.get(fact)
             if sql is None:
                 continue
-            (n,) = con.execute(sql, [sid]).fetchone()
+            (n,) = con.execute(sql, [sid]).fetchall()[0]
             if not n and (fmt is None or fmt.scope == "node" or fact in ("api", "container-logs")):
                 out.append({"snapshot_id": sid, "site": st, "node": node, "bundle": name, "format": fname, "fact": fact,
                             "about": about, "state": "absent", "why": "this bundle holds none"})  # fmt: skip
@@ -410,12 +460,14 @@ def member_account(con: Any, site: str | None = None) -> list[dict[str, Any]]:
         elif status in ("parsed", "empty"):
             state, why = "read", f"{parser}: {n} rows" if status == "parsed" else f"{parser}: empty"
         elif status == "link":
-            state, why = "read", f"symlink: its target is read on its own"
+            state, why = "read", "symlink: its target is read on its own"
         elif status == "unknown":
             state, why = "not understood", "no entry of the layout"
         else:
             state, why = "problem", f"{parser or ''} (see ingest_problems)".strip()
-        out.append({"bundle": bundle, "format": fname, "member": path, "kind": kind, "state": state, "why": why})
+        out.append(
+            {"bundle": bundle, "format": fname, "member": path, "kind": kind, "state": state, "why": why}
+        )
     return out
 
 
@@ -424,11 +476,12 @@ def missing_fact(con: Any, site: str, fact: str) -> list[str]:
     return [r["bundle"] for r in coverage(con, site) if r["fact"] == fact]
 
 
-
 # ------------------------------------------------------------------ API objects of any shape
 
 
-def api_records(ing: ForeignIngest, member: str, values: Sequence[Any], kind: str | None = None) -> tuple[str, int]:
+def api_records(
+    ing: ForeignIngest, member: str, values: Sequence[Any], kind: str | None = None
+) -> tuple[str, int]:
     """Records of API lists or objects already decoded; a list (or item) without `kind` takes `kind` (from the
     member's name or place in a stream) when given. Problems name the member."""
     from analyzer.parsers.kubectl_json import _items, _objects
@@ -437,11 +490,30 @@ def api_records(ing: ForeignIngest, member: str, values: Sequence[Any], kind: st
     ctx = ParseContext(member, b"")
     fixed: list[Any] = []
     for v in values:
-        if kind and isinstance(v, dict) and "items" not in v and "Items" not in v and v.get("kind") and v.get("kind") not in (kind, f"{kind}List", "List"):
-            ing.problems.append((member, "api", f"holds a {str(v.get('kind'))[:64]} where a list of {kind} objects was expected (a failed request?): not read"))
+        if (
+            kind
+            and isinstance(v, dict)
+            and "items" not in v
+            and "Items" not in v
+            and v.get("kind")
+            and v.get("kind") not in (kind, f"{kind}List", "List")
+        ):
+            ing.problems.append(
+                (
+                    member,
+                    "api",
+                    f"holds a {str(v.get('kind'))[:64]} where a list of {kind} objects was expected (a failed request?): not read",
+                )
+            )
             continue
         if not isinstance(v, dict):
-            ing.problems.append((member, "api", f"holds a JSON {type(v).__name__} where a list of objects was expected: not read"))
+            ing.problems.append(
+                (
+                    member,
+                    "api",
+                    f"holds a JSON {type(v).__name__} where a list of objects was expected: not read",
+                )
+            )
             continue
         if kind and isinstance(v, dict) and isinstance(v.get("items"), list) and not v.get("kind"):
             v = {**v, "kind": f"{kind}List"}
@@ -507,7 +579,9 @@ def salvage_list(text: str, start: int = 0) -> dict[str, Any] | None:
         except (ValueError, RecursionError):
             break
         items.append(v)
-    out: dict[str, Any] = {"Items" if m.group(0).startswith('"I') else "items": items}  # the key as written (Go shape: Items)
+    out: dict[str, Any] = {
+        "Items" if m.group(0).startswith('"I') else "items": items
+    }  # the key as written (Go shape: Items)
     if km:
         out["kind"] = km.group(1)
     return out

@@ -16,27 +16,71 @@ import re
 from typing import Any
 
 from analyzer.bundle import Member
-from analyzer.formats import MAX_READ, Format, ForeignIngest, Listing, Unit, api_records, json_member, register, salvage_list
+from analyzer.formats import (
+    MAX_READ,
+    ForeignIngest,
+    Format,
+    Listing,
+    Unit,
+    api_records,
+    json_member,
+    register,
+    salvage_list,
+)
 from analyzer.layout import Entry, layout
 
 DUMP = "kubectl cluster-info dump"
 FILES = {"nodes": "Node", "events": "Event", "replication-controllers": "ReplicationController", "services": "Service",
          "daemonsets": "DaemonSet", "deployments": "Deployment", "replicasets": "ReplicaSet", "pods": "Pod"}  # fmt: skip
-ORDER = ("Event", "ReplicationController", "Service", "DaemonSet", "Deployment", "ReplicaSet", "Pod")  # per namespace, after the NodeList
+ORDER = (
+    "Event",
+    "ReplicationController",
+    "Service",
+    "DaemonSet",
+    "Deployment",
+    "ReplicaSet",
+    "Pod",
+)  # per namespace, after the NodeList
 START = "==== START logs for container "
 END = "==== END logs for container "
 LOG_ERROR = "Request log error: "
 
-LAYOUT = layout("cluster-info-dump", doc="kubectl cluster-info dump --output-directory", entries=[
-    Entry("nodes.json", "cluster-info-list", ("api_nodes", "api_objects"), made_by=DUMP),
-    *(Entry(f"*/{f}.json", "cluster-info-list", ("api_pods", "api_events", "api_workloads", "api_objects"), made_by=DUMP) for f in FILES if f != "nodes"),
-    Entry("*/*/logs.txt", "cluster-info-logs", ("log_files", "log_lines"), made_by=DUMP + " (kubectl logs of every container)"),
-])
+LAYOUT = layout(
+    "cluster-info-dump",
+    doc="kubectl cluster-info dump --output-directory",
+    entries=[
+        Entry("nodes.json", "cluster-info-list", ("api_nodes", "api_objects"), made_by=DUMP),
+        *(
+            Entry(
+                f"*/{f}.json",
+                "cluster-info-list",
+                ("api_pods", "api_events", "api_workloads", "api_objects"),
+                made_by=DUMP,
+            )
+            for f in FILES
+            if f != "nodes"
+        ),
+        Entry(
+            "*/*/logs.txt",
+            "cluster-info-logs",
+            ("log_files", "log_lines"),
+            made_by=DUMP + " (kubectl logs of every container)",
+        ),
+    ],
+)
 
-STREAM = layout("cluster-info-stream", doc="kubectl cluster-info dump to stdout", entries=[
-    Entry("*", "cluster-info-stream", ("api_nodes", "api_pods", "api_events", "api_workloads", "api_objects", "log_files", "log_lines"),
-          made_by=DUMP + " > file"),
-])
+STREAM = layout(
+    "cluster-info-stream",
+    doc="kubectl cluster-info dump to stdout",
+    entries=[
+        Entry(
+            "*",
+            "cluster-info-stream",
+            ("api_nodes", "api_pods", "api_events", "api_workloads", "api_objects", "log_files", "log_lines"),
+            made_by=DUMP + " > file",
+        ),
+    ],
+)
 
 # Go field names of the internal types whose JSON name is not the name with its first letter lowered
 _USER_MAPS = {"Labels", "Annotations", "NodeSelector", "MatchLabels", "Data", "BinaryData", "Capacity", "Allocatable", "Limits",
@@ -100,7 +144,9 @@ def _list(ing: ForeignIngest, m: Member, path: str, entry: Entry) -> tuple[str, 
     return api_records(ing, path, [normalize(v) for v in values], _kind_for(path))
 
 
-def _blocks(ing: ForeignIngest, member: str, text: str, start: int, stop: int, where: str | None = None) -> int:
+def _blocks(
+    ing: ForeignIngest, member: str, text: str, start: int, stop: int, where: str | None = None
+) -> int:
     """The START/END log blocks in text[start:stop]: one container log each (found by the markers, not per line)."""
     n = 0
     i = text.find(START, start, stop)
@@ -112,12 +158,30 @@ def _blocks(ing: ForeignIngest, member: str, text: str, start: int, stop: int, w
         body_start = eol + 1 if eol >= 0 else stop
         end = text.find("\n" + END, body_start - 1, stop)
         if not c or not ns or not pod:
-            ing.problems.append((member, "cluster-info-logs", f"a log block whose header is not `container <c> of pod <ns>/<pod>`: {header[:120]!r}"))
+            ing.problems.append(
+                (
+                    member,
+                    "cluster-info-logs",
+                    f"a log block whose header is not `container <c> of pod <ns>/<pod>`: {header[:120]!r}",
+                )
+            )
         body = text[body_start : end + 1 if end >= 0 else stop]
         if end < 0:
-            ing.problems.append((member, "cluster-info-logs", f"the log of container {c} of pod {ns}/{pod} has no END line: cut short, read up to there"))
+            ing.problems.append(
+                (
+                    member,
+                    "cluster-info-logs",
+                    f"the log of container {c} of pod {ns}/{pod} has no END line: cut short, read up to there",
+                )
+            )
         if body.startswith(LOG_ERROR):
-            ing.problems.append((member, "cluster-info-logs", f"kubectl could not fetch the log of container {c} of pod {ns}/{pod}: {body[len(LOG_ERROR):].strip()[:300]}"))
+            ing.problems.append(
+                (
+                    member,
+                    "cluster-info-logs",
+                    f"kubectl could not fetch the log of container {c} of pod {ns}/{pod}: {body[len(LOG_ERROR) :].strip()[:300]}",
+                )
+            )
         elif c and ns and pod:
             ing.add_log(None, {"path": f"{member}:{ns}/{pod}/{c}" if where is None else f"{member}:{c}", "member": member,
                                "namespace": ns, "pod": pod, "container": c}, data=body.encode("utf-8", "surrogateescape"))  # fmt: skip
@@ -137,7 +201,13 @@ def _logs(ing: ForeignIngest, m: Member, path: str, entry: Entry) -> tuple[str, 
     if not text.strip():
         return "empty", 0
     if not text.lstrip().startswith(START):
-        ing.problems.append((path, "cluster-info-logs", "no `==== START logs for container` line: not a cluster-info dump log"))
+        ing.problems.append(
+            (
+                path,
+                "cluster-info-logs",
+                "no `==== START logs for container` line: not a cluster-info dump log",
+            )
+        )
         return "problem", 0
     n = _blocks(ing, path, text, 0, len(text), where="dir")
     return ("parsed" if n else "empty"), n
@@ -154,7 +224,7 @@ def _stream(ing: ForeignIngest, m: Member, path: str, entry: Entry) -> tuple[str
     text = data.decode("utf-8", "surrogateescape")
     dec = json.JSONDecoder()
     pos, n, docs, nlen = 0, 0, 0, len(text)
-    values: list[tuple[Any, str | None]] = []
+    values: list[tuple[Any, str | None]] = []  # (list, the kind its place in the stream implies)
     while pos < nlen:
         while pos < nlen and text[pos] in " \t\r\n":
             pos += 1
@@ -170,7 +240,13 @@ def _stream(ing: ForeignIngest, m: Member, path: str, entry: Entry) -> tuple[str
         line = text.count("\n", 0, pos) + 1
         nxt = _next_json(text, pos + 1)
         if text[pos] != "{":
-            ing.problems.append((path, "cluster-info-stream", f"line {line}: text that is neither a JSON list nor a log block: skipped to the next one"))
+            ing.problems.append(
+                (
+                    path,
+                    "cluster-info-stream",
+                    f"line {line}: text that is neither a JSON list nor a log block: skipped to the next one",
+                )
+            )
             pos = nxt
             continue
         if json_too_deep(text[pos:nxt]):
@@ -183,13 +259,19 @@ def _stream(ing: ForeignIngest, m: Member, path: str, entry: Entry) -> tuple[str
         except (ValueError, RecursionError) as e:
             got = salvage_list(text, pos)
             kept = len(got.get("items") or got.get("Items") or []) if got else 0
-            ing.problems.append((path, "cluster-info-stream", f"line {line}: JSON broken ({getattr(e, 'msg', e)}): {kept} complete item(s) before the damage read"))
+            ing.problems.append(
+                (
+                    path,
+                    "cluster-info-stream",
+                    f"line {line}: JSON broken ({getattr(e, 'msg', e)}): {kept} complete item(s) before the damage read",
+                )
+            )
             if got:
                 values.append((normalize(got), kind))
             pos = nxt
     rows = 0
-    for v, kind in values:
-        hint = None if isinstance(v, dict) and v.get("kind") else kind
+    for v, list_kind in values:
+        hint = None if isinstance(v, dict) and v.get("kind") else list_kind
         _st, k = api_records(ing, path, [v], hint)
         rows += k
     if not rows and not n:
@@ -220,7 +302,10 @@ def _sniff_dir(listing: Listing) -> tuple[int, list[Unit]]:
         if parts[-1] == "nodes.json" and _is_list(listing.head(p)):
             root = "/".join(parts[:-1])
             pre = f"{root}/" if root else ""
-            if any(q.startswith(pre) and q.endswith("/pods.json") and q.count("/") == pre.count("/") + 1 for q in listing.paths):
+            if any(
+                q.startswith(pre) and q.endswith("/pods.json") and q.count("/") == pre.count("/") + 1
+                for q in listing.paths
+            ):
                 roots.add(root)
         elif parts[-1] == "logs.txt" and len(parts) >= 3 and listing.head(p).startswith(START.encode()):
             root = "/".join(parts[:-3])
@@ -234,7 +319,9 @@ def _sniff_stream(listing: Listing) -> tuple[int, list[Unit]]:
     if not listing.single or len(listing.paths) != 1:
         return 0, []
     h = listing.head(listing.paths[0]).lstrip()
-    if h.startswith(b"{") and (b'"NodeList"' in h or (b'"Items"' in h and (b'"Spec"' in h or b'"Status"' in h or b'"name"' in h))):
+    if h.startswith(b"{") and (
+        b'"NodeList"' in h or (b'"Items"' in h and (b'"Spec"' in h or b'"Status"' in h or b'"name"' in h))
+    ):
         return 85, [Unit("")]
     return 0, []
 
@@ -244,7 +331,23 @@ LACKS = {"runtime": "the dump is taken through the API: no crictl view of any no
          "journals": "no kubelet or runtime journal",
          "node-files": "no node files (static manifests, kubelet config)"}  # fmt: skip
 
-FORMAT = register(Format(LAYOUT, _sniff_dir, "cluster", title=DUMP + " --output-directory", lacks=LACKS,
-                         readers={"cluster-info-list": _list, "cluster-info-logs": _logs}))
-STREAM_FORMAT = register(Format(STREAM, _sniff_stream, "cluster", title=DUMP + " (stdout)", lacks=LACKS,
-                                readers={"cluster-info-stream": _stream}))
+FORMAT = register(
+    Format(
+        LAYOUT,
+        _sniff_dir,
+        "cluster",
+        title=DUMP + " --output-directory",
+        lacks=LACKS,
+        readers={"cluster-info-list": _list, "cluster-info-logs": _logs},
+    )
+)
+STREAM_FORMAT = register(
+    Format(
+        STREAM,
+        _sniff_stream,
+        "cluster",
+        title=DUMP + " (stdout)",
+        lacks=LACKS,
+        readers={"cluster-info-stream": _stream},
+    )
+)
