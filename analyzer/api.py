@@ -162,6 +162,21 @@ def bundle_members(bundle: Path, limits: Limits | None = None) -> tuple[list[Mem
         # problems about members that never made a members row (a device file, a cut archive) stay problems of the input
         rest = [(w, m, r) for w, m, r in report.problems if (w, m) not in known]
     return [MemberReport(*r) for r in rows], rest
+def formats_table() -> list[list[str]]:
+    """The other tools' bundle formats Kubesnap reads (analyzer.formats), and the facts each cannot provide."""
+    from analyzer.formats import FACTS, formats
+
+    return [[name, f.scope, "; ".join(f"{FACTS[k]}: {v}" for k, v in f.lacks.items()) or "-"] for name, f in sorted(formats().items())]
+
+
+def bundle_account(db: Path, site: str | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every member of the other tools' bundles of a database (read, kept raw, not understood) and each bundle's coverage."""
+    from analyzer.formats import coverage, member_account
+
+    if not db.exists():
+        raise DatabaseError(f"{db}: no such database")
+    with Store(db, read_only=True) as store:
+        return member_account(store.con, site), coverage(store.con, site)
 
 
 def check(db: Path, site: str | None = None, thresholds: Thresholds | None = None) -> tuple[str, list[tuple[Rule, Finding]]]:

@@ -183,11 +183,15 @@ def report(db: str | None, out: Path, site: str | None) -> None:
               help="show each member of this bundle (tarball, zip or folder) and the state it ends in: read (by which reader, how many "
                    "rows), raw (kept unread on purpose, and why) or not understood (the problem); no database needed")  # fmt: skip
 @click.option("-o", "--output", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--db", help="also account for the bundles of this database: every member of other tools' bundles (read, kept raw "
+                           "with its reason, or not understood) and the facts each bundle could not provide")  # fmt: skip
+@click.option("--site", help="with --db: only this site")
 @click.pass_context
-def sources(ctx: click.Context, bundle: Path | None, fmt: str) -> None:
-    """List the bundle layouts (each member pattern: its reader, the tables it fills, the command that made it) and the
-    sources (parsers; whether a loose paste is recognized). With --bundle: each member of that bundle and its state;
-    exit 1 when a member is not understood."""
+def sources(ctx: click.Context, bundle: Path | None, fmt: str, db: str | None, site: str | None) -> None:
+    """List the bundle layouts (each member pattern: its reader, the tables it fills, the command that made it), the
+    sources (parsers; whether a loose paste is recognized) and the other tools' bundle formats with what each cannot
+    provide. With --bundle: each member of that bundle and its state; exit 1 when a member is not understood. With --db:
+    the account of each ingested bundle of another tool's format."""
     if bundle is not None:
         members, problems = api.bundle_members(bundle)
         if fmt == "json":
@@ -216,6 +220,16 @@ def sources(ctx: click.Context, bundle: Path | None, fmt: str) -> None:
         echo(api.table(["MEMBER", "READER", "TABLES", "MADE BY (raw: WHY KEPT)"], rows))
     rows = [[s.name, s.scope, "yes" if s.sniff else "no", str(len(api.readers_of(s.name))), s.doc] for s in srcs]
     echo(api.table(["SOURCE", "SCOPE", "LOOSE", "ENTRIES", "WHAT"], rows), nl=False)
+    echo("")
+    echo(api.table(["FORMAT", "SCOPE", "CANNOT PROVIDE"], api.formats_table()), nl=False)
+    if db is None:
+        return
+    account, cover = api.bundle_account(api.resolve_db(db), site)
+    echo("")
+    echo(api.table(["BUNDLE", "FORMAT", "MEMBER", "STATE", "WHY"], [[m["bundle"], m["format"], m["member"], m["state"], m["why"]] for m in account]), nl=False)
+    echo("")
+    echo(api.table(["BUNDLE", "FORMAT", "NODE", "MISSING FACT", "STATE", "WHY"],
+                   [[c["bundle"], c["format"], c["node"] or "", c["about"], c["state"], c["why"]] for c in cover]), nl=False)  # fmt: skip
 
 
 @main.command()

@@ -169,6 +169,8 @@ class Claims:
 class BundleIngest:
     """One bundle, read member by member in stream order, committed at the end."""
 
+    expects_manifest = True  # Kubesnap's own bundles have a manifest.json; other tools' bundles (analyzer.formats) do not
+
     def __init__(self, store: Store, label: str, name: str, site: str, source: str, report: IngestReport, claims: Claims | None = None,
                  layout: Layout = KUBESNAP) -> None:  # fmt: skip
         self.store = store
@@ -372,7 +374,8 @@ class BundleIngest:
         t1 = time.perf_counter()
         correlate(self.con, self.sid)
         t2 = time.perf_counter()
-        self.problems += check(self.con, self.sid, collected, self.file_range, [m["path"] for m in self.members])
+        self.problems += [p for p in check(self.con, self.sid, collected, self.file_range, [m["path"] for m in self.members])
+                          if self.expects_manifest or p[0] != "manifest.json"]
         self.store.insert_rows("ingest_problems", [
             {"snapshot_id": self.sid, "bundle": self.label, "member": m, "parser": p, "reason": r, "line": None} for m, p, r in self.problems
         ])  # fmt: skip
@@ -879,6 +882,13 @@ def _ingest_path(
             current, current_key = None, None
 
     single = path.is_file()
+    # another tool's bundle (cluster-info dump, troubleshoot, sosreport, must-gather, Rancher, kubespray): its own layout
+    from analyzer.formats import detect, ingest_foreign
+
+    found = detect(path, limits, skip_archives)
+    if found is not None:
+        ingest_foreign(store, path, found, site=site, report=report, limits=limits, claims=claims, progress=progress)
+        return
     try:
         own = store.path.resolve()
         exclude = frozenset({own, own.with_name(own.name + ".wal"), own.with_name(own.name + ".tmp")})

@@ -184,13 +184,14 @@ LEFT JOIN p ON p.snapshot_id = r.snapshot_id AND p.pid = r.pid
 """)
 
 view("pod_logs", "Container log files by pod, every file the node has: log directory, container, restart number, size and mtime on the node, "
-     "copied into the bundle or only listed (outside --since...), lines, first and last timestamp, rotated or not.", """
+     "copied into the bundle or only listed (outside --since...), lines, first and last timestamp, rotated or not; "
+     "also the logs fetched through the API (kubectl logs, other tools' bundles: layout kubectl-logs, no log directory).", """
 SELECT lf.snapshot_id, lf.node, lf.namespace, lf.pod, lf.pod_uid,
        CASE WHEN lf.layout IN ('pods', 'crio-id') THEN '/var/log/pods/' || lf.namespace || '_' || lf.pod || '_' || lf.pod_uid
             WHEN lf.layout = 'pods-old' THEN '/var/log/pods/' || lf.pod_uid END AS log_dir,
        lf.container, lf.restart, lf.path, lf.rotated, lf.decompressed, lf.size, lf.bytes, lf.truncated, lf.line_count,
        lf.first_ts, lf.last_ts, lf.format, lf.file_id, lf.layout, lf.mtime, lf.file_id IS NOT NULL AS copied, lf.member
-FROM log_files lf WHERE lf.layout IN ('pods', 'pods-old', 'crio-id')
+FROM log_files lf WHERE lf.layout IN ('pods', 'pods-old', 'crio-id', 'kubectl-logs')
 """)
 
 view("process_tree", "Every process of every node with what it belongs to: a pod's container, a host service, or nothing known.", """

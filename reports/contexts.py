@@ -52,6 +52,7 @@ class Overview(Ctx):
     collection_problems: list[Problem]
     ingest_problems: list[Problem]
     missing_nodes: list[Problem] = []  # SITE_NODE_MISSING: the site is incomplete
+    coverage: list[Problem] = []  # facts a bundle's format could not provide (other tools' bundles), or that a bundle lacks
 
 
 class FindingRow(Ctx):

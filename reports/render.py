@@ -122,8 +122,12 @@ class Builder:
             "SELECT coalesce(node, ''), coalesce(object, ''), message FROM v_findings WHERE site = ? AND rule = 'SITE_NODE_MISSING' ORDER BY 1",
             [self.site],
         ) if have_findings else []  # fmt: skip
+        from analyzer.formats import coverage
+
+        cover = [c for c in coverage(self.con, self.site) if c["format"] != "kubesnap"]
         return Overview(
             missing_nodes=[Problem(node=n, what=w, detail=d) for n, w, d in site_missing],
+            coverage=[Problem(node=f"{c['bundle']} ({c['format']})", what=c["about"], detail=f"{c['state']}: {c['why']}") for c in cover],
             site=self.site, generated_at=datetime.now(UTC), version=__version__, nodes=nodes, control_planes=cps, quorum=quorum, quorum_ok=ok,
             api_from=(f"{api[0][0]} ({api[0][1]})" if api else "no kubectl dump in the bundles"),
             pod_count=counts[0], container_count=counts[1], process_count=counts[2], log_bytes=int(counts[3]),

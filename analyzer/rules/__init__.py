@@ -52,19 +52,32 @@ class Rule:
     description: str
     remediation: str
     check: Callable[[RuleContext], Iterable[Finding]]
+    needs: tuple[str, ...] = ()  # facts the rule reads (keys of NEEDS): without them it is "not evaluated", not passed
 
 
 RULES: dict[str, Rule] = {}
 
+# a fact a rule can need -> (the view that holds it, how the finding names its absence)
+NEEDS: dict[str, tuple[str, str]] = {
+    "processes": ("v_processes", "no process list"),
+    "runtime": ("v_crictl_sandboxes", "no runtime (crictl) view"),
+    "api": ("v_api_pods", "no API objects"),
+    "journals": ("v_journal", "no journal"),
+}
 
-def rule(id: str, title: str, category: str, severity: str, description: str, remediation: str) -> Callable[[Callable[[RuleContext], Iterable[Finding]]], Callable[[RuleContext], Iterable[Finding]]]:
+
+def rule(id: str, title: str, category: str, severity: str, description: str, remediation: str,
+         needs: tuple[str, ...] = ()) -> Callable[[Callable[[RuleContext], Iterable[Finding]]], Callable[[RuleContext], Iterable[Finding]]]:  # fmt: skip
     if severity not in SEVERITIES:
         raise ValueError(severity)
 
     def deco(fn: Callable[[RuleContext], Iterable[Finding]]) -> Callable[[RuleContext], Iterable[Finding]]:
         if id in RULES:
             raise ValueError(f"rule {id} registered twice")
-        RULES[id] = Rule(id, title, category, severity, description, remediation, fn)
+        unknown = set(needs) - set(NEEDS)
+        if unknown:
+            raise ValueError(f"rule {id} needs unknown facts {sorted(unknown)}")
+        RULES[id] = Rule(id, title, category, severity, description, remediation, fn, tuple(needs))
         return fn
 
     return deco
@@ -104,6 +117,10 @@ def run_rules(con: duckdb.DuckDBPyConnection, site: str, thresholds: Thresholds 
     for r in load_rules().values():
         if only is not None and r.id not in only:
             continue
+        missing = _missing(ctx, r.needs)
+        if missing:
+            out.append((r, Finding(rule=r.id, severity="info", message=f"not evaluated ({missing} in this bundle)")))
+            continue
         try:
             for f in r.check(ctx):
                 out.append((r, f))
@@ -118,6 +135,25 @@ def finding_rows(site: str, found: list[tuple[Rule, Finding]]) -> list[dict[str,
     return [{"site": site, "rule": f.rule, "severity": f.severity, "title": r.title, "category": r.category, "node": f.node,
              "namespace": f.namespace, "object": f.object, "message": f.message, "evidence": "\n".join(f.evidence),
              "evidence_list": f.evidence, "checked_at": now} for r, f in found]  # fmt: skip
+def _missing(ctx: RuleContext, needs: tuple[str, ...]) -> str | None:
+    """How a site lacks what a rule needs, when its bundles include another tool's format (a cluster-info dump has no
+    process list): the rule is then reported "not evaluated" instead of passing silently. Sites of Kubesnap bundles
+    alone are left as they were (their rules look at the snapshots that have the data)."""
+    if not needs:
+        return None
+    if "foreign" not in ctx.cache:
+        ctx.cache["foreign"] = bool(ctx.q("SELECT 1 FROM v_snapshots WHERE site = $site AND json_extract_string(options, '$.format') IS NOT NULL LIMIT 1"))
+    if not ctx.cache["foreign"]:
+        return None
+    for fact in needs:
+        table, what = NEEDS[fact]
+        key = f"has:{fact}"
+        if key not in ctx.cache:
+            ctx.cache[key] = bool(ctx.q(f"SELECT 1 FROM {table} t JOIN v_snapshots s USING (snapshot_id) WHERE s.site = $site LIMIT 1"))
+        if not ctx.cache[key]:
+            return what
+    return None
+
 
 
 def sort_findings(found: list[tuple[Rule, Finding]]) -> list[tuple[Rule, Finding]]:

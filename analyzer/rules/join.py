@@ -17,6 +17,7 @@ PROC_SNAPS = f"(SELECT DISTINCT snapshot_id FROM v_processes WHERE snapshot_id I
     "The API says the pod runs on this node, but the node's runtime (crictl pods) has no sandbox of that name: the kubelet "
     "never started it, lost it, or the API is stale.",
     "Check the kubelet journal of the node for the pod's name (sync errors, CNI or image errors); `crictl pods --name` on the node.",
+    needs=("api", "runtime"),
 )  # fmt: skip
 def api_pod_no_sandbox(ctx: RuleContext) -> Iterable[Finding]:
     rows = ctx.q(
@@ -36,6 +37,7 @@ def api_pod_no_sandbox(ctx: RuleContext) -> Iterable[Finding]:
     "The node runs a pod sandbox (or a containerd-shim) that the Kubernetes API does not know: a pod deleted while the kubelet "
     "could not clean up, a static pod without its mirror, or a sandbox of another tool.",
     "Compare `crictl pods` on the node with `kubectl get pods -A -o wide`; stopped orphans can be removed with `crictl rmp`.",
+    needs=("api", "runtime"),
 )  # fmt: skip
 def orphan_sandbox(ctx: RuleContext) -> Iterable[Finding]:
     if not ctx.q("SELECT 1 FROM pods WHERE site = $site LIMIT 1"):
@@ -68,6 +70,7 @@ def orphan_sandbox(ctx: RuleContext) -> Iterable[Finding]:
     "The runtime reports the container Running, but no process on the node belongs to it (by its PID, cgroup or shim): "
     "the runtime's state is stale or the process list is incomplete.",
     "On the node: `crictl inspect <id>` (info.pid) and `ps -p <pid>`; restart containerd if its state is stale.",
+    needs=("processes", "runtime"),
 )  # fmt: skip
 def container_no_process(ctx: RuleContext) -> Iterable[Finding]:
     for node, ns, pod, container, cid, member in ctx.q(
@@ -85,6 +88,7 @@ def container_no_process(ctx: RuleContext) -> Iterable[Finding]:
     "A process sits in the cgroup of a container the runtime does not list: a container the runtime forgot (its shim died, "
     "its state was lost) that still runs, outside Kubernetes' control.",
     "Find the process's parents (`ps -o pid,ppid,cmd`) and its shim; restart containerd, or kill the leftover after checking.",
+    needs=("processes",),
 )  # fmt: skip
 def process_no_container(ctx: RuleContext) -> Iterable[Finding]:
     for node, pid, cid, uid, command in ctx.q(

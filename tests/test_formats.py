@@ -1,0 +1,356 @@
+"""Other tools' bundles (issue 18): each real sample in ../shared/corpus/bundles, the BUILT fixtures of the
+formats with no public sample (fixtures/foreign.py), damaged variants of each format, and a merged site."""
+
+from __future__ import annotations
+
+import glob
+import json
+import shutil
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from analyzer.formats import coverage, detect, member_account
+from analyzer.ingest import ingest
+from analyzer.rules import run_rules
+from analyzer.store import Store
+from fixtures import foreign
+from tests.conftest import CORPUS
+
+B = CORPUS / "bundles"
+TS = B / "troubleshoot/sbctl-tests/support-bundle"
+MG = B / "must-gather/must-gather-metal"
+SOS = B / "sosreport/hotsos-fake_data_root-kubernetes"
+RAN = B / "rancher/r8s-example-log-bundle/w-guard-wg-cp-svtk6-lqtxw-2025-11-27_04_19_09"
+MG_IMG = "quay-io-openshift-release-dev-ocp-v4-0-art-dev-sha256-514b5bd41b36c20014cd237c8aa7eec548e02df0b5d289ae15385eb2a8c6eebf"
+SOS_PODS = "sos_commands/kubernetes/pods/kubectl_--kubeconfig_.root.cdk.cdk_addons_kubectl_config_get_-o_json_--namespace_kube-system_pods"
+
+needs_corpus = pytest.mark.skipif(not B.is_dir(), reason=f"shared corpus bundles not found at {B}")
+
+
+def measure(tmp: Path, *inputs: Path) -> dict[str, Any]:
+    db = tmp / f"m{len(list(tmp.glob('m*.db')))}.db"
+    with Store(db) as st:
+        rep = ingest(st, list(inputs))
+        c = st.con
+        pods, with_ns_node = c.execute(
+            "SELECT count(*), count(*) FILTER (WHERE namespace IS NOT NULL AND node_name IS NOT NULL) FROM pods"
+        ).fetchall()[0]
+        logs = c.execute("SELECT count(*) FROM pod_logs WHERE file_id IS NOT NULL").fetchall()[0][0]
+        states: dict[str, int] = {}
+        for m in member_account(c):
+            states[m["state"]] = states.get(m["state"], 0) + 1
+        return {"pods": pods, "pods_ns_node": with_ns_node, "logs": logs, "states": states, "bundles": rep.bundles,
+                "problems": [(m, r) for _w, m, r in rep.problems], "members": c.execute("SELECT count(*) FROM members").fetchall()[0][0],
+                "coverage": coverage(c), "db": db}  # fmt: skip
+
+
+def files_in(top: Path) -> int:
+    return sum(1 for p in top.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def tar(tree: Path, out: Path) -> Path:
+    """The tree as a .tar.gz, members in sorted order (the same archive on every file system)."""
+    with tarfile.open(out, "w:gz") as tf:
+        for p in sorted(tree.rglob("*")):
+            if p.is_file() or p.is_symlink():
+                tf.add(p, arcname=f"{tree.name}/{p.relative_to(tree).as_posix()}", recursive=False)
+    return out
+
+
+def check_sample(r: dict[str, Any], held_pods: int, held_logs: int, nfiles: int) -> None:
+    assert r["bundles"] == 1
+    assert held_pods > 0 and r["pods_ns_node"] >= 0.95 * held_pods, (r["pods_ns_node"], held_pods)
+    assert r["logs"] == held_logs
+    # every member is read, kept raw with its reason, or not understood / a problem (counted, named in ingest_problems)
+    assert sum(r["states"].values()) == r["members"] == nfiles
+    assert set(r["states"]) <= {"read", "kept raw", "not understood", "problem"}
+
+
+# ------------------------------------------------------------------ real samples
+
+
+@needs_corpus
+def test_troubleshoot_sample(tmp_path: Path) -> None:
+    held = sum(
+        len(json.loads(Path(f).read_text())["items"])
+        for f in glob.glob(str(TS / "cluster-resources/pods/*.json"))
+    )
+    logs = [
+        p
+        for p in (TS / "cluster-resources/pods/logs").rglob("*.log")
+        if not p.name.endswith("-logs-errors.log")
+    ]
+    r = measure(tmp_path, TS)
+    check_sample(r, held, len(logs), files_in(TS))
+    assert (held, r["pods_ns_node"], r["logs"]) == (58, 58, 7)
+    assert r["states"] == {
+        "read": 121,
+        "kept raw": 13,
+        "problem": 3,
+    }  # 3 custom-resource YAMLs the redactor broke
+    assert any(c["fact"] == "processes" and c["state"] == "not in format" for c in r["coverage"])
+
+
+@needs_corpus
+def test_must_gather_sample(tmp_path: Path) -> None:
+    held = sum(len((yaml.safe_load(Path(f).read_text()) or {}).get("items") or [])
+               for f in glob.glob(str(MG / "*/namespaces/*/core/pods.yaml")))  # fmt: skip
+    logs = list(MG.glob("*/namespaces/*/pods/*/*/*/logs/*.log"))
+    r = measure(tmp_path, MG)
+    check_sample(r, held, len(logs), files_in(MG))
+    assert (held, r["pods_ns_node"], r["logs"]) == (12, 12, 54)
+    assert r["states"].get("not understood", 0) == 0
+
+
+@needs_corpus
+def test_sosreport_sample(tmp_path: Path) -> None:
+    held = sum(
+        len(json.loads(Path(f).read_text())["items"])
+        for f in glob.glob(str(SOS / "sos_commands/kubernetes/pods/*get_-o_json*"))
+    )
+    logs = list((SOS / "sos_commands/kubernetes/pods").glob("*_logs_*"))
+    r = measure(tmp_path, SOS)
+    check_sample(r, held, len(logs), files_in(SOS))
+    assert (held, r["pods_ns_node"], r["logs"]) == (18, 18, 18)
+    with Store(r["db"], read_only=True) as st:
+        assert st.con.execute("SELECT node FROM snapshots").fetchall() == [("juju-110cc2-k8stest-4",)]
+        assert st.con.execute("SELECT count(*) FROM journal").fetchall()[0][0] > 1000
+
+
+@needs_corpus
+def test_rancher_sample(tmp_path: Path) -> None:
+    rows = (RAN / "rke2/kubectl/pods").read_text().splitlines()
+    held = len([ln for ln in rows[1:] if ln.strip()])
+    logs = [
+        p
+        for p in (RAN / "rke2/podlogs").iterdir()
+        if not (p.read_bytes().startswith(b"Error from server") and p.read_bytes().rstrip().count(b"\n") == 0)
+    ]
+    r = measure(tmp_path, RAN.parent)
+    check_sample(r, held, len(logs), files_in(RAN))
+    assert (held, r["pods_ns_node"], r["logs"]) == (93, 93, 6)
+    with Store(r["db"], read_only=True) as st:  # the node view: pods joined to their processes on this node
+        assert (
+            st.con.execute("SELECT count(*) FROM pod_processes WHERE pid IS NOT NULL").fetchall()[0][0] > 50
+        )
+
+
+@needs_corpus
+@pytest.mark.slow
+@pytest.mark.parametrize("sample", ["troubleshoot", "must-gather", "sosreport", "rancher"])
+def test_sample_as_archive(tmp_path: Path, sample: str) -> None:
+    tree = {"troubleshoot": TS, "must-gather": MG, "sosreport": SOS, "rancher": RAN}[sample]
+    a = measure(tmp_path, tree if sample != "rancher" else RAN.parent)
+    b = measure(tmp_path, tar(tree, tmp_path / f"{tree.name}.tar.gz"))
+    assert (a["pods"], a["logs"], a["members"]) == (b["pods"], b["logs"], b["members"])
+
+
+# ------------------------------------------------------------------ built fixtures (no public sample exists)
+
+
+@needs_corpus
+@pytest.mark.parametrize("form", ["dir", "stream"])
+@pytest.mark.parametrize("shape", ["versioned", "go"])
+def test_cluster_info_dump_built(tmp_path: Path, form: str, shape: str) -> None:
+    nodes, lists, logs = foreign.k3d_cluster(CORPUS)
+    out = tmp_path / ("dump" if form == "dir" else "dump.txt")
+    (foreign.dump_dir if form == "dir" else foreign.dump_stream)(out, nodes, lists, logs, shape)
+    found = detect(out)
+    assert found is not None and found.fmt.layout.name == (
+        "cluster-info-dump" if form == "dir" else "cluster-info-stream"
+    )
+    r = measure(tmp_path, out)
+    assert (r["pods"], r["pods_ns_node"], r["logs"]) == (
+        3,
+        3,
+        4,
+    )  # 5 containers, one with `Request log error`
+    assert [m for m, why in r["problems"] if "could not fetch the log of container hello" in why]
+    with Store(r["db"], read_only=True) as st:
+        assert (
+            st.con.execute(
+                "SELECT count(*) FROM api_nodes WHERE kubelet_version = 'v1.24.4+k3s1'"
+            ).fetchall()[0][0]
+            == 1
+        )
+        assert st.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 5
+        assert (
+            st.con.execute(
+                "SELECT count(*) FROM pods WHERE pod_ip IS NOT NULL AND phase IS NOT NULL"
+            ).fetchall()[0][0]
+            == 3
+        )
+        found_rules = {f.rule: f.message for _r, f in run_rules(st.con, "default")}
+    assert found_rules["CONTAINER_NO_PROCESS"] == "not evaluated (no process list in this bundle)"
+
+
+@needs_corpus
+def test_kubespray_built(tmp_path: Path) -> None:
+    p = foreign.k3d_collect_info(CORPUS, tmp_path / "logs.tar.gz")
+    r = measure(tmp_path, p)
+    assert r["bundles"] == 2 and (r["pods"], r["pods_ns_node"]) == (3, 3)
+    with Store(r["db"], read_only=True) as st:
+        assert st.con.execute("SELECT list(node ORDER BY node) FROM snapshots").fetchall()[0][0] == [
+            "node1",
+            "node2",
+        ]
+        assert st.con.execute("SELECT count(DISTINCT snapshot_id) FROM processes").fetchall()[0][0] == 2
+
+
+# ------------------------------------------------------------------ damaged variants
+
+
+def _cut_archive(tree: Path, tmp: Path) -> Path:
+    a = tar(tree, tmp / f"{tree.name}.tar.gz")
+    data = a.read_bytes()
+    cut = tmp / f"cut-{tree.name}.tar.gz"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    return cut
+
+
+def _tree(tmp: Path, fmt: str) -> tuple[Path, Path, str]:
+    """(the input, the bundle's root, the pods member) of a fresh copy of a format's sample in tmp."""
+    if fmt == "cluster-info":
+        nodes, lists, logs = foreign.k3d_cluster(CORPUS)
+        d = foreign.dump_dir(tmp / "dump", nodes, lists, logs, "go")
+        return d, d, "kube-system/pods.json"
+    if fmt == "kubespray":
+        d = tmp / "ks"
+        with tarfile.open(foreign.k3d_collect_info(CORPUS, tmp / "ks.tar.gz")) as tf:
+            tf.extractall(d, filter="data")
+        return d, d / "collect-info", "commands/node2/root/k8s_info"
+    src, member = {"troubleshoot": (TS, "cluster-resources/pods/kube-system.json"), "must-gather": (MG, f"{MG_IMG}/namespaces/openshift-dns/core/pods.yaml"),
+                   "sosreport": (SOS, SOS_PODS), "rancher": (RAN, "rke2/kubectl/pods")}[fmt]  # fmt: skip
+    d = tmp / src.name
+    shutil.copytree(src, d, symlinks=True)
+    for p in d.rglob("*"):
+        if not p.is_symlink():
+            p.chmod(0o755 if p.is_dir() else 0o644)
+    return (d.parent if fmt == "rancher" else d), d, member
+
+
+FORMATS = ["troubleshoot", "must-gather", "sosreport", "rancher", "cluster-info", "kubespray"]
+DAMAGES = ["truncated-archive", "missing-member", "broken-content", "wrong-shape", "unknown-member"]
+# (pods in `pods`, pod logs) read from each damaged variant: up to the damage, the rest intact
+EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
+    # the archive cut at 2/3 of its bytes: troubleshoot, must-gather and sosreport keep their pods in members past the cut
+    ("troubleshoot", "truncated-archive"): (0, 0),
+    ("troubleshoot", "missing-member"): (43, 7),  # kube-system's 15 pods are gone, the rest stays
+    ("troubleshoot", "broken-content"): (51, 7),  # the 8 complete pods before the cut are read
+    ("troubleshoot", "wrong-shape"): (43, 7),
+    ("troubleshoot", "unknown-member"): (58, 7),
+    ("must-gather", "truncated-archive"): (0, 0),
+    ("must-gather", "missing-member"): (12, 54),  # the per-pod YAMLs still hold every pod
+    ("must-gather", "broken-content"): (12, 54),
+    ("must-gather", "wrong-shape"): (12, 54),
+    ("must-gather", "unknown-member"): (12, 54),
+    ("sosreport", "truncated-archive"): (0, 0),
+    ("sosreport", "missing-member"): (18, 18),  # describe pods output still names every pod
+    ("sosreport", "broken-content"): (18, 18),
+    ("sosreport", "wrong-shape"): (18, 18),
+    ("sosreport", "unknown-member"): (18, 18),
+    ("rancher", "truncated-archive"): (93, 6),
+    ("rancher", "missing-member"): (0, 0),  # no pod table: no pods, and no pod log can be given its namespace
+    ("rancher", "broken-content"): (46, 5),
+    ("rancher", "wrong-shape"): (0, 0),
+    ("rancher", "unknown-member"): (93, 6),
+    ("cluster-info", "truncated-archive"): (1, 2),
+    ("cluster-info", "missing-member"): (1, 4),  # kube-system's 2 pods are gone, their logs stay
+    ("cluster-info", "broken-content"): (2, 4),
+    ("cluster-info", "wrong-shape"): (1, 4),
+    ("cluster-info", "unknown-member"): (3, 4),
+    # kubespray's pod logs are concatenated per label without markers: searchable, never in pod_logs
+    ("kubespray", "truncated-archive"): (3, 0),
+    ("kubespray", "missing-member"): (3, 0),  # node1's pod table still holds every pod
+    ("kubespray", "broken-content"): (3, 0),
+    ("kubespray", "wrong-shape"): (3, 0),
+    ("kubespray", "unknown-member"): (3, 0),
+}
+
+
+@needs_corpus
+@pytest.mark.parametrize("damage", DAMAGES)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_damaged(tmp_path: Path, fmt: str, damage: str) -> None:
+    inp, root, member = _tree(tmp_path, fmt)
+    target = root / member
+    if damage == "truncated-archive":
+        inp = _cut_archive(root if fmt != "kubespray" else root.parent, tmp_path)
+    elif damage == "missing-member":
+        target.unlink()
+    elif (
+        damage == "broken-content"
+    ):  # cut short where a download or a full disk stopped it, a block of NULs after
+        data = target.read_bytes()
+        target.write_bytes(data[: len(data) // 2] + (b"" if member.endswith(".json") else b"\x00" * 512))
+    elif damage == "wrong-shape":
+        target.write_text(
+            '{"apiVersion": "v1", "kind": "Status", "status": "Failure"}\n'
+            if member.endswith(".json")
+            else "- 1\n- [2, 3]\n"
+        )
+    elif damage == "unknown-member":
+        (root / "zz-unexpected.bin").write_bytes(b"\x00\x01garbage")
+    r = measure(tmp_path, inp)
+    assert r["bundles"] >= 1
+    if damage != "missing-member":
+        assert r["problems"], "the damage is reported"
+    if damage in ("broken-content", "wrong-shape", "unknown-member"):
+        named = member if damage != "unknown-member" else "zz-unexpected.bin"
+        assert any(named.rsplit("/", 1)[-1] in m for m, _why in r["problems"]), r["problems"][:5]
+    assert (r["pods"], r["logs"]) == EXPECTED[(fmt, damage)]
+    if damage == "truncated-archive":
+        assert any("truncated" in why for _m, why in r["problems"]), r["problems"][:5]
+
+
+# ------------------------------------------------------------------ one site from several formats
+
+
+@pytest.mark.slow
+def test_merged_site_dump_and_node_bundles(tmp_path: Path, seed_bundles: dict[str, Path]) -> None:
+    """A cluster-info dump (built from the seed site's own kubectl JSON) and two Kubesnap node bundles: the API view
+    from the dump, the node view from the bundles, joined by node name: the dump's pods reach their processes."""
+    cp = seed_bundles["playcekube-controlplane01"]
+    lists: dict[str, Any] = {}
+    with tarfile.open(cp) as tf:
+        for m in tf:
+            if m.isfile() and m.name.endswith(
+                ("/cluster/pods.json", "/cluster/nodes.json", "/cluster/events.json")
+            ):
+                f = tf.extractfile(m)
+                assert f is not None
+                lists[m.name.rsplit("/", 1)[-1]] = json.load(f)["items"]
+    pods = lists["pods.json"]
+    logs = {
+        (p["metadata"]["namespace"], p["metadata"]["name"]): {
+            c["name"]: "2023-10-03T16:29:00Z a line\n" for c in p["spec"]["containers"]
+        }
+        for p in pods
+    }
+    dump = foreign.dump_dir(
+        tmp_path / "dump", lists["nodes.json"], {"pods": pods, "events": lists["events.json"]}, logs
+    )
+    workers = [seed_bundles["playcekube-worker01"], seed_bundles["playcekube-worker02"]]
+    r = measure(tmp_path, dump, *workers)
+    assert r["bundles"] == 3
+    with Store(r["db"], read_only=True) as st:
+        c = st.con
+        on_workers = c.execute(
+            "SELECT count(*) FROM pods WHERE node_name IN ('playcekube-worker01', 'playcekube-worker02')"
+        ).fetchall()[0][0]
+        joined = c.execute(
+            """SELECT count(DISTINCT p.namespace || '/' || p.name) FROM pods p JOIN pod_processes pp
+               ON pp.namespace = p.namespace AND pp.pod = p.name AND pp.node = p.node_name WHERE pp.pid IS NOT NULL""").fetchall()[0][0]  # fmt: skip
+        assert on_workers > 0 and joined == on_workers, (joined, on_workers)
+        both = c.execute("SELECT count(*) FROM nodes WHERE in_api AND has_bundle").fetchall()[0][0]
+        assert both == 2
+        # the dump's API view is the site's (the node bundles hold none)
+        assert (
+            c.execute("SELECT bundle_name FROM api_snapshots JOIN snapshots USING (snapshot_id)")
+            .fetchall()[0][0]
+            .startswith("cluster-info-dump:")
+        )
