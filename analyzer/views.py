@@ -206,6 +206,29 @@ LEFT JOIN containers c ON c.snapshot_id = p.snapshot_id AND c.container_id = l.c
 LEFT JOIN cg ON cg.snapshot_id = p.snapshot_id AND cg.pid = p.pid
 """)
 
+view("runtime_pods", "Pods as each node's runtime knows them: one row per sandbox that names its pod (crictl pods, inspectp), and one per pod known only from the POD / NAMESPACE columns of crictl ps (or inspect labels) where no sandbox record names it.", """
+SELECT sb.snapshot_id, sb.node, sb.sandbox_id, sb.namespace, sb.name, sb.pod_uid, sb.state, sb.created_at, sb.created_text, sb.ip, sb.host_network,
+       sb.labels, 'sandbox' AS known_from
+FROM sandboxes sb WHERE sb.name IS NOT NULL
+UNION ALL
+SELECT c.snapshot_id, any_value(c.node), c.sandbox_id, c.pod_namespace, c.pod_name, any_value(c.pod_uid), NULL, NULL, NULL, NULL, NULL, NULL, 'container'
+FROM containers c WHERE c.pod_name IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM sandboxes sb WHERE sb.snapshot_id = c.snapshot_id AND sb.sandbox_id = c.sandbox_id AND sb.name IS NOT NULL)
+GROUP BY c.snapshot_id, c.sandbox_id, c.pod_namespace, c.pod_name
+""")
+
+view("api_pod_containers", "The containers of each pod of the `pods` view (its kubectl dump, describe or table): restarts, states, container ids.", """
+SELECT p.site, c.* FROM pods p JOIN api_containers c ON c.snapshot_id = p.snapshot_id AND c.pod = p.name AND c.namespace IS NOT DISTINCT FROM p.namespace
+""")
+
+view("process_cgroup_ids", "The cgroup of each process, with the pod uid and container id its path names (/proc/<pid>/cgroup).", """
+SELECT snapshot_id, node, pid, path, driver, qos, pod_uid, container_id, runtime, kind FROM process_cgroups WHERE pid IS NOT NULL
+""")
+
+view("container_log_paths", "/var/log/containers/<pod>_<namespace>_<container>-<id>.log links and the /var/log/pods file each points to.", """
+SELECT snapshot_id, node, '/var/log/containers/' || name AS path, namespace, pod, container, container_id, target FROM container_log_links
+""")
+
 view("node_filesystems", "df per node and mount: size and inode usage together.", """
 SELECT snapshot_id, any_value(node) AS node, mount, any_value(filesystem) AS filesystem, any_value(fstype) AS fstype,
        max(size_kb) AS size_kb, max(used_kb) AS used_kb, max(avail_kb) AS avail_kb, max(used_pct) AS used_pct,
