@@ -30,7 +30,7 @@ MAX_PIDS = 7  # a Linux pid has at most 7 digits (pid_max <= 4194304)
 MAX_TREE = 400  # processes shown in one chain; the rest are counted
 MAX_CANDIDATES = 50
 HEX = re.compile(r"[0-9a-f]+")
-DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
+DNS_NAME = re.compile(r"[a-z0-9][-a-z0-9.]*")  # a name, or the prefix of one (`kube-`)
 
 
 # ------------------------------------------------------------------ what the target is
@@ -54,7 +54,7 @@ class Target:
 
     def label(self) -> str:
         if self.kind == "pid":
-            return f"pid {self.pid}"
+            return f"pid {self.pid}" if self.pid is not None else f"the processes of cgroup {self.cgroup}"
         if self.kind == "id":
             return f"container or sandbox id {self.id}" + (f" (cgroup {self.cgroup})" if self.cgroup else "") + (f" ({self.log_path})" if self.log_path else "")
         what = f"{self.namespace}/{self.pod}" if self.namespace and self.pod else self.pod or f"uid {self.pod_uid}"
@@ -305,7 +305,7 @@ class Whois:
         out = []
         if t.pid is None and t.cgroup:
             rows = self._q("SELECT snapshot_id, node, pid FROM process_cgroup_ids WHERE path = $p0", [t.cgroup])
-            return [_Anchor(("cgroup", r[1], t.cgroup), r[0], r[1], Candidate("cgroup", r[1], None, None, None, t.cgroup)) for r in rows]
+            return self._in_site([_Anchor(("cgroup", r[1], t.cgroup), r[0], r[1], Candidate("cgroup", r[1], None, None, None, t.cgroup)) for r in rows])
         for sid, node, pid, pod_id, cid, ns, pod, command in self._q(
             "SELECT snapshot_id, node, pid, pod_id, container_id, namespace, pod, command FROM process_tree WHERE pid = $p0", [t.pid]
         ):
@@ -329,29 +329,29 @@ class Whois:
                 WHERE {match.format(c="c.container_id")}""",
             [x],
         ):
-            out.append(_Anchor(("container", node, cid[:12]), sid, node, Candidate("container", node, ns, pod, cid, f"container {name} ({image})"),
+            out.append(_Anchor(("container", node, cid), sid, node, Candidate("container", node, ns, pod, cid, f"container {name} ({image})"),
                                ns, pod, None, sbid, cid, prio=0))  # fmt: skip
         for sid, node, sbid, name, ns, uid, state in self._q(
             f"SELECT snapshot_id, node, sandbox_id, name, namespace, pod_uid, state FROM sandboxes WHERE {match.format(c='sandbox_id')}", [x]
         ):
-            out.append(_Anchor(("sandbox", node, sbid[:12]), sid, node, Candidate("sandbox", node, ns, name, sbid, f"sandbox ({state or 'state unknown'})"),
+            out.append(_Anchor(("sandbox", node, sbid), sid, node, Candidate("sandbox", node, ns, name, sbid, f"sandbox ({state or 'state unknown'})"),
                                ns, name, uid, sbid, prio=1))  # fmt: skip
         # a sandbox seen only as a shim's -id (a `ps -ef` paste with no crictl)
         for sid, node, sbid, pid in self._q(
             f"SELECT snapshot_id, node, pod_id, pid FROM process_tree WHERE role = 'shim' AND pod_id IS NOT NULL AND {match.format(c='pod_id')}", [x]
         ):
-            out.append(_Anchor(("sandbox", node, sbid[:12]), sid, node, Candidate("sandbox", node, None, None, sbid, f"sandbox of shim pid {pid}"), sandbox_id=sbid, prio=2))
+            out.append(_Anchor(("sandbox", node, sbid), sid, node, Candidate("sandbox", node, None, None, sbid, f"sandbox of shim pid {pid}"), sandbox_id=sbid, prio=2))
         for sid, node, cid, ns, pod, container in self._q(
             f"SELECT snapshot_id, node, container_id, namespace, pod, container FROM container_log_paths WHERE container_id IS NOT NULL AND {match.format(c='container_id')}",
             [x],
         ):
-            out.append(_Anchor(("container", node, cid[:12]), sid, node, Candidate("container", node, ns, pod, cid, f"container {container} (log link)"),
+            out.append(_Anchor(("container", node, cid), sid, node, Candidate("container", node, ns, pod, cid, f"container {container} (log link)"),
                                ns, pod, None, None, cid, prio=3))  # fmt: skip
         for sid, node, cid, uid in self._q(
             f"SELECT DISTINCT snapshot_id, node, container_id, pod_uid FROM process_cgroup_ids WHERE container_id IS NOT NULL AND {match.format(c='container_id')}",
             [x],
         ):
-            out.append(_Anchor(("container", node, cid[:12]), sid, node, Candidate("container", node, None, None, cid, "container (cgroup of a process)"),
+            out.append(_Anchor(("container", node, cid), sid, node, Candidate("container", node, None, None, cid, "container (cgroup of a process)"),
                                None, None, uid, None, cid, prio=4))  # fmt: skip
         # the API's container ids (a dump, or a pasted describe pod): the pod's node is the API's
         for ns, pod, name, cid, node in self._q(
@@ -360,7 +360,7 @@ class Whois:
                 WHERE c.site = $site AND c.container_id IS NOT NULL AND {match.format(c="c.container_id")}""",
             [x],
         ):
-            out.append(_Anchor(("container", node, cid[:12]), None, node, Candidate("container", node, ns, pod, cid, f"container {name} (API)"), ns, pod, None, None, cid, prio=5))
+            out.append(_Anchor(("container", node, cid), None, node, Candidate("container", node, ns, pod, cid, f"container {name} (API)"), ns, pod, None, None, cid, prio=5))
         return self._merge_ids(self._in_site(out))
 
     def pod_anchors(self, t: Target) -> list[_Anchor]:
@@ -629,7 +629,7 @@ class Whois:
                 c.lack("pod", f"pid {focus} is not under any shim and its cgroup names no pod: {what}")
             roots = []
         self._tree(c, sid, roots, focus)
-        if roots and not c.shim_pids:
+        if roots and not c.shim_pids and sbids:
             c.lack("shim", f"no containerd-shim process names sandbox {(sbids or ['?'])[0][:13]} in the process list of {where}")
         elif not roots and focus is None:
             c.lack("processes", f"the process list of {where} has no process of this pod")
@@ -737,6 +737,8 @@ class Whois:
             return f"no record names the pod of sandbox {c.sandboxes[0]['id'][:13]} (crictl pods / inspectp would)"
         if a.pid is not None:
             return f"pid {a.pid} belongs to no pod"
+        if t.cgroup and t.kind == "pid":
+            return "the cgroup path names no pod or container: a host cgroup"
         if t.cgroup:
             return "no pod or runtime record has the uid or container id of this cgroup"
         return "no record names the pod"
