@@ -130,7 +130,8 @@ SELECT coalesce(a.site, s.site) AS site, coalesce(a.name, s.node) AS name, s.sna
                 CASE WHEN a.name IS NOT NULL THEN 'worker' END) AS role,
        a.roles, a.ready, a.status_text, a.kubelet_version, a.runtime_version, a.kernel_version, a.os_image, a.architecture,
        a.internal_ip, a.external_ip, a.memory_pressure, a.disk_pressure, a.pid_pressure, a.unschedulable,
-       s.collected_at, s.timezone, s.utc_offset, s.kind AS snapshot_kind, (a.name IS NOT NULL) AS in_api, (s.snapshot_id IS NOT NULL) AS has_bundle
+       s.collected_at, s.timezone, s.utc_offset, s.kind AS snapshot_kind, (a.name IS NOT NULL) AS in_api, (s.snapshot_id IS NOT NULL) AS has_bundle,
+       a.source AS api_source, a.age_text, a.created_at, a.labels, a.taints, a.conditions, a.capacity, a.allocatable
 FROM (SELECT * FROM api WHERE rn = 1) a
 FULL OUTER JOIN (SELECT * FROM snap WHERE rn = 1) s ON s.site = a.site AND s.node = a.name
 """)
