@@ -282,3 +282,17 @@ def test_a_paste_without_its_node_says_so(tmp_path: Path) -> None:
     api.ingest_inputs(db, [CAPTURES / "controlplane01-crictl-ps.txt"])
     doc = chain(db, "98fb36a5799ac")
     assert links(doc)["node"] == "the paste did not name its node: ingest it with --node NAME"
+
+
+def test_hostile_names_are_escaped_and_json_is_exact(tmp_path: Path) -> None:
+    """A pasted kubectl JSON whose pod name and messages carry OSC 52, OSC 0, CSI 2J, a bidi override and a C1
+    CSI: the text shows them escaped (through the sanitizer), -o json gives back the exact name."""
+    from tests.test_redteam_output import POD_ESC, SHOWN, _api_paste
+
+    paste = tmp_path / "pods.json"
+    paste.write_bytes(_api_paste())
+    db = tmp_path / "h.duckdb"
+    api.ingest_inputs(db, [paste])
+    text = whois(db, "title")  # the name's prefix: the rest of it is not a name anyone can type
+    assert SHOWN in text and "\x1b" not in text and "\u202e" not in text and "\x9b" not in text
+    assert chain(db, "title")["chain"]["pod"] == POD_ESC
