@@ -1,4 +1,4 @@
-"""The investigation verbs of the `kubesnap` command: get, describe, logs, ps, timeline, diff, export, completion."""
+"""The investigation verbs of the `kubesnap` command: get, describe, logs, ps, timeline, diff, export, completion, whois."""
 
 from __future__ import annotations
 
@@ -173,3 +173,28 @@ def completion(shell: str) -> None:
     assert cls is not None
     write_raw(cls(main, {}, "kubesnap", "_KUBESNAP_COMPLETE").source() + "\n")
 
+
+
+@main.command()
+@click.argument("target")
+@click.option("--db", help=DB_HELP)
+@click.option("--site", help=SITE_HELP)
+@click.option("--node", help="only this node (a pid is per node)")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: the chain, exact")
+@click.pass_context
+def whois(ctx: click.Context, target: str, db: str | None, site: str | None, node: str | None, output: str) -> None:
+    """Whose is TARGET: a pid, a container or sandbox id (or prefix), a /var/log/pods or /var/log/containers
+    path, a cgroup path (cgroupfs or systemd slice, or a /proc/PID/cgroup line), or a pod name (NAME or NAMESPACE/NAME).
+
+    Prints the chain: node, pod, API status, sandbox, containers with restarts, containerd-shim pid, process
+    tree, log directory and files, findings that mention it; and the links that are missing, and why.
+    Exit status: 0 found (the chain may be partial), 1 not found, 4 ambiguous (the candidates are listed),
+    2 usage or database error.
+    """
+    from analyzer.verbs.whois import as_json, as_text
+    from analyzer.verbs.whois import whois as run
+
+    with open_site(api.resolve_db(db), site) as sv:
+        result = run(sv, target, node)
+    echo(as_json(result) if output == "json" else as_text(result), nl=False)
+    ctx.exit(result.exit_code)

@@ -143,7 +143,8 @@ SELECT coalesce(a.site, s.site) AS site, coalesce(a.name, s.node) AS name, s.sna
                 CASE WHEN a.name IS NOT NULL THEN 'worker' END) AS role,
        a.roles, a.ready, a.status_text, a.kubelet_version, a.runtime_version, a.kernel_version, a.os_image, a.architecture,
        a.internal_ip, a.external_ip, a.memory_pressure, a.disk_pressure, a.pid_pressure, a.unschedulable,
-       s.collected_at, s.timezone, s.utc_offset, s.kind AS snapshot_kind, (a.name IS NOT NULL) AS in_api, (s.snapshot_id IS NOT NULL) AS has_bundle
+       s.collected_at, s.timezone, s.utc_offset, s.kind AS snapshot_kind, (a.name IS NOT NULL) AS in_api, (s.snapshot_id IS NOT NULL) AS has_bundle,
+       a.source AS api_source, a.age_text, a.created_at, a.labels, a.taints, a.conditions, a.capacity, a.allocatable
 FROM (SELECT * FROM api WHERE rn = 1) a
 FULL OUTER JOIN (SELECT * FROM snap WHERE rn = 1) s ON s.site = a.site AND s.node = a.name
 """)
@@ -247,6 +248,29 @@ g AS (
 SELECT snapshot_id, pick.node AS node, pick.member AS member, pick.line_no AS line_no, pick.ts AS ts, pick.host AS host,
        ident, pid, severity, location, message, pick.source AS source, sources, evidence
 FROM g
+""")
+
+view("runtime_pods", "Pods as each node's runtime knows them: one row per sandbox that names its pod (crictl pods, inspectp), and one per pod known only from the POD / NAMESPACE columns of crictl ps (or inspect labels) where no sandbox record names it.", """
+SELECT sb.snapshot_id, sb.node, sb.sandbox_id, sb.namespace, sb.name, sb.pod_uid, sb.state, sb.created_at, sb.created_text, sb.ip, sb.host_network,
+       sb.labels, 'sandbox' AS known_from
+FROM sandboxes sb WHERE sb.name IS NOT NULL
+UNION ALL
+SELECT c.snapshot_id, any_value(c.node), c.sandbox_id, c.pod_namespace, c.pod_name, any_value(c.pod_uid), NULL, NULL, NULL, NULL, NULL, NULL, 'container'
+FROM containers c WHERE c.pod_name IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM sandboxes sb WHERE sb.snapshot_id = c.snapshot_id AND sb.sandbox_id = c.sandbox_id AND sb.name IS NOT NULL)
+GROUP BY c.snapshot_id, c.sandbox_id, c.pod_namespace, c.pod_name
+""")
+
+view("api_pod_containers", "The containers of each pod of the `pods` view (its kubectl dump, describe or table): restarts, states, container ids.", """
+SELECT p.site, c.* FROM pods p JOIN api_containers c ON c.snapshot_id = p.snapshot_id AND c.pod = p.name AND c.namespace IS NOT DISTINCT FROM p.namespace
+""")
+
+view("process_cgroup_ids", "The cgroup of each process, with the pod uid and container id its path names (/proc/<pid>/cgroup).", """
+SELECT snapshot_id, node, pid, path, driver, qos, pod_uid, container_id, runtime, kind FROM process_cgroups WHERE pid IS NOT NULL
+""")
+
+view("container_log_paths", "/var/log/containers/<pod>_<namespace>_<container>-<id>.log links and the /var/log/pods file each points to.", """
+SELECT snapshot_id, node, '/var/log/containers/' || name AS path, namespace, pod, container, container_id, target FROM container_log_links
 """)
 
 view("node_filesystems", "df per node and mount: size and inode usage together.", """

@@ -243,3 +243,40 @@ def test_get_events_from_pastes_prints_their_ages(tmp_path: Path) -> None:
         '48m         Normal    Pulled    pod/web-0   Container image "busybox:1.36" already present on machine',
     ]
     assert wide.splitlines()[1].split()[-3:] == ["web-0_shop(1234)", "47m", "201"]
+
+
+def test_verbs_read_pasted_describes_and_tables_as_they_read_bundles(tmp_path: Path) -> None:
+    """Issue 16: a pasted describe pod / describe node / get nodes is what get and describe show, and get pods adds
+    the pods known only from crictl's POD / NAMESPACE columns, each pod once."""
+    from analyzer import api
+    from analyzer.verbs import open_site
+    from analyzer.verbs.describe import describe
+    from analyzer.verbs.get import get
+
+    (tmp_path / "describe.txt").write_text(POD + "\n" + NODE)
+    (tmp_path / "nodes.txt").write_text("NAME   STATUS     ROLES           AGE   VERSION\n"
+                                        "w2     Ready      <none>          41d   v1.28.2\n")  # fmt: skip
+    # crictl 1.29+ ps: web-0 is also in the describe (once in get pods), cache-0 only here
+    (tmp_path / "crictl-ps.txt").write_text(
+        "CONTAINER       IMAGE           CREATED        STATE     NAME    ATTEMPT   POD ID          POD       NAMESPACE\n"
+        "aaaaaaaaaaaa1   bbbbbbbbbbbb1   2 hours ago    Running   web     42        ccccccccccc01   web-0     shop\n"
+        "aaaaaaaaaaaa2   bbbbbbbbbbbb2   3 hours ago    Running   redis   0         ccccccccccc02   cache-0   shop\n"
+    )  # fmt: skip
+    db = tmp_path / "a.duckdb"
+    api.ingest_inputs(db, [tmp_path / "describe.txt", tmp_path / "nodes.txt"], site="s")
+    api.ingest_inputs(db, [tmp_path / "crictl-ps.txt"], site="s", node="w1")
+    with open_site(db) as sv:
+        nodes = get(sv, "nodes").splitlines()
+        pods = get(sv, "pods", namespace="shop").splitlines()
+        pod = describe(sv, "pod", "web-0", "shop")
+        node = describe(sv, "node", "w1")
+        cache = describe(sv, "pod", "cache-0", "shop")
+    assert [ln.split()[:2] for ln in nodes] == [["NAME", "STATUS"], ["w1", "NotReady"], ["w2", "Ready"]]
+    assert nodes[2].split() == ["w2", "Ready", "<none>", "41d", "v1.28.2"]  # the pasted row as it was printed
+    assert [ln.split()[0] for ln in pods] == ["NAME", "cache-0", "web-0"]  # web-0 once: the describe's
+    assert pods[2].split()[:4] == ["web-0", "1/2", "CrashLoopBackOff", "42"]
+    for s in ("Namespace:           shop", "  web:", "Restart Count: 42", "Waiting", "(from a pasted kubectl describe pod)"):
+        assert s in pod, s
+    for s in ("Name:              w1", "Roles:             worker", "Conditions:", "  Containers:    2"):
+        assert s in node, s
+    assert "Container ID:  containerd://aaaaaaaaaaaa2" in cache and "Status:              Running" in cache

@@ -93,7 +93,7 @@ def describe_pod(sv: SiteView, name: str, namespace: str | None) -> str:
         ("Controlled By", f"{owner['kind']}/{owner['name']}" if owner else None), ("QoS Class", st.get("qosClass")),
     ])  # fmt: skip
     if source != "api":
-        out.append(f"(from {'a pasted kubectl table' if source == 'table' else 'the node runtime: there is no API dump'})")
+        out.append("(from " + {"table": "a pasted kubectl table", "describe": "a pasted kubectl describe pod"}.get(source, "the node runtime: there is no API dump") + ")")
     out.append("Containers:")
     specs = {c.get("name"): c for c in spec.get("containers") or []}
     for cs in st.get("containerStatuses") or []:

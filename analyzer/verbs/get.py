@@ -95,14 +95,67 @@ def pod_items(sv: SiteView) -> list[Item]:
         if raw is not None:
             items.append(Item(ns, name, stored_json(raw) if isinstance(raw, str) else raw, now))
             continue
+        if _source == "kubectl-describe":  # a pasted describe: the pod as the dump would hold it, its containers too
+            items.append(Item(ns, name, _described_pod(sv, ns, name, node, ip, status, labels), now, None, "describe"))
+            continue
         obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": _labels(labels)},
                "spec": {"nodeName": node}, "status": {"podIP": ip}}  # fmt: skip
         rs = str(restarts if restarts is not None else "") + (f" ({last})" if last else "")
         cells = [name, ready or "", status or "", rs, age or "<unknown>", ip or "<none>", node or "<none>", nominated or "<none>", "<none>"]
         items.append(Item(ns, name, obj, now, cells, "table"))
-    if not items:
-        items = node_pod_items(sv)
-    return items
+    if any(it.source == "api" for it in items):
+        return items  # a kubectl dump is the whole API: a sandbox it does not list is an orphan, not a pod
+    # pasted kubectl output covers what was pasted: the pods the runtimes know (crictl pods, crictl ps POD /
+    # NAMESPACE) are added, each once; a pasted row without a namespace stands for the pod of that name
+    known = {(it.namespace, it.name) for it in items}
+    nameless = {it.name for it in items if it.namespace is None}
+    names = {it.name for it in items}
+    for it in node_pod_items(sv):
+        if (it.namespace, it.name) in known or it.name in nameless or (it.namespace is None and it.name in names):
+            continue
+        known.add((it.namespace, it.name))
+        items.append(it)
+    return sorted(items, key=lambda it: (it.namespace or "", it.name))
+
+
+def _described_pod(sv: SiteView, ns: str | None, name: str, node: str | None, ip: str | None, status: str | None, labels: Any) -> dict[str, Any]:
+    """A pod read from a pasted `kubectl describe pod`, in the dump's shape: its containers' states and restarts."""
+    rows = sv.q(
+        """SELECT p.phase, p.reason, p.host_ip, p.qos_class, p.start_time, p.created_at, p.owner_kind, p.owner_name, p.priority_class, p.uid
+           FROM pods p WHERE p.site = $site AND p.name = $p0 AND p.namespace IS NOT DISTINCT FROM $p1""",
+        [name, ns],
+    )
+    phase, reason, host_ip, qos, start, created, owner_kind, owner_name, prio, uid = rows[0] if rows else (None,) * 10
+    statuses: list[dict[str, Any]] = []
+    inits: list[dict[str, Any]] = []
+    for (cname, init, image, image_id, cid, scheme, ready, started, restarts, state, s_reason, s_msg, code, s_start, s_end,
+         last, l_reason, l_code, l_start, l_end) in sv.q(
+        """SELECT name, init, image, image_id, container_id, runtime_scheme, ready, started, restart_count, state, state_reason, state_message,
+                  exit_code, started_at, finished_at, last_state, last_reason, last_exit_code, last_started_at, last_finished_at
+           FROM api_pod_containers WHERE site = $site AND pod = $p0 AND namespace IS NOT DISTINCT FROM $p1 ORDER BY init DESC, name""",
+        [name, ns],
+    ):  # fmt: skip
+        cur: dict[str, Any] = {}
+        if state == "running":
+            cur = {"running": {"startedAt": iso(s_start)}}
+        elif state == "terminated":
+            cur = {"terminated": {"exitCode": code, "reason": s_reason, "message": s_msg, "startedAt": iso(s_start), "finishedAt": iso(s_end)}}
+        elif state == "waiting":
+            cur = {"waiting": {"reason": s_reason, "message": s_msg}}
+        prev = {"terminated": {"exitCode": l_code, "reason": l_reason, "startedAt": iso(l_start), "finishedAt": iso(l_end)}} if last == "terminated" else {}
+        cs = {"name": cname, "image": image, "imageID": image_id, "containerID": f"{scheme or 'containerd'}://{cid}" if cid else None,
+              "ready": bool(ready), "started": started, "restartCount": restarts or 0, "state": cur, "lastState": prev}  # fmt: skip
+        (inits if init else statuses).append(cs)
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": ns, "uid": uid, "creationTimestamp": iso(created), "labels": _labels(labels),
+                     "ownerReferences": [{"kind": owner_kind, "name": owner_name, "controller": True}] if owner_name else [],
+                     "annotations": {"kubesnap.io/source": "a pasted kubectl describe pod"}},
+        "spec": {"nodeName": node, "priorityClassName": prio, "containers": [{"name": c["name"], "image": c["image"]} for c in statuses],
+                 "initContainers": [{"name": c["name"], "image": c["image"]} for c in inits]},
+        "status": {"phase": phase, "reason": reason, "podIP": ip, "hostIP": host_ip, "qosClass": qos, "startTime": iso(start),
+                   "containerStatuses": statuses, "initContainerStatuses": inits},
+    }  # fmt: skip
 
 
 def _labels(v: Any) -> dict[str, str]:
@@ -116,7 +169,7 @@ def node_pod_items(sv: SiteView) -> list[Item]:
     sandboxes = sv.q(
         """SELECT sb.snapshot_id, sb.node, sb.sandbox_id, sb.name, sb.namespace, sb.pod_uid, sb.state, sb.created_at, sb.ip, sb.labels,
                   coalesce(s.collected_at, s.ingested_at)
-           FROM sandboxes sb JOIN v_snapshots s USING (snapshot_id) WHERE s.site = $site AND sb.name IS NOT NULL
+           FROM runtime_pods sb JOIN v_snapshots s USING (snapshot_id) WHERE s.site = $site
            ORDER BY sb.namespace, sb.name, sb.created_at DESC NULLS LAST"""
     )
     containers: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
@@ -165,7 +218,7 @@ def node_pod_items(sv: SiteView) -> list[Item]:
             "metadata": {"name": name, "namespace": ns, "uid": uid, "creationTimestamp": iso(created), "labels": lab,
                          "annotations": {"kubesnap.io/source": f"node {node}: crictl pods/ps/inspect (no API dump in the bundles)"}},
             "spec": {"nodeName": node, "containers": [{"name": s["name"], "image": s["image"]} for s in statuses]},
-            "status": {"phase": "Running" if state == "Ready" else "Unknown", "podIP": ip, "podIPs": [{"ip": ip}] if ip else [],
+            "status": {"phase": "Running" if state == "Ready" or (state is None and all_running) else "Unknown", "podIP": ip, "podIPs": [{"ip": ip}] if ip else [],
                        "conditions": [{"type": "Ready", "status": "True" if all_running else "False"}], "containerStatuses": statuses},
         }  # fmt: skip
         items.append(Item(ns, name, obj, now, None, "node"))
@@ -179,14 +232,56 @@ def node_items(sv: SiteView) -> list[Item]:
     objs = sv.raw("Node") if sv.api_snapshot else []
     if objs:
         return [Item(None, o["metadata"]["name"], o, sv.api_now) for o in objs]
-    items = []
+    items = pasted_node_items(sv)
+    listed = {it.name for it in items}
     for name, role, collected, snap in sv.q("SELECT name, role, collected_at, snapshot_id FROM nodes WHERE site = $site AND has_bundle ORDER BY name"):
+        if name in listed:
+            continue
         facts = dict(sv.q("SELECT key, value FROM v_host_facts WHERE snapshot_id = $p0", [snap]))
         labels = {"kubernetes.io/hostname": name, **({"node-role.kubernetes.io/control-plane": ""} if role == "control-plane" else {})}
         obj = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
                "status": {"nodeInfo": {"kernelVersion": facts.get("kernel"), "osImage": facts.get("os.pretty_name")}}}  # fmt: skip
         items.append(Item(None, name, obj, collected, None, "node"))
+    return sorted(items, key=lambda it: it.name)
+
+
+def pasted_node_items(sv: SiteView) -> list[Item]:
+    """Nodes of a pasted `kubectl get nodes` or `describe node`, in the dump's shape; a table keeps the cells it printed."""
+    items = []
+    for (name, roles, ready, status_text, unsched, kubelet, runtime, kernel, os_image, arch, iip, eip, source, age, created, labels, taints,
+         conds, cap, alloc, now) in sv.q(
+        """SELECT n.name, n.roles, n.ready, n.status_text, n.unschedulable, n.kubelet_version, n.runtime_version, n.kernel_version, n.os_image,
+                  n.architecture, n.internal_ip, n.external_ip, n.api_source, n.age_text, n.created_at, n.labels, n.taints, n.conditions,
+                  n.capacity, n.allocatable, (SELECT coalesce(collected_at, ingested_at) FROM snapshots WHERE snapshot_id = sv.snapshot_id)
+           FROM nodes n LEFT JOIN api_snapshots sv ON sv.site = n.site WHERE n.site = $site AND n.in_api ORDER BY n.name"""
+    ):  # fmt: skip
+        lab = _labels(labels) or {f"node-role.kubernetes.io/{r}": "" for r in (roles or []) if r and r != "<none>"}
+        conditions = _json_list(conds) or ([{"type": "Ready", "status": "True" if ready in ("True", "Ready") else "Unknown" if ready in (None, "Unknown") else "False"}])
+        obj = {
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": lab, "creationTimestamp": iso(created), "annotations": {"kubesnap.io/source": f"a pasted {source}"}},
+            "spec": {"unschedulable": bool(unsched), "taints": _json_list(taints)},
+            "status": {"conditions": conditions, "capacity": _json_dict(cap), "allocatable": _json_dict(alloc),
+                       "addresses": [{"type": t, "address": a} for t, a in (("InternalIP", iip), ("ExternalIP", eip)) if a and a != "<none>"],
+                       "nodeInfo": {"kubeletVersion": kubelet, "containerRuntimeVersion": runtime, "kernelVersion": kernel, "osImage": os_image,
+                                    "architecture": arch}},
+        }  # fmt: skip
+        cells = None
+        if source == "kubectl-table":
+            cells = [name, status_text or "", ",".join(roles or []) or "<none>", age or "<unknown>", kubelet or "",
+                     iip or "<none>", eip or "<none>", os_image or "<unknown>", kernel or "<unknown>", runtime or "<unknown>"]  # fmt: skip
+        items.append(Item(None, name, obj, now, cells, "table" if cells else "describe"))
     return items
+
+
+def _json_list(v: Any) -> list[Any]:
+    v = json.loads(v) if isinstance(v, str) else v
+    return v if isinstance(v, list) else []
+
+
+def _json_dict(v: Any) -> dict[str, Any]:
+    v = json.loads(v) if isinstance(v, str) else v
+    return v if isinstance(v, dict) else {}
 
 
 def event_items(sv: SiteView) -> list[Item]:
@@ -274,7 +369,7 @@ def get(sv: SiteView, resource: str, *, namespace: str | None = None, all_namesp
         rows = [it.cells[: len(header)] if it.cells else pod_row(it.obj, it.now, wide) for it in items]
     elif kind == "nodes":
         header = NODE_HEADER + (NODE_WIDE if wide else [])
-        rows = [node_row(it.obj, it.now, wide) for it in items]
+        rows = [it.cells[: len(header)] if it.cells else node_row(it.obj, it.now, wide) for it in items]
     else:
         header = (["LAST SEEN", "TYPE", "REASON", "OBJECT", "SUBOBJECT", "SOURCE", "MESSAGE", "FIRST SEEN", "COUNT", "NAME"] if wide
                   else ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"])  # fmt: skip
