@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import duckdb
 
-from analyzer import __version__
+from analyzer import __version__, grepindex
 from analyzer.bulk import (
     MAX_LINE,
     JournalLoader,
@@ -45,7 +45,7 @@ from analyzer.bundle import (
 )
 from analyzer.correlate import correlate
 from analyzer.errors import ParseError, SkipSource
-from analyzer.models import CollectionRecord, ContainerObs, HostFact, Process, Record, Sandbox
+from analyzer.models import CollectionRecord, ContainerObs, HostFact, LogFile, Process, Record, Sandbox
 from analyzer.parsers import json_values
 from analyzer.parsers.manifest_json import BundleInfo, bundle_info
 from analyzer.registry import ParseContext, SourceSpec, for_path, load_parsers, sniff
@@ -323,6 +323,7 @@ class BundleIngest:
         self.store.insert_rows("ingest_problems", [
             {"snapshot_id": self.sid, "bundle": self.label, "member": m, "parser": p, "reason": r, "line": None} for m, p, r in self.problems
         ])  # fmt: skip
+        grepindex.index_snapshot_logs(self.con, self.sid, self.file_range)  # the search index of its lines (kubesnap grep)
         correlate(self.con, self.sid)
         self.con.execute("COMMIT")
         self.report.snapshots.append(self.sid)
@@ -635,6 +636,8 @@ class LooseInput:
                     self.view.insert_member_records(sid, owner, self.records.get(sid, []))
                 con.execute("INSERT INTO log_lines SELECT * FROM _loose_lines")
                 con.execute("INSERT INTO journal SELECT * FROM _loose_journal")
+                grepindex.index_loose(con, {sid: [lf.file_id for _m, lf in recs if isinstance(lf, LogFile) and lf.file_id is not None]
+                                            for sid, recs in self.records.items()}, sorted(self.owners))  # fmt: skip
                 self.view.insert_rows("members", self.members)
                 self.view.insert_rows("ingest_problems", [{"snapshot_id": sid, "bundle": self.label, "member": m, "parser": p, "reason": r, "line": None}
                                                           for sid, m, p, r in self.problems])  # fmt: skip

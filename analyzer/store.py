@@ -16,10 +16,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from analyzer import grepindex
 from analyzer.errors import AnalyzerError, DatabaseError, DatabaseInUse
 from analyzer.models import ALL_RECORDS, Record
 
-SCHEMA_VERSION = 2  # 2: snapshots.content_sha256
+SCHEMA_VERSION = 3  # 2: snapshots.content_sha256; 3: grep_blocks, grep_trigrams (the search index)
 COMMON = [("snapshot_id", "VARCHAR", "which bundle or loose-capture set the row came from"),
           ("node", "VARCHAR", "the API name of the node the data came from"),
           ("member", "VARCHAR", "the bundle member (or loose file) read")]  # fmt: skip
@@ -109,6 +110,27 @@ FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("location", "VARCHAR", "klog file:line"),
             ("message", "VARCHAR USING COMPRESSION zstd", ""),
             ("source", "VARCHAR", "journal, syslog, dmesg, runtime-log"),
+        ],
+    ),
+    "grep_blocks": (
+        "The search index's blocks (analyzer/grepindex.py): runs of about 1 MiB of lines, contiguous in (file, line) order.",
+        [
+            ("part_id", "BIGINT", "the part (up to 512 blocks of one snapshot) whose trigram bitsets hold the block"),
+            ("block", "INTEGER", "the block's bit in its part's bitsets"),
+            ("snapshot_id", "VARCHAR", ""),
+            ("kind", "VARCHAR", "log (log_lines) or journal"),
+            ("k_lo", "VARCHAR", "first line: its file_id (log) or member (journal)"),
+            ("line_lo", "INTEGER", "first line: its line_no"),
+            ("k_hi", "VARCHAR", "last line: its file_id (log) or member (journal)"),
+            ("line_hi", "INTEGER", "last line: its line_no"),
+        ],
+    ),
+    "grep_trigrams": (
+        "The search index: for each 16-bit hash of a lowercased trigram, which blocks of a part hold it.",
+        [
+            ("part_id", "BIGINT", "grep_blocks.part_id"),
+            ("h", "INTEGER", "the trigram hash"),
+            ("bits", "BLOB", "bit b set: block b of the part holds a trigram of this hash (little-endian bit order)"),
         ],
     ),
     "id_aliases": (
@@ -300,6 +322,7 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
         rcols = record_columns(cls)
         con.execute(f"CREATE TABLE IF NOT EXISTS {cls.table} ({', '.join(f'{c} {t}' for c, t, _a, _d in rcols)})")
     con.execute("CREATE SEQUENCE IF NOT EXISTS log_file_ids START 1")
+    con.execute("CREATE SEQUENCE IF NOT EXISTS grep_part_ids START 1")
     con.execute("INSERT OR REPLACE INTO kubesnap_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
@@ -500,6 +523,7 @@ class Store:
             con.execute(f"DELETE FROM {cls.table} WHERE {where}", args)
         con.execute(f"DELETE FROM journal WHERE {where}", args)
         if member is None:
+            grepindex.delete_snapshot(con, snapshot_id)
             for t in ("members", "ingest_problems", "id_aliases", "process_links", "snapshots"):
                 con.execute(f"DELETE FROM {t} WHERE snapshot_id = ?", [snapshot_id])
         else:
