@@ -26,6 +26,7 @@ import pyarrow as pa
 BLOCK_BYTES = 1024 * 1024
 PART_BLOCKS = 512
 BATCH_ROWS = 65536
+MAX_PREDICATE_RANGES = 256  # beyond: a scan of every line costs less than the predicate
 
 _LOWER = np.arange(256, dtype=np.uint8)
 _LOWER[65:91] += 32
@@ -501,3 +502,35 @@ def index_loose(con: duckdb.DuckDBPyConnection, log_files: dict[str, list[int]],
             con.unregister("_gids")
     for sid in snapshot_ids:
         index_lines(con, Source("journal", sid, "SELECT member AS k, line_no, message FROM _loose_journal WHERE snapshot_id = ?", (sid,)))
+
+
+def union(dnfs: Iterable[DNF | None]) -> DNF | None:
+    """Lines matching any of several patterns: None (no narrowing) as soon as one requires nothing."""
+    out: DNF = []
+    for d in dnfs:
+        if d is None:
+            return None
+        out += d
+    return out
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def range_predicate(ranges: list[Range] | None, kind: str, key: str, line: str, snapshot: str = "") -> str:
+    """SQL that keeps the lines of `kind` inside the candidate ranges (constants only, so that DuckDB skips the
+    row groups outside them); "true" when every line is a candidate, "false" when none is."""
+    if ranges is None or len(ranges) > MAX_PREDICATE_RANGES:
+        return "true"
+    out = []
+    for r in ranges:
+        if r.kind != kind:
+            continue
+        if kind == "log":
+            a, z = str(int(r.k_lo)), str(int(r.k_hi))
+        else:
+            a, z = _lit(r.k_lo), _lit(r.k_hi)
+        snap = f"{snapshot} = {_lit(r.snapshot_id)} AND " if snapshot else ""
+        out.append(f"({snap}{key} BETWEEN {a} AND {z} AND ({key} > {a} OR {line} >= {int(r.line_lo)}) AND ({key} < {z} OR {line} <= {int(r.line_hi)}))")
+    return "(" + " OR ".join(out) + ")" if out else "false"
