@@ -60,6 +60,7 @@ docs: $(STAMP)
 # (each benchmark writes its own section of docs/performance.md)
 bench: $(STAMP) tools
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.grep
 	$(BIN)/python -m bench.collector
 	$(BIN)/python -m bench.ingest_scale
 	$(BIN)/python -m bench.site_collect
