@@ -1,13 +1,13 @@
 """The search index of every log and journal line, built during ingest; used by `kubesnap grep` and the log signature rules.
 
 A block is a run of about BLOCK_BYTES of message text, contiguous in (file, line) order. For each block
-the index keeps which trigram hashes occur in it: text lowercased (ASCII letters only), every three
+the index keeps which 4-gram hashes occur in it: text lowercased (ASCII letters only), every four
 consecutive bytes hashed to 16 bits. It is stored transposed, per part (up to PART_BLOCKS blocks of one
 snapshot): one row per hash with a bitset of the part's blocks that hold it (`grep_trigrams`), so a query
-reads only the rows of its own trigrams. A pattern's required trigrams (`required`) select the candidate
+reads only the rows of its own 4-grams. A pattern's required 4-grams (`required`) select the candidate
 blocks; the pattern itself (RE2, in DuckDB) is then run on the candidates' lines only. The index answers
 "which blocks may hold a match", never "which lines match": a wrong or missing candidate only costs time
-if it is a superset, so every trigram of every line is in its block's set, and a pattern's requirement
+if it is a superset, so every 4-gram of every line is in its block's set, and a pattern's requirement
 is derived conservatively (any construct not understood requires nothing).
 
 The index is built from the lines as stored (after partial lines were joined), with numpy over whole
@@ -23,44 +23,43 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-BLOCK_BYTES = 1024 * 1024
+GRAM = 4  # 4-grams: ids of hex digits saturate the 4,096 hex trigrams of any block, not the 65,536 4-grams
+BLOCK_BYTES = 256 * 1024
 PART_BLOCKS = 512
 BATCH_ROWS = 65536
 MAX_PREDICATE_RANGES = 256  # beyond: a scan of every line costs less than the predicate
 
 _LOWER = np.arange(256, dtype=np.uint8)
 _LOWER[65:91] += 32
-_MIX = (((np.arange(256, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(48)) & np.uint64(0xFFFF)).astype(np.uint16)
-_MUL = np.uint16(40503)
+_MUL = np.uint32(2654435761)  # Knuth's multiplicative hash: the top 16 bits of the product
 
 
 # ------------------------------------------------------------------ hashing
 
 
 def text_hashes(data: np.ndarray) -> np.ndarray:
-    """The 16-bit hash of the trigram starting at each position of `data` (bytes, lowercased here); len - 2 values."""
-    if len(data) < 3:
+    """The 16-bit hash of the GRAM bytes starting at each position of `data` (lowercased here); len - GRAM + 1 values."""
+    if len(data) < GRAM:
         return np.empty(0, np.uint16)
     b = _LOWER[data]
-    pair = np.ndarray(shape=(len(b) - 1,), dtype="<u2", buffer=b, offset=0, strides=(1,))  # b[i] | b[i+1] << 8, no copy
-    h = pair[:-1] * _MUL
-    h ^= _MIX[b[2:]]
-    return h.astype(np.uint16, copy=False)
+    quad = np.ndarray(shape=(len(b) - GRAM + 1,), dtype="<u4", buffer=b, offset=0, strides=(1,))  # b[i..i+3] as one number, no copy
+    h = quad * _MUL
+    h >>= np.uint32(16)
+    return h.astype(np.uint16)
 
 
-def trigram_hash(tri: bytes) -> int:
-    """The hash of one (already lowercased) trigram, as text_hashes computes it."""
-    a, b, c = tri
-    return int((((a | (b << 8)) * 40503) & 0xFFFF) ^ int(_MIX[c]))
+def gram_hash(gram: bytes) -> int:
+    """The hash of one (already lowercased) n-gram, as text_hashes computes it."""
+    return ((int.from_bytes(gram, "little") * int(_MUL)) & 0xFFFFFFFF) >> 16
 
 
-def text_trigrams(text: bytes) -> set[bytes]:
-    """Every trigram of `text` as the index sees it (lowercased): for tests and small inputs."""
+def text_grams(text: bytes) -> set[bytes]:
+    """Every n-gram of `text` as the index sees it (lowercased): for tests and small inputs."""
     low = bytes(_LOWER[np.frombuffer(text, np.uint8)]) if text else b""
-    return {low[i : i + 3] for i in range(len(low) - 2)}
+    return {low[i : i + GRAM] for i in range(len(low) - GRAM + 1)}
 
 
-# ------------------------------------------------------------------ a pattern's required trigrams
+# ------------------------------------------------------------------ a pattern's required 4-grams
 
 
 class _Unknown(Exception):
@@ -244,7 +243,7 @@ class _Parser:
         raise _Unknown("unclosed class")
 
 
-DNF = list[frozenset[bytes]]  # alternatives, each the trigrams that must all be present
+DNF = list[frozenset[bytes]]  # alternatives, each the 4-grams that must all be present
 
 
 def _run_trigrams(run: list[_Lit]) -> set[bytes]:
@@ -263,10 +262,10 @@ def _run_trigrams(run: list[_Lit]) -> set[bytes]:
         else:
             raw = bytes(_LOWER[np.frombuffer(raw, np.uint8)])
         chars.extend(raw[i : i + 1] for i in range(len(raw)))
-    for i in range(len(chars) - 2):
-        a, b, c = chars[i], chars[i + 1], chars[i + 2]
-        if a is not None and b is not None and c is not None:
-            out.add(a + b + c)
+    for i in range(len(chars) - GRAM + 1):
+        window = chars[i : i + GRAM]
+        if all(x is not None for x in window):
+            out.add(b"".join(x for x in window if x is not None))
     return out
 
 
@@ -305,7 +304,7 @@ def _group_dnf(g: _Group) -> DNF:
 
 
 def required(pattern: str, ignore_case: bool = False, fixed: bool = False) -> DNF | None:
-    """The trigrams a line must hold to match `pattern` (RE2 syntax, or a fixed string): alternatives, each a set
+    """The 4-grams a line must hold to match `pattern` (RE2 syntax, or a fixed string): alternatives, each a set
     that must all be present. None when nothing is required (every block is a candidate)."""
     if fixed:
         d = [frozenset(_run_trigrams([_Lit(ch, ignore_case) for ch in pattern]))]
@@ -395,10 +394,10 @@ def _index(con: duckdb.DuckDBPyConnection, src: Source, lines: str, members: lis
             local = (np.searchsorted(bounds, bkey, side="right") - 1 - lo_b).astype(np.uint32)
             msg = batch.column(2).cast(pa.large_string())
             off = np.frombuffer(msg.buffers()[1], np.int64)[msg.offset : msg.offset + len(msg) + 1]
-            if off[-1] - off[0] < 3:
+            if off[-1] - off[0] < GRAM:
                 continue
             h = text_hashes(np.frombuffer(msg.buffers()[2], np.uint8)[off[0] : off[-1]])
-            # a trigram across two lines lands in the first one's block: an extra trigram there, never a missing one
+            # an n-gram across two lines lands in the first one's block: an extra one there, never a missing one
             per_pos = np.repeat(local, np.diff(off))[: len(h)]
             flat[(per_pos << np.uint32(16)) | h] = 1
         width = (hi_b - lo_b + 8) // 8
@@ -445,11 +444,11 @@ class Range:
 
 
 def candidates(con: duckdb.DuckDBPyConnection, dnf: DNF | None, snapshot_ids: Iterable[str]) -> list[Range] | None:
-    """The blocks of these snapshots that may hold a line with the required trigrams (None: every block)."""
+    """The blocks of these snapshots that may hold a line with the required 4-grams (None: every block)."""
     if dnf is None:
         return None
     snaps = sorted(set(snapshot_ids))
-    hashes = sorted({trigram_hash(t) for c in dnf for t in c})
+    hashes = sorted({gram_hash(t) for c in dnf for t in c})
     con.register("_gsnaps", pa.table({"s": pa.array(snaps, pa.string())}))
     try:
         parts = con.execute(
@@ -469,7 +468,7 @@ def candidates(con: duckdb.DuckDBPyConnection, dnf: DNF | None, snapshot_ids: It
         for conj in dnf:
             acc = np.full(w, 0xFF, np.uint8)
             for t in conj:
-                v = got.get((part, trigram_hash(t)))
+                v = got.get((part, gram_hash(t)))
                 if v is None:
                     acc[:] = 0
                     break

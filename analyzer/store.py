@@ -113,9 +113,9 @@ FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ],
     ),
     "grep_blocks": (
-        "The search index's blocks (analyzer/grepindex.py): runs of about 1 MiB of lines, contiguous in (file, line) order.",
+        "The search index's blocks (analyzer/grepindex.py): runs of about 256 KiB of lines, contiguous in (file, line) order.",
         [
-            ("part_id", "BIGINT", "the part (up to 512 blocks of one snapshot) whose trigram bitsets hold the block"),
+            ("part_id", "BIGINT", "the part (up to 512 blocks of one snapshot) whose 4-gram bitsets hold the block"),
             ("block", "INTEGER", "the block's bit in its part's bitsets"),
             ("snapshot_id", "VARCHAR", ""),
             ("kind", "VARCHAR", "log (log_lines) or journal"),
@@ -126,11 +126,11 @@ FIXED_TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ],
     ),
     "grep_trigrams": (
-        "The search index: for each 16-bit hash of a lowercased trigram, which blocks of a part hold it.",
+        "The search index: for each 16-bit hash of a lowercased 4-gram, which blocks of a part hold it.",
         [
             ("part_id", "BIGINT", "grep_blocks.part_id"),
-            ("h", "INTEGER", "the trigram hash"),
-            ("bits", "BLOB", "bit b set: block b of the part holds a trigram of this hash (little-endian bit order)"),
+            ("h", "INTEGER", "the 4-gram hash"),
+            ("bits", "BLOB", "bit b set: block b of the part holds a 4-gram of this hash (little-endian bit order)"),
         ],
     ),
     "id_aliases": (

@@ -93,10 +93,12 @@ def in_process(db: Path, pattern: str, flags: dict[str, Any], scan: bool = False
         grepindex.candidates = lambda *a, **k: None
     try:
         stats: dict[str, Any] = {}
-        t = time.monotonic()
-        with open_site(db) as sv:
-            lines = list(g.grep(sv, pattern, output="json", stats=stats, **flags))
-        took = time.monotonic() - t
+        took = float("inf")
+        for _ in range(2):  # the best of two: the first also reads the database's catalog and pages from disk
+            t = time.monotonic()
+            with open_site(db) as sv:
+                lines = list(g.grep(sv, pattern, output="json", stats=stats, **flags))
+            took = min(took, time.monotonic() - t)
     finally:
         grepindex.candidates = real
     import json
@@ -256,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *notes,
         "",
-        "Query times are the grep alone in a warm process (database opened, every hit fetched); the process times add",
+        "Query times are the grep alone in a warm process, the best of two (database opened, every hit fetched); the process times add",
         "Python's start and imports. ripgrep reads the extracted files from the page cache. How the index works and why",
         "it was chosen: docs/grep.md.",
     ]

@@ -117,27 +117,28 @@ def test_hits_identical_to_ripgrep(site: tuple[Path, Path], pattern: str, flags:
 
 
 def test_required_run_from_ci_and_fixed() -> None:
-    assert grepindex.required("abc") == [frozenset({b"abc"})]
-    assert grepindex.required("ABCD", ignore_case=True) == [frozenset({b"abc", b"bcd"})]
-    assert grepindex.required("ab") is None  # too short for a trigram
-    assert grepindex.required("a.c") is None
-    assert grepindex.required("foo|ba") is None  # one branch requires nothing
-    assert grepindex.required("a(b|c)d") is None
-    assert grepindex.required("(?i)kube") == [frozenset({b"ube"})]  # k folds to the Kelvin sign: no trigram with k is sure
-    assert grepindex.required("skks", ignore_case=True) is None
-    assert grepindex.required("x.y", fixed=True) == [frozenset({b"x.y"})]
-    assert grepindex.required("abc[") is None  # not understood: requires nothing
+    assert grepindex.required("abcd") == [frozenset({b"abcd"})]
+    assert grepindex.required("ABCDE", ignore_case=True) == [frozenset({b"abcd", b"bcde"})]
+    assert grepindex.required("abc") is None  # too short for a 4-gram
+    assert grepindex.required("ab.cd") is None
+    assert grepindex.required("food|bar") is None  # one branch requires nothing
+    assert grepindex.required("abcd(x|y)") == [frozenset({b"abcd"})]
+    assert grepindex.required("(abcd|wxyz)") == [frozenset({b"abcd"}), frozenset({b"wxyz"})]
+    assert grepindex.required("(?i)kubelet") == [frozenset({b"ubel", b"bele", b"elet"})]  # k folds to the Kelvin sign: no 4-gram with k is sure
+    assert grepindex.required("sksks", ignore_case=True) is None
+    assert grepindex.required("x.yz", fixed=True) == [frozenset({b"x.yz"})]
+    assert grepindex.required("abcd[") is None  # not understood: requires nothing
 
 
-def test_hash_of_a_text_is_the_hash_of_its_trigrams() -> None:
+def test_hash_of_a_text_is_the_hash_of_its_grams() -> None:
     text = "Hello, Wörld! x509: k8s ÅK".encode()
     hs = grepindex.text_hashes(np.frombuffer(text, np.uint8))
     low = bytes(grepindex._LOWER[np.frombuffer(text, np.uint8)])
-    assert [int(h) for h in hs] == [grepindex.trigram_hash(low[i : i + 3]) for i in range(len(low) - 2)]
+    assert [int(h) for h in hs] == [grepindex.gram_hash(low[i : i + 4]) for i in range(len(low) - 3)]
 
 
 # a grammar of RE2 patterns, so that most examples compile; plus any text at all
-ATOMS = st.sampled_from(["a", "b", "k", "K", "s", "S", "x", "é", "É", "\u212a", "\u017f", ".", "\\d", "\\w", "\\.", "[a-c]", "[^x]", "\\s", " ", ":", "ab", "abc"])
+ATOMS = st.sampled_from(["a", "b", "k", "K", "s", "S", "x", "é", "É", "\u212a", "\u017f", ".", "\\d", "\\w", "\\.", "[a-c]", "[^x]", "\\s", " ", ":", "ab", "abcd"])
 
 
 def _patterns() -> st.SearchStrategy[str]:
@@ -154,7 +155,7 @@ def _patterns() -> st.SearchStrategy[str]:
     return st.recursive(ATOMS, extend, max_leaves=8)
 
 
-TEXT = st.lists(st.sampled_from([*"abcdeksxKSXÉé\u212a\u017f .:0123456789\r\t", "abc", "kube", "KUBE", "x509: "]), max_size=30).map("".join)
+TEXT = st.lists(st.sampled_from([*"abcdeksxKSXÉé\u212a\u017f .:0123456789\r\t", "abcd", "kube", "KUBE", "x509: "]), max_size=30).map("".join)
 
 
 def _consistent(pattern: str, ignore_case: bool, text: str) -> None:
@@ -168,7 +169,7 @@ def _consistent(pattern: str, ignore_case: bool, text: str) -> None:
     dnf = grepindex.required(pattern, ignore_case)
     if rx.search(text) is None or dnf is None:
         return
-    have = grepindex.text_trigrams(text.encode())
+    have = grepindex.text_grams(text.encode())
     assert any(c <= have for c in dnf), (pattern, text, dnf)
 
 
@@ -194,7 +195,7 @@ def test_fixed_string_requirement(needle: str, text: str, ignore_case: bool) -> 
     dnf = grepindex.required(needle, ignore_case, fixed=True)
     found = (needle.casefold() in text.casefold()) if ignore_case else (needle in text)
     if found and dnf is not None and not ignore_case:
-        assert any(c <= grepindex.text_trigrams(text.encode()) for c in dnf)
+        assert any(c <= grepindex.text_grams(text.encode()) for c in dnf)
 
 
 # ------------------------------------------------------------------ the options
