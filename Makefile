@@ -18,13 +18,14 @@ $(STAMP): pyproject.toml
 
 # System tools the checks need, from Debian/Ubuntu packages when missing. mawk, gawk and
 # busybox: the collector's tests run it with each awk a node may have. openssh-server and sudo:
-# the collect-site tests run a real sshd on 127.0.0.1 and test sudo -n.
+# the collect-site tests run a real sshd on 127.0.0.1 and test sudo -n. ripgrep: kubesnap grep's hits are checked
+# against ripgrep's (tests/test_grep.py, bench/grep.py).
 tools:
 	@command -v shellcheck >/dev/null && command -v chromium >/dev/null && test -x /usr/bin/time && \
 		command -v mawk >/dev/null && command -v gawk >/dev/null && command -v busybox >/dev/null && \
-		test -x /usr/sbin/sshd && command -v ssh >/dev/null && command -v sudo >/dev/null || { $(SUDO) apt-get update -qq && \
+		test -x /usr/sbin/sshd && command -v ssh >/dev/null && command -v sudo >/dev/null && command -v rg >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq shellcheck chromium time mawk gawk busybox \
-		openssh-server openssh-client sudo >/dev/null; }
+		openssh-server openssh-client sudo ripgrep >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -69,6 +70,7 @@ docs: $(STAMP)
 # (each benchmark writes its own section of docs/performance.md)
 bench: $(STAMP) tools
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.grep
 	$(BIN)/python -m bench.collector
 	$(BIN)/python -m bench.ingest_scale
 	$(BIN)/python -m bench.site_collect

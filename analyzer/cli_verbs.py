@@ -125,6 +125,41 @@ def timeline(db: str | None, site: str | None, since: str | None, until: str | N
 
 
 @main.command()
+@click.argument("pattern")
+@click.option("--db", help=DB_HELP)
+@click.option("--site", help=SITE_HELP)
+@click.option("--node", help="only this node's lines")
+@click.option("--namespace", help="only container logs of this namespace (journal lines have none)")
+@click.option("--pod", help="only container logs of this pod")
+@click.option("--container", help="only container logs of this container")
+@click.option("--since", help="only lines at or after this time (RFC 3339), or this long before the collection (2h); lines without a time are left out")
+@click.option("--until", help="only lines at or before this time, or this long before the collection")
+@click.option("-C", "--context", type=int, default=0, show_default=True, help="also print N lines before and after each hit (its file's)")
+@click.option("-i", "--ignore-case", is_flag=True, help="case-insensitive (Unicode case folding, as RE2 and ripgrep)")
+@click.option("-E", "--regexp", "mode", flag_value="regexp", default=True, help="PATTERN is an RE2 regular expression (the default, as ripgrep)")
+@click.option("-F", "--fixed-strings", "mode", flag_value="fixed", help="PATTERN is a fixed string")
+@click.option("--count", is_flag=True, help="the number of hits per node and pod/container (journal: per member)")
+@click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON object per line")
+def grep(pattern: str, db: str | None, site: str | None, node: str | None, namespace: str | None, pod: str | None, container: str | None,
+         since: str | None, until: str | None, context: int, ignore_case: bool, mode: str, count: bool, output: str) -> None:  # fmt: skip
+    """Search every container log, journal and syslog line of the site: node:member:line:message for each hit.
+
+    Literal words and phrases are looked up in the index built at ingest; regular expressions run with RE2
+    (linear time) on the lines the index leaves. Line numbers are the bundle member's (a joined partial
+    record cites its first line). Exit status 0 when a line matched, 1 when none did (as grep), 2 on a bad
+    pattern or database.
+    """
+    from analyzer.verbs.grep import grep as run
+
+    found: dict[str, object] = {}
+    with open_site(api.resolve_db(db), site) as sv:
+        echo_lines(run(sv, pattern, fixed=mode == "fixed", ignore_case=ignore_case, node=node, namespace=namespace, pod=pod, container=container,
+                        since=since, until=until, context=context, count=count, output=output, stats=found))  # fmt: skip
+    if not found.get("hits"):
+        raise SystemExit(1)
+
+
+@main.command()
 @click.argument("a", type=click.Path(exists=True, path_type=Path))
 @click.argument("b", type=click.Path(exists=True, path_type=Path))
 @click.option("--site", help="the site in both (default: the one with the most snapshots in each)")

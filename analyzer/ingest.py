@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import duckdb
 
-from analyzer import __version__
+from analyzer import __version__, grepindex
 from analyzer.bulk import (
     MAX_LINE,
     JournalLoader,
@@ -60,7 +60,7 @@ from analyzer.layout import (
 )
 from analyzer.layouts.kubesnap import KUBESNAP
 from analyzer.listed_logs import uncopied_log_files
-from analyzer.models import CollectionRecord, ContainerObs, HostFact, Process, Record, Sandbox
+from analyzer.models import CollectionRecord, ContainerObs, HostFact, LogFile, Process, Record, Sandbox
 from analyzer.parsers import json_values
 from analyzer.parsers.manifest_json import BundleInfo, bundle_info
 from analyzer.registry import ParseContext, SourceSpec, load_parsers, sniff
@@ -379,6 +379,9 @@ class BundleIngest:
         self.store.insert_rows("ingest_problems", [
             {"snapshot_id": self.sid, "bundle": self.label, "member": m, "parser": p, "reason": r, "line": None} for m, p, r in self.problems
         ])  # fmt: skip
+        t3 = time.perf_counter()
+        grepindex.index_snapshot_logs(self.con, self.sid, self.file_range)  # the search index of its lines (kubesnap grep)
+        self.report.time("index", time.perf_counter() - t3)
         self.con.execute("COMMIT")
         self.report.time("load", t1 - t0)
         self.report.time("correlate", t2 - t1)
@@ -731,6 +734,8 @@ class LooseInput:
                     self.view.insert_member_records(sid, owner, self.records.get(sid, []))
                 con.execute("INSERT INTO log_lines SELECT * FROM _loose_lines")
                 con.execute("INSERT INTO journal SELECT * FROM _loose_journal")
+                grepindex.index_loose(con, {sid: [lf.file_id for _m, lf in recs if isinstance(lf, LogFile) and lf.file_id is not None]
+                                            for sid, recs in self.records.items()}, sorted(self.owners))  # fmt: skip
                 self.view.insert_rows("members", self.members)
                 self.view.insert_rows("ingest_problems", [{"snapshot_id": sid, "bundle": self.label, "member": m, "parser": p, "reason": r, "line": None}
                                                           for sid, m, p, r in self.problems])  # fmt: skip

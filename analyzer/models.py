@@ -155,6 +155,27 @@ class IdAlias(Row):
     candidates: list[str] | None = Field(None, description="the ids an ambiguous prefix matches")
 
 
+class GrepBlock(Row):
+    table = "grep_blocks"
+    about = "The search index's blocks (analyzer/grepindex.py): runs of about 256 KiB of lines, contiguous in (file, line) order."
+    part_id: int | None = Field(None, description="the part (up to 512 blocks of one snapshot) whose 4-gram bitsets hold the block")
+    block: Annotated[int | None, INT32] = Field(None, description="the block's bit in its part's bitsets")
+    snapshot_id: str | None = None
+    kind: str | None = Field(None, description="log (log_lines) or journal")
+    k_lo: str | None = Field(None, description="first line: its file_id (log) or member (journal)")
+    line_lo: Annotated[int | None, INT32] = Field(None, description="first line: its line_no")
+    k_hi: str | None = Field(None, description="last line: its file_id (log) or member (journal)")
+    line_hi: Annotated[int | None, INT32] = Field(None, description="last line: its line_no")
+
+
+class GrepTrigram(Row):
+    table = "grep_trigrams"
+    about = "The search index: for each 16-bit hash of a lowercased 4-gram, which blocks of a part hold it."
+    part_id: int | None = Field(None, description="grep_blocks.part_id")
+    h: Annotated[int | None, INT32] = Field(None, description="the 4-gram hash")
+    bits: bytes | None = Field(None, description="bit b set: block b of the part holds a 4-gram of this hash (little-endian bit order)")
+
+
 class ProcessLink(Row):
     table = "process_links"
     about = "Which pod sandbox and container each process belongs to, and how that is known."
@@ -186,7 +207,7 @@ class FindingRow(Row):
     checked_at: datetime | None = Field(None, description="when the rules ran")
 
 
-FIXED_RECORDS: list[type[Row]] = [Snapshot, MemberRow, IngestProblem, LogLine, JournalLine, IdAlias, ProcessLink, FindingRow]
+FIXED_RECORDS: list[type[Row]] = [Snapshot, MemberRow, IngestProblem, LogLine, JournalLine, IdAlias, GrepBlock, GrepTrigram, ProcessLink, FindingRow]
 
 
 # ------------------------------------------------------------------ runtime (crictl, ctr, docker)

@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 from pydantic import BaseModel
 
+from analyzer import grepindex
 from analyzer.errors import AnalyzerError, DatabaseError, DatabaseInUse
 from analyzer.models import ALL_RECORDS, FIXED_RECORDS, STORED, CommonColumns, Record, Row, Sql, Stored
 
@@ -66,6 +67,8 @@ def _col_type(annotation: Any) -> tuple[str, Any, bool, Sql]:
         ddb, arrow = "DOUBLE", pa.float64()
     elif annotation is datetime:
         ddb, arrow = "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")
+    elif annotation is bytes:
+        ddb, arrow = "BLOB", pa.binary()
     elif origin is list and args and args[0] is str:
         ddb, arrow = "VARCHAR[]", pa.list_(pa.string())
     else:
@@ -214,6 +217,7 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     for cls in STORED:
         con.execute(table_ddl(cls))
     con.execute("CREATE SEQUENCE IF NOT EXISTS log_file_ids START 1")
+    con.execute("CREATE SEQUENCE IF NOT EXISTS grep_part_ids START 1")
     con.execute("INSERT OR REPLACE INTO kubesnap_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 
@@ -423,6 +427,7 @@ class Store:
             con.execute(f"DELETE FROM {cls.table} WHERE {where}", args)
         con.execute(f"DELETE FROM journal WHERE {where}", args)
         if member is None:
+            grepindex.delete_snapshot(con, snapshot_id)
             for t in ("members", "ingest_problems", "id_aliases", "process_links", "snapshots"):
                 con.execute(f"DELETE FROM {t} WHERE snapshot_id = ?", [snapshot_id])
         else:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from analyzer import grepindex
 from analyzer.rules import Finding, RuleContext, rule
 from analyzer.rules.join import SNAPS
 
@@ -185,17 +186,22 @@ def _signature_matches(ctx: RuleContext) -> dict[str, list[tuple[object, ...]]]:
     idents = sorted({i for s in SIGNATURES for i in s.idents})
     containers = sorted({c for s in SIGNATURES for c in s.containers})
     sigs = [(s.id, list(s.idents), list(s.containers), s.pattern) for s in SIGNATURES]
+    # the search index (analyzer/grepindex.py) leaves the blocks that may hold any signature: only their lines are matched
+    snaps = [r[0] for r in ctx.q("SELECT snapshot_id FROM v_snapshots WHERE site = $site")]
+    ranges = grepindex.candidates(ctx.con, grepindex.union(grepindex.required(s.pattern) for s in SIGNATURES), snaps)
+    in_log = grepindex.range_predicate(ranges, "log", "l.file_id", "l.line_no")
+    in_journal = grepindex.range_predicate(ranges, "journal", "member", "line_no", "snapshot_id")
     rows = ctx.q(
         f"""WITH sig AS (SELECT unnest($p0, recursive := true)),
             src AS (
               SELECT node, array_to_string(evidence, ', ') AS loc, ts, ident AS key, 'journal' AS kind, message FROM journal_lines
-              WHERE snapshot_id IN {SNAPS} AND list_contains($p1, ident) AND regexp_matches(message, $p3)
+              WHERE snapshot_id IN {SNAPS} AND list_contains($p1, ident) AND {in_journal} AND regexp_matches(message, $p3)
               UNION ALL
               SELECT CASE WHEN f.layout = 'kubectl-logs' THEN coalesce((SELECT any_value(p.node_name) FROM pods p WHERE p.site = $site
                      AND p.namespace = f.namespace AND p.name = f.pod), f.node) ELSE f.node END,
                      f.member || ':' || l.line_no, l.ts, f.container, 'log', l.message
               FROM v_log_lines l JOIN v_log_files f USING (file_id)
-              WHERE f.snapshot_id IN {SNAPS} AND list_contains($p2, f.container) AND regexp_matches(l.message, $p3)
+              WHERE f.snapshot_id IN {SNAPS} AND list_contains($p2, f.container) AND {in_log} AND regexp_matches(l.message, $p3)
                 AND (f.layout <> 'kubectl-logs' OR NOT EXISTS (SELECT 1 FROM v_log_files g WHERE g.snapshot_id IN {SNAPS} AND g.layout = 'pods'
                      AND g.namespace = f.namespace AND g.pod = f.pod AND g.container = f.container))
             )

@@ -1,0 +1,535 @@
+"""The search index of every log and journal line, built during ingest; used by `kubesnap grep` and the log signature rules.
+
+A block is a run of about BLOCK_BYTES of message text, contiguous in (file, line) order. For each block
+the index keeps which 4-gram hashes occur in it: text lowercased (ASCII letters only), every four
+consecutive bytes hashed to 16 bits. It is stored transposed, per part (up to PART_BLOCKS blocks of one
+snapshot): one row per hash with a bitset of the part's blocks that hold it (`grep_trigrams`), so a query
+reads only the rows of its own 4-grams. A pattern's required 4-grams (`required`) select the candidate
+blocks; the pattern itself (RE2, in DuckDB) is then run on the candidates' lines only. The index answers
+"which blocks may hold a match", never "which lines match": a wrong or missing candidate only costs time
+if it is a superset, so every 4-gram of every line is in its block's set, and a pattern's requirement
+is derived conservatively (any construct not understood requires nothing).
+
+The index is built from the lines as stored (after partial lines were joined), with numpy over whole
+batches: no Python code runs per line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+GRAM = 4  # 4-grams: ids of hex digits saturate the 4,096 hex trigrams of any block, not the 65,536 4-grams
+BLOCK_BYTES = 256 * 1024
+PART_BLOCKS = 512
+BATCH_ROWS = 65536
+MAX_PREDICATE_RANGES = 256  # beyond: a scan of every line costs less than the predicate
+
+_LOWER = np.arange(256, dtype=np.uint8)
+_LOWER[65:91] += 32
+_MUL = np.uint32(2654435761)  # Knuth's multiplicative hash: the top 16 bits of the product
+
+
+# ------------------------------------------------------------------ hashing
+
+
+def text_hashes(data: np.ndarray) -> np.ndarray:
+    """The 16-bit hash of the GRAM bytes starting at each position of `data` (lowercased here); len - GRAM + 1 values."""
+    if len(data) < GRAM:
+        return np.empty(0, np.uint16)
+    b = _LOWER[data]
+    quad = np.ndarray(shape=(len(b) - GRAM + 1,), dtype="<u4", buffer=b, offset=0, strides=(1,))  # b[i..i+3] as one number, no copy
+    h = quad * _MUL
+    h >>= np.uint32(16)
+    return h.astype(np.uint16)
+
+
+def gram_hash(gram: bytes) -> int:
+    """The hash of one (already lowercased) n-gram, as text_hashes computes it."""
+    return ((int.from_bytes(gram, "little") * int(_MUL)) & 0xFFFFFFFF) >> 16
+
+
+def text_grams(text: bytes) -> set[bytes]:
+    """Every n-gram of `text` as the index sees it (lowercased): for tests and small inputs."""
+    low = bytes(_LOWER[np.frombuffer(text, np.uint8)]) if text else b""
+    return {low[i : i + GRAM] for i in range(len(low) - GRAM + 1)}
+
+
+# ------------------------------------------------------------------ a pattern's required 4-grams
+
+
+class _Unknown(Exception):
+    """A construct the extraction does not understand: the pattern then requires nothing."""
+
+
+@dataclass
+class _Lit:
+    text: str
+    ci: bool
+
+
+@dataclass
+class _Any:
+    """Matches something unknown (or nothing): breaks a literal run."""
+
+
+@dataclass
+class _Group:
+    alts: list[list[object]]  # alternatives, each a sequence of nodes
+
+
+MAX_PATTERN = 4096
+MAX_ALTERNATIVES = 16
+_ESC_ZERO = set("bBAzQE")  # handled below; others are classes or unknown
+_ESC_CLASS = set("dDwWsSpPCX")
+
+
+class _Parser:
+    """A conservative reader of RE2 syntax: literals, groups, alternation, classes, quantifiers, flags."""
+
+    def __init__(self, pattern: str, ci: bool) -> None:
+        self.p = pattern
+        self.i = 0
+        self.ci = ci
+
+    def peek(self) -> str:
+        return self.p[self.i] if self.i < len(self.p) else ""
+
+    def parse(self) -> _Group:
+        g = self.alt()
+        if self.i != len(self.p):
+            raise _Unknown("unbalanced )")
+        return g
+
+    def alt(self) -> _Group:
+        saved = self.ci
+        alts = [self.concat()]
+        while self.peek() == "|":
+            self.i += 1
+            alts.append(self.concat())
+        self.ci = saved
+        return _Group(alts)
+
+    def concat(self) -> list[object]:
+        seq: list[object] = []
+        while self.i < len(self.p) and self.peek() not in "|)":
+            node = self.atom()
+            if node is None:
+                continue
+            q = self.peek()
+            if q in ("*", "?"):
+                self.i += 1
+                node = _Any()
+            elif q == "+":
+                self.i += 1
+                seq.append(node)
+                node = _Any()
+            elif q == "{":
+                j = self.p.find("}", self.i)
+                body = self.p[self.i + 1 : j] if j > 0 else ""
+                lo = body.split(",", 1)[0]
+                if j < 0 or not lo.isdigit() or not all(x.isdigit() for x in body.split(",", 1)[1:] if x):
+                    raise _Unknown("repetition")
+                self.i = j + 1
+                if int(lo) >= 1:
+                    seq.append(node)
+                node = _Any()
+            else:
+                seq.append(node)
+                continue
+            if self.peek() == "?":  # non-greedy
+                self.i += 1
+            if self.peek() in ("*", "+", "?", "{"):
+                raise _Unknown("repeated quantifier")
+            seq.append(node)
+        return seq
+
+    def atom(self) -> object | None:
+        c = self.p[self.i]
+        self.i += 1
+        if c == "(":
+            if self.p.startswith("?", self.i):
+                if self.p.startswith("?P<", self.i) or self.p.startswith("?<", self.i):
+                    j = self.p.find(">", self.i)
+                    if j < 0:
+                        raise _Unknown("group name")
+                    self.i = j + 1
+                else:
+                    j = self.i + 1
+                    while j < len(self.p) and (self.p[j].isalpha() or self.p[j] == "-"):
+                        j += 1
+                    flags = self.p[self.i + 1 : j]
+                    if j >= len(self.p) or self.p[j] not in ":)" or not all(f in "imsU-" for f in flags):
+                        raise _Unknown("group flags")
+                    on = flags.split("-", 1)[0]
+                    off = flags.split("-", 1)[1] if "-" in flags else ""
+                    ci = (self.ci or "i" in on) and "i" not in off
+                    self.i = j + 1
+                    if self.p[j] == ")":  # (?i) for the rest of the enclosing group
+                        self.ci = ci
+                        return None
+                    saved = self.ci
+                    self.ci = ci
+                    g = self.alt()
+                    self.ci = saved
+                    if self.peek() != ")":
+                        raise _Unknown("unclosed group")
+                    self.i += 1
+                    return g
+            g = self.alt()
+            if self.peek() != ")":
+                raise _Unknown("unclosed group")
+            self.i += 1
+            return g
+        if c == "[":
+            self._skip_class()
+            return _Any()
+        if c in ".^$":
+            return _Any()
+        if c in "*+?{)":
+            raise _Unknown("misplaced operator")
+        if c == "\\":
+            if self.i >= len(self.p):
+                raise _Unknown("trailing backslash")
+            e = self.p[self.i]
+            self.i += 1
+            if e == "Q":
+                j = self.p.find("\\E", self.i)
+                j = len(self.p) if j < 0 else j
+                text = self.p[self.i : j]
+                self.i = min(len(self.p), j + 2)
+                return _Group([[_Lit(ch, self.ci) for ch in text]])
+            if e in "pP":
+                if self.peek() == "{":
+                    j = self.p.find("}", self.i)
+                    if j < 0:
+                        raise _Unknown("class name")
+                    self.i = j + 1
+                else:
+                    self.i += 1
+                return _Any()
+            if e in _ESC_CLASS or e in "bBAz":
+                return _Any()
+            if e.isascii() and not e.isalnum():
+                return _Lit(e, self.ci)
+            return _Any()  # \n \t \x41 \141 ...: a character, but not one this reads as a literal
+        return _Lit(c, self.ci)
+
+    def _skip_class(self) -> None:
+        p = self.p
+        i = self.i
+        if i < len(p) and p[i] == "^":
+            i += 1
+        if i < len(p) and p[i] == "]":
+            i += 1
+        while i < len(p):
+            if p[i] == "\\":
+                i += 2
+                continue
+            if p.startswith("[:", i):
+                j = p.find(":]", i + 2)
+                if j < 0:
+                    raise _Unknown("class")
+                i = j + 2
+                continue
+            if p[i] == "]":
+                self.i = i + 1
+                return
+            i += 1
+        raise _Unknown("unclosed class")
+
+
+DNF = list[frozenset[bytes]]  # alternatives, each the 4-grams that must all be present
+
+
+def _run_trigrams(run: list[_Lit]) -> set[bytes]:
+    """Trigrams of a literal run as the index holds them; under case folding only ASCII without k and s
+    (K folds to the Kelvin sign, S to the long s: a line holding those has other bytes)."""
+    out: set[bytes] = set()
+    chars: list[bytes | None] = []
+    for lit in run:
+        raw = lit.text.encode("utf-8", "surrogatepass")
+        if lit.ci:
+            low = lit.text.lower()
+            if not lit.text.isascii() or low in ("k", "s"):
+                chars.extend([None] * len(raw))
+                continue
+            raw = low.encode()
+        else:
+            raw = bytes(_LOWER[np.frombuffer(raw, np.uint8)])
+        chars.extend(raw[i : i + 1] for i in range(len(raw)))
+    for i in range(len(chars) - GRAM + 1):
+        window = chars[i : i + GRAM]
+        if all(x is not None for x in window):
+            out.add(b"".join(x for x in window if x is not None))
+    return out
+
+
+def _seq_dnf(seq: list[object]) -> DNF:
+    conj: set[bytes] = set()
+    run: list[_Lit] = []
+    groups: list[DNF] = []
+    for node in [*seq, _Any()]:
+        if isinstance(node, _Lit):
+            run.append(node)
+            continue
+        conj |= _run_trigrams(run)
+        run = []
+        if isinstance(node, _Group):
+            groups.append(_group_dnf(node))
+    out: DNF = [frozenset(conj)]
+    for g in groups:
+        if len(g) == 1:
+            out = [c | g[0] for c in out]
+        elif len(out) * len(g) <= MAX_ALTERNATIVES:
+            out = [c | d for c in out for d in g]
+        # else: that group's requirement is dropped (weaker, still right)
+    return out
+
+
+def _group_dnf(g: _Group) -> DNF:
+    out: DNF = []
+    for seq in g.alts:
+        d = _seq_dnf(seq)
+        if any(not c for c in d):
+            return [frozenset()]  # an alternative that requires nothing
+        out += d
+    if len(out) > MAX_ALTERNATIVES:
+        return [frozenset()]
+    return out
+
+
+def required(pattern: str, ignore_case: bool = False, fixed: bool = False) -> DNF | None:
+    """The 4-grams a line must hold to match `pattern` (RE2 syntax, or a fixed string): alternatives, each a set
+    that must all be present. None when nothing is required (every block is a candidate)."""
+    if fixed:
+        d = [frozenset(_run_trigrams([_Lit(ch, ignore_case) for ch in pattern]))]
+    else:
+        if len(pattern) > MAX_PATTERN:
+            return None
+        try:
+            d = _group_dnf(_Parser(pattern, ignore_case).parse())
+        except (_Unknown, IndexError):
+            return None
+    if not d or any(not c for c in d):
+        return None
+    return d
+
+
+# ------------------------------------------------------------------ building (the ingest's hook)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Lines to index: `sql` selects (k, line_no, message) where k is the file_id (logs) or the member (journal)."""
+
+    kind: str  # log or journal
+    snapshot_id: str
+    sql: str
+    params: Sequence[object] = ()
+
+
+def index_lines(con: duckdb.DuckDBPyConnection, src: Source) -> int:
+    """Index the lines `src` selects (inside the caller's transaction); returns the number of blocks."""
+    members: list[str] = []
+    if src.kind == "journal":
+        members = [r[0] for r in con.execute(f"SELECT DISTINCT k FROM ({src.sql}) ORDER BY k", list(src.params)).fetchall()]
+        con.register("_gmem", pa.table({"k": pa.array(members, pa.string()), "kid": pa.array(range(len(members)), pa.int64())}))
+        lines = f"SELECT m.kid, s.line_no, s.message FROM ({src.sql}) s JOIN _gmem m USING (k)"
+    else:
+        lines = f"SELECT k AS kid, line_no, message FROM ({src.sql})"
+    try:
+        return _index(con, src, lines, members)
+    finally:
+        if src.kind == "journal":
+            con.unregister("_gmem")
+
+
+def _index(con: duckdb.DuckDBPyConnection, src: Source, lines: str, members: list[str]) -> int:
+    keys = con.sql(f"SELECT kid, line_no, strlen(message) + 1 AS n FROM ({lines}) ORDER BY kid, line_no", params=list(src.params)).to_arrow_table()
+    if keys.num_rows == 0:
+        return 0
+    kid = keys.column("kid").to_numpy().astype(np.int64)
+    line = keys.column("line_no").to_numpy().astype(np.int64)
+    size = keys.column("n").to_numpy().astype(np.int64)
+    del keys
+    key = (kid << 32) | (line & 0xFFFFFFFF)
+    blk = (np.cumsum(size) - size) // BLOCK_BYTES
+    first = np.flatnonzero(np.r_[True, blk[1:] != blk[:-1]])
+    last = np.r_[first[1:] - 1, len(key) - 1]
+    nblocks = len(first)
+    bounds = key[first]
+    nparts = (nblocks + PART_BLOCKS - 1) // PART_BLOCKS
+    part_ids = [int(r[0]) for r in con.execute(f"SELECT nextval('grep_part_ids') FROM range({nparts}) ORDER BY 1").fetchall()]
+
+    def k_of(i: int) -> str:
+        return members[int(kid[i])] if members else str(int(kid[i]))
+
+    con.register("_gblocks", pa.table({
+        "part_id": pa.array([part_ids[b // PART_BLOCKS] for b in range(nblocks)], pa.int64()),
+        "block": pa.array([b % PART_BLOCKS for b in range(nblocks)], pa.int32()),
+        "k_lo": pa.array([k_of(int(i)) for i in first], pa.string()), "line_lo": pa.array(line[first].astype(np.int32)),
+        "k_hi": pa.array([k_of(int(i)) for i in last], pa.string()), "line_hi": pa.array(line[last].astype(np.int32)),
+    }))  # fmt: skip
+    try:
+        con.execute("INSERT INTO grep_blocks SELECT part_id, block, ?, ?, k_lo, line_lo, k_hi, line_hi FROM _gblocks", [src.snapshot_id, src.kind])
+    finally:
+        con.unregister("_gblocks")
+    for p in range(nparts):
+        lo_b, hi_b = p * PART_BLOCKS, min(nblocks, (p + 1) * PART_BLOCKS) - 1
+        seen = np.zeros((hi_b - lo_b + 1, 1 << 16), np.uint8)
+        flat = seen.reshape(-1)
+        a, z = int(first[lo_b]), int(last[hi_b])
+        where = "(kid BETWEEN ? AND ? AND (kid > ? OR line_no >= ?) AND (kid < ? OR line_no <= ?))"
+        params = [int(kid[a]), int(kid[z]), int(kid[a]), int(line[a]), int(kid[z]), int(line[z])]
+        reader = con.sql(f"SELECT * FROM ({lines}) WHERE {where}", params=[*src.params, *params]).to_arrow_reader(BATCH_ROWS)
+        for batch in reader:
+            if batch.num_rows == 0:
+                continue
+            bkey = (batch.column(0).to_numpy().astype(np.int64) << 32) | (batch.column(1).to_numpy().astype(np.int64) & 0xFFFFFFFF)
+            local = (np.searchsorted(bounds, bkey, side="right") - 1 - lo_b).astype(np.uint32)
+            msg = batch.column(2).cast(pa.large_string())
+            off = np.frombuffer(msg.buffers()[1], np.int64)[msg.offset : msg.offset + len(msg) + 1]
+            if off[-1] - off[0] < GRAM:
+                continue
+            h = text_hashes(np.frombuffer(msg.buffers()[2], np.uint8)[off[0] : off[-1]])
+            # an n-gram across two lines lands in the first one's block: an extra one there, never a missing one
+            per_pos = np.repeat(local, np.diff(off))[: len(h)]
+            flat[(per_pos << np.uint32(16)) | h] = 1
+        width = (hi_b - lo_b + 8) // 8
+        bits = np.packbits(seen.T, axis=1, bitorder="little")
+        del seen, flat
+        nz = np.flatnonzero(bits.any(axis=1))
+        col = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(nz), [None, pa.py_buffer(np.ascontiguousarray(bits[nz]))])
+        con.register("_gtri", pa.table({"h": pa.array(nz.astype(np.int32)), "bits": col.cast(pa.binary())}))
+        try:
+            con.execute("INSERT INTO grep_trigrams SELECT ?, h, bits FROM _gtri", [part_ids[p]])
+        finally:
+            con.unregister("_gtri")
+    return nblocks
+
+
+def index_snapshot_logs(con: duckdb.DuckDBPyConnection, snapshot_id: str, file_range: tuple[int, int]) -> int:
+    """The ingest's hook for a bundle: its log files' lines and its journal lines (inside its transaction)."""
+    lo, hi = file_range
+    n = 0
+    if hi >= lo:
+        n += index_lines(con, Source("log", snapshot_id,
+                                     "SELECT file_id AS k, line_no, message FROM log_lines WHERE file_id BETWEEN ? AND ? "
+                                     "AND file_id IN (SELECT file_id FROM log_files WHERE snapshot_id = ?)", (lo, hi, snapshot_id)))  # fmt: skip
+    n += index_lines(con, Source("journal", snapshot_id, "SELECT member AS k, line_no, message FROM journal WHERE snapshot_id = ?", (snapshot_id,)))
+    return n
+
+
+def delete_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> None:
+    con.execute("DELETE FROM grep_trigrams WHERE part_id IN (SELECT part_id FROM grep_blocks WHERE snapshot_id = ?)", [snapshot_id])
+    con.execute("DELETE FROM grep_blocks WHERE snapshot_id = ?", [snapshot_id])
+
+
+# ------------------------------------------------------------------ querying
+
+
+@dataclass(frozen=True)
+class Range:
+    kind: str
+    snapshot_id: str
+    k_lo: str
+    line_lo: int
+    k_hi: str
+    line_hi: int
+
+
+def candidates(con: duckdb.DuckDBPyConnection, dnf: DNF | None, snapshot_ids: Iterable[str]) -> list[Range] | None:
+    """The blocks of these snapshots that may hold a line with the required 4-grams (None: every block)."""
+    if dnf is None:
+        return None
+    snaps = sorted(set(snapshot_ids))
+    hashes = sorted({gram_hash(t) for c in dnf for t in c})
+    con.register("_gsnaps", pa.table({"s": pa.array(snaps, pa.string())}))
+    try:
+        parts = con.execute(
+            """SELECT part_id, max(block) FROM grep_blocks WHERE snapshot_id IN (SELECT s FROM _gsnaps) GROUP BY part_id"""
+        ).fetchall()
+        rows = con.execute(
+            f"""SELECT t.part_id, t.h, t.bits FROM grep_trigrams t WHERE t.h IN ({", ".join(map(str, hashes))})
+                AND t.part_id IN (SELECT part_id FROM grep_blocks WHERE snapshot_id IN (SELECT s FROM _gsnaps))"""
+        ).fetchall()
+    finally:
+        con.unregister("_gsnaps")
+    width = {int(p): int(mb) // 8 + 1 for p, mb in parts}
+    got: dict[tuple[int, int], np.ndarray] = {(int(p), int(h)): np.frombuffer(b, np.uint8) for p, h, b in rows}
+    picked: list[tuple[int, int]] = []
+    for part, w in width.items():
+        any_bits = np.zeros(w, np.uint8)
+        for conj in dnf:
+            acc = np.full(w, 0xFF, np.uint8)
+            for t in conj:
+                v = got.get((part, gram_hash(t)))
+                if v is None:
+                    acc[:] = 0
+                    break
+                acc &= v[:w]
+            any_bits |= acc
+        for b in np.flatnonzero(np.unpackbits(any_bits, bitorder="little")):
+            picked.append((part, int(b)))
+    if not picked:
+        return []
+    con.register("_gpick", pa.table({"part_id": pa.array([p for p, _ in picked], pa.int64()), "block": pa.array([b for _, b in picked], pa.int32())}))
+    try:
+        out = con.execute(
+            """SELECT kind, snapshot_id, k_lo, line_lo, k_hi, line_hi FROM grep_blocks JOIN _gpick USING (part_id, block)
+               ORDER BY kind, snapshot_id, k_lo, line_lo"""
+        ).fetchall()
+    finally:
+        con.unregister("_gpick")
+    return [Range(*r) for r in out]
+
+
+def index_loose(con: duckdb.DuckDBPyConnection, log_files: dict[str, list[int]], snapshot_ids: Iterable[str]) -> None:
+    """The ingest's hook for loose captures: the lines just written from _loose_lines / _loose_journal, per snapshot."""
+    for sid, ids in sorted(log_files.items()):
+        if not ids:
+            continue
+        con.register("_gids", pa.table({"file_id": pa.array(ids, pa.int64())}))
+        try:
+            index_lines(con, Source("log", sid, "SELECT file_id AS k, line_no, message FROM _loose_lines WHERE file_id IN (SELECT file_id FROM _gids)"))
+        finally:
+            con.unregister("_gids")
+    for sid in snapshot_ids:
+        index_lines(con, Source("journal", sid, "SELECT member AS k, line_no, message FROM _loose_journal WHERE snapshot_id = ?", (sid,)))
+
+
+def union(dnfs: Iterable[DNF | None]) -> DNF | None:
+    """Lines matching any of several patterns: None (no narrowing) as soon as one requires nothing."""
+    out: DNF = []
+    for d in dnfs:
+        if d is None:
+            return None
+        out += d
+    return out
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def range_predicate(ranges: list[Range] | None, kind: str, key: str, line: str, snapshot: str = "") -> str:
+    """SQL that keeps the lines of `kind` inside the candidate ranges (constants only, so that DuckDB skips the
+    row groups outside them); "true" when every line is a candidate, "false" when none is."""
+    if ranges is None or len(ranges) > MAX_PREDICATE_RANGES:
+        return "true"
+    out = []
+    for r in ranges:
+        if r.kind != kind:
+            continue
+        if kind == "log":
+            a, z = str(int(r.k_lo)), str(int(r.k_hi))
+        else:
+            a, z = _lit(r.k_lo), _lit(r.k_hi)
+        snap = f"{snapshot} = {_lit(r.snapshot_id)} AND " if snapshot else ""
+        out.append(f"({snap}{key} BETWEEN {a} AND {z} AND ({key} > {a} OR {line} >= {int(r.line_lo)}) AND ({key} < {z} OR {line} <= {int(r.line_hi)}))")
+    return "(" + " OR ".join(out) + ")" if out else "false"

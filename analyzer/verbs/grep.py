@@ -1,0 +1,286 @@
+"""`kubesnap grep`: search every container log, journal and syslog line of a site.
+
+The search index built at ingest (analyzer/grepindex.py) picks the blocks of lines that may match; the
+pattern is then run by RE2 (DuckDB's regexp functions, linear in the text) on those lines only. A pattern
+the index cannot narrow (`.`, `\\d+`) is run on every line, still by RE2. Each hit cites its node, the
+bundle member it was read from and its line number there (for a joined partial record, its first line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+import re2
+
+from analyzer import grepindex
+from analyzer.errors import UsageError
+from analyzer.sanitize import cell, json_dumps, line
+from analyzer.store import sandboxed_cursor
+from analyzer.timeparse import before, parse_duration_s, parse_time
+from analyzer.verbs import SiteView
+
+MAX_RANGES = 64  # more candidate blocks than this: one scan with the pattern, not one query per block
+MAX_CONTEXT = 1000
+
+
+@dataclass(frozen=True)
+class Query:
+    pattern: str
+    fixed: bool = False
+    ignore_case: bool = False
+    node: str | None = None
+    namespace: str | None = None
+    pod: str | None = None
+    container: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def regex_of(q: Query) -> str:
+    """The RE2 pattern run on the lines: the pattern itself, or a fixed string escaped."""
+    if not q.fixed:
+        return q.pattern
+    return "".join(c if c.isalnum() or ord(c) >= 0x80 else "\\x00" if c == "\0" else "\\" + c for c in q.pattern)
+
+
+def check_pattern(q: Query) -> None:
+    """A bad pattern is the user's mistake: said in one line (exit 2), before any line is read."""
+    opts = re2.Options()
+    opts.case_sensitive = not q.ignore_case
+    try:
+        re2.compile(regex_of(q), opts)
+    except re2.error as e:
+        raise UsageError(f"grep: invalid pattern {cell(q.pattern)!s}: {cell(str(e))}") from None
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"grep: invalid pattern: {cell(str(e))}") from None
+
+
+def _when(text: str | None, ref: datetime | None, name: str) -> datetime | None:
+    if not text:
+        return None
+    t = parse_time(text)
+    if t is not None:
+        return t
+    secs = parse_duration_s(text)
+    if secs is not None and ref is not None and (t := before(ref, secs)) is not None:
+        return t
+    raise UsageError(f"invalid {name} {text!r}: a time (2023-10-03T16:00:00Z) or a duration before the collection (2h, 30m)")
+
+
+COLS = "src, snapshot_id, node, member, line_no, line_end, ts, namespace, pod, container, message, file_id"
+
+
+def _match_sql(q: Query, col: str) -> str:
+    if q.fixed and not q.ignore_case:
+        return f"contains({col}, $pat)"
+    return f"regexp_matches({col}, $rx, {'$opt'})"
+
+
+def _log_sql(q: Query, where: str) -> str:
+    filt = ["f.snapshot_id IN (SELECT snapshot_id FROM _gsnap)"]
+    for name, val in (("node", q.node), ("namespace", q.namespace), ("pod", q.pod), ("container", q.container)):
+        if val is not None:
+            filt.append(f"f.{name} = ${name}")
+    if q.since is not None:
+        filt.append("l.ts >= $since")
+    if q.until is not None:
+        filt.append("l.ts <= $until")
+    return f"""SELECT 'log' AS src, f.snapshot_id, f.node, f.member, l.line_no, l.line_end, l.ts, f.namespace, f.pod, f.container, l.message, l.file_id
+               FROM log_lines l JOIN log_files f USING (file_id) WHERE {where} AND {' AND '.join(filt)} AND {_match_sql(q, 'l.message')}"""
+
+
+def _journal_sql(q: Query, where: str) -> str | None:
+    if q.namespace is not None or q.pod is not None or q.container is not None:
+        return None  # journal lines belong to no pod
+    filt = ["j.snapshot_id IN (SELECT snapshot_id FROM _gsnap)"]
+    if q.node is not None:
+        filt.append("j.node = $node")
+    if q.since is not None:
+        filt.append("j.ts >= $since")
+    if q.until is not None:
+        filt.append("j.ts <= $until")
+    return f"""SELECT 'journal' AS src, j.snapshot_id, j.node, j.member, j.line_no, j.line_no AS line_end, j.ts, NULL::VARCHAR AS namespace,
+                      NULL::VARCHAR AS pod, NULL::VARCHAR AS container, j.message, NULL::BIGINT AS file_id
+               FROM journal j WHERE {where} AND {' AND '.join(filt)} AND {_match_sql(q, 'j.message')}"""
+
+
+def _range_pred(r: grepindex.Range) -> str:
+    """Constants only, so that DuckDB skips the row groups outside the block."""
+    if r.kind == "log":
+        a, z = int(r.k_lo), int(r.k_hi)
+        return (f"(l.file_id BETWEEN {a} AND {z} AND (l.file_id > {a} OR l.line_no >= {int(r.line_lo)}) "
+                f"AND (l.file_id < {z} OR l.line_no <= {int(r.line_hi)}))")  # fmt: skip
+    lo, hi = _sql_str(r.k_lo), _sql_str(r.k_hi)
+    return (f"(j.snapshot_id = {_sql_str(r.snapshot_id)} AND j.member BETWEEN {lo} AND {hi} AND (j.member > {lo} OR j.line_no >= {int(r.line_lo)}) "
+            f"AND (j.member < {hi} OR j.line_no <= {int(r.line_hi)}))")  # fmt: skip
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def hits_sql(q: Query, ranges: list[grepindex.Range] | None) -> str:
+    """The SQL of every hit: one subquery per candidate block (each prunes by its constants), or one scan."""
+    parts: list[str] = []
+    if ranges is None or len(ranges) > MAX_RANGES:
+        parts.append(_log_sql(q, "true"))
+        j = _journal_sql(q, "true")
+        if j:
+            parts.append(j)
+    else:
+        for r in ranges:
+            if r.kind == "log":
+                parts.append(_log_sql(q, _range_pred(r)))
+            else:
+                j = _journal_sql(q, _range_pred(r))
+                if j:
+                    parts.append(j)
+    if not parts:
+        return f"SELECT {COLS} FROM (SELECT NULL AS src, NULL AS snapshot_id, NULL AS node, NULL AS member, NULL AS line_no, NULL AS line_end, NULL AS ts, NULL AS namespace, NULL AS pod, NULL AS container, NULL AS message, NULL AS file_id) WHERE false"
+    # UNION, not UNION ALL: blocks of an index rebuilt over loose captures may overlap
+    return f"SELECT {COLS} FROM ({' UNION '.join(parts)}) ORDER BY node, member, line_no"
+
+
+@dataclass
+class Plan:
+    sql: str
+    params: dict[str, Any]
+    candidates: int | None  # candidate blocks, None: every line scanned
+
+
+def plan(sv: SiteView, q: Query) -> Plan:
+    check_pattern(q)
+    dnf = grepindex.required(q.pattern, q.ignore_case, q.fixed)
+    cur = sv.con
+    snaps = [r[0] for r in sv.q("SELECT snapshot_id FROM snapshots WHERE site = $site AND ($p0 IS NULL OR node = $p0)", [q.node])]
+    ranges = grepindex.candidates(cur, dnf, snaps)
+    params: dict[str, Any] = {}
+    if q.fixed and not q.ignore_case:
+        params["pat"] = q.pattern
+    else:
+        params["rx"] = regex_of(q)
+        params["opt"] = "i" if q.ignore_case else "c"
+    for name in ("node", "namespace", "pod", "container", "since", "until"):
+        if getattr(q, name) is not None:
+            params[name] = getattr(q, name)
+    return Plan(hits_sql(q, ranges), params, None if ranges is None else len(ranges))
+
+
+def _run(sv: SiteView, p: Plan, snaps: Sequence[str]) -> Any:
+    cur = sandboxed_cursor(sv.con)
+    cur.register("_gsnap", pa.table({"snapshot_id": pa.array(list(snaps), pa.string())}))
+    sql = p.sql
+    used = {k: v for k, v in p.params.items() if f"${k}" in sql}
+    return cur, cur.execute(sql, used)
+
+
+def site_snapshots(sv: SiteView) -> list[str]:
+    return [r[0] for r in sv.q("SELECT snapshot_id FROM snapshots WHERE site = $site")]
+
+
+def grep(sv: SiteView, pattern: str, *, fixed: bool = False, ignore_case: bool = False, node: str | None = None, namespace: str | None = None,
+         pod: str | None = None, container: str | None = None, since: str | None = None, until: str | None = None, context: int = 0,
+         count: bool = False, output: str = "text", stats: dict[str, Any] | None = None) -> Iterator[str]:  # fmt: skip
+    """The hits as output lines (each ending with a newline), already sanitized."""
+    if context < 0 or context > MAX_CONTEXT:
+        raise UsageError(f"-C is between 0 and {MAX_CONTEXT}")
+    latest = sv.q("SELECT max(collected_at) FROM snapshots WHERE site = $site")[0][0]
+    q = Query(pattern, fixed, ignore_case, node, namespace, pod, container, _when(since, latest, "--since"), _when(until, latest, "--until"))
+    p = plan(sv, q)
+    if stats is not None:
+        stats["candidates"] = p.candidates
+    snaps = site_snapshots(sv)
+    if count:
+        yield from _count(sv, p, snaps, output, stats)
+        return
+    cur, res = _run(sv, p, snaps)
+    n = 0
+    try:
+        if context:
+            rows = res.fetchall()
+            n = len(rows)
+            yield from _with_context(cur, rows, context, output)
+        else:
+            while batch := res.fetchmany(10000):
+                n += len(batch)
+                for r in batch:
+                    yield _fmt(r, output, ":")
+    finally:
+        cur.close()
+    if stats is not None:
+        stats["hits"] = n
+
+
+def _fmt(r: Sequence[Any], output: str, sep: str) -> str:
+    src, _sid, node, member, line_no, line_end, ts, ns, pod, container, message, _fid = r
+    if output == "json":
+        doc = {"node": node, "file": member, "line": line_no, "line_end": line_end, "ts": ts.isoformat() if ts else None, "source": src,
+               "namespace": ns, "pod": pod, "container": container, "message": message, "match": sep == ":"}  # fmt: skip
+        return json_dumps(doc) + "\n"
+    return f"{cell(node or '-')}:{cell(member)}{sep}{line_no}{sep}{line(message)}\n"
+
+
+def _count(sv: SiteView, p: Plan, snaps: Sequence[str], output: str, stats: dict[str, Any] | None) -> Iterator[str]:
+    cur = sandboxed_cursor(sv.con)
+    cur.register("_gsnap", pa.table({"snapshot_id": pa.array(list(snaps), pa.string())}))
+    used = {k: v for k, v in p.params.items() if f"${k}" in p.sql}
+    inner = p.sql.rsplit(" ORDER BY ", 1)[0]
+    try:
+        rows = cur.execute(
+            f"""SELECT node, CASE WHEN src = 'log' THEN coalesce(namespace || '/' || pod || '/' || container, member) ELSE member END AS what,
+                       src, namespace, pod, container, count(*) FROM ({inner}) GROUP BY ALL ORDER BY node, what""", used).fetchall()  # fmt: skip
+    finally:
+        cur.close()
+    total = sum(r[6] for r in rows)
+    if stats is not None:
+        stats["hits"] = total
+    if output == "json":
+        for node, what, src, ns, pod, container, n in rows:
+            yield json_dumps({"node": node, "source": src, "namespace": ns, "pod": pod, "container": container,
+                              "file": what if src == "journal" or pod is None else None, "count": n}) + "\n"  # fmt: skip
+        return
+    if not rows:
+        return
+    w = max(len(cell(r[0] or "-")) for r in rows)
+    yield f"{'NODE'.ljust(w)}  {'COUNT':>9}  WHERE (namespace/pod/container, or the journal's member)\n"
+    for node, what, _src, _ns, _pod, _c, n in rows:
+        yield f"{cell(node or '-').ljust(w)}  {n:>9}  {cell(what)}\n"
+    yield f"{'total'.ljust(w)}  {total:>9}\n"
+
+
+def _with_context(cur: Any, hits: list[tuple[Any, ...]], n: int, output: str) -> Iterator[str]:
+    """Hits with the n lines before and after each (from the same file), groups apart by `--`, as grep -C."""
+    if not hits:
+        return
+    logs = [(r[11], r[4], r[5]) for r in hits if r[0] == "log"]
+    jr = [(r[1], r[3], r[4]) for r in hits if r[0] == "journal"]
+    ctx: list[tuple[Any, ...]] = []
+    if logs:
+        cur.register("_ghits", pa.table({"file_id": pa.array([a for a, _, _ in logs], pa.int64()), "lo": pa.array([b - n for _, b, _ in logs], pa.int64()),
+                                         "hi": pa.array([c + n for _, _, c in logs], pa.int64())}))  # fmt: skip
+        ctx += cur.execute(
+            """SELECT DISTINCT 'log', f.snapshot_id, f.node, f.member, l.line_no, l.line_end, l.ts, f.namespace, f.pod, f.container, l.message, l.file_id
+               FROM log_lines l JOIN log_files f USING (file_id) JOIN _ghits h ON l.file_id = h.file_id AND l.line_no BETWEEN h.lo AND h.hi
+               WHERE l.file_id IN (SELECT file_id FROM _ghits)"""
+        ).fetchall()
+    if jr:
+        cur.register("_gjhits", pa.table({"sid": pa.array([a for a, _, _ in jr], pa.string()), "member": pa.array([b for _, b, _ in jr], pa.string()),
+                                          "lo": pa.array([c - n for _, _, c in jr], pa.int64()), "hi": pa.array([c + n for _, _, c in jr], pa.int64())}))  # fmt: skip
+        ctx += cur.execute(
+            """SELECT DISTINCT 'journal', j.snapshot_id, j.node, j.member, j.line_no, j.line_no, j.ts, NULL, NULL, NULL, j.message, NULL
+               FROM journal j JOIN _gjhits h ON j.snapshot_id = h.sid AND j.member = h.member AND j.line_no BETWEEN h.lo AND h.hi"""
+        ).fetchall()
+    hit_keys = {(r[1], r[3], r[4]) for r in hits}
+    allrows = {(r[1], r[3], r[4]): r for r in [*ctx, *hits]}
+    prev: tuple[Any, ...] | None = None
+    for key in sorted(allrows, key=lambda k: (allrows[k][2] or "", k[1], k[0], k[2])):
+        r = allrows[key]
+        if prev is not None and output == "text" and (prev[1] != r[1] or prev[3] != r[3] or r[4] > prev[5] + 1):
+            yield "--\n"
+        yield _fmt(r, output, ":" if key in hit_keys else "-")
+        prev = r
+

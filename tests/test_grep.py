@@ -1,0 +1,304 @@
+"""kubesnap grep: the index built at ingest, each option, hits identical to ripgrep's over the extracted
+bundles, the pattern -> trigram extraction (hypothesis, untrusted patterns and text), output sanitized."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+import re2
+from click.testing import CliRunner
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
+
+from analyzer import grepindex
+from analyzer.cli import main
+
+RG = shutil.which("rg")
+
+
+def run(*args: str, code: int = 0) -> str:
+    res = CliRunner().invoke(main, list(args))
+    assert res.exit_code == code, res.output
+    return res.stdout
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small synthetic site (CRI logs with partial records, invalid UTF-8 and bare CRs; journals), ingested,
+    plus a loose log file holding terminal escapes; and the bundles extracted for ripgrep."""
+    from fixtures.synth import generate_site
+
+    d = tmp_path_factory.mktemp("grep")
+    tarballs = generate_site(d / "site", nodes=2, pods_per_node=4, log_bytes=4 * 1024**2, seed=3)
+    loose = d / "hostile.log"
+    loose.write_bytes(b"".join(b"plain line %d of a loose capture\n" % i for i in range(1, 41)) + b"ESCAPE \x1b]52;c;ZWNobyBvd25lZA==\x07 clipboard and \x1b[2J clear \xe2\x80\xae reversed\nlast kubesnap-needle-7 line\n")
+    db = d / "k.duckdb"
+    run("ingest", "--db", str(db), "-q", *map(str, tarballs), code=0)
+    run("ingest", "--db", str(db), "-q", "--node", "node-001", str(loose), code=0)
+    ex = d / "x"
+    ex.mkdir()
+    for t in tarballs:
+        with tarfile.open(t) as tf:
+            tf.extractall(ex, filter="data")
+    return db, ex
+
+
+def hits(db: Path, *args: str) -> list[dict[str, object]]:
+    out = CliRunner().invoke(main, ["grep", "--db", str(db), "-o", "json", *args])
+    assert out.exit_code in (0, 1), out.output
+    return [json.loads(x) for x in out.stdout.splitlines()]
+
+
+def rg_hits(ex: Path, members: set[str], pattern: str, *flags: str) -> set[tuple[str, str, int]]:
+    assert RG is not None
+    p = subprocess.run([RG, "-n", "--no-heading", "-uuu", "-a", "--no-config", *flags, "-e", pattern, "."], cwd=ex, capture_output=True)
+    assert p.returncode in (0, 1), p.stderr
+    out = set()
+    for raw in p.stdout.split(b"\n"):
+        if not raw:
+            continue
+        path, no, _ = raw.split(b":", 2)
+        bundle, member = path.decode().removeprefix("./").split("/", 1)
+        if member in members:
+            out.add((bundle.removeprefix("kubesnap-").rsplit("-", 1)[0], member, int(no)))  # kubesnap-<node>-<time>
+    return out
+
+
+def indexed_members(db: Path) -> set[str]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {r[0] for r in con.execute("SELECT member FROM log_files WHERE file_id IS NOT NULL UNION SELECT member FROM journal").fetchall()}
+    finally:
+        con.close()
+
+
+def same_as_rg(ours: list[dict[str, object]], theirs: set[tuple[str, str, int]]) -> None:
+    """Identical hits: a line ours cites is a line ripgrep reports; a joined partial record (lines line..line_end) is one
+    hit wherever ripgrep finds the text among its physical lines."""
+    mine = {(str(h["node"]), str(h["file"]), int(h["line"])) for h in ours if h["line"] == h["line_end"]}  # type: ignore[call-overload]
+    joined = [(str(h["node"]), str(h["file"]), int(h["line"]), int(h["line_end"])) for h in ours if h["line"] != h["line_end"]]  # type: ignore[call-overload]
+    covered = {(nd, m, n) for nd, m, a, z in joined for n in range(a, z + 1)}
+    assert mine - theirs == set()
+    assert theirs - mine - covered == set()
+    for nd, m, a, z in joined:
+        assert any((nd, m, n) in theirs for n in range(a, z + 1)), (nd, m, a, z)
+
+
+PATTERNS = [
+    ("connection reset by peer", ()),
+    ("reflector", ()),
+    ("context deadline exceeded", ("-i",)),
+    ("HANDLED REQUEST", ("-i",)),
+    (r'latency="[5-9]\d\d\.\dms"', ()),
+    (r"(order|customer) 5[0-9a-f]{3}", ()),
+    ("items/5", ("-F",)),
+    ("(?i)reSET", ()),
+    ("status=200 latency", ()),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(RG is None, reason="ripgrep (make tools) is not installed")
+@pytest.mark.parametrize(("pattern", "flags"), PATTERNS)
+def test_hits_identical_to_ripgrep(site: tuple[Path, Path], pattern: str, flags: tuple[str, ...]) -> None:
+    db, ex = site
+    ours = [h for h in hits(db, *flags, pattern) if h["file"] != "hostile.log"]
+    theirs = rg_hits(ex, indexed_members(db) - {"hostile.log"}, pattern, *flags)
+    assert theirs, "the pattern should match something in the fixture"
+    same_as_rg(ours, theirs)
+
+
+def test_required_run_from_ci_and_fixed() -> None:
+    assert grepindex.required("abcd") == [frozenset({b"abcd"})]
+    assert grepindex.required("ABCDE", ignore_case=True) == [frozenset({b"abcd", b"bcde"})]
+    assert grepindex.required("abc") is None  # too short for a 4-gram
+    assert grepindex.required("ab.cd") is None
+    assert grepindex.required("food|bar") is None  # one branch requires nothing
+    assert grepindex.required("abcd(x|y)") == [frozenset({b"abcd"})]
+    assert grepindex.required("(abcd|wxyz)") == [frozenset({b"abcd"}), frozenset({b"wxyz"})]
+    assert grepindex.required("(?i)kubelet") == [frozenset({b"ubel", b"bele", b"elet"})]  # k folds to the Kelvin sign: no 4-gram with k is sure
+    assert grepindex.required("sksks", ignore_case=True) is None
+    assert grepindex.required("x.yz", fixed=True) == [frozenset({b"x.yz"})]
+    assert grepindex.required("abcd[") is None  # not understood: requires nothing
+
+
+def test_hash_of_a_text_is_the_hash_of_its_grams() -> None:
+    text = "Hello, Wörld! x509: k8s ÅK".encode()
+    hs = grepindex.text_hashes(np.frombuffer(text, np.uint8))
+    low = bytes(grepindex._LOWER[np.frombuffer(text, np.uint8)])
+    assert [int(h) for h in hs] == [grepindex.gram_hash(low[i : i + 4]) for i in range(len(low) - 3)]
+
+
+# a grammar of RE2 patterns, so that most examples compile; plus any text at all
+ATOMS = st.sampled_from(["a", "b", "k", "K", "s", "S", "x", "é", "É", "\u212a", "\u017f", ".", "\\d", "\\w", "\\.", "[a-c]", "[^x]", "\\s", " ", ":", "ab", "abcd"])
+
+
+def _patterns() -> st.SearchStrategy[str]:
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.one_of(
+            st.tuples(inner, inner).map("".join),
+            st.tuples(inner, inner).map(lambda t: f"{t[0]}|{t[1]}"),
+            inner.map(lambda s: f"({s})"),
+            inner.map(lambda s: f"(?:{s})"),
+            inner.map(lambda s: f"(?i:{s})"),
+            st.tuples(inner, st.sampled_from(["*", "+", "?", "{2}", "{0,3}", "{1,}", "*?"])).map(lambda t: f"({t[0]}){t[1]}"),
+        )
+
+    return st.recursive(ATOMS, extend, max_leaves=8)
+
+
+TEXT = st.lists(st.sampled_from([*"abcdeksxKSXÉé\u212a\u017f .:0123456789\r\t", "abcd", "kube", "KUBE", "x509: "]), max_size=30).map("".join)
+
+
+def _consistent(pattern: str, ignore_case: bool, text: str) -> None:
+    opts = re2.Options()
+    opts.case_sensitive = not ignore_case
+    try:
+        rx = re2.compile(pattern, opts)
+    except re2.error:
+        assume(False)
+        return
+    dnf = grepindex.required(pattern, ignore_case)
+    if rx.search(text) is None or dnf is None:
+        return
+    have = grepindex.text_grams(text.encode())
+    assert any(c <= have for c in dnf), (pattern, text, dnf)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(_patterns(), st.booleans(), TEXT)
+@example("KUBE", True, "\u212aube")  # Kelvin sign folds to k
+@example("(?i)ss", False, "\u017fs")
+@example("abc", False, "xABCx")
+def test_required_trigrams_are_in_every_matching_text(pattern: str, ignore_case: bool, text: str) -> None:
+    _consistent(pattern, ignore_case, text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(st.text(max_size=40), st.booleans(), st.text(max_size=60))
+def test_required_on_any_pattern_never_fails_and_stays_a_superset(pattern: str, ignore_case: bool, text: str) -> None:
+    grepindex.required(pattern, ignore_case)  # any text: an answer, never an exception
+    _consistent(pattern, ignore_case, text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=30), st.text(max_size=60), st.booleans())
+def test_fixed_string_requirement(needle: str, text: str, ignore_case: bool) -> None:
+    dnf = grepindex.required(needle, ignore_case, fixed=True)
+    found = (needle.casefold() in text.casefold()) if ignore_case else (needle in text)
+    if found and dnf is not None and not ignore_case:
+        assert any(c <= grepindex.text_grams(text.encode()) for c in dnf)
+
+
+# ------------------------------------------------------------------ the options
+
+
+def test_index_is_built_at_ingest_and_narrows(site: tuple[Path, Path]) -> None:
+    db, _ = site
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        blocks = con.execute("SELECT count(*) FROM grep_blocks").fetchall()[0][0]
+        snaps_without = con.execute("SELECT count(*) FROM snapshots s WHERE NOT EXISTS (SELECT 1 FROM grep_blocks b WHERE b.snapshot_id = s.snapshot_id)").fetchall()[0][0]
+    finally:
+        con.close()
+    assert blocks > 2 and snaps_without == 0
+    from analyzer.verbs import open_site
+    from analyzer.verbs.grep import grep
+
+    stats: dict[str, object] = {}
+    with open_site(db) as sv:
+        out = list(grep(sv, "kubesnap-needle-7", stats=stats))
+    assert len(out) == 1 and "hostile.log:42:" in out[0]
+    assert isinstance(stats["candidates"], int) and stats["candidates"] < blocks
+
+
+def test_fixed_and_regex_and_case(site: tuple[Path, Path]) -> None:
+    db, _ = site
+    assert hits(db, "-F", "needle-7") and not hits(db, "needle.7x")
+    assert hits(db, "-E", "needle.7") and not hits(db, "-F", "needle.7")
+    assert not hits(db, "KUBESNAP-NEEDLE") and hits(db, "-i", "KUBESNAP-NEEDLE")
+
+
+def test_filters(site: tuple[Path, Path]) -> None:
+    db, _ = site
+    every = hits(db, "reflector")
+    nodes = {h["node"] for h in every}
+    assert len(nodes) >= 2
+    one = sorted(str(n) for n in nodes)[0]
+    assert {h["node"] for h in hits(db, "--node", one, "reflector")} == {one}
+    logs = [h for h in every if h["source"] == "log"]
+    pod = logs[0]
+    for opt, key in (("--namespace", "namespace"), ("--pod", "pod"), ("--container", "container")):
+        got = hits(db, opt, str(pod[key]), "reflector")
+        assert got and all(h[key] == pod[key] for h in got) and all(h["source"] == "log" for h in got)
+    times = sorted(str(h["ts"]) for h in every if h["ts"])
+    mid = times[len(times) // 2]
+    later = hits(db, "--since", mid, "reflector")
+    earlier = hits(db, "--until", mid, "reflector")
+    assert later and earlier and all(str(h["ts"]) >= mid for h in later) and all(str(h["ts"]) <= mid for h in earlier)
+
+
+def test_count(site: tuple[Path, Path]) -> None:
+    db, _ = site
+    every = hits(db, "reflector")
+    counts = hits(db, "--count", "reflector")
+    assert sum(int(c["count"]) for c in counts) == len(every)  # type: ignore[call-overload]
+    text = run("grep", "--db", str(db), "--count", "reflector")
+    assert text.splitlines()[-1].split()[:2] == ["total", str(len(every))]
+
+
+def test_context(site: tuple[Path, Path]) -> None:
+    db, _ = site
+    out = run("grep", "--db", str(db), "-C", "1", "needle-7")
+    assert out.splitlines() == [
+        "node-001:hostile.log-41-ESCAPE \\x1b]52;c;ZWNobyBvd25lZA==\\x07 clipboard and \\x1b[2J clear \\u202e reversed",
+        "node-001:hostile.log:42:last kubesnap-needle-7 line",
+    ]
+    js = hits(db, "-C", "2", "needle-7")
+    assert [h["line"] for h in js] == [40, 41, 42] and [h["match"] for h in js] == [False, False, True]
+
+
+def test_output_is_sanitized(site: tuple[Path, Path]) -> None:
+    db, _ = site
+    out = run("grep", "--db", str(db), "clipboard")
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b]52;c;" in out and "\\u202e" in out
+    js = hits(db, "clipboard")
+    assert js[0]["message"] == "ESCAPE \x1b]52;c;ZWNobyBvd25lZA==\x07 clipboard and \x1b[2J clear \u202e reversed"
+    raw = CliRunner().invoke(main, ["grep", "--db", str(db), "-o", "json", "clipboard"]).stdout
+    assert "\x1b" not in raw and "\u202e" not in raw
+
+
+def test_exit_codes(site: tuple[Path, Path]) -> None:
+    db, _ = site
+    assert run("grep", "--db", str(db), "no-such-text-anywhere-42", code=1) == ""
+    res = CliRunner().invoke(main, ["grep", "--db", str(db), "a(b"])
+    assert res.exit_code == 2 and "invalid pattern" in res.output
+    res = CliRunner().invoke(main, ["grep", "--db", str(db), "-C", "-1", "x"])
+    assert res.exit_code == 2
+
+
+def test_journal_lines_are_searched(site: tuple[Path, Path]) -> None:
+    db, _ = site
+    js = [h for h in hits(db, "reflector") if h["source"] == "journal"]
+    assert js and all(str(h["file"]).startswith(("services/", "files/var/log/")) for h in js)
+
+
+def test_reingest_replaces_the_index(site: tuple[Path, Path], tmp_path: Path) -> None:
+    db, _ = site
+    copy = tmp_path / "c.duckdb"
+    shutil.copy(db, copy)
+    loose = tmp_path / "hostile.log"
+    loose.write_bytes(b"a new kubesnap-needle-8 here\n" + b"".join(b"plain line %d\n" % i for i in range(2, 20)))
+    run("ingest", "--db", str(copy), "-q", "--node", "node-001", str(loose))
+    assert [h["line"] for h in hits(copy, "needle-8")] == [1]
+    assert hits(copy, "needle-7") == []
+    assert os.path.getsize(copy) > 0
