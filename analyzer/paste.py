@@ -221,6 +221,8 @@ def _prompt_body(before: str) -> bool:
     if len(words) > 4:
         return False
     last = words[-1]
+    if last.endswith("]") and "@" in words[0]:
+        return True
     if "@" in last or ":" in last or last in ("~", "/") or last.startswith(("~", "/")):
         return all(not any(c in w for c in "=,;\"'`|&") for w in words)
     return len(words) == 1 and last.isalnum() and last.lower() in ("root", "bash", "sh", "master", "node", "admin")
@@ -320,13 +322,15 @@ _DESCRIBES = ("kubectl-describe-",)
 def _runs(run: list[Line], command: str | None) -> list[Section]:
     from analyzer.pastefmt import detect, read
 
-    paras = _paragraphs(run)
+    paras = [p for para in _paragraphs(run) for p in _cut_at_name(para)]
     secs: list[Section] = []
     for para in paras:
         fmt = detect([ln.text for ln in para], command)
         if secs:
             prev = secs[-1]
-            same = prev.kind == fmt and prev.is_data and fmt not in ("kubectl-describe-events",) and not fmt.startswith(("kubectl-get-", "crictl-", "docker-", "ps-")) or (prev.kind, fmt) in _JOINS
+            headerless = _no_header(para, command)
+            same = prev.kind == fmt and prev.is_data and fmt not in ("kubectl-describe-events",) and (
+                headerless or not fmt.startswith(("kubectl-get-", "crictl-", "docker-", "ps-"))) or (prev.kind, fmt) in _JOINS
             desc_tail = prev.kind.startswith(_DESCRIBES) and fmt in ("kubectl-describe-events", "prose", "unknown", "describe-more")
             if same or desc_tail or (fmt == "continuation" and prev.is_data):
                 gap = [ln for ln in run if prev.last < ln.no < para[0].no]
@@ -348,6 +352,20 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
         if s.command is None or s.kind in ("prose", "comment"):
             s.command = None if s.kind in ("prose", "comment") else s.command
     return secs
+
+
+def _no_header(para: list[Line], command: str | None) -> bool:
+    from analyzer.pastefmt import _header_words, table_format
+
+    return all(table_format(_header_words(ln.text), command) is None for ln in para[:2])
+
+
+def _cut_at_name(para: list[Line]) -> list[list[Line]]:
+    """A paragraph of klog warnings (kubectl's own) followed by a describe without a blank line: two."""
+    for i, ln in enumerate(para[1:], 1):
+        if ln.text.startswith("Name:") and not para[0].text.startswith("Name:"):
+            return [para[:i], para[i:]]
+    return [para]
 
 
 def problems(sections: list[Section]) -> list[tuple[int, str]]:

@@ -133,10 +133,10 @@ def table_format(words: list[str], command: str | None) -> str | None:
         return "kubectl-get-statefulsets"
     if _has(w, "NAME", "READY", "AGE") and len(w) == 3 and ("statefulset" in cmd or " sts" in cmd):
         return "kubectl-get-statefulsets"
-    if "POD ID" in w and ("STATE" in w or "STATUS" in w):
-        return "crictl-pods"
     if ("CONTAINER ID" in w or "CONTAINER" in w) and "STATE" in w and "NAME" in w:
         return "crictl-ps"
+    if "POD ID" in w and ("STATE" in w or "STATUS" in w):
+        return "crictl-pods"
     if ("CONTAINER ID" in w or "CONTAINER" in w) and "STATUS" in w and ("NAMES" in w or "IMAGE" in w):
         return "nerdctl-ps" if "nerdctl" in cmd else "docker-ps"
     if _has(w, "IMAGE", "TAG", "IMAGE ID", "SIZE"):
@@ -267,6 +267,8 @@ def detect(texts: list[str], command: str | None) -> str:
     d = _describe_kind(body, command)
     if d:
         return d
+    if len(body) > 2 and ".service" in body[1] and "Loaded:" in body[2]:
+        return "systemctl-status"
     if first.startswith(("●", "* ", "○", "×")) and (len(body) > 1 and "Loaded:" in body[1] or ".service" in first) or first.startswith(
         "Loaded:"
     ) or (".service -" in first and len(body) > 1 and "Loaded:" in body[1]):
@@ -428,9 +430,13 @@ def read(sec: Section) -> None:
 
 def _ints(rec: dict[str, Any]) -> None:
     for k, v in list(rec.items()):
+        if isinstance(v, str) and len(v) > 2 and v.startswith("`") and v.endswith("`"):
+            rec[k] = v = v.strip("`")
+        if k == "ready" and isinstance(v, str) and _is_int(v):
+            rec[k] = int(v)
         if k in INT_KEYS and isinstance(v, str):
             s = v.strip()
-            if _is_int(s):
+            if _is_int(s) or s.startswith("-") and _is_int(s[1:]):
                 rec[k] = int(s)
             elif k == "restarts" and s.split(" ", 1)[0].isdigit():
                 rec[k] = int(s.split(" ", 1)[0])
@@ -588,7 +594,8 @@ def _read_table(sec: Section, texts: list[str]) -> None:
 
 
 def _event_extra(rec: dict[str, Any]) -> None:
-    age = str(rec.get("age") or rec.get("last_seen") or "")
+    col = "age" if rec.get("age") else "last_seen"
+    age = str(rec.get(col) or "")
     if " (x" in age and " over " in age:
         head, _, rest = age.partition(" (x")
         n, _, over = rest.partition(" over ")
@@ -596,6 +603,13 @@ def _event_extra(rec: dict[str, Any]) -> None:
             rec["count"] = int(n)
             rec["first_age"] = over.rstrip(")")
             rec["last_age"] = head
+            rec[col] = head
+    elif "age" in rec and "count" not in rec:
+        rec["count"] = 1
+    for k in ("first_seen", "last_seen"):
+        iso = rfc1123_iso(str(rec.get(k) or ""))
+        if iso:
+            rec[f"{k}_iso"] = iso
     obj = str(rec.get("object") or "")
     if "/" in obj:
         rec["object_kind"], _, rec["object_name"] = obj.partition("/")
@@ -661,6 +675,7 @@ def _old_event_row(t: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- ps
 
 _LSTART = ("LSTART", "STARTED")
+_KEYS.update({"elapsed": "etime"})
 
 
 def _ps_header(texts: list[str]) -> tuple[int, list[str]] | None:
@@ -742,7 +757,8 @@ def _ps_row(line: str, cols: list[str]) -> dict[str, Any] | None:
         val = s[start:pos]
         if not val:
             return None
-        rec[key_of(c) if c not in _LSTART else c.lower()] = " ".join(val.split()) if c in _LSTART else val
+        key = "comm" if c in _PS_CMD else key_of(c) if c not in _LSTART else c.lower()
+        rec[key] = " ".join(val.split()) if c in _LSTART else val
     else:
         raw = ""
     # forest: ' \_ ' levels
@@ -759,12 +775,15 @@ def _ps_row(line: str, cols: list[str]) -> dict[str, Any] | None:
         rec["markup"] = lead
     if "args" in rec and cols[-1] != "ARGS":
         pass
-    if cols[-1] == "ARGS":
+    if cols[-1] == "ARGS" or "comm" in rec:
         rec["args"] = rec["cmd"]
     if "lstart" in rec:
         rec["started"] = rec["lstart"]
     if "started" in rec:
         rec["lstart"] = rec["started"]
+        iso = lstart_iso(str(rec["started"]))
+        if iso:
+            rec["lstart_iso"] = rec["started_iso"] = iso
     if "pid" not in rec or not _is_int(str(rec["pid"])):
         return None
     _ints(rec)
@@ -879,6 +898,9 @@ def _journal_line(s: str) -> dict[str, Any] | None:
         if J_FULL.match(head):
             parts = ts.split(" ")
             rec["tz_name"] = parts[-1]
+        iso = iso_of(ts)
+        if iso:
+            rec["time_iso"] = iso
     else:
         mm = J_MONO.match(head)
         if not mm:
@@ -889,6 +911,9 @@ def _journal_line(s: str) -> dict[str, Any] | None:
         if rest.startswith(" "):
             rest = rest.lstrip()
     host, ident, pid, msg = _ident(rest)
+    if "monotonic" in rec and host and host.endswith(":"):
+        _, ident, pid, msg = _ident("- " + rest)
+        host = None
     if ident is None and host and host.endswith(":"):
         ident, host = host[:-1], None
     if host and (host.endswith("]:") or host.endswith(":")) and ident is None:
@@ -902,7 +927,7 @@ def _journal_line(s: str) -> dict[str, Any] | None:
     _klog_into(rec, msg)
     _logrus_into(rec, msg)
     rec["truncated"] = msg.endswith("…") or msg.endswith("...") and not msg.endswith("....") and len(msg) > 60 and False
-    if msg.endswith("…"):
+    if msg.endswith("…") or msg.endswith(">") and len(msg) > 2 and msg[-2] not in " -=" and "<" not in msg[-24:]:
         rec["truncated"] = True
     return rec
 
@@ -973,7 +998,10 @@ def _systemctl_head(sec: Section, body: list[str]) -> list[str]:
                 sec.attrs["loaded"] = v.split(" (", 1)[0] if not v.startswith("not-found") else v
             elif s.startswith("Active:"):
                 v = s[7:].strip()
-                sec.attrs["active"] = v.split(" since ", 1)[0].strip()
+                v = v.split(" since ", 1)[0].strip()
+                if v.count(" (") >= 2:
+                    v = v[: v.rindex(" (")]
+                sec.attrs["active"] = v
             elif s.startswith("Main PID:"):
                 p = s[9:].strip().split(" ", 1)[0]
                 if p.isdigit():
@@ -1261,3 +1289,46 @@ _CONTAINER_KEYS = frozenset({"Container ID", "Image", "Image ID", "Port", "Ports
 
 def _int_or(v: str | None) -> int | str | None:
     return int(v) if v is not None and v.isdigit() else v
+
+
+def rfc1123_iso(v: str) -> str | None:
+    """'Tue, 31 Mar 2015 18:33:34 +0300' (old kubectl event times) as ISO 8601."""
+    from datetime import datetime
+
+    if len(v) < 26 or v[3:5] != ", ":
+        return None
+    try:
+        return datetime.strptime(v[:31].strip(), "%a, %d %b %Y %H:%M:%S %z").isoformat()
+    except ValueError:
+        return None
+
+
+_TZ = {"UTC": "+00:00", "GMT": "+00:00", "EST": "-05:00", "EDT": "-04:00", "CST": "-06:00", "CDT": "-05:00", "MST": "-07:00",
+       "MDT": "-06:00", "PST": "-08:00", "PDT": "-07:00", "CET": "+01:00", "CEST": "+02:00", "BST": "+01:00", "IST": "+05:30",
+       "JST": "+09:00", "KST": "+09:00", "AEST": "+10:00", "AEDT": "+11:00", "EET": "+02:00", "EEST": "+03:00", "WET": "+00:00",
+       "WEST": "+01:00", "MSK": "+03:00", "HKT": "+08:00", "SGT": "+08:00"}  # fmt: skip
+
+
+def iso_of(ts: str) -> str | None:
+    """A journal time with its date and zone (short-iso, short-full) as ISO 8601 with a colon in the offset."""
+    t = ts.strip()
+    if len(t) >= 24 and t[4] == "-" and t[10] == "T":
+        if t.endswith("Z"):
+            return t
+        if t[-5] in "+-" and t[-4:].isdigit():
+            return t[:-2] + ":" + t[-2:]
+        return t
+    parts = t.split(" ")
+    if len(parts) == 4 and len(parts[1]) == 10 and parts[3] in _TZ:
+        return f"{parts[1]}T{parts[2]}{_TZ[parts[3]]}"
+    return None
+
+
+def lstart_iso(v: str) -> str | None:
+    """ps lstart 'Mon Jun 16 14:23:09 2025' as ISO 8601 without zone."""
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(" ".join(v.split()), "%a %b %d %H:%M:%S %Y").isoformat()
+    except ValueError:
+        return None
