@@ -557,7 +557,7 @@ class LooseInput:
             head = f.read(65536)
             text = decode(head)
             spec, score = sniff(text)
-            if len(head) < 65536 and _is_text(head) and self._paste(name, m, text, score):
+            if len(head) < 65536 and _is_text(head) and self._paste(name, m, text, score, head):
                 return
             bulk_kind = None
             data = head
@@ -622,13 +622,14 @@ class LooseInput:
         self.problems += [(sid, a, b, c) for a, b, c in problems]
         self.files += 1
 
-    def _paste(self, name: str, m: Member, text: str, score: int) -> bool:
+    def _paste(self, name: str, m: Member, text: str, score: int, head: bytes) -> bool:
         """Read a pasted text section by section (analyzer/paste.py) when it is one: prompts, fences, markers,
-        several formats, or a format no sniffer is sure of. False: read it as one capture."""
+        or data no sniffer is sure of. False: read it as one capture (a file of one command's output)."""
         sections = paste.split(text)
         data = [s for s in sections if s.is_data]
         structure = any(s.kind in ("prompt", "fence", "marker") for s in sections)
-        if not (structure or len({s.kind for s in data}) > 1 or score < 50 and data):
+        bulk = sniff_format(head) in ("cri", "docker-json", "timestamped") or sniff_journal(head) is not None
+        if not (structure or score < 50 and data and not bulk):
             return False
         node_level = any(PASTE_PARSERS.get(s.kind, ("", "node"))[1] == "node" for s in data)
         owner_node = self.node or "unknown"

@@ -203,7 +203,7 @@ def prompt_of(s: str) -> tuple[str, str] | None:
             k = head.find(end, k + 1)
     if best:
         return best
-    if _known(body) and _command_like(body):
+    if s == body and _known(body) and _command_like(body):  # a bare command: never an indented line of output
         return "", body.strip()
     return None
 
