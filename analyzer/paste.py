@@ -320,7 +320,7 @@ _DESCRIBES = ("kubectl-describe-",)
 
 
 def _runs(run: list[Line], command: str | None) -> list[Section]:
-    from analyzer.pastefmt import detect, read
+    from analyzer.pastefmt import _prose_like, detect, read
 
     paras = [p for para in _paragraphs(run) for p in _cut_at_name(para)]
     secs: list[Section] = []
@@ -338,7 +338,7 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
                 prev.last = para[-1].no
                 continue
         if fmt in ("continuation", "describe-more", "systemctl-status-tail"):
-            fmt = "unknown" if command else "prose"
+            fmt = "prose" if not command and _prose_like([ln.text for ln in para]) else "unknown"
         secs.append(Section(para[0].no, para[-1].no, fmt, list(para), command=command))
     for s in secs:
         if s.is_data:

@@ -306,7 +306,20 @@ def detect(texts: list[str], command: str | None) -> str:
         return "continuation"
     if command and _first_cmd_word(cmd) in ("kubectl", "crictl", "docker", "ps", "journalctl", "systemctl", "nerdctl", "k", "kc", "oc", "service"):
         return "unknown"
-    return "unknown" if _data_like(body) else "prose"
+    return "prose" if _prose_like(body) and not _data_like(body) else "unknown"
+
+
+def _prose_like(body: list[str]) -> bool:
+    """Sentences rather than output: most lines are mostly words of letters, with no column gaps."""
+    n = 0
+    for ln in body[:50]:
+        s = ln.strip()
+        ws = s.split()
+        letters = sum(1 for w in ws if w.strip(".,:;!?()*`'\"").isalpha())
+        if ("   " not in s and "\t" not in s and (len(ws) >= 3 and letters * 10 >= len(ws) * 6 or len(ws) < 3 and s.isascii() is False)
+                or s.startswith(("**", "#", "- ", "* ")) and letters * 2 >= len(ws)):  # fmt: skip
+            n += 1
+    return n * 2 >= len(body[:50])
 
 
 def _first_cmd_word(cmd: str) -> str:
