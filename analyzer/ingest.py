@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import duckdb
 
-from analyzer import __version__
+from analyzer import __version__, paste
 from analyzer.bulk import (
     MAX_LINE,
     JournalLoader,
@@ -46,11 +46,10 @@ from analyzer.bundle import (
 )
 from analyzer.correlate import correlate
 from analyzer.errors import ParseError, SkipSource
-from analyzer import paste
 from analyzer.models import CollectionRecord, ContainerObs, HostFact, PasteSection, Process, Record, Sandbox
-from analyzer.paste import prompt_of
 from analyzer.parsers import json_values
 from analyzer.parsers.manifest_json import BundleInfo, bundle_info
+from analyzer.paste import prompt_of
 from analyzer.registry import ParseContext, SourceSpec, for_path, load_parsers, sniff
 from analyzer.store import Store
 from analyzer.textutil import _Chained, control_bytes, decode
@@ -629,7 +628,7 @@ class LooseInput:
         data = [s for s in sections if s.is_data]
         structure = any(s.kind in ("prompt", "fence", "marker") for s in sections)
         bulk = sniff_format(head) in ("cri", "docker-json", "timestamped") or sniff_journal(head) is not None
-        if not (structure or score < 50 and data and not bulk):
+        if not (structure or (score < 50 and data and not bulk)):
             return False
         node_level = any(PASTE_PARSERS.get(s.kind, ("", "node"))[1] == "node" for s in data)
         owner_node = self.node or "unknown"
@@ -637,7 +636,6 @@ class LooseInput:
         if node_level and not self.node:
             notes.append("node-level output pasted without --node: stored under node 'unknown' (give --node NAME to name it)")
         problems: list[tuple[str, str, str]] = []
-        stored = 0
         rows: list[PasteSection] = []
         for s in sections:
             parser, scope = PASTE_PARSERS.get(s.kind, (None, "node"))

@@ -32,11 +32,7 @@ STRUCTURE = frozenset({"prompt", "fence", "marker", "prose", "comment", "unknown
 
 # commands whose first word makes a line a command line even without a prompt
 COMMANDS = frozenset(
-    """kubectl kubecetl kubeclt k kc oc crictl crioctl docker nerdctl ctr podman ps journalctl systemctl service
-    sudo grep egrep cat tail head less more ls kubeadm minikube kind k3s curl wget cd echo runc pstree top free df
-    uname ip iptables export vi vim nano swapoff swapon mount umount env watch tree find ss netstat lsof strace
-    sh bash su exit helm etcdctl dmesg rpm dpkg apt apt-get yum dnf zypper kubelet containerd dockerd date whoami
-    hostname id chmod chown cp mv rm mkdir touch tee awk sed cut sort uniq wc xargs jq yq openssl""".split()
+    ["kubectl", "kubecetl", "kubeclt", "k", "kc", "oc", "crictl", "crioctl", "docker", "nerdctl", "ctr", "podman", "ps", "journalctl", "systemctl", "service", "sudo", "grep", "egrep", "cat", "tail", "head", "less", "more", "ls", "kubeadm", "minikube", "kind", "k3s", "curl", "wget", "cd", "echo", "runc", "pstree", "top", "free", "df", "uname", "ip", "iptables", "export", "vi", "vim", "nano", "swapoff", "swapon", "mount", "umount", "env", "watch", "tree", "find", "ss", "netstat", "lsof", "strace", "sh", "bash", "su", "exit", "helm", "etcdctl", "dmesg", "rpm", "dpkg", "apt", "apt-get", "yum", "dnf", "zypper", "kubelet", "containerd", "dockerd", "date", "whoami", "hostname", "id", "chmod", "chown", "cp", "mv", "rm", "mkdir", "touch", "tee", "awk", "sed", "cut", "sort", "uniq", "wc", "xargs", "jq", "yq", "openssl"]
 )
 _PROMPT_ENDS = ("$", "#", ">", "%", "❯", "➜", "λ")
 
@@ -107,7 +103,7 @@ def clean(text: str) -> list[Line]:
     strip_quotes = quoted_lines > 0 and quoted_lines * 5 >= nonblank  # a few '>' lines are not a quote
     for i, raw in enumerate(raw_lines[:MAX_LINES], 1):
         s = raw[:MAX_LINE]
-        s = "".join(ch for ch in s if ch == "\t" or ch >= " " and ch != "\x7f")
+        s = "".join(ch for ch in s if ch == "\t" or (ch >= " " and ch != "\x7f"))
         depth = 0
         if strip_quotes and s.startswith(">") and not s.startswith(">>>"):
             s, depth = _unquote(s)
@@ -127,7 +123,7 @@ _MARKERS = frozenset({"...", "…", "[...]", "[…]", ". . .", ".", "..", "...."
 def is_fence(s: str) -> bool:
     t = s.strip()
     if t.startswith("```"):
-        return t.count("```") == 1 or t.endswith("```") and len(t) == 3
+        return t.count("```") == 1 or (t.endswith("```") and len(t) == 3)
     if t.startswith("~~~"):
         return True
     low = t.lower()
@@ -143,7 +139,11 @@ def is_marker(s: str) -> bool:
     if t in _MARKERS or _PAGER.match(t):
         return True
     low = t.lower()
-    if "snip" in low and len(t) < 40 and t.strip("-=.<>[]()/ *#").lower().strip() in ("snip", "snipped", "snip snip"):
+    if (
+        "snip" in low
+        and len(t) < 40
+        and t.strip("-=.<>[]()/ *#").lower().strip() in ("snip", "snipped", "snip snip")
+    ):
         return True
     if len(t) >= 3 and set(t) <= set(". "):
         return True
@@ -196,9 +196,14 @@ def prompt_of(s: str) -> tuple[str, str] | None:
                 k = head.find(end, k + 1)
                 continue
             cmd = after.strip()
-            if _prompt_body(before) and (cmd == "" or _known(cmd) or end in "$#" and ("@" in before or "]" in before)):
+            if _prompt_body(before) and (
+                cmd == "" or _known(cmd) or (end in "$#" and ("@" in before or "]" in before))
+            ):
                 if best is None or k < len(best[0]):
-                    best = (s[: len(s) - len(body) + k + len(end)] + (" " if after.startswith(" ") else ""), cmd)
+                    best = (
+                        s[: len(s) - len(body) + k + len(end)] + (" " if after.startswith(" ") else ""),
+                        cmd,
+                    )
                 break
             k = head.find(end, k + 1)
     if best:
@@ -216,7 +221,9 @@ def _prompt_body(before: str) -> bool:
     if b.startswith("[") and "]" in b:
         inner = b[1 : b.index("]")]
         rest = b[b.index("]") + 1 :].strip()
-        return ("@" in inner or ":" in inner or " " in inner or inner.isalnum()) and (not rest or "@" in rest or ":" in rest)
+        return ("@" in inner or ":" in inner or " " in inner or inner.isalnum()) and (
+            not rest or "@" in rest or ":" in rest
+        )
     words = b.split()
     if len(words) > 4:
         return False
@@ -225,20 +232,40 @@ def _prompt_body(before: str) -> bool:
         return True
     if "@" in last or ":" in last or last in ("~", "/") or last.startswith(("~", "/")):
         return all(not any(c in w for c in "=,;\"'`|&") for w in words)
-    return len(words) == 1 and last.isalnum() and last.lower() in ("root", "bash", "sh", "master", "node", "admin")
+    return (
+        len(words) == 1
+        and last.isalnum()
+        and last.lower() in ("root", "bash", "sh", "master", "node", "admin")
+    )
 
 
 def _command_like(body: str) -> bool:
     words = body.split()
     if len(words) < 2:
-        return _first_word(body) in ("ps", "docker", "kubectl", "crictl", "journalctl", "dmesg", "top", "free", "df")
+        return _first_word(body) in (
+            "ps",
+            "docker",
+            "kubectl",
+            "crictl",
+            "journalctl",
+            "dmesg",
+            "top",
+            "free",
+            "df",
+        )
     w0 = _first_word(body)
     second = words[1]
     if w0 in ("k", "kc", "ps", "cd", "sh", "su", "env", "ip", "id", "ss", "cat", "less", "more", "tail", "head",
               "cut", "sort", "find", "tree", "top", "free", "df", "date", "watch", "echo", "export", "tee"):  # fmt: skip
         # words that are also English or table cells: need an option or a path
-        return any(w.startswith(("-", "/", "$")) for w in words[1:3]) or w0 in ("k", "kc") and second in (
-            "get", "describe", "logs", "exec", "apply", "delete", "edit", "top") or w0 == "ps" and second.isalpha() and len(second) <= 5
+        return (
+            any(w.startswith(("-", "/", "$")) for w in words[1:3])
+            or (w0 in ("k", "kc")
+            and second in ("get", "describe", "logs", "exec", "apply", "delete", "edit", "top"))
+            or (w0 == "ps"
+            and second.isalpha()
+            and len(second) <= 5)
+        )
     if second[:1].isupper() and w0 not in ("sudo",):
         return False  # "docker Reason ..."
     return not body.rstrip().endswith((".", ":", "?", "!")) or body.count(" ") < 8
@@ -293,8 +320,12 @@ def _looks_like_data_line(t: str, run: list[Line]) -> bool:
     s = t.lstrip()
     if s.startswith(("$", "#", "[", "%", ">", "➜", "❯", "λ")) or "@" in s.split(" ", 1)[0]:
         return False
-    return bool(run) and any(x.text.strip() for x in run) and s.split(" ", 1)[0] in ("ps", "cat", "sort", "head", "tail", "less",
-                                                                                     "grep", "watch", "top", "date", "find")
+    return (
+        bool(run)
+        and any(x.text.strip() for x in run)
+        and s.split(" ", 1)[0]
+        in ("ps", "cat", "sort", "head", "tail", "less", "grep", "watch", "top", "date", "find")
+    )
 
 
 def _paragraphs(run: list[Line]) -> list[list[Line]]:
@@ -329,9 +360,19 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
         if secs:
             prev = secs[-1]
             headerless = _no_header(para, command)
-            same = prev.kind == fmt and prev.is_data and fmt not in ("kubectl-describe-events",) and (
-                headerless or not fmt.startswith(("kubectl-get-", "crictl-", "docker-", "ps-"))) or (prev.kind, fmt) in _JOINS
-            desc_tail = prev.kind.startswith(_DESCRIBES) and fmt in ("kubectl-describe-events", "prose", "unknown", "describe-more")
+            same = (
+                (prev.kind == fmt
+                and prev.is_data
+                and fmt not in ("kubectl-describe-events",)
+                and (headerless or not fmt.startswith(("kubectl-get-", "crictl-", "docker-", "ps-"))))
+                or (prev.kind, fmt) in _JOINS
+            )
+            desc_tail = prev.kind.startswith(_DESCRIBES) and fmt in (
+                "kubectl-describe-events",
+                "prose",
+                "unknown",
+                "describe-more",
+            )
             if same or desc_tail or (fmt == "continuation" and prev.is_data):
                 gap = [ln for ln in run if prev.last < ln.no < para[0].no]
                 prev.lines.extend(gap + para)

@@ -47,7 +47,7 @@ def _segments(line: str) -> list[tuple[int, str]]:
             break
         j = i
         while j < n:
-            if line[j] == "\t" or line[j] == " " and j + 1 < n and line[j + 1] in " \t":
+            if line[j] == "\t" or (line[j] == " " and j + 1 < n and line[j + 1] in " \t"):
                 break
             if line[j] == " " and j + 1 == n:
                 break
@@ -95,7 +95,9 @@ J_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?P<frac>[.,]\d{1,9})?(?:[+-
 J_FULL = re.compile(r"^[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})? [A-Z][A-Za-z0-9+-]{1,6} ")
 J_MONO = re.compile(r"^\[ {0,12}\d{1,10}\.\d{1,9}\] ")
 J_UNIX = re.compile(r"^\d{9,11}\.\d{1,9} ")
-KLOG = re.compile(r"(?P<sev>[IWEF])(?P<md>\d{4}) (?P<time>\d\d:\d\d:\d\d\.\d{6}) {1,12}(?P<thread>\d{1,10}) (?P<file>[^ :\]]{1,200}):(?P<line>\d{1,7})\] ?")
+KLOG = re.compile(
+    r"(?P<sev>[IWEF])(?P<md>\d{4}) (?P<time>\d\d:\d\d:\d\d\.\d{6}) {1,12}(?P<thread>\d{1,10}) (?P<file>[^ :\]]{1,200}):(?P<line>\d{1,7})\] ?"
+)
 LOGRUS_TEXT = re.compile(r"^(?P<level>INFO|WARN|ERRO|DEBU|FATA|PANI|TRAC)\[(?P<t>[^\]]{1,40})\] ")
 K_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) ")
 _HEX12 = re.compile(r"^[0-9a-f]{12,64}$")
@@ -114,22 +116,26 @@ def table_format(words: list[str], command: str | None) -> str | None:
     w = words
     if _has(w, "NAME", "READY", "STATUS") and ("RESTARTS" in w or "AGE" in w) and "UP-TO-DATE" not in w:
         return "kubectl-get-pods"
-    if w[0] in ("NAME", "NAMESPACE") and "STATUS" in w and ("ROLES" in w or "VERSION" in w or "LABELS" in w and len(w) <= 4
-                                                           or w[-1] == "AGE" and len(w) == 3 and "nodes" in cmd or "node" in cmd.split()):  # fmt: skip
+    if w[0] in ("NAME", "NAMESPACE") and "STATUS" in w and ("ROLES" in w or "VERSION" in w or ("LABELS" in w and len(w) <= 4)
+                                                           or (w[-1] == "AGE" and len(w) == 3 and "nodes" in cmd) or "node" in cmd.split()):  # fmt: skip
         if "LABELS" in w and "STATUS" in w and "READY" not in w:
             return "kubectl-get-nodes"
         if "VOLUME" not in w and "CAPACITY" not in w:
             return "kubectl-get-nodes"
     if w[0] in ("NAME", "NAMESPACE") and ("CLUSTER-IP" in w or "CLUSTER_IP" in w or "CLUSTER IP" in w or "IP(S)" in w
-                                          or "PORT(S)" in w and "SELECTOR" in w):  # fmt: skip
+                                          or ("PORT(S)" in w and "SELECTOR" in w)):  # fmt: skip
         return "kubectl-get-services"
     if ("LASTSEEN" in w or "LAST SEEN" in w or "FIRSTSEEN" in w or "FIRST SEEN" in w) and "REASON" in w:
         return "kubectl-get-events"
-    if _has(w, "TYPE", "REASON", "AGE", "FROM", "MESSAGE") or "FROM" in w and "REASON" in w:
+    if _has(w, "TYPE", "REASON", "AGE", "FROM", "MESSAGE") or ("FROM" in w and "REASON" in w):
         return "kubectl-describe-events"
-    if _has(w, "NAME", "DESIRED", "CURRENT") and ("NODE-SELECTOR" in w or "NODE SELECTOR" in w or "daemonset" in cmd or " ds" in cmd):
+    if _has(w, "NAME", "DESIRED", "CURRENT") and (
+        "NODE-SELECTOR" in w or "NODE SELECTOR" in w or "daemonset" in cmd or " ds" in cmd
+    ):
         return "kubectl-get-daemonsets"
-    if _has(w, "NAME", "DESIRED", "CURRENT") and ("statefulset" in cmd or " sts" in cmd or "petset" in cmd or w[-1] == "AGE" and len(w) == 4):
+    if _has(w, "NAME", "DESIRED", "CURRENT") and (
+        "statefulset" in cmd or " sts" in cmd or "petset" in cmd or (w[-1] == "AGE" and len(w) == 4)
+    ):
         return "kubectl-get-statefulsets"
     if _has(w, "NAME", "READY", "AGE") and len(w) == 3 and ("statefulset" in cmd or " sts" in cmd):
         return "kubectl-get-statefulsets"
@@ -178,13 +184,41 @@ def _ps_shape(line: str) -> str | None:
         return None
     if len(t) >= 10 and all(_is_int(x) for x in t[:4]) and (t[5].lstrip("-").isdigit()) and _is_int(t[7]):
         return "ps-axjf"
-    if len(t) >= 8 and _is_int(t[1]) and _is_int(t[2]) and _is_int(t[3]) and _is_int(t[4]) and not _is_int(t[0]) and ":" in t[7]:
+    if (
+        len(t) >= 8
+        and _is_int(t[1])
+        and _is_int(t[2])
+        and _is_int(t[3])
+        and _is_int(t[4])
+        and not _is_int(t[0])
+        and ":" in t[7]
+    ):
         return "ps-ejf"
-    if len(t) >= 8 and not _is_int(t[0]) and _is_int(t[1]) and _is_int(t[2]) and _is_int(t[3]) and ":" in t[6]:
+    if (
+        len(t) >= 8
+        and not _is_int(t[0])
+        and _is_int(t[1])
+        and _is_int(t[2])
+        and _is_int(t[3])
+        and ":" in t[6]
+    ):
         return "ps-ef"
-    if len(t) >= 11 and not _is_int(t[0]) and _is_int(t[1]) and "." in t[2] and "." in t[3] and _is_int(t[4]) and _is_int(t[5]):
+    if (
+        len(t) >= 11
+        and not _is_int(t[0])
+        and _is_int(t[1])
+        and "." in t[2]
+        and "." in t[3]
+        and _is_int(t[4])
+        and _is_int(t[5])
+    ):
         return "ps-aux"
-    if _is_int(t[0]) and (t[1] == "?" or t[1].startswith(("pts/", "tty", "console"))) and ":" in t[3] and t[2][:1].isalpha():
+    if (
+        _is_int(t[0])
+        and (t[1] == "?" or t[1].startswith(("pts/", "tty", "console")))
+        and ":" in t[3]
+        and t[2][:1].isalpha()
+    ):
         return "ps-x"
     if _is_int(t[0]) and (t[1] == "?" or t[1].startswith(("pts/", "tty"))) and ":" in t[2]:
         return "ps-o"
@@ -206,17 +240,26 @@ def _describe_kind(texts: list[str], command: str | None) -> str | None:
                  "daemonsets": "daemonset", "sts": "statefulset", "statefulset": "statefulset", "statefulsets": "statefulset",
                  "svc": "service", "service": "service", "services": "service", "rc": "rc", "replicationcontroller": "rc",
                  "ev": "events", "events": "events"}  # fmt: skip
-        if kind in table and first.startswith(("Name:", "Events:")) or kind in table and "Name" in keys:
+        if (kind in table and first.startswith(("Name:", "Events:"))) or (kind in table and "Name" in keys):
             return f"kubectl-describe-{table[kind]}"
     if not first.startswith("Name:"):
         return None
-    if "Roles" in keys or "Taints" in keys or "Capacity" in keys or "System Info" in keys or "ExternalID" in keys:
+    if (
+        "Roles" in keys
+        or "Taints" in keys
+        or "Capacity" in keys
+        or "System Info" in keys
+        or "ExternalID" in keys
+    ):
         return "kubectl-describe-node"
-    if "Desired Number of Nodes Scheduled" in keys or "Number of Nodes Scheduled with Up-to-date Pods" in keys:
+    if (
+        "Desired Number of Nodes Scheduled" in keys
+        or "Number of Nodes Scheduled with Up-to-date Pods" in keys
+    ):
         return "kubectl-describe-daemonset"
     if "StrategyType" in keys or "RollingUpdateStrategy" in keys or "NewReplicaSet" in keys:
         return "kubectl-describe-deployment"
-    if "Update Strategy" in keys or "Pods Status" in keys and "Replicas" in keys and "Volume Claims" in keys:
+    if "Update Strategy" in keys or ("Pods Status" in keys and "Replicas" in keys and "Volume Claims" in keys):
         return "kubectl-describe-statefulset"
     if "Replicas" in keys and "Pods Status" in keys:
         return "kubectl-describe-rc"
@@ -254,7 +297,6 @@ def detect(texts: list[str], command: str | None) -> str:
     first = body[0].strip()
     cmd = command or ""
     words0 = cmd.split()
-    first_words = _header_words(body[0])
     # tables by header (the header may follow a line or two of notices)
     for k, ln in enumerate(body[:3]):
         f = table_format(_header_words(ln), cmd)
@@ -269,13 +311,18 @@ def detect(texts: list[str], command: str | None) -> str:
         return d
     if len(body) > 2 and ".service" in body[1] and "Loaded:" in body[2]:
         return "systemctl-status"
-    if first.startswith(("●", "* ", "○", "×")) and (len(body) > 1 and "Loaded:" in body[1] or ".service" in first) or first.startswith(
-        "Loaded:"
-    ) or (".service -" in first and len(body) > 1 and "Loaded:" in body[1]):
+    if (
+        (first.startswith(("●", "* ", "○", "×"))
+        and ((len(body) > 1 and "Loaded:" in body[1]) or ".service" in first))
+        or first.startswith("Loaded:")
+        or (".service -" in first and len(body) > 1 and "Loaded:" in body[1])
+    ):
         return "systemctl-status"
     if "journalctl" in cmd and ("-o cat" in cmd or "--output=cat" in cmd or "-o=cat" in cmd):
         return "journal-cat"
-    if first.startswith("{") and ('"__REALTIME_TIMESTAMP"' in first or '"MESSAGE"' in first or '"__CURSOR"' in first):
+    if first.startswith("{") and (
+        '"__REALTIME_TIMESTAMP"' in first or '"MESSAGE"' in first or '"__CURSOR"' in first
+    ):
         return "journal-json" if first.endswith("}") else "journal-json-pretty"
     if first.startswith(("__CURSOR=", "__REALTIME_TIMESTAMP=")):
         return "journal-export"
@@ -283,13 +330,18 @@ def detect(texts: list[str], command: str | None) -> str:
     counts: dict[str, int] = {}
     for ln in body[:400]:
         s = ln.lstrip()
-        k = _journal_kind(s) or _line_kind(s)
-        if k:
-            counts[k] = counts.get(k, 0) + 1
+        lk = _journal_kind(s) or _line_kind(s)
+        if lk:
+            counts[lk] = counts.get(lk, 0) + 1
     if counts:
         best = max(counts, key=lambda x: counts[x])
         if counts[best] * 2 >= len(body[:400]) or counts[best] >= 3:
-            if best.startswith("journal-short-iso") and "-o short-iso" not in cmd and "journalctl" not in cmd and best == "journal-short-iso-precise":
+            if (
+                best.startswith("journal-short-iso")
+                and "-o short-iso" not in cmd
+                and "journalctl" not in cmd
+                and best == "journal-short-iso-precise"
+            ):
                 best = "journal-short-iso"
             if best == "journal-short-iso-precise":
                 best = "journal-short-iso"
@@ -304,7 +356,19 @@ def detect(texts: list[str], command: str | None) -> str:
         return "describe-more"
     if body[0].startswith((" ", "\t")) and not command:
         return "continuation"
-    if command and _first_cmd_word(cmd) in ("kubectl", "crictl", "docker", "ps", "journalctl", "systemctl", "nerdctl", "k", "kc", "oc", "service"):
+    if command and _first_cmd_word(cmd) in (
+        "kubectl",
+        "crictl",
+        "docker",
+        "ps",
+        "journalctl",
+        "systemctl",
+        "nerdctl",
+        "k",
+        "kc",
+        "oc",
+        "service",
+    ):
         return "unknown"
     return "prose" if _prose_like(body) and not _data_like(body) else "unknown"
 
@@ -316,8 +380,8 @@ def _prose_like(body: list[str]) -> bool:
         s = ln.strip()
         ws = s.split()
         letters = sum(1 for w in ws if w.strip(".,:;!?()*`'\"").isalpha())
-        if ("   " not in s and "\t" not in s and (len(ws) >= 3 and letters * 10 >= len(ws) * 6 or len(ws) < 3 and s.isascii() is False)
-                or s.startswith(("**", "#", "- ", "* ")) and letters * 2 >= len(ws)):  # fmt: skip
+        if (("   " not in s and "\t" not in s and ((len(ws) >= 3 and letters * 10 >= len(ws) * 6) or (len(ws) < 3 and s.isascii() is False)))
+                or (s.startswith(("**", "#", "- ", "* ")) and letters * 2 >= len(ws))):  # fmt: skip
             n += 1
     return n * 2 >= len(body[:50])
 
@@ -329,7 +393,10 @@ def _first_cmd_word(cmd: str) -> str:
 
 def _stray_line(s: str) -> bool:
     t = s.strip()
-    return t.startswith(("W", "I", "E", "Warning", "NAMESPACE:", "No resources", "Flag --")) or KLOG.match(t) is not None
+    return (
+        t.startswith(("W", "I", "E", "Warning", "NAMESPACE:", "No resources", "Flag --"))
+        or KLOG.match(t) is not None
+    )
 
 
 def _line_kind(s: str) -> str | None:
@@ -347,7 +414,7 @@ def _data_like(body: list[str]) -> bool:
     n = 0
     for ln in body[:50]:
         s = ln.strip()
-        if "   " in s or "\t" in s or s[:1].isdigit() and " " in s and not s.endswith((".", ":")):
+        if "   " in s or "\t" in s or (s[:1].isdigit() and " " in s and not s.endswith((".", ":"))):
             n += 1
     return n * 2 > len(body[:50]) and len(body) >= 1
 
@@ -388,10 +455,11 @@ def _headerless(body: list[str], cmd: str) -> str | None:
         best = max(shapes, key=lambda x: shapes[x])
         if shapes[best] * 2 >= len(body[:50]):
             return best
-    if toks and _HEX12.match(toks[0]) and len(toks) >= 4:
-        if len(toks) >= 5 and any(t.startswith(("Up", "Exited", "Created")) for t in toks) and '"' in first:
-            return "docker-ps"
-    if len(toks) >= 4 and ("Ready" in toks[1:3] or "NotReady" in toks[1:3] or toks[1].startswith(("Ready,", "NotReady,"))):
+    if toks and _HEX12.match(toks[0]) and len(toks) >= 5 and any(t.startswith(("Up", "Exited", "Created")) for t in toks) and '"' in first:
+        return "docker-ps"
+    if len(toks) >= 4 and (
+        "Ready" in toks[1:3] or "NotReady" in toks[1:3] or toks[1].startswith(("Ready,", "NotReady,"))
+    ):
         return "kubectl-get-nodes"
     if len(toks) >= 5 and re.match(r"^\d+/\d+$", toks[1]) and _is_int(toks[3]):
         return "kubectl-get-pods"
@@ -399,9 +467,19 @@ def _headerless(body: list[str], cmd: str) -> str | None:
         return "kubectl-get-pods"
     if len(toks) >= 6 and _AGE.match(toks[0]) and _AGE.match(toks[1]) and _is_int(toks[2]):
         return "kubectl-describe-events"
-    if len(toks) >= 4 and toks[0] in ("Normal", "Warning") and (len(toks) > 2 and (_AGE.match(toks[2]) or toks[2].endswith(("s", "m", "h", "d")))):
+    if (
+        len(toks) >= 4
+        and toks[0] in ("Normal", "Warning")
+        and (len(toks) > 2 and (_AGE.match(toks[2]) or toks[2].endswith(("s", "m", "h", "d"))))
+    ):
         return "kubectl-describe-events"
-    if len(toks) >= 3 and "/" in toks[0] and toks[1][:1].isalnum() and _is_int(toks[1]) is False and re.match(r"^[0-9a-f]{13}$", toks[2] if len(toks) > 2 else ""):
+    if (
+        len(toks) >= 3
+        and "/" in toks[0]
+        and toks[1][:1].isalnum()
+        and _is_int(toks[1]) is False
+        and re.match(r"^[0-9a-f]{13}$", toks[2] if len(toks) > 2 else "")
+    ):
         return "crictl-images"
     return None
 
@@ -418,7 +496,12 @@ def read(sec: Section) -> None:
             _read_describe(sec, texts)
         elif fmt == "kubectl-describe-events":
             _read_events_section(sec, texts)
-        elif fmt.startswith(("kubectl-get-", "crictl-ps", "crictl-pods", "crictl-images", "docker-", "nerdctl-")) and fmt != "crictl-images-verbose":
+        elif (
+            fmt.startswith(
+                ("kubectl-get-", "crictl-ps", "crictl-pods", "crictl-images", "docker-", "nerdctl-")
+            )
+            and fmt != "crictl-images-verbose"
+        ):
             _read_table(sec, texts)
         elif fmt.startswith("ps-") or fmt == "busybox-ps":
             _read_ps(sec, texts)
@@ -437,8 +520,14 @@ def read(sec: Section) -> None:
                     sec.records.append(rec)
         else:
             sec.problems.append(f"lines {sec.first}-{sec.last}: {fmt}: no reader")
-    except (ValueError, IndexError, KeyError) as e:  # a reader's own bug on odd text: the section is reported, not lost
-        sec.problems.append(f"lines {sec.first}-{sec.last}: {fmt} not read ({type(e).__name__}: {str(e)[:120]})")
+    except (
+        ValueError,
+        IndexError,
+        KeyError,
+    ) as e:  # a reader's own bug on odd text: the section is reported, not lost
+        sec.problems.append(
+            f"lines {sec.first}-{sec.last}: {fmt} not read ({type(e).__name__}: {str(e)[:120]})"
+        )
 
 
 def _ints(rec: dict[str, Any]) -> None:
@@ -449,7 +538,7 @@ def _ints(rec: dict[str, Any]) -> None:
             rec[k] = int(v)
         if k in INT_KEYS and isinstance(v, str):
             s = v.strip()
-            if _is_int(s) or s.startswith("-") and _is_int(s[1:]):
+            if _is_int(s) or (s.startswith("-") and _is_int(s[1:])):
                 rec[k] = int(s)
             elif k == "restarts" and s.split(" ", 1)[0].isdigit():
                 rec[k] = int(s.split(" ", 1)[0])
@@ -465,8 +554,12 @@ def _assign(line: str, cols: list[tuple[int, str]]) -> dict[str, str]:
     out: dict[str, str] = {key_of(h): "" for _, h in cols}
     starts = [s for s, _ in cols]
     keys = [key_of(h) for _, h in cols]
-    if len(segs) == len(cols) and all(abs(s - st) <= 3 or True for (s, _), st in zip(segs, starts, strict=True)):
-        aligned = all(segs[i][0] < (starts[i + 1] if i + 1 < len(starts) else 10**9) for i in range(len(segs)))
+    if len(segs) == len(cols) and all(
+        abs(s - st) <= 3 or True for (s, _), st in zip(segs, starts, strict=True)
+    ):
+        aligned = all(
+            segs[i][0] < (starts[i + 1] if i + 1 < len(starts) else 10**9) for i in range(len(segs))
+        )
         if aligned or len(segs) == len(cols):
             for (_, t), k in zip(segs, keys, strict=True):
                 out[k] = t
@@ -512,7 +605,9 @@ def k8s_name(name: str) -> dict[str, Any] | None:
             "attempt": int(att) if _is_int(att) else att}  # fmt: skip
 
 
-def _table_header(texts: list[str], fmt: str, command: str | None) -> tuple[int, list[tuple[int, str]]] | None:
+def _table_header(
+    texts: list[str], fmt: str, command: str | None
+) -> tuple[int, list[tuple[int, str]]] | None:
     for i, t in enumerate(texts[:4]):
         if table_format(_header_words(t), command) is not None:
             return i, header_cells(t)
@@ -535,14 +630,28 @@ _IMPLIED = {
 def _headerless_cols(fmt: str, row: str) -> list[tuple[int, str]]:
     toks = row.split()
     if fmt == "kubectl-get-pods" and len(toks) >= 6 and re.match(r"^\d+/\d+$", toks[2]):
-        return [(0, h) for h in ("NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE")[: len(toks)]]
+        return [
+            (0, h)
+            for h in ("NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE")[: len(toks)]
+        ]
     if fmt == "kubectl-get-pods":
-        return [(0, h) for h in ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE")[: max(5, min(len(toks), 7))]]
+        return [
+            (0, h)
+            for h in ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE")[: max(5, min(len(toks), 7))]
+        ]
     if fmt == "kubectl-get-nodes":
-        if len(toks) == 3 or len(toks) >= 2 and toks[-1].startswith(("Ready", "NotReady")):
-            return [(0, h) for h in ("NAME", "LABELS", "STATUS")] if len(toks) == 3 and "=" in toks[1] else [(0, h) for h in ("NAME", "STATUS", "AGE")]
+        if len(toks) == 3 or (len(toks) >= 2 and toks[-1].startswith(("Ready", "NotReady"))):
+            return (
+                [(0, h) for h in ("NAME", "LABELS", "STATUS")]
+                if len(toks) == 3 and "=" in toks[1]
+                else [(0, h) for h in ("NAME", "STATUS", "AGE")]
+            )
         if len(toks) >= 4 and toks[-1].startswith("v"):
-            return [(0, h) for h in ("NAME", "STATUS", "ROLES", "AGE", "VERSION")] if len(toks) == 5 else [(0, h) for h in ("NAME", "STATUS", "AGE", "VERSION")]
+            return (
+                [(0, h) for h in ("NAME", "STATUS", "ROLES", "AGE", "VERSION")]
+                if len(toks) == 5
+                else [(0, h) for h in ("NAME", "STATUS", "AGE", "VERSION")]
+            )
     if fmt == "crictl-images" and len(toks) == 4:
         return [(0, h) for h in ("IMAGE", "TAG", "IMAGE ID", "SIZE")]
     return [(0, h) for h in _headerless_names(fmt)]
@@ -569,7 +678,9 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             continue
         words = _header_words(t)
         f2 = table_format(words, sec.command)
-        if f2 is not None and ("NAME" in words or "CONTAINER ID" in words or "PID" in words):  # a second table (get pods,services)
+        if f2 is not None and (
+            "NAME" in words or "CONTAINER ID" in words or "PID" in words
+        ):  # a second table (get pods,services)
             cols = header_cells(t)
             fmt = f2
             continue
@@ -580,7 +691,11 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             continue
         rec: dict[str, Any] = dict(_assign(t, use))
         name = str(rec.get("name", ""))
-        if "/" in name and fmt.startswith("kubectl-get-") and name.split("/", 1)[0].replace(".", "").replace("-", "").isalpha():
+        if (
+            "/" in name
+            and fmt.startswith("kubectl-get-")
+            and name.split("/", 1)[0].replace(".", "").replace("-", "").isalpha()
+        ):
             kind_prefix, _, rest = name.partition("/")
             rec["kind"] = kind_prefix
             rec["name"] = rest
@@ -638,7 +753,9 @@ def _read_events_section(sec: Section, texts: list[str]) -> None:
     hdr = None
     for i, t in enumerate(body[:3]):
         ws = _header_words(t)
-        if "REASON" in [w.upper() for w in ws] and ("MESSAGE" in [w.upper() for w in ws] or "FROM" in [w.upper() for w in ws]):
+        if "REASON" in [w.upper() for w in ws] and (
+            "MESSAGE" in [w.upper() for w in ws] or "FROM" in [w.upper() for w in ws]
+        ):
             hdr = i
             break
     if hdr is not None:
@@ -651,7 +768,19 @@ def _read_events_section(sec: Section, texts: list[str]) -> None:
         if first and first[0] in ("Normal", "Warning"):
             cols = [(0, h) for h in ("TYPE", "REASON", "AGE", "FROM", "MESSAGE")]
         else:
-            cols = [(0, h) for h in ("FIRSTSEEN", "LASTSEEN", "COUNT", "FROM", "SUBOBJECTPATH", "TYPE", "REASON", "MESSAGE")]
+            cols = [
+                (0, h)
+                for h in (
+                    "FIRSTSEEN",
+                    "LASTSEEN",
+                    "COUNT",
+                    "FROM",
+                    "SUBOBJECTPATH",
+                    "TYPE",
+                    "REASON",
+                    "MESSAGE",
+                )
+            ]
         rows = body
     for t in rows:
         s = t.strip()
@@ -735,12 +864,20 @@ def _read_ps(sec: Section, texts: list[str]) -> None:
         if rec is None:
             if sec.records and t.startswith((" ", "\t")):
                 continue
-            sec.problems.append(f"line {sec.lines[0].no + texts.index(t)}: not a {sec.kind} row: {t.strip()[:60]!r}")
+            sec.problems.append(
+                f"line {sec.lines[0].no + texts.index(t)}: not a {sec.kind} row: {t.strip()[:60]!r}"
+            )
             continue
         cmd = str(rec.get("cmd", ""))
         rec["defunct"] = cmd.endswith("<defunct>")
         # cut: only when several lines end at the same width (a terminal, cut -c) and this one reaches it
-        rec["truncated"] = bool(cut_lines >= 2 and len(t) == cut and not rec["defunct"] and len(widths) > 2 and cut_lines * 3 >= len(widths) * 1)
+        rec["truncated"] = bool(
+            cut_lines >= 2
+            and len(t) == cut
+            and not rec["defunct"]
+            and len(widths) > 2
+            and cut_lines * 3 >= len(widths) * 1
+        )
         sec.records.append(rec)
 
 
@@ -757,7 +894,7 @@ def _ps_row(line: str, cols: list[str]) -> dict[str, Any] | None:
     for i, c in enumerate(cols):
         while pos < n and s[pos] in " \t":
             pos += 1
-        if i == len(cols) - 1 or c in ("CMD", "COMMAND", "ARGS") and i == len(cols) - 1:
+        if i == len(cols) - 1 or (c in ("CMD", "COMMAND", "ARGS") and i == len(cols) - 1):
             raw = s[pos:]
             break
         nwords = 5 if c in _LSTART else 1
@@ -802,9 +939,7 @@ def _ps_row(line: str, cols: list[str]) -> dict[str, Any] | None:
     _ints(rec)
     if "uid" in rec and _is_int(str(rec["uid"])) and "ppid" in rec and "user" not in rec:
         rec["uid"] = int(rec["uid"])
-    if "uid" in rec and isinstance(rec["uid"], str) and not _is_int(rec["uid"]):
-        rec["user"] = rec["uid"]
-    elif "uid" in rec and "user" not in rec and "c" in rec:
+    if ("uid" in rec and isinstance(rec["uid"], str) and not _is_int(rec["uid"])) or ("uid" in rec and "user" not in rec and "c" in rec):
         rec["user"] = rec["uid"]
     return rec
 
@@ -939,8 +1074,16 @@ def _journal_line(s: str) -> dict[str, Any] | None:
         pass
     _klog_into(rec, msg)
     _logrus_into(rec, msg)
-    rec["truncated"] = msg.endswith("…") or msg.endswith("...") and not msg.endswith("....") and len(msg) > 60 and False
-    if msg.endswith("…") or msg.endswith(">") and len(msg) > 2 and msg[-2] not in " -=" and "<" not in msg[-24:]:
+    rec["truncated"] = (
+        msg.endswith("…") or (msg.endswith("...") and not msg.endswith("....") and len(msg) > 60 and False)
+    )
+    if (
+        msg.endswith("…")
+        or (msg.endswith(">")
+        and len(msg) > 2
+        and msg[-2] not in " -="
+        and "<" not in msg[-24:])
+    ):
         rec["truncated"] = True
     return rec
 
@@ -979,7 +1122,12 @@ def _read_journal(sec: Section, texts: list[str]) -> None:
             continue
         if fmt == "journal-short-monotonic" and rec.get("ident") is None and rec.get("host"):
             pass
-        if fmt == "journal-short-monotonic" and rec.get("host") and rec.get("pid") is None and rec.get("ident"):
+        if (
+            fmt == "journal-short-monotonic"
+            and rec.get("host")
+            and rec.get("pid") is None
+            and rec.get("ident")
+        ):
             pass
         sec.records.append(rec)
     if fmt == "journal-short-monotonic":
@@ -1002,7 +1150,7 @@ def _systemctl_head(sec: Section, body: list[str]) -> list[str]:
                 in_head = False
                 out.append(t)
                 continue
-            if s.startswith(("●", "○", "×", "*")) or ".service -" in s[:120] and "unit" not in sec.attrs:
+            if s.startswith(("●", "○", "×", "*")) or (".service -" in s[:120] and "unit" not in sec.attrs):
                 name = s.lstrip("●○×* ").split(" ", 1)[0]
                 sec.attrs["unit"] = name
             elif s.startswith("Loaded:"):
@@ -1033,7 +1181,7 @@ def _systemctl_head(sec: Section, body: list[str]) -> list[str]:
 def _read_export(sec: Section, body: list[str]) -> None:
     cur: dict[str, str] = {}
     entries: list[dict[str, str]] = []
-    for t in body + [""]:
+    for t in [*body, ""]:
         if not t.strip():
             if cur:
                 entries.append(cur)
@@ -1079,7 +1227,9 @@ def _read_jjson(sec: Section, body: list[str]) -> None:
             try:
                 v = json.loads(s)
             except ValueError:
-                sec.problems.append(f"lines {sec.first}-{sec.last}: a journal JSON line is not JSON: {s[:60]!r}")
+                sec.problems.append(
+                    f"lines {sec.first}-{sec.last}: a journal JSON line is not JSON: {s[:60]!r}"
+                )
                 continue
             if isinstance(v, dict):
                 sec.records.append(_jfields(v))
@@ -1129,7 +1279,15 @@ def _read_logrus(sec: Section, texts: list[str]) -> None:
         m = LOGRUS_TEXT.match(s[:60])
         if not m:
             continue
-        lv = {"INFO": "info", "WARN": "warning", "ERRO": "error", "DEBU": "debug", "FATA": "fatal", "PANI": "panic", "TRAC": "trace"}[m.group("level")]
+        lv = {
+            "INFO": "info",
+            "WARN": "warning",
+            "ERRO": "error",
+            "DEBU": "debug",
+            "FATA": "fatal",
+            "PANI": "panic",
+            "TRAC": "trace",
+        }[m.group("level")]
         rec: dict[str, Any] = {"level": lv}
         tt = m.group("t")
         if tt.isdigit():
@@ -1194,7 +1352,12 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
             continue
         kv = _kv(t)
         if kv is None:
-            if section == "Containers" and t.strip().endswith(":") is False and not t.startswith(" ") and indent_lost:
+            if (
+                section == "Containers"
+                and t.strip().endswith(":") is False
+                and not t.startswith(" ")
+                and indent_lost
+            ):
                 pass
             continue
         ind, key, val = kv
@@ -1211,7 +1374,7 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
                 section = key
             continue
         if section == "Containers":
-            if not val and (ind <= 2 or indent_lost and key not in _CONTAINER_KEYS):
+            if not val and (ind <= 2 or (indent_lost and key not in _CONTAINER_KEYS)):
                 cur = {"name": key}
                 containers.append(cur)
             elif cur is not None and key not in cur:
@@ -1227,7 +1390,9 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         rec["status"] = top.get("Status")
         rec["ip"] = top.get("IP")
         rec["containers"] = [c["name"] for c in containers]
-        rec["restarts"] = sum(int(c.get("Restart Count", "0")) for c in containers if str(c.get("Restart Count", "0")).isdigit())
+        rec["restarts"] = sum(
+            int(c.get("Restart Count", "0")) for c in containers if str(c.get("Restart Count", "0")).isdigit()
+        )
         if containers:
             c0 = containers[0]
             rec["state"] = c0.get("State")

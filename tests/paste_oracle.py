@@ -50,10 +50,19 @@ def spot_errors(rec: dict[str, Any], spot: dict[str, Any]) -> list[str]:
     for key, want in spot.items():
         if key == "row":
             continue
-        for suffix, how in (("_starts_with", "start"), ("_ends_with", "end"), ("_starts", "start"), ("_ends", "end")):
+        for suffix, how in (
+            ("_starts_with", "start"),
+            ("_ends_with", "end"),
+            ("_starts", "start"),
+            ("_ends", "end"),
+        ):
             if key.endswith(suffix):
                 base = key[: -len(suffix)]
-                got = str(rec.get(base) if rec.get(base) is not None else rec.get({"msg": "message"}.get(base, base), ""))
+                got = str(
+                    rec.get(base)
+                    if rec.get(base) is not None
+                    else rec.get({"msg": "message"}.get(base, base), "")
+                )
                 ok = got.startswith(want) if how == "start" else got.endswith(want)
                 if not ok:
                     errs.append(f"{key}: want {want!r}, got {got[:80]!r}")
@@ -64,7 +73,9 @@ def spot_errors(rec: dict[str, Any], spot: dict[str, Any]) -> list[str]:
                 continue
             got = rec[key]
             # a value as printed, or as ISO 8601 / the full klog time where the annotator chose that
-            if not _same(want, got) and any(_same(want, rec.get(alt)) for alt in (f"{key}_iso", f"klog_{key}")):
+            if not _same(want, got) and any(
+                _same(want, rec.get(alt)) for alt in (f"{key}_iso", f"klog_{key}")
+            ):
                 continue
             if not _same(want, got):
                 errs.append(f"{key}: want {want!r}, got {got!r}")

@@ -55,7 +55,9 @@ def test_prompts_and_markers_are_structure_not_problems() -> None:
     secs = split(text)
     assert [s.kind for s in secs] == ["prompt", "kubectl-get-nodes", "marker", "prompt"]
     assert all(not s.problems for s in secs)
-    assert secs[1].records == [{"name": "w1", "status": "Ready", "roles": "<none>", "age": "4h", "version": "v1.9.0"}]
+    assert secs[1].records == [
+        {"name": "w1", "status": "Ready", "roles": "<none>", "age": "4h", "version": "v1.9.0"}
+    ]
     assert secs[0].command == "kubectl get nodes"
 
 
@@ -74,14 +76,21 @@ def _ingest(tmp_path: Path, text: str, *args: str) -> tuple[int, str, Path]:
 
 
 def test_ingest_of_a_paste_fills_paste_sections_and_the_tables(tmp_path: Path) -> None:
-    code, out, db = _ingest(tmp_path, (PASTES / "003-hoeghh27-root-prompt-nodes-pods-1.9.txt").read_text(encoding="utf-8"))
+    code, out, db = _ingest(
+        tmp_path, (PASTES / "003-hoeghh27-root-prompt-nodes-pods-1.9.txt").read_text(encoding="utf-8")
+    )
     assert code == 0, out
     with duckdb.connect(str(db), read_only=True) as con:
-        rows = con.execute("SELECT first_line, last_line, format, rows, parser FROM paste_sections ORDER BY first_line").fetchall()
+        rows = con.execute(
+            "SELECT first_line, last_line, format, rows, parser FROM paste_sections ORDER BY first_line"
+        ).fetchall()
         pods = con.execute("SELECT name, status_text FROM api_pods ORDER BY name").fetchall()
     assert rows == [(1, 1, "prompt", None, None), (2, 4, "kubectl-get-nodes", 2, "kubectl-table"), (5, 5, "prompt", None, None),
                     (6, 8, "kubectl-get-pods", 2, "kubectl-table"), (9, 9, "prompt", None, None)]  # fmt: skip
-    assert pods == [("kube-dns-6c857864fb-4znn2", "Pending"), ("kubernetes-dashboard-5bd6f767c7-p562x", "Pending")]
+    assert pods == [
+        ("kube-dns-6c857864fb-4znn2", "Pending"),
+        ("kubernetes-dashboard-5bd6f767c7-p562x", "Pending"),
+    ]
 
 
 def test_node_level_paste_without_node_is_a_note_and_with_node_is_named(tmp_path: Path) -> None:
@@ -96,13 +105,16 @@ def test_node_level_paste_without_node_is_a_note_and_with_node_is_named(tmp_path
 
 
 def test_ingest_exits_1_only_for_an_unclaimed_section(tmp_path: Path) -> None:
-    code, out, _db = _ingest(tmp_path, "$ kubectl version --short\nClient Version: v1.20.0\n$ kubectl get nodes\nNAME STATUS AGE\nn1 Ready 1d\n")
+    code, out, _db = _ingest(
+        tmp_path,
+        "$ kubectl version --short\nClient Version: v1.20.0\n$ kubectl get nodes\nNAME STATUS AGE\nn1 Ready 1d\n",
+    )
     assert code == 1
     assert "lines 2-2: output of `kubectl version --short`" in out
 
 
 def test_root_prompt_is_not_called_json(tmp_path: Path) -> None:
-    code, out, _db = _ingest(tmp_path, "[root@host ~]# uptime\n 10:00:00 up 1 day\n")
+    _code, out, _db = _ingest(tmp_path, "[root@host ~]# uptime\n 10:00:00 up 1 day\n")
     assert "not JSON" not in out
 
 
@@ -117,8 +129,12 @@ _PIECES = st.sampled_from([
 
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(_PIECES, st.text(max_size=40)), max_size=60), st.lists(st.integers(0, 59), max_size=20))
-def test_splitter_reads_any_text_into_sections_covering_every_line(pieces: list[str], breaks: list[int]) -> None:
+@given(
+    st.lists(st.one_of(_PIECES, st.text(max_size=40)), max_size=60), st.lists(st.integers(0, 59), max_size=20)
+)
+def test_splitter_reads_any_text_into_sections_covering_every_line(
+    pieces: list[str], breaks: list[int]
+) -> None:
     """Any text: no exception, sections in order and disjoint, every record a dict, every problem a str."""
     parts = list(pieces)
     for b in breaks:
