@@ -406,6 +406,9 @@ def _cut_at_name(para: list[Line]) -> list[list[Line]]:
     for i, ln in enumerate(para[1:], 1):
         if ln.text.startswith("Name:") and not para[0].text.startswith("Name:"):
             return [para[:i], para[i:]]
+        # a `systemctl status` after a line of prose or a notice (`Redirecting to /bin/systemctl ...`)
+        if i + 1 < len(para) and i <= 2 and ".service" in ln.text and para[i + 1].text.lstrip().startswith("Loaded:"):
+            return [para[:i], para[i:]]
     return [para]
 
 

@@ -424,6 +424,8 @@ def _headerless(body: list[str], cmd: str) -> str | None:
     toks = first.split()
     w = cmd.split()
     fw = _first_cmd_word(cmd)
+    if _prose_like(body) and not _data_like(body):
+        return None  # a sentence under a command is not its output
     if fw in ("kubectl", "k", "kc", "oc") and "get" in w:
         i = w.index("get")
         what = next((x for x in w[i + 1 :] if not x.startswith("-")), "")
@@ -457,7 +459,7 @@ def _headerless(body: list[str], cmd: str) -> str | None:
             return best
     if toks and _HEX12.match(toks[0]) and len(toks) >= 5 and any(t.startswith(("Up", "Exited", "Created")) for t in toks) and '"' in first:
         return "docker-ps"
-    if len(toks) >= 4 and (
+    if len(toks) >= 3 and (
         "Ready" in toks[1:3] or "NotReady" in toks[1:3] or toks[1].startswith(("Ready,", "NotReady,"))
     ):
         return "kubectl-get-nodes"
