@@ -603,7 +603,7 @@ def k8s_name(name: str) -> dict[str, Any] | None:
     if len(parts) < 5:
         return None
     att = parts[-1]
-    return {"k8s_container": parts[0], "pod": "_".join(parts[1:-3]), "namespace": parts[-3], "pod_uid": parts[-2],
+    return {"k8s_container": parts[0].split(".", 1)[0], "pod": "_".join(parts[1:-3]), "namespace": parts[-3], "pod_uid": parts[-2],
             "attempt": int(att) if _is_int(att) else att}  # fmt: skip
 
 
@@ -702,13 +702,15 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             rec["kind"] = kind_prefix
             rec["name"] = rest
         _ints(rec)
+        if use and use[0][1] == "CONTAINER" and "container_id" in rec:
+            rec["container"] = rec["container_id"]  # crictl 1.2x prints CONTAINER for the id
         if fmt in ("crictl-ps", "crictl-pods") and rec.get("state"):
             rec["state_normalized"] = str(rec["state"]).removeprefix("CONTAINER_").removeprefix("SANDBOX_")
         if fmt.startswith(("docker-ps", "nerdctl")):
             parts = k8s_name(str(rec.get("names", "")))
             if parts:
                 rec.update(parts)
-                rec["k8s"] = dict(parts)
+                rec["k8s"] = {**parts, "container": parts["k8s_container"], "uid": parts["pod_uid"]}
             elif fmt == "nerdctl-ps":
                 nm = str(rec.get("names", ""))
                 if nm.startswith("k8s://"):
@@ -921,6 +923,10 @@ def _ps_row(line: str, cols: list[str]) -> dict[str, Any] | None:
         depth = k // 4 + 1
         body = raw[k + 3 :]
     rec["depth"] = depth
+    for fk in ("cpu", "mem"):
+        v = rec.get(fk)
+        if isinstance(v, str) and v.replace(".", "", 1).isdigit():
+            rec[fk] = float(v)
     rec["cmd"] = body.strip()
     rec["command"] = body.strip()
     if lead:
@@ -1411,8 +1417,10 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         rec["labels"] = top.get("Labels")
     elif kind == "node":
         rec["roles"] = top.get("Roles")
-        rec["taints"] = top.get("Taints")
-        rec["unschedulable"] = top.get("Unschedulable")
+        taints = top.get("Taints")
+        rec["taints"] = [] if taints in (None, "<none>") else [taints]
+        uns = top.get("Unschedulable")
+        rec["unschedulable"] = {"true": True, "false": False}.get(uns or "", uns)
     elif kind in ("deployment",):
         r = top.get("Replicas", "")
         for part in r.split("|"):
