@@ -180,6 +180,8 @@ def _is_int(s: str) -> bool:
 def _ps_shape(line: str) -> str | None:
     """The ps format of a headerless row."""
     t = line.split()
+    if 2 <= len(t) < 4:
+        return "ps-o" if _is_int(t[0]) and not _is_int(t[1]) and len(t[0]) <= 8 else None
     if len(t) < 4:
         return None
     if len(t) >= 10 and all(_is_int(x) for x in t[:4]) and (t[5].lstrip("-").isdigit()) and _is_int(t[7]):
@@ -224,6 +226,8 @@ def _ps_shape(line: str) -> str | None:
         return "ps-o"
     if _is_int(t[0]) and not _is_int(t[1]) and re.match(r"^\d{1,4}:\d\d$", t[2]) and len(t) >= 4:
         return "busybox-ps"
+    if _is_int(t[0]) and len(t[0]) <= 8 and not _is_int(t[1]) and ":" not in t[2] and t[1][:1] in "/[-" + "abcdefghijklmnopqrstuvwxyz":
+        return "ps-o"  # `ps -o pid,args`
     return None
 
 
@@ -356,6 +360,8 @@ def detect(texts: list[str], command: str | None) -> str:
         return "describe-more"
     if body[0].startswith((" ", "\t")) and not command:
         return "continuation"
+    if _prose_like(body) and not any("   " in t.strip() or "\t" in t.strip() for t in body):
+        return "prose"  # a sentence between outputs: the author's, not the command's
     if command and _first_cmd_word(cmd) in (
         "kubectl",
         "crictl",
@@ -380,7 +386,7 @@ def _prose_like(body: list[str]) -> bool:
         s = ln.strip()
         ws = s.split()
         letters = sum(1 for w in ws if w.strip(".,:;!?()*`'\"").isalpha())
-        if (("   " not in s and "\t" not in s and ((len(ws) >= 3 and letters * 10 >= len(ws) * 6) or (len(ws) < 3 and s.isascii() is False)))
+        if (("   " not in s and "\t" not in s and ((len(ws) >= 4 and letters * 10 >= len(ws) * 6) or (len(ws) < 3 and s.isascii() is False)))
                 or (s.startswith(("**", "#", "- ", "* ")) and letters * 2 >= len(ws))):  # fmt: skip
             n += 1
     return n * 2 >= len(body[:50])
@@ -854,6 +860,10 @@ def _read_ps(sec: Section, texts: list[str]) -> None:
         rows = texts[hdr[0] + 1 :]
         sec.attrs["header"] = True
         sec.attrs["columns"] = cols
+    if sec.kind == "ps-o" and hdr is None:
+        firsts = [r.split() for r in rows if len(r.split()) >= 2]
+        if firsts and not any(f[1] == "?" or f[1].startswith(("pts/", "tty")) for f in firsts[:5]):
+            cols = ["PID", "CMD"]
     if sec.kind == "busybox-ps" and hdr is None and rows:
         t0 = rows[0].split()
         if len(t0) > 3 and not re.match(r"^\d{1,4}:\d\d$", t0[2]):
