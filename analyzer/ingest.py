@@ -628,7 +628,11 @@ class LooseInput:
         data = [s for s in sections if s.is_data]
         structure = any(s.kind in ("prompt", "fence", "marker") for s in sections)
         bulk = sniff_format(head) in ("cri", "docker-json", "timestamped") or sniff_journal(head) is not None
-        if not (structure or (score < 50 and data and not bulk)):
+        spec, _ = sniff(text)
+        # a capture another reader is sure of (a log listing, a JSON fragment) keeps that reader
+        other = spec is not None and spec.name not in PASTE_PARSERS_BY_NAME and (score >= 50 or not any(s.records for s in data))
+        logs = all(s.kind.startswith(("journal-", "klog", "logrus", "kubectl-logs")) for s in data)
+        if other or not any(s.records for s in data) or not (structure or (score < 50 and data and not bulk and not logs)):
             return False
         node_level = any(PASTE_PARSERS.get(s.kind, ("", "node"))[1] == "node" for s in data)
         owner_node = self.node or "unknown"
@@ -732,6 +736,9 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     **{f: ("journal", "node") for f in ("journal-short", "journal-short-iso", "journal-short-precise", "journal-short-full",
                                         "journal-short-monotonic", "journal-short-unix", "systemctl-status", "klog")},
 }  # fmt: skip
+
+
+PASTE_PARSERS_BY_NAME = frozenset(p for p, _scope in PASTE_PARSERS.values() if p)
 
 
 def _own_year(s: paste.Section) -> int | None:
