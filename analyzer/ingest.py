@@ -653,6 +653,11 @@ class LooseInput:
                 if parser == "journal":
                     n_stored = self.journals.add(io.BytesIO(section_text.encode()), JournalMeta(sid, owner, member, "journal"), year=_own_year(s))
                     self.report.log_lines += n_stored
+                    if s.kind == "systemctl-status":  # its CGroup tree: the processes of the unit
+                        said_ps: list[tuple[str, str, str]] = []
+                        _st, precs = run_parser(load_parsers()["ps"], member, section_text.encode(), said_ps)
+                        self.records[sid] += [(member, r) for r in precs]
+                        self.report.records += len(precs)
                     if _own_year(s) is None and s.kind in ("journal-short", "journal-short-precise", "systemctl-status"):
                         sec_notes.append("journal lines without a year: read in the current year (the paste gives none)")
                 else:
