@@ -74,6 +74,8 @@ def _report(report: IngestReport, quiet: bool = False) -> None:
             f"{report.records} records, {report.log_lines} log lines",
             err=True,
         )
+    for where, member, note in [] if quiet else report.notes[:20]:
+        echo(f"note: {cell(where)}{': ' + cell(member) if member else ''}: {cell(note)}", err=True)
     if report.problems:
         echo(f"{len(report.problems)} problem(s) (all in the ingest_problems table):", err=True)
         for where, member, reason in report.problems[:20]:

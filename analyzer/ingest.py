@@ -4,6 +4,7 @@ database as it was), loose captures grouped per node, problems recorded, never r
 from __future__ import annotations
 
 import hashlib
+import io
 import lzma
 import os
 import re
@@ -22,7 +23,7 @@ from typing import IO, Any
 
 import duckdb
 
-from analyzer import __version__, grepindex
+from analyzer import __version__, grepindex, paste
 from analyzer.bulk import (
     MAX_LINE,
     JournalLoader,
@@ -60,9 +61,19 @@ from analyzer.layout import (
 )
 from analyzer.layouts.kubesnap import KUBESNAP
 from analyzer.listed_logs import uncopied_log_files
-from analyzer.models import CollectionRecord, ContainerObs, HostFact, LogFile, Process, Record, Sandbox
+from analyzer.models import (
+    CollectionRecord,
+    ContainerObs,
+    HostFact,
+    LogFile,
+    PasteSection,
+    Process,
+    Record,
+    Sandbox,
+)
 from analyzer.parsers import json_values
 from analyzer.parsers.manifest_json import BundleInfo, bundle_info
+from analyzer.paste import prompt_of
 from analyzer.registry import ParseContext, SourceSpec, load_parsers, sniff
 from analyzer.store import Store
 from analyzer.textutil import _Chained, control_bytes, decode
@@ -92,6 +103,7 @@ class IngestReport:
     records: int = 0
     log_lines: int = 0
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (where, member, reason)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)  # (where, member, note): said, but not a problem
     unchanged: int = 0  # bundles whose snapshot the database already holds (the same, or a copy kept over them): left as they were
     timings: dict[str, float] = field(default_factory=dict)  # seconds spent in each pass (PASSES), summed over bundles and threads
 
@@ -112,6 +124,7 @@ class IngestReport:
         self.problems += other.problems
         for k, v in other.timings.items():
             self.time(k, v)
+        self.notes += other.notes
 
 
 def snapshot_id(site: str, name: str) -> str:
@@ -650,6 +663,8 @@ class LooseInput:
             head = f.read(65536)
             text = decode(head)
             spec, score = sniff(text)
+            if len(head) < 65536 and _is_text(head) and self._paste(name, m, text, score, head):
+                return
             bulk_kind = None
             data = head
             fmt = None
@@ -662,7 +677,7 @@ class LooseInput:
                 elif _is_text(head):
                     # a component's own log (etcd, kube-apiserver, ...) or any other text: searchable lines
                     bulk_kind = "log"
-                    if text.lstrip()[:1] in ("{", "["):
+                    if text.lstrip()[:1] in ("{", "[") and prompt_of(text.lstrip().split("\n", 1)[0]) is None:
                         data = head + f.read(MAX_PARSE_BYTES + 1 - len(head))
                         if len(data) <= MAX_PARSE_BYTES:
                             try:
@@ -714,6 +729,73 @@ class LooseInput:
         self.problems += [(sid, a, b, c) for a, b, c in problems]
         self.files += 1
 
+    def _paste(self, name: str, m: Member, text: str, score: int, head: bytes) -> bool:
+        """Read a pasted text section by section (analyzer/paste.py) when it is one: prompts, fences, markers,
+        or data no sniffer is sure of. False: read it as one capture (a file of one command's output)."""
+        sections = paste.split(text)
+        data = [s for s in sections if s.is_data]
+        structure = any(s.kind in ("prompt", "fence", "marker") for s in sections)
+        bulk = sniff_format(head) in ("cri", "docker-json", "timestamped") or sniff_journal(head) is not None
+        spec, _ = sniff(text)
+        # a capture another reader is sure of (a log listing, a JSON fragment) keeps that reader
+        other = spec is not None and spec.name not in PASTE_PARSERS_BY_NAME and (score >= 50 or not any(s.records for s in data))
+        logs = all(s.kind.startswith(("journal-", "klog", "logrus", "kubectl-logs")) for s in data)
+        if other or not any(s.records for s in data) or not (structure or (score < 50 and data and not bulk and not logs)):
+            return False
+        node_level = any(PASTE_PARSERS.get(s.kind, ("", "node"))[1] == "node" for s in data)
+        owner_node = self.node or "unknown"
+        notes: list[str] = []
+        if node_level and not self.node:
+            notes.append("node-level output pasted without --node: stored under node 'unknown' (give --node NAME to name it)")
+        problems: list[tuple[str, str, str]] = []
+        rows: list[PasteSection] = []
+        for s in sections:
+            parser, scope = PASTE_PARSERS.get(s.kind, (None, "node"))
+            owner = owner_node if scope == "node" else None
+            sid = snapshot_id(self.site, f"loose\0{owner or 'cluster'}")
+            n_stored: int | None = None
+            sec_notes: list[str] = []
+            member = f"{name}#L{s.first}-{s.last}"
+            if s.is_data and parser:
+                section_text = "\n".join(ln.text for ln in s.lines) + "\n"
+                if parser == "journal":
+                    n_stored = self.journals.add(io.BytesIO(section_text.encode()), JournalMeta(sid, owner, member, "journal"), year=_own_year(s))
+                    self.report.log_lines += n_stored
+                    if s.kind == "systemctl-status":  # its CGroup tree: the processes of the unit
+                        said_ps: list[tuple[str, str, str]] = []
+                        _st, precs = run_parser(load_parsers()["ps"], member, section_text.encode(), said_ps)
+                        self.records[sid] += [(member, r) for r in precs]
+                        self.report.records += len(precs)
+                    if _own_year(s) is None and s.kind in ("journal-short", "journal-short-precise", "systemctl-status"):
+                        sec_notes.append("journal lines without a year: read in the current year (the paste gives none)")
+                else:
+                    said: list[tuple[str, str, str]] = []
+                    _status, recs = run_parser(load_parsers()[parser], member, section_text.encode(), said)
+                    self.records[sid] += [(member, r) for r in recs]
+                    n_stored = len(recs)
+                    self.report.records += n_stored
+                    sec_notes += [r for _m, _p, r in said]
+                self.owners.setdefault(sid, owner)
+                self.names[sid].add(member)
+            problems += [(name, "paste", p) for p in s.problems]
+            rows.append(PasteSection(first_line=s.first, last_line=s.last, command=s.command, prompt=s.prompt, format=s.kind,
+                                     rows=len(s.records) if s.is_data else None, parser=parser if s.is_data else None,
+                                     stored=n_stored, problems=s.problems or None, notes=sec_notes or None))  # fmt: skip
+        sid = snapshot_id(self.site, f"loose\0{owner_node if node_level else 'cluster'}")
+        self.owners.setdefault(sid, owner_node if node_level else None)
+        if name in self.names[sid]:
+            self.report.problems.append((self.label, name, "a loose capture of this name was already read from this input: not read"))
+            return True
+        self.names[sid].add(name)
+        self.records[sid] += [(name, r) for r in rows]
+        self.report.records += len(rows)  # the paste_sections rows
+        self.report.notes += [(self.label, name, n) for n in notes]
+        self.members.append({"snapshot_id": sid, "path": name, "kind": "file", "size": m.size, "mtime": None, "link_target": None,
+                             "parser": "paste", "records": sum(len(s.records) for s in data), "status": "problem" if problems else "parsed"})  # fmt: skip
+        self.problems += [(sid, a, b, c) for a, b, c in problems]
+        self.files += 1
+        return True
+
     def finish(self) -> None:
         """Write every capture of the input in one transaction."""
         con = self.con
@@ -752,6 +834,35 @@ class LooseInput:
 
     def close(self) -> None:
         self.con.close()
+
+
+# the registered parser that also stores a paste section in its tables, and the section's scope
+PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
+    "kubectl-get-pods": ("kubectl-table", "cluster"), "kubectl-get-nodes": ("kubectl-table", "cluster"),
+    "kubectl-get-events": ("kubectl-table", "cluster"), "kubectl-describe-pod": ("kubectl-describe", "cluster"),
+    "kubectl-describe-node": ("kubectl-describe", "cluster"), "kubectl-get-services": (None, "cluster"),
+    "kubectl-get-daemonsets": (None, "cluster"), "kubectl-get-statefulsets": (None, "cluster"),
+    "kubectl-describe-deployment": (None, "cluster"), "kubectl-describe-daemonset": (None, "cluster"),
+    "kubectl-describe-statefulset": (None, "cluster"), "kubectl-describe-service": (None, "cluster"),
+    "kubectl-describe-rc": (None, "cluster"), "kubectl-describe-events": (None, "cluster"),
+    "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
+    "crictl-images": ("crictl-images-table", "node"),
+    **{f: ("ps", "node") for f in ("ps-ef", "ps-aux", "ps-o", "ps-x", "ps-axjf", "ps-ejf", "busybox-ps")},
+    **{f: ("journal", "node") for f in ("journal-short", "journal-short-iso", "journal-short-precise", "journal-short-full",
+                                        "journal-short-monotonic", "journal-short-unix", "systemctl-status", "klog")},
+}  # fmt: skip
+
+
+PASTE_PARSERS_BY_NAME = frozenset(p for p, _scope in PASTE_PARSERS.values() if p)
+
+
+def _own_year(s: paste.Section) -> int | None:
+    """The year a section's lines carry themselves (logrus time="2021-...", an ISO time), if any."""
+    for r in s.records[:50]:
+        iso = r.get("time_iso")
+        if isinstance(iso, str) and iso[:4].isdigit():
+            return int(iso[:4])
+    return None
 
 
 def _is_text(data: bytes) -> bool:

@@ -693,12 +693,27 @@ class SiteHost(Record):
     collected_at: datetime | None = Field(None, description="when the site collection started")
 
 
+class PasteSection(Record):
+    table = "paste_sections"
+    about = "Every section of a pasted text (analyzer/paste.py): its lines, the command seen above it, the format it was read as, how many records it held, and what could not be read."
+    first_line: int = Field(description="first line of the section in the pasted file, 1-based")
+    last_line: int = Field(description="last line, inclusive")
+    command: str | None = Field(None, description="the command typed at the prompt above the section, if any")
+    prompt: str | None = Field(None, description="for a prompt line: the prompt as printed")
+    format: str = Field(description="prompt, fence, marker, prose, unknown, or the data format read (kubectl-get-pods, journal-short, ps-ef, ...)")
+    rows: int | None = Field(None, description="records the section held (table rows, journal entries, described objects); NULL for structure")
+    parser: str | None = Field(None, description="the source parser that also stored the section in its tables, if any")
+    stored: int | None = Field(None, description="rows that parser stored")
+    problems: list[str] | None = Field(None, description="why the section (or part of it) was not read; a problem makes the ingest exit 1")
+    notes: list[str] | None = Field(None, description="what the table parser said about the section that the paste reader read (not a problem)")
+
+
 ALL_RECORDS: list[type[Record]] = [
     Sandbox, ContainerObs, ImageObs, ContainerStat, Process, CgroupLine,
     ApiNode, ApiPod, ApiContainer, Event, Workload, ApiObject, Lease, Version,
     LogFile, ContainerLink,
     HostFact, Filesystem, Service, StaticManifest, KubeletConfig, FileContent, Certificate,
-    EtcdMember, EtcdEndpoint, EtcdAlarm, CollectionRecord, SiteHost,
+    EtcdMember, EtcdEndpoint, EtcdAlarm, CollectionRecord, SiteHost, PasteSection,
 ]  # fmt: skip
 
 # every table of the store (kubesnap_meta aside) -> what it holds

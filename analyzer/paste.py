@@ -1,0 +1,417 @@
+"""The paste splitter: a text a person pasted (a terminal scroll, a ticket comment, a chat message) cut
+into sections, each detected and read on its own.
+
+A paste is cut at prompts (`$ `, `# `, `[root@host dir]# `, `user@host:~$ `, `host:~ > `, `% `, the
+oh-my-zsh arrow), at bare command lines, at markdown fences (```` ``` ````, `~~~`, `<pre>`), and at
+pager and elision markers (`--More--`, `(END)`, `lines 1-23`, `...`, `[...]`, `--- snip ---`). `> `
+quotes (any depth) are taken off every line first. What is between two cuts is split further at
+blank lines, each run is detected (by the command seen above it when there is one, else by its
+content), and runs of the same format are joined again (a `systemctl status` and its journal tail).
+
+Every section is read by the reader of its format (analyzer.pastefmt) into records whose fields are
+the columns as printed; the ingest also hands the section's text to the registered parser of its
+format (analyzer.parsers) so that pods, processes, events and journal lines land in their tables.
+Prompts, fences, markers and prose are structure, not problems. A section that looks like data (or
+that is the output of a command) and that no reader claims is ONE problem naming its lines.
+
+Everything here is linear in the text: str methods, and regexes without nested or adjacent
+unbounded quantifiers over the same characters, applied to one line (cut at MAX_LINE) at a time.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_LINE = 4096  # a pasted line longer than this is read up to here
+MAX_LINES = 200_000  # a paste longer than this is cut (and says so)
+
+STRUCTURE = frozenset({"prompt", "fence", "marker", "prose", "comment", "unknown"})
+
+# commands whose first word makes a line a command line even without a prompt
+COMMANDS = frozenset(
+    ["kubectl", "kubecetl", "kubeclt", "k", "kc", "oc", "crictl", "crioctl", "docker", "nerdctl", "ctr", "podman", "ps", "journalctl", "systemctl", "service", "sudo", "grep", "egrep", "cat", "tail", "head", "less", "more", "ls", "kubeadm", "minikube", "kind", "k3s", "curl", "wget", "cd", "echo", "runc", "pstree", "top", "free", "df", "uname", "ip", "iptables", "export", "vi", "vim", "nano", "swapoff", "swapon", "mount", "umount", "env", "watch", "tree", "find", "ss", "netstat", "lsof", "strace", "sh", "bash", "su", "exit", "helm", "etcdctl", "dmesg", "rpm", "dpkg", "apt", "apt-get", "yum", "dnf", "zypper", "kubelet", "containerd", "dockerd", "date", "whoami", "hostname", "id", "chmod", "chown", "cp", "mv", "rm", "mkdir", "touch", "tee", "awk", "sed", "cut", "sort", "uniq", "wc", "xargs", "jq", "yq", "openssl"]
+)
+_PROMPT_ENDS = ("$", "#", ">", "%", "❯", "➜", "λ")
+
+
+@dataclass
+class Line:
+    no: int  # 1-based line number in the paste
+    text: str  # quote prefixes, HTML entities and trailing blanks taken off
+    quoted: int = 0  # '> ' depth
+
+
+@dataclass
+class Section:
+    first: int
+    last: int
+    kind: str  # prompt, fence, marker, prose, comment, unknown, or a data format
+    lines: list[Line] = field(default_factory=list)
+    command: str | None = None  # the command whose output this is (or, for a prompt, typed)
+    prompt: str | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    attrs: dict[str, Any] = field(default_factory=dict)  # section-level facts (unit, active, ...)
+
+    @property
+    def format(self) -> str:
+        return self.kind
+
+    @property
+    def is_data(self) -> bool:
+        return self.kind not in STRUCTURE
+
+    def texts(self) -> list[str]:
+        return [ln.text for ln in self.lines]
+
+
+# ---------------------------------------------------------------- line cleaning
+
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z]{2,8});")
+
+
+def _unquote(raw: str) -> tuple[str, int]:
+    depth = 0
+    s = raw
+    while s.startswith(">"):
+        if s.startswith("> "):
+            s = s[2:]
+        elif s == ">" or s.startswith(">\t"):
+            s = s[1:].lstrip("\t") if s != ">" else ""
+        elif s.startswith(">>"):
+            s = s[1:]
+            depth += 1
+            continue
+        else:
+            break
+        depth += 1
+    return s, depth
+
+
+def clean(text: str) -> list[Line]:
+    """The paste's lines: CRLF gone, control characters other than tab dropped, `> ` quotes and HTML
+    entities (`&nbsp;`, `&lt;`) undone, trailing blanks removed."""
+    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if raw_lines and raw_lines[-1] == "":
+        raw_lines.pop()
+    out: list[Line] = []
+    quoted_lines = sum(1 for r in raw_lines[:MAX_LINES] if r.startswith(">") and not r.startswith(">>>"))
+    nonblank = sum(1 for r in raw_lines[:MAX_LINES] if r.strip())
+    strip_quotes = quoted_lines > 0 and quoted_lines * 5 >= nonblank  # a few '>' lines are not a quote
+    for i, raw in enumerate(raw_lines[:MAX_LINES], 1):
+        s = raw[:MAX_LINE]
+        s = "".join(ch for ch in s if ch == "\t" or (ch >= " " and ch != "\x7f"))
+        depth = 0
+        if strip_quotes and s.startswith(">") and not s.startswith(">>>"):
+            s, depth = _unquote(s)
+        if "&" in s and _ENTITY.search(s):
+            s = html.unescape(s).replace("\xa0", " ")
+        out.append(Line(i, s.rstrip(), depth))
+    return out
+
+
+# ---------------------------------------------------------------- structure lines
+
+_PAGER = re.compile(r"^(?:--More--(?:\(\d{1,3}%\))?|\(END\)|lines \d+-\d+(?:/\d+)?(?: \(END\))?|:)$")
+_MARKERS = frozenset({"...", "…", "[...]", "[…]", ". . .", ".", "..", "....", ".....", "<snip>", "<SNIP>", "[snip]",
+                      "[SNIP]", "snip", "(snip)", "...snip...", "[truncated]", "<...>", "(...)", "---", "[..]"})  # fmt: skip
+
+
+def is_fence(s: str) -> bool:
+    t = s.strip()
+    if t.startswith("```"):
+        return t.count("```") == 1 or (t.endswith("```") and len(t) == 3)
+    if t.startswith("~~~"):
+        return True
+    low = t.lower()
+    if low in ("<pre>", "</pre>", "<code>", "</code>", "<pre><code>", "</code></pre>", "::"):
+        return True
+    return t.startswith("{{<") and t.endswith(">}}") and ("text" in t or "highlight" in t or "code" in t)
+
+
+def is_marker(s: str) -> bool:
+    t = s.strip()
+    if not t:
+        return False
+    if t in _MARKERS or _PAGER.match(t):
+        return True
+    low = t.lower()
+    if (
+        "snip" in low
+        and len(t) < 40
+        and t.strip("-=.<>[]()/ *#").lower().strip() in ("snip", "snipped", "snip snip")
+    ):
+        return True
+    if len(t) >= 3 and set(t) <= set(". "):
+        return True
+    return len(t) >= 8 and set(t) <= {"-", "="} and len(set(t)) == 1 and False
+
+
+def _first_word(cmd: str) -> str:
+    w = cmd.split(None, 1)[0] if cmd.split() else ""
+    return w.rsplit("/", 1)[-1]
+
+
+def _known(cmd: str) -> bool:
+    w = _first_word(cmd)
+    return w in COMMANDS or w.endswith(("kubectl.sh", "kubectl")) or w.startswith("./")
+
+
+def prompt_of(s: str) -> tuple[str, str] | None:
+    """(prompt, command) when the line is a command typed at a prompt, or a bare command line."""
+    if not s.strip() or len(s) > MAX_LINE:
+        return None
+    body = s.lstrip()
+    # oh-my-zsh arrow, starship, lambda: the prompt word(s), then the command
+    if body[:1] in ("➜", "❯", "λ", "→"):
+        words = body.split()
+        for j in range(1, min(len(words), 4)):
+            cmd = " ".join(words[j:])
+            if _known(cmd):
+                return s[: len(s) - len(s.lstrip()) + body.find(words[j], len(words[0]))], cmd
+        return None
+    if body.startswith(("$ ", "# ", "% ", "> ")) or body in ("$", "#", "%"):
+        cmd = body[2:].strip() if len(body) > 1 else ""
+        if body[0] == "#" and cmd and not _known(cmd):
+            return None  # a shell comment, a markdown heading
+        if body[0] in "%>" and not _known(cmd):
+            return None
+        return s[: len(s) - len(body) + 2], cmd
+    if body.startswith("$") and _known(body[1:]):  # `$kubectl get pods`
+        return s[: len(s) - len(body) + 1], body[1:]
+    if body.startswith("PS ") and ">" in body[:200]:  # PowerShell
+        k = body.index(">")
+        return s[: len(s) - len(body) + k + 1], body[k + 1 :].strip()
+    # [root@host dir]# cmd ; user@host:~$ cmd ; host:~ # cmd ; (venv) user@h:~$ cmd
+    head = body[:300]
+    best: tuple[str, str] | None = None
+    for end in _PROMPT_ENDS:
+        k = head.find(end)
+        while k > 0:
+            before, after = head[:k], body[k + len(end) :]
+            if after and not after.startswith((" ", "\t")) and end != "$":
+                k = head.find(end, k + 1)
+                continue
+            cmd = after.strip()
+            if _prompt_body(before) and (
+                cmd == "" or _known(cmd) or (end in "$#" and ("@" in before or "]" in before))
+            ):
+                if best is None or k < len(best[0]):
+                    best = (
+                        s[: len(s) - len(body) + k + len(end)] + (" " if after.startswith(" ") else ""),
+                        cmd,
+                    )
+                break
+            k = head.find(end, k + 1)
+    if best:
+        return best
+    if s == body and _known(body) and _command_like(body):  # a bare command: never an indented line of output
+        return "", body.strip()
+    return None
+
+
+def _prompt_body(before: str) -> bool:
+    """What can come before the `$`/`#` of a prompt: user@host:dir, [user@host dir], host:dir, (venv) ..."""
+    b = before.rstrip()
+    if not b or len(b) > 120:
+        return False
+    if b.startswith("[") and "]" in b:
+        inner = b[1 : b.index("]")]
+        rest = b[b.index("]") + 1 :].strip()
+        return ("@" in inner or ":" in inner or " " in inner or inner.isalnum()) and (
+            not rest or "@" in rest or ":" in rest
+        )
+    words = b.split()
+    if len(words) > 4:
+        return False
+    last = words[-1]
+    if last.endswith("]") and "@" in words[0]:
+        return True
+    if "@" in last or ":" in last or last in ("~", "/") or last.startswith(("~", "/")):
+        return all(not any(c in w for c in "=,;\"'`|&") for w in words)
+    return (
+        len(words) == 1
+        and last.isalnum()
+        and last.lower() in ("root", "bash", "sh", "master", "node", "admin")
+    )
+
+
+def _command_like(body: str) -> bool:
+    words = body.split()
+    if len(words) < 2:
+        return _first_word(body) in (
+            "ps",
+            "docker",
+            "kubectl",
+            "crictl",
+            "journalctl",
+            "dmesg",
+            "top",
+            "free",
+            "df",
+        )
+    w0 = _first_word(body)
+    second = words[1]
+    if w0 in ("k", "kc", "ps", "cd", "sh", "su", "env", "ip", "id", "ss", "cat", "less", "more", "tail", "head",
+              "cut", "sort", "find", "tree", "top", "free", "df", "date", "watch", "echo", "export", "tee"):  # fmt: skip
+        # words that are also English or table cells: need an option or a path
+        return (
+            any(w.startswith(("-", "/", "$")) for w in words[1:3])
+            or (w0 in ("k", "kc")
+            and second in ("get", "describe", "logs", "exec", "apply", "delete", "edit", "top"))
+            or (w0 == "ps"
+            and second.isalpha()
+            and len(second) <= 5)
+        )
+    if second[:1].isupper() and w0 not in ("sudo",):
+        return False  # "docker Reason ..."
+    return not body.rstrip().endswith((".", ":", "?", "!")) or body.count(" ") < 8
+
+
+# ---------------------------------------------------------------- splitting
+
+
+def split(text: str) -> list[Section]:
+    """The paste's sections, in order; every non-blank line in exactly one of them."""
+    lines = clean(text)
+    sections: list[Section] = []
+    run: list[Line] = []
+    command: str | None = None
+    in_fence = False
+
+    def flush() -> None:
+        nonlocal run
+        if any(ln.text.strip() for ln in run):
+            sections.extend(_runs(run, command))
+        run = []
+
+    for ln in lines:
+        t = ln.text
+        if not t.strip():
+            run.append(ln)
+            continue
+        if is_fence(t):
+            flush()
+            in_fence = not in_fence
+            sections.append(Section(ln.no, ln.no, "fence", [ln]))
+            if not in_fence:
+                command = None
+            continue
+        if is_marker(t):
+            flush()
+            sections.append(Section(ln.no, ln.no, "marker", [ln], attrs={"marker": t.strip()}))
+            continue
+        p = prompt_of(t)
+        if p is not None and not _looks_like_data_line(t, run):
+            flush()
+            sections.append(Section(ln.no, ln.no, "prompt", [ln], command=p[1], prompt=p[0]))
+            command = p[1] or command
+            continue
+        run.append(ln)
+    flush()
+    return sections
+
+
+def _looks_like_data_line(t: str, run: list[Line]) -> bool:
+    """A line of output that merely starts like a command (`ps` output of `ps -ef | grep kubectl`...)."""
+    s = t.lstrip()
+    if s.startswith(("$", "#", "[", "%", ">", "➜", "❯", "λ")) or "@" in s.split(" ", 1)[0]:
+        return False
+    return (
+        bool(run)
+        and any(x.text.strip() for x in run)
+        and s.split(" ", 1)[0]
+        in ("ps", "cat", "sort", "head", "tail", "less", "grep", "watch", "top", "date", "find")
+    )
+
+
+def _paragraphs(run: list[Line]) -> list[list[Line]]:
+    out: list[list[Line]] = []
+    cur: list[Line] = []
+    for ln in run:
+        if ln.text.strip():
+            cur.append(ln)
+        elif cur:
+            out.append(cur)
+            cur = []
+    if cur:
+        out.append(cur)
+    return out
+
+
+# formats whose output keeps going across a blank line
+_JOINS = {
+    ("systemctl-status", "journal-short"), ("systemctl-status", "journal-short-iso"),
+    ("systemctl-status", "journal-short-precise"), ("systemctl-status", "systemctl-status-tail"),
+}  # fmt: skip
+_DESCRIBES = ("kubectl-describe-",)
+
+
+def _runs(run: list[Line], command: str | None) -> list[Section]:
+    from analyzer.pastefmt import _prose_like, detect, read
+
+    paras = [p for para in _paragraphs(run) for p in _cut_at_name(para)]
+    secs: list[Section] = []
+    for para in paras:
+        fmt = detect([ln.text for ln in para], command)
+        if secs:
+            prev = secs[-1]
+            headerless = _no_header(para, command)
+            same = (
+                (prev.kind == fmt
+                and prev.is_data
+                and fmt not in ("kubectl-describe-events",)
+                and (headerless or not fmt.startswith(("kubectl-get-", "crictl-", "docker-", "ps-"))))
+                or (prev.kind, fmt) in _JOINS
+            )
+            desc_tail = prev.kind.startswith(_DESCRIBES) and fmt in (
+                "kubectl-describe-events",
+                "prose",
+                "unknown",
+                "describe-more",
+            )
+            if same or desc_tail or (fmt == "continuation" and prev.is_data):
+                gap = [ln for ln in run if prev.last < ln.no < para[0].no]
+                prev.lines.extend(gap + para)
+                prev.last = para[-1].no
+                continue
+        if fmt in ("continuation", "describe-more", "systemctl-status-tail"):
+            fmt = "prose" if not command and _prose_like([ln.text for ln in para]) else "unknown"
+        secs.append(Section(para[0].no, para[-1].no, fmt, list(para), command=command))
+    for s in secs:
+        if s.is_data:
+            read(s)
+        elif s.kind == "unknown":
+            s.problems.append(
+                f"lines {s.first}-{s.last}: output of `{(s.command or '')[:80]}` that Kubesnap does not read"
+                if s.command
+                else f"lines {s.first}-{s.last}: data that no reader recognizes"
+            )
+        if s.command is None or s.kind in ("prose", "comment"):
+            s.command = None if s.kind in ("prose", "comment") else s.command
+    return secs
+
+
+def _no_header(para: list[Line], command: str | None) -> bool:
+    from analyzer.pastefmt import _header_words, table_format
+
+    return all(table_format(_header_words(ln.text), command) is None for ln in para[:2])
+
+
+def _cut_at_name(para: list[Line]) -> list[list[Line]]:
+    """A paragraph of klog warnings (kubectl's own) followed by a describe without a blank line: two."""
+    for i, ln in enumerate(para[1:], 1):
+        if ln.text.startswith("Name:") and not para[0].text.startswith("Name:"):
+            return [para[:i], para[i:]]
+        # a `systemctl status` after a line of prose or a notice (`Redirecting to /bin/systemctl ...`)
+        if i + 1 < len(para) and i <= 2 and ".service" in ln.text and para[i + 1].text.lstrip().startswith("Loaded:"):
+            return [para[:i], para[i:]]
+    return [para]
+
+
+def problems(sections: list[Section]) -> list[tuple[int, str]]:
+    """(first line, message) of every section's problems."""
+    return [(s.first, p) for s in sections for p in s.problems]

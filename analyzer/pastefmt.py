@@ -1,0 +1,1532 @@
+"""Detecting and reading one section of a paste (see analyzer.paste): tables of kubectl, crictl, docker,
+nerdctl and ps of every era (by their header, or by the shape of headerless rows and the command seen),
+journalctl in its output modes, klog and logrus lines, `systemctl status`, and kubectl describe.
+
+A reader turns a section into records whose fields are the printed columns in lower case (`CONTAINER
+ID` -> `container_id`, `PORT(S)` -> `ports`), counts and ids as integers, plus what the printed text
+implies (`k8s_container`/`pod`/`namespace` of a dockershim name, `defunct`, the `klog` header inside a
+journal line, the line's own `time_iso`). Linear: str methods, and per line regexes without nested or
+adjacent unbounded quantifiers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from analyzer.paste import MAX_LINE, Section
+
+# ---------------------------------------------------------------- headers
+
+_MULTI = ("CONTAINER ID", "IMAGE ID", "POD ID", "LAST SEEN", "FIRST SEEN", "NOMINATED NODE", "READINESS GATES",
+          "NODE SELECTOR", "EXTERNAL IP", "CLUSTER IP", "LAST SCHEDULE", "ACCESS MODES", "RECLAIM POLICY")  # fmt: skip
+_KEYS = {"lastseen": "last_seen", "firstseen": "first_seen", "container": "container_id", "port(s)": "ports",
+         "%cpu": "cpu", "%mem": "mem", "ip(s)": "ip", "subobjectpath": "subobject", "node-selector": "node_selector",
+         "up-to-date": "up_to_date", "ports(s)": "ports"}  # fmt: skip
+INT_KEYS = frozenset({"pid", "ppid", "pgid", "sid", "tpgid", "attempt", "count", "desired", "current", "up_to_date",
+                      "available", "restarts", "c", "vsz", "rss", "thread", "uid_num", "misscheduled", "running",
+                      "failed", "line", "priority"})  # fmt: skip
+
+
+def key_of(h: str) -> str:
+    low = h.strip().lower()
+    if low in _KEYS:
+        return _KEYS[low]
+    return low.replace("(s)", "s").replace("%", "").replace("-", "_").replace(" ", "_").replace(".", "_")
+
+
+def _segments(line: str) -> list[tuple[int, str]]:
+    """(start, text) of the cells of a line separated by two or more blanks or a tab."""
+    out: list[tuple[int, str]] = []
+    i, n = 0, len(line)
+    while i < n:
+        while i < n and line[i] in " \t":
+            i += 1
+        if i >= n:
+            break
+        j = i
+        while j < n:
+            if line[j] == "\t" or (line[j] == " " and j + 1 < n and line[j + 1] in " \t"):
+                break
+            if line[j] == " " and j + 1 == n:
+                break
+            j += 1
+        out.append((i, line[i:j]))
+        i = j
+    return out
+
+
+def header_cells(line: str) -> list[tuple[int, str]]:
+    """The header's columns with their start; a header collapsed to single blanks is split into words,
+    the known two-word names kept together."""
+    segs = _segments(line)
+    if len(segs) == 1 or any(" " in t and t not in _MULTI for _, t in segs):
+        words: list[tuple[int, str]] = []
+        for start, t in segs:
+            pos = 0
+            ws = t.split(" ")
+            k = 0
+            while k < len(ws):
+                w = ws[k]
+                nxt = f"{w} {ws[k + 1]}" if k + 1 < len(ws) else ""
+                if nxt in _MULTI:
+                    words.append((start + pos, nxt))
+                    pos += len(nxt) + 1
+                    k += 2
+                    continue
+                if w:
+                    words.append((start + pos, w))
+                pos += len(w) + 1
+                k += 1
+        return words
+    return segs
+
+
+def _header_words(line: str) -> list[str]:
+    return [t for _, t in header_cells(line)]
+
+
+# ---------------------------------------------------------------- detection
+
+_MONTH = r"(?:[A-Za-z\u00c0-\u024f]{3,5}\.?|\d{1,2}\u6708|\d{1,2}\uc6d4)"
+J_SHORT = re.compile(r"^" + _MONTH + r" {1,2}\d{1,2} \d\d:\d\d:\d\d(?P<frac>\.\d{1,9})? ")
+J_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?P<frac>[.,]\d{1,9})?(?:[+-]\d\d:?\d\d|Z) ")
+J_FULL = re.compile(r"^[A-Z][a-z]{2} \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,9})? [A-Z][A-Za-z0-9+-]{1,6} ")
+J_MONO = re.compile(r"^\[ {0,12}\d{1,10}\.\d{1,9}\] ")
+J_UNIX = re.compile(r"^\d{9,11}\.\d{1,9} ")
+KLOG = re.compile(
+    r"(?P<sev>[IWEF])(?P<md>\d{4}) (?P<time>\d\d:\d\d:\d\d\.\d{6}) {1,12}(?P<thread>\d{1,10}) (?P<file>[^ :\]]{1,200}):(?P<line>\d{1,7})\] ?"
+)
+LOGRUS_TEXT = re.compile(r"^(?P<level>INFO|WARN|ERRO|DEBU|FATA|PANI|TRAC)\[(?P<t>[^\]]{1,40})\] ")
+K_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) ")
+_HEX12 = re.compile(r"^[0-9a-f]{12,64}$")
+_AGE = re.compile(r"^(?:<unknown>|<invalid>|\d+[smhdy](?:\d+[smhd])?|\d+d\d+h|\d+m\d+s)$")
+
+
+def _has(words: list[str], *need: str) -> bool:
+    return all(n in words for n in need)
+
+
+def table_format(words: list[str], command: str | None) -> str | None:
+    """The table format of a header line's words."""
+    cmd = command or ""
+    if not words:
+        return None
+    w = words
+    if _has(w, "NAME", "READY", "STATUS") and ("RESTARTS" in w or "AGE" in w) and "UP-TO-DATE" not in w:
+        return "kubectl-get-pods"
+    if w[0] in ("NAME", "NAMESPACE") and "STATUS" in w and ("ROLES" in w or "VERSION" in w or ("LABELS" in w and len(w) <= 4)
+                                                           or (w[-1] == "AGE" and len(w) == 3 and "nodes" in cmd) or "node" in cmd.split()):  # fmt: skip
+        if "LABELS" in w and "STATUS" in w and "READY" not in w:
+            return "kubectl-get-nodes"
+        if "VOLUME" not in w and "CAPACITY" not in w:
+            return "kubectl-get-nodes"
+    if w[0] in ("NAME", "NAMESPACE") and ("CLUSTER-IP" in w or "CLUSTER_IP" in w or "CLUSTER IP" in w or "IP(S)" in w
+                                          or ("PORT(S)" in w and "SELECTOR" in w)):  # fmt: skip
+        return "kubectl-get-services"
+    if ("LASTSEEN" in w or "LAST SEEN" in w or "FIRSTSEEN" in w or "FIRST SEEN" in w) and "REASON" in w:
+        return "kubectl-get-events"
+    if _has(w, "TYPE", "REASON", "AGE", "FROM", "MESSAGE") or ("FROM" in w and "REASON" in w):
+        return "kubectl-describe-events"
+    if _has(w, "NAME", "DESIRED", "CURRENT") and (
+        "NODE-SELECTOR" in w or "NODE SELECTOR" in w or "daemonset" in cmd or " ds" in cmd
+    ):
+        return "kubectl-get-daemonsets"
+    if _has(w, "NAME", "DESIRED", "CURRENT") and (
+        "statefulset" in cmd or " sts" in cmd or "petset" in cmd or (w[-1] == "AGE" and len(w) == 4)
+    ):
+        return "kubectl-get-statefulsets"
+    if _has(w, "NAME", "READY", "AGE") and len(w) == 3 and ("statefulset" in cmd or " sts" in cmd):
+        return "kubectl-get-statefulsets"
+    if ("CONTAINER ID" in w or "CONTAINER" in w) and "STATE" in w and "NAME" in w:
+        return "crictl-ps"
+    if "POD ID" in w and ("STATE" in w or "STATUS" in w):
+        return "crictl-pods"
+    if ("CONTAINER ID" in w or "CONTAINER" in w) and "STATUS" in w and ("NAMES" in w or "IMAGE" in w):
+        return "nerdctl-ps" if "nerdctl" in cmd else "docker-ps"
+    if _has(w, "IMAGE", "TAG", "IMAGE ID", "SIZE"):
+        return "crictl-images"
+    if _has(w, "REPOSITORY", "TAG", "IMAGE ID"):
+        return "docker-images"
+    return ps_format(w)
+
+
+_PS_CMD = ("CMD", "COMMAND", "ARGS")
+
+
+def ps_format(w: list[str]) -> str | None:
+    if not w or w[-1] not in _PS_CMD or "PID" not in w:
+        return None
+    if w[:4] == ["UID", "PID", "PPID", "C"] or w[:4] == ["USER", "PID", "PPID", "C"]:
+        return "ps-ef"
+    if w[:5] == ["UID", "PID", "PPID", "PGID", "SID"]:
+        return "ps-ejf"
+    if w[:4] == ["USER", "PID", "%CPU", "%MEM"]:
+        return "ps-aux"
+    if w[:4] == ["PPID", "PID", "PGID", "SID"]:
+        return "ps-axjf"
+    if w == ["PID", "TTY", "STAT", "TIME", "COMMAND"]:
+        return "ps-x"
+    if w[:2] == ["PID", "USER"] and ("TIME" in w or "VSZ" in w) and len(w) <= 5:
+        return "busybox-ps"
+    return "ps-o"
+
+
+def _is_int(s: str) -> bool:
+    return s.isdigit() and len(s) < 20
+
+
+def _ps_shape(line: str) -> str | None:
+    """The ps format of a headerless row."""
+    t = line.split()
+    if 2 <= len(t) < 4:
+        return "ps-o" if _is_int(t[0]) and not _is_int(t[1]) and len(t[0]) <= 8 else None
+    if len(t) < 4:
+        return None
+    if len(t) >= 10 and all(_is_int(x) for x in t[:4]) and (t[5].lstrip("-").isdigit()) and _is_int(t[7]):
+        return "ps-axjf"
+    if (
+        len(t) >= 8
+        and _is_int(t[1])
+        and _is_int(t[2])
+        and _is_int(t[3])
+        and _is_int(t[4])
+        and not _is_int(t[0])
+        and ":" in t[7]
+    ):
+        return "ps-ejf"
+    if (
+        len(t) >= 8
+        and not _is_int(t[0])
+        and _is_int(t[1])
+        and _is_int(t[2])
+        and _is_int(t[3])
+        and ":" in t[6]
+    ):
+        return "ps-ef"
+    if (
+        len(t) >= 11
+        and not _is_int(t[0])
+        and _is_int(t[1])
+        and "." in t[2]
+        and "." in t[3]
+        and _is_int(t[4])
+        and _is_int(t[5])
+    ):
+        return "ps-aux"
+    if (
+        _is_int(t[0])
+        and (t[1] == "?" or t[1].startswith(("pts/", "tty", "console")))
+        and ":" in t[3]
+        and t[2][:1].isalpha()
+    ):
+        return "ps-x"
+    if _is_int(t[0]) and (t[1] == "?" or t[1].startswith(("pts/", "tty"))) and ":" in t[2]:
+        return "ps-o"
+    if _is_int(t[0]) and not _is_int(t[1]) and re.match(r"^\d{1,4}:\d\d$", t[2]) and len(t) >= 4:
+        return "busybox-ps"
+    if _is_int(t[0]) and len(t[0]) <= 8 and not _is_int(t[1]) and ":" not in t[2] and t[1][:1] in "/[-" + "abcdefghijklmnopqrstuvwxyz":
+        return "ps-o"  # `ps -o pid,args`
+    return None
+
+
+def _describe_kind(texts: list[str], command: str | None) -> str | None:
+    first = texts[0].strip()
+    keys = {ln.split(":", 1)[0].strip() for ln in texts[:80] if ":" in ln}
+    cmd = (command or "").split()
+    if "describe" in cmd:
+        i = cmd.index("describe")
+        kinds = [x for x in cmd[i + 1 :] if not x.startswith("-")]
+        kind = kinds[0].split("/")[0].lower() if kinds else ""
+        table = {"po": "pod", "pod": "pod", "pods": "pod", "no": "node", "node": "node", "nodes": "node", "deploy": "deployment",
+                 "deployment": "deployment", "deployments": "deployment", "ds": "daemonset", "daemonset": "daemonset",
+                 "daemonsets": "daemonset", "sts": "statefulset", "statefulset": "statefulset", "statefulsets": "statefulset",
+                 "svc": "service", "service": "service", "services": "service", "rc": "rc", "replicationcontroller": "rc",
+                 "ev": "events", "events": "events"}  # fmt: skip
+        if (kind in table and first.startswith(("Name:", "Events:"))) or (kind in table and "Name" in keys):
+            return f"kubectl-describe-{table[kind]}"
+    if not first.startswith("Name:"):
+        return None
+    if (
+        "Roles" in keys
+        or "Taints" in keys
+        or "Capacity" in keys
+        or "System Info" in keys
+        or "ExternalID" in keys
+    ):
+        return "kubectl-describe-node"
+    if (
+        "Desired Number of Nodes Scheduled" in keys
+        or "Number of Nodes Scheduled with Up-to-date Pods" in keys
+    ):
+        return "kubectl-describe-daemonset"
+    if "StrategyType" in keys or "RollingUpdateStrategy" in keys or "NewReplicaSet" in keys:
+        return "kubectl-describe-deployment"
+    if "Update Strategy" in keys or ("Pods Status" in keys and "Replicas" in keys and "Volume Claims" in keys):
+        return "kubectl-describe-statefulset"
+    if "Replicas" in keys and "Pods Status" in keys:
+        return "kubectl-describe-rc"
+    if ("Port" in keys or "TargetPort" in keys) and ("Endpoints" in keys or "Type" in keys):
+        return "kubectl-describe-service"
+    if "Node" in keys or "Host" in keys or "Containers" in keys or "Image(s)" in keys or "Status" in keys:
+        return "kubectl-describe-pod"
+    return None
+
+
+def _journal_kind(line: str) -> str | None:
+    s = line[:200]
+    m = J_SHORT.match(s)
+    if m:
+        return "journal-short-precise" if m.group("frac") else "journal-short"
+    m2 = J_ISO.match(s)
+    if m2:
+        return "journal-short-iso-precise" if m2.group("frac") else "journal-short-iso"
+    if J_FULL.match(s):
+        return "journal-short-full"
+    if J_MONO.match(s):
+        return "journal-short-monotonic"
+    if J_UNIX.match(s):
+        return "journal-short-unix"
+    return None
+
+
+def detect(texts: list[str], command: str | None) -> str:
+    """The format of one paragraph of a paste (its non-blank lines), given the command seen above it."""
+    from analyzer.paste import is_marker
+
+    body = [t for t in texts if t.strip()]
+    if not body:
+        return "prose"
+    first = body[0].strip()
+    cmd = command or ""
+    words0 = cmd.split()
+    # tables by header (the header may follow a line or two of notices)
+    for k, ln in enumerate(body[:3]):
+        f = table_format(_header_words(ln), cmd)
+        if f is not None:
+            if k and not all(_stray_line(x) for x in body[:k]):
+                break
+            return f
+    if first.startswith("Events:"):
+        return "kubectl-describe-events"
+    d = _describe_kind(body, command)
+    if d:
+        return d
+    if len(body) > 2 and ".service" in body[1] and "Loaded:" in body[2]:
+        return "systemctl-status"
+    if (
+        (first.startswith(("●", "* ", "○", "×"))
+        and ((len(body) > 1 and "Loaded:" in body[1]) or ".service" in first))
+        or first.startswith("Loaded:")
+        or (".service -" in first and len(body) > 1 and "Loaded:" in body[1])
+    ):
+        return "systemctl-status"
+    if "journalctl" in cmd and ("-o cat" in cmd or "--output=cat" in cmd or "-o=cat" in cmd):
+        return "journal-cat"
+    if first.startswith("{") and (
+        '"__REALTIME_TIMESTAMP"' in first or '"MESSAGE"' in first or '"__CURSOR"' in first
+    ):
+        return "journal-json" if first.endswith("}") else "journal-json-pretty"
+    if first.startswith(("__CURSOR=", "__REALTIME_TIMESTAMP=")):
+        return "journal-export"
+    # line-shaped formats: the kind most lines have
+    counts: dict[str, int] = {}
+    for ln in body[:400]:
+        s = ln.lstrip()
+        lk = _journal_kind(s) or _line_kind(s)
+        if lk:
+            counts[lk] = counts.get(lk, 0) + 1
+    if counts:
+        best = max(counts, key=lambda x: counts[x])
+        if counts[best] * 2 >= len(body[:400]) or counts[best] >= 3:
+            if (
+                best.startswith("journal-short-iso")
+                and "-o short-iso" not in cmd
+                and "journalctl" not in cmd
+                and best == "journal-short-iso-precise"
+            ):
+                best = "journal-short-iso"
+            if best == "journal-short-iso-precise":
+                best = "journal-short-iso"
+            return best
+    # headerless tables: by the command, else by their shape
+    hl = _headerless(body, cmd)
+    if hl:
+        return hl
+    if all(is_marker(x) for x in body):
+        return "marker"
+    if "describe" in words0 and first.startswith(" "):
+        return "describe-more"
+    if body[0].startswith((" ", "\t")) and not command:
+        return "continuation"
+    if _prose_like(body) and not any("   " in t.strip() or "\t" in t.strip() for t in body):
+        return "prose"  # a sentence between outputs: the author's, not the command's
+    if command and _first_cmd_word(cmd) in (
+        "kubectl",
+        "crictl",
+        "docker",
+        "ps",
+        "journalctl",
+        "systemctl",
+        "nerdctl",
+        "k",
+        "kc",
+        "oc",
+        "service",
+    ):
+        return "unknown"
+    return "prose" if _prose_like(body) and not _data_like(body) else "unknown"
+
+
+def _prose_like(body: list[str]) -> bool:
+    """Sentences rather than output: most lines are mostly words of letters, with no column gaps."""
+    n = 0
+    for ln in body[:50]:
+        s = ln.strip()
+        ws = s.split()
+        letters = sum(1 for w in ws if w.strip(".,:;!?()*`'\"").isalpha())
+        if (("   " not in s and "\t" not in s and ((len(ws) >= 4 and letters * 10 >= len(ws) * 6) or (len(ws) < 3 and s.isascii() is False)))
+                or (s.startswith(("**", "#", "- ", "* ")) and letters * 2 >= len(ws))):  # fmt: skip
+            n += 1
+    return n * 2 >= len(body[:50])
+
+
+def _first_cmd_word(cmd: str) -> str:
+    ws = [w for w in cmd.split() if w not in ("sudo", "-E", "watch")]
+    return ws[0].rsplit("/", 1)[-1] if ws else ""
+
+
+def _stray_line(s: str) -> bool:
+    t = s.strip()
+    return (
+        t.startswith(("W", "I", "E", "Warning", "NAMESPACE:", "No resources", "Flag --"))
+        or KLOG.match(t) is not None
+    )
+
+
+def _line_kind(s: str) -> str | None:
+    if KLOG.match(s[:300]):
+        return "klog"
+    if LOGRUS_TEXT.match(s[:60]):
+        return "logrus-text"
+    if K_TS.match(s[:40]):
+        return "kubectl-logs-timestamps"
+    return None
+
+
+def _data_like(body: list[str]) -> bool:
+    """Lines of a table or a log rather than sentences: most lines have runs of blanks or start with a number."""
+    n = 0
+    for ln in body[:50]:
+        s = ln.strip()
+        if "   " in s or "\t" in s or (s[:1].isdigit() and " " in s and not s.endswith((".", ":"))):
+            n += 1
+    return n * 2 > len(body[:50]) and len(body) >= 1
+
+
+def _headerless(body: list[str], cmd: str) -> str | None:
+    first = body[0]
+    toks = first.split()
+    w = cmd.split()
+    fw = _first_cmd_word(cmd)
+    if _prose_like(body) and not _data_like(body):
+        return None  # a sentence under a command is not its output
+    if fw in ("kubectl", "k", "kc", "oc") and "get" in w:
+        i = w.index("get")
+        what = next((x for x in w[i + 1 :] if not x.startswith("-")), "")
+        if what in ("po", "pod", "pods"):
+            return "kubectl-get-pods"
+        if what in ("no", "node", "nodes"):
+            return "kubectl-get-nodes"
+        if what in ("ev", "event", "events"):
+            return "kubectl-get-events"
+        if what in ("svc", "service", "services"):
+            return "kubectl-get-services"
+    if fw == "crictl":
+        if "images" in w or "image" in w or "img" in w:
+            return "crictl-images"
+        if "pods" in w or "sandboxes" in w:
+            return "crictl-pods"
+        if "ps" in w:
+            return "crictl-ps"
+    if fw in ("docker", "nerdctl") and "ps" in w:
+        if "--format" in cmd and len(toks) == 1:
+            return "docker-ps-names"
+        return "nerdctl-ps" if fw == "nerdctl" else "docker-ps"
+    shapes: dict[str, int] = {}
+    for ln in body[:50]:
+        s = _ps_shape(ln)
+        if s:
+            shapes[s] = shapes.get(s, 0) + 1
+    if shapes:
+        best = max(shapes, key=lambda x: shapes[x])
+        if shapes[best] * 2 >= len(body[:50]):
+            return best
+    if toks and _HEX12.match(toks[0]) and len(toks) >= 5 and any(t.startswith(("Up", "Exited", "Created")) for t in toks) and '"' in first:
+        return "docker-ps"
+    if len(toks) >= 3 and (
+        "Ready" in toks[1:3] or "NotReady" in toks[1:3] or toks[1].startswith(("Ready,", "NotReady,"))
+    ):
+        return "kubectl-get-nodes"
+    if len(toks) >= 5 and re.match(r"^\d+/\d+$", toks[1]) and _is_int(toks[3]):
+        return "kubectl-get-pods"
+    if len(toks) >= 6 and re.match(r"^\d+/\d+$", toks[2]) and _is_int(toks[4]):
+        return "kubectl-get-pods"
+    if len(toks) >= 6 and _AGE.match(toks[0]) and _AGE.match(toks[1]) and _is_int(toks[2]):
+        return "kubectl-describe-events"
+    if (
+        len(toks) >= 4
+        and toks[0] in ("Normal", "Warning")
+        and (len(toks) > 2 and (_AGE.match(toks[2]) or toks[2].endswith(("s", "m", "h", "d"))))
+    ):
+        return "kubectl-describe-events"
+    if (
+        len(toks) >= 3
+        and "/" in toks[0]
+        and toks[1][:1].isalnum()
+        and _is_int(toks[1]) is False
+        and re.match(r"^[0-9a-f]{13}$", toks[2] if len(toks) > 2 else "")
+    ):
+        return "crictl-images"
+    return None
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read(sec: Section) -> None:
+    """Fill sec.records (and problems) by the reader of sec.kind."""
+    fmt = sec.kind
+    texts = [ln.text for ln in sec.lines]
+    try:
+        if fmt.startswith("kubectl-describe-") and fmt != "kubectl-describe-events":
+            _read_describe(sec, texts)
+        elif fmt == "kubectl-describe-events":
+            _read_events_section(sec, texts)
+        elif (
+            fmt.startswith(
+                ("kubectl-get-", "crictl-ps", "crictl-pods", "crictl-images", "docker-", "nerdctl-")
+            )
+            and fmt != "crictl-images-verbose"
+        ):
+            _read_table(sec, texts)
+        elif fmt.startswith("ps-") or fmt == "busybox-ps":
+            _read_ps(sec, texts)
+        elif fmt.startswith("journal-") or fmt == "systemctl-status":
+            _read_journal(sec, texts)
+        elif fmt == "klog":
+            _read_klog(sec, texts)
+        elif fmt == "logrus-text":
+            _read_logrus(sec, texts)
+        elif fmt == "kubectl-logs-timestamps":
+            for t in texts:
+                if t.strip():
+                    ts, _, msg = t.partition(" ")
+                    rec: dict[str, Any] = {"time": ts, "message": msg}
+                    _klog_into(rec, msg)
+                    sec.records.append(rec)
+        else:
+            sec.problems.append(f"lines {sec.first}-{sec.last}: {fmt}: no reader")
+    except (
+        ValueError,
+        IndexError,
+        KeyError,
+    ) as e:  # a reader's own bug on odd text: the section is reported, not lost
+        sec.problems.append(
+            f"lines {sec.first}-{sec.last}: {fmt} not read ({type(e).__name__}: {str(e)[:120]})"
+        )
+
+
+def _ints(rec: dict[str, Any]) -> None:
+    for k, v in list(rec.items()):
+        if isinstance(v, str) and len(v) > 2 and v.startswith("`") and v.endswith("`"):
+            rec[k] = v = v.strip("`")
+        if k == "ready" and isinstance(v, str) and _is_int(v):
+            rec[k] = int(v)
+        if k in INT_KEYS and isinstance(v, str):
+            s = v.strip()
+            if _is_int(s) or (s.startswith("-") and _is_int(s[1:])):
+                rec[k] = int(s)
+            elif k == "restarts" and s.split(" ", 1)[0].isdigit():
+                rec[k] = int(s.split(" ", 1)[0])
+                rest = s.split(" ", 1)[1].strip() if " " in s else ""
+                if rest.startswith("(") and rest.endswith(")"):
+                    rec["last_restart"] = rest[1:-1]
+                    rec["last_restart_age"] = rest[1:-1].removesuffix(" ago")
+
+
+def _assign(line: str, cols: list[tuple[int, str]]) -> dict[str, str]:
+    """Cells of one aligned row, each segment going to the column whose start it is nearest after."""
+    segs = _segments(line)
+    out: dict[str, str] = {key_of(h): "" for _, h in cols}
+    starts = [s for s, _ in cols]
+    keys = [key_of(h) for _, h in cols]
+    if len(segs) == len(cols) and all(
+        abs(s - st) <= 3 or True for (s, _), st in zip(segs, starts, strict=True)
+    ):
+        aligned = all(
+            segs[i][0] < (starts[i + 1] if i + 1 < len(starts) else 10**9) for i in range(len(segs))
+        )
+        if aligned or len(segs) == len(cols):
+            for (_, t), k in zip(segs, keys, strict=True):
+                out[k] = t
+            return out
+    if len(segs) > 1:
+        for s, t in segs:
+            j = 0
+            for i, st in enumerate(starts):
+                if st <= s + 1:
+                    j = i
+            if out[keys[j]]:
+                # a second segment for a column: the previous one spilled over, or this one shifted right
+                if j + 1 < len(keys) and not out[keys[j + 1]] and s > starts[j]:
+                    out[keys[j + 1]] = t
+                else:
+                    out[keys[j]] += " " + t
+            else:
+                out[keys[j]] = t
+        return out
+    # whitespace collapsed to one blank: word per column, the rest to the last one
+    ws = line.split()
+    for i, k in enumerate(keys):
+        if i == len(keys) - 1:
+            out[k] = " ".join(ws[i:])
+        elif i < len(ws):
+            out[k] = ws[i]
+    return out
+
+
+_K8S_NAME_KEYS = ("k8s_container", "pod", "namespace", "pod_uid", "attempt")
+
+
+def k8s_name(name: str) -> dict[str, Any] | None:
+    """The parts of a dockershim container name k8s_<container>_<pod>_<namespace>_<uid>_<attempt>."""
+    n = name.strip().lstrip("/")
+    if not n.startswith("k8s_"):
+        return None
+    parts = n[4:].split("_")
+    if len(parts) < 5:
+        return None
+    att = parts[-1]
+    return {"k8s_container": parts[0].split(".", 1)[0], "pod": "_".join(parts[1:-3]), "namespace": parts[-3], "pod_uid": parts[-2],
+            "attempt": int(att) if _is_int(att) else att}  # fmt: skip
+
+
+def _table_header(
+    texts: list[str], fmt: str, command: str | None
+) -> tuple[int, list[tuple[int, str]]] | None:
+    for i, t in enumerate(texts[:4]):
+        if table_format(_header_words(t), command) is not None:
+            return i, header_cells(t)
+    return None
+
+
+_IMPLIED = {
+    "kubectl-get-pods": "NAME  READY  STATUS  RESTARTS  AGE",
+    "kubectl-get-nodes": "NAME  STATUS  ROLES  AGE  VERSION",
+    "kubectl-get-services": "NAME  TYPE  CLUSTER-IP  EXTERNAL-IP  PORT(S)  AGE",
+    "kubectl-get-events": "LAST SEEN  TYPE  REASON  OBJECT  MESSAGE",
+    "crictl-ps": "CONTAINER  IMAGE  CREATED  STATE  NAME  ATTEMPT  POD ID",
+    "crictl-pods": "POD ID  CREATED  STATE  NAME  NAMESPACE  ATTEMPT",
+    "crictl-images": "IMAGE  TAG  IMAGE ID  SIZE",
+    "docker-ps": "CONTAINER ID  IMAGE  COMMAND  CREATED  STATUS  PORTS  NAMES",
+    "nerdctl-ps": "CONTAINER ID  IMAGE  COMMAND  CREATED  STATUS  PORTS  NAMES",
+}
+
+
+def _headerless_cols(fmt: str, row: str) -> list[tuple[int, str]]:
+    toks = row.split()
+    if fmt == "kubectl-get-pods" and len(toks) >= 6 and re.match(r"^\d+/\d+$", toks[2]):
+        return [
+            (0, h)
+            for h in ("NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE")[: len(toks)]
+        ]
+    if fmt == "kubectl-get-pods":
+        return [
+            (0, h)
+            for h in ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE")[: max(5, min(len(toks), 7))]
+        ]
+    if fmt == "kubectl-get-nodes":
+        if len(toks) == 3 or (len(toks) >= 2 and toks[-1].startswith(("Ready", "NotReady"))):
+            return (
+                [(0, h) for h in ("NAME", "LABELS", "STATUS")]
+                if len(toks) == 3 and "=" in toks[1]
+                else [(0, h) for h in ("NAME", "STATUS", "AGE")]
+            )
+        if len(toks) >= 4 and toks[-1].startswith("v"):
+            return (
+                [(0, h) for h in ("NAME", "STATUS", "ROLES", "AGE", "VERSION")]
+                if len(toks) == 5
+                else [(0, h) for h in ("NAME", "STATUS", "AGE", "VERSION")]
+            )
+    if fmt == "crictl-images" and len(toks) == 4:
+        return [(0, h) for h in ("IMAGE", "TAG", "IMAGE ID", "SIZE")]
+    return [(0, h) for h in _headerless_names(fmt)]
+
+
+def _headerless_names(fmt: str) -> list[str]:
+    return [h.strip() for h in _IMPLIED.get(fmt, "NAME").split("  ") if h.strip()]
+
+
+def _read_table(sec: Section, texts: list[str]) -> None:
+    fmt = sec.kind
+    hdr = _table_header(texts, fmt, sec.command)
+    kind_prefix: str | None = None
+    if hdr is None:
+        sec.attrs["header"] = False
+        start = 0
+        cols: list[tuple[int, str]] | None = None
+    else:
+        start, cols = hdr[0] + 1, hdr[1]
+        sec.attrs["header"] = True
+        sec.attrs["columns"] = [h for _, h in cols]
+    for t in texts[start:]:
+        if not t.strip():
+            continue
+        words = _header_words(t)
+        f2 = table_format(words, sec.command)
+        if f2 is not None and (
+            "NAME" in words or "CONTAINER ID" in words or "PID" in words
+        ):  # a second table (get pods,services)
+            cols = header_cells(t)
+            fmt = f2
+            continue
+        if t.lstrip().startswith(("NAMESPACE:", "No resources found")):
+            continue
+        use = cols if cols is not None else _headerless_cols(fmt, t)
+        if cols is not None and len(t) < 2:
+            continue
+        rec: dict[str, Any] = dict(_assign(t, use))
+        name = str(rec.get("name", ""))
+        if (
+            "/" in name
+            and fmt.startswith("kubectl-get-")
+            and name.split("/", 1)[0].replace(".", "").replace("-", "").isalpha()
+        ):
+            kind_prefix, _, rest = name.partition("/")
+            rec["kind"] = kind_prefix
+            rec["name"] = rest
+        _ints(rec)
+        if use and use[0][1] == "CONTAINER" and "container_id" in rec:
+            rec["container"] = rec["container_id"]  # crictl 1.2x prints CONTAINER for the id
+        if fmt in ("crictl-ps", "crictl-pods") and rec.get("state"):
+            rec["state_normalized"] = str(rec["state"]).removeprefix("CONTAINER_").removeprefix("SANDBOX_")
+        if fmt.startswith(("docker-ps", "nerdctl")):
+            parts = k8s_name(str(rec.get("names", "")))
+            if parts:
+                rec.update(parts)
+                rec["k8s"] = {**parts, "container": parts["k8s_container"], "uid": parts["pod_uid"]}
+            elif fmt == "nerdctl-ps":
+                nm = str(rec.get("names", ""))
+                if nm.startswith("k8s://"):
+                    bits = nm[6:].split("/")
+                    rec["namespace"] = bits[0] if bits else None
+                    rec["pod"] = bits[1] if len(bits) > 1 else None
+                    rec["k8s_container"] = bits[2] if len(bits) > 2 else None
+        if fmt == "kubectl-get-events" or fmt == "kubectl-describe-events":
+            _event_extra(rec)
+        sec.records.append(rec)
+    if fmt != sec.kind:
+        sec.attrs["formats"] = [sec.kind, fmt]
+
+
+def _event_extra(rec: dict[str, Any]) -> None:
+    col = "age" if rec.get("age") else "last_seen"
+    age = str(rec.get(col) or "")
+    if " (x" in age and " over " in age:
+        head, _, rest = age.partition(" (x")
+        n, _, over = rest.partition(" over ")
+        if n.isdigit():
+            rec["count"] = int(n)
+            rec["first_age"] = over.rstrip(")")
+            rec["last_age"] = head
+            rec[col] = head
+    elif "age" in rec and "count" not in rec:
+        rec["count"] = 1
+    for k in ("first_seen", "last_seen"):
+        iso = rfc1123_iso(str(rec.get(k) or ""))
+        if iso:
+            rec[f"{k}_iso"] = iso
+    obj = str(rec.get("object") or "")
+    if "/" in obj:
+        rec["object_kind"], _, rec["object_name"] = obj.partition("/")
+
+
+def _read_events_section(sec: Section, texts: list[str]) -> None:
+    body = [t for t in texts if t.strip()]
+    if body and body[0].strip().startswith("Events:"):
+        rest = body[0].strip()[7:].strip()
+        body = body[1:]
+        if rest in ("<none>",):
+            return
+    hdr = None
+    for i, t in enumerate(body[:3]):
+        ws = _header_words(t)
+        if "REASON" in [w.upper() for w in ws] and (
+            "MESSAGE" in [w.upper() for w in ws] or "FROM" in [w.upper() for w in ws]
+        ):
+            hdr = i
+            break
+    if hdr is not None:
+        cols = [(s, h.upper() if h.upper() != "FIRSTSEEN" else h) for s, h in header_cells(body[hdr])]
+        sec.attrs["header"] = True
+        rows = body[hdr + 1 :]
+    else:
+        sec.attrs["header"] = False
+        first = body[0].split() if body else []
+        if first and first[0] in ("Normal", "Warning"):
+            cols = [(0, h) for h in ("TYPE", "REASON", "AGE", "FROM", "MESSAGE")]
+        else:
+            cols = [
+                (0, h)
+                for h in (
+                    "FIRSTSEEN",
+                    "LASTSEEN",
+                    "COUNT",
+                    "FROM",
+                    "SUBOBJECTPATH",
+                    "TYPE",
+                    "REASON",
+                    "MESSAGE",
+                )
+            ]
+        rows = body
+    for t in rows:
+        s = t.strip()
+        if not s or set(s) <= set("- \t"):
+            continue
+        if hdr is None and cols[0][1] == "FIRSTSEEN":
+            rec = _old_event_row(t)
+        else:
+            rec = dict(_assign(t, cols))
+        _ints(rec)
+        _event_extra(rec)
+        sec.records.append(rec)
+
+
+def _old_event_row(t: str) -> dict[str, Any]:
+    """A headerless 1.x describe event row: FirstSeen LastSeen Count From [SubobjectPath] Type Reason Message."""
+    segs = [x for _, x in _segments(t)]
+    rec: dict[str, Any] = {}
+    if len(segs) >= 6:
+        rec.update(first_seen=segs[0], last_seen=segs[1], count=segs[2], **{"from": segs[3]})
+        rest = segs[4:]
+        if rest and rest[0] not in ("Normal", "Warning"):
+            rec["subobject"] = rest.pop(0)
+        else:
+            rec["subobject"] = ""
+        if rest:
+            rec["type"] = rest.pop(0)
+        if rest:
+            rec["reason"] = rest.pop(0)
+        rec["message"] = " ".join(rest)
+    return rec
+
+
+# ---------------------------------------------------------------- ps
+
+_LSTART = ("LSTART", "STARTED")
+_KEYS.update({"elapsed": "etime"})
+
+
+def _ps_header(texts: list[str]) -> tuple[int, list[str]] | None:
+    for i, t in enumerate(texts[:3]):
+        w = t.replace("#", " ").split()
+        if ps_format(w) is not None:
+            return i, w
+    return None
+
+
+_HEADERLESS_PS = {
+    "ps-ef": ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+    "ps-ejf": ["UID", "PID", "PPID", "PGID", "SID", "C", "STIME", "TTY", "TIME", "CMD"],
+    "ps-aux": ["USER", "PID", "%CPU", "%MEM", "VSZ", "RSS", "TTY", "STAT", "START", "TIME", "COMMAND"],
+    "ps-axjf": ["PPID", "PID", "PGID", "SID", "TTY", "TPGID", "STAT", "UID", "TIME", "COMMAND"],
+    "ps-x": ["PID", "TTY", "STAT", "TIME", "COMMAND"],
+    "ps-o": ["PID", "TTY", "TIME", "CMD"],
+    "busybox-ps": ["PID", "USER", "TIME", "COMMAND"],
+}
+
+
+def _read_ps(sec: Section, texts: list[str]) -> None:
+    hdr = _ps_header(texts)
+    if hdr is None:
+        cols = _HEADERLESS_PS.get(sec.kind, ["PID", "CMD"])
+        rows = texts
+        sec.attrs["header"] = False
+    else:
+        cols = hdr[1]
+        rows = texts[hdr[0] + 1 :]
+        sec.attrs["header"] = True
+        sec.attrs["columns"] = cols
+    if sec.kind == "ps-o" and hdr is None:
+        firsts = [r.split() for r in rows if len(r.split()) >= 2]
+        if firsts and not any(f[1] == "?" or f[1].startswith(("pts/", "tty")) for f in firsts[:5]):
+            cols = ["PID", "CMD"]
+    if sec.kind == "busybox-ps" and hdr is None and rows:
+        t0 = rows[0].split()
+        if len(t0) > 3 and not re.match(r"^\d{1,4}:\d\d$", t0[2]):
+            cols = ["PID", "USER", "VSZ", "STAT", "COMMAND"]
+    widths = [len(r) for r in rows if r.strip()]
+    cut = max(widths) if widths else 0
+    cut_lines = sum(1 for w in widths if w == cut) if cut >= 60 else 0
+    for t in rows:
+        if not t.strip():
+            continue
+        rec = _ps_row(t, cols)
+        if rec is None:
+            if sec.records and t.startswith((" ", "\t")):
+                continue
+            sec.problems.append(
+                f"line {sec.lines[0].no + texts.index(t)}: not a {sec.kind} row: {t.strip()[:60]!r}"
+            )
+            continue
+        cmd = str(rec.get("cmd", ""))
+        rec["defunct"] = cmd.endswith("<defunct>")
+        # cut: only when several lines end at the same width (a terminal, cut -c) and this one reaches it
+        rec["truncated"] = bool(
+            cut_lines >= 2
+            and len(t) == cut
+            and not rec["defunct"]
+            and len(widths) > 2
+            and cut_lines * 3 >= len(widths) * 1
+        )
+        sec.records.append(rec)
+
+
+def _ps_row(line: str, cols: list[str]) -> dict[str, Any] | None:
+    rec: dict[str, Any] = {}
+    s = line.rstrip()
+    lead = ""
+    if s.startswith("["):  # bbcode left in a forum paste
+        k = s.find("]")
+        if 0 < k < 40:
+            lead, s = s[: k + 1], s[k + 1 :]
+    pos = 0
+    n = len(s)
+    for i, c in enumerate(cols):
+        while pos < n and s[pos] in " \t":
+            pos += 1
+        if i == len(cols) - 1 or (c in ("CMD", "COMMAND", "ARGS") and i == len(cols) - 1):
+            raw = s[pos:]
+            break
+        nwords = 5 if c in _LSTART else 1
+        start = pos
+        for _ in range(nwords):
+            while pos < n and s[pos] in " \t":
+                pos += 1
+            while pos < n and s[pos] not in " \t":
+                pos += 1
+        val = s[start:pos]
+        if not val:
+            return None
+        key = "comm" if c in _PS_CMD else key_of(c) if c not in _LSTART else c.lower()
+        rec[key] = " ".join(val.split()) if c in _LSTART else val
+    else:
+        raw = ""
+    # forest: ' \_ ' levels
+    depth = 0
+    body = raw
+    k = raw.find("\\_ ")
+    if k >= 0 and not raw[:k].strip(" |"):
+        depth = k // 4 + 1
+        body = raw[k + 3 :]
+    rec["depth"] = depth
+    for fk in ("cpu", "mem"):
+        v = rec.get(fk)
+        if isinstance(v, str) and v.replace(".", "", 1).isdigit():
+            rec[fk] = float(v)
+    rec["cmd"] = body.strip()
+    rec["command"] = body.strip()
+    if lead:
+        rec["markup"] = lead
+    if "args" in rec and cols[-1] != "ARGS":
+        pass
+    if cols[-1] == "ARGS" or "comm" in rec:
+        rec["args"] = rec["cmd"]
+    if "lstart" in rec:
+        rec["started"] = rec["lstart"]
+    if "started" in rec:
+        rec["lstart"] = rec["started"]
+        iso = lstart_iso(str(rec["started"]))
+        if iso:
+            rec["lstart_iso"] = rec["started_iso"] = iso
+    if "pid" not in rec or not _is_int(str(rec["pid"])):
+        return None
+    _ints(rec)
+    if "uid" in rec and _is_int(str(rec["uid"])) and "ppid" in rec and "user" not in rec:
+        rec["uid"] = int(rec["uid"])
+    if ("uid" in rec and isinstance(rec["uid"], str) and not _is_int(rec["uid"])) or ("uid" in rec and "user" not in rec and "c" in rec):
+        rec["user"] = rec["uid"]
+    return rec
+
+
+# ---------------------------------------------------------------- journal, klog, logrus
+
+
+def _klog_into(rec: dict[str, Any], msg: str) -> None:
+    m = KLOG.search(msg[:400])
+    if not m:
+        return
+    k = {"severity": m.group("sev"), "time": f"{m.group('md')} {m.group('time')}", "thread": int(m.group("thread")),
+         "file": m.group("file"), "line": int(m.group("line"))}  # fmt: skip
+    rec["klog"] = k
+    rec["klog_severity"] = k["severity"]
+    rec["klog_time"] = k["time"]
+    rec["klog_source"] = f"{k['file']}:{k['line']}"
+
+
+def _logrus_into(rec: dict[str, Any], msg: str) -> None:
+    if "level=" not in msg[:400] and "time=" not in msg[:200]:
+        return
+    kv = _logfmt(msg)
+    if "level" not in kv and "time" not in kv:
+        return
+    rec["logrus"] = kv
+    if "level" in kv:
+        rec["level"] = kv["level"]
+    if "msg" in kv:
+        rec["msg"] = kv["msg"]
+    if "time" in kv and kv["time"][:4].isdigit():
+        rec["time_iso"] = kv["time"]
+    for k, v in kv.items():
+        if k not in rec and k not in ("time",):
+            rec[k] = v
+
+
+def _logfmt(msg: str) -> dict[str, str]:
+    """key=value and key="quoted value" pairs of a logfmt message (one pass)."""
+    out: dict[str, str] = {}
+    i, n = 0, min(len(msg), MAX_LINE)
+    while i < n:
+        while i < n and msg[i] == " ":
+            i += 1
+        j = i
+        while j < n and msg[j] not in "= ":
+            j += 1
+        if j >= n or msg[j] != "=":
+            i = j + 1
+            continue
+        key = msg[i:j]
+        j += 1
+        if j < n and msg[j] == '"':
+            k = j + 1
+            buf = []
+            while k < n and msg[k] != '"':
+                if msg[k] == "\\" and k + 1 < n:
+                    buf.append(msg[k + 1])
+                    k += 2
+                    continue
+                buf.append(msg[k])
+                k += 1
+            out[key] = "".join(buf)
+            i = k + 1
+        else:
+            k = j
+            while k < n and msg[k] != " ":
+                k += 1
+            out[key] = msg[j:k]
+            i = k
+    return out
+
+
+def _ident(rest: str) -> tuple[str | None, str | None, int | None, str]:
+    """host, ident, pid, message of what follows a journal line's time."""
+    host, _, rest2 = rest.partition(" ")
+    colon = rest2.find(": ")
+    if colon < 0:
+        if rest2.endswith(":"):
+            colon = len(rest2) - 1
+        else:
+            return host or None, None, None, rest2
+    tag = rest2[:colon]
+    msg = rest2[colon + 2 :]
+    pid = None
+    if tag.endswith("]") and "[" in tag:
+        b = tag.rindex("[")
+        p = tag[b + 1 : -1]
+        if p.isdigit():
+            pid = int(p)
+            tag = tag[:b]
+    return host or None, tag, pid, msg
+
+
+def _journal_line(s: str) -> dict[str, Any] | None:
+    s = s.lstrip()
+    head = s[:200]
+    m = J_SHORT.match(head) or J_ISO.match(head) or J_FULL.match(head) or J_UNIX.match(head)
+    rec: dict[str, Any]
+    if m:
+        ts = s[: m.end() - 1]
+        rest = s[m.end() :]
+        rec = {"time": ts}
+        if J_FULL.match(head):
+            parts = ts.split(" ")
+            rec["tz_name"] = parts[-1]
+        iso = iso_of(ts)
+        if iso:
+            rec["time_iso"] = iso
+    else:
+        mm = J_MONO.match(head)
+        if not mm:
+            return None
+        ts = s[: mm.end() - 1]
+        rest = s[mm.end() :]
+        rec = {"monotonic": float(ts.strip("[] ")), "time": ts}
+        if rest.startswith(" "):
+            rest = rest.lstrip()
+    host, ident, pid, msg = _ident(rest)
+    if "monotonic" in rec and host and host.endswith(":"):
+        _, ident, pid, msg = _ident("- " + rest)
+        host = None
+    if ident is None and host and host.endswith(":"):
+        ident, host = host[:-1], None
+    if host and (host.endswith("]:") or host.endswith(":")) and ident is None:
+        ident, host = host.rstrip(":"), None
+    if rec.get("monotonic") is not None and host and "[" in host and host.endswith("]:"):
+        pass
+    rec.update(host=host, ident=ident, pid=pid, message=msg)
+    if rec.get("monotonic") is not None and ident is None and host:
+        # `[ 1.2] bootkube[5]: ...` has no host
+        pass
+    _klog_into(rec, msg)
+    _logrus_into(rec, msg)
+    rec["truncated"] = (
+        msg.endswith("…") or (msg.endswith("...") and not msg.endswith("....") and len(msg) > 60 and False)
+    )
+    if (
+        msg.endswith("…")
+        or (msg.endswith(">")
+        and len(msg) > 2
+        and msg[-2] not in " -="
+        and "<" not in msg[-24:])
+    ):
+        rec["truncated"] = True
+    return rec
+
+
+def _mono_fix(rec: dict[str, Any], rest: str) -> None:
+    pass
+
+
+def _read_journal(sec: Section, texts: list[str]) -> None:
+    fmt = sec.kind
+    body = list(texts)
+    if fmt == "systemctl-status":
+        body = _systemctl_head(sec, body)
+    if fmt == "journal-cat":
+        for t in body:
+            if t.strip() and not t.strip().startswith(("-- ", "Hint:")):
+                sec.records.append({"message": t.strip()})
+        return
+    if fmt == "journal-export":
+        _read_export(sec, body)
+        return
+    if fmt in ("journal-json", "journal-json-pretty"):
+        _read_jjson(sec, body)
+        return
+    for t in body:
+        s = t.strip()
+        if not s or s.startswith(("-- ", "Hint:")):
+            continue
+        rec = _journal_line(t)
+        if rec is None:
+            if sec.records and t[:1] in (" ", "\t"):
+                continue  # a continuation of the previous entry
+            if sec.kind == "systemctl-status" and not sec.records:
+                continue
+            sec.problems.append(f"line {sec.lines[0].no + texts.index(t)}: not a journal line: {s[:60]!r}")
+            continue
+        if fmt == "journal-short-monotonic" and rec.get("ident") is None and rec.get("host"):
+            pass
+        if (
+            fmt == "journal-short-monotonic"
+            and rec.get("host")
+            and rec.get("pid") is None
+            and rec.get("ident")
+        ):
+            pass
+        sec.records.append(rec)
+    if fmt == "journal-short-monotonic":
+        for rec in sec.records:
+            # short-monotonic: `[   12.3] host ident[pid]: msg`; consoles print `[ 12.3] ident[pid]: msg`
+            h = rec.get("host")
+            if h and h.endswith("]") and "[" in h and rec.get("ident") is None:
+                pass
+
+
+def _systemctl_head(sec: Section, body: list[str]) -> list[str]:
+    """Take the status block (unit, Loaded, Active, Main PID, CGroup) off; return the journal tail."""
+    out: list[str] = []
+    in_head = True
+    pids: list[int] = []
+    for t in body:
+        s = t.strip()
+        if in_head:
+            if _journal_kind(s):
+                in_head = False
+                out.append(t)
+                continue
+            if s.startswith(("●", "○", "×", "*")) or (".service -" in s[:120] and "unit" not in sec.attrs):
+                name = s.lstrip("●○×* ").split(" ", 1)[0]
+                sec.attrs["unit"] = name
+            elif s.startswith("Loaded:"):
+                sec.attrs["loaded"] = s[7:].strip().split(";")[0].strip()
+                v = s[7:].strip()
+                sec.attrs["loaded"] = v.split(" (", 1)[0] if not v.startswith("not-found") else v
+            elif s.startswith("Active:"):
+                v = s[7:].strip()
+                v = v.split(" since ", 1)[0].strip()
+                if v.count(" (") >= 2:
+                    v = v[: v.rindex(" (")]
+                sec.attrs["active"] = v
+            elif s.startswith("Main PID:"):
+                p = s[9:].strip().split(" ", 1)[0]
+                if p.isdigit():
+                    sec.attrs["main_pid"] = int(p)
+            elif "─" in s or s.startswith(("├", "└", "`-", "|-")):
+                p = s.lstrip("├└─`-| ").split(" ", 1)[0]
+                if p.isdigit():
+                    pids.append(int(p))
+            continue
+        out.append(t)
+    if pids:
+        sec.attrs["cgroup_pids"] = pids
+    return out
+
+
+def _read_export(sec: Section, body: list[str]) -> None:
+    cur: dict[str, str] = {}
+    entries: list[dict[str, str]] = []
+    for t in [*body, ""]:
+        if not t.strip():
+            if cur:
+                entries.append(cur)
+                cur = {}
+            continue
+        k, sep, v = t.partition("=")
+        if sep:
+            cur[k] = v
+    for e in entries:
+        sec.records.append(_jfields(e))
+
+
+def _jfields(e: dict[str, Any]) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    rec: dict[str, Any] = dict(e)
+    rt = str(e.get("__REALTIME_TIMESTAMP", ""))
+    if rt.isdigit():
+        us = int(rt)
+        rec["realtime_us"] = us
+        t = datetime.fromtimestamp(us / 1e6, tz=UTC)
+        rec["time"] = t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{us % 1_000_000:06d}Z"
+    rec["host"] = e.get("_HOSTNAME")
+    rec["ident"] = e.get("SYSLOG_IDENTIFIER") or e.get("_COMM")
+    pid = e.get("_PID") or e.get("SYSLOG_PID")
+    rec["pid"] = int(pid) if isinstance(pid, str) and pid.isdigit() else pid
+    pr = e.get("PRIORITY")
+    rec["priority"] = int(pr) if isinstance(pr, str) and pr.isdigit() else pr
+    rec["message"] = e.get("MESSAGE")
+    rec["unit"] = e.get("_SYSTEMD_UNIT") or e.get("UNIT")
+    uid = e.get("_UID")
+    rec["uid"] = int(uid) if isinstance(uid, str) and uid.isdigit() else uid
+    return rec
+
+
+def _read_jjson(sec: Section, body: list[str]) -> None:
+    text = "\n".join(body)
+    if sec.kind == "journal-json":
+        for t in body:
+            s = t.strip()
+            if not s:
+                continue
+            try:
+                v = json.loads(s)
+            except ValueError:
+                sec.problems.append(
+                    f"lines {sec.first}-{sec.last}: a journal JSON line is not JSON: {s[:60]!r}"
+                )
+                continue
+            if isinstance(v, dict):
+                sec.records.append(_jfields(v))
+        return
+    try:
+        v = json.loads(text)
+        vals = v if isinstance(v, list) else [v]
+        for x in vals:
+            if isinstance(x, dict):
+                sec.records.append(_jfields(x))
+    except ValueError:
+        # a pretty entry cut short: what its complete "KEY" : "value" lines say
+        e: dict[str, str] = {}
+        for t in body:
+            s = t.strip().rstrip(",")
+            if s.startswith('"') and '" : ' in s:
+                k, _, v2 = s.partition('" : ')
+                e[k.strip('"')] = v2.strip().strip('"')
+        if e:
+            sec.records.append(_jfields(e))
+            sec.attrs["complete"] = False
+
+
+def _read_klog(sec: Section, texts: list[str]) -> None:
+    for t in texts:
+        s = t.strip()
+        if not s:
+            continue
+        m = KLOG.search(s[:400])
+        if not m:
+            if sec.records:
+                continue  # a continuation line (a stack, a wrapped message)
+            sec.problems.append(f"line {sec.lines[0].no + texts.index(t)}: not a klog line: {s[:60]!r}")
+            continue
+        rec: dict[str, Any] = {"severity": m.group("sev"), "month_day": m.group("md"), "time": m.group("time"),
+                               "thread": int(m.group("thread")), "file": m.group("file"), "line": int(m.group("line")),
+                               "source": f"{m.group('file')}:{m.group('line')}", "message": s[m.end() :]}  # fmt: skip
+        rec["klog_time"] = f"{m.group('md')} {m.group('time')}"
+        if m.start() > 0:
+            rec["prefix"] = s[: m.start()]
+        sec.records.append(rec)
+
+
+def _read_logrus(sec: Section, texts: list[str]) -> None:
+    for t in texts:
+        s = t.strip()
+        m = LOGRUS_TEXT.match(s[:60])
+        if not m:
+            continue
+        lv = {
+            "INFO": "info",
+            "WARN": "warning",
+            "ERRO": "error",
+            "DEBU": "debug",
+            "FATA": "fatal",
+            "PANI": "panic",
+            "TRAC": "trace",
+        }[m.group("level")]
+        rec: dict[str, Any] = {"level": lv}
+        tt = m.group("t")
+        if tt.isdigit():
+            rec["relative_seconds"] = int(tt)
+            rec["time"] = None
+        else:
+            rec["time"] = tt
+        rest = s[m.end() :]
+        kv_at = rest.find("=")
+        cut = rest.rfind("  ", 0, kv_at) if kv_at > 0 else -1
+        msg = rest[:cut].strip() if cut > 0 else rest.strip()
+        rec["msg"] = msg
+        rec["message"] = msg
+        if cut > 0:
+            rec.update(_logfmt(rest[cut:].strip()))
+        sec.records.append(rec)
+
+
+# ---------------------------------------------------------------- describe
+
+
+def _kv(line: str) -> tuple[int, str, str] | None:
+    ind = len(line) - len(line.lstrip(" \t"))
+    s = line.strip()
+    k = s.find(":")
+    if k <= 0 or k > 60:
+        return None
+    key = s[:k]
+    if not key[:1].isalpha() or key.count(" ") > 6:
+        return None
+    return ind, key, s[k + 1 :].strip()
+
+
+def _read_describe(sec: Section, texts: list[str]) -> None:
+    kind = sec.kind.removeprefix("kubectl-describe-")
+    objs: list[list[str]] = []
+    for t in texts:
+        if t.startswith("Name:") and (not objs or any(x.strip() for x in objs[-1])):
+            objs.append([t])
+        elif objs:
+            objs[-1].append(t)
+    for obj in objs:
+        rec, events = _describe_one(kind, obj)
+        sec.records.append(rec)
+        sec.attrs.setdefault("events", []).extend(events)
+    sec.attrs["events_rows"] = len(sec.attrs.get("events", []))
+
+
+def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    top: dict[str, str] = {}
+    containers: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    section: str | None = None
+    ev_lines: list[str] = []
+    cur: dict[str, Any] | None = None
+    indent_lost = not any(t.startswith((" ", "\t")) for t in obj[1:] if t.strip())
+    for t in obj:
+        if not t.strip():
+            continue
+        if section == "Events":
+            ev_lines.append(t)
+            continue
+        kv = _kv(t)
+        if kv is None:
+            if (
+                section == "Containers"
+                and t.strip().endswith(":") is False
+                and not t.startswith(" ")
+                and indent_lost
+            ):
+                pass
+            continue
+        ind, key, val = kv
+        if ind == 0 and not (indent_lost and section == "Containers" and key not in _POD_TOP):
+            if key == "Events":
+                section = "Events"
+                if val and val != "<none>":
+                    ev_lines.append(t)
+                continue
+            section = key if not val else section if key not in _POD_TOP else None
+            if val or key in _POD_TOP:
+                top.setdefault(key, val)
+            if not val:
+                section = key
+            continue
+        if section == "Containers":
+            if not val and (ind <= 2 or (indent_lost and key not in _CONTAINER_KEYS)):
+                cur = {"name": key}
+                containers.append(cur)
+            elif cur is not None and key not in cur:
+                cur[key] = val
+    rec: dict[str, Any] = {"name": top.get("Name")}
+    rec["namespace"] = top.get("Namespace")
+    if kind == "pod":
+        node = top.get("Node", top.get("Host"))
+        if node is not None:
+            n, _, ip = node.partition("/")
+            rec["node"] = n if n != "<none>" else ""
+            rec["node_ip"] = ip
+        rec["status"] = top.get("Status")
+        rec["ip"] = top.get("IP")
+        rec["containers"] = [c["name"] for c in containers]
+        rec["restarts"] = sum(
+            int(c.get("Restart Count", "0")) for c in containers if str(c.get("Restart Count", "0")).isdigit()
+        )
+        if containers:
+            c0 = containers[0]
+            rec["state"] = c0.get("State")
+            rec["reason"] = c0.get("Reason")
+            rec["ready"] = all(c.get("Ready") == "True" for c in containers)
+            cid = c0.get("Container ID")
+            rec["container_id"] = cid
+            rec["last_state"] = c0.get("Last State")
+            ec = c0.get("Exit Code")
+            rec["last_exit_code"] = int(ec) if ec and ec.isdigit() else ec
+        imgs = top.get("Image(s)")
+        rec["images"] = imgs.split(",") if imgs else [c.get("Image") for c in containers]
+        rec["controlled_by"] = top.get("Controlled By")
+        rec["labels"] = top.get("Labels")
+    elif kind == "node":
+        rec["roles"] = top.get("Roles")
+        taints = top.get("Taints")
+        rec["taints"] = [] if taints in (None, "<none>") else [taints]
+        uns = top.get("Unschedulable")
+        rec["unschedulable"] = {"true": True, "false": False}.get(uns or "", uns)
+    elif kind in ("deployment",):
+        r = top.get("Replicas", "")
+        for part in r.split("|"):
+            ws = part.split()
+            if len(ws) >= 2 and ws[0].isdigit():
+                rec[f"replicas_{ws[1]}"] = int(ws[0])
+        rec["strategy"] = top.get("StrategyType")
+    elif kind == "daemonset":
+        rec["desired"] = _int_or(top.get("Desired Number of Nodes Scheduled"))
+        rec["current"] = _int_or(top.get("Current Number of Nodes Scheduled"))
+        rec["misscheduled"] = _int_or(top.get("Number of Nodes Misscheduled"))
+        st = top.get("Pods Status", "")
+        for part in st.split("/"):
+            ws = part.split()
+            if len(ws) >= 2 and ws[0].isdigit():
+                rec[ws[1].lower()] = int(ws[0])
+        rec["selector"] = top.get("Selector")
+    elif kind in ("statefulset", "rc"):
+        r = top.get("Replicas", "")
+        for part in r.replace("/", "|").split("|"):
+            ws = part.split()
+            if len(ws) >= 2 and ws[0].isdigit():
+                rec[f"replicas_{ws[1]}"] = int(ws[0])
+        rec["update_strategy"] = top.get("Update Strategy")
+        st = top.get("Pods Status", "")
+        for part in st.split("/"):
+            ws = part.split()
+            if len(ws) >= 2 and ws[0].isdigit():
+                rec[ws[1].lower()] = int(ws[0])
+        rec["labels"] = top.get("Labels")
+    elif kind == "service":
+        rec["type"] = top.get("Type")
+        rec["ip"] = top.get("IP")
+        rec["session_affinity"] = top.get("Session Affinity")
+        rec["selector"] = top.get("Selector")
+        rec["ports"] = top.get("Port")
+        rec["node_ports"] = top.get("NodePort")
+        rec["ip_families"] = top.get("IP Families")
+    if ev_lines:
+        es = Section(0, 0, "kubectl-describe-events")
+        _read_events_section(es, ev_lines)
+        events = es.records
+    return rec, events
+
+
+_POD_TOP = frozenset({"Name", "Namespace", "Node", "Host", "Status", "IP", "IPs", "Labels", "Annotations", "Start Time", "Priority",
+                      "Controlled By", "QoS Class", "Node-Selectors", "Tolerations", "Image(s)", "Reason", "Message",
+                      "Service Account", "Conditions", "Volumes", "Events", "Containers", "Init Containers", "Replication Controllers",
+                      "Controllers", "Selector", "Replicas", "Type", "Port", "Roles", "Taints"})  # fmt: skip
+_CONTAINER_KEYS = frozenset({"Container ID", "Image", "Image ID", "Port", "Ports", "Host Port", "Host Ports", "Command", "Args", "State",
+                             "Reason", "Started", "Finished", "Exit Code", "Last State", "Ready", "Restart Count", "Limits",
+                             "Requests", "Environment", "Mounts", "Liveness", "Readiness", "QoS Tier", "Environment Variables"})  # fmt: skip
+
+
+def _int_or(v: str | None) -> int | str | None:
+    return int(v) if v is not None and v.isdigit() else v
+
+
+def rfc1123_iso(v: str) -> str | None:
+    """'Tue, 31 Mar 2015 18:33:34 +0300' (old kubectl event times) as ISO 8601."""
+    from datetime import datetime
+
+    if len(v) < 26 or v[3:5] != ", ":
+        return None
+    try:
+        return datetime.strptime(v[:31].strip(), "%a, %d %b %Y %H:%M:%S %z").isoformat()
+    except ValueError:
+        return None
+
+
+_TZ = {"UTC": "+00:00", "GMT": "+00:00", "EST": "-05:00", "EDT": "-04:00", "CST": "-06:00", "CDT": "-05:00", "MST": "-07:00",
+       "MDT": "-06:00", "PST": "-08:00", "PDT": "-07:00", "CET": "+01:00", "CEST": "+02:00", "BST": "+01:00", "IST": "+05:30",
+       "JST": "+09:00", "KST": "+09:00", "AEST": "+10:00", "AEDT": "+11:00", "EET": "+02:00", "EEST": "+03:00", "WET": "+00:00",
+       "WEST": "+01:00", "MSK": "+03:00", "HKT": "+08:00", "SGT": "+08:00"}  # fmt: skip
+
+
+def iso_of(ts: str) -> str | None:
+    """A journal time with its date and zone (short-iso, short-full) as ISO 8601 with a colon in the offset."""
+    t = ts.strip()
+    if len(t) >= 24 and t[4] == "-" and t[10] == "T":
+        if t.endswith("Z"):
+            return t
+        if t[-5] in "+-" and t[-4:].isdigit():
+            return t[:-2] + ":" + t[-2:]
+        return t
+    parts = t.split(" ")
+    if len(parts) == 4 and len(parts[1]) == 10 and parts[3] in _TZ:
+        return f"{parts[1]}T{parts[2]}{_TZ[parts[3]]}"
+    return None
+
+
+def lstart_iso(v: str) -> str | None:
+    """ps lstart 'Mon Jun 16 14:23:09 2025' as ISO 8601 without zone."""
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(" ".join(v.split()), "%a %b %d %H:%M:%S %Y").isoformat()
+    except ValueError:
+        return None

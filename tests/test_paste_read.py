@@ -1,0 +1,159 @@
+"""Reading the real pastes of tests/data/pastes (issue 16): the splitter and the section readers against
+expected.json (tests/paste_oracle.py), the ingest of a paste (paste_sections, exit codes, --node), and a
+property test of the splitter on untrusted text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer.cli import main
+from analyzer.paste import split
+from tests.paste_oracle import PASTES, check, load, score
+
+# Pastes read fully right today (sections, rows per section, spot values); the score may only go up.
+MIN_FULLY_RIGHT = 77
+
+
+def test_at_least_sixty_pastes_are_read_fully_right_and_none_silently_unread() -> None:
+    right, total, silent = score()
+    assert total >= 151
+    assert right >= MIN_FULLY_RIGHT, f"{right} of {total} fully right"
+    assert silent == [], f"data lines in no data section and no problem: {silent}"
+
+
+def test_every_paste_reads_without_an_exception_and_every_line_once() -> None:
+    for name in load():
+        text = (PASTES / name).read_text(encoding="utf-8")
+        sections = split(text)
+        seen: set[int] = set()
+        for s in sections:
+            lines = {ln.no for ln in s.lines if ln.text.strip()}
+            assert not lines & seen, (name, s.first)
+            seen |= lines
+        nonblank = {i for i, ln in enumerate(text.split("\n"), 1) if ln.strip()}
+        assert nonblank - seen <= {i for i in nonblank if not text.split("\n")[i - 1].strip("> \t")}, name
+
+
+def test_known_right_pastes_stay_right() -> None:
+    """A few pastes of different classes, each fully right; a regression names the paste and the field."""
+    pastes = load()
+    for name in ("003-hoeghh27-root-prompt-nodes-pods-1.9.txt", "010-crictl266-hash-prompt-ps-2018.txt",
+                 "023-pai1762-user-host-prompt-docker-ps-a-dockershim.txt", "026-containerd8285-headerless-ps-axjf-shim-defunct.txt",
+                 "031-k8s7332-pre-tag-journal-docker-logrus-2015.txt", "045-k8s91340-events-section-alone-new-style.txt"):  # fmt: skip
+        errs, silent = check(name, pastes[name])
+        assert errs == [] and not silent, (name, errs)
+
+
+def test_prompts_and_markers_are_structure_not_problems() -> None:
+    text = "[root@k8s ~]# kubectl get nodes\nNAME   STATUS   ROLES    AGE   VERSION\nw1     Ready    <none>   4h    v1.9.0\n--- snip ---\n[root@k8s ~]#\n"
+    secs = split(text)
+    assert [s.kind for s in secs] == ["prompt", "kubectl-get-nodes", "marker", "prompt"]
+    assert all(not s.problems for s in secs)
+    assert secs[1].records == [
+        {"name": "w1", "status": "Ready", "roles": "<none>", "age": "4h", "version": "v1.9.0"}
+    ]
+    assert secs[0].command == "kubectl get nodes"
+
+
+def test_an_unclaimed_section_is_one_problem_naming_its_lines() -> None:
+    secs = split("$ kubectl version --short\nClient Version: v1.20.0\nServer Version: v1.20.1\n")
+    probs = [p for s in secs for p in s.problems]
+    assert probs == ["lines 2-3: output of `kubectl version --short` that Kubesnap does not read"]
+
+
+def _ingest(tmp_path: Path, text: str, *args: str) -> tuple[int, str, Path]:
+    paste = tmp_path / "paste.txt"
+    paste.write_text(text, encoding="utf-8")
+    db = tmp_path / "k.duckdb"
+    r = CliRunner().invoke(main, ["ingest", "--db", str(db), str(paste), *args])
+    return r.exit_code, r.output, db
+
+
+def test_ingest_of_a_paste_fills_paste_sections_and_the_tables(tmp_path: Path) -> None:
+    code, out, db = _ingest(
+        tmp_path, (PASTES / "003-hoeghh27-root-prompt-nodes-pods-1.9.txt").read_text(encoding="utf-8")
+    )
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT first_line, last_line, format, rows, parser FROM paste_sections ORDER BY first_line"
+        ).fetchall()
+        pods = con.execute("SELECT name, status_text FROM api_pods ORDER BY name").fetchall()
+    assert rows == [(1, 1, "prompt", None, None), (2, 4, "kubectl-get-nodes", 2, "kubectl-table"), (5, 5, "prompt", None, None),
+                    (6, 8, "kubectl-get-pods", 2, "kubectl-table"), (9, 9, "prompt", None, None)]  # fmt: skip
+    assert pods == [
+        ("kube-dns-6c857864fb-4znn2", "Pending"),
+        ("kubernetes-dashboard-5bd6f767c7-p562x", "Pending"),
+    ]
+
+
+def test_node_level_paste_without_node_is_a_note_and_with_node_is_named(tmp_path: Path) -> None:
+    text = "$ sudo crictl ps\nCONTAINER      IMAGE     CREATED       STATE     NAME    ATTEMPT   POD ID\n34cb02d40a9e2  abc       4 minutes ago Running   web     0         9a8b7c6d5e4f\n"
+    code, out, _db = _ingest(tmp_path, text)
+    assert code == 0, out
+    assert "without --node" in out
+    code, out, db = _ingest(tmp_path, text, "--node", "worker-7")
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert ("worker-7",) in con.execute("SELECT DISTINCT node FROM snapshots").fetchall()
+
+
+def test_ingest_exits_1_only_for_an_unclaimed_section(tmp_path: Path) -> None:
+    code, out, _db = _ingest(
+        tmp_path,
+        "$ kubectl version --short\nClient Version: v1.20.0\n$ kubectl get nodes\nNAME STATUS AGE\nn1 Ready 1d\n",
+    )
+    assert code == 1
+    assert "lines 2-2: output of `kubectl version --short`" in out
+
+
+def test_root_prompt_is_not_called_json(tmp_path: Path) -> None:
+    _code, out, _db = _ingest(tmp_path, "[root@host ~]# uptime\n 10:00:00 up 1 day\n")
+    assert "not JSON" not in out
+
+
+_PIECES = st.sampled_from([
+    "$ ", "# ", "> ", "[root@h ~]# ", "u@h:~$ ", "h:~ > ", "```", "~~~", "--More--", "(END)", "lines 1-23", "...", "--- snip ---",
+    "kubectl get pods", "crictl ps -a", "ps -ef", "journalctl -u kubelet", "systemctl status kubelet", "NAME  READY  STATUS  RESTARTS  AGE",
+    "CONTAINER ID  IMAGE  CREATED  STATE  NAME", "UID  PID  PPID  C STIME TTY TIME CMD", "Name:  x", "Events:", "  Type  Reason  Age  From  Message",
+    "Jan 01 00:00:00 h kubelet[1]: ", "I0101 00:00:00.000000  1 a.go:1] ", "1/1", "Running", "   ", "\t", "\\_ ", "<defunct>", "●", "Loaded:",
+    "Active: active (running)", "time=\"2021-01-01T00:00:00Z\" level=info", "&lt;", "&nbsp;", "\r", "\x1b[31m", "\u200b", "月", "0" * 30,
+])  # fmt: skip
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(_PIECES, st.text(max_size=40)), max_size=60), st.lists(st.integers(0, 59), max_size=20)
+)
+def test_splitter_reads_any_text_into_sections_covering_every_line(
+    pieces: list[str], breaks: list[int]
+) -> None:
+    """Any text: no exception, sections in order and disjoint, every record a dict, every problem a str."""
+    parts = list(pieces)
+    for b in breaks:
+        if b < len(parts):
+            parts[b] = parts[b] + "\n"
+    text = "".join(parts)
+    secs = split(text)
+    last = 0
+    for s in secs:
+        assert last < s.first <= s.last
+        last = s.last
+        assert all(isinstance(r, dict) for r in s.records)
+        assert all(isinstance(p, str) for p in s.problems)
+        assert s.is_data or not s.records
+
+
+def test_splitter_is_linear_on_a_long_hostile_line() -> None:
+    """A 4 KB line of what the patterns look for, repeated: read in one pass per line (no backtracking)."""
+    line = ("I0101 00:00:00.000000 " + " " * 11 + "1 " + "a" * 199 + ":") * 20
+    text = "\n".join([line] * 200 + ["$ " + "x " * 2000, "[" + "root@" * 800 + "]# ls"] * 50)
+    secs = split(text)
+    assert secs
