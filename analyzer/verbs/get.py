@@ -3,7 +3,6 @@ dump exists, the nodes' own view (crictl) where it does not."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -107,7 +106,7 @@ def pod_items(sv: SiteView) -> list[Item]:
 
 def _labels(v: Any) -> dict[str, str]:
     if isinstance(v, str):
-        v = json.loads(v)
+        v = stored_json(v)
     return {str(k): str(x) for k, x in (v or {}).items()} if isinstance(v, dict) else {}
 
 
