@@ -8,6 +8,7 @@ stays far below what Python's recursive JSON/YAML readers and writers survive (a
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -40,6 +41,14 @@ def json_too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
             break
         brackets = peeled
     return re.search(r"[\[{]{" + str(limit + 1) + "}", brackets) is not None or _PAIR.search(brackets) is not None
+
+
+def stored_json(text: str) -> Any:
+    """A JSON value read back from a database, which may be one someone else wrote: one nested deeper than
+    ingest allows is refused (TooDeep) before it is parsed (Python's JSON reader recurses)."""
+    if json_too_deep(text):
+        raise TooDeep(f"a stored JSON value nested deeper than {MAX_DEPTH} levels: not read")
+    return json.loads(text)
 
 
 def value_too_deep(value: object, limit: int = MAX_DEPTH) -> bool:

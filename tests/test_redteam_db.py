@@ -422,3 +422,27 @@ def test_export_writes_only_into_its_folder(good_db: Path, canary: Path, tmp_pat
         with pytest.raises(duckdb.PermissionException):
             store.con.execute(f"SELECT * FROM read_text('{canary / 'secret.txt'}')")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pq"]
+
+
+DEEP = "[" * 100_000 + "]" * 100_000  # valid JSON that Python's reader cannot take (it recurses)
+
+
+def test_deep_values_stored_by_someone_else_are_refused_not_crashed(good_db: Path, tmp_path: Path) -> None:
+    """Every JSON column a verb, a rule or the report parses, written 100,000 levels deep by whoever made the
+    file: each verb ends with its usual result or a one-line refusal, never an internal error."""
+    db = hostile(
+        good_db, tmp_path / "deep.duckdb",
+        f"UPDATE api_objects SET raw = '{DEEP}'",
+        f"UPDATE api_pods SET labels = '{DEEP}', annotations = '{DEEP}'",
+        f"INSERT INTO api_nodes (snapshot_id, name, conditions, labels) SELECT snapshot_id, 'node1', '{DEEP}', '{DEEP}' FROM snapshots LIMIT 1",
+        f"INSERT INTO kubelet_configs (snapshot_id, raw) SELECT snapshot_id, '{DEEP}' FROM snapshots LIMIT 1",
+    )  # fmt: skip
+    for argv in verbs(str(db), str(tmp_path / "out"), str(good_db))[:-1]:
+        res = CliRunner().invoke(main, [*argv])
+        assert res.exit_code in (0, 1, 2), (argv, res.output)
+        assert "internal error" not in res.output and "Traceback" not in res.output, (argv, res.output[-2000:])
+        if res.exit_code == 2:
+            assert "nested deeper than" in res.stderr, (argv, res.stderr)
+    for argv in (["describe", "node", "node1", "--db", str(db)], ["get", "nodes", "-o", "json", "--db", str(db)]):
+        res = CliRunner().invoke(main, argv)
+        assert "internal error" not in res.output and "Traceback" not in res.output, (argv, res.output[-2000:])

@@ -6,12 +6,12 @@ SIGNATURES and it is matched, documented in docs/rules.md and listed by `kubesna
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from analyzer import grepindex
+from analyzer.budgets import stored_json
 from analyzer.rules import Finding, RuleContext, rule
 from analyzer.rules.join import SNAPS
 
@@ -74,7 +74,7 @@ def log_growth_fast(ctx: RuleContext) -> Iterable[Finding]:
 def log_rotation_missing(ctx: RuleContext) -> Iterable[Finding]:
     limits: dict[str, int] = {}
     for sid, raw in ctx.q(f"SELECT snapshot_id, raw FROM v_kubelet_configs WHERE snapshot_id IN {SNAPS} AND raw IS NOT NULL"):
-        cfg = json.loads(raw) if isinstance(raw, str) else raw
+        cfg = stored_json(raw) if isinstance(raw, str) else raw
         if isinstance(cfg, dict) and cfg.get("containerLogMaxSize"):
             limits[sid] = size_bytes(cfg["containerLogMaxSize"], 10 * MiB)
     for sid, node, ns, pod, _container, path, size in ctx.q(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
+from analyzer.budgets import stored_json
 from analyzer.rules import Finding, RuleContext, rule
 from analyzer.rules.images import API_SNAP
 from analyzer.rules.join import SNAPS
@@ -17,7 +17,7 @@ from analyzer.rules.join import SNAPS
 def condition(ctx: RuleContext, node: str, typ: str) -> str:
     """The message of a node condition from the JSON dump ('' when unknown)."""
     for (conds,) in ctx.q(f"SELECT conditions FROM v_api_nodes WHERE snapshot_id IN {API_SNAP} AND name = $p0 AND conditions IS NOT NULL", [node]):
-        for c in json.loads(conds) if isinstance(conds, str) else conds:
+        for c in stored_json(conds) if isinstance(conds, str) else conds:
             if isinstance(c, dict) and c.get("type") == typ and (c.get("reason") or c.get("message")):
                 since = f" (since {c['lastTransitionTime']})" if c.get("lastTransitionTime") else ""
                 return f"{c.get('reason') or '?'}: {c.get('message') or ''}{since}"

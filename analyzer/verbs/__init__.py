@@ -3,7 +3,6 @@ diffs between two collections, and Parquet export. Each returns text or plain da
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +13,8 @@ from typing import Any
 
 import duckdb
 
-from analyzer.budgets import MAX_DEPTH, json_too_deep
+from analyzer import budgets
+from analyzer.budgets import TooDeep
 from analyzer.errors import DatabaseError, NotFound
 from analyzer.store import Store
 
@@ -64,9 +64,10 @@ class SiteView:
 def stored_json(text: str) -> Any:
     """A JSON value read back from a database, which may be one someone else wrote: one nested deeper than
     ingest allows is refused before it is parsed (Python's JSON reader recurses)."""
-    if json_too_deep(text):
-        raise DatabaseError(f"a stored JSON value nested deeper than {MAX_DEPTH} levels: not read")
-    return json.loads(text)
+    try:
+        return budgets.stored_json(text)
+    except TooDeep as e:
+        raise DatabaseError(str(e)) from e
 
 
 @contextmanager

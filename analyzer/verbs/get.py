@@ -3,7 +3,6 @@ dump exists, the nodes' own view (crictl) where it does not."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -160,7 +159,7 @@ def _described_pod(sv: SiteView, ns: str | None, name: str, node: str | None, ip
 
 def _labels(v: Any) -> dict[str, str]:
     if isinstance(v, str):
-        v = json.loads(v)
+        v = stored_json(v)
     return {str(k): str(x) for k, x in (v or {}).items()} if isinstance(v, dict) else {}
 
 
@@ -275,12 +274,12 @@ def pasted_node_items(sv: SiteView) -> list[Item]:
 
 
 def _json_list(v: Any) -> list[Any]:
-    v = json.loads(v) if isinstance(v, str) else v
+    v = stored_json(v) if isinstance(v, str) else v
     return v if isinstance(v, list) else []
 
 
 def _json_dict(v: Any) -> dict[str, Any]:
-    v = json.loads(v) if isinstance(v, str) else v
+    v = stored_json(v) if isinstance(v, str) else v
     return v if isinstance(v, dict) else {}
 
 

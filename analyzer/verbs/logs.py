@@ -3,7 +3,6 @@ kubectl logs the collector saved), partial (P) records already joined into their
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -12,7 +11,7 @@ from analyzer.errors import UsageError
 from analyzer.sanitize import cell, line
 from analyzer.store import sandboxed_cursor
 from analyzer.timeparse import before, parse_duration_s
-from analyzer.verbs import SiteView, not_found
+from analyzer.verbs import SiteView, not_found, stored_json
 
 
 def rfc3339nano(t: datetime) -> str:
@@ -107,7 +106,7 @@ def _pick_files(files: list[tuple[object, ...]], cname: str, previous: bool, inc
 
 def _pod_object(sv: SiteView, ns: str, pod: str) -> dict[str, Any]:
     rows = sv.q("SELECT raw FROM v_api_objects WHERE snapshot_id = $p0 AND kind = 'Pod' AND namespace = $p1 AND name = $p2", [sv.api_snapshot, ns, pod]) if sv.api_snapshot else []
-    obj = json.loads(rows[0][0]) if rows else {}
+    obj = stored_json(rows[0][0]) if rows else {}
     return obj if isinstance(obj, dict) else {}
 
 
