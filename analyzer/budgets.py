@@ -43,6 +43,14 @@ def json_too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
     return re.search(r"[\[{]{" + str(limit + 1) + "}", brackets) is not None or _PAIR.search(brackets) is not None
 
 
+def bounded_json(text: str) -> Any:
+    """json.loads for text from a bundle or a paste: nested deeper than MAX_DEPTH is TooDeep (a ValueError, as
+    any JSON error), found before Python's recursive reader could raise RecursionError."""
+    if json_too_deep(text):
+        raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels: not read")
+    return json.loads(text)
+
+
 def stored_json(text: str) -> Any:
     """A JSON value read back from a database, which may be one someone else wrote: one nested deeper than
     ingest allows is refused (TooDeep) before it is parsed (Python's JSON reader recurses)."""

@@ -11,10 +11,10 @@ adjacent unbounded quantifiers.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from analyzer.budgets import bounded_json
 from analyzer.paste import MAX_LINE, Section
 
 # ---------------------------------------------------------------- headers
@@ -1243,7 +1243,7 @@ def _read_jjson(sec: Section, body: list[str]) -> None:
             if not s:
                 continue
             try:
-                v = json.loads(s)
+                v = bounded_json(s)
             except ValueError:
                 sec.problems.append(
                     f"lines {sec.first}-{sec.last}: a journal JSON line is not JSON: {s[:60]!r}"
@@ -1253,7 +1253,7 @@ def _read_jjson(sec: Section, body: list[str]) -> None:
                 sec.records.append(_jfields(v))
         return
     try:
-        v = json.loads(text)
+        v = bounded_json(text)
         vals = v if isinstance(v, list) else [v]
         for x in vals:
             if isinstance(x, dict):

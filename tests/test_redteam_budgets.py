@@ -6,6 +6,7 @@ process with a hang guard (10x what they take) and a memory bound, never a timed
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
 import subprocess
@@ -291,3 +292,42 @@ def test_rfc3339_is_the_old_regex(text: str) -> None:
     assert (o is None) == (n is None), text
     if o and n:
         assert o.groups() == n.groups()
+
+
+# ------------------------------------------------------------------ deep JSON in the newer readers
+
+DEEP_JSON = "[" * 50_000 + "]" * 50_000  # valid JSON; Python's reader recurses and would raise RecursionError
+
+
+def test_deep_json_in_a_pasted_journal_is_refused_as_bad_json() -> None:
+    from analyzer.paste import Line, Section
+    from analyzer.pastefmt import _read_jjson
+
+    for kind, body in (("journal-json", [DEEP_JSON[:4000] + DEEP_JSON[-4000:]]), ("journal-json-pretty", [DEEP_JSON])):
+        sec = Section(1, 1, kind, [Line(1, body[0])])
+        _read_jjson(sec, body)
+        assert sec.records == []
+
+
+def test_deep_site_manifest_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    from analyzer.errors import ParseError
+    from analyzer.parsers.site_manifest import parse
+    from analyzer.registry import ParseContext
+
+    text = '{"kind": "kubesnap-site-manifest", "hosts": ' + DEEP_JSON + "}"
+    with pytest.raises(ParseError, match="nested deeper than"):
+        list(parse(ParseContext("site-manifest.json", text.encode())))
+
+
+def test_deep_troubleshoot_error_file_is_reported_not_a_crash() -> None:
+    from analyzer.bundle import Member
+    from analyzer.formats.troubleshoot import _errors
+
+    class Ing:
+        problems: list[tuple[str, str, str]] = []
+
+    data = DEEP_JSON.encode()
+    m = Member("cluster-resources/pods-errors.json", "file", len(data), None, None, lambda: io.BytesIO(data))
+    ing = Ing()
+    assert _errors(ing, m, m.path, None) == ("parsed", 0)  # type: ignore[arg-type]
+    assert ing.problems and all(p[1] == "troubleshoot" for p in ing.problems)

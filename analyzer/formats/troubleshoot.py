@@ -7,9 +7,9 @@ cluster-resources/<resource>.json, container logs in cluster-resources/pods/logs
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from analyzer.budgets import bounded_json
 from analyzer.bundle import Member
 from analyzer.formats import ForeignIngest, Format, Listing, Unit, api_records, json_member, register
 from analyzer.layout import POD_LOGS, RAW, Entry, layout
@@ -122,7 +122,7 @@ def _errors(ing: ForeignIngest, m: Member, path: str, entry: Entry) -> tuple[str
     text = m.read(1 << 20).decode("utf-8", "replace")
     msgs: list[str] = []
     try:
-        doc: Any = json.loads(text)
+        doc: Any = bounded_json(text)
         if isinstance(doc, dict):
             doc = [doc.get("error") or doc]
         msgs = [str(x) for x in doc] if isinstance(doc, list) else [str(doc)]

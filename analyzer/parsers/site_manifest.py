@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from analyzer.budgets import MAX_DEPTH, json_too_deep
 from analyzer.errors import ParseError, SkipSource
 from analyzer.models import Record, SiteHost
 from analyzer.parsers import as_int
@@ -46,6 +47,8 @@ def _seconds(v: object) -> float | None:
 @source("site-manifest", sniff=_sniff, scope="cluster")
 def parse(ctx: ParseContext) -> Iterable[Record]:
     """collect-site's site-manifest.json: which hosts answered, which failed and why"""
+    if json_too_deep(ctx.text):
+        raise ParseError(f"nested deeper than {MAX_DEPTH} levels: not read")
     try:
         doc = json.loads(ctx.text)
     except json.JSONDecodeError as e:
