@@ -324,7 +324,8 @@ def test_deep_troubleshoot_error_file_is_reported_not_a_crash() -> None:
     from analyzer.formats.troubleshoot import _errors
 
     class Ing:
-        problems: list[tuple[str, str, str]] = []
+        def __init__(self) -> None:
+            self.problems: list[tuple[str, str, str]] = []
 
     data = DEEP_JSON.encode()
     m = Member("cluster-resources/pods-errors.json", "file", len(data), None, None, lambda: io.BytesIO(data))

@@ -13,7 +13,7 @@ from analyzer.store import SANDBOX, SCHEMA_VERSION, _create_schema, expected_cat
 # The tables, indexes and sequences of each schema version, as a hash of expected_catalog(): a change to a model that
 # changes the DDL fails here until SCHEMA_VERSION is bumped (a database of the old shape is then refused clearly,
 # tests/test_redteam_db.py) and the new hash recorded.
-CATALOG_SHA256 = {2: "0734a7cc100cc9680ef221f55462ec38747a237320705570599ba3b2117f6b81"}
+CATALOG_SHA256 = {2: "0734a7cc100cc9680ef221f55462ec38747a237320705570599ba3b2117f6b81", 3: "1519b77caeb0d542b9bec3bf416aff38ce6db73f340be52ab5b7ca26775afbd3"}
 
 
 def test_schema_version_is_bumped_with_the_ddl() -> None:
