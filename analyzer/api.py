@@ -162,6 +162,13 @@ def bundle_members(bundle: Path, limits: Limits | None = None) -> tuple[list[Mem
         # problems about members that never made a members row (a device file, a cut archive) stay problems of the input
         rest = [(w, m, r) for w, m, r in report.problems if (w, m) not in known]
     return [MemberReport(*r) for r in rows], rest
+def coverage(con: Any, site: str | None = None) -> list[dict[str, Any]]:
+    """Per bundle: the facts its format cannot provide or it does not hold (analyzer.formats.coverage)."""
+    from analyzer.formats import coverage as of_bundles
+
+    return of_bundles(con, site)
+
+
 def formats_table() -> list[list[str]]:
     """The other tools' bundle formats Kubesnap reads (analyzer.formats), and the facts each cannot provide."""
     from analyzer.formats import FACTS, formats

@@ -164,7 +164,7 @@ def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node:
     if not quiet:
         echo(_findings_summary(found), err=True)
     html = outdir / "report.html"
-    render_report(db, html, site=site)
+    render_report(db, html, site=site, coverage=api.coverage)
     echo(f"database: {cell(db)}")
     echo(f"report:   {cell(html)}")
     ctx.exit(1 if report.problems else 0)
@@ -176,7 +176,7 @@ def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node:
 @click.option("--site", help="the site to report on (default: the one with the most snapshots)")
 def report(db: str | None, out: Path, site: str | None) -> None:
     """Render the offline HTML report (one file, no network) of a database."""
-    render_report(api.resolve_db(db), out, site=site)
+    render_report(api.resolve_db(db), out, site=site, coverage=api.coverage)
     echo(cell(out))
 
 

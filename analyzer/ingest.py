@@ -30,8 +30,6 @@ from analyzer.bulk import (
     JournalMeta,
     LogLoader,
     ReadNotes,
-    container_link,
-    log_file_meta,
     sniff_format,
     sniff_journal,
 )
@@ -61,6 +59,7 @@ from analyzer.layout import (
 )
 from analyzer.layouts.kubesnap import KUBESNAP
 from analyzer.listed_logs import uncopied_log_files
+from analyzer.logpaths import container_link, log_file_meta
 from analyzer.models import (
     CollectionRecord,
     ContainerObs,
@@ -547,7 +546,7 @@ def _hashing_opener(opener: object, h: Any, opened: list[_Hashing]) -> Callable[
 # snapshot row into the store: BundleIngest.finish), correlate (ids and processes joined: analyzer.correlate)
 # and check (what the loaded rows say is wrong: `check`). Each is timed into IngestReport.timings.
 
-PASSES = ("extract", "parse", "load", "correlate", "check")
+PASSES = ("extract", "parse", "load", "correlate", "check", "index")
 
 
 def extract(path: Path, limits: Limits | None = None, skip_archives: bool = False,

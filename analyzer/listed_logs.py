@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable
 
-from analyzer.bulk import log_file_meta
+from analyzer.logpaths import log_file_meta
 from analyzer.models import CollectionRecord, LogFile
 
 POD_LOG_LAYOUTS = ("pods", "pods-old", "crio-id")

@@ -262,7 +262,7 @@ GROUP BY c.snapshot_id, c.sandbox_id, c.pod_namespace, c.pod_name
 """)
 
 view("api_pod_containers", "The containers of each pod of the `pods` view (its kubectl dump, describe or table): restarts, states, container ids.", """
-SELECT p.site, c.* FROM pods p JOIN api_containers c ON c.snapshot_id = p.snapshot_id AND c.pod = p.name AND c.namespace IS NOT DISTINCT FROM p.namespace
+SELECT p.site, c.* FROM pods p JOIN api_containers c ON c.snapshot_id = p.snapshot_id AND c.pod = p.name AND coalesce(c.namespace, '') = coalesce(p.namespace, '')
 """)
 
 view("process_cgroup_ids", "The cgroup of each process, with the pod uid and container id its path names (/proc/<pid>/cgroup).", """

@@ -7,6 +7,7 @@ import re
 import secrets
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -59,10 +60,16 @@ def json_for_script(data: object) -> Markup:
     return Markup(text)
 
 
+# what each bundle of another tool's format could not provide (analyzer.formats.coverage, given by the CLI: the
+# report reads the database and what it is handed, never the readers of bundles)
+Coverage = Callable[[Any, str], list[dict[str, Any]]]
+
+
 class Builder:
-    def __init__(self, store: Store, site: str | None) -> None:
+    def __init__(self, store: Store, site: str | None, coverage: Coverage | None = None) -> None:
         self.con = store.con
         self.site = store.pick_site(site)
+        self.coverage = coverage
 
     def q(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params or []).fetchall()
@@ -122,9 +129,7 @@ class Builder:
             "SELECT coalesce(node, ''), coalesce(object, ''), message FROM v_findings WHERE site = ? AND rule = 'SITE_NODE_MISSING' ORDER BY 1",
             [self.site],
         ) if have_findings else []  # fmt: skip
-        from analyzer.formats import coverage
-
-        cover = [c for c in coverage(self.con, self.site) if c["format"] != "kubesnap"]
+        cover = [c for c in self.coverage(self.con, self.site) if c["format"] != "kubesnap"] if self.coverage else []
         return Overview(
             missing_nodes=[Problem(node=n, what=w, detail=d) for n, w, d in site_missing],
             coverage=[Problem(node=f"{c['bundle']} ({c['format']})", what=c["about"], detail=f"{c['state']}: {c['why']}") for c in cover],
@@ -549,9 +554,10 @@ def render_html(report: Report) -> str:
     return tmpl.render(r=report, css=Markup(asset("report.css")), js=Markup(asset("report.js")))
 
 
-def render_report(db: Path, out: Path, site: str | None = None, large: bool | None = None) -> Report:
-    """Write the report of `site` to `out`; `large` forces (or stops) the lazy drawing of big sites."""
+def render_report(db: Path, out: Path, site: str | None = None, large: bool | None = None, coverage: Coverage | None = None) -> Report:
+    """Write the report of `site` to `out`; `large` forces (or stops) the lazy drawing of big sites; `coverage` tells
+    what the bundles of other tools' formats could not provide."""
     with Store(db, read_only=True) as store:
-        report = Builder(store, site).build(large)
+        report = Builder(store, site, coverage).build(large)
     out.write_text(render_html(report), encoding="utf-8")
     return report

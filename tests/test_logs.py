@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from analyzer import bulk
-from analyzer.bulk import JournalMeta, LogLoader, load_journal, log_file_meta
+from analyzer.bulk import JournalMeta, LogLoader, load_journal
+from analyzer.logpaths import log_file_meta
 from analyzer.store import Store
 
 SOURCES = ["container-log", "journal"]

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from analyzer.bulk import log_file_meta
 from analyzer.bundle import Member
 from analyzer.formats import ForeignIngest, Format, Listing, Unit, register
 from analyzer.layout import JOURNALS, POD_LOGS, RAW, Entry, layout
+from analyzer.logpaths import log_file_meta
 
 C = "commands/*/**/"
 PLAY = "kubespray collect-info.yaml"

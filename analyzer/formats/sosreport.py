@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from analyzer.bulk import log_file_meta
 from analyzer.formats import Format, Listing, Unit, register
 from analyzer.layout import JOURNALS, POD_LOGS, RAW, Entry, layout
+from analyzer.logpaths import log_file_meta
 
 K = "sos_commands/kubernetes/**/"
 KUBECTL = "sos kubernetes plugin (kubectl)"

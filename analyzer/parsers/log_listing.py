@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from analyzer.bulk import LINK_NAME, log_file_meta
+from analyzer.logpaths import LINK_NAME, log_file_meta
 from analyzer.models import ContainerLink, LogFile, Record
 from analyzer.registry import ParseContext, source
 from analyzer.textutil import clean_lines

@@ -185,7 +185,7 @@ OOM_RE = r"(Out of memory: Kill|Killed process \d+|oom-kill:|invoked oom-killer|
 )  # fmt: skip
 def oom_killer(ctx: RuleContext) -> Iterable[Finding]:
     rows = ctx.q(
-        f"""SELECT node, count(*) FILTER (WHERE regexp_matches(message, '(Killed process|Kill process) \\d+')), min(ts), max(ts),
+        f"""SELECT node, count(DISTINCT nullif(regexp_extract(message, '(?:Killed process|Kill process) (\\d+)', 1), '')), min(ts), max(ts),
                    list(node || ': ' || array_to_string(evidence, ', ') || ': ' || message ORDER BY ts, line_no)[:6]
             FROM journal_lines WHERE snapshot_id IN {SNAPS} AND (ident = 'kernel' OR source = 'dmesg') AND regexp_matches(message, $p0)
             GROUP BY node ORDER BY node""",

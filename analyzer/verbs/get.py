@@ -251,7 +251,7 @@ def pasted_node_items(sv: SiteView) -> list[Item]:
          conds, cap, alloc, now) in sv.q(
         """SELECT n.name, n.roles, n.ready, n.status_text, n.unschedulable, n.kubelet_version, n.runtime_version, n.kernel_version, n.os_image,
                   n.architecture, n.internal_ip, n.external_ip, n.api_source, n.age_text, n.created_at, n.labels, n.taints, n.conditions,
-                  n.capacity, n.allocatable, (SELECT coalesce(collected_at, ingested_at) FROM snapshots WHERE snapshot_id = sv.snapshot_id)
+                  n.capacity, n.allocatable, (SELECT coalesce(collected_at, ingested_at) FROM v_snapshots WHERE snapshot_id = sv.snapshot_id)
            FROM nodes n LEFT JOIN api_snapshots sv ON sv.site = n.site WHERE n.site = $site AND n.in_api ORDER BY n.name"""
     ):  # fmt: skip
         lab = _labels(labels) or {f"node-role.kubernetes.io/{r}": "" for r in (roles or []) if r and r != "<none>"}

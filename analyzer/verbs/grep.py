@@ -90,7 +90,7 @@ def _log_sql(q: Query, where: str) -> str:
     if q.until is not None:
         filt.append("l.ts <= $until")
     return f"""SELECT 'log' AS src, f.snapshot_id, f.node, f.member, l.line_no, l.line_end, l.ts, f.namespace, f.pod, f.container, l.message, l.file_id
-               FROM log_lines l JOIN log_files f USING (file_id) WHERE {where} AND {' AND '.join(filt)} AND {_match_sql(q, 'l.message')}"""
+               FROM v_log_lines l JOIN v_log_files f USING (file_id) WHERE {where} AND {' AND '.join(filt)} AND {_match_sql(q, 'l.message')}"""
 
 
 def _journal_sql(q: Query, where: str) -> str | None:
@@ -105,7 +105,7 @@ def _journal_sql(q: Query, where: str) -> str | None:
         filt.append("j.ts <= $until")
     return f"""SELECT 'journal' AS src, j.snapshot_id, j.node, j.member, j.line_no, j.line_no AS line_end, j.ts, NULL::VARCHAR AS namespace,
                       NULL::VARCHAR AS pod, NULL::VARCHAR AS container, j.message, NULL::BIGINT AS file_id
-               FROM journal j WHERE {where} AND {' AND '.join(filt)} AND {_match_sql(q, 'j.message')}"""
+               FROM v_journal j WHERE {where} AND {' AND '.join(filt)} AND {_match_sql(q, 'j.message')}"""
 
 
 def _range_pred(r: grepindex.Range) -> str:
@@ -156,7 +156,7 @@ def plan(sv: SiteView, q: Query) -> Plan:
     check_pattern(q)
     dnf = grepindex.required(q.pattern, q.ignore_case, q.fixed)
     cur = sv.con
-    snaps = [r[0] for r in sv.q("SELECT snapshot_id FROM snapshots WHERE site = $site AND ($p0 IS NULL OR node = $p0)", [q.node])]
+    snaps = [r[0] for r in sv.q("SELECT snapshot_id FROM v_snapshots WHERE site = $site AND ($p0 IS NULL OR node = $p0)", [q.node])]
     ranges = grepindex.candidates(cur, dnf, snaps)
     params: dict[str, Any] = {}
     if q.fixed and not q.ignore_case:
@@ -179,7 +179,7 @@ def _run(sv: SiteView, p: Plan, snaps: Sequence[str]) -> Any:
 
 
 def site_snapshots(sv: SiteView) -> list[str]:
-    return [r[0] for r in sv.q("SELECT snapshot_id FROM snapshots WHERE site = $site")]
+    return [r[0] for r in sv.q("SELECT snapshot_id FROM v_snapshots WHERE site = $site")]
 
 
 def grep(sv: SiteView, pattern: str, *, fixed: bool = False, ignore_case: bool = False, node: str | None = None, namespace: str | None = None,
@@ -188,7 +188,7 @@ def grep(sv: SiteView, pattern: str, *, fixed: bool = False, ignore_case: bool =
     """The hits as output lines (each ending with a newline), already sanitized."""
     if context < 0 or context > MAX_CONTEXT:
         raise UsageError(f"-C is between 0 and {MAX_CONTEXT}")
-    latest = sv.q("SELECT max(collected_at) FROM snapshots WHERE site = $site")[0][0]
+    latest = sv.q("SELECT max(collected_at) FROM v_snapshots WHERE site = $site")[0][0]
     q = Query(pattern, fixed, ignore_case, node, namespace, pod, container, _when(since, latest, "--since"), _when(until, latest, "--until"))
     p = plan(sv, q)
     if stats is not None:
@@ -264,7 +264,7 @@ def _with_context(cur: Any, hits: list[tuple[Any, ...]], n: int, output: str) ->
                                          "hi": pa.array([c + n for _, _, c in logs], pa.int64())}))  # fmt: skip
         ctx += cur.execute(
             """SELECT DISTINCT 'log', f.snapshot_id, f.node, f.member, l.line_no, l.line_end, l.ts, f.namespace, f.pod, f.container, l.message, l.file_id
-               FROM log_lines l JOIN log_files f USING (file_id) JOIN _ghits h ON l.file_id = h.file_id AND l.line_no BETWEEN h.lo AND h.hi
+               FROM v_log_lines l JOIN v_log_files f USING (file_id) JOIN _ghits h ON l.file_id = h.file_id AND l.line_no BETWEEN h.lo AND h.hi
                WHERE l.file_id IN (SELECT file_id FROM _ghits)"""
         ).fetchall()
     if jr:
@@ -272,7 +272,7 @@ def _with_context(cur: Any, hits: list[tuple[Any, ...]], n: int, output: str) ->
                                           "lo": pa.array([c - n for _, _, c in jr], pa.int64()), "hi": pa.array([c + n for _, _, c in jr], pa.int64())}))  # fmt: skip
         ctx += cur.execute(
             """SELECT DISTINCT 'journal', j.snapshot_id, j.node, j.member, j.line_no, j.line_no, j.ts, NULL, NULL, NULL, j.message, NULL
-               FROM journal j JOIN _gjhits h ON j.snapshot_id = h.sid AND j.member = h.member AND j.line_no BETWEEN h.lo AND h.hi"""
+               FROM v_journal j JOIN _gjhits h ON j.snapshot_id = h.sid AND j.member = h.member AND j.line_no BETWEEN h.lo AND h.hi"""
         ).fetchall()
     hit_keys = {(r[1], r[3], r[4]) for r in hits}
     allrows = {(r[1], r[3], r[4]): r for r in [*ctx, *hits]}

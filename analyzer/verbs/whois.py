@@ -15,9 +15,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from analyzer.bulk import POD_DIR, container_link, log_file_meta
 from analyzer.errors import UsageError
 from analyzer.kubefmt import tabwriter
+from analyzer.logpaths import POD_DIR, container_link, log_file_meta
 from analyzer.parsers.proc_cgroup import LINE as CGROUP_LINE
 from analyzer.parsers.proc_cgroup import classify
 from analyzer.sanitize import cell, json_dumps
@@ -252,7 +252,7 @@ class Whois:
         self.sv = sv
         self.only_node = node
         rows = sv.q(
-            """SELECT snapshot_id, node, kind, coalesce(bundle_name, source) FROM snapshots WHERE site = $site
+            """SELECT snapshot_id, node, kind, coalesce(bundle_name, source) FROM v_snapshots WHERE site = $site
                ORDER BY CASE kind WHEN 'bundle' THEN 0 ELSE 1 END, collected_at DESC NULLS LAST, ingested_at DESC NULLS LAST, snapshot_id"""
         )
         self.snaps = {r[0]: _Snap(r[0], r[1], r[2], r[3], i) for i, r in enumerate(rows)}
@@ -416,7 +416,7 @@ class Whois:
         ):
             out.append(_Anchor(("pod", ns, name), sid, node, Candidate("pod", node, ns, name, sbid, f"runtime ({known})"), ns, name, pod_uid, sbid))
         for sid, node, ns, name, pod_uid in self._q(
-            f"SELECT DISTINCT snapshot_id, node, namespace, pod, pod_uid FROM pod_logs WHERE pod IS NOT NULL AND {where('pod', 'namespace', 'pod_uid')}", params
+            f"SELECT DISTINCT snapshot_id, node, namespace, pod, pod_uid FROM pod_logs WHERE layout <> 'kubectl-logs' AND pod IS NOT NULL AND {where('pod', 'namespace', 'pod_uid')}", params
         ):
             out.append(_Anchor(("pod", ns, name), sid, node, Candidate("pod", node, ns, name, pod_uid, "log directory"), ns, name, pod_uid))
         # only the uid known (a cgroup path, an old log directory): the pod's name may be nowhere but the processes' cgroups
@@ -488,7 +488,7 @@ class Whois:
                 c.namespace, c.pod, c.pod_uid = r[0][0], r[0][1], c.pod_uid or r[0][2]
         if sid and c.pod_uid and not c.pod:
             r = self._q("SELECT DISTINCT namespace, name FROM runtime_pods WHERE snapshot_id = $p0 AND replace(pod_uid, '-', '') = $p1", [sid, c.pod_uid.replace("-", "")])
-            r = r or self._q("SELECT DISTINCT namespace, pod FROM pod_logs WHERE snapshot_id = $p0 AND replace(pod_uid, '-', '') = $p1", [sid, c.pod_uid.replace("-", "")])
+            r = r or self._q("SELECT DISTINCT namespace, pod FROM pod_logs WHERE layout <> 'kubectl-logs' AND snapshot_id = $p0 AND replace(pod_uid, '-', '') = $p1", [sid, c.pod_uid.replace("-", "")])
             if len(r) == 1:
                 c.namespace, c.pod = r[0]
         self._api(c)
@@ -697,14 +697,14 @@ class Whois:
         if c.pod:
             rows = self._q(
                 """SELECT log_dir, container, restart, path, size, line_count, first_ts, last_ts, rotated, truncated FROM pod_logs
-                   WHERE snapshot_id = $p0 AND pod = $p1 AND ($p2 IS NULL OR namespace = $p2)
+                   WHERE layout <> 'kubectl-logs' AND snapshot_id = $p0 AND pod = $p1 AND ($p2 IS NULL OR namespace = $p2)
                    ORDER BY container, restart, rotated DESC, path""",
                 [sid, c.pod, c.namespace],
             )
         elif c.pod_uid:
             rows = self._q(
                 """SELECT log_dir, container, restart, path, size, line_count, first_ts, last_ts, rotated, truncated FROM pod_logs
-                   WHERE snapshot_id = $p0 AND replace(pod_uid, '-', '') = $p1 ORDER BY container, restart, path""",
+                   WHERE layout <> 'kubectl-logs' AND snapshot_id = $p0 AND replace(pod_uid, '-', '') = $p1 ORDER BY container, restart, path""",
                 [sid, c.pod_uid.replace("-", "")],
             )
         else:
@@ -729,7 +729,7 @@ class Whois:
         ):
             c.log_links.append({"path": path, "container": container, "container_id": cid, "target": target})
         if not c.log_files:
-            have = self._q("SELECT count(*) FROM pod_logs WHERE snapshot_id = $p0", [sid])[0][0]
+            have = self._q("SELECT count(*) FROM pod_logs WHERE layout <> 'kubectl-logs' AND snapshot_id = $p0", [sid])[0][0]
             c.lack("log files", f"no /var/log/pods files or listing in {where}" if not have else f"none under /var/log/pods for this pod in {where}")
 
     def _why_no_pod(self, c: Chain, a: _Anchor, t: Target, sid: str | None) -> str:
@@ -751,7 +751,7 @@ class Whois:
                                        (c.log_dir or "").rsplit("/", 1)[-1] if c.log_dir else None] if x})  # fmt: skip
         objs = [f"pid {p.pid}" for p in c.processes if p.target] + ([f"pid {a.pid}"] if a.pid is not None else [])
         rows = self._q(
-            """SELECT severity, rule, node, namespace, object, message FROM findings WHERE site = $site AND (
+            """SELECT severity, rule, node, namespace, object, message FROM v_findings WHERE site = $site AND (
                  ($p0 IS NOT NULL AND object = $p0 AND (namespace IS NULL OR $p1 IS NULL OR namespace = $p1))
                  OR (node IS NOT DISTINCT FROM $p2 AND list_contains($p3, object))
                  OR (node IS NOT DISTINCT FROM $p2 AND len($p4) > 0 AND list_bool_or([contains(coalesce(message, '') || ' ' || coalesce(evidence, ''), x) FOR x IN $p4])))
