@@ -656,6 +656,7 @@ class LooseInput:
         self.members: list[dict[str, Any]] = []
         self.problems: list[tuple[str, str, str, str]] = []  # (snapshot, member, parser, reason)
         self.files = 0
+        self.unnamed: list[str] = []  # node-level captures read without --node
 
     def add(self, name: str, m: Member) -> None:
         problems: list[tuple[str, str, str]] = []
@@ -693,7 +694,7 @@ class LooseInput:
             owner = self.node if scope == "node" else None
             if scope == "node" and not self.node:
                 owner = "unknown"
-                problems.append((name, spec.name if spec else bulk_kind or "", "a node-level capture without --node: stored under node 'unknown'"))
+                self.unnamed.append(name)  # a note, not a problem: said once for the input in finish()
             sid = snapshot_id(self.site, f"loose\0{owner or 'cluster'}")
             if name in self.names[sid]:
                 self.report.problems.append((self.label, name, "a loose capture of this name was already read from this input: not read"))
@@ -829,6 +830,10 @@ class LooseInput:
                 con.execute("ROLLBACK")
                 raise
         self.report.loose_files += self.files
+        if self.unnamed:
+            more = f" (and {len(self.unnamed) - 1} more capture(s) of this input)" if len(self.unnamed) > 1 else ""
+            self.report.notes.append((self.label, self.unnamed[0], f"node-level output without --node: stored under node 'unknown'{more}; "
+                                                                   "give --node NAME to name it"))  # fmt: skip
         self.report.snapshots += [sid for sid in sorted(self.owners) if sid not in self.report.snapshots]
         self.report.problems.extend((self.label, m, r) for _sid, m, _p, r in self.problems)
 
