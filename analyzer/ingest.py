@@ -664,7 +664,7 @@ class LooseInput:
             head = f.read(65536)
             text = decode(head)
             spec, score = sniff(text)
-            if len(head) < 65536 and _is_text(head) and self._paste(name, m, text, score, head):
+            if len(head) < 65536 and _is_text(head) and self._paste(name, m, text, spec, score, head):
                 return
             bulk_kind = None
             data = head
@@ -730,14 +730,13 @@ class LooseInput:
         self.problems += [(sid, a, b, c) for a, b, c in problems]
         self.files += 1
 
-    def _paste(self, name: str, m: Member, text: str, score: int, head: bytes) -> bool:
+    def _paste(self, name: str, m: Member, text: str, spec: SourceSpec | None, score: int, head: bytes) -> bool:
         """Read a pasted text section by section (analyzer/paste.py) when it is one: prompts, fences, markers,
         or data no sniffer is sure of. False: read it as one capture (a file of one command's output)."""
         sections = paste.split(text)
         data = [s for s in sections if s.is_data]
         structure = any(s.kind in ("prompt", "fence", "marker") for s in sections)
         bulk = sniff_format(head) in ("cri", "docker-json", "timestamped") or sniff_journal(head) is not None
-        spec, _ = sniff(text)
         # a capture another reader is sure of (a log listing, a JSON fragment) keeps that reader
         other = spec is not None and spec.name not in PASTE_PARSERS_BY_NAME and (score >= 50 or not any(s.records for s in data))
         logs = all(s.kind.startswith(("journal-", "klog", "logrus", "kubectl-logs")) for s in data)
