@@ -655,6 +655,7 @@ class LooseInput:
         self.members: list[dict[str, Any]] = []
         self.problems: list[tuple[str, str, str, str]] = []  # (snapshot, member, parser, reason)
         self.files = 0
+        self.unnamed: list[str] = []  # node-level captures read without --node
 
     def add(self, name: str, m: Member) -> None:
         problems: list[tuple[str, str, str]] = []
@@ -662,7 +663,7 @@ class LooseInput:
             head = f.read(65536)
             text = decode(head)
             spec, score = sniff(text)
-            if len(head) < 65536 and _is_text(head) and self._paste(name, m, text, score, head):
+            if len(head) < 65536 and _is_text(head) and self._paste(name, m, text, spec, score, head):
                 return
             bulk_kind = None
             data = head
@@ -692,7 +693,7 @@ class LooseInput:
             owner = self.node if scope == "node" else None
             if scope == "node" and not self.node:
                 owner = "unknown"
-                problems.append((name, spec.name if spec else bulk_kind or "", "a node-level capture without --node: stored under node 'unknown'"))
+                self.unnamed.append(name)  # a note, not a problem: said once for the input in finish()
             sid = snapshot_id(self.site, f"loose\0{owner or 'cluster'}")
             if name in self.names[sid]:
                 self.report.problems.append((self.label, name, "a loose capture of this name was already read from this input: not read"))
@@ -728,14 +729,13 @@ class LooseInput:
         self.problems += [(sid, a, b, c) for a, b, c in problems]
         self.files += 1
 
-    def _paste(self, name: str, m: Member, text: str, score: int, head: bytes) -> bool:
+    def _paste(self, name: str, m: Member, text: str, spec: SourceSpec | None, score: int, head: bytes) -> bool:
         """Read a pasted text section by section (analyzer/paste.py) when it is one: prompts, fences, markers,
         or data no sniffer is sure of. False: read it as one capture (a file of one command's output)."""
         sections = paste.split(text)
         data = [s for s in sections if s.is_data]
         structure = any(s.kind in ("prompt", "fence", "marker") for s in sections)
         bulk = sniff_format(head) in ("cri", "docker-json", "timestamped") or sniff_journal(head) is not None
-        spec, _ = sniff(text)
         # a capture another reader is sure of (a log listing, a JSON fragment) keeps that reader
         other = spec is not None and spec.name not in PASTE_PARSERS_BY_NAME and (score >= 50 or not any(s.records for s in data))
         logs = all(s.kind.startswith(("journal-", "klog", "logrus", "kubectl-logs")) for s in data)
@@ -828,6 +828,10 @@ class LooseInput:
                 con.execute("ROLLBACK")
                 raise
         self.report.loose_files += self.files
+        if self.unnamed:
+            more = f" (and {len(self.unnamed) - 1} more capture(s) of this input)" if len(self.unnamed) > 1 else ""
+            self.report.notes.append((self.label, self.unnamed[0], f"node-level output without --node: stored under node 'unknown'{more}; "
+                                                                   "give --node NAME to name it"))  # fmt: skip
         self.report.snapshots += [sid for sid in sorted(self.owners) if sid not in self.report.snapshots]
         self.report.problems.extend((self.label, m, r) for _sid, m, _p, r in self.problems)
 
