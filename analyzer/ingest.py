@@ -758,11 +758,14 @@ class LooseInput:
             if s.is_data and parser:
                 section_text = "\n".join(ln.text for ln in s.lines) + "\n"
                 if parser == "journal":
-                    n_stored = self.journals.add(io.BytesIO(section_text.encode()), JournalMeta(sid, owner, member, "journal"), year=_own_year(s))
+                    n_head = int(s.attrs.get("head_lines", 0)) if s.kind == "systemctl-status" else 0
+                    tail_text = "\n".join(ln.text for ln in s.lines[n_head:]) + "\n" if n_head else section_text
+                    n_stored = self.journals.add(io.BytesIO(tail_text.encode()), JournalMeta(sid, owner, member, "journal"), year=_own_year(s)) if tail_text.strip() else 0
                     self.report.log_lines += n_stored
                     if s.kind == "systemctl-status":  # its CGroup tree: the processes of the unit
                         said_ps: list[tuple[str, str, str]] = []
-                        _st, precs = run_parser(load_parsers()["ps"], member, section_text.encode(), said_ps)
+                        head_text = "\n".join(ln.text for ln in s.lines[:n_head]) + "\n"
+                        _st, precs = run_parser(load_parsers()["ps"], member, head_text.encode(), said_ps)
                         self.records[sid] += [(member, r) for r in precs]
                         self.report.records += len(precs)
                     if _own_year(s) is None and s.kind in ("journal-short", "journal-short-precise", "systemctl-status"):
@@ -850,6 +853,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "kubectl-describe-rc": (None, "cluster"), "kubectl-describe-events": (None, "cluster"),
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
     "crictl-images": ("crictl-images-table", "node"),
+    "crictl-inspect-table": ("crictl-inspect-table", "node"), "crictl-inspectp-table": ("crictl-inspect-table", "node"),
     **{f: ("ps", "node") for f in ("ps-ef", "ps-aux", "ps-o", "ps-x", "ps-axjf", "ps-ejf", "busybox-ps")},
     **{f: ("journal", "node") for f in ("journal-short", "journal-short-iso", "journal-short-precise", "journal-short-full",
                                         "journal-short-monotonic", "journal-short-unix", "systemctl-status", "klog")},

@@ -35,6 +35,7 @@ COMMANDS = frozenset(
     ["kubectl", "kubecetl", "kubeclt", "k", "kc", "oc", "crictl", "crioctl", "docker", "nerdctl", "ctr", "podman", "ps", "journalctl", "systemctl", "service", "sudo", "grep", "egrep", "cat", "tail", "head", "less", "more", "ls", "kubeadm", "minikube", "kind", "k3s", "curl", "wget", "cd", "echo", "runc", "pstree", "top", "free", "df", "uname", "ip", "iptables", "export", "vi", "vim", "nano", "swapoff", "swapon", "mount", "umount", "env", "watch", "tree", "find", "ss", "netstat", "lsof", "strace", "sh", "bash", "su", "exit", "helm", "etcdctl", "dmesg", "rpm", "dpkg", "apt", "apt-get", "yum", "dnf", "zypper", "kubelet", "containerd", "dockerd", "date", "whoami", "hostname", "id", "chmod", "chown", "cp", "mv", "rm", "mkdir", "touch", "tee", "awk", "sed", "cut", "sort", "uniq", "wc", "xargs", "jq", "yq", "openssl"]
 )
 _PROMPT_ENDS = ("$", "#", ">", "%", "❯", "➜", "λ")
+_NOT_PROMPT_START = frozenset("├└│─|`\\")
 
 
 @dataclass
@@ -150,6 +151,18 @@ def is_marker(s: str) -> bool:
     return len(t) >= 8 and set(t) <= {"-", "="} and len(set(t)) == 1 and False
 
 
+def is_heading_comment(s: str) -> bool:
+    """A shell comment the author wrote as a heading between outputs: `# --- master: systemctl status ---`,
+    `### worker-2 ###`, `# ==== node1 ====`. A decorated line, never a YAML or config comment of the output."""
+    t = s.strip()
+    if not t.startswith("#") or len(t) > 200:
+        return False
+    inner = t.lstrip("#").strip()
+    return inner[:3] in ("---", "===", "***", "###") or (t.startswith("##") and t.endswith("##")) or (
+        inner.endswith(("---", "===", "***")) and len(inner) > 3
+    )
+
+
 def _first_word(cmd: str) -> str:
     w = cmd.split(None, 1)[0] if cmd.split() else ""
     return w.rsplit("/", 1)[-1]
@@ -192,6 +205,8 @@ def prompt_of(s: str) -> tuple[str, str] | None:
         k = head.find(end)
         while k > 0:
             before, after = head[:k], body[k + len(end) :]
+            if before[:1] in _NOT_PROMPT_START or before.split(" ", 1)[0].isdigit():
+                break  # a line of a process tree (`├─1252 /usr/bin/x>`, cut by the pager), a row that starts with a pid
             if after and not after.startswith((" ", "\t")) and end != "$":
                 k = head.find(end, k + 1)
                 continue
@@ -304,6 +319,11 @@ def split(text: str) -> list[Section]:
             flush()
             sections.append(Section(ln.no, ln.no, "marker", [ln], attrs={"marker": t.strip()}))
             continue
+        if is_heading_comment(t):
+            flush()
+            sections.append(Section(ln.no, ln.no, "comment", [ln]))
+            command = None
+            continue
         p = prompt_of(t)
         if p is not None and not _looks_like_data_line(t, run):
             flush()
@@ -404,7 +424,7 @@ def _no_header(para: list[Line], command: str | None) -> bool:
 def _cut_at_name(para: list[Line]) -> list[list[Line]]:
     """A paragraph of klog warnings (kubectl's own) followed by a describe without a blank line: two."""
     for i, ln in enumerate(para[1:], 1):
-        if ln.text.startswith("Name:") and not para[0].text.startswith("Name:"):
+        if ln.text.startswith("Name:") and not para[0].text.startswith(("Name:", "ID:")):
             return [para[:i], para[i:]]
         # a `systemctl status` after a line of prose or a notice (`Redirecting to /bin/systemctl ...`)
         if i + 1 < len(para) and i <= 2 and ".service" in ln.text and para[i + 1].text.lstrip().startswith("Loaded:"):

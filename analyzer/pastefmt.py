@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from analyzer.budgets import bounded_json
+from analyzer.parsers.crictl_table import inspect_table_kind
 from analyzer.paste import MAX_LINE, Section
 
 # ---------------------------------------------------------------- headers
@@ -310,6 +311,9 @@ def detect(texts: list[str], command: str | None) -> str:
             return f
     if first.startswith("Events:"):
         return "kubectl-describe-events"
+    it = inspect_table_kind(body)
+    if it:
+        return it
     d = _describe_kind(body, command)
     if d:
         return d
@@ -511,6 +515,8 @@ def read(sec: Section) -> None:
             and fmt != "crictl-images-verbose"
         ):
             _read_table(sec, texts)
+        elif fmt in ("crictl-inspect-table", "crictl-inspectp-table"):
+            sec.records += [{"id": t.split(":", 1)[1].strip()} for t in texts if t.startswith("ID:")]
         elif fmt.startswith("ps-") or fmt == "busybox-ps":
             _read_ps(sec, texts)
         elif fmt.startswith("journal-") or fmt == "systemctl-status":
@@ -1161,11 +1167,13 @@ def _systemctl_head(sec: Section, body: list[str]) -> list[str]:
     out: list[str] = []
     in_head = True
     pids: list[int] = []
-    for t in body:
+    sec.attrs["head_lines"] = len(body)
+    for i, t in enumerate(body):
         s = t.strip()
         if in_head:
             if _journal_kind(s):
                 in_head = False
+                sec.attrs["head_lines"] = i
                 out.append(t)
                 continue
             if s.startswith(("●", "○", "×", "*")) or (".service -" in s[:120] and "unit" not in sec.attrs):

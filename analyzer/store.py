@@ -251,10 +251,11 @@ def expected_catalog() -> Catalog:
         return _catalog(con)
 
 
-def check_catalog(path: Path, con: duckdb.DuckDBPyConnection) -> None:
+def check_catalog(path: Path, con: duckdb.DuckDBPyConnection, got: Catalog | None = None) -> None:
     """Refuse, in one line, a database that is not exactly of this Kubesnap's format: read before any of
-    its tables is queried, so that a foreign view or macro never runs in place of ours."""
-    got, want = _catalog(con), expected_catalog()
+    its tables is queried, so that a foreign view or macro never runs in place of ours. `got` is the
+    database's catalog when the caller has just read it."""
+    got, want = got if got is not None else _catalog(con), expected_catalog()
     meta = "main.kubesnap_meta"
     if got["table"].get(meta) != want["table"][meta]:
         what = "a view" if meta in got["view"] else "of another shape" if meta in got["table"] else "missing"
@@ -291,8 +292,9 @@ class Store:
             raise DatabaseError(f"{self.path}: no such database")
         self.con = connect(self.path, read_only, allowed_directories)
         try:
-            if read_only or any(_catalog(self.con)[k] for k in ("table", "view", "macro", "sequence", "type", "schema")):
-                check_catalog(self.path, self.con)
+            got = _catalog(self.con)
+            if read_only or any(got[k] for k in ("table", "view", "macro", "sequence", "type", "schema")):
+                check_catalog(self.path, self.con, got)
             if read_only:
                 own_views(self.con)
             else:

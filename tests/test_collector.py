@@ -79,6 +79,7 @@ def test_help_documents_every_flag() -> None:
     assert bad.returncode == 2 and "unknown argument: --bogus" in bad.stderr
 
 
+@pytest.mark.slow  # a whole collector run: the slow set
 def test_prints_tarball_path_last_and_node_name_from_hostname_override(tmp_path: Path) -> None:
     site = small_site(name="node-a", hostname="ip-192-168-10-5")
     proc, _ = collect(tmp_path, site)
@@ -307,6 +308,7 @@ def test_no_kubernetes_tools_still_writes_a_bundle(tmp_path: Path) -> None:
     assert "processes/ps.txt" in names(tarball_of(proc))
 
 
+@pytest.mark.slow  # a whole collector run: the slow set
 def test_k3s_builtin_crictl_is_used_when_crictl_is_not_on_path(tmp_path: Path) -> None:
     """k3s ships crictl as a subcommand (`k3s crictl`) and its installer's links can be missing."""
     site = small_site()
@@ -339,6 +341,7 @@ def test_runtime_endpoint_is_the_kubelets(tmp_path: Path, kubelet_flag: bool, ki
     assert manifest_of(t)["runtime"] == {"kind": kind, "endpoint": endpoint}
 
 
+@pytest.mark.slow  # a whole collector run: the slow set
 def test_free_space_check_refuses_and_force_overrides(tmp_path: Path) -> None:
     site = small_site()
 
@@ -448,6 +451,7 @@ def test_wheel_carries_the_collector(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ redaction report, withheld files
 
 
+@pytest.mark.slow  # a whole collector run: the slow set
 def test_report_lists_file_line_and_rule_of_every_change_and_what_was_withheld(tmp_path: Path) -> None:
     import gzip
 

@@ -228,6 +228,7 @@ def test_decompression_bomb_is_refused_with_bounded_memory(tmp_path: Path, capsy
     assert rss_kib < int(base.stdout) + 200 * 1024
 
 
+@pytest.mark.slow  # a 1,000-member bomb: the slow set
 def test_bomb_spread_over_many_members_stops_at_the_ratio(work: Path) -> None:
     inp = work.parent / "many.tar.gz"
     with tarfile.open(inp, "w:gz") as tf:
@@ -529,6 +530,7 @@ def test_killed_ingest_leaves_the_database_as_it_was(tmp_path: Path, seed_db: Pa
 
 # ------------------------------------------------------------------ fuzzing
 
+@pytest.mark.slow  # fuzzing: the slow set
 @settings(max_examples=int(os.environ.get("KUBESNAP_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_bundles_never_crash_the_reader(base_bundle: Base, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
@@ -564,6 +566,7 @@ def test_mutated_bundles_never_crash_the_reader(base_bundle: Base, tmp_path_fact
 JUNK = [b"99999999999999999999999", b"-1", b"1e400", b"NaN", b'""', b"null", b"[]", b"{}", b"\n\n", b"\t", b"\r", b"\xff\xfe", b"20023-10-03T16:00:01Z"]
 
 
+@pytest.mark.slow  # fuzzing: the slow set
 @settings(max_examples=int(os.environ.get("KUBESNAP_FUZZ_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_member_contents_never_crash_ingest_findings_or_report(base_bundle: Base, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:

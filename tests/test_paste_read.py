@@ -61,6 +61,24 @@ def test_prompts_and_markers_are_structure_not_problems() -> None:
     assert secs[0].command == "kubectl get nodes"
 
 
+def test_heading_comments_and_pager_cut_process_trees_are_not_prompts() -> None:
+    """`# --- master: ... ---` between two captures is a heading; a CGroup tree line cut by the pager
+    (`├─ 1252 /var/lib/...>`) ends in `>` but is output, not a prompt (k3s corpus sample's shape)."""
+    text = ("# --- master: systemctl status k3s ---\n"
+            "● k3s.service - Lightweight Kubernetes\n     Loaded: loaded (/etc/systemd/system/k3s.service; enabled; vendor pres>\n"
+            "     Active: active (running) since Wed 2022-08-10 17:43:43 UTC; 2h 26min >\n"
+            "     CGroup: /system.slice/k3s.service\n"
+            "             ├─ 1252 /var/lib/rancher/k3s/data/1d787a9b6122e3e3b24afe621da>\n"
+            "             └─18911 containerd -c /var/lib/rancher/k3s/agent/etc/containe>\n\n"
+            "Aug 10 17:44:15 master k3s[18879]: I0810 17:44:15.413930   18879 shared_in>\n"
+            "# === worker ===\n"
+            "Aug 10 17:12:59 w1 k3s[511]: I0810 17:1>\n")  # fmt: skip
+    secs = split(text)
+    assert [s.kind for s in secs] == ["comment", "systemctl-status", "comment", "journal-short"]
+    assert secs[1].attrs["cgroup_pids"] == [1252, 18911] and len(secs[1].records) == 1
+    assert all(not s.problems for s in secs)
+
+
 def test_an_unclaimed_section_is_one_problem_naming_its_lines() -> None:
     secs = split("$ kubectl version --short\nClient Version: v1.20.0\nServer Version: v1.20.1\n")
     probs = [p for s in secs for p in s.problems]

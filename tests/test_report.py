@@ -286,6 +286,7 @@ def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Hostile
     return pages
 
 
+@pytest.mark.slow  # every page of the report in a browser: the slow set
 @pytest.mark.parametrize("mode", ["server-side", "lazy-json", "lazy-json-opened"])
 def test_no_payload_ran(hostile_pages: dict[str, HostilePage], mode: str) -> None:
     """After Chromium ran the page: no payload's script ran, no markup of a payload became an element."""

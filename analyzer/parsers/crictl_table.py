@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from analyzer.errors import ParseError
 from analyzer.models import ContainerObs, ContainerStat, ImageObs, Record, Sandbox
 from analyzer.parsers import as_int
+from analyzer.parsers.crictl_json import STATE
 from analyzer.registry import ParseContext, source
 from analyzer.tables import Column, TableSpec, parse_table
 from analyzer.textutil import clean_lines, cut_width
+from analyzer.timeparse import parse_time
 
 HEX = r"[0-9a-f]{6,64}"
 CREATED = r"(?:(?:\d+|About an?|Less than an?)\s+[a-z]+(?:\s+[a-z]+)?\s+ago|Unknown|\d{4}-\d\d-\d\d[ T][\d:.]+\S*)"
@@ -289,3 +292,107 @@ def parse_ctr(ctx: ParseContext) -> Iterable[Record]:
         c = row.cells
         if c.get("id"):
             yield ContainerObs(source="ctr", container_id=str(c["id"]), image=c.get("image"), runtime_type=c.get("runtime"), line=row.line)
+
+
+# `crictl inspectp --output table ID` / `crictl inspect --output table ID`: `Key: value` lines, one object
+# after another, each opened by `ID:`; Labels and Annotations follow as tab-indented `key -> value` lines
+# (cri-tools cmd/crictl sandbox.go and container.go; sample: corpus crio-issue8409). Info: is a Go map dump.
+_INSPECT_KEYS = frozenset({"ID", "Name", "UID", "Namespace", "Attempt", "Status", "State", "Created", "Started", "Finished",
+                           "Exit Code", "Reason", "Message", "Image", "Image Ref", "IP Addresses", "Additional IP",
+                           "Network namespace", "Labels", "Annotations", "Info", "Mounts", "PodSandboxId", "Runtime Handler"})  # fmt: skip
+
+
+def inspect_table_kind(lines: list[str]) -> str | None:
+    """'crictl-inspectp-table' (a pod sandbox), 'crictl-inspect-table' (a container) or None."""
+    body = [ln.strip() for ln in lines[:12] if ln.strip()]
+    if not body or not re.fullmatch(rf"ID: {HEX}", body[0]):
+        return None
+    keys = {b.split(":", 1)[0] for b in body if ":" in b}
+    if "Status" in keys and any(b.startswith("Status: SANDBOX_") for b in body):
+        return "crictl-inspectp-table"
+    if "State" in keys and any(b.startswith("State: CONTAINER_") for b in body):
+        return "crictl-inspect-table"
+    return None
+
+
+def _sniff_inspect_table(head: str) -> int:
+    return 75 if inspect_table_kind(head.splitlines()) else 0
+
+
+@source("crictl-inspect-table", sniff=_sniff_inspect_table)
+def parse_inspect_table(ctx: ParseContext) -> Iterable[Record]:
+    """crictl inspect/inspectp --output table"""
+    lines = _lines(ctx)
+    objs: list[tuple[int, dict[str, str], dict[str, dict[str, str]]]] = []
+    nested: dict[str, str] | None = None
+    for i, raw in enumerate(lines, 1):
+        s = raw.strip()
+        if not s:
+            continue
+        if raw[:1] in ("\t", " ") and nested is not None and " -> " in s:
+            k, _, v = s.partition(" -> ")
+            nested[k.strip()] = v.strip()
+            continue
+        key, sep, value = s.partition(":")
+        if not sep or key not in _INSPECT_KEYS:
+            if objs:
+                ctx.problem(i, f"not a crictl inspect line: {s[:80]!r}")
+            continue
+        value = value.strip()
+        if key == "ID":
+            if not re.fullmatch(HEX, value):
+                ctx.problem(i, f"not a container or sandbox id: {value[:80]!r}")
+                nested = None
+                continue
+            objs.append((i, {"ID": value}, {}))
+            nested = None
+            continue
+        if not objs:
+            ctx.problem(i, "a crictl inspect line before any ID: line")
+            continue
+        if key in ("Labels", "Annotations"):
+            nested = objs[-1][2].setdefault(key, {})
+            continue
+        nested = None
+        if key != "Info":  # a Go map dump, not data
+            objs[-1][1][key] = value
+    if not objs:
+        raise ParseError("no `ID:` line of crictl inspect/inspectp --output table")
+    for line, kv, maps in objs:
+        if "Status" in kv or ("State" not in kv and "UID" in kv):
+            state = kv.get("Status", "")
+            yield Sandbox(
+                source="crictl-inspectp-table",
+                sandbox_id=kv["ID"],
+                name=kv.get("Name") or None,
+                namespace=kv.get("Namespace") or None,
+                pod_uid=kv.get("UID") or None,
+                attempt=as_int(kv.get("Attempt")),
+                state=STATE.get(state, state or None),
+                created_at=parse_time(kv.get("Created")),
+                created_text=kv.get("Created") or None,
+                ip=(kv.get("IP Addresses") or "").split(",")[0].strip() or None,
+                labels=maps.get("Labels"),
+                annotations=maps.get("Annotations"),
+                line=line,
+            )
+        else:
+            state = kv.get("State", "")
+            yield ContainerObs(
+                source="crictl-inspect-table",
+                container_id=kv["ID"],
+                name=kv.get("Name") or None,
+                attempt=as_int(kv.get("Attempt")),
+                state=STATE.get(state, state or None),
+                image=kv.get("Image") or None,
+                image_ref=kv.get("Image Ref") or None,
+                created_at=parse_time(kv.get("Created")),
+                created_text=kv.get("Created") or None,
+                started_at=parse_time(kv.get("Started")),
+                finished_at=parse_time(kv.get("Finished")),
+                exit_code=as_int(kv.get("Exit Code")),
+                reason=kv.get("Reason") or None,
+                labels=maps.get("Labels"),
+                annotations=maps.get("Annotations"),
+                line=line,
+            )
