@@ -15,8 +15,22 @@ import duckdb
 
 from analyzer import budgets
 from analyzer.budgets import TooDeep
-from analyzer.errors import DatabaseError, NotFound
+from analyzer.errors import DatabaseError, NotFound, UsageError
 from analyzer.store import Store
+from analyzer.timeparse import before, parse_duration_s, parse_time
+
+
+def time_option(text: str | None, ref: datetime | None, name: str) -> datetime | None:
+    """A --since/--until value: a time (2023-10-03T16:00:00Z), or a duration before `ref` (the collection)."""
+    if not text:
+        return None
+    t = parse_time(text)
+    if t is not None:
+        return t
+    secs = parse_duration_s(text)
+    if secs is not None and ref is not None and (t := before(ref, secs)) is not None:
+        return t
+    raise UsageError(f"invalid {name} {text!r}: a time (2023-10-03T16:00:00Z) or a duration before the collection (2h, 30m)")
 
 
 @dataclass

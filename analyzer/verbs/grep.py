@@ -20,8 +20,7 @@ from analyzer import grepindex
 from analyzer.errors import UsageError
 from analyzer.sanitize import cell, json_dumps, line
 from analyzer.store import sandboxed_cursor
-from analyzer.timeparse import before, parse_duration_s, parse_time
-from analyzer.verbs import SiteView
+from analyzer.verbs import SiteView, time_option
 
 MAX_RANGES = 64  # more candidate blocks than this: one scan with the pattern, not one query per block
 MAX_CONTEXT = 1000
@@ -57,18 +56,6 @@ def check_pattern(q: Query) -> None:
         raise UsageError(f"grep: invalid pattern {cell(q.pattern)!s}: {cell(str(e))}") from None
     except (TypeError, ValueError) as e:
         raise UsageError(f"grep: invalid pattern: {cell(str(e))}") from None
-
-
-def _when(text: str | None, ref: datetime | None, name: str) -> datetime | None:
-    if not text:
-        return None
-    t = parse_time(text)
-    if t is not None:
-        return t
-    secs = parse_duration_s(text)
-    if secs is not None and ref is not None and (t := before(ref, secs)) is not None:
-        return t
-    raise UsageError(f"invalid {name} {text!r}: a time (2023-10-03T16:00:00Z) or a duration before the collection (2h, 30m)")
 
 
 COLS = "src, snapshot_id, node, member, line_no, line_end, ts, namespace, pod, container, message, file_id"
@@ -189,7 +176,7 @@ def grep(sv: SiteView, pattern: str, *, fixed: bool = False, ignore_case: bool =
     if context < 0 or context > MAX_CONTEXT:
         raise UsageError(f"-C is between 0 and {MAX_CONTEXT}")
     latest = sv.q("SELECT max(collected_at) FROM v_snapshots WHERE site = $site")[0][0]
-    q = Query(pattern, fixed, ignore_case, node, namespace, pod, container, _when(since, latest, "--since"), _when(until, latest, "--until"))
+    q = Query(pattern, fixed, ignore_case, node, namespace, pod, container, time_option(since, latest, "--since"), time_option(until, latest, "--until"))
     p = plan(sv, q)
     if stats is not None:
         stats["candidates"] = p.candidates

@@ -7,13 +7,11 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 
 from analyzer.errors import UsageError
 from analyzer.sanitize import cell, json_dumps, line
 from analyzer.store import sandboxed_cursor
-from analyzer.timeparse import before, parse_duration_s, parse_time
-from analyzer.verbs import SiteView
+from analyzer.verbs import SiteView, time_option
 
 SEVERITIES = ("info", "warn", "error")
 SOURCES = ("event", "container", "journal", "log", "collector")
@@ -99,18 +97,6 @@ def clocks(sv: SiteView) -> list[Clock]:
     return out
 
 
-def _when(text: str | None, ref: datetime | None, name: str) -> datetime | None:
-    if not text:
-        return None
-    t = parse_time(text)
-    if t is not None:
-        return t
-    secs = parse_duration_s(text)
-    if secs is not None and ref is not None and (t := before(ref, secs)) is not None:
-        return t
-    raise UsageError(f"invalid {name} {text!r}: a time (2023-10-03T16:00:00Z) or a duration before the collection (2h, 30m)")
-
-
 def timeline(sv: SiteView, *, since: str | None = None, until: str | None = None, node: str | None = None, namespace: str | None = None,
              grep: str | None = None, severity: str = "info", sources: tuple[str, ...] = SOURCES, output: str = "text",
              skew_s: int = 60) -> Iterator[str]:  # fmt: skip
@@ -120,7 +106,7 @@ def timeline(sv: SiteView, *, since: str | None = None, until: str | None = None
     if bad:
         raise UsageError(f"unknown source(s) {', '.join(bad)}: choose from {', '.join(SOURCES)}")
     latest = sv.q("SELECT max(collected_at) FROM v_snapshots WHERE site = $site")[0][0]
-    params = {"site": sv.site, "since": _when(since, latest, "--since"), "until": _when(until, latest, "--until"), "node": node, "ns": namespace,
+    params = {"site": sv.site, "since": time_option(since, latest, "--since"), "until": time_option(until, latest, "--until"), "node": node, "ns": namespace,
               "grep": grep, "minsev": SEVERITIES.index(severity) + 1, "sources": list(sources)}  # fmt: skip
     cks = {c.node: c for c in clocks(sv)}
     off = {n: c for n, c in cks.items() if abs(c.offset_s) > skew_s}
