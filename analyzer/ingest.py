@@ -732,10 +732,14 @@ class LooseInput:
     def _paste(self, name: str, m: Member, text: str, spec: SourceSpec | None, score: int, head: bytes) -> bool:
         """Read a pasted text section by section (analyzer/paste.py) when it is one: prompts, fences, markers,
         or data no sniffer is sure of. False: read it as one capture (a file of one command's output)."""
+        if spec is not None and spec.name not in PASTE_PARSERS_BY_NAME and score >= 50:
+            return False  # a capture another reader is sure of keeps that reader (below, after the split, too)
+        bulk = sniff_format(head) in ("cri", "docker-json", "timestamped") or sniff_journal(head) is not None
+        if bulk and not paste.has_structure(text):
+            return False  # log lines without a prompt, fence or marker: one log capture, not a paste
         sections = paste.split(text)
         data = [s for s in sections if s.is_data]
         structure = any(s.kind in ("prompt", "fence", "marker") for s in sections)
-        bulk = sniff_format(head) in ("cri", "docker-json", "timestamped") or sniff_journal(head) is not None
         # a capture another reader is sure of (a log listing, a JSON fragment) keeps that reader
         other = spec is not None and spec.name not in PASTE_PARSERS_BY_NAME and (score >= 50 or not any(s.records for s in data))
         logs = all(s.kind.startswith(("journal-", "klog", "logrus", "kubectl-logs")) for s in data)
@@ -793,7 +797,8 @@ class LooseInput:
         self.report.records += len(rows)  # the paste_sections rows
         self.report.notes += [(self.label, name, n) for n in notes]
         self.members.append({"snapshot_id": sid, "path": name, "kind": "file", "size": m.size, "mtime": None, "link_target": None,
-                             "parser": "paste", "records": sum(len(s.records) for s in data), "status": "problem" if problems else "parsed"})  # fmt: skip
+                             "parser": "paste", "records": sum(len(s.records) for s in data), "status": "problem" if problems else "parsed",
+                             "state": READ, "reason": None})  # fmt: skip
         self.problems += [(sid, a, b, c) for a, b, c in problems]
         self.files += 1
         return True
@@ -977,6 +982,18 @@ def _parallel(store: Store, archives: list[Path], site: str, node: str | None, l
         _ingest_path(store, path, site, node, limits, progress, report, claims=claims, layout=layout)
 
 
+def _loose_member(loose: LooseInput, report: IngestReport, path: Path, single: bool, member: Member) -> None:
+    """One member outside any bundle folder, of the input `path`."""
+    if OBFUSCATION_FILES.search(member.path):
+        report.problems.append((str(path), member.path, "an obfuscation mapping or key of the collector: not read (it stays on the customer's site)"))
+        return
+    name = member.path if not single or member.path != path.name else path.name
+    try:
+        loose.add(name, member)
+    except MEMBER_READ_ERRORS as e:
+        report.problems.append((str(path), name, f"member cut short: {e}"))
+
+
 def _ingest_path(
     store: Store,
     path: Path,
@@ -1006,11 +1023,24 @@ def _ingest_path(
 
     single = path.is_file()
     # another tool's bundle (cluster-info dump, troubleshoot, sosreport, must-gather, Rancher, kubespray): its own layout
-    from analyzer.formats import detect, ingest_foreign
+    from analyzer.formats import detect_listing, ingest_foreign
 
-    found = detect(path, limits, skip_archives)
+    t0 = time.perf_counter()
+    found, listing = detect_listing(path, limits, skip_archives)
     if found is not None:
         ingest_foreign(store, path, found, site=site, report=report, limits=limits, claims=claims, progress=progress)
+        return
+    if single and listing is not None and listing.loose:
+        # an archive of small loose captures only, read whole and without a problem by the detection
+        # pass: ingested from what that pass holds, not read a second time
+        report.time("extract", time.perf_counter() - t0)
+        loose = LooseInput(store, str(path), site, node, report)
+        try:
+            for member in listing.loose:
+                _loose_member(loose, report, path, single, member)
+            loose.finish()
+        finally:
+            loose.close()
         return
     try:
         own = store.path.resolve()
@@ -1025,17 +1055,10 @@ def _ingest_path(
             key, root, member = item
             if root is None:
                 close()
-                if OBFUSCATION_FILES.search(member.path):
-                    report.problems.append((str(path), member.path, "an obfuscation mapping or key of the collector: not read (it stays on the customer's site)"))
-                    continue
-                if member.kind == "file":
-                    name = member.path if not single or member.path != path.name else path.name
+                if member.kind == "file" or OBFUSCATION_FILES.search(member.path):
                     if loose is None:
                         loose = LooseInput(store, str(path), site, node, report)
-                    try:
-                        loose.add(name, member)
-                    except MEMBER_READ_ERRORS as e:
-                        report.problems.append((str(path), name, f"member cut short: {e}"))
+                    _loose_member(loose, report, path, single, member)
                 continue
             if key != current_key:
                 close()

@@ -289,6 +289,12 @@ def _command_like(body: str) -> bool:
 # ---------------------------------------------------------------- splitting
 
 
+def has_structure(text: str) -> bool:
+    """Whether any line of `text` is a prompt, a fence or a marker: what makes a text a paste (split
+    would cut there). Cheaper than split: no section is detected or read."""
+    return any(ln.text.strip() and (is_fence(ln.text) or is_marker(ln.text) or prompt_of(ln.text) is not None) for ln in clean(text))
+
+
 def split(text: str) -> list[Section]:
     """The paste's sections, in order; every non-blank line in exactly one of them."""
     lines = clean(text)

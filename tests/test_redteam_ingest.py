@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import analyzer.bundle
 import analyzer.correlate
+import analyzer.ingest
 from analyzer import api
 from analyzer.bundle import MAX_HEADER_BYTES, MAX_NAME_BYTES
 from analyzer.cli import main
@@ -110,6 +112,59 @@ def test_tiny_loose_members_again_change_nothing(tmp_path: Path) -> None:
     assert said.exit_code == 0
     assert f"note: {notes}: notes/n00000.txt: node-level output without --node: stored under node 'unknown' (and 199 more capture(s) " \
            "of this input); give --node NAME to name it\n" in said.output  # fmt: skip
+
+
+PASTES = Path(__file__).resolve().parent / "data" / "pastes"
+
+
+@pytest.mark.parametrize("extra", [None, b"x" * 5000, "bad"], ids=["small-only", "one-large-member", "one-problem"])
+def test_loose_archive_read_in_one_pass_gives_what_two_passes_give(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: bytes | str | None) -> None:
+    """An archive of small loose captures (notes, pastes, a journal) is ingested from the detection pass's own
+    reading; a member too large to hold, or a problem of the archive, makes it read a second time. Either way
+    the same rows, problems and notes."""
+    import analyzer.formats
+
+    src = tmp_path / "in.tar.gz"
+    with tarfile.open(src, "w:gz") as tf:
+        items = [(f"notes/n{i}.txt", f"2024-03-01T12:00:0{i}Z note {i}\n".encode()) for i in range(5)]
+        items += [(f"pastes/{p.name}", p.read_bytes()) for p in sorted(PASTES.glob("*.txt"))[:12]]
+        if isinstance(extra, bytes):
+            items.append(("big.txt", extra))
+        if extra == "bad":
+            items.append(("../climbs.txt", b"x\n"))
+        for name, data in items:
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mtime = len(data), 1_700_000_000
+            tf.addfile(ti, io.BytesIO(data))
+    passes: list[int] = []
+    real = analyzer.bundle.iter_input
+
+    def counting(*a: object, **k: object) -> object:
+        passes.append(1)
+        return real(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analyzer.formats, "iter_input", counting)
+    def extract(path: Path, limits: object = None, skip_archives: bool = False, exclude: object = None) -> object:
+        passes.append(1)
+        return real(path, limits, skip_archives=skip_archives)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analyzer.ingest, "extract", extract)
+    tables = ["members", "log_files", "log_lines", "journal", "paste_sections", "api_pods", "processes", "crictl_containers"]
+    got = []
+    for held in (analyzer.formats.LOOSE_HELD, 0):
+        monkeypatch.setattr(analyzer.formats, "LOOSE_HELD", held)
+        passes.clear()
+        db = tmp_path / f"db{held}.duckdb"
+        rep = api.ingest_inputs(db, [src], site="s", node="w1")
+        with Store(db, read_only=True) as st:
+            rows = {t: sorted(map(str, st.con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
+        got.append((rows, sorted(rep.problems), sorted(rep.notes), len(passes)))
+    (one, p1, n1, passes1), (two, p2, n2, passes2) = got
+    assert one == two and p1 == p2 and n1 == n2
+    assert sum(len(v) for v in one.values()) > 50 and one["paste_sections"] and one["log_lines"]
+    assert passes1 == (1 if extra is None else 2) and passes2 == 2
+    if extra == "bad":
+        assert (str(src), "../climbs.txt", "member name is absolute or climbs out with '..': not read") in p1
 
 
 # ------------------------------------------------------------------ headers and names counted in the caps

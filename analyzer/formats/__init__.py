@@ -14,6 +14,7 @@ bundles, so the rows land in the same tables; only the member dispatch is the la
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ PREFETCH = (
     8 * 1024 * 1024
 )  # a member a format needs before the others (Rancher's pod table) is kept up to this
 MAX_HEADS = 50_000  # members whose head is kept for detection
+LOOSE_HELD = 64 * 2**20  # bytes of small loose members the detection pass keeps for the ingest (one pass, not two)
 GATE = 64  # a Kubesnap bundle is told by its folder name within its first members: the scan stops there
 MAX_READ = 256 * 1024 * 1024
 
@@ -56,6 +58,10 @@ class Listing:
     kinds: dict[str, str] = field(default_factory=dict)
     heads: dict[str, bytes] = field(default_factory=dict)
     single: bool = False  # the input is one plain file
+    # When every member was a small loose file read whole and nothing was amiss (no problem, no bundle
+    # root, no link): the members themselves, so that the ingest of such an input needs no second pass.
+    loose: list[Member] | None = field(default_factory=list)
+    loose_bytes: int = 0
 
     def head(self, path: str) -> bytes:
         return self.heads.get(path, b"")
@@ -155,17 +161,27 @@ def scan(path: Path, limits: Limits | None = None, skip_archives: bool = False) 
     whole = [_glob_rx("**/" + p) for f in formats().values() for p in f.prefetch]
     for item in iter_input(path, limits, skip_archives=skip_archives):
         if isinstance(item, Problem):
+            listing.loose = None  # said by the ingest's own pass
             continue
         key, root, m = item
         full = _full(label, key, root, m)
+        if listing.loose is not None and (root is not None or m.kind != "file" or m.size > HEAD
+                                          or listing.loose_bytes + m.size > LOOSE_HELD):  # fmt: skip
+            listing.loose = None
         head = b""
-        if m.kind == "file" and len(listing.heads) < MAX_HEADS:
+        keep = m.kind == "file" and len(listing.heads) < MAX_HEADS
+        if keep or listing.loose is not None:
             try:
-                head = listing.heads[full] = m.read(
-                    PREFETCH if any(rx.fullmatch(full) for rx in whole) else HEAD
-                )
+                head = m.read(PREFETCH if any(rx.fullmatch(full) for rx in whole) else HEAD)
             except MEMBER_READ_ERRORS:
-                listing.heads[full] = b""
+                listing.loose = None
+            if keep:
+                listing.heads[full] = head
+            if listing.loose is not None and len(head) == m.size:
+                listing.loose.append(Member(m.path, "file", m.size, m.mtime, None, lambda h=head: io.BytesIO(h)))
+                listing.loose_bytes += m.size
+            else:
+                listing.loose = None
         if len(listing.paths) < GATE and _kubesnap(full, head):
             return None
         listing.paths.append(full)
@@ -175,20 +191,25 @@ def scan(path: Path, limits: Limits | None = None, skip_archives: bool = False) 
 
 def detect(path: Path, limits: Limits | None = None, skip_archives: bool = False) -> Found | None:
     """The format of another tool's bundle in `path` (archive, folder or a single stream), or None."""
+    return detect_listing(path, limits, skip_archives)[0]
+
+
+def detect_listing(path: Path, limits: Limits | None = None, skip_archives: bool = False) -> tuple[Found | None, Listing | None]:
+    """detect, and what the detection pass saw (None when it stopped early: a Kubesnap bundle)."""
     if path.is_dir() and (BUNDLE_NAME.match(path.name) or (path / "manifest.json").is_file()
                           or any(BUNDLE_NAME.match(p.name) for p in path.iterdir())):  # fmt: skip
-        return None
+        return None, None
     listing = scan(path, limits, skip_archives)
     if listing is None or not listing.paths:
-        return None
+        return None, listing
     best: tuple[int, Format, list[Unit]] | None = None
     for fmt in formats().values():
         score, units = fmt.sniff(listing)
         if units and score >= 50 and (best is None or score > best[0]):
             best = (score, fmt, units)
     if best is None:
-        return None
-    return Found(best[1], best[2], listing, skip_archives)
+        return None, listing
+    return Found(best[1], best[2], listing, skip_archives), listing
 
 
 # ------------------------------------------------------------------ ingest
