@@ -13,17 +13,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.bundle import Limits
 from analyzer.errors import DatabaseError, NothingIngestible, UsageError
-from analyzer.ingest import IngestReport, ingest
 from analyzer.layout import Layout
 from analyzer.layouts import load_layouts
 from analyzer.registry import SourceSpec, load_parsers
 from analyzer.rules import Finding, Rule, Thresholds, finding_rows, load_rules, run_rules, sort_findings
 from analyzer.sanitize import cell, json_dumps
 from analyzer.store import Store
+
+if TYPE_CHECKING:  # ingest (parsers, bulk loaders, index) is imported by the verbs that ingest, not by every verb
+    from analyzer.ingest import IngestReport
 
 
 def resolve_db(db: str | None) -> Path:
@@ -47,6 +49,8 @@ def ingest_inputs(
     if missing:
         raise UsageError(f"no such input: {', '.join(missing)}")
     with Store(db) as store:
+        from analyzer.ingest import ingest
+
         report = ingest(store, list(inputs), site=site, node=node, limits=limits, progress=progress, workers=workers)
     if not report.ingested:
         reasons = "; ".join(f"{m or w}: {r}" for w, m, r in report.problems[:5]) or "no bundle, no recognizable capture"
@@ -152,6 +156,8 @@ def bundle_members(bundle: Path, limits: Limits | None = None) -> tuple[list[Mem
     if not bundle.exists():
         raise UsageError(f"no such input: {bundle}")
     with tempfile.TemporaryDirectory(prefix="kubesnap-sources-") as tmp, Store(Path(tmp) / "sources.duckdb") as store:
+        from analyzer.ingest import ingest
+
         report = ingest(store, [bundle], site="sources", limits=limits, workers=1)
         rows = store.con.execute(
             """SELECT coalesce(s.source, ''), m.path, m.kind, coalesce(m.size, 0), m.state, m.parser, coalesce(m.records, 0),

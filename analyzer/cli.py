@@ -13,10 +13,11 @@ from analyzer import api
 from analyzer.bundle import Limits
 from analyzer.cli_base import DB_HELP, Progress, main
 from analyzer.collector import collector_script
-from analyzer.ingest import IngestReport
 from analyzer.rules import SEVERITIES, Finding, Rule, Thresholds, as_json, at_or_above
 from analyzer.sanitize import cell, echo, echo_styled, json_dumps, json_safe, write_raw
-from reports.render import render_report
+
+if typing.TYPE_CHECKING:
+    from analyzer.ingest import IngestReport
 
 __all__ = ["main"]  # the entry point (pyproject [project.scripts]); the group itself is in cli_base
 
@@ -164,6 +165,8 @@ def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node:
     if not quiet:
         echo(_findings_summary(found), err=True)
     html = outdir / "report.html"
+    from reports.render import render_report  # the report's imports (jinja2) only where a report is made
+
     render_report(db, html, site=site, coverage=api.coverage)
     echo(f"database: {cell(db)}")
     echo(f"report:   {cell(html)}")
@@ -176,6 +179,8 @@ def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node:
 @click.option("--site", help="the site to report on (default: the one with the most snapshots)")
 def report(db: str | None, out: Path, site: str | None) -> None:
     """Render the offline HTML report (one file, no network) of a database."""
+    from reports.render import render_report
+
     render_report(api.resolve_db(db), out, site=site, coverage=api.coverage)
     echo(cell(out))
 

@@ -246,8 +246,10 @@ def expected_catalog() -> Catalog:
     from analyzer.views import create_views
 
     with duckdb.connect(":memory:", config=dict(SANDBOX)) as con:
+        con.execute("BEGIN TRANSACTION")  # one commit, not one per statement
         _create_schema(con)
         create_views(con)
+        con.execute("COMMIT")
         return _catalog(con)
 
 
@@ -329,8 +331,9 @@ class Store:
         (re)write Kubesnap's views."""
         from analyzer.views import create_views
 
-        _create_schema(self.con)
-        create_views(self.con)
+        with self.transaction():  # one commit for the whole schema, not one per statement
+            _create_schema(self.con)
+            create_views(self.con)
 
     # -------------------------------------------------------------- writes
 
