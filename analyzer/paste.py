@@ -92,6 +92,9 @@ def _unquote(raw: str) -> tuple[str, int]:
     return s, depth
 
 
+_CONTROLS = dict.fromkeys([*range(9), *range(10, 32), 0x7F])  # str.translate: C0 controls but tab, and DEL, dropped
+
+
 def clean(text: str) -> list[Line]:
     """The paste's lines: CRLF gone, control characters other than tab dropped, `> ` quotes and HTML
     entities (`&nbsp;`, `&lt;`) undone, trailing blanks removed."""
@@ -104,7 +107,7 @@ def clean(text: str) -> list[Line]:
     strip_quotes = quoted_lines > 0 and quoted_lines * 5 >= nonblank  # a few '>' lines are not a quote
     for i, raw in enumerate(raw_lines[:MAX_LINES], 1):
         s = raw[:MAX_LINE]
-        s = "".join(ch for ch in s if ch == "\t" or (ch >= " " and ch != "\x7f"))
+        s = s.translate(_CONTROLS)
         depth = 0
         if strip_quotes and s.startswith(">") and not s.startswith(">>>"):
             s, depth = _unquote(s)

@@ -88,26 +88,33 @@ def _has(head: str, *words: str) -> bool:
     return all(re.search(w, head) for w in words)
 
 
+# the sniffers' patterns, compiled once: a sniffer runs on every loose member and paste section
+_PS_HEADER = re.compile(r"^[ \t]*(?:# |> )?CONTAINER(?: ID)?\s+IMAGE\s+CREATED\s+STATE\s+NAME", re.M)
+_PS_ROW = re.compile(rf"^[ \t]*{HEX}\s+\S+\s+{CREATED}\s+(?:Running|Exited|Created)\s", re.M)
+_PODS_HEADER = re.compile(r"^[ \t]*(?:# |> )?POD ID\s+CREATED\s+STATE\s+NAME\s+NAMESPACE", re.M)
+_PODS_ROW = re.compile(rf"^[ \t]*{HEX}\s+{CREATED}\s+(?:Ready|NotReady)\s", re.M)
+_IMAGES_HEADER = re.compile(r"^[ \t]*(?:# |> )?IMAGE\s+TAG\s+(?:DIGEST\s+)?IMAGE ID\s+SIZE", re.M)
+_IMAGE_ID_ONLY = re.compile(r"sha256:[0-9a-f]{64}")
+
+
 def _sniff_ps(head: str) -> int:
-    if re.search(r"^[ \t]*(?:# |> )?CONTAINER(?: ID)?\s+IMAGE\s+CREATED\s+STATE\s+NAME", head, re.M):
+    if "CONTAINER" in head and _PS_HEADER.search(head):
         return 90
-    if re.search(rf"^[ \t]*{HEX}\s+\S+\s+{CREATED}\s+(?:Running|Exited|Created)\s", head, re.M):
+    if ("Running" in head or "Exited" in head or "Created" in head) and _PS_ROW.search(head):
         return 60
     return 0
 
 
 def _sniff_pods(head: str) -> int:
-    if re.search(r"^[ \t]*(?:# |> )?POD ID\s+CREATED\s+STATE\s+NAME\s+NAMESPACE", head, re.M):
+    if "POD ID" in head and _PODS_HEADER.search(head):
         return 90
-    if re.search(rf"^[ \t]*{HEX}\s+{CREATED}\s+(?:Ready|NotReady)\s", head, re.M):
+    if "Ready" in head and _PODS_ROW.search(head):
         return 60
     return 0
 
 
 def _sniff_images(head: str) -> int:
-    if re.search(r"^[ \t]*(?:# |> )?IMAGE\s+TAG\s+(?:DIGEST\s+)?IMAGE ID\s+SIZE", head, re.M):
-        return 90
-    return 0
+    return 90 if "IMAGE ID" in head and _IMAGES_HEADER.search(head) else 0
 
 
 @source("crictl-ps-table", sniff=_sniff_ps)
@@ -179,8 +186,10 @@ def _id_list(lines: list[str]) -> list[tuple[int, str]] | None:
 
 
 def _sniff_images_q(head: str) -> int:
+    if not head.lstrip().startswith("sha256:"):  # every line is an image id: so is the first
+        return 0
     lines = [ln.strip() for ln in head.splitlines() if ln.strip()]
-    return 70 if lines and all(re.fullmatch(r"sha256:[0-9a-f]{64}", x) for x in lines) else 0
+    return 70 if lines and all(_IMAGE_ID_ONLY.fullmatch(x) for x in lines) else 0
 
 
 @source("crictl-images-table", sniff=lambda h: max(_sniff_images(h), _sniff_images_q(h)))
@@ -269,12 +278,11 @@ CTR_TASKS = TableSpec(
 )
 
 
+_CTR_HEADER = re.compile(r"^[ \t]*(?:CONTAINER\s+IMAGE\s+RUNTIME|TASK\s+PID\s+STATUS)[ \t]*$", re.M)
+
+
 def _sniff_ctr(head: str) -> int:
-    if re.search(r"^[ \t]*CONTAINER\s+IMAGE\s+RUNTIME[ \t]*$", head, re.M):
-        return 85
-    if re.search(r"^[ \t]*TASK\s+PID\s+STATUS[ \t]*$", head, re.M):
-        return 85
-    return 0
+    return 85 if _CTR_HEADER.search(head) else 0
 
 
 @source("ctr", sniff=_sniff_ctr)

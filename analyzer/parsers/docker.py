@@ -52,8 +52,11 @@ def _attempt(m: re.Match[str] | None) -> int | None:
     return int(m["attempt"]) if m and m["attempt"].isdigit() and len(m["attempt"]) <= 9 else None
 
 
+_PS_HEADER = re.compile(r"^[ \t]*(?:# |> )?CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES", re.M)
+
+
 def _sniff_ps(head: str) -> int:
-    return 90 if re.search(r"^[ \t]*(?:# |> )?CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES", head, re.M) else 0
+    return 90 if "CONTAINER ID" in head and _PS_HEADER.search(head) else 0
 
 
 @source("docker-ps", sniff=_sniff_ps)

@@ -95,14 +95,11 @@ NODE_HEADER = re.compile(r"^[ \t]*NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION")
 EVENT_HEADER = re.compile(r"^[ \t]*(?:NAMESPACE\s+)?LAST ?SEEN\s+(?:TYPE\s+REASON\s+OBJECT|FIRST ?SEEN\s+COUNT\s+NAME)\b")
 
 
+_ANY_HEADER = re.compile("|".join(f"(?:{rx.pattern})" for rx in (POD_HEADER, NODE_HEADER, EVENT_HEADER)), re.M)  # one pass
+
+
 def _sniff(head: str) -> int:
-    if POD_HEADER.search(head) or re.search(POD_HEADER.pattern, head, re.M):
-        return 90
-    if re.search(NODE_HEADER.pattern, head, re.M):
-        return 90
-    if re.search(EVENT_HEADER.pattern, head, re.M):
-        return 90
-    return 0
+    return 90 if ("NAME" in head or "SEEN" in head) and _ANY_HEADER.search(head) else 0  # each header holds one of the two
 
 
 def _segments(lines: list[str]) -> list[tuple[str, list[str], int]]:

@@ -27,11 +27,17 @@ def _listing_line(ln: str) -> bool:
     return bool(re.fullmatch(r"/var/log/(?:pods|containers)/\S+", s) or LINK_NAME.fullmatch(s))
 
 
+_NOT_LISTED = re.compile(r"[ \t]*(?:total \d+|[#$] |\S+ ~ )")  # ls's total, a prompt
+
+
 def _sniff(head: str) -> int:
-    lines = [ln for ln in head.splitlines() if ln.strip() and not re.match(r"^[ \t]*(?:total \d+|[#$] |\S+ ~ )", ln)]
+    every = head.splitlines()
+    # a line names a log folder or a /var/log/containers link (which ends in .log): checked first, it is cheap
+    if not any("/var/log/" in ln or (ln.endswith(".log") and LINK_NAME.search(ln)) for ln in every):
+        return 0
+    lines = [ln for ln in every if ln.strip() and not _NOT_LISTED.match(ln)]
     hits = sum(1 for ln in lines if _listing_line(ln))
-    logs = sum(1 for ln in head.splitlines() if "/var/log/" in ln or LINK_NAME.search(ln))
-    return 65 if lines and hits * 2 >= len(lines) and logs else 0
+    return 65 if lines and hits * 2 >= len(lines) else 0
 
 
 def _ls_dir(s: str) -> str | None:

@@ -87,19 +87,23 @@ SYSTEMD_TREE = re.compile(r"^[ \t]*(?:[├└│|`]\s*)*[─-]*\s*(?P<pid>\d+)\s
 JOINED_ROW = re.compile(r"(?<=\S) (?=\S+ \d+ \d+ \d+ (?:[A-Z][a-z]{2}\d\d|\d\d:\d\d|\d{4}) \S+ [\d:-]{5,} )")
 
 
+_ANY_HEADER = re.compile("|".join(f"(?:{hdr})" for hdr, _rx in FORMATS.values()), re.M)  # one pass over a head, not five
+_TREE = re.compile(r"[├└]─\s*\d+ ")
+
+
 def _sniff(head: str) -> int:
-    for _name, (hdr, _rx) in FORMATS.items():
-        if re.search(hdr, head, re.M):
-            return 88
-    if any(_custom_format(ln) for ln in head.splitlines()[:50]):
+    if _ANY_HEADER.search(head):
+        return 88
+    all_lines = head.splitlines()
+    if "PID" in head and any(_custom_format(ln) for ln in all_lines[:50] if "PID" in ln):  # a -o header names PID
         return 80
-    lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
+    lines = [ln for ln in all_lines[:20] if ln.strip()]
     if lines and sum(bool(FORMATS["ps-ef"][1].match(ln)) for ln in lines) >= max(1, len(lines) // 2):
         return 55
     for name in ("ps-aux", "ps-axf", "ps-busybox"):
         if lines and sum(bool(FORMATS[name][1].match(ln)) for ln in lines) >= max(1, (len(lines) + 1) // 2):
             return 52
-    if "CGroup:" in head and re.search(r"[├└]─\s*\d+ ", head):
+    if "CGroup:" in head and _TREE.search(head):
         return 50
     return 0
 
