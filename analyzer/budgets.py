@@ -113,6 +113,10 @@ class _Budgeted(Composer):
             self._depth -= 1
 
 
+class PyBoundedLoader(_Budgeted, yaml.SafeLoader):
+    """Safe YAML loading within the budgets over PyYAML's pure-Python parser (where libyaml is missing)."""
+
+
 try:  # libyaml's parser, where PyYAML was built with it
     from yaml._yaml import CParser as _CParser
 except ImportError:  # pragma: no cover (the wheels on PyPI carry libyaml)
@@ -120,10 +124,11 @@ except ImportError:  # pragma: no cover (the wheels on PyPI carry libyaml)
 
 if _CParser is not None:
 
-    class BoundedLoader(_Budgeted, SafeConstructor, Resolver, _CParser):
+    class CBoundedLoader(_Budgeted, SafeConstructor, Resolver, _CParser):
         """Safe YAML loading within the budgets: libyaml scans and parses (in C, some 5x faster than
         PyYAML's reader and scanner), the budgeted composer above builds the nodes from its events (the
-        composer comes before CParser's own in the method order), SafeConstructor makes the values."""
+        composer comes before CParser's own in the method order), SafeConstructor makes the values.
+        tests/test_redteam_budgets.py holds both loaders to the same values and refusals."""
 
         def __init__(self, stream: str) -> None:
             _CParser.__init__(self, stream)
@@ -131,15 +136,12 @@ if _CParser is not None:
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
 
-else:  # PyYAML built without libyaml: the same composer over PyYAML's own parser
-
-    class BoundedLoader(_Budgeted, yaml.SafeLoader):  # type: ignore[no-redef]
-        """Safe YAML loading within the budgets (PyYAML's pure-Python parser)."""
+BoundedLoader: type[CBoundedLoader] | type[PyBoundedLoader] = CBoundedLoader if _CParser is not None else PyBoundedLoader
 
 
-def yaml_documents(text: str) -> list[Any]:
+def yaml_documents(text: str, loader_class: type[CBoundedLoader] | type[PyBoundedLoader] | None = None) -> list[Any]:
     """Every non-empty document of a YAML text, within the budgets (YAMLBudgetError otherwise)."""
-    loader = BoundedLoader(text)
+    loader = (loader_class or BoundedLoader)(text)
     try:
         out = []
         while loader.check_data():  # type: ignore[no-untyped-call]
