@@ -7,6 +7,9 @@ annotations, images and messages carry OSC 52 (clipboard write), OSC 0 (window t
 screen), a bare CR, a newline, a bidi override and a C1 CSI. Each verb's output must hold none of those
 raw (only our own colours and progress redraws), show each escaped, keep one row per object, and its
 -o json / -o yaml must parse back to the exact original strings. The sanitizer itself has property tests.
+
+The fast set runs a verb of each kind (ingest, get, describe, logs, findings, sql, errors of ours, of click and
+of the database); the slow set (make test-slow, CI) runs every verb and every error and the property tests.
 """
 
 from __future__ import annotations
@@ -260,12 +263,14 @@ def test_ingest_progress_and_problem_list_show_the_hostile_member_name_escaped(s
     assert site.ingest_b.stdout() == ""
 
 
+@pytest.mark.slow
 def test_ingest_json_output_is_exact(site: Site) -> None:
     doc = json.loads(site.ingest_a.stdout())
     assert [p["member"] for p in doc["problems"]] == [BROKEN_MEMBER]
     assert site.ingest_a.stderr() == ""  # the progress line only, erased
 
 
+@pytest.mark.slow
 def test_analyze(site: Site) -> None:
     out = site.dir / f"analyzed{OSC0}\nforged"
     r = run_tty("analyze", str(site.bundle_b), str(site.paste), "-o", str(out))
@@ -291,7 +296,7 @@ def test_get_pods_one_row_per_pod(site: Site) -> None:
     assert ok("get", "pods", "-n", "shop", "-o", "name", *db(site)).splitlines() == [f"pod/{cell(p)}" for p in sorted(PODS)]
 
 
-@pytest.mark.parametrize("fmt", ["json", "yaml"])
+@pytest.mark.parametrize("fmt", ["json", pytest.param("yaml", marks=pytest.mark.slow)])
 def test_get_json_and_yaml_are_exact(site: Site, fmt: str) -> None:
     out = ok("get", "pods", "-n", "shop", "-o", fmt, *db(site))
     doc = json.loads(out) if fmt == "json" else yaml.safe_load(out)
@@ -307,6 +312,7 @@ def test_get_json_and_yaml_are_exact(site: Site, fmt: str) -> None:
     assert (json.loads(single) if fmt == "json" else yaml.safe_load(single))["metadata"]["name"] == POD_NL
 
 
+@pytest.mark.slow
 def test_get_nodes_and_events(site: Site) -> None:
     nodes = ok("get", "nodes", "-o", "wide", *db(site)).splitlines()
     assert len(nodes) == 3 and nodes[1].startswith("node\\x1b]0;pwned\\x07evil ")
@@ -317,6 +323,7 @@ def test_get_nodes_and_events(site: Site) -> None:
     assert f"Back-off restarting{SHOWN}\\nforged event line" in events[1]
 
 
+@pytest.mark.slow
 def test_get_images(site: Site) -> None:
     lines = ok("get", "images", *db(site)).splitlines()
     evil = [ln for ln in lines if "evil" in ln]
@@ -340,6 +347,7 @@ def test_describe_pod(site: Site) -> None:
     assert f"Name:                title{SHOWN}" in esc and f"BackOff{SHOWN}" in esc
 
 
+@pytest.mark.slow
 def test_describe_node(site: Site) -> None:
     out = ok("describe", "node", "node-a", *db(site))
     lines = out.splitlines()
@@ -362,6 +370,7 @@ def test_logs(site: Site) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_ps(site: Site) -> None:
     for args in ([], ["--tree"]):
         lines = ok("ps", "node-a", *args, *db(site)).splitlines()
@@ -371,6 +380,7 @@ def test_ps(site: Site) -> None:
     assert next(r["command"] for r in rows if r["pid"] == 6666) == PROCESS
 
 
+@pytest.mark.slow
 def test_timeline(site: Site) -> None:
     lines = ok("timeline", *db(site)).splitlines()
     assert f"2023-11-14T21:59:30.000000Z  node-a  journal/kubelet  E  E1114 21:59:30.000000     800 kubelet.go:1] evil {SHOWN}" in lines
@@ -394,12 +404,13 @@ def test_findings_table_coloured_on_a_terminal(site: Site) -> None:
     assert not any(ln.startswith("forged") for ln in out.splitlines())
 
 
+@pytest.mark.slow
 def test_findings_json_is_exact(site: Site) -> None:
     found = json.loads(ok("findings", "--format", "json", *db(site)))
     assert {f["object"] for f in found if f["rule"] == "CONTAINER_CRASHLOOP"} == set(PODS)
 
 
-@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+@pytest.mark.parametrize("fmt", ["table", pytest.param("csv", marks=pytest.mark.slow), pytest.param("json", marks=pytest.mark.slow)])
 def test_sql(site: Site, fmt: str) -> None:
     out = ok("sql", "--format", fmt, "SELECT name, labels FROM pods WHERE namespace = 'shop' AND source <> 'node' ORDER BY name", *db(site))
     if fmt == "json":
@@ -420,12 +431,14 @@ def test_sql(site: Site, fmt: str) -> None:
 # ------------------------------------------------------------------ the rest
 
 
+@pytest.mark.slow
 def test_sources_and_rules(site: Site) -> None:
     assert "kubectl-json" in ok("sources")
     assert "CONTAINER_CRASHLOOP" in ok("rules")
     json.loads(ok("rules", "--format", "json"))
 
 
+@pytest.mark.slow
 def test_diff(site: Site) -> None:
     out = ok("diff", str(site.db_a), str(site.db_b))
     lines = out.splitlines()
@@ -438,6 +451,7 @@ def test_diff(site: Site) -> None:
     assert f"+# {PAYLOAD} raw\rline\n" in d["files"][0]["diff"]
 
 
+@pytest.mark.slow
 def test_export_and_report_messages(site: Site) -> None:
     out = site.dir / f"export{OSC52}\rx"
     r = run_tty("export", str(out), *db(site))
@@ -451,11 +465,11 @@ def test_export_and_report_messages(site: Site) -> None:
 @pytest.mark.parametrize("args, expect", [
     (["get", f"pods{OSC0}"], 'resource type "pods\\x1b]0;pwned\\x07"'),  # our UsageError
     (["describe", "pod", f"nope{OSC52}\nforged"], 'pods "nope\\x1b]52;c;aGFja2Vk\\x07\\nforged" not found'),  # NotFound
-    (["logs", f"nope{CSI}"], 'pods "nope\\x1b[2J" not found'),
-    (["describe", f"pod{OSC0}", "x"], "pod\\x1b]0;pwned\\x07"),  # click: bad choice
+    pytest.param(["logs", f"nope{CSI}"], 'pods "nope\\x1b[2J" not found', marks=pytest.mark.slow),
+    pytest.param(["describe", f"pod{OSC0}", "x"], "pod\\x1b]0;pwned\\x07", marks=pytest.mark.slow),  # click: bad choice
     (["get", "pods", f"--bogus{CSI}"], "--bogus\\x1b[2J"),  # click: no such option
-    ([f"gets{OSC52}"], "gets\\x1b]52;c;aGFja2Vk\\x07"),  # click: no such command
-    (["ps", f"node{C1}{BIDI}"], 'nodes "node\\x9b\\u202e" not found'),
+    pytest.param([f"gets{OSC52}"], "gets\\x1b]52;c;aGFja2Vk\\x07", marks=pytest.mark.slow),  # click: no such command
+    pytest.param(["ps", f"node{C1}{BIDI}"], 'nodes "node\\x9b\\u202e" not found', marks=pytest.mark.slow),
     # a database error quoting a value of the bundle
     (["sql", "SELECT CAST(name AS INTEGER) FROM pods WHERE name LIKE 'title%'"], "title\\x1b]52;c;aGFja2Vk\\x07\\x1b]0;pwned\\x07"),
 ])  # fmt: skip
@@ -466,6 +480,7 @@ def test_error_messages_quote_escaped(site: Site, args: list[str], expect: str) 
     assert expect in r.stderr(), r.err
 
 
+@pytest.mark.slow
 def test_nothing_ingestible_quotes_the_file_name_escaped(site: Site) -> None:
     junk = site.dir / f"junk{OSC52}\n{CSI}.bin"
     junk.write_bytes(bytes(range(256)) * 4)

@@ -310,6 +310,7 @@ def test_no_payload_ran(hostile_pages: dict[str, HostilePage], mode: str) -> Non
         assert "log-TEXT" in page.text and "argv-TEXT" in page.text, "the lazily drawn parts were drawn"
 
 
+@pytest.mark.slow  # every field of the hostile site in a browser, both ways: the slow set (the fast set has test_payloads_render_as_text_and_never_run)
 @pytest.mark.parametrize("field", FIELDS)
 @pytest.mark.parametrize("mode", ["server-side", "lazy-json-opened"])
 def test_each_field_shows_its_payload_as_text(hostile_pages: dict[str, HostilePage], field: str, mode: str) -> None:
