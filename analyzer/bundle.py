@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 from analyzer.layouts.kubesnap import KUBESNAP
 
@@ -553,8 +553,50 @@ _HEADER_KIND = {tarfile.GNUTYPE_LONGNAME: "long name", tarfile.GNUTYPE_LONGLINK:
                 tarfile.XGLTYPE: "global PAX header"}  # fmt: skip
 
 
+class FastTarInfo(tarfile.TarInfo):
+    """tarfile.TarInfo whose frombuf sums the checksum in C (sum over the bytes) instead of unpacking 504
+    numbers twice (8 of the 14 microseconds a header costs). A header whose unsigned checksum matches is read
+    here, field by field as tarfile reads it; any other (a signed checksum, an end-of-archive or damaged
+    block, a GNU sparse header, a base-256 checksum) goes to tarfile's own frombuf, which decides.
+    tests/test_hostile.py holds the two to the same result on any header."""
+
+    @classmethod
+    def frombuf(cls, buf: bytes | bytearray, encoding: str, errors: str) -> Self:
+        nts, nti = tarfile.nts, tarfile.nti  # type: ignore[attr-defined]
+        if len(buf) != tarfile.BLOCKSIZE or buf[156:157] == tarfile.GNUTYPE_SPARSE or buf[148] in (0o200, 0o377):
+            return super().frombuf(buf, encoding, errors)
+        try:
+            chksum = nti(buf[148:156])
+        except tarfile.HeaderError:
+            return super().frombuf(buf, encoding, errors)
+        if chksum != 256 + sum(buf) - sum(buf[148:156]):
+            return super().frombuf(buf, encoding, errors)
+        obj = cls()
+        obj.name = nts(buf[0:100], encoding, errors)
+        obj.mode = nti(buf[100:108])
+        obj.uid = nti(buf[108:116])
+        obj.gid = nti(buf[116:124])
+        obj.size = nti(buf[124:136])
+        obj.mtime = nti(buf[136:148])
+        obj.chksum = chksum
+        obj.type = bytes(buf[156:157])
+        obj.linkname = nts(buf[157:257], encoding, errors)
+        obj.uname = nts(buf[265:297], encoding, errors)
+        obj.gname = nts(buf[297:329], encoding, errors)
+        obj.devmajor = nti(buf[329:337])
+        obj.devminor = nti(buf[337:345])
+        prefix = nts(buf[345:500], encoding, errors)
+        if obj.type == tarfile.AREGTYPE and obj.name.endswith("/"):  # V7 tar: a directory is a file named with a '/'
+            obj.type = tarfile.DIRTYPE
+        if obj.isdir():
+            obj.name = obj.name.rstrip("/")
+        if prefix and obj.type not in tarfile.GNU_TYPES:  # a ustar long name
+            obj.name = prefix + "/" + obj.name
+        return obj
+
+
 def _capped_tarinfo(budget: _TarBudget) -> type[tarfile.TarInfo]:
-    class CappedTarInfo(tarfile.TarInfo):
+    class CappedTarInfo(FastTarInfo):
         skipped: str | None = None  # why this extended header was skipped unread
 
         def _proc_member(self, tf: tarfile.TarFile) -> tarfile.TarInfo:

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer import api
-from analyzer.bundle import MEMBER_READ_ERRORS, Limits, Problem, iter_input
+from analyzer.bundle import MEMBER_READ_ERRORS, FastTarInfo, Limits, Problem, iter_input
 from analyzer.errors import AnalyzerError
 from analyzer.ingest import IngestReport
 
@@ -673,3 +673,63 @@ def test_zip_inside_a_tarball(work: Path, base_bundle: Base) -> None:
     o = run(work, outer)
     assert o.error is None and o.problems() == []
     assert_rest_ingested(o)
+
+
+# ------------------------------------------------------------------ tar headers: our frombuf is tarfile's
+
+
+def _header_outcome(cls: type[tarfile.TarInfo], buf: bytes) -> object:
+    try:
+        ti = cls.frombuf(buf, "utf-8", "surrogateescape")
+    except tarfile.HeaderError as e:
+        return type(e).__name__
+    return {k: getattr(ti, k, None) for k in tarfile.TarInfo.__slots__}
+
+
+def _real_headers() -> list[bytes]:
+    out = []
+    for fmt in (tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT):
+        for name, typ, size in [("notes/000/n000001.txt", tarfile.REGTYPE, 61), ("dir/", tarfile.DIRTYPE, 0),
+                                ("a/" * 60 + "long.txt", tarfile.REGTYPE, 5), ("l", tarfile.SYMTYPE, 0), ("big", tarfile.REGTYPE, 8**11 + 1),
+                                ("café/ünï.log", tarfile.REGTYPE, 3), ("dev", tarfile.CHRTYPE, 0), ("v7dir/", tarfile.AREGTYPE, 0)]:  # fmt: skip
+            ti = tarfile.TarInfo(name)
+            ti.type, ti.size, ti.mtime, ti.linkname = typ, size, 1_700_000_000, "target" if typ == tarfile.SYMTYPE else ""
+            try:
+                blob = ti.tobuf(fmt, "utf-8", "surrogateescape")
+            except ValueError:
+                continue
+            out += [blob[i : i + 512] for i in range(0, len(blob), 512)]  # extended headers' blocks too
+    return out
+
+
+REAL_HEADERS = _real_headers()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(REAL_HEADERS), st.lists(st.tuples(st.integers(0, 511), st.integers(0, 255)), max_size=6), st.booleans())
+def test_fast_header_reader_is_tarfiles(header: bytes, changes: list[tuple[int, int]], fix_checksum: bool) -> None:
+    """On real headers changed anywhere (and with the checksum made right again, so that the changes reach
+    the fields): FastTarInfo.frombuf gives what tarfile.TarInfo.frombuf gives, attribute for attribute, or
+    the same error."""
+    buf = bytearray(header)
+    for i, v in changes:
+        buf[i] = v
+    if fix_checksum:
+        buf[148:156] = b"        "
+        buf[148:156] = b"%06o\0 " % (sum(buf) & 0o777777)
+    assert _header_outcome(FastTarInfo, bytes(buf)) == _header_outcome(tarfile.TarInfo, bytes(buf))
+
+
+def test_fast_header_reader_takes_the_plain_headers_and_leaves_the_rest() -> None:
+    """The fast path is taken (the whole point) and the odd ones are tarfile's: a signed checksum, a sparse
+    header, an end-of-archive block."""
+    plain = REAL_HEADERS[0]
+    assert _header_outcome(FastTarInfo, plain) == _header_outcome(tarfile.TarInfo, plain)
+    signed = bytearray(plain)
+    signed[0:4] = "éé".encode()  # bytes over 127: the signed sum differs from the unsigned
+    signed[148:156] = b"        "
+    signed[148:156] = b"%06o\0 " % ((256 + sum((b - 256 if b > 127 else b) for b in signed[:148] + signed[156:])) & 0o777777)
+    assert _header_outcome(tarfile.TarInfo, bytes(signed)) != "InvalidHeaderError"
+    assert _header_outcome(FastTarInfo, bytes(signed)) == _header_outcome(tarfile.TarInfo, bytes(signed))
+    assert _header_outcome(FastTarInfo, bytes(512)) == "EOFHeaderError"
+    assert _header_outcome(FastTarInfo, plain[:100]) == "TruncatedHeaderError"
