@@ -303,10 +303,11 @@ class LogLoader:
             f"SELECT file_id, min(ts), max(ts), count(*) FROM {self.table} WHERE file_id BETWEEN ? AND ? GROUP BY file_id", [min(ids), max(ids)]
         ).fetchall()}  # fmt: skip
         out = []
+        fields = set(LogFile.model_fields) - {"file_id", "format"}  # pydantic's property costs a microsecond a read: read once
         for file_id, fmt, meta in self.files:
             first_ts, last_ts, n = stats.get(file_id, (None, None, 0))
             out.append(LogFile(file_id=file_id, format=fmt, line_count=n, first_ts=first_ts, last_ts=last_ts,
-                               **{k: v for k, v in meta.items() if k in LogFile.model_fields and k not in ("file_id", "format")}))  # fmt: skip
+                               **{k: v for k, v in meta.items() if k in fields}))  # fmt: skip
         self.files = []
         return out
 

@@ -663,13 +663,12 @@ class LooseInput:
             head = f.read(65536)
             text = decode(head)
             spec, score = sniff(text)
-            if len(head) < 65536 and _is_text(head) and self._paste(name, m, text, spec, score, head):
+            fmt = sniff_format(head) if spec is None or score < 50 else None  # read as logs, or by no sure reader
+            if len(head) < 65536 and _is_text(head) and self._paste(name, m, text, spec, score, head, fmt):
                 return
             bulk_kind = None
             data = head
-            fmt = None
-            if spec is None or score < 50:
-                fmt = sniff_format(head)
+            if fmt is not None:
                 if fmt in ("cri", "docker-json", "timestamped"):
                     bulk_kind = "log"
                 elif sniff_journal(head):
@@ -729,12 +728,13 @@ class LooseInput:
         self.problems += [(sid, a, b, c) for a, b, c in problems]
         self.files += 1
 
-    def _paste(self, name: str, m: Member, text: str, spec: SourceSpec | None, score: int, head: bytes) -> bool:
+    def _paste(self, name: str, m: Member, text: str, spec: SourceSpec | None, score: int, head: bytes, fmt: str | None = None) -> bool:
         """Read a pasted text section by section (analyzer/paste.py) when it is one: prompts, fences, markers,
-        or data no sniffer is sure of. False: read it as one capture (a file of one command's output)."""
+        or data no sniffer is sure of. False: read it as one capture (a file of one command's output).
+        `fmt`: sniff_format(head), when the caller has it."""
         if spec is not None and spec.name not in PASTE_PARSERS_BY_NAME and score >= 50:
             return False  # a capture another reader is sure of keeps that reader (below, after the split, too)
-        bulk = sniff_format(head) in ("cri", "docker-json", "timestamped") or sniff_journal(head) is not None
+        bulk = (fmt or sniff_format(head)) in ("cri", "docker-json", "timestamped") or sniff_journal(head) is not None
         if bulk and not paste.has_structure(text):
             return False  # log lines without a prompt, fence or marker: one log capture, not a paste
         sections = paste.split(text)

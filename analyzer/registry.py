@@ -84,6 +84,18 @@ def load_parsers() -> dict[str, SourceSpec]:
     return REGISTRY
 
 
+_SNIFFERS: tuple[int, int, list[tuple[SourceSpec, Sniffer]]] = (0, -1, [])
+
+
+def _sniffers() -> list[tuple[SourceSpec, Sniffer]]:
+    """The registered sniffers, listed again only when the registry changed (a source added, a registry replaced)."""
+    global _SNIFFERS
+    reg = load_parsers()
+    if _SNIFFERS[0] != id(reg) or _SNIFFERS[1] != len(reg):
+        _SNIFFERS = (id(reg), len(reg), [(spec, spec.sniff) for spec in reg.values() if spec.sniff is not None])
+    return _SNIFFERS[2]
+
+
 def sniff(text: str) -> tuple[SourceSpec | None, int]:
     """The parser whose sniffer is surest about a loose capture's content."""
     from analyzer.textutil import clean_lines
@@ -92,10 +104,8 @@ def sniff(text: str) -> tuple[SourceSpec | None, int]:
     score = 0
     # sniffers see the text as a paste is read: CRLF gone, a '# ' or '> ' quote prefix stripped
     head = "\n".join(clean_lines(text[:65536]))
-    for spec in load_parsers().values():
-        if spec.sniff is None:
-            continue
-        s = spec.sniff(head)
+    for spec, sniffer in _sniffers():
+        s = sniffer(head)
         if s > score:
             best, score = spec, s
     return best, score

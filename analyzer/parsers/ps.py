@@ -98,10 +98,12 @@ def _sniff(head: str) -> int:
     if "PID" in head and any(_custom_format(ln) for ln in all_lines[:50] if "PID" in ln):  # a -o header names PID
         return 80
     lines = [ln for ln in all_lines[:20] if ln.strip()]
-    if lines and sum(bool(FORMATS["ps-ef"][1].match(ln)) for ln in lines) >= max(1, len(lines) // 2):
+    # a row of any of these formats has its pid first or second (what a regex below needs): only such lines are tried
+    rows = [ln for ln in lines if any(w.isdigit() for w in ln.split(None, 2)[:2])]
+    if rows and sum(bool(FORMATS["ps-ef"][1].match(ln)) for ln in rows) >= max(1, len(lines) // 2):
         return 55
     for name in ("ps-aux", "ps-axf", "ps-busybox"):
-        if lines and sum(bool(FORMATS[name][1].match(ln)) for ln in lines) >= max(1, (len(lines) + 1) // 2):
+        if rows and sum(bool(FORMATS[name][1].match(ln)) for ln in rows) >= max(1, (len(lines) + 1) // 2):
             return 52
     if "CGroup:" in head and _TREE.search(head):
         return 50
