@@ -725,8 +725,9 @@ def _tar_members(
         elif ti.islnk():
             m = Member(name, "hardlink", 0, ti.mtime, ti.linkname)
         elif ti.isreg():
-            cap = _caps(walk, rel(name), ti.size, compressed_size)
+            cap = _caps(walk, name, ti.size, compressed_size)
             if cap is not None:
+                cap[0].member = rel(name)  # as the bundle knows it: worked out only for a problem row
                 yield cap[0]
                 if cap[1]:
                     return False

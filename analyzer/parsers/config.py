@@ -46,7 +46,7 @@ def _yaml_docs(text: str) -> list[Any]:
 
 
 def _sniff_manifest(head: str) -> int:
-    if re.search(r"^kind:[ \t]*Pod[ \t]*$", head, re.M) and re.search(r"^[ \t]*(?:- )?image:", head, re.M) and "hostNetwork" in head:
+    if "hostNetwork" in head and re.search(r"^kind:[ \t]*Pod[ \t]*$", head, re.M) and re.search(r"^[ \t]*(?:- )?image:", head, re.M) and "hostNetwork" in head:
         return 75
     return 0
 
@@ -83,7 +83,7 @@ def parse_manifest(ctx: ParseContext) -> Iterable[Record]:
     )
 
 
-@source("kubelet-config", sniff=lambda h: 80 if re.search(r"^kind:\s*KubeletConfiguration", h, re.M) else 0)  # fmt: skip
+@source("kubelet-config", sniff=lambda h: 80 if "KubeletConfiguration" in h and re.search(r"^kind:\s*KubeletConfiguration", h, re.M) else 0)  # fmt: skip
 def parse_kubelet_config(ctx: ParseContext) -> Iterable[Record]:
     """kubelet configuration file (KubeletConfiguration) or flags file (kubeadm-flags.env, kubelet.env)"""
     yield file_content(ctx)

@@ -310,10 +310,13 @@ _INSPECT_KEYS = frozenset({"ID", "Name", "UID", "Namespace", "Attempt", "Status"
                            "Network namespace", "Labels", "Annotations", "Info", "Mounts", "PodSandboxId", "Runtime Handler"})  # fmt: skip
 
 
+_INSPECT_ID = re.compile(rf"ID: {HEX}")
+
+
 def inspect_table_kind(lines: list[str]) -> str | None:
     """'crictl-inspectp-table' (a pod sandbox), 'crictl-inspect-table' (a container) or None."""
     body = [ln.strip() for ln in lines[:12] if ln.strip()]
-    if not body or not re.fullmatch(rf"ID: {HEX}", body[0]):
+    if not body or not body[0].startswith("ID: ") or not _INSPECT_ID.fullmatch(body[0]):
         return None
     keys = {b.split(":", 1)[0] for b in body if ":" in b}
     if "Status" in keys and any(b.startswith("Status: SANDBOX_") for b in body):

@@ -85,7 +85,7 @@ def parse_ps(ctx: ParseContext) -> Iterable[Record]:
 
 
 def _sniff_inspect(head: str) -> int:
-    if re.search(r'"HostConfig"\s*:', head) and re.search(r'"GraphDriver"|"Driver"\s*:', head) and re.search(r'"Id"\s*:', head):
+    if '"HostConfig"' in head and re.search(r'"HostConfig"\s*:', head) and re.search(r'"GraphDriver"|"Driver"\s*:', head) and re.search(r'"Id"\s*:', head):
         return 85
     return 0
 

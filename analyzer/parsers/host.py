@@ -86,7 +86,7 @@ def parse_simple(ctx: ParseContext) -> Iterable[Record]:
 DF = re.compile(r"^(?P<fs>\S+)\s+(?:(?P<type>[a-z0-9._-]+)\s+)?(?P<size>\d+)\s+(?P<used>\d+)\s+(?P<avail>\d+)\s+(?P<pct>\d+|-)%?\s+(?P<mount>/.*)$")
 
 
-@source("df", sniff=lambda h: 70 if re.search(r"^Filesystem\s+(?:Type\s+)?(?:1024-blocks|1K-blocks|Inodes)", h, re.M) else 0)
+@source("df", sniff=lambda h: 70 if "Filesystem" in h and re.search(r"^Filesystem\s+(?:Type\s+)?(?:1024-blocks|1K-blocks|Inodes)", h, re.M) else 0)
 def parse_df(ctx: ParseContext) -> Iterable[Record]:
     """df -PTk / df -PTi (also without -T)"""
     lines = clean_lines(ctx.text)

@@ -30,7 +30,7 @@ SUMMARY_TIME = "%a, %d %b %Y %H:%M:%S %z"  # kubectl describe's time (RFC 1123 w
 
 
 def _sniff(head: str) -> int:
-    if re.search(r"^Name:\s+\S+", head, re.M) and (
+    if "Name:" in head and re.search(r"^Name:\s+\S+", head, re.M) and (
         (re.search(r"^Namespace:\s+\S+", head, re.M) and re.search(r"^Containers:", head, re.M) and re.search(r"^Node:", head, re.M))
         or (re.search(r"^Roles:", head, re.M) and re.search(r"^(?:Conditions|System Info|Addresses):", head, re.M))
     ):

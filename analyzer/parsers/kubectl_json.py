@@ -98,7 +98,7 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
 
 
 def _sniff_yaml(head: str) -> int:
-    if re.search(r"^apiVersion:\s*\S+", head, re.M) and re.search(r"^kind:\s*\S+", head, re.M):
+    if "apiVersion:" in head and re.search(r"^apiVersion:\s*\S+", head, re.M) and re.search(r"^kind:\s*\S+", head, re.M):
         if re.search(r"^\s+containerStatuses:", head, re.M) or re.search(r"^kind:\s*(?:List|Node|ConfigMap|Event|Deployment|DaemonSet|StatefulSet)\b", head, re.M):
             return 80
         return 60

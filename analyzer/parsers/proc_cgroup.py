@@ -77,6 +77,8 @@ def classify(path: str) -> CgroupInfo:
 
 
 def _sniff(head: str) -> int:
+    if ":/" not in head:  # every cgroup line holds ':/' (its controller field, then the path)
+        return 0
     lines = [ln for ln in head.splitlines()[:30] if ln.strip()]
     if lines and sum(bool(LINE.match(ln.strip())) for ln in lines) >= max(1, (len(lines) * 3) // 4):
         return 80

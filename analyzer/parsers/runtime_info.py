@@ -22,7 +22,7 @@ VERSION_KEYS = {"Version": "cri.version", "RuntimeName": "runtime.name", "Runtim
 
 
 def _sniff_version(head: str) -> int:
-    return 85 if re.search(r"^RuntimeName:\s+\S", head, re.M) and re.search(r"^RuntimeVersion:\s+\S", head, re.M) else 0
+    return 85 if "RuntimeName:" in head and re.search(r"^RuntimeName:\s+\S", head, re.M) and re.search(r"^RuntimeVersion:\s+\S", head, re.M) else 0
 
 
 @source("crictl-version", sniff=_sniff_version)
@@ -39,7 +39,7 @@ def parse_version(ctx: ParseContext) -> Iterable[Record]:
 
 
 def _sniff_info(head: str) -> int:
-    if re.search(r'"conditions"\s*:', head) and re.search(r'"RuntimeReady"', head):
+    if '"RuntimeReady"' in head and re.search(r'"conditions"\s*:', head):
         return 80
     return 0
 
