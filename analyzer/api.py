@@ -28,6 +28,17 @@ if TYPE_CHECKING:  # ingest (parsers, bulk loaders, index) is imported by the ve
     from analyzer.ingest import IngestReport
 
 
+def parse_now(text: str) -> datetime:
+    """--now: ISO 8601 (UTC when it has no offset) or what `date` prints, with a zone it names."""
+    from analyzer.pastefmt import date_output_iso
+    from analyzer.timeparse import parse_time
+
+    when = parse_time(date_output_iso(text) or text)
+    if when is None or text.strip().isdigit():
+        raise UsageError(f"--now {cell(text)}: not a time (give ISO 8601, e.g. 2024-12-05T10:00:00Z, or what `date` prints)")
+    return when
+
+
 def resolve_db(db: str | None) -> Path:
     db = db or os.environ.get("KUBESNAP_DB")
     if not db:
@@ -44,6 +55,7 @@ def ingest_inputs(
     limits: Limits | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
+    now: datetime | None = None,
 ) -> IngestReport:
     missing = [str(p) for p in inputs if not p.exists()]
     if missing:
@@ -51,7 +63,7 @@ def ingest_inputs(
     with Store(db) as store:
         from analyzer.ingest import ingest
 
-        report = ingest(store, list(inputs), site=site, node=node, limits=limits, progress=progress, workers=workers)
+        report = ingest(store, list(inputs), site=site, node=node, limits=limits, progress=progress, workers=workers, now=now)
     if not report.ingested:
         reasons = "; ".join(f"{m or w}: {r}" for w, m, r in report.problems[:5]) or "no bundle, no recognizable capture"
         raise NothingIngestible(f"nothing could be ingested ({reasons})")

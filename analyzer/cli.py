@@ -52,6 +52,8 @@ def limit_options(f: F) -> F:
 
 
 JOBS_HELP = "node tarballs ingested at once (default: the CPU count, at most 4)"
+NOW_HELP = ("when the pasted output was printed (ISO 8601, UTC without an offset, or what `date` prints): the ages of "
+            "pasted kubectl event tables are counted back from it; without it, from a `date` output in the paste")
 
 
 def limits_from(kwargs: dict[str, typing.Any]) -> Limits:
@@ -94,10 +96,11 @@ def _report(report: IngestReport, quiet: bool = False) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="no progress and no summary, problems only")
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: the summary and problems on stdout")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help=JOBS_HELP)
+@click.option("--now", "now", metavar="TIME", help=NOW_HELP)
 @limit_options
 @click.pass_context
 def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node: str | None, site: str, quiet: bool, output: str,
-           jobs: int | None, **kwargs: typing.Any) -> None:  # fmt: skip
+           jobs: int | None, now: str | None, **kwargs: typing.Any) -> None:  # fmt: skip
     """Load bundles and loose captures into a database.
 
     INPUT is a node tarball, a tarball, zip or folder holding several, an extracted bundle
@@ -105,7 +108,7 @@ def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node
     Tarballs may be gzip, bzip2 or xz compressed.
     Exit status: 0 all ingested, 1 ingested with problems, 2 usage error, 3 nothing ingestible.
     """
-    report = _ingest(api.resolve_db(db), inputs, site, node, limits_from(kwargs), quiet, jobs)
+    report = _ingest(api.resolve_db(db), inputs, site, node, limits_from(kwargs), quiet, jobs, now)
     if output == "json":
         echo(json_dumps({"bundles": report.bundles, "loose_files": report.loose_files, "records": report.records, "log_lines": report.log_lines,
                                "snapshots": report.snapshots, "problems": [{"input": w, "member": m, "reason": r} for w, m, r in report.problems]}, indent=1))  # fmt: skip
@@ -114,7 +117,9 @@ def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node
     ctx.exit(1 if report.problems else 0)
 
 
-def _ingest(db: Path, inputs: tuple[Path, ...], site: str, node: str | None, limits: Limits, quiet: bool, jobs: int | None = None) -> IngestReport:
+def _ingest(db: Path, inputs: tuple[Path, ...], site: str, node: str | None, limits: Limits, quiet: bool, jobs: int | None = None,
+            now: str | None = None) -> IngestReport:  # fmt: skip
+    when = api.parse_now(now) if now is not None else None
     bar = Progress("ingesting", quiet)
     seen: list[str] = []
 
@@ -123,7 +128,7 @@ def _ingest(db: Path, inputs: tuple[Path, ...], site: str, node: str | None, lim
         seen.append(label)
 
     try:
-        return api.ingest_inputs(db, list(inputs), site=site, node=node, limits=limits, progress=step, workers=jobs)
+        return api.ingest_inputs(db, list(inputs), site=site, node=node, limits=limits, progress=step, workers=jobs, now=when)
     finally:
         bar.done()
 
@@ -148,18 +153,19 @@ def sql(statement: str, db: str | None, fmt: str) -> None:
 @click.option("--site", default="default", show_default=True)
 @click.option("-q", "--quiet", is_flag=True)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help=JOBS_HELP)
+@click.option("--now", "now", metavar="TIME", help=NOW_HELP)
 @threshold_options
 @limit_options
 @click.pass_context
 def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node: str | None, site: str, quiet: bool, jobs: int | None,
-            **kwargs: typing.Any) -> None:  # fmt: skip
+            now: str | None, **kwargs: typing.Any) -> None:  # fmt: skip
     """Ingest, check and report: writes OUTDIR/kubesnap.duckdb and OUTDIR/report.html and prints where they are.
 
     The rules run with the thresholds below; `kubesnap findings --db OUTDIR/kubesnap.duckdb` lists what they found.
     """
     outdir.mkdir(parents=True, exist_ok=True)
     db = outdir / "kubesnap.duckdb"
-    report = _ingest(db, inputs, site, node, limits_from(kwargs), quiet, jobs)
+    report = _ingest(db, inputs, site, node, limits_from(kwargs), quiet, jobs, now)
     _report(report, quiet)
     _site, found = api.check(db, site, thresholds_from(kwargs))
     if not quiet:

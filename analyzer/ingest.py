@@ -63,6 +63,7 @@ from analyzer.logpaths import container_link, log_file_meta
 from analyzer.models import (
     CollectionRecord,
     ContainerObs,
+    Event,
     HostFact,
     LogFile,
     PasteSection,
@@ -76,7 +77,7 @@ from analyzer.paste import prompt_of
 from analyzer.registry import ParseContext, SourceSpec, load_parsers, sniff
 from analyzer.store import Store
 from analyzer.textutil import _Chained, control_bytes, decode
-from analyzer.timeparse import before, parse_ago, parse_time
+from analyzer.timeparse import before, parse_ago, parse_kube_age, parse_time
 
 MAX_PARSE_BYTES = 256 * 1024 * 1024
 OBFUSCATION_FILES = re.compile(r"(?:^|/)(?:[^/]*\.obfuscation\.tsv|kubesnap-obfuscation\.key)$")
@@ -640,7 +641,8 @@ class LooseInput:
     linear in their number, and an interrupted ingest leaves the database as it was.
     """
 
-    def __init__(self, store: Store, label: str, site: str, node: str | None, report: IngestReport) -> None:
+    def __init__(self, store: Store, label: str, site: str, node: str | None, report: IngestReport, now: datetime | None = None) -> None:
+        self.now = now  # when the pasted output was printed (--now): kubectl ages are counted back from it
         self.view = store.cursor_store()
         self.con = self.view.con
         self.label, self.site, self.node, self.report = label, site, node, report
@@ -752,6 +754,7 @@ class LooseInput:
             notes.append("node-level output pasted without --node: stored under node 'unknown' (give --node NAME to name it)")
         problems: list[tuple[str, str, str]] = []
         rows: list[PasteSection] = []
+        dates = [(s.first, t) for s in sections if s.kind == "date" and s.records for t in [parse_time(s.records[0]["time"])] if t is not None]
         for s in sections:
             parser, scope = PASTE_PARSERS.get(s.kind, (None, "node"))
             owner = owner_node if scope == "node" else None
@@ -777,6 +780,7 @@ class LooseInput:
                 else:
                     said: list[tuple[str, str, str]] = []
                     _status, recs = run_parser(load_parsers()[parser], member, section_text.encode(), said)
+                    sec_notes += _date_event_ages(recs, s.first, self.now, dates)
                     self.records[sid] += [(member, r) for r in recs]
                     n_stored = len(recs)
                     self.report.records += n_stored
@@ -856,6 +860,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "kubectl-describe-deployment": (None, "cluster"), "kubectl-describe-daemonset": (None, "cluster"),
     "kubectl-describe-statefulset": (None, "cluster"), "kubectl-describe-service": (None, "cluster"),
     "kubectl-describe-rc": (None, "cluster"), "kubectl-describe-events": (None, "cluster"),
+    "date": (None, "cluster"),  # when the paste was printed: no table of its own, the reference of its event ages
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
     "crictl-images": ("crictl-images-table", "node"),
     "crictl-inspect-table": ("crictl-inspect-table", "node"), "crictl-inspectp-table": ("crictl-inspect-table", "node"),
@@ -866,6 +871,33 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
 
 
 PASTE_PARSERS_BY_NAME = frozenset(p for p, _scope in PASTE_PARSERS.values() if p)
+
+
+def _date_event_ages(recs: list[Record], line: int, now: datetime | None, dates: list[tuple[int, datetime]]) -> list[str]:
+    """Give the events of a pasted table (kubectl get events, a describe's Events) times from their ages
+    (`5m`, `2m (x4 over 10m)`), counted back from when the paste was printed: --now, else the `date` output
+    nearest above the table, else the nearest below. A note says which; without either the ages stay text."""
+    events = [r for r in recs if isinstance(r, Event) and r.last_seen is None and r.first_seen is None and (r.last_seen_text or r.first_seen_text)]
+    if not events:
+        return []
+    above = [(ln, t) for ln, t in dates if ln < line]
+    below = [(ln, t) for ln, t in dates if ln > line]
+    if now is not None:
+        ref, said = now, f"--now {now.isoformat()}"
+    elif above or below:
+        ln, ref = above[-1] if above else below[0]
+        said = f"the date output at line {ln} ({ref.isoformat()})"
+    else:
+        return ["event ages kept as text: the paste holds no `date` output to count them back from (give --now TIME)"]
+    dated = 0
+    for ev in events:
+        last, first = parse_kube_age(ev.last_seen_text), parse_kube_age(ev.first_seen_text)
+        if last is not None:
+            ev.last_seen = before(ref, last)
+        if first is not None:
+            ev.first_seen = before(ref, first)
+        dated += last is not None or first is not None
+    return [f"{dated} event time(s) counted back from {said}: as exact as kubectl's rounded ages"]
 
 
 def _own_year(s: paste.Section) -> int | None:
@@ -900,6 +932,7 @@ def ingest(
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
     layout: Layout = KUBESNAP,
+    now: datetime | None = None,
 ) -> IngestReport:
     """Every input; node tarballs in parallel (one thread and one DuckDB connection each: decompression,
     DuckDB and numpy release the GIL), a folder's other files and loose captures after them, in order.
@@ -925,11 +958,11 @@ def ingest(
     store.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     try:
         if workers > 1 and len(archives) > 1:
-            _parallel(store, archives, site, node, limits, progress, report, workers, claims, layout)
+            _parallel(store, archives, site, node, limits, progress, report, workers, claims, layout, now)
         else:
             rest = [(a, False) for a in archives] + rest
         for path, skip_archives in rest:
-            _ingest_path(store, path, site, node, limits, progress, report, skip_archives=skip_archives, claims=claims, layout=layout)
+            _ingest_path(store, path, site, node, limits, progress, report, skip_archives=skip_archives, claims=claims, layout=layout, now=now)
     finally:
         store.con.execute(f"SET memory_limit = '{before}'")
     return report
@@ -951,7 +984,8 @@ _LOOSE_LOCK = threading.Lock()  # loose captures of one node share a snapshot: o
 
 
 def _parallel(store: Store, archives: list[Path], site: str, node: str | None, limits: Limits | None,
-              progress: Callable[[str], None] | None, report: IngestReport, workers: int, claims: Claims, layout: Layout = KUBESNAP) -> None:  # fmt: skip
+              progress: Callable[[str], None] | None, report: IngestReport, workers: int, claims: Claims, layout: Layout = KUBESNAP,
+              now: datetime | None = None) -> None:  # fmt: skip
     lock = threading.Lock()
     retry: list[Path] = []
 
@@ -959,7 +993,7 @@ def _parallel(store: Store, archives: list[Path], site: str, node: str | None, l
         mine = IngestReport()
         view = store.cursor_store()
         try:
-            _ingest_path(view, path, site, node, limits, progress, mine, claims=claims, layout=layout)
+            _ingest_path(view, path, site, node, limits, progress, mine, claims=claims, layout=layout, now=now)
         except (duckdb.TransactionException, duckdb.ConstraintException, Retry):
             with lock:
                 retry.append(path)  # a conflict with another bundle's transaction: done again alone, after the others
@@ -979,7 +1013,7 @@ def _parallel(store: Store, archives: list[Path], site: str, node: str | None, l
     finally:
         store.con.execute("RESET threads")
     for path in sorted(retry):
-        _ingest_path(store, path, site, node, limits, progress, report, claims=claims, layout=layout)
+        _ingest_path(store, path, site, node, limits, progress, report, claims=claims, layout=layout, now=now)
 
 
 def _loose_member(loose: LooseInput, report: IngestReport, path: Path, single: bool, member: Member) -> None:
@@ -1005,6 +1039,7 @@ def _ingest_path(
     skip_archives: bool = False,
     claims: Claims | None = None,
     layout: Layout = KUBESNAP,
+    now: datetime | None = None,
 ) -> None:
     """One input: bundles are committed as they end (members of one bundle must be contiguous); its loose
     captures together, at its end."""
@@ -1034,7 +1069,7 @@ def _ingest_path(
         # an archive of small loose captures only, read whole and without a problem by the detection
         # pass: ingested from what that pass holds, not read a second time
         report.time("extract", time.perf_counter() - t0)
-        loose = LooseInput(store, str(path), site, node, report)
+        loose = LooseInput(store, str(path), site, node, report, now)
         try:
             for member in listing.loose:
                 _loose_member(loose, report, path, single, member)
@@ -1057,7 +1092,7 @@ def _ingest_path(
                 close()
                 if member.kind == "file" or OBFUSCATION_FILES.search(member.path):
                     if loose is None:
-                        loose = LooseInput(store, str(path), site, node, report)
+                        loose = LooseInput(store, str(path), site, node, report, now)
                     _loose_member(loose, report, path, single, member)
                 continue
             if key != current_key:

@@ -311,6 +311,8 @@ def detect(texts: list[str], command: str | None) -> str:
             return f
     if first.startswith("Events:"):
         return "kubectl-describe-events"
+    if len(body) == 1 and _first_cmd_word(cmd) == "date" and date_output_iso(first):
+        return "date"
     it = inspect_table_kind(body)
     if it:
         return it
@@ -525,6 +527,8 @@ def read(sec: Section) -> None:
             _read_klog(sec, texts)
         elif fmt == "logrus-text":
             _read_logrus(sec, texts)
+        elif fmt == "date":  # the time the paste was printed at: kubectl ages are counted back from it
+            sec.records.append({"time": date_output_iso(texts[0] if texts[0].strip() else next(t for t in texts if t.strip()))})
         elif fmt == "kubectl-logs-timestamps":
             for t in texts:
                 if t.strip():
@@ -1527,6 +1531,37 @@ def iso_of(ts: str) -> str | None:
     parts = t.split(" ")
     if len(parts) == 4 and len(parts[1]) == 10 and parts[3] in _TZ:
         return f"{parts[1]}T{parts[2]}{_TZ[parts[3]]}"
+    return None
+
+
+def date_output_iso(line: str) -> str | None:
+    """What `date` prints, as ISO 8601 with its offset: the C locale's `Thu Dec  5 10:00:00 UTC 2024` (also with
+    AM/PM), en_US's `Thu 05 Dec 2024 10:00:00 AM UTC`, `date -u`, `-R` (`Thu, 05 Dec 2024 10:00:00 +0000`),
+    `-Iseconds` and `--rfc-3339=seconds`. None for anything else, and for a zone abbreviation not in _TZ (an
+    offset is never guessed)."""
+    from datetime import datetime
+
+    from analyzer.timeparse import parse_time
+
+    t = " ".join(line.split())
+    if len(t) > 64:
+        return None
+    if t[:4].isdigit():
+        dt = parse_time(t)
+        zoned = t.endswith("Z") or t[-6:-5] in ("+", "-") or t[-5:-4] in ("+", "-")  # a time without its zone is not a reference
+        return dt.isoformat() if dt is not None and zoned else None
+    if t[3:5] == ", ":
+        return rfc1123_iso(line.strip())
+    words = t.split(" ")
+    zone = next((w for w in words if w in _TZ), None)
+    if zone is None:
+        return None
+    rest = " ".join(w for w in words if w != zone)
+    for fmt in ("%a %b %d %H:%M:%S %Y", "%a %b %d %I:%M:%S %p %Y", "%a %d %b %Y %I:%M:%S %p", "%a %d %b %Y %H:%M:%S"):
+        try:
+            return datetime.strptime(rest, fmt).isoformat() + _TZ[zone]
+        except ValueError:
+            continue
     return None
 
 

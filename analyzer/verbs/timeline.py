@@ -32,7 +32,10 @@ ev AS (
          CASE WHEN e.type = 'Warning' THEN 'warn' ELSE 'info' END AS sev, e.namespace AS ns,
          coalesce(e.type, '') || ' ' || coalesce(e.reason, '') || ' ' || lower(coalesce(e.kind, '')) || '/' || coalesce(e.name, '') || ': '
          || coalesce(e.message, '') || CASE WHEN e.count > 1 THEN ' (x' || e.count || ' since ' || strftime(e.first_seen, '%Y-%m-%dT%H:%M:%SZ') || ')' ELSE '' END AS msg
-  FROM v_events e WHERE e.snapshot_id IN (SELECT snapshot_id FROM api)),
+  FROM v_events e WHERE e.snapshot_id IN (SELECT snapshot_id FROM api)
+     -- and pasted event tables whose ages became times (a date output or --now): loose captures of the site
+     OR (e.snapshot_id IN (SELECT snapshot_id FROM v_snapshots WHERE site = $site AND kind = 'loose')
+         AND e.snapshot_id NOT IN (SELECT snapshot_id FROM api) AND coalesce(e.last_seen, e.first_seen) IS NOT NULL)),
 cs AS (
   SELECT c.started_at AS ts, c.node, 'container' AS source, 'info' AS sev, c.pod_namespace AS ns,
          'started ' || coalesce(c.pod_namespace, '') || '/' || coalesce(c.pod_name, '') || '/' || coalesce(c.name, '') || ' (attempt ' || coalesce(c.attempt, 0) || ', ' || left(c.container_id, 13) || ')' AS msg

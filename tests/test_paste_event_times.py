@@ -1,0 +1,108 @@
+"""Pasted event tables reach the timeline (issue 16): kubectl's ages (`5m`, `2m (x4 over 10m)`) become times
+counted back from when the paste was printed: a `date` output in the paste (every form `date` prints), or
+`--now`. Without either, the ages stay text and a note says why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from analyzer.cli import main
+from analyzer.pastefmt import date_output_iso
+
+EVENTS = """$ kubectl get events -n shop
+LAST SEEN   TYPE      REASON      OBJECT          MESSAGE
+5m          Warning   BackOff     pod/web-0       Back-off restarting failed container
+2m          Normal    Pulled      pod/web-1       Container image "nginx" already present on machine
+"""
+FOLDED = """$ kubectl events -n shop
+LAST SEEN            TYPE      REASON    OBJECT      MESSAGE
+2m (x4 over 10m)     Warning   BackOff   Pod/web-0   Back-off restarting failed container
+"""
+
+@pytest.mark.parametrize(("line", "iso"), [
+    ("Thu Dec  5 10:00:00 UTC 2024", "2024-12-05T10:00:00+00:00"),  # C locale
+    ("Thu Dec 5 10:00:00 AM KST 2024", "2024-12-05T10:00:00+09:00"),  # with AM/PM
+    ("Thu 05 Dec 2024 10:00:00 PM UTC", "2024-12-05T22:00:00+00:00"),  # en_US
+    ("Thu, 05 Dec 2024 10:00:00 +0000", "2024-12-05T10:00:00+00:00"),  # date -R
+    ("2024-12-05T10:00:00+09:00", "2024-12-05T01:00:00+00:00"),  # date -Iseconds
+    ("2024-12-05 10:00:00+00:00", "2024-12-05T10:00:00+00:00"),  # date --rfc-3339=seconds
+    ("2024-12-05T10:00:00", None),  # no zone: not a reference
+    ("Thu Dec  5 10:00:00 XYZ 2024", None),  # a zone Kubesnap does not know: never guessed
+    ("Mon Jun 16 14:23:09 2025", None),  # ps lstart: no zone
+    ("hello world", None),
+])  # fmt: skip
+def test_date_output_forms(line: str, iso: str | None) -> None:
+    assert date_output_iso(line) == iso
+
+
+def _ingest(tmp_path: Path, text: str, *args: str) -> tuple[int, str, Path]:
+    paste = tmp_path / "paste.txt"
+    paste.write_text(text, encoding="utf-8")
+    db = tmp_path / "k.duckdb"
+    r = CliRunner().invoke(main, ["ingest", "--db", str(db), str(paste), *args])
+    return r.exit_code, r.output, db
+
+
+def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_ages_counted_back_from_the_date_output_reach_the_timeline(tmp_path: Path) -> None:
+    code, out, db = _ingest(tmp_path, "$ date\nThu Dec  5 10:00:00 UTC 2024\n" + EVENTS)
+    assert code == 0, out
+    assert "--node" not in out  # a date and an event table are cluster-level: no node to name
+    got = _rows(db, "SELECT name, strftime(last_seen, '%Y-%m-%dT%H:%M:%SZ'), last_seen_text FROM events ORDER BY name")
+    assert got == [("web-0", "2024-12-05T09:55:00Z", "5m"), ("web-1", "2024-12-05T09:58:00Z", "2m")]
+    notes = _rows(db, "SELECT format, notes FROM paste_sections WHERE format IN ('date', 'kubectl-get-events') ORDER BY first_line")
+    assert notes[0] == ("date", None)
+    assert json.loads(str(notes[1][1])) == ["2 event time(s) counted back from the date output at line 2 (2024-12-05T10:00:00+00:00): "
+                                            "as exact as kubectl's rounded ages"]  # fmt: skip
+    r = CliRunner().invoke(main, ["timeline", "--db", str(db)])
+    assert r.exit_code == 0
+    lines = [ln for ln in r.output.splitlines() if not ln.startswith("#")]
+    assert [ln.split()[0] for ln in lines] == ["2024-12-05T09:55:00.000000Z", "2024-12-05T09:58:00.000000Z"]
+    assert "Warning BackOff pod/web-0: Back-off restarting failed container" in lines[0]
+
+
+def test_a_date_below_the_table_is_used_when_none_is_above(tmp_path: Path) -> None:
+    code, out, db = _ingest(tmp_path, EVENTS + "$ date -u\nThu Dec  5 10:00:00 UTC 2024\n")
+    assert code == 0, out
+    assert _rows(db, "SELECT strftime(last_seen, '%H:%M') FROM events ORDER BY name") == [("09:55",), ("09:58",)]
+
+
+def test_now_is_the_reference_and_wins_over_a_date(tmp_path: Path) -> None:
+    code, out, db = _ingest(tmp_path, "$ date\nThu Dec  5 10:00:00 UTC 2024\n" + EVENTS, "--now", "2024-12-05T10:00:00+09:00")
+    assert code == 0, out
+    assert _rows(db, "SELECT strftime(last_seen, '%Y-%m-%dT%H:%M:%SZ') FROM events ORDER BY name") == [("2024-12-05T00:55:00Z",), ("2024-12-05T00:58:00Z",)]
+    assert "counted back from --now 2024-12-05T01:00:00+00:00" in str(_rows(db, "SELECT notes FROM paste_sections WHERE format = 'kubectl-get-events'"))
+
+
+def test_folded_counts_give_first_and_last_seen(tmp_path: Path) -> None:
+    """`kubectl events` folds the count in: `2m (x4 over 10m)` is last seen 2 minutes and first seen 10 minutes before."""
+    code, out, db = _ingest(tmp_path, FOLDED, "--now", "Thu Dec  5 10:00:00 UTC 2024")
+    assert code == 0, out
+    got = _rows(db, "SELECT reason, count, strftime(first_seen, '%H:%M'), strftime(last_seen, '%H:%M') FROM events")
+    assert got == [("BackOff", 4, "09:50", "09:58")]
+
+
+def test_without_a_reference_the_ages_stay_text_with_a_note(tmp_path: Path) -> None:
+    code, out, db = _ingest(tmp_path, EVENTS)
+    assert code == 0, out
+    assert _rows(db, "SELECT count(*), count(last_seen), count(last_seen_text) FROM events") == [(2, 0, 2)]
+    assert "event ages kept as text: the paste holds no `date` output to count them back from (give --now TIME)" in str(
+        _rows(db, "SELECT notes FROM paste_sections WHERE format = 'kubectl-get-events'"))
+    r = CliRunner().invoke(main, ["timeline", "--db", str(db)])
+    assert [ln for ln in r.output.splitlines() if not ln.startswith("#")] == []  # no time, no place on the timeline
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "1733392800", "2024-13-45T10:00:00Z", "Thu Dec  5 10:00:00 XYZ 2024"])
+def test_a_now_that_is_not_a_time_is_a_usage_error(tmp_path: Path, bad: str) -> None:
+    code, out, _db = _ingest(tmp_path, EVENTS, "--now", bad)
+    assert code == 2
+    assert "not a time (give ISO 8601" in out
