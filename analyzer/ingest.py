@@ -61,6 +61,7 @@ from analyzer.layouts.kubesnap import KUBESNAP
 from analyzer.listed_logs import uncopied_log_files
 from analyzer.logpaths import container_link, log_file_meta
 from analyzer.models import (
+    ApiObject,
     CollectionRecord,
     ContainerObs,
     Event,
@@ -70,6 +71,7 @@ from analyzer.models import (
     Process,
     Record,
     Sandbox,
+    Workload,
 )
 from analyzer.parsers import json_values
 from analyzer.parsers.manifest_json import BundleInfo, bundle_info
@@ -762,7 +764,15 @@ class LooseInput:
             n_stored: int | None = None
             sec_notes: list[str] = []
             member = f"{name}#L{s.first}-{s.last}"
-            if s.is_data and parser:
+            if s.kind in _DESCRIBED and s.records:  # a describe of a workload or service, or an Events: table pasted alone
+                recs: list[Record] = _events_of_section(s) if s.kind == "kubectl-describe-events" else _described(s)
+                sec_notes += _date_event_ages(recs, s.first, self.now, dates)
+                self.records[sid] += [(member, r) for r in recs]
+                n_stored = len(recs)
+                self.report.records += n_stored
+                self.owners.setdefault(sid, owner)
+                self.names[sid].add(member)
+            elif s.is_data and parser:
                 section_text = "\n".join(ln.text for ln in s.lines) + "\n"
                 if parser == "journal":
                     n_head = int(s.attrs.get("head_lines", 0)) if s.kind == "systemctl-status" else 0
@@ -871,6 +881,99 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
 
 
 PASTE_PARSERS_BY_NAME = frozenset(p for p, _scope in PASTE_PARSERS.values() if p)
+
+
+_KIND_ALIASES = {"po": "pod", "pods": "pod", "no": "node", "nodes": "node", "deploy": "deployment", "deployments": "deployment",
+                 "ds": "daemonset", "daemonsets": "daemonset", "sts": "statefulset", "statefulsets": "statefulset", "svc": "service",
+                 "services": "service", "rs": "replicaset", "replicasets": "replicaset", "jobs": "job", "cj": "cronjob",
+                 "cronjobs": "cronjob", "pvc": "persistentvolumeclaim", "pv": "persistentvolume", "ns": "namespace", "ing": "ingress"}  # fmt: skip
+
+
+def describe_target(command: str | None) -> tuple[str | None, str | None, str | None]:
+    """(Kind, name, namespace) a `kubectl describe KIND NAME [-n NS]` (or KIND/NAME) command names; Nones where it names none."""
+    from analyzer.parsers.kubectl_table import KINDS
+
+    words = (command or "").split()
+    for stop in ("|", "||", "&&", ";"):  # the describe, not what it is piped to
+        words = words[: words.index(stop)] if stop in words else words
+    if "describe" not in words:
+        return None, None, None
+    ns, args, after, i = None, [], False, 0
+    while i < len(words):
+        w = words[i]
+        if w in ("-n", "--namespace") and i + 1 < len(words):  # before or after the verb: kubectl -n x describe ...
+            ns, i = words[i + 1], i + 2
+            continue
+        if w.startswith("--namespace="):
+            ns = w.split("=", 1)[1]
+        elif w == "describe":
+            after = True
+        elif after and not w.startswith("-"):
+            args.append(w)
+        i += 1
+    if not args:
+        return None, None, ns
+    kind, _, name = args[0].partition("/")
+    name = name or (args[1] if len(args) > 1 else "")
+    k = _KIND_ALIASES.get(kind.lower(), kind.lower())
+    return KINDS.get(k, kind), name or None, ns
+
+
+_DESCRIBED = {"kubectl-describe-events": "", "kubectl-describe-deployment": "Deployment", "kubectl-describe-daemonset": "DaemonSet",
+              "kubectl-describe-statefulset": "StatefulSet", "kubectl-describe-service": "Service"}  # fmt: skip
+
+
+def _int(v: object) -> int | None:
+    return v if isinstance(v, int) and -(2**31) <= v < 2**31 else None
+
+
+def _labels(v: object) -> dict[str, str] | None:
+    """`app=web,tier=db` (a describe's Selector) as a map; None for `<none>` or anything else."""
+    if not isinstance(v, str) or "=" not in v:
+        return None
+    pairs = [p.split("=", 1) for p in v.split(",") if "=" in p]
+    return {k.strip(): val.strip() for k, val in pairs if k.strip()} or None
+
+
+def _described(s: paste.Section) -> list[Record]:
+    """The workloads (deployments, daemonsets, statefulsets) and services of a pasted `kubectl describe`: what its
+    fields say, in the tables a kubectl dump fills (a service as an api_objects row of the JSON shape kubectl gives)."""
+    kind = _DESCRIBED[s.kind]
+    _k, name_cmd, ns_cmd = describe_target(s.command)
+    out: list[Record] = []
+    for r in s.records:
+        name, ns = r.get("name") or name_cmd, r.get("namespace") or ns_cmd
+        if not name:
+            continue
+        if kind == "Service":
+            spec = {k: v for k, v in {"type": r.get("type"), "clusterIP": r.get("ip"), "selector": _labels(r.get("selector")),
+                                      "sessionAffinity": r.get("session_affinity")}.items() if v}  # fmt: skip
+            raw = {"kind": "Service", "metadata": {"name": name, **({"namespace": ns} if ns else {})}, "spec": spec,
+                   "kubesnap": {"from": "kubectl describe (pasted)", "ports": r.get("ports")}}  # fmt: skip
+            out.append(ApiObject(kind="Service", api_version="v1", namespace=ns, name=str(name), raw=raw))
+            continue
+        desired = _int(r.get("replicas_desired", r.get("desired")))
+        ready = _int(r.get("replicas_total") if kind != "DaemonSet" else r.get("running"))
+        out.append(Workload(kind=kind, namespace=ns, name=str(name), desired=desired, ready=ready,
+                            available=_int(r.get("replicas_available")), selector=_labels(r.get("selector"))))  # fmt: skip
+    return out
+
+
+def _events_of_section(s: paste.Section) -> list[Record]:
+    """The Event records of an `Events:` table pasted alone (the section's rows), of the object its command names."""
+    kind, name, ns = describe_target(s.command)
+    out: list[Record] = []
+    for r in s.records:
+        if not r.get("reason"):
+            continue
+        last_text = r.get("last_age") or r.get("age") or (None if r.get("last_seen_iso") else r.get("last_seen"))
+        first_text = r.get("first_age") or (None if r.get("first_seen_iso") else r.get("first_seen"))
+        out.append(Event(namespace=ns, kind=kind, name=name, reason=str(r["reason"]), message=r.get("message") or None, type=r.get("type") or None,
+                         count=r.get("count") if isinstance(r.get("count"), int) else None,
+                         last_seen=parse_time(r.get("last_seen_iso")), first_seen=parse_time(r.get("first_seen_iso")),
+                         last_seen_text=str(last_text) if last_text else None, first_seen_text=str(first_text) if first_text else None,
+                         component=(str(r.get("from") or "").split(",")[0].strip() or None)))  # fmt: skip
+    return out
 
 
 def _date_event_ages(recs: list[Record], line: int, now: datetime | None, dates: list[tuple[int, datetime]]) -> list[str]:

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from analyzer.cli import main
 from analyzer.pastefmt import date_output_iso
+from tests.test_paste_read import _ingest
 
 EVENTS = """$ kubectl get events -n shop
 LAST SEEN   TYPE      REASON      OBJECT          MESSAGE
@@ -38,14 +39,6 @@ LAST SEEN            TYPE      REASON    OBJECT      MESSAGE
 ])  # fmt: skip
 def test_date_output_forms(line: str, iso: str | None) -> None:
     assert date_output_iso(line) == iso
-
-
-def _ingest(tmp_path: Path, text: str, *args: str) -> tuple[int, str, Path]:
-    paste = tmp_path / "paste.txt"
-    paste.write_text(text, encoding="utf-8")
-    db = tmp_path / "k.duckdb"
-    r = CliRunner().invoke(main, ["ingest", "--db", str(db), str(paste), *args])
-    return r.exit_code, r.output, db
 
 
 def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
@@ -106,3 +99,48 @@ def test_a_now_that_is_not_a_time_is_a_usage_error(tmp_path: Path, bad: str) -> 
     code, out, _db = _ingest(tmp_path, EVENTS, "--now", bad)
     assert code == 2
     assert "not a time (give ISO 8601" in out
+
+
+@pytest.mark.parametrize(("command", "target"), [
+    ("kubectl describe pod web-0 -n shop", ("Pod", "web-0", "shop")),
+    ("kubectl -n kube-system describe po/coredns-5d78c9869d-abcde", ("Pod", "coredns-5d78c9869d-abcde", "kube-system")),
+    ("kubectl describe deploy web --namespace=shop | grep -A20 Events", ("Deployment", "web", "shop")),
+    ("sudo kubectl describe node worker-1", ("Node", "worker-1", None)),
+    ("kubectl describe pods", ("Pod", None, None)),
+    ("kubectl get events", (None, None, None)),
+    (None, (None, None, None)),
+])  # fmt: skip
+def test_the_object_a_describe_command_names(command: str | None, target: tuple[str | None, str | None, str | None]) -> None:
+    from analyzer.ingest import describe_target
+
+    assert describe_target(command) == target
+
+
+def test_an_events_table_pasted_alone_is_stored_as_the_commands_objects(tmp_path: Path) -> None:
+    text = """$ date
+Thu Dec  5 10:00:00 UTC 2024
+$ kubectl describe pod web-0 -n shop
+Events:
+  Type     Reason   Age                From     Message
+  ----     ------   ----               ----     -------
+  Warning  BackOff  2m (x4 over 10m)   kubelet  Back-off restarting failed container
+  Normal   Pulled   12m                kubelet  Container image "nginx" already present on machine
+"""
+    code, out, db = _ingest(tmp_path, text)
+    assert code == 0, out
+    got = _rows(db, "SELECT namespace, kind, name, reason, count, strftime(first_seen, '%H:%M'), strftime(last_seen, '%H:%M'), component "
+                    "FROM events ORDER BY reason")  # fmt: skip
+    assert got == [("shop", "Pod", "web-0", "BackOff", 4, "09:50", "09:58", "kubelet"), ("shop", "Pod", "web-0", "Pulled", 1, None, "09:48", "kubelet")]
+    assert _rows(db, "SELECT rows, stored FROM paste_sections WHERE format = 'kubectl-describe-events'") == [(2, 2)]
+
+
+def test_an_events_table_without_a_command_keeps_its_rows_without_an_object(tmp_path: Path) -> None:
+    text = """Events:
+  Type     Reason            Age                    From               Message
+  ----     ------            ----                   ----               -------
+  Warning  FailedScheduling  95s (x225 over 5h26m)  default-scheduler  0/9 nodes are available
+"""
+    code, out, db = _ingest(tmp_path, text)
+    assert code == 0, out
+    assert _rows(db, "SELECT kind, name, reason, count, first_seen_text, last_seen_text, last_seen FROM events") == [
+        (None, None, "FailedScheduling", 225, "5h26m", "95s", None)]
