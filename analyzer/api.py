@@ -56,14 +56,15 @@ def ingest_inputs(
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
     now: datetime | None = None,
+    year: int | None = None,
 ) -> IngestReport:
     missing = [str(p) for p in inputs if not p.exists()]
     if missing:
         raise UsageError(f"no such input: {', '.join(missing)}")
     with Store(db) as store:
-        from analyzer.ingest import ingest
+        from analyzer.ingest import When, ingest
 
-        report = ingest(store, list(inputs), site=site, node=node, limits=limits, progress=progress, workers=workers, now=now)
+        report = ingest(store, list(inputs), site=site, node=node, limits=limits, progress=progress, workers=workers, when=When(now, year))
     if not report.ingested:
         reasons = "; ".join(f"{m or w}: {r}" for w, m, r in report.problems[:5]) or "no bundle, no recognizable capture"
         raise NothingIngestible(f"nothing could be ingested ({reasons})")

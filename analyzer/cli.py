@@ -52,6 +52,8 @@ def limit_options(f: F) -> F:
 
 
 JOBS_HELP = "node tarballs ingested at once (default: the CPU count, at most 4)"
+YEAR_HELP = ("the year of journal and klog lines that print none, in pasted and loose captures (default: the year of --now "
+             "or of a `date` output in the paste, else the current year, and a note says so)")
 NOW_HELP = ("when the pasted output was printed (ISO 8601, UTC without an offset, or what `date` prints): the ages of "
             "pasted kubectl event tables are counted back from it; without it, from a `date` output in the paste")
 
@@ -97,10 +99,11 @@ def _report(report: IngestReport, quiet: bool = False) -> None:
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: the summary and problems on stdout")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help=JOBS_HELP)
 @click.option("--now", "now", metavar="TIME", help=NOW_HELP)
+@click.option("--year", "year", type=click.IntRange(1970, 9999), help=YEAR_HELP)
 @limit_options
 @click.pass_context
 def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node: str | None, site: str, quiet: bool, output: str,
-           jobs: int | None, now: str | None, **kwargs: typing.Any) -> None:  # fmt: skip
+           jobs: int | None, now: str | None, year: int | None, **kwargs: typing.Any) -> None:  # fmt: skip
     """Load bundles and loose captures into a database.
 
     INPUT is a node tarball, a tarball, zip or folder holding several, an extracted bundle
@@ -108,7 +111,7 @@ def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node
     Tarballs may be gzip, bzip2 or xz compressed.
     Exit status: 0 all ingested, 1 ingested with problems, 2 usage error, 3 nothing ingestible.
     """
-    report = _ingest(api.resolve_db(db), inputs, site, node, limits_from(kwargs), quiet, jobs, now)
+    report = _ingest(api.resolve_db(db), inputs, site, node, limits_from(kwargs), quiet, jobs, now, year)
     if output == "json":
         echo(json_dumps({"bundles": report.bundles, "loose_files": report.loose_files, "records": report.records, "log_lines": report.log_lines,
                                "snapshots": report.snapshots, "problems": [{"input": w, "member": m, "reason": r} for w, m, r in report.problems]}, indent=1))  # fmt: skip
@@ -118,7 +121,7 @@ def ingest(ctx: click.Context, /, inputs: tuple[Path, ...], db: str | None, node
 
 
 def _ingest(db: Path, inputs: tuple[Path, ...], site: str, node: str | None, limits: Limits, quiet: bool, jobs: int | None = None,
-            now: str | None = None) -> IngestReport:  # fmt: skip
+            now: str | None = None, year: int | None = None) -> IngestReport:  # fmt: skip
     when = api.parse_now(now) if now is not None else None
     bar = Progress("ingesting", quiet)
     seen: list[str] = []
@@ -128,7 +131,7 @@ def _ingest(db: Path, inputs: tuple[Path, ...], site: str, node: str | None, lim
         seen.append(label)
 
     try:
-        return api.ingest_inputs(db, list(inputs), site=site, node=node, limits=limits, progress=step, workers=jobs, now=when)
+        return api.ingest_inputs(db, list(inputs), site=site, node=node, limits=limits, progress=step, workers=jobs, now=when, year=year)
     finally:
         bar.done()
 
@@ -154,18 +157,19 @@ def sql(statement: str, db: str | None, fmt: str) -> None:
 @click.option("-q", "--quiet", is_flag=True)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help=JOBS_HELP)
 @click.option("--now", "now", metavar="TIME", help=NOW_HELP)
+@click.option("--year", "year", type=click.IntRange(1970, 9999), help=YEAR_HELP)
 @threshold_options
 @limit_options
 @click.pass_context
 def analyze(ctx: click.Context, /, inputs: tuple[Path, ...], outdir: Path, node: str | None, site: str, quiet: bool, jobs: int | None,
-            now: str | None, **kwargs: typing.Any) -> None:  # fmt: skip
+            now: str | None, year: int | None, **kwargs: typing.Any) -> None:  # fmt: skip
     """Ingest, check and report: writes OUTDIR/kubesnap.duckdb and OUTDIR/report.html and prints where they are.
 
     The rules run with the thresholds below; `kubesnap findings --db OUTDIR/kubesnap.duckdb` lists what they found.
     """
     outdir.mkdir(parents=True, exist_ok=True)
     db = outdir / "kubesnap.duckdb"
-    report = _ingest(db, inputs, site, node, limits_from(kwargs), quiet, jobs, now)
+    report = _ingest(db, inputs, site, node, limits_from(kwargs), quiet, jobs, now, year)
     _report(report, quiet)
     _site, found = api.check(db, site, thresholds_from(kwargs))
     if not quiet:

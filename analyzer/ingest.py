@@ -643,8 +643,8 @@ class LooseInput:
     linear in their number, and an interrupted ingest leaves the database as it was.
     """
 
-    def __init__(self, store: Store, label: str, site: str, node: str | None, report: IngestReport, now: datetime | None = None) -> None:
-        self.now = now  # when the pasted output was printed (--now): kubectl ages are counted back from it
+    def __init__(self, store: Store, label: str, site: str, node: str | None, report: IngestReport, when: When | None = None) -> None:
+        self.when = when or When()
         self.view = store.cursor_store()
         self.con = self.view.con
         self.label, self.site, self.node, self.report = label, site, node, report
@@ -713,7 +713,8 @@ class LooseInput:
                     self.logs.add(_Chained(data, f), meta)  # type: ignore[arg-type]
                 self.log_sid[name] = sid
             elif bulk_kind == "journal":
-                n = self.journals.add(_Chained(data, f), JournalMeta(sid, owner, name, "journal"))  # type: ignore[arg-type]
+                year = self.when.year or (self.when.now.year if self.when.now else None)  # else the journal loader's: this year
+                n = self.journals.add(_Chained(data, f), JournalMeta(sid, owner, name, "journal"), year)  # type: ignore[arg-type]
                 self.report.log_lines += n
             else:
                 assert spec is not None
@@ -731,6 +732,20 @@ class LooseInput:
                              "parser": parser, "records": n, "status": status, "state": state, "reason": None})  # fmt: skip
         self.problems += [(sid, a, b, c) for a, b, c in problems]
         self.files += 1
+
+    def _paste_year(self, line: int, dates: list[tuple[int, datetime]]) -> tuple[int | None, str | None]:
+        """The year of a pasted section's lines that print none, and where it comes from: --year, the year of
+        --now, of the `date` output nearest above (else below); (None, None) when nothing says."""
+        if self.when.year is not None:
+            return self.when.year, "--year"
+        if self.when.now is not None:
+            return self.when.now.year, "the year of --now"
+        above = [(ln, t) for ln, t in dates if ln < line]
+        below = [(ln, t) for ln, t in dates if ln > line]
+        if above or below:
+            ln, t = above[-1] if above else below[0]
+            return t.year, f"the year of the date output at line {ln}"
+        return None, None
 
     def _paste(self, name: str, m: Member, text: str, spec: SourceSpec | None, score: int, head: bytes, fmt: str | None = None) -> bool:
         """Read a pasted text section by section (analyzer/paste.py) when it is one: prompts, fences, markers,
@@ -766,7 +781,7 @@ class LooseInput:
             member = f"{name}#L{s.first}-{s.last}"
             if s.kind in _DESCRIBED and s.records:  # a describe of a workload or service, or an Events: table pasted alone
                 recs: list[Record] = _events_of_section(s) if s.kind == "kubectl-describe-events" else _described(s)
-                sec_notes += _date_event_ages(recs, s.first, self.now, dates)
+                sec_notes += _date_event_ages(recs, s.first, self.when.now, dates)
                 self.records[sid] += [(member, r) for r in recs]
                 n_stored = len(recs)
                 self.report.records += n_stored
@@ -777,7 +792,9 @@ class LooseInput:
                 if parser == "journal":
                     n_head = int(s.attrs.get("head_lines", 0)) if s.kind == "systemctl-status" else 0
                     tail_text = "\n".join(ln.text for ln in s.lines[n_head:]) + "\n" if n_head else section_text
-                    n_stored = self.journals.add(io.BytesIO(tail_text.encode()), JournalMeta(sid, owner, member, "journal"), year=_own_year(s)) if tail_text.strip() else 0
+                    own = _own_year(s)
+                    year, whence = (own, None) if own is not None else self._paste_year(s.first, dates)
+                    n_stored = self.journals.add(io.BytesIO(tail_text.encode()), JournalMeta(sid, owner, member, "journal"), year=year) if tail_text.strip() else 0
                     self.report.log_lines += n_stored
                     if s.kind == "systemctl-status":  # its CGroup tree: the processes of the unit
                         said_ps: list[tuple[str, str, str]] = []
@@ -785,12 +802,13 @@ class LooseInput:
                         _st, precs = run_parser(load_parsers()["ps"], member, head_text.encode(), said_ps)
                         self.records[sid] += [(member, r) for r in precs]
                         self.report.records += len(precs)
-                    if _own_year(s) is None and s.kind in ("journal-short", "journal-short-precise", "systemctl-status"):
-                        sec_notes.append("journal lines without a year: read in the current year (the paste gives none)")
+                    if own is None and s.kind in ("journal-short", "journal-short-precise", "systemctl-status", "klog"):
+                        sec_notes.append(f"journal lines without a year: read in {year} ({whence})" if whence else
+                                         "journal lines without a year: read in the current year (the paste gives none; give --year)")
                 else:
                     said: list[tuple[str, str, str]] = []
                     _status, recs = run_parser(load_parsers()[parser], member, section_text.encode(), said)
-                    sec_notes += _date_event_ages(recs, s.first, self.now, dates)
+                    sec_notes += _date_event_ages(recs, s.first, self.when.now, dates)
                     self.records[sid] += [(member, r) for r in recs]
                     n_stored = len(recs)
                     self.report.records += n_stored
@@ -1035,7 +1053,7 @@ def ingest(
     progress: Callable[[str], None] | None = None,
     workers: int | None = None,
     layout: Layout = KUBESNAP,
-    now: datetime | None = None,
+    when: When | None = None,
 ) -> IngestReport:
     """Every input; node tarballs in parallel (one thread and one DuckDB connection each: decompression,
     DuckDB and numpy release the GIL), a folder's other files and loose captures after them, in order.
@@ -1061,11 +1079,11 @@ def ingest(
     store.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     try:
         if workers > 1 and len(archives) > 1:
-            _parallel(store, archives, site, node, limits, progress, report, workers, claims, layout, now)
+            _parallel(store, archives, site, node, limits, progress, report, workers, claims, layout, when)
         else:
             rest = [(a, False) for a in archives] + rest
         for path, skip_archives in rest:
-            _ingest_path(store, path, site, node, limits, progress, report, skip_archives=skip_archives, claims=claims, layout=layout, now=now)
+            _ingest_path(store, path, site, node, limits, progress, report, skip_archives=skip_archives, claims=claims, layout=layout, when=when)
     finally:
         store.con.execute(f"SET memory_limit = '{before}'")
     return report
@@ -1083,12 +1101,20 @@ def _archives_below(top: Path) -> list[Path]:
     return out
 
 
+@dataclass(frozen=True)
+class When:
+    """What the analyst says about when loose captures and pastes were printed (ingest --now, --year)."""
+
+    now: datetime | None = None  # kubectl ages of pasted event tables are counted back from it
+    year: int | None = None  # the year of journal and klog lines that print none
+
+
 _LOOSE_LOCK = threading.Lock()  # loose captures of one node share a snapshot: one writer at a time
 
 
 def _parallel(store: Store, archives: list[Path], site: str, node: str | None, limits: Limits | None,
               progress: Callable[[str], None] | None, report: IngestReport, workers: int, claims: Claims, layout: Layout = KUBESNAP,
-              now: datetime | None = None) -> None:  # fmt: skip
+              when: When | None = None) -> None:  # fmt: skip
     lock = threading.Lock()
     retry: list[Path] = []
 
@@ -1096,7 +1122,7 @@ def _parallel(store: Store, archives: list[Path], site: str, node: str | None, l
         mine = IngestReport()
         view = store.cursor_store()
         try:
-            _ingest_path(view, path, site, node, limits, progress, mine, claims=claims, layout=layout, now=now)
+            _ingest_path(view, path, site, node, limits, progress, mine, claims=claims, layout=layout, when=when)
         except (duckdb.TransactionException, duckdb.ConstraintException, Retry):
             with lock:
                 retry.append(path)  # a conflict with another bundle's transaction: done again alone, after the others
@@ -1116,7 +1142,7 @@ def _parallel(store: Store, archives: list[Path], site: str, node: str | None, l
     finally:
         store.con.execute("RESET threads")
     for path in sorted(retry):
-        _ingest_path(store, path, site, node, limits, progress, report, claims=claims, layout=layout, now=now)
+        _ingest_path(store, path, site, node, limits, progress, report, claims=claims, layout=layout, when=when)
 
 
 def _loose_member(loose: LooseInput, report: IngestReport, path: Path, single: bool, member: Member) -> None:
@@ -1142,7 +1168,7 @@ def _ingest_path(
     skip_archives: bool = False,
     claims: Claims | None = None,
     layout: Layout = KUBESNAP,
-    now: datetime | None = None,
+    when: When | None = None,
 ) -> None:
     """One input: bundles are committed as they end (members of one bundle must be contiguous); its loose
     captures together, at its end."""
@@ -1172,7 +1198,7 @@ def _ingest_path(
         # an archive of small loose captures only, read whole and without a problem by the detection
         # pass: ingested from what that pass holds, not read a second time
         report.time("extract", time.perf_counter() - t0)
-        loose = LooseInput(store, str(path), site, node, report, now)
+        loose = LooseInput(store, str(path), site, node, report, when)
         try:
             for member in listing.loose:
                 _loose_member(loose, report, path, single, member)
@@ -1195,7 +1221,7 @@ def _ingest_path(
                 close()
                 if member.kind == "file" or OBFUSCATION_FILES.search(member.path):
                     if loose is None:
-                        loose = LooseInput(store, str(path), site, node, report, now)
+                        loose = LooseInput(store, str(path), site, node, report, when)
                     _loose_member(loose, report, path, single, member)
                 continue
             if key != current_key:

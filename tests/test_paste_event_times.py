@@ -1,6 +1,7 @@
-"""Pasted event tables reach the timeline (issue 16): kubectl's ages (`5m`, `2m (x4 over 10m)`) become times
-counted back from when the paste was printed: a `date` output in the paste (every form `date` prints), or
-`--now`. Without either, the ages stay text and a note says why."""
+"""When a paste was printed (issue 16). Pasted event tables reach the timeline: kubectl's ages (`5m`,
+`2m (x4 over 10m)`) become times counted back from a `date` output in the paste (every form `date` prints)
+or `--now`; without either, the ages stay text and a note says why. Journal and klog lines that print no
+year are read in --year, else the year of --now or of the paste's `date`, else the current year with a note."""
 
 from __future__ import annotations
 
@@ -144,3 +145,34 @@ def test_an_events_table_without_a_command_keeps_its_rows_without_an_object(tmp_
     assert code == 0, out
     assert _rows(db, "SELECT kind, name, reason, count, first_seen_text, last_seen_text, last_seen FROM events") == [
         (None, None, "FailedScheduling", 225, "5h26m", "95s", None)]
+
+
+JOURNAL = """$ journalctl -u kubelet --no-pager | tail -2
+Jan 02 09:59:01 node-1 kubelet[812]: E0102 09:59:01.000000     812 pod_workers.go:1298] "Error syncing pod"
+Jan 02 09:59:02 node-1 kubelet[812]: I0102 09:59:02.000000     812 kubelet.go:2000] "SyncLoop"
+"""
+
+
+@pytest.mark.parametrize(("date", "args", "first", "note"), [
+    (True, [], "2020-01-02T09:59:01Z", "read in 2020 (the year of the date output at line 2)"),
+    (True, ["--year", "2019"], "2019-01-02T09:59:01Z", "read in 2019 (--year)"),
+    (True, ["--now", "2021-01-02T10:00:00Z"], "2021-01-02T09:59:01Z", "read in 2021 (the year of --now)"),
+    (False, ["--year", "2018"], "2018-01-02T09:59:01Z", "read in 2018 (--year)"),
+    (False, [], None, "read in the current year (the paste gives none; give --year)"),
+])  # fmt: skip
+def test_journal_lines_without_a_year_take_the_pastes_year(tmp_path: Path, date: bool, args: list[str], first: str | None, note: str) -> None:
+    text = ("$ date\nThu Jan  2 10:00:00 UTC 2020\n" if date else "") + JOURNAL
+    code, out, db = _ingest(tmp_path, text, "--node", "node-1", *args)
+    assert code == 0, out
+    got = _rows(db, "SELECT strftime(min(ts), '%Y-%m-%dT%H:%M:%SZ'), count(*) FROM journal")[0]
+    assert got[1] == 2
+    if first is not None:
+        assert got[0] == first
+    assert f"journal lines without a year: {note}" in str(_rows(db, "SELECT notes FROM paste_sections WHERE format LIKE 'journal%'"))
+
+
+def test_a_loose_journal_file_takes_the_year_given(tmp_path: Path) -> None:
+    lines = "".join(JOURNAL.splitlines(keepends=True)[1:])  # journalctl's output as a file, no prompt
+    code, out, db = _ingest(tmp_path, lines, "--node", "node-1", "--year", "2017")
+    assert code == 0, out
+    assert _rows(db, "SELECT strftime(min(ts), '%Y'), count(*) FROM journal") == [("2017", 2)]
