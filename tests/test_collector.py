@@ -327,7 +327,7 @@ def test_k3s_builtin_crictl_is_used_when_crictl_is_not_on_path(tmp_path: Path) -
 
 @pytest.mark.parametrize(("kubelet_flag", "kind", "endpoint"), [
     (True, "containerd", "/run/containerd/containerd.sock"),  # the kubelet's own endpoint wins
-    (False, "dockershim", "/var/run/dockershim.sock"),  # else a kubelet-only socket before Docker's containerd
+    pytest.param(False, "dockershim", "/var/run/dockershim.sock", marks=pytest.mark.slow),  # else a kubelet-only socket before Docker's containerd
 ])  # fmt: skip
 def test_runtime_endpoint_is_the_kubelets(tmp_path: Path, kubelet_flag: bool, kind: str, endpoint: str) -> None:
     site = small_site()

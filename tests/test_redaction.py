@@ -287,7 +287,8 @@ def case_inputs() -> dict[str, bytes]:
     return out
 
 
-@pytest.fixture(scope="module", params=AWKS)
+# every case with mawk (Debian, Ubuntu) and busybox awk (the least alike) in the fast set; gawk in the slow set
+@pytest.fixture(scope="module", params=[pytest.param(a, marks=pytest.mark.slow) if a == "gawk" else a for a in AWKS])
 def results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
     return run_cases(request.param, tmp_path_factory.mktemp("redact"), case_inputs())
 

@@ -251,6 +251,7 @@ def test_look_alike_lines_stay_byte_identical(run: Run, node: SecretsNode) -> No
     assert not bad, f"{len(bad)} of {len(node.look_alikes)} look-alike lines changed or missing with {run.awk}:\n" + "\n".join(bad)
 
 
+@pytest.mark.slow  # a whole collector run on a node of odd file names
 def test_odd_file_names_are_collected_or_skipped_and_the_bundle_is_written(tmp_path: Path) -> None:
     """A newline, a tab, a non-UTF-8 byte, 200 characters or a leading dash in a file name:
     the collector still writes its bundle, says what it did with each file, and no secret
