@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analyzer.cli import main
 from analyzer.pastefmt import date_output_iso
@@ -176,3 +178,17 @@ def test_a_loose_journal_file_takes_the_year_given(tmp_path: Path) -> None:
     code, out, db = _ingest(tmp_path, lines, "--node", "node-1", "--year", "2017")
     assert code == 0, out
     assert _rows(db, "SELECT strftime(min(ts), '%Y'), count(*) FROM journal") == [("2017", 2)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.text(max_size=80),
+    st.builds(lambda d, mo, h, z, y: f"Thu {mo} {d:2d} {h:02d}:00:00 {z} {y}", st.integers(0, 40), st.sampled_from(["Dec", "Feb", "Xyz"]),
+              st.integers(0, 30), st.sampled_from(["UTC", "KST", "EDT", "XYZ", ""]), st.integers(0, 99999)),
+))  # fmt: skip
+def test_date_output_is_read_or_refused_never_raises(line: str) -> None:
+    """Pasted text is untrusted: whatever the line, an ISO time with an offset or None, never an exception."""
+    from datetime import datetime
+
+    iso = date_output_iso(line)
+    assert iso is None or datetime.fromisoformat(iso).utcoffset() is not None
