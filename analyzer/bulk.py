@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 import duckdb
@@ -112,6 +112,14 @@ def sniff_format(head: bytes) -> str:
     if ts * 2 >= len(lines):
         return "timestamped"
     return "text"
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _utc_us(us: int | None) -> datetime | None:
+    """An instant given as microseconds since the epoch (DuckDB's epoch_us), as an aware UTC datetime."""
+    return None if us is None else _EPOCH + timedelta(microseconds=us)
 
 
 def sane_ts(expr: str) -> str:
@@ -299,8 +307,11 @@ class LogLoader:
         ).fetchall()]  # fmt: skip
         if partial:
             self._join_partials(partial)
-        stats = {r[0]: r[1:] for r in self.con.execute(
-            f"SELECT file_id, min(ts), max(ts), count(*) FROM {self.table} WHERE file_id BETWEEN ? AND ? GROUP BY file_id", [min(ids), max(ids)]
+        # times fetched as epoch microseconds: DuckDB turns a TIMESTAMPTZ into a Python datetime through the session's
+        # time zone, some 7 us a value (1.5 s for 100,000 small files); the same instant is made here in 0.5 us
+        stats = {r[0]: (_utc_us(r[1]), _utc_us(r[2]), r[3]) for r in self.con.execute(
+            f"SELECT file_id, epoch_us(min(ts)), epoch_us(max(ts)), count(*) FROM {self.table} WHERE file_id BETWEEN ? AND ? GROUP BY file_id",
+            [min(ids), max(ids)],
         ).fetchall()}  # fmt: skip
         out = []
         fields = set(LogFile.model_fields) - {"file_id", "format"}  # pydantic's property costs a microsecond a read: read once

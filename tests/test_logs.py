@@ -174,3 +174,18 @@ def test_journal_json_export_records(store: Store) -> None:
     assert rows[0][2:8] == ("w1", "kubelet", 900, "E", "pod_workers.go:1298", 'E1114 22:13:20.123456     900 pod_workers.go:1298] "Error syncing pod"')
     assert rows[1][3:6] == ("containerd", 700, "warning") and rows[2][5:8:2] == ("error", "[104,105,255]")
     assert rows[3][1] is None and rows[3][7] == "-- No entries --"
+
+
+def test_log_file_times_are_duckdbs_own_instants() -> None:
+    """LogLoader fetches first/last times as epoch microseconds and builds the datetimes itself (faster than
+    DuckDB's TIMESTAMPTZ conversion): the same instants, at the edges the loader keeps."""
+    import duckdb
+
+    from analyzer.bulk import _utc_us
+
+    con = duckdb.connect()
+    for v in ("1970-01-01 00:00:00+00", "1970-01-01 00:00:00.000001+00", "2024-02-29 23:59:59.999999+00", "2038-01-19 03:14:08+00",
+              "9998-12-31 23:59:59.999999+00"):  # fmt: skip
+        native, us = con.execute(f"SELECT TIMESTAMPTZ '{v}', epoch_us(TIMESTAMPTZ '{v}')").fetchone()  # type: ignore[misc]
+        assert _utc_us(us) == native, v
+    assert _utc_us(None) is None
