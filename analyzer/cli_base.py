@@ -4,6 +4,7 @@ commands to `main`; they import this module, never each other (analyzer.cli impo
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import typing
@@ -33,6 +34,10 @@ class KubesnapGroup(click.Group):
             raise _sanitized(e) from None
 
     def invoke(self, ctx: click.Context) -> object:
+        # Python's cycle collector runs after every 700 new objects and walks all the young ones: an ingest makes
+        # millions of short-lived ones (100,000 tiny members: 1,940 collections, 0.7-1 s). Every 50,000 costs
+        # 40x fewer collections; what little cyclic garbage there is lives a little longer.
+        gc.set_threshold(50_000, 10, 10)
         try:
             return super().invoke(ctx)
         except AnalyzerError as e:
