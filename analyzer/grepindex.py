@@ -26,7 +26,10 @@ import pyarrow as pa
 GRAM = 4  # 4-grams: ids of hex digits saturate the 4,096 hex trigrams of any block, not the 65,536 4-grams
 BLOCK_BYTES = 256 * 1024
 PART_BLOCKS = 512
-BATCH_ROWS = 65536
+BATCH_ROWS = 16384
+BATCH_BYTES = 64 * 1024 * 1024  # about the most text one batch of lines holds (a line is at most analyzer.bulk.MAX_LINE)
+TIERS = (0, 4096, 65536)  # lines are read by length: those of a tier in batches of BATCH_BYTES // (the next tier's start)
+CHUNK_BYTES = 2 * 1024 * 1024  # of text hashed at once: the hashing's arrays are about 15 times this
 MAX_PREDICATE_RANGES = 256  # beyond: a scan of every line costs less than the predicate
 
 _LOWER = np.arange(256, dtype=np.uint8)
@@ -349,31 +352,57 @@ def index_lines(con: duckdb.DuckDBPyConnection, src: Source) -> int:
             con.unregister("_gmem")
 
 
+def _blocks(con: duckdb.DuckDBPyConnection, src: Source, lines: str) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """The blocks of the lines, streamed in key order: each one's first and last key (kid << 32 | line_no),
+    and the longest line of each length tier that has lines. Memory: one batch of keys, two numbers per block."""
+    reader = con.sql(f"SELECT kid, line_no, strlen(message) + 1 AS n FROM ({lines}) ORDER BY kid, line_no",
+                     params=list(src.params)).to_arrow_reader(BATCH_ROWS)  # fmt: skip
+    firsts: list[np.ndarray] = []
+    lasts: list[np.ndarray] = []
+    base, block, prev = 0, -1, 0
+    longest: dict[int, int] = {}
+    for batch in reader:
+        if batch.num_rows == 0:
+            continue
+        key = (batch.column(0).to_numpy().astype(np.int64) << 32) | (batch.column(1).to_numpy().astype(np.int64) & 0xFFFFFFFF)
+        size = batch.column(2).to_numpy().astype(np.int64)
+        tier = np.searchsorted(TIERS, size, side="right") - 1
+        for t in np.unique(tier).tolist():
+            longest[t] = max(longest.get(t, 0), int(size[tier == t].max()))
+        end = base + np.cumsum(size)
+        blk = (end - size) // BLOCK_BYTES  # the block of the byte a line starts at
+        base = int(end[-1])
+        new = np.flatnonzero(blk != np.r_[block, blk[:-1]])  # lines that open a block
+        if len(new):
+            firsts.append(key[new])
+            closing = new - 1  # the line before an opening line closes the block before it
+            if block < 0:
+                closing = closing[1:]
+            lasts.append(np.where(closing >= 0, key[np.maximum(closing, 0)], prev))
+        block, prev = int(blk[-1]), int(key[-1])
+    if block < 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), {}
+    lasts.append(np.array([prev], np.int64))
+    return np.concatenate(firsts), np.concatenate(lasts), longest
+
+
 def _index(con: duckdb.DuckDBPyConnection, src: Source, lines: str, members: list[str]) -> int:
-    keys = con.sql(f"SELECT kid, line_no, strlen(message) + 1 AS n FROM ({lines}) ORDER BY kid, line_no", params=list(src.params)).to_arrow_table()
-    if keys.num_rows == 0:
-        return 0
-    kid = keys.column("kid").to_numpy().astype(np.int64)
-    line = keys.column("line_no").to_numpy().astype(np.int64)
-    size = keys.column("n").to_numpy().astype(np.int64)
-    del keys
-    key = (kid << 32) | (line & 0xFFFFFFFF)
-    blk = (np.cumsum(size) - size) // BLOCK_BYTES
-    first = np.flatnonzero(np.r_[True, blk[1:] != blk[:-1]])
-    last = np.r_[first[1:] - 1, len(key) - 1]
+    first, last, longest = _blocks(con, src, lines)
     nblocks = len(first)
-    bounds = key[first]
+    if nblocks == 0:
+        return 0
     nparts = (nblocks + PART_BLOCKS - 1) // PART_BLOCKS
     part_ids = [int(r[0]) for r in con.execute(f"SELECT nextval('grep_part_ids') FROM range({nparts}) ORDER BY 1").fetchall()]
 
-    def k_of(i: int) -> str:
-        return members[int(kid[i])] if members else str(int(kid[i]))
+    def k_of(key: np.ndarray) -> pa.Array:
+        kid = key >> 32
+        return pa.array([members[int(i)] for i in kid] if members else [str(int(i)) for i in kid], pa.string())
 
+    line_of = (first & 0xFFFFFFFF).astype(np.int32), (last & 0xFFFFFFFF).astype(np.int32)
     con.register("_gblocks", pa.table({
-        "part_id": pa.array([part_ids[b // PART_BLOCKS] for b in range(nblocks)], pa.int64()),
-        "block": pa.array([b % PART_BLOCKS for b in range(nblocks)], pa.int32()),
-        "k_lo": pa.array([k_of(int(i)) for i in first], pa.string()), "line_lo": pa.array(line[first].astype(np.int32)),
-        "k_hi": pa.array([k_of(int(i)) for i in last], pa.string()), "line_hi": pa.array(line[last].astype(np.int32)),
+        "part_id": pa.array(np.repeat(np.array(part_ids, np.int64), PART_BLOCKS)[:nblocks]),
+        "block": pa.array((np.arange(nblocks) % PART_BLOCKS).astype(np.int32)),
+        "k_lo": k_of(first), "line_lo": pa.array(line_of[0]), "k_hi": k_of(last), "line_hi": pa.array(line_of[1]),
     }))  # fmt: skip
     try:
         con.execute("INSERT INTO grep_blocks SELECT part_id, block, ?, ?, k_lo, line_lo, k_hi, line_hi FROM _gblocks", [src.snapshot_id, src.kind])
@@ -381,28 +410,22 @@ def _index(con: duckdb.DuckDBPyConnection, src: Source, lines: str, members: lis
         con.unregister("_gblocks")
     for p in range(nparts):
         lo_b, hi_b = p * PART_BLOCKS, min(nblocks, (p + 1) * PART_BLOCKS) - 1
-        seen = np.zeros((hi_b - lo_b + 1, 1 << 16), np.uint8)
-        flat = seen.reshape(-1)
+        seen = np.zeros((hi_b - lo_b + 1) << 16, np.uint8)  # (block, hash) -> 1 when the block holds a 4-gram of that hash
         a, z = int(first[lo_b]), int(last[hi_b])
-        where = "(kid BETWEEN ? AND ? AND (kid > ? OR line_no >= ?) AND (kid < ? OR line_no <= ?))"
-        params = [int(kid[a]), int(kid[z]), int(kid[a]), int(line[a]), int(kid[z]), int(line[z])]
-        reader = con.sql(f"SELECT * FROM ({lines}) WHERE {where}", params=[*src.params, *params]).to_arrow_reader(BATCH_ROWS)
-        for batch in reader:
-            if batch.num_rows == 0:
-                continue
-            bkey = (batch.column(0).to_numpy().astype(np.int64) << 32) | (batch.column(1).to_numpy().astype(np.int64) & 0xFFFFFFFF)
-            local = (np.searchsorted(bounds, bkey, side="right") - 1 - lo_b).astype(np.uint32)
-            msg = batch.column(2).cast(pa.large_string())
-            off = np.frombuffer(msg.buffers()[1], np.int64)[msg.offset : msg.offset + len(msg) + 1]
-            if off[-1] - off[0] < GRAM:
-                continue
-            h = text_hashes(np.frombuffer(msg.buffers()[2], np.uint8)[off[0] : off[-1]])
-            # an n-gram across two lines lands in the first one's block: an extra one there, never a missing one
-            per_pos = np.repeat(local, np.diff(off))[: len(h)]
-            flat[(per_pos << np.uint32(16)) | h] = 1
+        ka, la, kz, lz = a >> 32, a & 0xFFFFFFFF, z >> 32, z & 0xFFFFFFFF
+        where = "kid = ? AND line_no BETWEEN ? AND ?" if ka == kz else "(kid BETWEEN ? AND ? AND (kid > ? OR line_no >= ?) AND (kid < ? OR line_no <= ?))"
+        params = [ka, la, lz] if ka == kz else [ka, kz, ka, la, kz, lz]
+        # short lines many at a time, long ones a few: a batch holds at most about BATCH_BYTES of text
+        for t, most in sorted(longest.items()):
+            size = f"strlen(message) + 1 >= {TIERS[t]}" + (f" AND strlen(message) + 1 < {TIERS[t + 1]}" if t + 1 < len(TIERS) else "")
+            rows = max(1, min(BATCH_ROWS, BATCH_BYTES // most))
+            reader = con.sql(f"SELECT * FROM ({lines}) WHERE {where} AND {size}", params=[*src.params, *params]).to_arrow_reader(rows)
+            for batch in reader:
+                if batch.num_rows:
+                    _mark(seen, first, lo_b, batch)
         width = (hi_b - lo_b + 8) // 8
-        bits = np.packbits(seen.T, axis=1, bitorder="little")
-        del seen, flat
+        bits = np.packbits(seen.reshape(hi_b - lo_b + 1, 1 << 16).T, axis=1, bitorder="little")
+        del seen
         nz = np.flatnonzero(bits.any(axis=1))
         col = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(nz), [None, pa.py_buffer(np.ascontiguousarray(bits[nz]))])
         con.register("_gtri", pa.table({"h": pa.array(nz.astype(np.int32)), "bits": col.cast(pa.binary())}))
@@ -411,6 +434,26 @@ def _index(con: duckdb.DuckDBPyConnection, src: Source, lines: str, members: lis
         finally:
             con.unregister("_gtri")
     return nblocks
+
+
+def _mark(seen: np.ndarray, first: np.ndarray, lo_b: int, batch: pa.RecordBatch) -> None:
+    """Set seen[(block << 16) | hash] for every 4-gram of the batch's lines, CHUNK_BYTES of text at a time."""
+    bkey = (batch.column(0).to_numpy().astype(np.int64) << 32) | (batch.column(1).to_numpy().astype(np.int64) & 0xFFFFFFFF)
+    local = (np.searchsorted(first, bkey, side="right") - 1 - lo_b).astype(np.uint32)  # each line's block in the part
+    msg = batch.column(2).cast(pa.large_string())
+    off = np.frombuffer(msg.buffers()[1], np.int64)[msg.offset : msg.offset + len(msg) + 1]
+    text = np.frombuffer(msg.buffers()[2], np.uint8) if msg.buffers()[2] is not None else np.empty(0, np.uint8)
+    start, stop = int(off[0]), int(off[-1])
+    for p in range(start, stop - GRAM + 1, CHUNK_BYTES):
+        q = min(p + CHUNK_BYTES, stop - GRAM + 1)  # the 4-grams starting at p..q-1
+        h = text_hashes(text[p : q + GRAM - 1])
+        # the line of each position: an n-gram across two lines lands in the first one's block (an extra one, never a missing one)
+        i, j = np.searchsorted(off, p, side="right") - 1, np.searchsorted(off, q - 1, side="right") - 1
+        cut = np.clip(off[i : j + 2], p, q)
+        pos_block = np.repeat(local[i : j + 1], np.diff(cut))
+        pos_block <<= np.uint32(16)
+        pos_block |= h
+        seen[pos_block] = 1
 
 
 def index_snapshot_logs(con: duckdb.DuckDBPyConnection, snapshot_id: str, file_range: tuple[int, int]) -> int:

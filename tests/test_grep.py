@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -196,6 +197,58 @@ def test_fixed_string_requirement(needle: str, text: str, ignore_case: bool) -> 
     found = (needle.casefold() in text.casefold()) if ignore_case else (needle in text)
     if found and dnf is not None and not ignore_case:
         assert any(c <= grepindex.text_grams(text.encode()) for c in dnf)
+
+
+# ------------------------------------------------------------------ the index itself, at small sizes
+
+
+def _index_small(files: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[int, int, bytes]], list[tuple[Any, ...]], dict[tuple[int, int], bytes]]:
+    from analyzer.models import GrepBlock, GrepTrigram
+    from analyzer.store import table_ddl
+
+    con = duckdb.connect()
+    con.execute(table_ddl(GrepBlock))
+    con.execute(table_ddl(GrepTrigram))
+    con.execute("CREATE SEQUENCE grep_part_ids START 1")
+    con.execute("CREATE TABLE t (file_id BIGINT, line_no INTEGER, message VARCHAR)")
+    rows = [(f, n + 1, m) for f, lines in enumerate(files, start=3) for n, m in enumerate(lines)]
+    if rows:
+        con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows[::-1])  # stored out of order: the index must not rely on it
+    # tiny sizes, so that a few lines span many blocks, parts, batches, chunks and length tiers
+    for name, value in (("BLOCK_BYTES", 64), ("PART_BLOCKS", 8), ("BATCH_ROWS", 5), ("BATCH_BYTES", 300), ("TIERS", (0, 20, 100)), ("CHUNK_BYTES", 37)):
+        monkeypatch.setattr(grepindex, name, value)
+    n = grepindex.index_lines(con, grepindex.Source("log", "s1", "SELECT file_id AS k, line_no, message FROM t"))
+    blocks = con.execute("SELECT part_id, block, k_lo, line_lo, k_hi, line_hi FROM grep_blocks ORDER BY part_id, block").fetchall()
+    bits = {(p, h): b for p, h, b in con.execute("SELECT part_id, h, bits FROM grep_trigrams").fetchall()}
+    assert n == len(blocks)
+    return [(f, ln, m.encode()) for f, ln, m in sorted(rows)], blocks, bits
+
+
+LINES = st.lists(st.lists(st.text(st.sampled_from([*"abcKUBE xyz:0é", "\u212a"]), max_size=140), max_size=12), max_size=4)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=LINES)
+@example(files=[["a" * 130, "kube", "x" * 20, ""], [], ["abcd" * 40]])
+def test_index_blocks_cover_every_line_in_order_and_hold_its_grams(files: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    lines, blocks, bits = _index_small(files, monkeypatch)
+    if not lines:
+        assert blocks == []
+        return
+    # blocks: contiguous runs in (file, line) order, covering every line once, each of about BLOCK_BYTES
+    at = 0
+    for i, (part, block, k_lo, line_lo, k_hi, line_hi) in enumerate(blocks):
+        assert (part, block) == (blocks[0][0] + i // 8, i % 8)
+        assert (int(k_lo), line_lo) == lines[at][:2]
+        end = next(j for j in range(at, len(lines)) if (int(k_hi), line_hi) == lines[j][:2])
+        text = b"".join(m + b"\n" for _f, _l, m in lines[at : end + 1])
+        assert len(text) - len(lines[end][2]) - 1 < 64  # a block starts a new one only once it holds 64 bytes
+        for _f, _l, m in lines[at : end + 1]:
+            for gram in grepindex.text_grams(m):  # every 4-gram of each of its lines has its bit set
+                word = bits[(part, grepindex.gram_hash(gram))]
+                assert word[block // 8] >> (block % 8) & 1, (gram, block)
+        at = end + 1
+    assert at == len(lines)
 
 
 # ------------------------------------------------------------------ the options
