@@ -15,6 +15,8 @@ from analyzer import __version__
 from analyzer.errors import AnalyzerError
 from analyzer.sanitize import cell, clear_status, echo, status
 
+INTERNAL_ERROR = 70  # exit status of a bug of ours or a resource limit hit (sysexits EX_SOFTWARE)
+
 
 def _sanitized(e: click.ClickException) -> click.ClickException:
     """click's own messages quote what was typed (a pod name pasted from a bundle): escaped before click prints them."""
@@ -51,12 +53,17 @@ class KubesnapGroup(click.Group):
         except click.ClickException as e:
             raise _sanitized(e) from None
         except Exception as e:
-            # A bug of ours: one line, never a traceback (KUBESNAP_DEBUG=1 shows it).
+            # A bug of ours: one line, never a traceback (KUBESNAP_DEBUG=1 shows it), and an exit status of
+            # its own (70, EX_SOFTWARE), never the 1 of "done, with problems" that scripts act on.
             if os.environ.get("KUBESNAP_DEBUG"):
                 raise
-            echo(f"kubesnap: internal error: {type(e).__name__}: {cell(str(e).splitlines()[0]) if str(e) else ''} "
-                 "(please report it; KUBESNAP_DEBUG=1 shows the details)", err=True)
-            ctx.exit(1)
+            first = cell(str(e).splitlines()[0]) if str(e) else ""
+            if type(e).__name__ == "OutOfMemoryException":  # DuckDB's: a limit of ours, not a bug
+                echo(f"kubesnap: the database ran out of memory: {first} (the limits are KUBESNAP_INGEST_MEMORY_LIMIT "
+                     "for an ingest, 512MB by default, and KUBESNAP_MEMORY_LIMIT otherwise, 1GB; a larger one may help)", err=True)
+            else:
+                echo(f"kubesnap: internal error: {type(e).__name__}: {first} (please report it; KUBESNAP_DEBUG=1 shows the details)", err=True)
+            ctx.exit(INTERNAL_ERROR)
 
 
 @click.group(cls=KubesnapGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,6 +78,10 @@ def main() -> None:
     control characters, ESC, C1, bidi and other invisible format characters show as \\x1b, \\x9b,
     \\u202e ..., and a tab, newline or CR inside a name or table cell as \\t, \\n, \\r (one row per
     object). -o json, -o yaml and --format json are exact (JSON and YAML escapes).
+
+    Exit status: each command says what its 0, 1, 2... mean; every command exits 2 on a usage error,
+    and 70 on an internal error or when the database ran out of its memory limit (one line on
+    standard error, no traceback).
     """
 
 

@@ -353,37 +353,50 @@ def index_lines(con: duckdb.DuckDBPyConnection, src: Source) -> int:
 
 
 def _blocks(con: duckdb.DuckDBPyConnection, src: Source, lines: str) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
-    """The blocks of the lines, streamed in key order: each one's first and last key (kid << 32 | line_no),
-    and the longest line of each length tier that has lines. Memory: one batch of keys, two numbers per block."""
-    reader = con.sql(f"SELECT kid, line_no, strlen(message) + 1 AS n FROM ({lines}) ORDER BY kid, line_no",
-                     params=list(src.params)).to_arrow_reader(BATCH_ROWS)  # fmt: skip
-    firsts: list[np.ndarray] = []
-    lasts: list[np.ndarray] = []
-    base, block, prev = 0, -1, 0
-    longest: dict[int, int] = {}
-    for batch in reader:
-        if batch.num_rows == 0:
-            continue
-        key = (batch.column(0).to_numpy().astype(np.int64) << 32) | (batch.column(1).to_numpy().astype(np.int64) & 0xFFFFFFFF)
-        size = batch.column(2).to_numpy().astype(np.int64)
-        tier = np.searchsorted(TIERS, size, side="right") - 1
-        for t in np.unique(tier).tolist():
-            longest[t] = max(longest.get(t, 0), int(size[tier == t].max()))
-        end = base + np.cumsum(size)
-        blk = (end - size) // BLOCK_BYTES  # the block of the byte a line starts at
-        base = int(end[-1])
-        new = np.flatnonzero(blk != np.r_[block, blk[:-1]])  # lines that open a block
-        if len(new):
-            firsts.append(key[new])
-            closing = new - 1  # the line before an opening line closes the block before it
-            if block < 0:
-                closing = closing[1:]
-            lasts.append(np.where(closing >= 0, key[np.maximum(closing, 0)], prev))
-        block, prev = int(blk[-1]), int(key[-1])
-    if block < 0:
+    """The blocks of the lines: each one's first and last key (kid << 32 | line_no), and the longest line
+    of each length tier that has lines.
+
+    One aggregate per kid (no sort of the lines: a sort of 20 M keys inside the ingest's transaction ran
+    DuckDB out of its memory limit). A line's place in the site's text is estimated from its file's
+    size and line count (its line number times the file's mean line length); a block is about
+    BLOCK_BYTES of that estimate. Blocks are contiguous in key order and cover every line, whatever the
+    lengths: an uneven file only makes some blocks larger than others."""
+    tiers = ", ".join(
+        f"max(n) FILTER (WHERE n >= {lo}" + (f" AND n < {TIERS[i + 1]})" if i + 1 < len(TIERS) else ")") for i, lo in enumerate(TIERS)
+    )
+    agg = con.sql(f"""SELECT kid, min(line_no) AS lo, max(line_no) AS hi, sum(n) AS b, {tiers}
+                      FROM (SELECT kid, line_no, strlen(message) + 1 AS n FROM ({lines})) GROUP BY kid ORDER BY kid""",
+                  params=list(src.params)).fetchnumpy()  # fmt: skip
+    kid = agg["kid"].astype(np.int64)
+    if len(kid) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), {}
-    lasts.append(np.array([prev], np.int64))
-    return np.concatenate(firsts), np.concatenate(lasts), longest
+    lo, hi, size = agg["lo"].astype(np.int64), agg["hi"].astype(np.int64), agg["b"].astype(np.int64)
+    longest = {}
+    for i, name in enumerate(list(agg)[4:]):
+        col = np.ma.masked_invalid(np.ma.asarray(agg[name], dtype=np.float64))
+        if col.count():
+            longest[i] = int(col.max())
+    span = hi - lo + 1
+    start = np.cumsum(size) - size  # each file's first byte in the text of all
+    per_line = size / span
+    b0 = start // BLOCK_BYTES
+    b1 = (start + ((span - 1) * per_line).astype(np.int64)) // BLOCK_BYTES
+    count = b1 - b0 + 1
+    pair = np.repeat(np.arange(len(kid)), count)  # (file, block) pairs, in key order
+    b = b0[pair] + np.arange(len(pair)) - np.repeat(np.cumsum(count) - count, count)
+    # the first line of block b in its file: the file's first, or the first whose estimated start reaches b's start
+    t = np.ceil((b * BLOCK_BYTES - start[pair]) / per_line[pair]).astype(np.int64)
+    line = np.where(b == b0[pair], lo[pair], lo[pair] + np.clip(t, 1, span[pair] - 1))
+    opening = np.r_[True, b[1:] != b[:-1]]
+    first = np.unique((kid[pair[opening]] << 32) | line[opening])
+    # a block ends at the line before the next one's first: in the same file, or the last of the file before
+    nk, nl = first[1:] >> 32, first[1:] & 0xFFFFFFFF
+    f = np.searchsorted(kid, nk)
+    same = nl > lo[f]
+    last_kid = np.where(same, nk, kid[np.maximum(f - 1, 0)])
+    last_line = np.where(same, nl - 1, hi[np.maximum(f - 1, 0)])
+    last = np.r_[(last_kid << 32) | last_line, (kid[-1] << 32) | hi[-1]]
+    return first, last, longest
 
 
 def _index(con: duckdb.DuckDBPyConnection, src: Source, lines: str, members: list[str]) -> int:

@@ -241,14 +241,21 @@ def test_index_blocks_cover_every_line_in_order_and_hold_its_grams(files: list[l
         assert (part, block) == (blocks[0][0] + i // 8, i % 8)
         assert (int(k_lo), line_lo) == lines[at][:2]
         end = next(j for j in range(at, len(lines)) if (int(k_hi), line_hi) == lines[j][:2])
-        text = b"".join(m + b"\n" for _f, _l, m in lines[at : end + 1])
-        assert len(text) - len(lines[end][2]) - 1 < 64  # a block starts a new one only once it holds 64 bytes
         for _f, _l, m in lines[at : end + 1]:
             for gram in grepindex.text_grams(m):  # every 4-gram of each of its lines has its bit set
                 word = bits[(part, grepindex.gram_hash(gram))]
                 assert word[block // 8] >> (block % 8) & 1, (gram, block)
         at = end + 1
     assert at == len(lines)
+    assert len(blocks) <= (sum(len(m) + 1 for _f, _l, m in lines) - 1) // 64 + 1  # about 64 bytes each, never more blocks
+
+
+def test_index_blocks_of_even_lines_hold_block_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 100 lines of 16 bytes (newline counted) and a file of 3: blocks of 64 bytes are 4 lines each
+    lines, blocks, _bits = _index_small([[f"line {i:010d}" for i in range(100)], ["abc", "def", "ghi"]], monkeypatch)
+    assert len(lines) == 103
+    assert [(b[3], b[5]) for b in blocks[:25]] == [(1 + 4 * i, 4 + 4 * i) for i in range(25)]
+    assert [(b[2], b[3], b[4], b[5]) for b in blocks[25:]] == [("4", 1, "4", 3)]
 
 
 # ------------------------------------------------------------------ the options
