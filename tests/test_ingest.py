@@ -266,3 +266,25 @@ def test_problems_are_stored_and_the_rest_ingested(tmp_path: Path, seed_site_dir
     (prob,) = q(db, "SELECT member, parser, reason FROM ingest_problems")
     assert prob[0] == "runtime/crictl-ps-a.json" and prob[1] == "crictl-ps-json" and "not JSON" in prob[2]
     assert q(db, "SELECT count(*) FROM pod_processes WHERE pid IS NOT NULL")[0][0] > 10
+
+
+@pytest.mark.parametrize("error, words", [
+    (RuntimeError("a bug\nsecond line"), "kubesnap: internal error: RuntimeError: a bug (please report it"),
+    (type("OutOfMemoryException", (Exception,), {})("Out of Memory Error: failed to allocate"), "kubesnap: the database ran out of memory: Out of Memory"),
+])  # fmt: skip
+def test_an_internal_error_is_one_line_and_exit_70(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception, words: str) -> None:
+    """A bug of ours (or DuckDB out of its memory limit) exits 70, never the 1 of 'ingested with problems'."""
+    from click.testing import CliRunner
+
+    from analyzer import api
+    from analyzer.cli import main
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise error
+
+    monkeypatch.delenv("KUBESNAP_DEBUG", raising=False)
+    monkeypatch.setattr(api, "ingest_inputs", boom)
+    (tmp_path / "x.txt").write_text("hello\n")
+    res = CliRunner().invoke(main, ["ingest", "--db", str(tmp_path / "k.duckdb"), str(tmp_path / "x.txt")])
+    assert res.exit_code == 70, res.output
+    assert res.stderr.startswith(words) and res.stderr.count("\n") == 1 and "Traceback" not in res.output
