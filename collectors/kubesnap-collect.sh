@@ -100,37 +100,84 @@ cleanup() {
   fi
 }
 
+# The helpers below set a variable (printf -v) instead of printing: a $(...) forks the shell, and
+# each command and file the collector records used to cost several forks of bookkeeping alone. Their
+# locals are named __FUNCTION_x, so that printf -v sets the caller's variable, not one of theirs.
+
+# stamp VAR: the time now, seconds (with microseconds where bash has EPOCHREALTIME, 5.0 and later).
+stamp() {
+  printf -v "$1" '%s' "${EPOCHREALTIME:-$(date +%s)}"
+}
+
 now() {
-  if [[ -n "${EPOCHREALTIME:-}" ]]; then
-    printf '%s' "$EPOCHREALTIME"
-  else
-    date +%s
-  fi
+  local __now_t
+  stamp __now_t
+  printf '%s' "$__now_t"
+}
+
+# to_us VAR STAMP: a stamp in microseconds (integer).
+to_us() {
+  local __to_us_i=${2%%.*} __to_us_f=000000
+  [[ "$2" == *.* ]] && __to_us_f="${2#*.}000000"
+  printf -v "$1" '%s' "$((10#${__to_us_i:-0} * 1000000 + 10#${__to_us_f:0:6}))"
+}
+
+# seconds_between VAR A B: seconds from stamp A to stamp B, three decimals.
+seconds_between() {
+  local __seconds_between_a __seconds_between_b __seconds_between_d
+  to_us __seconds_between_a "$2"
+  to_us __seconds_between_b "$3"
+  __seconds_between_d=$(((__seconds_between_b - __seconds_between_a) / 1000))
+  ((__seconds_between_d >= 0)) || __seconds_between_d=0
+  printf -v "$1" '%d.%03d' "$((__seconds_between_d / 1000))" "$((__seconds_between_d % 1000))"
 }
 
 # Seconds between two `now` readings, three decimals.
 elapsed() {
-  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) }'
+  local __elapsed_e
+  seconds_between __elapsed_e "$1" "$2"
+  printf '%s' "$__elapsed_e"
+}
+
+# jstr VAR STRING: STRING as a JSON string (quotes included; other control characters dropped).
+jstr() {
+  local __jstr_s=$2
+  __jstr_s=${__jstr_s//\\/\\\\}
+  __jstr_s=${__jstr_s//\"/\\\"}
+  __jstr_s=${__jstr_s//$'\t'/\\t}
+  __jstr_s=${__jstr_s//$'\n'/\\n}
+  __jstr_s=${__jstr_s//$'\r'/\\r}
+  __jstr_s=${__jstr_s//[$'\x01'-$'\x1f']/}
+  printf -v "$1" '"%s"' "$__jstr_s"
 }
 
 json_str() {
-  local s=$1
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\t'/\\t}
-  s=${s//$'\n'/\\n}
-  s=${s//$'\r'/\\r}
-  s=${s//[$'\x01'-$'\x1f']/}
-  printf '"%s"' "$s"
+  local __json_str_j
+  jstr __json_str_j "$1"
+  printf '%s' "$__json_str_j"
+}
+
+# jargv VAR ARGS...: the arguments as a JSON array of strings.
+jargv() {
+  local __jargv_var=$1 __jargv_out="[" __jargv_sep="" __jargv_a __jargv_j
+  shift
+  for __jargv_a in "$@"; do
+    jstr __jargv_j "$__jargv_a"
+    __jargv_out+="$__jargv_sep$__jargv_j"
+    __jargv_sep=","
+  done
+  printf -v "$__jargv_var" '%s]' "$__jargv_out"
 }
 
 json_argv() {
-  local out="[" sep="" a
-  for a in "$@"; do
-    out+="$sep$(json_str "$a")"
-    sep=","
-  done
-  printf '%s]' "$out"
+  local __json_argv_j
+  jargv __json_argv_j "$@"
+  printf '%s' "$__json_argv_j"
+}
+
+# mkdir_for PATH: its folder, made when missing (a test, not a mkdir process, when it exists).
+mkdir_for() {
+  [[ -d "${1%/*}" ]] || mkdir -p -- "${1%/*}"
 }
 
 file_size() {
@@ -211,7 +258,7 @@ record() {
   # record KIND NAME_JSON EXIT SECONDS BYTES TRUNCATED TIMED_OUT ERROR [EXTRA_JSON]
   local kind=$1 name=$2 rc=$3 secs=$4 bytes=$5 trunc=$6 tout=$7 err=$8 extra=${9:-}
   local errj="null"
-  [[ -n "$err" ]] && errj=$(json_str "$err")
+  [[ -n "$err" ]] && jstr errj "$err"
   printf '{"kind":"%s",%s,"exit_code":%s,"seconds":%s,"bytes":%s,"truncated":%s,"timed_out":%s,"error":%s%s}\n' \
     "$kind" "$name" "$rc" "$secs" "$bytes" "$trunc" "$tout" "$errj" "$extra" >>"$RECORDS"
 }
@@ -256,17 +303,19 @@ run_cmd() {
   local rel=$1
   shift
   local out="$BUNDLE/$rel" errf="$STAGE/stderr.$$"
-  local argvj
-  argvj="\"argv\":$(json_argv "$@"),\"output\":$(json_str "$rel")"
-  mkdir -p -- "$(dirname -- "$out")"
+  local argvj aj rj
+  jargv aj "$@"
+  jstr rj "$rel"
+  argvj="\"argv\":$aj,\"output\":$rj"
+  mkdir_for "$out"
   if ! have "$1"; then
     note_missing "$1"
     record command "$argvj" 127 0 0 false false "command not found: $1"
     return 127
   fi
-  local start end rc=0
+  local start end rc=0 secs
   local -a st
-  start=$(now)
+  stamp start
   if [[ "$mode" == head ]]; then
     if timeout --kill-after=5 "$TIMEOUT" "$@" </dev/null 2>"$errf" | head -c "$((cap + 1))" >"$out"; then
       st=(0 0)
@@ -280,7 +329,7 @@ run_cmd() {
       st=("${PIPESTATUS[@]}")
     fi
   fi
-  end=$(now)
+  stamp end
   rc=${st[0]}
   local bytes trunc=false tout=false err=""
   bytes=$(file_size "$out")
@@ -304,9 +353,10 @@ run_cmd() {
   # An empty output of a failed command says nothing the manifest does not say better.
   if ((rc != 0 && bytes == 0)); then
     rm -f -- "$out"
-    argvj="\"argv\":$(json_argv "$@")"
+    argvj="\"argv\":$aj"
   fi
-  record command "$argvj" "$rc" "$(elapsed "$start" "$end")" "$bytes" "$trunc" "$tout" "$err"
+  seconds_between secs "$start" "$end"
+  record command "$argvj" "$rc" "$secs" "$bytes" "$trunc" "$tout" "$err"
   rm -f -- "$errf"
   return "$rc"
 }
@@ -326,11 +376,12 @@ copy_file() {
   done
   local src="$ROOT/$rel" dst="$BUNDLE/files/$rel"
   local pathj
-  pathj="\"path\":$(json_str "/$rel")"
+  jstr pathj "/$rel"
+  pathj="\"path\":$pathj"
   if [[ -L "$src" ]]; then
     local target
     target=$(readlink -- "$src" 2>/dev/null || true)
-    mkdir -p -- "$(dirname -- "$dst")"
+    mkdir_for "$dst"
     ln -sfn -- "$target" "$dst"
     record file "$pathj" 0 0 0 false false "" ",\"link_target\":$(json_str "$target")"
     return 0
@@ -362,9 +413,9 @@ copy_file() {
     record file "$pathj" 0 0 0 false false "" "$extra,\"skipped\":\"not modified since --since window\""
     return 0
   fi
-  mkdir -p -- "$(dirname -- "$dst")"
-  local start end rc=0 trunc=false err=""
-  start=$(now)
+  mkdir_for "$dst"
+  local start end rc=0 trunc=false err="" secs
+  stamp start
   if [[ "$src" == *.gz ]]; then
     # Rotated logs are stored decompressed, so that the redaction pass sees every byte.
     dst=${dst%.gz}
@@ -380,10 +431,11 @@ copy_file() {
   else
     timeout "$TIMEOUT" cat -- "$src" >"$dst" 2>/dev/null || rc=$?
   fi
-  end=$(now)
+  stamp end
   touch -r "$src" -- "$dst" 2>/dev/null || true
   ((rc == 0)) || err="read failed (exit status $rc)"
-  record file "$pathj" "$rc" "$(elapsed "$start" "$end")" "$(file_size "$dst")" "$trunc" false "$err" "$extra"
+  seconds_between secs "$start" "$end"
+  record file "$pathj" "$rc" "$secs" "$(file_size "$dst")" "$trunc" false "$err" "$extra"
 }
 
 is_private_key_name() {
@@ -498,8 +550,8 @@ collect_processes() {
   run_cmd processes/ps.txt ps -ww -eo pid,ppid,user:32,lstart,etimes,stat,rss,vsz,args || true
   run_cmd processes/ps-ef.txt ps -ww -ef || true
   # /proc/<pid>/cgroup for every process in one file: "<pid>:<cgroup line>".
-  local out="$BUNDLE/processes/cgroup.txt" start end n=0 p line
-  start=$(now)
+  local out="$BUNDLE/processes/cgroup.txt" start end n=0 p line secs
+  stamp start
   : >"$out"
   for p in "$ROOT"/proc/[0-9]*/cgroup; do
     [[ -r "$p" ]] || continue
@@ -511,9 +563,10 @@ collect_processes() {
     done <"$ROOT/proc/$p/cgroup" >>"$out" 2>/dev/null || true
     n=$((n + 1))
   done
-  end=$(now)
+  stamp end
+  seconds_between secs "$start" "$end"
   record file "\"path\":\"/proc/*/cgroup\",\"output\":\"processes/cgroup.txt\",\"processes\":$n" 0 \
-    "$(elapsed "$start" "$end")" "$(file_size "$out")" false false ""
+    "$secs" "$(file_size "$out")" false false ""
 }
 
 # The CRI endpoint the kubelet itself uses: its command line, its flags files, its config.
@@ -1035,9 +1088,12 @@ withhold() {
 
 # Seconds left of the per-file bound that started at $1 (at least 1).
 redact_left() {
-  local now_s
-  now_s=$(now)
-  awk -v a="$1" -v b="$now_s" -v t="$REDACT_BOUND" 'BEGIN { l = t - (b - a); printf "%d", (l < 1 ? 1 : l + 0.999) }'
+  local now_s a b l
+  stamp now_s
+  to_us a "$1"
+  to_us b "$now_s"
+  l=$(((REDACT_BOUND * 1000000 - (b - a) + 999999) / 1000000))
+  printf '%d' "$((l < 1 ? 1 : l))"
 }
 
 # redact_file FILE REL [LABEL]: find the candidate lines with one grep, run the rules on them (or
@@ -1046,7 +1102,7 @@ redact_left() {
 redact_file() {
   local f=$1 rel=$2 label=${3:-} w="$STAGE/redact"
   local cand="$w.cand" patch="$w.patch" rep="$w.rep" needf="$w.need" start rc=0 secretfile=0
-  start=$(now)
+  stamp start
   : >"$patch"
   : >"$rep"
   : >"$needf"
@@ -2015,7 +2071,8 @@ main() {
   : >"$REDACTIONS"
   BUNDLE="$STAGE/bundle"
   mkdir -p -- "$BUNDLE"
-  REDACT_BOUND=${KUBESNAP_REDACT_BOUND:-$((TIMEOUT * 4 > 60 ? TIMEOUT * 4 : 60))}
+  REDACT_BOUND=$((TIMEOUT * 4 > 60 ? TIMEOUT * 4 : 60))
+  if [[ "${KUBESNAP_REDACT_BOUND:-}" =~ ^[1-9][0-9]{0,5}$ ]]; then REDACT_BOUND=$KUBESNAP_REDACT_BOUND; fi
   redact_setup
 
   collect_identity

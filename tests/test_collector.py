@@ -481,3 +481,28 @@ def test_report_lists_file_line_and_rule_of_every_change_and_what_was_withheld(t
     # the CSV is never read at all
     csv = records(man, path="/etc/kubernetes/tokens/known_tokens.csv")
     assert csv and csv[0]["skipped"].startswith("credential file")
+
+
+def test_bookkeeping_helpers_set_the_callers_variable_whatever_its_name() -> None:
+    """The fork-free helpers (printf -v): JSON strings and argv, stamps and seconds; a caller's variable named
+    like a helper's own locals is still the one set."""
+    script = r'''
+source "$1"
+jstr s $'a"b\\c\td\ne\rf\x01g'; printf '%s\n' "$s"
+jargv _j x 'y z' $'q"'; printf '%s\n' "$_j"
+jargv _out; printf '%s\n' "$_out"
+json_argv crictl ps -a; echo
+json_str "é€"; echo
+seconds_between _a 100.000100 101.250999; printf '%s\n' "$_a"
+seconds_between d 1700000000 1700000003; printf '%s\n' "$d"
+seconds_between d 5.5 4.0; printf '%s\n' "$d"
+to_us u 7.000001; printf '%s\n' "$u"
+stamp t; [[ "$t" =~ ^[0-9]+\.[0-9]{6}$ ]] && echo stamp-ok
+unset EPOCHREALTIME; stamp t; [[ "$t" =~ ^[0-9]+$ ]] && echo stamp-without-epochrealtime-ok  # bash before 5.0: date +%s
+'''
+    out = subprocess.run(["bash", "-c", script, "x", str(COLLECTOR)], capture_output=True, text=True, env={"LC_ALL": "C", "PATH": os.environ["PATH"]})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        '"a\\"b\\\\c\\td\\ne\\rfg"', '["x","y z","q\\""]', "[]", '["crictl","ps","-a"]', '"é€"',
+        "1.250", "3.000", "0.000", "7000001", "stamp-ok", "stamp-without-epochrealtime-ok",
+    ]  # fmt: skip
