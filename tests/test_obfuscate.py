@@ -1,4 +1,5 @@
-"""--obfuscate: the troubled site collected with one site key and the node list, as a customer would.
+"""--obfuscate: the troubled site collected with one site key and the node list, as a customer would
+(slow set), and the small node (fast set).
 
 No original host name or IPv4 address is left anywhere in the bundles (contents, member names,
 link targets); mapped back with the customer's mapping files, the analysis gives the same findings
@@ -17,6 +18,10 @@ import pytest
 
 from analyzer import api
 from fixtures.build import OBFUSCATION_KEY
+
+# the whole troubled site collected with --obfuscate (and ingested): the slow set, which CI runs; the fast
+# set obfuscates the small node (test_small_node_obfuscated_leaks_no_name_or_address)
+SITE = pytest.mark.slow
 
 IPV4 = re.compile(rb"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9]|\.\d)")
 
@@ -45,6 +50,7 @@ def originals() -> tuple[set[str], set[str]]:
     return names, ips
 
 
+@SITE
 def test_no_original_name_or_address_anywhere_in_the_bundles(obf_dir: Path, mapping: dict[str, tuple[str, str]]) -> None:
     names, ips = originals()
     ips |= {orig for kind, orig in mapping.values() if kind == "ip"}
@@ -65,6 +71,7 @@ def test_no_original_name_or_address_anywhere_in_the_bundles(obf_dir: Path, mapp
     assert leaks == [], leaks[:10]
 
 
+@SITE
 def test_mapping_stays_beside_the_tarball_and_tokens_agree_across_nodes(obf_dir: Path, mapping: dict[str, tuple[str, str]]) -> None:
     maps = sorted((obf_dir / "bundles").glob("*.obfuscation.tsv"))
     assert len(maps) == 6 and all(m.stat().st_mode & 0o077 == 0 for m in maps), "mapping files are private"
@@ -109,6 +116,7 @@ def _bag(text: str, roots: list[str]) -> tuple[str, ...]:
     return tuple(sorted(re.findall(r"[\w./:=<>-]+", text)))
 
 
+@SITE
 def test_same_findings_and_pod_processes_as_the_original(troubled_db: Path, troubled_dir: Path, obf_dir: Path, obf_db: Path,
                                                          mapping: dict[str, tuple[str, str]]) -> None:  # fmt: skip
     back = _back(mapping)
@@ -150,6 +158,7 @@ def test_same_findings_and_pod_processes_as_the_original(troubled_db: Path, trou
     assert len(want_pp) > 100 and got_pp == want_pp
 
 
+@SITE
 def test_the_analyzer_will_not_read_a_mapping_file(obf_dir: Path, tmp_path: Path) -> None:
     rep = api.ingest_inputs(tmp_path / "m.duckdb", [obf_dir / "bundles"], site="m")
     skipped = [m for _w, m, r in rep.problems if "obfuscation mapping" in r]
@@ -196,3 +205,32 @@ def test_obfuscation_options_need_obfuscate(tmp_path: Path) -> None:
 
     p = subprocess.run(["bash", str(COLLECTOR), "--obfuscate-key", str(tmp_path / "k"), "--output", str(tmp_path)], capture_output=True, text=True)
     assert p.returncode != 0 and "--obfuscate-key and --obfuscate-names need --obfuscate" in p.stderr
+
+
+def test_small_node_obfuscated_leaks_no_name_or_address(tmp_path: Path) -> None:
+    """The small fake node collected with --obfuscate and a key: no name or address of the node or its pods
+    in any member (contents, names, link targets), the mapping file beside the tarball, the key nowhere."""
+    from fixtures.fakenode.build import build_node, run_collector
+    from fixtures.small_node import small_site
+
+    site = small_site()
+    node = site.nodes[0]
+    root, bin_dir = build_node(site, node, tmp_path / "node")
+    (tmp_path / "site.key").write_text(OBFUSCATION_KEY + "\n")
+    proc = run_collector(root, bin_dir, tmp_path / "out", "--obfuscate", "--obfuscate-key", str(tmp_path / "site.key"))
+    tarball = Path(proc.stdout.strip().splitlines()[-1])
+    names = {node.name, node.hostname}
+    ips = {node.ip} | {p.ip for p in node.pods if p.ip}
+    assert not any(n in tarball.name for n in names)
+    seen = leaks = 0
+    with tarfile.open(tarball) as tf:
+        for m in tf:
+            data = tf.extractfile(m).read() if m.isfile() else b""  # type: ignore[union-attr]
+            blob = m.name.encode() + b"\n" + m.linkname.encode() + b"\n" + data
+            seen += len(data)
+            leaks += sum(n.encode() in blob.lower() for n in names) + sum(ip.decode() in ips for ip in set(IPV4.findall(blob)))
+            assert OBFUSCATION_KEY.encode() not in blob, m.name
+    assert seen > 10_000 and leaks == 0
+    mapping = (tmp_path / "out").glob("*.obfuscation.tsv")
+    rows = [line.split("\t") for f in mapping for line in f.read_text().splitlines() if not line.startswith("#")]
+    assert {orig for _k, orig, _t in rows} >= names | ips
