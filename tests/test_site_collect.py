@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from analyzer.errors import ParseError, SkipSource, UsageError
@@ -194,6 +194,9 @@ def test_bad_inventories_are_usage_errors(tmp_path: Path) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=400))
+@example(":\u00b9")  # a superscript one: str.isdigit says yes, int() says no
+@example(":0")  # a host line of a port and no name
+@example("[all]\nh ansible_port=\u0663")  # an Arabic-Indic three
 def test_inventory_reader_never_crashes(text: str) -> None:
     import tempfile
 

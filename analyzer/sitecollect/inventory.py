@@ -203,9 +203,12 @@ def read_ini(text: str, problems: list[str]) -> _Raw:
             hvars = _ini_vars(tokens[1:], lineno, problems)
             name = tokens[0]
             # host:port, as Ansible reads it (an IPv6 address has more than one colon and no port)
-            if name.count(":") == 1 and "[" not in name and name.rpartition(":")[2].isdigit():
+            if name.count(":") == 1 and "[" not in name and _digits(name.rpartition(":")[2]):
                 name, _, port = name.partition(":")
                 hvars.setdefault("ansible_port", port)
+            if not name:
+                problems.append(f"line {lineno}: a host line with no host name: ignored")
+                continue
             try:
                 names = expand(name)
             except ValueError as e:
@@ -322,6 +325,11 @@ def _depth(raw: _Raw, name: str) -> int:
     return best
 
 
+def _digits(t: str) -> bool:
+    """ASCII digits only: str.isdigit also takes superscripts and other scripts' digits, which int() refuses."""
+    return t.isascii() and t.isdigit()
+
+
 def _text(v: object) -> str | None:
     if v is None or isinstance(v, Vaulted):
         return None
@@ -356,7 +364,7 @@ def _host(raw: _Raw, name: str, groups: list[str]) -> Host:
         if what == "address":
             h.address = t or name
         elif what == "port" and t:
-            if t.isdigit() and 0 < int(t) < 65536:
+            if _digits(t) and 0 < int(t) < 65536:
                 h.port = int(t)
             else:
                 problems.append(f"its {keys[0]} is not a port number")
