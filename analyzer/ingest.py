@@ -351,7 +351,7 @@ class BundleIngest:
         facts = {r.key: r.value for _m, r in self.records if isinstance(r, HostFact)}
         collected = self.info.started_at
         epoch = facts.get("clock.epoch") or ""
-        if collected is None and epoch.isdigit():
+        if collected is None and epoch.isdecimal():
             collected = parse_time(epoch)
         offset = _utc_offset(facts.get("clock.local"))
         self.journals.flush()
@@ -939,7 +939,8 @@ def describe_target(command: str | None) -> tuple[str | None, str | None, str | 
 
 
 _DESCRIBED = {"kubectl-describe-events": "", "kubectl-describe-deployment": "Deployment", "kubectl-describe-daemonset": "DaemonSet",
-              "kubectl-describe-statefulset": "StatefulSet", "kubectl-describe-service": "Service"}  # fmt: skip
+              "kubectl-describe-statefulset": "StatefulSet", "kubectl-describe-rc": "ReplicationController",
+              "kubectl-describe-service": "Service"}  # fmt: skip
 
 
 def _int(v: object) -> int | None:
@@ -955,7 +956,7 @@ def _labels(v: object) -> dict[str, str] | None:
 
 
 def _described(s: paste.Section) -> list[Record]:
-    """The workloads (deployments, daemonsets, statefulsets) and services of a pasted `kubectl describe`: what its
+    """The workloads (deployments, daemonsets, statefulsets, replication controllers) and services of a pasted `kubectl describe`: what its
     fields say, in the tables a kubectl dump fills (a service as an api_objects row of the JSON shape kubectl gives)."""
     kind = _DESCRIBED[s.kind]
     _k, name_cmd, ns_cmd = describe_target(s.command)
@@ -972,7 +973,8 @@ def _described(s: paste.Section) -> list[Record]:
             out.append(ApiObject(kind="Service", api_version="v1", namespace=ns, name=str(name), raw=raw))
             continue
         desired = _int(r.get("replicas_desired", r.get("desired")))
-        ready = _int(r.get("replicas_total") if kind != "DaemonSet" else r.get("running"))
+        # a statefulset's `N total` and a deployment's; a daemonset's and a replication controller's Pods Status Running
+        ready = _int(r.get("replicas_total") if kind in ("Deployment", "StatefulSet") else r.get("running"))
         out.append(Workload(kind=kind, namespace=ns, name=str(name), desired=desired, ready=ready,
                             available=_int(r.get("replicas_available")), selector=_labels(r.get("selector"))))  # fmt: skip
     return out
@@ -1026,7 +1028,7 @@ def _own_year(s: paste.Section) -> int | None:
     """The year a section's lines carry themselves (logrus time="2021-...", an ISO time), if any."""
     for r in s.records[:50]:
         iso = r.get("time_iso")
-        if isinstance(iso, str) and iso[:4].isdigit():
+        if isinstance(iso, str) and iso[:4].isdecimal():
             return int(iso[:4])
     return None
 

@@ -175,7 +175,7 @@ def ps_format(w: list[str]) -> str | None:
 
 
 def _is_int(s: str) -> bool:
-    return s.isdigit() and len(s) < 20
+    return s.isdecimal() and len(s) < 20
 
 
 def _ps_shape(line: str) -> str | None:
@@ -185,7 +185,7 @@ def _ps_shape(line: str) -> str | None:
         return "ps-o" if _is_int(t[0]) and not _is_int(t[1]) and len(t[0]) <= 8 else None
     if len(t) < 4:
         return None
-    if len(t) >= 10 and all(_is_int(x) for x in t[:4]) and (t[5].lstrip("-").isdigit()) and _is_int(t[7]):
+    if len(t) >= 10 and all(_is_int(x) for x in t[:4]) and (t[5].lstrip("-").isdecimal()) and _is_int(t[7]):
         return "ps-axjf"
     if (
         len(t) >= 8
@@ -426,7 +426,7 @@ def _data_like(body: list[str]) -> bool:
     n = 0
     for ln in body[:50]:
         s = ln.strip()
-        if "   " in s or "\t" in s or (s[:1].isdigit() and " " in s and not s.endswith((".", ":"))):
+        if "   " in s or "\t" in s or (s[:1].isdecimal() and " " in s and not s.endswith((".", ":"))):
             n += 1
     return n * 2 > len(body[:50]) and len(body) >= 1
 
@@ -558,7 +558,7 @@ def _ints(rec: dict[str, Any]) -> None:
             s = v.strip()
             if _is_int(s) or (s.startswith("-") and _is_int(s[1:])):
                 rec[k] = int(s)
-            elif k == "restarts" and s.split(" ", 1)[0].isdigit():
+            elif k == "restarts" and s.split(" ", 1)[0].isdecimal():
                 rec[k] = int(s.split(" ", 1)[0])
                 rest = s.split(" ", 1)[1].strip() if " " in s else ""
                 if rest.startswith("(") and rest.endswith(")"):
@@ -747,7 +747,7 @@ def _event_extra(rec: dict[str, Any]) -> None:
     if " (x" in age and " over " in age:
         head, _, rest = age.partition(" (x")
         n, _, over = rest.partition(" over ")
-        if n.isdigit():
+        if n.isdecimal():
             rec["count"] = int(n)
             rec["first_age"] = over.rstrip(")")
             rec["last_age"] = head
@@ -945,7 +945,7 @@ def _ps_row(line: str, cols: list[str]) -> dict[str, Any] | None:
     rec["depth"] = depth
     for fk in ("cpu", "mem"):
         v = rec.get(fk)
-        if isinstance(v, str) and v.replace(".", "", 1).isdigit():
+        if isinstance(v, str) and v.replace(".", "", 1).isdecimal():
             rec[fk] = float(v)
     rec["cmd"] = body.strip()
     rec["command"] = body.strip()
@@ -998,7 +998,7 @@ def _logrus_into(rec: dict[str, Any], msg: str) -> None:
         rec["level"] = kv["level"]
     if "msg" in kv:
         rec["msg"] = kv["msg"]
-    if "time" in kv and kv["time"][:4].isdigit():
+    if "time" in kv and kv["time"][:4].isdecimal():
         rec["time_iso"] = kv["time"]
     for k, v in kv.items():
         if k not in rec and k not in ("time",):
@@ -1056,7 +1056,7 @@ def _ident(rest: str) -> tuple[str | None, str | None, int | None, str]:
     if tag.endswith("]") and "[" in tag:
         b = tag.rindex("[")
         p = tag[b + 1 : -1]
-        if p.isdigit():
+        if p.isdecimal():
             pid = int(p)
             tag = tag[:b]
     return host or None, tag, pid, msg
@@ -1195,11 +1195,11 @@ def _systemctl_head(sec: Section, body: list[str]) -> list[str]:
                 sec.attrs["active"] = v
             elif s.startswith("Main PID:"):
                 p = s[9:].strip().split(" ", 1)[0]
-                if p.isdigit():
+                if p.isdecimal():
                     sec.attrs["main_pid"] = int(p)
             elif "─" in s or s.startswith(("├", "└", "`-", "|-")):
                 p = s.lstrip("├└─`-| ").split(" ", 1)[0]
-                if p.isdigit():
+                if p.isdecimal():
                     pids.append(int(p))
             continue
         out.append(t)
@@ -1229,7 +1229,7 @@ def _jfields(e: dict[str, Any]) -> dict[str, Any]:
 
     rec: dict[str, Any] = dict(e)
     rt = str(e.get("__REALTIME_TIMESTAMP", ""))
-    if rt.isdigit():
+    if rt.isdecimal():
         us = int(rt)
         rec["realtime_us"] = us
         t = datetime.fromtimestamp(us / 1e6, tz=UTC)
@@ -1237,13 +1237,13 @@ def _jfields(e: dict[str, Any]) -> dict[str, Any]:
     rec["host"] = e.get("_HOSTNAME")
     rec["ident"] = e.get("SYSLOG_IDENTIFIER") or e.get("_COMM")
     pid = e.get("_PID") or e.get("SYSLOG_PID")
-    rec["pid"] = int(pid) if isinstance(pid, str) and pid.isdigit() else pid
+    rec["pid"] = int(pid) if isinstance(pid, str) and pid.isdecimal() else pid
     pr = e.get("PRIORITY")
-    rec["priority"] = int(pr) if isinstance(pr, str) and pr.isdigit() else pr
+    rec["priority"] = int(pr) if isinstance(pr, str) and pr.isdecimal() else pr
     rec["message"] = e.get("MESSAGE")
     rec["unit"] = e.get("_SYSTEMD_UNIT") or e.get("UNIT")
     uid = e.get("_UID")
-    rec["uid"] = int(uid) if isinstance(uid, str) and uid.isdigit() else uid
+    rec["uid"] = int(uid) if isinstance(uid, str) and uid.isdecimal() else uid
     return rec
 
 
@@ -1320,7 +1320,7 @@ def _read_logrus(sec: Section, texts: list[str]) -> None:
         }[m.group("level")]
         rec: dict[str, Any] = {"level": lv}
         tt = m.group("t")
-        if tt.isdigit():
+        if tt.isdecimal():
             rec["relative_seconds"] = int(tt)
             rec["time"] = None
         else:
@@ -1421,7 +1421,7 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         rec["ip"] = top.get("IP")
         rec["containers"] = [c["name"] for c in containers]
         rec["restarts"] = sum(
-            int(c.get("Restart Count", "0")) for c in containers if str(c.get("Restart Count", "0")).isdigit()
+            int(c.get("Restart Count", "0")) for c in containers if str(c.get("Restart Count", "0")).isdecimal()
         )
         if containers:
             c0 = containers[0]
@@ -1432,7 +1432,7 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
             rec["container_id"] = cid
             rec["last_state"] = c0.get("Last State")
             ec = c0.get("Exit Code")
-            rec["last_exit_code"] = int(ec) if ec and ec.isdigit() else ec
+            rec["last_exit_code"] = int(ec) if ec and ec.isdecimal() else ec
         imgs = top.get("Image(s)")
         rec["images"] = imgs.split(",") if imgs else [c.get("Image") for c in containers]
         rec["controlled_by"] = top.get("Controlled By")
@@ -1447,9 +1447,10 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         r = top.get("Replicas", "")
         for part in r.split("|"):
             ws = part.split()
-            if len(ws) >= 2 and ws[0].isdigit():
+            if len(ws) >= 2 and ws[0].isdecimal():
                 rec[f"replicas_{ws[1]}"] = int(ws[0])
         rec["strategy"] = top.get("StrategyType")
+        rec["selector"] = top.get("Selector")
     elif kind == "daemonset":
         rec["desired"] = _int_or(top.get("Desired Number of Nodes Scheduled"))
         rec["current"] = _int_or(top.get("Current Number of Nodes Scheduled"))
@@ -1457,22 +1458,23 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         st = top.get("Pods Status", "")
         for part in st.split("/"):
             ws = part.split()
-            if len(ws) >= 2 and ws[0].isdigit():
+            if len(ws) >= 2 and ws[0].isdecimal():
                 rec[ws[1].lower()] = int(ws[0])
         rec["selector"] = top.get("Selector")
     elif kind in ("statefulset", "rc"):
         r = top.get("Replicas", "")
         for part in r.replace("/", "|").split("|"):
             ws = part.split()
-            if len(ws) >= 2 and ws[0].isdigit():
+            if len(ws) >= 2 and ws[0].isdecimal():
                 rec[f"replicas_{ws[1]}"] = int(ws[0])
         rec["update_strategy"] = top.get("Update Strategy")
         st = top.get("Pods Status", "")
         for part in st.split("/"):
             ws = part.split()
-            if len(ws) >= 2 and ws[0].isdigit():
+            if len(ws) >= 2 and ws[0].isdecimal():
                 rec[ws[1].lower()] = int(ws[0])
         rec["labels"] = top.get("Labels")
+        rec["selector"] = top.get("Selector")
     elif kind == "service":
         rec["type"] = top.get("Type")
         rec["ip"] = top.get("IP")
@@ -1498,7 +1500,7 @@ _CONTAINER_KEYS = frozenset({"Container ID", "Image", "Image ID", "Port", "Ports
 
 
 def _int_or(v: str | None) -> int | str | None:
-    return int(v) if v is not None and v.isdigit() else v
+    return int(v) if v is not None and v.isdecimal() else v
 
 
 def rfc1123_iso(v: str) -> str | None:
@@ -1525,7 +1527,7 @@ def iso_of(ts: str) -> str | None:
     if len(t) >= 24 and t[4] == "-" and t[10] == "T":
         if t.endswith("Z"):
             return t
-        if t[-5] in "+-" and t[-4:].isdigit():
+        if t[-5] in "+-" and t[-4:].isdecimal():
             return t[:-2] + ":" + t[-2:]
         return t
     parts = t.split(" ")
@@ -1546,7 +1548,7 @@ def date_output_iso(line: str) -> str | None:
     t = " ".join(line.split())
     if len(t) > 64:
         return None
-    if t[:4].isdigit():
+    if t[:4].isdecimal():
         dt = parse_time(t)
         zoned = t.endswith("Z") or t[-6:-5] in ("+", "-") or t[-5:-4] in ("+", "-")  # a time without its zone is not a reference
         return dt.isoformat() if dt is not None and zoned else None

@@ -1,4 +1,4 @@
-"""Pasted `kubectl describe` of deployments, daemonsets, statefulsets and services is stored, not only
+"""Pasted `kubectl describe` of deployments, daemonsets, statefulsets, replication controllers and services is stored, not only
 reported (issue 16): workloads rows (desired, ready, available, selector), a service as an api_objects row
 of the JSON shape kubectl gives, and paste_sections counting what was stored."""
 
@@ -38,6 +38,15 @@ Replicas:           3 desired | 2 total
 Update Strategy:    RollingUpdate
 Pods Status:        2 Running / 0 Waiting / 0 Succeeded / 0 Failed
 Events:  <none>
+$ kubectl describe rc frontend -n shop
+Name:         frontend
+Namespace:    shop
+Selector:     app=guestbook,tier=frontend
+Labels:       app=guestbook
+Annotations:  <none>
+Replicas:     3 current / 3 desired
+Pods Status:  2 Running / 1 Waiting / 0 Succeeded / 0 Failed
+Events:       <none>
 $ kubectl describe svc web -n shop
 Name:              web
 Namespace:         shop
@@ -60,11 +69,11 @@ def test_pasted_describes_of_workloads_and_services_are_stored(tmp_path: Path) -
         svc = con.execute("SELECT kind, namespace, name, raw FROM api_objects").fetchall()
         secs = con.execute("SELECT format, rows, stored FROM paste_sections WHERE rows IS NOT NULL ORDER BY first_line").fetchall()
     assert [w[:6] for w in wl] == [("DaemonSet", "kube-system", "kube-proxy", 3, 2, None), ("Deployment", "shop", "web", 3, 2, 2),
-                                   ("StatefulSet", "shop", "db", 3, 2, None)]  # fmt: skip
-    assert json.loads(wl[0][6]) == {"k8s-app": "kube-proxy"}  # (the statefulset reader does not keep its Selector line yet)
+                                   ("ReplicationController", "shop", "frontend", 3, 2, None), ("StatefulSet", "shop", "db", 3, 2, None)]  # fmt: skip
+    assert [json.loads(w[6]) for w in wl] == [{"k8s-app": "kube-proxy"}, {"app": "web"}, {"app": "guestbook", "tier": "frontend"}, {"app": "db"}]
     assert [s[:3] for s in svc] == [("Service", "shop", "web")]
     raw = json.loads(svc[0][3])
     assert raw["spec"] == {"type": "ClusterIP", "clusterIP": "10.96.12.34", "selector": {"app": "web", "tier": "front"}}
     assert raw["metadata"] == {"name": "web", "namespace": "shop"}
     assert secs == [("kubectl-describe-deployment", 1, 1), ("kubectl-describe-daemonset", 1, 1), ("kubectl-describe-statefulset", 1, 1),
-                    ("kubectl-describe-service", 1, 1)]  # fmt: skip
+                    ("kubectl-describe-rc", 1, 1), ("kubectl-describe-service", 1, 1)]  # fmt: skip
