@@ -34,7 +34,7 @@ def parse_now(text: str) -> datetime:
     from analyzer.timeparse import parse_time
 
     when = parse_time(date_output_iso(text) or text)
-    if when is None or text.strip().isdigit():
+    if when is None or text.strip().isdecimal():
         raise UsageError(f"--now {cell(text)}: not a time (give ISO 8601, e.g. 2024-12-05T10:00:00Z, or what `date` prints)")
     return when
 

@@ -135,7 +135,7 @@ class _Parser:
                 j = self.p.find("}", self.i)
                 body = self.p[self.i + 1 : j] if j > 0 else ""
                 lo = body.split(",", 1)[0]
-                if j < 0 or not lo.isdigit() or not all(x.isdigit() for x in body.split(",", 1)[1:] if x):
+                if j < 0 or not lo.isdecimal() or not all(x.isdecimal() for x in body.split(",", 1)[1:] if x):
                     raise _Unknown("repetition")
                 self.i = j + 1
                 if int(lo) >= 1:

@@ -208,7 +208,7 @@ def prompt_of(s: str) -> tuple[str, str] | None:
         k = head.find(end)
         while k > 0:
             before, after = head[:k], body[k + len(end) :]
-            if before[:1] in _NOT_PROMPT_START or before.split(" ", 1)[0].isdigit():
+            if before[:1] in _NOT_PROMPT_START or before.split(" ", 1)[0].isdecimal():
                 break  # a line of a process tree (`├─1252 /usr/bin/x>`, cut by the pager), a row that starts with a pid
             if after and not after.startswith((" ", "\t")) and end != "$":
                 k = head.find(end, k + 1)

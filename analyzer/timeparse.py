@@ -21,7 +21,7 @@ def parse_time(value: object) -> datetime | None:
     s = str(value).strip()
     if not s or s in ZERO_TIMES:
         return None
-    if s.isdigit():
+    if s.isdecimal():
         return _from_number(float(s))
     m = _RFC3339.match(s)
     if not m:

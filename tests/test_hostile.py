@@ -733,3 +733,21 @@ def test_fast_header_reader_takes_the_plain_headers_and_leaves_the_rest() -> Non
     assert _header_outcome(FastTarInfo, bytes(signed)) == _header_outcome(tarfile.TarInfo, bytes(signed))
     assert _header_outcome(FastTarInfo, bytes(512)) == "EOFHeaderError"
     assert _header_outcome(FastTarInfo, plain[:100]) == "TruncatedHeaderError"
+
+
+@pytest.mark.parametrize("digit", ["\u00b9", "\u2460", "\u0663", "\U0001d7d9"])  # superscript one, circled one, Arabic-Indic three, math double-struck one
+def test_a_number_in_another_script_never_costs_the_member(digit: str) -> None:
+    """str.isdigit() says yes to superscripts and circled digits and int() refuses them: a guard of isdigit()
+    then int() lost the member. Numbers are tested with isdecimal(), which is what int() takes."""
+    from analyzer.models import Service
+    from analyzer.parsers import host, kubectl_describe
+    from analyzer.registry import ParseContext
+
+    show = f"Id=kubelet.service\nLoadState=loaded\nActiveState=active\nMainPID={digit}\nNRestarts=2{digit}\n"
+    (rec,) = list(host.parse_show(ParseContext("services/kubelet.show.txt", show.encode())))
+    assert isinstance(rec, Service)
+    assert (rec.main_pid, rec.restarts) == ((int(digit), int("2" + digit)) if digit.isdecimal() else (None, None))
+    describe = ("Name:         web-0\nNamespace:    shop\nNode:         n1/10.0.0.1\nStatus:       Running\nContainers:\n"
+                f"  web:\n    Container ID:  containerd://abc\n    State:          Running\n    Restart Count:  {digit}\n")  # fmt: skip
+    recs = list(kubectl_describe.parse(ParseContext("describe.txt", describe.encode())))
+    assert recs, "the describe is read"

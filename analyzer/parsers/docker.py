@@ -49,7 +49,7 @@ STATES = {"running": "Running", "exited": "Exited", "created": "Created", "pause
 
 
 def _attempt(m: re.Match[str] | None) -> int | None:
-    return int(m["attempt"]) if m and m["attempt"].isdigit() and len(m["attempt"]) <= 9 else None
+    return int(m["attempt"]) if m and m["attempt"].isdecimal() and len(m["attempt"]) <= 9 else None
 
 
 _PS_HEADER = re.compile(r"^[ \t]*(?:# |> )?CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES", re.M)

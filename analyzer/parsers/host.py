@@ -123,8 +123,8 @@ def parse_show(ctx: ParseContext) -> Iterable[Record]:
         load_state=kv.get("LoadState"),
         active_state=kv.get("ActiveState"),
         sub_state=kv.get("SubState"),
-        main_pid=int(kv["MainPID"]) if kv.get("MainPID", "").isdigit() else None,
-        restarts=int(kv["NRestarts"]) if kv.get("NRestarts", "").isdigit() else None,
+        main_pid=int(kv["MainPID"]) if kv.get("MainPID", "").isdecimal() else None,
+        restarts=int(kv["NRestarts"]) if kv.get("NRestarts", "").isdecimal() else None,
         started_at=kv.get("ExecMainStartTimestamp") or None,
         exec_start=kv.get("ExecStart") or None,
     )

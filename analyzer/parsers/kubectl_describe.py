@@ -140,14 +140,14 @@ def _containers(rows: list[tuple[int, str, str | None, str]]) -> list[dict[str, 
         elif key == "Started" and state_key is None:
             cur["started"] = value == "True"
         elif key == "Restart Count":
-            cur["restartCount"] = int(value) if value and value.isdigit() else None
+            cur["restartCount"] = int(value) if value and value.isdecimal() else None
     for c in out:
         for src, dst in (("_state", "state"), ("_last", "lastState")):
             s = c.pop(src)
             kind = s.get("kind")
             if kind in ("running", "waiting", "terminated"):
                 c[dst] = {kind: {"reason": s.get("Reason"), "message": s.get("Message"),
-                                 "exitCode": int(s["Exit Code"]) if (s.get("Exit Code") or "").lstrip("-").isdigit() else None,
+                                 "exitCode": int(s["Exit Code"]) if (s.get("Exit Code") or "").lstrip("-").isdecimal() else None,
                                  "startedAt": _time(s.get("Started")), "finishedAt": _time(s.get("Finished"))}}  # fmt: skip
     return out
 

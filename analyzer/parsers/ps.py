@@ -99,7 +99,7 @@ def _sniff(head: str) -> int:
         return 80
     lines = [ln for ln in all_lines[:20] if ln.strip()]
     # a row of any of these formats has its pid first or second (what a regex below needs): only such lines are tried
-    rows = [ln for ln in lines if any(w.isdigit() for w in ln.split(None, 2)[:2])]
+    rows = [ln for ln in lines if any(w.isdecimal() for w in ln.split(None, 2)[:2])]
     if rows and sum(bool(FORMATS["ps-ef"][1].match(ln)) for ln in rows) >= max(1, len(lines) // 2):
         return 55
     for name in ("ps-aux", "ps-axf", "ps-busybox"):
@@ -192,7 +192,7 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
             elapsed_s=parse_etime(g["elapsed"]) if g.get("elapsed") else None,
             stat=g.get("stat"),
             rss_kb=int(g["rss"]) if g.get("rss") else None,
-            vsz_kb=int(g["vsz"]) if g.get("vsz") and g["vsz"].isdigit() else None,
+            vsz_kb=int(g["vsz"]) if g.get("vsz") and g["vsz"].isdecimal() else None,
             cpu_time=g.get("time"),
             tty=g.get("tty"),
             command=cmd,

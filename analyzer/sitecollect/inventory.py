@@ -123,9 +123,9 @@ def expand(pattern: str) -> list[str]:
         return [pattern]
     lo, hi, step = m.group(1), m.group(2), int(m.group(3) or 1)
     head, tail = pattern[: m.start()], pattern[m.end() :]
-    if lo.isdigit() != hi.isdigit() or step < 1:
+    if lo.isdecimal() != hi.isdecimal() or step < 1:
         raise ValueError(f"bad host range {m.group(0)}")
-    if lo.isdigit():
+    if lo.isdecimal():
         width = len(lo) if lo.startswith("0") else 0
         values = [str(i).zfill(width) for i in range(int(lo), int(hi) + 1, step)] if int(hi) - int(lo) < MAX_HOSTS * step else []
         if not values and int(hi) >= int(lo):
@@ -327,7 +327,7 @@ def _depth(raw: _Raw, name: str) -> int:
 
 def _digits(t: str) -> bool:
     """ASCII digits only: str.isdigit also takes superscripts and other scripts' digits, which int() refuses."""
-    return t.isascii() and t.isdigit()
+    return t.isascii() and t.isdecimal()
 
 
 def _text(v: object) -> str | None:

@@ -80,7 +80,7 @@ def parse_target(text: str) -> list[Target]:
     low = t.lower()
     for scheme in ("containerd://", "cri-o://", "docker://", "crio://"):
         low = low.removeprefix(scheme)
-    if low.isdigit() and len(low) <= MAX_PIDS and low.isascii():
+    if low.isdecimal() and len(low) <= MAX_PIDS and low.isascii():
         out.append(Target("pid", pid=int(low)))
     if HEX.fullmatch(low) and len(low) >= 4 and len(low) <= 64:
         out.append(Target("id", id=low))
