@@ -616,8 +616,8 @@ def k8s_name(name: str) -> dict[str, Any] | None:
     if not n.startswith("k8s_"):
         return None
     parts = n[4:].split("_")
-    if len(parts) < 5:
-        return None
+    if len(parts) < 5:  # cut or edited by hand: only the container part (POD: the pause container) is sure
+        return {"k8s_container": parts[0].split(".", 1)[0] or None, "pod": None} if len(parts) >= 2 else None
     att = parts[-1]
     return {"k8s_container": parts[0].split(".", 1)[0], "pod": "_".join(parts[1:-3]), "namespace": parts[-3], "pod_uid": parts[-2],
             "attempt": int(att) if _is_int(att) else att}  # fmt: skip
@@ -641,6 +641,7 @@ _IMPLIED = {
     "crictl-pods": "POD ID  CREATED  STATE  NAME  NAMESPACE  ATTEMPT",
     "crictl-images": "IMAGE  TAG  IMAGE ID  SIZE",
     "docker-ps": "CONTAINER ID  IMAGE  COMMAND  CREATED  STATUS  PORTS  NAMES",
+    "docker-ps-names": "NAMES",  # docker ps --format '{{.Names}}'
     "nerdctl-ps": "CONTAINER ID  IMAGE  COMMAND  CREATED  STATUS  PORTS  NAMES",
 }
 
@@ -672,6 +673,12 @@ def _headerless_cols(fmt: str, row: str) -> list[tuple[int, str]]:
             )
     if fmt == "crictl-images" and len(toks) == 4:
         return [(0, h) for h in ("IMAGE", "TAG", "IMAGE ID", "SIZE")]
+    if fmt in ("docker-ps", "nerdctl-ps"):
+        # docker pads its columns with 3 or more spaces; PORTS is empty for most containers, so a row has 6 or 7 cells
+        names = _headerless_names("docker-ps")
+        if len(_segments(row)) == len(names) - 1:
+            names.remove("PORTS")
+        return [(0, h) for h in names]
     return [(0, h) for h in _headerless_names(fmt)]
 
 
@@ -726,7 +733,8 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             parts = k8s_name(str(rec.get("names", "")))
             if parts:
                 rec.update(parts)
-                rec["k8s"] = {**parts, "container": parts["k8s_container"], "uid": parts["pod_uid"]}
+                if "pod_uid" in parts:
+                    rec["k8s"] = {**parts, "container": parts["k8s_container"], "uid": parts["pod_uid"]}
             elif fmt == "nerdctl-ps":
                 nm = str(rec.get("names", ""))
                 if nm.startswith("k8s://"):
