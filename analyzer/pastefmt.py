@@ -812,9 +812,9 @@ def _read_events_section(sec: Section, texts: list[str]) -> None:
         rows = body
     for t in rows:
         s = t.strip()
-        if not s or set(s) <= set("- \t"):
+        if not s or set(s) <= set("-\u2500 \t"):  # a rule of dashes or box-drawing lines
             continue
-        if hdr is None and cols[0][1] == "FIRSTSEEN":
+        if cols and cols[0][1].upper() == "FIRSTSEEN":
             rec = _old_event_row(t)
         else:
             rec = dict(_assign(t, cols))
@@ -823,22 +823,53 @@ def _read_events_section(sec: Section, texts: list[str]) -> None:
         sec.records.append(rec)
 
 
+_WEEKDAYS = ("Mon,", "Tue,", "Wed,", "Thu,", "Fri,", "Sat,", "Sun,")
+
+
 def _old_event_row(t: str) -> dict[str, Any]:
-    """A headerless 1.x describe event row: FirstSeen LastSeen Count From [SubobjectPath] Type Reason Message."""
-    segs = [x for _, x in _segments(t)]
+    """A 1.x describe event row, by the shape of its words (tabs and a blank SubobjectPath defeat the columns):
+    FirstSeen LastSeen (an age, or an RFC 1123 time of six words) Count From (`{component host}`, braces and
+    all) [SubobjectPath: spec.containers{x} or `implicitly required container X`] [Type] Reason Message."""
+    words: list[tuple[int, str]] = []  # (end, word)
+    i, n = 0, len(t)
+    while i < n:
+        while i < n and t[i] in " \t":
+            i += 1
+        j = i
+        while j < n and t[j] not in " \t":
+            j += 1
+        if j > i:
+            words.append((j, t[i:j]))
+        i = j
+    w = [x for _, x in words]
+    k = 0
+
+    def take(count: int) -> str:
+        nonlocal k
+        got = " ".join(w[k : k + count])
+        k = min(len(w), k + count)
+        return got
+
     rec: dict[str, Any] = {}
-    if len(segs) >= 6:
-        rec.update(first_seen=segs[0], last_seen=segs[1], count=segs[2], **{"from": segs[3]})
-        rest = segs[4:]
-        if rest and rest[0] not in ("Normal", "Warning"):
-            rec["subobject"] = rest.pop(0)
-        else:
-            rec["subobject"] = ""
-        if rest:
-            rec["type"] = rest.pop(0)
-        if rest:
-            rec["reason"] = rest.pop(0)
-        rec["message"] = " ".join(rest)
+    for key in ("first_seen", "last_seen"):
+        rec[key] = take(6 if k < len(w) and w[k] in _WEEKDAYS else 1)
+    rec["count"] = take(1)
+    if k < len(w) and w[k].startswith("{"):
+        end = next((e for e in range(k, len(w)) if w[e].endswith("}")), k)
+        rec["from"] = take(end - k + 1)
+    else:
+        rec["from"] = take(1)
+    if k < len(w) and w[k].startswith("spec."):
+        rec["subobject"] = take(1)
+    elif k < len(w) and w[k] == "implicitly":
+        rec["subobject"] = take(4)
+    else:
+        rec["subobject"] = ""
+    if k < len(w) and w[k] in ("Normal", "Warning"):
+        rec["type"] = take(1)
+    if k < len(w):
+        rec["reason"] = take(1)
+    rec["message"] = t[words[k - 1][0] :].strip() if 0 < k < len(w) else ""
     return rec
 
 
