@@ -727,6 +727,8 @@ def _read_table(sec: Section, texts: list[str]) -> None:
         _ints(rec)
         if use and use[0][1] == "CONTAINER" and "container_id" in rec:
             rec["container"] = rec["container_id"]  # crictl 1.2x prints CONTAINER for the id
+        if fmt == "kubectl-get-nodes" and "roles" not in rec:
+            rec["roles"] = None  # kubectl before 1.8 printed no ROLES column: unknown, not absent
         if fmt in ("crictl-ps", "crictl-pods") and rec.get("state"):
             rec["state_normalized"] = str(rec["state"]).removeprefix("CONTAINER_").removeprefix("SANDBOX_")
         if fmt.startswith(("docker-ps", "nerdctl")):
