@@ -115,6 +115,8 @@ def table_format(words: list[str], command: str | None) -> str | None:
     if not words:
         return None
     w = words
+    if w[0] == "FirstSeen" and "Reason" in w:  # a describe's events of kubectl 1.x, its header in mixed case, without `Events:`
+        return "kubectl-describe-events"
     if _has(w, "NAME", "READY", "STATUS") and ("RESTARTS" in w or "AGE" in w) and "UP-TO-DATE" not in w:
         return "kubectl-get-pods"
     if w[0] in ("NAME", "NAMESPACE") and "STATUS" in w and ("ROLES" in w or "VERSION" in w or ("LABELS" in w and len(w) <= 4)
@@ -481,6 +483,8 @@ def _headerless(body: list[str], cmd: str) -> str | None:
         return "kubectl-get-pods"
     if len(toks) >= 6 and _AGE.match(toks[0]) and _AGE.match(toks[1]) and _is_int(toks[2]):
         return "kubectl-describe-events"
+    if len(toks) >= 14 and toks[0] in _WEEKDAYS and toks[6] in _WEEKDAYS and _is_int(toks[12]) and toks[13].startswith("{"):
+        return "kubectl-describe-events"  # 2015: first and last seen as RFC 1123 times, then the count and {component host}
     if (
         len(toks) >= 4
         and toks[0] in ("Normal", "Warning")
