@@ -104,10 +104,11 @@ source "$1"
 STAGE=$(mktemp -d "$2/stage.XXXXXX")
 REDACT_BOUND=3600
 redact_setup
-start=$(now)
+stamp start
 redact_file "$3" line || true
-end=$(now)
-elapsed "$start" "$end"
+stamp end
+seconds_between took "$start" "$end"
+printf '%s' "$took"
 rm -rf -- "$STAGE"
 """
 

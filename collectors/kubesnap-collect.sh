@@ -109,12 +109,6 @@ stamp() {
   printf -v "$1" '%s' "${EPOCHREALTIME:-$(date +%s)}"
 }
 
-now() {
-  local __now_t
-  stamp __now_t
-  printf '%s' "$__now_t"
-}
-
 # to_us VAR STAMP: a stamp in microseconds (integer).
 to_us() {
   local __to_us_i=${2%%.*} __to_us_f=000000
@@ -130,13 +124,6 @@ seconds_between() {
   __seconds_between_d=$(((__seconds_between_b - __seconds_between_a) / 1000))
   ((__seconds_between_d >= 0)) || __seconds_between_d=0
   printf -v "$1" '%d.%03d' "$((__seconds_between_d / 1000))" "$((__seconds_between_d % 1000))"
-}
-
-# Seconds between two `now` readings, three decimals.
-elapsed() {
-  local __elapsed_e
-  seconds_between __elapsed_e "$1" "$2"
-  printf '%s' "$__elapsed_e"
 }
 
 # jstr VAR STRING: STRING as a JSON string (quotes included; other control characters dropped).
@@ -167,12 +154,6 @@ jargv() {
     __jargv_sep=","
   done
   printf -v "$__jargv_var" '%s]' "$__jargv_out"
-}
-
-json_argv() {
-  local __json_argv_j
-  jargv __json_argv_j "$@"
-  printf '%s' "$__json_argv_j"
 }
 
 # mkdir_for PATH: its folder, made when missing (a test, not a mkdir process, when it exists).
@@ -383,7 +364,9 @@ copy_file() {
     target=$(readlink -- "$src" 2>/dev/null || true)
     mkdir_for "$dst"
     ln -sfn -- "$target" "$dst"
-    record file "$pathj" 0 0 0 false false "" ",\"link_target\":$(json_str "$target")"
+    local tj
+    jstr tj "$target"
+    record file "$pathj" 0 0 0 false false "" ",\"link_target\":$tj"
     return 0
   fi
   if is_private_key_name "$rel"; then
@@ -419,7 +402,9 @@ copy_file() {
   if [[ "$src" == *.gz ]]; then
     # Rotated logs are stored decompressed, so that the redaction pass sees every byte.
     dst=${dst%.gz}
-    extra+=",\"output\":$(json_str "files/${rel%.gz}"),\"decompressed\":true"
+    local oj
+    jstr oj "files/${rel%.gz}"
+    extra+=",\"output\":$oj,\"decompressed\":true"
     timeout "$TIMEOUT" gzip -dc -- "$src" 2>/dev/null | tail -c "$((MAX_LOG_BYTES + 1))" >"$dst" || rc=$?
     if (($(file_size "$dst") > MAX_LOG_BYTES)); then
       trunc=true
@@ -636,7 +621,10 @@ crictl_run() {
   local rel=$1
   shift
   if ((CRICTL_TIMEOUTS >= 2)); then
-    record command "\"argv\":$(json_argv crictl "$@"),\"output\":$(json_str "$rel")" 1 0 0 false false \
+    local aj rj
+    jargv aj crictl "$@"
+    jstr rj "$rel"
+    record command "\"argv\":$aj,\"output\":$rj" 1 0 0 false false \
       "skipped: the runtime did not answer two earlier crictl calls"
     return 1
   fi
@@ -814,12 +802,12 @@ collect_syslog() {
       record file "\"path\":\"/$f\"" 1 0 0 false false "permission denied"
       continue
     fi
-    local start end size out="$BUNDLE/$rel" from_md from_iso
+    local start end secs size out="$BUNDLE/$rel" from_md from_iso
     size=$(file_size "$ROOT/$f")
     from_md=$(date -d "@$SINCE_EPOCH" +%m%d%H%M%S)
     from_iso=$(date -d "@$SINCE_EPOCH" +%Y-%m-%dT%H:%M:%S)
-    mkdir -p -- "$(dirname -- "$out")"
-    start=$(now)
+    mkdir_for "$out"
+    stamp start
     # Traditional "Mon dd hh:mm:ss" stamps have no year: compare month-day-time.
     # shellcheck disable=SC2016 # awk program, not shell
     timeout "$TIMEOUT" awk -v md="$from_md" -v iso="$from_iso" '
@@ -828,13 +816,14 @@ collect_syslog() {
       $1 ~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T/ { if (substr($1, 1, 19) >= iso) { keep = 1; print } ; next }
       ($1 in mon) { t = $3; gsub(":", "", t); k = mon[$1] sprintf("%02d", $2) t; if (k >= md) { keep = 1; print } }
     ' "$ROOT/$f" 2>/dev/null | tail -c "$((MAX_LOG_BYTES + 1))" >"$out" || true
-    end=$(now)
+    stamp end
     local trunc=false
     if (($(file_size "$out") > MAX_LOG_BYTES)); then
       trunc=true
       tail -c "$MAX_LOG_BYTES" -- "$out" | sed '1d' >"$out.tmp" && mv -f -- "$out.tmp" "$out"
     fi
-    record file "\"path\":\"/$f\",\"size\":$size,\"window_since\":$SINCE_EPOCH" 0 "$(elapsed "$start" "$end")" \
+    seconds_between secs "$start" "$end"
+    record file "\"path\":\"/$f\",\"size\":$size,\"window_since\":$SINCE_EPOCH" 0 "$secs" \
       "$(file_size "$out")" "$trunc" false ""
   done
 }

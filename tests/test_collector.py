@@ -491,7 +491,7 @@ source "$1"
 jstr s $'a"b\\c\td\ne\rf\x01g'; printf '%s\n' "$s"
 jargv _j x 'y z' $'q"'; printf '%s\n' "$_j"
 jargv _out; printf '%s\n' "$_out"
-json_argv crictl ps -a; echo
+jargv a crictl ps -a; printf '%s\n' "$a"
 json_str "é€"; echo
 seconds_between _a 100.000100 101.250999; printf '%s\n' "$_a"
 seconds_between d 1700000000 1700000003; printf '%s\n' "$d"
