@@ -830,23 +830,14 @@ def _read_events_section(sec: Section, texts: list[str]) -> None:
 
 
 _WEEKDAYS = ("Mon,", "Tue,", "Wed,", "Thu,", "Fri,", "Sat,", "Sun,")
+_WORD_RUN = re.compile(r"[^ \t]+")  # one character class, no alternation: linear
 
 
 def _old_event_row(t: str) -> dict[str, Any]:
     """A 1.x describe event row, by the shape of its words (tabs and a blank SubobjectPath defeat the columns):
     FirstSeen LastSeen (an age, or an RFC 1123 time of six words) Count From (`{component host}`, braces and
     all) [SubobjectPath: spec.containers{x} or `implicitly required container X`] [Type] Reason Message."""
-    words: list[tuple[int, str]] = []  # (end, word)
-    i, n = 0, len(t)
-    while i < n:
-        while i < n and t[i] in " \t":
-            i += 1
-        j = i
-        while j < n and t[j] not in " \t":
-            j += 1
-        if j > i:
-            words.append((j, t[i:j]))
-        i = j
+    words = [(m.end(), m.group()) for m in _WORD_RUN.finditer(t)]  # (end, word)
     w = [x for _, x in words]
     k = 0
 
