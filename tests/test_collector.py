@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.fakenode.build import COLLECTOR, build_node, run_collector
+from fixtures.fakenode.build import COLLECTOR, build_node, read_state, run_collector, write_state
 from fixtures.fakenode.model import JournalLine, LogLine, Proc
 from fixtures.small_node import NOW, small_site
 from tests.conftest import tar_members
@@ -57,9 +57,9 @@ def collect(tmp_path: Path, site, *extra: str, without: set[str] | None = None, 
     node = site.nodes[0]
     root, bin_dir = build_node(site, node, tmp_path / "node", without=without)
     if state_patch:
-        st = json.loads((bin_dir / "state.json").read_text())
+        st = read_state(bin_dir)
         state_patch(st)
-        (bin_dir / "state.json").write_text(json.dumps(st))
+        write_state(bin_dir, st)
     proc = run_collector(root, bin_dir, tmp_path / "out", *extra, timeout=timeout, check=check)
     return proc, root
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from fixtures.fakenode.build import COLLECTOR
+from fixtures.fakenode.build import COLLECTOR, STATE
 from fixtures.secrets_node import ODD_NAMES, Secret, SecretsNode, build_odd_names_node, build_secrets_node
 from tests.conftest import CORPUS
 
@@ -207,7 +207,7 @@ def test_the_fake_node_is_what_the_brief_asks(node: SecretsNode) -> None:
     assert len(node.look_alikes) >= 50 if CORPUS.is_dir() else len(node.look_alikes) >= 30
     # each marker is planted in the node as written (or encoded), so a clean bundle means redaction
     files = [p for p in node.root.rglob("*") if p.is_file()]
-    files += [node.bin_dir / "state.json", node.bin_dir / "kubectl", node.bin_dir / "chronyc"]
+    files += [node.bin_dir / STATE, node.bin_dir / "kubectl", node.bin_dir / "chronyc"]
     every = b"\0".join(b"\0".join(expand(p.read_bytes())) for p in files) + str(files).encode()
     missing = [s for s in node.secrets if s.marker.encode() not in every]
     assert not missing, missing
