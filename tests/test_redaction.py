@@ -385,3 +385,56 @@ def test_real_captures_pass_unchanged_but_for_env_values(tmp_path: Path, path: P
     assert {rule for _, rule in got.rules} <= allowed, got.rules
     if not got.rules:
         assert got.out == path.read_bytes()
+
+
+# ------------------------------------------------------------------ redact_all: one trigger search per batch
+
+HARNESS_ALL = r"""
+source "$1"
+STAGE=$(mktemp -d "$2/stage.XXXXXX")
+BUNDLE="$2/in"
+RECORDS="$STAGE/records.json"
+: >"$RECORDS"
+redact_setup
+redact_all
+cp -- "$REDLINES" "$2/redlines.tsv"
+cp -- "$WITHHELD" "$2/withheld.tsv"
+rm -rf -- "$STAGE"
+"""
+
+ODD = "a[$(touch PWNED)]`touch PWNED2`$((1+1)).conf"  # a member name that must stay a name, never arithmetic or a command
+
+
+@pytest.mark.parametrize("batch", ["works", "fails"])
+def test_redact_all_finds_every_secret_whether_the_batch_search_works_or_not(tmp_path: Path, batch: str) -> None:
+    """redact_all searches the trigger in all files with one grep and runs the rules only on the files
+    it lists; when that grep cannot say (here: a grep that refuses -Z, as BusyBox's does), every file is
+    searched alone. Either way every secret is redacted, a file without a trigger is left as it was, and
+    a hostile member name is only ever a name."""
+    real = shutil.which("grep")
+    d = tmp_path / "bin"
+    d.mkdir()
+    refuse = 'case " $* " in *" -Z "*) exit 2 ;; esac\n' if batch == "fails" else ""
+    (d / "grep").write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >>"{tmp_path}/grep.log"\n{refuse}exec {real} "$@"\n')
+    (d / "grep").chmod(0o755)
+    run = tmp_path / "run"
+    (run / "in" / "sub").mkdir(parents=True)
+    files = {"plain.txt": b"nothing to see here\n", ODD: b"password: Sekr3tPw1\n", "sub/b.yaml": b"token: 0123456789abcdefTok\n"}
+    for name, data in files.items():
+        (run / "in" / name).write_bytes(data)
+    env = {**os.environ, "PATH": f"{d}:{os.environ['PATH']}", "LC_ALL": "C"}
+    subprocess.run(["bash", "-c", HARNESS_ALL, "harness", str(COLLECTOR), str(run)], env=env, check=True, timeout=120, cwd=tmp_path)
+    assert (run / "in" / "plain.txt").read_bytes() == files["plain.txt"]
+    for name in (ODD, "sub/b.yaml"):
+        out = (run / "in" / name).read_bytes()
+        assert M.encode() in out and b"Sekr3tPw1" not in out and b"0123456789abcdefTok" not in out, (name, out)
+    assert sorted(line.split("\t")[0] for line in (run / "redlines.tsv").read_text().splitlines()) == sorted([ODD, "sub/b.yaml"])
+    assert (run / "withheld.tsv").read_text() == ""
+    assert not list(tmp_path.rglob("PWNED*")), "a member name was run"
+    log = (tmp_path / "grep.log").read_text().splitlines()
+    batched = [a for a in log if " -l -Z " in f" {a} "]
+    alone = [a for a in log if a.startswith("-n ")]
+    assert len(batched) == 1 and all(str(run / "in" / n) in batched[0] for n in files)
+    # the per-file search: only the files the batch listed, or all of them when it could not say
+    searched = {n for n in files if any(a.endswith(str(run / "in" / n)) for a in alone)}
+    assert searched == ({ODD, "sub/b.yaml"} if batch == "works" else set(files))
