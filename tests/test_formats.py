@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from _pytest.mark.structures import ParameterSet
 
 from analyzer.formats import coverage, detect, member_account
 from analyzer.ingest import ingest
@@ -272,9 +273,18 @@ EXPECTED: dict[tuple[str, str], tuple[int, int]] = {
 }
 
 
+def _damaged_params() -> list[ParameterSet]:
+    """Every (format, damage): two damages per format in the fast set, each damage on two formats or
+    more (a Latin-square cut); the other 18 in the slow set."""
+    return [
+        pytest.param(f, d, id=f"{f}-{d}", marks=() if (i + j) % len(DAMAGES) < 2 else pytest.mark.slow)
+        for i, f in enumerate(FORMATS)
+        for j, d in enumerate(DAMAGES)
+    ]
+
+
 @needs_corpus
-@pytest.mark.parametrize("damage", DAMAGES)
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize(("fmt", "damage"), _damaged_params())
 def test_damaged(tmp_path: Path, fmt: str, damage: str) -> None:
     inp, root, member = _tree(tmp_path, fmt)
     target = root / member
