@@ -26,7 +26,8 @@ from typing import Any
 
 import pytest
 
-from fixtures.fakenode.build import COLLECTOR, STATE
+from fixtures.fakenode.build import COLLECTOR
+from fixtures.fakenode.fakebin import STATE
 from fixtures.secrets_node import ODD_NAMES, Secret, SecretsNode, build_odd_names_node, build_secrets_node
 from tests.conftest import CORPUS
 
