@@ -1181,10 +1181,12 @@ redact_all() {
 # file, the time bound, a grep without -Z, a list that is not a subset of the files given) every file
 # is searched alone by redact_file, with its own bound, as if there were no batch.
 redact_batch() {
-  local f rc=0 hits="$STAGE/redact.hits" all=1
+  local f rc=0 hits="$STAGE/redact.hits" all=1 some=0
   local -A listed=()
   timeout "$REDACT_BOUND" grep -l -Z -a -i -E -- "$REDACT_TRIGGER" "$@" >"$hits" 2>/dev/null || rc=$?
-  if ((rc == 0 || rc == 1)); then
+  [[ -s "$hits" ]] && some=1
+  # grep exits 0 when it listed a file and 1 when it listed none; nothing else is believed
+  if ((rc == 0 && some == 1 || rc == 1 && some == 0)); then
     all=0
     for f in "$@"; do listed["$f"]=0; done
     while IFS= read -r -d '' f; do
@@ -1194,10 +1196,6 @@ redact_batch() {
       fi
       listed["$f"]=1
     done <"$hits"
-    # grep says 0 when it listed a file and 1 when it listed none
-    if ((all == 0)) && { ((rc == 0)) && [[ ! -s "$hits" ]] || { ((rc == 1)) && [[ -s "$hits" ]]; }; }; then
-      all=1
-    fi
   fi
   for f in "$@"; do
     # [[ ]], never (( )): a member name must not be evaluated as arithmetic
