@@ -194,14 +194,6 @@ def connect(path: Path, read_only: bool, allowed_directories: Sequence[Path] = (
     return con
 
 
-def sandboxed_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """Another cursor of a Store's connection, reading through Kubesnap's own views (temporary views are
-    per cursor: a new cursor would otherwise see the database's own view definitions)."""
-    cur = con.cursor()
-    own_views(cur)
-    return cur
-
-
 def own_views(con: duckdb.DuckDBPyConnection) -> None:
     """Kubesnap's views as temporary views: they hide any view of the same name a database carries, so
     reads go through our SQL, never through the view SQL of a database someone else wrote."""
@@ -230,7 +222,7 @@ def _catalog(con: duckdb.DuckDBPyConnection) -> Catalog:
     db = con.execute("SELECT current_database()").fetchall()[0][0]
     q = {
         "table": "SELECT schema_name, table_name, sql FROM duckdb_tables() WHERE database_name = $db AND NOT temporary",
-        "view": "SELECT schema_name, view_name, NULL FROM duckdb_views() WHERE database_name = $db AND NOT internal AND NOT temporary",
+        "view": "SELECT schema_name, view_name, sql FROM duckdb_views() WHERE database_name = $db AND NOT internal AND NOT temporary",
         "index": "SELECT schema_name, index_name, sql FROM duckdb_indexes() WHERE database_name = $db",
         "sequence": "SELECT schema_name, sequence_name, NULL FROM duckdb_sequences() WHERE database_name = $db AND NOT temporary",
         "macro": "SELECT DISTINCT schema_name, function_name, NULL FROM duckdb_functions() WHERE database_name = $db AND NOT internal",
@@ -277,7 +269,7 @@ def check_catalog(path: Path, con: duckdb.DuckDBPyConnection, got: Catalog | Non
             if name not in g and kind != "view":  # our views are ours whatever the file holds
                 other = next((k for k in ("table", "view") if k != kind and name in got[k]), None)
                 raise DatabaseError(f"{path}: not a Kubesnap database of schema {SCHEMA_VERSION}: {kind} {short} is {f'a {other}' if other else 'missing'}")
-            if name in g and g[name] != w[name]:
+            if name in g and g[name] != w[name] and kind != "view":  # a view of ours defined otherwise is never read (Store)
                 raise DatabaseError(f"{path}: not a Kubesnap database of schema {SCHEMA_VERSION}: {kind} {short} has another definition")
         for name in sorted(set(g) - set(w)):
             raise DatabaseError(f"{path}: not a Kubesnap database: unexpected {kind} {shown(name)}")
@@ -290,6 +282,7 @@ class Store:
 
     def __init__(self, path: Path | str, read_only: bool = False, allowed_directories: Sequence[Path] = ()) -> None:
         self.path = Path(path)
+        self.temp_views = False  # whether reads go through Kubesnap's views laid over the file's as temporary views
         if read_only and not self.path.is_file():
             raise DatabaseError(f"{self.path}: no such database")
         self.con = connect(self.path, read_only, allowed_directories)
@@ -298,8 +291,12 @@ class Store:
             if read_only or any(got[k] for k in ("table", "view", "macro", "sequence", "type", "schema")):
                 check_catalog(self.path, self.con, got)
             if read_only:
-                own_views(self.con)
-            else:
+                # The file's views are read only where each is exactly ours, as DuckDB renders it (over tables of
+                # our definitions, checked above); else ours are laid over them as temporary views.
+                self.temp_views = got["view"] != expected_catalog()["view"]
+                if self.temp_views:
+                    own_views(self.con)
+            elif got != expected_catalog():  # a new database, or one whose views are not exactly ours
                 self.ensure_schema()
         except duckdb.Error as e:
             self.con.close()
@@ -315,8 +312,18 @@ class Store:
         """The same database through another connection (its own transactions): one per ingest thread."""
         other = object.__new__(Store)
         other.path = self.path
-        other.con = sandboxed_cursor(self.con)
+        other.con = self.cursor()
+        other.temp_views = self.temp_views
         return other
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """Another cursor of this connection, reading through the same views: temporary views are per cursor,
+        so where the connection reads through them (the file's views are not exactly ours) the cursor gets
+        them too."""
+        cur = self.con.cursor()
+        if self.temp_views:
+            own_views(cur)
+        return cur
 
     def __enter__(self) -> Store:
         return self

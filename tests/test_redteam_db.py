@@ -312,6 +312,21 @@ def test_a_view_of_ours_redefined_by_the_file_is_never_run(
     assert listener.connections == 0
 
 
+def test_the_files_views_are_read_only_where_every_one_is_exactly_ours(good_db: Path, tmp_path: Path) -> None:
+    """A database Kubesnap wrote is read through its own views; one view redefined by someone else (here with
+    harmless SQL) and every view of ours is laid over the file's, in each cursor too."""
+    from analyzer.store import Store
+
+    with Store(good_db, read_only=True) as s:
+        assert not s.temp_views
+        assert s.cursor().execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND NOT internal").fetchall() == [(0,)]
+    db = hostile(good_db, tmp_path / "foreign.duckdb", "CREATE OR REPLACE VIEW pods AS SELECT 'forged' AS name")
+    with Store(db, read_only=True) as s:
+        assert s.temp_views
+        for con in (s.con, s.cursor()):
+            assert con.execute("SELECT name FROM pods").fetchall() == [("web-0",)]
+
+
 ANALYST_STATEMENTS = [
     ("read_text", "SELECT * FROM read_text('{secret}')", 'Permission Error: Cannot access file "{secret}" - file system operations are disabled by configuration'),
     ("read_csv", "SELECT * FROM read_csv('{secret}')", 'Permission Error: Cannot access file "{secret}" - file system operations are disabled by configuration'),

@@ -4,7 +4,7 @@ diffs between two collections, and Parquet export. Each returns text or plain da
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +39,7 @@ class SiteView:
 
     con: duckdb.DuckDBPyConnection
     site: str
+    cursor: Callable[[], duckdb.DuckDBPyConnection]  # another cursor reading through the same views (Store.cursor)
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def q(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -89,7 +90,7 @@ def open_site(db: Path, site: str | None = None) -> Iterator[SiteView]:
     if not db.exists():
         raise DatabaseError(f"{db}: no such database")
     with Store(db, read_only=True) as store:
-        yield SiteView(store.con, store.pick_site(site))
+        yield SiteView(store.con, store.pick_site(site), store.cursor)
 
 
 def not_found(kind: str, name: str, namespace: str | None = None) -> NotFound:

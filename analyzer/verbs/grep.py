@@ -19,7 +19,6 @@ import re2
 from analyzer import grepindex
 from analyzer.errors import UsageError
 from analyzer.sanitize import cell, json_dumps, line
-from analyzer.store import sandboxed_cursor
 from analyzer.verbs import SiteView, time_option
 
 MAX_RANGES = 64  # more candidate blocks than this: one scan with the pattern, not one query per block
@@ -158,7 +157,7 @@ def plan(sv: SiteView, q: Query) -> Plan:
 
 
 def _run(sv: SiteView, p: Plan, snaps: Sequence[str]) -> Any:
-    cur = sandboxed_cursor(sv.con)
+    cur = sv.cursor()
     cur.register("_gsnap", pa.table({"snapshot_id": pa.array(list(snaps), pa.string())}))
     sql = p.sql
     used = {k: v for k, v in p.params.items() if f"${k}" in sql}
@@ -212,7 +211,7 @@ def _fmt(r: Sequence[Any], output: str, sep: str) -> str:
 
 
 def _count(sv: SiteView, p: Plan, snaps: Sequence[str], output: str, stats: dict[str, Any] | None) -> Iterator[str]:
-    cur = sandboxed_cursor(sv.con)
+    cur = sv.cursor()
     cur.register("_gsnap", pa.table({"snapshot_id": pa.array(list(snaps), pa.string())}))
     used = {k: v for k, v in p.params.items() if f"${k}" in p.sql}
     inner = p.sql.rsplit(" ORDER BY ", 1)[0]

@@ -9,7 +9,6 @@ from typing import Any
 
 from analyzer.errors import UsageError
 from analyzer.sanitize import cell, line
-from analyzer.store import sandboxed_cursor
 from analyzer.timeparse import before, parse_duration_s
 from analyzer.verbs import SiteView, not_found, stored_json
 
@@ -73,7 +72,7 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
             sql = f"SELECT ts, message FROM (SELECT * FROM ({lines}) ORDER BY o DESC, line_no DESC LIMIT {max(0, int(tail))}) ORDER BY o, line_no"
         else:
             sql = f"SELECT ts, message FROM ({lines}) ORDER BY o, line_no"
-        cur = sandboxed_cursor(sv.con).execute(sql, [lower, lower])
+        cur = sv.cursor().execute(sql, [lower, lower])
         pre = f"[pod/{cell(pod)}/{cell(cname)}] " if prefix else ""
         while True:
             batch = cur.fetchmany(10000)
