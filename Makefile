@@ -50,7 +50,12 @@ PYTEST := KUBESNAP_REQUIRE_BROWSER=1 KUBESNAP_REQUIRE_AWKS=1 $(BIN)/pytest -n 2 
 pytest: $(STAMP) tools
 	$(PYTEST) -m "not slow"
 
-test: lint typecheck shellcheck pytest
+# The checks (ruff, mypy, shellcheck: about 10 s on one core) run beside pytest, their output printed after
+# its; make test fails when either fails.
+test: $(STAMP) tools
+	@mkdir -p build; $(MAKE) --no-print-directory -k -j3 lint typecheck shellcheck >build/checks.log 2>&1 & checks=$$!; \
+	$(PYTEST) -m "not slow"; tests=$$?; wait $$checks; status=$$?; cat build/checks.log; \
+	[ $$status -eq 0 ] || echo "make test: the checks above failed"; [ $$tests -eq 0 ] && [ $$status -eq 0 ]
 
 test-slow: $(STAMP) tools
 	$(PYTEST) -m slow
