@@ -57,8 +57,9 @@ test: $(STAMP) tools
 	$(PYTEST) -m "not slow"; tests=$$?; wait $$checks; status=$$?; cat build/checks.log; \
 	[ $$status -eq 0 ] || echo "make test: the checks above failed"; [ $$tests -eq 0 ] && [ $$status -eq 0 ]
 
+# the slow set, and every property test again with all its examples (the fast set runs a quarter of them)
 test-slow: $(STAMP) tools
-	$(PYTEST) -m slow
+	KUBESNAP_THOROUGH=1 $(PYTEST) -m "slow or property"
 
 # The seed's six servers (fixtures/seed_site.py), collected by the real collector from fake
 # nodes, then analyzed.

@@ -48,6 +48,23 @@ def corpus_params(sub: str) -> list[ParameterSet]:
     return out
 
 
+# make test-slow sets KUBESNAP_THOROUGH=1 and runs every property test again with all its examples
+THOROUGH = os.environ.get("KUBESNAP_THOROUGH") == "1"
+
+
+def examples(n: int) -> int:
+    """A property test's number of examples: `n` in `make test-slow`, a quarter of it (at least 25) in the
+    fast set, which runs on every change."""
+    return n if THOROUGH else max(25, n // 4)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every hypothesis test is marked `property`, so that `make test-slow` selects it too."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.property)
+
+
 SITE_TREES = ("fixtures", "collectors")  # what a fixture site is made of
 DB_TREES = (*SITE_TREES, "analyzer")  # and an ingested database
 

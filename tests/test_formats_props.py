@@ -12,13 +12,14 @@ from hypothesis import strategies as st
 
 from analyzer.formats import salvage_list
 from analyzer.formats.clusterinfo import go_item, json_name, normalize
+from tests.conftest import examples
 
 _scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=12)
 _json = st.recursive(_scalars, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4), max_leaves=20)
 _items = st.lists(st.dictionaries(st.text(string.ascii_letters, min_size=1, max_size=8), _json, max_size=4), max_size=6)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(items=_items, go_shape=st.booleans(), cut=st.integers(0, 10**6), pretty=st.booleans())
 def test_a_list_cut_anywhere_keeps_exactly_its_complete_items(items: list[dict[str, Any]], go_shape: bool, cut: int, pretty: bool) -> None:
     key = "Items" if go_shape else "items"
@@ -57,7 +58,7 @@ def test_go_field_names_map_to_one_json_name(key: str) -> None:
         assert name == key
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.lists(_json, max_size=5), _json)
 def test_the_go_shape_of_any_list_becomes_a_versioned_list_of_as_many_items(items: list[Any], extra: Any) -> None:
     v = normalize({"Items": items, "Extra": extra})

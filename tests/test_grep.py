@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from analyzer import grepindex
 from analyzer.cli import main
+from tests.conftest import examples
 
 RG = shutil.which("rg")
 
@@ -174,7 +175,7 @@ def _consistent(pattern: str, ignore_case: bool, text: str) -> None:
     assert any(c <= have for c in dnf), (pattern, text, dnf)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(_patterns(), st.booleans(), TEXT)
 @example("KUBE", True, "\u212aube")  # Kelvin sign folds to k
 @example("(?i)ss", False, "\u017fs")
@@ -183,14 +184,14 @@ def test_required_trigrams_are_in_every_matching_text(pattern: str, ignore_case:
     _consistent(pattern, ignore_case, text)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(st.text(max_size=40), st.booleans(), st.text(max_size=60))
 def test_required_on_any_pattern_never_fails_and_stays_a_superset(pattern: str, ignore_case: bool, text: str) -> None:
     grepindex.required(pattern, ignore_case)  # any text: an answer, never an exception
     _consistent(pattern, ignore_case, text)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.text(max_size=30), st.text(max_size=60), st.booleans())
 def test_fixed_string_requirement(needle: str, text: str, ignore_case: bool) -> None:
     dnf = grepindex.required(needle, ignore_case, fixed=True)
@@ -227,7 +228,7 @@ def _index_small(files: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> tup
 LINES = st.lists(st.lists(st.text(st.sampled_from([*"abcKUBE xyz:0é", "\u212a"]), max_size=140), max_size=12), max_size=4)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(files=LINES)
 @example(files=[["a" * 130, "kube", "x" * 20, ""], [], ["abcd" * 40]])
 def test_index_blocks_cover_every_line_in_order_and_hold_its_grams(files: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,6 +29,7 @@ from analyzer import api
 from analyzer.bundle import MEMBER_READ_ERRORS, FastTarInfo, Limits, Problem, iter_input
 from analyzer.errors import AnalyzerError
 from analyzer.ingest import IngestReport
+from tests.conftest import examples
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -531,7 +532,7 @@ def test_killed_ingest_leaves_the_database_as_it_was(tmp_path: Path, seed_db: Pa
 # ------------------------------------------------------------------ fuzzing
 
 @pytest.mark.slow  # fuzzing: the slow set
-@settings(max_examples=int(os.environ.get("KUBESNAP_FUZZ_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("KUBESNAP_FUZZ_EXAMPLES", examples(60))), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_bundles_never_crash_the_reader(base_bundle: Base, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     d = tmp_path_factory.mktemp("fuzz")
@@ -567,7 +568,7 @@ JUNK = [b"99999999999999999999999", b"-1", b"1e400", b"NaN", b'""', b"null", b"[
 
 
 @pytest.mark.slow  # fuzzing: the slow set
-@settings(max_examples=int(os.environ.get("KUBESNAP_FUZZ_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("KUBESNAP_FUZZ_EXAMPLES", examples(25))), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_member_contents_never_crash_ingest_findings_or_report(base_bundle: Base, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     """A well-formed archive whose members' contents are damaged (numbers beyond 64 bits, wrong JSON types, cut lines,
@@ -705,7 +706,7 @@ def _real_headers() -> list[bytes]:
 REAL_HEADERS = _real_headers()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.sampled_from(REAL_HEADERS), st.lists(st.tuples(st.integers(0, 511), st.integers(0, 255)), max_size=6), st.booleans())
 def test_fast_header_reader_is_tarfiles(header: bytes, changes: list[tuple[int, int]], fix_checksum: bool) -> None:
     """On real headers changed anywhere (and with the checksum made right again, so that the changes reach

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from analyzer.cli import main
 from analyzer.pastefmt import date_output_iso
+from tests.conftest import examples
 from tests.test_paste_read import _ingest
 
 EVENTS = """$ kubectl get events -n shop
@@ -180,7 +181,7 @@ def test_a_loose_journal_file_takes_the_year_given(tmp_path: Path) -> None:
     assert _rows(db, "SELECT strftime(min(ts), '%Y'), count(*) FROM journal") == [("2017", 2)]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(
     st.text(max_size=80),
     st.builds(lambda d, mo, h, z, y: f"Thu {mo} {d:2d} {h:02d}:00:00 {z} {y}", st.integers(0, 40), st.sampled_from(["Dec", "Feb", "Xyz"]),

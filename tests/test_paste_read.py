@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from analyzer.cli import main
 from analyzer.paste import split
+from tests.conftest import examples
 from tests.paste_oracle import PASTES, check, load, score
 
 # Pastes read fully right today (sections, rows per section, spot values); the score may only go up.
@@ -151,7 +152,7 @@ _PIECES = st.sampled_from([
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.lists(st.one_of(_PIECES, st.text(max_size=40)), max_size=60), st.lists(st.integers(0, 59), max_size=20)
 )
@@ -187,7 +188,7 @@ _WORD = st.from_regex(r"\A[A-Za-z][A-Za-z0-9:./-]{0,12}\Z")
 _GAP = st.from_regex(r"\A[ \t]{1,6}\Z")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     first=st.one_of(_AGE, st.just("Wed, 17 Jun 2015 16:11:39 +0100")), last=_AGE, count=st.integers(1, 9999),
     source=st.lists(_WORD, min_size=1, max_size=2).map(lambda ws: "{" + " ".join(ws) + " }"),

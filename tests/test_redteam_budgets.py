@@ -29,6 +29,7 @@ from analyzer.budgets import (
 )
 from analyzer.errors import ParseError, SkipSource
 from analyzer.parsers import json_values
+from tests.conftest import examples
 
 PROJECT = Path(__file__).resolve().parents[1]
 POD_TABLE = "NAMESPACE   NAME    READY   STATUS    RESTARTS   AGE\nshop        web-0   1/1     Running   0          5m\n"
@@ -182,7 +183,7 @@ PIECES = st.sampled_from(["-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE--
 TEXTS = st.lists(PIECES, max_size=30).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(TEXTS)
 @example("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----")  # found by hypothesis: a one-character body
 def test_pem_blocks_are_the_old_regexes(text: str) -> None:
@@ -196,7 +197,7 @@ def test_pem_blocks_are_the_old_regexes(text: str) -> None:
     assert [b for b in new if b[27:28].isspace() and len(b) - 27 - 25 >= 2] == old
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(TEXTS)
 def test_describe_key_lines_are_the_old_regexes(text: str) -> None:
     from analyzer.parsers.kubectl_describe import KEY
@@ -208,7 +209,7 @@ def test_describe_key_lines_are_the_old_regexes(text: str) -> None:
             assert o.groupdict() == n.groupdict()
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(TEXTS)
 def test_certificate_summary_blocks_are_the_old_regexes(text: str) -> None:
     from analyzer.parsers.config import _summary_blocks
@@ -219,7 +220,7 @@ def test_certificate_summary_blocks_are_the_old_regexes(text: str) -> None:
     assert [[ln for ln in b if ln.strip("# \t")] for b in new] == [[ln for ln in b if ln.strip("# \t")] for b in old]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(TEXTS)
 def test_ls_prompt_folder_is_the_old_regexes(text: str) -> None:
     from analyzer.parsers.log_listing import _ls_dir
@@ -242,7 +243,7 @@ def depth_of(v: object) -> int:
     return 0
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(nested(40, st.text(alphabet='[]{}"\\ab', max_size=6)), st.integers(min_value=1, max_value=12))
 def test_json_depth_without_parsing_is_the_parsed_depth(value: object, limit: int) -> None:
     """Brackets inside strings (escaped quotes too) do not count; every real level does."""
@@ -251,7 +252,7 @@ def test_json_depth_without_parsing_is_the_parsed_depth(value: object, limit: in
     assert value_too_deep(value, limit) == (depth_of(value) > limit)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(alphabet='[]{}",:1 \\', max_size=400))
 def test_json_values_on_any_bracket_soup_is_read_or_refused(text: str) -> None:
     """Broken or deep JSON is the member's problem (ParseError) or nothing to read (SkipSource), never
@@ -276,7 +277,7 @@ def yaml_outcome(text: str, loader: type[CBoundedLoader] | type[PyBoundedLoader]
         return ("error",)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.text(alphabet="&*ab:-[]{}\n ,'\"#|>?1.", max_size=300))
 def test_yaml_with_any_anchors_is_read_or_refused_alike_by_both_parsers(text: str) -> None:
     """No alias of a collection is ever expanded; an alias of a scalar is; where both parsers read a text
@@ -327,7 +328,7 @@ def test_billion_laughs_is_a_bomb_for_a_plain_safe_load(loader: type[CBoundedLoa
         yaml_documents(billion_laughs(2), loader)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.lists(st.sampled_from(["2024-01-02T03:04:05", "2024-01-02 03:04:05", ".123", ",5", " ", "  ", "Z", "+02:00", "-0530", "UTC", "KST", "x", "\t"]),
                 max_size=8).map("".join))  # fmt: skip
 def test_rfc3339_is_the_old_regex(text: str) -> None:

@@ -43,6 +43,7 @@ from analyzer.sanitize import (
     text,
     yaml_dump,
 )
+from tests.conftest import examples
 from tests.test_hostile import Base, Entry, build
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -538,7 +539,7 @@ HOSTILE = st.text(st.sampled_from(["\x1b", "\x07", "\x9b", "\r", "\n", "\t", "\x
 
 
 @pytest.mark.slow
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.one_of(ANY_TEXT, HOSTILE))
 def test_cell_line_text_leave_nothing_a_terminal_acts_on(s: str) -> None:
     for fn, kept in ((cell, ""), (line, "\t"), (text, "\t\n")):
@@ -552,7 +553,7 @@ def test_cell_line_text_leave_nothing_a_terminal_acts_on(s: str) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(ANY_TEXT, HOSTILE), st.one_of(ANY_TEXT, HOSTILE))
 def test_cell_is_one_to_one_on_text_without_backslashes(a: str, b: str) -> None:
     a, b = a.replace("\\", ""), b.replace("\\", "")
@@ -561,7 +562,7 @@ def test_cell_is_one_to_one_on_text_without_backslashes(a: str, b: str) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(st.characters(categories=["Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Pd", "Po", "Ps", "Pe", "Sm", "Zs", "Mn"],
                              exclude_characters="\u3164\u115f\u1160\uffa0"), max_size=60))  # fmt: skip
 def test_ordinary_text_is_unchanged(s: str) -> None:
@@ -570,7 +571,7 @@ def test_ordinary_text_is_unchanged(s: str) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.recursive(st.one_of(st.none(), st.integers(), ANY_TEXT, HOSTILE),
                     lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(st.one_of(ANY_TEXT, HOSTILE), kids, max_size=4)),
                     max_leaves=12))  # fmt: skip

@@ -17,6 +17,7 @@ from analyzer.errors import ParseError, SkipSource
 from analyzer.layouts.kubesnap import KUBESNAP
 from analyzer.models import Record
 from analyzer.registry import ParseContext, load_parsers
+from tests.conftest import examples
 
 TESTS = Path(__file__).resolve().parent
 
@@ -96,7 +97,7 @@ text_lines = st.lists(
 
 
 @pytest.mark.parametrize(("name", "spec"), PARSERS, ids=[n for n, _ in PARSERS])
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(lines=text_lines, raw=st.binary(max_size=200))
 def test_any_input_gives_records_or_a_parse_error(name: str, spec, lines: list[str], raw: bytes) -> None:
     if spec.bulk:

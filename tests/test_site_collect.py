@@ -21,6 +21,7 @@ from analyzer.registry import ParseContext, load_parsers, sniff
 from analyzer.sitecollect.inventory import expand, host_list, read_inventory, select
 from analyzer.sitecollect.run import check_collector_args, classify_ssh
 from fixtures.sshsite import SshSite, ensure_users, unavailable
+from tests.conftest import examples
 
 SOURCES = ["site-manifest"]
 KUBESNAP = str(Path(sys.executable).with_name("kubesnap"))
@@ -192,7 +193,7 @@ def test_bad_inventories_are_usage_errors(tmp_path: Path) -> None:
     assert [h.name for h in inv.hosts] == ["n2"] and len(problems) == 2
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.text(max_size=400))
 @example(":\u00b9")  # a superscript one: str.isdigit says yes, int() says no
 @example(":0")  # a host line of a port and no name

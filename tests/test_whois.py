@@ -19,6 +19,7 @@ from analyzer import api
 from analyzer.cli import main
 from analyzer.errors import UsageError
 from analyzer.verbs.whois import EXIT_AMBIGUOUS, EXIT_FOUND, EXIT_NOT_FOUND, parse_target
+from tests.conftest import examples
 
 PROJECT = Path(__file__).resolve().parents[1]
 CAPTURES = PROJECT / "fixtures" / "seed-captures"
@@ -70,7 +71,7 @@ def test_targets_are_read_by_their_shape() -> None:
             parse_target(bad)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=300))
 def test_any_target_is_read_or_refused_as_a_usage_error(s: str) -> None:
     try:
