@@ -28,7 +28,7 @@ class Sql:
 class Stored(BaseModel):
     """A model that is a table of the store (analyzer.store makes its DDL, analyzer.docs its page in docs/schema.md)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     table: ClassVar[str]
     about: ClassVar[str]
 

@@ -12,15 +12,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 from pydantic import BaseModel
 
-from analyzer import grepindex
 from analyzer.errors import AnalyzerError, DatabaseError, DatabaseInUse
 from analyzer.models import ALL_RECORDS, FIXED_RECORDS, STORED, CommonColumns, Record, Row, Sql, Stored
+
+if TYPE_CHECKING:  # pyarrow (with numpy) is imported by the writes that need it: a reader starts without it
+    import pyarrow as pa
 
 SCHEMA_VERSION = 3  # 2: snapshots.content_sha256; 3: members.state and reason, collection_records.mtime, paste_sections, grep index
 
@@ -31,7 +32,6 @@ class Column:
 
     name: str
     type: str  # the DuckDB type: VARCHAR, BIGINT, INTEGER, TIMESTAMPTZ, JSON, VARCHAR[], ...
-    arrow: Any  # the Arrow type rows are inserted as
     nullable: bool
     description: str
     primary_key: bool = False
@@ -43,9 +43,24 @@ class Column:
         comp = f" USING COMPRESSION {self.compression}" if self.compression else ""
         return f"{self.name} {self.type}{key}{comp}"
 
+    @property
+    def arrow(self) -> pa.DataType:
+        """The Arrow type rows are inserted as."""
+        return arrow_type(self.type)
 
-def _col_type(annotation: Any) -> tuple[str, Any, bool, Sql]:
-    """DuckDB type, Arrow type, nullability and storage hints of a model field."""
+
+@functools.cache
+def arrow_type(ddb: str) -> pa.DataType:
+    """The Arrow type of a DuckDB column type of the schema."""
+    import pyarrow as pa
+
+    return {"VARCHAR": pa.string(), "BOOLEAN": pa.bool_(), "BIGINT": pa.int64(), "INTEGER": pa.int32(), "DOUBLE": pa.float64(),
+            "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"), "BLOB": pa.binary(), "VARCHAR[]": pa.list_(pa.string()),
+            "JSON": pa.string()}[ddb]  # fmt: skip
+
+
+def _col_type(annotation: Any) -> tuple[str, bool, Sql]:
+    """DuckDB type, nullability and storage hints of a model field."""
     sql = Sql()
     if typing.get_origin(annotation) is typing.Annotated:
         annotation, *extra = typing.get_args(annotation)
@@ -58,34 +73,34 @@ def _col_type(annotation: Any) -> tuple[str, Any, bool, Sql]:
         annotation = next(a for a in args if a is not type(None))
         origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if annotation is str:
-        ddb, arrow = "VARCHAR", pa.string()
+        ddb = "VARCHAR"
     elif annotation is bool:
-        ddb, arrow = "BOOLEAN", pa.bool_()
+        ddb = "BOOLEAN"
     elif annotation is int:
-        ddb, arrow = "BIGINT", pa.int64()
+        ddb = "BIGINT"
     elif annotation is float:
-        ddb, arrow = "DOUBLE", pa.float64()
+        ddb = "DOUBLE"
     elif annotation is datetime:
-        ddb, arrow = "TIMESTAMPTZ", pa.timestamp("us", tz="UTC")
+        ddb = "TIMESTAMPTZ"
     elif annotation is bytes:
-        ddb, arrow = "BLOB", pa.binary()
+        ddb = "BLOB"
     elif origin is list and args and args[0] is str:
-        ddb, arrow = "VARCHAR[]", pa.list_(pa.string())
+        ddb = "VARCHAR[]"
     else:
-        ddb, arrow = "JSON", pa.string()
+        ddb = "JSON"
     if sql.type == "INTEGER" and ddb == "BIGINT":
-        ddb, arrow = "INTEGER", pa.int32()
+        ddb = "INTEGER"
     elif sql.type is not None:
         raise TypeError(f"Sql(type={sql.type!r}) on a field of DuckDB type {ddb}")
-    return ddb, arrow, nullable, sql
+    return ddb, nullable, sql
 
 
 def _model_columns(cls: type[BaseModel]) -> list[Column]:
     hints = typing.get_type_hints(cls, include_extras=True)
     out = []
     for name, field in cls.model_fields.items():
-        ddb, arrow, nullable, sql = _col_type(hints[name])
-        out.append(Column(name, ddb, arrow, nullable, field.description or "", sql.primary_key, sql.compression))
+        ddb, nullable, sql = _col_type(hints[name])
+        out.append(Column(name, ddb, nullable, field.description or "", sql.primary_key, sql.compression))
     return out
 
 
@@ -112,6 +127,8 @@ def insert_tuples(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[
     """Many rows in one statement, through Arrow (DuckDB's executemany runs one INSERT per row)."""
     if not rows:
         return
+    import pyarrow as pa
+
     data = pa.Table.from_pydict({c: [r[i] for r in rows] for i, c in enumerate(columns)})
     con.register("_tuples", data)
     try:
@@ -372,6 +389,8 @@ class Store:
 
     @staticmethod
     def _arrow(cls: type[Record], snapshot_id: str, node: str | None, members: list[str], rows: list[Record]) -> pa.Table:
+        import pyarrow as pa
+
         cols = table_columns(cls)
         n = len(rows)
         arrays: list[pa.Array] = [pa.array([snapshot_id] * n, pa.string()), pa.array([node] * n, pa.string()),
@@ -393,6 +412,8 @@ class Store:
         """Rows of a fixed table, through Arrow (one statement, not one per row)."""
         if not rows:
             return
+        import pyarrow as pa
+
         cols = list(rows[0].keys())
         types_ = {c.name: c.type for c in table_columns(FIXED[table])}
         arrays = []
@@ -439,6 +460,8 @@ class Store:
             con.execute(f"DELETE FROM {cls.table} WHERE {where}", args)
         con.execute(f"DELETE FROM journal WHERE {where}", args)
         if member is None:
+            from analyzer import grepindex
+
             grepindex.delete_snapshot(con, snapshot_id)
             for t in ("members", "ingest_problems", "id_aliases", "process_links", "snapshots"):
                 con.execute(f"DELETE FROM {t} WHERE snapshot_id = ?", [snapshot_id])
@@ -451,6 +474,8 @@ class Store:
         whatever their number, and none when no member of these names is there."""
         if not members:
             return
+        import pyarrow as pa
+
         con = self.con
         con.register("_names", pa.table({"name": pa.array(sorted(members), pa.string())}))
         try:
