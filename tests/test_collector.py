@@ -181,11 +181,12 @@ def secrets_site():
     return site
 
 
-@pytest.fixture(scope="module", params=["mawk", pytest.param("gawk", marks=pytest.mark.slow), pytest.param("busybox", marks=pytest.mark.slow)])
+@pytest.fixture(scope="module", params=[pytest.param("mawk", marks=pytest.mark.slow), "gawk", pytest.param("busybox", marks=pytest.mark.slow)])
 def secrets_bundle(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small node with 25 planted secrets, collected with each awk a node may have first on PATH
-    (mawk in the fast set, gawk and busybox in the slow one; tests/test_redaction.py runs every redaction
-    case with each awk in the fast set, tests/test_secrets_redteam.py has the full matrix)."""
+    (gawk in the fast set, whose fixture sites run the Ubuntu nodes' mawk; mawk and busybox in the slow one;
+    tests/test_redaction.py runs every redaction case with mawk and busybox in the fast set, gawk too in the
+    slow one; tests/test_secrets_redteam.py has the full matrix)."""
     from tests.test_secrets_redteam import _awk_dir, _which_awk
 
     awk = str(request.param)
