@@ -237,6 +237,10 @@ def _ps_shape(line: str) -> str | None:
 def _describe_kind(texts: list[str], command: str | None) -> str | None:
     first = texts[0].strip()
     keys = {ln.split(":", 1)[0].strip() for ln in texts[:80] if ":" in ln}
+    # the object's own fields: the lines at the paragraph's least indentation (a whole describe may be indented)
+    head = texts[:80]
+    least = min((len(ln) - len(ln.lstrip()) for ln in head if ln.strip()), default=0)
+    top = {ln.split(":", 1)[0].strip() for ln in head if ":" in ln and len(ln) - len(ln.lstrip()) == least}
     cmd = (command or "").split()
     if "describe" in cmd:
         i = cmd.index("describe")
@@ -252,11 +256,11 @@ def _describe_kind(texts: list[str], command: str | None) -> str | None:
     if not first.startswith("Name:"):
         return None
     if (
-        "Roles" in keys
-        or "Taints" in keys
-        or "Capacity" in keys
-        or "System Info" in keys
-        or "ExternalID" in keys
+        "Roles" in top
+        or "Taints" in top
+        or "Capacity" in top  # a statefulset's volume claims have an indented Capacity of their own
+        or "System Info" in top
+        or "ExternalID" in top
     ):
         return "kubectl-describe-node"
     if (
@@ -1389,6 +1393,10 @@ def _kv(line: str) -> tuple[int, str, str] | None:
 
 def _read_describe(sec: Section, texts: list[str]) -> None:
     kind = sec.kind.removeprefix("kubectl-describe-")
+    # a describe pasted whole with an indentation of its own (a quoted terminal): read as kubectl printed it
+    least = min((len(t) - len(t.lstrip(" \t")) for t in texts if t.strip()), default=0)
+    if least and all(t[:least].strip(" \t") == "" for t in texts):
+        texts = [t[least:] for t in texts]
     objs: list[list[str]] = []
     for t in texts:
         if t.startswith("Name:") and (not objs or any(x.strip() for x in objs[-1])):
@@ -1410,6 +1418,11 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
     ev_lines: list[str] = []
     cur: dict[str, Any] | None = None
     indent_lost = not any(t.startswith((" ", "\t")) for t in obj[1:] if t.strip())
+    last_top: str | None = None  # the last field at the object's own level
+    template: list[str] = []  # a workload's Pod Template containers
+    tmpl_at: int | None = None  # the indentation of the template's Containers: line while inside it
+    name_at: int | None = None  # and of its container names
+    extra: dict[str, str] = {}
     for t in obj:
         if not t.strip():
             continue
@@ -1417,6 +1430,19 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
             ev_lines.append(t)
             continue
         kv = _kv(t)
+        if kv is not None and kind != "pod":
+            ind, key, val = kv
+            if ind == 0:
+                last_top, tmpl_at = key, None
+            elif last_top == "Update Strategy" and key == "Partition":
+                extra["partition"] = val
+            elif last_top == "Pod Template" and key == "Containers" and not val:
+                tmpl_at, name_at = ind, None
+            elif tmpl_at is not None and ind <= tmpl_at:
+                tmpl_at = None
+            elif tmpl_at is not None and not val and (name_at is None or ind == name_at):
+                name_at = ind
+                template.append(key)
         if kv is None:
             if (
                 section == "Containers"
@@ -1511,7 +1537,11 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
                 rec[ws[1].lower()] = int(ws[0])
         rec["labels"] = top.get("Labels")
         rec["selector"] = top.get("Selector")
-    elif kind == "service":
+    if kind in ("deployment", "daemonset", "statefulset", "rc") and template:
+        rec["containers"] = template
+    if kind == "statefulset" and "partition" in extra:
+        rec["partition"] = _int_or(extra["partition"])
+    if kind == "service":
         rec["type"] = top.get("Type")
         rec["ip"] = top.get("IP")
         rec["session_affinity"] = top.get("Session Affinity")
