@@ -719,6 +719,12 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             continue
         if t.lstrip().startswith(("NAMESPACE:", "No resources found")):
             continue
+        if fmt == "kubectl-get-services" and cols is not None and sec.records and _service_port_continuation(t, cols):
+            # kubectl of 2015 printed a service's further ports alone on the lines below it, under PORT(S)
+            prev = sec.records[-1]
+            first = prev.get("ports")
+            prev["ports"] = [*(first if isinstance(first, list) else [first] if first else []), t.strip()]
+            continue
         use = cols if cols is not None else _headerless_cols(fmt, t)
         if cols is not None and len(t) < 2:
             continue
@@ -757,6 +763,13 @@ def _read_table(sec: Section, texts: list[str]) -> None:
         sec.records.append(rec)
     if fmt != sec.kind:
         sec.attrs["formats"] = [sec.kind, fmt]
+
+
+def _service_port_continuation(line: str, cols: list[tuple[int, str]]) -> bool:
+    """A line holding one word that starts under the PORT(S) column: another port of the service above."""
+    at = next((start for start, h in cols if h.upper() in ("PORT(S)", "PORTS")), None)
+    word = line.strip()
+    return at is not None and " " not in word and len(line) - len(line.lstrip(" ")) >= at - 1
 
 
 def _event_extra(rec: dict[str, Any]) -> None:
@@ -1423,6 +1436,7 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
     tmpl_at: int | None = None  # the indentation of the template's Containers: line while inside it
     name_at: int | None = None  # and of its container names
     extra: dict[str, str] = {}
+    ports: dict[str, list[str]] = {}  # a service's Port and NodePort lines, one per port
     for t in obj:
         if not t.strip():
             continue
@@ -1434,6 +1448,8 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
             ind, key, val = kv
             if ind == 0:
                 last_top, tmpl_at = key, None
+                if key in ("Port", "NodePort") and val:
+                    ports.setdefault(key, []).append(" ".join(val.split()))
             elif last_top == "Update Strategy" and key == "Partition":
                 extra["partition"] = val
             elif last_top == "Pod Template" and key == "Containers" and not val:
@@ -1546,8 +1562,10 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         rec["ip"] = top.get("IP")
         rec["session_affinity"] = top.get("Session Affinity")
         rec["selector"] = top.get("Selector")
-        rec["ports"] = top.get("Port")
-        rec["node_ports"] = top.get("NodePort")
+        rec["ports"] = ports.get("Port", [])
+        # 'http 31237/TCP' -> 31237
+        node_ports = [p.split()[-1].split("/")[0] for p in ports.get("NodePort", [])]
+        rec["node_ports"] = [int(n) if n.isdecimal() else n for n in node_ports]
         rec["ip_families"] = top.get("IP Families")
     if ev_lines:
         es = Section(0, 0, "kubectl-describe-events")
