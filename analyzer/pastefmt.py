@@ -16,6 +16,7 @@ from typing import Any
 
 from analyzer.budgets import bounded_json
 from analyzer.parsers.crictl_table import inspect_table_kind
+from analyzer.parsers.kubectl_table import KINDS
 from analyzer.paste import MAX_LINE, Section
 
 # ---------------------------------------------------------------- headers
@@ -656,6 +657,8 @@ _IMPLIED = {
 
 def _headerless_cols(fmt: str, row: str) -> list[tuple[int, str]]:
     toks = row.split()
+    if fmt == "kubectl-get-pods" and len(_segments(row)) >= 5:
+        toks = [t for _, t in _segments(row)]  # cells kubectl padded apart: RESTARTS may be `72 (3m32s ago)`
     if fmt == "kubectl-get-pods" and len(toks) >= 6 and re.match(r"^\d+/\d+$", toks[2]):
         return [
             (0, h)
@@ -760,6 +763,8 @@ def _read_table(sec: Section, texts: list[str]) -> None:
                     rec["k8s_container"] = bits[2] if len(bits) > 2 else None
         if fmt == "kubectl-get-events" or fmt == "kubectl-describe-events":
             _event_extra(rec)
+            if fmt == "kubectl-get-events" and "namespace" not in rec and (ns := command_namespace(sec.command)):
+                rec["namespace"] = ns  # `kubectl -n NS get events` prints no NAMESPACE column
         sec.records.append(rec)
     if fmt != sec.kind:
         sec.attrs["formats"] = [sec.kind, fmt]
@@ -792,6 +797,20 @@ def _event_extra(rec: dict[str, Any]) -> None:
     obj = str(rec.get("object") or "")
     if "/" in obj:
         rec["object_kind"], _, rec["object_name"] = obj.partition("/")
+        kind = rec["object_kind"].lower()
+        rec.setdefault("kind", KINDS.get(kind, kind[:1].upper() + kind[1:]))  # pod/x -> Pod, as the API names it
+        rec.setdefault("name", rec["object_name"])
+
+
+def command_namespace(command: str | None) -> str | None:
+    """The namespace a kubectl command line names with -n NS, --namespace NS or --namespace=NS."""
+    words = (command or "").split()
+    for i, w in enumerate(words):
+        if w in ("-n", "--namespace") and i + 1 < len(words):
+            return words[i + 1]
+        if w.startswith("--namespace="):
+            return w.split("=", 1)[1]
+    return None
 
 
 def _read_events_section(sec: Section, texts: list[str]) -> None:
