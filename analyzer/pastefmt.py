@@ -742,8 +742,8 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             rec["kind"] = kind_prefix
             rec["name"] = rest
         _ints(rec)
-        if use and use[0][1] == "CONTAINER" and "container_id" in rec:
-            rec["container"] = rec["container_id"]  # crictl 1.2x prints CONTAINER for the id
+        if fmt == "crictl-ps" and "container_id" in rec:
+            rec.setdefault("container", rec["container_id"])  # crictl 1.2x heads the id CONTAINER, older ones CONTAINER ID
         if fmt == "kubectl-get-nodes" and "roles" not in rec:
             rec["roles"] = None  # kubectl before 1.8 printed no ROLES column: unknown, not absent
         if fmt in ("crictl-ps", "crictl-pods") and rec.get("state"):
@@ -766,6 +766,9 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             if fmt == "kubectl-get-events" and "namespace" not in rec and (ns := command_namespace(sec.command)):
                 rec["namespace"] = ns  # `kubectl -n NS get events` prints no NAMESPACE column
         sec.records.append(rec)
+    if sec.kind != "kubectl-get-events" and any(r.get("kind") for r in sec.records):
+        for r in sec.records:
+            r.setdefault("kind", None)  # printed without kind/ beside rows printed with it (get pods,svc)
     if fmt != sec.kind:
         sec.attrs["formats"] = [sec.kind, fmt]
 
