@@ -102,15 +102,16 @@ def clean(text: str) -> list[Line]:
     if raw_lines and raw_lines[-1] == "":
         raw_lines.pop()
     out: list[Line] = []
-    quoted_lines = sum(1 for r in raw_lines[:MAX_LINES] if r.startswith(">") and not r.startswith(">>>"))
+    # a quote may sit in an indented block (a quote pasted inside a list item or a code block): `    > text`
+    quoted_lines = sum(1 for r in raw_lines[:MAX_LINES] if r.lstrip(" ").startswith(">") and not r.lstrip(" ").startswith(">>>"))
     nonblank = sum(1 for r in raw_lines[:MAX_LINES] if r.strip())
     strip_quotes = quoted_lines > 0 and quoted_lines * 5 >= nonblank  # a few '>' lines are not a quote
     for i, raw in enumerate(raw_lines[:MAX_LINES], 1):
         s = raw[:MAX_LINE]
         s = s.translate(_CONTROLS)
         depth = 0
-        if strip_quotes and s.startswith(">") and not s.startswith(">>>"):
-            s, depth = _unquote(s)
+        if strip_quotes and s.lstrip(" ").startswith(">") and not s.lstrip(" ").startswith(">>>"):
+            s, depth = _unquote(s.lstrip(" "))
         if "&" in s and _ENTITY.search(s):
             s = html.unescape(s).replace("\xa0", " ")
         out.append(Line(i, s.rstrip(), depth))
