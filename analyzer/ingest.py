@@ -788,6 +788,15 @@ class LooseInput:
                 self.report.records += n_stored
                 self.owners.setdefault(sid, owner)
                 self.names[sid].add(member)
+            elif s.kind == "kubectl-logs-timestamps" and s.records:
+                log_text = ("\n".join(ln.text for ln in s.lines) + "\n").encode()
+                ns, pod, container, previous = logs_target(s.command)
+                self.logs.add_small(log_text, {"path": member, "layout": "kubectl-logs", "namespace": ns, "pod": pod, "container": container,
+                                               "previous": previous, "bytes": len(log_text), "size": len(log_text)})  # fmt: skip
+                self.log_sid[member] = sid
+                self.owners.setdefault(sid, owner)
+                self.names[sid].add(member)
+                n_stored = len(s.records)
             elif s.is_data and parser:
                 section_text = "\n".join(ln.text for ln in s.lines) + "\n"
                 if parser == "journal":
@@ -890,6 +899,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "kubectl-describe-statefulset": (None, "cluster"), "kubectl-describe-service": (None, "cluster"),
     "kubectl-describe-rc": (None, "cluster"), "kubectl-describe-events": (None, "cluster"),
     "date": (None, "cluster"),  # when the paste was printed: no table of its own, the reference of its event ages
+    "kubectl-logs-timestamps": (None, "cluster"),  # a container's log fetched through the API: a log file (layout kubectl-logs)
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
     "crictl-images": ("crictl-images-table", "node"),
     "crictl-inspect-table": ("crictl-inspect-table", "node"), "crictl-inspectp-table": ("crictl-inspect-table", "node"),
@@ -906,6 +916,40 @@ _KIND_ALIASES = {"po": "pod", "pods": "pod", "no": "node", "nodes": "node", "dep
                  "ds": "daemonset", "daemonsets": "daemonset", "sts": "statefulset", "statefulsets": "statefulset", "svc": "service",
                  "services": "service", "rs": "replicaset", "replicasets": "replicaset", "jobs": "job", "cj": "cronjob",
                  "cronjobs": "cronjob", "pvc": "persistentvolumeclaim", "pv": "persistentvolume", "ns": "namespace", "ing": "ingress"}  # fmt: skip
+
+
+def logs_target(command: str | None) -> tuple[str | None, str | None, str | None, bool]:
+    """(namespace, pod, container, --previous) a `kubectl logs [pod/]NAME [-c C] [-n NS] [-p]` command names."""
+    words = (command or "").split()
+    for stop in ("|", "||", "&&", ";"):
+        words = words[: words.index(stop)] if stop in words else words
+    if "logs" not in words:
+        return None, None, None, False
+    ns = container = pod = None
+    previous, i = False, words.index("logs") + 1
+    with_value = {"-n", "--namespace", "-c", "--container", "--since", "--since-time", "--tail", "--limit-bytes", "-l", "--selector"}
+    while i < len(words):
+        w = words[i]
+        if w in with_value and i + 1 < len(words):
+            if w in ("-n", "--namespace"):
+                ns = words[i + 1]
+            elif w in ("-c", "--container"):
+                container = words[i + 1]
+            i += 2
+            continue
+        if w.startswith(("--namespace=", "--container=")):
+            (ns, container) = (w.split("=", 1)[1], container) if w.startswith("--namespace=") else (ns, w.split("=", 1)[1])
+        elif w in ("-p", "--previous") or w.startswith("--previous="):
+            previous = w != "--previous=false"
+        elif not w.startswith("-") and pod is None:
+            kind, _, name = w.partition("/")
+            pod = name if name and kind in ("pod", "pods", "po") else None if name else w
+        elif not w.startswith("-") and container is None:
+            container = w  # kubectl logs POD CONTAINER
+        i += 1
+    if ns is None:
+        ns = next((words[j + 1] for j, w in enumerate(words[: words.index("logs")]) if w in ("-n", "--namespace") and j + 1 < len(words)), None)
+    return ns, pod, container, previous
 
 
 def describe_target(command: str | None) -> tuple[str | None, str | None, str | None]:

@@ -348,6 +348,8 @@ def detect(texts: list[str], command: str | None) -> str:
     for ln in body[:400]:
         s = ln.lstrip()
         lk = _journal_kind(s) or _line_kind(s)
+        if lk and lk.startswith("journal-short-iso") and K_TS.match(s[:40]) and not _host_ident(s):
+            lk = "kubectl-logs-timestamps"  # an RFC 3339 time, then the container's line, not `host unit[pid]:`
         if lk:
             counts[lk] = counts.get(lk, 0) + 1
     if counts:
@@ -403,6 +405,12 @@ def _prose_like(body: list[str]) -> bool:
                 or (s.startswith(("**", "#", "- ", "* ")) and letters * 2 >= len(ws))):  # fmt: skip
             n += 1
     return n * 2 >= len(body[:50])
+
+
+def _host_ident(line: str) -> bool:
+    """A journal line's `host ident[pid]:` (or `host ident:`) after its time."""
+    words = line[:400].split(" ", 3)
+    return len(words) >= 3 and words[2].endswith(":") and not words[2][:1].isdigit()
 
 
 def _first_cmd_word(cmd: str) -> str:
@@ -544,6 +552,8 @@ def read(sec: Section) -> None:
                     ts, _, msg = t.partition(" ")
                     rec: dict[str, Any] = {"time": ts, "message": msg}
                     _klog_into(rec, msg)
+                    if (m := KLOG.match(msg[:400])) is not None:
+                        rec["message"] = msg[m.end() :]  # a klog line: its header is in rec["klog"], as _read_klog gives it
                     sec.records.append(rec)
         else:
             sec.problems.append(f"lines {sec.first}-{sec.last}: {fmt}: no reader")

@@ -4,6 +4,7 @@ property test of the splitter on untrusted text."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -18,7 +19,7 @@ from tests.conftest import examples
 from tests.paste_oracle import PASTES, check, load, score
 
 # Pastes read fully right today (sections, rows per section, spot values); the score may only go up.
-MIN_FULLY_RIGHT = 98
+MIN_FULLY_RIGHT = 99
 
 
 def test_at_least_sixty_pastes_are_read_fully_right_and_none_silently_unread() -> None:
@@ -115,6 +116,40 @@ def test_ingest_of_a_paste_fills_paste_sections_and_the_tables(tmp_path: Path) -
         ("kube-dns-6c857864fb-4znn2", "Pending"),
         ("kubernetes-dashboard-5bd6f767c7-p562x", "Pending"),
     ]
+
+
+def test_pasted_kubectl_logs_with_timestamps_are_a_log_file_of_the_pod_the_command_names(tmp_path: Path) -> None:
+    """Not journal lines (an RFC 3339 time, then the container's line, no `host unit[pid]:`): a kubectl-logs file of
+    the pod, searchable like any container log, and no node-level note."""
+    code, out, db = _ingest(tmp_path, (PASTES / "126-k8s92389-kubectl-logs-timestamps-klog-since-time.txt").read_text(encoding="utf-8"))
+    assert code == 0 and "without --node" not in out, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        files = con.execute("SELECT layout, namespace, pod, container, line_count, format FROM log_files").fetchall()
+        assert files == [("kubectl-logs", None, "openshift-kube-scheduler-operator-86cb559677-hb84l", None, 4, "timestamped")]
+        assert con.execute("SELECT count(*) FROM journal").fetchall() == [(0,)]
+        assert con.execute("SELECT stored FROM paste_sections WHERE format = 'kubectl-logs-timestamps'").fetchall() == [(4,)]
+    r = CliRunner().invoke(main, ["grep", "--db", str(db), "-o", "json", "Unexpected EOF"])
+    hits = [json.loads(ln) for ln in r.stdout.splitlines()]
+    assert r.exit_code == 0 and len(hits) == 4, r.output
+    assert {h["pod"] for h in hits} == {"openshift-kube-scheduler-operator-86cb559677-hb84l"}
+    assert hits[0]["ts"] == "2020-06-22T13:11:11.661137+00:00" and hits[0]["source"] == "log"
+
+
+@pytest.mark.parametrize(
+    ("command", "want"),
+    [
+        ("kubectl logs pod/web-0 --timestamps=true", (None, "web-0", None, False)),
+        ("kubectl -n shop logs web-0 -c app --timestamps", ("shop", "web-0", "app", False)),
+        ("kubectl logs --namespace=kube-system coredns-1 coredns -p --timestamps | tail", ("kube-system", "coredns-1", "coredns", True)),
+        ("kubectl logs deploy/web --timestamps", (None, None, None, False)),
+        ("kubectl get pods", (None, None, None, False)),
+        (None, (None, None, None, False)),
+    ],
+)
+def test_the_pod_and_container_a_kubectl_logs_command_names(command: str | None, want: tuple[object, ...]) -> None:
+    from analyzer.ingest import logs_target
+
+    assert logs_target(command) == want
 
 
 def test_node_level_paste_without_node_is_a_note_and_with_node_is_named(tmp_path: Path) -> None:
