@@ -337,6 +337,8 @@ def detect(texts: list[str], command: str | None) -> str:
         return "systemctl-status"
     if "journalctl" in cmd and ("-o cat" in cmd or "--output=cat" in cmd or "-o=cat" in cmd):
         return "journal-cat"
+    if _first_cmd_word(cmd) == "journalctl" and all(_journal_notice(x) for x in body):
+        return "journal-short"  # journalctl's notices alone (a Hint block, `-- No entries --`): the journal, without a line
     if first.startswith("{") and (
         '"__REALTIME_TIMESTAMP"' in first or '"MESSAGE"' in first or '"__CURSOR"' in first
     ):
@@ -405,6 +407,12 @@ def _prose_like(body: list[str]) -> bool:
                 or (s.startswith(("**", "#", "- ", "* ")) and letters * 2 >= len(ws))):  # fmt: skip
             n += 1
     return n * 2 >= len(body[:50])
+
+
+def _journal_notice(line: str) -> bool:
+    """A line journalctl prints besides entries: `-- No entries --`, `-- Logs begin at ...`, the Hint block."""
+    t = line.strip()
+    return t.startswith(("-- ", "Hint: ")) or (line.startswith("      ") and t != "")  # the Hint's own indented lines
 
 
 def _host_ident(line: str) -> bool:
