@@ -8,6 +8,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.kubesnap-installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Python writes the bytecode of what it imports (into .venv and the project's __pycache__, both ignored by
+# git) even where the environment says PYTHONDONTWRITEBYTECODE: without it, every kubesnap process of the
+# tests compiled the analyzer and its libraries again (1.6 s against 0.6 s to import them), a fifth of a
+# fresh clone's make test.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: demo test test-slow lint typecheck shellcheck pytest tools docs bench bench-collector clean
 
