@@ -337,7 +337,7 @@ def detect(texts: list[str], command: str | None) -> str:
         return "systemctl-status"
     if "journalctl" in cmd and ("-o cat" in cmd or "--output=cat" in cmd or "-o=cat" in cmd):
         return "journal-cat"
-    if _first_cmd_word(cmd) == "journalctl" and all(_journal_notice(x) for x in body):
+    if _first_cmd_word(cmd) == "journalctl" and _journal_notices(body):
         return "journal-short"  # journalctl's notices alone (a Hint block, `-- No entries --`): the journal, without a line
     if first.startswith("{") and (
         '"__REALTIME_TIMESTAMP"' in first or '"MESSAGE"' in first or '"__CURSOR"' in first
@@ -409,10 +409,19 @@ def _prose_like(body: list[str]) -> bool:
     return n * 2 >= len(body[:50])
 
 
-def _journal_notice(line: str) -> bool:
-    """A line journalctl prints besides entries: `-- No entries --`, `-- Logs begin at ...`, the Hint block."""
-    t = line.strip()
-    return t.startswith(("-- ", "Hint: ")) or (line.startswith("      ") and t != "")  # the Hint's own indented lines
+def _journal_notices(body: list[str]) -> bool:
+    """Lines journalctl prints besides entries, and nothing else: `-- No entries --`, `-- Logs begin at ...`,
+    the `Hint:` block with its indented continuation lines."""
+    in_hint = False
+    for line in body:
+        t = line.strip()
+        if t.startswith("Hint: "):
+            in_hint = True
+        elif t.startswith("-- "):
+            in_hint = False
+        elif not (in_hint and line[:1] in " \t"):
+            return False
+    return True
 
 
 def _host_ident(line: str) -> bool:
@@ -1229,14 +1238,16 @@ def _read_journal(sec: Section, texts: list[str]) -> None:
     if fmt in ("journal-json", "journal-json-pretty"):
         _read_jjson(sec, body)
         return
+    in_hint = False
     for t in body:
         s = t.strip()
         if not s or s.startswith(("-- ", "Hint:")):
+            in_hint = s.startswith("Hint:")
             continue
         rec = _journal_line(t)
         if rec is None:
-            if sec.records and t[:1] in (" ", "\t"):
-                continue  # a continuation of the previous entry
+            if (sec.records or in_hint) and t[:1] in (" ", "\t"):
+                continue  # a continuation of the previous entry, or of journalctl's Hint
             if sec.kind == "systemctl-status" and not sec.records:
                 continue
             sec.problems.append(f"line {sec.lines[0].no + texts.index(t)}: not a journal line: {s[:60]!r}")

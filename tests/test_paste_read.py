@@ -86,6 +86,15 @@ def test_heading_comments_and_pager_cut_process_trees_are_not_prompts() -> None:
     assert all(not s.problems for s in secs)
 
 
+def test_journalctl_notices_alone_are_a_journal_without_lines_and_indented_entries_are_still_read() -> None:
+    notices = split("$ journalctl -u kubelet\nHint: You are currently not seeing messages from other users and the system.\n"
+                    "      Users in the 'systemd-journal' group can see all messages.\n-- No entries --\n")  # fmt: skip
+    assert [(s.kind, len(s.records), s.problems) for s in notices] == [("prompt", 0, []), ("journal-short", 0, [])]
+    indented = split("$ journalctl -u kubelet\n      Oct 15 01:54:06 node systemd[1]: Started kubelet.\n"
+                     "      Oct 15 01:54:07 node kubelet[9]: I1015 01:54:07.000000       9 server.go:1] up\n")  # fmt: skip
+    assert [(s.kind, len(s.records)) for s in indented] == [("prompt", 0), ("journal-short", 2)]
+
+
 def test_an_unclaimed_section_is_one_problem_naming_its_lines() -> None:
     secs = split("$ kubectl version --short\nClient Version: v1.20.0\nServer Version: v1.20.1\n")
     probs = [p for s in secs for p in s.problems]
