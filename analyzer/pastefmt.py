@@ -1488,6 +1488,7 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
     name_at: int | None = None  # and of its container names
     extra: dict[str, str] = {}
     ports: dict[str, list[str]] = {}  # a service's Port and NodePort lines, one per port
+    conditions: dict[str, str] = {}  # a node's condition type -> status
     for t in obj:
         if not t.strip():
             continue
@@ -1495,6 +1496,11 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
             ev_lines.append(t)
             continue
         kv = _kv(t)
+        if kind == "node" and last_top == "Conditions" and t[:1] in " \t":
+            w = t.split()
+            if len(w) >= 2 and w[1] in ("True", "False", "Unknown"):
+                conditions[w[0]] = w[1]  # a row of the Conditions table: Type, Status, ...
+                continue
         if kv is not None and kind != "pod":
             ind, key, val = kv
             if ind == 0:
@@ -1572,6 +1578,8 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         rec["taints"] = [] if taints in (None, "<none>") else [taints]
         uns = top.get("Unschedulable")
         rec["unschedulable"] = {"true": True, "false": False}.get(uns or "", uns)
+        if conditions:
+            rec["conditions"] = conditions
     elif kind in ("deployment",):
         r = top.get("Replicas", "")
         for part in r.split("|"):
