@@ -810,9 +810,11 @@ def _service_port_continuation(line: str, cols: list[tuple[int, str]]) -> bool:
 def _event_extra(rec: dict[str, Any]) -> None:
     col = "age" if rec.get("age") else "last_seen"
     age = str(rec.get(col) or "")
-    if " (x" in age and " over " in age:
+    # `95s (x225 over 5h26m)`; 1.7's pre-releases wrote `(x2 starting 1h)` and `(x3 from 1h)`
+    word = next((w for w in (" over ", " starting ", " from ") if w in age), None)
+    if " (x" in age and word is not None:
         head, _, rest = age.partition(" (x")
-        n, _, over = rest.partition(" over ")
+        n, _, over = rest.partition(word)
         if n.isdecimal():
             rec["count"] = int(n)
             rec["first_age"] = over.rstrip(")")
@@ -859,7 +861,8 @@ def _read_events_section(sec: Section, texts: list[str]) -> None:
             hdr = i
             break
     if hdr is not None:
-        cols = [(s, h.upper() if h.upper() != "FIRSTSEEN" else h) for s, h in header_cells(body[hdr])]
+        # 1.7's pre-releases headed the age column `Last`
+        cols = [(s, "AGE" if h.upper() == "LAST" else h.upper() if h.upper() != "FIRSTSEEN" else h) for s, h in header_cells(body[hdr])]
         sec.attrs["header"] = True
         rows = body[hdr + 1 :]
     else:
