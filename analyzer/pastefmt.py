@@ -106,6 +106,15 @@ _HEX12 = re.compile(r"^[0-9a-f]{12,64}$")
 _AGE = re.compile(r"^(?:<unknown>|<invalid>|\d+[smhdy](?:\d+[smhd])?|\d+d\d+h|\d+m\d+s)$")
 
 
+def _get_what(cmd: str) -> str:
+    """The resource a `kubectl get` command line asks for (`svc`, `pods,services`), or ''."""
+    w = cmd.split()
+    return next((x for x in w[w.index("get") + 1 :] if not x.startswith("-")), "") if "get" in w else ""
+
+
+_SERVICE_COLUMNS = frozenset({"NAMESPACE", "NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR", "LABELS", "IP(S)"})
+
+
 def _has(words: list[str], *need: str) -> bool:
     return all(n in words for n in need)
 
@@ -129,6 +138,8 @@ def table_format(words: list[str], command: str | None) -> str | None:
     if w[0] in ("NAME", "NAMESPACE") and ("CLUSTER-IP" in w or "CLUSTER_IP" in w or "CLUSTER IP" in w or "IP(S)" in w
                                           or ("PORT(S)" in w and "SELECTOR" in w)):  # fmt: skip
         return "kubectl-get-services"
+    if "NAME" in w and set(w) <= _SERVICE_COLUMNS and _get_what(cmd) in ("svc", "service", "services"):
+        return "kubectl-get-services"  # a server that left out columns (`NAMESPACE NAME AGE`): the command says what it is
     if ("LASTSEEN" in w or "LAST SEEN" in w or "FIRSTSEEN" in w or "FIRST SEEN" in w) and "REASON" in w:
         return "kubectl-get-events"
     if _has(w, "TYPE", "REASON", "AGE", "FROM", "MESSAGE") or ("FROM" in w and "REASON" in w):
@@ -471,8 +482,7 @@ def _headerless(body: list[str], cmd: str) -> str | None:
     if _prose_like(body) and not _data_like(body):
         return None  # a sentence under a command is not its output
     if fw in ("kubectl", "k", "kc", "oc") and "get" in w:
-        i = w.index("get")
-        what = next((x for x in w[i + 1 :] if not x.startswith("-")), "")
+        what = _get_what(cmd)
         if what in ("po", "pod", "pods"):
             return "kubectl-get-pods"
         if what in ("no", "node", "nodes"):
