@@ -266,6 +266,9 @@ def _describe_kind(texts: list[str], command: str | None) -> str | None:
         if (kind in table and first.startswith(("Name:", "Events:"))) or (kind in table and "Name" in keys):
             return f"kubectl-describe-{table[kind]}"
     if not first.startswith("Name:"):
+        # a fragment of a deployment's describe, cut above its Name: line (its fields only a deployment prints)
+        if all(_kv(t) is not None for t in head) and top & {"NewReplicaSet", "OldReplicaSets", "StrategyType", "RollingUpdateStrategy"}:
+            return "kubectl-describe-deployment"
         return None
     if (
         "Roles" in top
