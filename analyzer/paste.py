@@ -34,7 +34,7 @@ STRUCTURE = frozenset({"prompt", "fence", "marker", "prose", "comment", "unknown
 COMMANDS = frozenset(
     ["kubectl", "kubecetl", "kubeclt", "k", "kc", "oc", "crictl", "crioctl", "docker", "nerdctl", "ctr", "podman", "ps", "journalctl", "systemctl", "service", "sudo", "grep", "egrep", "cat", "tail", "head", "less", "more", "ls", "kubeadm", "minikube", "kind", "k3s", "curl", "wget", "cd", "echo", "runc", "pstree", "top", "free", "df", "uname", "ip", "iptables", "export", "vi", "vim", "nano", "swapoff", "swapon", "mount", "umount", "env", "watch", "tree", "find", "ss", "netstat", "lsof", "strace", "sh", "bash", "su", "exit", "helm", "etcdctl", "dmesg", "rpm", "dpkg", "apt", "apt-get", "yum", "dnf", "zypper", "kubelet", "containerd", "dockerd", "date", "whoami", "hostname", "id", "chmod", "chown", "cp", "mv", "rm", "mkdir", "touch", "tee", "awk", "sed", "cut", "sort", "uniq", "wc", "xargs", "jq", "yq", "openssl"]
 )
-_PROMPT_ENDS = ("$", "#", ">", "%", "❯", "➜", "λ")
+_PROMPT_ENDS = ("$", "#", ">", "%", "❯", "➜", "λ", "○", "»", "▶", "✗")  # the last ones: zsh themes' prompt signs
 _NOT_PROMPT_START = frozenset("├└│─|`\\")
 
 
