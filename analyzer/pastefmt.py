@@ -341,7 +341,9 @@ def detect(texts: list[str], command: str | None) -> str:
     if d:
         return d
     if len(body) > 2 and ".service" in body[1] and "Loaded:" in body[2]:
-        return "systemctl-status"
+        return "systemctl-status"  # `service kubelet status` on systemd: `Redirecting to /bin/systemctl status ...` first
+    if len(body) > 1 and first.endswith(".service") and " " not in first and body[1].strip().startswith("Loaded:"):
+        return "systemctl-status"  # a unit systemd does not know: `x.service` alone, then `Loaded: not-found`
     if (
         (first.startswith(("●", "* ", "○", "×"))
         and ((len(body) > 1 and "Loaded:" in body[1]) or ".service" in first))
@@ -1303,6 +1305,8 @@ def _systemctl_head(sec: Section, body: list[str]) -> list[str]:
             if s.startswith(("●", "○", "×", "*")) or (".service -" in s[:120] and "unit" not in sec.attrs):
                 name = s.lstrip("●○×* ").split(" ", 1)[0]
                 sec.attrs["unit"] = name
+            elif i == 0 and s.endswith(".service") and " " not in s:
+                sec.attrs["unit"] = s  # a unit systemd does not know is printed bare, without a bullet or description
             elif s.startswith("Loaded:"):
                 sec.attrs["loaded"] = s[7:].strip().split(";")[0].strip()
                 v = s[7:].strip()
