@@ -249,6 +249,8 @@ def _prompt_body(before: str) -> bool:
     last = words[-1]
     if last.endswith("]") and "@" in words[0]:
         return True
+    if len(words) == 2 and "@" in words[0] and not any(c in b for c in "=,;\"'`|&()<>"):
+        return True  # bash's `\u@\h \W\$`: user@host dir$
     if "@" in last or ":" in last or last in ("~", "/") or last.startswith(("~", "/")):
         return all(not any(c in w for c in "=,;\"'`|&") for w in words)
     return (

@@ -136,7 +136,8 @@ def table_format(words: list[str], command: str | None) -> str | None:
         if "VOLUME" not in w and "CAPACITY" not in w:
             return "kubectl-get-nodes"
     if w[0] in ("NAME", "NAMESPACE") and ("CLUSTER-IP" in w or "CLUSTER_IP" in w or "CLUSTER IP" in w or "IP(S)" in w
-                                          or ("PORT(S)" in w and "SELECTOR" in w)):  # fmt: skip
+                                          or ("PORT(S)" in w and "SELECTOR" in w)
+                                          or ("SELECTOR" in w and "IP" in w and "PORT" in w)):  # fmt: skip  (2015's osc: IP, PORT)
         return "kubectl-get-services"
     if "NAME" in w and set(w) <= _SERVICE_COLUMNS and _get_what(cmd) in ("svc", "service", "services"):
         return "kubectl-get-services"  # a server that left out columns (`NAMESPACE NAME AGE`): the command says what it is
