@@ -804,6 +804,7 @@ def _read_table(sec: Section, texts: list[str]) -> None:
                     rec["namespace"] = bits[0] if bits else None
                     rec["pod"] = bits[1] if len(bits) > 1 else None
                     rec["k8s_container"] = bits[2] if len(bits) > 2 else None
+            rec.setdefault("pod", None)  # a container no kubelet made (docker run): of no pod
         if fmt == "kubectl-get-events" or fmt == "kubectl-describe-events":
             _event_extra(rec)
             if fmt == "kubectl-get-events" and "namespace" not in rec and (ns := command_namespace(sec.command)):
