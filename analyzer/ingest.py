@@ -919,46 +919,37 @@ _KIND_ALIASES = {"po": "pod", "pods": "pod", "no": "node", "nodes": "node", "dep
 
 
 def logs_target(command: str | None) -> tuple[str | None, str | None, str | None, bool]:
-    """(namespace, pod, container, --previous) a `kubectl logs [pod/]NAME [-c C] [-n NS] [-p]` command names."""
-    words = (command or "").split()
-    for stop in ("|", "||", "&&", ";"):
-        words = words[: words.index(stop)] if stop in words else words
+    """(namespace, pod, container, --previous) a `kubectl logs [pod/]NAME [CONTAINER] [-c C] [-n NS] [-p]` command names."""
+    words = paste.command_words(command)
     if "logs" not in words:
         return None, None, None, False
-    ns = container = pod = None
+    pod = container = None
     previous, i = False, words.index("logs") + 1
     with_value = {"-n", "--namespace", "-c", "--container", "--since", "--since-time", "--tail", "--limit-bytes", "-l", "--selector"}
     while i < len(words):
         w = words[i]
         if w in with_value and i + 1 < len(words):
-            if w in ("-n", "--namespace"):
-                ns = words[i + 1]
-            elif w in ("-c", "--container"):
-                container = words[i + 1]
+            container = words[i + 1] if w in ("-c", "--container") else container
             i += 2
             continue
-        if w.startswith(("--namespace=", "--container=")):
-            (ns, container) = (w.split("=", 1)[1], container) if w.startswith("--namespace=") else (ns, w.split("=", 1)[1])
+        if w.startswith("--container="):
+            container = w.split("=", 1)[1]
         elif w in ("-p", "--previous") or w.startswith("--previous="):
             previous = w != "--previous=false"
         elif not w.startswith("-") and pod is None:
             kind, _, name = w.partition("/")
-            pod = name if name and kind in ("pod", "pods", "po") else None if name else w
+            pod = w if not name else name if kind in ("pod", "pods", "po") else None
         elif not w.startswith("-") and container is None:
             container = w  # kubectl logs POD CONTAINER
         i += 1
-    if ns is None:
-        ns = next((words[j + 1] for j, w in enumerate(words[: words.index("logs")]) if w in ("-n", "--namespace") and j + 1 < len(words)), None)
-    return ns, pod, container, previous
+    return paste.command_namespace(command), pod, container, previous
 
 
 def describe_target(command: str | None) -> tuple[str | None, str | None, str | None]:
     """(Kind, name, namespace) a `kubectl describe KIND NAME [-n NS]` (or KIND/NAME) command names; Nones where it names none."""
     from analyzer.parsers.kubectl_table import KINDS
 
-    words = (command or "").split()
-    for stop in ("|", "||", "&&", ";"):  # the describe, not what it is piped to
-        words = words[: words.index(stop)] if stop in words else words
+    words = paste.command_words(command)  # the describe, not what it is piped to
     if "describe" not in words:
         return None, None, None
     ns, args, after, i = None, [], False, 0

@@ -177,6 +177,25 @@ def _known(cmd: str) -> bool:
     return w in COMMANDS or w.endswith(("kubectl.sh", "kubectl")) or w.startswith("./")
 
 
+def command_words(command: str | None) -> list[str]:
+    """The words of a command line up to its first pipe or list operator: the command, not what it is piped to."""
+    words = (command or "").split()
+    for stop in ("|", "||", "&&", ";"):
+        words = words[: words.index(stop)] if stop in words else words
+    return words
+
+
+def command_namespace(command: str | None) -> str | None:
+    """The namespace a kubectl command line names with -n NS, --namespace NS or --namespace=NS."""
+    words = command_words(command)
+    for i, w in enumerate(words):
+        if w in ("-n", "--namespace") and i + 1 < len(words):
+            return words[i + 1]
+        if w.startswith("--namespace="):
+            return w.split("=", 1)[1]
+    return None
+
+
 def prompt_of(s: str) -> tuple[str, str] | None:
     """(prompt, command) when the line is a command typed at a prompt, or a bare command line."""
     if not s.strip() or len(s) > MAX_LINE:

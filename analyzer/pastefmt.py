@@ -17,7 +17,7 @@ from typing import Any
 from analyzer.budgets import bounded_json
 from analyzer.parsers.crictl_table import inspect_table_kind
 from analyzer.parsers.kubectl_table import KINDS
-from analyzer.paste import MAX_LINE, Section
+from analyzer.paste import MAX_LINE, Section, command_namespace
 
 # ---------------------------------------------------------------- headers
 
@@ -247,13 +247,18 @@ def _ps_shape(line: str) -> str | None:
     return None
 
 
+def _least_indent(lines: list[str]) -> int:
+    """The indentation (blanks and tabs) of the least indented non-blank line."""
+    return min((len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()), default=0)
+
+
 def _describe_kind(texts: list[str], command: str | None) -> str | None:
     first = texts[0].strip()
     keys = {ln.split(":", 1)[0].strip() for ln in texts[:80] if ":" in ln}
     # the object's own fields: the lines at the paragraph's least indentation (a whole describe may be indented)
     head = texts[:80]
-    least = min((len(ln) - len(ln.lstrip()) for ln in head if ln.strip()), default=0)
-    top = {ln.split(":", 1)[0].strip() for ln in head if ":" in ln and len(ln) - len(ln.lstrip()) == least}
+    least = _least_indent(head)
+    top = {ln.split(":", 1)[0].strip() for ln in head if ":" in ln and len(ln) - len(ln.lstrip(" \t")) == least}
     cmd = (command or "").split()
     if "describe" in cmd:
         i = cmd.index("describe")
@@ -849,17 +854,6 @@ def _event_extra(rec: dict[str, Any]) -> None:
         kind = rec["object_kind"].lower()
         rec.setdefault("kind", KINDS.get(kind, kind[:1].upper() + kind[1:]))  # pod/x -> Pod, as the API names it
         rec.setdefault("name", rec["object_name"])
-
-
-def command_namespace(command: str | None) -> str | None:
-    """The namespace a kubectl command line names with -n NS, --namespace NS or --namespace=NS."""
-    words = (command or "").split()
-    for i, w in enumerate(words):
-        if w in ("-n", "--namespace") and i + 1 < len(words):
-            return words[i + 1]
-        if w.startswith("--namespace="):
-            return w.split("=", 1)[1]
-    return None
 
 
 def _read_events_section(sec: Section, texts: list[str]) -> None:
@@ -1480,7 +1474,7 @@ def _kv(line: str) -> tuple[int, str, str] | None:
 def _read_describe(sec: Section, texts: list[str]) -> None:
     kind = sec.kind.removeprefix("kubectl-describe-")
     # a describe pasted whole with an indentation of its own (a quoted terminal): read as kubectl printed it
-    least = min((len(t) - len(t.lstrip(" \t")) for t in texts if t.strip()), default=0)
+    least = _least_indent(texts)
     if least and all(t[:least].strip(" \t") == "" for t in texts):
         texts = [t[least:] for t in texts]
     objs: list[list[str]] = []
@@ -1508,7 +1502,7 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
     template: list[str] = []  # a workload's Pod Template containers
     tmpl_at: int | None = None  # the indentation of the template's Containers: line while inside it
     name_at: int | None = None  # and of its container names
-    extra: dict[str, str] = {}
+    partition: str | None = None  # a statefulset's update partition
     ports: dict[str, list[str]] = {}  # a service's Port and NodePort lines, one per port
     conditions: dict[str, str] = {}  # a node's condition type -> status
     for t in obj:
@@ -1530,7 +1524,7 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
                 if key in ("Port", "NodePort") and val:
                     ports.setdefault(key, []).append(" ".join(val.split()))
             elif last_top == "Update Strategy" and key == "Partition":
-                extra["partition"] = val
+                partition = val
             elif last_top == "Pod Template" and key == "Containers" and not val:
                 tmpl_at, name_at = ind, None
             elif tmpl_at is not None and ind <= tmpl_at:
@@ -1636,8 +1630,8 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         rec["selector"] = top.get("Selector")
     if kind in ("deployment", "daemonset", "statefulset", "rc") and template:
         rec["containers"] = template
-    if kind == "statefulset" and "partition" in extra:
-        rec["partition"] = _int_or(extra["partition"])
+    if kind == "statefulset" and partition is not None:
+        rec["partition"] = _int_or(partition)
     if kind == "service":
         rec["type"] = top.get("Type")
         rec["ip"] = top.get("IP")

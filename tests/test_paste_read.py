@@ -151,6 +151,7 @@ def test_pasted_kubectl_logs_with_timestamps_are_a_log_file_of_the_pod_the_comma
         ("kubectl -n shop logs web-0 -c app --timestamps", ("shop", "web-0", "app", False)),
         ("kubectl logs --namespace=kube-system coredns-1 coredns -p --timestamps | tail", ("kube-system", "coredns-1", "coredns", True)),
         ("kubectl logs deploy/web --timestamps", (None, None, None, False)),
+        ("kubectl logs web-0 --timestamps | grep -n error", (None, "web-0", None, False)),  # grep's -n is not a namespace
         ("kubectl get pods", (None, None, None, False)),
         (None, (None, None, None, False)),
     ],
