@@ -912,12 +912,6 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
 PASTE_PARSERS_BY_NAME = frozenset(p for p, _scope in PASTE_PARSERS.values() if p)
 
 
-_KIND_ALIASES = {"po": "pod", "pods": "pod", "no": "node", "nodes": "node", "deploy": "deployment", "deployments": "deployment",
-                 "ds": "daemonset", "daemonsets": "daemonset", "sts": "statefulset", "statefulsets": "statefulset", "svc": "service",
-                 "services": "service", "rs": "replicaset", "replicasets": "replicaset", "jobs": "job", "cj": "cronjob",
-                 "cronjobs": "cronjob", "pvc": "persistentvolumeclaim", "pv": "persistentvolume", "ns": "namespace", "ing": "ingress"}  # fmt: skip
-
-
 def logs_target(command: str | None) -> tuple[str | None, str | None, str | None, bool]:
     """(namespace, pod, container, --previous) a `kubectl logs [pod/]NAME [CONTAINER] [-c C] [-n NS] [-p]` command names."""
     words = paste.command_words(command)
@@ -949,28 +943,8 @@ def describe_target(command: str | None) -> tuple[str | None, str | None, str | 
     """(Kind, name, namespace) a `kubectl describe KIND NAME [-n NS]` (or KIND/NAME) command names; Nones where it names none."""
     from analyzer.parsers.kubectl_table import KINDS
 
-    words = paste.command_words(command)  # the describe, not what it is piped to
-    if "describe" not in words:
-        return None, None, None
-    ns, args, after, i = None, [], False, 0
-    while i < len(words):
-        w = words[i]
-        if w in ("-n", "--namespace") and i + 1 < len(words):  # before or after the verb: kubectl -n x describe ...
-            ns, i = words[i + 1], i + 2
-            continue
-        if w.startswith("--namespace="):
-            ns = w.split("=", 1)[1]
-        elif w == "describe":
-            after = True
-        elif after and not w.startswith("-"):
-            args.append(w)
-        i += 1
-    if not args:
-        return None, None, ns
-    kind, _, name = args[0].partition("/")
-    name = name or (args[1] if len(args) > 1 else "")
-    k = _KIND_ALIASES.get(kind.lower(), kind.lower())
-    return KINDS.get(k, kind), name or None, ns
+    kind, name, ns = paste.describe_args(command)
+    return (KINDS.get(kind, kind) if kind else None), name, ns
 
 
 _DESCRIBED = {"kubectl-describe-events": "", "kubectl-describe-deployment": "Deployment", "kubectl-describe-daemonset": "DaemonSet",

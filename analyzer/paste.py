@@ -32,7 +32,7 @@ STRUCTURE = frozenset({"prompt", "fence", "marker", "prose", "comment", "unknown
 
 # commands whose first word makes a line a command line even without a prompt
 COMMANDS = frozenset(
-    ["kubectl", "kubecetl", "kubeclt", "k", "kc", "oc", "crictl", "crioctl", "docker", "nerdctl", "ctr", "podman", "ps", "journalctl", "systemctl", "service", "sudo", "grep", "egrep", "cat", "tail", "head", "less", "more", "ls", "kubeadm", "minikube", "kind", "k3s", "curl", "wget", "cd", "echo", "runc", "pstree", "top", "free", "df", "uname", "ip", "iptables", "export", "vi", "vim", "nano", "swapoff", "swapon", "mount", "umount", "env", "watch", "tree", "find", "ss", "netstat", "lsof", "strace", "sh", "bash", "su", "exit", "helm", "etcdctl", "dmesg", "rpm", "dpkg", "apt", "apt-get", "yum", "dnf", "zypper", "kubelet", "containerd", "dockerd", "date", "whoami", "hostname", "id", "chmod", "chown", "cp", "mv", "rm", "mkdir", "touch", "tee", "awk", "sed", "cut", "sort", "uniq", "wc", "xargs", "jq", "yq", "openssl"]
+    ["kubectl", "kubecetl", "kubeclt", "k", "kc", "oc", "crictl", "crioctl", "docker", "nerdctl", "ctr", "podman", "ps", "journalctl", "systemctl", "service", "sudo", "grep", "egrep", "cat", "tail", "head", "less", "more", "ls", "kubeadm", "minikube", "kind", "k3s", "curl", "wget", "cd", "echo", "runc", "pstree", "top", "free", "df", "uname", "ip", "iptables", "export", "vi", "vim", "nano", "swapoff", "swapon", "mount", "umount", "env", "watch", "tree", "find", "ss", "netstat", "lsof", "strace", "sh", "bash", "su", "exit", "helm", "etcdctl", "dmesg", "rpm", "dpkg", "apt", "apt-get", "yum", "dnf", "zypper", "kubelet", "containerd", "dockerd", "date", "whoami", "hostname", "id", "chmod", "chown", "cp", "mv", "rm", "mkdir", "touch", "tee", "awk", "sed", "cut", "sort", "uniq", "wc", "xargs", "jq", "yq", "openssl", "kill", "pkill", "pgrep", "pidof", "nsenter", "lsns", "systemd-cgls", "systemd-cgtop", "crio", "stat", "readlink", "tar", "ssh", "scp", "ping", "nslookup", "dig", "telnet", "tcpdump", "lsblk", "du", "sysctl", "modprobe", "lsmod", "getenforce", "setenforce", "timedatectl", "hostnamectl", "crun", "conntrack", "ipvsadm", "ethtool", "nft"]
 )
 _PROMPT_ENDS = ("$", "#", ">", "%", "❯", "➜", "λ", "○", "»", "▶", "✗")  # the last ones: zsh themes' prompt signs
 _NOT_PROMPT_START = frozenset("├└│─|`\\")
@@ -196,6 +196,41 @@ def command_namespace(command: str | None) -> str | None:
     return None
 
 
+# kubectl's short names and plurals of the kinds a paste may describe, to the singular lower-case kind
+KIND_ALIASES = {"po": "pod", "pods": "pod", "no": "node", "nodes": "node", "deploy": "deployment", "deployments": "deployment",
+                "ds": "daemonset", "daemonsets": "daemonset", "sts": "statefulset", "statefulsets": "statefulset", "svc": "service",
+                "services": "service", "rs": "replicaset", "replicasets": "replicaset", "jobs": "job", "cj": "cronjob",
+                "cronjobs": "cronjob", "pvc": "persistentvolumeclaim", "pv": "persistentvolume", "ns": "namespace", "ing": "ingress",
+                "rc": "replicationcontroller", "replicationcontrollers": "replicationcontroller", "ev": "event", "events": "event"}  # fmt: skip
+# kubectl's global and describe options that take a value as the next word (`-n kube-system`, `--context prod`)
+_VALUE_FLAGS = frozenset(["-n", "--namespace", "-l", "--selector", "--context", "--kubeconfig", "--cluster", "--user", "-f",
+                          "--filename", "-o", "--output", "-s", "--server", "--field-selector", "--chunk-size", "--as", "--token"])  # fmt: skip
+
+
+def describe_args(command: str | None) -> tuple[str | None, str | None, str | None]:
+    """(kind, name, namespace) a `kubectl describe KIND NAME [-n NS]` (or KIND/NAME) command names: the kind singular
+    and lower-case as KIND_ALIASES gives it, or as typed; Nones where it names none."""
+    words = command_words(command)  # the describe, not what it is piped to
+    if "describe" not in words:
+        return None, None, None
+    ns, args, after, i = command_namespace(command), [], False, 0
+    while i < len(words):
+        w = words[i]
+        if w in _VALUE_FLAGS:  # before or after the verb: kubectl -n x describe ...
+            i += 2
+            continue
+        if w == "describe":
+            after = True
+        elif after and not w.startswith("-"):
+            args.append(w)
+        i += 1
+    if not args:
+        return None, None, ns
+    kind, _, name = args[0].partition("/")
+    name = name or (args[1] if len(args) > 1 else "")
+    return KIND_ALIASES.get(kind.lower(), kind.lower()), name or None, ns
+
+
 def prompt_of(s: str) -> tuple[str, str] | None:
     """(prompt, command) when the line is a command typed at a prompt, or a bare command line."""
     if not s.strip() or len(s) > MAX_LINE:
@@ -234,9 +269,9 @@ def prompt_of(s: str) -> tuple[str, str] | None:
                 k = head.find(end, k + 1)
                 continue
             cmd = after.strip()
-            if _prompt_body(before) and (
+            if (_prompt_body(before) and (
                 cmd == "" or _known(cmd) or (end in "$#" and ("@" in before or "]" in before))
-            ):
+            )) or _host_prompt(before, end, cmd):
                 if best is None or k < len(best[0]):
                     best = (
                         s[: len(s) - len(body) + k + len(end)] + (" " if after.startswith(" ") else ""),
@@ -265,6 +300,8 @@ def _prompt_body(before: str) -> bool:
     words = b.split()
     if len(words) > 4:
         return False
+    if len(words) >= 2 and "@" in words[0] and ":" in words[0] and all(w.startswith("(") and w.endswith(")") for w in words[1:]):
+        words = words[:1]  # Cloud Shell and git themes: `user@cloudshell:~/dir (project)$`, `user@h:~/src (main)$`
     last = words[-1]
     if last.endswith("]") and "@" in words[0]:
         return True
@@ -272,11 +309,20 @@ def _prompt_body(before: str) -> bool:
         return True  # bash's `\u@\h \W\$`: user@host dir$
     if "@" in last or ":" in last or last in ("~", "/") or last.startswith(("~", "/")):
         return all(not any(c in w for c in "=,;\"'`|&") for w in words)
-    return (
-        len(words) == 1
-        and last.isalnum()
-        and last.lower() in ("root", "bash", "sh", "master", "node", "admin")
+    return len(words) == 1 and (
+        (last.isalnum() and last.lower() in ("root", "bash", "sh", "master", "node", "admin"))
+        or _SHELL_VERSION.match(last) is not None
     )
+
+
+# bash's default prompt where no PS1 is set (a container's shell, `oc rsh`, `kubectl exec`): `sh-4.2$`, `bash-5.1#`
+_SHELL_VERSION = re.compile(r"^(?:ba|z|k|da|a)?sh-\d{1,2}(?:\.\d{1,2}){0,2}$")
+# a host name alone before `$ `/`# ` (Killercoda's `controlplane $ `, `node01 $ `): a prompt when a known command follows
+_HOST_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63}){0,4}$")
+
+
+def _host_prompt(before: str, end: str, cmd: str) -> bool:
+    return end in "$#" and _HOST_WORD.match(before.rstrip()) is not None and before.endswith(" ") and _known(cmd) and _command_like(cmd)
 
 
 def _command_like(body: str) -> bool:
@@ -363,7 +409,43 @@ def split(text: str) -> list[Section]:
             continue
         run.append(ln)
     flush()
-    return sections
+    return _join_elided(sections)
+
+
+def _join_elided(sections: list[Section]) -> list[Section]:
+    """A describe pasted in pieces, its elided parts marked `...`: the pieces after each marker (what the
+    describe command printed, which alone no reader claims) are one section with the describe, which is read
+    again as a whole and says it is elided."""
+    from analyzer.pastefmt import read
+
+    out: list[Section] = []
+    i = 0
+    while i < len(sections):
+        s = sections[i]
+        out.append(s)
+        i += 1
+        if not (s.kind.startswith(_DESCRIBES) and s.kind != "kubectl-describe-events"):
+            continue
+        joined = False
+        while True:
+            j = i
+            while j < len(sections) and sections[j].kind == "marker":
+                j += 1
+            if j == i or j == len(sections):
+                break
+            piece = sections[j]
+            if piece.command != s.command or piece.kind not in ("unknown", s.kind, "kubectl-describe-events"):
+                break
+            for sec in sections[i : j + 1]:
+                s.lines.extend(sec.lines)
+            s.last = piece.last
+            i = j + 1
+            joined = True
+        if joined:
+            s.records, s.problems = [], []
+            s.attrs = {"elided": True}
+            read(s)
+    return out
 
 
 def _looks_like_data_line(t: str, run: list[Line]) -> bool:
@@ -402,12 +484,11 @@ _DESCRIBES = ("kubectl-describe-",)
 
 
 def _runs(run: list[Line], command: str | None) -> list[Section]:
-    from analyzer.pastefmt import _prose_like, detect, read
+    from analyzer.pastefmt import _prose_like, read
 
     paras = [p for para in _paragraphs(run) for p in _cut_at_name(para)]
     secs: list[Section] = []
-    for para in paras:
-        fmt = detect([ln.text for ln in para], command)
+    for para, fmt in _peel_prose(paras, command):
         if secs:
             prev = secs[-1]
             headerless = _no_header(para, command)
@@ -444,6 +525,46 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
         if s.command is None or s.kind in ("prose", "comment"):
             s.command = None if s.kind in ("prose", "comment") else s.command
     return secs
+
+
+# formats of one record per line (or per table row), after which a sentence of the author's may follow without a blank line
+_LINE_SHAPED = ("kubectl-get-", "crictl-ps", "crictl-pods", "crictl-images", "docker-ps", "nerdctl-ps", "ps-", "busybox-ps",
+                "journal-short", "klog", "logrus-text", "kubectl-logs-timestamps")  # fmt: skip
+
+
+def _peel_prose(paras: list[list[Line]], command: str | None) -> list[tuple[list[Line], str]]:
+    """Each paragraph with its format; a sentence the author wrote right under an output, with no blank line
+    between (`Get the logs using k logs ... .`), is cut off the output as a paragraph of prose of its own."""
+    from analyzer.pastefmt import detect
+
+    out: list[tuple[list[Line], str]] = []
+    for para in paras:
+        fmt = detect([ln.text for ln in para], command)
+        k = len(para)
+        if fmt.startswith(_LINE_SHAPED):
+            while k > 1 and _glued_sentence(para[k - 1].text):
+                k -= 1
+        out.append((para[:k], fmt))
+        if k < len(para):
+            out.append((para[k:], "prose"))
+    return out
+
+
+def _glued_sentence(t: str) -> bool:
+    """A line that is a sentence, not a row or a log line: at the margin, words of letters without column gaps,
+    ending as a sentence ends."""
+    from analyzer.pastefmt import _data_like, _journal_kind, _line_kind, _prose_like
+
+    s = t.rstrip()
+    return (
+        s[:1].isalpha()
+        and len(s.split()) >= 4
+        and s.endswith((".", "!", "?", ":", "\u3002", "\uff1a"))
+        and _prose_like([s])
+        and not _data_like([s])
+        and _line_kind(s) is None
+        and _journal_kind(s) is None
+    )
 
 
 def _no_header(para: list[Line], command: str | None) -> bool:

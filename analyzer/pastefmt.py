@@ -17,7 +17,7 @@ from typing import Any
 from analyzer.budgets import bounded_json
 from analyzer.parsers.crictl_table import inspect_table_kind
 from analyzer.parsers.kubectl_table import KINDS
-from analyzer.paste import MAX_LINE, Section, command_namespace
+from analyzer.paste import MAX_LINE, Section, command_namespace, describe_args
 
 # ---------------------------------------------------------------- headers
 
@@ -252,6 +252,11 @@ def _least_indent(lines: list[str]) -> int:
     return min((len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()), default=0)
 
 
+# the kinds whose describe a paste may hold, to their format's name
+_DESCRIBE_KINDS = {"pod": "pod", "node": "node", "deployment": "deployment", "daemonset": "daemonset", "statefulset": "statefulset",
+                   "service": "service", "replicationcontroller": "rc", "event": "events"}  # fmt: skip
+
+
 def _describe_kind(texts: list[str], command: str | None) -> str | None:
     first = texts[0].strip()
     keys = {ln.split(":", 1)[0].strip() for ln in texts[:80] if ":" in ln}
@@ -259,18 +264,9 @@ def _describe_kind(texts: list[str], command: str | None) -> str | None:
     head = texts[:80]
     least = _least_indent(head)
     top = {ln.split(":", 1)[0].strip() for ln in head if ":" in ln and len(ln) - len(ln.lstrip(" \t")) == least}
-    cmd = (command or "").split()
-    if "describe" in cmd:
-        i = cmd.index("describe")
-        kinds = [x for x in cmd[i + 1 :] if not x.startswith("-")]
-        kind = kinds[0].split("/")[0].lower() if kinds else ""
-        table = {"po": "pod", "pod": "pod", "pods": "pod", "no": "node", "node": "node", "nodes": "node", "deploy": "deployment",
-                 "deployment": "deployment", "deployments": "deployment", "ds": "daemonset", "daemonset": "daemonset",
-                 "daemonsets": "daemonset", "sts": "statefulset", "statefulset": "statefulset", "statefulsets": "statefulset",
-                 "svc": "service", "service": "service", "services": "service", "rc": "rc", "replicationcontroller": "rc",
-                 "ev": "events", "events": "events"}  # fmt: skip
-        if (kind in table and first.startswith(("Name:", "Events:"))) or (kind in table and "Name" in keys):
-            return f"kubectl-describe-{table[kind]}"
+    kind = describe_args(command)[0]
+    if kind in _DESCRIBE_KINDS and (first.startswith(("Name:", "Events:")) or "Name" in keys):
+        return f"kubectl-describe-{_DESCRIBE_KINDS[kind]}"
     if not first.startswith("Name:"):
         # a fragment of a deployment's describe, cut above its Name: line (its fields only a deployment prints)
         if all(_kv(t) is not None for t in head) and top & {"NewReplicaSet", "OldReplicaSets", "StrategyType", "RollingUpdateStrategy"}:
@@ -1500,6 +1496,7 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
     indent_lost = not any(t.startswith((" ", "\t")) for t in obj[1:] if t.strip())
     last_top: str | None = None  # the last field at the object's own level
     template: list[str] = []  # a workload's Pod Template containers
+    images: list[str] = []  # and their images
     tmpl_at: int | None = None  # the indentation of the template's Containers: line while inside it
     name_at: int | None = None  # and of its container names
     partition: str | None = None  # a statefulset's update partition
@@ -1525,13 +1522,15 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
                     ports.setdefault(key, []).append(" ".join(val.split()))
             elif last_top == "Update Strategy" and key == "Partition":
                 partition = val
-            elif last_top == "Pod Template" and key == "Containers" and not val:
+            elif key == "Containers" and not val:  # only a Pod Template has containers (its line may be elided)
                 tmpl_at, name_at = ind, None
             elif tmpl_at is not None and ind <= tmpl_at:
                 tmpl_at = None
             elif tmpl_at is not None and not val and (name_at is None or ind == name_at):
                 name_at = ind
                 template.append(key)
+            elif tmpl_at is not None and key == "Image" and name_at is not None and ind > name_at:
+                images.append(val)
         if kv is None:
             if (
                 section == "Containers"
@@ -1630,6 +1629,8 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         rec["selector"] = top.get("Selector")
     if kind in ("deployment", "daemonset", "statefulset", "rc") and template:
         rec["containers"] = template
+        if images:
+            rec["images"], rec["image"] = images, images[0]
     if kind == "statefulset" and partition is not None:
         rec["partition"] = _int_or(partition)
     if kind == "service":

@@ -19,7 +19,7 @@ from tests.conftest import examples
 from tests.paste_oracle import PASTES, check, load, score
 
 # Pastes read fully right today (sections, rows per section, spot values); the score may only go up.
-MIN_FULLY_RIGHT = 108
+MIN_FULLY_RIGHT = 112
 
 
 def test_at_least_sixty_pastes_are_read_fully_right_and_none_silently_unread() -> None:
@@ -93,6 +93,80 @@ def test_journalctl_notices_alone_are_a_journal_without_lines_and_indented_entri
     indented = split("$ journalctl -u kubelet\n      Oct 15 01:54:06 node systemd[1]: Started kubelet.\n"
                      "      Oct 15 01:54:07 node kubelet[9]: I1015 01:54:07.000000       9 server.go:1] up\n")  # fmt: skip
     assert [(s.kind, len(s.records)) for s in indented] == [("prompt", 0), ("journal-short", 2)]
+
+
+@pytest.mark.parametrize(
+    ("line", "prompt", "command"),
+    [
+        ("student_03@cloudshell:~/ak8s/Storage (qwiklabs-gcp-03-bb672f)$ kubectl get pods",
+         "student_03@cloudshell:~/ak8s/Storage (qwiklabs-gcp-03-bb672f)$ ", "kubectl get pods"),
+        ("dev@box:~/src (main)$", "dev@box:~/src (main)$", ""),
+        ("      sh-4.2$ ps ux", "      sh-4.2$ ", "ps ux"),
+        ("bash-5.1# crictl ps -a", "bash-5.1# ", "crictl ps -a"),
+        ("controlplane $ k get po -A", "controlplane $ ", "k get po -A"),
+        ("node01 $ systemctl status kubelet", "node01 $ ", "systemctl status kubelet"),
+        ("sh-4.2$ kill 7", "sh-4.2$ ", "kill 7"),
+    ],
+)  # fmt: skip
+def test_prompts_of_shells_without_ps1_cloud_shell_and_lab_hosts(line: str, prompt: str, command: str) -> None:
+    from analyzer.paste import prompt_of
+
+    assert prompt_of(line) == (prompt, command)
+
+
+@pytest.mark.parametrize("line", ["total 5 $ echo", "Cost $ 5", "price # cat is great", "12345 $ kubectl get pods", "a b $ kubectl get pods"])
+def test_words_before_a_dollar_are_not_a_host_prompt(line: str) -> None:
+    from analyzer.paste import prompt_of
+
+    assert prompt_of(line) is None
+
+
+def test_a_sentence_written_right_under_an_output_is_prose_not_a_row() -> None:
+    text = ("$ kubectl get pods -A\nNAMESPACE     NAME         READY   STATUS    RESTARTS   AGE\n"
+            "kube-system   coredns-1    1/1     Running   0          3m\n"
+            "Get the logs using k logs -n kube-system <POD_NAME> command .\n"
+            "$ kubectl logs -n kube-system kube-proxy-x\n"
+            'E0613 09:45:18.840160       1 run.go:74] "command failed" err="open /var/lib/kube-proxy/configuration.conf: no such file"\n'
+            "This means kube-proxy cannot find its configuration file.\n")  # fmt: skip
+    secs = split(text)
+    assert [(s.kind, s.first, s.last, len(s.records)) for s in secs] == [
+        ("prompt", 1, 1, 0), ("kubectl-get-pods", 2, 3, 1), ("prose", 4, 4, 0),
+        ("prompt", 5, 5, 0), ("klog", 6, 6, 1), ("prose", 7, 7, 0),
+    ]  # fmt: skip
+    assert all(not s.problems for s in secs)
+
+
+def test_a_describe_pasted_in_pieces_between_elision_marks_is_one_elided_describe() -> None:
+    text = ("$ k describe -n kube-system pod kube-proxy-wx5f9\nName:                 kube-proxy-wx5f9\n"
+            "Namespace:            kube-system\n...\n    Mounts:\n      /lib/modules from lib-modules (ro)\n...\n"
+            "Volumes:\n  kube-proxy:\n    Type:      ConfigMap (a volume populated by a ConfigMap)\n...\n"
+            "$ kubectl -n kube-system describe ds kube-proxy\nName:           kube-proxy\nSelector:       k8s-app=kube-proxy\n...\n"
+            "  Containers:\n   kube-proxy:\n    Image:      registry.k8s.io/kube-proxy:v1.26.0\n    Port:       <none>\n")  # fmt: skip
+    secs = split(text)
+    assert [(s.kind, s.first, s.last) for s in secs] == [
+        ("prompt", 1, 1), ("kubectl-describe-pod", 2, 10), ("marker", 11, 11),
+        ("prompt", 12, 12), ("kubectl-describe-daemonset", 13, 19),
+    ]  # fmt: skip
+    pod, ds = secs[1], secs[4]
+    assert pod.attrs["elided"] and not pod.problems and pod.records[0]["name"] == "kube-proxy-wx5f9"
+    assert pod.records[0]["namespace"] == "kube-system"
+    assert ds.records[0]["containers"] == ["kube-proxy"] and ds.records[0]["image"] == "registry.k8s.io/kube-proxy:v1.26.0"
+
+
+@pytest.mark.parametrize(
+    ("command", "want"),
+    [
+        ("k describe -n kube-system pod kube-proxy-wx5f9", ("pod", "kube-proxy-wx5f9", "kube-system")),
+        ("kubectl --context prod describe deploy/web", ("deployment", "web", None)),
+        ("kubectl describe -l app=web po --namespace=shop", ("pod", None, "shop")),
+        ("kubectl describe ds kube-proxy | grep -n Image", ("daemonset", "kube-proxy", None)),
+        ("kubectl get pods", (None, None, None)),
+    ],
+)
+def test_the_kind_name_and_namespace_a_describe_command_names(command: str, want: tuple[object, ...]) -> None:
+    from analyzer.paste import describe_args
+
+    assert describe_args(command) == want
 
 
 def test_an_unclaimed_section_is_one_problem_naming_its_lines() -> None:
