@@ -60,7 +60,8 @@ class KubesnapGroup(click.Group):
             first = cell(str(e).splitlines()[0]) if str(e) else ""
             if type(e).__name__ == "OutOfMemoryException":  # DuckDB's: a limit of ours, not a bug
                 echo(f"kubesnap: the database ran out of memory: {first} (the limits are KUBESNAP_INGEST_MEMORY_LIMIT "
-                     "for an ingest, 512MB by default, and KUBESNAP_MEMORY_LIMIT otherwise, 1GB; a larger one may help)", err=True)
+                     "for an ingest and KUBESNAP_REPORT_MEMORY_LIMIT for a report, 512MB by default, and KUBESNAP_MEMORY_LIMIT "
+                     "otherwise, 1GB; a larger one may help)", err=True)
             else:
                 echo(f"kubesnap: internal error: {type(e).__name__}: {first} (please report it; KUBESNAP_DEBUG=1 shows the details)", err=True)
             ctx.exit(INTERNAL_ERROR)

@@ -168,13 +168,15 @@ def shown(name: object) -> str:
     return repr(text[:80] + ("..." if len(text) > 80 else ""))
 
 
-def connect(path: Path, read_only: bool, allowed_directories: Sequence[Path] = ()) -> duckdb.DuckDBPyConnection:
+def connect(path: Path, read_only: bool, allowed_directories: Sequence[Path] = (), memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """A sandboxed connection (SANDBOX); a reader's settings are locked before any query runs.
 
     `allowed_directories`: the only folders the connection may write to (export's COPY TO); DuckDB takes
     them only while external access is on, so then access is switched off right after, still before any
-    query reads the database."""
+    query reads the database. `memory_limit`: DuckDB's, instead of MEMORY_LIMIT (a reader's cannot change once open)."""
     config = dict(SANDBOX)
+    if memory_limit:
+        config["memory_limit"] = memory_limit
     if not read_only:
         # log lines are read back ordered by (file_id, line_no), never by insertion: let DuckDB insert in parallel
         config["preserve_insertion_order"] = False
@@ -297,12 +299,12 @@ class Store:
     be exactly of this Kubesnap's format before anything reads or writes it; reads go through Kubesnap's
     own views. Writers hold DuckDB's file lock: a second writer fails clearly."""
 
-    def __init__(self, path: Path | str, read_only: bool = False, allowed_directories: Sequence[Path] = ()) -> None:
+    def __init__(self, path: Path | str, read_only: bool = False, allowed_directories: Sequence[Path] = (), memory_limit: str | None = None) -> None:
         self.path = Path(path)
         self.temp_views = False  # whether reads go through Kubesnap's views laid over the file's as temporary views
         if read_only and not self.path.is_file():
             raise DatabaseError(f"{self.path}: no such database")
-        self.con = connect(self.path, read_only, allowed_directories)
+        self.con = connect(self.path, read_only, allowed_directories, memory_limit)
         try:
             got = _catalog(self.con)
             if read_only or any(got[k] for k in ("table", "view", "macro", "sequence", "type", "schema")):

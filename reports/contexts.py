@@ -185,7 +185,8 @@ class LogDirRow(Ctx):
 
 
 class Logs(Ctx):
-    dirs: list[LogDirRow]
+    dirs: list[LogDirRow]  # a large report's page holds the biggest only; dirs_total says how many there are
+    dirs_total: int = 0
     bars_svg: Markup
     journal_highlights: list[tuple[str, LogLineRow]]
 
@@ -225,4 +226,5 @@ class Report(Ctx):
     pictures: Pictures
     events: Events
     data_json: Markup  # embedded JSON for lazy rendering, already escaped for a <script> element
+    packed: str  # large reports: the lazily drawn parts (chains, last lines, trees, long tables), packed (render.packed)
     large: bool

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+import os
 import re
 import secrets
 import statistics
@@ -46,6 +49,8 @@ from reports.contexts import (
 LARGE_PODS = 400  # above this, per-container last lines and long lists are embedded as JSON and drawn on demand
 LAST_LINES = 10
 LARGE_LINES_BUDGET = 3 * 1024 * 1024  # bytes of last lines a large report embeds, worst pods first
+REPORT_MEMORY_LIMIT = os.environ.get("KUBESNAP_REPORT_MEMORY_LIMIT", "512MB")  # DuckDB's, while a report is built
+LARGE_TABLE_ROWS = 100  # rows of a long table a large report's page holds; the script draws the others a page at a time
 KTHREAD = re.compile(r"^\[.*\]$")
 
 
@@ -216,29 +221,20 @@ class Builder:
             [sids],
         ):
             journal[sid].append(LogLineRow(line_no=line_no, ts=ts, stream=f"{ident} {sev}", message=msg[:500]))
-        last: dict[int, list[LogLineRow]] = defaultdict(list)
-        current = [r[11] for rows in files.values() for r in rows if r[11] is not None and not r[9]]
-        if current:
-            for fid, line_no, ts, stream, msg in self.q(
-                f"""WITH f AS (SELECT file_id, max(line_no) AS m FROM v_log_lines WHERE file_id IN (SELECT unnest(?::BIGINT[])) GROUP BY file_id)
-                    SELECT l.file_id, l.line_no, l.ts, coalesce(l.stream, ''), l.message FROM v_log_lines l
-                    JOIN f ON l.file_id = f.file_id AND l.line_no > f.m - {LAST_LINES * 3}
-                    ORDER BY l.file_id, l.line_no""",
-                [current],
-            ):
-                last[fid].append(LogLineRow(line_no=line_no, ts=ts, stream=stream, message=msg[:1000]))
-            for fid in list(last):
-                last[fid] = last[fid][-LAST_LINES:]
+        by_dir: dict[tuple[str, str], list[tuple[Any, ...]]] = defaultdict(list)  # a pod's log directory: its files
+        for (fsid, fdir, _c), frows in files.items():
+            if fdir:
+                by_dir[(fsid, fdir)].extend(frows)
+        current_of: dict[int, int] = {}  # id() of a container's chain -> the file id of its current log
         lazy: dict[str, Any] = {}
         sections = []
         by_snapshot: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for r in pp:
             by_snapshot[r[0]].append(r)
         trees: dict[str, Any] = {}
-        candidates: list[tuple[int, str, list[LogLineRow]]] = []
+        wanted: list[tuple[list[str], ContainerChain]] = []  # the containers whose last lines the page shows, with their pod's flags
         for sid, node, role in snaps:
             pods: dict[str, PodChain] = {}
-            pending_lines: dict[tuple[str, str], list[LogLineRow]] = {}
             for (_s, pod_id, ns, pod, uid, cid, cname, image, image_id, cstate, attempt, shim, pid, ppid, user, cmd, log_dir, method,
                  prole) in by_snapshot.get(sid, []):  # fmt: skip
                 key = pod_id or f"{ns}/{pod}"
@@ -246,7 +242,7 @@ class Builder:
                 if pc is None:
                     state, created, pause, labels = sb.get((sid, pod_id), ("", None, None, None))
                     api_status, restarts, annotations = api.get((ns, pod), ("", None, None))
-                    dirs = [f for k, fl in files.items() if k[0] == sid and k[1] == log_dir and log_dir for f in fl]
+                    dirs = by_dir.get((sid, log_dir), [])
                     pc = PodChain(anchor=anchor("pod", node, ns, pod), namespace=ns, name=pod, uid=uid, sandbox_id=pod_id, state=state,
                                   created=created, shim_pid=None, pause_pid=pause, log_dir=log_dir,
                                   log_bytes=sum(f[5] for f in dirs), log_files=len(dirs), rotated=sum(1 for f in dirs if f[9]),
@@ -263,21 +259,20 @@ class Builder:
                 if cc is None:
                     cfiles = files.get((sid, log_dir, cname), [])
                     cur = max((f for f in cfiles if not f[9]), key=lambda f: f[4] if f[4] is not None else -1, default=None)
-                    lines = last.get(cur[11], []) if cur is not None else []
                     cc = ContainerChain(container_id=cid, name=cname, image=image, image_id=image_id, state=cstate, attempt=attempt,
                                         shim_pid=shim, processes=[], join=method or "none", lines_key=anchor("lines", node, ns, pod, cname),
                                         files=[LogFileRow(path=f[3], restart=f[4], size=f[5], lines=f[6], first=f[7], last=f[8], rotated=f[9],
                                                           truncated=f[10]) for f in cfiles],
-                                        last_lines=[] if large else lines)  # fmt: skip
-                    if large and lines:
-                        pending_lines[(key, cname)] = lines
+                                        last_lines=[])  # fmt: skip
+                    if cur is not None and cur[11] is not None:
+                        current_of[id(cc)] = cur[11]
                     pc.containers.append(cc)
                     pc.shim_pid = pc.shim_pid or shim
                 if pid is not None:
                     cc.processes.append(ProcessRow(pid=pid, ppid=ppid, user=user, command=cmd, role=prole, join_method=method, depth=0))
                     if cc.join in ("none", "") or method == "inferred":
                         cc.join = method
-            for key, pc in pods.items():
+            for pc in pods.values():
                 for cc in pc.containers:
                     _depths(cc.processes)
                     if cc.state == "Running" and not any(p.pid for p in cc.processes):
@@ -290,10 +285,10 @@ class Builder:
                     pc.flags.append(pc.api_status)
                 if large:
                     pc.annotations = {}
-                    for cc in pc.containers:
-                        kept = pending_lines.get((key, cc.name))
-                        if kept and pc.flags:
-                            candidates.append((_severity(pc.flags), cc.lines_key, kept[-3:]))
+                    # a big site's page keeps the last lines of the pods that show a problem only
+                    wanted.extend((pc.flags, cc) for cc in pc.containers if pc.flags and id(cc) in current_of)
+                else:
+                    wanted.extend(([], cc) for cc in pc.containers if id(cc) in current_of)
             mrows = []
             for path, comp, mname, images in manifests.get(sid, []):
                 pod_name = f"{mname}-{node}" if mname else ""
@@ -316,6 +311,14 @@ class Builder:
                 other_total=len(others), manifests=mrows, tree_svg=Markup("") if large else svg.process_tree(tree_procs),
                 tree_key=anchor("tree", node), journal=journal.get(sid, []),
             ))  # fmt: skip
+        last = self.last_lines([current_of[id(cc)] for _f, cc in wanted], 3 if large else LAST_LINES)
+        candidates: list[tuple[int, str, list[LogLineRow]]] = []
+        for flags, cc in wanted:
+            lines = last.get(current_of[id(cc)], [])
+            if not large:
+                cc.last_lines = lines
+            elif lines:
+                candidates.append((_severity(flags), cc.lines_key, lines))
         # a big site's page keeps the last lines of the pods that show a problem, the worst first
         budget = LARGE_LINES_BUDGET
         for _sev, key, lines in sorted(candidates, key=lambda c: c[0]):
@@ -329,7 +332,29 @@ class Builder:
             for pc in sec.pods:
                 for cc in pc.containers:
                     cc.lines_key = cc.lines_key if cc.lines_key in have_lines or not large else ""
-        return sections, {"lines": lazy, "trees": trees}
+        if not large:
+            return sections, {"lines": lazy, "trees": trees}
+        # a big site's pod chains are drawn by the page when their node is opened (or searched, or linked to)
+        chains = {sec.anchor: [_pod_row(pc) for pc in sec.pods] for sec in sections}
+        journals = {sec.anchor: [f"{_stamp(x.ts)} {x.stream} {x.message}" for x in sec.journal] for sec in sections if sec.journal}
+        return sections, {"lines": lazy, "trees": trees, "chains": chains, "journal": journals}
+
+    def last_lines(self, file_ids: list[int], n: int) -> dict[int, list[LogLineRow]]:
+        """The last `n` lines of each of these log files (read from the last 3n line numbers: a joined partial line leaves gaps)."""
+        last: dict[int, list[LogLineRow]] = defaultdict(list)
+        if not file_ids:
+            return last
+        for fid, line_no, ts, stream, msg in self.q(
+            f"""WITH f AS (SELECT file_id, max(line_no) AS m FROM v_log_lines WHERE file_id IN (SELECT unnest(?::BIGINT[])) GROUP BY file_id)
+                SELECT l.file_id, l.line_no, l.ts, coalesce(l.stream, ''), left(l.message, 1000) FROM v_log_lines l
+                JOIN f ON l.file_id = f.file_id AND l.line_no > f.m - {n * 3}
+                ORDER BY l.file_id, l.line_no""",
+            [sorted(set(file_ids))],
+        ):
+            last[fid].append(LogLineRow(line_no=line_no, ts=ts, stream=stream, message=msg))
+        for fid in list(last):
+            last[fid] = last[fid][-n:]
+        return last
 
     # ----------------------------------------------------------------- images, logs, pictures
 
@@ -445,7 +470,13 @@ class Builder:
         nodes, lazy = self.node_sections(large)
         anchors = {n.anchor for n in nodes} | {p.anchor for n in nodes for p in n.pods}
         findings, total, more, by_sev = self.findings(300, anchors)
-        data = {"findings": more, **lazy}
+        logs = self.logs()
+        if large:
+            # the page holds the biggest log directories; the others are drawn, a page at a time, from the packed data
+            lazy["dirs"] = [[d.node, d.anchor, f"{d.namespace}/{d.pod}", d.log_dir, svg.human_bytes(d.bytes), d.bytes, d.files, d.rotated]
+                            for d in logs.dirs[LARGE_TABLE_ROWS:]]  # fmt: skip
+            logs.dirs_total, logs.dirs = len(logs.dirs), logs.dirs[:LARGE_TABLE_ROWS]
+        data = {"findings": more} if large else {"findings": more, **lazy}
         return Report(
             title=f"Kubesnap report: {self.site}",
             nonce=secrets.token_urlsafe(16),
@@ -455,10 +486,11 @@ class Builder:
             findings_by_severity=by_sev,
             nodes=nodes,
             images=self.images(self._image_nodes([n.name for n in nodes])),
-            logs=self.logs(),
+            logs=logs,
             pictures=self.pictures(),
             events=self.events(),
             data_json=json_for_script(data),
+            packed=packed(lazy) if large else "",
             large=large,
         )
 
@@ -489,6 +521,32 @@ def _thin(marks: list[svg.Mark]) -> list[svg.Mark]:
         keep.append(svg.Mark(first.t, first.row, first.kind, label))
     keep.sort(key=lambda m: m.t)
     return keep
+
+
+def _stamp(v: datetime | None) -> str:
+    return v.strftime("%Y-%m-%d %H:%M:%SZ") if v else ""
+
+
+def _pod_row(pc: PodChain) -> list[Any]:
+    """A pod's chain as the page's script draws it (reports/static/report.js, drawPod): what the template shows of it, as
+    text, in a fixed order."""
+    containers = [
+        [c.name, c.container_id, c.image, c.image_id.replace("sha256:", "")[:13], c.state, c.attempt, c.shim_pid, c.join,
+         [[q.depth, q.pid, q.ppid, q.user, q.command, q.join_method] for q in c.processes],
+         len(c.files), svg.human_bytes(sum(f.size for f in c.files)), sum(f.lines for f in c.files), c.lines_key]
+        for c in pc.containers
+    ]  # fmt: skip
+    return [pc.anchor, pc.namespace, pc.name, pc.api_status, pc.flags, pc.manifest, pc.sandbox_id, pc.state, _stamp(pc.created), pc.uid,
+            pc.shim_pid, pc.pause_pid, pc.log_dir, svg.human_bytes(pc.log_bytes), pc.log_files, pc.rotated,
+            [f"{k}={v}" for k, v in pc.labels.items()], containers]  # fmt: skip
+
+
+def packed(data: object) -> str:
+    """JSON, gzip-compressed and base64-encoded: the lazily drawn parts of a big site's page, which the page inflates
+    (DecompressionStream) when the reader first opens one of them. A page of a third of the size loads in a third of the time,
+    and base64 holds no character that could end a <script> element."""
+    text = json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
 
 
 def _severity(flags: list[str]) -> int:
@@ -557,7 +615,9 @@ def render_html(report: Report) -> str:
 def render_report(db: Path, out: Path, site: str | None = None, large: bool | None = None, coverage: Coverage | None = None) -> Report:
     """Write the report of `site` to `out`; `large` forces (or stops) the lazy drawing of big sites; `coverage` tells
     what the bundles of other tools' formats could not provide."""
-    with Store(db, read_only=True) as store:
+    # DuckDB keeps what it read in memory up to its limit: the report's own, lower one keeps a big site's render within
+    # bounds (it spills to disk beyond it)
+    with Store(db, read_only=True, memory_limit=REPORT_MEMORY_LIMIT) as store:
         report = Builder(store, site, coverage).build(large)
     out.write_text(render_html(report), encoding="utf-8")
     return report

@@ -39,3 +39,13 @@ def load(page: Path, shot: Path, width: int = 1400, height: int = 2000, timeout:
         dom = subprocess.run([*base, "--virtual-time-budget=5000", "--dump-dom", url], capture_output=True, text=True, timeout=timeout)
         shotp = subprocess.run([*base, f"--screenshot={shot}", url], capture_output=True, text=True, timeout=timeout)
     return Loaded(dom=dom.stdout, console=dom.stderr + shotp.stderr, screenshot=shot)
+
+
+def dump(page: Path, fragment: str = "", timeout: int = 120) -> str:
+    """The DOM of `page` (opened at `#fragment` when given) after its scripts and their timers ran."""
+    exe = chromium()
+    with tempfile.TemporaryDirectory() as profile:
+        url = page.resolve().as_uri() + (f"#{fragment}" if fragment else "")
+        got = subprocess.run([exe, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", url],
+                             capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    return got.stdout

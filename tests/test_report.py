@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +18,7 @@ from fixtures.fakenode.build import build_node, run_collector
 from fixtures.fakenode.model import JournalLine, LogLine
 from fixtures.small_node import NOW, small_site
 from reports.render import render_report
-from tests.browser import load
+from tests.browser import dump, load
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,7 @@ def text_of(html: str) -> str:
 
 
 def pod_block(html: str, pod: str) -> str:
-    m = re.search(rf'<div class="pod" id="[^"]*{re.escape(pod)}"[^>]*>(.*?)</div>\s*(?=<div class="pod"|</div>\s*<h3>|</div>\s*</details>)', html, re.S)
+    m = re.search(rf'<div class="pod[^"]*" id="[^"]*{re.escape(pod)}"[^>]*>(.*?)</div>\s*(?=<div class="pod|</div>\s*<h3>|</div>\s*</details>)', html, re.S)
     assert m, pod
     return m.group(1)
 
@@ -115,6 +117,39 @@ def test_report_loads_in_a_browser_without_error(seed_report: Path, tmp_path: Pa
     assert got.screenshot.stat().st_size > 50_000
 
 
+def test_a_large_page_draws_chains_from_its_packed_data_where_a_link_or_a_search_asks(seed_db: Path, tmp_path: Path,
+                                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big site's page holds no pod chain: it draws a node's chains (the same text, in the same order) when a link names one of
+    its pods or a search finds one there, and the rows of a long table a page at a time."""
+    from reports import render
+
+    monkeypatch.setattr(render, "LARGE_TABLE_ROWS", 2)
+    out = tmp_path / "large.html"
+    render_report(seed_db, out, large=True)
+    html = out.read_text()
+    assert '<div class="pod"' not in html and "csi-nfs-node-pzd8b" in unpacked(html)
+    nonce = re.findall(r'<script nonce="([^"]+)"', html)[-1]
+    reader = (f'<script nonce="{nonce}">setTimeout(function () {{ var s = document.getElementById("search"); s.value = "csi-nfs-node-pzd8b";'
+              ' s.dispatchEvent(new Event("input")); }, 300);'
+              ' setTimeout(function () { document.querySelector("[data-more=dirs] button").click(); }, 600);</script>')  # fmt: skip
+    out.write_text(html.replace("</body>", reader + "</body>"))
+    dom = dump(out, "x-pod-playcekube-controlplane01-kube-system-kube-apiserver-playcekube-controlplane01")
+    assert 'data-js="on"' in body_tag(dom) and "data-js-error" not in body_tag(dom)
+    block = text_of(pod_block(dom, "kube-apiserver-playcekube-controlplane01"))  # drawn: the link named it
+    pos = 0
+    for needle in ["kube-system/kube-apiserver-playcekube-controlplane01", "static: /etc/kubernetes/manifests/kube-apiserver.yaml", "sandbox",
+                   "4b942abe81e38", "shim 527179", "container kube-apiserver", "98fb36a5799ac", "registry.local.cloud:5000/kube-apiserver:v1.22.8",
+                   "527345", "527179", "kube-apiserver --advertise-address=10.0.0.21",
+                   "log directory /var/log/pods/kube-system_kube-apiserver-playcekube-controlplane01_"]:  # fmt: skip
+        i = block.find(needle, pos)
+        assert i >= 0, (needle, block[pos : pos + 300])
+        pos = i + len(needle)
+    worker = text_of(pod_block(dom, "csi-nfs-node-pzd8b"))  # drawn: the search found it
+    assert all(pid in worker for pid in ("47319", "47478", "47543"))
+    dirs = re.search(r'<table[^>]*id="t-dirs".*?</table>', dom, re.S)
+    assert dirs is not None and dirs.group(0).count("<tr") - 1 > 2, "the press drew more rows than the page held"
+
+
 XSS = {
     "script": "<script>document.title='PWNED'</script>",
     "img": "\"><img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">",
@@ -151,12 +186,24 @@ def test_payloads_render_as_text_and_never_run(hostile_db: Path, tmp_path: Path,
     html = out.read_text()
     for v in XSS.values():
         assert v not in html  # never verbatim
-    assert "&lt;script&gt;document.title=" in html  # but there, as text
-    assert html.count("<script") == 2  # our data block and our code, nothing else
+    if large:
+        # the pod chains are in the packed data (gzip, base64): there as they were, for the page to draw as text
+        assert "<script>document.title=" in unpacked(html)
+        assert html.count("<script") == 3  # our data block, the packed data and our code, nothing else
+    else:
+        assert "&lt;script&gt;document.title=" in html  # but there, as text
+        assert html.count("<script") == 2  # our data block and our code, nothing else
     got = load(out, tmp_path / "hostile.png")
     body = body_tag(got.dom)
     assert 'data-js="on"' in body and "data-pwned" not in body and "data-js-error" not in body
     assert "<title>Kubesnap report" in got.dom and "PWNED</title>" not in got.dom
+
+
+def unpacked(html: str) -> str:
+    """The packed data of a large report's page (reports.render.packed), as JSON text."""
+    m = re.search(r'<script type="application/octet-stream" id="kubesnap-packed">([A-Za-z0-9+/=]*)</script>', html)
+    assert m is not None, "a large report carries its packed data"
+    return gzip.decompress(base64.b64decode(m.group(1))).decode("utf-8")
 
 
 # ------------------------------------------------------------------ every field of bundle text, in a real browser
@@ -277,7 +324,9 @@ def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Hostile
             # click, done here by one more script of the page's own nonce, so the payloads go through that code
             html = out.read_text()
             nonce = re.findall(r'<script nonce="([^"]+)"', html)[-1]
-            opener = f'<script nonce="{nonce}">document.querySelectorAll("details").forEach(function (d) {{ d.open = true; }});</script>'
+            # (again after a while: a node's chains are drawn when it opens, with details of their own)
+            opener = (f'<script nonce="{nonce}">function openAll() {{ document.querySelectorAll("details").forEach(function (d) {{ d.open = true; }}); }}'
+                      "openAll(); setTimeout(openAll, 300); setTimeout(openAll, 1000);</script>")
             out.write_text(html.replace("</body>", opener + "</body>"))
         got = load(out, tmp / f"{mode}.png")
         reader = Elements()
@@ -291,7 +340,7 @@ def hostile_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Hostile
 def test_no_payload_ran(hostile_pages: dict[str, HostilePage], mode: str) -> None:
     """After Chromium ran the page: no payload's script ran, no markup of a payload became an element."""
     page = hostile_pages[mode]
-    ours = 3 if mode == "lazy-json-opened" else 2  # the data block, our code (and the test's opener)
+    ours = {"server-side": 2, "lazy-json": 3, "lazy-json-opened": 4}[mode]  # the data block, the packed data, our code, the test's opener
     body = body_tag(page.dom)
     assert 'data-js="on"' in body and "data-js-error" not in body
     assert "data-pwned" not in body
