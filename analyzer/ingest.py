@@ -901,8 +901,8 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "date": (None, "cluster"),  # when the paste was printed: no table of its own, the reference of its event ages
     "kubectl-logs-timestamps": (None, "cluster"),  # a container's log fetched through the API: a log file (layout kubectl-logs)
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
-    "crictl-images": ("crictl-images-table", "node"),
-    "crictl-inspect-table": ("crictl-inspect-table", "node"), "crictl-inspectp-table": ("crictl-inspect-table", "node"),
+    "crictl-images": ("crictl-images-table", "node"), "crictl-images-verbose": ("crictl-images-verbose", "node"),
+    "crictl-inspect-table": ("crictl-inspect-table", "node"),
     **{f: ("ps", "node") for f in ("ps-ef", "ps-aux", "ps-o", "ps-x", "ps-axjf", "ps-ejf", "busybox-ps")},
     **{f: ("journal", "node") for f in ("journal-short", "journal-short-iso", "journal-short-precise", "journal-short-full",
                                         "journal-short-monotonic", "journal-short-unix", "systemctl-status", "klog")},

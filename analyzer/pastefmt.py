@@ -21,11 +21,11 @@ from analyzer.paste import MAX_LINE, Section, command_namespace, describe_args
 
 # ---------------------------------------------------------------- headers
 
-_MULTI = ("CONTAINER ID", "IMAGE ID", "POD ID", "LAST SEEN", "FIRST SEEN", "NOMINATED NODE", "READINESS GATES",
+_MULTI = ("CONTAINER ID", "IMAGE ID", "POD ID", "SANDBOX ID", "LAST SEEN", "FIRST SEEN", "NOMINATED NODE", "READINESS GATES",
           "NODE SELECTOR", "EXTERNAL IP", "CLUSTER IP", "LAST SCHEDULE", "ACCESS MODES", "RECLAIM POLICY")  # fmt: skip
 _KEYS = {"lastseen": "last_seen", "firstseen": "first_seen", "container": "container_id", "port(s)": "ports",
          "%cpu": "cpu", "%mem": "mem", "ip(s)": "ip", "subobjectpath": "subobject", "node-selector": "node_selector",
-         "up-to-date": "up_to_date", "ports(s)": "ports"}  # fmt: skip
+         "up-to-date": "up_to_date", "ports(s)": "ports", "sandbox id": "pod_id"}  # fmt: skip
 INT_KEYS = frozenset({"pid", "ppid", "pgid", "sid", "tpgid", "attempt", "count", "desired", "current", "up_to_date",
                       "available", "restarts", "c", "vsz", "rss", "thread", "uid_num", "misscheduled", "running",
                       "failed", "line", "priority"})  # fmt: skip
@@ -157,7 +157,7 @@ def table_format(words: list[str], command: str | None) -> str | None:
         return "kubectl-get-statefulsets"
     if ("CONTAINER ID" in w or "CONTAINER" in w) and "STATE" in w and "NAME" in w:
         return "crictl-ps"
-    if "POD ID" in w and ("STATE" in w or "STATUS" in w):
+    if ("POD ID" in w or "SANDBOX ID" in w) and ("STATE" in w or "STATUS" in w):  # SANDBOX ID: crictl of 2017 (`crictl sandboxes`)
         return "crictl-pods"
     if ("CONTAINER ID" in w or "CONTAINER" in w) and "STATUS" in w and ("NAMES" in w or "IMAGE" in w):
         return "nerdctl-ps" if "nerdctl" in cmd else "docker-ps"
@@ -336,9 +336,10 @@ def detect(texts: list[str], command: str | None) -> str:
         return "kubectl-describe-events"
     if len(body) == 1 and _first_cmd_word(cmd) == "date" and date_output_iso(first):
         return "date"
-    it = inspect_table_kind(body)
-    if it:
-        return it
+    if inspect_table_kind(body) or _inspect_fragment(body, cmd):
+        return "crictl-inspect-table"  # a sandbox's (inspectp) or a container's: the reader tells which
+    if first.startswith("ID: ") and len(body) > 1 and body[1].startswith("RepoTags: "):
+        return "crictl-images-verbose"
     d = _describe_kind(body, command)
     if d:
         return d
@@ -412,6 +413,21 @@ def detect(texts: list[str], command: str | None) -> str:
     ):
         return "unknown"
     return "prose" if _prose_like(body) and not _data_like(body) else "unknown"
+
+
+def _inspect_fragment(body: list[str], cmd: str) -> bool:
+    """Lines of a crictl inspect table under the command that printed them, cut by a grep or a head: `Key: value` lines of
+    the keys such a table has."""
+    words = cmd.split()
+    if _first_cmd_word(cmd) not in ("crictl", "crioctl") or not {"inspect", "inspectp", "inspects", "status"} & set(words):
+        return False
+    keys = [b.split(":", 1)[0].strip() for b in body if ":" in b and not b[:1].isspace()]
+    return bool(keys) and len(keys) * 2 >= len(body) and all(k in _INSPECT_TABLE_KEYS for k in keys)
+
+
+_INSPECT_TABLE_KEYS = frozenset(["ID", "Name", "UID", "Namespace", "Attempt", "Status", "State", "Created", "Started", "Finished", "Exit Code",
+                                 "Reason", "Image", "ImageRef", "IP Address", "IP Addresses", "Additional IP", "Network namespace",
+                                 "Labels", "Annotations", "Info", "Mounts"])  # fmt: skip
 
 
 def _prose_like(body: list[str]) -> bool:
@@ -568,8 +584,10 @@ def read(sec: Section) -> None:
             and fmt != "crictl-images-verbose"
         ):
             _read_table(sec, texts)
-        elif fmt in ("crictl-inspect-table", "crictl-inspectp-table"):
-            sec.records += [{"id": t.split(":", 1)[1].strip()} for t in texts if t.startswith("ID:")]
+        elif fmt == "crictl-inspect-table":
+            _read_inspect_table(sec, texts)
+        elif fmt == "crictl-images-verbose":
+            _read_images_verbose(sec, texts)
         elif fmt.startswith("ps-") or fmt == "busybox-ps":
             _read_ps(sec, texts)
         elif fmt.startswith("journal-") or fmt == "systemctl-status":
@@ -599,6 +617,110 @@ def read(sec: Section) -> None:
         sec.problems.append(
             f"lines {sec.first}-{sec.last}: {fmt} not read ({type(e).__name__}: {str(e)[:120]})"
         )
+
+
+def _key_values(texts: list[str]) -> list[list[tuple[str, str, dict[str, str]]]]:
+    """Blocks of `Key: value` lines (crictl's inspect tables, `crictl images -v`), a new block at each `ID:` line; the
+    indented `k -> v` lines under `Labels:`/`Annotations:` are that key's map."""
+    blocks: list[list[tuple[str, str, dict[str, str]]]] = []
+    nested: dict[str, str] | None = None
+    for t in texts:
+        s = t.strip()
+        if not s:
+            continue
+        if t[:1] in " \t" and nested is not None and " -> " in s:
+            k, _, v = s.partition(" -> ")
+            nested[k.strip()] = v.strip()
+            continue
+        key, sep, value = s.partition(": ") if ": " in s else s.partition(":")
+        if not sep:
+            continue
+        if key == "ID" or not blocks:
+            blocks.append([])
+        nested = {}
+        blocks[-1].append((key.strip(), value.strip(), nested))
+    return blocks
+
+
+_GO_TIME = re.compile(r"^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d{1,9})? ([+-]\d{4})(?: [A-Z][A-Za-z0-9+-]{0,9})?$")
+
+
+def go_time_iso(text: str) -> str | None:
+    """Go's time.String() (`2026-01-18 13:59:31.698659283 +0000 UTC`, as crictl's tables print times) as RFC 3339 in UTC,
+    its fraction kept to the nanosecond; None for another form."""
+    from datetime import UTC, datetime
+
+    m = _GO_TIME.match(text.strip())
+    if m is None:
+        return None
+    day, clock, frac, offset = m.groups()
+    try:
+        t = datetime.fromisoformat(f"{day}T{clock}{offset[:3]}:{offset[3:]}").astimezone(UTC)
+    except ValueError:
+        return None
+    return f"{t:%Y-%m-%dT%H:%M:%S}{frac or ''}Z"
+
+
+def _read_inspect_table(sec: Section, texts: list[str]) -> None:
+    """crictl inspect/inspectp --output table (and cri-o's `crioctl pod status` before it): a sandbox's block has its Status,
+    a container's its State. A fragment (`| grep Addresses`) is one record of what it holds."""
+    for block in _key_values(texts):
+        kv = {k: v for k, v, _m in block}
+        maps = {k: m for k, _v, m in block if m}
+        sandbox = "Status" in kv or ("State" not in kv and ("UID" in kv or "Namespace" in kv))
+        rec: dict[str, Any] = {}
+        if "ID" in kv:
+            rec["pod_id" if sandbox else "container_id"] = kv["ID"]
+        for key, field in (("Name", "name"), ("UID", "uid"), ("Namespace", "namespace"), ("Image", "image"), ("ImageRef", "image_ref"),
+                           ("Reason", "reason")):  # fmt: skip
+            if key in kv:
+                rec[field] = kv[key]
+        if "Attempt" in kv:
+            rec["attempt"] = int(kv["Attempt"]) if kv["Attempt"].isdecimal() else kv["Attempt"]
+        if "Exit Code" in kv:
+            rec["exit_code"] = int(kv["Exit Code"]) if kv["Exit Code"].lstrip("-").isdecimal() else kv["Exit Code"]
+        state = kv.get("Status") or kv.get("State")
+        if state:
+            rec["state"] = state
+        for key in ("Created", "Started", "Finished"):
+            if key in kv:
+                rec[key.lower()] = go_time_iso(kv[key]) or kv[key]
+        ip = kv.get("IP Address") or kv.get("IP Addresses")
+        if ip:
+            rec["ip"] = ip
+        if "Additional IP" in kv:
+            rec["additional_ips"] = [kv["Additional IP"]]
+        for key in ("Labels", "Annotations"):
+            if maps.get(key):
+                rec[key.lower()] = maps[key]
+        if rec:
+            sec.records.append(rec)
+    sec.attrs["object"] = "sandbox" if any("pod_id" in r or "uid" in r for r in sec.records) else "container"
+
+
+def _read_images_verbose(sec: Section, texts: list[str]) -> None:
+    """`crictl images -v`: one block per image (ID, a RepoTags line per tag, RepoDigests, Size, Uid or Username, Pinned)."""
+    for block in _key_values(texts):
+        rec: dict[str, Any] = {"repo_tags": [], "repo_digests": []}
+        for key, value, _m in block:
+            if key == "ID":
+                rec["image_id"] = value
+            elif key == "RepoTags":
+                rec["repo_tags"].append(value)
+            elif key == "RepoDigests":
+                rec["repo_digests"].append(value)
+            elif key == "Size":
+                rec["size"] = int(value) if value.isdecimal() else value
+            elif key == "Uid":
+                # `&Int64Value{Value:65535,}`: the uid the image runs as
+                digits = value.rpartition("Value:")[2].rstrip(",}")
+                rec["uid"] = int(digits) if digits.isdecimal() else value
+            elif key == "Username":
+                rec["username"] = value
+            elif key == "Pinned":
+                rec["pinned"] = value == "true"
+        if "image_id" in rec:
+            sec.records.append(rec)
 
 
 def _ints(rec: dict[str, Any]) -> None:

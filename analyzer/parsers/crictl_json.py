@@ -245,18 +245,21 @@ def parse_images(ctx: ParseContext) -> Iterable[Record]:
     """crictl images -o json"""
     for doc in _objects(ctx):
         for it in doc.get("images") or []:
-            tags = it.get("repoTags") or []
-            digests = it.get("repoDigests") or []
-            size = as_int(it.get("size"))
-            base = {"source": "crictl-images-json", "image_id": it.get("id"), "size_bytes": size, "pinned": it.get("pinned")}
-            digest = digests[0].split("@", 1)[1] if digests and "@" in digests[0] else None
-            if not tags:
-                repo = digests[0].split("@", 1)[0] if digests else None
-                yield ImageObs(**base, repo=repo, tag="<none>", digest=digest)
-            for t in tags:
-                repo, _, tag = t.rpartition(":") if ":" in t.rsplit("/", 1)[-1] else (t, "", "")
-                dg = next((d.split("@", 1)[1] for d in digests if d.startswith(repo + "@")), digest)
-                yield ImageObs(**base, repo=repo, tag=tag or None, digest=dg)
+            yield from image_records("crictl-images-json", it.get("id"), it.get("repoTags") or [], it.get("repoDigests") or [],
+                                     as_int(it.get("size")), it.get("pinned"))  # fmt: skip
+
+
+def image_records(source: str, image_id: object, tags: list[str], digests: list[str], size: int | None, pinned: object) -> Iterable[ImageObs]:
+    """An image's rows, one per repo tag (one `<none>` row when it has none), each with the digest of its repo."""
+    base = {"source": source, "image_id": image_id, "size_bytes": size, "pinned": pinned}
+    digest = digests[0].split("@", 1)[1] if digests and "@" in digests[0] else None
+    if not tags:
+        repo = digests[0].split("@", 1)[0] if digests else None
+        yield ImageObs(**base, repo=repo, tag="<none>", digest=digest)
+    for t in tags:
+        repo, _, tag = t.rpartition(":") if ":" in t.rsplit("/", 1)[-1] else (t, "", "")
+        dg = next((d.split("@", 1)[1] for d in digests if d.startswith(repo + "@")), digest)
+        yield ImageObs(**base, repo=repo, tag=tag or None, digest=dg)
 
 
 def _sniff_inspect(kind: str) -> Any:

@@ -1,7 +1,8 @@
 """crictl tables: `crictl pods`, `crictl ps [-a]`, `crictl images`, `crictl stats`, as printed or pasted.
 
 Column sets by version (../shared/corpus/FORMATS.md §1-2): `CONTAINER ID` (2017-18) or
-`CONTAINER`, then `POD ID` (2018+), `POD` (1.24+), `NAMESPACE` (1.34); `crictl pods` adds
+`CONTAINER`, then `POD ID` (2018+), `POD` (1.24+), `NAMESPACE` (1.34); `crictl pods` (`crictl sandboxes` of 2017:
+`SANDBOX ID NAME STATE NAMESPACE`) adds
 `RUNTIME` (1.34, and in the seed's capture); `crictl images [--digests]`. IDs are 13-hex
 prefixes (64 with --no-trunc, or CRI-O's image ids), CREATED is go-units text.
 """
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 from analyzer.errors import ParseError
 from analyzer.models import ContainerObs, ContainerStat, ImageObs, Record, Sandbox
 from analyzer.parsers import as_int
-from analyzer.parsers.crictl_json import STATE
+from analyzer.parsers.crictl_json import STATE, image_records
 from analyzer.registry import ParseContext, source
 from analyzer.tables import Column, TableSpec, parse_table
 from analyzer.textutil import clean_lines, cut_width
@@ -50,7 +51,7 @@ PS = TableSpec(
 PODS = TableSpec(
     "crictl pods",
     [
-        Column("pod_id", ("POD ID",), HEX),
+        Column("pod_id", ("POD ID", "SANDBOX ID"), HEX),
         Column("created", ("CREATED",), CREATED),
         Column("state", ("STATE",), r"Ready|NotReady|SANDBOX_[A-Z]+"),
         Column("name", ("NAME",), r"\S+"),
@@ -61,6 +62,7 @@ PODS = TableSpec(
     layouts=[
         ["pod_id", "created", "state", "name", "namespace", "attempt", "runtime"],
         ["pod_id", "created", "state", "name", "namespace", "attempt"],
+        ["pod_id", "name", "state", "namespace"],  # `crictl sandboxes` of 2017: SANDBOX ID NAME STATE NAMESPACE
     ],
     required=3,
 )
@@ -91,7 +93,7 @@ def _has(head: str, *words: str) -> bool:
 # the sniffers' patterns, compiled once: a sniffer runs on every loose member and paste section
 _PS_HEADER = re.compile(r"^[ \t]*(?:# |> )?CONTAINER(?: ID)?\s+IMAGE\s+CREATED\s+STATE\s+NAME", re.M)
 _PS_ROW = re.compile(rf"^[ \t]*{HEX}\s+\S+\s+{CREATED}\s+(?:Running|Exited|Created)\s", re.M)
-_PODS_HEADER = re.compile(r"^[ \t]*(?:# |> )?POD ID\s+CREATED\s+STATE\s+NAME\s+NAMESPACE", re.M)
+_PODS_HEADER = re.compile(r"^[ \t]*(?:# |> )?(?:POD ID\s+CREATED\s+STATE\s+NAME\s+NAMESPACE|SANDBOX ID\s+NAME\s+STATE\s+NAMESPACE)", re.M)
 _PODS_ROW = re.compile(rf"^[ \t]*{HEX}\s+{CREATED}\s+(?:Ready|NotReady)\s", re.M)
 _IMAGES_HEADER = re.compile(r"^[ \t]*(?:# |> )?IMAGE\s+TAG\s+(?:DIGEST\s+)?IMAGE ID\s+SIZE", re.M)
 _IMAGE_ID_ONLY = re.compile(r"sha256:[0-9a-f]{64}")
@@ -106,7 +108,7 @@ def _sniff_ps(head: str) -> int:
 
 
 def _sniff_pods(head: str) -> int:
-    if "POD ID" in head and _PODS_HEADER.search(head):
+    if ("POD ID" in head or "SANDBOX ID" in head) and _PODS_HEADER.search(head):
         return 90
     if "Ready" in head and _PODS_ROW.search(head):
         return 60
@@ -115,6 +117,43 @@ def _sniff_pods(head: str) -> int:
 
 def _sniff_images(head: str) -> int:
     return 90 if "IMAGE ID" in head and _IMAGES_HEADER.search(head) else 0
+
+
+_IMAGES_V = re.compile(r"^ID: (?:sha256:)?[0-9a-f]{12,64}\nRepoTags: ", re.M)
+
+
+@source("crictl-images-verbose", sniff=lambda h: 85 if "RepoTags: " in h and _IMAGES_V.search(h) else 0)
+def parse_images_verbose(ctx: ParseContext) -> Iterable[Record]:
+    """crictl images -v: a block of Key: value lines per image
+
+    ID, a RepoTags line per tag, RepoDigests, Size, Uid or Username, Pinned."""
+    blocks: list[tuple[int, dict[str, list[str]]]] = []
+    for i, line in enumerate(_lines(ctx), 1):
+        key, sep, value = line.strip().partition(": ")
+        if not line.strip():
+            continue
+        if not sep and line.strip().endswith(":"):
+            key, sep, value = line.strip()[:-1], ":", ""
+        if not sep:
+            ctx.problem(i, f"not a crictl images -v line: {line.strip()[:80]!r}")
+            continue
+        if key == "ID":
+            blocks.append((i, {}))
+        elif not blocks:
+            ctx.problem(i, "a crictl images -v line before any ID: line")
+            continue
+        blocks[-1][1].setdefault(key, []).append(value.strip())
+    if not blocks:
+        raise ParseError("no `ID:` line of crictl images -v")
+    for at, kv in blocks:
+        image_id = kv["ID"][0]
+        if not re.fullmatch(r"(?:sha256:)?[0-9a-f]{12,64}", image_id):
+            ctx.problem(at, f"not an image id: {image_id[:80]!r}")
+            continue
+        size = kv.get("Size", [""])[0]
+        pinned = kv.get("Pinned", [""])[0]
+        yield from image_records("crictl-images-verbose", image_id, [t for t in kv.get("RepoTags", []) if t], [d for d in kv.get("RepoDigests", []) if d],
+                                 int(size) if size.isdecimal() else None, {"true": True, "false": False}.get(pinned))  # fmt: skip
 
 
 @source("crictl-ps-table", sniff=_sniff_ps)
@@ -306,7 +345,7 @@ def parse_ctr(ctx: ParseContext) -> Iterable[Record]:
 # after another, each opened by `ID:`; Labels and Annotations follow as tab-indented `key -> value` lines
 # (cri-tools cmd/crictl sandbox.go and container.go; sample: corpus crio-issue8409). Info: is a Go map dump.
 _INSPECT_KEYS = frozenset({"ID", "Name", "UID", "Namespace", "Attempt", "Status", "State", "Created", "Started", "Finished",
-                           "Exit Code", "Reason", "Message", "Image", "Image Ref", "IP Addresses", "Additional IP",
+                           "Exit Code", "Reason", "Message", "Image", "Image Ref", "IP Address", "IP Addresses", "Additional IP",
                            "Network namespace", "Labels", "Annotations", "Info", "Mounts", "PodSandboxId", "Runtime Handler"})  # fmt: skip
 
 
@@ -382,7 +421,7 @@ def parse_inspect_table(ctx: ParseContext) -> Iterable[Record]:
                 state=STATE.get(state, state or None),
                 created_at=parse_time(kv.get("Created")),
                 created_text=kv.get("Created") or None,
-                ip=(kv.get("IP Addresses") or "").split(",")[0].strip() or None,
+                ip=(kv.get("IP Addresses") or kv.get("IP Address") or "").split(",")[0].strip() or None,
                 labels=maps.get("Labels"),
                 annotations=maps.get("Annotations"),
                 line=line,
