@@ -499,6 +499,12 @@ class Range:
     line_hi: int
 
 
+def block_count(con: duckdb.DuckDBPyConnection, snapshot_ids: Iterable[str]) -> int:
+    """The index blocks of these snapshots."""
+    snaps = sorted(set(snapshot_ids))
+    return int(con.execute("SELECT count(*) FROM grep_blocks WHERE list_contains(?, snapshot_id)", [snaps]).fetchall()[0][0])
+
+
 def candidates(con: duckdb.DuckDBPyConnection, dnf: DNF | None, snapshot_ids: Iterable[str]) -> list[Range] | None:
     """The blocks of these snapshots that may hold a line with the required 4-grams (None: every block)."""
     if dnf is None:

@@ -144,12 +144,12 @@ def bench_ingest(res: Results, work: Path, tarballs: list[Path], log_bytes: int)
     mb = log_bytes / MiB
     res.add(Figure("baseline: tar -xzf", t_tar, "s"))
     res.add(Figure("baseline: DuckDB read_csv of the extracted logs", t_csv, "s"))
-    res.add(Figure("ingest wall time", run.wall, "s", base, "tar -xzf + read_csv", "within 1.5x", run.wall <= 1.5 * base))
+    res.add(Figure("ingest wall time", run.wall, "s", base, "tar -xzf + read_csv", "within 1.1x", run.wall <= 1.1 * base))
     res.add(Figure("ingest throughput", mb / run.wall, "MB/s", mb / base, "tar -xzf + read_csv"))
     res.add(Figure("ingest lines per second", lines / run.wall, "lines/s", base_lines / base, "tar -xzf + read_csv"))
     res.add(Figure("ingest cores busy (CPU time / wall time)", run.cores_busy, "cores", float(os.cpu_count() or 1), "cores on this machine",
                    "all cores busy", run.cores_busy >= 0.75 * (os.cpu_count() or 1)))  # fmt: skip
-    res.add(Figure("ingest peak RSS", run.rss_kib / 1024, "MiB", target="under 1536 MiB", met=run.rss_kib / 1024 < 1536))
+    res.add(Figure("ingest peak RSS", run.rss_kib / 1024, "MiB", target="under 1024 MiB", met=run.rss_kib / 1024 < 1024))
     res.add(Figure("database size", db.stat().st_size / MiB, "MiB", (work / "baseline.duckdb").stat().st_size / MiB, "read_csv table"))
     (work / "baseline.duckdb").unlink()
     res.facts["log lines"] = f"{lines:,} (the read_csv baseline read {base_lines:,} rows: it splits lines at a bare CR and drops lines of invalid UTF-8)"
@@ -174,7 +174,7 @@ def bench_single(res: Results, work: Path) -> None:
     t_tar = wall(subprocess.run, ["tar", "-xzf", str(one[0]), "-C", str(ex)])
     run = timed([KUBESNAP, "ingest", "--db", str(work / "one.duckdb"), "-q", str(one[0])])
     res.facts["single bundle"] = f"100 MiB of pod logs and journals, {one[0].stat().st_size / MiB:.1f} MiB compressed"
-    res.add(Figure("one 100 MB node bundle, end to end", run.wall, "s", t_tar, "tar -xzf of it", "under 2 s", run.wall < 2))
+    res.add(Figure("one 100 MB node bundle, end to end", run.wall, "s", t_tar, "tar -xzf of it", "under 1.3 s", run.wall < 1.3))
     shutil.rmtree(ex)
 
 
@@ -208,7 +208,7 @@ def bench_report(res: Results, work: Path, db: Path) -> None:
     size = out.stat().st_size / MiB
     res.add(Figure("report render time", run.wall, "s", target="under 20 s", met=run.wall < 20))
     res.add(Figure("report size", size, "MiB", target="under 20 MiB", met=size < 20))
-    res.add(Figure("report render peak RSS", run.rss_kib / 1024, "MiB"))
+    res.add(Figure("report render peak RSS", run.rss_kib / 1024, "MiB", target="under 1024 MiB", met=run.rss_kib / 1024 < 1024))
     chromium = shutil.which("chromium")
     if chromium is None:
         res.facts["browser"] = "no chromium on this machine: load time not measured"
@@ -224,7 +224,8 @@ def bench_report(res: Results, work: Path, db: Path) -> None:
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)  # fmt: skip
             return time.monotonic() - t
 
-    res.add(Figure("headless Chromium loads the report", load(out), "s", load(blank), "an empty page"))
+    secs = load(out)
+    res.add(Figure("headless Chromium loads the report", secs, "s", load(blank), "an empty page", "under 1.5 s", secs < 1.5))
 
 
 # ------------------------------------------------------------------ collector
@@ -284,9 +285,9 @@ def write_doc(res: Results, path: Path, elapsed: float) -> None:
         target = f.target + ("" if f.met is None else " (met)" if f.met else " (**missed**)")
         lines.append(f"| {f.what} | {f.value:,.2f} {f.unit} | {base} | {ratio} | {target} |")
     missed = [f for f in res.figures if f.met is False]
-    lines += ["", "## Targets", ""]
+    lines += ["", "## Targets", "", "The targets are issue 20's where it sets one (ingest, RSS, the 100 MB bundle, the browser), else issue 8's.", ""]
     if not missed:
-        lines.append("Every target of issue 8 is met in this run.")
+        lines.append("Every target is met in this run.")
     for f in missed:
         lines.append(f"- missed: {f.what} ({f.value:,.2f} {f.unit}, target {f.target}).")
     lines += ["", *res.notes, ""] if res.notes else [""]
@@ -307,8 +308,12 @@ NOTES = [
     "  ingests at the throughput above (about 8 s).",
     "- The log search runs on 29 million lines of varied text (ids, counters and latencies in every line);",
     "  logs of a few repeated lines compress and search far faster, and would flatter these figures.",
-    "- Peak RSS is bounded by DuckDB's memory limit (1 GB by default, `KUBESNAP_MEMORY_LIMIT`), spilling to",
-    "  disk beyond it, plus the two bundles being read at once.",
+    "- Peak RSS is bounded by DuckDB's memory limit (`KUBESNAP_INGEST_MEMORY_LIMIT` for an ingest and",
+    "  `KUBESNAP_REPORT_MEMORY_LIMIT` for a report, 512MB each by default), spilling to disk beyond it, plus",
+    "  the two bundles being read at once, or the report's own data.",
+    "- A site of more than 400 pods gets a page that holds its pod chains, last lines, process trees and",
+    "  long tables packed (gzip, base64) and draws them when opened: the browser figure is the page's load",
+    "  (`chromium --headless --dump-dom`), before any of them is drawn.",
     "- The collector's time is dominated by the fake crictl, a Python script started for each call; the",
     "  real crictl starts faster. What the collector controls is the number of calls: inspect is batched.",
     "",

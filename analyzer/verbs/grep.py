@@ -21,7 +21,10 @@ from analyzer.errors import UsageError
 from analyzer.sanitize import cell, json_dumps, line
 from analyzer.verbs import SiteView, time_option
 
-MAX_RANGES = 64  # more candidate blocks than this: one scan with the pattern, not one query per block
+# Each candidate block is read by a query of its own (about 2 ms at any size); every line by one scan (seconds at 29 M lines).
+# The blocks are read one by one up to MAX_RANGES, or up to a twentieth of the site's blocks where that is more.
+MAX_RANGES = 64
+RANGE_SHARE = 20
 MAX_CONTEXT = 1000
 
 
@@ -66,17 +69,26 @@ def _match_sql(q: Query, col: str) -> str:
     return f"regexp_matches({col}, $rx, {'$opt'})"
 
 
-def _log_sql(q: Query, where: str) -> str:
-    filt = ["f.snapshot_id IN (SELECT snapshot_id FROM _gsnap)"]
-    for name, val in (("node", q.node), ("namespace", q.namespace), ("pod", q.pod), ("container", q.container)):
-        if val is not None:
-            filt.append(f"f.{name} = ${name}")
+def _log_part(q: Query, where: str) -> str:
+    """The matching lines of one candidate block (or of every line): log_lines alone, so that the block's constants prune its
+    row groups; the lines' files are joined once, to the few hits of every block."""
+    filt = [where]
     if q.since is not None:
         filt.append("l.ts >= $since")
     if q.until is not None:
         filt.append("l.ts <= $until")
+    return f"SELECT l.file_id, l.line_no, l.line_end, l.ts, l.message FROM v_log_lines l WHERE {' AND '.join(filt)} AND {_match_sql(q, 'l.message')}"
+
+
+def _log_sql(q: Query, parts: list[str]) -> str:
+    filt = ["f.snapshot_id IN (SELECT snapshot_id FROM _gsnap)"]
+    for name, val in (("node", q.node), ("namespace", q.namespace), ("pod", q.pod), ("container", q.container)):
+        if val is not None:
+            filt.append(f"f.{name} = ${name}")
+    # UNION, not UNION ALL: blocks of an index rebuilt over loose captures may overlap. The hits are materialized before the
+    # join: else DuckDB plans the join into each block's scan (2 s instead of 0.4 s for 67 blocks of 29 M lines)
     return f"""SELECT 'log' AS src, f.snapshot_id, f.node, f.member, l.line_no, l.line_end, l.ts, f.namespace, f.pod, f.container, l.message, l.file_id
-               FROM v_log_lines l JOIN v_log_files f USING (file_id) WHERE {where} AND {' AND '.join(filt)} AND {_match_sql(q, 'l.message')}"""
+               FROM (WITH h AS MATERIALIZED ({' UNION '.join(parts)}) SELECT * FROM h) l JOIN v_log_files f USING (file_id) WHERE {' AND '.join(filt)}"""
 
 
 def _journal_sql(q: Query, where: str) -> str | None:
@@ -112,16 +124,17 @@ def _sql_str(s: str) -> str:
 def hits_sql(q: Query, ranges: list[grepindex.Range] | None) -> str:
     """The SQL of every hit: one subquery per candidate block (each prunes by its constants), or one scan."""
     parts: list[str] = []
-    if ranges is None or len(ranges) > MAX_RANGES:
-        parts.append(_log_sql(q, "true"))
+    if ranges is None:
+        parts.append(_log_sql(q, [_log_part(q, "true")]))
         j = _journal_sql(q, "true")
         if j:
             parts.append(j)
     else:
+        logs = [_log_part(q, _range_pred(r)) for r in ranges if r.kind == "log"]
+        if logs:
+            parts.append(_log_sql(q, logs))
         for r in ranges:
-            if r.kind == "log":
-                parts.append(_log_sql(q, _range_pred(r)))
-            else:
+            if r.kind != "log":
                 j = _journal_sql(q, _range_pred(r))
                 if j:
                     parts.append(j)
@@ -144,6 +157,7 @@ def plan(sv: SiteView, q: Query) -> Plan:
     cur = sv.con
     snaps = [r[0] for r in sv.q("SELECT snapshot_id FROM v_snapshots WHERE site = $site AND ($p0 IS NULL OR node = $p0)", [q.node])]
     ranges = grepindex.candidates(cur, dnf, snaps)
+    scan = ranges is not None and len(ranges) > MAX_RANGES and len(ranges) > grepindex.block_count(cur, snaps) // RANGE_SHARE
     params: dict[str, Any] = {}
     if q.fixed and not q.ignore_case:
         params["pat"] = q.pattern
@@ -153,7 +167,7 @@ def plan(sv: SiteView, q: Query) -> Plan:
     for name in ("node", "namespace", "pod", "container", "since", "until"):
         if getattr(q, name) is not None:
             params[name] = getattr(q, name)
-    return Plan(hits_sql(q, ranges), params, None if ranges is None else len(ranges))
+    return Plan(hits_sql(q, None if scan else ranges), params, None if ranges is None else len(ranges))
 
 
 def _run(sv: SiteView, p: Plan, snaps: Sequence[str]) -> Any:
