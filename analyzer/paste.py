@@ -152,7 +152,7 @@ def is_marker(s: str) -> bool:
         return True
     if len(t) >= 3 and set(t) <= set(". "):
         return True
-    return len(t) >= 8 and set(t) <= {"-", "="} and len(set(t)) == 1 and False
+    return len(t) >= 8 and set(t) <= {"-", "="} and len(set(t)) == 1
 
 
 def is_heading_comment(s: str) -> bool:
@@ -325,6 +325,11 @@ def _host_prompt(before: str, end: str, cmd: str) -> bool:
     return end in "$#" and _HOST_WORD.match(before.rstrip()) is not None and before.endswith(" ") and _known(cmd) and _command_like(cmd)
 
 
+# daemons named at the start of a line: run with options or one of their few subcommands
+_DAEMON_SUBCOMMANDS = {"containerd": {"config", "publish", "oci-hook", "help", "h"}, "kubelet": set(), "dockerd": set(),
+                       "crio": {"config", "version", "wipe", "complete", "help", "h", "man", "markdown", "status"}}  # fmt: skip
+
+
 def _command_like(body: str) -> bool:
     words = body.split()
     if len(words) < 2:
@@ -341,6 +346,10 @@ def _command_like(body: str) -> bool:
         )
     w0 = _first_word(body)
     second = words[1]
+    if words[0].endswith(":") or second.endswith(":"):
+        return False  # output that names its program: `kubeadm version: &version.Info{...}`, `kubectl: command not found`
+    if w0 in _DAEMON_SUBCOMMANDS:  # `containerd log`, `kubelet logs`: a heading, not how a daemon is run
+        return second.startswith("-") or second in _DAEMON_SUBCOMMANDS[w0]
     if w0 in ("k", "kc", "ps", "cd", "sh", "su", "env", "ip", "id", "ss", "cat", "less", "more", "tail", "head",
               "cut", "sort", "find", "tree", "top", "free", "df", "date", "watch", "echo", "export", "tee"):  # fmt: skip
         # words that are also English or table cells: need an option or a path
@@ -405,7 +414,7 @@ def split(text: str) -> list[Section]:
         if p is not None and not _looks_like_data_line(t, run):
             flush()
             sections.append(Section(ln.no, ln.no, "prompt", [ln], command=p[1], prompt=p[0]))
-            command = p[1] or command
+            command = p[1] or None  # after an empty prompt nothing ran: what follows is the author's
             continue
         run.append(ln)
     flush()
@@ -535,14 +544,39 @@ _LINE_SHAPED = ("kubectl-get-", "crictl-ps", "crictl-pods", "crictl-images", "do
 def _peel_prose(paras: list[list[Line]], command: str | None) -> list[tuple[list[Line], str]]:
     """Each paragraph with its format; a sentence the author wrote right under an output, with no blank line
     between (`Get the logs using k logs ... .`), is cut off the output as a paragraph of prose of its own."""
-    from analyzer.pastefmt import detect
+    from analyzer.pastefmt import detect, notice_lines
 
     out: list[tuple[list[Line], str]] = []
     for para in paras:
+        k = notice_lines([ln.text for ln in para], command)
+        if k:  # what the command printed before its table (a warning on stderr): a section of its own
+            notice = detect([ln.text for ln in para[:k]], command)
+            out.append((para[:k], "unknown" if notice == "prose" and command else notice))
+            para = para[k:]
         fmt = detect([ln.text for ln in para], command)
+        if fmt in ("klog", "logrus-text", "kubectl-logs-timestamps"):
+            runs = _kind_runs(para, fmt)
+            if len(runs) > 1:  # a program's klog lines, then its logrus `FATA[0004] ...`: a section of each
+                out.extend(runs)
+                continue
+        if fmt.startswith(_JOURNAL_SHAPED):
+            # a note the author wrote among the journal lines (at the margin, not a journal line): prose between pieces
+            marks = [_author_line(ln.text) for ln in para]
+            if any(marks):
+                i = 0
+                while i < len(para):
+                    j = i
+                    while j < len(para) and marks[j] == marks[i]:
+                        j += 1
+                    out.append((para[i:j], "prose" if marks[i] else fmt))
+                    i = j
+                continue
         k = len(para)
         if fmt.startswith(_LINE_SHAPED):
             while k > 1 and _glued_sentence(para[k - 1].text):
+                k -= 1
+        elif fmt == "systemctl-status":  # its lines are indented, or journal lines: a sentence at the margin is the author's
+            while k > 1 and _glued_sentence(para[k - 1].text, ended=False):
                 k -= 1
         out.append((para[:k], fmt))
         if k < len(para):
@@ -550,16 +584,48 @@ def _peel_prose(paras: list[list[Line]], command: str | None) -> list[tuple[list
     return out
 
 
-def _glued_sentence(t: str) -> bool:
+_JOURNAL_SHAPED = ("journal-short", "klog", "logrus-text")
+
+
+def _kind_runs(para: list[Line], fmt: str) -> list[tuple[list[Line], str]]:
+    """The paragraph cut where its lines change from one kind of log line to another (klog, logrus text,
+    --timestamps); a line of no kind (a continuation) stays with the run before it."""
+    from analyzer.pastefmt import _line_kind
+
+    runs: list[tuple[list[Line], str]] = []
+    cur: list[Line] = []
+    kind = fmt
+    for ln in para:
+        k = _line_kind(ln.text)
+        if k is not None and k != kind and cur:
+            runs.append((cur, kind))
+            cur = []
+        kind = k or kind
+        cur.append(ln)
+    runs.append((cur, kind))
+    return runs
+
+
+def _author_line(t: str) -> bool:
+    """Among log lines: a line of the author's, at the margin, prose-like, no log line of any kind."""
+    from analyzer.pastefmt import _data_like, _journal_kind, _line_kind, _prose_like
+
+    s = t.rstrip()
+    wide = sum(1 for c in s[:400] if c >= "\u2e80" and c.isalpha())  # CJK sentences have few spaces to count words by
+    return bool(s) and not s[:1].isspace() and not s.startswith(("-- ", "Hint: ")) and (_prose_like([s]) or wide * 2 >= len(s[:400])) and not _data_like([s]) and (
+        _line_kind(s) is None and _journal_kind(s) is None)
+
+
+def _glued_sentence(t: str, ended: bool = True) -> bool:
     """A line that is a sentence, not a row or a log line: at the margin, words of letters without column gaps,
-    ending as a sentence ends."""
+    ending as a sentence ends (unless not `ended`: under output whose own lines never start at the margin)."""
     from analyzer.pastefmt import _data_like, _journal_kind, _line_kind, _prose_like
 
     s = t.rstrip()
     return (
         s[:1].isalpha()
         and len(s.split()) >= 4
-        and s.endswith((".", "!", "?", ":", "\u3002", "\uff1a"))
+        and (not ended or s.endswith((".", "!", "?", ":", "\u3002", "\uff1a")))
         and _prose_like([s])
         and not _data_like([s])
         and _line_kind(s) is None
@@ -580,6 +646,8 @@ def _cut_at_name(para: list[Line]) -> list[list[Line]]:
             return [para[:i], para[i:]]
         # a `systemctl status` after a line of prose or a notice (`Redirecting to /bin/systemctl ...`)
         if i + 1 < len(para) and i <= 2 and ".service" in ln.text and para[i + 1].text.lstrip().startswith("Loaded:"):
+            if all(x.text.startswith("Redirecting to /bin/systemctl ") for x in para[:i]):
+                return [para]  # `service kubelet status` says so before the status: a line of the status's section
             return [para[:i], para[i:]]
     return [para]
 

@@ -396,7 +396,7 @@ def detect(texts: list[str], command: str | None) -> str:
         return "describe-more"
     if body[0].startswith((" ", "\t")) and not command:
         return "continuation"
-    if _prose_like(body) and not any("   " in t.strip() or "\t" in t.strip() for t in body):
+    if _prose_like(body) and not any("   " in t.strip() or "\t" in t.strip() for t in body) and not (command and _version_line(body)):
         return "prose"  # a sentence between outputs: the author's, not the command's
     if command and _first_cmd_word(cmd) in (
         "kubectl",
@@ -412,6 +412,8 @@ def detect(texts: list[str], command: str | None) -> str:
         "service",
     ):
         return "unknown"
+    if not command and len(body) == 1 and 0 < len(first.split()) <= 3 and all(w.rstrip(":").isalpha() for w in first.split()):
+        return "prose"  # a heading the author wrote (`containerd log`, `Output:`), under no command
     return "prose" if _prose_like(body) and not _data_like(body) else "unknown"
 
 
@@ -428,6 +430,15 @@ def _inspect_fragment(body: list[str], cmd: str) -> bool:
 _INSPECT_TABLE_KEYS = frozenset(["ID", "Name", "UID", "Namespace", "Attempt", "Status", "State", "Created", "Started", "Finished", "Exit Code",
                                  "Reason", "Image", "ImageRef", "IP Address", "IP Addresses", "Additional IP", "Network namespace",
                                  "Labels", "Annotations", "Info", "Mounts"])  # fmt: skip
+
+
+_VERSION = re.compile(r"v?\d{1,9}(?:\.\d{1,9}){1,4}")  # 1.13.1, v1.16.1 (bounded: no backtracking to speak of)
+
+
+def _version_line(body: list[str]) -> bool:
+    """One line naming a version, not ending as a sentence ends: what `docker -v` or `kubelet --version` prints."""
+    s = body[0].strip()
+    return len(body) == 1 and not s.endswith((".", "!", "?", ":")) and any(_VERSION.fullmatch(w.strip(",;()")) for w in s.split())
 
 
 def _prose_like(body: list[str]) -> bool:
@@ -467,6 +478,15 @@ def _host_ident(line: str) -> bool:
 def _first_cmd_word(cmd: str) -> str:
     ws = [w for w in cmd.split() if w not in ("sudo", "-E", "watch")]
     return ws[0].rsplit("/", 1)[-1] if ws else ""
+
+
+def notice_lines(texts: list[str], command: str | None) -> int:
+    """How many lines before a table's header (among the first three) are no stray notice the table's reader
+    skips (`kubectl exec POD CMD is DEPRECATED ...`): 0 where the paragraph is no table or starts with its header."""
+    for k, ln in enumerate(texts[:3]):
+        if table_format(_header_words(ln), command or "") is not None:
+            return 0 if all(_stray_line(x) for x in texts[:k]) else k
+    return 0
 
 
 def _stray_line(s: str) -> bool:
@@ -1328,30 +1348,27 @@ def _journal_line(s: str) -> dict[str, Any] | None:
         ident, host = host[:-1], None
     if host and (host.endswith("]:") or host.endswith(":")) and ident is None:
         ident, host = host.rstrip(":"), None
-    if rec.get("monotonic") is not None and host and "[" in host and host.endswith("]:"):
-        pass
     rec.update(host=host, ident=ident, pid=pid, message=msg)
-    if rec.get("monotonic") is not None and ident is None and host:
-        # `[ 1.2] bootkube[5]: ...` has no host
-        pass
     _klog_into(rec, msg)
     _logrus_into(rec, msg)
-    rec["truncated"] = (
-        msg.endswith("…") or (msg.endswith("...") and not msg.endswith("....") and len(msg) > 60 and False)
-    )
-    if (
-        msg.endswith("…")
-        or (msg.endswith(">")
-        and len(msg) > 2
-        and msg[-2] not in " -="
-        and "<" not in msg[-24:])
-    ):
-        rec["truncated"] = True
+    rec["truncated"] = _cut_message(msg)
     return rec
 
 
-def _mono_fix(rec: dict[str, Any], rest: str) -> None:
-    pass
+def _cut_message(msg: str) -> bool:
+    """Whether journalctl or its pager cut the message: `…` at its end or, with --no-full, in the middle before
+    its last few characters (`from 83.234.207.60…h2`, `...h2` where the terminal had no `…`; a message ending
+    in `...` is systemd's own `Starting kubelet...`), or less's chop mark `>` (`&gt;` in a web copy)."""
+    tail = msg[-8:]
+    k = tail.rfind("\u2026")
+    if k >= 0 and " " not in tail[k:]:
+        return True
+    k = tail.rfind("...")
+    if 0 < k < len(tail) - 3 and tail[k - 1].isalnum() and tail[k + 3 :].isalnum():
+        return True
+    if msg.endswith("&gt;") and "&lt;" not in msg[-30:]:
+        return True
+    return msg.endswith(">") and len(msg) > 2 and msg[-2] not in "-=" and "<" not in msg[-24:]
 
 
 def _read_journal(sec: Section, texts: list[str]) -> None:

@@ -297,7 +297,8 @@ def test_since_bounds_journal_and_skips_old_pod_logs(tmp_path: Path) -> None:
     assert any(x.endswith("/web/1.log") for x in names(t))
     journal = member(t, "services/journal-kubelet.log").decode()
     assert "three days ago" not in journal and "SyncLoop" in journal
-    assert man["options"]["since"] == "24h" and man["options"]["since_epoch"] == int(NOW) - 86400
+    # the fake clock runs from the node's build: a loaded machine may pass a second or more before the collector reads it
+    assert man["options"]["since"] == "24h" and 0 <= man["options"]["since_epoch"] - (int(NOW) - 86400) <= 60
 
 
 def test_no_kubernetes_tools_still_writes_a_bundle(tmp_path: Path) -> None:

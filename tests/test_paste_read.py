@@ -19,7 +19,7 @@ from tests.conftest import examples
 from tests.paste_oracle import PASTES, check, load, score
 
 # Pastes read fully right today (sections, rows per section, spot values); the score may only go up.
-MIN_FULLY_RIGHT = 116
+MIN_FULLY_RIGHT = 124
 
 
 def test_at_least_sixty_pastes_are_read_fully_right_and_none_silently_unread() -> None:
@@ -134,6 +134,62 @@ def test_a_sentence_written_right_under_an_output_is_prose_not_a_row() -> None:
         ("prompt", 5, 5, 0), ("klog", 6, 6, 1), ("prose", 7, 7, 0),
     ]  # fmt: skip
     assert all(not s.problems for s in secs)
+
+
+def test_notes_among_log_lines_notices_before_a_table_and_mixed_log_kinds_are_sections_of_their_own() -> None:
+    text = ("$ journalctl -u containerd\n"
+            "Oct 04 01:20:11 node1 containerd[812]: starting containerd\n"
+            "THE NEXT LINES CAME WHEN I RESTARTED THE SERVICE\n"
+            "Oct 04 01:20:14 node1 containerd[812]: loading plugin\n"
+            "$ kubectl exec busybox ps\n"
+            "kubectl exec [POD] [COMMAND] is DEPRECATED and will be removed in a future version. Use kubectl exec [POD] -- [COMMAND] instead.\n"
+            "PID   USER     TIME  COMMAND\n"
+            "    1 root      0:00 sh\n"
+            "--------------------------------\n"
+            "crictl run c.json p.json\n"
+            'E0701 12:09:55.247057    6153 remote_runtime.go:237] "RunPodSandbox from runtime service failed"\n'
+            "FATA[0004] running container: run pod sandbox: context deadline exceeded\n")  # fmt: skip
+    secs = split(text)
+    assert [(s.kind, s.first, s.last, len(s.records)) for s in secs] == [
+        ("prompt", 1, 1, 0), ("journal-short", 2, 2, 1), ("prose", 3, 3, 0), ("journal-short", 4, 4, 1),
+        ("prompt", 5, 5, 0), ("unknown", 6, 6, 0), ("busybox-ps", 7, 8, 1), ("marker", 9, 9, 0),
+        ("prompt", 10, 10, 0), ("klog", 11, 11, 1), ("logrus-text", 12, 12, 1),
+    ]  # fmt: skip
+    assert secs[-1].records[0]["level"] == "fatal" and secs[-1].records[0]["relative_seconds"] == 4
+
+
+def test_output_naming_its_program_a_version_and_a_daemon_heading_are_no_commands() -> None:
+    text = ("[root@node ~]# kubeadm version\n"
+            'kubeadm version: &version.Info{Major:"1", Minor:"16", GitVersion:"v1.16.1"}\n'
+            "[root@node ~]# docker -v\n"
+            "Docker version 1.13.1, build 7f2769b/1.13.1\n"
+            "[root@node ~]#\n"
+            "\n"
+            "Error: \n"
+            "\n"
+            "containerd log\n")  # fmt: skip
+    secs = split(text)
+    assert [(s.kind, s.first, s.command) for s in secs] == [
+        ("prompt", 1, "kubeadm version"), ("unknown", 2, "kubeadm version"), ("prompt", 3, "docker -v"),
+        ("unknown", 4, "docker -v"), ("prompt", 5, ""), ("prose", 7, None), ("prose", 9, None),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("message", "cut"), [
+    ("Failed password for root from 83.234.207.60...h2", True),  # --no-full, on a terminal without `…`
+    ("PAM 2 more authentication failures; logname\u2026ot", True),
+    ("Runtime journal is 8.0M, max 192.7M, 184.7M free\u2026", True),
+    ("Linux version 5.6.6-300.fc32.x86_64 (gcc version 10.0.1 20200328 &gt;", True),  # less's chop mark, HTML-escaped
+    ("Linux version 5.6.6-300.fc32.x86_64 (gcc version 10.0.1 20200328 >", True),
+    ("Starting Fingerprint Authentication Daemon...", False),  # systemd's own dots
+    ("Reached target Multi-User System.", False),
+    ("route 10.0.0.0/8 => eth0", False),
+    ("<info>  [1588101244.0010] device (eth0): state change", False),
+])  # fmt: skip
+def test_a_journal_message_cut_by_journalctl_or_its_pager(message: str, cut: bool) -> None:
+    from analyzer.pastefmt import _cut_message
+
+    assert _cut_message(message) is cut
 
 
 def test_a_describe_pasted_in_pieces_between_elision_marks_is_one_elided_describe() -> None:
