@@ -162,14 +162,25 @@ def is_heading_comment(s: str) -> bool:
     if not t.startswith("#") or len(t) > 200:
         return False
     inner = t.lstrip("#").strip()
+    from analyzer.pastefmt import _header_words, table_format
+
+    if t.endswith("#") and table_format(_header_words(t), "") is not None:
+        return False  # a table's header typed as a comment: the table's
     return inner[:3] in ("---", "===", "***", "###") or (t.startswith("##") and t.endswith("##")) or (
         inner.endswith(("---", "===", "***")) and len(inner) > 3
     )
 
 
 def _first_word(cmd: str) -> str:
-    w = cmd.split(None, 1)[0] if cmd.split() else ""
+    """The program a command line runs: its first word after any `NAME=value` assignments (`LANG=C ps -o ...`)."""
+    words = cmd.split(None, 8)
+    w = next((x for x in words if not _assignment(x)), "")
     return w.rsplit("/", 1)[-1]
+
+
+def _assignment(word: str) -> bool:
+    name, eq, _ = word.partition("=")
+    return bool(eq) and name.replace("_", "a").isalnum() and name.isascii() and not name[:1].isdigit()
 
 
 def _known(cmd: str) -> bool:

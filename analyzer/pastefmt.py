@@ -86,6 +86,8 @@ def header_cells(line: str) -> list[tuple[int, str]]:
 
 
 def _header_words(line: str) -> list[str]:
+    if line.lstrip().startswith("#"):
+        line = line.replace("#", " ")  # a header the author typed again as a comment: `## UID PID PPID ... CMD ##`
     return [t for _, t in header_cells(line)]
 
 
@@ -171,9 +173,18 @@ def table_format(words: list[str], command: str | None) -> str | None:
 _PS_CMD = ("CMD", "COMMAND", "ARGS")
 
 
+# the headers procps and BusyBox print for `-o` fields: a table of only these, with PID, is a ps table whatever comes last
+_PS_HEADERS = frozenset(["PID", "PPID", "PGID", "SID", "TPGID", "USER", "UID", "RUSER", "RUID", "EUSER", "GID", "GROUP", "C", "%CPU",
+                         "%MEM", "VSZ", "RSS", "SZ", "TTY", "TT", "STAT", "S", "TIME", "STIME", "START", "STARTED", "LSTART",
+                         "ELAPSED", "ETIME", "NI", "PRI", "WCHAN", "ADDR", "F", "PSR", "NLWP", "LWP", "CLS", "RTPRIO", "CGROUP",
+                         "COMMAND", "CMD", "ARGS", "COMM"])  # fmt: skip
+
+
 def ps_format(w: list[str]) -> str | None:
-    if not w or w[-1] not in _PS_CMD or "PID" not in w:
+    if not w or "PID" not in w:
         return None
+    if w[-1] not in _PS_CMD:  # `ps -o pid,ppid,comm,start,lstart`: the fields in the order asked
+        return "ps-o" if len(w) >= 2 and all(x in _PS_HEADERS for x in w) else None
     if w[:4] == ["UID", "PID", "PPID", "C"] or w[:4] == ["USER", "PID", "PPID", "C"]:
         return "ps-ef"
     if w[:5] == ["UID", "PID", "PPID", "PGID", "SID"]:
@@ -476,7 +487,9 @@ def _host_ident(line: str) -> bool:
 
 
 def _first_cmd_word(cmd: str) -> str:
-    ws = [w for w in cmd.split() if w not in ("sudo", "-E", "watch")]
+    from analyzer.paste import _assignment
+
+    ws = [w for w in cmd.split() if w not in ("sudo", "-E", "watch", "env") and not _assignment(w)]
     return ws[0].rsplit("/", 1)[-1] if ws else ""
 
 
@@ -1090,7 +1103,20 @@ def _old_event_row(t: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- ps
 
-_LSTART = ("LSTART", "STARTED")
+_PS_TIMES = ("LSTART", "STARTED", "START", "STIME")
+_DAY_NAMES = frozenset(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+_MONTHS = frozenset(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"])
+
+
+def _time_words(head: str) -> int:
+    """How many words a ps start time takes, by its shape: lstart `Mon Mar 14 09:07:45 2016` five, start and
+    bsdstart of an old process `Mar 14` two, any other (`09:07:45`, `Mar14`, `2016`) one."""
+    w = head.split()
+    if w[:1] and w[0] in _DAY_NAMES and len(w) >= 5 and w[1] in _MONTHS:
+        return 5
+    if len(w) >= 2 and w[0] in _MONTHS and w[1].isdecimal() and len(w[1]) <= 2:
+        return 2
+    return 1
 _KEYS.update({"elapsed": "etime"})
 
 
@@ -1114,6 +1140,8 @@ _HEADERLESS_PS = {
 
 
 def _read_ps(sec: Section, texts: list[str]) -> None:
+    margin = min((len(t) - len(t.lstrip(" ")) for t in texts if t.strip()), default=0)
+    texts = [t[margin:] for t in texts]  # an indented block (markdown, a quote): its margin is the table's
     hdr = _ps_header(texts)
     if hdr is None:
         cols = _HEADERLESS_PS.get(sec.kind, ["PID", "CMD"])
@@ -1135,10 +1163,23 @@ def _read_ps(sec: Section, texts: list[str]) -> None:
     widths = [len(r) for r in rows if r.strip()]
     cut = max(widths) if widths else 0
     cut_lines = sum(1 for w in widths if w == cut) if cut >= 60 else 0
+    prev = ""  # the line of the last row read
     for t in rows:
         if not t.strip():
             continue
         rec = _ps_row(t, cols)
+        if rec is None and sec.records and _ps_wrapped(prev, t, cut):
+            last = sec.records[-1]  # the rest of its command: folded (`| fold -w 130`, a terminal) or wrapped by hand with `\`
+            if prev.rstrip().endswith("\\"):
+                glued = str(last["cmd"])[:-1].rstrip() + " " + t.strip()
+            else:  # folded mid-word as often as not: nothing between
+                glued = str(last["cmd"]) + t.rstrip()
+            last["cmd"] = last["command"] = glued.strip()
+            if "args" in last:
+                last["args"] = last["cmd"]
+            last["wrapped"], last["truncated"] = True, False
+            prev = t
+            continue
         if rec is None:
             if sec.records and t.startswith((" ", "\t")):
                 continue
@@ -1157,6 +1198,14 @@ def _read_ps(sec: Section, texts: list[str]) -> None:
             and cut_lines * 3 >= len(widths) * 1
         )
         sec.records.append(rec)
+        prev = t
+
+
+def _ps_wrapped(prev: str, line: str, width: int) -> bool:
+    """Whether `line`, no row of its own, goes on with the command of the row on `prev`: that row ended with a
+    `\\` (wrapped by hand), or reached the width every cut line reaches and this one starts at the margin (folded)."""
+    p = prev.rstrip()
+    return p.endswith("\\") or (width >= 60 and len(prev) >= width - 1 and not line[:1].isspace())
 
 
 def _ps_row(line: str, cols: list[str]) -> dict[str, Any] | None:
@@ -1172,10 +1221,10 @@ def _ps_row(line: str, cols: list[str]) -> dict[str, Any] | None:
     for i, c in enumerate(cols):
         while pos < n and s[pos] in " \t":
             pos += 1
-        if i == len(cols) - 1 or (c in ("CMD", "COMMAND", "ARGS") and i == len(cols) - 1):
+        if i == len(cols) - 1 and c in _PS_CMD:
             raw = s[pos:]
             break
-        nwords = 5 if c in _LSTART else 1
+        nwords = _time_words(s[pos : pos + 40]) if c in _PS_TIMES else 1
         start = pos
         for _ in range(nwords):
             while pos < n and s[pos] in " \t":
@@ -1185,10 +1234,17 @@ def _ps_row(line: str, cols: list[str]) -> dict[str, Any] | None:
         val = s[start:pos]
         if not val:
             return None
-        key = "comm" if c in _PS_CMD else key_of(c) if c not in _LSTART else c.lower()
-        rec[key] = " ".join(val.split()) if c in _LSTART else val
+        if nwords == 5:
+            key = "lstart"  # kept as printed (`Wed May  9 ...`); lstart_iso below
+        elif c in _PS_TIMES:
+            key = {"STARTED": "start", "LSTART": "lstart"}.get(c, c.lower())
+        else:
+            key = "comm" if c in _PS_CMD else key_of(c)
+        rec[key] = val
     else:
-        raw = ""
+        raw = s[pos:].strip()
+        if raw:
+            return None  # more words than the columns hold
     # forest: ' \_ ' levels
     depth = 0
     body = raw
@@ -1205,15 +1261,11 @@ def _ps_row(line: str, cols: list[str]) -> dict[str, Any] | None:
     rec["command"] = body.strip()
     if lead:
         rec["markup"] = lead
-    if "args" in rec and cols[-1] != "ARGS":
-        pass
-    if cols[-1] == "ARGS" or "comm" in rec:
+    if cols[-1] == "ARGS" or ("comm" in rec and cols[-1] in _PS_CMD):
         rec["args"] = rec["cmd"]
     if "lstart" in rec:
         rec["started"] = rec["lstart"]
-    if "started" in rec:
-        rec["lstart"] = rec["started"]
-        iso = lstart_iso(str(rec["started"]))
+        iso = lstart_iso(str(rec["lstart"]))
         if iso:
             rec["lstart_iso"] = rec["started_iso"] = iso
     if "pid" not in rec or not _is_int(str(rec["pid"])):
