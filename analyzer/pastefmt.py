@@ -896,9 +896,37 @@ def _headerless_names(fmt: str) -> list[str]:
     return [h.strip() for h in _IMPLIED.get(fmt, "NAME").split("  ") if h.strip()]
 
 
+def _header_band(line: str) -> bool:
+    """A line of only column names in capitals (the wrapped end of a header: ` NODE   READINESS GATES`, `NESS GATES`)."""
+    words = line.split()
+    return bool(words) and all(w.isupper() and all(c.isalnum() or c in "()%/_-" for c in w) for w in words)
+
+
+def _unwrap(texts: list[str], h: int) -> list[str] | None:
+    """A table wrapped by a narrow terminal, each header and row on two lines (`kubectl get pods -o wide` at 120
+    columns): each pair joined into one line, the first line padded to the widest first line so that the second
+    lines' columns, aligned among themselves, stay aligned under their names. None if the table is not wrapped."""
+    body = [t for t in texts[h + 2 :] if t.strip()]
+    if h + 1 >= len(texts) or not _header_band(texts[h + 1]) or not body or len(body) % 2:
+        return None
+    firsts, seconds = body[0::2], body[1::2]
+    if any(f[:1].isspace() for f in firsts) or not all(
+        s[:1].isspace() or len(s.strip()) * 4 < len(f.rstrip()) for f, s in zip(firsts, seconds, strict=True)
+    ):
+        return None
+    width = max(len(t) for t in [texts[h], *firsts])
+    return [*texts[:h], texts[h].ljust(width) + texts[h + 1], *(f.ljust(width) + s for f, s in zip(firsts, seconds, strict=True))]
+
+
 def _read_table(sec: Section, texts: list[str]) -> None:
     fmt = sec.kind
     hdr = _table_header(texts, fmt, sec.command)
+    if hdr is not None and fmt.startswith(("kubectl-get-", "crictl-", "docker-", "nerdctl-")):
+        joined = _unwrap(texts, hdr[0])
+        if joined is not None:
+            texts = joined
+            sec.attrs["wrapped"] = True
+            hdr = _table_header(texts, fmt, sec.command)
     kind_prefix: str | None = None
     if hdr is None:
         sec.attrs["header"] = False
