@@ -114,7 +114,10 @@ def clean(text: str) -> list[Line]:
             s, depth = _unquote(s.lstrip(" "))
         if "&" in s and _ENTITY.search(s):
             s = html.unescape(s).replace("\xa0", " ")
-        out.append(Line(i, s.rstrip(), depth))
+        s = s.rstrip()
+        if s[-6:].lower().endswith(("<br>", "<br/>", "<br />")):
+            s = s[: s.lower().rindex("<br")].rstrip()  # a line break of HTML, glued to the line's last word
+        out.append(Line(i, s, depth))
     return out
 
 
@@ -294,6 +297,9 @@ def prompt_of(s: str) -> tuple[str, str] | None:
         return best
     if s == body and _known(body) and _command_like(body):  # a bare command: never an indented line of output
         return "", body.strip()
+    inner = body.strip()[1:-1].strip() if body.strip()[:1] == "`" and body.strip()[-1:] == "`" and body.count("`") == 2 else ""
+    if s == body and inner and _known(inner) and _command_like(inner):  # a command as markdown inline code: `docker ps -a`
+        return "", inner
     return None
 
 

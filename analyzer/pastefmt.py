@@ -861,12 +861,12 @@ def _headerless_cols(fmt: str, row: str) -> list[tuple[int, str]]:
     if fmt == "kubectl-get-pods" and len(toks) >= 6 and re.match(r"^\d+/\d+$", toks[2]):
         return [
             (0, h)
-            for h in ("NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE")[: len(toks)]
+            for h in ("NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES")[: len(toks)]
         ]
-    if fmt == "kubectl-get-pods":
+    if fmt == "kubectl-get-pods":  # up to -o wide's columns
         return [
             (0, h)
-            for h in ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE")[: max(5, min(len(toks), 7))]
+            for h in ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES")[: max(5, min(len(toks), 9))]
         ]
     if fmt == "kubectl-get-nodes":
         if len(toks) == 3 or (len(toks) >= 2 and toks[-1].startswith(("Ready", "NotReady"))):
@@ -916,6 +916,9 @@ def _unwrap(texts: list[str], h: int) -> list[str] | None:
         return None
     width = max(len(t) for t in [texts[h], *firsts])
     return [*texts[:h], texts[h].ljust(width) + texts[h + 1], *(f.ljust(width) + s for f, s in zip(firsts, seconds, strict=True))]
+
+
+_CLUSTER_SCOPED = frozenset(["kubectl-get-nodes", "kubectl-get-namespaces", "kubectl-get-pv", "kubectl-get-persistentvolumes"])
 
 
 def _read_table(sec: Section, texts: list[str]) -> None:
@@ -991,8 +994,8 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             rec.setdefault("pod", None)  # a container no kubelet made (docker run): of no pod
         if fmt == "kubectl-get-events" or fmt == "kubectl-describe-events":
             _event_extra(rec)
-            if fmt == "kubectl-get-events" and "namespace" not in rec and (ns := command_namespace(sec.command)):
-                rec["namespace"] = ns  # `kubectl -n NS get events` prints no NAMESPACE column
+        if fmt.startswith("kubectl-get-") and fmt not in _CLUSTER_SCOPED and "namespace" not in rec and (ns := command_namespace(sec.command)):
+            rec["namespace"] = ns  # `kubectl -n NS get pods` prints no NAMESPACE column
         sec.records.append(rec)
     if sec.kind != "kubectl-get-events" and any(r.get("kind") for r in sec.records):
         for r in sec.records:
