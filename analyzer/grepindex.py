@@ -481,6 +481,25 @@ def index_snapshot_logs(con: duckdb.DuckDBPyConnection, snapshot_id: str, file_r
     return n
 
 
+def cluster(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite grep_trigrams ordered by hash (in one transaction; after an ingest): each ingest appends its parts'
+    rows, so one hash's rows lie in every row group and a query's few hashes read the bitsets of the whole table
+    (0.10 s on a 29 M-line site); clustered, DuckDB's zone maps skip all but a few (0.013 s)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("SET preserve_insertion_order = true")  # the order of the ORDER BY is the order stored
+        con.execute("CREATE OR REPLACE TEMP TABLE _gsorted AS SELECT * FROM grep_trigrams")
+        con.execute("DELETE FROM grep_trigrams")
+        con.execute("INSERT INTO grep_trigrams SELECT * FROM _gsorted ORDER BY h, part_id")
+        con.execute("DROP TABLE _gsorted")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.execute("SET preserve_insertion_order = false")  # a writer's setting (analyzer.store.connect)
+
+
 def delete_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> None:
     con.execute("DELETE FROM grep_trigrams WHERE part_id IN (SELECT part_id FROM grep_blocks WHERE snapshot_id = ?)", [snapshot_id])
     con.execute("DELETE FROM grep_blocks WHERE snapshot_id = ?", [snapshot_id])

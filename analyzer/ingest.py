@@ -1096,6 +1096,10 @@ def ingest(
             rest = [(a, False) for a in archives] + rest
         for path, skip_archives in rest:
             _ingest_path(store, path, site, node, limits, progress, report, skip_archives=skip_archives, claims=claims, layout=layout, when=when)
+        if report.bundles or report.records or report.log_lines:
+            t = time.perf_counter()
+            grepindex.cluster(store.con)  # the search index's rows ordered by hash, whatever the bundles' order
+            report.time("index", time.perf_counter() - t)
     finally:
         store.con.execute(f"SET memory_limit = '{before}'")
     return report

@@ -1484,22 +1484,7 @@ def _read_journal(sec: Section, texts: list[str]) -> None:
                 continue
             sec.problems.append(f"line {sec.lines[0].no + texts.index(t)}: not a journal line: {s[:60]!r}")
             continue
-        if fmt == "journal-short-monotonic" and rec.get("ident") is None and rec.get("host"):
-            pass
-        if (
-            fmt == "journal-short-monotonic"
-            and rec.get("host")
-            and rec.get("pid") is None
-            and rec.get("ident")
-        ):
-            pass
         sec.records.append(rec)
-    if fmt == "journal-short-monotonic":
-        for rec in sec.records:
-            # short-monotonic: `[   12.3] host ident[pid]: msg`; consoles print `[ 12.3] ident[pid]: msg`
-            h = rec.get("host")
-            if h and h.endswith("]") and "[" in h and rec.get("ident") is None:
-                pass
 
 
 def _systemctl_head(sec: Section, body: list[str]) -> list[str]:
@@ -1557,9 +1542,9 @@ def _read_export(sec: Section, body: list[str]) -> None:
             continue
         k, sep, v = t.partition("=")
         if sep:
-            cur[k] = v
+            cur[k.strip()] = v  # an indented block's margin is no part of the field's name
     for e in entries:
-        sec.records.append(_jfields(e))
+        sec.records.append({**e, **_jfields(e)})  # the fields as journalctl printed them, and read
 
 
 def _jfields(e: dict[str, Any]) -> dict[str, Any]:
@@ -1754,13 +1739,6 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
             elif tmpl_at is not None and key == "Image" and name_at is not None and ind > name_at:
                 images.append(val)
         if kv is None:
-            if (
-                section == "Containers"
-                and t.strip().endswith(":") is False
-                and not t.startswith(" ")
-                and indent_lost
-            ):
-                pass
             continue
         ind, key, val = kv
         if ind == 0 and not (indent_lost and section == "Containers" and key not in _POD_TOP):

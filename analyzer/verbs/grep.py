@@ -63,10 +63,12 @@ def check_pattern(q: Query) -> None:
 COLS = "src, snapshot_id, node, member, line_no, line_end, ts, namespace, pod, container, message, file_id"
 
 
-def _match_sql(q: Query, col: str) -> str:
-    if q.fixed and not q.ignore_case:
-        return f"contains({col}, $pat)"
-    return f"regexp_matches({col}, $rx, {'$opt'})"
+def _match_sql(q: Query, col: str, gate: str | None = None) -> str:
+    """The pattern on `col`; with a `gate` (a condition on another column, always true), on the rows a block's range
+    kept only: DuckDB pushes a condition on one column into the scan, where it runs on every row of each row group the
+    range touches (67 blocks of a 29 M-line site: 0.30 s, against 0.08 s after the range)."""
+    m = f"contains({col}, $pat)" if q.fixed and not q.ignore_case else f"regexp_matches({col}, $rx, {'$opt'})"
+    return f"CASE WHEN {gate} THEN {m} END" if gate else m
 
 
 def _log_part(q: Query, where: str) -> str:
@@ -77,7 +79,8 @@ def _log_part(q: Query, where: str) -> str:
         filt.append("l.ts >= $since")
     if q.until is not None:
         filt.append("l.ts <= $until")
-    return f"SELECT l.file_id, l.line_no, l.line_end, l.ts, l.message FROM v_log_lines l WHERE {' AND '.join(filt)} AND {_match_sql(q, 'l.message')}"
+    gate = None if where == "true" else "l.line_no > 0"
+    return f"SELECT l.file_id, l.line_no, l.line_end, l.ts, l.message FROM v_log_lines l WHERE {' AND '.join(filt)} AND {_match_sql(q, 'l.message', gate)}"
 
 
 def _log_sql(q: Query, parts: list[str]) -> str:
@@ -103,7 +106,7 @@ def _journal_sql(q: Query, where: str) -> str | None:
         filt.append("j.ts <= $until")
     return f"""SELECT 'journal' AS src, j.snapshot_id, j.node, j.member, j.line_no, j.line_no AS line_end, j.ts, NULL::VARCHAR AS namespace,
                       NULL::VARCHAR AS pod, NULL::VARCHAR AS container, j.message, NULL::BIGINT AS file_id
-               FROM v_journal j WHERE {where} AND {' AND '.join(filt)} AND {_match_sql(q, 'j.message')}"""
+               FROM v_journal j WHERE {where} AND {' AND '.join(filt)} AND {_match_sql(q, 'j.message', None if where == "true" else "j.line_no > 0")}"""
 
 
 def _range_pred(r: grepindex.Range) -> str:
