@@ -903,7 +903,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
     "crictl-images": ("crictl-images-table", "node"), "crictl-images-verbose": ("crictl-images-verbose", "node"),
     "crictl-inspect-table": ("crictl-inspect-table", "node"),
-    **{f: ("ps", "node") for f in ("ps-ef", "ps-aux", "ps-o", "ps-x", "ps-axjf", "ps-ejf", "busybox-ps")},
+    **{f: ("ps", "node") for f in ("ps-ef", "ps-aux", "ps-o", "ps-x", "ps-axjf", "ps-ejf", "busybox-ps", "systemctl-cgroup-tree")},
     **{f: ("journal", "node") for f in ("journal-short", "journal-short-iso", "journal-short-precise", "journal-short-full",
                                         "journal-short-monotonic", "journal-short-unix", "systemctl-status", "klog")},
 }  # fmt: skip

@@ -10,7 +10,8 @@ import re
 from collections.abc import Iterable
 
 from analyzer.errors import ParseError
-from analyzer.models import Process, Record
+from analyzer.models import CgroupLine, Process, Record
+from analyzer.parsers.proc_cgroup import classify
 from analyzer.registry import ParseContext, source
 from analyzer.textutil import clean_lines, cut_width
 from analyzer.timeparse import parse_etime
@@ -87,7 +88,9 @@ SYSTEMD_TREE = re.compile(r"^[ \t]*(?:[├└│|`]\s*)*[─-]*\s*(?P<pid>\d+)\s
 JOINED_ROW = re.compile(r"(?<=\S) (?=\S+ \d+ \d+ \d+ (?:[A-Z][a-z]{2}\d\d|\d\d:\d\d|\d{4}) \S+ [\d:-]{5,} )")
 
 
-_ANY_HEADER = re.compile("|".join(f"(?:{hdr})" for hdr, _rx in FORMATS.values()), re.M)  # one pass over a head, not five
+_ANY_HEADER = re.compile(
+    "|".join(f"(?:{hdr})" for hdr, _rx in FORMATS.values()), re.M
+)  # one pass over a head, not five
 _TREE = re.compile(r"[├└]─\s*\d+ ")
 
 
@@ -95,7 +98,9 @@ def _sniff(head: str) -> int:
     if _ANY_HEADER.search(head):
         return 88
     all_lines = head.splitlines()
-    if "PID" in head and any(_custom_format(ln) for ln in all_lines[:50] if "PID" in ln):  # a -o header names PID
+    if "PID" in head and any(
+        _custom_format(ln) for ln in all_lines[:50] if "PID" in ln
+    ):  # a -o header names PID
         return 80
     lines = [ln for ln in all_lines[:20] if ln.strip()]
     # a row of any of these formats has its pid first or second (what a regex below needs): only such lines are tried
@@ -107,6 +112,8 @@ def _sniff(head: str) -> int:
             return 52
     if "CGroup:" in head and _TREE.search(head):
         return 50
+    if len(_TREE.findall(head)) >= 2:
+        return 45  # systemd-cgls, or a CGroup: tree pasted without its status
     return 0
 
 
@@ -119,12 +126,14 @@ def _forest(cmd: str) -> tuple[int, str]:
     i = cmd.find("\\_ ")
     if i >= 0 and re.fullmatch(r"[ |]*", cmd[:i]):
         return (i - 1) // 4 + 1 if i >= 1 else 1, cmd[i + 3 :]
-    return 0, cmd.lstrip() if cmd[:1] == " " and cmd.strip() and re.fullmatch(r" *", cmd[: len(cmd) - len(cmd.lstrip())]) else cmd
+    return 0, cmd.lstrip() if cmd[:1] == " " and cmd.strip() and re.fullmatch(
+        r" *", cmd[: len(cmd) - len(cmd.lstrip())]
+    ) else cmd
 
 
 @source("ps", sniff=_sniff)
 def parse(ctx: ParseContext) -> Iterable[Record]:
-    """ps output: fixed format, -ef, aux/auxf, axf, BusyBox, systemctl status trees"""
+    """ps output: fixed format, -ef, aux/auxf, axf, BusyBox, systemctl status CGroup trees and systemd-cgls (with each process's cgroup)"""
     lines = clean_lines(ctx.text)
     if len(lines) <= 2 and lines and JOINED_ROW.search(lines[0]):
         lines = JOINED_ROW.split(lines[0])
@@ -144,7 +153,7 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
             if rx:
                 fmt, start = "ps-custom", i + 1
                 break
-    if fmt is None and any("CGroup:" in ln for ln in lines[:40]):
+    if fmt is None and (any("CGroup:" in ln for ln in lines[:40]) or _TREE.search("\n".join(lines[:40]))):
         yield from _systemd_tree(ctx, lines)
         return
     if fmt is None:
@@ -204,20 +213,51 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
 
 
 def _systemd_tree(ctx: ParseContext, lines: list[str]) -> Iterable[Record]:
-    """`systemctl status` CGroup trees: PIDs and commands, cut at 80 columns or marked with '>'."""
-    in_tree = False
+    """`systemctl status` CGroup trees, and `systemd-cgls` (or a tree pasted alone): PIDs and commands, cut at 80 columns
+    or marked with '>'. A status's tree ends at its first line at the margin; a cgls tree holds units (`├─kubepods.slice`)."""
+    status = any("CGroup:" in ln for ln in lines[:40])
+    in_tree = not status
     cut = cut_width(lines)
+    units: list[
+        tuple[int, str]
+    ] = []  # (column, name) of the cgroups enclosing the line: the process's cgroup path
     for i, ln in enumerate(lines):
         if "CGroup:" in ln:
             in_tree = True
+            path = ln.split("CGroup:", 1)[1].strip()
+            units = [(-1, path.strip("/"))] if path.startswith("/") else []
             continue
         if not in_tree:
             continue
+        col = len(ln) - len(ln.lstrip(" \t├└│─`|-"))
         m = SYSTEMD_TREE.match(ln)
         if not m:
-            if ln.strip() and not ln.startswith(" "):
+            if status and ln.strip() and not ln.startswith(" "):
                 in_tree = False
+            elif (
+                ln.strip() and not ln.strip().endswith(":") and ln.strip() != "-.slice"
+            ):  # a cgroup of systemd-cgls: `├─kubepods.slice`
+                while units and units[-1][0] >= col:
+                    units.pop()
+                units.append((col, ln.strip().lstrip("├└│─`|- ")))
             continue
+        while units and units[-1][0] >= col:
+            units.pop()
+        if units:
+            cg = "/" + "/".join(u for _, u in units if u)
+            info = classify(cg)
+            yield CgroupLine(
+                pid=int(m.group("pid")),
+                hierarchy=0,
+                path=cg,
+                driver=info.driver,
+                qos=info.qos,
+                pod_uid=info.pod_uid,
+                container_id=info.container_id,
+                runtime=info.runtime,
+                kind=info.kind,
+                line=i + 1,
+            )
         cmd = m.group("cmd")
         yield Process(
             source="systemctl-status",
