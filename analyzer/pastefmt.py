@@ -948,41 +948,27 @@ _IMPLIED = {
 }
 
 
+_WIDE_POD_COLUMNS = (
+    "NAME",
+    "READY",
+    "STATUS",
+    "RESTARTS",
+    "AGE",
+    "IP",
+    "NODE",
+    "NOMINATED NODE",
+    "READINESS GATES",
+)
+
+
 def _headerless_cols(fmt: str, row: str) -> list[tuple[int, str]]:
     toks = row.split()
     if fmt == "kubectl-get-pods" and len(_segments(row)) >= 5:
         toks = [t for _, t in _segments(row)]  # cells kubectl padded apart: RESTARTS may be `72 (3m32s ago)`
     if fmt == "kubectl-get-pods" and len(toks) >= 6 and re.match(r"^\d+/\d+$", toks[2]):
-        return [
-            (0, h)
-            for h in (
-                "NAMESPACE",
-                "NAME",
-                "READY",
-                "STATUS",
-                "RESTARTS",
-                "AGE",
-                "IP",
-                "NODE",
-                "NOMINATED NODE",
-                "READINESS GATES",
-            )[: len(toks)]
-        ]
+        return [(0, h) for h in ("NAMESPACE", *_WIDE_POD_COLUMNS)[: len(toks)]]
     if fmt == "kubectl-get-pods":  # up to -o wide's columns
-        return [
-            (0, h)
-            for h in (
-                "NAME",
-                "READY",
-                "STATUS",
-                "RESTARTS",
-                "AGE",
-                "IP",
-                "NODE",
-                "NOMINATED NODE",
-                "READINESS GATES",
-            )[: max(5, min(len(toks), 9))]
-        ]
+        return [(0, h) for h in _WIDE_POD_COLUMNS[: max(5, min(len(toks), 9))]]
     if fmt == "kubectl-get-nodes":
         if len(toks) == 3 or (len(toks) >= 2 and toks[-1].startswith(("Ready", "NotReady"))):
             return (

@@ -23,7 +23,13 @@ POD_DIR = re.compile(r"/kubepods(?:/(?P<qos>burstable|besteffort))?/pod(?P<uid>[
 SCOPE = re.compile(r"(?P<rt>cri-containerd|crio-conmon|crio|docker|cri-o)-(?P<id>[0-9a-f]{64})\.scope")
 COLON = re.compile(r"\.slice:(?P<rt>cri-containerd|crio|docker):(?P<id>[0-9a-f]{64})")
 BARE_ID = re.compile(r"/(?P<id>[0-9a-f]{64})(?:/|$)")
-RUNTIME = {"cri-containerd": "containerd", "crio": "crio", "cri-o": "crio", "crio-conmon": "crio", "docker": "docker"}
+RUNTIME = {
+    "cri-containerd": "containerd",
+    "crio": "crio",
+    "cri-o": "crio",
+    "crio-conmon": "crio",
+    "docker": "docker",
+}
 
 
 @dataclass
@@ -76,6 +82,13 @@ def classify(path: str) -> CgroupInfo:
     return info
 
 
+def cgroup_line(pid: int | None, hierarchy: int, controllers: str | None, path: str, line: int) -> CgroupLine:
+    """A process's cgroup, with what its path says (classify)."""
+    info = classify(path)
+    return CgroupLine(pid=pid, hierarchy=hierarchy, controllers=controllers, path=path, driver=info.driver, qos=info.qos,
+                      pod_uid=info.pod_uid, container_id=info.container_id, runtime=info.runtime, kind=info.kind, line=line)  # fmt: skip
+
+
 def _sniff(head: str) -> int:
     if ":/" not in head:  # every cgroup line holds ':/' (its controller field, then the path)
         return 0
@@ -101,20 +114,8 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
         if not lm:
             ctx.problem(i + 1, f"not a cgroup line: {ln[:80]!r}")
             continue
-        info = classify(lm.group("path"))
         n += 1
-        yield CgroupLine(
-            pid=int(lm.group("pid")) if lm.group("pid") else file_pid,
-            hierarchy=int(lm.group("hier")),
-            controllers=lm.group("ctrl") or None,
-            path=lm.group("path"),
-            driver=info.driver,
-            qos=info.qos,
-            pod_uid=info.pod_uid,
-            container_id=info.container_id,
-            runtime=info.runtime,
-            kind=info.kind,
-            line=i + 1,
-        )
+        yield cgroup_line(int(lm.group("pid")) if lm.group("pid") else file_pid, int(lm.group("hier")), lm.group("ctrl") or None,
+                          lm.group("path"), i + 1)  # fmt: skip
     if n == 0:
         raise ParseError("no cgroup lines")

@@ -10,8 +10,8 @@ import re
 from collections.abc import Iterable
 
 from analyzer.errors import ParseError
-from analyzer.models import CgroupLine, Process, Record
-from analyzer.parsers.proc_cgroup import classify
+from analyzer.models import Process, Record
+from analyzer.parsers.proc_cgroup import cgroup_line
 from analyzer.registry import ParseContext, source
 from analyzer.textutil import clean_lines, cut_width
 from analyzer.timeparse import parse_etime
@@ -245,19 +245,7 @@ def _systemd_tree(ctx: ParseContext, lines: list[str]) -> Iterable[Record]:
             units.pop()
         if units:
             cg = "/" + "/".join(u for _, u in units if u)
-            info = classify(cg)
-            yield CgroupLine(
-                pid=int(m.group("pid")),
-                hierarchy=0,
-                path=cg,
-                driver=info.driver,
-                qos=info.qos,
-                pod_uid=info.pod_uid,
-                container_id=info.container_id,
-                runtime=info.runtime,
-                kind=info.kind,
-                line=i + 1,
-            )
+            yield cgroup_line(int(m.group("pid")), 0, None, cg, i + 1)
         cmd = m.group("cmd")
         yield Process(
             source="systemctl-status",
