@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 MAX_LINE = 4096  # a pasted line longer than this is read up to here
@@ -297,7 +298,8 @@ def prompt_of(s: str) -> tuple[str, str] | None:
         return best
     if s == body and _known(body) and _command_like(body):  # a bare command: never an indented line of output
         return "", body.strip()
-    inner = body.strip()[1:-1].strip() if body.strip()[:1] == "`" and body.strip()[-1:] == "`" and body.count("`") == 2 else ""
+    code = body.strip()
+    inner = code[1:-1].strip() if code[:1] == code[-1:] == "`" and code.count("`") == 2 else ""
     if s == body and inner and _known(inner) and _command_like(inner):  # a command as markdown inline code: `docker ps -a`
         return "", inner
     return None
@@ -580,13 +582,8 @@ def _peel_prose(paras: list[list[Line]], command: str | None) -> list[tuple[list
             # a note the author wrote among the journal lines (at the margin, not a journal line): prose between pieces
             marks = [_author_line(ln.text) for ln in para]
             if any(marks):
-                i = 0
-                while i < len(para):
-                    j = i
-                    while j < len(para) and marks[j] == marks[i]:
-                        j += 1
-                    out.append((para[i:j], "prose" if marks[i] else fmt))
-                    i = j
+                for mark, run in groupby(zip(para, marks, strict=True), key=lambda x: x[1]):
+                    out.append(([ln for ln, _m in run], "prose" if mark else fmt))
                 continue
         k = len(para)
         if fmt.startswith(_LINE_SHAPED):
@@ -623,20 +620,26 @@ def _kind_runs(para: list[Line], fmt: str) -> list[tuple[list[Line], str]]:
     return runs
 
 
+def _no_row(s: str) -> bool:
+    """No table row and no log line of any kind (klog, logrus, journal...)."""
+    from analyzer.pastefmt import _data_like, _journal_kind, _line_kind
+
+    return not _data_like([s]) and _line_kind(s) is None and _journal_kind(s) is None
+
+
 def _author_line(t: str) -> bool:
     """Among log lines: a line of the author's, at the margin, prose-like, no log line of any kind."""
-    from analyzer.pastefmt import _data_like, _journal_kind, _line_kind, _prose_like
+    from analyzer.pastefmt import _prose_like
 
     s = t.rstrip()
     wide = sum(1 for c in s[:400] if c >= "\u2e80" and c.isalpha())  # CJK sentences have few spaces to count words by
-    return bool(s) and not s[:1].isspace() and not s.startswith(("-- ", "Hint: ")) and (_prose_like([s]) or wide * 2 >= len(s[:400])) and not _data_like([s]) and (
-        _line_kind(s) is None and _journal_kind(s) is None)
+    return bool(s) and not s[:1].isspace() and not s.startswith(("-- ", "Hint: ")) and (_prose_like([s]) or wide * 2 >= len(s[:400])) and _no_row(s)
 
 
 def _glued_sentence(t: str, ended: bool = True) -> bool:
     """A line that is a sentence, not a row or a log line: at the margin, words of letters without column gaps,
     ending as a sentence ends (unless not `ended`: under output whose own lines never start at the margin)."""
-    from analyzer.pastefmt import _data_like, _journal_kind, _line_kind, _prose_like
+    from analyzer.pastefmt import _prose_like
 
     s = t.rstrip()
     return (
@@ -644,9 +647,7 @@ def _glued_sentence(t: str, ended: bool = True) -> bool:
         and len(s.split()) >= 4
         and (not ended or s.endswith((".", "!", "?", ":", "\u3002", "\uff1a")))
         and _prose_like([s])
-        and not _data_like([s])
-        and _line_kind(s) is None
-        and _journal_kind(s) is None
+        and _no_row(s)
     )
 
 

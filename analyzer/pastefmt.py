@@ -87,9 +87,7 @@ def header_cells(line: str) -> list[tuple[int, str]]:
 
 def _header_words(line: str) -> list[str]:
     if line.lstrip().startswith("#"):
-        line = line.replace(
-            "#", " "
-        )  # a header the author typed again as a comment: `## UID PID PPID ... CMD ##`
+        line = line.replace("#", " ")  # a header the author typed again as a comment: `## UID PID PPID ... CMD ##`
     return [t for _, t in header_cells(line)]
 
 
@@ -116,20 +114,7 @@ def _get_what(cmd: str) -> str:
     return next((x for x in w[w.index("get") + 1 :] if not x.startswith("-")), "") if "get" in w else ""
 
 
-_SERVICE_COLUMNS = frozenset(
-    {
-        "NAMESPACE",
-        "NAME",
-        "TYPE",
-        "CLUSTER-IP",
-        "EXTERNAL-IP",
-        "PORT(S)",
-        "AGE",
-        "SELECTOR",
-        "LABELS",
-        "IP(S)",
-    }
-)
+_SERVICE_COLUMNS = frozenset({"NAMESPACE", "NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR", "LABELS", "IP(S)"})
 
 
 def _has(words: list[str], *need: str) -> bool:
@@ -142,9 +127,7 @@ def table_format(words: list[str], command: str | None) -> str | None:
     if not words:
         return None
     w = words
-    if (
-        w[0] == "FirstSeen" and "Reason" in w
-    ):  # a describe's events of kubectl 1.x, its header in mixed case, without `Events:`
+    if w[0] == "FirstSeen" and "Reason" in w:  # a describe's events of kubectl 1.x, its header in mixed case, without `Events:`
         return "kubectl-describe-events"
     if _has(w, "NAME", "READY", "STATUS") and ("RESTARTS" in w or "AGE" in w) and "UP-TO-DATE" not in w:
         return "kubectl-get-pods"
@@ -154,14 +137,9 @@ def table_format(words: list[str], command: str | None) -> str | None:
             return "kubectl-get-nodes"
         if "VOLUME" not in w and "CAPACITY" not in w:
             return "kubectl-get-nodes"
-    if w[0] in ("NAME", "NAMESPACE") and (
-        "CLUSTER-IP" in w
-        or "CLUSTER_IP" in w
-        or "CLUSTER IP" in w
-        or "IP(S)" in w
-        or ("PORT(S)" in w and "SELECTOR" in w)
-        or ("SELECTOR" in w and "IP" in w and "PORT" in w)
-    ):  # fmt: skip  (2015's osc: IP, PORT)
+    if w[0] in ("NAME", "NAMESPACE") and ("CLUSTER-IP" in w or "CLUSTER_IP" in w or "CLUSTER IP" in w or "IP(S)" in w
+                                          or ("PORT(S)" in w and "SELECTOR" in w)
+                                          or ("SELECTOR" in w and "IP" in w and "PORT" in w)):  # fmt: skip  (2015's osc: IP, PORT)
         return "kubectl-get-services"
     if "NAME" in w and set(w) <= _SERVICE_COLUMNS and _get_what(cmd) in ("svc", "service", "services"):
         return "kubectl-get-services"  # a server that left out columns (`NAMESPACE NAME AGE`): the command says what it is
@@ -181,9 +159,7 @@ def table_format(words: list[str], command: str | None) -> str | None:
         return "kubectl-get-statefulsets"
     if ("CONTAINER ID" in w or "CONTAINER" in w) and "STATE" in w and "NAME" in w:
         return "crictl-ps"
-    if ("POD ID" in w or "SANDBOX ID" in w) and (
-        "STATE" in w or "STATUS" in w
-    ):  # SANDBOX ID: crictl of 2017 (`crictl sandboxes`)
+    if ("POD ID" in w or "SANDBOX ID" in w) and ("STATE" in w or "STATUS" in w):  # SANDBOX ID: crictl of 2017 (`crictl sandboxes`)
         return "crictl-pods"
     if ("CONTAINER ID" in w or "CONTAINER" in w) and "STATUS" in w and ("NAMES" in w or "IMAGE" in w):
         return "nerdctl-ps" if "nerdctl" in cmd else "docker-ps"
@@ -277,13 +253,7 @@ def _ps_shape(line: str) -> str | None:
         return "ps-o"
     if _is_int(t[0]) and not _is_int(t[1]) and re.match(r"^\d{1,4}:\d\d$", t[2]) and len(t) >= 4:
         return "busybox-ps"
-    if (
-        _is_int(t[0])
-        and len(t[0]) <= 8
-        and not _is_int(t[1])
-        and ":" not in t[2]
-        and t[1][:1] in "/[-" + "abcdefghijklmnopqrstuvwxyz"
-    ):
+    if _is_int(t[0]) and len(t[0]) <= 8 and not _is_int(t[1]) and ":" not in t[2] and t[1][:1] in "/[-" + "abcdefghijklmnopqrstuvwxyz":
         return "ps-o"  # `ps -o pid,args`
     return None
 
@@ -304,20 +274,13 @@ def _describe_kind(texts: list[str], command: str | None) -> str | None:
     # the object's own fields: the lines at the paragraph's least indentation (a whole describe may be indented)
     head = texts[:80]
     least = _least_indent(head)
-    top = {
-        ln.split(":", 1)[0].strip() for ln in head if ":" in ln and len(ln) - len(ln.lstrip(" \t")) == least
-    }
+    top = {ln.split(":", 1)[0].strip() for ln in head if ":" in ln and len(ln) - len(ln.lstrip(" \t")) == least}
     kind = describe_args(command)[0]
     if kind in _DESCRIBE_KINDS and (first.startswith(("Name:", "Events:")) or "Name" in keys):
         return f"kubectl-describe-{_DESCRIBE_KINDS[kind]}"
     if not first.startswith("Name:"):
         # a fragment of a deployment's describe, cut above its Name: line (its fields only a deployment prints)
-        if all(_kv(t) is not None for t in head) and top & {
-            "NewReplicaSet",
-            "OldReplicaSets",
-            "StrategyType",
-            "RollingUpdateStrategy",
-        }:
+        if all(_kv(t) is not None for t in head) and top & {"NewReplicaSet", "OldReplicaSets", "StrategyType", "RollingUpdateStrategy"}:
             return "kubectl-describe-deployment"
         return None
     if (
@@ -335,9 +298,7 @@ def _describe_kind(texts: list[str], command: str | None) -> str | None:
         return "kubectl-describe-daemonset"
     if "StrategyType" in keys or "RollingUpdateStrategy" in keys or "NewReplicaSet" in keys:
         return "kubectl-describe-deployment"
-    if "Update Strategy" in keys or (
-        "Pods Status" in keys and "Replicas" in keys and "Volume Claims" in keys
-    ):
+    if "Update Strategy" in keys or ("Pods Status" in keys and "Replicas" in keys and "Volume Claims" in keys):
         return "kubectl-describe-statefulset"
     if "Replicas" in keys and "Pods Status" in keys:
         return "kubectl-describe-rc"
@@ -397,18 +358,11 @@ def detect(texts: list[str], command: str | None) -> str:
         return d
     if len(body) > 2 and ".service" in body[1] and "Loaded:" in body[2]:
         return "systemctl-status"  # `service kubelet status` on systemd: `Redirecting to /bin/systemctl status ...` first
-    if (
-        len(body) > 1
-        and first.endswith(".service")
-        and " " not in first
-        and body[1].strip().startswith("Loaded:")
-    ):
+    if len(body) > 1 and first.endswith(".service") and " " not in first and body[1].strip().startswith("Loaded:"):
         return "systemctl-status"  # a unit systemd does not know: `x.service` alone, then `Loaded: not-found`
     if (
-        (
-            first.startswith(("●", "* ", "○", "×"))
-            and ((len(body) > 1 and "Loaded:" in body[1]) or ".service" in first)
-        )
+        (first.startswith(("●", "* ", "○", "×"))
+        and ((len(body) > 1 and "Loaded:" in body[1]) or ".service" in first))
         or first.startswith("Loaded:")
         or (".service -" in first and len(body) > 1 and "Loaded:" in body[1])
     ):
@@ -455,11 +409,7 @@ def detect(texts: list[str], command: str | None) -> str:
         return "describe-more"
     if body[0].startswith((" ", "\t")) and not command:
         return "continuation"
-    if (
-        _prose_like(body)
-        and not any("   " in t.strip() or "\t" in t.strip() for t in body)
-        and not (command and _version_line(body))
-    ):
+    if _prose_like(body) and not any("   " in t.strip() or "\t" in t.strip() for t in body) and not (command and _version_line(body)):
         return "prose"  # a sentence between outputs: the author's, not the command's
     if command and _first_cmd_word(cmd) in (
         "kubectl",
@@ -475,12 +425,7 @@ def detect(texts: list[str], command: str | None) -> str:
         "service",
     ):
         return "unknown"
-    if (
-        not command
-        and len(body) == 1
-        and 0 < len(first.split()) <= 3
-        and all(w.rstrip(":").isalpha() for w in first.split())
-    ):
+    if not command and len(body) == 1 and 0 < len(first.split()) <= 3 and all(w.rstrip(":").isalpha() for w in first.split()):
         return "prose"  # a heading the author wrote (`containerd log`, `Output:`), under no command
     return "prose" if _prose_like(body) and not _data_like(body) else "unknown"
 
@@ -489,12 +434,7 @@ def _inspect_fragment(body: list[str], cmd: str) -> bool:
     """Lines of a crictl inspect table under the command that printed them, cut by a grep or a head: `Key: value` lines of
     the keys such a table has."""
     words = cmd.split()
-    if _first_cmd_word(cmd) not in ("crictl", "crioctl") or not {
-        "inspect",
-        "inspectp",
-        "inspects",
-        "status",
-    } & set(words):
+    if _first_cmd_word(cmd) not in ("crictl", "crioctl") or not {"inspect", "inspectp", "inspects", "status"} & set(words):
         return False
     keys = [b.split(":", 1)[0].strip() for b in body if ":" in b and not b[:1].isspace()]
     return bool(keys) and len(keys) * 2 >= len(body) and all(k in _INSPECT_TABLE_KEYS for k in keys)
@@ -505,19 +445,13 @@ _INSPECT_TABLE_KEYS = frozenset(["ID", "Name", "UID", "Namespace", "Attempt", "S
                                  "Labels", "Annotations", "Info", "Mounts"])  # fmt: skip
 
 
-_VERSION = re.compile(
-    r"v?\d{1,9}(?:\.\d{1,9}){1,4}"
-)  # 1.13.1, v1.16.1 (bounded: no backtracking to speak of)
+_VERSION = re.compile(r"v?\d{1,9}(?:\.\d{1,9}){1,4}")  # 1.13.1, v1.16.1 (bounded: no backtracking to speak of)
 
 
 def _version_line(body: list[str]) -> bool:
     """One line naming a version, not ending as a sentence ends: what `docker -v` or `kubelet --version` prints."""
     s = body[0].strip()
-    return (
-        len(body) == 1
-        and not s.endswith((".", "!", "?", ":"))
-        and any(_VERSION.fullmatch(w.strip(",;()")) for w in s.split())
-    )
+    return len(body) == 1 and not s.endswith((".", "!", "?", ":")) and any(_VERSION.fullmatch(w.strip(",;()")) for w in s.split())
 
 
 def _prose_like(body: list[str]) -> bool:
@@ -635,13 +569,7 @@ def _headerless(body: list[str], cmd: str) -> str | None:
         best = max(shapes, key=lambda x: shapes[x])
         if shapes[best] * 2 >= len(body[:50]):
             return best
-    if (
-        toks
-        and _HEX12.match(toks[0])
-        and len(toks) >= 5
-        and any(t.startswith(("Up", "Exited", "Created")) for t in toks)
-        and '"' in first
-    ):
+    if toks and _HEX12.match(toks[0]) and len(toks) >= 5 and any(t.startswith(("Up", "Exited", "Created")) for t in toks) and '"' in first:
         return "docker-ps"
     if len(toks) >= 3 and (
         "Ready" in toks[1:3] or "NotReady" in toks[1:3] or toks[1].startswith(("Ready,", "NotReady,"))
@@ -653,13 +581,7 @@ def _headerless(body: list[str], cmd: str) -> str | None:
         return "kubectl-get-pods"
     if len(toks) >= 6 and _AGE.match(toks[0]) and _AGE.match(toks[1]) and _is_int(toks[2]):
         return "kubectl-describe-events"
-    if (
-        len(toks) >= 14
-        and toks[0] in _WEEKDAYS
-        and toks[6] in _WEEKDAYS
-        and _is_int(toks[12])
-        and toks[13].startswith("{")
-    ):
+    if len(toks) >= 14 and toks[0] in _WEEKDAYS and toks[6] in _WEEKDAYS and _is_int(toks[12]) and toks[13].startswith("{"):
         return "kubectl-describe-events"  # 2015: first and last seen as RFC 1123 times, then the count and {component host}
     if (
         len(toks) >= 4
@@ -712,13 +634,7 @@ def read(sec: Section) -> None:
         elif fmt == "logrus-text":
             _read_logrus(sec, texts)
         elif fmt == "date":  # the time the paste was printed at: kubectl ages are counted back from it
-            sec.records.append(
-                {
-                    "time": date_output_iso(
-                        texts[0] if texts[0].strip() else next(t for t in texts if t.strip())
-                    )
-                }
-            )
+            sec.records.append({"time": date_output_iso(texts[0] if texts[0].strip() else next(t for t in texts if t.strip()))})
         elif fmt == "kubectl-logs-timestamps":
             for t in texts:
                 if t.strip():
@@ -726,9 +642,7 @@ def read(sec: Section) -> None:
                     rec: dict[str, Any] = {"time": ts, "message": msg}
                     _klog_into(rec, msg)
                     if (m := KLOG.match(msg[:400])) is not None:
-                        rec["message"] = msg[
-                            m.end() :
-                        ]  # a klog line: its header is in rec["klog"], as _read_klog gives it
+                        rec["message"] = msg[m.end() :]  # a klog line: its header is in rec["klog"], as _read_klog gives it
                     sec.records.append(rec)
         else:
             sec.problems.append(f"lines {sec.first}-{sec.last}: {fmt}: no reader")
@@ -765,9 +679,7 @@ def _key_values(texts: list[str]) -> list[list[tuple[str, str, dict[str, str]]]]
     return blocks
 
 
-_GO_TIME = re.compile(
-    r"^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d{1,9})? ([+-]\d{4})(?: [A-Z][A-Za-z0-9+-]{0,9})?$"
-)
+_GO_TIME = re.compile(r"^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d{1,9})? ([+-]\d{4})(?: [A-Z][A-Za-z0-9+-]{0,9})?$")
 
 
 def go_time_iso(text: str) -> str | None:
@@ -803,9 +715,7 @@ def _read_inspect_table(sec: Section, texts: list[str]) -> None:
         if "Attempt" in kv:
             rec["attempt"] = int(kv["Attempt"]) if kv["Attempt"].isdecimal() else kv["Attempt"]
         if "Exit Code" in kv:
-            rec["exit_code"] = (
-                int(kv["Exit Code"]) if kv["Exit Code"].lstrip("-").isdecimal() else kv["Exit Code"]
-            )
+            rec["exit_code"] = int(kv["Exit Code"]) if kv["Exit Code"].lstrip("-").isdecimal() else kv["Exit Code"]
         state = kv.get("Status") or kv.get("State")
         if state:
             rec["state"] = state
@@ -948,17 +858,7 @@ _IMPLIED = {
 }
 
 
-_WIDE_POD_COLUMNS = (
-    "NAME",
-    "READY",
-    "STATUS",
-    "RESTARTS",
-    "AGE",
-    "IP",
-    "NODE",
-    "NOMINATED NODE",
-    "READINESS GATES",
-)
+_WIDE_POD_COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES")
 
 
 def _headerless_cols(fmt: str, row: str) -> list[tuple[int, str]]:
@@ -1016,16 +916,10 @@ def _unwrap(texts: list[str], h: int) -> list[str] | None:
     ):
         return None
     width = max(len(t) for t in [texts[h], *firsts])
-    return [
-        *texts[:h],
-        texts[h].ljust(width) + texts[h + 1],
-        *(f.ljust(width) + s for f, s in zip(firsts, seconds, strict=True)),
-    ]
+    return [*texts[:h], texts[h].ljust(width) + texts[h + 1], *(f.ljust(width) + s for f, s in zip(firsts, seconds, strict=True))]
 
 
-_CLUSTER_SCOPED = frozenset(
-    ["kubectl-get-nodes", "kubectl-get-namespaces", "kubectl-get-pv", "kubectl-get-persistentvolumes"]
-)
+_CLUSTER_SCOPED = frozenset(["kubectl-get-nodes", "kubectl-get-namespaces", "kubectl-get-pv", "kubectl-get-persistentvolumes"])
 
 
 def _read_table(sec: Section, texts: list[str]) -> None:
@@ -1059,12 +953,7 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             continue
         if t.lstrip().startswith(("NAMESPACE:", "No resources found")):
             continue
-        if (
-            fmt == "kubectl-get-services"
-            and cols is not None
-            and sec.records
-            and _service_port_continuation(t, cols)
-        ):
+        if fmt == "kubectl-get-services" and cols is not None and sec.records and _service_port_continuation(t, cols):
             # kubectl of 2015 printed a service's further ports alone on the lines below it, under PORT(S)
             prev = sec.records[-1]
             first = prev.get("ports")
@@ -1085,9 +974,7 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             rec["name"] = rest
         _ints(rec)
         if fmt == "crictl-ps" and "container_id" in rec:
-            rec.setdefault(
-                "container", rec["container_id"]
-            )  # crictl 1.2x heads the id CONTAINER, older ones CONTAINER ID
+            rec.setdefault("container", rec["container_id"])  # crictl 1.2x heads the id CONTAINER, older ones CONTAINER ID
         if fmt == "kubectl-get-nodes" and "roles" not in rec:
             rec["roles"] = None  # kubectl before 1.8 printed no ROLES column: unknown, not absent
         if fmt in ("crictl-ps", "crictl-pods") and rec.get("state"):
@@ -1108,12 +995,7 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             rec.setdefault("pod", None)  # a container no kubelet made (docker run): of no pod
         if fmt == "kubectl-get-events" or fmt == "kubectl-describe-events":
             _event_extra(rec)
-        if (
-            fmt.startswith("kubectl-get-")
-            and fmt not in _CLUSTER_SCOPED
-            and "namespace" not in rec
-            and (ns := command_namespace(sec.command))
-        ):
+        if fmt.startswith("kubectl-get-") and fmt not in _CLUSTER_SCOPED and "namespace" not in rec and (ns := command_namespace(sec.command)):
             rec["namespace"] = ns  # `kubectl -n NS get pods` prints no NAMESPACE column
         sec.records.append(rec)
     if sec.kind != "kubectl-get-events" and any(r.get("kind") for r in sec.records):
@@ -1153,9 +1035,7 @@ def _event_extra(rec: dict[str, Any]) -> None:
     if "/" in obj:
         rec["object_kind"], _, rec["object_name"] = obj.partition("/")
         kind = rec["object_kind"].lower()
-        rec.setdefault(
-            "kind", KINDS.get(kind, kind[:1].upper() + kind[1:])
-        )  # pod/x -> Pod, as the API names it
+        rec.setdefault("kind", KINDS.get(kind, kind[:1].upper() + kind[1:]))  # pod/x -> Pod, as the API names it
         rec.setdefault("name", rec["object_name"])
 
 
@@ -1176,10 +1056,7 @@ def _read_events_section(sec: Section, texts: list[str]) -> None:
             break
     if hdr is not None:
         # 1.7's pre-releases headed the age column `Last`
-        cols = [
-            (s, "AGE" if h.upper() == "LAST" else h.upper() if h.upper() != "FIRSTSEEN" else h)
-            for s, h in header_cells(body[hdr])
-        ]
+        cols = [(s, "AGE" if h.upper() == "LAST" else h.upper() if h.upper() != "FIRSTSEEN" else h) for s, h in header_cells(body[hdr])]
         sec.attrs["header"] = True
         rows = body[hdr + 1 :]
     else:
@@ -1272,8 +1149,6 @@ def _time_words(head: str) -> int:
     if len(w) >= 2 and w[0] in _MONTHS and w[1].isdecimal() and len(w[1]) <= 2:
         return 2
     return 1
-
-
 _KEYS.update({"elapsed": "etime"})
 
 
@@ -1326,9 +1201,7 @@ def _read_ps(sec: Section, texts: list[str]) -> None:
             continue
         rec = _ps_row(t, cols)
         if rec is None and sec.records and _ps_wrapped(prev, t, cut):
-            last = sec.records[
-                -1
-            ]  # the rest of its command: folded (`| fold -w 130`, a terminal) or wrapped by hand with `\`
+            last = sec.records[-1]  # the rest of its command: folded (`| fold -w 130`, a terminal) or wrapped by hand with `\`
             if prev.rstrip().endswith("\\"):
                 glued = str(last["cmd"])[:-1].rstrip() + " " + t.strip()
             else:  # folded mid-word as often as not: nothing between
@@ -1432,9 +1305,7 @@ def _ps_row(line: str, cols: list[str]) -> dict[str, Any] | None:
     _ints(rec)
     if "uid" in rec and _is_int(str(rec["uid"])) and "ppid" in rec and "user" not in rec:
         rec["uid"] = int(rec["uid"])
-    if ("uid" in rec and isinstance(rec["uid"], str) and not _is_int(rec["uid"])) or (
-        "uid" in rec and "user" not in rec and "c" in rec
-    ):
+    if ("uid" in rec and isinstance(rec["uid"], str) and not _is_int(rec["uid"])) or ("uid" in rec and "user" not in rec and "c" in rec):
         rec["user"] = rec["uid"]
     return rec
 
@@ -1648,9 +1519,7 @@ def _read_cgroup_tree(sec: Section, texts: list[str]) -> None:
             continue
         tl = _tree_line(t)
         if tl is None:
-            sec.problems.append(
-                f"line {sec.lines[0].no + texts.index(t)}: not a line of a cgroup tree: {t.strip()[:60]!r}"
-            )
+            sec.problems.append(f"line {sec.lines[0].no + texts.index(t)}: not a line of a cgroup tree: {t.strip()[:60]!r}")
             continue
         col, rest = tl
         while units and units[-1][0] >= col:
@@ -1659,12 +1528,7 @@ def _read_cgroup_tree(sec: Section, texts: list[str]) -> None:
         if not (word.isdecimal() and len(word) <= 10):
             units.append((col, rest.rstrip(":")))
             continue
-        rec: dict[str, Any] = {
-            "pid": int(word),
-            "cmd": cmd.strip(),
-            "depth": col,
-            "unit": units[-1][1] if units else None,
-        }
+        rec: dict[str, Any] = {"pid": int(word), "cmd": cmd.strip(), "depth": col, "unit": units[-1][1] if units else None}
         path = "/".join(u for _, u in units)
         ids = _HEX64.findall(path) or (_HEX64.findall(cmd[:400]) if "shim" in cmd[:200] else [])
         rec["container_id"] = ids[-1] if ids else None
@@ -1691,9 +1555,7 @@ def _systemctl_head(sec: Section, body: list[str]) -> list[str]:
                 name = s.lstrip("●○×* ").split(" ", 1)[0]
                 sec.attrs["unit"] = name
             elif i == 0 and s.endswith(".service") and " " not in s:
-                sec.attrs["unit"] = (
-                    s  # a unit systemd does not know is printed bare, without a bullet or description
-                )
+                sec.attrs["unit"] = s  # a unit systemd does not know is printed bare, without a bullet or description
             elif s.startswith("Loaded:"):
                 sec.attrs["loaded"] = s[7:].strip().split(";")[0].strip()
                 v = s[7:].strip()
@@ -1919,9 +1781,7 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
                     ports.setdefault(key, []).append(" ".join(val.split()))
             elif last_top == "Update Strategy" and key == "Partition":
                 partition = val
-            elif (
-                key == "Containers" and not val
-            ):  # only a Pod Template has containers (its line may be elided)
+            elif key == "Containers" and not val:  # only a Pod Template has containers (its line may be elided)
                 tmpl_at, name_at = ind, None
             elif tmpl_at is not None and ind <= tmpl_at:
                 tmpl_at = None
@@ -1941,9 +1801,7 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
             labels = [kv[2]]
         ind, key, val = kv
         # with the indentation lost, a container's own fields (Port, Reason) stay the container's
-        if ind == 0 and not (
-            indent_lost and section == "Containers" and (key not in _POD_TOP or key in _CONTAINER_KEYS)
-        ):
+        if ind == 0 and not (indent_lost and section == "Containers" and (key not in _POD_TOP or key in _CONTAINER_KEYS)):
             if key == "Events":
                 section = "Events"
                 if val and val != "<none>":
@@ -1973,9 +1831,7 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         rec["ip"] = top.get("IP")
         rec["containers"] = [c["name"] for c in containers]
         rec["restarts"] = sum(
-            int(c.get("Restart Count", "0"))
-            for c in containers
-            if str(c.get("Restart Count", "0")).isdecimal()
+            int(c.get("Restart Count", "0")) for c in containers if str(c.get("Restart Count", "0")).isdecimal()
         )
         if containers:
             c0 = containers[0]
@@ -2114,9 +1970,7 @@ def date_output_iso(line: str) -> str | None:
         return None
     if t[:4].isdecimal():
         dt = parse_time(t)
-        zoned = (
-            t.endswith("Z") or t[-6:-5] in ("+", "-") or t[-5:-4] in ("+", "-")
-        )  # a time without its zone is not a reference
+        zoned = t.endswith("Z") or t[-6:-5] in ("+", "-") or t[-5:-4] in ("+", "-")  # a time without its zone is not a reference
         return dt.isoformat() if dt is not None and zoned else None
     if t[3:5] == ", ":
         return rfc1123_iso(line.strip())
@@ -2125,12 +1979,7 @@ def date_output_iso(line: str) -> str | None:
     if zone is None:
         return None
     rest = " ".join(w for w in words if w != zone)
-    for fmt in (
-        "%a %b %d %H:%M:%S %Y",
-        "%a %b %d %I:%M:%S %p %Y",
-        "%a %d %b %Y %I:%M:%S %p",
-        "%a %d %b %Y %H:%M:%S",
-    ):
+    for fmt in ("%a %b %d %H:%M:%S %Y", "%a %b %d %I:%M:%S %p %Y", "%a %d %b %Y %I:%M:%S %p", "%a %d %b %Y %H:%M:%S"):
         try:
             return datetime.strptime(rest, fmt).isoformat() + _TZ[zone]
         except ValueError:

@@ -89,10 +89,7 @@ def test_heading_comments_and_pager_cut_process_trees_are_not_prompts() -> None:
 def test_journalctl_notices_alone_are_a_journal_without_lines_and_indented_entries_are_still_read() -> None:
     notices = split("$ journalctl -u kubelet\nHint: You are currently not seeing messages from other users and the system.\n"
                     "      Users in the 'systemd-journal' group can see all messages.\n-- No entries --\n")  # fmt: skip
-    assert [(s.kind, len(s.records), s.problems) for s in notices] == [
-        ("prompt", 0, []),
-        ("journal-short", 0, []),
-    ]
+    assert [(s.kind, len(s.records), s.problems) for s in notices] == [("prompt", 0, []), ("journal-short", 0, [])]
     indented = split("$ journalctl -u kubelet\n      Oct 15 01:54:06 node systemd[1]: Started kubelet.\n"
                      "      Oct 15 01:54:07 node kubelet[9]: I1015 01:54:07.000000       9 server.go:1] up\n")  # fmt: skip
     assert [(s.kind, len(s.records)) for s in indented] == [("prompt", 0), ("journal-short", 2)]
@@ -111,24 +108,13 @@ def test_journalctl_notices_alone_are_a_journal_without_lines_and_indented_entri
         ("sh-4.2$ kill 7", "sh-4.2$ ", "kill 7"),
     ],
 )  # fmt: skip
-def test_prompts_of_shells_without_ps1_cloud_shell_and_lab_hosts(
-    line: str, prompt: str, command: str
-) -> None:
+def test_prompts_of_shells_without_ps1_cloud_shell_and_lab_hosts(line: str, prompt: str, command: str) -> None:
     from analyzer.paste import prompt_of
 
     assert prompt_of(line) == (prompt, command)
 
 
-@pytest.mark.parametrize(
-    "line",
-    [
-        "total 5 $ echo",
-        "Cost $ 5",
-        "price # cat is great",
-        "12345 $ kubectl get pods",
-        "a b $ kubectl get pods",
-    ],
-)
+@pytest.mark.parametrize("line", ["total 5 $ echo", "Cost $ 5", "price # cat is great", "12345 $ kubectl get pods", "a b $ kubectl get pods"])
 def test_words_before_a_dollar_are_not_a_host_prompt(line: str) -> None:
     from analyzer.paste import prompt_of
 
@@ -223,38 +209,16 @@ def test_ps_tables_of_any_field_order_folded_or_wrapped_by_hand_and_a_header_typ
             "joseph    9678  6200  9678  6200 11 23:55 pts/1    00:00:01 \\\n"
             "python ./manage.py runserver 0.0.0.0:8000\n")  # fmt: skip
     secs = [s for s in split(text) if s.is_data]
-    assert [(s.kind, s.first, s.last, len(s.records)) for s in secs] == [
-        ("ps-o", 2, 4, 2),
-        ("ps-o", 7, 10, 2),
-        ("ps-ejf", 13, 15, 1),
-    ]
+    assert [(s.kind, s.first, s.last, len(s.records)) for s in secs] == [("ps-o", 2, 4, 2), ("ps-o", 7, 10, 2), ("ps-ejf", 13, 15, 1)]
     assert all(not s.problems for s in secs)
     init, kubelet = secs[0].records
-    assert (init["pid"], init["ppid"], init["comm"], init["start"], init["stime"]) == (
-        1,
-        0,
-        "init",
-        "Mar 14",
-        "2016",
-    )
-    assert (
-        init["lstart_iso"] == "2016-03-14T09:07:45"
-        and kubelet["start"] == "09:07:45"
-        and kubelet["lstart"] == "Wed May  9 16:51:16 2018"
-    )
+    assert (init["pid"], init["ppid"], init["comm"], init["start"], init["stime"]) == (1, 0, "init", "Mar 14", "2016")
+    assert init["lstart_iso"] == "2016-03-14T09:07:45" and kubelet["start"] == "09:07:45" and kubelet["lstart"] == "Wed May  9 16:51:16 2018"
     java = secs[1].records[0]
-    assert (
-        java["cmd"] == "java -XX:+UseParallelGC -XX:AdaptiveSizePolicyWeight=90 -jar jenkins.war"
-        and java["wrapped"]
-    )
+    assert java["cmd"] == "java -XX:+UseParallelGC -XX:AdaptiveSizePolicyWeight=90 -jar jenkins.war" and java["wrapped"]
     assert secs[1].records[1]["cmd"] == "/bin/sh"
     row = secs[2].records[0]
-    assert (row["pid"], row["pgid"], row["sid"], row["cmd"]) == (
-        9678,
-        9678,
-        6200,
-        "python ./manage.py runserver 0.0.0.0:8000",
-    )
+    assert (row["pid"], row["pgid"], row["sid"], row["cmd"]) == (9678, 9678, 6200, "python ./manage.py runserver 0.0.0.0:8000")
 
 
 def test_a_table_wrapped_by_a_narrow_terminal_is_read_with_its_rows_joined() -> None:
@@ -273,18 +237,10 @@ def test_a_table_wrapped_by_a_narrow_terminal_is_read_with_its_rows_joined() -> 
     (pods,) = [s for s in split(mid_word) if s.is_data]
     assert pods.attrs["wrapped"] and not pods.problems and len(pods.records) == 1
     r = pods.records[0]
-    assert (r["name"], r["ip"], r["node"], r["nominated_node"], r["readiness_gates"]) == (
-        "job-demo-htpkr",
-        "<none>",
-        "k8s-node01",
-        "<none>",
-        "<none>",
-    )
+    assert (r["name"], r["ip"], r["node"], r["nominated_node"], r["readiness_gates"]) == ("job-demo-htpkr", "<none>", "k8s-node01", "<none>", "<none>")
     (svc,) = [s for s in split(stripped) if s.is_data]
     assert [(r["namespace"], r["name"], r["cluster_ip"], r["ports"], r["age"]) for r in svc.records] == [
-        ("default", "kubernetes", "10.100.0.1", "443/TCP", "3h34m"),
-        ("kube-system", "kube-dns", "10.100.0.10", "53/UDP,53/TCP", "3h34m"),
-    ]
+        ("default", "kubernetes", "10.100.0.1", "443/TCP", "3h34m"), ("kube-system", "kube-dns", "10.100.0.10", "53/UDP,53/TCP", "3h34m")]
 
 
 def test_a_command_in_inline_code_html_line_breaks_and_a_namespace_named_on_the_command_line() -> None:
@@ -300,12 +256,7 @@ def test_a_command_in_inline_code_html_line_breaks_and_a_namespace_named_on_the_
     assert docker.kind == "docker-ps" and docker.records[0]["names"] == "web" and not docker.problems
     r = pods.records[0]
     assert (r["namespace"], r["name"], r["ip"], r["node"], r["readiness_gates"]) == (
-        "cattle-system",
-        "cattle-cluster-agent-8597895bd5-tvbc6",
-        "10.42.0.19",
-        "node-1.example.com",
-        "<none>",
-    )
+        "cattle-system", "cattle-cluster-agent-8597895bd5-tvbc6", "10.42.0.19", "node-1.example.com", "<none>")
 
 
 def test_a_describe_pod_with_its_indentation_lost_keeps_each_containers_fields_and_every_label() -> None:
@@ -318,19 +269,8 @@ def test_a_describe_pod_with_its_indentation_lost_keeps_each_containers_fields_a
             "Conditions:\nType Status\nReady True\n")  # fmt: skip
     (d,) = [s for s in split(text) if s.is_data]
     r = d.records[0]
-    assert (r["name"], r["namespace"], r["node"], r["status"], r["containers"]) == (
-        "web-1",
-        "shop",
-        "node-1",
-        "Running",
-        ["web", "sidecar"],
-    )
-    assert (r["state"], r["last_state"], r["last_exit_code"], r["restarts"]) == (
-        "Running",
-        "Terminated",
-        1,
-        21,
-    )
+    assert (r["name"], r["namespace"], r["node"], r["status"], r["containers"]) == ("web-1", "shop", "node-1", "Running", ["web", "sidecar"])
+    assert (r["state"], r["last_state"], r["last_exit_code"], r["restarts"]) == ("Running", "Terminated", 1, 21)
     assert r["labels"] == {"app": "web", "pod-template-hash": "5bbd7fd785", "tier": "frontend"}
 
 
@@ -342,24 +282,15 @@ def test_a_pasted_systemd_cgls_gives_each_process_its_cgroup_container_and_pod(t
                      f"  │ └─4300 /usr/bin/containerd-shim-runc-v2 -namespace k8s.io -id {'8c' * 32}\n  └─kubelet.service\n"
                      "    └─901 /usr/bin/kubelet --config=/var/lib/kubelet/config.yaml\n", encoding="utf-8")  # fmt: skip
     (tree,) = [s for s in split(paste.read_text(encoding="utf-8")) if s.is_data]
-    assert (
-        tree.kind == "systemctl-cgroup-tree"
-        and [r["pid"] for r in tree.records] == [4321, 4300, 901]
-        and not tree.problems
-    )
+    assert tree.kind == "systemctl-cgroup-tree" and [r["pid"] for r in tree.records] == [4321, 4300, 901] and not tree.problems
     assert tree.records[0]["container_id"] == tree.records[1]["container_id"] == "8c" * 32
-    assert (
-        tree.records[0]["pod_uid"] == "3f1c2a4e-7d1b-4c8e-9a55-0e6b7d2c1f00"
-        and tree.records[2]["unit"] == "kubelet.service"
-    )
+    assert tree.records[0]["pod_uid"] == "3f1c2a4e-7d1b-4c8e-9a55-0e6b7d2c1f00" and tree.records[2]["unit"] == "kubelet.service"
     db = tmp_path / "k.duckdb"
     res = CliRunner().invoke(main, ["ingest", "--db", str(db), "-q", "--node", "node-1", str(paste)])
     assert res.exit_code == 0, res.output
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = con.execute(
-            "SELECT pid, path, kind, container_id, pod_uid FROM process_cgroups ORDER BY pid"
-        ).fetchall()
+        rows = con.execute("SELECT pid, path, kind, container_id, pod_uid FROM process_cgroups ORDER BY pid").fetchall()
         procs = con.execute("SELECT count(*) FROM processes").fetchall()[0][0]
     finally:
         con.close()
@@ -383,10 +314,7 @@ def test_a_describe_pasted_in_pieces_between_elision_marks_is_one_elided_describ
     pod, ds = secs[1], secs[4]
     assert pod.attrs["elided"] and not pod.problems and pod.records[0]["name"] == "kube-proxy-wx5f9"
     assert pod.records[0]["namespace"] == "kube-system"
-    assert (
-        ds.records[0]["containers"] == ["kube-proxy"]
-        and ds.records[0]["image"] == "registry.k8s.io/kube-proxy:v1.26.0"
-    )
+    assert ds.records[0]["containers"] == ["kube-proxy"] and ds.records[0]["image"] == "registry.k8s.io/kube-proxy:v1.26.0"
 
 
 @pytest.mark.parametrize(
@@ -437,34 +365,16 @@ def test_ingest_of_a_paste_fills_paste_sections_and_the_tables(tmp_path: Path) -
     ]
 
 
-def test_pasted_kubectl_logs_with_timestamps_are_a_log_file_of_the_pod_the_command_names(
-    tmp_path: Path,
-) -> None:
+def test_pasted_kubectl_logs_with_timestamps_are_a_log_file_of_the_pod_the_command_names(tmp_path: Path) -> None:
     """Not journal lines (an RFC 3339 time, then the container's line, no `host unit[pid]:`): a kubectl-logs file of
     the pod, searchable like any container log, and no node-level note."""
-    code, out, db = _ingest(
-        tmp_path,
-        (PASTES / "126-k8s92389-kubectl-logs-timestamps-klog-since-time.txt").read_text(encoding="utf-8"),
-    )
+    code, out, db = _ingest(tmp_path, (PASTES / "126-k8s92389-kubectl-logs-timestamps-klog-since-time.txt").read_text(encoding="utf-8"))
     assert code == 0 and "without --node" not in out, out
     with duckdb.connect(str(db), read_only=True) as con:
-        files = con.execute(
-            "SELECT layout, namespace, pod, container, line_count, format FROM log_files"
-        ).fetchall()
-        assert files == [
-            (
-                "kubectl-logs",
-                None,
-                "openshift-kube-scheduler-operator-86cb559677-hb84l",
-                None,
-                4,
-                "timestamped",
-            )
-        ]
+        files = con.execute("SELECT layout, namespace, pod, container, line_count, format FROM log_files").fetchall()
+        assert files == [("kubectl-logs", None, "openshift-kube-scheduler-operator-86cb559677-hb84l", None, 4, "timestamped")]
         assert con.execute("SELECT count(*) FROM journal").fetchall() == [(0,)]
-        assert con.execute(
-            "SELECT stored FROM paste_sections WHERE format = 'kubectl-logs-timestamps'"
-        ).fetchall() == [(4,)]
+        assert con.execute("SELECT stored FROM paste_sections WHERE format = 'kubectl-logs-timestamps'").fetchall() == [(4,)]
     r = CliRunner().invoke(main, ["grep", "--db", str(db), "-o", "json", "Unexpected EOF"])
     hits = [json.loads(ln) for ln in r.stdout.splitlines()]
     assert r.exit_code == 0 and len(hits) == 4, r.output
@@ -477,22 +387,14 @@ def test_pasted_kubectl_logs_with_timestamps_are_a_log_file_of_the_pod_the_comma
     [
         ("kubectl logs pod/web-0 --timestamps=true", (None, "web-0", None, False)),
         ("kubectl -n shop logs web-0 -c app --timestamps", ("shop", "web-0", "app", False)),
-        (
-            "kubectl logs --namespace=kube-system coredns-1 coredns -p --timestamps | tail",
-            ("kube-system", "coredns-1", "coredns", True),
-        ),
+        ("kubectl logs --namespace=kube-system coredns-1 coredns -p --timestamps | tail", ("kube-system", "coredns-1", "coredns", True)),
         ("kubectl logs deploy/web --timestamps", (None, None, None, False)),
-        (
-            "kubectl logs web-0 --timestamps | grep -n error",
-            (None, "web-0", None, False),
-        ),  # grep's -n is not a namespace
+        ("kubectl logs web-0 --timestamps | grep -n error", (None, "web-0", None, False)),  # grep's -n is not a namespace
         ("kubectl get pods", (None, None, None, False)),
         (None, (None, None, None, False)),
     ],
 )
-def test_the_pod_and_container_a_kubectl_logs_command_names(
-    command: str | None, want: tuple[object, ...]
-) -> None:
+def test_the_pod_and_container_a_kubectl_logs_command_names(command: str | None, want: tuple[object, ...]) -> None:
     from analyzer.ingest import logs_target
 
     assert logs_target(command) == want
@@ -588,18 +490,8 @@ def test_an_old_event_row_is_read_by_the_shape_of_its_words(first: str, last: st
     cells = [first, last, str(count), source, sub, kind, reason, message]
     row = "  " + "".join(c + g for c, g in zip(cells, gaps, strict=True) if c).rstrip()
     rec = _old_event_row(row)
-    assert (rec["first_seen"], rec["last_seen"], rec["count"], rec["from"]) == (
-        first,
-        last,
-        str(count),
-        source,
-    )
-    assert (rec["subobject"], rec.get("type", ""), rec.get("reason"), rec["message"]) == (
-        sub,
-        kind,
-        reason,
-        message,
-    )
+    assert (rec["first_seen"], rec["last_seen"], rec["count"], rec["from"]) == (first, last, str(count), source)
+    assert (rec["subobject"], rec.get("type", ""), rec.get("reason"), rec["message"]) == (sub, kind, reason, message)
 
 
 @given(st.text(max_size=200))

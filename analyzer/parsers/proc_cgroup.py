@@ -23,13 +23,7 @@ POD_DIR = re.compile(r"/kubepods(?:/(?P<qos>burstable|besteffort))?/pod(?P<uid>[
 SCOPE = re.compile(r"(?P<rt>cri-containerd|crio-conmon|crio|docker|cri-o)-(?P<id>[0-9a-f]{64})\.scope")
 COLON = re.compile(r"\.slice:(?P<rt>cri-containerd|crio|docker):(?P<id>[0-9a-f]{64})")
 BARE_ID = re.compile(r"/(?P<id>[0-9a-f]{64})(?:/|$)")
-RUNTIME = {
-    "cri-containerd": "containerd",
-    "crio": "crio",
-    "cri-o": "crio",
-    "crio-conmon": "crio",
-    "docker": "docker",
-}
+RUNTIME = {"cri-containerd": "containerd", "crio": "crio", "cri-o": "crio", "crio-conmon": "crio", "docker": "docker"}
 
 
 @dataclass

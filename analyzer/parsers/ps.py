@@ -88,9 +88,7 @@ SYSTEMD_TREE = re.compile(r"^[ \t]*(?:[├└│|`]\s*)*[─-]*\s*(?P<pid>\d+)\s
 JOINED_ROW = re.compile(r"(?<=\S) (?=\S+ \d+ \d+ \d+ (?:[A-Z][a-z]{2}\d\d|\d\d:\d\d|\d{4}) \S+ [\d:-]{5,} )")
 
 
-_ANY_HEADER = re.compile(
-    "|".join(f"(?:{hdr})" for hdr, _rx in FORMATS.values()), re.M
-)  # one pass over a head, not five
+_ANY_HEADER = re.compile("|".join(f"(?:{hdr})" for hdr, _rx in FORMATS.values()), re.M)  # one pass over a head, not five
 _TREE = re.compile(r"[├└]─\s*\d+ ")
 
 
@@ -98,9 +96,7 @@ def _sniff(head: str) -> int:
     if _ANY_HEADER.search(head):
         return 88
     all_lines = head.splitlines()
-    if "PID" in head and any(
-        _custom_format(ln) for ln in all_lines[:50] if "PID" in ln
-    ):  # a -o header names PID
+    if "PID" in head and any(_custom_format(ln) for ln in all_lines[:50] if "PID" in ln):  # a -o header names PID
         return 80
     lines = [ln for ln in all_lines[:20] if ln.strip()]
     # a row of any of these formats has its pid first or second (what a regex below needs): only such lines are tried
@@ -126,9 +122,7 @@ def _forest(cmd: str) -> tuple[int, str]:
     i = cmd.find("\\_ ")
     if i >= 0 and re.fullmatch(r"[ |]*", cmd[:i]):
         return (i - 1) // 4 + 1 if i >= 1 else 1, cmd[i + 3 :]
-    return 0, cmd.lstrip() if cmd[:1] == " " and cmd.strip() and re.fullmatch(
-        r" *", cmd[: len(cmd) - len(cmd.lstrip())]
-    ) else cmd
+    return 0, cmd.lstrip() if cmd[:1] == " " and cmd.strip() and re.fullmatch(r" *", cmd[: len(cmd) - len(cmd.lstrip())]) else cmd
 
 
 @source("ps", sniff=_sniff)
@@ -218,9 +212,7 @@ def _systemd_tree(ctx: ParseContext, lines: list[str]) -> Iterable[Record]:
     status = any("CGroup:" in ln for ln in lines[:40])
     in_tree = not status
     cut = cut_width(lines)
-    units: list[
-        tuple[int, str]
-    ] = []  # (column, name) of the cgroups enclosing the line: the process's cgroup path
+    units: list[tuple[int, str]] = []  # (column, name) of the cgroups enclosing the line: the process's cgroup path
     for i, ln in enumerate(lines):
         if "CGroup:" in ln:
             in_tree = True
@@ -234,9 +226,7 @@ def _systemd_tree(ctx: ParseContext, lines: list[str]) -> Iterable[Record]:
         if not m:
             if status and ln.strip() and not ln.startswith(" "):
                 in_tree = False
-            elif (
-                ln.strip() and not ln.strip().endswith(":") and ln.strip() != "-.slice"
-            ):  # a cgroup of systemd-cgls: `├─kubepods.slice`
+            elif ln.strip() and not ln.strip().endswith(":") and ln.strip() != "-.slice":  # a cgroup of systemd-cgls: `├─kubepods.slice`
                 while units and units[-1][0] >= col:
                     units.pop()
                 units.append((col, ln.strip().lstrip("├└│─`|- ")))
@@ -244,8 +234,7 @@ def _systemd_tree(ctx: ParseContext, lines: list[str]) -> Iterable[Record]:
         while units and units[-1][0] >= col:
             units.pop()
         if units:
-            cg = "/" + "/".join(u for _, u in units if u)
-            yield cgroup_line(int(m.group("pid")), 0, None, cg, i + 1)
+            yield cgroup_line(int(m.group("pid")), 0, None, "/" + "/".join(u for _, u in units if u), i + 1)
         cmd = m.group("cmd")
         yield Process(
             source="systemctl-status",

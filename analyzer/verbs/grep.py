@@ -136,9 +136,10 @@ def hits_sql(q: Query, ranges: list[grepindex.Range] | None, by_file: bool = Fal
         if j:
             parts.append(j)
     else:
-        logs = [_log_part(q, _range_pred(r)) for r in ranges if r.kind == "log"]
         if by_file:
             logs = [_log_part(q, "l.file_id IN (SELECT file_id FROM _gfiles)")]
+        else:
+            logs = [_log_part(q, _range_pred(r)) for r in ranges if r.kind == "log"]
         if logs:
             parts.append(_log_sql(q, logs))
         for r in ranges:
