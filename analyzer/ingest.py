@@ -71,6 +71,7 @@ from analyzer.models import (
     Process,
     Record,
     Sandbox,
+    Version,
     Workload,
 )
 from analyzer.parsers import json_values
@@ -780,8 +781,10 @@ class LooseInput:
             n_stored: int | None = None
             sec_notes: list[str] = []
             member = f"{name}#L{s.first}-{s.last}"
-            if s.kind in _DESCRIBED and s.records:  # a describe of a workload or service, or an Events: table pasted alone
-                recs: list[Record] = _events_of_section(s) if s.kind == "kubectl-describe-events" else _described(s)
+            if (s.kind in _DESCRIBED or s.kind in _LISTED) and s.records:  # a describe of a workload or service, an Events: table
+                # pasted alone, a kubectl get of a kind with no table reader, kubectl version
+                recs: list[Record] = (_events_of_section(s) if s.kind == "kubectl-describe-events" else
+                                      _listed(s) if s.kind in _LISTED else _described(s))  # fmt: skip
                 sec_notes += _date_event_ages(recs, s.first, self.when.now, dates)
                 self.records[sid] += [(member, r) for r in recs]
                 n_stored = len(recs)
@@ -898,6 +901,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "kubectl-describe-deployment": (None, "cluster"), "kubectl-describe-daemonset": (None, "cluster"),
     "kubectl-describe-statefulset": (None, "cluster"), "kubectl-describe-service": (None, "cluster"),
     "kubectl-describe-rc": (None, "cluster"), "kubectl-describe-events": (None, "cluster"),
+    "kubectl-get": (None, "cluster"), "kubectl-top": (None, "cluster"), "kubectl-version": (None, "cluster"),
     "date": (None, "cluster"),  # when the paste was printed: no table of its own, the reference of its event ages
     "kubectl-logs-timestamps": (None, "cluster"),  # a container's log fetched through the API: a log file (layout kubectl-logs)
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
@@ -962,6 +966,45 @@ def _labels(v: object) -> dict[str, str] | None:
         return None
     pairs = [p.split("=", 1) for p in v.split(",") if "=" in p]
     return {k.strip(): val.strip() for k, val in pairs if k.strip()} or None
+
+
+_LISTED = {"kubectl-get": None, "kubectl-get-daemonsets": "DaemonSet", "kubectl-get-statefulsets": "StatefulSet", "kubectl-version": None}
+
+
+def _ready(v: object) -> tuple[int | None, int | None]:
+    """(ready, desired) of a READY cell: `2/3`, or a count alone (a replicaset's, a daemonset's)."""
+    if isinstance(v, int):
+        return _int(v), None
+    a, sep, b = str(v or "").partition("/")
+    return (_int(int(a)) if a.isdecimal() and len(a) < 10 else None), (_int(int(b)) if sep and b.isdecimal() and len(b) < 10 else None)
+
+
+def _listed(s: paste.Section) -> list[Record]:
+    """What a pasted `kubectl get` of workloads (deployments, replicasets, daemonsets, statefulsets, jobs) gives the
+    workloads table, and of any other kind api_objects (its cells under raw.kubesnap.columns); `kubectl version`'s
+    versions (oc's Kubernetes Version is the server's)."""
+    from analyzer.parsers.kubectl_json import WORKLOAD_KINDS
+    from analyzer.parsers.kubectl_table import CLUSTER_KINDS
+
+    if s.kind == "kubectl-version":
+        r = s.records[0]
+        return [Version(client_version=r.get("client_version"), server_version=r.get("kubernetes_version") or r.get("server_version"))]
+    out: list[Record] = []
+    for r in s.records:
+        kind, name = _LISTED[s.kind] or r.get("api_kind"), r.get("name")
+        if not kind or not name:
+            continue
+        ns = None if kind in CLUSTER_KINDS else (r.get("namespace") or paste.command_namespace(s.command))
+        if kind in WORKLOAD_KINDS:
+            ready, desired = _ready(r.get("ready") if "ready" in r else r.get("completions"))  # a job's `1/1`
+            out.append(Workload(kind=str(kind), namespace=ns, name=str(name), ready=ready, available=_int(r.get("available")),
+                                desired=desired if desired is not None else _int(r.get("desired"))))  # fmt: skip
+            continue
+        cells = {k: v for k, v in r.items() if k not in ("kind", "api_kind", "name", "namespace")}
+        raw = {"kind": kind, "metadata": {"name": name, **({"namespace": ns} if ns else {})},
+               "kubesnap": {"from": "kubectl get (pasted)", "columns": cells}}  # fmt: skip
+        out.append(ApiObject(kind=str(kind), namespace=ns, name=str(name), raw=raw))
+    return out
 
 
 def _described(s: paste.Section) -> list[Record]:

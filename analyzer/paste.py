@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
+from analyzer.parsers.kubectl_table import KIND_ALIASES
+
 MAX_LINE = 4096  # a pasted line longer than this is read up to here
 MAX_LINES = 200_000  # a paste longer than this is cut (and says so)
 
@@ -33,7 +35,7 @@ STRUCTURE = frozenset({"prompt", "fence", "marker", "prose", "comment", "unknown
 
 # commands whose first word makes a line a command line even without a prompt
 COMMANDS = frozenset(
-    ["kubectl", "kubecetl", "kubeclt", "k", "kc", "oc", "crictl", "crioctl", "docker", "nerdctl", "ctr", "podman", "ps", "journalctl", "systemctl", "service", "sudo", "grep", "egrep", "cat", "tail", "head", "less", "more", "ls", "kubeadm", "minikube", "kind", "k3s", "curl", "wget", "cd", "echo", "runc", "pstree", "top", "free", "df", "uname", "ip", "iptables", "export", "vi", "vim", "nano", "swapoff", "swapon", "mount", "umount", "env", "watch", "tree", "find", "ss", "netstat", "lsof", "strace", "sh", "bash", "su", "exit", "helm", "etcdctl", "dmesg", "rpm", "dpkg", "apt", "apt-get", "yum", "dnf", "zypper", "kubelet", "containerd", "dockerd", "date", "whoami", "hostname", "id", "chmod", "chown", "cp", "mv", "rm", "mkdir", "touch", "tee", "awk", "sed", "cut", "sort", "uniq", "wc", "xargs", "jq", "yq", "openssl", "kill", "pkill", "pgrep", "pidof", "nsenter", "lsns", "systemd-cgls", "systemd-cgtop", "crio", "stat", "readlink", "tar", "ssh", "scp", "ping", "nslookup", "dig", "telnet", "tcpdump", "lsblk", "du", "sysctl", "modprobe", "lsmod", "getenforce", "setenforce", "timedatectl", "hostnamectl", "crun", "conntrack", "ipvsadm", "ethtool", "nft"]
+    ["kubectl", "kubecetl", "kubeclt", "k", "kc", "oc", "kubecolor", "microk8s", "k0s", "crictl", "crioctl", "docker", "nerdctl", "ctr", "podman", "ps", "journalctl", "systemctl", "service", "sudo", "grep", "egrep", "cat", "tail", "head", "less", "more", "ls", "kubeadm", "minikube", "kind", "k3s", "curl", "wget", "cd", "echo", "runc", "pstree", "top", "free", "df", "uname", "ip", "iptables", "export", "vi", "vim", "nano", "swapoff", "swapon", "mount", "umount", "env", "watch", "tree", "find", "ss", "netstat", "lsof", "strace", "sh", "bash", "su", "exit", "helm", "etcdctl", "dmesg", "rpm", "dpkg", "apt", "apt-get", "yum", "dnf", "zypper", "kubelet", "containerd", "dockerd", "date", "whoami", "hostname", "id", "chmod", "chown", "cp", "mv", "rm", "mkdir", "touch", "tee", "awk", "sed", "cut", "sort", "uniq", "wc", "xargs", "jq", "yq", "openssl", "kill", "pkill", "pgrep", "pidof", "nsenter", "lsns", "systemd-cgls", "systemd-cgtop", "crio", "stat", "readlink", "tar", "ssh", "scp", "ping", "nslookup", "dig", "telnet", "tcpdump", "lsblk", "du", "sysctl", "modprobe", "lsmod", "getenforce", "setenforce", "timedatectl", "hostnamectl", "crun", "conntrack", "ipvsadm", "ethtool", "nft"]
 )
 _PROMPT_ENDS = ("$", "#", ">", "%", "❯", "➜", "λ", "○", "»", "▶", "✗")  # the last ones: zsh themes' prompt signs
 _NOT_PROMPT_START = frozenset("├└│─|`\\")
@@ -211,12 +213,6 @@ def command_namespace(command: str | None) -> str | None:
     return None
 
 
-# kubectl's short names and plurals of the kinds a paste may describe, to the singular lower-case kind
-KIND_ALIASES = {"po": "pod", "pods": "pod", "no": "node", "nodes": "node", "deploy": "deployment", "deployments": "deployment",
-                "ds": "daemonset", "daemonsets": "daemonset", "sts": "statefulset", "statefulsets": "statefulset", "svc": "service",
-                "services": "service", "rs": "replicaset", "replicasets": "replicaset", "jobs": "job", "cj": "cronjob",
-                "cronjobs": "cronjob", "pvc": "persistentvolumeclaim", "pv": "persistentvolume", "ns": "namespace", "ing": "ingress",
-                "rc": "replicationcontroller", "replicationcontrollers": "replicationcontroller", "ev": "event", "events": "event"}  # fmt: skip
 # kubectl's global and describe options that take a value as the next word (`-n kube-system`, `--context prod`)
 _VALUE_FLAGS = frozenset(["-n", "--namespace", "-l", "--selector", "--context", "--kubeconfig", "--cluster", "--user", "-f",
                           "--filename", "-o", "--output", "-s", "--server", "--field-selector", "--chunk-size", "--as", "--token"])  # fmt: skip
@@ -254,7 +250,7 @@ def prompt_of(s: str) -> tuple[str, str] | None:
     # oh-my-zsh arrow, starship, lambda: the prompt word(s), then the command
     if body[:1] in ("➜", "❯", "λ", "→"):
         words = body.split()
-        for j in range(1, min(len(words), 4)):
+        for j in range(1, min(len(words), 6)):
             cmd = " ".join(words[j:])
             if _known(cmd):
                 return s[: len(s) - len(s.lstrip()) + body.find(words[j], len(words[0]))], cmd
@@ -326,6 +322,9 @@ def _prompt_body(before: str) -> bool:
         return True
     if len(words) == 2 and "@" in words[0] and not any(c in b for c in "=,;\"'`|&()<>"):
         return True  # bash's `\u@\h \W\$`: user@host dir$
+    host, colon, _dir = words[0].partition(":")
+    if len(words) == 2 and colon and _HOST_WORD.match(host) and words[1].replace("-", "").replace("_", "").replace(".", "").isalnum():
+        return True  # macOS bash's `\h:\W \u\$`: host:dir user$
     if "@" in last or ":" in last or last in ("~", "/") or last.startswith(("~", "/")):
         return all(not any(c in w for c in "=,;\"'`|&") for w in words)
     return len(words) == 1 and (
@@ -514,7 +513,7 @@ _DESCRIBES = ("kubectl-describe-",)
 def _runs(run: list[Line], command: str | None) -> list[Section]:
     from analyzer.pastefmt import _prose_like, read
 
-    paras = [p for para in _paragraphs(run) for p in _cut_at_name(para)]
+    paras = [t for para in _paragraphs(run) for p in _cut_at_name(para) for t in _cut_tables(p, command)]
     secs: list[Section] = []
     for para, fmt in _peel_prose(paras, command):
         if secs:
@@ -524,7 +523,7 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
                 (prev.kind == fmt
                 and prev.is_data
                 and fmt not in ("kubectl-describe-events",)
-                and (headerless or not fmt.startswith(("kubectl-get-", "crictl-", "docker-", "ps-"))))
+                and (headerless or not fmt.startswith(("kubectl-get", "kubectl-top", "crictl-", "docker-", "ps-"))))
                 or (prev.kind, fmt) in _JOINS
             )
             desc_tail = prev.kind.startswith(_DESCRIBES) and fmt in (
@@ -556,7 +555,7 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
 
 
 # formats of one record per line (or per table row), after which a sentence of the author's may follow without a blank line
-_LINE_SHAPED = ("kubectl-get-", "crictl-ps", "crictl-pods", "crictl-images", "docker-ps", "nerdctl-ps", "ps-", "busybox-ps",
+_LINE_SHAPED = ("kubectl-get", "kubectl-top", "crictl-ps", "crictl-pods", "crictl-images", "docker-ps", "nerdctl-ps", "ps-", "busybox-ps",
                 "journal-short", "klog", "logrus-text", "kubectl-logs-timestamps")  # fmt: skip
 
 
@@ -587,7 +586,8 @@ def _peel_prose(paras: list[list[Line]], command: str | None) -> list[tuple[list
                 continue
         k = len(para)
         if fmt.startswith(_LINE_SHAPED):
-            while k > 1 and _glued_sentence(para[k - 1].text):
+            # a sentence, or a shell comment (`# should be:`) at the margin: no row nor log line starts with `# `
+            while k > 1 and (_glued_sentence(para[k - 1].text) or para[k - 1].text.startswith("# ")):
                 k -= 1
         elif fmt == "systemctl-status":  # its lines are indented, or journal lines: a sentence at the margin is the author's
             while k > 1 and _glued_sentence(para[k - 1].text, ended=False):
@@ -668,6 +668,17 @@ def _cut_at_name(para: list[Line]) -> list[list[Line]]:
                 return [para]  # `service kubelet status` says so before the status: a line of the status's section
             return [para[:i], para[i:]]
     return [para]
+
+
+def _cut_tables(para: list[Line], command: str | None) -> list[list[Line]]:
+    """Tables printed one after the other without a blank line (`kubectl get all` piped through a tool that drops
+    blank lines): a paragraph that starts with a header is cut before each later header that follows a row."""
+    from analyzer.pastefmt import table_start
+
+    if len(para) < 3 or not table_start(para[0].text, command):
+        return [para]
+    cuts = [i for i in range(2, len(para)) if table_start(para[i].text, command) and not table_start(para[i - 1].text, command)]
+    return [para[a:b] for a, b in zip([0, *cuts], [*cuts, len(para)], strict=True)]
 
 
 def problems(sections: list[Section]) -> list[tuple[int, str]]:

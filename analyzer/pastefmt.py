@@ -16,8 +16,8 @@ from typing import Any
 
 from analyzer.budgets import bounded_json
 from analyzer.parsers.crictl_table import inspect_table_kind
-from analyzer.parsers.kubectl_table import KINDS
-from analyzer.paste import MAX_LINE, Section, command_namespace, describe_args
+from analyzer.parsers.kubectl_table import CLUSTER_KINDS, KINDS, api_kind
+from analyzer.paste import MAX_LINE, Section, _assignment, command_namespace, command_words, describe_args
 
 # ---------------------------------------------------------------- headers
 
@@ -28,14 +28,15 @@ _KEYS = {"lastseen": "last_seen", "firstseen": "first_seen", "container": "conta
          "up-to-date": "up_to_date", "ports(s)": "ports", "sandbox id": "pod_id"}  # fmt: skip
 INT_KEYS = frozenset({"pid", "ppid", "pgid", "sid", "tpgid", "attempt", "count", "desired", "current", "up_to_date",
                       "available", "restarts", "c", "vsz", "rss", "thread", "uid_num", "misscheduled", "running",
-                      "failed", "line", "priority"})  # fmt: skip
+                      "failed", "line", "priority", "minpods", "maxpods", "replicas", "data", "active"})  # fmt: skip
 
 
 def key_of(h: str) -> str:
     low = h.strip().lower()
     if low in _KEYS:
         return _KEYS[low]
-    return low.replace("(s)", "s").replace("%", "").replace("-", "_").replace(" ", "_").replace(".", "_")
+    low = low.replace("(s)", "s").replace("(", "_").replace(")", "")  # CPU(cores) -> cpu_cores
+    return low.replace("%", "").replace("-", "_").replace(" ", "_").replace(".", "_")
 
 
 def _segments(line: str) -> list[tuple[int, str]]:
@@ -108,6 +109,55 @@ _HEX12 = re.compile(r"^[0-9a-f]{12,64}$")
 _AGE = re.compile(r"^(?:<unknown>|<invalid>|\d+[smhdy](?:\d+[smhd])?|\d+d\d+h|\d+m\d+s)$")
 
 
+KUBECTLS = frozenset(["kubectl", "k", "kc", "oc", "kubecolor", "kubecetl", "kubeclt"])
+_KUBECTL_VALUE_FLAGS = frozenset(["-n", "--namespace", "--context", "--kubeconfig", "--cluster", "--user", "-s", "--server",
+                                  "--as", "--token", "--request-timeout"])  # fmt: skip
+
+
+def kubectl_verb(cmd: str | None) -> tuple[str, list[str]]:
+    """(verb, the words after it) of a kubectl command line (`sudo kubectl -n x get deploy`, `microk8s kubectl top pods`,
+    `k3s kubectl version`, `minikube kubectl -- get po`); ('', []) for a line that is no kubectl call."""
+    words = [w for w in command_words(cmd) if w not in ("sudo", "-E", "watch", "env", "--") and not _assignment(w)]
+    while words and words[0].rsplit("/", 1)[-1] in ("microk8s", "k3s", "k0s", "minikube", "rke2") and len(words) > 1:
+        words = words[1:]
+    if not words or not (words[0].rsplit("/", 1)[-1] in KUBECTLS or words[0].endswith(("kubectl", "kubectl.sh"))):
+        return "", []
+    i = 1
+    while i < len(words) and words[i].startswith("-"):
+        i += 2 if words[i] in _KUBECTL_VALUE_FLAGS else 1
+    return (words[i], words[i + 1 :]) if i < len(words) else ("", [])
+
+
+def _header_word(w: str) -> bool:
+    """A column name kubectl prints: capitals, digits and -_/%, a unit in parentheses (`CPU(cores)`, `PORT(S)`)."""
+    head, _, unit = w.partition("(")
+    return bool(head) and head.isupper() and all(c.isalnum() or c in "-_/%. " for c in head) and (not unit or unit.rstrip(")").isalnum())
+
+
+def _generic_get(w: list[str], cmd: str) -> str | None:
+    """`kubectl get` of a kind with no reader of its own (deployments, replicasets, pvc, namespaces, configmaps, a custom
+    resource, `get all`'s other tables) and `kubectl top`: by the command, else by a header of kubectl's column names."""
+    verb = kubectl_verb(cmd)[0]
+    if verb == "get" and "custom-columns" in cmd and w and all(x.replace("_", "").replace("-", "").isalnum() for x in w):
+        return "kubectl-get"  # `-o custom-columns=name:{.metadata.name},...`: the header as the user named the columns
+    if len(w) < 2 or w[0] not in ("NAME", "NAMESPACE") or not all(_header_word(x) for x in w):
+        return None
+    if verb == "top" or (not cmd.strip() and "CPU(cores)" in w):
+        return "kubectl-top"
+    if verb == "get" or (not cmd.strip() and "AGE" in w and len(w) >= 3):
+        return "kubectl-get"
+    return None
+
+
+def get_kind(cmd: str | None) -> str | None:
+    """The API kind a `kubectl get KIND` (or `kubectl top KIND`) command asks for; None for none or several (`get pods,svc`,
+    `get all`)."""
+    verb, rest = kubectl_verb(cmd)
+    what = next((x for x in rest if not x.startswith("-")), "") if verb in ("get", "top") else ""
+    what = what.split("/", 1)[0]
+    return api_kind(what) if what and "," not in what and what != "all" else None
+
+
 def _get_what(cmd: str) -> str:
     """The resource a `kubectl get` command line asks for (`svc`, `pods,services`), or ''."""
     w = cmd.split()
@@ -167,7 +217,7 @@ def table_format(words: list[str], command: str | None) -> str | None:
         return "crictl-images"
     if _has(w, "REPOSITORY", "TAG", "IMAGE ID"):
         return "docker-images"
-    return ps_format(w)
+    return ps_format(w) or _generic_get(w, cmd)
 
 
 _PS_CMD = ("CMD", "COMMAND", "ARGS")
@@ -377,6 +427,8 @@ def detect(texts: list[str], command: str | None) -> str:
         return "journal-json" if first.endswith("}") else "journal-json-pretty"
     if first.startswith(("__CURSOR=", "__REALTIME_TIMESTAMP=")):
         return "journal-export"
+    if _kubectl_version(body):
+        return "kubectl-version"
     # line-shaped formats: the kind most lines have
     counts: dict[str, int] = {}
     for ln in body[:400]:
@@ -425,9 +477,51 @@ def detect(texts: list[str], command: str | None) -> str:
         "service",
     ):
         return "unknown"
-    if not command and len(body) == 1 and 0 < len(first.split()) <= 3 and all(w.rstrip(":").isalpha() for w in first.split()):
-        return "prose"  # a heading the author wrote (`containerd log`, `Output:`), under no command
+    if not command and len(body) == 1 and 0 < len(first.split()) <= 3 and all(
+        w.rstrip(":").isalpha() or w.startswith(("https://", "http://")) for w in first.split()
+    ):
+        return "prose"  # a heading the author wrote (`containerd log`, `Output:`, `See https://...`), under no command
     return "prose" if _prose_like(body) and not _data_like(body) else "unknown"
+
+
+_VERSION_KEYS = ("Client Version:", "Server Version:", "Kustomize Version:", "Kubernetes Version:")
+# what kubectl version prints besides its versions: deprecation and skew warnings, a server it could not reach
+_VERSION_NOTES = ("WARNING:", "Warning:", "Flag --", "The connection to the server", "Unable to connect", "error:", "Error from server")
+
+
+def _kubectl_version(body: list[str]) -> bool:
+    """`kubectl version` (`oc version`): `Client Version: v1.25.4` (1.28 on, and --short) or `version.Info{...}`, with its notices."""
+    keys = [b.strip() for b in body if b.strip().startswith(_VERSION_KEYS)]
+    return any(k.startswith(("Client Version:", "Server Version:")) for k in keys) and all(
+        b.strip().startswith(_VERSION_KEYS + _VERSION_NOTES) or KLOG.match(b.strip()[:300]) is not None for b in body
+    )
+
+
+_INFO_FIELD = re.compile(r'(\w{1,40}):"([^"]{0,200})"')  # one field of a Go-printed version.Info{Major:"1", ...}
+
+
+def _snake(name: str) -> str:
+    """BuildDate -> build_date."""
+    return "".join(f"_{c.lower()}" if c.isupper() and k and name[k - 1].islower() else c.lower() for k, c in enumerate(name))
+
+
+def _read_version(sec: Section, texts: list[str]) -> None:
+    """One record: client_version, server_version (and kustomize_version, oc's kubernetes_version) as printed; of a
+    `version.Info{...}`, its GitVersion and each other field as client_/server_ + the field in snake case
+    (client_build_date, server_go_version, client_platform)."""
+    rec: dict[str, Any] = {}
+    for t in texts:
+        key, sep, value = t.strip().partition(": ")
+        if not sep or f"{key}:" not in _VERSION_KEYS:
+            continue
+        side = key.lower().replace(" ", "_")  # client_version
+        fields = dict(_INFO_FIELD.findall(value)) if value.startswith("version.Info{") else {}
+        rec[side] = fields.get("GitVersion") or value.strip()
+        for name, v in fields.items():
+            if name != "GitVersion":
+                rec[f"{side.removesuffix('_version')}_{_snake(name)}"] = v
+    if rec:
+        sec.records.append(rec)
 
 
 def _inspect_fragment(body: list[str], cmd: str) -> bool:
@@ -495,6 +589,12 @@ def _first_cmd_word(cmd: str) -> str:
     return ws[0].rsplit("/", 1)[-1] if ws else ""
 
 
+def table_start(line: str, command: str | None) -> bool:
+    """A table's header line whose first column is NAME or NAMESPACE (kubectl's tables)."""
+    words = _header_words(line) if line[:1] not in " \t" else []
+    return bool(words) and words[0] in ("NAME", "NAMESPACE") and table_format(words, command or "") is not None
+
+
 def notice_lines(texts: list[str], command: str | None) -> int:
     """How many lines before a table's header (among the first three) are no stray notice the table's reader
     skips (`kubectl exec POD CMD is DEPRECATED ...`): 0 where the paragraph is no table or starts with its header."""
@@ -539,6 +639,10 @@ def _headerless(body: list[str], cmd: str) -> str | None:
     fw = _first_cmd_word(cmd)
     if _prose_like(body) and not _data_like(body):
         return None  # a sentence under a command is not its output
+    if kubectl_verb(cmd)[0] == "top" and any(_kind_cols("kubectl-top", b, cmd) for b in body[:1]):
+        return "kubectl-top"
+    if get_kind(cmd) in _KIND_COLUMNS and any(_kind_cols("kubectl-get", b, cmd) for b in body[:1]):
+        return "kubectl-get"
     if fw in ("kubectl", "k", "kc", "oc") and "get" in w:
         what = _get_what(cmd)
         if what in ("po", "pod", "pods"):
@@ -614,13 +718,15 @@ def read(sec: Section) -> None:
             _read_events_section(sec, texts)
         elif (
             fmt.startswith(
-                ("kubectl-get-", "crictl-ps", "crictl-pods", "crictl-images", "docker-", "nerdctl-")
+                ("kubectl-get", "kubectl-top", "crictl-ps", "crictl-pods", "crictl-images", "docker-", "nerdctl-")
             )
             and fmt != "crictl-images-verbose"
         ):
             _read_table(sec, texts)
         elif fmt == "crictl-inspect-table":
             _read_inspect_table(sec, texts)
+        elif fmt == "kubectl-version":
+            _read_version(sec, texts)
         elif fmt == "crictl-images-verbose":
             _read_images_verbose(sec, texts)
         elif fmt.startswith("ps-") or fmt == "busybox-ps":
@@ -861,6 +967,43 @@ _IMPLIED = {
 _WIDE_POD_COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES")
 
 
+_WIDE_APPS = ("CONTAINERS", "IMAGES", "SELECTOR")
+# the columns kubectl get (and top) prints for the kinds read by the generic table reader, newest release first:
+# a headerless row (`kubectl get deploy | grep web`) takes the list as long as its cells, NAMESPACE first under -A
+_KIND_COLUMNS: dict[str, list[tuple[str, ...]]] = {
+    "Deployment": [("NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"), ("NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", *_WIDE_APPS),
+                   ("NAME", "DESIRED", "CURRENT", "UP-TO-DATE", "AVAILABLE", "AGE")],
+    "ReplicaSet": [("NAME", "DESIRED", "CURRENT", "READY", "AGE"), ("NAME", "DESIRED", "CURRENT", "READY", "AGE", *_WIDE_APPS)],
+    "Namespace": [("NAME", "STATUS", "AGE")],
+    "PersistentVolumeClaim": [("NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "AGE"),
+                              ("NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE")],
+    "PersistentVolume": [("NAME", "CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM", "STORAGECLASS", "REASON", "AGE")],
+    "ConfigMap": [("NAME", "DATA", "AGE")],
+    "Secret": [("NAME", "TYPE", "DATA", "AGE")],
+    "ServiceAccount": [("NAME", "SECRETS", "AGE")],
+    "Endpoints": [("NAME", "ENDPOINTS", "AGE")],
+    "Ingress": [("NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"), ("NAME", "HOSTS", "ADDRESS", "PORTS", "AGE")],
+    "Job": [("NAME", "COMPLETIONS", "DURATION", "AGE"), ("NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE")],
+    "CronJob": [("NAME", "SCHEDULE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"),
+                ("NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE")],
+    "HorizontalPodAutoscaler": [("NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE")],
+    "StorageClass": [("NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE")],
+}  # fmt: skip
+_TOP_COLUMNS = [("NAME", "CPU(cores)", "MEMORY(bytes)"), ("NAME", "CPU(cores)", "CPU%", "MEMORY(bytes)", "MEMORY%")]
+
+
+def _kind_cols(fmt: str, row: str, command: str | None) -> list[tuple[int, str]] | None:
+    """The columns of a headerless row of `kubectl get KIND` or `kubectl top`: the known list as long as its cells."""
+    options = _TOP_COLUMNS if fmt == "kubectl-top" else _KIND_COLUMNS.get(get_kind(command) or "", [])
+    n = len(_segments(row))
+    for names in options:
+        if len(names) == n:
+            return [(0, h) for h in names]
+        if len(names) + 1 == n:
+            return [(0, h) for h in ("NAMESPACE", *names)]
+    return None
+
+
 def _headerless_cols(fmt: str, row: str) -> list[tuple[int, str]]:
     toks = row.split()
     if fmt == "kubectl-get-pods" and len(_segments(row)) >= 5:
@@ -925,7 +1068,7 @@ _CLUSTER_SCOPED = frozenset(["kubectl-get-nodes", "kubectl-get-namespaces", "kub
 def _read_table(sec: Section, texts: list[str]) -> None:
     fmt = sec.kind
     hdr = _table_header(texts, fmt, sec.command)
-    if hdr is not None and fmt.startswith(("kubectl-get-", "crictl-", "docker-", "nerdctl-")):
+    if hdr is not None and fmt.startswith(("kubectl-get", "kubectl-top", "crictl-", "docker-", "nerdctl-")):
         joined = _unwrap(texts, hdr[0])
         if joined is not None:
             texts = joined
@@ -940,7 +1083,7 @@ def _read_table(sec: Section, texts: list[str]) -> None:
         start, cols = hdr[0] + 1, hdr[1]
         sec.attrs["header"] = True
         sec.attrs["columns"] = [h for _, h in cols]
-    for t in texts[start:]:
+    for k, t in enumerate(texts[start:], start):
         if not t.strip():
             continue
         words = _header_words(t)
@@ -959,19 +1102,29 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             first = prev.get("ports")
             prev["ports"] = [*(first if isinstance(first, list) else [first] if first else []), t.strip()]
             continue
-        use = cols if cols is not None else _headerless_cols(fmt, t)
+        if cols is None and fmt in ("kubectl-get", "kubectl-top"):
+            use = _kind_cols(fmt, t, sec.command) or []
+            if not use:
+                at = sec.first if sec.attrs.get("wrapped") else sec.lines[0].no + k
+                sec.problems.append(f"line {at}: a row of `{sec.command}` without a header, its {len(_segments(t))} cells "
+                                    "not the columns kubectl prints for it: not read")  # fmt: skip
+                continue
+        else:
+            use = cols if cols is not None else _headerless_cols(fmt, t)
         if cols is not None and len(t) < 2:
             continue
         rec: dict[str, Any] = dict(_assign(t, use))
         name = str(rec.get("name", ""))
         if (
             "/" in name
-            and fmt.startswith("kubectl-get-")
+            and fmt.startswith("kubectl-get")
             and name.split("/", 1)[0].replace(".", "").replace("-", "").isalpha()
         ):
             kind_prefix, _, rest = name.partition("/")
             rec["kind"] = kind_prefix
             rec["name"] = rest
+        if fmt == "kubectl-get":  # a kind with no reader of its own: the API's name of it, from the row's or the command's
+            rec["api_kind"] = api_kind(rec["kind"]) if rec.get("kind") else get_kind(sec.command)
         _ints(rec)
         if fmt == "crictl-ps" and "container_id" in rec:
             rec.setdefault("container", rec["container_id"])  # crictl 1.2x heads the id CONTAINER, older ones CONTAINER ID
@@ -995,9 +1148,12 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             rec.setdefault("pod", None)  # a container no kubelet made (docker run): of no pod
         if fmt == "kubectl-get-events" or fmt == "kubectl-describe-events":
             _event_extra(rec)
-        if fmt.startswith("kubectl-get-") and fmt not in _CLUSTER_SCOPED and "namespace" not in rec and (ns := command_namespace(sec.command)):
+        if (fmt.startswith("kubectl-get-") or (fmt in ("kubectl-get", "kubectl-top") and rec.get("api_kind") not in CLUSTER_KINDS)) \
+                and fmt not in _CLUSTER_SCOPED and "namespace" not in rec and (ns := command_namespace(sec.command)):
             rec["namespace"] = ns  # `kubectl -n NS get pods` prints no NAMESPACE column
         sec.records.append(rec)
+    if sec.kind in ("kubectl-get", "kubectl-top") and (kind := get_kind(sec.command)):
+        sec.attrs["kind"] = kind
     if sec.kind != "kubectl-get-events" and any(r.get("kind") for r in sec.records):
         for r in sec.records:
             r.setdefault("kind", None)  # printed without kind/ beside rows printed with it (get pods,svc)

@@ -58,6 +58,19 @@ def examples(n: int) -> int:
     return n if THOROUGH else max(25, n // 4)
 
 
+def ingest_text(tmp_path: Path, text: str, *args: str) -> tuple[int, str, Path]:
+    """`kubesnap ingest` of a text saved as paste.txt into tmp_path/k.duckdb: (exit code, output, database)."""
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    paste = tmp_path / "paste.txt"
+    paste.write_text(text, encoding="utf-8")
+    db = tmp_path / "k.duckdb"
+    r = CliRunner().invoke(main, ["ingest", "--db", str(db), str(paste), *args])
+    return r.exit_code, r.output, db
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every hypothesis test is marked `property`, so that `make test-slow` selects it too."""
     for item in items:

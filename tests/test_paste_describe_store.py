@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 
 import duckdb
-from click.testing import CliRunner
 
-from analyzer.cli import main
+from tests.conftest import ingest_text
 
 PASTE = """$ kubectl describe deployment web -n shop
 Name:                   web
@@ -59,11 +58,8 @@ Events:            <none>
 
 
 def test_pasted_describes_of_workloads_and_services_are_stored(tmp_path: Path) -> None:
-    paste = tmp_path / "paste.txt"
-    paste.write_text(PASTE, encoding="utf-8")
-    db = tmp_path / "k.duckdb"
-    r = CliRunner().invoke(main, ["ingest", "--db", str(db), str(paste)])
-    assert r.exit_code == 0, r.output
+    code, out, db = ingest_text(tmp_path, PASTE)
+    assert code == 0, out
     with duckdb.connect(str(db), read_only=True) as con:
         wl = con.execute("SELECT kind, namespace, name, desired, ready, available, selector FROM workloads ORDER BY kind").fetchall()
         svc = con.execute("SELECT kind, namespace, name, raw FROM api_objects").fetchall()

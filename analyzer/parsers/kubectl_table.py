@@ -88,7 +88,39 @@ EVENTS = TableSpec(
 # kubectl prints the object as lower-case `kind/name`; the API's kinds, for the common ones
 KINDS = {k.lower(): k for k in ("Pod", "Node", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob",
                                 "Service", "Endpoints", "PersistentVolumeClaim", "PersistentVolume", "Namespace",
-                                "ConfigMap", "Lease", "HorizontalPodAutoscaler", "Ingress", "EndpointSlice")}  # fmt: skip
+                                "ConfigMap", "Lease", "HorizontalPodAutoscaler", "Ingress", "EndpointSlice", "Secret",
+                                "ServiceAccount", "StorageClass", "NetworkPolicy", "PodDisruptionBudget", "ResourceQuota",
+                                "LimitRange", "ReplicationController", "Event", "Role", "RoleBinding", "ClusterRole",
+                                "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "IngressClass", "RuntimeClass",
+                                "CSIDriver", "CSINode", "VolumeAttachment", "APIService", "CertificateSigningRequest",
+                                "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "ComponentStatus")}  # fmt: skip
+# kubectl's short names and plurals, to the singular lower-case kind
+KIND_ALIASES = {"po": "pod", "pods": "pod", "no": "node", "nodes": "node", "deploy": "deployment", "deployments": "deployment",
+                "ds": "daemonset", "daemonsets": "daemonset", "sts": "statefulset", "statefulsets": "statefulset", "svc": "service",
+                "services": "service", "rs": "replicaset", "replicasets": "replicaset", "jobs": "job", "cj": "cronjob",
+                "cronjobs": "cronjob", "pvc": "persistentvolumeclaim", "pv": "persistentvolume", "ns": "namespace", "ing": "ingress",
+                "ingresses": "ingress", "rc": "replicationcontroller", "replicationcontrollers": "replicationcontroller",
+                "ev": "event", "events": "event", "cm": "configmap", "ep": "endpoints", "hpa": "horizontalpodautoscaler",
+                "sa": "serviceaccount", "sc": "storageclass", "netpol": "networkpolicy", "pdb": "poddisruptionbudget",
+                "quota": "resourcequota", "limits": "limitrange", "crd": "customresourcedefinition", "crds": "customresourcedefinition",
+                "pc": "priorityclass", "csr": "certificatesigningrequest", "cs": "componentstatus"}  # fmt: skip
+# the kinds no namespace holds
+CLUSTER_KINDS = frozenset(["Node", "Namespace", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding",
+                           "CustomResourceDefinition", "PriorityClass", "IngressClass", "RuntimeClass", "CSIDriver", "CSINode",
+                           "VolumeAttachment", "APIService", "CertificateSigningRequest", "MutatingWebhookConfiguration",
+                           "ValidatingWebhookConfiguration", "ComponentStatus"])  # fmt: skip
+
+
+def api_kind(resource: str) -> str:
+    """The API kind a resource as kubectl takes or prints it names (`deploy`, `deployments.apps`, `deployment.apps/web`'s
+    `deployment.apps` -> Deployment); a kind Kubesnap does not know (a custom resource), as typed."""
+    base = resource.strip().lower().split(".", 1)[0]
+    single = KIND_ALIASES.get(base, base)
+    for guess in (single, single[:-1] if single.endswith("s") else "", single[:-2] if single.endswith("es") else ""):
+        if guess in KINDS:
+            return KINDS[guess]
+    return resource.strip()
+
 
 POD_HEADER = re.compile(r"^[ \t]*(?:NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE")
 NODE_HEADER = re.compile(r"^[ \t]*NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION")
