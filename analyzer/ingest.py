@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import duckdb
 
-from analyzer import __version__, grepindex, paste
+from analyzer import __version__, grepindex, paste, pastefmt
 from analyzer.bulk import (
     MAX_LINE,
     JournalLoader,
@@ -753,20 +753,25 @@ class LooseInput:
         """Read a pasted text section by section (analyzer/paste.py) when it is one: prompts, fences, markers,
         or data no sniffer is sure of. False: read it as one capture (a file of one command's output).
         `fmt`: sniff_format(head), when the caller has it."""
-        if spec is not None and spec.name not in PASTE_PARSERS_BY_NAME and score >= 50:
-            return False  # a capture another reader is sure of keeps that reader (below, after the split, too)
+        sure = spec is not None and spec.name not in PASTE_PARSERS_BY_NAME and score >= 50
+        structured = paste.has_structure(text)
+        if sure and not structured:
+            return False  # a capture another reader is sure of keeps that reader
         bulk = (fmt or sniff_format(head)) in ("cri", "docker-json", "timestamped") or sniff_journal(head) is not None
-        if bulk and not paste.has_structure(text):
+        if bulk and not structured:
             return False  # log lines without a prompt, fence or marker: one log capture, not a paste
         sections = paste.split(text)
+        if sure and not any(s.kind == "prompt" and s.command for s in sections):
+            return False  # no command typed in it: the capture of one (its `# comment` lines are no prompts)
+        claimed = [s for s in sections if _claim(s)]
         data = [s for s in sections if s.is_data]
         structure = any(s.kind in ("prompt", "fence", "marker") for s in sections)
-        # a capture another reader is sure of (a log listing, a JSON fragment) keeps that reader
-        other = spec is not None and spec.name not in PASTE_PARSERS_BY_NAME and (score >= 50 or not any(s.records for s in data))
+        readable = bool(claimed) or any(s.records for s in data)
         logs = all(s.kind.startswith(("journal-", "klog", "logrus", "kubectl-logs")) for s in data)
-        if other or not any(s.records for s in data) or not (structure or (score < 50 and data and not bulk and not logs)):
+        # a capture another reader is less sure of (a log listing, a JSON fragment) keeps that reader when no section is read
+        if not readable or not (structure or (score < 50 and data and not bulk and not logs)):
             return False
-        node_level = any(PASTE_PARSERS.get(s.kind, ("", "node"))[1] == "node" for s in data)
+        node_level = any(_section_reader(s)[1] == "node" for s in data)
         owner_node = self.node or "unknown"
         notes: list[str] = []
         if node_level and not self.node:
@@ -775,7 +780,7 @@ class LooseInput:
         rows: list[PasteSection] = []
         dates = [(s.first, t) for s in sections if s.kind == "date" and s.records for t in [parse_time(s.records[0]["time"])] if t is not None]
         for s in sections:
-            parser, scope = PASTE_PARSERS.get(s.kind, (None, "node"))
+            parser, scope = _section_reader(s)
             owner = owner_node if scope == "node" else None
             sid = snapshot_id(self.site, f"loose\0{owner or 'cluster'}")
             n_stored: int | None = None
@@ -785,17 +790,18 @@ class LooseInput:
                 # pasted alone, a kubectl get of a kind with no table reader, kubectl version
                 recs: list[Record] = (_events_of_section(s) if s.kind == "kubectl-describe-events" else
                                       _listed(s) if s.kind in _LISTED else _described(s))  # fmt: skip
+                if s.kind.startswith("kubectl-describe-") and s.kind != "kubectl-describe-events":
+                    recs += _events_of_describe(s, recs)
                 sec_notes += _date_event_ages(recs, s.first, self.when.now, dates)
                 self.records[sid] += [(member, r) for r in recs]
                 n_stored = len(recs)
                 self.report.records += n_stored
                 self.owners.setdefault(sid, owner)
                 self.names[sid].add(member)
-            elif s.kind == "kubectl-logs-timestamps" and s.records:
+            elif (s.kind == "kubectl-logs-timestamps" or (s.kind in _LOG_KINDS and paste.logs_command(s.command))) and s.records:
                 log_text = ("\n".join(ln.text for ln in s.lines) + "\n").encode()
-                ns, pod, container, previous = logs_target(s.command)
-                self.logs.add_small(log_text, {"path": member, "layout": "kubectl-logs", "namespace": ns, "pod": pod, "container": container,
-                                               "previous": previous, "bytes": len(log_text), "size": len(log_text)})  # fmt: skip
+                self.logs.add_small(log_text, {"path": member, "layout": "kubectl-logs", **logs_meta(s.command),
+                                               "bytes": len(log_text), "size": len(log_text)})  # fmt: skip
                 self.log_sid[member] = sid
                 self.owners.setdefault(sid, owner)
                 self.names[sid].add(member)
@@ -825,12 +831,16 @@ class LooseInput:
                     self.records[sid] += [(member, r) for r in recs]
                     n_stored = len(recs)
                     self.report.records += n_stored
-                    sec_notes += [r for _m, _p, r in said]
+                    if "reader" in s.attrs:  # the only reader of the section: what it could not read is a problem
+                        s.problems += [f"lines {s.first}-{s.last}: {parser}: {r}" for _m, _p, r in said]
+                    else:
+                        sec_notes += [r for _m, _p, r in said]
                 self.owners.setdefault(sid, owner)
                 self.names[sid].add(member)
             problems += [(name, "paste", p) for p in s.problems]
+            read_rows = n_stored if "reader" in s.attrs else len(s.records)  # a registered reader's section: what it stored
             rows.append(PasteSection(first_line=s.first, last_line=s.last, command=s.command, prompt=s.prompt, format=s.kind,
-                                     rows=len(s.records) if s.is_data else None, parser=parser if s.is_data else None,
+                                     rows=read_rows if s.is_data else None, parser=parser if s.is_data else None,
                                      stored=n_stored, problems=s.problems or None, notes=sec_notes or None))  # fmt: skip
         sid = snapshot_id(self.site, f"loose\0{owner_node if node_level else 'cluster'}")
         self.owners.setdefault(sid, owner_node if node_level else None)
@@ -900,13 +910,14 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "kubectl-get-daemonsets": (None, "cluster"), "kubectl-get-statefulsets": (None, "cluster"),
     "kubectl-describe-deployment": (None, "cluster"), "kubectl-describe-daemonset": (None, "cluster"),
     "kubectl-describe-statefulset": (None, "cluster"), "kubectl-describe-service": (None, "cluster"),
-    "kubectl-describe-rc": (None, "cluster"), "kubectl-describe-events": (None, "cluster"),
+    "kubectl-describe-rc": (None, "cluster"), "kubectl-describe-events": (None, "cluster"), "kubectl-describe-object": (None, "cluster"),
     "kubectl-get": (None, "cluster"), "kubectl-top": (None, "cluster"), "kubectl-version": (None, "cluster"),
+    "container-log": (None, "cluster"),  # a container's log pasted from `kubectl logs` (crictl/docker logs: the node's)
     "date": (None, "cluster"),  # when the paste was printed: no table of its own, the reference of its event ages
     "kubectl-logs-timestamps": (None, "cluster"),  # a container's log fetched through the API: a log file (layout kubectl-logs)
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
     "crictl-images": ("crictl-images-table", "node"), "crictl-images-verbose": ("crictl-images-verbose", "node"),
-    "crictl-inspect-table": ("crictl-inspect-table", "node"),
+    "crictl-inspect-table": ("crictl-inspect-table", "node"), "crictl-stats": ("crictl-stats", "node"),
     **{f: ("ps", "node") for f in ("ps-ef", "ps-aux", "ps-o", "ps-x", "ps-axjf", "ps-ejf", "busybox-ps", "systemctl-cgroup-tree")},
     **{f: ("journal", "node") for f in ("journal-short", "journal-short-iso", "journal-short-precise", "journal-short-full",
                                         "journal-short-monotonic", "journal-short-unix", "systemctl-status", "klog")},
@@ -914,6 +925,57 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
 
 
 PASTE_PARSERS_BY_NAME = frozenset(p for p, _scope in PASTE_PARSERS.values() if p)
+# formats of a command's output that, under `kubectl logs` (crictl, docker logs), are the container's log
+_LOG_KINDS = frozenset(["container-log", "klog", "logrus-text", "kubectl-logs-timestamps"])
+
+
+def _claim(s: paste.Section) -> bool:
+    """Give a section no paste reader read (`crictl version`, `crictl info`, `kubectl get -o yaml`, a kubelet config) to the
+    registered reader sure of its text, if any: the section takes that reader's name as its format (and loses its
+    problem); the reader reads it when the paste is stored."""
+    if s.kind != "unknown":
+        return False
+    spec, score = sniff("\n".join(ln.text for ln in s.lines) + "\n")
+    if spec is None or score < 50:
+        return False
+    s.kind, s.problems = spec.name, []
+    s.attrs["reader"] = spec
+    return True
+
+
+def _section_reader(s: paste.Section) -> tuple[str | None, str]:
+    """(the registered parser that stores a paste section, its scope)."""
+    reader = s.attrs.get("reader")
+    if isinstance(reader, SourceSpec):
+        return reader.name, reader.scope
+    if s.kind in _LOG_KINDS and paste.logs_command(s.command):  # `crictl logs` is a node's, `kubectl logs` the cluster's
+        return None, "node" if pastefmt.kubectl_verb(s.command)[0] != "logs" else "cluster"
+    return PASTE_PARSERS.get(s.kind, (None, "node"))
+
+
+def logs_meta(command: str | None) -> dict[str, Any]:
+    """The log file fields a logs command names: `kubectl logs` its namespace, pod, container and --previous;
+    `crictl logs ID` the container id; `docker logs k8s_<container>_<pod>_<ns>_<uid>_<n>` the parts of the name."""
+    if pastefmt.kubectl_verb(command)[0] == "logs":
+        ns, pod, container, previous = logs_target(command)
+        return {"namespace": ns, "pod": pod, "container": container, "previous": previous}
+    words = paste.command_words(command)
+    previous = any(w in ("-p", "--previous") for w in words)
+    with_value = {"--tail", "--since", "--until", "-n", "--limit-bytes"}
+    target, i = None, words.index("logs") + 1 if "logs" in words else len(words)
+    while i < len(words):
+        if words[i] in with_value:
+            i += 2
+            continue
+        if not words[i].startswith("-"):
+            target = words[i]
+        i += 1
+    parts = pastefmt.k8s_name(target or "")
+    if parts:
+        return {"namespace": parts.get("namespace"), "pod": parts.get("pod"), "container": parts.get("k8s_container"),
+                "pod_uid": parts.get("pod_uid"), "previous": previous}  # fmt: skip
+    hexid = target is not None and len(target) >= 12 and all(c in "0123456789abcdef" for c in target)
+    return {"container_id": target if hexid else None, "container": None if hexid else target, "previous": previous}
 
 
 def logs_target(command: str | None) -> tuple[str | None, str | None, str | None, bool]:
@@ -953,7 +1015,7 @@ def describe_target(command: str | None) -> tuple[str | None, str | None, str | 
 
 _DESCRIBED = {"kubectl-describe-events": "", "kubectl-describe-deployment": "Deployment", "kubectl-describe-daemonset": "DaemonSet",
               "kubectl-describe-statefulset": "StatefulSet", "kubectl-describe-rc": "ReplicationController",
-              "kubectl-describe-service": "Service"}  # fmt: skip
+              "kubectl-describe-service": "Service", "kubectl-describe-object": None}  # fmt: skip
 
 
 def _int(v: object) -> int | None:
@@ -1010,12 +1072,20 @@ def _listed(s: paste.Section) -> list[Record]:
 def _described(s: paste.Section) -> list[Record]:
     """The workloads (deployments, daemonsets, statefulsets, replication controllers) and services of a pasted `kubectl describe`: what its
     fields say, in the tables a kubectl dump fills (a service as an api_objects row of the JSON shape kubectl gives)."""
-    kind = _DESCRIBED[s.kind]
-    _k, name_cmd, ns_cmd = describe_target(s.command)
+    from analyzer.parsers.kubectl_table import CLUSTER_KINDS, api_kind
+
+    k_cmd, name_cmd, ns_cmd = describe_target(s.command)
+    kind = _DESCRIBED[s.kind] or api_kind(k_cmd or "")
     out: list[Record] = []
     for r in s.records:
         name, ns = r.get("name") or name_cmd, r.get("namespace") or ns_cmd
-        if not name:
+        if not name or not kind:
+            continue
+        if s.kind == "kubectl-describe-object":  # its fields under raw.kubesnap, as printed
+            ns = None if kind in CLUSTER_KINDS else ns
+            raw = {"kind": kind, "metadata": {"name": name, **({"namespace": ns} if ns else {})},
+                   "kubesnap": {"from": "kubectl describe (pasted)", "fields": r.get("fields") or {}}}  # fmt: skip
+            out.append(ApiObject(kind=kind, namespace=ns, name=str(name), raw=raw))
             continue
         if kind == "Service":
             spec = {k: v for k, v in {"type": r.get("type"), "clusterIP": r.get("ip"), "selector": _labels(r.get("selector")),
@@ -1034,9 +1104,22 @@ def _described(s: paste.Section) -> list[Record]:
 
 def _events_of_section(s: paste.Section) -> list[Record]:
     """The Event records of an `Events:` table pasted alone (the section's rows), of the object its command names."""
+    return _event_rows(s.records, *describe_target(s.command))
+
+
+def _events_of_describe(s: paste.Section, objs: list[Record]) -> list[Record]:
+    """The Event records of a pasted describe's `Events:` table, of the object described (of the one its command
+    names when the section holds several)."""
+    rows = s.attrs.get("events") or []
     kind, name, ns = describe_target(s.command)
+    if len(objs) == 1 and isinstance(objs[0], (Workload, ApiObject)):
+        kind, name, ns = objs[0].kind, objs[0].name, objs[0].namespace
+    return _event_rows(rows, kind, name, ns) if rows else []
+
+
+def _event_rows(rows: list[dict[str, Any]], kind: str | None, name: str | None, ns: str | None) -> list[Record]:
     out: list[Record] = []
-    for r in s.records:
+    for r in rows:
         if not r.get("reason"):
             continue
         last_text = r.get("last_age") or r.get("age") or (None if r.get("last_seen_iso") else r.get("last_seen"))

@@ -387,6 +387,16 @@ def _command_like(body: str) -> bool:
 # ---------------------------------------------------------------- splitting
 
 
+def logs_command(command: str | None) -> bool:
+    """A command that prints a container's log: `kubectl logs` (oc, k, microk8s kubectl), `crictl logs`, `docker logs`."""
+    from analyzer.pastefmt import _first_cmd_word, kubectl_verb
+
+    if kubectl_verb(command)[0] == "logs":
+        return True
+    words = command_words(command)
+    return _first_cmd_word(command or "") in ("crictl", "docker", "nerdctl", "podman") and "logs" in words[1:3] + words[2:4]
+
+
 def has_structure(text: str) -> bool:
     """Whether any line of `text` is a prompt, a fence or a marker: what makes a text a paste (split
     would cut there). Cheaper than split: no section is detected or read."""
@@ -515,7 +525,11 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
 
     paras = [t for para in _paragraphs(run) for p in _cut_at_name(para) for t in _cut_tables(p, command)]
     secs: list[Section] = []
-    for para, fmt in _peel_prose(paras, command):
+    logs = logs_command(command)
+    for para, got in _peel_prose(paras, command):
+        fmt = "prose" if got == _GLUED else got
+        if logs and got in ("unknown", "prose", "continuation", "marker"):
+            fmt = "container-log"  # what `kubectl logs` printed: the container's lines, whatever they say
         if secs:
             prev = secs[-1]
             headerless = _no_header(para, command)
@@ -525,6 +539,7 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
                 and fmt not in ("kubectl-describe-events",)
                 and (headerless or not fmt.startswith(("kubectl-get", "kubectl-top", "crictl-", "docker-", "ps-"))))
                 or (prev.kind, fmt) in _JOINS
+                or (prev.kind == fmt and fmt in ("unknown", "container-log") and command is not None)  # one output, blank lines in it
             )
             desc_tail = prev.kind.startswith(_DESCRIBES) and fmt in (
                 "kubectl-describe-events",
@@ -559,6 +574,9 @@ _LINE_SHAPED = ("kubectl-get", "kubectl-top", "crictl-ps", "crictl-pods", "crict
                 "journal-short", "klog", "logrus-text", "kubectl-logs-timestamps")  # fmt: skip
 
 
+_GLUED = "prose-glued"  # the author's sentence cut off the bottom of an output (or from among log lines): prose, never output
+
+
 def _peel_prose(paras: list[list[Line]], command: str | None) -> list[tuple[list[Line], str]]:
     """Each paragraph with its format; a sentence the author wrote right under an output, with no blank line
     between (`Get the logs using k logs ... .`), is cut off the output as a paragraph of prose of its own."""
@@ -582,7 +600,7 @@ def _peel_prose(paras: list[list[Line]], command: str | None) -> list[tuple[list
             marks = [_author_line(ln.text) for ln in para]
             if any(marks):
                 for mark, run in groupby(zip(para, marks, strict=True), key=lambda x: x[1]):
-                    out.append(([ln for ln, _m in run], "prose" if mark else fmt))
+                    out.append(([ln for ln, _m in run], _GLUED if mark else fmt))
                 continue
         k = len(para)
         if fmt.startswith(_LINE_SHAPED):
@@ -594,7 +612,7 @@ def _peel_prose(paras: list[list[Line]], command: str | None) -> list[tuple[list
                 k -= 1
         out.append((para[:k], fmt))
         if k < len(para):
-            out.append((para[k:], "prose"))
+            out.append((para[k:], _GLUED))
     return out
 
 

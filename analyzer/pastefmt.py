@@ -22,7 +22,7 @@ from analyzer.paste import MAX_LINE, Section, _assignment, command_namespace, co
 # ---------------------------------------------------------------- headers
 
 _MULTI = ("CONTAINER ID", "IMAGE ID", "POD ID", "SANDBOX ID", "LAST SEEN", "FIRST SEEN", "NOMINATED NODE", "READINESS GATES",
-          "NODE SELECTOR", "EXTERNAL IP", "CLUSTER IP", "LAST SCHEDULE", "ACCESS MODES", "RECLAIM POLICY")  # fmt: skip
+          "NODE SELECTOR", "EXTERNAL IP", "CLUSTER IP", "LAST SCHEDULE", "ACCESS MODES", "RECLAIM POLICY", "CPU %")  # fmt: skip
 _KEYS = {"lastseen": "last_seen", "firstseen": "first_seen", "container": "container_id", "port(s)": "ports",
          "%cpu": "cpu", "%mem": "mem", "ip(s)": "ip", "subobjectpath": "subobject", "node-selector": "node_selector",
          "up-to-date": "up_to_date", "ports(s)": "ports", "sandbox id": "pod_id"}  # fmt: skip
@@ -149,6 +149,22 @@ def _generic_get(w: list[str], cmd: str) -> str | None:
     return None
 
 
+def output_form(cmd: str | None) -> str:
+    """The output a command asks for with -o/--output (`yaml`, `json`, `wide`, `jsonpath`, `custom-columns`), '' for none."""
+    words = command_words(cmd)
+    for i, w in enumerate(words):
+        if w in ("-o", "--output") and i + 1 < len(words):
+            form = words[i + 1]
+        elif w.startswith(("-o=", "--output=")):
+            form = w.split("=", 1)[1]
+        elif w.startswith("-o") and len(w) > 2 and w[2:3].isalpha():
+            form = w[2:]
+        else:
+            continue
+        return form.split("=", 1)[0].strip("'\"")
+    return ""
+
+
 def get_kind(cmd: str | None) -> str | None:
     """The API kind a `kubectl get KIND` (or `kubectl top KIND`) command asks for; None for none or several (`get pods,svc`,
     `get all`)."""
@@ -213,6 +229,8 @@ def table_format(words: list[str], command: str | None) -> str | None:
         return "crictl-pods"
     if ("CONTAINER ID" in w or "CONTAINER" in w) and "STATUS" in w and ("NAMES" in w or "IMAGE" in w):
         return "nerdctl-ps" if "nerdctl" in cmd else "docker-ps"
+    if "CPU %" in w and ("CONTAINER" in w or "POD ID" in w):
+        return "crictl-stats"  # crictl stats, statsp
     if _has(w, "IMAGE", "TAG", "IMAGE ID", "SIZE"):
         return "crictl-images"
     if _has(w, "REPOSITORY", "TAG", "IMAGE ID"):
@@ -328,6 +346,8 @@ def _describe_kind(texts: list[str], command: str | None) -> str | None:
     kind = describe_args(command)[0]
     if kind in _DESCRIBE_KINDS and (first.startswith(("Name:", "Events:")) or "Name" in keys):
         return f"kubectl-describe-{_DESCRIBE_KINDS[kind]}"
+    if kind and kind not in _DESCRIBE_KINDS and first.startswith("Name:"):
+        return "kubectl-describe-object"  # a claim, an ingress, a job, a custom resource: its fields as printed
     if not first.startswith("Name:"):
         # a fragment of a deployment's describe, cut above its Name: line (its fields only a deployment prints)
         if all(_kv(t) is not None for t in head) and top & {"NewReplicaSet", "OldReplicaSets", "StrategyType", "RollingUpdateStrategy"}:
@@ -641,9 +661,9 @@ def _headerless(body: list[str], cmd: str) -> str | None:
         return None  # a sentence under a command is not its output
     if kubectl_verb(cmd)[0] == "top" and any(_kind_cols("kubectl-top", b, cmd) for b in body[:1]):
         return "kubectl-top"
-    if get_kind(cmd) in _KIND_COLUMNS and any(_kind_cols("kubectl-get", b, cmd) for b in body[:1]):
+    if get_kind(cmd) in _KIND_COLUMNS and output_form(cmd) in ("", "wide") and any(_kind_cols("kubectl-get", b, cmd) for b in body[:1]):
         return "kubectl-get"
-    if fw in ("kubectl", "k", "kc", "oc") and "get" in w:
+    if fw in ("kubectl", "k", "kc", "oc") and "get" in w and output_form(cmd) in ("", "wide"):
         what = _get_what(cmd)
         if what in ("po", "pod", "pods"):
             return "kubectl-get-pods"
@@ -718,7 +738,7 @@ def read(sec: Section) -> None:
             _read_events_section(sec, texts)
         elif (
             fmt.startswith(
-                ("kubectl-get", "kubectl-top", "crictl-ps", "crictl-pods", "crictl-images", "docker-", "nerdctl-")
+                ("kubectl-get", "kubectl-top", "crictl-ps", "crictl-pods", "crictl-images", "crictl-stats", "docker-", "nerdctl-")
             )
             and fmt != "crictl-images-verbose"
         ):
@@ -727,6 +747,8 @@ def read(sec: Section) -> None:
             _read_inspect_table(sec, texts)
         elif fmt == "kubectl-version":
             _read_version(sec, texts)
+        elif fmt == "container-log":  # a container's log as `kubectl logs` printed it: a record per line
+            sec.records += [{"line": ln.no, "message": ln.text} for ln in sec.lines if ln.text.strip()]
         elif fmt == "crictl-images-verbose":
             _read_images_verbose(sec, texts)
         elif fmt.startswith("ps-") or fmt == "busybox-ps":
@@ -2049,6 +2071,8 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
             rec["images"], rec["image"] = images, images[0]
     if kind == "statefulset" and partition is not None:
         rec["partition"] = _int_or(partition)
+    if kind == "object":  # a kind with no fields of its own here: every field of the object's level, as printed
+        rec["fields"] = {k: v for k, v in top.items() if k not in ("Name", "Namespace")}
     if kind == "service":
         rec["type"] = top.get("Type")
         rec["ip"] = top.get("IP")

@@ -288,8 +288,10 @@ STATS = TableSpec(
 @source("crictl-stats")
 def parse_stats(ctx: ParseContext) -> Iterable[Record]:
     """crictl stats -a / crictl statsp"""
-    kind = "pod" if ctx.path.endswith("statsp.txt") else "container"
-    for row in parse_table(_lines(ctx), STATS):
+    lines = _lines(ctx)
+    head = next((ln for ln in lines if ln.strip()), "")
+    kind = "pod" if ctx.path.endswith("statsp.txt") or "POD ID" in head else "container"  # statsp: POD  POD ID  CPU %  MEM
+    for row in parse_table(lines, STATS):
         c = row.cells
         if not c.get("id"):
             continue

@@ -34,12 +34,16 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
     files = [f for f in files if f[1] == ns]
     if not files:
         raise not_found("pods", pod, ns)
-    names = _container_order(sv, ns, pod, sorted({f[2] for f in files if f[2]}))
-    if all_containers:
+    names: list[str | None] = list(_container_order(sv, ns, pod, sorted({str(f[2]) for f in files if f[2]})))
+    if not names:
+        names = [None]  # only `kubectl logs POD` output pasted without -c: the pod's one log, its container unnamed
+        if container:
+            raise UsageError(f"container {container} is not valid for pod {pod}: its log was pasted without a container name")
+    if all_containers or names == [None]:
         chosen = names
     elif container:
         if container not in names:
-            raise UsageError(f"container {container} is not valid for pod {pod}: its log files are of {', '.join(names)}")
+            raise UsageError(f"container {container} is not valid for pod {pod}: its log files are of {', '.join(str(n) for n in names)}")
         chosen = [container]
     else:
         default = _default_container(sv, ns, pod)
@@ -48,7 +52,7 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
         elif len(names) == 1:
             chosen = names
         else:
-            raise UsageError(f"a container name must be specified for pod {pod}, choose one of: [{' '.join(names)}]")
+            raise UsageError(f"a container name must be specified for pod {pod}, choose one of: [{' '.join(str(n) for n in names)}]")
     for cname in chosen:
         ids, now = _pick_files(files, cname, previous, include_rotated, pod)
         lower = None
@@ -73,7 +77,7 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
         else:
             sql = f"SELECT ts, message FROM ({lines}) ORDER BY o, line_no"
         cur = sv.cursor().execute(sql, [lower, lower])
-        pre = f"[pod/{cell(pod)}/{cell(cname)}] " if prefix else ""
+        pre = f"[pod/{cell(pod)}/{cell(cname or '?')}] " if prefix else ""
         while True:
             batch = cur.fetchmany(10000)
             if not batch:
@@ -84,7 +88,7 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
                 yield f"{pre}{rfc3339nano(ts) + ' ' if timestamps and ts else ''}{msg if isinstance(msg, str) and msg.isprintable() else line(msg)}\n"
 
 
-def _pick_files(files: list[tuple[object, ...]], cname: str, previous: bool, include_rotated: bool, pod: str) -> tuple[list[int], datetime | None]:
+def _pick_files(files: list[tuple[object, ...]], cname: str | None, previous: bool, include_rotated: bool, pod: str) -> tuple[list[int], datetime | None]:
     mine = [f for f in files if f[2] == cname]
     on_node = [f for f in mine if f[6] != "kubectl-logs"]
     if on_node:

@@ -1,0 +1,122 @@
+"""A paste's sections that no paste reader reads go to the registered reader sure of their text (crictl version,
+kubectl get -o yaml, ctr, df), so that one such command in a paste no longer takes the whole paste for itself;
+what `kubectl logs` (crictl, docker logs) printed is the container's log, found by `kubesnap logs` and `grep`;
+a describe of any other kind is stored with its events; crictl stats is read (issue 16)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+from click.testing import CliRunner
+
+from analyzer.cli import main
+from analyzer.paste import split
+from tests.conftest import ingest_text
+
+PASTE = """$ kubectl logs web-6d4cf56db6-2xk9p -n shop
+2024/12/05 10:00:01 Starting server on :8080
+panic: dial tcp 10.96.0.12:5432: connect: connection refused
+
+goroutine 1 [running]:
+main.main()
+$ crictl stats
+CONTAINER           CPU %               MEM                 DISK                INODES
+1a2b3c4d5e6f7       0.52                25.1MB              12.3kB              8
+$ crictl version
+Version:  0.1.0
+RuntimeName:  containerd
+RuntimeVersion:  v1.6.20
+RuntimeApiVersion:  v1
+$ kubectl get pod web-0 -n shop -o yaml
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-0
+  namespace: shop
+spec:
+  nodeName: worker-1
+  containers:
+  - name: web
+    image: nginx:1.25
+status:
+  phase: Running
+$ kubectl describe pvc data-pg-1 -n db
+Name:          data-pg-1
+Namespace:     db
+StorageClass:  standard
+Status:        Pending
+Events:
+  Type     Reason                Age                From                         Message
+  ----     ------                ----               ----                         -------
+  Normal   WaitForFirstConsumer  3m (x5 over 4m)    persistentvolume-controller  waiting for first consumer to be created before binding
+$ sudo crictl logs --tail 2 1a2b3c4d5e6f7
+I1205 10:00:03.000000       1 main.go:10] ready
+This is what it printed before it died.
+$ docker logs k8s_web_web-0_shop_0f0e0d0c-0000-4000-8000-000000000001_0
+level=error msg="lost connection"
+"""
+
+
+def test_sections_no_paste_reader_reads_go_to_the_reader_sure_of_them(tmp_path: Path) -> None:
+    code, out, db = ingest_text(tmp_path, PASTE, "--node", "worker-1")
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        secs = con.execute("SELECT first_line, format, rows, parser, stored, problems FROM paste_sections WHERE rows IS NOT NULL ORDER BY first_line").fetchall()
+        facts = dict(con.execute("SELECT key, value FROM host_facts").fetchall())
+        pods = con.execute("SELECT namespace, name, node_name FROM api_pods").fetchall()
+        stats = con.execute("SELECT kind, id, cpu_percent, memory_text FROM container_stats").fetchall()
+        objs = con.execute("SELECT kind, namespace, name, raw FROM api_objects WHERE kind = 'PersistentVolumeClaim'").fetchall()
+        events = con.execute("SELECT kind, namespace, name, reason, count FROM events").fetchall()
+    assert [s[:5] for s in secs] == [
+        (2, "container-log", 4, None, 4), (8, "crictl-stats", 1, "crictl-stats", 1), (11, "crictl-version", 4, "crictl-version", 4),
+        (16, "kubectl-yaml", 2, "kubectl-yaml", 2), (29, "kubectl-describe-object", 1, None, 2), (38, "klog", 1, None, 1),
+        (41, "container-log", 1, None, 1)]  # fmt: skip
+    assert all(s[5] is None for s in secs)
+    assert "containerd" in facts.values() and "v1.6.20" in facts.values()
+    assert pods == [("shop", "web-0", "worker-1")]
+    assert stats == [("container", "1a2b3c4d5e6f7", 0.52, "25.1MB")]
+    assert [o[:3] for o in objs] == [("PersistentVolumeClaim", "db", "data-pg-1")]
+    assert json.loads(objs[0][3])["kubesnap"]["fields"] == {"StorageClass": "standard", "Status": "Pending"}
+    assert events == [("PersistentVolumeClaim", "db", "data-pg-1", "WaitForFirstConsumer", 5)]
+
+
+def test_a_pasted_container_log_is_what_kubesnap_logs_and_grep_find(tmp_path: Path) -> None:
+    code, out, db = ingest_text(tmp_path, PASTE, "--node", "worker-1")
+    assert code == 0, out
+    runner = CliRunner()
+    r = runner.invoke(main, ["logs", "--db", str(db), "-n", "shop", "web-6d4cf56db6-2xk9p"])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines() == ["2024/12/05 10:00:01 Starting server on :8080", "panic: dial tcp 10.96.0.12:5432: connect: connection refused",
+                                     "", "goroutine 1 [running]:", "main.main()"]  # fmt: skip
+    r = runner.invoke(main, ["logs", "--db", str(db), "-n", "shop", "web-0", "-c", "web"])  # docker logs of a dockershim name
+    assert (r.exit_code, r.output) == (0, 'level=error msg="lost connection"\n')
+    r = runner.invoke(main, ["grep", "--db", str(db), "-o", "json", "lost connection|ready", "-E"])
+    hits = [json.loads(x) for x in r.output.splitlines()]
+    assert sorted(h["file"].rsplit("#", 1)[1] for h in hits) == ["L38-38", "L41-41"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        files = con.execute("SELECT path, namespace, pod, container, container_id FROM log_files ORDER BY path").fetchall()
+    assert ("paste.txt#L38-38", None, None, None, "1a2b3c4d5e6f7") in files  # crictl logs ID: the container's id
+
+
+def test_logs_output_that_looks_like_prose_is_still_the_log_but_a_glued_sentence_is_not() -> None:
+    secs = split("$ kubectl logs web-0\nStarting the web server on port 8080 now, please wait.\n"
+                 "$ kubectl logs web-1\nE0613 09:45:18.840160       1 run.go:74] failed\nThis means the config is missing.\n")  # fmt: skip
+    assert [(s.kind, s.first, s.last) for s in secs] == [
+        ("prompt", 1, 1), ("container-log", 2, 2), ("prompt", 3, 3), ("klog", 4, 4), ("prose", 5, 5)]
+
+
+def test_a_capture_a_reader_is_sure_of_keeps_it_without_a_typed_command(tmp_path: Path) -> None:
+    """No prompt with a command in it: the file is one command's output, read by the reader sure of it."""
+    code, out, db = ingest_text(tmp_path, "Version:  0.1.0\nRuntimeName:  containerd\nRuntimeVersion:  v1.7.2\nRuntimeApiVersion:  v1\n",
+                                "--node", "n1")  # fmt: skip
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT parser FROM members").fetchall() == [("crictl-version",)]
+        assert con.execute("SELECT count(*) FROM paste_sections").fetchone() == (0,)
+
+
+def test_yaml_under_get_o_yaml_is_never_a_table() -> None:
+    (_p, sec) = split("$ kubectl get pods -o yaml\napiVersion: v1\nitems:\n- kind: Pod\n  metadata:\n    name: web-0\n")
+    assert sec.kind == "unknown"  # no paste reader: the registered kubectl-yaml reader claims it at ingest
