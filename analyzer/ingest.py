@@ -763,7 +763,9 @@ class LooseInput:
         sections = paste.split(text)
         if sure and not any(s.kind == "prompt" and s.command for s in sections):
             return False  # no command typed in it: the capture of one (its `# comment` lines are no prompts)
-        claimed = [s for s in sections if _claim(s)]
+        claimed = [s for s in sections if _claim(s, f"{name}#L{s.first}-{s.last}")]
+        if sure and all(_section_reader(s)[0] == spec.name for s in sections if s.is_data or s.kind == "unknown"):  # type: ignore[union-attr]
+            return False  # commands whose output is all the sure reader's (an ls -l of each log folder): its capture, read whole
         data = [s for s in sections if s.is_data]
         structure = any(s.kind in ("prompt", "fence", "marker") for s in sections)
         readable = bool(claimed) or any(s.records for s in data)
@@ -826,15 +828,12 @@ class LooseInput:
                                          "journal lines without a year: read in the current year (the paste gives none; give --year)")
                 else:
                     said: list[tuple[str, str, str]] = []
-                    _status, recs = run_parser(load_parsers()[parser], member, section_text.encode(), said)
+                    recs = s.attrs["read"] if "read" in s.attrs else run_parser(load_parsers()[parser], member, section_text.encode(), said)[1]
                     sec_notes += _date_event_ages(recs, s.first, self.when.now, dates)
                     self.records[sid] += [(member, r) for r in recs]
                     n_stored = len(recs)
                     self.report.records += n_stored
-                    if "reader" in s.attrs:  # the only reader of the section: what it could not read is a problem
-                        s.problems += [f"lines {s.first}-{s.last}: {parser}: {r}" for _m, _p, r in said]
-                    else:
-                        sec_notes += [r for _m, _p, r in said]
+                    sec_notes += [r for _m, _p, r in said]
                 self.owners.setdefault(sid, owner)
                 self.names[sid].add(member)
             problems += [(name, "paste", p) for p in s.problems]
@@ -918,6 +917,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
     "crictl-images": ("crictl-images-table", "node"), "crictl-images-verbose": ("crictl-images-verbose", "node"),
     "crictl-inspect-table": ("crictl-inspect-table", "node"), "crictl-stats": ("crictl-stats", "node"),
+    **dict.fromkeys(("crictl-inspect-template", "crictl-inspect-yaml", "crictl-inspect-json"), (None, "node")),
     **{f: ("ps", "node") for f in ("ps-ef", "ps-aux", "ps-o", "ps-x", "ps-axjf", "ps-ejf", "busybox-ps", "systemctl-cgroup-tree")},
     **{f: ("journal", "node") for f in ("journal-short", "journal-short-iso", "journal-short-precise", "journal-short-full",
                                         "journal-short-monotonic", "journal-short-unix", "systemctl-status", "klog")},
@@ -929,17 +929,26 @@ PASTE_PARSERS_BY_NAME = frozenset(p for p, _scope in PASTE_PARSERS.values() if p
 _LOG_KINDS = frozenset(["container-log", "klog", "logrus-text", "kubectl-logs-timestamps"])
 
 
-def _claim(s: paste.Section) -> bool:
+def _claim(s: paste.Section, member: str) -> bool:
     """Give a section no paste reader read (`crictl version`, `crictl info`, `kubectl get -o yaml`, a kubelet config) to the
-    registered reader sure of its text, if any: the section takes that reader's name as its format (and loses its
-    problem); the reader reads it when the paste is stored."""
+    registered reader sure of its text, if any, when that reader gets records out of it: the section takes the reader's
+    name as its format, its records (attrs `read`) and the reader's complaints as its problems."""
     if s.kind != "unknown":
         return False
-    spec, score = sniff("\n".join(ln.text for ln in s.lines) + "\n")
-    if spec is None or score < 50:
+    body = "\n".join(ln.text for ln in s.lines) + "\n"
+    # the output alone, else under its command line (an `ls -l DIR` listing names its files by the DIR typed)
+    for text in (body, f"# {s.command}\n{body}") if s.command else (body,):
+        spec, score = sniff(text)
+        if spec is None or score < 50:
+            continue
+        said: list[tuple[str, str, str]] = []
+        recs = run_parser(spec, member, text.encode(), said)[1]
+        if recs:
+            break
+    else:
         return False
-    s.kind, s.problems = spec.name, []
-    s.attrs["reader"] = spec
+    s.kind, s.problems = spec.name, [f"lines {s.first}-{s.last}: {spec.name}: {r}" for _m, _p, r in said]
+    s.attrs["reader"], s.attrs["read"] = spec, recs
     return True
 
 
@@ -1030,7 +1039,8 @@ def _labels(v: object) -> dict[str, str] | None:
     return {k.strip(): val.strip() for k, val in pairs if k.strip()} or None
 
 
-_LISTED = {"kubectl-get": None, "kubectl-get-daemonsets": "DaemonSet", "kubectl-get-statefulsets": "StatefulSet", "kubectl-version": None}
+_LISTED = {"kubectl-get": None, "kubectl-get-daemonsets": "DaemonSet", "kubectl-get-statefulsets": "StatefulSet", "kubectl-version": None,
+           **dict.fromkeys(("crictl-inspect-template", "crictl-inspect-yaml", "crictl-inspect-json"))}  # fmt: skip
 
 
 def _ready(v: object) -> tuple[int | None, int | None]:
@@ -1051,6 +1061,9 @@ def _listed(s: paste.Section) -> list[Record]:
     if s.kind == "kubectl-version":
         r = s.records[0]
         return [Version(client_version=r.get("client_version"), server_version=r.get("kubernetes_version") or r.get("server_version"))]
+    if s.kind.startswith("crictl-inspect-"):  # `crictl inspect[p] ID | grep pid`: the container's (the sandbox's) host pid
+        return [ContainerObs(source="crictl-inspect", container_id=str(r["container_id"]), pid=r["pid"]) if "container_id" in r else
+                Sandbox(source="crictl-inspectp", sandbox_id=str(r["pod_id"]), pid=r["pid"]) for r in s.records]  # fmt: skip
     out: list[Record] = []
     for r in s.records:
         kind, name = _LISTED[s.kind] or r.get("api_kind"), r.get("name")

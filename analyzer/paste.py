@@ -579,40 +579,50 @@ _GLUED = "prose-glued"  # the author's sentence cut off the bottom of an output 
 
 def _peel_prose(paras: list[list[Line]], command: str | None) -> list[tuple[list[Line], str]]:
     """Each paragraph with its format; a sentence the author wrote right under an output, with no blank line
-    between (`Get the logs using k logs ... .`), is cut off the output as a paragraph of prose of its own."""
+    between (`Get the logs using k logs ... .`), and shell comments under it (`# then the pid:`, no output line
+    starts with `# `) are cut off the output as a paragraph of prose of their own."""
+    out: list[tuple[list[Line], str]] = []
+    for para in paras:
+        k = len(para)
+        while k > 1 and para[k - 1].text.startswith("# "):
+            k -= 1
+        out += _peel_one(para[:k], command)
+        if k < len(para):
+            out.append((para[k:], _GLUED))
+    return out
+
+
+def _peel_one(para: list[Line], command: str | None) -> list[tuple[list[Line], str]]:
     from analyzer.pastefmt import detect, notice_lines
 
     out: list[tuple[list[Line], str]] = []
-    for para in paras:
-        k = notice_lines([ln.text for ln in para], command)
-        if k:  # what the command printed before its table (a warning on stderr): a section of its own
-            notice = detect([ln.text for ln in para[:k]], command)
-            out.append((para[:k], "unknown" if notice == "prose" and command else notice))
-            para = para[k:]
-        fmt = detect([ln.text for ln in para], command)
-        if fmt in ("klog", "logrus-text", "kubectl-logs-timestamps"):
-            runs = _kind_runs(para, fmt)
-            if len(runs) > 1:  # a program's klog lines, then its logrus `FATA[0004] ...`: a section of each
-                out.extend(runs)
-                continue
-        if fmt.startswith(_JOURNAL_SHAPED):
-            # a note the author wrote among the journal lines (at the margin, not a journal line): prose between pieces
-            marks = [_author_line(ln.text) for ln in para]
-            if any(marks):
-                for mark, run in groupby(zip(para, marks, strict=True), key=lambda x: x[1]):
-                    out.append(([ln for ln, _m in run], _GLUED if mark else fmt))
-                continue
-        k = len(para)
-        if fmt.startswith(_LINE_SHAPED):
-            # a sentence, or a shell comment (`# should be:`) at the margin: no row nor log line starts with `# `
-            while k > 1 and (_glued_sentence(para[k - 1].text) or para[k - 1].text.startswith("# ")):
-                k -= 1
-        elif fmt == "systemctl-status":  # its lines are indented, or journal lines: a sentence at the margin is the author's
-            while k > 1 and _glued_sentence(para[k - 1].text, ended=False):
-                k -= 1
-        out.append((para[:k], fmt))
-        if k < len(para):
-            out.append((para[k:], _GLUED))
+    k = notice_lines([ln.text for ln in para], command)
+    if k:  # what the command printed before its table (a warning on stderr): a section of its own
+        notice = detect([ln.text for ln in para[:k]], command)
+        out.append((para[:k], "unknown" if notice == "prose" and command else notice))
+        para = para[k:]
+    fmt = detect([ln.text for ln in para], command)
+    if fmt in ("klog", "logrus-text", "kubectl-logs-timestamps"):
+        runs = _kind_runs(para, fmt)
+        if len(runs) > 1:  # a program's klog lines, then its logrus `FATA[0004] ...`: a section of each
+            return out + runs
+    if fmt.startswith(_JOURNAL_SHAPED):
+        # a note the author wrote among the journal lines (at the margin, not a journal line): prose between pieces
+        marks = [_author_line(ln.text) for ln in para]
+        if any(marks):
+            for mark, run in groupby(zip(para, marks, strict=True), key=lambda x: x[1]):
+                out.append(([ln for ln, _m in run], _GLUED if mark else fmt))
+            return out
+    k = len(para)
+    if fmt.startswith(_LINE_SHAPED):
+        while k > 1 and _glued_sentence(para[k - 1].text):
+            k -= 1
+    elif fmt == "systemctl-status":  # its lines are indented, or journal lines: a sentence at the margin is the author's
+        while k > 1 and _glued_sentence(para[k - 1].text, ended=False):
+            k -= 1
+    out.append((para[:k], fmt))
+    if k < len(para):
+        out.append((para[k:], _GLUED))
     return out
 
 

@@ -12,6 +12,7 @@ adjacent unbounded quantifiers.
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Any
 
 from analyzer.budgets import bounded_json
@@ -419,6 +420,9 @@ def detect(texts: list[str], command: str | None) -> str:
         return "date"
     if _cgroup_tree(body):
         return "systemctl-cgroup-tree"
+    if inspect_pids(body, cmd) is not None:  # as printed: a template's (or jq's) bare pids, or grep'ed YAML or JSON
+        return ("crictl-inspect-template" if first.isdecimal() else
+                "crictl-inspect-yaml" if not first.startswith('"') else "crictl-inspect-json")  # fmt: skip
     if inspect_table_kind(body) or _inspect_fragment(body, cmd):
         return "crictl-inspect-table"  # a sandbox's (inspectp) or a container's: the reader tells which
     if first.startswith("ID: ") and len(body) > 1 and body[1].startswith("RepoTags: "):
@@ -544,6 +548,58 @@ def _read_version(sec: Section, texts: list[str]) -> None:
         sec.records.append(rec)
 
 
+_INSPECT_PID = ("crictl-inspect-template", "crictl-inspect-yaml", "crictl-inspect-json")  # crictl inspect cut to its pids
+_INSPECT_VALUE_FLAGS = frozenset(["-o", "--output", "--template", "-r", "--runtime-endpoint", "-i", "--image-endpoint", "--timeout",
+                                   "--config", "-c"])  # fmt: skip
+
+
+def inspect_ids(cmd: str | None) -> tuple[str, list[str]]:
+    """('inspect' or 'inspectp', the ids) of a `crictl inspect[p] [options] ID...` command line (up to its pipe)."""
+    if _first_cmd_word(cmd or "") != "crictl":
+        return "", []
+    try:  # a template holds blanks in its quotes: --template "{{(index .info.pid)}}"
+        words = shlex.split(cmd or "")
+        words = words[: words.index("|")] if "|" in words else words
+    except ValueError:
+        words = command_words(cmd)
+    verb = next((w for w in words if w in ("inspect", "inspectp")), "")
+    if not verb:
+        return "", []
+    ids, i = [], words.index(verb) + 1
+    while i < len(words):
+        w = words[i]
+        if w in _INSPECT_VALUE_FLAGS:
+            i += 2
+            continue
+        if not w.startswith("-"):
+            ids.append(w)
+        i += 1
+    return verb, ids
+
+
+def _pid_value(line: str) -> int | None:
+    """The value of a `"pid": 123,` (JSON) or `pid: 123` (YAML) line, as `crictl inspect | grep pid` prints it."""
+    key, sep, value = line.strip().partition(":")
+    v = value.strip().rstrip(",")
+    return int(v) if sep and key.strip().strip('"') == "pid" and v.isdecimal() and len(v) < 10 else None
+
+
+def inspect_pids(body: list[str], cmd: str | None) -> list[tuple[str, int]] | None:
+    """(id, host pid) of `crictl inspect[p] ID` output cut down to its pid: `| grep pid` of the JSON or YAML (the
+    container's info.pid is the pid line of least indentation; others are the spec's), or `--template '{{.info.pid}}'`
+    and `| jq .info.pid`, a pid a line for each id in order. None for other output."""
+    _verb, ids = inspect_ids(cmd)
+    lines = [b for b in body if b.strip()]
+    if not ids or not lines:
+        return None
+    if all(b.strip().isdecimal() and len(b.strip()) < 10 for b in lines):
+        return list(zip(ids, (int(b) for b in lines), strict=False)) if len(lines) == len(ids) else None
+    if len(ids) != 1 or not all("pid" in b.lower() for b in lines):
+        return None
+    values = [(len(b) - len(b.lstrip()), v) for b in lines if (v := _pid_value(b)) is not None]
+    return [(ids[0], min(values)[1])] if values else None
+
+
 def _inspect_fragment(body: list[str], cmd: str) -> bool:
     """Lines of a crictl inspect table under the command that printed them, cut by a grep or a head: `Key: value` lines of
     the keys such a table has."""
@@ -667,8 +723,8 @@ def _headerless(body: list[str], cmd: str) -> str | None:
         what = _get_what(cmd)
         if what in ("po", "pod", "pods"):
             return "kubectl-get-pods"
-        if what in ("no", "node", "nodes"):
-            return "kubectl-get-nodes"
+        if what in ("no", "node", "nodes") and any("Ready" in t or t == "Unknown" for t in toks[1:4]):
+            return "kubectl-get-nodes"  # a node row says Ready, NotReady or Unknown
         if what in ("ev", "event", "events"):
             return "kubectl-get-events"
         if what in ("svc", "service", "services"):
@@ -747,6 +803,10 @@ def read(sec: Section) -> None:
             _read_inspect_table(sec, texts)
         elif fmt == "kubectl-version":
             _read_version(sec, texts)
+        elif fmt in _INSPECT_PID:
+            verb = inspect_ids(sec.command)[0]
+            key = "pod_id" if verb == "inspectp" else "container_id"
+            sec.records += [{key: i, "pid": pid} for i, pid in inspect_pids([t for t in texts if t.strip()], sec.command) or []]
         elif fmt == "container-log":  # a container's log as `kubectl logs` printed it: a record per line
             sec.records += [{"line": ln.no, "message": ln.text} for ln in sec.lines if ln.text.strip()]
         elif fmt == "crictl-images-verbose":
@@ -1049,6 +1109,8 @@ def _headerless_cols(fmt: str, row: str) -> list[tuple[int, str]]:
             )
     if fmt == "crictl-images" and len(toks) == 4:
         return [(0, h) for h in ("IMAGE", "TAG", "IMAGE ID", "SIZE")]
+    if fmt == "crictl-ps" and len(_segments(row)) in (8, 9):  # 1.24 on: POD, and NAMESPACE (1.26 on) after POD ID
+        return [(0, h) for h in ("CONTAINER", "IMAGE", "CREATED", "STATE", "NAME", "ATTEMPT", "POD ID", "POD", "NAMESPACE")[: len(_segments(row))]]
     if fmt in ("docker-ps", "nerdctl-ps"):
         # docker pads its columns with 3 or more spaces; PORTS is empty for most containers, so a row has 6 or 7 cells
         names = _headerless_names("docker-ps")

@@ -120,3 +120,45 @@ def test_a_capture_a_reader_is_sure_of_keeps_it_without_a_typed_command(tmp_path
 def test_yaml_under_get_o_yaml_is_never_a_table() -> None:
     (_p, sec) = split("$ kubectl get pods -o yaml\napiVersion: v1\nitems:\n- kind: Pod\n  metadata:\n    name: web-0\n")
     assert sec.kind == "unknown"  # no paste reader: the registered kubectl-yaml reader claims it at ingest
+
+
+WALK = """[root@worker-1 ~]# crictl ps | grep web
+98fb36a5799ac       c0d565df2c900       2 hours ago         Running             web                         0                   4b942abe81e38       web-0
+[root@worker-1 ~]# crictl inspect 98fb36a5799ac | grep -i pid
+    "pid": 527201,
+            "type": "pid"
+[root@worker-1 ~]# ps -ef | grep 527201
+root      527201  527179  0 10:00 ?        00:00:01 nginx: master process nginx -g daemon off;
+root      527250  527201  0 10:00 ?        00:00:00 nginx: worker process
+"""
+
+
+def test_the_walk_of_the_seed_pasted_answers_whois_of_a_process(tmp_path: Path) -> None:
+    """crictl ps | grep, crictl inspect | grep pid, ps -ef | grep: the container's pid joins its processes to it."""
+    code, out, db = ingest_text(tmp_path, WALK, "--node", "worker-1")
+    assert code == 0, out
+    r = CliRunner().invoke(main, ["whois", "--db", str(db), "-o", "json", "527250"])
+    assert r.exit_code == 0, r.output
+    chain = json.loads(r.output)["chain"]
+    assert (chain["pod"], chain["node"], chain["containers"][0]["pid"]) == ("web-0", "worker-1", 527201)
+    assert [(p["pid"], p["container"], p["join"]) for p in chain["processes"]] == [
+        (527201, "web", "exact/inspect-pid"), (527250, "web", "exact/descendant-of")]
+
+
+def test_crictl_inspect_cut_to_its_pid_in_every_form() -> None:
+    forms = {
+        "crictl-inspect-json": ("crictl inspect 98fb36a5799ac | grep pid", '    "pid": 527201,\n            "type": "pid"\n'),
+        "crictl-inspect-yaml": ("crictl inspect -o yaml e81fa0489d6ed | grep pid", "          pid: 1\n  pid: 2764398\n      - type: pid\n"),
+        "crictl-inspect-template": ('crictl inspect --output go-template --template "{{(index .info.pid)}}" a1 b2', "722520\n722530\n"),
+    }
+    got = {}
+    for fmt, (cmd, out) in forms.items():
+        (sec,) = [s for s in split(f"$ {cmd}\n{out}") if s.is_data]
+        got[fmt] = (sec.kind, sec.records)
+    assert got == {
+        "crictl-inspect-json": ("crictl-inspect-json", [{"container_id": "98fb36a5799ac", "pid": 527201}]),
+        "crictl-inspect-yaml": ("crictl-inspect-yaml", [{"container_id": "e81fa0489d6ed", "pid": 2764398}]),
+        "crictl-inspect-template": ("crictl-inspect-template", [{"container_id": "a1", "pid": 722520}, {"container_id": "b2", "pid": 722530}]),
+    }
+    (sec,) = [s for s in split("$ crictl inspectp 4b942abe81e38 | jq .info.pid\n527179\n") if s.is_data]
+    assert sec.records == [{"pod_id": "4b942abe81e38", "pid": 527179}]
