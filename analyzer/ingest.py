@@ -917,7 +917,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
     "crictl-images": ("crictl-images-table", "node"), "crictl-images-verbose": ("crictl-images-verbose", "node"),
     "crictl-inspect-table": ("crictl-inspect-table", "node"), "crictl-stats": ("crictl-stats", "node"),
-    **dict.fromkeys(("crictl-inspect-template", "crictl-inspect-yaml", "crictl-inspect-json"), (None, "node")),
+    **dict.fromkeys(("crictl-inspect-template", "crictl-inspect-yaml", "crictl-inspect-json", "component-version"), (None, "node")),
     **{f: ("ps", "node") for f in ("ps-ef", "ps-aux", "ps-o", "ps-x", "ps-axjf", "ps-ejf", "busybox-ps", "systemctl-cgroup-tree")},
     **{f: ("journal", "node") for f in ("journal-short", "journal-short-iso", "journal-short-precise", "journal-short-full",
                                         "journal-short-monotonic", "journal-short-unix", "systemctl-status", "klog")},
@@ -929,6 +929,19 @@ PASTE_PARSERS_BY_NAME = frozenset(p for p, _scope in PASTE_PARSERS.values() if p
 _LOG_KINDS = frozenset(["container-log", "klog", "logrus-text", "kubectl-logs-timestamps"])
 
 
+def _by_command(command: str | None) -> tuple[SourceSpec, str] | None:
+    """The reader and bundle path of the collector's capture that a pasted command made too: the same command line as
+    the kubesnap layout's `made_by` (`uname -a`, `uptime`, `timedatectl show`), or `cat PATH` of a file it copies."""
+    words = [w for w in paste.command_words(command) if w != "sudo"]
+    if not words:
+        return None
+    made = f"copy of {words[1]}" if words[0] == "cat" and len(words) == 2 else " ".join(words)
+    for e in KUBESNAP.entries:
+        if e.is_parser and e.made_by == made and "*" not in e.pattern:
+            return load_parsers()[e.reader], e.pattern
+    return None
+
+
 def _claim(s: paste.Section, member: str) -> bool:
     """Give a section no paste reader read (`crictl version`, `crictl info`, `kubectl get -o yaml`, a kubelet config) to the
     registered reader sure of its text, if any, when that reader gets records out of it: the section takes the reader's
@@ -936,16 +949,25 @@ def _claim(s: paste.Section, member: str) -> bool:
     if s.kind != "unknown":
         return False
     body = "\n".join(ln.text for ln in s.lines) + "\n"
-    # the output alone, else under its command line (an `ls -l DIR` listing names its files by the DIR typed)
-    for text in (body, f"# {s.command}\n{body}") if s.command else (body,):
-        spec, score = sniff(text)
-        if spec is None or score < 50:
+    said: list[tuple[str, str, str]] = []
+    spec: SourceSpec | None = None
+    made = _by_command(s.command)
+    if made is not None:  # the collector's own command: its reader, which knows the capture by its bundle path
+        spec, path = made
+        recs = run_parser(spec, path, body.encode(), said)[1]
+        said = [(member, p, r) for _m, p, r in said]
+    else:
+        recs = []
+    # else the reader sure of the output alone, or under its command line (an `ls -l DIR` listing names files by DIR)
+    for text in () if recs else (body, f"# {s.command}\n{body}") if s.command else (body,):
+        found, score = sniff(text)
+        if found is None or score < 50:
             continue
-        said: list[tuple[str, str, str]] = []
+        spec, said = found, []
         recs = run_parser(spec, member, text.encode(), said)[1]
         if recs:
             break
-    else:
+    if not recs or spec is None:
         return False
     s.kind, s.problems = spec.name, [f"lines {s.first}-{s.last}: {spec.name}: {r}" for _m, _p, r in said]
     s.attrs["reader"], s.attrs["read"] = spec, recs
@@ -1040,7 +1062,7 @@ def _labels(v: object) -> dict[str, str] | None:
 
 
 _LISTED = {"kubectl-get": None, "kubectl-get-daemonsets": "DaemonSet", "kubectl-get-statefulsets": "StatefulSet", "kubectl-version": None,
-           **dict.fromkeys(("crictl-inspect-template", "crictl-inspect-yaml", "crictl-inspect-json"))}  # fmt: skip
+           **dict.fromkeys(("crictl-inspect-template", "crictl-inspect-yaml", "crictl-inspect-json", "component-version"))}  # fmt: skip
 
 
 def _ready(v: object) -> tuple[int | None, int | None]:
@@ -1061,6 +1083,8 @@ def _listed(s: paste.Section) -> list[Record]:
     if s.kind == "kubectl-version":
         r = s.records[0]
         return [Version(client_version=r.get("client_version"), server_version=r.get("kubernetes_version") or r.get("server_version"))]
+    if s.kind == "component-version":  # `kubelet --version`: a fact of the node
+        return [HostFact(key=f"version.{r['component']}", value=str(r["version"])) for r in s.records]
     if s.kind.startswith("crictl-inspect-"):  # `crictl inspect[p] ID | grep pid`: the container's (the sandbox's) host pid
         return [ContainerObs(source="crictl-inspect", container_id=str(r["container_id"]), pid=r["pid"]) if "container_id" in r else
                 Sandbox(source="crictl-inspectp", sandbox_id=str(r["pod_id"]), pid=r["pid"]) for r in s.records]  # fmt: skip

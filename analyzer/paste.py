@@ -366,6 +366,8 @@ def _command_like(body: str) -> bool:
     second = words[1]
     if words[0].endswith(":") or second.endswith(":"):
         return False  # output that names its program: `kubeadm version: &version.Info{...}`, `kubectl: command not found`
+    if second.lower() == "version" and len(words) > 2 and words[2].lstrip("v")[:1].isdigit() and "." in words[2]:
+        return False  # what `runc --version`, `k3s --version`, `crictl --version` print: `runc version 1.1.9`
     if w0 in _DAEMON_SUBCOMMANDS:  # `containerd log`, `kubelet logs`: a heading, not how a daemon is run
         return second.startswith("-") or second in _DAEMON_SUBCOMMANDS[w0]
     if w0 in ("k", "kc", "ps", "cd", "sh", "su", "env", "ip", "id", "ss", "cat", "less", "more", "tail", "head",

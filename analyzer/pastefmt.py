@@ -453,6 +453,8 @@ def detect(texts: list[str], command: str | None) -> str:
         return "journal-export"
     if _kubectl_version(body):
         return "kubectl-version"
+    if component_version(body, cmd) is not None:
+        return "component-version"
     # line-shaped formats: the kind most lines have
     counts: dict[str, int] = {}
     for ln in body[:400]:
@@ -519,6 +521,32 @@ def _kubectl_version(body: list[str]) -> bool:
     return any(k.startswith(("Client Version:", "Server Version:")) for k in keys) and all(
         b.strip().startswith(_VERSION_KEYS + _VERSION_NOTES) or KLOG.match(b.strip()[:300]) is not None for b in body
     )
+
+
+# programs of a node whose `--version` (`version`, `-v`) a paste may show
+_COMPONENTS = frozenset(["kubeadm", "kubelet", "containerd", "docker", "dockerd", "runc", "crun", "crictl", "crio", "cri-dockerd",
+                         "etcd", "etcdctl", "helm", "k3s", "rke2", "k0s", "minikube", "kind", "podman", "nerdctl", "conmon",
+                         "kube-apiserver", "kube-proxy", "kube-scheduler", "kube-controller-manager", "calicoctl", "cilium"])  # fmt: skip
+
+
+def component_version(body: list[str], cmd: str | None) -> tuple[str, str] | None:
+    """(program, version) of what `PROGRAM --version` (`version`, `-v`) printed: `Kubernetes v1.28.4`, `Docker version
+    24.0.7, build afdd53b`, `runc version 1.1.9`, kubeadm's and helm's Go-printed `version.Info{GitVersion:"v1.28.4"}`;
+    None for other output (a first line naming no version, or more than a version's few lines)."""
+    words = command_words(cmd)
+    prog = _first_cmd_word(cmd or "")
+    if prog not in _COMPONENTS or not {"--version", "-v", "-V", "version", "--client"} & set(words[1:4]) or not body or len(body) > 40:
+        return None
+    if prog == "crictl" and "--version" not in words:
+        return None  # `crictl version`: the runtime's versions, read by crictl-version
+    fields = dict(_INFO_FIELD.findall(body[0][:2000])) if "Info{" in body[0] else {}
+    if fields.get("GitVersion") or fields.get("Version"):
+        return prog, fields.get("GitVersion") or fields["Version"]
+    for t in body[0].replace(":", " ").split()[:12]:
+        w = t.strip(",;()")
+        if _VERSION.match(w) and (w[:1] == "v" or "." in w):
+            return prog, w
+    return None
 
 
 _INFO_FIELD = re.compile(r'(\w{1,40}):"([^"]{0,200})"')  # one field of a Go-printed version.Info{Major:"1", ...}
@@ -803,6 +831,10 @@ def read(sec: Section) -> None:
             _read_inspect_table(sec, texts)
         elif fmt == "kubectl-version":
             _read_version(sec, texts)
+        elif fmt == "component-version":
+            got = component_version([t for t in texts if t.strip()], sec.command)
+            if got is not None:
+                sec.records.append({"component": got[0], "version": got[1]})
         elif fmt in _INSPECT_PID:
             verb = inspect_ids(sec.command)[0]
             key = "pod_id" if verb == "inspectp" else "container_id"

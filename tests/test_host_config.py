@@ -57,6 +57,19 @@ def test_df_with_and_without_type() -> None:
     assert recs[0].inodes_used_pct == 7.0
 
 
+def test_df_h_with_units_and_a_device_name_on_a_line_of_its_own() -> None:
+    """`df -h` (as pasted): sizes with 1024-power units turned into KiB, a long device name's row continued below it."""
+    recs, problems = run(host.parse_df, "host/df.txt", "Filesystem                         Size  Used Avail Use% Mounted on\n"
+                         "/dev/mapper/ubuntu--vg-ubuntu--lv\n                                    29G   28G  1.2G  96% /\n"
+                         "shm                                 64M     0   64M   0% /dev/shm\n")  # fmt: skip
+    assert problems == []
+    assert [(r.filesystem, r.mount, r.size_kb, r.used_kb, r.avail_kb, r.used_pct) for r in recs] == [
+        ("/dev/mapper/ubuntu--vg-ubuntu--lv", "/", 29 * 1024**2, 28 * 1024**2, round(1.2 * 1024**2), 96.0),
+        ("shm", "/dev/shm", 64 * 1024, 0, 64 * 1024, 0.0)]  # fmt: skip
+    recs, _ = run(host.parse_df, "host/df.txt", "Filesystem     Type   Size  Used Avail Use% Mounted on\n/dev/sda1      ext4   29G   28G  1.2G  96% /\n")
+    assert [(r.fstype, r.size_kb) for r in recs] == [("ext4", 29 * 1024**2)]
+
+
 def test_systemd_show() -> None:
     (svc,), _ = run(host.parse_show, "services/kubelet.show.txt", "Id=kubelet.service\nMainPID=25835\nNRestarts=3\nActiveState=active\nLoadState=loaded\n")
     assert isinstance(svc, Service) and (svc.unit, svc.main_pid, svc.restarts) == ("kubelet", 25835, 3)

@@ -162,3 +162,38 @@ def test_crictl_inspect_cut_to_its_pid_in_every_form() -> None:
     }
     (sec,) = [s for s in split("$ crictl inspectp 4b942abe81e38 | jq .info.pid\n527179\n") if s.is_data]
     assert sec.records == [{"pod_id": "4b942abe81e38", "pid": 527179}]
+
+
+HOST = """$ uname -a
+Linux worker-1 5.15.0-91-generic #101-Ubuntu SMP Tue Nov 14 13:30:08 UTC 2023 x86_64 x86_64 x86_64 GNU/Linux
+$ cat /etc/os-release
+PRETTY_NAME="Ubuntu 22.04.3 LTS"
+ID=ubuntu
+$ kubeadm version
+kubeadm version: &version.Info{Major:"1", Minor:"28", GitVersion:"v1.28.4", GitCommit:"bae2c62678db2b5053817bc97181fcc2e8388103", Platform:"linux/amd64"}
+$ kubelet --version
+Kubernetes v1.28.4
+$ containerd --version
+containerd containerd.io 1.6.25 d8f198a4ed8892c764191ef7b3b06d8a2eeb5c7f
+$ runc --version
+runc version 1.1.9
+commit: v1.1.9-0-gccaecfc
+$ df -h /var
+Filesystem      Size  Used Avail Use% Mounted on
+/dev/sda1        29G   28G  1.2G  96% /
+"""
+
+
+def test_a_nodes_environment_as_an_issue_template_asks_for_it(tmp_path: Path) -> None:
+    """uname, os-release (read as the collector's own captures of them), component versions, df -h: facts of the node."""
+    code, out, db = ingest_text(tmp_path, HOST, "--node", "worker-1")
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        facts = dict(con.execute("SELECT key, value FROM host_facts").fetchall())
+        fs = con.execute("SELECT mount, used_pct FROM filesystems").fetchall()
+        formats = [r[0] for r in con.execute("SELECT format FROM paste_sections WHERE rows IS NOT NULL ORDER BY first_line").fetchall()]
+    assert formats == ["host-simple", "host-simple", "component-version", "component-version", "component-version", "component-version", "df"]
+    assert {k: facts[k] for k in ("kernel", "arch", "os.id", "version.kubeadm", "version.kubelet", "version.containerd", "version.runc")} == {
+        "kernel": "5.15.0-91-generic", "arch": "x86_64", "os.id": "ubuntu", "version.kubeadm": "v1.28.4", "version.kubelet": "v1.28.4",
+        "version.containerd": "1.6.25", "version.runc": "1.1.9"}  # fmt: skip
+    assert fs == [("/", 96.0)]

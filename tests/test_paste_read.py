@@ -170,9 +170,11 @@ def test_output_naming_its_program_a_version_and_a_daemon_heading_are_no_command
             "containerd log\n")  # fmt: skip
     secs = split(text)
     assert [(s.kind, s.first, s.command) for s in secs] == [
-        ("prompt", 1, "kubeadm version"), ("unknown", 2, "kubeadm version"), ("prompt", 3, "docker -v"),
-        ("unknown", 4, "docker -v"), ("prompt", 5, ""), ("prose", 7, None), ("prose", 9, None),
+        ("prompt", 1, "kubeadm version"), ("component-version", 2, "kubeadm version"), ("prompt", 3, "docker -v"),
+        ("component-version", 4, "docker -v"), ("prompt", 5, ""), ("prose", 7, None), ("prose", 9, None),
     ]  # fmt: skip
+    assert [s.records for s in secs if s.kind == "component-version"] == [[{"component": "kubeadm", "version": "v1.16.1"}],
+                                                                         [{"component": "docker", "version": "1.13.1"}]]  # fmt: skip
 
 
 @pytest.mark.parametrize(("message", "cut"), [

@@ -86,29 +86,48 @@ def parse_simple(ctx: ParseContext) -> Iterable[Record]:
 DF = re.compile(r"^(?P<fs>\S+)\s+(?:(?P<type>[a-z0-9._-]+)\s+)?(?P<size>\d+)\s+(?P<used>\d+)\s+(?P<avail>\d+)\s+(?P<pct>\d+|-)%?\s+(?P<mount>/.*)$")
 
 
-@source("df", sniff=lambda h: 70 if "Filesystem" in h and re.search(r"^Filesystem\s+(?:Type\s+)?(?:1024-blocks|1K-blocks|Inodes)", h, re.M) else 0)
+# `df -h`: sizes with a unit of powers of 1024 (a type never starts with a digit, a size always does)
+DF_H = re.compile(r"^(?P<fs>\S+)\s+(?:(?P<type>[a-z][a-z0-9._-]*)\s+)?(?P<size>[\d.]+[KMGTPE]?)\s+(?P<used>[\d.]+[KMGTPE]?)\s+"
+                  r"(?P<avail>[\d.]+[KMGTPE]?)\s+(?P<pct>\d+|-)%?\s+(?P<mount>/.*)$")
+_UNITS = {"": 1 / 1024, "K": 1, "M": 1024, "G": 1024**2, "T": 1024**3, "P": 1024**4, "E": 1024**5}
+
+
+def _kb(size: str, human: bool) -> int:
+    """A df cell in KiB: as printed (-k), or `1.2G` of df -h (rounded: df -h rounds too)."""
+    if not human:
+        return int(size)
+    unit = size[-1] if size[-1:].isalpha() else ""
+    return round(float(size.rstrip("KMGTPE") or 0) * _UNITS[unit]) if size.rstrip("KMGTPE").replace(".", "", 1).isdecimal() else 0
+
+
+@source("df", sniff=lambda h: 70 if "Filesystem" in h and re.search(r"^Filesystem\s+(?:Type\s+)?(?:1024-blocks|1K-blocks|Inodes|Size\s+Used)", h, re.M) else 0)
 def parse_df(ctx: ParseContext) -> Iterable[Record]:
-    """df -PTk / df -PTi (also without -T)"""
+    """df -PTk / df -PTi (also without -T), df -h"""
     lines = clean_lines(ctx.text)
     if not lines or not lines[0].startswith("Filesystem"):
         raise ParseError("no df header")
     inodes = "Inodes" in lines[0]
+    human = re.match(r"^Filesystem\s+(?:Type\s+)?Size\s", lines[0]) is not None
     has_type = re.match(r"^Filesystem\s+Type\s", lines[0]) is not None
+    rows: list[tuple[int, str]] = []
     for i, ln in enumerate(lines[1:], 2):
-        if not ln.strip():
-            continue
-        m = DF.match(ln)
+        if rows and ln[:1].isspace() and len(rows[-1][1].split()) == 1:  # df without -P: a long device name alone on its line
+            rows[-1] = (rows[-1][0], rows[-1][1] + ln)
+        elif ln.strip():
+            rows.append((i, ln))
+    for i, ln in rows:
+        m = (DF_H if human else DF).match(ln)
         if not m or (has_type and not m.group("type")):
             ctx.problem(i, f"not a df row: {ln[:80]!r}")
             continue
-        size, used = int(m.group("size")), int(m.group("used"))
+        size, used = _kb(m.group("size"), human), _kb(m.group("used"), human)
         pct = float(m.group("pct")) if m.group("pct") != "-" else None
         if inodes:
             yield Filesystem(filesystem=m.group("fs"), fstype=m.group("type"), mount=m.group("mount"),
                              inodes=size, inodes_used=used, inodes_used_pct=pct)  # fmt: skip
         else:
             yield Filesystem(filesystem=m.group("fs"), fstype=m.group("type"), mount=m.group("mount"), size_kb=size,
-                             used_kb=used, avail_kb=int(m.group("avail")), used_pct=pct)  # fmt: skip
+                             used_kb=used, avail_kb=_kb(m.group("avail"), human), used_pct=pct)  # fmt: skip
 
 
 @source("systemd-show")
