@@ -390,7 +390,8 @@ _ISO, _SYSLOG, _DMESG, _IDENT = (re.compile(rx) for rx in (ISO_RX, SYSLOG_RX, DM
 
 
 def sniff_journal(head: bytes) -> str | None:
-    lines = [ln for ln in head.decode("utf-8", "replace").split("\n", 30)[:30] if ln.strip() and not ln.startswith("-- ")]
+    # journalctl's own lines (`-- Logs begin`, -x's catalog text: `-- Subject:`, `░░ Subject:`) say nothing of the format
+    lines = [ln for ln in head.decode("utf-8", "replace").split("\n", 30)[:30] if ln.strip() and not ln.startswith(("-- ", "\u2591\u2591"))]
     if not lines:
         return None
     if sum(1 for ln in lines if ln.startswith("{") and '"__REALTIME_TIMESTAMP"' in ln and '"MESSAGE"' in ln) * 2 >= len(lines):
@@ -493,7 +494,7 @@ def _journal_sql(fmt: str, year: int) -> str:
         return f"""SELECT {cols} FROM (
             SELECT snapshot_id, node, member, src, line_no, try_cast(replace(nullif(r.ts, ''), ',', '.') AS TIMESTAMPTZ) AS ts, nullif(r.host, '') AS host,
                    nullif(r.ident, '') AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid,
-                   CASE WHEN r.ts = '' THEN s ELSE r.msg END AS msg FROM ({inner}) WHERE NOT starts_with(s, '-- '))"""
+                   CASE WHEN r.ts = '' THEN s ELSE r.msg END AS msg FROM ({inner}) WHERE NOT starts_with(s, '-- ') AND NOT starts_with(s, '\u2591\u2591'))"""
     if fmt == "syslog":
         months = " ".join(f"WHEN '{m}' THEN {i}" for m, i in MONTHS.items())
         inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{SYSLOG_RX}', ['mon', 'day', 'time', 'host', 'ident', 'pid', 'msg']) AS r, s FROM ({base})"""
@@ -503,7 +504,7 @@ def _journal_sql(fmt: str, year: int) -> str:
                    try_cast(strptime('{year}-' || (CASE r.mon {months} END)::VARCHAR || '-' || r.day || ' ' || split_part(r.time, '.', 1),
                                      '%Y-%m-%d %H:%M:%S') AS TIMESTAMPTZ) AS ts,
                    nullif(r.host, '') AS host, nullif(r.ident, '') AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid,
-                   CASE WHEN r.mon = '' THEN s ELSE r.msg END AS msg FROM ({inner}) WHERE NOT starts_with(s, '-- '))"""
+                   CASE WHEN r.mon = '' THEN s ELSE r.msg END AS msg FROM ({inner}) WHERE NOT starts_with(s, '-- ') AND NOT starts_with(s, '\u2591\u2591'))"""
     if fmt == "dmesg":
         inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{DMESG_RX}', ['ts', 'msg']) AS r, s FROM ({base})"""
         return f"""SELECT {cols} FROM (

@@ -800,10 +800,11 @@ class LooseInput:
                 self.report.records += n_stored
                 self.owners.setdefault(sid, owner)
                 self.names[sid].add(member)
-            elif (s.kind == "kubectl-logs-timestamps" or (s.kind in _LOG_KINDS and paste.logs_command(s.command))) and s.records:
+            elif s.records and (s.kind in ("kubectl-logs-timestamps", "kubeadm-output") or (s.kind in _LOG_KINDS and paste.logs_command(s.command))):
+                # a container's log (kubectl/crictl/docker logs), kubeadm's: log files that grep and logs read
                 log_text = ("\n".join(ln.text for ln in s.lines) + "\n").encode()
-                self.logs.add_small(log_text, {"path": member, "layout": "kubectl-logs", **logs_meta(s.command),
-                                               "bytes": len(log_text), "size": len(log_text)})  # fmt: skip
+                meta = {"layout": "other"} if s.kind == "kubeadm-output" else {"layout": "kubectl-logs", **logs_meta(s.command)}
+                self.logs.add_small(log_text, {"path": member, **meta, "bytes": len(log_text), "size": len(log_text)})
                 self.log_sid[member] = sid
                 self.owners.setdefault(sid, owner)
                 self.names[sid].add(member)
@@ -912,6 +913,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "kubectl-describe-rc": (None, "cluster"), "kubectl-describe-events": (None, "cluster"), "kubectl-describe-object": (None, "cluster"),
     "kubectl-get": (None, "cluster"), "kubectl-top": (None, "cluster"), "kubectl-version": (None, "cluster"),
     "container-log": (None, "cluster"),  # a container's log pasted from `kubectl logs` (crictl/docker logs: the node's)
+    "kubeadm-output": (None, "node"),  # what kubeadm init/join/reset printed
     "date": (None, "cluster"),  # when the paste was printed: no table of its own, the reference of its event ages
     "kubectl-logs-timestamps": (None, "cluster"),  # a container's log fetched through the API: a log file (layout kubectl-logs)
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),

@@ -399,6 +399,14 @@ def logs_command(command: str | None) -> bool:
     return _first_cmd_word(command or "") in ("crictl", "docker", "nerdctl", "podman") and "logs" in words[1:3] + words[2:4]
 
 
+def kubeadm_command(command: str | None) -> bool:
+    """`kubeadm init`, `join`, `reset`, `upgrade apply`: commands that print their phases' log (`[preflight] ...`)."""
+    from analyzer.pastefmt import _first_cmd_word
+
+    words = command_words(command)
+    return _first_cmd_word(command or "") == "kubeadm" and bool({"init", "join", "reset", "upgrade"} & set(words[1:3]))
+
+
 def has_structure(text: str) -> bool:
     """Whether any line of `text` is a prompt, a fence or a marker: what makes a text a paste (split
     would cut there). Cheaper than split: no section is detected or read."""
@@ -527,11 +535,11 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
 
     paras = [t for para in _paragraphs(run) for p in _cut_at_name(para) for t in _cut_tables(p, command)]
     secs: list[Section] = []
-    logs = logs_command(command)
+    as_log = "container-log" if logs_command(command) else "kubeadm-output" if kubeadm_command(command) else None
     for para, got in _peel_prose(paras, command):
         fmt = "prose" if got == _GLUED else got
-        if logs and got in ("unknown", "prose", "continuation", "marker"):
-            fmt = "container-log"  # what `kubectl logs` printed: the container's lines, whatever they say
+        if as_log and got in ("unknown", "prose", "continuation", "marker"):
+            fmt = as_log  # what `kubectl logs` (`kubeadm init`) printed: its lines, whatever they say
         if secs:
             prev = secs[-1]
             headerless = _no_header(para, command)
@@ -541,7 +549,7 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
                 and fmt not in ("kubectl-describe-events",)
                 and (headerless or not fmt.startswith(("kubectl-get", "kubectl-top", "crictl-", "docker-", "ps-"))))
                 or (prev.kind, fmt) in _JOINS
-                or (prev.kind == fmt and fmt in ("unknown", "container-log") and command is not None)  # one output, blank lines in it
+                or (prev.kind == fmt and fmt in ("unknown", "container-log", "kubeadm-output") and command is not None)  # one output, blank lines in it
             )
             desc_tail = prev.kind.startswith(_DESCRIBES) and fmt in (
                 "kubectl-describe-events",
@@ -663,7 +671,7 @@ def _author_line(t: str) -> bool:
 
     s = t.rstrip()
     wide = sum(1 for c in s[:400] if c >= "\u2e80" and c.isalpha())  # CJK sentences have few spaces to count words by
-    return bool(s) and not s[:1].isspace() and not s.startswith(("-- ", "Hint: ")) and (_prose_like([s]) or wide * 2 >= len(s[:400])) and _no_row(s)
+    return bool(s) and not s[:1].isspace() and not s.startswith(("-- ", "Hint: ", "\u2591\u2591")) and (_prose_like([s]) or wide * 2 >= len(s[:400])) and _no_row(s)
 
 
 def _glued_sentence(t: str, ended: bool = True) -> bool:

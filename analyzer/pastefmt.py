@@ -841,6 +841,11 @@ def read(sec: Section) -> None:
             sec.records += [{key: i, "pid": pid} for i, pid in inspect_pids([t for t in texts if t.strip()], sec.command) or []]
         elif fmt == "container-log":  # a container's log as `kubectl logs` printed it: a record per line
             sec.records += [{"line": ln.no, "message": ln.text} for ln in sec.lines if ln.text.strip()]
+        elif fmt == "kubeadm-output":  # kubeadm's log: a record per line, with its phase (`[preflight] ...`)
+            for ln in sec.lines:
+                tag, sep, rest = ln.text.partition("] ") if ln.text.startswith("[") else ("", "", ln.text)
+                if ln.text.strip():
+                    sec.records.append({"line": ln.no, "phase": tag[1:] if sep else None, "message": rest if sep else ln.text})
         elif fmt == "crictl-images-verbose":
             _read_images_verbose(sec, texts)
         elif fmt.startswith("ps-") or fmt == "busybox-ps":
@@ -1727,6 +1732,11 @@ def _cut_message(msg: str) -> bool:
     return msg.endswith(">") and len(msg) > 2 and msg[-2] not in "-=" and "<" not in msg[-24:]
 
 
+# what journalctl prints besides entries: `-- Logs begin at ...`, -x's catalog text (`-- Subject:` before systemd 246,
+# `░░ Subject:` after), the Hint block
+_JOURNAL_NOTES = ("-- ", "Hint:", "\u2591\u2591")
+
+
 def _read_journal(sec: Section, texts: list[str]) -> None:
     fmt = sec.kind
     body = list(texts)
@@ -1734,7 +1744,7 @@ def _read_journal(sec: Section, texts: list[str]) -> None:
         body = _systemctl_head(sec, body)
     if fmt == "journal-cat":
         for t in body:
-            if t.strip() and not t.strip().startswith(("-- ", "Hint:")):
+            if t.strip() and not t.strip().startswith(_JOURNAL_NOTES):
                 sec.records.append({"message": t.strip()})
         return
     if fmt == "journal-export":
@@ -1746,7 +1756,7 @@ def _read_journal(sec: Section, texts: list[str]) -> None:
     in_hint = False
     for t in body:
         s = t.strip()
-        if not s or s.startswith(("-- ", "Hint:")):
+        if not s or s.startswith(_JOURNAL_NOTES):
             in_hint = s.startswith("Hint:")
             continue
         rec = _journal_line(t)

@@ -197,3 +197,29 @@ def test_a_nodes_environment_as_an_issue_template_asks_for_it(tmp_path: Path) ->
         "kernel": "5.15.0-91-generic", "arch": "x86_64", "os.id": "ubuntu", "version.kubeadm": "v1.28.4", "version.kubelet": "v1.28.4",
         "version.containerd": "1.6.25", "version.runc": "1.1.9"}  # fmt: skip
     assert fs == [("/", 96.0)]
+
+
+def test_journalctl_x_catalog_text_and_kubeadm_output(tmp_path: Path) -> None:
+    """journalctl -x's catalog lines (`░░ Subject:` of systemd 246 on, `-- Subject:` before) belong to the journal, neither
+    prose nor bad lines nor entries; what kubeadm init printed is kubeadm's log, each line with its phase, searchable."""
+    text = ("root@cp1:~# journalctl -xeu kubelet\n"
+            "Dec 05 10:00:01 cp1 systemd[1]: Started kubelet: The Kubernetes Node Agent.\n"
+            "\u2591\u2591 Subject: A start job for unit kubelet.service has finished successfully\n"
+            "\u2591\u2591 Defined-By: systemd\n\u2591\u2591 \n"
+            "Dec 05 10:00:02 cp1 kubelet[5678]: E1205 10:00:02.123456    5678 run.go:74] \"command failed\"\n"
+            "-- Subject: Unit process exited\n"
+            "Dec 05 10:00:02 cp1 systemd[1]: kubelet.service: Failed with result 'exit-code'.\n"
+            "root@cp1:~# kubeadm init --pod-network-cidr=10.244.0.0/16\n"
+            "[init] Using Kubernetes version: v1.28.4\n[kubelet-check] Initial timeout of 40s passed.\n\n"
+            "Unfortunately, an error has occurred:\n\ttimed out waiting for the condition\n\n"
+            "error execution phase wait-control-plane: couldn't initialize a Kubernetes cluster\n")  # fmt: skip
+    secs = [s for s in split(text) if s.kind != "prompt"]
+    assert [(s.kind, s.first, s.last, len(s.records), s.problems) for s in secs] == [
+        ("journal-short", 2, 8, 3, []), ("kubeadm-output", 10, 16, 5, [])]
+    assert secs[1].records[1] == {"line": 11, "phase": "kubelet-check", "message": "Initial timeout of 40s passed."}
+    code, out, db = ingest_text(tmp_path, text, "--node", "cp1")
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert [r[0] for r in con.execute("SELECT ident FROM journal ORDER BY line_no").fetchall()] == ["systemd", "kubelet", "systemd"]
+    r = CliRunner().invoke(main, ["grep", "--db", str(db), "timed out waiting"])
+    assert r.exit_code == 0 and r.output == "cp1:paste.txt#L10-16:5:\ttimed out waiting for the condition\n"
