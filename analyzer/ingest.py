@@ -933,11 +933,16 @@ _LOG_KINDS = frozenset(["container-log", "klog", "logrus-text", "kubectl-logs-ti
 
 def _by_command(command: str | None) -> tuple[SourceSpec, str] | None:
     """The reader and bundle path of the collector's capture that a pasted command made too: the same command line as
-    the kubesnap layout's `made_by` (`uname -a`, `uptime`, `timedatectl show`), or `cat PATH` of a file it copies."""
+    the kubesnap layout's `made_by` (`uname -a`, `uptime`, `timedatectl show`), or `cat PATH` of a file it copies
+    (/etc/os-release, /var/lib/kubelet/config.yaml, a static pod manifest, containerd's config.toml)."""
     words = [w for w in paste.command_words(command) if w != "sudo"]
     if not words:
         return None
-    made = f"copy of {words[1]}" if words[0] == "cat" and len(words) == 2 else " ".join(words)
+    if words[0] == "cat" and len(words) == 2 and words[1].startswith("/") and ".." not in words[1]:
+        path = f"files{words[1]}"  # the collector copies a file to files/<its path>: read as that copy is
+        e = KUBESNAP.classify(path)
+        return (load_parsers()[e.reader], path) if e is not None and e.is_parser else None
+    made = " ".join(words)
     for e in KUBESNAP.entries:
         if e.is_parser and e.made_by == made and "*" not in e.pattern:
             return load_parsers()[e.reader], e.pattern

@@ -223,3 +223,20 @@ def test_journalctl_x_catalog_text_and_kubeadm_output(tmp_path: Path) -> None:
         assert [r[0] for r in con.execute("SELECT ident FROM journal ORDER BY line_no").fetchall()] == ["systemd", "kubelet", "systemd"]
     r = CliRunner().invoke(main, ["grep", "--db", str(db), "timed out waiting"])
     assert r.exit_code == 0 and r.output == "cp1:paste.txt#L10-16:5:\ttimed out waiting for the condition\n"
+
+
+def test_cat_of_a_file_the_collector_copies_is_read_as_that_copy(tmp_path: Path) -> None:
+    text = ("[root@cp1 ~]# cat /var/lib/kubelet/config.yaml\napiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+            "cgroupDriver: cgroupfs\n[root@cp1 ~]# cat /etc/kubernetes/manifests/etcd.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n"
+            "  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - image: registry.k8s.io/etcd:3.5.9-0\n    name: etcd\n"
+            "[root@cp1 ~]# cat /etc/containerd/config.toml\nversion = 2\n[plugins.\"io.containerd.grpc.v1.cri\"]\n  sandbox_image = \"pause:3.9\"\n"
+            "[root@cp1 ~]# cat ../../etc/shadow\nroot:*:19000:0:99999:7:::\n")  # fmt: skip
+    code, out, db = ingest_text(tmp_path, text, "--node", "cp1")
+    assert code == 1, out  # the relative path is no copy of the collector's: its output is unread, a problem
+    with duckdb.connect(str(db), read_only=True) as con:
+        formats = con.execute("SELECT first_line, format, parser FROM paste_sections WHERE rows IS NOT NULL ORDER BY first_line").fetchall()
+        manifests = con.execute("SELECT component FROM manifests").fetchall()
+        kubelet = con.execute("SELECT count(*) FROM kubelet_configs").fetchone()
+    assert formats == [(2, "kubelet-config", "kubelet-config"), (6, "static-pod-manifest", "static-pod-manifest"),
+                       (16, "config-file", "config-file")]  # fmt: skip
+    assert manifests == [("etcd",)] and kubelet is not None and kubelet[0] >= 1
