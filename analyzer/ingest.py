@@ -26,6 +26,7 @@ import duckdb
 from analyzer import __version__, grepindex, paste, pastefmt
 from analyzer.bulk import (
     MAX_LINE,
+    MONTHS,
     JournalLoader,
     JournalMeta,
     LogLoader,
@@ -767,13 +768,15 @@ class LooseInput:
         if sure and all(_section_reader(s)[0] == spec.name for s in sections if s.is_data or s.kind == "unknown"):  # type: ignore[union-attr]
             return False  # commands whose output is all the sure reader's (an ls -l of each log folder): its capture, read whole
         data = [s for s in sections if s.is_data]
-        structure = any(s.kind in ("prompt", "fence", "marker") for s in sections)
+        structure = any(s.kind in ("prompt", "fence", "marker", "comment") for s in sections)
         readable = bool(claimed) or any(s.records for s in data)
+        unread = [s for s in sections if s.kind == "unknown"]
         logs = all(s.kind.startswith(("journal-", "klog", "logrus", "kubectl-logs")) for s in data)
-        # a capture another reader is less sure of (a log listing, a JSON fragment) keeps that reader when no section is read
-        if not readable or not (structure or (score < 50 and data and not bulk and not logs)):
+        # a capture another reader is less sure of (a log listing, a JSON fragment) keeps that reader when no section is read;
+        # a paste (prompts, fences, markers) none of whose output is read is still a paste: its unread sections are problems
+        if not (readable or (structure and unread)) or not (structure or (score < 50 and data and not bulk and not logs)):
             return False
-        node_level = any(_section_reader(s)[1] == "node" for s in data)
+        node_level = any(_section_reader(s)[1] == "node" for s in [*data, *unread])
         owner_node = self.node or "unknown"
         notes: list[str] = []
         if node_level and not self.node:
@@ -800,15 +803,23 @@ class LooseInput:
                 self.report.records += n_stored
                 self.owners.setdefault(sid, owner)
                 self.names[sid].add(member)
-            elif s.records and (s.kind in ("kubectl-logs-timestamps", "kubeadm-output") or (s.kind in _LOG_KINDS and paste.logs_command(s.command))):
-                # a container's log (kubectl/crictl/docker logs), kubeadm's: log files that grep and logs read
+            elif s.records and (s.kind in ("kubectl-logs-timestamps", "kubeadm-output", "command-error") or
+                                (s.kind in _LOG_KINDS and paste.logs_command(s.command))):  # fmt: skip
+                # a container's log (kubectl/crictl/docker logs), kubeadm's, a tool's error: log files that grep and logs read
                 log_text = ("\n".join(ln.text for ln in s.lines) + "\n").encode()
-                meta = {"layout": "other"} if s.kind == "kubeadm-output" else {"layout": "kubectl-logs", **logs_meta(s.command)}
+                meta = {"layout": "other"} if s.kind in ("kubeadm-output", "command-error") else {"layout": "kubectl-logs", **logs_meta(s.command)}
                 self.logs.add_small(log_text, {"path": member, **meta, "bytes": len(log_text), "size": len(log_text)})
                 self.log_sid[member] = sid
                 self.owners.setdefault(sid, owner)
                 self.names[sid].add(member)
                 n_stored = len(s.records)
+            elif s.kind == "unknown":  # output no reader reads: a problem, and its text kept, so that grep finds it
+                log_text = ("\n".join(ln.text for ln in s.lines) + "\n").encode()
+                self.logs.add_small(log_text, {"path": member, "layout": "other", "bytes": len(log_text), "size": len(log_text)})
+                self.log_sid[member] = sid
+                self.owners.setdefault(sid, owner)
+                self.names[sid].add(member)
+                s.problems = [f"{p}: kept as text" for p in s.problems]
             elif s.is_data and parser:
                 section_text = "\n".join(ln.text for ln in s.lines) + "\n"
                 if parser == "journal":
@@ -914,6 +925,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "kubectl-get": (None, "cluster"), "kubectl-top": (None, "cluster"), "kubectl-version": (None, "cluster"),
     "container-log": (None, "cluster"),  # a container's log pasted from `kubectl logs` (crictl/docker logs: the node's)
     "kubeadm-output": (None, "node"),  # what kubeadm init/join/reset printed
+    "command-error": (None, "cluster"),  # what a tool said when the command failed (kubectl's: of the cluster)
     "date": (None, "cluster"),  # when the paste was printed: no table of its own, the reference of its event ages
     "kubectl-logs-timestamps": (None, "cluster"),  # a container's log fetched through the API: a log file (layout kubectl-logs)
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
@@ -988,6 +1000,8 @@ def _section_reader(s: paste.Section) -> tuple[str | None, str]:
         return reader.name, reader.scope
     if s.kind in _LOG_KINDS and paste.logs_command(s.command):  # `crictl logs` is a node's, `kubectl logs` the cluster's
         return None, "node" if pastefmt.kubectl_verb(s.command)[0] != "logs" else "cluster"
+    if s.kind == "unknown":  # unread output: of the cluster under kubectl, else of the node
+        return None, "cluster" if pastefmt.kubectl_verb(s.command)[0] else "node"
     return PASTE_PARSERS.get(s.kind, (None, "node"))
 
 
@@ -1203,12 +1217,28 @@ def _date_event_ages(recs: list[Record], line: int, now: datetime | None, dates:
     return [f"{dated} event time(s) counted back from {said}: as exact as kubectl's rounded ages"]
 
 
+_DAY = re.compile(r"\b(\d{4})-(\d\d)-\d\d\b")
+
+
 def _own_year(s: paste.Section) -> int | None:
-    """The year a section's lines carry themselves (logrus time="2021-...", an ISO time), if any."""
+    """The year a section's lines carry themselves (logrus time="2021-...", an ISO time), else the one journalctl's
+    `-- Logs begin at Mon 2022-05-30 ... --` (`-- Journal begins at`) or a status's `Active: ... since Fri 2023-12-08`
+    gives (its end's year when it prints one; a year later for lines of an earlier month than the beginning)."""
     for r in s.records[:50]:
         iso = r.get("time_iso")
         if isinstance(iso, str) and iso[:4].isdecimal():
             return int(iso[:4])
+    for ln in s.lines[:400]:
+        t = ln.text.strip()
+        _head, sep, tail = t.partition(" since ") if t.startswith("Active:") else t.partition(" at ")
+        if not sep or not (t.startswith(("-- Logs begin at", "-- Journal begins at")) or t.startswith("Active:")):
+            continue
+        begin, _e, end = tail.partition(" end at ")
+        if (m := _DAY.search(end)) is not None:
+            return int(m.group(1))
+        if (m := _DAY.search(begin)) is not None:
+            first = str(s.records[0].get("time") or "")[:3] if s.records else ""
+            return int(m.group(1)) + (1 if 0 < MONTHS.get(first, 0) < int(m.group(2)) else 0)
     return None
 
 

@@ -120,8 +120,32 @@ def clean(text: str) -> list[Line]:
         s = s.rstrip()
         if s[-6:].lower().endswith(("<br>", "<br/>", "<br />")):
             s = s[: s.lower().rindex("<br")].rstrip()  # a line break of HTML, glued to the line's last word
-        out.append(Line(i, s, depth))
+        out += [Line(i, part, depth) for part in _unglue(s)]
     return out
+
+
+_OPEN_TAGS = ("<pre><code>", "<pre>", "<code>")
+_CLOSE_TAGS = ("</code></pre>", "</pre>", "</code>")
+
+
+def _unglue(s: str) -> list[str]:
+    """A fence glued to text (```` ```Filesystem  Size ... ````, `<pre><code>[POD]`, `1h</code></pre>`, `text``` `) as two
+    lines of the same number: the fence, and the text. A fence's language word (```` ```bash ````) stays on it."""
+    t = s.strip()
+    if t.startswith("```") and t.count("```") == 1 and " " in t[3:].strip():
+        return [s[: s.index("```") + 3], t[3:]]
+    if t.endswith("```") and t.count("```") == 1 and len(t) > 3:
+        return [s[: s.rindex("```")].rstrip(), "```"]
+    low = t.lower()
+    if low in ("<pre>", "</pre>", "<code>", "</code>", "<pre><code>", "</code></pre>"):
+        return [s]
+    opened = next((tag for tag in _OPEN_TAGS if low.startswith(tag) and len(t) > len(tag)), None)
+    if opened:
+        return [t[: len(opened)], *_unglue(t[len(opened) :])]
+    closed = next((tag for tag in _CLOSE_TAGS if low.endswith(tag) and len(t) > len(tag)), None)
+    if closed:
+        return [s[: len(s) - len(closed)].rstrip(), t[-len(closed) :]]
+    return [s]
 
 
 # ---------------------------------------------------------------- structure lines
@@ -165,6 +189,8 @@ def is_heading_comment(s: str) -> bool:
     """A shell comment the author wrote as a heading between outputs: `# --- master: systemctl status ---`,
     `### worker-2 ###`, `# ==== node1 ====`. A decorated line, never a YAML or config comment of the output."""
     t = s.strip()
+    if t.startswith("==> ") and t.endswith(" <==") and len(t) < 200:
+        return True  # tail's (and minikube logs') header of each file: `==> kubelet <==`
     if not t.startswith("#") or len(t) > 200:
         return False
     inner = t.lstrip("#").strip()
@@ -174,7 +200,7 @@ def is_heading_comment(s: str) -> bool:
         return False  # a table's header typed as a comment: the table's
     return inner[:3] in ("---", "===", "***", "###") or (t.startswith("##") and t.endswith("##")) or (
         inner.endswith(("---", "===", "***")) and len(inner) > 3
-    )
+    ) or (s == t and t.startswith(("## ", "### ", "#### ")) and bool(inner))  # a markdown heading at the margin
 
 
 def _first_word(cmd: str) -> str:
@@ -259,8 +285,8 @@ def prompt_of(s: str) -> tuple[str, str] | None:
         cmd = body[2:].strip() if len(body) > 1 else ""
         if body[0] == "#" and cmd and not _known(cmd):
             return None  # a shell comment, a markdown heading
-        if body[0] in "%>" and not _known(cmd):
-            return None
+        if body[0] in "%>" and not (_known(cmd) and _command_like(cmd)):
+            return None  # `> kubelet logs after logging into the node`: a quoted sentence, not a command
         return s[: len(s) - len(body) + 2], cmd
     if body.startswith("$") and _known(body[1:]):  # `$kubectl get pods`
         return s[: len(s) - len(body) + 1], body[1:]
@@ -408,9 +434,10 @@ def kubeadm_command(command: str | None) -> bool:
 
 
 def has_structure(text: str) -> bool:
-    """Whether any line of `text` is a prompt, a fence or a marker: what makes a text a paste (split
+    """Whether any line of `text` is a prompt, a fence, a marker or a heading: what makes a text a paste (split
     would cut there). Cheaper than split: no section is detected or read."""
-    return any(ln.text.strip() and (is_fence(ln.text) or is_marker(ln.text) or prompt_of(ln.text) is not None) for ln in clean(text))
+    return any(ln.text.strip() and (is_fence(ln.text) or is_marker(ln.text) or is_heading_comment(ln.text) or prompt_of(ln.text) is not None)
+               for ln in clean(text))  # fmt: skip
 
 
 def split(text: str) -> list[Section]:
@@ -500,6 +527,9 @@ def _looks_like_data_line(t: str, run: list[Line]) -> bool:
     s = t.lstrip()
     if s.startswith(("$", "#", "[", "%", ">", "➜", "❯", "λ")) or "@" in s.split(" ", 1)[0]:
         return False
+    said = [x.text.strip() for x in run if x.text.strip()]
+    if s.startswith("kubeadm join ") and said and said[-1].endswith("as root:"):
+        return True  # the join command `kubeadm init` prints after `... by running the following on each as root:`
     return (
         bool(run)
         and any(x.text.strip() for x in run)
@@ -700,6 +730,8 @@ def _cut_at_name(para: list[Line]) -> list[list[Line]]:
     for i, ln in enumerate(para[1:], 1):
         if ln.text.startswith("Name:") and not para[0].text.startswith(("Name:", "ID:")):
             return [para[:i], para[i:]]
+        if ln.text.startswith("Events:") and not any(x.text.startswith("Name:") for x in para[:i]):
+            return [para[:i], para[i:]]  # a describe's tail pasted without its head (`Allocated resources:`, then `Events:`)
         # a `systemctl status` after a line of prose or a notice (`Redirecting to /bin/systemctl ...`)
         if i + 1 < len(para) and i <= 2 and ".service" in ln.text and para[i + 1].text.lstrip().startswith("Loaded:"):
             if all(x.text.startswith("Redirecting to /bin/systemctl ") for x in para[:i]):

@@ -196,6 +196,8 @@ def table_format(words: list[str], command: str | None) -> str | None:
     w = words
     if w[0] == "FirstSeen" and "Reason" in w:  # a describe's events of kubectl 1.x, its header in mixed case, without `Events:`
         return "kubectl-describe-events"
+    if w[:5] == ["Type", "Reason", "Age", "From", "Message"]:  # a describe's events pasted without their `Events:` line
+        return "kubectl-describe-events"
     if _has(w, "NAME", "READY", "STATUS") and ("RESTARTS" in w or "AGE" in w) and "UP-TO-DATE" not in w:
         return "kubectl-get-pods"
     if w[0] in ("NAME", "NAMESPACE") and "STATUS" in w and ("ROLES" in w or "VERSION" in w or ("LABELS" in w and len(w) <= 4)
@@ -451,6 +453,10 @@ def detect(texts: list[str], command: str | None) -> str:
         return "journal-json" if first.endswith("}") else "journal-json-pretty"
     if first.startswith(("__CURSOR=", "__REALTIME_TIMESTAMP=")):
         return "journal-export"
+    if first.startswith("kubeadm join ") and "--token" in first and not command:
+        return "kubeadm-output"  # the join command `kubeadm init` prints at its end (a token in it: never typed as is here)
+    if command and all(tool_error(b) for b in body):
+        return "command-error"  # `Error from server (NotFound): ...`, `command terminated with exit code 1`
     if _kubectl_version(body):
         return "kubectl-version"
     if component_version(body, cmd) is not None:
@@ -487,7 +493,7 @@ def detect(texts: list[str], command: str | None) -> str:
         return "describe-more"
     if body[0].startswith((" ", "\t")) and not command:
         return "continuation"
-    if _prose_like(body) and not any("   " in t.strip() or "\t" in t.strip() for t in body) and not (command and _version_line(body)):
+    if _prose_like(body) and not any("   " in t.strip() or "\t" in t.strip() or t.startswith(";;") for t in body) and not (command and _version_line(body)):
         return "prose"  # a sentence between outputs: the author's, not the command's
     if command and _first_cmd_word(cmd) in (
         "kubectl",
@@ -503,6 +509,10 @@ def detect(texts: list[str], command: str | None) -> str:
         "service",
     ):
         return "unknown"
+    if len(body) == 1 and first[:1] == "[" and first[-1:] == "]" and len(first.split()) <= 3 and not command:
+        return "prose"  # a label the author put above an output: `[POD]`, `[SERVICE]`
+    if len(body) == 1 and first.startswith("# ") and not cmd.startswith("cat "):
+        return "prose"  # a shell comment alone (zsh's ys theme prints `# user @ host in ~/dir [16:16:24]` above its `$`)
     if not command and len(body) == 1 and 0 < len(first.split()) <= 3 and all(
         w.rstrip(":").isalpha() or w.startswith(("https://", "http://")) for w in first.split()
     ):
@@ -731,9 +741,19 @@ def _data_like(body: list[str]) -> bool:
     n = 0
     for ln in body[:50]:
         s = ln.strip()
-        if "   " in s or "\t" in s or (s[:1].isdecimal() and " " in s and not s.endswith((".", ":"))):
-            n += 1
+        if "   " in s or "\t" in s or (s[:1].isdecimal() and " " in s and not s.endswith((".", ":"))) or s.startswith(";;"):
+            n += 1  # `;;` starts dig's and nslookup's lines (`;; connection timed out; no servers could be reached`)
     return n * 2 > len(body[:50]) and len(body) >= 1
+
+
+# what kubectl, crictl and docker print on stderr when a command fails
+TOOL_ERRORS = ("Error from server", "error: ", "Error: ", "Error response from daemon:", "Unable to connect to the server",
+               "The connection to the server ", "command terminated with exit code ", "FATA[", "Error while dialing",
+               "E: ", "WARN[")  # fmt: skip
+
+
+def tool_error(line: str) -> bool:
+    return line.strip().startswith(TOOL_ERRORS)
 
 
 def _headerless(body: list[str], cmd: str) -> str | None:
@@ -839,6 +859,8 @@ def read(sec: Section) -> None:
             verb = inspect_ids(sec.command)[0]
             key = "pod_id" if verb == "inspectp" else "container_id"
             sec.records += [{key: i, "pid": pid} for i, pid in inspect_pids([t for t in texts if t.strip()], sec.command) or []]
+        elif fmt == "command-error":  # what the tool said when the command failed: a record per line
+            sec.records += [{"line": ln.no, "message": ln.text.strip()} for ln in sec.lines if ln.text.strip()]
         elif fmt == "container-log":  # a container's log as `kubectl logs` printed it: a record per line
             sec.records += [{"line": ln.no, "message": ln.text} for ln in sec.lines if ln.text.strip()]
         elif fmt == "kubeadm-output":  # kubeadm's log: a record per line, with its phase (`[preflight] ...`)
@@ -1056,8 +1078,10 @@ def k8s_name(name: str) -> dict[str, Any] | None:
     if len(parts) < 5:  # cut or edited by hand: only the container part (POD: the pause container) is sure
         return {"k8s_container": parts[0].split(".", 1)[0] or None, "pod": None} if len(parts) >= 2 else None
     att = parts[-1]
+    # 2015's names: k8s_<container>.<hash>_<pod>_<ns>_<uid>_<random suffix>, no attempt in them
+    attempt = int(att) if _is_int(att) else None if "." in parts[0] else att
     return {"k8s_container": parts[0].split(".", 1)[0], "pod": "_".join(parts[1:-3]), "namespace": parts[-3], "pod_uid": parts[-2],
-            "attempt": int(att) if _is_int(att) else att}  # fmt: skip
+            "attempt": attempt}  # fmt: skip
 
 
 def _table_header(

@@ -34,10 +34,12 @@ def test_every_paste_reads_without_an_exception_and_every_line_once() -> None:
         text = (PASTES / name).read_text(encoding="utf-8")
         sections = split(text)
         seen: set[int] = set()
+        parts: set[tuple[int, str]] = set()  # a fence glued to text is two parts of one line (```Filesystem ...)
         for s in sections:
-            lines = {ln.no for ln in s.lines if ln.text.strip()}
-            assert not lines & seen, (name, s.first)
-            seen |= lines
+            mine = {(ln.no, ln.text) for ln in s.lines if ln.text.strip()}
+            assert not mine & parts, (name, s.first)
+            parts |= mine
+            seen |= {no for no, _t in mine}
         nonblank = {i for i, ln in enumerate(text.split("\n"), 1) if ln.strip()}
         assert nonblank - seen <= {i for i in nonblank if not text.split("\n")[i - 1].strip("> \t")}, name
 

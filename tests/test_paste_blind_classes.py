@@ -1,0 +1,92 @@
+"""The classes a blind run of 28 real pastes found misread (issue 16; the pastes themselves are in tests/data/pastes,
+168 on): each class in its smallest form, with the lines as the pastes had them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from click.testing import CliRunner
+
+from analyzer.cli import main
+from analyzer.paste import split
+from analyzer.pastefmt import k8s_name
+from tests.conftest import ingest_text
+
+
+def _kinds(text: str) -> list[tuple[str, int, int, int]]:
+    return [(s.kind, s.first, s.last, len(s.records)) for s in split(text) if s.kind not in ("fence", "prompt")]
+
+
+def test_a_paste_none_of_whose_output_is_read_is_still_a_paste_its_text_kept(tmp_path: Path) -> None:
+    """Prompts and fences, no section read: the unread sections are problems (exit 1), their text searchable, where the
+    whole file used to become a plain log silently (exit 0)."""
+    text = "```\n iptables -L -n\nChain INPUT (policy ACCEPT)\ntarget     prot opt source               destination\n" \
+           "KUBE-FIREWALL  all  --  0.0.0.0/0            0.0.0.0/0\n```\n"  # fmt: skip
+    code, out, db = ingest_text(tmp_path, text, "--node", "n1")
+    assert code == 1, out
+    assert "data that no reader recognizes: kept as text" in out or "does not read: kept as text" in out
+    r = CliRunner().invoke(main, ["grep", "--db", str(db), "KUBE-FIREWALL"])
+    assert r.exit_code == 0 and "KUBE-FIREWALL" in r.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM paste_sections WHERE format = 'unknown'").fetchone() == (1,)
+
+
+def test_describe_pieces_without_their_head() -> None:
+    """An events table whose `Events:` line was not pasted (its header at the margin or indented); a describe's tail
+    (`Allocated resources:` ... `Events:`) cut before its events."""
+    assert _kinds("  Type    Reason    Age   From     Message\n  ----    ------    ----  ----     -------\n"
+                  "  Normal  Starting  8m    kubelet  Starting kubelet.\n") == [("kubectl-describe-events", 1, 3, 1)]  # fmt: skip
+    assert _kinds("Allocated resources:\n  Resource  Requests\n  cpu       750m (37%)\nEvents:\n"
+                  "  Type     Reason                Age    From               Message\n"
+                  "  Warning  EvictionThresholdMet  4m32s  kubelet, minikube  Attempting to reclaim ephemeral-storage\n") == [
+        ("unknown", 1, 3, 0), ("kubectl-describe-events", 4, 6, 1)]  # fmt: skip
+
+
+def test_journal_years_from_its_header_or_the_status_above_it(tmp_path: Path) -> None:
+    text = ("$ journalctl -u kubelet\n-- Logs begin at Mon 2022-05-30 17:37:44 PDT. --\n"
+            "Apr 16 22:26:30 host1 kubelet[10125]: E0416 22:26:30.150357   10125 kubelet.go:2448] node not found\n"
+            "$ systemctl status k3s-agent\n● k3s-agent.service - Lightweight Kubernetes\n"
+            "     Active: activating (start) since Fri 2023-12-08 12:39:04 CST; 31s ago\n"
+            "Dec 08 12:39:04 host1 systemd[1]: Starting Lightweight Kubernetes...\n")  # fmt: skip
+    code, out, db = ingest_text(tmp_path, text, "--node", "host1")
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        years = [r[0] for r in con.execute("SELECT year(ts) FROM journal ORDER BY member, line_no").fetchall()]
+    assert years == [2023, 2023]  # April after a May beginning: the next year; December since 2023-12-08
+    assert "read in the current year" not in out
+
+
+def test_structure_the_blind_run_found() -> None:
+    # a two-line zsh prompt's first line, markdown headings, labels, tail's file headers: structure or prose, never data
+    assert _kinds("# champly @ champly in ~/tmp/k8s [16:16:24]\n$ kubectl get ns\nNAME      STATUS   AGE\ndefault   Active   1d\n") == [
+        ("prose", 1, 1, 0), ("kubectl-get", 3, 4, 1)]  # fmt: skip
+    assert [s.kind for s in split("### Actual Result:\n\n[POD]\n\n==> kubelet <==\n")] == ["comment", "prose", "comment"]
+    # a quoted sentence that starts with a program's name is no command
+    assert [s.kind for s in split("> kubelet logs after logging into the node (podman VM)\n")] != ["prompt"]
+    # a fence glued to the first or last line of its block
+    assert _kinds("```Filesystem      Size  Used Avail Use% Mounted on\n/dev/sda1        29G   28G  1.2G  96% /\n```\n") == [
+        ("unknown", 1, 2, 0)]  # fmt: skip (df is read at ingest by its registered reader)
+    assert [s.kind for s in split("<pre><code>[POD]\n</code></pre>\n")] == ["fence", "prose", "fence"]
+
+
+def test_output_that_reads_like_sentences_under_a_command() -> None:
+    text = ("[root@m1 ~]# kubectl exec -i -t dnsutils -- nslookup kubernetes.default\n"
+            ";; connection timed out; no servers could be reached\n\ncommand terminated with exit code 1\n"
+            "$ kubectl logs kube-dns-67b548dcff-tfvhh\nError from server (NotFound): pods \"kube-dns-67b548dcff-tfvhh\" not found\n")  # fmt: skip
+    assert _kinds(text) == [("unknown", 2, 2, 0), ("command-error", 4, 4, 1), ("command-error", 6, 6, 1)]
+
+
+def test_the_join_command_kubeadm_init_prints_is_its_output() -> None:
+    text = ("Then you can join any number of worker nodes by running the following on each as root:\n\n"
+            "kubeadm join 10.0.2.15:6443 --token abcdef.0123456789abcdef \\\n"
+            "\t--discovery-token-ca-cert-hash sha256:cc3f824b5543c4505ec04a2f602a911b9d75d19afbcf444f3fd395f74bae90e3\n"
+            "[root@fedora vagrant]# crictl ps -a\n")  # fmt: skip
+    assert _kinds(text) == [("prose", 1, 1, 0), ("kubeadm-output", 3, 4, 2)]
+
+
+def test_a_2015_container_name_has_no_attempt() -> None:
+    parts = k8s_name("k8s_POD.7be6d81d_kube-apiserver-kubernetes-master_kube-system_c90459f7d2bf1b3b4b6b58d5c1e07fd1_08dadf3f")
+    assert parts is not None and (parts["k8s_container"], parts["namespace"], parts["attempt"]) == ("POD", "kube-system", None)
+    parts = k8s_name("k8s_web_web-0_shop_0f0e0d0c-0000-4000-8000-000000000001_3")
+    assert parts is not None and parts["attempt"] == 3
