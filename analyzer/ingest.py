@@ -930,7 +930,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "kubectl-logs-timestamps": (None, "cluster"),  # a container's log fetched through the API: a log file (layout kubectl-logs)
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
     "crictl-images": ("crictl-images-table", "node"), "crictl-images-verbose": ("crictl-images-verbose", "node"),
-    "crictl-inspect-table": ("crictl-inspect-table", "node"), "crictl-stats": ("crictl-stats", "node"),
+    "crictl-inspect-table": ("crictl-inspect-table", "node"), "crictl-stats": ("crictl-stats", "node"), "df": ("df", "node"),
     **dict.fromkeys(("crictl-inspect-template", "crictl-inspect-yaml", "crictl-inspect-json", "component-version"), (None, "node")),
     **{f: ("ps", "node") for f in ("ps-ef", "ps-aux", "ps-o", "ps-x", "ps-axjf", "ps-ejf", "busybox-ps", "systemctl-cgroup-tree")},
     **{f: ("journal", "node") for f in ("journal-short", "journal-short-iso", "journal-short-precise", "journal-short-full",

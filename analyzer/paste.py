@@ -134,7 +134,7 @@ def _unglue(s: str) -> list[str]:
     t = s.strip()
     if t.startswith("```") and t.count("```") == 1 and " " in t[3:].strip():
         return [s[: s.index("```") + 3], t[3:]]
-    if t.endswith("```") and t.count("```") == 1 and len(t) > 3:
+    if t.endswith("```") and t.count("```") == 1 and t.strip("`"):  # not ```` (a fence of four)
         return [s[: s.rindex("```")].rstrip(), "```"]
     low = t.lower()
     if low in ("<pre>", "</pre>", "<code>", "</code>", "<pre><code>", "</code></pre>"):

@@ -11,6 +11,7 @@ adjacent unbounded quantifiers.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 from typing import Any
@@ -23,7 +24,8 @@ from analyzer.paste import MAX_LINE, Section, _assignment, command_namespace, co
 # ---------------------------------------------------------------- headers
 
 _MULTI = ("CONTAINER ID", "IMAGE ID", "POD ID", "SANDBOX ID", "LAST SEEN", "FIRST SEEN", "NOMINATED NODE", "READINESS GATES",
-          "NODE SELECTOR", "EXTERNAL IP", "CLUSTER IP", "LAST SCHEDULE", "ACCESS MODES", "RECLAIM POLICY", "CPU %")  # fmt: skip
+          "NODE SELECTOR", "EXTERNAL IP", "CLUSTER IP", "LAST SCHEDULE", "ACCESS MODES", "RECLAIM POLICY", "CPU %",
+          "Mounted on")  # fmt: skip
 _KEYS = {"lastseen": "last_seen", "firstseen": "first_seen", "container": "container_id", "port(s)": "ports",
          "%cpu": "cpu", "%mem": "mem", "ip(s)": "ip", "subobjectpath": "subobject", "node-selector": "node_selector",
          "up-to-date": "up_to_date", "ports(s)": "ports", "sandbox id": "pod_id"}  # fmt: skip
@@ -232,6 +234,8 @@ def table_format(words: list[str], command: str | None) -> str | None:
         return "crictl-pods"
     if ("CONTAINER ID" in w or "CONTAINER" in w) and "STATUS" in w and ("NAMES" in w or "IMAGE" in w):
         return "nerdctl-ps" if "nerdctl" in cmd else "docker-ps"
+    if w[0] == "Filesystem" and w[-1] == "Mounted on":
+        return "df"  # df, df -h, -H, -T, -i
     if "CPU %" in w and ("CONTAINER" in w or "POD ID" in w):
         return "crictl-stats"  # crictl stats, statsp
     if _has(w, "IMAGE", "TAG", "IMAGE ID", "SIZE"):
@@ -562,6 +566,25 @@ def component_version(body: list[str], cmd: str | None) -> tuple[str, str] | Non
 _INFO_FIELD = re.compile(r'(\w{1,40}):"([^"]{0,200})"')  # one field of a Go-printed version.Info{Major:"1", ...}
 
 
+def _read_kubeadm(sec: Section) -> None:
+    """kubeadm's log: a record per line with its phase (`[preflight] ...`); an indented `[WARNING Check]: ...` is a
+    warning of the phase above it."""
+    phase: str | None = None
+    for ln in sec.lines:
+        t = ln.text.strip()
+        if not t:
+            continue
+        rec: dict[str, Any] = {"line": ln.no, "phase": None, "message": t}
+        if t.startswith("[WARNING ") and "]" in t:
+            check, _, rest = t[9:].partition("]")
+            rec.update(phase=phase, warning=check.strip(), message=t)
+        elif ln.text.startswith("[") and "] " in t:
+            tag, _, rest = t.partition("] ")
+            phase = tag[1:]
+            rec.update(phase=phase, message=rest)
+        sec.records.append(rec)
+
+
 def _snake(name: str) -> str:
     """BuildDate -> build_date."""
     return "".join(f"_{c.lower()}" if c.isupper() and k and name[k - 1].islower() else c.lower() for k, c in enumerate(name))
@@ -748,8 +771,7 @@ def _data_like(body: list[str]) -> bool:
 
 # what kubectl, crictl and docker print on stderr when a command fails
 TOOL_ERRORS = ("Error from server", "error: ", "Error: ", "Error response from daemon:", "Unable to connect to the server",
-               "The connection to the server ", "command terminated with exit code ", "FATA[", "Error while dialing",
-               "E: ", "WARN[")  # fmt: skip
+               "The connection to the server ", "command terminated with exit code ", "Error while dialing")  # fmt: skip
 
 
 def tool_error(line: str) -> bool:
@@ -842,7 +864,7 @@ def read(sec: Section) -> None:
             _read_events_section(sec, texts)
         elif (
             fmt.startswith(
-                ("kubectl-get", "kubectl-top", "crictl-ps", "crictl-pods", "crictl-images", "crictl-stats", "docker-", "nerdctl-")
+                ("kubectl-get", "kubectl-top", "crictl-ps", "crictl-pods", "crictl-images", "crictl-stats", "docker-", "nerdctl-", "df")
             )
             and fmt != "crictl-images-verbose"
         ):
@@ -863,11 +885,8 @@ def read(sec: Section) -> None:
             sec.records += [{"line": ln.no, "message": ln.text.strip()} for ln in sec.lines if ln.text.strip()]
         elif fmt == "container-log":  # a container's log as `kubectl logs` printed it: a record per line
             sec.records += [{"line": ln.no, "message": ln.text} for ln in sec.lines if ln.text.strip()]
-        elif fmt == "kubeadm-output":  # kubeadm's log: a record per line, with its phase (`[preflight] ...`)
-            for ln in sec.lines:
-                tag, sep, rest = ln.text.partition("] ") if ln.text.startswith("[") else ("", "", ln.text)
-                if ln.text.strip():
-                    sec.records.append({"line": ln.no, "phase": tag[1:] if sep else None, "message": rest if sep else ln.text})
+        elif fmt == "kubeadm-output":
+            _read_kubeadm(sec)
         elif fmt == "crictl-images-verbose":
             _read_images_verbose(sec, texts)
         elif fmt.startswith("ps-") or fmt == "busybox-ps":
@@ -1078,10 +1097,11 @@ def k8s_name(name: str) -> dict[str, Any] | None:
     if len(parts) < 5:  # cut or edited by hand: only the container part (POD: the pause container) is sure
         return {"k8s_container": parts[0].split(".", 1)[0] or None, "pod": None} if len(parts) >= 2 else None
     att = parts[-1]
-    # 2015's names: k8s_<container>.<hash>_<pod>_<ns>_<uid>_<random suffix>, no attempt in them
-    attempt = int(att) if _is_int(att) else None if "." in parts[0] else att
-    return {"k8s_container": parts[0].split(".", 1)[0], "pod": "_".join(parts[1:-3]), "namespace": parts[-3], "pod_uid": parts[-2],
-            "attempt": attempt}  # fmt: skip
+    container, dot, spec_hash = parts[0].partition(".")
+    out: dict[str, Any] = {"k8s_container": container, "pod": "_".join(parts[1:-3]), "namespace": parts[-3], "pod_uid": parts[-2]}
+    if dot and not _is_int(att):  # 2015's names: k8s_<container>.<hash>_<pod>_<ns>_<uid>_<random suffix>, no attempt in them
+        return {**out, "attempt": None, "hash": spec_hash, "suffix": att}
+    return {**out, "attempt": int(att) if _is_int(att) else att}
 
 
 def _table_header(
@@ -1210,6 +1230,17 @@ def _unwrap(texts: list[str], h: int) -> list[str] | None:
 _CLUSTER_SCOPED = frozenset(["kubectl-get-nodes", "kubectl-get-namespaces", "kubectl-get-pv", "kubectl-get-persistentvolumes"])
 
 
+def _join_wrapped_devices(texts: list[str]) -> list[str]:
+    """df without -P: a long device name alone on its line, its numbers on the next, indented: one row."""
+    out: list[str] = []
+    for t in texts:
+        if out and t[:1].isspace() and t.strip() and len(out[-1].split()) == 1:
+            out[-1] += t
+        else:
+            out.append(t)
+    return out
+
+
 def _read_table(sec: Section, texts: list[str]) -> None:
     fmt = sec.kind
     hdr = _table_header(texts, fmt, sec.command)
@@ -1220,6 +1251,8 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             sec.attrs["wrapped"] = True
             hdr = _table_header(texts, fmt, sec.command)
     kind_prefix: str | None = None
+    if fmt == "df":
+        texts = _join_wrapped_devices(texts)
     if hdr is None:
         sec.attrs["header"] = False
         start = 0
@@ -1258,7 +1291,11 @@ def _read_table(sec: Section, texts: list[str]) -> None:
             use = cols if cols is not None else _headerless_cols(fmt, t)
         if cols is not None and len(t) < 2:
             continue
-        rec: dict[str, Any] = dict(_assign(t, use))
+        if fmt == "df" and cols is not None:  # df's cells by words (`81% /`: one blank between its last two), the mount point last
+            keys, ws = [key_of(h) for _, h in cols], t.split()
+            rec: dict[str, Any] = {**dict(zip(keys[:-1], ws, strict=False)), keys[-1]: " ".join(ws[len(keys) - 1 :])}
+        else:
+            rec = dict(_assign(t, use))
         name = str(rec.get("name", ""))
         if (
             "/" in name
@@ -1291,6 +1328,8 @@ def _read_table(sec: Section, texts: list[str]) -> None:
                     rec["pod"] = bits[1] if len(bits) > 1 else None
                     rec["k8s_container"] = bits[2] if len(bits) > 2 else None
             rec.setdefault("pod", None)  # a container no kubelet made (docker run): of no pod
+            if cols is None and fmt == "docker-ps":
+                rec.setdefault("ports", "")  # a headerless row without ports: its PORTS cell is empty
         if fmt == "kubectl-get-events" or fmt == "kubectl-describe-events":
             _event_extra(rec)
         if (fmt.startswith("kubectl-get-") or (fmt in ("kubectl-get", "kubectl-top") and rec.get("api_kind") not in CLUSTER_KINDS)) \
@@ -2049,6 +2088,24 @@ def _read_describe(sec: Section, texts: list[str]) -> None:
     sec.attrs["events_rows"] = len(sec.attrs.get("events", []))
 
 
+def _object_map(obj: list[str], field: str) -> dict[str, str] | None:
+    """A describe's `Labels:` or `Annotations:` as a map: the entry on the field's line and one per indented line below it,
+    `key=value` or (annotations since 1.10) `key: value`; None for `<none>` or an entry of neither form."""
+    entries: list[str] = []
+    for i, t in enumerate(obj):
+        if t.startswith(f"{field}:"):
+            entries = [t[len(field) + 1 :].strip()]
+            entries += [x.strip() for x in itertools.takewhile(lambda x: x[:1].isspace() and x.strip(), obj[i + 1 :])]
+            break
+    out: dict[str, str] = {}
+    for e in entries:
+        k, sep, v = e.partition("=") if "=" in e.split(": ", 1)[0] else e.partition(": ")
+        if not sep or not k.strip():
+            return None
+        out[k.strip()] = v.strip()
+    return out or None
+
+
 def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     top: dict[str, str] = {}
     containers: list[dict[str, Any]] = []
@@ -2152,9 +2209,13 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         imgs = top.get("Image(s)")
         rec["images"] = imgs.split(",") if imgs else [c.get("Image") for c in containers]
         rec["controlled_by"] = top.get("Controlled By")
-        rec["labels"] = dict(x.partition("=")[::2] for x in labels) if len(labels) > 1 else top.get("Labels")
+        # several labels, one a line (also with the indentation lost), else the field's map, else as printed
+        rec["labels"] = dict(x.partition("=")[::2] for x in labels) if len(labels) > 1 else _object_map(obj, "Labels") or top.get("Labels")
     elif kind == "node":
         rec["roles"] = top.get("Roles")
+        rec["labels"] = _object_map(obj, "Labels") or top.get("Labels")
+        rec["annotations"] = _object_map(obj, "Annotations") or top.get("Annotations")
+        rec["creation_timestamp"] = rfc1123_iso(top.get("CreationTimestamp") or "") or top.get("CreationTimestamp")
         taints = top.get("Taints")
         rec["taints"] = [] if taints in (None, "<none>") else [taints]
         uns = top.get("Unschedulable")

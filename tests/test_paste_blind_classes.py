@@ -66,7 +66,7 @@ def test_structure_the_blind_run_found() -> None:
     assert [s.kind for s in split("> kubelet logs after logging into the node (podman VM)\n")] != ["prompt"]
     # a fence glued to the first or last line of its block
     assert _kinds("```Filesystem      Size  Used Avail Use% Mounted on\n/dev/sda1        29G   28G  1.2G  96% /\n```\n") == [
-        ("unknown", 1, 2, 0)]  # fmt: skip (df is read at ingest by its registered reader)
+        ("df", 1, 2, 1)]  # fmt: skip
     assert [s.kind for s in split("<pre><code>[POD]\n</code></pre>\n")] == ["fence", "prose", "fence"]
 
 
