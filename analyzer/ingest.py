@@ -72,6 +72,7 @@ from analyzer.models import (
     Process,
     Record,
     Sandbox,
+    Service,
     Version,
     Workload,
 )
@@ -769,7 +770,7 @@ class LooseInput:
             return False  # commands whose output is all the sure reader's (an ls -l of each log folder): its capture, read whole
         data = [s for s in sections if s.is_data]
         structure = any(s.kind in ("prompt", "fence", "marker", "comment") for s in sections)
-        readable = bool(claimed) or any(s.records for s in data)
+        readable = bool(claimed) or any(s.records or s.kind == "systemctl-status" for s in data)  # a status without journal lines too
         unread = [s for s in sections if s.kind == "unknown"]
         logs = all(s.kind.startswith(("journal-", "klog", "logrus", "kubectl-logs")) for s in data)
         # a capture another reader is less sure of (a log listing, a JSON fragment) keeps that reader when no section is read;
@@ -833,6 +834,7 @@ class LooseInput:
                         said_ps: list[tuple[str, str, str]] = []
                         head_text = "\n".join(ln.text for ln in s.lines[:n_head]) + "\n"
                         _st, precs = run_parser(load_parsers()["ps"], member, head_text.encode(), said_ps)
+                        precs += _status_service(s)
                         self.records[sid] += [(member, r) for r in precs]
                         self.report.records += len(precs)
                     if own is None and s.kind in ("journal-short", "journal-short-precise", "systemctl-status", "klog"):
@@ -1218,6 +1220,20 @@ def _date_event_ages(recs: list[Record], line: int, now: datetime | None, dates:
 
 
 _DAY = re.compile(r"\b(\d{4})-(\d\d)-\d\d\b")
+
+
+def _status_service(s: paste.Section) -> list[Record]:
+    """The unit a pasted `systemctl status` shows, as `systemctl show` gives it to the services table: load state, active
+    and sub state (`activating (auto-restart)`), main pid, since when."""
+    unit = str(s.attrs.get("unit") or "").removesuffix(".service")
+    if not unit:
+        return []
+    state, _, sub = str(s.attrs.get("active") or "").partition(" (")
+    active_line = next((ln.text.strip() for ln in s.lines[:12] if ln.text.strip().startswith("Active:")), "")
+    since = active_line.partition(" since ")[2].partition(";")[0].strip() or None
+    pid = s.attrs.get("main_pid")
+    return [Service(unit=unit, load_state=str(s.attrs.get("loaded") or "") or None, active_state=state or None,
+                    sub_state=sub.rstrip(")") or None, main_pid=pid if isinstance(pid, int) else None, started_at=since)]  # fmt: skip
 
 
 def _own_year(s: paste.Section) -> int | None:

@@ -90,3 +90,18 @@ def test_a_2015_container_name_has_no_attempt() -> None:
     assert parts is not None and (parts["k8s_container"], parts["namespace"], parts["attempt"]) == ("POD", "kube-system", None)
     parts = k8s_name("k8s_web_web-0_shop_0f0e0d0c-0000-4000-8000-000000000001_3")
     assert parts is not None and parts["attempt"] == 3
+
+
+def test_a_pasted_systemctl_status_is_the_units_state_even_without_journal_lines(tmp_path: Path) -> None:
+    text = ("```\n● k3s-agent.service - Lightweight Kubernetes\n"
+            "     Loaded: loaded (/etc/systemd/system/k3s-agent.service; enabled; vendor preset: enabled)\n"
+            "     Active: activating (start) since Wed 2024-04-03 16:18:27 UTC; 1min 49s ago\n"
+            "   Main PID: 3915 (k3s-agent)\n     CGroup: /system.slice/k3s-agent.service\n"
+            "             └─3915 \"/usr/local/bin/k3s agent\"\n```\n")  # fmt: skip
+    code, out, db = ingest_text(tmp_path, text, "--node", "n1")
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        svc = con.execute("SELECT unit, load_state, active_state, sub_state, main_pid, started_at FROM services").fetchall()
+        formats = [r[0] for r in con.execute("SELECT format FROM paste_sections ORDER BY first_line").fetchall()]
+    assert svc == [("k3s-agent", "loaded", "activating", "start", 3915, "Wed 2024-04-03 16:18:27 UTC")]
+    assert formats == ["fence", "systemctl-status", "fence"]  # read as a paste, not as one ps capture
