@@ -843,6 +843,11 @@ class LooseInput:
                 else:
                     said: list[tuple[str, str, str]] = []
                     recs = s.attrs["read"] if "read" in s.attrs else run_parser(load_parsers()[parser], member, section_text.encode(), said)[1]
+                    if parser == "kubectl-table":  # a table without NAMESPACE: of the command's -n, else of kubectl's default one
+                        ns = paste.command_namespace(s.command) or "default"
+                        for r in recs:
+                            if "namespace" in type(r).model_fields and not getattr(r, "namespace", None):
+                                r.namespace = ns  # type: ignore[union-attr]
                     sec_notes += _date_event_ages(recs, s.first, self.when.now, dates)
                     self.records[sid] += [(member, r) for r in recs]
                     n_stored = len(recs)
@@ -928,6 +933,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "container-log": (None, "cluster"),  # a container's log pasted from `kubectl logs` (crictl/docker logs: the node's)
     "kubeadm-output": (None, "node"),  # what kubeadm init/join/reset printed
     "command-error": (None, "cluster"),  # what a tool said when the command failed (kubectl's: of the cluster)
+    "container-state": (None, "cluster"),  # a describe pod's container part pasted alone: read, of no pod named
     "date": (None, "cluster"),  # when the paste was printed: no table of its own, the reference of its event ages
     "kubectl-logs-timestamps": (None, "cluster"),  # a container's log fetched through the API: a log file (layout kubectl-logs)
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
@@ -1116,7 +1122,7 @@ def _listed(s: paste.Section) -> list[Record]:
         kind, name = _LISTED[s.kind] or r.get("api_kind"), r.get("name")
         if not kind or not name:
             continue
-        ns = None if kind in CLUSTER_KINDS else (r.get("namespace") or paste.command_namespace(s.command))
+        ns = None if kind in CLUSTER_KINDS else (r.get("namespace") or paste.command_namespace(s.command) or "default")
         if kind in WORKLOAD_KINDS:
             ready, desired = _ready(r.get("ready") if "ready" in r else r.get("completions"))  # a job's `1/1`
             out.append(Workload(kind=str(kind), namespace=ns, name=str(name), ready=ready, available=_int(r.get("available")),

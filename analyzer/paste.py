@@ -159,7 +159,7 @@ def is_fence(s: str) -> bool:
     t = s.strip()
     if t.startswith("```"):
         return t.count("```") == 1 or (t.endswith("```") and len(t) == 3)
-    if t.startswith("~~~"):
+    if t.startswith("~~~") or t == "`":  # a lone backtick: inline code's mark used as a fence
         return True
     low = t.lower()
     if low in ("<pre>", "</pre>", "<code>", "</code>", "<pre><code>", "</code></pre>", "::"):
@@ -173,6 +173,9 @@ def is_marker(s: str) -> bool:
         return False
     if t in _MARKERS or _PAGER.match(t):
         return True
+    low0 = t.lower()
+    if low0 in ("<details>", "</details>") or (low0.startswith(("<details", "<summary>")) and low0.endswith((">", "</summary>")) and len(t) < 200):
+        return True  # markdown's collapsible block around a paste
     low = t.lower()
     if (
         "snip" in low
@@ -320,6 +323,10 @@ def prompt_of(s: str) -> tuple[str, str] | None:
         return best
     if s == body and _known(body) and _command_like(body):  # a bare command: never an indented line of output
         return "", body.strip()
+    if len(s) - len(body) == 1 and _first_word(body) in _TYPED and _command_like(body):
+        return "", body.strip()  # ` kubectl describe jobs x`: one blank before it (a fence's content typed with one)
+    if body.startswith("`") and body.count("`") == 1 and _first_word(body[1:].strip()) in _TYPED and _command_like(body[1:].strip()):
+        return "", body[1:].strip()  # "` kubectl get pod ...": an inline code mark left open
     code = body.strip()
     inner = code[1:-1].strip() if code[:1] == code[-1:] == "`" and code.count("`") == 2 else ""
     if s == body and inner and _known(inner) and _command_like(inner):  # a command as markdown inline code: `docker ps -a`
@@ -372,6 +379,10 @@ def _host_prompt(before: str, end: str, cmd: str) -> bool:
 # daemons named at the start of a line: run with options or one of their few subcommands
 _DAEMON_SUBCOMMANDS = {"containerd": {"config", "publish", "oci-hook", "help", "h"}, "kubelet": set(), "dockerd": set(),
                        "crio": {"config", "version", "wipe", "complete", "help", "h", "man", "markdown", "status"}}  # fmt: skip
+
+
+# commands typed often enough that one blank before them (or an open backtick) does not make them output
+_TYPED = frozenset(["kubectl", "oc", "crictl", "docker", "journalctl", "systemctl", "kubeadm", "iptables", "ctr", "nerdctl"])
 
 
 def _command_like(body: str) -> bool:
@@ -561,7 +572,7 @@ _DESCRIBES = ("kubectl-describe-",)
 
 
 def _runs(run: list[Line], command: str | None) -> list[Section]:
-    from analyzer.pastefmt import _prose_like, read
+    from analyzer.pastefmt import _line_kind, _prose_like, read
 
     paras = [t for para in _paragraphs(run) for p in _cut_at_name(para) for t in _cut_tables(p, command)]
     secs: list[Section] = []
@@ -570,6 +581,8 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
         fmt = "prose" if got == _GLUED else got
         if as_log and got in ("unknown", "prose", "continuation", "marker"):
             fmt = as_log  # what `kubectl logs` (`kubeadm init`) printed: its lines, whatever they say
+        elif as_log == "container-log" and got in ("klog", "logrus-text") and not all(_line_kind(ln.text.lstrip()) == got for ln in para):
+            fmt = as_log  # klog lines among the program's other lines (`User "sa" set.`): the container's log as a whole
         if secs:
             prev = secs[-1]
             headerless = _no_header(para, command)
@@ -623,6 +636,9 @@ def _peel_prose(paras: list[list[Line]], command: str | None) -> list[tuple[list
     starts with `# `) are cut off the output as a paragraph of prose of their own."""
     out: list[tuple[list[Line], str]] = []
     for para in paras:
+        if len(para) > 1 and para[0].text.startswith("Defaulted container "):  # kubectl's notice above a pod's log
+            out.append((para[:1], _GLUED))
+            para = para[1:]
         k = len(para)
         while k > 1 and para[k - 1].text.startswith("# "):
             k -= 1
@@ -646,8 +662,9 @@ def _peel_one(para: list[Line], command: str | None) -> list[tuple[list[Line], s
         runs = _kind_runs(para, fmt)
         if len(runs) > 1:  # a program's klog lines, then its logrus `FATA[0004] ...`: a section of each
             return out + runs
-    if fmt.startswith(_JOURNAL_SHAPED):
-        # a note the author wrote among the journal lines (at the margin, not a journal line): prose between pieces
+    if fmt.startswith(_JOURNAL_SHAPED) and not logs_command(command):
+        # a note the author wrote among the journal lines (at the margin, not a journal line): prose between pieces;
+        # under `kubectl logs` such a line is the program's own (`which: no x in (...)`)
         marks = [_author_line(ln.text) for ln in para]
         if any(marks):
             for mark, run in groupby(zip(para, marks, strict=True), key=lambda x: x[1]):

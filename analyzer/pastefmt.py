@@ -403,6 +403,12 @@ def _journal_kind(line: str) -> str | None:
     return None
 
 
+# programs whose output no reader of Kubesnap reads, though it may look like a table or a ps (helm ls, ping, ip, iptables)
+_FOREIGN = frozenset(["helm", "ping", "ping6", "ip", "nslookup", "dig", "host", "curl", "wget", "iptables", "iptables-save", "ip6tables",
+                      "nft", "ipvsadm", "ss", "netstat", "traceroute", "tcpdump", "lsblk", "blkid", "mount", "ethtool", "conntrack",
+                      "arp", "route", "lsmod", "getent", "openssl", "etcdctl", "lsof", "strace", "telnet", "nc"])  # fmt: skip
+
+
 def detect(texts: list[str], command: str | None) -> str:
     """The format of one paragraph of a paste (its non-blank lines), given the command seen above it."""
     from analyzer.paste import is_marker
@@ -413,6 +419,8 @@ def detect(texts: list[str], command: str | None) -> str:
     first = body[0].strip()
     cmd = command or ""
     words0 = cmd.split()
+    if _first_cmd_word(cmd) in _FOREIGN:  # helm list's table is no kubectl table, ping's lines no ps rows
+        return "prose" if _prose_like(body) and not _data_like(body) else "unknown"
     # tables by header (the header may follow a line or two of notices)
     for k, ln in enumerate(body[:3]):
         f = table_format(_header_words(ln), cmd)
@@ -436,6 +444,8 @@ def detect(texts: list[str], command: str | None) -> str:
     d = _describe_kind(body, command)
     if d:
         return d
+    if _container_fragment(body):
+        return "container-state"
     if len(body) > 2 and ".service" in body[1] and "Loaded:" in body[2]:
         return "systemctl-status"  # `service kubelet status` on systemd: `Redirecting to /bin/systemctl status ...` first
     if len(body) > 1 and first.endswith(".service") and " " not in first and body[1].strip().startswith("Loaded:"):
@@ -513,6 +523,8 @@ def detect(texts: list[str], command: str | None) -> str:
         "service",
     ):
         return "unknown"
+    if len(body) == 1 and not command and first.endswith(":") and first.count("`") >= 2:
+        return "prose"  # a caption with inline code: `journalctl -u rke2-server` logs:
     if len(body) == 1 and first[:1] == "[" and first[-1:] == "]" and len(first.split()) <= 3 and not command:
         return "prose"  # a label the author put above an output: `[POD]`, `[SERVICE]`
     if len(body) == 1 and first.startswith("# ") and not cmd.startswith("cat "):
@@ -873,6 +885,8 @@ def read(sec: Section) -> None:
             _read_inspect_table(sec, texts)
         elif fmt == "kubectl-version":
             _read_version(sec, texts)
+        elif fmt == "container-state":
+            _read_container_fragment(sec, texts)
         elif fmt == "component-version":
             got = component_version([t for t in texts if t.strip()], sec.command)
             if got is not None:
@@ -883,8 +897,12 @@ def read(sec: Section) -> None:
             sec.records += [{key: i, "pid": pid} for i, pid in inspect_pids([t for t in texts if t.strip()], sec.command) or []]
         elif fmt == "command-error":  # what the tool said when the command failed: a record per line
             sec.records += [{"line": ln.no, "message": ln.text.strip()} for ln in sec.lines if ln.text.strip()]
-        elif fmt == "container-log":  # a container's log as `kubectl logs` printed it: a record per line
-            sec.records += [{"line": ln.no, "message": ln.text} for ln in sec.lines if ln.text.strip()]
+        elif fmt == "container-log":  # a container's log as `kubectl logs` printed it: a record per line (a klog header read)
+            for ln in sec.lines:
+                if ln.text.strip():
+                    line_rec: dict[str, Any] = {"line": ln.no, "message": ln.text}
+                    _klog_into(line_rec, ln.text)
+                    sec.records.append(line_rec)
         elif fmt == "kubeadm-output":
             _read_kubeadm(sec)
         elif fmt == "crictl-images-verbose":
@@ -2055,6 +2073,40 @@ def _read_logrus(sec: Section, texts: list[str]) -> None:
 
 
 # ---------------------------------------------------------------- describe
+
+
+def _container_fragment(body: list[str]) -> bool:
+    """A container's part of a describe pod pasted alone (`State: Terminated / Reason: OOMKilled / Exit Code: 137 ...`):
+    `Key: value` lines of a container's keys, a state among them, indented lines below a key allowed."""
+    if len(body) > 2 and len(body[0].split()) == 1 and not body[0].strip().rstrip(":").count(":"):
+        body = body[1:]  # the container's (or pod's) name above its fields: `web:`, `wk64c`
+    kvs = [_kv(t) for t in body]
+    keys = [kv[1] for kv in kvs if kv is not None]
+    first = kvs[0]
+    return (len(keys) >= 2 and first is not None and first[1] in _CONTAINER_KEYS and {"State", "Last State", "Exit Code"} & set(keys) != set()
+            and all((kv is not None and kv[1] in _CONTAINER_KEYS) or t[:1].isspace() for kv, t in zip(kvs, body, strict=True)))  # fmt: skip
+
+
+def _read_container_fragment(sec: Section, texts: list[str]) -> None:
+    """One record: state, reason, exit_code, started, finished of the State; last_* of the Last State; ready, restart_count."""
+    rec: dict[str, Any] = {}
+    prefix = ""
+    for t in texts:
+        kv = _kv(t)
+        if kv is None:
+            continue
+        _ind, key, val = kv
+        if key in ("State", "Last State"):
+            prefix = "" if key == "State" else "last_"
+            rec[f"{prefix}state"] = val
+        elif key in ("Reason", "Exit Code", "Started", "Finished", "Signal", "Message"):
+            name = f"{prefix}{key.lower().replace(' ', '_')}"
+            rec[name] = int(val) if key == "Exit Code" and _is_int(val) else val
+        elif key in ("Ready", "Restart Count", "Image", "Image ID", "Container ID"):
+            prefix = ""
+            rec[key.lower().replace(" ", "_")] = int(val) if key == "Restart Count" and _is_int(val) else val
+    if rec:
+        sec.records.append(rec)
 
 
 def _kv(line: str) -> tuple[int, str, str] | None:

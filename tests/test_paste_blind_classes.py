@@ -105,3 +105,30 @@ def test_a_pasted_systemctl_status_is_the_units_state_even_without_journal_lines
         formats = [r[0] for r in con.execute("SELECT format FROM paste_sections ORDER BY first_line").fetchall()]
     assert svc == [("k3s-agent", "loaded", "activating", "start", 3915, "Wed 2024-04-03 16:18:27 UTC")]
     assert formats == ["fence", "systemctl-status", "fence"]  # read as a paste, not as one ps capture
+
+
+def test_the_second_blind_runs_classes(tmp_path: Path) -> None:
+    # a container's State / Last State pasted alone: the OOMKilled evidence, one record
+    (sec,) = [s for s in split("wk64c\n    State: Running\n    Last State: Terminated\n      Reason: OOMKilled\n      Exit Code: 137\n"
+                               "    Restart Count: 1\n") if s.is_data]  # fmt: skip
+    assert (sec.kind, sec.records) == ("container-state", [{"state": "Running", "last_state": "Terminated", "last_reason": "OOMKilled",
+                                                            "last_exit_code": 137, "restart_count": 1}])  # fmt: skip
+    # helm's table is no kubectl table; one blank before a typed kubectl command keeps it a command; <details> is markup
+    text = ("$ ./helm ls\nNAME     REVISION  UPDATED                   STATUS  CHART        NAMESPACE\n"
+            "jenkins  1         Thu Apr  4 11:39:29 2019  FAILED  jenkins-1.1  default\n"
+            "<details>\n<summary>logs</summary>\n\n ` kubectl describe jobs test-job -n ci\nName:  test-job\nNamespace:  ci\n</details>\n")  # fmt: skip
+    assert [(s.kind, s.command) for s in split(text) if s.kind not in ("fence",)] == [
+        ("prompt", "./helm ls"), ("unknown", "./helm ls"), ("marker", None), ("marker", None),
+        ("prompt", "kubectl describe jobs test-job -n ci"), ("kubectl-describe-object", "kubectl describe jobs test-job -n ci"),
+        ("marker", None)]  # fmt: skip
+    # a program's own lines among its klog lines: the container's log as a whole; kubectl's notice above it is not the log's
+    logs = ("# oc logs sdn-5pxbb -n openshift-sdn\nDefaulted container \"sdn\" out of: sdn, install-cni\n"
+            "User \"sa\" set.\nwhich: no openshift-sdn in (/usr/local/sbin:/usr/bin)\n"
+            "I0418 23:49:54.950001   10247 start_network.go:193] Reading node configuration\n")  # fmt: skip
+    assert [(s.kind, s.first, s.last, len(s.records)) for s in split(logs)] == [
+        ("prompt", 1, 1, 0), ("prose", 2, 2, 0), ("container-log", 3, 5, 3)]
+    # pasted get pods without NAMESPACE: of -n, else of the default namespace, as kubesnap get pods shows them
+    code, out, db = ingest_text(tmp_path, "$ kubectl get pods\nNAME    READY   STATUS    RESTARTS   AGE\nweb-0   1/1     Running   0          1d\n")
+    assert code == 0, out
+    r = CliRunner().invoke(main, ["get", "pods", "--db", str(db)])
+    assert r.exit_code == 0 and "web-0" in r.output

@@ -195,7 +195,8 @@ Server Version: v1.24.3
         secs = con.execute("SELECT format, rows, stored, problems FROM paste_sections WHERE rows IS NOT NULL ORDER BY first_line").fetchall()
     assert wl == [("DaemonSet", "shop", "log-agent", 3, 2, 2), ("Deployment", "shop", "web", 3, 1, 1), ("Job", "shop", "migrate", 1, 0, None),
                   ("StatefulSet", "shop", "db", 3, 2, None)]  # fmt: skip
-    assert [o[:3] for o in objs] == [("Namespace", None, "stuck"), ("PersistentVolumeClaim", None, "data-db-2")]
+    # a namespaced kind listed without NAMESPACE nor -n: of kubectl's default namespace
+    assert [o[:3] for o in objs] == [("Namespace", None, "stuck"), ("PersistentVolumeClaim", "default", "data-db-2")]
     assert json.loads(objs[1][3])["kubesnap"]["columns"]["status"] == "Pending"
     assert versions == [("v1.26.1", "v1.24.3")]
     assert [s[:3] for s in secs] == [("kubectl-get", 1, 1), ("kubectl-get", 1, 1), ("kubectl-get-daemonsets", 1, 1), ("kubectl-get", 1, 1),
