@@ -574,7 +574,7 @@ _DESCRIBES = ("kubectl-describe-",)
 def _runs(run: list[Line], command: str | None) -> list[Section]:
     from analyzer.pastefmt import _line_kind, _prose_like, read
 
-    paras = [t for para in _paragraphs(run) for p in _cut_at_name(para) for t in _cut_tables(p, command)]
+    paras = [t for para in _paragraphs(run) for p in _cut_at_name(_unmarkdown_table(para)) for t in _cut_tables(p, command)]
     secs: list[Section] = []
     as_log = "container-log" if logs_command(command) else "kubeadm-output" if kubeadm_command(command) else None
     for para, got in _peel_prose(paras, command):
@@ -755,6 +755,18 @@ def _cut_at_name(para: list[Line]) -> list[list[Line]]:
                 return [para]  # `service kubelet status` says so before the status: a line of the status's section
             return [para[:i], para[i:]]
     return [para]
+
+
+def _unmarkdown_table(para: list[Line]) -> list[Line]:
+    """A table the author turned into markdown (`| NAME | STATUS |`, then `| --- | --- |`): its rows as the aligned columns
+    kubectl printed, the separator dropped; any other paragraph as it is."""
+    texts = [ln.text.strip() for ln in para]
+    if len(para) < 3 or not all(t.startswith("|") and t.count("|") >= 3 for t in texts) or not set(texts[1]) <= set("|-: "):
+        return para
+    rows = [[c.strip() for c in t[1:].removesuffix("|").split("|")] for t in texts[:1] + texts[2:]]  # a last row may be cut
+    widths = [max(len(r[i]) if i < len(r) else 0 for r in rows) for i in range(max(len(r) for r in rows))]
+    lines = [para[0], *para[2:]]
+    return [Line(ln.no, "   ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip(), ln.quoted) for ln, r in zip(lines, rows, strict=True)]
 
 
 def _cut_tables(para: list[Line], command: str | None) -> list[list[Line]]:

@@ -469,6 +469,10 @@ def detect(texts: list[str], command: str | None) -> str:
         return "journal-export"
     if first.startswith("kubeadm join ") and "--token" in first and not command:
         return "kubeadm-output"  # the join command `kubeadm init` prints at its end (a token in it: never typed as is here)
+    if len(body) == 1 and first.startswith("No resources found") and kubectl_verb(cmd)[0] == "get":
+        what = _get_what(cmd).split(",")[0]  # `kubectl get pods` found none: its table, of no row
+        kinds = {"Pod": "kubectl-get-pods", "Node": "kubectl-get-nodes", "Event": "kubectl-get-events", "Service": "kubectl-get-services"}
+        return kinds.get(get_kind(cmd) or "", "kubectl-get") if what != "all" else "kubectl-get-pods"
     if command and all(tool_error(b) for b in body):
         return "command-error"  # `Error from server (NotFound): ...`, `command terminated with exit code 1`
     if _kubectl_version(body):

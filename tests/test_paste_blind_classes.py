@@ -132,3 +132,16 @@ def test_the_second_blind_runs_classes(tmp_path: Path) -> None:
     assert code == 0, out
     r = CliRunner().invoke(main, ["get", "pods", "--db", str(db)])
     assert r.exit_code == 0 and "web-0" in r.output
+
+
+def test_a_markdown_table_and_no_resources_found(tmp_path: Path) -> None:
+    text = ("❯ kubectl get pods -o wide\n\nNo resources found in default namespace.\n\n❯ kubectl get nodes -o wide\n\n"
+            "| NAME | STATUS | ROLES | AGE | VERSION | INTERNAL-IP |\n| --- | --- | --- | --- | --- | --- |\n"
+            "| aks-agentpool-97813782-vmss000001 | Ready | agent | 43m | v1.23.8 | 10.224.0.5 |\n")  # fmt: skip
+    secs = [s for s in split(text) if s.is_data]
+    assert [(s.kind, len(s.records)) for s in secs] == [("kubectl-get-pods", 0), ("kubectl-get-nodes", 1)]
+    assert secs[1].records[0]["internal_ip"] == "10.224.0.5"
+    code, out, db = ingest_text(tmp_path, text)
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT name, ready FROM api_nodes").fetchall() == [("aks-agentpool-97813782-vmss000001", "True")]
