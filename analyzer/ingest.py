@@ -821,8 +821,8 @@ class LooseInput:
                 self.owners.setdefault(sid, owner)
                 self.names[sid].add(member)
                 s.problems = [f"{p}: kept as text" for p in s.problems]
-            elif s.is_data and parser:
-                section_text = "\n".join(ln.text for ln in s.lines) + "\n"
+            elif s.is_data and parser:  # (a markdown table's separator is no line of the output)
+                section_text = "\n".join(ln.text for ln in s.lines if not (ln.text.startswith("|") and set(ln.text) <= set("|-: "))) + "\n"
                 if parser == "journal":
                     n_head = int(s.attrs.get("head_lines", 0)) if s.kind == "systemctl-status" else 0
                     tail_text = "\n".join(ln.text for ln in s.lines[n_head:]) + "\n" if n_head else section_text
@@ -939,6 +939,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "crictl-ps": ("crictl-ps-table", "node"), "crictl-pods": ("crictl-pods-table", "node"),
     "crictl-images": ("crictl-images-table", "node"), "crictl-images-verbose": ("crictl-images-verbose", "node"),
     "crictl-inspect-table": ("crictl-inspect-table", "node"), "crictl-stats": ("crictl-stats", "node"), "df": ("df", "node"),
+    "ctr-tasks": ("ctr", "node"), "ctr-containers": ("ctr", "node"),
     **dict.fromkeys(("crictl-inspect-template", "crictl-inspect-yaml", "crictl-inspect-json", "component-version"), (None, "node")),
     **{f: ("ps", "node") for f in ("ps-ef", "ps-aux", "ps-o", "ps-x", "ps-axjf", "ps-ejf", "busybox-ps", "systemctl-cgroup-tree")},
     **{f: ("journal", "node") for f in ("journal-short", "journal-short-iso", "journal-short-precise", "journal-short-full",

@@ -658,6 +658,9 @@ def _peel_one(para: list[Line], command: str | None) -> list[tuple[list[Line], s
         out.append((para[:k], "unknown" if notice == "prose" and command else notice))
         para = para[k:]
     fmt = detect([ln.text for ln in para], command)
+    if fmt == "container-state" and ":" not in para[0].text:  # the container's (or pod's) name above its fields: a label
+        out.append((para[:1], _GLUED))
+        para = para[1:]
     if fmt in ("klog", "logrus-text", "kubectl-logs-timestamps"):
         runs = _kind_runs(para, fmt)
         if len(runs) > 1:  # a program's klog lines, then its logrus `FATA[0004] ...`: a section of each
@@ -759,14 +762,15 @@ def _cut_at_name(para: list[Line]) -> list[list[Line]]:
 
 def _unmarkdown_table(para: list[Line]) -> list[Line]:
     """A table the author turned into markdown (`| NAME | STATUS |`, then `| --- | --- |`): its rows as the aligned columns
-    kubectl printed, the separator dropped; any other paragraph as it is."""
+    kubectl printed, the separator left as it is; any other paragraph as it is."""
     texts = [ln.text.strip() for ln in para]
     if len(para) < 3 or not all(t.startswith("|") and t.count("|") >= 3 for t in texts) or not set(texts[1]) <= set("|-: "):
         return para
     rows = [[c.strip() for c in t[1:].removesuffix("|").split("|")] for t in texts[:1] + texts[2:]]  # a last row may be cut
     widths = [max(len(r[i]) if i < len(r) else 0 for r in rows) for i in range(max(len(r) for r in rows))]
     lines = [para[0], *para[2:]]
-    return [Line(ln.no, "   ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip(), ln.quoted) for ln, r in zip(lines, rows, strict=True)]
+    out = [Line(ln.no, "   ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip(), ln.quoted) for ln, r in zip(lines, rows, strict=True)]
+    return [out[0], para[1], *out[1:]]  # the separator stays the section's line; table readers pass over it
 
 
 def _cut_tables(para: list[Line], command: str | None) -> list[list[Line]]:

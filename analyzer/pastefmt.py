@@ -234,6 +234,10 @@ def table_format(words: list[str], command: str | None) -> str | None:
         return "crictl-pods"
     if ("CONTAINER ID" in w or "CONTAINER" in w) and "STATUS" in w and ("NAMES" in w or "IMAGE" in w):
         return "nerdctl-ps" if "nerdctl" in cmd else "docker-ps"
+    if w[:3] == ["CONTAINER", "IMAGE", "RUNTIME"]:
+        return "ctr-containers"  # ctr -n k8s.io containers ls
+    if w[:3] == ["TASK", "PID", "STATUS"]:
+        return "ctr-tasks"  # ctr -n k8s.io tasks ls
     if w[0] == "Filesystem" and w[-1] == "Mounted on":
         return "df"  # df, df -h, -H, -T, -i
     if "CPU %" in w and ("CONTAINER" in w or "POD ID" in w):
@@ -822,6 +826,10 @@ def _headerless(body: list[str], cmd: str) -> str | None:
             return "crictl-pods"
         if "ps" in w:
             return "crictl-ps"
+    if fw == "ctr" and {"t", "task", "tasks"} & set(w) and ("ls" in w or "list" in w):
+        return "ctr-tasks"  # `ctr -n k8s.io t ls | grep b66`: TASK PID STATUS rows
+    if fw == "ctr" and {"c", "container", "containers"} & set(w) and ("ls" in w or "list" in w):
+        return "ctr-containers"
     if fw in ("docker", "nerdctl") and "ps" in w:
         if "--format" in cmd and len(toks) == 1:
             return "docker-ps-names"
@@ -880,7 +888,7 @@ def read(sec: Section) -> None:
             _read_events_section(sec, texts)
         elif (
             fmt.startswith(
-                ("kubectl-get", "kubectl-top", "crictl-ps", "crictl-pods", "crictl-images", "crictl-stats", "docker-", "nerdctl-", "df")
+                ("kubectl-get", "kubectl-top", "crictl-ps", "crictl-pods", "crictl-images", "crictl-stats", "docker-", "nerdctl-", "df", "ctr-")
             )
             and fmt != "crictl-images-verbose"
         ):
@@ -1143,6 +1151,8 @@ _IMPLIED = {
     "crictl-ps": "CONTAINER  IMAGE  CREATED  STATE  NAME  ATTEMPT  POD ID",
     "crictl-pods": "POD ID  CREATED  STATE  NAME  NAMESPACE  ATTEMPT",
     "crictl-images": "IMAGE  TAG  IMAGE ID  SIZE",
+    "ctr-tasks": "TASK  PID  STATUS",
+    "ctr-containers": "CONTAINER  IMAGE  RUNTIME",
     "docker-ps": "CONTAINER ID  IMAGE  COMMAND  CREATED  STATUS  PORTS  NAMES",
     "docker-ps-names": "NAMES",  # docker ps --format '{{.Names}}'
     "nerdctl-ps": "CONTAINER ID  IMAGE  COMMAND  CREATED  STATUS  PORTS  NAMES",
@@ -1284,8 +1294,8 @@ def _read_table(sec: Section, texts: list[str]) -> None:
         sec.attrs["header"] = True
         sec.attrs["columns"] = [h for _, h in cols]
     for k, t in enumerate(texts[start:], start):
-        if not t.strip():
-            continue
+        if not t.strip() or (t.lstrip().startswith("|") and set(t.strip()) <= set("|-: ")):
+            continue  # a blank line, a markdown table's separator
         words = _header_words(t)
         f2 = table_format(words, sec.command)
         if f2 is not None and (
@@ -1787,6 +1797,12 @@ def _journal_line(s: str) -> dict[str, Any] | None:
         if rest.startswith(" "):
             rest = rest.lstrip()
     host, ident, pid, msg = _ident(rest)
+    words = rest.split(" ", 2)
+    if "monotonic" in rec and not words[0].endswith("]:") and not (len(words) == 3 and words[2].strip() and (words[1].endswith("]:") or (
+            words[1].endswith(":") and words[0] == words[0].lower()))):  # fmt: skip
+        # dmesg's `[ 5.1] Memory cgroup out of memory: ...`, `Call Trace:`: the kernel's message, no host nor unit before it
+        rec.update(host=None, ident=None, pid=None, message=rest, truncated=_cut_message(rest))
+        return rec
     if "monotonic" in rec and host and host.endswith(":"):
         _, ident, pid, msg = _ident("- " + rest)
         host = None
@@ -2105,7 +2121,7 @@ def _read_container_fragment(sec: Section, texts: list[str]) -> None:
             rec[f"{prefix}state"] = val
         elif key in ("Reason", "Exit Code", "Started", "Finished", "Signal", "Message"):
             name = f"{prefix}{key.lower().replace(' ', '_')}"
-            rec[name] = int(val) if key == "Exit Code" and _is_int(val) else val
+            rec[name] = int(val) if key == "Exit Code" and _is_int(val) else (rfc1123_iso(val) or val) if key in ("Started", "Finished") else val
         elif key in ("Ready", "Restart Count", "Image", "Image ID", "Container ID"):
             prefix = ""
             rec[key.lower().replace(" ", "_")] = int(val) if key == "Restart Count" and _is_int(val) else val
@@ -2139,6 +2155,8 @@ def _read_describe(sec: Section, texts: list[str]) -> None:
             objs[-1].append(t)
     for obj in objs:
         rec, events = _describe_one(kind, obj)
+        if kind == "object":
+            rec["kind"] = api_kind(describe_args(sec.command)[0] or "")
         sec.records.append(rec)
         sec.attrs.setdefault("events", []).extend(events)
     sec.attrs["events_rows"] = len(sec.attrs.get("events", []))
@@ -2310,7 +2328,7 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
                 rec[ws[1].lower()] = int(ws[0])
         rec["labels"] = top.get("Labels")
         rec["selector"] = top.get("Selector")
-    if kind in ("deployment", "daemonset", "statefulset", "rc") and template:
+    if kind in ("deployment", "daemonset", "statefulset", "rc", "object") and template:
         rec["containers"] = template
         if images:
             rec["images"], rec["image"] = images, images[0]
@@ -2318,6 +2336,10 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         rec["partition"] = _int_or(partition)
     if kind == "object":  # a kind with no fields of its own here: every field of the object's level, as printed
         rec["fields"] = {k: v for k, v in top.items() if k not in ("Name", "Namespace")}
+        for k, v in rec["fields"].items():  # and each as a key of its own: `Used By` used_by, `Start Time` as ISO 8601
+            rec.setdefault(k.lower().replace(" ", "_"), int(v) if _is_int(v) else rfc1123_iso(v) or v)
+        rec["labels"] = _object_map(obj, "Labels") or top.get("Labels")
+        rec["annotations"] = _object_map(obj, "Annotations") or top.get("Annotations")
     if kind == "service":
         rec["type"] = top.get("Type")
         rec["ip"] = top.get("IP")
