@@ -775,7 +775,9 @@ class LooseInput:
         logs = all(s.kind.startswith(("journal-", "klog", "logrus", "kubectl-logs")) for s in data)
         # a capture another reader is less sure of (a log listing, a JSON fragment) keeps that reader when no section is read;
         # a paste (prompts, fences, markers) none of whose output is read is still a paste: its unread sections are problems
-        if not (readable or (structure and unread)) or not (structure or (score < 50 and data and not bulk and not logs)):
+        # several outputs in one text (a sentence, a table, a describe) are a paste even with no prompt nor fence
+        several = len(data) + len(unread) >= 2 or (bool(data) and any(s.kind == "prose" for s in sections))
+        if not (readable or (structure and unread)) or not (structure or several or (score < 50 and data and not bulk and not logs)):
             return False
         node_level = any(_section_reader(s)[1] == "node" for s in [*data, *unread])
         owner_node = self.node or "unknown"
@@ -804,11 +806,12 @@ class LooseInput:
                 self.report.records += n_stored
                 self.owners.setdefault(sid, owner)
                 self.names[sid].add(member)
-            elif s.records and (s.kind in ("kubectl-logs-timestamps", "kubeadm-output", "command-error") or
+            elif s.records and (s.kind in ("kubectl-logs-timestamps", "kubeadm-output", "command-error", "logrus-text") or
                                 (s.kind in _LOG_KINDS and paste.logs_command(s.command))):  # fmt: skip
                 # a container's log (kubectl/crictl/docker logs), kubeadm's, a tool's error: log files that grep and logs read
                 log_text = ("\n".join(ln.text for ln in s.lines) + "\n").encode()
-                meta = {"layout": "other"} if s.kind in ("kubeadm-output", "command-error") else {"layout": "kubectl-logs", **logs_meta(s.command)}
+                meta = ({"layout": "other"} if s.kind in ("kubeadm-output", "command-error", "logrus-text") and not paste.logs_command(s.command)
+                        else {"layout": "kubectl-logs", **logs_meta(s.command)})  # fmt: skip
                 self.logs.add_small(log_text, {"path": member, **meta, "bytes": len(log_text), "size": len(log_text)})
                 self.log_sid[member] = sid
                 self.owners.setdefault(sid, owner)
@@ -1019,7 +1022,7 @@ def logs_meta(command: str | None) -> dict[str, Any]:
     `crictl logs ID` the container id; `docker logs k8s_<container>_<pod>_<ns>_<uid>_<n>` the parts of the name."""
     if pastefmt.kubectl_verb(command)[0] == "logs":
         ns, pod, container, previous = logs_target(command)
-        return {"namespace": ns, "pod": pod, "container": container, "previous": previous}
+        return {"namespace": ns or "default", "pod": pod, "container": container, "previous": previous}  # kubectl's default namespace
     words = paste.command_words(command)
     previous = any(w in ("-p", "--previous") for w in words)
     with_value = {"--tail", "--since", "--until", "-n", "--limit-bytes"}

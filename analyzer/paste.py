@@ -348,8 +348,8 @@ def _prompt_body(before: str) -> bool:
     words = b.split()
     if len(words) > 4:
         return False
-    if len(words) >= 2 and "@" in words[0] and ":" in words[0] and all(w.startswith("(") and w.endswith(")") for w in words[1:]):
-        words = words[:1]  # Cloud Shell and git themes: `user@cloudshell:~/dir (project)$`, `user@h:~/src (main)$`
+    if len(words) >= 2 and "@" in words[0] and all(w.startswith("(") and w.endswith(")") for w in words[1:]):
+        words = words[:1]  # Cloud Shell and git themes: `user@cloudshell:~/dir (project)$`, `user@h:~/src (main)$`, `me@~/src (main) $`
     last = words[-1]
     if last.endswith("]") and "@" in words[0]:
         return True
@@ -574,7 +574,7 @@ _DESCRIBES = ("kubectl-describe-",)
 def _runs(run: list[Line], command: str | None) -> list[Section]:
     from analyzer.pastefmt import _line_kind, _prose_like, read
 
-    paras = [t for para in _paragraphs(run) for p in _cut_at_name(_unmarkdown_table(para)) for t in _cut_tables(p, command)]
+    paras = [t for para in _paragraphs(run) for p in _cut_at_name(_unmarkdown_table(_ungrep(para))) for t in _cut_tables(p, command)]
     secs: list[Section] = []
     as_log = "container-log" if logs_command(command) else "kubeadm-output" if kubeadm_command(command) else None
     for para, got in _peel_prose(paras, command):
@@ -758,6 +758,18 @@ def _cut_at_name(para: list[Line]) -> list[list[Line]]:
                 return [para]  # `service kubelet status` says so before the status: a line of the status's section
             return [para[:i], para[i:]]
     return [para]
+
+
+# `grep -n` over files: `kube-proxy.log:9508179:I0112 04:07:40.751401 ...`, a path (with a dot or a slash) and a line number
+_GREP_PREFIX = re.compile(r"^[^\s:]{0,200}[./][^\s:]{0,200}:\d{1,12}[:-]")
+
+
+def _ungrep(para: list[Line]) -> list[Line]:
+    """Lines of `grep -n` (`-rn`) over files, each prefixed with its file and line number: the lines as the files hold them,
+    so that their format (klog, a journal) is read; any other paragraph as it is."""
+    if len(para) < 2 or not all(_GREP_PREFIX.match(ln.text) for ln in para):
+        return para
+    return [Line(ln.no, ln.text[m.end() :], ln.quoted) for ln in para if (m := _GREP_PREFIX.match(ln.text)) is not None]
 
 
 def _unmarkdown_table(para: list[Line]) -> list[Line]:

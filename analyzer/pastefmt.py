@@ -28,7 +28,7 @@ _MULTI = ("CONTAINER ID", "IMAGE ID", "POD ID", "SANDBOX ID", "LAST SEEN", "FIRS
           "Mounted on")  # fmt: skip
 _KEYS = {"lastseen": "last_seen", "firstseen": "first_seen", "container": "container_id", "port(s)": "ports",
          "%cpu": "cpu", "%mem": "mem", "ip(s)": "ip", "subobjectpath": "subobject", "node-selector": "node_selector",
-         "up-to-date": "up_to_date", "ports(s)": "ports", "sandbox id": "pod_id"}  # fmt: skip
+         "up-to-date": "up_to_date", "ports(s)": "ports", "sandbox id": "pod_id", "task": "container_id"}  # fmt: skip
 INT_KEYS = frozenset({"pid", "ppid", "pgid", "sid", "tpgid", "attempt", "count", "desired", "current", "up_to_date",
                       "available", "restarts", "c", "vsz", "rss", "thread", "uid_num", "misscheduled", "running",
                       "failed", "line", "priority", "minpods", "maxpods", "replicas", "data", "active"})  # fmt: skip
@@ -531,6 +531,8 @@ def detect(texts: list[str], command: str | None) -> str:
         "service",
     ):
         return "unknown"
+    if all(b.strip().startswith(("![", "[![")) and b.strip().endswith(")") for b in body):
+        return "prose"  # a markdown image: ![image](https://...)
     if len(body) == 1 and not command and first.endswith(":") and first.count("`") >= 2:
         return "prose"  # a caption with inline code: `journalctl -u rke2-server` logs:
     if len(body) == 1 and first[:1] == "[" and first[-1:] == "]" and len(first.split()) <= 3 and not command:

@@ -145,3 +145,33 @@ def test_a_markdown_table_and_no_resources_found(tmp_path: Path) -> None:
     assert code == 0, out
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT name, ready FROM api_nodes").fetchall() == [("aks-agentpool-97813782-vmss000001", "True")]
+
+
+def test_grep_n_over_files_is_read_as_the_files_hold_their_lines() -> None:
+    text = ("kube-proxy.log:9508179:I0112 04:07:40.751401  178196 proxier.go:431] Adding new service \"common/a:8008\"\n"
+            "kube-proxy.log:9508180:I0112 04:07:40.751544  178196 proxier.go:459] added serviceInfo(common/a:8008)\n")  # fmt: skip
+    (sec,) = split(text)
+    assert (sec.kind, len(sec.records), sec.records[0]["source"]) == ("klog", 2, "proxier.go:431")
+    # a time at the start of a line is no file:line prefix
+    assert [s.kind for s in split("10:00:01 starting\n10:00:02 ready\n")] != ["klog"]
+
+
+def test_the_third_blind_runs_classes(tmp_path: Path) -> None:
+    # a manifest cut before its name is no object: stored nowhere, and the verbs never meet a nameless node
+    code, out, db = ingest_text(tmp_path, "$ kubectl get node -o yaml\napiVersion: v1\nkind: Node\nmetadata:\n  labels:\n    a: b\n")
+    r = CliRunner().invoke(main, ["get", "nodes", "--db", str(db)])
+    assert r.exit_code == 0 and "internal error" not in r.output
+    # a sentence, then a table, with no prompt nor fence: a paste of its sections, not the table reader's whole file
+    text = ("**What happened**:\nmy pods are pending, see below.\n\nNAME    READY   STATUS    RESTARTS   AGE\n"
+            "web-0   0/1     Pending   0          5m\n\n![image](https://github.com/user-attachments/assets/x.png)\n")  # fmt: skip
+    (tmp_path / "b").mkdir()
+    code, out, db = ingest_text(tmp_path / "b", text)
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert [r[0] for r in con.execute("SELECT format FROM paste_sections ORDER BY first_line").fetchall()] == [
+            "prose", "kubectl-get-pods", "prose"]
+    # crictl's FATA line under its command: searchable
+    (tmp_path / "c").mkdir()
+    code, out, db = ingest_text(tmp_path / "c", "$ crictl pods\nFATA[0010] failed to connect: context deadline exceeded\n", "--node", "n1")
+    r = CliRunner().invoke(main, ["grep", "--db", str(db), "context deadline"])
+    assert r.exit_code == 0 and "FATA[0010]" in r.output

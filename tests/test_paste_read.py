@@ -371,7 +371,8 @@ def test_pasted_kubectl_logs_with_timestamps_are_a_log_file_of_the_pod_the_comma
     assert code == 0 and "without --node" not in out, out
     with duckdb.connect(str(db), read_only=True) as con:
         files = con.execute("SELECT layout, namespace, pod, container, line_count, format FROM log_files").fetchall()
-        assert files == [("kubectl-logs", None, "openshift-kube-scheduler-operator-86cb559677-hb84l", None, 4, "timestamped")]
+        # no -n: of kubectl's default namespace, so that kubesnap logs POD finds it as kubectl logs POD would
+        assert files == [("kubectl-logs", "default", "openshift-kube-scheduler-operator-86cb559677-hb84l", None, 4, "timestamped")]
         assert con.execute("SELECT count(*) FROM journal").fetchall() == [(0,)]
         assert con.execute("SELECT stored FROM paste_sections WHERE format = 'kubectl-logs-timestamps'").fetchall() == [(4,)]
     r = CliRunner().invoke(main, ["grep", "--db", str(db), "-o", "json", "Unexpected EOF"])

@@ -134,6 +134,8 @@ def _object(kind: str, obj: dict[str, Any]) -> Iterator[Record]:
         yield Version(client_version=cv.get("gitVersion"), server_version=sv.get("gitVersion"))
         return
     md = obj.get("metadata") or {}
+    if not isinstance(md, dict) or not isinstance(md.get("name"), str) or not md["name"]:
+        raise ParseError("no metadata.name (a manifest cut short?): not stored")
     yield ApiObject(
         kind=kind,
         api_version=obj.get("apiVersion"),

@@ -73,7 +73,10 @@ class SiteView:
     def raw(self, kind: str, snapshot: str | None = None) -> list[dict[str, Any]]:
         """The API objects of a kind from the site's kubectl dump, as kubectl returned them."""
         rows = self.q("SELECT raw FROM v_api_objects WHERE snapshot_id = $p0 AND kind = $p1 ORDER BY namespace, name", [snapshot or self.api_snapshot, kind])
-        return [stored_json(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+        objs = [stored_json(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+        # a foreign database's objects are hostile too: only objects with a name reach the verbs
+        return [o for o in objs if isinstance(o, dict) and isinstance(o.get("metadata"), dict) and isinstance(o["metadata"].get("name"), str)
+                and o["metadata"]["name"]]  # fmt: skip
 
 
 def stored_json(text: str) -> Any:
