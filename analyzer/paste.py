@@ -579,6 +579,8 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
     as_log = "container-log" if logs_command(command) else "kubeadm-output" if kubeadm_command(command) else None
     for para, got in _peel_prose(paras, command):
         fmt = "prose" if got == _GLUED else got
+        if got == "kubeadm-output" and as_log is None:
+            as_log = "kubeadm-output"  # kubeadm's phases pasted without its command: its error text below them is its too
         if as_log and got in ("unknown", "prose", "continuation", "marker"):
             fmt = as_log  # what `kubectl logs` (`kubeadm init`) printed: its lines, whatever they say
         elif as_log == "container-log" and got in ("klog", "logrus-text") and not all(_line_kind(ln.text.lstrip()) == got for ln in para):

@@ -407,6 +407,12 @@ def _journal_kind(line: str) -> str | None:
     return None
 
 
+# the phases kubeadm init/join/reset/upgrade print their lines under
+KUBEADM_PHASES = frozenset(["init", "preflight", "certs", "kubeconfig", "kubelet-start", "control-plane", "etcd", "wait-control-plane",
+                            "apiclient", "upload-config", "upload-certs", "mark-control-plane", "bootstrap-token", "kubelet-finalize",
+                            "addons", "kubelet-check", "reset", "discovery", "join", "patches", "certificates", "api-check",
+                            "control-plane-check", "kubelet", "upgrade", "upgrade/config", "upgrade/version", "upgrade/apply",
+                            "upgrade/staticpods", "upgrade/successful", "upgrade/postupgrade", "config", "dryrun"])  # fmt: skip
 # programs whose output no reader of Kubesnap reads, though it may look like a table or a ps (helm ls, ping, ip, iptables)
 _FOREIGN = frozenset(["helm", "ping", "ping6", "ip", "nslookup", "dig", "host", "curl", "wget", "iptables", "iptables-save", "ip6tables",
                       "nft", "ipvsadm", "ss", "netstat", "traceroute", "tcpdump", "lsblk", "blkid", "mount", "ethtool", "conntrack",
@@ -471,6 +477,8 @@ def detect(texts: list[str], command: str | None) -> str:
         return "journal-json" if first.endswith("}") else "journal-json-pretty"
     if first.startswith(("__CURSOR=", "__REALTIME_TIMESTAMP=")):
         return "journal-export"
+    if sum(1 for b in body if b.lstrip("`").startswith("[") and b.lstrip("`")[1:].split("]", 1)[0] in KUBEADM_PHASES) * 2 > len(body):
+        return "kubeadm-output"  # kubeadm's phases pasted without the kubeadm command: `[wait-control-plane] Waiting for ...`
     if first.startswith("kubeadm join ") and "--token" in first and not command:
         return "kubeadm-output"  # the join command `kubeadm init` prints at its end (a token in it: never typed as is here)
     if len(body) == 1 and first.startswith("No resources found") and kubectl_verb(cmd)[0] == "get":

@@ -175,3 +175,10 @@ def test_the_third_blind_runs_classes(tmp_path: Path) -> None:
     code, out, db = ingest_text(tmp_path / "c", "$ crictl pods\nFATA[0010] failed to connect: context deadline exceeded\n", "--node", "n1")
     r = CliRunner().invoke(main, ["grep", "--db", str(db), "context deadline"])
     assert r.exit_code == 0 and "FATA[0010]" in r.output
+
+
+def test_kubeadm_phases_pasted_without_the_kubeadm_command() -> None:
+    text = ("[wait-control-plane] Waiting for the kubelet to boot up the control plane\n[kubelet-check] Initial timeout of 40s passed.\n\n"
+            "Unfortunately, an error has occurred:\n        timed out waiting for the condition\n\n"
+            "error execution phase wait-control-plane: couldn't initialize a Kubernetes cluster\n")  # fmt: skip
+    assert [(s.kind, s.first, s.last, len(s.records)) for s in split(text)] == [("kubeadm-output", 1, 7, 5)]
