@@ -776,7 +776,7 @@ class LooseInput:
         # a capture another reader is less sure of (a log listing, a JSON fragment) keeps that reader when no section is read;
         # a paste (prompts, fences, markers) none of whose output is read is still a paste: its unread sections are problems
         # several outputs in one text (a sentence, a table, a describe) are a paste even with no prompt nor fence
-        several = len(data) + len(unread) >= 2 or (bool(data) and any(s.kind == "prose" for s in sections))
+        several = not logs and (len(data) + len(unread) >= 2 or (bool(data) and any(s.kind == "prose" for s in sections)))  # (a log stays one)
         if not (readable or (structure and unread)) or not (structure or several or (score < 50 and data and not bulk and not logs)):
             return False
         node_level = any(_section_reader(s)[1] == "node" for s in [*data, *unread])

@@ -136,6 +136,10 @@ def _unglue(s: str) -> list[str]:
         return [s[: s.index("```") + 3], t[3:]]
     if t.endswith("```") and t.count("```") == 1 and t.strip("`"):  # not ```` (a fence of four)
         return [s[: s.rindex("```")].rstrip(), "```"]
+    if t.count("`") == 1 and len(t) > 1 and t[0] == "`" and (t[1].isalnum() or t[1] == "["):  # (pstree's "`-" is no fence)
+        return ["`", t[1:]]  # `[kubeconfig] Using ...: a lone backtick used as a fence, glued to the block's first line
+    if t.count("`") == 1 and len(t) > 1 and t[-1] == "`":
+        return [s[: s.rindex("`")].rstrip(), "`"]  # and to its last
     low = t.lower()
     if low in ("<pre>", "</pre>", "<code>", "</code>", "<pre><code>", "</code></pre>"):
         return [s]
@@ -577,8 +581,10 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
     paras = [t for para in _paragraphs(run) for p in _cut_at_name(_unmarkdown_table(_ungrep(para))) for t in _cut_tables(p, command)]
     secs: list[Section] = []
     as_log = "container-log" if logs_command(command) else "kubeadm-output" if kubeadm_command(command) else None
-    for para, got in _peel_prose(paras, command):
+    for i, (para, got) in enumerate(_peel_prose(paras, command)):
         fmt = "prose" if got == _GLUED else got
+        if i == 0 and command and got == "prose" and not all(_glued_sentence(ln.text) for ln in para):
+            fmt = "unknown"  # right under the command, lines that are no sentence of the author's are its output
         if got == "kubeadm-output" and as_log is None:
             as_log = "kubeadm-output"  # kubeadm's phases pasted without its command: its error text below them is its too
         if as_log and got in ("unknown", "prose", "continuation", "marker"):

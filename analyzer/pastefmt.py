@@ -910,9 +910,13 @@ def read(sec: Section) -> None:
         elif fmt == "container-state":
             _read_container_fragment(sec, texts)
         elif fmt == "component-version":
-            got = component_version([t for t in texts if t.strip()], sec.command)
+            body = [t for t in texts if t.strip()]
+            got = component_version(body, sec.command)
             if got is not None:
-                sec.records.append({"component": got[0], "version": got[1]})
+                commit = next((w.strip("()") for w in body[0].split() if w.startswith("(") and w.endswith(")") and len(w) > 9), None)
+                go = next((w for t in body for w in t.replace('"', " ").split() if w.startswith("go1.")), None)
+                sec.records.append({"component": got[0], "version": got[1], **({"commit": commit} if commit else {}),
+                                    **({"go_version": go} if go else {})})  # fmt: skip
         elif fmt in _INSPECT_PID:
             verb = inspect_ids(sec.command)[0]
             key = "pod_id" if verb == "inspectp" else "container_id"
@@ -2300,6 +2304,10 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         rec["labels"] = _object_map(obj, "Labels") or top.get("Labels")
         rec["annotations"] = _object_map(obj, "Annotations") or top.get("Annotations")
         rec["creation_timestamp"] = rfc1123_iso(top.get("CreationTimestamp") or "") or top.get("CreationTimestamp")
+        lease = {kv[1]: kv[2] for t in obj if (kv := _kv(t)) is not None and kv[0] > 0 and kv[1] in ("HolderIdentity", "RenewTime")}
+        if lease:  # the node's Lease: who renews it, and when last
+            rec["lease_holder"] = lease.get("HolderIdentity")
+            rec["lease_renew_time"] = rfc1123_iso(lease.get("RenewTime") or "") or lease.get("RenewTime")
         taints = top.get("Taints")
         rec["taints"] = [] if taints in (None, "<none>") else [taints]
         uns = top.get("Unschedulable")
