@@ -1939,6 +1939,7 @@ def _systemctl_head(sec: Section, body: list[str]) -> list[str]:
     out: list[str] = []
     in_head = True
     pids: list[int] = []
+    cgroup = False
     sec.attrs["head_lines"] = len(body)
     for i, t in enumerate(body):
         s = t.strip()
@@ -1967,13 +1968,15 @@ def _systemctl_head(sec: Section, body: list[str]) -> list[str]:
                 p = s[9:].strip().split(" ", 1)[0]
                 if p.isdecimal():
                     sec.attrs["main_pid"] = int(p)
+            elif s.startswith("CGroup:"):
+                cgroup = True  # the unit's cgroup is printed: its process list is known, empty or not
             elif "─" in s or s.startswith(("├", "└", "`-", "|-")):
                 p = s.lstrip("├└─`-| ").split(" ", 1)[0]
                 if p.isdecimal():
                     pids.append(int(p))
             continue
         out.append(t)
-    if pids:
+    if pids or cgroup:
         sec.attrs["cgroup_pids"] = pids
     return out
 
