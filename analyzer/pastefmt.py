@@ -363,6 +363,10 @@ def _describe_kind(texts: list[str], command: str | None) -> str | None:
         # a fragment of a deployment's describe, cut above its Name: line (its fields only a deployment prints)
         if all(_kv(t) is not None for t in head) and top & {"NewReplicaSet", "OldReplicaSets", "StrategyType", "RollingUpdateStrategy"}:
             return "kubectl-describe-deployment"
+        # a node's, cut above Name: (from Taints: down): the fields only a node prints, at the object's level
+        if _kv(first) is not None and len(top & {"Taints", "Unschedulable", "Lease", "Conditions", "Addresses", "Capacity",
+                                                   "Allocatable", "System Info", "PodCIDR", "ProviderID"}) >= 2:  # fmt: skip
+            return "kubectl-describe-node"
         return None
     if (
         "Roles" in top
@@ -2170,6 +2174,8 @@ def _read_describe(sec: Section, texts: list[str]) -> None:
             objs.append([t])
         elif objs:
             objs[-1].append(t)
+    if not objs and kind == "node":
+        objs = [texts]  # a node's describe cut above its Name: line: one object, named by its Lease's holder
     for obj in objs:
         rec, events = _describe_one(kind, obj)
         if kind == "object":
@@ -2308,9 +2314,11 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         rec["annotations"] = _object_map(obj, "Annotations") or top.get("Annotations")
         rec["creation_timestamp"] = rfc1123_iso(top.get("CreationTimestamp") or "") or top.get("CreationTimestamp")
         lease = {kv[1]: kv[2] for t in obj if (kv := _kv(t)) is not None and kv[0] > 0 and kv[1] in ("HolderIdentity", "RenewTime")}
-        if lease:  # the node's Lease: who renews it, and when last
+        if lease:  # the node's Lease: who renews it, and when last (its holder is the node: the name of a cut describe)
             rec["lease_holder"] = lease.get("HolderIdentity")
             rec["lease_renew_time"] = rfc1123_iso(lease.get("RenewTime") or "") or lease.get("RenewTime")
+            if not rec.get("name") and lease.get("HolderIdentity") not in (None, "", "<unset>"):
+                rec["name"] = lease.get("HolderIdentity")
         taints = top.get("Taints")
         rec["taints"] = [] if taints in (None, "<none>") else [taints]
         uns = top.get("Unschedulable")

@@ -182,3 +182,15 @@ def test_kubeadm_phases_pasted_without_the_kubeadm_command() -> None:
             "Unfortunately, an error has occurred:\n        timed out waiting for the condition\n\n"
             "error execution phase wait-control-plane: couldn't initialize a Kubernetes cluster\n")  # fmt: skip
     assert [(s.kind, s.first, s.last, len(s.records)) for s in split(text)] == [("kubeadm-output", 1, 7, 5)]
+
+
+def test_a_node_describe_cut_above_its_name() -> None:
+    text = ("Taints:             node.kubernetes.io/disk-pressure:NoSchedule\nUnschedulable:      false\nLease:\n"
+            "  HolderIdentity:  kubernetes-master\n  RenewTime:       Wed, 05 Aug 2020 12:43:57 +0530\nConditions:\n"
+            "  Type                 Status  LastHeartbeatTime                 Reason      Message\n"
+            "  MemoryPressure       False   Wed, 05 Aug 2020 12:43:36 +0530   KubeletHasSufficientMemory   kubelet has sufficient memory\n")  # fmt: skip
+    (sec,) = split(text)
+    assert sec.kind == "kubectl-describe-node"
+    rec = sec.records[0]
+    assert (rec["name"], rec["unschedulable"], rec["lease_renew_time"], rec["conditions"]) == (
+        "kubernetes-master", False, "2020-08-05T12:43:57+05:30", {"MemoryPressure": "False"})
