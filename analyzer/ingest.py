@@ -1011,7 +1011,8 @@ def _section_reader(s: paste.Section) -> tuple[str | None, str]:
     if isinstance(reader, SourceSpec):
         return reader.name, reader.scope
     if s.kind in _LOG_KINDS and paste.logs_command(s.command):  # `crictl logs` is a node's, `kubectl logs` the cluster's
-        return None, "node" if pastefmt.kubectl_verb(s.command)[0] != "logs" else "cluster"
+        inner = (s.command or "").split("; do ", 1)[-1]  # (a shell loop's body)
+        return None, "node" if pastefmt.kubectl_verb(inner)[0] != "logs" else "cluster"
     if s.kind == "unknown":  # unread output: of the cluster under kubectl, else of the node
         return None, "cluster" if pastefmt.kubectl_verb(s.command)[0] else "node"
     return PASTE_PARSERS.get(s.kind, (None, "node"))
@@ -1020,6 +1021,8 @@ def _section_reader(s: paste.Section) -> tuple[str | None, str]:
 def logs_meta(command: str | None) -> dict[str, Any]:
     """The log file fields a logs command names: `kubectl logs` its namespace, pod, container and --previous;
     `crictl logs ID` the container id; `docker logs k8s_<container>_<pod>_<ns>_<uid>_<n>` the parts of the name."""
+    if (command or "").startswith(("for ", "while ")):
+        return {"previous": False}  # a shell loop's logs: of the pods it ran over, which the paste does not name one by one
     if pastefmt.kubectl_verb(command)[0] == "logs":
         ns, pod, container, previous = logs_target(command)
         return {"namespace": ns or "default", "pod": pod, "container": container, "previous": previous}  # kubectl's default namespace

@@ -297,6 +297,11 @@ def prompt_of(s: str) -> tuple[str, str] | None:
         return s[: len(s) - len(body) + 2], cmd
     if body.startswith("$") and _known(body[1:]):  # `$kubectl get pods`
         return s[: len(s) - len(body) + 1], body[1:]
+    if body.startswith("[") and "@" in body[:100] and "] " in body[:200]:  # `[root@host ~/dir] cmd`: a prompt without $ or #
+        k = body.index("] ")
+        cmd = body[k + 2 :].strip()
+        if " " not in body[1:k].split("@", 1)[0] and (_known(cmd) or cmd.startswith(("for ", "while "))) and _command_like(cmd.split("; do ")[-1]):
+            return s[: len(s) - len(body) + k + 2], cmd
     if body.startswith("PS ") and ">" in body[:200]:  # PowerShell
         k = body.index(">")
         return s[: len(s) - len(body) + k + 1], body[k + 1 :].strip()
@@ -436,6 +441,8 @@ def logs_command(command: str | None) -> bool:
 
     if kubectl_verb(command)[0] == "logs":
         return True
+    if (command or "").startswith(("for ", "while ")) and "; do " in (command or ""):  # a shell loop over pods: its body's logs
+        return logs_command((command or "").split("; do ", 1)[1].split(";", 1)[0])
     words = command_words(command)
     return _first_cmd_word(command or "") in ("crictl", "docker", "nerdctl", "podman") and "logs" in words[1:3] + words[2:4]
 

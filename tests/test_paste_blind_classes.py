@@ -194,3 +194,11 @@ def test_a_node_describe_cut_above_its_name() -> None:
     rec = sec.records[0]
     assert (rec["name"], rec["unschedulable"], rec["lease_renew_time"], rec["conditions"]) == (
         "kubernetes-master", False, "2020-08-05T12:43:57+05:30", {"MemoryPressure": "False"})
+
+
+def test_a_bracket_prompt_without_sigil_and_a_loop_over_pods_logs() -> None:
+    text = ("[root@host1 ~/Kube-router] for p in $(kubectl get pods -n kube-system -o name); do kubectl logs -n kube-system $p; done\n"
+            ".:53\n[INFO] plugin/reload: Running configuration MD5 = c01130958998acfddd4a8e74c3ad5d68\n")  # fmt: skip
+    secs = split(text)
+    assert [(s.kind, s.first, s.last, len(s.records)) for s in secs] == [("prompt", 1, 1, 0), ("container-log", 2, 3, 2)]
+    assert secs[0].prompt == "[root@host1 ~/Kube-router] "
