@@ -751,6 +751,14 @@ class LooseInput:
             return t.year, f"the year of the date output at line {ln}"
         return None, None
 
+    def _keep_lines(self, s: paste.Section, member: str, sid: str, owner: str | None, meta: dict[str, Any]) -> None:
+        """A paste section's lines as a log file of the paste (searchable; a container's, found by kubesnap logs)."""
+        text = ("\n".join(ln.text for ln in s.lines) + "\n").encode()
+        self.logs.add_small(text, {"path": member, **meta, "bytes": len(text), "size": len(text)})
+        self.log_sid[member] = sid
+        self.owners.setdefault(sid, owner)
+        self.names[sid].add(member)
+
     def _paste(self, name: str, m: Member, text: str, spec: SourceSpec | None, score: int, head: bytes, fmt: str | None = None) -> bool:
         """Read a pasted text section by section (analyzer/paste.py) when it is one: prompts, fences, markers,
         or data no sniffer is sure of. False: read it as one capture (a file of one command's output).
@@ -809,23 +817,15 @@ class LooseInput:
             elif s.records and (s.kind in ("kubectl-logs-timestamps", "kubeadm-output", "command-error", "logrus-text") or
                                 (s.kind in _LOG_KINDS and paste.logs_command(s.command))):  # fmt: skip
                 # a container's log (kubectl/crictl/docker logs), kubeadm's, a tool's error: log files that grep and logs read
-                log_text = ("\n".join(ln.text for ln in s.lines) + "\n").encode()
                 meta = ({"layout": "other"} if s.kind in ("kubeadm-output", "command-error", "logrus-text") and not paste.logs_command(s.command)
                         else {"layout": "kubectl-logs", **logs_meta(s.command)})  # fmt: skip
-                self.logs.add_small(log_text, {"path": member, **meta, "bytes": len(log_text), "size": len(log_text)})
-                self.log_sid[member] = sid
-                self.owners.setdefault(sid, owner)
-                self.names[sid].add(member)
+                self._keep_lines(s, member, sid, owner, meta)
                 n_stored = len(s.records)
             elif s.kind == "unknown":  # output no reader reads: a problem, and its text kept, so that grep finds it
-                log_text = ("\n".join(ln.text for ln in s.lines) + "\n").encode()
-                self.logs.add_small(log_text, {"path": member, "layout": "other", "bytes": len(log_text), "size": len(log_text)})
-                self.log_sid[member] = sid
-                self.owners.setdefault(sid, owner)
-                self.names[sid].add(member)
+                self._keep_lines(s, member, sid, owner, {"layout": "other"})
                 s.problems = [f"{p}: kept as text" for p in s.problems]
             elif s.is_data and parser:  # (a markdown table's separator is no line of the output)
-                section_text = "\n".join(ln.text for ln in s.lines if not (ln.text.startswith("|") and set(ln.text) <= set("|-: "))) + "\n"
+                section_text = "\n".join(ln.text for ln in s.lines if not paste.table_rule(ln.text)) + "\n"
                 if parser == "journal":
                     n_head = int(s.attrs.get("head_lines", 0)) if s.kind == "systemctl-status" else 0
                     tail_text = "\n".join(ln.text for ln in s.lines[n_head:]) + "\n" if n_head else section_text

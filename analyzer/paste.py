@@ -787,11 +787,17 @@ def _ungrep(para: list[Line]) -> list[Line]:
     return [Line(ln.no, ln.text[m.end() :], ln.quoted) for ln in para if (m := _GREP_PREFIX.match(ln.text)) is not None]
 
 
+def table_rule(text: str) -> bool:
+    """A markdown table's separator line: `| --- | :---: |`."""
+    t = text.strip()
+    return t.startswith("|") and set(t) <= set("|-: ")
+
+
 def _unmarkdown_table(para: list[Line]) -> list[Line]:
     """A table the author turned into markdown (`| NAME | STATUS |`, then `| --- | --- |`): its rows as the aligned columns
     kubectl printed, the separator left as it is; any other paragraph as it is."""
     texts = [ln.text.strip() for ln in para]
-    if len(para) < 3 or not all(t.startswith("|") and t.count("|") >= 3 for t in texts) or not set(texts[1]) <= set("|-: "):
+    if len(para) < 3 or not all(t.startswith("|") and t.count("|") >= 3 for t in texts) or not table_rule(texts[1]):
         return para
     rows = [[c.strip() for c in t[1:].removesuffix("|").split("|")] for t in texts[:1] + texts[2:]]  # a last row may be cut
     widths = [max(len(r[i]) if i < len(r) else 0 for r in rows) for i in range(max(len(r) for r in rows))]

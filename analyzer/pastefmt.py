@@ -19,7 +19,15 @@ from typing import Any
 from analyzer.budgets import bounded_json
 from analyzer.parsers.crictl_table import inspect_table_kind
 from analyzer.parsers.kubectl_table import CLUSTER_KINDS, KINDS, api_kind
-from analyzer.paste import MAX_LINE, Section, _assignment, command_namespace, command_words, describe_args
+from analyzer.paste import (
+    MAX_LINE,
+    Section,
+    _assignment,
+    command_namespace,
+    command_words,
+    describe_args,
+    table_rule,
+)
 
 # ---------------------------------------------------------------- headers
 
@@ -171,16 +179,14 @@ def output_form(cmd: str | None) -> str:
 def get_kind(cmd: str | None) -> str | None:
     """The API kind a `kubectl get KIND` (or `kubectl top KIND`) command asks for; None for none or several (`get pods,svc`,
     `get all`)."""
-    verb, rest = kubectl_verb(cmd)
-    what = next((x for x in rest if not x.startswith("-")), "") if verb in ("get", "top") else ""
-    what = what.split("/", 1)[0]
+    what = _get_what(cmd, ("get", "top")).split("/", 1)[0]
     return api_kind(what) if what and "," not in what and what != "all" else None
 
 
-def _get_what(cmd: str) -> str:
-    """The resource a `kubectl get` command line asks for (`svc`, `pods,services`), or ''."""
-    w = cmd.split()
-    return next((x for x in w[w.index("get") + 1 :] if not x.startswith("-")), "") if "get" in w else ""
+def _get_what(cmd: str | None, verbs: tuple[str, ...] = ("get",)) -> str:
+    """The resource a `kubectl get` (or another of `verbs`) command line asks for (`svc`, `pods,services`), or ''."""
+    verb, rest = kubectl_verb(cmd)
+    return next((x for x in rest if not x.startswith("-")), "") if verb in verbs else ""
 
 
 _SERVICE_COLUMNS = frozenset({"NAMESPACE", "NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR", "LABELS", "IP(S)"})
@@ -1312,7 +1318,7 @@ def _read_table(sec: Section, texts: list[str]) -> None:
         sec.attrs["header"] = True
         sec.attrs["columns"] = [h for _, h in cols]
     for k, t in enumerate(texts[start:], start):
-        if not t.strip() or (t.lstrip().startswith("|") and set(t.strip()) <= set("|-: ")):
+        if not t.strip() or table_rule(t):
             continue  # a blank line, a markdown table's separator
         words = _header_words(t)
         f2 = table_format(words, sec.command)

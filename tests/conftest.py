@@ -7,6 +7,7 @@ import shutil
 import tarfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _pytest.mark.structures import ParameterSet
@@ -69,6 +70,14 @@ def ingest_text(tmp_path: Path, text: str, *args: str) -> tuple[int, str, Path]:
     db = tmp_path / "k.duckdb"
     r = CliRunner().invoke(main, ["ingest", "--db", str(db), str(paste), *args])
     return r.exit_code, r.output, db
+
+
+def db_rows(db: Path, *sql: str) -> list[list[tuple[Any, ...]]]:
+    """The rows of each query, run on a database opened read-only."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return [con.execute(q).fetchall() for q in sql]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

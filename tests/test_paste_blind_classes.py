@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from analyzer.cli import main
 from analyzer.paste import split
 from analyzer.pastefmt import k8s_name
-from tests.conftest import ingest_text
+from tests.conftest import db_rows, ingest_text
 
 
 def _kinds(text: str) -> list[tuple[str, int, int, int]]:
@@ -51,9 +51,8 @@ def test_journal_years_from_its_header_or_the_status_above_it(tmp_path: Path) ->
             "Dec 08 12:39:04 host1 systemd[1]: Starting Lightweight Kubernetes...\n")  # fmt: skip
     code, out, db = ingest_text(tmp_path, text, "--node", "host1")
     assert code == 0, out
-    with duckdb.connect(str(db), read_only=True) as con:
-        years = [r[0] for r in con.execute("SELECT year(ts) FROM journal ORDER BY member, line_no").fetchall()]
-    assert years == [2023, 2023]  # April after a May beginning: the next year; December since 2023-12-08
+    (rows,) = db_rows(db, "SELECT year(ts) FROM journal ORDER BY member, line_no")
+    assert [r[0] for r in rows] == [2023, 2023]  # April after a May beginning: the next year; December since 2023-12-08
     assert "read in the current year" not in out
 
 
@@ -100,11 +99,10 @@ def test_a_pasted_systemctl_status_is_the_units_state_even_without_journal_lines
             "             └─3915 \"/usr/local/bin/k3s agent\"\n```\n")  # fmt: skip
     code, out, db = ingest_text(tmp_path, text, "--node", "n1")
     assert code == 0, out
-    with duckdb.connect(str(db), read_only=True) as con:
-        svc = con.execute("SELECT unit, load_state, active_state, sub_state, main_pid, started_at FROM services").fetchall()
-        formats = [r[0] for r in con.execute("SELECT format FROM paste_sections ORDER BY first_line").fetchall()]
+    svc, formats = db_rows(db, "SELECT unit, load_state, active_state, sub_state, main_pid, started_at FROM services",
+                           "SELECT format FROM paste_sections ORDER BY first_line")  # fmt: skip
     assert svc == [("k3s-agent", "loaded", "activating", "start", 3915, "Wed 2024-04-03 16:18:27 UTC")]
-    assert formats == ["fence", "systemctl-status", "fence"]  # read as a paste, not as one ps capture
+    assert [f for (f,) in formats] == ["fence", "systemctl-status", "fence"]  # read as a paste, not as one ps capture
 
 
 def test_the_second_blind_runs_classes(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from analyzer.cli import main
 from analyzer.paste import split
-from tests.conftest import ingest_text
+from tests.conftest import db_rows, ingest_text
 
 PASTE = """$ kubectl logs web-6d4cf56db6-2xk9p -n shop
 2024/12/05 10:00:01 Starting server on :8080
@@ -233,10 +233,8 @@ def test_cat_of_a_file_the_collector_copies_is_read_as_that_copy(tmp_path: Path)
             "[root@cp1 ~]# cat ../../etc/shadow\nroot:*:19000:0:99999:7:::\n")  # fmt: skip
     code, out, db = ingest_text(tmp_path, text, "--node", "cp1")
     assert code == 1, out  # the relative path is no copy of the collector's: its output is unread, a problem
-    with duckdb.connect(str(db), read_only=True) as con:
-        formats = con.execute("SELECT first_line, format, parser FROM paste_sections WHERE rows IS NOT NULL ORDER BY first_line").fetchall()
-        manifests = con.execute("SELECT component FROM manifests").fetchall()
-        kubelet = con.execute("SELECT count(*) FROM kubelet_configs").fetchone()
+    formats, manifests, kubelet = db_rows(db, "SELECT first_line, format, parser FROM paste_sections WHERE rows IS NOT NULL ORDER BY first_line",
+                                          "SELECT component FROM manifests", "SELECT count(*) FROM kubelet_configs")  # fmt: skip
     assert formats == [(2, "kubelet-config", "kubelet-config"), (6, "static-pod-manifest", "static-pod-manifest"),
                        (16, "config-file", "config-file")]  # fmt: skip
-    assert manifests == [("etcd",)] and kubelet is not None and kubelet[0] >= 1
+    assert manifests == [("etcd",)] and kubelet[0][0] >= 1
