@@ -16,7 +16,10 @@ batches: no Python code runs per line.
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -30,6 +33,7 @@ BATCH_ROWS = 16384
 BATCH_BYTES = 64 * 1024 * 1024  # about the most text one batch of lines holds (a line is at most analyzer.bulk.MAX_LINE)
 TIERS = (0, 4096, 65536)  # lines are read by length: those of a tier in batches of BATCH_BYTES // (the next tier's start)
 CHUNK_BYTES = 2 * 1024 * 1024  # of text hashed at once: the hashing's arrays are about 15 times this
+HASH_THREADS = max(1, min(os.cpu_count() or 1, 4))  # hash batches while DuckDB reads the next (numpy releases the GIL)
 MAX_PREDICATE_RANGES = 256  # beyond: a scan of every line costs less than the predicate
 
 _LOWER = np.arange(256, dtype=np.uint8)
@@ -40,15 +44,20 @@ _MUL = np.uint32(2654435761)  # Knuth's multiplicative hash: the top 16 bits of 
 # ------------------------------------------------------------------ hashing
 
 
-def text_hashes(data: np.ndarray) -> np.ndarray:
-    """The 16-bit hash of the GRAM bytes starting at each position of `data` (lowercased here); len - GRAM + 1 values."""
-    if len(data) < GRAM:
-        return np.empty(0, np.uint16)
+def _hash32(data: np.ndarray) -> np.ndarray:
+    """text_hashes as uint32 (no narrowing copy): the index's inner loop."""
     b = _LOWER[data]
     quad = np.ndarray(shape=(len(b) - GRAM + 1,), dtype="<u4", buffer=b, offset=0, strides=(1,))  # b[i..i+3] as one number, no copy
     h = quad * _MUL
     h >>= np.uint32(16)
-    return h.astype(np.uint16)
+    return h
+
+
+def text_hashes(data: np.ndarray) -> np.ndarray:
+    """The 16-bit hash of the GRAM bytes starting at each position of `data` (lowercased here); len - GRAM + 1 values."""
+    if len(data) < GRAM:
+        return np.empty(0, np.uint16)
+    return _hash32(data).astype(np.uint16)
 
 
 def gram_hash(gram: bytes) -> int:
@@ -421,52 +430,76 @@ def _index(con: duckdb.DuckDBPyConnection, src: Source, lines: str, members: lis
         con.execute("INSERT INTO grep_blocks SELECT part_id, block, ?, ?, k_lo, line_lo, k_hi, line_hi FROM _gblocks", [src.snapshot_id, src.kind])
     finally:
         con.unregister("_gblocks")
-    for p in range(nparts):
-        lo_b, hi_b = p * PART_BLOCKS, min(nblocks, (p + 1) * PART_BLOCKS) - 1
-        seen = np.zeros((hi_b - lo_b + 1) << 16, np.uint8)  # (block, hash) -> 1 when the block holds a 4-gram of that hash
-        a, z = int(first[lo_b]), int(last[hi_b])
-        ka, la, kz, lz = a >> 32, a & 0xFFFFFFFF, z >> 32, z & 0xFFFFFFFF
-        where = "kid = ? AND line_no BETWEEN ? AND ?" if ka == kz else "(kid BETWEEN ? AND ? AND (kid > ? OR line_no >= ?) AND (kid < ? OR line_no <= ?))"
-        params = [ka, la, lz] if ka == kz else [ka, kz, ka, la, kz, lz]
-        # short lines many at a time, long ones a few: a batch holds at most about BATCH_BYTES of text
-        for t, most in sorted(longest.items()):
-            size = f"strlen(message) + 1 >= {TIERS[t]}" + (f" AND strlen(message) + 1 < {TIERS[t + 1]}" if t + 1 < len(TIERS) else "")
-            rows = max(1, min(BATCH_ROWS, BATCH_BYTES // most))
-            reader = con.sql(f"SELECT * FROM ({lines}) WHERE {where} AND {size}", params=[*src.params, *params]).to_arrow_reader(rows)
-            for batch in reader:
-                if batch.num_rows:
-                    _mark(seen, first, lo_b, batch)
-        width = (hi_b - lo_b + 8) // 8
-        bits = np.packbits(seen.reshape(hi_b - lo_b + 1, 1 << 16).T, axis=1, bitorder="little")
-        del seen
-        nz = np.flatnonzero(bits.any(axis=1))
-        col = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(nz), [None, pa.py_buffer(np.ascontiguousarray(bits[nz]))])
-        con.register("_gtri", pa.table({"h": pa.array(nz.astype(np.int32)), "bits": col.cast(pa.binary())}))
-        try:
-            con.execute("INSERT INTO grep_trigrams SELECT ?, h, bits FROM _gtri", [part_ids[p]])
-        finally:
-            con.unregister("_gtri")
+    with ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="kubesnap-index") as pool:
+        for p in range(nparts):
+            _index_part(con, src, lines, first, last, longest, p, part_ids[p], nblocks, pool)
     return nblocks
 
 
+def _index_part(con: duckdb.DuckDBPyConnection, src: Source, lines: str, first: np.ndarray, last: np.ndarray,
+                longest: dict[int, int], p: int, part_id: int, nblocks: int, pool: ThreadPoolExecutor) -> None:  # fmt: skip
+    """One part's rows of grep_trigrams: DuckDB reads the part's lines batch by batch while the pool hashes
+    the batches read (at most HASH_THREADS of them, and BATCH_BYTES of text, waiting at once)."""
+    lo_b, hi_b = p * PART_BLOCKS, min(nblocks, (p + 1) * PART_BLOCKS) - 1
+    seen = np.zeros((hi_b - lo_b + 1) << 16, np.uint8)  # (block, hash) -> 1 when the block holds a 4-gram of that hash
+    a, z = int(first[lo_b]), int(last[hi_b])
+    ka, la, kz, lz = a >> 32, a & 0xFFFFFFFF, z >> 32, z & 0xFFFFFFFF
+    where = "kid = ? AND line_no BETWEEN ? AND ?" if ka == kz else "(kid BETWEEN ? AND ? AND (kid > ? OR line_no >= ?) AND (kid < ? OR line_no <= ?))"
+    params = [ka, la, lz] if ka == kz else [ka, kz, ka, la, kz, lz]
+    pending: deque[tuple[Future[None], int]] = deque()
+    waiting = 0
+    # short lines many at a time, long ones a few: a batch holds at most about BATCH_BYTES of text
+    for t, most in sorted(longest.items()):
+        size = f"strlen(message) + 1 >= {TIERS[t]}" + (f" AND strlen(message) + 1 < {TIERS[t + 1]}" if t + 1 < len(TIERS) else "")
+        rows = max(1, min(BATCH_ROWS, BATCH_BYTES // most))
+        reader = con.sql(f"SELECT * FROM ({lines}) WHERE {where} AND {size}", params=[*src.params, *params]).to_arrow_reader(rows)
+        for batch in reader:
+            if not batch.num_rows:
+                continue
+            pending.append((pool.submit(_mark, seen, first, lo_b, batch), batch.nbytes))
+            waiting += batch.nbytes
+            while pending and (len(pending) > HASH_THREADS or waiting > BATCH_BYTES):
+                done, n = pending.popleft()
+                done.result()
+                waiting -= n
+    while pending:
+        pending.popleft()[0].result()
+    width = (hi_b - lo_b + 8) // 8
+    bits = np.packbits(seen.reshape(hi_b - lo_b + 1, 1 << 16).T, axis=1, bitorder="little")
+    del seen
+    nz = np.flatnonzero(bits.any(axis=1))
+    col = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(nz), [None, pa.py_buffer(np.ascontiguousarray(bits[nz]))])
+    con.register("_gtri", pa.table({"h": pa.array(nz.astype(np.int32)), "bits": col.cast(pa.binary())}))
+    try:
+        con.execute("INSERT INTO grep_trigrams SELECT ?, h, bits FROM _gtri", [part_id])
+    finally:
+        con.unregister("_gtri")
+
+
 def _mark(seen: np.ndarray, first: np.ndarray, lo_b: int, batch: pa.RecordBatch) -> None:
-    """Set seen[(block << 16) | hash] for every 4-gram of the batch's lines, CHUNK_BYTES of text at a time."""
+    """Set seen[(block << 16) | hash] for every 4-gram of the batch's lines, CHUNK_BYTES of text at a time.
+
+    The lines are put in block order (they usually come in it) so that a block's lines are one run of the
+    text: each run is hashed into its block's row of `seen`, with no per-position block number to build."""
     bkey = (batch.column(0).to_numpy().astype(np.int64) << 32) | (batch.column(1).to_numpy().astype(np.int64) & 0xFFFFFFFF)
-    local = (np.searchsorted(first, bkey, side="right") - 1 - lo_b).astype(np.uint32)  # each line's block in the part
+    local = np.searchsorted(first, bkey, side="right") - 1 - lo_b  # each line's block in the part
     msg = batch.column(2).cast(pa.large_string())
+    if len(local) > 1 and bool((local[1:] < local[:-1]).any()):
+        order = np.argsort(local, kind="stable")
+        local, msg = local[order], msg.take(pa.array(order))
     off = np.frombuffer(msg.buffers()[1], np.int64)[msg.offset : msg.offset + len(msg) + 1]
     text = np.frombuffer(msg.buffers()[2], np.uint8) if msg.buffers()[2] is not None else np.empty(0, np.uint8)
-    start, stop = int(off[0]), int(off[-1])
-    for p in range(start, stop - GRAM + 1, CHUNK_BYTES):
-        q = min(p + CHUNK_BYTES, stop - GRAM + 1)  # the 4-grams starting at p..q-1
-        h = text_hashes(text[p : q + GRAM - 1])
-        # the line of each position: an n-gram across two lines lands in the first one's block (an extra one, never a missing one)
-        i, j = np.searchsorted(off, p, side="right") - 1, np.searchsorted(off, q - 1, side="right") - 1
-        cut = np.clip(off[i : j + 2], p, q)
-        pos_block = np.repeat(local[i : j + 1], np.diff(cut))
-        pos_block <<= np.uint32(16)
-        pos_block |= h
-        seen[pos_block] = 1
+    stop = int(off[-1])
+    rows = seen.reshape(-1, 1 << 16)
+    runs = np.flatnonzero(np.diff(local)) + 1
+    for s, e in zip(np.r_[0, runs].tolist(), np.r_[runs, len(local)].tolist(), strict=True):
+        row = rows[int(local[s])]
+        # the 4-grams starting in the run's text; one across its end (into the next run) is an extra, never a missing one
+        end = int(off[e])
+        for p in range(int(off[s]), end, CHUNK_BYTES):
+            seg = text[p : min(min(p + CHUNK_BYTES, end) + GRAM - 1, stop)]
+            if len(seg) >= GRAM:
+                row[_hash32(seg).astype(np.intp)] = 1  # an index of intp: numpy's own cast of uint32 costs twice the scatter
 
 
 def index_snapshot_logs(con: duckdb.DuckDBPyConnection, snapshot_id: str, file_range: tuple[int, int]) -> int:

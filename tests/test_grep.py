@@ -203,7 +203,7 @@ def test_fixed_string_requirement(needle: str, text: str, ignore_case: bool) -> 
 # ------------------------------------------------------------------ the index itself, at small sizes
 
 
-def _index_small(files: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[int, int, bytes]], list[tuple[Any, ...]], dict[tuple[int, int], bytes]]:
+def _index_small(files: list[list[str]], monkeypatch: pytest.MonkeyPatch, reverse: bool = True) -> tuple[list[tuple[int, int, bytes]], list[tuple[Any, ...]], dict[tuple[int, int], bytes]]:
     from analyzer.models import GrepBlock, GrepTrigram
     from analyzer.store import table_ddl
 
@@ -214,7 +214,8 @@ def _index_small(files: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> tup
     con.execute("CREATE TABLE t (file_id BIGINT, line_no INTEGER, message VARCHAR)")
     rows = [(f, n + 1, m) for f, lines in enumerate(files, start=3) for n, m in enumerate(lines)]
     if rows:
-        con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows[::-1])  # stored out of order: the index must not rely on it
+        # stored out of order (the index must not rely on the order) or in it (block by block, its usual case)
+        con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows[::-1] if reverse else rows)
     # tiny sizes, so that a few lines span many blocks, parts, batches, chunks and length tiers
     for name, value in (("BLOCK_BYTES", 64), ("PART_BLOCKS", 8), ("BATCH_ROWS", 5), ("BATCH_BYTES", 300), ("TIERS", (0, 20, 100)), ("CHUNK_BYTES", 37)):
         monkeypatch.setattr(grepindex, name, value)
@@ -229,10 +230,11 @@ LINES = st.lists(st.lists(st.text(st.sampled_from([*"abcKUBE xyz:0é", "\u212a"]
 
 
 @settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(files=LINES)
-@example(files=[["a" * 130, "kube", "x" * 20, ""], [], ["abcd" * 40]])
-def test_index_blocks_cover_every_line_in_order_and_hold_its_grams(files: list[list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
-    lines, blocks, bits = _index_small(files, monkeypatch)
+@given(files=LINES, reverse=st.booleans())
+@example(files=[["a" * 130, "kube", "x" * 20, ""], [], ["abcd" * 40]], reverse=True)
+@example(files=[["a" * 130, "kube", "x" * 20, ""], [], ["abcd" * 40]], reverse=False)
+def test_index_blocks_cover_every_line_in_order_and_hold_its_grams(files: list[list[str]], reverse: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines, blocks, bits = _index_small(files, monkeypatch, reverse)
     if not lines:
         assert blocks == []
         return
