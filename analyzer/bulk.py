@@ -22,7 +22,6 @@ from typing import IO, Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from analyzer.models import LogFile
 from analyzer.textutil import Readable, detect_encoding, utf8_stream
@@ -81,6 +80,8 @@ def split_lines(stream: Readable, chunk: int = CHUNK, max_line: int = MAX_LINE, 
         long = np.flatnonzero(np.diff(offsets) > max_line + 1)
         if len(long):
             # rare: cut those lines at max_line (the byte kept after it stands for the newline the SQL strips)
+            import pyarrow.compute as pc  # here: its import costs every kubesnap process 0.05 s, and this is rare
+
             lines = pc.binary_slice(lines, 0, max_line + 1)
             if notes is not None:
                 notes.cut_lines.extend(int(line_no + i) for i in long)
