@@ -441,7 +441,8 @@ def _index_part(con: duckdb.DuckDBPyConnection, src: Source, lines: str, first: 
     """One part's rows of grep_trigrams: DuckDB reads the part's lines batch by batch while the pool hashes
     the batches read (at most HASH_THREADS of them, and BATCH_BYTES of text, waiting at once)."""
     lo_b, hi_b = p * PART_BLOCKS, min(nblocks, (p + 1) * PART_BLOCKS) - 1
-    seen = np.zeros((hi_b - lo_b + 1) << 16, np.uint8)  # (block, hash) -> 1 when the block holds a 4-gram of that hash
+    width = (hi_b - lo_b + 8) // 8  # bytes of a hash's bitset: one bit per block of the part
+    seen = np.zeros((width * 8) << 16, np.uint8)  # (block, hash) -> 1 when the block holds a 4-gram of that hash; rows up to a multiple of 8
     a, z = int(first[lo_b]), int(last[hi_b])
     ka, la, kz, lz = a >> 32, a & 0xFFFFFFFF, z >> 32, z & 0xFFFFFFFF
     where = "kid = ? AND line_no BETWEEN ? AND ?" if ka == kz else "(kid BETWEEN ? AND ? AND (kid > ? OR line_no >= ?) AND (kid < ? OR line_no <= ?))"
@@ -464,9 +465,14 @@ def _index_part(con: duckdb.DuckDBPyConnection, src: Source, lines: str, first: 
                 waiting -= n
     while pending:
         pending.popleft()[0].result()
-    width = (hi_b - lo_b + 8) // 8
-    bits = np.packbits(seen.reshape(hi_b - lo_b + 1, 1 << 16).T, axis=1, bitorder="little")
-    del seen
+    # bit k of byte g of a hash's bitset is block 8g + k: eight rows of blocks OR-ed into one row of bytes, then turned
+    # to one row per hash (np.packbits over the transposed rows held the GIL for the whole part, and read them by strides)
+    eights = seen.reshape(width, 8, 1 << 16)
+    packed = eights[:, 0, :].copy()
+    for k in range(1, 8):
+        packed |= eights[:, k, :] << np.uint8(k)
+    del seen, eights
+    bits = np.ascontiguousarray(packed.T)
     nz = np.flatnonzero(bits.any(axis=1))
     col = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(nz), [None, pa.py_buffer(np.ascontiguousarray(bits[nz]))])
     con.register("_gtri", pa.table({"h": pa.array(nz.astype(np.int32)), "bits": col.cast(pa.binary())}))

@@ -217,7 +217,7 @@ def _index_small(files: list[list[str]], monkeypatch: pytest.MonkeyPatch, revers
         # stored out of order (the index must not rely on the order) or in it (block by block, its usual case)
         con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows[::-1] if reverse else rows)
     # tiny sizes, so that a few lines span many blocks, parts, batches, chunks and length tiers
-    for name, value in (("BLOCK_BYTES", 64), ("PART_BLOCKS", 8), ("BATCH_ROWS", 5), ("BATCH_BYTES", 300), ("TIERS", (0, 20, 100)), ("CHUNK_BYTES", 37)):
+    for name, value in (("BLOCK_BYTES", 64), ("PART_BLOCKS", 11), ("BATCH_ROWS", 5), ("BATCH_BYTES", 300), ("TIERS", (0, 20, 100)), ("CHUNK_BYTES", 37)):
         monkeypatch.setattr(grepindex, name, value)
     n = grepindex.index_lines(con, grepindex.Source("log", "s1", "SELECT file_id AS k, line_no, message FROM t"))
     blocks = con.execute("SELECT part_id, block, k_lo, line_lo, k_hi, line_hi FROM grep_blocks ORDER BY part_id, block").fetchall()
@@ -241,7 +241,7 @@ def test_index_blocks_cover_every_line_in_order_and_hold_its_grams(files: list[l
     # blocks: contiguous runs in (file, line) order, covering every line once, each of about BLOCK_BYTES
     at = 0
     for i, (part, block, k_lo, line_lo, k_hi, line_hi) in enumerate(blocks):
-        assert (part, block) == (blocks[0][0] + i // 8, i % 8)
+        assert (part, block) == (blocks[0][0] + i // 11, i % 11)  # parts of 11 blocks: bitsets of two bytes, the last one in part
         assert (int(k_lo), line_lo) == lines[at][:2]
         end = next(j for j in range(at, len(lines)) if (int(k_hi), line_hi) == lines[j][:2])
         for _f, _l, m in lines[at : end + 1]:
