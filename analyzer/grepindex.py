@@ -332,6 +332,32 @@ def required(pattern: str, ignore_case: bool = False, fixed: bool = False) -> DN
     return d
 
 
+MIN_LITERAL = 3
+
+
+def required_literal(pattern: str, ignore_case: bool = False) -> str | None:
+    """A run of literal text every match of `pattern` (RE2, case-sensitive) contains, the longest one, of at least
+    MIN_LITERAL characters; None when there is none (alternatives at the top, no such run, any construct not
+    understood, case folding). A scan runs a plain substring search before RE2: on a line without the run RE2 is
+    never started (the scan of 29 M lines for `latency="9\\d\\d\\.\\dms"`: 1.97 -> 1.69 s)."""
+    if ignore_case or len(pattern) > MAX_PATTERN:
+        return None
+    try:
+        top = _Parser(pattern, False).parse()
+    except (_Unknown, IndexError):
+        return None
+    if len(top.alts) != 1:
+        return None
+    best, run = "", ""
+    for node in [*top.alts[0], _Any()]:
+        if isinstance(node, _Lit) and not node.ci:
+            run += node.text
+            continue
+        best = max(best, run, key=len)
+        run = ""
+    return best if len(best) >= MIN_LITERAL else None
+
+
 # ------------------------------------------------------------------ building (the ingest's hook)
 
 

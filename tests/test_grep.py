@@ -191,6 +191,34 @@ def test_required_on_any_pattern_never_fails_and_stays_a_superset(pattern: str, 
     _consistent(pattern, ignore_case, text)
 
 
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(_patterns(), TEXT)
+@example("ab+cd", "abbbcd")
+@example("a{2}bcd", "aabcd")
+@example("xyz(ab)?cde", "xyzcde")
+@example("(?i)abc", "ABC")
+@example("abc(?i)def", "abcDEF")
+def test_required_literal_is_in_every_matching_text(pattern: str, text: str) -> None:
+    """The literal run a scan looks for before RE2 (grep's prefilter) is in every text RE2 finds a match in."""
+    try:
+        rx = re2.compile(pattern)
+    except re2.error:
+        assume(False)
+        return
+    lit = grepindex.required_literal(pattern)
+    if lit is not None and rx.search(text) is not None:
+        assert lit in text, (pattern, text, lit)
+
+
+def test_required_literal_of_known_patterns() -> None:
+    assert grepindex.required_literal('latency="9\\d\\d\\.\\dms"') == 'latency="9'
+    assert grepindex.required_literal("foo(bar)?bazqux") == "bazqux"
+    assert grepindex.required_literal("^error: ") == "error: "
+    for none in ("abcd|wxyz", "ab+c", "(?i)abcdef", "a.b.c", "[abc]+", ""):
+        assert grepindex.required_literal(none) is None, none
+    assert grepindex.required_literal("abcdef", ignore_case=True) is None
+
+
 @settings(max_examples=examples(100), deadline=None)
 @given(st.text(max_size=30), st.text(max_size=60), st.booleans())
 def test_fixed_string_requirement(needle: str, text: str, ignore_case: bool) -> None:

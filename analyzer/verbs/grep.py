@@ -69,7 +69,12 @@ def _match_sql(q: Query, col: str, gate: str | None = None) -> str:
     """The pattern on `col`; with a `gate` (a condition on another column, always true), on the rows a block's range
     kept only: DuckDB pushes a condition on one column into the scan, where it runs on every row of each row group the
     range touches (67 blocks of a 29 M-line site: 0.30 s, against 0.08 s after the range)."""
-    m = f"contains({col}, $pat)" if q.fixed and not q.ignore_case else f"regexp_matches({col}, $rx, {'$opt'})"
+    if q.fixed and not q.ignore_case:
+        m = f"contains({col}, $pat)"
+    elif grepindex.required_literal(q.pattern, q.ignore_case) is not None:
+        m = f"(contains({col}, $lit) AND regexp_matches({col}, $rx, {'$opt'}))"  # RE2 only where its literal run is
+    else:
+        m = f"regexp_matches({col}, $rx, {'$opt'})"
     return f"CASE WHEN {gate} THEN {m} END" if gate else m
 
 
@@ -174,6 +179,8 @@ def plan(sv: SiteView, q: Query) -> Plan:
     else:
         params["rx"] = regex_of(q)
         params["opt"] = "i" if q.ignore_case else "c"
+        if not q.fixed and (lit := grepindex.required_literal(q.pattern, q.ignore_case)) is not None:
+            params["lit"] = lit
     for name in ("node", "namespace", "pod", "container", "since", "until"):
         if getattr(q, name) is not None:
             params[name] = getattr(q, name)
