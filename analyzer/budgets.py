@@ -9,9 +9,9 @@ stays far below what Python's recursive JSON/YAML readers and writers survive (a
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+import numpy as np
 import yaml
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
@@ -21,9 +21,7 @@ MAX_DEPTH = 128
 # A YAML document of a bundle (a manifest, a kubectl -o yaml dump) has at most some million nodes.
 MAX_YAML_NODES = 2_000_000
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: each step takes one escape, never backtracks
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_PAIR = re.compile(r"\[\]|\{\}")
+DEPTH_CHUNK = 1 << 20  # bytes of JSON counted at once: the counting's arrays are a few times this
 
 
 class TooDeep(ValueError):
@@ -31,19 +29,52 @@ class TooDeep(ValueError):
 
 
 def json_too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
-    """Whether JSON text nests deeper than `limit`, found without parsing it: strings removed, then the
-    innermost bracket pairs peeled `limit` times (each peel one pass in C, never recursion)."""
+    """Whether JSON text nests deeper than `limit`, found without parsing it: the brackets outside strings
+    counted with numpy, DEPTH_CHUNK bytes at a time (no recursion, no Python loop per byte, memory bounded).
+
+    A quote ends or starts a string unless an odd run of backslashes precedes it. The depth counted is the
+    running count of opening minus closing brackets above its lowest point so far: on valid JSON its nesting,
+    and on broken JSON at least what a reader opens before it breaks (Python's reader stops at the first
+    error, and up to there its string state is the one counted here). A regex pass over the text took 0.28 s
+    on 24 MB of `kubectl get pods -o json`, longer than parsing it."""
     if text.count("[") + text.count("{") <= limit:
         return False
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    for _ in range(limit):
-        peeled = _PAIR.sub("", brackets)
-        if not peeled:
-            return False
-        if peeled == brackets:  # unbalanced (broken JSON): what it opens before it breaks counts
-            break
-        brackets = peeled
-    return re.search(r"[\[{]{" + str(limit + 1) + "}", brackets) is not None or _PAIR.search(brackets) is not None
+    data = text.encode("utf-8", "surrogatepass")  # every byte of a multibyte character is >= 0x80: never a quote or a bracket
+    depth = lowest = 0
+    in_string = False
+    carry = 0  # backslashes that end the previous chunk (in a run that may go on)
+    for at in range(0, len(data), DEPTH_CHUNK):
+        c = np.frombuffer(data, np.uint8, count=min(DEPTH_CHUNK, len(data) - at), offset=at)
+        quotes = np.flatnonzero(c == 34)
+        back = np.flatnonzero(c == 92)
+        if len(back):
+            starts = back[np.r_[True, back[1:] != back[:-1] + 1]]  # where each run of backslashes starts
+            after = quotes[(quotes > 0) & (c[quotes - 1] == 92)]
+            first = starts[np.searchsorted(starts, after - 1, side="right") - 1]  # the run before each such quote
+            run = after - first + np.where(first == 0, carry, 0)
+            escaped = after[run % 2 == 1]
+            if len(quotes) and quotes[0] == 0 and carry % 2 == 1:
+                escaped = np.r_[0, escaped]
+            quotes = np.setdiff1d(quotes, escaped, assume_unique=True)
+            tail = len(c) - starts[-1] + (carry if starts[-1] == 0 else 0) if c[-1] == 92 else 0
+        else:
+            if len(quotes) and quotes[0] == 0 and carry % 2 == 1:
+                quotes = quotes[1:]
+            tail = 0
+        carry = tail
+        brackets = np.flatnonzero((c == 91) | (c == 93) | (c == 123) | (c == 125))
+        # a bracket is outside strings when the quotes before it in the chunk and the chunk's state make an even count
+        outside = brackets[(np.searchsorted(quotes, brackets) + in_string) % 2 == 0]
+        in_string = (len(quotes) + in_string) % 2 == 1
+        if not len(outside):
+            continue
+        step = np.where((c[outside] == 91) | (c[outside] == 123), 1, -1)
+        running = depth + np.cumsum(step)
+        low = np.minimum.accumulate(np.minimum(running, lowest))
+        if int((running - low).max()) > limit:
+            return True
+        depth, lowest = int(running[-1]), int(low[-1])
+    return False
 
 
 def bounded_json(text: str) -> Any:

@@ -32,7 +32,7 @@ PART_BLOCKS = 512
 BATCH_ROWS = 16384
 BATCH_BYTES = 64 * 1024 * 1024  # about the most text one batch of lines holds (a line is at most analyzer.bulk.MAX_LINE)
 TIERS = (0, 4096, 65536)  # lines are read by length: those of a tier in batches of BATCH_BYTES // (the next tier's start)
-CHUNK_BYTES = 2 * 1024 * 1024  # of text hashed at once: the hashing's arrays are about 15 times this
+CHUNK_BYTES = 256 * 1024  # of text hashed at once: its arrays (about 15 times this) stay in a core's cache (2 MiB: 1.6x slower)
 HASH_THREADS = max(1, min(os.cpu_count() or 1, 4))  # hash batches while DuckDB reads the next (numpy releases the GIL)
 MAX_PREDICATE_RANGES = 256  # beyond: a scan of every line costs less than the predicate
 
@@ -45,8 +45,13 @@ _MUL = np.uint32(2654435761)  # Knuth's multiplicative hash: the top 16 bits of 
 
 
 def _hash32(data: np.ndarray) -> np.ndarray:
-    """text_hashes as uint32 (no narrowing copy): the index's inner loop."""
-    b = _LOWER[data]
+    """text_hashes as uint32 (no narrowing copy): the index's inner loop.
+
+    Lowercased by arithmetic (a byte in A-Z gets bit 5 set), as _LOWER does: a lookup in that table goes
+    through an index array of 8-byte integers, and took 1.4 of the 4.3 ns a byte the hashing cost."""
+    b = np.less(np.subtract(data, np.uint8(65)), np.uint8(26)).view(np.uint8)
+    b <<= np.uint8(5)
+    b |= data
     quad = np.ndarray(shape=(len(b) - GRAM + 1,), dtype="<u4", buffer=b, offset=0, strides=(1,))  # b[i..i+3] as one number, no copy
     h = quad * _MUL
     h >>= np.uint32(16)

@@ -137,6 +137,9 @@ def test_hash_of_a_text_is_the_hash_of_its_grams() -> None:
     hs = grepindex.text_hashes(np.frombuffer(text, np.uint8))
     low = bytes(grepindex._LOWER[np.frombuffer(text, np.uint8)])
     assert [int(h) for h in hs] == [grepindex.gram_hash(low[i : i + 4]) for i in range(len(low) - 3)]
+    every = bytes(range(256)) + bytes(range(255, -1, -3))  # each byte value, lowered by arithmetic as by the table
+    low = bytes(grepindex._LOWER[np.frombuffer(every, np.uint8)])
+    assert [int(h) for h in grepindex.text_hashes(np.frombuffer(every, np.uint8))] == [grepindex.gram_hash(low[i : i + 4]) for i in range(len(low) - 3)]
 
 
 # a grammar of RE2 patterns, so that most examples compile; plus any text at all

@@ -252,6 +252,35 @@ def test_json_depth_without_parsing_is_the_parsed_depth(value: object, limit: in
     assert value_too_deep(value, limit) == (depth_of(value) > limit)
 
 
+@settings(max_examples=examples(300), deadline=None)
+@given(nested(30, st.text(alphabet='[]{}"\\ab\u00e9', max_size=6)), st.integers(min_value=1, max_value=12), st.sampled_from([1, 2, 3, 5, 7]))
+@example([["\\", ["\\\"", [[[]]]]]], 3, 1)
+@example(["\\\"", [[[]]]], 3, 3)  # three backslashes before the quote, one in the chunk before: escaped
+@example(["\\\"\\", [[[[]]]]], 3, 5)  # a chunk that starts with an escaped quote and holds backslashes
+def test_json_depth_is_the_same_counted_in_small_chunks(value: object, limit: int, chunk: int) -> None:
+    """Backslash runs, strings and depth carried across chunk ends as within one: chunks of a few bytes."""
+    from analyzer import budgets
+
+    text = json.dumps(value, ensure_ascii=False)
+    saved = budgets.DEPTH_CHUNK
+    budgets.DEPTH_CHUNK = chunk
+    try:
+        assert json_too_deep(text, limit) == (depth_of(value) > limit)
+    finally:
+        budgets.DEPTH_CHUNK = saved
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.text(alphabet='[]{}",:1 \\', max_size=60), st.integers(min_value=0, max_value=4))
+def test_json_depth_of_bracket_soup_is_at_least_what_the_reader_opens(text: str, limit: int) -> None:
+    """Any text Python's reader takes (whitespace, escapes, brackets in strings): the depth counted is its nesting."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return
+    assert json_too_deep(text, limit) == (depth_of(value) > limit)
+
+
 @settings(max_examples=examples(200), deadline=None)
 @given(st.text(alphabet='[]{}",:1 \\', max_size=400))
 def test_json_values_on_any_bracket_soup_is_read_or_refused(text: str) -> None:
