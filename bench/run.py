@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.doc import sections
+from bench.doc import notes, sections
 from fixtures.synth import generate_site
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -299,9 +299,14 @@ def write_doc(res: Results, path: Path, elapsed: float) -> None:
     for f in missed:
         lines.append(f"- missed: {f.what} ({f.value:,.2f} {f.unit}, target {f.target}).")
     lines += ["", *res.notes, ""] if res.notes else [""]
-    lines += NOTES
-    # the sections other benchmarks own (bench/doc.py) stay as they were
+    # the sections other benchmarks own (bench/doc.py) stay as they were, and so do the notes written about this part
     kept = sections(path)
+    mine = path.read_text() if path.exists() else ""
+    for block in kept.values():
+        mine = mine.replace(block, "")
+    for block in notes(mine):
+        lines += [block, ""]
+    lines += NOTES
     path.write_text("\n".join(lines) + "".join(f"\n{block}\n" for block in kept.values()))
 
 

@@ -37,6 +37,26 @@ def test_each_benchmark_rewrites_only_its_own_section(tmp_path) -> None:
     assert kept["redteam"].startswith("<!-- bench:redteam:start -->") and kept["redteam"].endswith("<!-- bench:redteam:end -->")
 
 
+def test_a_rewrite_keeps_the_notes_written_beside_the_figures(tmp_path) -> None:
+    from bench.doc import notes, write_section
+    from bench.run import Results, write_doc
+
+    doc = tmp_path / "performance.md"
+    write_section(doc, "grep", ["grep table v1", "<!-- notes:grep-profile:start -->", "profiled at abc123", "<!-- notes:grep-profile:end -->"])
+    write_section(doc, "grep", ["grep table v2"])
+    text = doc.read_text()
+    assert "grep table v1" not in text and "grep table v2" in text and text.count("profiled at abc123") == 1
+    assert text.index("grep table v2") < text.index("profiled at abc123") < text.index("<!-- bench:grep:end -->")
+    # the whole-run part, rewritten by bench.run, keeps its own notes and leaves the section's where they are
+    doc.write_text("# Performance\n\nold table\n\n<!-- notes:top:start -->\nthe run of the day\n<!-- notes:top:end -->\n\n"
+                   + doc.read_text().split("\n", 1)[1])  # fmt: skip
+    write_doc(Results(), doc, 60.0)
+    text = doc.read_text()
+    assert "old table" not in text and text.count("the run of the day") == 1 and text.count("profiled at abc123") == 1
+    assert text.index("the run of the day") < text.index("## How to read these figures") < text.index("<!-- bench:grep:start -->")
+    assert [b.split(":")[1] for b in notes(text)] == ["top", "grep-profile"]
+
+
 @pytest.mark.slow
 def test_ingest_scale_runs_at_a_tiny_size(tmp_path: Path) -> None:
     from bench.ingest_scale import KEY
