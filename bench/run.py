@@ -167,16 +167,27 @@ def bench_parallel(res: Results, work: Path, tarballs: list[Path]) -> None:
         (work / p).unlink(missing_ok=True)
 
 
+SINGLE_RUNS = 5
+
+
 def bench_single(res: Results, work: Path) -> None:
     """One node bundle holding 100 MB of logs, end to end (process start included)."""
     one = generate_site(work / "one", nodes=1, pods_per_node=40, log_bytes=100 * MiB, seed=5)
-    ex = work / "one-x"
-    ex.mkdir()
-    t_tar = wall(subprocess.run, ["tar", "-xzf", str(one[0]), "-C", str(ex)])
-    run = timed([KUBESNAP, "ingest", "--db", str(work / "one.duckdb"), "-q", str(one[0])])
-    res.facts["single bundle"] = f"100 MiB of pod logs and journals, {one[0].stat().st_size / MiB:.1f} MiB compressed"
-    res.add(Figure("one 100 MB node bundle, end to end", run.wall, "s", t_tar, "tar -xzf of it", "under 1.3 s", run.wall < 1.3))
-    shutil.rmtree(ex)
+    tars: list[float] = []
+    runs: list[float] = []
+    # in turns, five of each: this machine's speed drifts within minutes, and one run of each is a coin toss
+    for i in range(SINGLE_RUNS):
+        ex = work / "one-x"
+        ex.mkdir()
+        tars.append(wall(subprocess.run, ["tar", "-xzf", str(one[0]), "-C", str(ex)]))
+        shutil.rmtree(ex)
+        runs.append(timed([KUBESNAP, "ingest", "--db", str(work / f"one-{i}.duckdb"), "-q", str(one[0])]).wall)
+        (work / f"one-{i}.duckdb").unlink()
+    res.facts["single bundle"] = (f"100 MiB of pod logs and journals, {one[0].stat().st_size / MiB:.1f} MiB compressed; "
+                                  f"ingested {', '.join(f'{r:.2f}' for r in runs)} s and extracted {', '.join(f'{t:.2f}' for t in tars)} s "
+                                  "in turns")  # fmt: skip
+    t_tar, run = statistics.median(tars), statistics.median(runs)
+    res.add(Figure(f"one 100 MB node bundle, end to end (median of {SINGLE_RUNS})", run, "s", t_tar, "tar -xzf of it, median", "under 1.3 s", run < 1.3))
 
 
 def bench_queries(res: Results, db: Path) -> None:

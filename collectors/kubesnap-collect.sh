@@ -14,6 +14,7 @@ readonly FORMAT_VERSION=1
 readonly MARKER="KUBESNAP-REDACTED"
 # Command output (not logs) is capped here; logs and journals use --max-log-bytes.
 readonly MAX_CMD_BYTES=$((256 * 1024 * 1024))
+readonly MAX_FILE_BYTES=$((16 * 1024 * 1024)) # a file copied whole (configuration, not a log)
 readonly INSPECT_BATCH=50
 readonly REDACT_BATCH=256 # files whose trigger search is one grep (redact_batch)
 readonly KUBECTL_LOG_TAIL=2000
@@ -329,6 +330,8 @@ run_cmd() {
     tout=true
     err="timed out after ${TIMEOUT}s"
   elif ((rc != 0)); then
+    # redacted whole before the cut: a cut can split a secret from what makes a rule see it (the :// of a URL)
+    redact_quiet "$errf" "(error output)"
     err=$(tail -c 600 -- "$errf" 2>/dev/null | tr '\n' ' ' || true)
     [[ -n "$err" ]] || err="exit status $rc"
   fi
@@ -374,8 +377,13 @@ copy_file() {
     record file "$pathj" 0 0 0 false false "" ',"skipped":"private key file: never collected"'
     return 0
   fi
-  if is_credential_file_name "$rel"; then
+  # a pod's log is named after its pod (vault-secrets-operator): only files outside the logs are judged by name
+  if [[ "$rel" != var/log/pods/* && "$rel" != var/log/containers/* ]] && is_credential_file_name "$rel"; then
     record file "$pathj" 0 0 0 false false "" ',"skipped":"credential file (tokens, users, passwords): never collected"'
+    return 0
+  fi
+  if is_data_name "$rel"; then
+    record file "$pathj" 0 0 0 false false "" ',"skipped":"database, etcd data or archive (its content cannot be searched for secrets): never collected"'
     return 0
   fi
   if [[ ! -e "$src" ]]; then
@@ -395,6 +403,10 @@ copy_file() {
   local extra=",\"size\":$size,\"mtime\":$mtime"
   if ((since)) && ((mtime < SINCE_EPOCH)); then
     record file "$pathj" 0 0 0 false false "" "$extra,\"skipped\":\"not modified since --since window\""
+    return 0
+  fi
+  if ((!tailcap)) && [[ "$src" != *.gz ]] && ((size > MAX_FILE_BYTES)); then
+    record file "$pathj" 0 0 0 false false "" "$extra,\"skipped\":\"larger than $MAX_FILE_BYTES bytes (a configuration file is not): never collected\""
     return 0
   fi
   mkdir_for "$dst"
@@ -426,7 +438,18 @@ copy_file() {
 
 is_private_key_name() {
   case "${1##*/}" in
-    *.key | *-key.pem | *_key.pem | *.key.pem | *.p12 | *.pfx | *.jks | *.keystore | *.kdbx) return 0 ;;
+    *.key | *-key.pem | *_key.pem | *.key.pem | *.p12 | *.pfx | *.jks | *.keystore | *.kdbx | *.ppk | *.age | *.agekey | \
+      id_rsa | id_rsa.* | id_dsa | id_dsa.* | id_ecdsa | id_ecdsa.* | id_ed25519 | id_ed25519.* | *keyring*) [[ "$1" == *.pub ]] || return 0 ;;
+  esac
+  return 1
+}
+
+# etcd's data (a snapshot or a backup of it holds every Secret of the cluster), databases, and archives
+# (their content cannot be searched on the node): never collected, whatever their folder
+is_data_name() {
+  case "/$1" in
+    */member/snap/* | */member/wal/* | *.db | *.db-* | *.sqlite* | *.snap | *.wal | *.etcd | *.bak | *.backup | \
+      *.tar | *.tar.* | *.tgz | *.tbz | *.tbz2 | *.txz | *.zip | *.7z | *.rar | *.xz | *.bz2 | *.zst | *.lz4 | *.lzma | *.Z | *.jar | *.war) return 0 ;;
   esac
   return 1
 }
@@ -435,7 +458,8 @@ is_private_key_name() {
 # basic_auth.csv: every column a credential or a name), token and password files.
 is_credential_file_name() {
   case "${1##*/}" in
-    *.csv | *.csv.* | *.token | *.tokens | *.passwd | *.password | htpasswd | known_tokens* | known_users* | basic_auth* | pgpass | *.pgpass | .netrc | .git-credentials) return 0 ;;
+    *.csv | *.csv.* | *.token | *.tokens | *.passwd | *.password | *htpasswd* | known_tokens* | known_users* | basic_auth* | *pgpass* | \
+      .netrc | netrc | _netrc | .git-credentials | *credential* | *[Tt]oken* | *[Ss]ecret* | *[Pp]assw* | *PASSW* | *TOKEN* | *SECRET*) return 0 ;;
   esac
   return 1
 }
@@ -971,9 +995,9 @@ role_guess() {
 # a file or line that does not match it provably cannot match any rule.
 redaction_rules() {
   cat <<'RULES'
-private-key	PEM private key	private key	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK), over lines or in one line with \n escapes	certificates, public keys, the words "private key" in prose
-base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate)	base64 certificates (kubeconfig certificate-authority-data)
-secret-field	key and value	@KEYWORDS@	the value of a key whose name ends in a secret word (token, password, passwd, pass, pwd, passphrase, secret, auth, credential(s), cookie, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...): YAML, JSON (also escaped JSON), TOML, INI, key=value; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }	the key; empty, true/false/null, placeholders (${VAR}, <none>, ***), numbers of up to 5 digits, file paths of *key fields; keys with no value; words like "token bucket", "*v1.Secret:"
+private-key	PEM private key	private key	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----), over lines or in one line with \n escapes; the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose
+base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate), with the lines it is wrapped over	base64 certificates (kubeconfig certificate-authority-data)
+secret-field	key and value	@KEYWORDS@| (stdout|stderr) p 	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements, => pairs, key VALUE (requirepass, netrc), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password printed alone on the line after one announcing it; keys and values cut between a CRI partial (P) record and the next one	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***), numbers of up to 5 digits, file paths of *key fields; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
 secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] (also on the next line) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key)	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
 secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value)	the key line
 authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...)
@@ -981,20 +1005,20 @@ bearer-token	bearer token	bearer	a token of 16 or more characters after "Bearer"
 basic-credentials	basic credentials	basic	base64 of 8 or more characters (a multiple of 4, not all lower-case letters) after "Basic"	"basic authentication" in prose
 jwt	JSON web token	eyj	header.payload.signature of a JWT (eyJ...)	
 bootstrap-token	kubeadm bootstrap token	[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]	a stand-alone [a-z0-9]{6}.[a-z0-9]{16} with a digit	file and host names that only look alike (letters only, or part of a longer name)
-url-credentials	credentials in a URL	://	the password of scheme://user:password@host (a raw @ in the password included), or a user-only token of 16 or more characters	scheme, user name, host
+url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded (%3A%2F%2F) and with JSON-escaped slashes (:\/\/)	scheme, user name, host
 env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, ...); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X)	names; harmless variables
 secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars), in YAML and JSON (also one-line and escaped JSON)	the keys; ConfigMaps in files with no Secret
 registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
-tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|[ "'\[,]-(-user|[pauwU])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw>, curl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
+tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+by|thin:|[ "'\[,]-(-user|[pauwUk])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED BY '<pw>', in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
-vendor-token	vendor API token	xox[abposr]-|gh[pousr]_|github_pat_|glpat-|aiza|sk_live_|rk_live_	a stand-alone Slack (xoxb-...), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-), Google API (AIza...) or Stripe (sk_live_, rk_live_) token of 20 or more characters	the prefixes in prose
+vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|aiza|sk_live_|rk_live_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|age-secret-key-1|hooks[.]slack[.]com/|/api/webhooks/	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack or Discord webhook URL	the prefixes in prose
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
-credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, htpasswd	
-final-scan	withheld file	(after packing)	a file whose name holds a secret, a gzip file whose content matches a rule, a file whose redaction failed or took longer than the per-file bound: withheld, with the reason in manifest.json and the report	
+credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, *.ppk, *.age, id_rsa and the like, keyrings, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, *htpasswd*, *pgpass*, netrc, and outside the logs any file whose name holds token, secret, passw or credential; etcd data, databases and archives (*.db, member/snap, *.tar*, *.zip, *.xz, *.bz2, ...); files of configuration over 16 MiB	
+final-scan	withheld file	(after packing)	a file outside the logs that is binary (a NUL byte) or archive data by its first bytes, before any rule; after packing, a file whose name holds a secret, a link whose target holds one, a gzip file whose content matches a rule or is binary, a file whose redaction failed or took longer than the per-file bound: withheld, with the reason in manifest.json and the report	
 RULES
 }
 
-readonly REDACT_KEYWORDS='token|tokens|password|passwords|passwd|pass|pwd|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|cookie|user|encrypt|[-_]key|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
+readonly REDACT_KEYWORDS='token|tokens|password|passwords|passwd|pass|pwd|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|cookie|user|encrypt|signature|sig|[-_]key|[a-z]key|key[[:blank:]]*[:=]|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
 # Base64 of the secret words at each alignment, once and twice encoded (generated and checked by
 # tests/test_redaction.py); KSIGS: "PRIVATE KEY" encoded once.
 readonly REDACT_SIGS='0b2tlb 3WVhOemQy 3WVhOemQyOXla 5GUTFKRl 5sWTNKbG 6WldOeVpY BBU1NXT1JE BSSVZBVEUgS0VZ BdXRob3JpemF0aW9u Bhc3N3Z Bhc3N3b3Jk BiMnRsY CQlUxTlhUMUpF CU1NWWkJWRVVnUzBWW CZFhSb2IzSnBlbUYwYVc5d CZWFyZXIg CaGMzTjNa CaGMzTjNiM0pr DWldGeVpYSW F1dGhvcml6YXRpb2 F1dGhz FRVk5UVjA5U1 FVa2xXUVZSRklFdEZX FYVjBhRzl5YVhwaGRHbHZi FZWE56ZDI5eV FtVmhjbVZ5S GMWRHaH GMWRHaHZjbWw2WVhScGIy ImF1dGgi J2YTJWd JCVTFOWFQxSk JQUzBWT JTU1ZaQlZFVWdTMFZa JbUYxZEdna JhdXRoI JkWFJvYjNKcGVtRjBhVzl1 JlYXJlci JoYzNOM1 JoYzNOM2IzSm KaGRYUm9J KbFlYSmxja MGIydGxi MyVmpjbVYw NFQ1JFV NHRnpjM2R2Y2 NHRnpjM2Rr NaV0Z5WlhJZ NlY3Jld ORlExSkZW ObFkzSmxk Q1pXRnlaWEln QQVNTV09SR QUklWQVRFIEtFW QXV0aG9yaXphdGlvb QYXNzd29yZ QkJVMU5YVDFKR QlNTVlpCVkVVZ1MwVl QmRYUm9iM0pwZW1GMGFXOX QmVhcmVyI QmhjM04zW QmhjM04zYjNKa RHOXJaV RPS0VO RSVU5TUl RUVZOVFYwOVNS RVWtsV1FWUkZJRXRGV RWFYwYUc5eWFYcGhkR2x2Y RWVhOemQyOXla RaV055Wl RbVZoY21WeU RjFkR2h2Y21sNllYUnBiM RjFkR2h6 Rva2Vu SUFMwVk SW1GMWRHZ2 SdmEyVn SmhkWFJvS SmxZWEpsY2 TRUNSRV TZWNyZX TkZRMUpGV TmxZM0psZ U0VDUkVU U2VjcmV0 UEFTU1dPUk UFJJVkFURSBLRV UGFzc3dvcm UT0tFT UUlVOU1JW UVFWTlRWMDlTU UVVrbFdRVlJGSUV0Rl UVhWMGFHOXlhWHBoZEdsdm UVlYTnpkMjl5W UW1WaGNtVnlJ UWldOeVpY Ub2tlb UlBTMFZP UnZhMlZ1 UwVkRVa1ZV UyVmpjbVYw VE9LRU VFJVTlNSV VFRlRVMWRQVW VFpXTnlaW VG9rZW VGSkpWa0ZVUlNCTFJW VHRnpjM2R2Y2 VMFZEVWtWV VMlZqY21WM VR0Z6YzNkdmNt VRUZUVTFkUFVr VRkpKVmtGVVJTQkxSV VTBWRFVrVl VTJWamNtVj VUMHRGV VUVGVFUxZFBVa VUZKSlZrRlVSU0JMUl VUdGemMzZHZjb VVDB0Rl VVQwdEZU VWIydGxi VYjJ0bG ViMnRsY VkU5TFJV Vkc5clpX WRTlMUl WRzlyWl WVhWMGFHOXlhWHBoZEdsdm WVhWMGFI WW1WaGNtVnlJ Y0dGemMzZG Y0dGemMzZHZjb YXV0aG9yaXphdGlvb YXV0aH YmVhcmVyI YxZEdodmNtbDZZWFJwYj YxZEdoe YzJWamNtVj ZEc5clpX ZFOUxSV ZHOXJaV ZWFYwYU ZWFYwYUc5eWFYcGhkR2x2Y ZbVZoY21WeU aGRYUm9iM0pwZW1GMGFXOX aGRYUm9j aVlYVjBhQ aVpXRnlaWEln c2VjcmV0 cGFzc3dk cGFzc3dvcm d1lYTnpkM d1lYTnpkMjl5W dG9rZW dZWE56ZD dZWE56ZDI5eV elpXTnlaW hdXRob3JpemF0aW9u hdXRoc hkWFJvY hkWFJvYjNKcGVtRjBhVzl1 iYXV0aC iZWFyZXIg jMlZqY21WM jR0Z6YzNka jR0Z6YzNkdmNt kRzlyWl lYVjBhRzl5YVhwaGRHbHZi lYVjBhS lZWFYwYU laV0Z5WlhJZ ltRjFkR2dp ltVmhjbVZ5S oZFhSb2 oZFhSb2IzSnBlbUYwYVc5d pWVhWMGFD pWldGeVpYSW paV055Wl poZFhSb0 psWVhKbGNp wYXNzd2 wYXNzd29yZ wYjJ0bG zZWNyZX'
@@ -1156,11 +1180,60 @@ BEGIN {
 AWK
 }
 
+# redact_quiet FILE LABEL: redact_file, with nothing said in the report (a command's error output before
+# it is cut into the manifest's record, a gzip member's content): the file is redacted, or removed
+redact_quiet() {
+  local save_l=$REDLINES save_w=$WITHHELD rc=0
+  REDLINES=/dev/null
+  WITHHELD=/dev/null
+  redact_file "$1" "$2" || rc=$?
+  REDLINES=$save_l
+  WITHHELD=$save_w
+  return "$rc"
+}
+
+# whether FILE holds a NUL byte: binary (an etcd database, a DER key, UTF-16 text), which the rules cannot read
+has_nul() {
+  local n
+  n=$(tr -d '\000' <"$1" 2>/dev/null | wc -c) || return 0
+  ((n != $(file_size "$1")))
+}
+
+# compressed or archive data by its first bytes (zip, xz, bzip2, 7z, zstd, lz4, rar, tar): its content cannot be
+# searched on the node; gzip is searched (final_scan)
+is_archive_data() {
+  local m
+  m=$(head -c 262 -- "$1" 2>/dev/null | od -An -tx1 -v | tr -d ' \n') || return 0
+  case "$m" in
+    504b0304* | 504b0506* | fd377a585a00* | 425a68* | 377abcaf271c* | 28b52ffd* | 04224d18* | 526172211a07*) return 0 ;;
+  esac
+  # ustar at offset 257: the header of a tar archive
+  [[ ${#m} -ge 524 && "${m:514:10}" == 7573746172 ]]
+}
+
+# Files the rules cannot read are withheld before any rule runs: binary files and archives found outside the
+# pod and container logs (those are written line by line by the runtime, and the rules read them with NUL bytes).
+withhold_unsearchable() {
+  local f rel
+  while IFS= read -r -d '' f; do
+    rel=${f#"$BUNDLE"/}
+    case "$rel" in
+      files/var/log/pods/* | files/var/log/containers/*) continue ;;
+    esac
+    if is_archive_data "$f"; then
+      withhold "$f" "$rel" "archive or compressed data: its content cannot be searched for secrets on the node"
+    elif has_nul "$f"; then
+      withhold "$f" "$rel" "binary file (NUL bytes): it cannot be searched for secrets on the node"
+    fi
+  done < <(find "$BUNDLE/files" -type f -print0 2>/dev/null | sort -z)
+}
+
 redact_all() {
   local f
   local -a batch=()
   CHANGED="$STAGE/changed.lst"
   : >"$CHANGED"
+  withhold_unsearchable
   while IFS= read -r -d '' f; do
     batch+=("$f")
     if ((${#batch[@]} == REDACT_BATCH)); then
@@ -1222,6 +1295,26 @@ final_scan() {
       hits=$((hits + 1))
     done < <(grep "^(member names)" "$REDLINES" || true)
   fi
+  # link targets (a tar member keeps its target as it is): one that holds a secret withholds its link
+  local links="$STAGE/links.lst" targets="$STAGE/targets.txt" n_links n_targets
+  find "$BUNDLE" -type l -print0 2>/dev/null >"$links" || true
+  find "$BUNDLE" -type l -printf '%l\n' 2>/dev/null >"$targets" || : >"$targets"
+  n_links=$(tr -cd '\000' <"$links" | wc -c)
+  n_targets=$(wc -l <"$targets")
+  if ((n_links > 0)); then
+    if ((n_links != n_targets)); then
+      # a target with a newline, or a find without -printf: no link is vouched for
+      while IFS= read -r -d '' f; do withhold "$f" "${f#"$BUNDLE"/}" "its link target could not be searched for secrets"; done <"$links"
+    elif redact_file "$targets" "(link targets)" 2>/dev/null; then
+      local -a all_links=()
+      while IFS= read -r -d '' f; do all_links+=("$f"); done <"$links"
+      while IFS=$'\t' read -r _ nr _; do
+        f=${all_links[nr - 1]:-}
+        [[ -n "$f" ]] && withhold "$f" "${f#"$BUNDLE"/}" "its link target holds a secret"
+        hits=$((hits + 1))
+      done < <(grep "^(link targets)" "$REDLINES" || true)
+    fi
+  fi
   while IFS= read -r -d '' f; do
     [[ -f "$f" ]] || continue
     [[ "$(head -c 2 -- "$f" | od -An -tx1 | tr -d ' \n')" == 1f8b ]] || continue
@@ -1248,10 +1341,11 @@ gzip_hits() {
     timeout "$REDACT_BOUND" gzip -dc -- "$out" 2>/dev/null | head -c "$((MAX_LOG_BYTES * 4))" >"$out.2" || true
     mv -f -- "$out.2" "$out"
   fi
-  local save=$REDLINES
-  REDLINES=/dev/null
-  redact_file "$out" gz || rc=$?
-  REDLINES=$save
+  if is_archive_data "$out" || has_nul "$out"; then
+    rm -f -- "$out"
+    return 0
+  fi
+  redact_quiet "$out" gz || rc=$?
   rm -f -- "$out"
   ((rc != 1))
 }
@@ -1269,7 +1363,7 @@ function rec(rule) { printf "%d\t%s\n", NRX, rule > REP }
 function need(what) { if (MODE == "line") { printf "%s\n", what > NEED; NEEDED = 1 } }
 function edit(a, b, rule) {
   if (b <= a) return 0
-  ne++; ES[ne] = a; EE[ne] = b; ER[ne] = rule; CRIQ[ne] = ""; CRIL[ne] = 0; return 1
+  ne++; ES[ne] = a; EE[ne] = b; ER[ne] = rule; CRIQ[ne] = ""; CRIL[ne] = 0; BACK[ne] = 0; return 1
 }
 function sort_edits(   i, j, a, b, r) {
   for (i = 2; i <= ne; i++) { a = ES[i]; b = EE[i]; r = ER[i]; for (j = i - 1; j >= 1 && ES[j] > a; j--) { ES[j + 1] = ES[j]; EE[j + 1] = EE[j]; ER[j + 1] = ER[j] } ES[j + 1] = a; EE[j + 1] = b; ER[j + 1] = r }
@@ -1291,17 +1385,22 @@ function emit(   i, pos) {
 # starts in a chunk ends in it): busybox awk's substr() costs the length of its whole string. An
 # edit that reaches a chunk's end runs to the end of the line (fail closed). The output is written
 # chunk by chunk too.
-function long_line(   n, off, i, a, b, k, c, pos, e, carry) {
+function long_line(   n, off, i, a, b, k, c, pos, e, carry, base, w) {
   FULL = S; n = length(FULL); k = 0; carry = 0
   for (off = 1; off <= n; off += 32768) {
-    S = substr(FULL, off, 36864); L = tolower(S); ne = 0; CID++
-    SCANLIM = (off + 32768 <= n) ? 32768 : 0; SKIP0 = carry - off + 1
-    if (L ~ /@ANCHOR@/) { if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?secret/) kindline(); scan() }
-    SCANLIM = 0; SKIP0 = 0
+    # each chunk also holds the 128 bytes before it, for the handlers that look back (a BEGIN before its
+    # PRIVATE KEY, a key before its value); its anchors are those from off on (the chunk before took the rest)
+    base = off > 128 ? off - 128 : 1
+    S = substr(FULL, base, 36864 + off - base); L = tolower(S); ne = 0; CID++; INCHUNK = (off > 1)
+    SCANLIM = (off + 32768 <= n) ? off - base + 32768 : 0; SKIP0 = carry - base + 1; if (SKIP0 < off - base + 1) SKIP0 = off - base + 1
+    if (L ~ /@ANCHOR@/) { if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret/) kindline(); scan() }
+    SCANLIM = 0; SKIP0 = 0; INCHUNK = 0
     if (NEEDED) return
     for (i = 1; i <= ne; i++) {
-      a = off + ES[i] - 1; b = off + EE[i] - 1
-      if (EE[i] > length(S) && off + length(S) - 1 < n) b = n + 1
+      a = base + ES[i] - 1; b = base + EE[i] - 1
+      if (EE[i] > length(S) && base + length(S) - 1 < n) b = n + 1
+      # a base64 run that starts before the chunk: redacted from where it starts in the whole line
+      if (BACK[i] && base > 1) { while (a > 1) { w = substr(FULL, a > 4096 ? a - 4096 : 1, a > 4096 ? 4096 : a - 1); match(w, /[A-Za-z0-9+=_\/-]*$/); a -= RLENGTH; if (RLENGTH < length(w)) break } }
       k++; GS[k] = a; GE[k] = b; GR[k] = ER[i]; if (b > carry) carry = b
     }
   }
@@ -1350,7 +1449,8 @@ function level_at(p) { if (p > 1 && substr(S, p - 1, 1) == "\"") return bs_befor
 function plain(v, key,   l) {
   sub(/[,;]+$/, "", v)
   l = tolower(v)
-  if (l == "" || l ~ /^(true|false|null|nil|none|yes|no|on|off|~|-|\*+|x+|<[a-z _-]*>|redacted|\[redacted\]|changeme|\$\{?[a-z_][a-z0-9_]*\}?|\{\{.*\}\}|[0-9]|[0-9][0-9]|[0-9][0-9][0-9]|[0-9][0-9][0-9][0-9]|[0-9][0-9][0-9][0-9][0-9])$/) return 1
+  if (v ~ /^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|\([A-Za-z_][A-Za-z0-9_]*\)|[A-Z_][A-Z0-9_]*)$/) return 1
+  if (l == "" || l ~ /^(true|false|null|nil|none|yes|no|on|off|~|-|\*+|x+|<[a-z _-]*>|redacted|\[redacted\]|changeme|\{\{.*\}\}|[0-9]|[0-9][0-9]|[0-9][0-9][0-9]|[0-9][0-9][0-9][0-9]|[0-9][0-9][0-9][0-9][0-9])$/) return 1
   if (index(v, M) == 1 || v == "\"\"" || v == "''" || v == "{}" || v == "[]") return 1
   if (key ~ /key$/ && (v ~ /^\/[A-Za-z0-9._\/-]+$/ || v ~ /^[A-Za-z0-9._\/~-]+\.(pem|key|crt|cert|der|p12|pfx|json|yaml|yml|conf)$/)) return 1
   return 0
@@ -1364,7 +1464,7 @@ function structural(ks,   w, a) {
   a = ks > 48 ? ks - 48 : 1
   w = substr(S, a, ks - a)
   if (w ~ /^[ \t]*$/ && a == 1) return 1
-  if (w ~ /[]{,[(;|"'][ \t]*$/ || w ~ /:[ \t]+$/ || w ~ /(^|[ \t])-[ \t]+$/ || w ~ /(stdout|stderr) [FP] $/ || w ~ /\]:[ \t]*$/) return 1
+  if (w ~ /[]{,[(;|"'][ \t]*$/ || w ~ /:[ \t]+$/ || w ~ /(^|[ \t])-[ \t]+$/ || w ~ /(stdout|stderr) [FP] [ \t]*$/ || w ~ /\]:[ \t]*$/) return 1
   if (w ~ /^[ \t]*$/) return 1
   return 0
 }
@@ -1375,10 +1475,17 @@ function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
   c = substr(S, v, 1)
   if ((c == "|" || c == ">") && substr(S, v) ~ /^[|>][-+0-9]*[ \t]*(#.*)?$/) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 0; if (substr(S, 1, BS + 2) ~ /- $/) BS += 2 } return }
   if (c == "{" || (c == "\\" && substr(S, v + 1, 1) ~ /[nrt]/)) return
+  if (substr(S, v, 3) == "\"\"\"" || substr(S, v, 3) == "'''") {
+    # TOML multi-line strings: to the closing triple, on this line or a later one
+    t = substr(S, v, 3); k = index(substr(S, v + 3), t)
+    if (k) edit(v + 3, v + 2 + k, rule)
+    else { edit(v + 3, n + 1, rule); need("full"); if (MODE == "full") TRIPLE = t }
+    return
+  }
   if (c == "[") { t = index(substr(S, v, 65536), "]"); e = t ? v + t - 1 : n + 1; if (!t) { need("full"); ARR = 1 } if (!plain(substr(S, v + 1, e - v - 1), key)) edit(v + 1, e, rule); return }
   if (match(substr(S, v, 24), /^\\*"/)) { k = RLENGTH - 1; e = closeq(v + RLENGTH, k); if (!plain(substr(S, v + RLENGTH, e - v - RLENGTH), key) && edit(v + RLENGTH, e, rule)) { CRIQ[ne] = "q"; CRIL[ne] = k } return }
   if (c == "'") { t = v + 1; wlist(); t = first_after(WP, WN, v + 1); while (t <= WN && substr(S, WP[t], 1) != "'") t++; e = t <= WN ? WP[t] : n + 1; if (!plain(substr(S, v + 1, e - v - 1), key)) edit(v + 1, e, rule); return }
-  blk = (sep == ":" && !kq && substr(S, 1, ks - 1) ~ /^[ \t]*(- )?$/)
+  blk = (sep == ":" && !kq && substr(S, 1, ks - 1) ~ /^([^ ]+ (stdout|stderr) [FP] )?[ \t]*(- )?$/) || (sep == "=" && !kq && !INCHUNK && substr(S, 1, ks - 1) ~ /^[ \t]*(export[ \t]+)?$/)
   if (blk) { e = n + 1; while (e > v && substr(S, e - 1, 1) ~ /[ \t]/) e-- }
   else if (sep == ":" && !kq && substr(S, 1, ks - 1) ~ /[{,][ \t]*$/) { e = uend(v, level_at(ks)); t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++; e = t }
   else { e = uend(v, level_at(ks)); if (kq) { t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++; e = t } }
@@ -1408,20 +1515,57 @@ function nextarg(ke, rule, kq,   w, v, c, k, e) {
   if (w == "") { PENDF = rule; need("full"); return 1 }
   return 0
 }
-function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, lv) {
+# the rest of a key's name after its secret word, when that rest says the value is no secret (secretName,
+# tokenTTL, passwordMinLength, db_password_file): a name, a reference, a file or a setting about the secret
+function harmless_suffix(x) {
+  return x ~ /^[-_.]?(name|names|ref|refs|keyref|file|files|path|paths|dir|directory|ttl|length|len|size|type|types|count|enabled?|disabled?|required|policy|policies|expir[a-z]*|expires|duration|timeout|lifetime|seconds|minutes|hours|days|mode|format|min[a-z]*|max[a-z]*|version|provider|providers|url|uri|endpoint|source|sources|selector|namespace|label|labels|audiences?|issuer|algorithm|reset[a-z_.-]*|hint|prompt|field|header|param|store|mount|volume|secret-name|secret_name)$/ || x ~ /(name|ref|file|path|dir|ttl|seconds|policy|enabled|mode|version)$/
+}
+# a word that looks like a secret, not prose: 16 characters or more, or 8 with letters and digits
+function secretish(v,   e, w) {
+  e = uend(v, -1); w = substr(S, v, e - v)
+  return length(w) >= 16 || (length(w) >= 8 && w ~ /[0-9]/ && w ~ /[A-Za-z]/)
+}
+function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, lv, e, suf, strong) {
   ke = p + alen
-  c = substr(L, ke, 2)
-  if (c ~ /^[a-z0-9_]/ || c ~ /^[-.][a-z0-9]/) return
+  if (a ~ /^[a-z]key$/) {
+    # camelCase (userKey, primaryKey): only where the original writes the K in capitals
+    if (substr(S, p + 1, 1) != "K") return
+  }
+  if (a ~ /^key[ \t]*[:=]$/) {
+    # a key named just "key": a secret only with a value that looks like a key (ceph's key = AQ...==)
+    if (p > 1 && substr(L, p - 1, 1) ~ /[a-z0-9_.-]/) return
+    v = p + alen; while (substr(S, v, 1) ~ /[ \t"']/) v++
+    e = end_std64(v)
+    if (e - v >= 16 && substr(S, v, e - v) ~ /[0-9]/ && substr(S, v, e - v) ~ /[A-Z]/ && substr(S, v, e - v) ~ /[a-z]/) edit(v, e, "secret-field")
+    return
+  }
   t = p > 64 ? p - 64 : 1
   w = substr(L, t, p - t)
   match(w, /[a-z0-9_.-]*$/); ks = p - RLENGTH
+  isflag = (substr(L, ks, 1) == "-")
+  # the name may go on after the secret word (SECRET_KEY_BASE, DB_PASSWORD_2, PASSWORD1), except for flags
+  # (--token-ttl=24h) and words that begin others (pass-through, author)
+  match(substr(L, ke, 64), /^[a-z0-9_.-]*/); suf = substr(L, ke, RLENGTH)
+  sub(/[.-]+$/, "", suf)
+  if (suf != "") {
+    if (isflag || harmless_suffix(suf) || (a ~ /^(pass|pwd|auth|user|cookie|encrypt|sig|signature|authorization|proxy-authorization)$/ && suf !~ /key$/)) return
+    ke += length(suf)
+    if (suf ~ /key$/) a = "key"
+  }
   key = substr(L, ks, ke - ks)
+  # names of keys that are identifiers, not secrets (containerd's snapshotKey, a table's partitionKey)
+  if (key ~ /(snapshot|partition|sort|cache|routing|idempotency|lookup|index|label|topology|object|row|shard|foreign|unique|composite|group|node|annotation|field|column|dedupe?|trace|span|metric|hot|public|pub|host|ssh-host|trust|verify|verification|ca)[-_]?key$/) return
+  strong = (key ~ /(password|passwd|passphrase|secret|token|apikey|api-key|api_key|credential)s?$|[-_]key$/)
   if (a == "pass" && key !~ /(^|[-_.])pass$|^-*(require|master|root|db|admin|redis|mysql|user|auth)pass$/) return
-  if (a == "pwd" && key !~ /[-_.]pwd$/) return
-  isflag = (substr(key, 1, 1) == "-")
-  if (a ~ /^[-_]key$/ && !isflag) return
+  if (a == "pwd" && key !~ /[-_.]pwd$/ && !(key == "pwd" && ks > 1 && substr(S, ks - 1, 1) == ";")) return
+  if (a == "sig" && !(key == "sig" && ks > 1 && substr(S, ks - 1, 1) ~ /[?&;]/)) return
   # openssl pass phrases: -passout pass:X, -passin pass:X
   if (a == "pass" && key == "pass" && substr(S, ke, 1) == ":" && substr(S, ke + 1, 1) !~ /^[ \t]?$/ && (ks == 1 || substr(S, ks - 1, 1) ~ /[ \t"']/)) { edit(ke + 1, uend(ke + 1, level_at(ks)), "secret-field"); return }
+  # XML elements: <password>X</password>, <wsse:Password>X</wsse:Password>
+  if (substr(S, ke, 1) == ">" && (substr(S, ks - 1, 1) == "<" || substr(L, 1, ks - 1) ~ /<[a-z0-9_.-]+:$/)) {
+    v = ke + 1; t = index(substr(S, v, 65536), "<"); e = t ? v + t - 1 : length(S) + 1
+    if (!plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
+  }
   # Go struct dumps: {Username:ci,Password:X,Auth:} and Password:X in %+v
   if (substr(S, ke, 1) == ":" && substr(S, ks, ke - ks) ~ /^[A-Z][A-Za-z]*$/ && (ks == 1 || substr(S, ks - 1, 1) ~ /[{, \t]/) && substr(S, ke + 1, 1) !~ /^[ \t,}]?$/) {
     v = ke + 1; e = uend(v, -1); t = v; while (t < e && substr(S, t, 1) !~ /[,}]/) t++
@@ -1431,13 +1575,15 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   kq = 0
   if (match(w, /^\\*["']/)) kq = RLENGTH
   rest = substr(w, kq + 1)
+  # "password" => "X" (Ruby, Perl), access_token%3DX (a URL-encoded query)
+  if (match(rest, /^[ \t]*=>[ \t]*/) || match(rest, /^%3[dD]/)) { value(ke + kq + RLENGTH, ks, kq, "=", key, isflag ? "secret-flag" : "secret-field"); return }
   if (match(rest, /^[ \t]*[:=][ \t]*/)) {
     sep = substr(rest, RSTART, RLENGTH); sep = (sep ~ /=/) ? "=" : ":"
     t = substr(rest, RLENGTH + 1, 1)
     if (sep == "=" && (t == "=" || t == ">" || substr(rest, 1, 1) == "!")) return
     if (sep == ":" && !kq) {
-      # mid-line, only a compound name (x-api-key, db_password) or a header name counts as a key
-      if (!structural(ks) && (key !~ /[-_]/ || substr(S, ks - 1, 1) !~ /[ \t]/) && key !~ /^(cookie|set-cookie|authorization)$/) return
+      # mid-line, only a compound name (x-api-key, db_password), a header name or a password word counts as a key
+      if (!structural(ks) && (key !~ /[-_]/ || substr(S, ks - 1, 1) !~ /[ \t]/) && key !~ /^(cookie|set-cookie|authorization)$/ && !(key ~ /^(password|passwd|passphrase|pwd)$/ && t != "")) return
       if (substr(rest, RLENGTH, 1) == ":" && t != "" ) return
     }
     if (a == "user") {
@@ -1445,14 +1591,37 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
       v = ke + kq + RLENGTH; e = uend(v, level_at(ks)); if (match(substr(S, v, 24), /^\\*["']/)) { v += RLENGTH; e = closeq(v, RLENGTH - 1) }
       t = index(substr(S, v, e - v), ":"); if (t && e > v + t) edit(v + t, e, "secret-field"); return
     }
+    if (key ~ /^(set-)?cookie$/ && level_at(ks) < 0 && t != "\"" && t != "'") { v = ke + kq + RLENGTH; e = length(S) + 1; while (e > v && substr(S, e - 1, 1) ~ /[ \t]/) e--; edit(v, e, "secret-field"); return }
     BLOCKKEYS = 1
     value(ke + kq + RLENGTH, ks, kq, sep, key, isflag ? "secret-flag" : "secret-field")
     BLOCKKEYS = 0
+    if (sep == ":" && kq && ke + kq + RLENGTH > length(S)) { PENDJ = 1; need("full") }
     return
   }
-  if (a == "user") return
+  if (a == "user") {
+    # etcdctl --user root:X
+    if (isflag && match(substr(S, ke, 8), /^[ \t]+/)) { v = ke + RLENGTH; e = uend(v, -1); t = index(substr(S, v, e - v), ":"); if (t && e > v + t) edit(v + t, e, "secret-flag") }
+    return
+  }
   NAKEY = key; t = isflag ? nextarg(ke + kq, "secret-flag", kq) : 0; NAKEY = ""
   if (t) return
+  # PASSWORD 'X', IDENTIFIED BY 'X' (SQL), "AUTH" "X" (redis): a quoted value after a password word
+  if ((key ~ /(password|passwd|passphrase)$/ || key == "auth" && kq) && match(substr(S, ke + kq, 8), /^[ \t]+/)) {
+    v = ke + kq + RLENGTH
+    if (match(substr(S, v, 24), /^\\*["']/)) {
+      c = substr(S, v + RLENGTH - 1, 1); t = RLENGTH - 1; v += RLENGTH
+      if (c == "'") { e = index(substr(S, v, 65536), "'"); e = e ? v + e - 1 : length(S) + 1 } else e = closeq(v, t)
+      if (!plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
+    }
+  }
+  # key VALUE, with no separator: requirepass X, masterauth X (redis.conf), insecure-password X (haproxy),
+  # aws_secret_access_key X, a netrc's password X, and a line of only a password word and its value
+  if (!kq && match(substr(S, ke, 8), /^[ \t]+/)) {
+    v = ke + RLENGTH; c = substr(S, v, 1)
+    if (c != "" && c !~ /[-#=:]/ && (key ~ /^(requirepass|masterauth)$/ || (key ~ /[-_]/ && strong && secretish(v)) || substr(L, 1, ks - 1) ~ /(^|[ \t])login[ \t]+[^ \t]+[ \t]+$/ || (structural(ks) && substr(S, v) ~ /^[^ \t]+[ \t]*$/ && strong))) {
+      e = uend(v, level_at(ks)); if (!plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
+    }
+  }
   # a secret-looking name of a name/value pair (env DB_PASSWORD): its value follows
   lv = t = ks > 24 ? ks - 24 : 1
   w = substr(L, t, ks - t)
@@ -1471,19 +1640,37 @@ function start_b64(p,   s, t, w) {
   while (s > 1) { t = s > 4096 ? s - 4096 : 1; w = substr(S, t, s - t); match(w, /[A-Za-z0-9+\/=_-]*$/); if (RSTART > 1 || t == 1) return t + RSTART - 1; s = t }
   return 1
 }
-function b64run(p, rule, minlen,   a, b) {
+function b64run(p, rule, minlen,   a, b, back) {
   a = start_b64(p); b = end_b64(p)
+  back = (a == 1 && INCHUNK)  # the run starts before this chunk of a long line
   if (a < SKIP) a = SKIP
-  if (b - a >= minlen) edit(a, b, rule)
+  if (b - a >= minlen || back) { edit(a, b, rule); if (back) BACK[ne] = 1; wrapped(a, b, rule) }
   if (b > SKIP) SKIP = b
 }
-function pem(p,   t, w, bs, e, x) {
+# a run redacted to the end of a line of fixed-width base64 (60 to 100 characters) goes on in the next lines
+function wrapped(a, b, rule) {
+  if (b > length(S) + 1) b = length(S) + 1  # (the ends of runs are found in 4 KiB windows and may lie past the line)
+  if (b > length(S) && b - a >= 60 && b - a <= 100 && !INCHUNK) { need("full"); if (MODE == "full") B64C = rule }
+}
+function pem(p,   t, w, bs, e, x, i) {
   t = p > 48 ? p - 48 : 1; w = substr(L, t, p - t)
-  if (!match(w, /-----begin [a-z0-9 ]*$/)) return
+  if (!match(w, /----[- ]?begin [a-z0-9 ]*$/)) {
+    # an END with no BEGIN before it: the file starts inside a key (a log's tail kept by --max-log-bytes); the
+    # lines of base64 before it are part of the key
+    if (!INPEM && match(w, /----[- ]?end [a-z0-9 ]*$/)) {
+      need("full")
+      if (MODE == "full") {
+        if (RUN0) for (i = RUN0; i < NRX; i++) { printf "%d\td\n", i > PATCH; printf "%d\t%s\n", i, "private-key" > REP }
+        e = p + 11; x = index(substr(L, e, 16), "----"); if (x) { e += x - 1; while (substr(L, e, 1) == "-") e++ }
+        edit(CO + 1, e, "private-key"); if (e > SKIP) SKIP = e
+      }
+    }
+    return
+  }
   bs = t + RSTART - 1
   e = p
-  while (1) { w = substr(L, e, 4096); if (w == "") { e = 0; break } x = index(w, "-----end"); if (x) { e = e + x - 1; break } e += 4096 - 8 }
-  if (e) { x = index(substr(L, e + 8, 80), "-----"); e = x ? e + 8 + x + 4 : e + 8; edit(bs, e, "private-key"); if (e > SKIP) SKIP = e; return }
+  while (1) { w = substr(L, e, 4096); if (w == "") { e = 0; break } if (match(w, /----[- ]?end/)) { e = e + RSTART - 1; break } e += 4096 - 8 }
+  if (e) { x = index(substr(L, e + 8, 80), "----"); e = x ? e + 8 + x + 3 : e + 8; while (substr(L, e, 1) == "-") e++; edit(bs, e, "private-key"); if (e > SKIP) SKIP = e; return }
   need("full")
   if (MODE == "full") { edit(bs, length(S) + 1, "private-key"); INPEM = 1; SKIP = length(S) + 1 }
 }
@@ -1499,7 +1686,7 @@ function b64pem(p,   a, b, r) {
   if (substr(S, p, 7) != "LS0tLS1") return
   a = p; b = end_std64(p)
   r = substr(S, a, b - a)
-  if (r !~ /^LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS|^LS0tLS1CRUdJTiBQVUJMSUMgS0VZ|^LS0tLS1CRUdJTiBYNTA5IENSTC/ || has_sig(r)) edit(a, b, "base64-private-key")
+  if (r !~ /^LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS|^LS0tLS1CRUdJTiBQVUJMSUMgS0VZ|^LS0tLS1CRUdJTiBYNTA5IENSTC/ || has_sig(r)) { edit(a, b, "base64-private-key"); wrapped(a, b, "base64-private-key") }
   if (b > SKIP) SKIP = b
 }
 function has_sig(r,   i) { for (i = 1; i <= NKSIG; i++) if (index(r, KSIG[i])) return 1; return 0 }
@@ -1519,14 +1706,32 @@ function bootstrap(p,   b, a2) {
   if (substr(S, p + 7, 16) !~ /[g-z]/ && substr(S, p + 7, 1) == "1") return
   edit(p, p + 23, "bootstrap-token")
 }
-function urlcred(p,   w, n, i, c, at, col, a) {
-  w = substr(S, p + 3, 512)
+function urlcred(p, an,   w, n, i, c, at, col, a, v, wl, stop) {
+  v = p + length(an)
+  w = substr(S, v, 512)
   n = length(w); at = 0
-  for (i = 1; i <= n; i++) { c = substr(w, i, 1); if (c ~ /[\/?# \t"'<>\\]/) break; if (c == "@") at = i }
+  if (an ~ /^%/) {
+    # URL-encoded: user%3Apassword%40host, up to an encoded slash
+    wl = tolower(w); stop = match(wl, /%2f|[ \t"'<>&]/) ? RSTART : n + 1
+    for (i = 1; i + 2 < stop; i++) if (substr(wl, i, 3) == "%40") at = i
+    if (!at) return
+    col = index(substr(wl, 1, at - 1), "%3a")
+    if (col && at > col + 3) edit(v + col + 2, v + at - 1, "url-credentials")
+    return
+  }
+  # the authority ends at a slash (raw or escaped), white space, a quote or an escaped quote; the last @ in it ends the
+  # credentials (a password may hold @, # and ?; \u0026 in escaped JSON is part of it)
+  for (i = 1; i <= n; i++) {
+    c = substr(w, i, 1)
+    # (busybox awk reads [\/] as a backslash or a slash: slashes are compared, not matched)
+    if (c == "/" || c ~ /[ \t"'<>]/) break
+    if (c == "\\") { c = substr(w, i + 1, 1); if (c == "/" || c == "\"") break }
+    else if (c == "@") at = i
+  }
   if (!at) return
   a = substr(w, 1, at - 1); col = index(a, ":")
-  if (col) { if (at - 1 > col) edit(p + 3 + col, p + 3 + at - 1, "url-credentials") }
-  else if (at - 1 >= 16) edit(p + 3, p + 3 + at - 1, "url-credentials")
+  if (col) { if (at - 1 > col) edit(v + col, v + at - 1, "url-credentials") }
+  else if (at - 1 >= 16) edit(v, v + at - 1, "url-credentials")
 }
 function bearer(p, a,   v, w, e, r) {
   if (p > 1 && substr(L, p - 1, 1) ~ /[a-z0-9_]/) return
@@ -1572,10 +1777,18 @@ function htpasswd(p, a,   w, n, i, pos, batch, nflag, k, need_k, b) {
     pos += length(TMP4[i])
   }
 }
-function vendor(p, a,   e, r) {
+function vendor(p, a,   e, r, v) {
+  if (a ~ /webhooks\/$|slack/) {
+    # https://hooks.slack.com/services/T../B../SECRET, https://discord.com/api/webhooks/ID/SECRET: the path
+    v = p + length(a); e = end_tok(v)
+    if (e - v >= 8) { edit(v, e, "vendor-token"); if (e > SKIP) SKIP = e }
+    return
+  }
   if (p > 1 && substr(S, p - 1, 1) ~ /[A-Za-z0-9]/) return
   e = end_jwt(p); r = substr(S, p, e - p)
-  if (r !~ /^(xox[abposr]-|gh[pousr]_|github_pat_|glpat-|AIza|sk_live_|rk_live_)/ || e - p < 20) return
+  if (r !~ /^(xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|AIza|sk_live_|rk_live_|sk-proj-|sk-ant-|hf_|npm_|SG\.|dop_v1_|AGE-SECRET-KEY-1)/ || e - p < 20) return
+  if (r ~ /^npm_/ && r !~ /^npm_[A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9]/) return
+  if (r ~ /^SG\./ && r !~ /^SG\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]/) return
   edit(p, e, "vendor-token"); if (e > SKIP) SKIP = e
 }
 # vault login TOKEN (a positional token; -method=... logins carry none)
@@ -1591,7 +1804,7 @@ function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
   f = substr(S, p + 1, length(a) - 1)
   ke = p + length(a)
   if ((f == "--user" || f == "-u") && t != "lftp") {
-    if (t != "curl") return
+    if (t != "curl" && t != "etcdctl") return
     w = substr(S, ke, 8)
     if (match(w, /^(=|[ \t]+|\\*"[ \t]*,[ \t]*\\*")/)) { v = ke + RLENGTH; if (substr(S, v, 1) == "'") v++ }
     else if (w ~ /^\\*"[ \t]*,?[ \t]*$/) { need("full"); PENDU = 1; return }
@@ -1607,6 +1820,11 @@ function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
     if (c && e > v + c) edit(v + c, e, "tool-password"); return
   }
   if (f == "-w" && t ~ /^ldap/ || f == "-p" && t ~ /^(docker|podman|nerdctl|helm|skopeo|buildah)$/ && substr(L, TOOLQ, p - TOOLQ) ~ /login/) { nextarg(ke, "tool-password", 0); return }
+  # mongo/mongosh -p X, zip/unzip -P X, openssl -k X
+  if (f == "-p" && t == "mongo" || f == "-P" && t ~ /zip$/ || f == "-k" && t == "openssl") {
+    kq = 0; if (match(substr(S, ke, 4), /^\\*"/)) kq = RLENGTH
+    nextarg(ke + kq, "tool-password", kq > 0); return
+  }
   if ((f == "-p" && (t == "mysql" || t == "sshpass")) || (f == "-a" && t == "redis-cli")) {
     c = substr(S, ke, 1)
     if (c ~ /[A-Za-z0-9!@#$%^&*()_+.\/~,;:?-]/ && f == "-p") { e = uend(ke, level_at(p + 1)); edit(ke, e, "tool-password"); return }
@@ -1630,12 +1848,27 @@ function kindline(   n, i, pos, o, e, t) {
     pos = o
   }
 }
-function handle(p, alen, a) {
+# rabbitmqctl add_user USER X, rabbitmqctl change_password USER X
+function rabbit(p, a,   w, v, e) {
+  if (p > 1 && substr(L, p - 1, 1) !~ /[ \t\/"']/) return
+  if (!match(substr(S, p + length(a), 96), /^[ \t]+(add_user|change_password)[ \t]+[^ \t]+[ \t]+/)) return
+  v = p + length(a) + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, "tool-password")
+}
+# Oracle's user/X@db: sqlplus -s app/X@ORCL, jdbc:oracle:thin:app/X@db
+function oracle(p, a,   v, w, n, i, c, sl, at) {
+  v = p + length(a)
+  if (a == "sqlplus") { if (!match(substr(S, v, 64), /^([ \t]+-[A-Za-z]+)*[ \t]+/)) return; v += RLENGTH }
+  w = substr(S, v, 512); n = length(w); sl = 0; at = 0
+  for (i = 1; i <= n; i++) { c = substr(w, i, 1); if (c ~ /[ \t"'<>]/) break; if (c == "/" && !sl) sl = i; if (c == "@" && sl) at = i }
+  if (sl && at > sl + 1) edit(v + sl, v + at - 1, "tool-password")
+}
+function handle(p, alen, a,   v, c, k, e) {
+  if (a ~ /^ (stdout|stderr) p $/) { if (CO && p == CO - 9) need("full"); return }
   if (a ~ /^[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.]/) bootstrap(p)
   else if (a == "eyj") jwt(p)
   else if (a == "ls0tls1") b64pem(p)
   else if (a == "h4si") gz(p)
-  else if (a == "://") urlcred(p)
+  else if (a == "://" || a == "%3a%2f%2f" || a ~ /^:\\/) urlcred(p, a)
   else if (a == "bearer" || a == "basic") bearer(p, a)
   else if (a == "private key") pem(p)
   else if (a ~ /^kind/) { if (substr(L, p, 128) ~ /^kind\\*"?[ \t]*:[ \t]*\\*"?secret/) { need("secret"); need("full") } }
@@ -1643,10 +1876,13 @@ function handle(p, alen, a) {
   else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
   else if (a ~ /headers?\]$/) { need("full"); HDR = 1 }
   else if (a == "htpasswd") htpasswd(p, a)
-  else if (a ~ /^(xox|gh|github_pat_|glpat-|aiza|sk_live_|rk_live_)/) vendor(p, a)
+  else if (a ~ /^(xox|xapp-|gh|github_pat_|glpat-|glrt-|aiza|sk_live_|rk_live_|sk-proj-|sk-ant-|hf_|npm_|sg\.|dop_v1_|age-secret-key-1|hooks\.slack\.com\/|\/api\/webhooks\/)/) vendor(p, a)
   else if (a == "vault") vault(p, a)
+  else if (a == "rabbitmqctl") rabbit(p, a)
+  else if (a == "sqlplus" || a == "thin:") oracle(p, a)
+  else if (a ~ /^identified/) { v = p + alen; if (match(substr(S, v, 8), /^[ \t]*\\*["']/)) { c = substr(S, v + RLENGTH - 1, 1); k = RLENGTH; v += k; e = (c == "'") ? index(substr(S, v, 65536), "'") : 0; e = e ? v + e - 1 : (c == "'" ? length(S) + 1 : closeq(v, 0)); edit(v, e, "tool-password") } }
   else if (a ~ /^(lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah)$/) tool(p, a)
-  else if (a ~ /^(mysql|mariadb|redis-cli|sshpass|curl)$/) tool(p, a)
+  else if (a ~ /^(mysql|mariadb|redis-cli|sshpass|curl|etcdctl|mongo|mongosh|zip|unzip|openssl)$/) tool(p, a)
   else if (a ~ /-(-user|[pauw])$/) toolflag(p, a)
   else if (a ~ /name/) nv(p, alen)
   else if (a in SIGS) sig(p, a)
@@ -1685,11 +1921,27 @@ function scan(   pos, w, n, win, p, alen, a) {
   }
 }
 # lines inside a multi-line construct (full mode)
-function states(   ind, t, nm, v) {
+function states(   ind, t, nm, v, e, x) {
+  if (TRIPLE != "") {
+    t = index(S, TRIPLE)
+    if (t) { if (t > 1) edit(1, t, "secret-field"); TRIPLE = ""; return 2 }
+    if (S != "") edit(1, length(S) + 1, "secret-field")
+    return 2
+  }
+  if (B64C) {
+    # the next lines of base64 wrapped at a fixed width, after a run that was redacted to the end of its line
+    if (substr(S, CO + 1) ~ /^[ \t]*[A-Za-z0-9+=\/]+[ \t]*$/) { edit(CO + 1, length(S) + 1, B64C); return 2 }
+    B64C = ""
+  }
+  if (PENDP > 0) {
+    # a password printed alone on a line after one that announces it (Jenkins, Elasticsearch)
+    if (substr(S, CO + 1) ~ /^[ \t]*$/) { PENDP--; return 0 }
+    PENDP = 0
+    if (match(substr(S, CO + 1), /^[ \t]*[^ \t]+[ \t]*$/) && RLENGTH >= 6) { edit(CO + 1, length(S) + 1, "secret-field"); return 2 }
+  }
   if (INPEM) {
-    t = index(L, "-----end")
-    if (!t) { printf "%d\td\n", NRX > PATCH; rec("private-key"); return 1 }
-    INPEM = 0; t = index(substr(L, t + 8), "-----") ; t = t ? index(L, "-----end") + 8 + t + 4 : length(S) + 1
+    if (!match(L, /----[- ]?end/)) { printf "%d\td\n", NRX > PATCH; rec("private-key"); return 1 }
+    INPEM = 0; t = RSTART; x = index(substr(L, t + 8), "----"); t = x ? t + 8 + x + 3 : length(S) + 1; while (substr(L, t, 1) == "-") t++
     if (t > length(S)) { printf "%d\td\n", NRX > PATCH; rec("private-key"); return 1 }
     S = substr(S, t); L = tolower(S); printf "%d\tr\t%s%s\n", NRX, S, CR > PATCH; return 1
   }
@@ -1730,6 +1982,12 @@ function states(   ind, t, nm, v) {
     PENDV--
     if (match(L, /^[ \t]*(- )?\\*"?value\\*"?[ \t]*:[ \t]*/)) { value(RLENGTH + 1, 1, 1, "=", "value", "env-value"); PENDV = 0; return 2 }
   }
+  if (PENDJ) {
+    # "password": and its value on the next line (JSON formatted with a line break after the colon)
+    PENDJ = 0
+    if (match(S, /^[ \t]*\\*"/)) { v = RLENGTH + 1; e = closeq(v, RLENGTH - 1 - ind); if (!plain(substr(S, v, e - v), "")) edit(v, e, "secret-field"); return 2 }
+    if (match(S, /^[ \t]*[^ \t,}\]]+/) && RLENGTH > ind) { edit(ind + 1, RLENGTH + 1, "secret-field"); return 2 }
+  }
   if (PENDF != "") {
     t = PENDF; PENDF = ""
     if (match(S, /^[ \t]*\\*"/)) { v = RLENGTH + 1; edit(v, closeq(v, RLENGTH - 1 - ind), t); return 2 }
@@ -1746,7 +2004,7 @@ function states(   ind, t, nm, v) {
   return 0
 }
 BEGIN {
-  BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; TOOLCTX = ""
+  BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; TOOLCTX = ""; PENDJ = 0; TRIPLE = ""; B64C = ""; PENDP = 0; RUN0 = 0; PCTX = ""
   ns = split("@SIGS@", SA, " ")
   for (i = 1; i <= ns; i++) { k = tolower(SA[i]); SIGS[k] = (k in SIGS) ? SIGS[k] " " SA[i] : SA[i] }
   NKSIG = split("@KSIGS@", KSIG, " ")
@@ -1757,16 +2015,47 @@ NEEDED { next }
   else { NRX = NR; S = $0 }
   CR = ""; if (substr(S, length(S)) == "\r") { CR = "\r"; S = substr(S, 1, length(S) - 1) }
   L = tolower(S); ne = 0; CID++
+  # the CRI log prefix (time, stream, P or F tag): CO is its length, the message starts after it
+  CO = match(S, /^[^ ]+ (stdout|stderr) [PF] /) ? RLENGTH : 0
   st = (MODE == "full") ? states() : 0
-  if (st == 1) next
-  if (st == 0 && length(S) > 65536) { long_line(); next }
-  if (st == 0 && L ~ /@ANCHOR@/) {
-    if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?secret/) kindline()
+  if (st == 1) { ctx_after(); next }
+  if (st == 0 && length(S) > 65536) { long_line(); ctx_after(); next }
+  if (st == 0 && MODE == "full" && PCTX != "" && CO && substr(S, CO - 8, 6) == PSTREAM && length(S) <= 65536) {
+    # the next record of a partial (P) one: scanned with the end of the message it continues, so that a key
+    # or a token cut by the runtime's 16 KiB split is whole; only what falls in this record is edited
+    ctx_scan()
+  } else if (st == 0 && L ~ /@ANCHOR@/) {
+    if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret/) kindline()
     scan()
     if (NEEDED) next
+    # a P record with a secret word: its next record is read with it (full mode)
+    if (CO && substr(S, CO - 1, 1) == "P") need("full")
+    if (NEEDED) next
+    if (L ~ /password[^:]*:[ \t]*$/ && substr(L, CO + 1) !~ /^[ \t]*(- )?[^ \t]*:[ \t]*$/) { need("full"); if (NEEDED) next; PENDP = 3 }
   }
-  if (ne && S ~ /^[^ ]+ (stdout|stderr) P /) { for (i = 1; i <= ne; i++) if (EE[i] > length(S)) { need("full"); if (NEEDED) next; CRIC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i] } }
+  if (ne && CO && substr(S, CO - 1, 1) == "P") { for (i = 1; i <= ne; i++) if (EE[i] > length(S)) { need("full"); if (NEEDED) next; CRIC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i] } }
   emit()
+  ctx_after()
+}
+function ctx_after(   c) {
+  if (MODE != "full") return
+  c = substr(S, CO + 1)
+  RUN0 = (c ~ /^[A-Za-z0-9+=\/]+$/ && length(c) >= 16) ? (RUN0 ? RUN0 : NRX) : 0
+  if (CO && substr(S, CO - 1, 1) == "P") { PCTX = length(c) > 256 ? substr(c, length(c) - 255) : c; PSTREAM = substr(S, CO - 8, 6) }
+  else PCTX = ""
+}
+function ctx_scan(   save, n, i, k, a, b) {
+  save = S; n = length(PCTX)
+  S = PCTX substr(save, CO + 1); L = tolower(S); CID++
+  if (L ~ /@ANCHOR@/) scan()
+  k = 0
+  for (i = 1; i <= ne; i++) {
+    a = ES[i] - n; b = EE[i] - n
+    if (b <= 1) continue
+    if (a < 1) a = 1
+    k++; ES[k] = a + CO; EE[k] = b + CO; ER[k] = ER[i]; CRIQ[k] = ""; CRIL[k] = 0
+  }
+  ne = k; S = save; L = tolower(S); CID++
 }
 AWK
 }
@@ -2125,6 +2414,9 @@ main() {
   if (($(cat -- "$REDLINES" "$WITHHELD" | wc -l) != before)); then
     write_redaction_report
     write_manifest "$node" "$host" "$role" "$started" "$finished"
+    # rewritten from the lists of changes, which name files as they were found (a name can hold a token)
+    redact_file "$BUNDLE/manifest.json" manifest.json "final-scan:" || true
+    redact_file "$BUNDLE/redaction-report.txt" redaction-report.txt "final-scan:" || true
   fi
   if ((OBFUSCATE)); then
     obfuscate_all

@@ -87,6 +87,7 @@ def run_cases(kind: str, work: Path, inputs: dict[str, bytes]) -> dict[str, Resu
 B64 = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731
 KEYPEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAsecretkeybody\nAAAAsecondline\n-----END RSA PRIVATE KEY-----\n"
 CERTPEM = "-----BEGIN CERTIFICATE-----\nMIIBkTCB+wIJAKHHIGcert\n-----END CERTIFICATE-----\n"
+WRAPPED = base64.b64encode(("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA" + "x" * 300 + "WrappedValue" + "y" * 200 + "\n-----END RSA PRIVATE KEY-----\n").encode()).decode()
 
 
 @dataclass
@@ -221,6 +222,53 @@ CASES: list[Case] = [
     Case("base64-encoded-secret", "blob " + B64(B64("the token is B64Twice1")) + " end\n", (B64(B64("the token is B64Twice1")),)),
     # base64-gzip-blob
     Case("base64-gzip-blob", "release: H4sIAAAAAAAA/6pWKkktLlGyUlAqS8wpTVWqBQQAAP//gzipblob1==\n", ("gzipblob1",)),
+    # second red-team round (2026-12-07): kinds and placements the first rules missed
+    Case("secret-field", "SECRET_KEY_BASE=SkbValue123\nDB_PASSWORD_2=Pw2Value123\nPASSWORD1=Pw1Value123\n", ("SkbValue123", "Pw2Value123", "Pw1Value123")),
+    Case("secret-field", "csi:\n  userKey: AQBuserKeyValue0==\n  adminKey: AQBadminKeyValue0==\nhmac_key: HmacValue123\nprimaryKey: PrimaryValue123\n",
+         ("userKeyValue0", "adminKeyValue0", "HmacValue123", "PrimaryValue123")),
+    Case("secret-field", "[client.admin]\n\tkey = AQBkeyringValue0Z9xQ==\n", ("keyringValue0Z9x",)),
+    Case("secret-field", "password: $RandomDollarValue9\n", ("RandomDollarValue9",), f"password: {M}\n"),
+    Case("secret-field", "db.password = OpenWordA SesameWordB\n", ("OpenWordA", "SesameWordB"), f"db.password = {M}\n"),
+    Case("secret-field", 'password = """TripleValue1"""\nsecret = \'\'\'TripleValue2\'\'\'\ntoken = """\nTripleValue3\n"""\nx = 1\n',
+         ("TripleValue1", "TripleValue2", "TripleValue3")),
+    Case("secret-field", '{\n  "password":\n    "NextLineValue1",\n  "x": 1\n}\n', ("NextLineValue1",)),
+    Case("secret-field", "<soap><wsse:Password>XmlValue123</wsse:Password><password>XmlValue456</password></soap>\n", ("XmlValue123", "XmlValue456")),
+    Case("secret-field", "ALTER ROLE app WITH PASSWORD 'SqlValue123';\n{\"password\"=>\"RubyValue123\"}\n", ("SqlValue123", "RubyValue123")),
+    Case("secret-field", "Cookie: lang=en; JSESSIONID=CookieValue123; theme=dark\n", ("CookieValue123",)),
+    Case("secret-field", "[INFO] Bootstrap Password: BootValue123\nuser=admin Password: KlogValue123 more\n", ("BootValue123", "KlogValue123")),
+    Case("secret-field", "requirepass RedisConfValue1\nmasterauth RedisConfValue2\nmachine h login ci password NetrcValue123\n",
+         ("RedisConfValue1", "RedisConfValue2", "NetrcValue123")),
+    Case("secret-field", "GET /c?sv=2020&sig=SasSigValue123%3D&se=1\nnext=x&access_token%3DUrlEncValue123\n", ("SasSigValue123", "UrlEncValue123")),
+    Case("secret-field", "Please use the following password to proceed to installation:\n\nJenkinsValue123\n", ("JenkinsValue123",)),
+    Case("secret-field", "2023-11-14T22:11:40.000000000Z stdout F   token: CriYamlValue1\n", ("CriYamlValue1",)),
+    Case("secret-field", '2023-11-14T22:11:40.000000000Z stdout P {"a":"b","passw\n2023-11-14T22:11:40.000000000Z stdout F ord":"SplitValue123"}\n',
+         ("SplitValue123",)),
+    Case("secret-field", '2023-11-14T22:11:40.000000000Z stdout P {"a":"b","pas\n2023-11-14T22:11:40.000000000Z stdout F sword":"SplitValue456"}\n',
+         ("SplitValue456",)),
+    Case("secret-field", "ENV SECRET_KEY_BASE=DockerfileValue1\naws configure set aws_secret_access_key AwsCliValue123\n", ("DockerfileValue1", "AwsCliValue123")),
+    Case("url-credentials", "redirect=https%3A%2F%2Fadmin%3AEncValue123%40db.example.com%2Fx\n", ("EncValue123",)),
+    Case("url-credentials", '{"dsn":"mysql:\\/\\/root:EscValue123@db\\/app"}\n', ("EscValue123",)),
+    Case("url-credentials", '{"url":"postgres://app:ab\\u0026AmpValue123@db/app"}\nredis://:pa#HashValue123@redis:6379\n', ("AmpValue123", "HashValue123")),
+    Case("tool-password", "jdbc:oracle:thin:app/OracleValue1@db:1521/ORCL\nsqlplus -s app/OracleValue2@ORCL @q.sql\n", ("OracleValue1", "OracleValue2")),
+    Case("tool-password", "CREATE USER 'a'@'%' IDENTIFIED BY 'SqlIdValue123';\n", ("SqlIdValue123",)),
+    Case("tool-password", "etcdctl --user root:EtcdValue123 get /\nmongosh -u admin -p MongoValue123 db\nrabbitmqctl add_user admin RabbitValue123\n",
+         ("EtcdValue123", "MongoValue123", "RabbitValue123")),
+    Case("tool-password", "zip -P ZipValue123 /tmp/b.zip x\nopenssl enc -aes-256-cbc -k OsslValue123 -in a -out b\n", ("ZipValue123", "OsslValue123")),
+    Case("vendor-token", "alert to https://hooks.slack.com/services/T0ABC/B0ABC/SlackHookValue123\nnotify https://discord.com/api/webhooks/1122/DiscordHookValue123\n",
+         ("SlackHookValue123", "DiscordHookValue123")),
+    Case("vendor-token", "xapp-1-A0123-1234-abcdefghijklmnopqrstuv sk-proj-abcdefghijklmnopqrstuvwxyz0123 hf_abcdefghijklmnopqrstuvwxyz0123456789\n",
+         ("abcdefghijklmnopqrstuv",)),
+    Case("vendor-token", "npm_abcdefghijklmnopqrstuvwxyz0123456789 SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789abcdefg\n"
+         "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n", ("abcdefghijklmnopqrstuv", "QQQQQQQQQQQQQQQQQQQQ")),
+    Case("private-key", "---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: x\nSsh2BodyValue1\n---- END SSH2 ENCRYPTED PRIVATE KEY ----\nafter\n",
+         ("Ssh2BodyValue1",)),
+    Case("private-key", "MIIEowIBAAKCAQEAtailbodyValue1\nAAAAtailbodyValue2AAAAAAAAAAAA\n-----END RSA PRIVATE KEY-----\nafter\n",
+         ("tailbodyValue1", "tailbodyValue2"), f"{M}\nafter\n"),
+    Case("base64-private-key", "\n".join(WRAPPED[i:i + 76] for i in range(0, len(WRAPPED), 76)) + "\n", tuple(WRAPPED[i:i + 76] for i in range(76, len(WRAPPED) - 76, 76))),
+    Case("private-key", "x" * (32760 - 20) + ' "key":"-----BEGIN RSA PRIVATE KEY-----\\nMIIElongLineKeyValue1\\n-----END RSA PRIVATE KEY-----" ' + "y" * 40000 + "\n",
+         ("longLineKeyValue1",)),
+    Case("base64-encoded-secret", "z" * 29990 + " " + B64("q" * 2100 + " client=LongRunValue1 password=x " + "r" * 100) + " " + "w" * 40000 + "\n",
+         (B64("q" * 2100 + " client=LongRunValue1 password=x " + "r" * 100)[:1000],)),
 ]
 
 KEPT = [
@@ -278,6 +326,21 @@ KEPT = [
     "vault status",
     "I1114 12:00:00 1 server.go:1] user: system:kube-proxy",
     "token-refresher.16e4fa60064650d9",
+    "signal: SIGTERM received",
+    "  author: jane",
+    "  snapshotKey: 7d6ad449ae76b3166d44ccb50db26fca",
+    "    - key: node-role.kubernetes.io/control-plane",
+    "  key: app",
+    "  monkey: banana",
+    "  passthrough: true",
+    "  secretName: db-creds",
+    "  tokenExpirationSeconds: 3600",
+    "  userKey: /etc/ceph/keyring",
+    "see https://example.com/path?next=a@b.com",
+    "disk-pressure: true msg.size=12 task-runner",
+    "2023-11-14T22:11:40.000000000Z stdout P a partial line with nothing secret",
+    "password: ${DB_PASSWORD}",
+    "  credentialsFile: /etc/app/creds.json",
 ]
 
 

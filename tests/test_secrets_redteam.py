@@ -209,7 +209,8 @@ def test_the_fake_node_is_what_the_brief_asks(node: SecretsNode) -> None:
     # each marker is planted in the node as written (or encoded), so a clean bundle means redaction
     files = [p for p in node.root.rglob("*") if p.is_file()]
     files += [node.bin_dir / STATE, node.bin_dir / "kubectl", node.bin_dir / "chronyc"]
-    every = b"\0".join(b"\0".join(expand(p.read_bytes())) for p in files) + str(files).encode()
+    targets = [os.readlink(p) for p in node.root.rglob("*") if p.is_symlink()]
+    every = b"\0".join(b"\0".join(expand(p.read_bytes())) for p in files) + str(files).encode() + str(targets).encode()
     missing = [s for s in node.secrets if s.marker.encode() not in every]
     assert not missing, missing
 
