@@ -299,6 +299,9 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
         opened: list[Any] = []
         if m.kind == "file":  # the member's one stream hashes what is read, and the rest when closed
             m._open = _hashing_opener(m._open, content, opened)
+            # every read goes through that stream: a read at once past it (Member.read) moved a tar's stream on, and
+            # the stream opened after it to hash the rest had to seek back ("seeking backwards is not allowed")
+            m._read = None
         entry = self.fmt.layout.classify(m.path)
         try:
             if m.kind == "symlink":
