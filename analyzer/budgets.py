@@ -77,12 +77,18 @@ def json_too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
+def json_int(digits: str) -> int | None:
+    """A JSON integer as json.loads reads it, but one of more than 40 digits is unknown (None): Python refuses to
+    convert more than 4,300 digits, and that error lost the whole member (a count no object holds is no count)."""
+    return int(digits) if len(digits) <= 41 else None
+
+
 def bounded_json(text: str) -> Any:
     """json.loads for text from a bundle or a paste: nested deeper than MAX_DEPTH is TooDeep (a ValueError, as
     any JSON error), found before Python's recursive reader could raise RecursionError."""
     if json_too_deep(text):
         raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels: not read")
-    return json.loads(text)
+    return json.loads(text, parse_int=json_int)
 
 
 def stored_json(text: str) -> Any:
@@ -90,7 +96,7 @@ def stored_json(text: str) -> Any:
     ingest allows is refused (TooDeep) before it is parsed (Python's JSON reader recurses)."""
     if json_too_deep(text):
         raise TooDeep(f"a stored JSON value nested deeper than {MAX_DEPTH} levels: not read")
-    return json.loads(text)
+    return json.loads(text, parse_int=json_int)
 
 
 def value_too_deep(value: object, limit: int = MAX_DEPTH) -> bool:

@@ -16,6 +16,7 @@ import os
 import posixpath
 import re
 import stat
+import struct
 import tarfile
 import zipfile
 import zlib
@@ -422,7 +423,9 @@ def _iter_archive(
 ) -> Iterator[tuple[str, str | None, Member] | Problem]:
     """A tar (compressed or not) or a zip, told apart by their first bytes."""
     try:
-        seekable = bool(f.seekable())
+        # a zip's member seeks by inflating again from its start: a zip read through it (its index at the end, then
+        # each member) is quadratic, so it is read like a stream that cannot seek (into memory, capped, below)
+        seekable = bool(f.seekable()) and not isinstance(f, zipfile.ZipExtFile)
     except (AttributeError, OSError):  # tar members of a stream: their seekable() asks a stream that cannot answer
         seekable = False
     if seekable:
@@ -441,6 +444,34 @@ def _iter_archive(
     yield from _iter_tar(f, label, walk, depth, compressed_size)
 
 
+MAX_ZIP_ENTRIES = 200_000  # a zip's index is read whole into memory (some 600 bytes a member) before any member is
+
+
+def _zip_index_count(f: IO[bytes], most: int) -> int:
+    """The members a zip's central directory lists, counted up to `most` + 1 from the directory itself (not from
+    the count its end record claims, which zipfile does not believe either): 46 bytes and three lengths each."""
+    end = zipfile._EndRecData(f)  # type: ignore[attr-defined]  # the end record (and its zip64 form), as zipfile reads it
+    if not end:
+        return 0  # not a zip: zipfile says so
+    size_cd, where = end[zipfile._ECD_SIZE], end[zipfile._ECD_LOCATION]  # type: ignore[attr-defined]
+    start = where - size_cd
+    if end[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:  # type: ignore[attr-defined]
+        start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator  # type: ignore[attr-defined]
+    if start < 0:
+        return 0
+    f.seek(start)
+    n = done = 0
+    while done + 46 <= size_cd and n <= most:
+        head = f.read(46)
+        if len(head) < 46 or head[:4] != b"PK\x01\x02":
+            break
+        k = sum(struct.unpack("<HHH", head[28:34]))
+        f.seek(k, os.SEEK_CUR)
+        done += 46 + k
+        n += 1
+    return n
+
+
 def _iter_zip(f: IO[bytes], label: str, walk: Walk, depth: int) -> Iterator[tuple[str, str | None, Member] | Problem]:
     """A zip's members, with the same rules as a tar's: names checked, links recorded, never followed,
     sizes and ratios capped (each member's own compressed size is known)."""
@@ -448,10 +479,17 @@ def _iter_zip(f: IO[bytes], label: str, walk: Walk, depth: int) -> Iterator[tupl
         yield Problem(label, f"archives nested more than {walk.limits.max_depth} deep: not opened")
         return
     try:
+        listed = _zip_index_count(f, MAX_ZIP_ENTRIES)
+        if listed > MAX_ZIP_ENTRIES:
+            yield Problem(label, f"a zip whose index lists more than {MAX_ZIP_ENTRIES} members (read whole into memory to open it): not opened")
+            return
+        zip_size = f.seek(0, os.SEEK_END)
+        f.seek(0)
         zf = zipfile.ZipFile(f)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as e:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError, struct.error) as e:
         yield Problem(label, f"not a readable zip archive (a zip is read from its index at the end: a cut upload loses it all): {e}")
         return
+    start_total = walk.total_bytes
     roots: set[str] = set()
     seen: set[str] = set()
     with zf:
@@ -498,6 +536,11 @@ def _iter_zip(f: IO[bytes], label: str, walk: Walk, depth: int) -> Iterator[tupl
                         if cap[1]:
                             return
                         continue
+                    # the whole zip against its own size too: members each under the per-member floor add up
+                    expanded = walk.total_bytes - start_total
+                    if expanded > BOMB_TOTAL_FLOOR and expanded > walk.limits.max_ratio * zip_size:
+                        yield Problem(where, f"expands more than {walk.limits.max_ratio}x (a decompression bomb?): the rest is not read")
+                        return
                     if is_archive(name):
                         with zf.open(zi) as inner:
                             yield from _iter_archive(inner, f"{label}/{name}", walk, depth + 1, zi.file_size)
@@ -529,16 +572,17 @@ def _caps(walk: Walk, where: str, size: int, compressed_size: int, member_ratio:
     """The cap a member of `size` bytes breaks, if any: (problem, whether the rest of the archive is left unread).
     `compressed_size` is the whole archive's (tar) or, with `member_ratio`, the member's own (zip)."""
     lim = walk.limits
-    if size > lim.max_member_bytes:
-        return Problem(where, f"{size} bytes is more than the {lim.max_member_bytes}-byte member cap: not read"), False
+    # a member's bytes count toward the input's even when it is not read: skipping them in a stream reads them
+    # (a header claiming 2^80 bytes once had tar skip forever), so a member past what the input may hold ends it
     walk.total_bytes += size
     if walk.total_bytes > lim.max_total_bytes:
         return Problem(where, f"the input holds more than {lim.max_total_bytes} bytes: the rest is not read"), True
     if compressed_size and size > BOMB_FLOOR and size > lim.max_ratio * compressed_size:
-        # one member larger than max_ratio times the whole archive (or its own compressed bytes): no real bundle compresses like that
         whole = "member" if member_ratio else "archive"
         return Problem(where, f"{size} bytes from a {compressed_size}-byte {whole} expands more than {lim.max_ratio}x "
                               "(a decompression bomb): the rest is not read"), True  # fmt: skip
+    if size > lim.max_member_bytes:
+        return Problem(where, f"{size} bytes is more than the {lim.max_member_bytes}-byte member cap: not read"), False
     if compressed_size and not member_ratio and walk.total_bytes > BOMB_TOTAL_FLOOR and walk.total_bytes > lim.max_ratio * compressed_size:
         return Problem(where, f"expands more than {lim.max_ratio}x (a decompression bomb?): the rest is not read"), True
     return None

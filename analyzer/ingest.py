@@ -108,12 +108,20 @@ class IngestReport:
     records: int = 0
     log_lines: int = 0
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (where, member, reason)
+    # problems of no snapshot (an archive refused or cut before any bundle, a loose member not read): written to
+    # ingest_problems, with no snapshot id, when their input ends (every problem is a row there, docs/security.md)
+    unstored: list[tuple[str, str, str]] = field(default_factory=list)
     notes: list[tuple[str, str, str]] = field(default_factory=list)  # (where, member, note): said, but not a problem
     unchanged: int = 0  # bundles whose snapshot the database already holds (the same, or a copy kept over them): left as they were
     timings: dict[str, float] = field(default_factory=dict)  # seconds spent in each pass (PASSES), summed over bundles and threads
 
     def time(self, step: str, seconds: float) -> None:
         self.timings[step] = self.timings.get(step, 0.0) + seconds
+
+    def alone(self, where: str, member: str, reason: str) -> None:
+        """A problem of no snapshot: said, and stored when its input ends (store_alone)."""
+        self.problems.append((where, member, reason))
+        self.unstored.append((where, member, reason))
 
     @property
     def ingested(self) -> bool:
@@ -127,6 +135,7 @@ class IngestReport:
         self.records += other.records
         self.log_lines += other.log_lines
         self.problems += other.problems
+        self.unstored += other.unstored
         for k, v in other.timings.items():
             self.time(k, v)
         self.notes += other.notes
@@ -694,7 +703,7 @@ class LooseInput:
                             except (ParseError, SkipSource) as e:
                                 problems.append((name, "", f"{e}: kept as text"))
                 else:
-                    self.report.problems.append((self.label, name, "not text, and not a capture Kubesnap recognizes"))
+                    self.report.alone(self.label, name, "not text, and not a capture Kubesnap recognizes")
                     return
             scope = spec.scope if spec is not None and bulk_kind is None else "node"
             owner = self.node if scope == "node" else None
@@ -703,7 +712,7 @@ class LooseInput:
                 self.unnamed.append(name)  # a note, not a problem: said once for the input in finish()
             sid = snapshot_id(self.site, f"loose\0{owner or 'cluster'}")
             if name in self.names[sid]:
-                self.report.problems.append((self.label, name, "a loose capture of this name was already read from this input: not read"))
+                self.report.alone(self.label, name, "a loose capture of this name was already read from this input: not read")
                 return
             self.names[sid].add(name)
             self.owners[sid] = owner
@@ -866,7 +875,7 @@ class LooseInput:
         sid = snapshot_id(self.site, f"loose\0{owner_node if node_level else 'cluster'}")
         self.owners.setdefault(sid, owner_node if node_level else None)
         if name in self.names[sid]:
-            self.report.problems.append((self.label, name, "a loose capture of this name was already read from this input: not read"))
+            self.report.alone(self.label, name, "a loose capture of this name was already read from this input: not read")
             return True
         self.names[sid].add(name)
         self.records[sid] += [(name, r) for r in rows]
@@ -1393,13 +1402,13 @@ def _parallel(store: Store, archives: list[Path], site: str, node: str | None, l
 def _loose_member(loose: LooseInput, report: IngestReport, path: Path, single: bool, member: Member) -> None:
     """One member outside any bundle folder, of the input `path`."""
     if OBFUSCATION_FILES.search(member.path):
-        report.problems.append((str(path), member.path, "an obfuscation mapping or key of the collector: not read (it stays on the customer's site)"))
+        report.alone(str(path), member.path, "an obfuscation mapping or key of the collector: not read (it stays on the customer's site)")
         return
     name = member.path if not single or member.path != path.name else path.name
     try:
         loose.add(name, member)
     except MEMBER_READ_ERRORS as e:
-        report.problems.append((str(path), name, f"member cut short: {e}"))
+        report.alone(str(path), name, f"member cut short: {e}")
 
 
 def _ingest_path(
@@ -1416,7 +1425,44 @@ def _ingest_path(
     when: When | None = None,
 ) -> None:
     """One input: bundles are committed as they end (members of one bundle must be contiguous); its loose
-    captures together, at its end."""
+    captures together, at its end; then its problems of no snapshot."""
+    first = len(report.unstored)
+    try:
+        _ingest_one(store, path, site, node, limits, progress, report, skip_archives, claims, layout, when)
+    finally:
+        store_alone(store, report.unstored[first:])
+
+
+def store_alone(store: Store, problems: list[tuple[str, str, str]]) -> None:
+    """Problems of no snapshot, as rows of ingest_problems (snapshot_id NULL), in one transaction."""
+    if not problems:
+        return
+    with _LOOSE_LOCK:
+        store.con.execute("BEGIN TRANSACTION")
+        try:
+            # the same input read again says its problems again: they replace the ones it said before
+            store.con.execute("DELETE FROM ingest_problems WHERE snapshot_id IS NULL AND list_contains(?, bundle)", [sorted({w for w, _m, _r in problems})])
+            store.insert_rows("ingest_problems", [{"snapshot_id": None, "bundle": w, "member": m, "parser": None, "reason": r, "line": None}
+                                                  for w, m, r in problems])  # fmt: skip
+            store.con.execute("COMMIT")
+        except BaseException:
+            store.con.execute("ROLLBACK")
+            raise
+
+
+def _ingest_one(
+    store: Store,
+    path: Path,
+    site: str,
+    node: str | None,
+    limits: Limits | None,
+    progress: Callable[[str], None] | None,
+    report: IngestReport,
+    skip_archives: bool = False,
+    claims: Claims | None = None,
+    layout: Layout = KUBESNAP,
+    when: When | None = None,
+) -> None:
     current: BundleIngest | None = None
     current_key: str | None = None
     done: set[str] = set()
@@ -1459,7 +1505,7 @@ def _ingest_path(
                 if current is not None:
                     current.problems.append((item.member, "", item.reason))
                 else:
-                    report.problems.append((str(path), item.member, item.reason))
+                    report.alone(str(path), item.member, item.reason)
                 continue
             key, root, member = item
             if root is None:
@@ -1472,7 +1518,7 @@ def _ingest_path(
             if key != current_key:
                 close()
                 if key in done:
-                    report.problems.append((key, member.path, "bundle members are not contiguous in the archive: later ones ignored"))
+                    report.alone(key, member.path, "bundle members are not contiguous in the archive: later ones ignored")
                     continue
                 if progress:
                     progress(f"bundle {key}")

@@ -29,17 +29,19 @@ def parse_time(value: object) -> datetime | None:
     y, mo, d, h, mi, sec, frac, tz = m.groups()
     us = int((frac or "0")[:6].ljust(6, "0"))
     tzinfo: timezone = UTC
-    if tz and tz != "Z":
-        sign = -1 if tz[0] == "-" else 1
-        digits = tz[1:].replace(":", "")
-        tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    # one impossible time (an offset of +99:00, 9999-12-31 at -23:59, which UTC cannot hold) is unknown: the
+    # record it is in is kept, and so is the rest of its member
     try:
+        if tz and tz != "Z":
+            sign = -1 if tz[0] == "-" else 1
+            digits = tz[1:].replace(":", "")
+            tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
         dt = datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec), us, tzinfo=tzinfo)
-    except ValueError:
+        if dt.year < 1980:
+            return None
+        return dt.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if dt.year < 1980:
-        return None
-    return dt.astimezone(UTC)
 
 
 def _from_number(x: float) -> datetime | None:

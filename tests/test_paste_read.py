@@ -473,6 +473,15 @@ def test_splitter_is_linear_on_a_long_hostile_line() -> None:
     assert secs
 
 
+def test_output_of_many_short_paragraphs_is_one_section_with_its_blank_lines() -> None:
+    """`kubectl logs` output of 2,000 one-line paragraphs: one section holding every line, the blank ones between
+    included (found by bisection: a pass over the whole run per paragraph made 64 KiB of this take 28 s)."""
+    text = "$ kubectl logs web-0\n" + "".join(f"line {i}\n\n" for i in range(2000))
+    secs = [s for s in split(text) if s.kind != "prose"]
+    (sec,) = [s for s in secs if s.kind == "container-log"]
+    assert [ln.text for ln in sec.lines] == [t for i in range(2000) for t in (f"line {i}", "")][:-1]
+
+
 _AGE = st.from_regex(r"\A[1-9][0-9]?(s|m|h|d)\Z")
 _WORD = st.from_regex(r"\A[A-Za-z][A-Za-z0-9:./-]{0,12}\Z")
 _GAP = st.from_regex(r"\A[ \t]{1,6}\Z")

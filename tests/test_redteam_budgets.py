@@ -290,6 +290,13 @@ def test_json_values_on_any_bracket_soup_is_read_or_refused(text: str) -> None:
         list(json_values(text))
 
 
+def test_an_integer_of_thousands_of_digits_is_unknown_not_a_lost_member() -> None:
+    """Python refuses to convert more than 4,300 digits: that error lost every object of the member. Such a number
+    is unknown (None); the rest of the document is read, and a 41-digit one is still a number."""
+    assert list(json_values('{"restartCount": ' + "9" * 5000 + ', "name": "web"}')) == [{"restartCount": None, "name": "web"}]
+    assert list(json_values('[-' + "1" * 40 + "]")) == [[-int("1" * 40)]]
+
+
 # the budgets sit on both parsers: libyaml's (what runs where PyYAML has it) and PyYAML's own
 LOADERS = [pytest.param(CBoundedLoader, id="libyaml"), pytest.param(PyBoundedLoader, id="pure-python")]
 

@@ -211,6 +211,97 @@ def test_pax_header_bomb_is_skipped_unread(tmp_path: Path, base: Base) -> None:
     kept_whole(r)
 
 
+def _size_header(name: str, size: int | None, pax_size: str | None = None) -> bytes:
+    """A member header claiming `size` bytes in base-256 (or a PAX size), with no data after it."""
+    ti = tarfile.TarInfo(name)
+    ti.mtime = 1_700_000_000
+    block = bytearray(ti.tobuf(tarfile.GNU_FORMAT))
+    if size is not None:
+        block[124:136] = b"\x80" + size.to_bytes(11, "big")
+        block[148:156] = b"        "
+        block[148:155] = f"{sum(block):06o}\0".encode()[:7]
+    return (_pax_block({"size": pax_size}) if pax_size else b"") + bytes(block)
+
+
+@pytest.mark.parametrize("size,pax", [(2**80, None), (2**40, None), (None, str(10**30))], ids=["base256-2^80", "base256-2^40", "pax-10^30"])
+@pytest.mark.parametrize("compress", [True, False], ids=["gz", "tar"])
+def test_a_member_claiming_more_than_the_input_may_hold_ends_the_walk(tmp_path: Path, size: int | None, pax: str | None, compress: bool) -> None:
+    """tar skips a member it does not read by reading past its data: a header claiming 2^80 bytes kept the ingest
+    spinning for good (2^66 empty reads). Such a member now ends the walk, with a problem; what came before is read."""
+    line = b"2024-03-01T12:00:00Z note\n"
+
+    def good(name: str) -> bytes:
+        ti = tarfile.TarInfo(name)
+        ti.size, ti.mtime = len(line), 1_700_000_000
+        return ti.tobuf(tarfile.USTAR_FORMAT) + line + b"\0" * (-len(line) % 512)
+
+    raw = good("notes/a.log") + _size_header("notes/huge.log", size, pax) + good("notes/b.log") + b"\0" * 1024
+    path = tmp_path / ("odd.tar.gz" if compress else "odd.tar")
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+    r = kubesnap_ingest(tmp_path / "db.duckdb", [path], "--node", "w1")  # the test's own timeout bounds it
+    assert r.code == 1
+    assert [p[1] for p in r.problems() if p[0].endswith("huge.log")], r.problems()
+    assert any("the rest is not read" in p[1] for p in r.problems()), r.problems()
+
+
+def _zip(path: Path, members: dict[str, bytes], method: int = 8) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=method) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
+
+
+def test_a_zip_whose_index_lists_too_many_members_is_not_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """zipfile reads a zip's whole index into memory before the member cap sees a member (4.5 M entries: 3 GB):
+    the entries are counted from the index first."""
+    monkeypatch.setattr(analyzer.bundle, "MAX_ZIP_ENTRIES", 5)
+    line = b"2024-03-01T12:00:00Z note\n"
+    r = kubesnap_ingest(tmp_path / "db.duckdb", [_zip(tmp_path / "many.zip", {f"notes/n{i}.log": line for i in range(9)})], "--node", "w1")
+    assert r.code == 3
+    assert "index lists more than 5 members" in r.stderr
+    ok = kubesnap_ingest(tmp_path / "db2.duckdb", [_zip(tmp_path / "few.zip", {f"notes/n{i}.log": line for i in range(5)})], "--node", "w1")
+    assert ok.code == 0, ok.stderr
+
+
+def test_a_zip_of_members_each_under_the_bomb_floor_is_held_to_the_ratio_as_a_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each member under the per-member floor, the whole zip expanding thousands of times: stopped as a tar is."""
+    monkeypatch.setattr(analyzer.bundle, "BOMB_TOTAL_FLOOR", 64 * 1024)
+    data = b"2024-03-01T12:00:00Z " + b"x" * 100 + b"\n"
+    members = {f"notes/n{i:03d}.log": data * 2000 for i in range(40)}  # 240 KB each, deflated to a few hundred bytes
+    r = kubesnap_ingest(tmp_path / "db.duckdb", [_zip(tmp_path / "bomb.zip", members)], "--node", "w1")
+    assert r.code == 1
+    assert any("decompression bomb" in p[1] for p in r.problems()), r.problems()
+    (n,) = r.q("SELECT count(*) FROM log_files")[0]
+    assert isinstance(n, int) and n < 40
+
+
+def test_a_zip_inside_a_zip_is_read_from_memory_not_by_seeking_the_outer_member(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zip member seeks backwards by inflating again from its start: a zip inside a zip read through it was
+    quadratic in its members. It is read into memory (capped) instead; its members are all there."""
+    import io
+    import zipfile
+
+    line = b"2024-03-01T12:00:00Z note\n"
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as z:
+        for i in range(30):
+            z.writestr(f"notes/n{i:02d}.log", line)
+    seeks: list[int] = []
+    real = zipfile.ZipExtFile.seek
+
+    def seek(self: zipfile.ZipExtFile, *a: int) -> int:
+        seeks.append(1)
+        return real(self, *a)
+
+    monkeypatch.setattr(zipfile.ZipExtFile, "seek", seek)
+    r = kubesnap_ingest(tmp_path / "db.duckdb", [_zip(tmp_path / "outer.zip", {"inner.zip": inner.getvalue()})], "--node", "w1")
+    assert r.code == 0, r.stderr
+    assert r.q("SELECT count(*) FROM log_files")[0][0] == 30
+    assert not seeks
+
+
 def test_global_pax_header_bomb_is_skipped(tmp_path: Path, base: Base) -> None:
     root = base[0]
     ti = tarfile.TarInfo(f"{root}/files/etc/kubernetes/y.conf")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from analyzer.budgets import MAX_DEPTH, json_too_deep
+from analyzer.budgets import MAX_DEPTH, json_int, json_too_deep
 from analyzer.errors import ParseError, SkipSource
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def json_values(text: str) -> Iterator[Any]:
     several ids before crictl 1.26, a batch per call). Raises ParseError on broken JSON."""
     if json_too_deep(text):
         raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels: not read")
-    dec = json.JSONDecoder()
+    dec = json.JSONDecoder(parse_int=json_int)
     i = 0
     n = len(text)
     found = False

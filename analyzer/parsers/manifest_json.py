@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from analyzer.budgets import MAX_DEPTH, json_too_deep
+from analyzer.budgets import MAX_DEPTH, json_int, json_too_deep
 from analyzer.errors import ParseError
 from analyzer.models import CollectionRecord, Record
 from analyzer.parsers import as_int
@@ -43,7 +43,7 @@ def load(data: bytes) -> dict[str, Any]:
     if json_too_deep(text):
         raise ParseError(f"manifest.json nested deeper than {MAX_DEPTH} levels: not read")
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_int=json_int)
     except json.JSONDecodeError as e:
         raise ParseError(f"manifest.json is not JSON (line {e.lineno}: {e.msg})") from e
     if not isinstance(doc, dict):

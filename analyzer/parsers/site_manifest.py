@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from analyzer.budgets import MAX_DEPTH, json_too_deep
+from analyzer.budgets import MAX_DEPTH, json_int, json_too_deep
 from analyzer.errors import ParseError, SkipSource
 from analyzer.models import Record, SiteHost
 from analyzer.parsers import as_int
@@ -50,7 +50,7 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
     if json_too_deep(ctx.text):
         raise ParseError(f"nested deeper than {MAX_DEPTH} levels: not read")
     try:
-        doc = json.loads(ctx.text)
+        doc = json.loads(ctx.text, parse_int=json_int)
     except json.JSONDecodeError as e:
         raise ParseError(f"not JSON (line {e.lineno}: {e.msg})") from e
     except RecursionError as e:

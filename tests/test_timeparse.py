@@ -1,0 +1,30 @@
+"""analyzer.timeparse.parse_time on times as hostile input writes them: an impossible one is unknown (None), never an
+exception that loses the member it is in (an offset of +99:00, or 9999-12-31 at -23:59, which UTC cannot hold)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from analyzer.timeparse import parse_time
+from tests.conftest import examples
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(st.integers(1, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 24), st.integers(0, 60), st.integers(0, 60),
+       st.sampled_from(["+", "-"]), st.integers(0, 99), st.integers(0, 99))  # fmt: skip
+@example(9999, 12, 31, 23, 59, 59, "-", 23, 59)
+@example(2024, 1, 1, 0, 0, 0, "+", 99, 0)
+@example(1, 1, 1, 0, 0, 0, "+", 23, 59)
+def test_any_rfc3339_time_is_its_instant_or_unknown(y: int, mo: int, d: int, h: int, mi: int, s: int, sign: str, oh: int, om: int) -> None:
+    text = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}{sign}{oh:02d}:{om:02d}"
+    got = parse_time(text)
+    try:
+        zone = timezone((-1 if sign == "-" else 1) * timedelta(hours=oh, minutes=om))
+        local = datetime(y, mo, d, h, mi, s, tzinfo=zone)
+        want: datetime | None = None if local.year < 1980 else local.astimezone(UTC)
+    except (ValueError, OverflowError):
+        want = None
+    assert got == want, text
