@@ -81,7 +81,7 @@ from analyzer.parsers.manifest_json import BundleInfo, bundle_info
 from analyzer.paste import prompt_of
 from analyzer.registry import ParseContext, SourceSpec, load_parsers, sniff
 from analyzer.store import Store
-from analyzer.textutil import _Chained, control_bytes, decode
+from analyzer.textutil import _Chained, control_bytes, decode, strip_ansi
 from analyzer.timeparse import before, parse_ago, parse_kube_age, parse_time
 
 MAX_PARSE_BYTES = 256 * 1024 * 1024
@@ -679,10 +679,17 @@ class LooseInput:
         with m.open() as f:
             head = f.read(65536)
             text = decode(head)
+            shown = head
+            if len(head) < 65536 and (b"\x1b" in head or b"\x9b" in head):
+                # a paste with colours (grep --color, a coloured prompt) is read as the terminal showed it; a log
+                # file keeps its bytes (what the program wrote; every verb sanitizes what it prints)
+                text = strip_ansi(text)
+                shown = text.encode("utf-8", "surrogateescape")
             spec, score = sniff(text)
             fmt = sniff_format(head) if spec is None or score < 50 else None  # read as logs, or by no sure reader
-            if len(head) < 65536 and _is_text(head) and self._paste(name, m, text, spec, score, head, fmt):
+            if len(head) < 65536 and _is_text(shown) and self._paste(name, m, text, spec, score, shown, fmt):
                 return
+            text = decode(head)
             bulk_kind = None
             data = head
             if fmt is not None:
@@ -854,12 +861,17 @@ class LooseInput:
                                          "journal lines without a year: read in the current year (the paste gives none; give --year)")
                 else:
                     said: list[tuple[str, str, str]] = []
-                    recs = s.attrs["read"] if "read" in s.attrs else run_parser(load_parsers()[parser], member, section_text.encode(), said)[1]
+                    if s.kind == "docker-ps":  # the rows the paste read, its header given or not
+                        from analyzer.parsers.docker import pasted_ps
+
+                        recs = pasted_ps(s.records)
+                    else:
+                        recs = s.attrs["read"] if "read" in s.attrs else run_parser(load_parsers()[parser], member, section_text.encode(), said)[1]
                     if parser == "kubectl-table":  # a table without NAMESPACE: of the command's -n, else of kubectl's default one
                         ns = paste.command_namespace(s.command) or "default"
                         for r in recs:
                             if "namespace" in type(r).model_fields and not getattr(r, "namespace", None):
-                                r.namespace = ns  # type: ignore[union-attr]
+                                r.namespace = ns  # type: ignore[attr-defined]
                     sec_notes += _date_event_ages(recs, s.first, self.when.now, dates)
                     self.records[sid] += [(member, r) for r in recs]
                     n_stored = len(recs)
@@ -952,6 +964,7 @@ PASTE_PARSERS: dict[str, tuple[str | None, str]] = {
     "crictl-images": ("crictl-images-table", "node"), "crictl-images-verbose": ("crictl-images-verbose", "node"),
     "crictl-inspect-table": ("crictl-inspect-table", "node"), "crictl-stats": ("crictl-stats", "node"), "df": ("df", "node"),
     "ctr-tasks": ("ctr", "node"), "ctr-containers": ("ctr", "node"),
+    "docker-ps": ("docker-ps", "node"),  # the kubelet's sandboxes and containers by their k8s_ names (docs/pastes.md)
     **dict.fromkeys(("crictl-inspect-template", "crictl-inspect-yaml", "crictl-inspect-json", "component-version"), (None, "node")),
     **{f: ("ps", "node") for f in ("ps-ef", "ps-aux", "ps-o", "ps-x", "ps-axjf", "ps-ejf", "busybox-ps", "systemctl-cgroup-tree")},
     **{f: ("journal", "node") for f in ("journal-short", "journal-short-iso", "journal-short-precise", "journal-short-full",

@@ -28,6 +28,7 @@ from itertools import groupby, pairwise
 from typing import Any
 
 from analyzer.parsers.kubectl_table import KIND_ALIASES
+from analyzer.textutil import strip_ansi
 
 MAX_LINE = 4096  # a pasted line longer than this is read up to here
 MAX_LINES = 200_000  # a paste longer than this is cut (and says so)
@@ -111,7 +112,7 @@ def clean(text: str) -> list[Line]:
     nonblank = sum(1 for r in raw_lines[:MAX_LINES] if r.strip())
     strip_quotes = quoted_lines > 0 and quoted_lines * 5 >= nonblank  # a few '>' lines are not a quote
     for i, raw in enumerate(raw_lines[:MAX_LINES], 1):
-        s = raw[:MAX_LINE]
+        s = strip_ansi(raw[:MAX_LINE])  # colours as the terminal showed them: gone, not their bytes less ESC
         s = s.translate(_CONTROLS)
         depth = 0
         if strip_quotes and s.lstrip(" ").startswith(">") and not s.lstrip(" ").startswith(">>>"):

@@ -16,6 +16,17 @@ COLLECTOR_ERRORS = re.compile(
 )
 
 
+# terminal escape sequences a paste carries (grep --color, kubectl plugins, a prompt's colours): CSI (ESC [ or the
+# 8-bit 0x9b, parameters, intermediates, a final byte), OSC (to BEL or ESC \) and two-byte escapes. Each part is
+# a class disjoint from the next: the match is linear, whatever the text.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+
+
+def strip_ansi(text: str) -> str:
+    """The text without terminal escape sequences (colours, cursor moves, titles): what the terminal showed."""
+    return _ANSI.sub("", text) if "\x1b" in text or "\x9b" in text else text
+
+
 def decode(data: bytes) -> str:
     """Bytes to text: UTF-8 (with or without BOM), else the best legacy guess, never an error.
 

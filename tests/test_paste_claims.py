@@ -238,3 +238,42 @@ def test_cat_of_a_file_the_collector_copies_is_read_as_that_copy(tmp_path: Path)
     assert formats == [(2, "kubelet-config", "kubelet-config"), (6, "static-pod-manifest", "static-pod-manifest"),
                        (16, "config-file", "config-file")]  # fmt: skip
     assert manifests == [("etcd",)] and kubelet[0][0] >= 1
+
+
+def test_a_paste_with_terminal_colours_is_read_as_the_terminal_showed_it(tmp_path: Path) -> None:
+    """grep --color and coloured kubectl output: the escape sequences go whole (not just their ESC byte, which
+    left `[01;31m` in commands and `Running` as `[32mRunning[0m`), and the paste is read as a paste."""
+    red, off = "\x1b[01;31m\x1b[K", "\x1b[m\x1b[K"
+    shim = f"/usr/local/bin/{red}containerd-shim{off}-runc-v2 -namespace k8s.io -id " + "ab" * 32 + " -address /run/containerd/containerd.sock"
+    text = ("```\n$ ps -ef | grep containerd-shim\n"
+            f"root         771       1  0 Mar19 ?        00:00:49 {shim}\n```\n"
+            "$ kubectl get pods -A\nNAMESPACE     NAME    READY   STATUS    RESTARTS   AGE\n"
+            "kube-system   web-0   1/1     \x1b[32mRunning\x1b[0m   0          5d\n")  # fmt: skip
+    code, out, db = ingest_text(tmp_path, text, "--node", "n1")
+    assert code == 0, out
+    (procs, pods, members) = db_rows(db, "SELECT command FROM processes", "SELECT status_text FROM api_pods", "SELECT parser FROM members")
+    assert procs == [("/usr/local/bin/containerd-shim-runc-v2 -namespace k8s.io -id " + "ab" * 32 + " -address /run/containerd/containerd.sock",)]
+    assert pods == [("Running",)]
+    assert members == [("paste",)]
+
+
+def test_pasted_docker_ps_fills_the_runtime_tables_with_or_without_its_header(tmp_path: Path) -> None:
+    """docs/pastes.md says docker ps is read (a dockershim name split into its parts); the rows were read and then
+    stored nowhere. With its header, and as `docker ps -a | grep` (no header), each row is a sandbox or a container."""
+    def row(*cells: str) -> str:  # docker's columns: each as wide as its longest cell, three blanks between
+        return "".join(f"{c:<{w}}" for c, w in zip(cells, (20, 43, 14, 17, 27, 8), strict=False)) + cells[-1] + "\n"
+
+    header = row("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES")
+    rows = (row("ee31e4779aff", "gcr.io/google_containers/pause-amd64:3.0", '"/pause"', "8 minutes ago", "Up 8 minutes", "",
+                "k8s_POD_kube-controller-manager-10.0.3.7_kube-system_7fae22c5345f9d7e092063d8d8c1b0fa_0")
+            + row("1754ddbbfbd8", "agency/issue:v0.0.9", '"npm start"', "2 days ago", "Exited (1) 11 hours ago", "",
+                  "k8s_issue_issue-5t9h2_staging_2c8e4f5a-6b1d-11e6-8b77-86f30ca893d3_3"))  # fmt: skip
+    for i, text in enumerate([f"$ sudo docker ps -a\n{header}{rows}", f"$ docker ps -a | grep k8s\n{rows}"]):
+        d = tmp_path / str(i)
+        d.mkdir()
+        code, out, db = ingest_text(d, text, "--node", "n1")
+        assert code == 0, out
+        sandboxes, containers = db_rows(db, "SELECT sandbox_id, name, namespace, state FROM crictl_sandboxes",
+                                        "SELECT container_id, name, pod_name, pod_namespace, state, exit_code, attempt FROM crictl_containers")  # fmt: skip
+        assert sandboxes == [("ee31e4779aff", "kube-controller-manager-10.0.3.7", "kube-system", "Ready")]
+        assert containers == [("1754ddbbfbd8", "issue", "issue-5t9h2", "staging", "Exited", 1, 3)]

@@ -67,21 +67,31 @@ def parse_ps(ctx: ParseContext) -> Iterable[Record]:
         if not c.get("id"):
             ctx.problem(row.line, f"not a docker ps row: {row.text[:80]!r}")
             continue
-        status = c.get("status") or ""
-        up = status.startswith("Up")
-        m = K8S_NAME.match((c.get("names") or "").split(",")[0])
-        common: dict[str, Any] = {"source": "docker-ps", "created_text": c.get("created"), "line": row.line}
-        if m and m["c"] == "POD":
-            yield Sandbox(sandbox_id=c["id"], name=m["pod"], namespace=m["ns"], pod_uid=m["uid"], attempt=_attempt(m),
-                          state="Ready" if up else "NotReady", **common)  # fmt: skip
-            continue
-        ex = EXITED.match(status)
-        state = "Running" if up else "Exited" if status.startswith(("Exited", "Dead")) else "Created" if status == "Created" else "Unknown"
-        yield ContainerObs(
-            container_id=c["id"], name=m["c"] if m else (c.get("names") or None), attempt=_attempt(m),
-            state=state, image=c.get("image"), exit_code=int(ex.group(1)) if ex else None,
-            pod_name=m["pod"] if m else None, pod_namespace=m["ns"] if m else None, pod_uid=m["uid"] if m else None, **common,
-        )  # fmt: skip
+        yield ps_record(str(c["id"]), c.get("image"), c.get("created"), c.get("status"), c.get("names"), row.line)
+
+
+def ps_record(cid: str, image: str | None, created: str | None, status: str | None, names: str | None, line: int | None) -> Record:
+    """One row of docker ps: a sandbox (k8s_POD_...) or a container, named by the kubelet's k8s_ name."""
+    status = status or ""
+    up = status.startswith("Up")
+    m = K8S_NAME.match((names or "").split(",")[0])
+    common: dict[str, Any] = {"source": "docker-ps", "created_text": created, "line": line}
+    if m and m["c"] == "POD":
+        return Sandbox(sandbox_id=cid, name=m["pod"], namespace=m["ns"], pod_uid=m["uid"], attempt=_attempt(m),
+                       state="Ready" if up else "NotReady", **common)  # fmt: skip
+    ex = EXITED.match(status)
+    state = "Running" if up else "Exited" if status.startswith(("Exited", "Dead")) else "Created" if status == "Created" else "Unknown"
+    return ContainerObs(
+        container_id=cid, name=m["c"] if m else (names or None), attempt=_attempt(m),
+        state=state, image=image, exit_code=int(ex.group(1)) if ex else None,
+        pod_name=m["pod"] if m else None, pod_namespace=m["ns"] if m else None, pod_uid=m["uid"] if m else None, **common,
+    )  # fmt: skip
+
+
+def pasted_ps(rows: list[dict[str, Any]], first_line: int = 0) -> list[Record]:
+    """The rows a paste's docker ps section was read into (with or without its header): their records."""
+    return [ps_record(str(r["container_id"]), r.get("image"), r.get("created"), r.get("status"), r.get("names"), None)
+            for r in rows if r.get("container_id")]  # fmt: skip
 
 
 def _sniff_inspect(head: str) -> int:
