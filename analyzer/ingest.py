@@ -31,6 +31,7 @@ from analyzer.bulk import (
     JournalMeta,
     LogLoader,
     ReadNotes,
+    sane_ts,
     sniff_format,
     sniff_journal,
 )
@@ -378,14 +379,16 @@ class BundleIngest:
         if offset is not None:
             minutes = int(offset.total_seconds() // 60)
             # syslog stamps were read as local time: shift them to UTC by the node's offset
-            self.con.execute("UPDATE journal SET ts = ts - to_minutes(?) WHERE snapshot_id = ? AND source = 'syslog' AND ts IS NOT NULL", [minutes, self.sid])
+            # (kept within what a time may be: a shift past 1970 or 9999 leaves it unknown, as ingest leaves any such time)
+            self.con.execute(f"UPDATE journal SET ts = {sane_ts('ts - to_minutes(?)')} WHERE snapshot_id = ? AND source = 'syslog' AND ts IS NOT NULL",
+                             [minutes, minutes, minutes, self.sid])  # fmt: skip
             # so were the zone-less stamps that start lines of plain-text logs (2023-10-04 01:30:00 ...)
             if minutes:
                 self.con.execute(
-                    f"""UPDATE log_lines SET ts = ts - to_minutes(?) WHERE file_id BETWEEN ? AND ?
+                    f"""UPDATE log_lines SET ts = {sane_ts('ts - to_minutes(?)')} WHERE file_id BETWEEN ? AND ?
                         AND file_id IN (SELECT file_id FROM log_files WHERE snapshot_id = ? AND format = 'text')
                         AND ts IS NOT NULL AND regexp_matches(message, '{ZONELESS_START}')""",
-                    [minutes, *self.file_range, self.sid],
+                    [minutes, minutes, minutes, *self.file_range, self.sid],
                 )
         role = self.info.role or ("control-plane" if any(isinstance(r, Sandbox) and (r.name or "").startswith("kube-apiserver") for _m, r in self.records) else None)
         self.store.insert_rows("snapshots", [{

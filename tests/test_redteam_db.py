@@ -472,3 +472,14 @@ def test_deep_values_stored_by_someone_else_are_refused_not_crashed(good_db: Pat
     for argv in (["describe", "node", "node1", "--db", str(db)], ["get", "nodes", "-o", "json", "--db", str(db)]):
         res = CliRunner().invoke(main, argv)
         assert "internal error" not in res.output and "Traceback" not in res.output, (argv, res.output[-2000:])
+
+
+@pytest.mark.parametrize("when", ["infinity", "200000-01-01 00:00:00+00", "-infinity"])
+def test_a_time_no_date_can_hold_is_refused_in_one_line(when: str, good_db: Path, tmp_path: Path) -> None:
+    """Our schema, other hands' data: a time Python has no datetime for made get pods, describe, timeline, report fail
+    with an internal error (exit 70). Refused as any foreign database is: one line, exit 2."""
+    db = hostile(good_db, tmp_path / "t.duckdb", f"UPDATE snapshots SET collected_at = TIMESTAMPTZ '{when}'")
+    for argv in (["get", "pods", "-A", "--db", str(db)], ["timeline", "--db", str(db)], ["report", "--db", str(db), "-o", str(tmp_path / "r.html")]):
+        res = CliRunner().invoke(main, argv)
+        assert res.exit_code == 2, (argv, res.output)
+        assert "snapshots.collected_at holds a time no date can hold" in res.stderr and res.stderr.count("\n") == 1, res.stderr
