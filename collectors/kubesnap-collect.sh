@@ -322,7 +322,7 @@ run_cmd() {
       truncate -s "$cap" -- "$out"
     else
       # Drop the first, partial line so that the file starts on a line boundary.
-      tail -c "$cap" -- "$out" | sed '1d' >"$out.tmp" && mv -f -- "$out.tmp" "$out"
+      tail -c "$cap" -- "$out" | drop_cut_head >"$out.tmp" && mv -f -- "$out.tmp" "$out"
     fi
     bytes=$(file_size "$out")
   fi
@@ -344,6 +344,15 @@ run_cmd() {
   record command "$argvj" "$rc" "$secs" "$bytes" "$trunc" "$tout" "$err"
   rm -f -- "$errf"
   return "$rc"
+}
+
+# The head of a file's tail cut by size: its first, partial line goes, and in a CRI log the records up to the
+# first F one (a partial P record's rest, or an F record that ends one cut away: a key and its value can lie on
+# either side of a record boundary, and what is kept must not start with a secret's lone half).
+drop_cut_head() {
+  awk 'NR == 1 { next }
+    !s { if ($0 ~ /^[^ ]+ (stdout|stderr) [PF] /) { if ($0 ~ /^[^ ]+ (stdout|stderr) F /) s = 1; next } s = 1 }
+    { print }'
 }
 
 # copy_file SRC_REL [--tail] [--since]: copy ROOT/SRC_REL to BUNDLE/files/SRC_REL.
@@ -421,11 +430,11 @@ copy_file() {
     timeout "$TIMEOUT" gzip -dc -- "$src" 2>/dev/null | tail -c "$((MAX_LOG_BYTES + 1))" >"$dst" || rc=$?
     if (($(file_size "$dst") > MAX_LOG_BYTES)); then
       trunc=true
-      tail -c "$MAX_LOG_BYTES" -- "$dst" | sed '1d' >"$dst.tmp" && mv -f -- "$dst.tmp" "$dst"
+      tail -c "$MAX_LOG_BYTES" -- "$dst" | drop_cut_head >"$dst.tmp" && mv -f -- "$dst.tmp" "$dst"
     fi
   elif ((tailcap)) && ((size > MAX_LOG_BYTES)); then
     trunc=true
-    timeout "$TIMEOUT" tail -c "$MAX_LOG_BYTES" -- "$src" 2>/dev/null | sed '1d' >"$dst" || rc=$?
+    timeout "$TIMEOUT" tail -c "$MAX_LOG_BYTES" -- "$src" 2>/dev/null | drop_cut_head >"$dst" || rc=$?
   else
     timeout "$TIMEOUT" cat -- "$src" >"$dst" 2>/dev/null || rc=$?
   fi
@@ -845,7 +854,7 @@ collect_syslog() {
     local trunc=false
     if (($(file_size "$out") > MAX_LOG_BYTES)); then
       trunc=true
-      tail -c "$MAX_LOG_BYTES" -- "$out" | sed '1d' >"$out.tmp" && mv -f -- "$out.tmp" "$out"
+      tail -c "$MAX_LOG_BYTES" -- "$out" | drop_cut_head >"$out.tmp" && mv -f -- "$out.tmp" "$out"
     fi
     seconds_between secs "$start" "$end"
     record file "\"path\":\"/$f\",\"size\":$size,\"window_since\":$SINCE_EPOCH" 0 "$secs" \
@@ -1011,14 +1020,14 @@ secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?se
 registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
 tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+by|thin:|[ "'\[,]-(-user|[pauwUk])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED BY '<pw>', in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
-vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|aiza|sk_live_|rk_live_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|age-secret-key-1|hooks[.]slack[.]com/|/api/webhooks/	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack or Discord webhook URL	the prefixes in prose
+vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks[.]slack[.]com/|/api/webhooks/	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack or Discord webhook URL	the prefixes in prose
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
 credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, *.ppk, *.age, id_rsa and the like, keyrings, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, *htpasswd*, *pgpass*, netrc, and outside the logs any file whose name holds token, secret, passw or credential; etcd data, databases and archives (*.db, member/snap, *.tar*, *.zip, *.xz, *.bz2, ...); files of configuration over 16 MiB	
 final-scan	withheld file	(after packing)	a file outside the logs that is binary (a NUL byte) or archive data by its first bytes, before any rule; after packing, a file whose name holds a secret, a link whose target holds one, a gzip file whose content matches a rule or is binary, a file whose redaction failed or took longer than the per-file bound: withheld, with the reason in manifest.json and the report	
 RULES
 }
 
-readonly REDACT_KEYWORDS='token|tokens|password|passwords|passwd|pass|pwd|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|cookie|user|encrypt|signature|sig|[-_]key|[a-z]key|key[[:blank:]]*[:=]|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
+readonly REDACT_KEYWORDS='token|tokens|password|passwords|passwd|pass|pwd|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|creds|cookie|user|encrypt|signature|sig|unseal[[:blank:]]+key|recovery[[:blank:]]+key|[-_]key|[a-z]key|key[[:blank:]]*[:=]|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
 # Base64 of the secret words at each alignment, once and twice encoded (generated and checked by
 # tests/test_redaction.py); KSIGS: "PRIVATE KEY" encoded once.
 readonly REDACT_SIGS='0b2tlb 3WVhOemQy 3WVhOemQyOXla 5GUTFKRl 5sWTNKbG 6WldOeVpY BBU1NXT1JE BSSVZBVEUgS0VZ BdXRob3JpemF0aW9u Bhc3N3Z Bhc3N3b3Jk BiMnRsY CQlUxTlhUMUpF CU1NWWkJWRVVnUzBWW CZFhSb2IzSnBlbUYwYVc5d CZWFyZXIg CaGMzTjNa CaGMzTjNiM0pr DWldGeVpYSW F1dGhvcml6YXRpb2 F1dGhz FRVk5UVjA5U1 FVa2xXUVZSRklFdEZX FYVjBhRzl5YVhwaGRHbHZi FZWE56ZDI5eV FtVmhjbVZ5S GMWRHaH GMWRHaHZjbWw2WVhScGIy ImF1dGgi J2YTJWd JCVTFOWFQxSk JQUzBWT JTU1ZaQlZFVWdTMFZa JbUYxZEdna JhdXRoI JkWFJvYjNKcGVtRjBhVzl1 JlYXJlci JoYzNOM1 JoYzNOM2IzSm KaGRYUm9J KbFlYSmxja MGIydGxi MyVmpjbVYw NFQ1JFV NHRnpjM2R2Y2 NHRnpjM2Rr NaV0Z5WlhJZ NlY3Jld ORlExSkZW ObFkzSmxk Q1pXRnlaWEln QQVNTV09SR QUklWQVRFIEtFW QXV0aG9yaXphdGlvb QYXNzd29yZ QkJVMU5YVDFKR QlNTVlpCVkVVZ1MwVl QmRYUm9iM0pwZW1GMGFXOX QmVhcmVyI QmhjM04zW QmhjM04zYjNKa RHOXJaV RPS0VO RSVU5TUl RUVZOVFYwOVNS RVWtsV1FWUkZJRXRGV RWFYwYUc5eWFYcGhkR2x2Y RWVhOemQyOXla RaV055Wl RbVZoY21WeU RjFkR2h2Y21sNllYUnBiM RjFkR2h6 Rva2Vu SUFMwVk SW1GMWRHZ2 SdmEyVn SmhkWFJvS SmxZWEpsY2 TRUNSRV TZWNyZX TkZRMUpGV TmxZM0psZ U0VDUkVU U2VjcmV0 UEFTU1dPUk UFJJVkFURSBLRV UGFzc3dvcm UT0tFT UUlVOU1JW UVFWTlRWMDlTU UVVrbFdRVlJGSUV0Rl UVhWMGFHOXlhWHBoZEdsdm UVlYTnpkMjl5W UW1WaGNtVnlJ UWldOeVpY Ub2tlb UlBTMFZP UnZhMlZ1 UwVkRVa1ZV UyVmpjbVYw VE9LRU VFJVTlNSV VFRlRVMWRQVW VFpXTnlaW VG9rZW VGSkpWa0ZVUlNCTFJW VHRnpjM2R2Y2 VMFZEVWtWV VMlZqY21WM VR0Z6YzNkdmNt VRUZUVTFkUFVr VRkpKVmtGVVJTQkxSV VTBWRFVrVl VTJWamNtVj VUMHRGV VUVGVFUxZFBVa VUZKSlZrRlVSU0JMUl VUdGemMzZHZjb VVDB0Rl VVQwdEZU VWIydGxi VYjJ0bG ViMnRsY VkU5TFJV Vkc5clpX WRTlMUl WRzlyWl WVhWMGFHOXlhWHBoZEdsdm WVhWMGFI WW1WaGNtVnlJ Y0dGemMzZG Y0dGemMzZHZjb YXV0aG9yaXphdGlvb YXV0aH YmVhcmVyI YxZEdodmNtbDZZWFJwYj YxZEdoe YzJWamNtVj ZEc5clpX ZFOUxSV ZHOXJaV ZWFYwYU ZWFYwYUc5eWFYcGhkR2x2Y ZbVZoY21WeU aGRYUm9iM0pwZW1GMGFXOX aGRYUm9j aVlYVjBhQ aVpXRnlaWEln c2VjcmV0 cGFzc3dk cGFzc3dvcm d1lYTnpkM d1lYTnpkMjl5W dG9rZW dZWE56ZD dZWE56ZDI5eV elpXTnlaW hdXRob3JpemF0aW9u hdXRoc hkWFJvY hkWFJvYjNKcGVtRjBhVzl1 iYXV0aC iZWFyZXIg jMlZqY21WM jR0Z6YzNka jR0Z6YzNkdmNt kRzlyWl lYVjBhRzl5YVhwaGRHbHZi lYVjBhS lZWFYwYU laV0Z5WlhJZ ltRjFkR2dp ltVmhjbVZ5S oZFhSb2 oZFhSb2IzSnBlbUYwYVc5d pWVhWMGFD pWldGeVpYSW paV055Wl poZFhSb0 psWVhKbGNp wYXNzd2 wYXNzd29yZ wYjJ0bG zZWNyZX'
@@ -1426,6 +1435,8 @@ function indent_of(s) { match(s, /^[ \t]*/); return RLENGTH }
 # sorted position lists of one line, built on first use
 function qlist(   n, i, p) { if (QB == CID) return; QB = CID; n = split(S, TMP, "\""); p = 0; QN = n - 1; for (i = 1; i < n; i++) { p += length(TMP[i]) + 1; QP[i] = p } }
 function wlist(   n, i, p) { if (WB == CID) return; WB = CID; n = split(S, TMP, /[ \t']/); p = 0; WN = n - 1; for (i = 1; i < n; i++) { p += length(TMP[i]) + 1; WP[i] = p } }
+# whether position p is inside a double-quoted string (an odd number of unescaped quotes before it)
+function in_dq(p,   i, k) { qlist(); k = 0; for (i = 1; i <= QN && QP[i] < p; i++) if (bs_before(QP[i]) % 2 == 0) k++; return k % 2 }
 function first_after(arr, n, x,   lo, hi, mid) { lo = 1; hi = n + 1; while (lo < hi) { mid = int((lo + hi) / 2); if (arr[mid] >= x) hi = mid; else lo = mid + 1 } return lo }
 function bs_before(q,   c) { c = 0; while (q - c - 1 >= 1 && substr(S, q - c - 1, 1) == "\\") c++; return c }
 # the end (exclusive) of a string opened by k backslashes and a quote, its text starting at v
@@ -1446,6 +1457,19 @@ function uend(v, k,   i, e, q) {
 }
 # quote level of the string around position p: backslashes before the quote at p-1, or -1
 function level_at(p) { if (p > 1 && substr(S, p - 1, 1) == "\"") return bs_before(p - 1); return -1 }
+# the closing quote of a single-quoted value from t on: '' inside it is a quote (YAML), '\'' too (the shell)
+function sq_end(t,   x, done) {
+  done = 0
+  while (!done) {
+    x = index(substr(S, t, 65536), "'")
+    if (!x) return length(S) + 1
+    t += x - 1
+    if (substr(S, t + 1, 1) == "'") t += 2
+    else if (substr(S, t, 4) == "'\\''") t += 4
+    else done = 1
+  }
+  return t
+}
 function plain(v, key,   l) {
   sub(/[,;]+$/, "", v)
   l = tolower(v)
@@ -1456,6 +1480,7 @@ function plain(v, key,   l) {
   return 0
 }
 function safe_env(name) {
+  if (name !~ /^(PWD|OLDPWD)$/ && toupper(name) ~ /TOKEN|SECRET|PASS|PWD|CRED|PRIVATE|_KEY|APIKEY|AUTH/) return 0
   return name ~ /^(PATH|HOME|HOSTNAME|TERM|LANG|LANGUAGE|LC_[A-Z]+|TZ|SHLVL|PWD|OLDPWD|USER|container|GOMAXPROCS|GOMEMLIMIT|GOGC|GODEBUG|JAVA_HOME|JAVA_OPTS|[A-Z0-9_]*VERSION|NODE_NAME|POD_NAME|POD_NAMESPACE|POD_IP|POD_IPS|HOST_IP|NAMESPACE|ETCDCTL_API|LOG_LEVEL|KUBERNETES_[A-Z0-9_]+|[A-Z0-9_]+_SERVICE_HOST|[A-Z0-9_]+_SERVICE_PORT[A-Z0-9_]*|[A-Z0-9_]+_PORT|[A-Z0-9_]+_PORT_[0-9]+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)$/
 }
 function secret_name(n) { return tolower(n) ~ /pass|pwd|secret|token|key|auth|cred|private|cookie|session|salt|signature|dsn/ }
@@ -1464,14 +1489,14 @@ function structural(ks,   w, a) {
   a = ks > 48 ? ks - 48 : 1
   w = substr(S, a, ks - a)
   if (w ~ /^[ \t]*$/ && a == 1) return 1
-  if (w ~ /[]{,[(;|"'][ \t]*$/ || w ~ /:[ \t]+$/ || w ~ /(^|[ \t])-[ \t]+$/ || w ~ /(stdout|stderr) [FP] [ \t]*$/ || w ~ /\]:[ \t]*$/) return 1
+  if (w ~ /[]{,[(;|"'][ \t]*$/ || w ~ /:[ \t]+$/ || w ~ /(^|[ \t])-[ \t]+$/ || w ~ /(stdout|stderr) [FP] [ \t]*$/ || (a == 1 && ks > CO && substr(S, CO + 1, ks - CO - 1) ~ /^[ \t]*$/) || w ~ /\]:[ \t]*$/) return 1
   if (w ~ /^[ \t]*$/) return 1
   return 0
 }
 # the value of a key at v; ks: where the key starts; kq: the key was quoted; sep ":" or "="
 function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
   n = length(S)
-  if (v > n) { if (sep == ":" && !kq && BLOCKKEYS) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 1 } } return }
+  if (v > n) { if (sep == ":" && !kq && BLOCKKEYS) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 1; BSALL = (key ~ /(passwords?|passwd|api[-_]?keys|credentials|tokens)$/) } } return }
   c = substr(S, v, 1)
   if ((c == "|" || c == ">") && substr(S, v) ~ /^[|>][-+0-9]*[ \t]*(#.*)?$/) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 0; if (substr(S, 1, BS + 2) ~ /- $/) BS += 2 } return }
   if (c == "{" || (c == "\\" && substr(S, v + 1, 1) ~ /[nrt]/)) return
@@ -1484,11 +1509,16 @@ function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
   }
   if (c == "[") { t = index(substr(S, v, 65536), "]"); e = t ? v + t - 1 : n + 1; if (!t) { need("full"); ARR = 1 } if (!plain(substr(S, v + 1, e - v - 1), key)) edit(v + 1, e, rule); return }
   if (match(substr(S, v, 24), /^\\*"/)) { k = RLENGTH - 1; e = closeq(v + RLENGTH, k); if (!plain(substr(S, v + RLENGTH, e - v - RLENGTH), key) && edit(v + RLENGTH, e, rule)) { CRIQ[ne] = "q"; CRIL[ne] = k } return }
-  if (c == "'") { t = v + 1; wlist(); t = first_after(WP, WN, v + 1); while (t <= WN && substr(S, WP[t], 1) != "'") t++; e = t <= WN ? WP[t] : n + 1; if (!plain(substr(S, v + 1, e - v - 1), key)) edit(v + 1, e, rule); return }
-  blk = (sep == ":" && !kq && substr(S, 1, ks - 1) ~ /^([^ ]+ (stdout|stderr) [FP] )?[ \t]*(- )?$/) || (sep == "=" && !kq && !INCHUNK && substr(S, 1, ks - 1) ~ /^[ \t]*(export[ \t]+)?$/)
+  if (c == "'") { e = sq_end(v + 1); if (!plain(substr(S, v + 1, e - v - 1), key)) edit(v + 1, e, rule); return }
+  blk = (sep == ":" && !kq && ks > CO && substr(S, CO + 1, ks - CO - 1) ~ /^[ \t]*(- )?$/) || (sep == "=" && !kq && !INCHUNK && substr(S, 1, ks - 1) ~ /^[ \t]*(export[ \t]+)?$/)
   if (blk) { e = n + 1; while (e > v && substr(S, e - 1, 1) ~ /[ \t]/) e-- }
   else if (sep == ":" && !kq && substr(S, 1, ks - 1) ~ /[{,][ \t]*$/) { e = uend(v, level_at(ks)); t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++; e = t }
-  else { e = uend(v, level_at(ks)); if (kq) { t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++; e = t } }
+  else {
+    e = uend(v, level_at(ks)); if (kq) { t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++; e = t }
+    # key=value inside a string (args="--host db password=open sesame", a shell word 'PW=ab'\''c'): to the string's end
+    else if (sep == "=" && substr(S, ks, 1) != "-" && level_at(ks) < 0 && !plain(substr(S, v, e - v), key) && in_dq(ks)) { t = closeq(v, 0); if (t > e) e = t }
+    else if (sep == "=" && substr(S, e, 4) == "'\\''") e = sq_end(e)
+  }
   if (!plain(substr(S, v, e - v), key)) edit(v, e, rule)
 }
 # the next argument after a flag ending at ke: " VALUE", "\", \"VALUE\"" or the next line
@@ -1509,7 +1539,7 @@ function nextarg(ke, rule, kq,   w, v, c, k, e) {
     if (v > length(S)) { PENDF = rule; need("full"); return 1 }
     c = substr(S, v, 1)
     if (c == "-") return 0
-    if (c == "\"" || c == "'") { e = (c == "'") ? uend(v + 1, -1) : closeq(v + 1, 0); if (NAKEY == "" || !plain(substr(S, v + 1, e - v - 1), NAKEY)) edit(v + 1, e, rule); return 1 }
+    if (c == "\"" || c == "'") { if (c == "'") { e = index(substr(S, v + 1, 65536), "'"); e = e ? v + e : length(S) + 1 } else e = closeq(v + 1, 0); if (NAKEY == "" || !plain(substr(S, v + 1, e - v - 1), NAKEY)) edit(v + 1, e, rule); return 1 }
     e = uend(v, level_at(TOOLQ)); if (NAKEY == "" || !plain(substr(S, v, e - v), NAKEY)) edit(v, e, rule); return 1
   }
   if (w == "") { PENDF = rule; need("full"); return 1 }
@@ -1554,10 +1584,10 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   }
   key = substr(L, ks, ke - ks)
   # names of keys that are identifiers, not secrets (containerd's snapshotKey, a table's partitionKey)
-  if (key ~ /(snapshot|partition|sort|cache|routing|idempotency|lookup|index|label|topology|object|row|shard|foreign|unique|composite|group|node|annotation|field|column|dedupe?|trace|span|metric|hot|public|pub|host|ssh-host|trust|verify|verification|ca)[-_]?key$/) return
+  if (key ~ /(snapshot|partition|sort|cache|idempotency|lookup|index|label|topology|object|row|shard|foreign|unique|composite|group|node|annotation|field|column|dedupe?|trace|span|metric|hot|public|pub|host|ssh-host|trust|verify|verification|ca)[-_]?key$/) return
   strong = (key ~ /(password|passwd|passphrase|secret|token|apikey|api-key|api_key|credential)s?$|[-_]key$/)
-  if (a == "pass" && key !~ /(^|[-_.])pass$|^-*(require|master|root|db|admin|redis|mysql|user|auth)pass$/) return
-  if (a == "pwd" && key !~ /[-_.]pwd$/ && !(key == "pwd" && ks > 1 && substr(S, ks - 1, 1) == ";")) return
+  if (a == "pass" && key !~ /(^|[-_.])pass$|^-*(require|master|root|db|admin|redis|mysql|user|auth)pass$|^-+[a-z]+pass$/ && !(key != "pass" && substr(S, ke - 4, 4) ~ /^(Pass|PASS)$/)) return
+  if (a == "pwd" && key !~ /[-_.]pwd$/ && !(key == "pwd" && ks > 1 && substr(S, ks - 1, 1) == ";") && !(key != "pwd" && substr(S, ke - 3, 3) ~ /^(Pwd|PWD)$/)) return
   if (a == "sig" && !(key == "sig" && ks > 1 && substr(S, ks - 1, 1) ~ /[?&;]/)) return
   # openssl pass phrases: -passout pass:X, -passin pass:X
   if (a == "pass" && key == "pass" && substr(S, ke, 1) == ":" && substr(S, ke + 1, 1) !~ /^[ \t]?$/ && (ks == 1 || substr(S, ks - 1, 1) ~ /[ \t"']/)) { edit(ke + 1, uend(ke + 1, level_at(ks)), "secret-field"); return }
@@ -1569,6 +1599,7 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   # Go struct dumps: {Username:ci,Password:X,Auth:} and Password:X in %+v
   if (substr(S, ke, 1) == ":" && substr(S, ks, ke - ks) ~ /^[A-Z][A-Za-z]*$/ && (ks == 1 || substr(S, ks - 1, 1) ~ /[{, \t]/) && substr(S, ke + 1, 1) !~ /^[ \t,}]?$/) {
     v = ke + 1; e = uend(v, -1); t = v; while (t < e && substr(S, t, 1) !~ /[,}]/) t++
+    if (substr(S, v, 1) == "[") { t = index(substr(S, v, 65536), "]"); t = t ? v + t : length(S) + 1 }
     if (!plain(substr(S, v, t - v), key)) edit(v, t, "secret-field"); return
   }
   w = substr(S, ke, 40)
@@ -1583,7 +1614,7 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     if (sep == "=" && (t == "=" || t == ">" || substr(rest, 1, 1) == "!")) return
     if (sep == ":" && !kq) {
       # mid-line, only a compound name (x-api-key, db_password), a header name or a password word counts as a key
-      if (!structural(ks) && (key !~ /[-_]/ || substr(S, ks - 1, 1) !~ /[ \t]/) && key !~ /^(cookie|set-cookie|authorization)$/ && !(key ~ /^(password|passwd|passphrase|pwd)$/ && t != "")) return
+      if (!structural(ks) && (key !~ /[-_]/ || substr(S, ks - 1, 1) !~ /[ \t]/) && key !~ /^(cookie|set-cookie|authorization)$/ && !(key ~ /^(password|passwd|passphrase|pwd)$/ && t != "") && !(key ~ /^(token|secret)s?$/ && secretish(ke + kq + RLENGTH))) return
       if (substr(rest, RLENGTH, 1) == ":" && t != "" ) return
     }
     if (a == "user") {
@@ -1786,7 +1817,7 @@ function vendor(p, a,   e, r, v) {
   }
   if (p > 1 && substr(S, p - 1, 1) ~ /[A-Za-z0-9]/) return
   e = end_jwt(p); r = substr(S, p, e - p)
-  if (r !~ /^(xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|AIza|sk_live_|rk_live_|sk-proj-|sk-ant-|hf_|npm_|SG\.|dop_v1_|AGE-SECRET-KEY-1)/ || e - p < 20) return
+  if (r !~ /^(xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|AIza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|SG\.|dop_v1_|dckr_pat_|hvs\.|tskey-|shpat_|pypi-|ATATT3|NRAK-|PMAK-|sntrys_|lin_api_|AGE-SECRET-KEY-1)/ || e - p < 20) return
   if (r ~ /^npm_/ && r !~ /^npm_[A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9]/) return
   if (r ~ /^SG\./ && r !~ /^SG\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]/) return
   edit(p, e, "vendor-token"); if (e > SKIP) SKIP = e
@@ -1863,6 +1894,11 @@ function oracle(p, a,   v, w, n, i, c, sl, at) {
   if (sl && at > sl + 1) edit(v + sl, v + at - 1, "tool-password")
 }
 function handle(p, alen, a,   v, c, k, e) {
+  if (a ~ /^(unseal|recovery)[ \t]/) {
+    # Vault's init output: Unseal Key 1: X, Recovery Key 1: X
+    if (match(substr(S, p + alen, 16), /^[ \t]*[0-9]*[ \t]*:[ \t]*/)) { v = p + alen + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, "secret-field") }
+    return
+  }
   if (a ~ /^ (stdout|stderr) p $/) { if (CO && p == CO - 9) need("full"); return }
   if (a ~ /^[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.]/) bootstrap(p)
   else if (a == "eyj") jwt(p)
@@ -1876,7 +1912,7 @@ function handle(p, alen, a,   v, c, k, e) {
   else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
   else if (a ~ /headers?\]$/) { need("full"); HDR = 1 }
   else if (a == "htpasswd") htpasswd(p, a)
-  else if (a ~ /^(xox|xapp-|gh|github_pat_|glpat-|glrt-|aiza|sk_live_|rk_live_|sk-proj-|sk-ant-|hf_|npm_|sg\.|dop_v1_|age-secret-key-1|hooks\.slack\.com\/|\/api\/webhooks\/)/) vendor(p, a)
+  else if (a ~ /^(xox|xapp-|gh|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg\.|dop_v1_|dckr_pat_|hvs\.|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks\.slack\.com\/|\/api\/webhooks\/)/) vendor(p, a)
   else if (a == "vault") vault(p, a)
   else if (a == "rabbitmqctl") rabbit(p, a)
   else if (a == "sqlplus" || a == "thin:") oracle(p, a)
@@ -1948,6 +1984,12 @@ function states(   ind, t, nm, v, e, x) {
   if (S ~ /^[ \t]*$/) return 0
   ind = indent_of(S)
   # (after "key:" with no value, deeper lines are a plain scalar unless they are a mapping or a list)
+  if (BS >= 0 && BSALL && ind > BS && S !~ /^[ \t]*#/) {
+    # under passwords:, tokens:, apiKeys:, credentials: (no value of its own): each item's and each key's value
+    if (match(S, /^[ \t]*- /) || match(S, /^[ \t]*[^ \t:#][^:]*:[ \t]*/)) { if (RLENGTH < length(S)) edit(RLENGTH + 1, length(S) + 1, "secret-block"); return 2 }
+    whole("secret-block"); return 2
+  }
+  if (BS >= 0 && BSALL) BSALL = 0
   if (BS >= 0 && BSPLAIN && S ~ /^[ \t]*(- |[^ \t:#][^:]*:([ \t]|$)|#)/) BS = -1
   if (BS >= 0) { if (ind > BS) { whole("secret-block"); BSPLAIN = 0; return 2 } BS = -1 }
   if (DATAI >= 0) {
@@ -1985,8 +2027,8 @@ function states(   ind, t, nm, v, e, x) {
   if (PENDJ) {
     # "password": and its value on the next line (JSON formatted with a line break after the colon)
     PENDJ = 0
-    if (match(S, /^[ \t]*\\*"/)) { v = RLENGTH + 1; e = closeq(v, RLENGTH - 1 - ind); if (!plain(substr(S, v, e - v), "")) edit(v, e, "secret-field"); return 2 }
-    if (match(S, /^[ \t]*[^ \t,}\]]+/) && RLENGTH > ind) { edit(ind + 1, RLENGTH + 1, "secret-field"); return 2 }
+    if (match(substr(S, CO + 1), /^[ \t]*\\*"/)) { v = CO + RLENGTH + 1; e = closeq(v, RLENGTH - 1 - indent_of(substr(S, CO + 1))); if (!plain(substr(S, v, e - v), "")) edit(v, e, "secret-field"); return 2 }
+    if (match(substr(S, CO + 1), /^[ \t]*[^ \t,}\]]+/)) { t = indent_of(substr(S, CO + 1)); edit(CO + t + 1, CO + RLENGTH + 1, "secret-field"); return 2 }
   }
   if (PENDF != "") {
     t = PENDF; PENDF = ""
@@ -2016,7 +2058,7 @@ NEEDED { next }
   CR = ""; if (substr(S, length(S)) == "\r") { CR = "\r"; S = substr(S, 1, length(S) - 1) }
   L = tolower(S); ne = 0; CID++
   # the CRI log prefix (time, stream, P or F tag): CO is its length, the message starts after it
-  CO = match(S, /^[^ ]+ (stdout|stderr) [PF] /) ? RLENGTH : 0
+  CO = match(S, /^[^ ]+ (stdout|stderr) [PF] /) ? RLENGTH : match(S, /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+(Z|[+-][0-9][0-9]:?[0-9][0-9]) /) ? RLENGTH : 0
   st = (MODE == "full") ? states() : 0
   if (st == 1) { ctx_after(); next }
   if (st == 0 && length(S) > 65536) { long_line(); ctx_after(); next }
