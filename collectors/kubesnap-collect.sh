@@ -1018,9 +1018,9 @@ url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/	the password of s
 env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, ...); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X)	names; harmless variables
 secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars), in YAML and JSON (also one-line and escaped JSON)	the keys; ConfigMaps in files with no Secret
 registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
-tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+by|thin:|[ "'\[,]-(-user|[pauwUk])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED BY '<pw>', in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
+tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|@tcp[(]|@unix[(]|[ "'\[,]-(-user|[pauwUk])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
-vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks[.]slack[.]com/|/api/webhooks/	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack or Discord webhook URL	the prefixes in prose
+vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks[.]slack[.]com/|/api/webhooks/|/incomingwebhook/|telegram[.]org/bot	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack, Discord or Teams webhook URL and a Telegram bot's token	the prefixes in prose
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
 credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, *.ppk, *.age, id_rsa and the like, keyrings, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, *htpasswd*, *pgpass*, netrc, and outside the logs any file whose name holds token, secret, passw or credential; etcd data, databases and archives (*.db, member/snap, *.tar*, *.zip, *.xz, *.bz2, ...); files of configuration over 16 MiB	
 final-scan	withheld file	(after packing)	a file outside the logs that is binary (a NUL byte) or archive data by its first bytes, before any rule; after packing, a file whose name holds a secret, a link whose target holds one, a gzip file whose content matches a rule or is binary, a file whose redaction failed or took longer than the per-file bound: withheld, with the reason in manifest.json and the report	
@@ -1759,6 +1759,12 @@ function urlcred(p, an,   w, n, i, c, at, col, a, v, wl, stop) {
     if (c == "\\") { c = substr(w, i + 1, 1); if (c == "/" || c == "\"") break }
     else if (c == "@") at = i
   }
+  if (!at && c == "/") {
+    # a password holding a raw /: user:pa/ss@host (the last @ before white space or a quote, a : before any /)
+    col = index(substr(w, 1, i - 1), ":")
+    if (col && match(w, /^[^ \t"'<>]*@/)) { at = RLENGTH; if (at > col + 1 && index(substr(w, 1, col), "/") == 0) edit(v + col, v + at - 1, "url-credentials") }
+    return
+  }
   if (!at) return
   a = substr(w, 1, at - 1); col = index(a, ":")
   if (col) { if (at - 1 > col) edit(v + col, v + at - 1, "url-credentials") }
@@ -1787,12 +1793,13 @@ function authz(p, alen,   w, v, e, n) {
   if (e > v && !plain(substr(S, v, e - v), "authorization")) { edit(v, e, "authorization-header"); if (e > SKIP) SKIP = e; return 1 }
   return 0
 }
-function tool(p, a,   b, w) {
+function tool(p, a,   b, w, v, e) {
   b = p > 1 ? substr(L, p - 1, 1) : ""
   if (b != "" && b !~ /[ \t\/"'\[,=]/) return
   w = substr(L, p + length(a), 24)
   if (w !~ /^(admin|dump|sh)?($|[ \t"'\\])/ && a !~ /^ldap/) return
   TOOL = (a == "mariadb") ? "mysql" : a; TOOLQ = p
+  if (a == "etcdctl" && match(substr(S, p + 7, 96), /^([ \t]+--?[a-z-]+(=[^ \t]+)?)*[ \t]+user[ \t]+(add|passwd)[ \t]+[^ \t:]+:/)) { v = p + 7 + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, "tool-password") }
   if (w ~ /^(admin|dump|sh)?\\*"[ \t]*,?[ \t]*$/) { need("full"); TOOLCTX = TOOL }
 }
 # htpasswd -b[c] FILE USER PASSWORD, htpasswd -nb USER PASSWORD: the password argument
@@ -1809,9 +1816,11 @@ function htpasswd(p, a,   w, n, i, pos, batch, nflag, k, need_k, b) {
   }
 }
 function vendor(p, a,   e, r, v) {
-  if (a ~ /webhooks\/$|slack/) {
-    # https://hooks.slack.com/services/T../B../SECRET, https://discord.com/api/webhooks/ID/SECRET: the path
+  if (a ~ /webhooks?\/$|slack|telegram/) {
+    # https://hooks.slack.com/services/T../B../SECRET, https://discord.com/api/webhooks/ID/SECRET: the path;
+    # https://api.telegram.org/bot<id>:<token>/...: the bot's id and token
     v = p + length(a); e = end_tok(v)
+    if (a ~ /telegram/ && match(substr(S, v, 256), /^[A-Za-z0-9:_-]+/)) e = v + RLENGTH
     if (e - v >= 8) { edit(v, e, "vendor-token"); if (e > SKIP) SKIP = e }
     return
   }
@@ -1825,7 +1834,7 @@ function vendor(p, a,   e, r, v) {
 # vault login TOKEN (a positional token; -method=... logins carry none)
 function vault(p, a,   w, v, e) {
   if (p > 1 && substr(L, p - 1, 1) !~ /[ \t\/"']/) return
-  if (!match(substr(S, p + 5, 32), /^[ \t]+login[ \t]+/)) return
+  if (!match(substr(S, p + 5, 48), /^[ \t]+(login|operator[ \t]+unseal)[ \t]+/)) return
   v = p + 5 + RLENGTH; if (substr(S, v, 1) == "-") return
   e = uend(v, -1); if (e - v >= 8) edit(v, e, "tool-password")
 }
@@ -1856,7 +1865,8 @@ function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
     kq = 0; if (match(substr(S, ke, 4), /^\\*"/)) kq = RLENGTH
     nextarg(ke + kq, "tool-password", kq > 0); return
   }
-  if ((f == "-p" && (t == "mysql" || t == "sshpass")) || (f == "-a" && t == "redis-cli")) {
+  if (f == "-p" && t ~ /^(az|cqlsh|rabbitmqadmin)$/ || f == "-P" && t == "ipmitool" || f == "-a" && t == "valkey-cli") { nextarg(ke, "tool-password", 0); return }
+  if ((f == "-p" && (t == "mysql" || t == "sshpass" || t ~ /^(7z|7za|unrar)$/)) || (f == "-a" && t == "redis-cli")) {
     c = substr(S, ke, 1)
     if (c ~ /[A-Za-z0-9!@#$%^&*()_+.\/~,;:?-]/ && f == "-p") { e = uend(ke, level_at(p + 1)); edit(ke, e, "tool-password"); return }
     kq = 0; if (match(substr(S, ke, 4), /^\\*"/)) kq = RLENGTH
@@ -1878,6 +1888,13 @@ function kindline(   n, i, pos, o, e, t) {
     edit(o, e, "secret-manifest-data")
     pos = o
   }
+}
+# Go's MySQL DSN: user:X@tcp(host:3306)/db, with no scheme before it
+function godsn(p,   t, w, c) {
+  t = p > 128 ? p - 128 : 1; w = substr(S, t, p - t)
+  if (!match(w, /[^ \t"'=(,]*$/)) return
+  c = index(substr(w, RSTART), ":")
+  if (c && RSTART + c - 1 < length(w)) edit(t + RSTART + c - 1, p, "tool-password")
 }
 # rabbitmqctl add_user USER X, rabbitmqctl change_password USER X
 function rabbit(p, a,   w, v, e) {
@@ -1912,13 +1929,14 @@ function handle(p, alen, a,   v, c, k, e) {
   else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
   else if (a ~ /headers?\]$/) { need("full"); HDR = 1 }
   else if (a == "htpasswd") htpasswd(p, a)
-  else if (a ~ /^(xox|xapp-|gh|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg\.|dop_v1_|dckr_pat_|hvs\.|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks\.slack\.com\/|\/api\/webhooks\/)/) vendor(p, a)
+  else if (a ~ /^(xox|xapp-|gh|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg\.|dop_v1_|dckr_pat_|hvs\.|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks\.slack\.com\/|\/api\/webhooks\/|\/incomingwebhook\/|telegram\.org\/bot)/) vendor(p, a)
   else if (a == "vault") vault(p, a)
   else if (a == "rabbitmqctl") rabbit(p, a)
   else if (a == "sqlplus" || a == "thin:") oracle(p, a)
   else if (a ~ /^identified/) { v = p + alen; if (match(substr(S, v, 8), /^[ \t]*\\*["']/)) { c = substr(S, v + RLENGTH - 1, 1); k = RLENGTH; v += k; e = (c == "'") ? index(substr(S, v, 65536), "'") : 0; e = e ? v + e - 1 : (c == "'" ? length(S) + 1 : closeq(v, 0)); edit(v, e, "tool-password") } }
   else if (a ~ /^(lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah)$/) tool(p, a)
-  else if (a ~ /^(mysql|mariadb|redis-cli|sshpass|curl|etcdctl|mongo|mongosh|zip|unzip|openssl)$/) tool(p, a)
+  else if (a ~ /^(mysql|mariadb|redis-cli|sshpass|curl|etcdctl|mongo|mongosh|zip|unzip|openssl|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar)$/) tool(p, a)
+  else if (a ~ /^@(tcp|unix)\($/) godsn(p)
   else if (a ~ /-(-user|[pauw])$/) toolflag(p, a)
   else if (a ~ /name/) nv(p, alen)
   else if (a in SIGS) sig(p, a)
@@ -1954,6 +1972,8 @@ function scan(   pos, w, n, win, p, alen, a) {
     if (p >= SKIP) handle(p, alen, a)
     if (NEEDED) return
     pos = p + (alen > 0 ? alen : 1); if (SKIP > pos) pos = SKIP; w = 256
+    # " -p" of a flag word that goes on (-password, -passin): the word is looked into for its own anchors
+    if (a ~ /-(-user|[pauwk])$/ && substr(L, p + alen, 1) ~ /[a-z]/ && pos > p + 2 && SKIP <= p + 2) pos = p + 2
   }
 }
 # lines inside a multi-line construct (full mode)

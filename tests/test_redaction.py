@@ -262,6 +262,16 @@ CASES: list[Case] = [
     Case("secret-block", "auth:\n  passwords:\n    - ListPwValue1\n  dbPasswords:\n    shop: MapPwValue1\nother: 1\n", ("ListPwValue1", "MapPwValue1")),
     Case("env-value", '{"name":"KUBERNETES_AUTH_TOKEN","value":"KubeEnvValue1"}\n', ("KubeEnvValue1",)),
     Case("vendor-token", "dckr_pat_abcdefghijklmnopqrstuv hvs.CAESIabcdefghijklmnopqrstu sk_test_abcdefghijklmnopqrstuv\n", ("abcdefghijklmnopqrstu",)),
+    Case("tool-password", "ipmitool -I lanplus -U admin -P IpmiValue123 chassis status\naz login -u ops -p AzValue12345\n"
+         "cqlsh db -u admin -p CqlValue12345\nrabbitmqadmin -u admin -p RabbitAdmValue1 list\nvalkey-cli -a ValkeyValue123 ping\n"
+         "7z a -pSevenZValue123 a.7z x\nunrar x -pUnrarValue123 a.rar\n", ("IpmiValue123", "AzValue12345", "CqlValue12345", "RabbitAdmValue1",
+                                                                         "ValkeyValue123", "SevenZValue123", "UnrarValue123")),
+    Case("tool-password", "etcdctl --endpoints=https://e:2379 user add root:EtcdAddValue1\nvault operator unseal VaultUnsealValue1\n"
+         "dsn: app:DsnValue123@tcp(mysql:3306)/shop\n", ("EtcdAddValue1", "VaultUnsealValue1", "DsnValue123")),
+    Case("secret-flag", "influx -username admin -password InfluxValue123 -execute 'SHOW DATABASES'\n", ("InfluxValue123",)),
+    Case("url-credentials", "postgres://report:Ab/SlashValue1@db:5432/r\n", ("SlashValue1",)),
+    Case("vendor-token", "https://outlook.office.com/webhook/a/IncomingWebhook/TeamsValue123/b\nhttps://api.telegram.org/bot123456:TelegramValue123/send\n",
+         ("TeamsValue123", "TelegramValue123")),
     Case("url-credentials", "redirect=https%3A%2F%2Fadmin%3AEncValue123%40db.example.com%2Fx\n", ("EncValue123",)),
     Case("url-credentials", '{"dsn":"mysql:\\/\\/root:EscValue123@db\\/app"}\n', ("EscValue123",)),
     Case("url-credentials", '{"url":"postgres://app:ab\\u0026AmpValue123@db/app"}\nredis://:pa#HashValue123@redis:6379\n', ("AmpValue123", "HashValue123")),
@@ -357,6 +367,9 @@ KEPT = [
     "2023-11-14T22:11:40.000000000Z stdout P a partial line with nothing secret",
     "password: ${DB_PASSWORD}",
     "  credentialsFile: /etc/app/creds.json",
+    "see https://example.com/path/x?next=a@b.com now",
+    "https://host:8080/api/v1 ok",
+    "az aks get-credentials --name prod",
 ]
 
 
