@@ -330,8 +330,9 @@ run_cmd() {
     tout=true
     err="timed out after ${TIMEOUT}s"
   elif ((rc != 0)); then
-    # redacted whole before the cut: a cut can split a secret from what makes a rule see it (the :// of a URL)
-    redact_quiet "$errf" "(error output)"
+    # redacted whole before the cut: a cut can split a secret from what makes a rule see it (the :// of a URL);
+    # an error of 600 bytes or less is kept whole, and redacted with the manifest's records
+    if (($(file_size "$errf") > 600)); then redact_quiet "$errf" "(error output)" || true; fi
     err=$(tail -c 600 -- "$errf" 2>/dev/null | tr '\n' ' ' || true)
     [[ -n "$err" ]] || err="exit status $rc"
   fi
