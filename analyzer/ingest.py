@@ -1427,24 +1427,12 @@ def _loose_member(loose: LooseInput, report: IngestReport, path: Path, single: b
         report.alone(str(path), name, f"member cut short: {e}")
 
 
-def _ingest_path(
-    store: Store,
-    path: Path,
-    site: str,
-    node: str | None,
-    limits: Limits | None,
-    progress: Callable[[str], None] | None,
-    report: IngestReport,
-    skip_archives: bool = False,
-    claims: Claims | None = None,
-    layout: Layout = KUBESNAP,
-    when: When | None = None,
-) -> None:
-    """One input: bundles are committed as they end (members of one bundle must be contiguous); its loose
-    captures together, at its end; then its problems of no snapshot."""
+def _ingest_path(store: Store, path: Path, site: str, node: str | None, limits: Limits | None, progress: Callable[[str], None] | None,
+                 report: IngestReport, **options: Any) -> None:  # fmt: skip
+    """One input (_ingest_one, whose options these are), then its problems of no snapshot."""
     first = len(report.unstored)
     try:
-        _ingest_one(store, path, site, node, limits, progress, report, skip_archives, claims, layout, when)
+        _ingest_one(store, path, site, node, limits, progress, report, **options)
     finally:
         store_alone(store, report.unstored[first:])
 
@@ -1479,6 +1467,8 @@ def _ingest_one(
     layout: Layout = KUBESNAP,
     when: When | None = None,
 ) -> None:
+    """One input: bundles are committed as they end (members of one bundle must be contiguous); its loose
+    captures together, at its end."""
     current: BundleIngest | None = None
     current_key: str | None = None
     done: set[str] = set()

@@ -126,3 +126,35 @@ def test_collector_manifest_records_and_newer_format() -> None:
     assert problems and "newer" in problems[0][1]
     with pytest.raises(ParseError):
         manifest_json.bundle_info(b"not json")
+
+
+def test_one_odd_certificate_costs_its_odd_part_not_the_file() -> None:
+    """A duplicated extension or a subject that is not UTF-8 raised out of the reader and lost every certificate of
+    the file (a crafted one could hide one about to expire): each certificate is kept, with what could be read."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+
+    def der(cn: str, exts: tuple[x509.ExtensionType, ...] = ()) -> bytes:
+        b = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+             .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ca")])).public_key(key.public_key()).serial_number(7)
+             .not_valid_before(datetime.datetime(2023, 1, 1)).not_valid_after(datetime.datetime(2033, 1, 1)))  # fmt: skip
+        for e in exts:
+            b = b.add_extension(e, critical=False)
+        return b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    def pem(d: bytes) -> bytes:
+        return b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(d) + b"-----END CERTIFICATE-----\n"
+
+    oid = x509.ObjectIdentifier
+    dup = der("dupext", (x509.UnrecognizedExtension(oid("1.2.3.4"), b"\x05\x00"), x509.UnrecognizedExtension(oid("1.2.3.5"), b"\x05\x00")))
+    dup = dup.replace(b"\x06\x03\x2a\x03\x05", b"\x06\x03\x2a\x03\x04")  # the second extension made the first's twin
+    bad = der("BADNAME-UTF8").replace(b"BADNAME-UTF8", b"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\xf7\xf6\xf5\xf4")
+    got = list(config.certificates(pem(der("good-1")) + pem(dup) + pem(bad) + pem(der("good-2")), "/var/lib/kubelet/pki/kubelet.crt"))
+    assert [(c.index, c.common_name) for c in got] == [(0, "good-1"), (1, "dupext"), (2, None), (3, "good-2")]
+    assert all(c.not_after and c.not_after.year == 2033 for c in got)

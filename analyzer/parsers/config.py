@@ -123,24 +123,38 @@ def certificates(data: bytes, path: str) -> Iterator[Certificate]:
             cert = x509.load_pem_x509_certificate(m.group(0))
         except ValueError:
             continue
-        cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        # one odd part (a duplicated extension, a name that is not UTF-8) costs that part, not the certificate: its
+        # dates are what the rules read, and a crafted entry must not hide a certificate about to expire
+        bad = (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType)
+        try:
+            cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+            common_name: str | None = str(cn[0].value) if cn else None
+            subject: str | None = cert.subject.rfc4514_string()
+        except bad:
+            common_name = subject = None
+        try:
+            issuer: str | None = cert.issuer.rfc4514_string()
+        except bad:
+            issuer = None
         sans: list[str] = []
         try:
             ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
             sans = [str(v) for v in ext.get_values_for_type(x509.DNSName)] + [str(v) for v in ext.get_values_for_type(x509.IPAddress)]  # type: ignore[attr-defined]
-        except x509.ExtensionNotFound:
+        except (x509.ExtensionNotFound, *bad):
             pass
         is_ca = None
         try:
             is_ca = cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value.ca  # type: ignore[attr-defined]
         except x509.ExtensionNotFound:
-            is_ca = cert.subject == cert.issuer
+            is_ca = subject is not None and subject == issuer
+        except bad:
+            is_ca = None
         yield Certificate(
             path=path,
             index=i,
-            subject=cert.subject.rfc4514_string(),
-            issuer=cert.issuer.rfc4514_string(),
-            common_name=str(cn[0].value) if cn else None,
+            subject=subject,
+            issuer=issuer,
+            common_name=common_name,
             serial=f"{cert.serial_number:x}",
             not_before=cert.not_valid_before_utc.astimezone(UTC),
             not_after=cert.not_valid_after_utc.astimezone(UTC),
