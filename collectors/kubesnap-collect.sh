@@ -1007,7 +1007,7 @@ redaction_rules() {
   cat <<'RULES'
 private-key	PEM private key	private key	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----), over lines or in one line with \n escapes; the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose
 base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate), with the lines it is wrapped over	base64 certificates (kubeconfig certificate-authority-data)
-secret-field	key and value	@KEYWORDS@| (stdout|stderr) p 	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements, => pairs, key VALUE (requirepass, netrc), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password printed alone on the line after one announcing it; keys and values cut between a CRI partial (P) record and the next one	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***), numbers of up to 5 digits, file paths of *key fields; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
+secret-field	key and value	@KEYWORDS@| (stdout|stderr) p 	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements, => pairs, key VALUE (requirepass, netrc), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; iscsiadm's -n ...password -v X; keys and values cut between a CRI partial (P) record and the next one	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***), numbers of up to 5 digits, file paths of *key fields; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
 secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] (also on the next line) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key)	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
 secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value)	the key line
 authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...)
@@ -1028,7 +1028,7 @@ final-scan	withheld file	(after packing)	a file outside the logs that is binary 
 RULES
 }
 
-readonly REDACT_KEYWORDS='token|tokens|password|passwords|passwd|pass|pwd|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|creds|cookie|user|encrypt|signature|sig|unseal[[:blank:]]+key|recovery[[:blank:]]+key|[-_]key|[a-z]key|key[[:blank:]]*[:=]|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
+readonly REDACT_KEYWORDS='bindpw|rootpw|token|tokens|password|passwords|passwd|pass|pwd|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|creds|cookie|user|encrypt|signature|sig|unseal[[:blank:]]+key|recovery[[:blank:]]+key|[-_]key|[a-z]key|key[[:blank:]]*[:=]|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
 # Base64 of the secret words at each alignment, once and twice encoded (generated and checked by
 # tests/test_redaction.py); KSIGS: "PRIVATE KEY" encoded once.
 readonly REDACT_SIGS='0b2tlb 3WVhOemQy 3WVhOemQyOXla 5GUTFKRl 5sWTNKbG 6WldOeVpY BBU1NXT1JE BSSVZBVEUgS0VZ BdXRob3JpemF0aW9u Bhc3N3Z Bhc3N3b3Jk BiMnRsY CQlUxTlhUMUpF CU1NWWkJWRVVnUzBWW CZFhSb2IzSnBlbUYwYVc5d CZWFyZXIg CaGMzTjNa CaGMzTjNiM0pr DWldGeVpYSW F1dGhvcml6YXRpb2 F1dGhz FRVk5UVjA5U1 FVa2xXUVZSRklFdEZX FYVjBhRzl5YVhwaGRHbHZi FZWE56ZDI5eV FtVmhjbVZ5S GMWRHaH GMWRHaHZjbWw2WVhScGIy ImF1dGgi J2YTJWd JCVTFOWFQxSk JQUzBWT JTU1ZaQlZFVWdTMFZa JbUYxZEdna JhdXRoI JkWFJvYjNKcGVtRjBhVzl1 JlYXJlci JoYzNOM1 JoYzNOM2IzSm KaGRYUm9J KbFlYSmxja MGIydGxi MyVmpjbVYw NFQ1JFV NHRnpjM2R2Y2 NHRnpjM2Rr NaV0Z5WlhJZ NlY3Jld ORlExSkZW ObFkzSmxk Q1pXRnlaWEln QQVNTV09SR QUklWQVRFIEtFW QXV0aG9yaXphdGlvb QYXNzd29yZ QkJVMU5YVDFKR QlNTVlpCVkVVZ1MwVl QmRYUm9iM0pwZW1GMGFXOX QmVhcmVyI QmhjM04zW QmhjM04zYjNKa RHOXJaV RPS0VO RSVU5TUl RUVZOVFYwOVNS RVWtsV1FWUkZJRXRGV RWFYwYUc5eWFYcGhkR2x2Y RWVhOemQyOXla RaV055Wl RbVZoY21WeU RjFkR2h2Y21sNllYUnBiM RjFkR2h6 Rva2Vu SUFMwVk SW1GMWRHZ2 SdmEyVn SmhkWFJvS SmxZWEpsY2 TRUNSRV TZWNyZX TkZRMUpGV TmxZM0psZ U0VDUkVU U2VjcmV0 UEFTU1dPUk UFJJVkFURSBLRV UGFzc3dvcm UT0tFT UUlVOU1JW UVFWTlRWMDlTU UVVrbFdRVlJGSUV0Rl UVhWMGFHOXlhWHBoZEdsdm UVlYTnpkMjl5W UW1WaGNtVnlJ UWldOeVpY Ub2tlb UlBTMFZP UnZhMlZ1 UwVkRVa1ZV UyVmpjbVYw VE9LRU VFJVTlNSV VFRlRVMWRQVW VFpXTnlaW VG9rZW VGSkpWa0ZVUlNCTFJW VHRnpjM2R2Y2 VMFZEVWtWV VMlZqY21WM VR0Z6YzNkdmNt VRUZUVTFkUFVr VRkpKVmtGVVJTQkxSV VTBWRFVrVl VTJWamNtVj VUMHRGV VUVGVFUxZFBVa VUZKSlZrRlVSU0JMUl VUdGemMzZHZjb VVDB0Rl VVQwdEZU VWIydGxi VYjJ0bG ViMnRsY VkU5TFJV Vkc5clpX WRTlMUl WRzlyWl WVhWMGFHOXlhWHBoZEdsdm WVhWMGFI WW1WaGNtVnlJ Y0dGemMzZG Y0dGemMzZHZjb YXV0aG9yaXphdGlvb YXV0aH YmVhcmVyI YxZEdodmNtbDZZWFJwYj YxZEdoe YzJWamNtVj ZEc5clpX ZFOUxSV ZHOXJaV ZWFYwYU ZWFYwYUc5eWFYcGhkR2x2Y ZbVZoY21WeU aGRYUm9iM0pwZW1GMGFXOX aGRYUm9j aVlYVjBhQ aVpXRnlaWEln c2VjcmV0 cGFzc3dk cGFzc3dvcm d1lYTnpkM d1lYTnpkMjl5W dG9rZW dZWE56ZD dZWE56ZDI5eV elpXTnlaW hdXRob3JpemF0aW9u hdXRoc hkWFJvY hkWFJvYjNKcGVtRjBhVzl1 iYXV0aC iZWFyZXIg jMlZqY21WM jR0Z6YzNka jR0Z6YzNkdmNt kRzlyWl lYVjBhRzl5YVhwaGRHbHZi lYVjBhS lZWFYwYU laV0Z5WlhJZ ltRjFkR2dp ltVmhjbVZ5S oZFhSb2 oZFhSb2IzSnBlbUYwYVc5d pWVhWMGFD pWldGeVpYSW paV055Wl poZFhSb0 psWVhKbGNp wYXNzd2 wYXNzd29yZ wYjJ0bG zZWNyZX'
@@ -1578,6 +1578,12 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   # (--token-ttl=24h) and words that begin others (pass-through, author)
   match(substr(L, ke, 64), /^[a-z0-9_.-]*/); suf = substr(L, ke, RLENGTH)
   sub(/[.-]+$/, "", suf)
+  if (suf == "-stdin" && substr(L, ks, ke - ks) ~ /^-+password$/) {
+    # echo X | docker login --password-stdin: the word echoed
+    t = p > 256 ? p - 256 : 1; w = substr(L, t, p - t)
+    if (match(w, /echo[ \t]+['"]?[^ \t'"|]+['"]?[ \t]*\|/)) { v = t + RSTART - 1 + 4; while (substr(S, v, 1) ~ /[ \t'"]/) v++; e = v; while (e < p && substr(S, e, 1) !~ /[ \t'"|]/) e++; edit(v, e, "secret-flag") }
+    return
+  }
   if (suf != "") {
     if (isflag || harmless_suffix(suf) || (a ~ /^(pass|pwd|auth|user|cookie|encrypt|sig|signature|authorization|proxy-authorization)$/ && suf !~ /key$/)) return
     ke += length(suf)
@@ -1606,6 +1612,7 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   w = substr(S, ke, 40)
   kq = 0
   if (match(w, /^\\*["']/)) kq = RLENGTH
+  else if (tolower(substr(w, 1, 6)) == "\\u0022" || substr(w, 1, 6) == "&quot;") kq = 6  # (its value then runs to white space)
   rest = substr(w, kq + 1)
   # "password" => "X" (Ruby, Perl), access_token%3DX (a URL-encoded query)
   if (match(rest, /^[ \t]*=>[ \t]*/) || match(rest, /^%3[dD]/)) { value(ke + kq + RLENGTH, ks, kq, "=", key, isflag ? "secret-flag" : "secret-field"); return }
@@ -1635,6 +1642,8 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     if (isflag && match(substr(S, ke, 8), /^[ \t]+/)) { v = ke + RLENGTH; e = uend(v, -1); t = index(substr(S, v, e - v), ":"); if (t && e > v + t) edit(v + t, e, "secret-flag") }
     return
   }
+  if (match(substr(S, ke + kq, 8), /^[ \t]+-v[ \t]+/)) { v = ke + kq + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, "secret-field"); return }
+  if (match(substr(S, ke + kq, 32), /^[ \t]+and[ \t]+value[ \t]+\\*"/)) { v = ke + kq + RLENGTH; e = closeq(v, 0); if (e > v) edit(v, e, "secret-field"); return }
   NAKEY = key; t = isflag ? nextarg(ke + kq, "secret-flag", kq) : 0; NAKEY = ""
   if (t) return
   # PASSWORD 'X', IDENTIFIED BY 'X' (SQL), "AUTH" "X" (redis): a quoted value after a password word
@@ -2094,7 +2103,7 @@ NEEDED { next }
     # a P record with a secret word: its next record is read with it (full mode)
     if (CO && substr(S, CO - 1, 1) == "P") need("full")
     if (NEEDED) next
-    if (L ~ /password[^:]*:[ \t]*$/ && substr(L, CO + 1) !~ /^[ \t]*(- )?[^ \t]*:[ \t]*$/) { need("full"); if (NEEDED) next; PENDP = 3 }
+    if (L ~ /(password|certificate key|token|secret)[^:]*:[ \t]*$/ && substr(L, CO + 1) !~ /^[ \t]*(- )?[^ \t]*:[ \t]*$/) { need("full"); if (NEEDED) next; PENDP = 3 }
   }
   if (ne && CO && substr(S, CO - 1, 1) == "P") { for (i = 1; i <= ne; i++) if (EE[i] > length(S)) { need("full"); if (NEEDED) next; CRIC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i] } }
   emit()

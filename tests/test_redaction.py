@@ -272,6 +272,12 @@ CASES: list[Case] = [
     Case("url-credentials", "postgres://report:Ab/SlashValue1@db:5432/r\n", ("SlashValue1",)),
     Case("vendor-token", "https://outlook.office.com/webhook/a/IncomingWebhook/TeamsValue123/b\nhttps://api.telegram.org/bot123456:TelegramValue123/send\n",
          ("TeamsValue123", "TelegramValue123")),
+    Case("secret-field", "[upload-certs] Using certificate key:\n0f3e2a1b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f\n", ("0f3e2a1b4c5d6e7f",)),
+    Case("secret-field", "bindPW: DexBindValue1\nolcRootPW: LdapRootValue1\n", ("DexBindValue1", "LdapRootValue1")),
+    Case("secret-field", '{\\u0022Password\\u0022:\\u0022DotnetValue1\\u0022}\n{&quot;password&quot;:&quot;HtmlValue123&quot;}\n', ("DotnetValue1", "HtmlValue123")),
+    Case("secret-flag", "echo DockerStdinValue1 | docker login --username ci --password-stdin reg.example.com\n", ("DockerStdinValue1",)),
+    Case("secret-field", "iscsiadm -m node -o update -n node.session.auth.password -v IscsiValue123\n"
+         'E1114 kubelet: failed: key "node.session.auth.password" and value "IscsiKubeValue1" invalid\n', ("IscsiValue123", "IscsiKubeValue1")),
     Case("url-credentials", "redirect=https%3A%2F%2Fadmin%3AEncValue123%40db.example.com%2Fx\n", ("EncValue123",)),
     Case("url-credentials", '{"dsn":"mysql:\\/\\/root:EscValue123@db\\/app"}\n', ("EscValue123",)),
     Case("url-credentials", '{"url":"postgres://app:ab\\u0026AmpValue123@db/app"}\nredis://:pa#HashValue123@redis:6379\n', ("AmpValue123", "HashValue123")),
