@@ -80,7 +80,7 @@ def json_too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
 def json_int(digits: str) -> int | None:
     """A JSON integer as json.loads reads it, but one of more than 40 digits is unknown (None): Python refuses to
     convert more than 4,300 digits, and that error lost the whole member (a count no object holds is no count)."""
-    return int(digits) if len(digits) <= 41 else None
+    return int(digits) if len(digits.lstrip("-")) <= 40 else None
 
 
 def bounded_json(text: str) -> Any:

@@ -78,6 +78,7 @@ from analyzer.models import (
     Workload,
 )
 from analyzer.parsers import json_values
+from analyzer.parsers.docker import pasted_ps
 from analyzer.parsers.manifest_json import BundleInfo, bundle_info
 from analyzer.paste import prompt_of
 from analyzer.registry import ParseContext, SourceSpec, load_parsers, sniff
@@ -682,17 +683,16 @@ class LooseInput:
         with m.open() as f:
             head = f.read(65536)
             text = decode(head)
-            shown = head
+            shown, seen = head, text
             if len(head) < 65536 and (b"\x1b" in head or b"\x9b" in head):
                 # a paste with colours (grep --color, a coloured prompt) is read as the terminal showed it; a log
                 # file keeps its bytes (what the program wrote; every verb sanitizes what it prints)
-                text = strip_ansi(text)
-                shown = text.encode("utf-8", "surrogateescape")
-            spec, score = sniff(text)
+                seen = strip_ansi(text)
+                shown = seen.encode("utf-8", "surrogateescape")
+            spec, score = sniff(seen)
             fmt = sniff_format(head) if spec is None or score < 50 else None  # read as logs, or by no sure reader
-            if len(head) < 65536 and _is_text(shown) and self._paste(name, m, text, spec, score, shown, fmt):
+            if len(head) < 65536 and _is_text(shown) and self._paste(name, m, seen, spec, score, shown, fmt):
                 return
-            text = decode(head)
             bulk_kind = None
             data = head
             if fmt is not None:
@@ -865,8 +865,6 @@ class LooseInput:
                 else:
                     said: list[tuple[str, str, str]] = []
                     if s.kind == "docker-ps":  # the rows the paste read, its header given or not
-                        from analyzer.parsers.docker import pasted_ps
-
                         recs = pasted_ps(s.records)
                     else:
                         recs = s.attrs["read"] if "read" in s.attrs else run_parser(load_parsers()[parser], member, section_text.encode(), said)[1]

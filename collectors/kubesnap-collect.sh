@@ -1437,7 +1437,11 @@ function indent_of(s) { match(s, /^[ \t]*/); return RLENGTH }
 function qlist(   n, i, p) { if (QB == CID) return; QB = CID; n = split(S, TMP, "\""); p = 0; QN = n - 1; for (i = 1; i < n; i++) { p += length(TMP[i]) + 1; QP[i] = p } }
 function wlist(   n, i, p) { if (WB == CID) return; WB = CID; n = split(S, TMP, /[ \t']/); p = 0; WN = n - 1; for (i = 1; i < n; i++) { p += length(TMP[i]) + 1; WP[i] = p } }
 # whether position p is inside a double-quoted string (an odd number of unescaped quotes before it)
-function in_dq(p,   i, k) { qlist(); k = 0; for (i = 1; i <= QN && QP[i] < p; i++) if (bs_before(QP[i]) % 2 == 0) k++; return k % 2 }
+function in_dq(p,   i) {
+  qlist()
+  if (QUB != CID) { QUB = CID; QU[0] = 0; for (i = 1; i <= QN; i++) QU[i] = QU[i - 1] + (bs_before(QP[i]) % 2 == 0) }
+  return QU[first_after(QP, QN, p) - 1] % 2
+}
 function first_after(arr, n, x,   lo, hi, mid) { lo = 1; hi = n + 1; while (lo < hi) { mid = int((lo + hi) / 2); if (arr[mid] >= x) hi = mid; else lo = mid + 1 } return lo }
 function bs_before(q,   c) { c = 0; while (q - c - 1 >= 1 && substr(S, q - c - 1, 1) == "\\") c++; return c }
 # the end (exclusive) of a string opened by k backslashes and a quote, its text starting at v
@@ -1458,7 +1462,7 @@ function uend(v, k,   i, e, q) {
 }
 # quote level of the string around position p: backslashes before the quote at p-1, or -1
 function level_at(p) { if (p > 1 && substr(S, p - 1, 1) == "\"") return bs_before(p - 1); return -1 }
-# the closing quote of a single-quoted value from t on: '' inside it is a quote (YAML), '\'' too (the shell)
+# the closing quote of a single-quoted value from t on: '' inside it is a quote (YAML, SQL), '\'' too (the shell)
 function sq_end(t,   x, done) {
   done = 0
   while (!done) {
@@ -1540,7 +1544,7 @@ function nextarg(ke, rule, kq,   w, v, c, k, e) {
     if (v > length(S)) { PENDF = rule; need("full"); return 1 }
     c = substr(S, v, 1)
     if (c == "-") return 0
-    if (c == "\"" || c == "'") { if (c == "'") { e = index(substr(S, v + 1, 65536), "'"); e = e ? v + e : length(S) + 1 } else e = closeq(v + 1, 0); if (NAKEY == "" || !plain(substr(S, v + 1, e - v - 1), NAKEY)) edit(v + 1, e, rule); return 1 }
+    if (c == "\"" || c == "'") { e = (c == "'") ? sq_end(v + 1) : closeq(v + 1, 0); if (NAKEY == "" || !plain(substr(S, v + 1, e - v - 1), NAKEY)) edit(v + 1, e, rule); return 1 }
     e = uend(v, level_at(TOOLQ)); if (NAKEY == "" || !plain(substr(S, v, e - v), NAKEY)) edit(v, e, rule); return 1
   }
   if (w == "") { PENDF = rule; need("full"); return 1 }
@@ -1651,7 +1655,7 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     v = ke + kq + RLENGTH
     if (match(substr(S, v, 24), /^\\*["']/)) {
       c = substr(S, v + RLENGTH - 1, 1); t = RLENGTH - 1; v += RLENGTH
-      if (c == "'") { e = index(substr(S, v, 65536), "'"); e = e ? v + e - 1 : length(S) + 1 } else e = closeq(v, t)
+      e = (c == "'") ? sq_end(v) : closeq(v, t)
       if (!plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
     }
   }
@@ -1943,7 +1947,7 @@ function handle(p, alen, a,   v, c, k, e) {
   else if (a == "vault") vault(p, a)
   else if (a == "rabbitmqctl") rabbit(p, a)
   else if (a == "sqlplus" || a == "thin:") oracle(p, a)
-  else if (a ~ /^identified/) { v = p + alen; if (match(substr(S, v, 8), /^[ \t]*\\*["']/)) { c = substr(S, v + RLENGTH - 1, 1); k = RLENGTH; v += k; e = (c == "'") ? index(substr(S, v, 65536), "'") : 0; e = e ? v + e - 1 : (c == "'" ? length(S) + 1 : closeq(v, 0)); edit(v, e, "tool-password") } }
+  else if (a ~ /^identified/) { v = p + alen; if (match(substr(S, v, 8), /^[ \t]*\\*["']/)) { c = substr(S, v + RLENGTH - 1, 1); k = RLENGTH; v += k; e = (c == "'") ? sq_end(v) : closeq(v, 0); edit(v, e, "tool-password") } }
   else if (a ~ /^(lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah)$/) tool(p, a)
   else if (a ~ /^(mysql|mariadb|redis-cli|sshpass|curl|etcdctl|mongo|mongosh|zip|unzip|openssl|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar)$/) tool(p, a)
   else if (a ~ /^@(tcp|unix)\($/) godsn(p)

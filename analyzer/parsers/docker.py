@@ -88,7 +88,7 @@ def ps_record(cid: str, image: str | None, created: str | None, status: str | No
     )  # fmt: skip
 
 
-def pasted_ps(rows: list[dict[str, Any]], first_line: int = 0) -> list[Record]:
+def pasted_ps(rows: list[dict[str, Any]]) -> list[Record]:
     """The rows a paste's docker ps section was read into (with or without its header): their records."""
     return [ps_record(str(r["container_id"]), r.get("image"), r.get("created"), r.get("status"), r.get("names"), None)
             for r in rows if r.get("container_id")]  # fmt: skip
