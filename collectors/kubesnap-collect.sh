@@ -1002,10 +1002,12 @@ role_guess() {
 # Columns: rule, kind, trigger, what is redacted, what is kept. The trigger is a lower-case
 # POSIX ERE (no intervals, [[:blank:]] for blanks): every rule acts only at a match of its
 # trigger, so the union of the triggers (REDACT_TRIGGER) is what selects files and lines;
-# a file or line that does not match it provably cannot match any rule.
+# a file or line that does not match it provably cannot match any rule. random-token's trigger
+# (REDACT_RUNS: 16 characters of a run) is searched apart: one regex of both grows a DFA that makes
+# grep 20 times slower.
 redaction_rules() {
   cat <<'RULES'
-private-key	PEM private key	private key	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----), over lines or in one line with \n escapes; the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose
+private-key	PEM private key	private key|static key v1	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----, OpenVPN Static key V1), over lines or in one line with \n escapes; the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose
 base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate), with the lines it is wrapped over	base64 certificates (kubeconfig certificate-authority-data)
 secret-field	key and value	@KEYWORDS@| (stdout|stderr) p 	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements, => pairs, key VALUE (requirepass, netrc), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; iscsiadm's -n ...password -v X; keys and values cut between a CRI partial (P) record and the next one	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***), numbers of up to 5 digits, file paths of *key fields; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
 secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] (also on the next line) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key)	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
@@ -1023,6 +1025,7 @@ tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpassw
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
 vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks[.]slack[.]com/|/api/webhooks/|/incomingwebhook/|telegram[.]org/bot	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack, Discord or Teams webhook URL and a Telegram bot's token	the prefixes in prose
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
+random-token	random token	[a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-]	a run of 16 or more characters of letters, digits, +, /, _ and - (and = padding) that looks random: upper- and lower-case letters with fewer than 6 in 10 of its characters in words (a capital and 3 or more small letters: camelCase, paths); or 20 or more lower-case letters and digits with no separator, in 3 or more groups of digits; Databricks dapi<hex>, Mailgun key-<hex>, PostgreSQL md5<hex> and the first part of a Terraform Cloud token (<14>.atlasv1.<67>). A run on a line of bare base64 in line mode sends the file to full mode, where PEM certificate blocks are known	hex of any length (container, sandbox and image ids, digests, hashes, UUIDs), digests after SHA256: and the like (ssh key fingerprints), camelCase and words, lower-case names with separators (pod, node and image names), upper case and digits (AWS key ids, iptables chains), base64 of a PEM certificate, public key or CRL (kubeconfig certificate-authority-data), the lines of a PEM certificate, public key or CRL block
 credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, *.ppk, *.age, id_rsa and the like, keyrings, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, *htpasswd*, *pgpass*, netrc, and outside the logs any file whose name holds token, secret, passw or credential; etcd data, databases and archives (*.db, member/snap, *.tar*, *.zip, *.xz, *.bz2, ...); files of configuration over 16 MiB	
 final-scan	withheld file	(after packing)	a file outside the logs that is binary (a NUL byte) or archive data by its first bytes, before any rule; after packing, a file whose name holds a secret, a link whose target holds one, a gzip file whose content matches a rule or is binary, a file whose redaction failed or took longer than the per-file bound: withheld, with the reason in manifest.json and the report	
 RULES
@@ -1034,6 +1037,7 @@ readonly REDACT_KEYWORDS='bindpw|rootpw|token|tokens|password|passwords|passwd|p
 readonly REDACT_SIGS='0b2tlb 3WVhOemQy 3WVhOemQyOXla 5GUTFKRl 5sWTNKbG 6WldOeVpY BBU1NXT1JE BSSVZBVEUgS0VZ BdXRob3JpemF0aW9u Bhc3N3Z Bhc3N3b3Jk BiMnRsY CQlUxTlhUMUpF CU1NWWkJWRVVnUzBWW CZFhSb2IzSnBlbUYwYVc5d CZWFyZXIg CaGMzTjNa CaGMzTjNiM0pr DWldGeVpYSW F1dGhvcml6YXRpb2 F1dGhz FRVk5UVjA5U1 FVa2xXUVZSRklFdEZX FYVjBhRzl5YVhwaGRHbHZi FZWE56ZDI5eV FtVmhjbVZ5S GMWRHaH GMWRHaHZjbWw2WVhScGIy ImF1dGgi J2YTJWd JCVTFOWFQxSk JQUzBWT JTU1ZaQlZFVWdTMFZa JbUYxZEdna JhdXRoI JkWFJvYjNKcGVtRjBhVzl1 JlYXJlci JoYzNOM1 JoYzNOM2IzSm KaGRYUm9J KbFlYSmxja MGIydGxi MyVmpjbVYw NFQ1JFV NHRnpjM2R2Y2 NHRnpjM2Rr NaV0Z5WlhJZ NlY3Jld ORlExSkZW ObFkzSmxk Q1pXRnlaWEln QQVNTV09SR QUklWQVRFIEtFW QXV0aG9yaXphdGlvb QYXNzd29yZ QkJVMU5YVDFKR QlNTVlpCVkVVZ1MwVl QmRYUm9iM0pwZW1GMGFXOX QmVhcmVyI QmhjM04zW QmhjM04zYjNKa RHOXJaV RPS0VO RSVU5TUl RUVZOVFYwOVNS RVWtsV1FWUkZJRXRGV RWFYwYUc5eWFYcGhkR2x2Y RWVhOemQyOXla RaV055Wl RbVZoY21WeU RjFkR2h2Y21sNllYUnBiM RjFkR2h6 Rva2Vu SUFMwVk SW1GMWRHZ2 SdmEyVn SmhkWFJvS SmxZWEpsY2 TRUNSRV TZWNyZX TkZRMUpGV TmxZM0psZ U0VDUkVU U2VjcmV0 UEFTU1dPUk UFJJVkFURSBLRV UGFzc3dvcm UT0tFT UUlVOU1JW UVFWTlRWMDlTU UVVrbFdRVlJGSUV0Rl UVhWMGFHOXlhWHBoZEdsdm UVlYTnpkMjl5W UW1WaGNtVnlJ UWldOeVpY Ub2tlb UlBTMFZP UnZhMlZ1 UwVkRVa1ZV UyVmpjbVYw VE9LRU VFJVTlNSV VFRlRVMWRQVW VFpXTnlaW VG9rZW VGSkpWa0ZVUlNCTFJW VHRnpjM2R2Y2 VMFZEVWtWV VMlZqY21WM VR0Z6YzNkdmNt VRUZUVTFkUFVr VRkpKVmtGVVJTQkxSV VTBWRFVrVl VTJWamNtVj VUMHRGV VUVGVFUxZFBVa VUZKSlZrRlVSU0JMUl VUdGemMzZHZjb VVDB0Rl VVQwdEZU VWIydGxi VYjJ0bG ViMnRsY VkU5TFJV Vkc5clpX WRTlMUl WRzlyWl WVhWMGFHOXlhWHBoZEdsdm WVhWMGFI WW1WaGNtVnlJ Y0dGemMzZG Y0dGemMzZHZjb YXV0aG9yaXphdGlvb YXV0aH YmVhcmVyI YxZEdodmNtbDZZWFJwYj YxZEdoe YzJWamNtVj ZEc5clpX ZFOUxSV ZHOXJaV ZWFYwYU ZWFYwYUc5eWFYcGhkR2x2Y ZbVZoY21WeU aGRYUm9iM0pwZW1GMGFXOX aGRYUm9j aVlYVjBhQ aVpXRnlaWEln c2VjcmV0 cGFzc3dk cGFzc3dvcm d1lYTnpkM d1lYTnpkMjl5W dG9rZW dZWE56ZD dZWE56ZDI5eV elpXTnlaW hdXRob3JpemF0aW9u hdXRoc hkWFJvY hkWFJvYjNKcGVtRjBhVzl1 iYXV0aC iZWFyZXIg jMlZqY21WM jR0Z6YzNka jR0Z6YzNkdmNt kRzlyWl lYVjBhRzl5YVhwaGRHbHZi lYVjBhS lZWFYwYU laV0Z5WlhJZ ltRjFkR2dp ltVmhjbVZ5S oZFhSb2 oZFhSb2IzSnBlbUYwYVc5d pWVhWMGFD pWldGeVpYSW paV055Wl poZFhSb0 psWVhKbGNp wYXNzd2 wYXNzd29yZ wYjJ0bG zZWNyZX'
 readonly REDACT_KSIGS='BSSVZBVEUgS0VZ QUklWQVRFIEtFW UFJJVkFURSBLRV'
 REDACT_TRIGGER=""
+REDACT_RUNS='[A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-]'
 REDACT_PROG=""
 REDACT_NULSAFE=1
 REDACT_BOUND=120  # seconds per file; set from --timeout in main
@@ -1043,7 +1047,7 @@ WITHHELD=""       # "file<TAB>reason"
 redact_setup() {
   local t re="" prog
   while IFS=$'\t' read -r _ _ t _; do
-    [[ "$t" == "("* ]] && continue
+    [[ "$t" == "("* || "$t" == "${REDACT_RUNS//A-Za-z/a-z}" ]] && continue
     t=${t//@KEYWORDS@/$REDACT_KEYWORDS}
     t=${t//@SIGS@/${REDACT_SIGS// /|}}
     re+="${re:+|}$t"
@@ -1072,6 +1076,7 @@ redact_setup() {
   prog=${prog//@SCAN@/"${anchor//\//\\/}"}
   # busybox awk ends a regex literal at any /, even in brackets
   prog=${prog//@ANCHOR@/"${REDACT_TRIGGER//\//\\/}"}
+  prog=${prog//@RUNS@/"${REDACT_RUNS//\//\\057}"}
   prog=${prog//@SIGS@/"$REDACT_SIGS"}
   prog=${prog//@KSIGS@/"$REDACT_KSIGS"}
   REDACT_PROG=$prog
@@ -1130,12 +1135,29 @@ redact_file() {
   : >"$patch"
   : >"$rep"
   : >"$needf"
+  local runs="$w.runs" rc2=0
   timeout "$REDACT_BOUND" grep -n -a -i -E -- "$REDACT_TRIGGER" "$f" >"$cand" 2>/dev/null || rc=$?
+  ((rc > 1)) || timeout "$(redact_left "$start")" grep -n -a -E -- "$REDACT_RUNS" "$f" >"$runs" 2>/dev/null || rc2=$?
+  ((rc > 1)) || rc=$((rc2 > 1 ? rc2 : rc & rc2))
   if ((rc == 1)); then
     return 1
   elif ((rc != 0)); then
     withhold "$f" "$rel" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "the redaction search failed (exit status $rc)")"
     return 2
+  fi
+  # the lines of either search, in order, once
+  if [[ -s "$runs" ]]; then
+    if [[ -s "$cand" ]]; then
+      redact_input "$runs" >"$w.r2"
+      redact_input "$cand" | timeout "$(redact_left "$start")" awk -v B="$w.r2" "$(redact_union_awk)" >"$w.u" 2>/dev/null || rc=$?
+      if ((rc != 0)); then
+        withhold "$f" "$rel" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "the redaction search failed (exit status $rc)")"
+        return 2
+      fi
+      mv -f -- "$w.u" "$cand"
+    else
+      mv -f -- "$runs" "$cand"
+    fi
   fi
   rc=0
   redact_input "$cand" | timeout "$(redact_left "$start")" awk -v MODE=line -v M="$MARKER" -v PATCH="$patch" \
@@ -1169,6 +1191,21 @@ redact_file() {
   mv -f -- "$tmp" "$f"
   REL="$rel" LABEL="$label" awk -F'\t' '{ print ENVIRON["REL"] "\t" $1 "\t" ENVIRON["LABEL"] $2 }' "$rep" >>"$REDLINES"
   return 0
+}
+
+# the union of two grep -n outputs, both in line order (stdin and the file B): each line once, in order
+redact_union_awk() {
+  cat <<'AWK'
+function nb() { more = ((getline b < B) > 0); if (more) kb = substr(b, 1, index(b, ":") - 1) + 0 }
+BEGIN { nb() }
+{
+  ka = substr($0, 1, index($0, ":") - 1) + 0
+  while (more && kb < ka) { print b; nb() }
+  if (more && kb == ka) nb()
+  print
+}
+END { while (more) { print b; nb() } }
+AWK
 }
 
 # a file as the engine reads it: NUL bytes as \001 for an awk that would cut the line there
@@ -1266,10 +1303,17 @@ redact_all() {
 redact_batch() {
   local f rc=0 hits="$STAGE/redact.hits" all=1 some=0
   local -A listed=()
+  local -a ok=()
+  # the trigger, then random-token's runs (searched apart, see REDACT_RUNS)
   timeout "$REDACT_BOUND" grep -l -Z -a -i -E -- "$REDACT_TRIGGER" "$@" >"$hits" 2>/dev/null || rc=$?
   [[ -s "$hits" ]] && some=1
   # grep exits 0 when it listed a file and 1 when it listed none; nothing else is believed
-  if ((rc == 0 && some == 1 || rc == 1 && some == 0)); then
+  ((rc == 0 && some == 1 || rc == 1 && some == 0)) && ok+=(1)
+  rc=0 some=0
+  timeout "$REDACT_BOUND" grep -l -Z -a -E -- "$REDACT_RUNS" "$@" >"$hits.runs" 2>/dev/null || rc=$?
+  [[ -s "$hits.runs" ]] && some=1
+  ((rc == 0 && some == 1 || rc == 1 && some == 0)) && ok+=(1)
+  if ((${#ok[@]} == 2)); then
     all=0
     for f in "$@"; do listed["$f"]=0; done
     while IFS= read -r -d '' f; do
@@ -1278,7 +1322,7 @@ redact_batch() {
         break
       fi
       listed["$f"]=1
-    done <"$hits"
+    done < <(cat -- "$hits" "$hits.runs")
   fi
   for f in "$@"; do
     # [[ ]], never (( )): a member name must not be evaluated as arithmetic
@@ -1401,10 +1445,11 @@ function long_line(   n, off, i, a, b, k, c, pos, e, carry, base, w) {
     # each chunk also holds the 128 bytes before it, for the handlers that look back (a BEGIN before its
     # PRIVATE KEY, a key before its value); its anchors are those from off on (the chunk before took the rest)
     base = off > 128 ? off - 128 : 1
-    S = substr(FULL, base, 36864 + off - base); L = tolower(S); ne = 0; CID++; INCHUNK = (off > 1)
+    S = substr(FULL, base, 36864 + off - base); L = tolower(S); ne = 0; CID++; INCHUNK = (off > 1); LONGL = 1
     SCANLIM = (off + 32768 <= n) ? off - base + 32768 : 0; SKIP0 = carry - base + 1; if (SKIP0 < off - base + 1) SKIP0 = off - base + 1
     if (L ~ /@ANCHOR@/) { if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret/) kindline(); scan() }
-    SCANLIM = 0; SKIP0 = 0; INCHUNK = 0
+    if (!NEEDED) entropy()
+    SCANLIM = 0; SKIP0 = 0; INCHUNK = 0; LONGL = 0
     if (NEEDED) return
     for (i = 1; i <= ne; i++) {
       a = base + ES[i] - 1; b = base + EE[i] - 1
@@ -1679,6 +1724,7 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
 function end_b64(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9+\/=_-]/)) return e + RSTART - 1; e += 4096 } }
 function end_std64(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9+\/=]/)) return e + RSTART - 1; e += 4096 } }
 function end_jwt(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9_.=-]/)) return e + RSTART - 1; e += 4096 } }
+function end_tokrun(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9+\057_-]/)) return e + RSTART - 1; e += 4096 } }
 function end_tok(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9._~+\/=-]/)) return e + RSTART - 1; e += 4096 } }
 function start_b64(p,   s, t, w) {
   s = p
@@ -1741,6 +1787,84 @@ function sig(p, a,   n, i, ok) {
   if (ok) b64run(p, "base64-encoded-secret", 12)
 }
 function gz(p) { if (substr(S, p, 4) == "H4sI") b64run(p, "base64-gzip-blob", 40) }
+# runs that look random: every run of 16 or more [A-Za-z0-9+/_-] (and = padding) of the line, found in windows,
+# except those inside a PEM certificate, public key or CRL (on this line, or over lines in full mode)
+function certranges(upd,   t, x, k, e, ty) {
+  NCR = 0; t = 1
+  if (upd && INCERT) { x = index(L, "-----end "); NCR = 1; CRS[1] = 1; CRE[1] = x ? x : length(S) + 1; if (!x) return; INCERT = 0; t = x + 9 }
+  while ((x = index(substr(L, t), "-----begin ")) > 0) {
+    k = t + x - 1 + 11; ty = substr(L, k, 48); e = index(ty, "-----"); ty = e ? substr(ty, 1, e - 1) : ty
+    if (ty !~ /certificate|public key|x509 crl|pkcs7/ || ty ~ /private/) { t = k; continue }
+    x = index(substr(L, k), "-----end ")
+    NCR++; CRS[NCR] = k; CRE[NCR] = x ? k + x - 1 : length(S) + 1
+    if (!x) { if (upd) INCERT = 1; return }
+    t = k + x + 8
+  }
+}
+# whether a rule's edit already covers a to b (the report names that rule)
+function covered(a, b,   i) { for (i = 1; i <= ne; i++) if (ES[i] <= a && EE[i] >= b) return 1; return 0 }
+function incert(p,   i) { for (i = 1; i <= NCR; i++) if (p >= CRS[i] && p < CRE[i]) return 1; return 0 }
+# fewer than 6 in 10 characters in words (a capital and 3 or more small letters): random base64 has about 2 in 10
+function rnd(r,   t) { t = r; gsub(/[A-Z]?[a-z][a-z][a-z]+/, "", t); return (length(r) - length(t)) * 10 < length(r) * 6 }
+# whether the run from a to b looks random (1: the whole run). Mixed case: the run, and one of its pieces between
+# separators of 10 or more characters, mixed case too (a path or a snake_case name is made of words and of pieces in
+# one case). Lower case and digits: pieces between / and + of 20 or more characters with no - or _ (a name's random
+# part is not redacted: the name joins files), in 3 or more groups of digits, not hex after a word (pod<uid>); they
+# are edited here.
+function randomish(a, b,   r, n, t, k, i, q) {
+  r = substr(S, a, b - a); sub(/=+$/, "", r); n = length(r)
+  # Terraform Cloud's <14>.atlasv1.<67>; Databricks dapi<32 hex>, Mailgun key-<32 hex>; PostgreSQL's md5<32 hex>
+  if (a > 9 && substr(S, a - 9, 9) == ".atlasv1.") { q = a - 9; while (q > 1 && substr(S, q - 1, 1) ~ /[A-Za-z0-9]/) q--; edit(q, a - 9, "random-token") }
+  if (n < 16) return 0
+  if (r ~ /^(dapi|key-|md5)[0-9a-f]+$/ && n == (r ~ /^md5/ ? 35 : 36)) return 1
+  r = substr(r, 1, 512)
+  t = r; gsub(/-/, "", t); if (t ~ /^[0-9A-Fa-f]+$/) return 0
+  # a digest: SHA256:<base64> (an ssh key's fingerprint), sha512-<base64> (a package's integrity)
+  if (substr(L, a > 8 ? a - 8 : 1, a > 8 ? 8 : a - 1) ~ /(sha1|sha224|sha256|sha384|sha512|md5)[:-]$/) return 0
+  if (r ~ /^(LS0tLS1CRUdJTiBDRVJU|LS0tLS1CRUdJTiBQVUJMSUMgS0VZ|LS0tLS1CRUdJTiBYNTA5IENSTC|LS0tLS1CRUdJTiBUUlVTVEVEIENFUlRJRklDQVRF)/) return 0
+  if (r ~ /[A-Z]/ && r ~ /[a-z]/) {
+    if (!rnd(r)) return 0
+    k = split(r, SEG, /[+\057_-]/)
+    for (i = 1; i <= k; i++) if (length(SEG[i]) >= 10 && SEG[i] ~ /[A-Z]/ && SEG[i] ~ /[a-z]/ && rnd(SEG[i])) return 1
+    return 0
+  }
+  if (r ~ /[A-Z]/ || r !~ /[a-z]/ || n < 20) return 0
+  k = split(substr(S, a, b - a), SEG, /[+\057]/); q = a
+  for (i = 1; i <= k; i++) {
+    t = SEG[i]; sub(/^[a-z]+/, "", t)
+    if (length(SEG[i]) >= 20 && SEG[i] !~ /[_-]/ && SEG[i] ~ /[a-z]/ && t !~ /^[0-9a-f]+$/) { t = SEG[i]; if (gsub(/[0-9]+/, "", t) >= 3) edit(q, q + length(SEG[i]), "random-token") }
+    q += length(SEG[i]) + 1
+  }
+  return 0
+}
+function entropy(   n, pos, win, p, a, b, lim, w, r) {
+  n = length(S); pos = (SKIP0 > 0) ? SKIP0 : 1; lim = SCANLIM ? SCANLIM : n
+  # (in full mode the ranges of a whole line were found before its states, which carry a block over lines)
+  if (MODE == "line" || LONGL || CTXS) { if (index(L, "-----")) certranges(0); else NCR = 0 }
+  while (pos <= lim) {
+    win = substr(S, pos, 4096); w = length(win)
+    if (!match(win, /@RUNS@/)) { if (pos + 4096 > n) break; pos += 4096 - 15; continue }
+    p = pos + RSTART - 1
+    if (p > lim) break
+    # (a window starts after a run's end, or 15 characters into a run that goes on from the window before)
+    a = p; if (RSTART == 1 && pos > 1) while (a > 1 && a > p - 16 && substr(S, a - 1, 1) ~ /[A-Za-z0-9+\057_-]/) a--
+    # the run's end, in the window unless it reaches the window's end
+    match(substr(win, RSTART), /^[A-Za-z0-9+\057_-]+/); b = p + RLENGTH
+    if (b - pos >= w) { b = end_tokrun(p); if (b > n + 1) b = n + 1 }
+    # = is padding at the run's end only (podUID=<uuid> is two runs)
+    if (substr(S, b, 1) == "=") { while (substr(S, b, 1) == "=") b++; if (substr(S, b, 1) ~ /[A-Za-z0-9+\057_-]/) { while (substr(S, b - 1, 1) == "=") b-- } }
+    pos = b + 1
+    # a quick no: one case with no separator (names, hex ids, words, AWS key ids)
+    r = substr(S, a, b - a)
+    if (r !~ /[A-Z]/ && (b - a < 20 || r !~ /[\057+]/ && r ~ /[_-]/)) continue
+    if (r !~ /[a-z]/) continue
+    if (!incert(a) && !covered(a, b) && randomish(a, b)) {
+      # a line of bare base64 may lie inside a certificate that began lines before: known in full mode
+      if (MODE == "line" && substr(S, CO + 1) ~ /^[ \t]*[A-Za-z0-9+\057=]+[ \t]*$/) { need("full"); return }
+      edit(a, b, "random-token")
+    }
+  }
+}
 function bootstrap(p,   b, a2) {
   b = p > 1 ? substr(S, p - 1, 1) : ""; a2 = substr(S, p + 23, 1)
   if (b ~ /[A-Za-z0-9]/ || a2 ~ /[A-Za-z0-9]/) return
@@ -1937,7 +2061,7 @@ function handle(p, alen, a,   v, c, k, e) {
   else if (a == "h4si") gz(p)
   else if (a == "://" || a == "%3a%2f%2f" || a ~ /^:\\/) urlcred(p, a)
   else if (a == "bearer" || a == "basic") bearer(p, a)
-  else if (a == "private key") pem(p)
+  else if (a == "private key" || a == "static key v1") pem(p)
   else if (a ~ /^kind/) { if (substr(L, p, 128) ~ /^kind\\*"?[ \t]*:[ \t]*\\*"?secret/) { need("secret"); need("full") } }
   else if (a == "stringdata") { need("full") }
   else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
@@ -2005,9 +2129,11 @@ function states(   ind, t, nm, v, e, x) {
   }
   if (PENDP > 0) {
     # a password printed alone on a line after one that announces it (Jenkins, Elasticsearch)
-    if (substr(S, CO + 1) ~ /^[ \t]*$/) { PENDP--; return 0 }
+    # (after a syslog or journal prefix too: Mmm dd hh:mm:ss host tag[pid]: )
+    t = CO; if (!t && match(S, /^([A-Z][a-z][a-z] [ 0-3][0-9] [0-9:.]+|[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+[+Z0-9:-]*) [^ ]+ [^ ]+: /)) t = RLENGTH
+    if (substr(S, t + 1) ~ /^[ \t]*$/) { PENDP--; return 0 }
     PENDP = 0
-    if (match(substr(S, CO + 1), /^[ \t]*[^ \t]+[ \t]*$/) && RLENGTH >= 6) { edit(CO + 1, length(S) + 1, "secret-field"); return 2 }
+    if (match(substr(S, t + 1), /^[ \t]*[^ \t]+[ \t]*$/) && RLENGTH >= 6) { edit(t + 1, length(S) + 1, "secret-field"); return 2 }
   }
   if (INPEM) {
     if (!match(L, /----[- ]?end/)) { printf "%d\td\n", NRX > PATCH; rec("private-key"); return 1 }
@@ -2093,6 +2219,7 @@ NEEDED { next }
   L = tolower(S); ne = 0; CID++
   # the CRI log prefix (time, stream, P or F tag): CO is its length, the message starts after it
   CO = match(S, /^[^ ]+ (stdout|stderr) [PF] /) ? RLENGTH : match(S, /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+(Z|[+-][0-9][0-9]:?[0-9][0-9]) /) ? RLENGTH : 0
+  NCR = 0; if (MODE == "full" && (INCERT || index(L, "-----"))) certranges(1)
   st = (MODE == "full") ? states() : 0
   if (st == 1) { ctx_after(); next }
   if (st == 0 && length(S) > 65536) { long_line(); ctx_after(); next }
@@ -2100,14 +2227,16 @@ NEEDED { next }
     # the next record of a partial (P) one: scanned with the end of the message it continues, so that a key
     # or a token cut by the runtime's 16 KiB split is whole; only what falls in this record is edited
     ctx_scan()
-  } else if (st == 0 && L ~ /@ANCHOR@/) {
-    if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret/) kindline()
-    scan()
+  } else if (st == 0 && ((A1 = (L ~ /@ANCHOR@/)) || S ~ /@RUNS@/)) {
+    if (A1) { if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret/) kindline(); scan() }
+    if (!NEEDED) entropy()
     if (NEEDED) next
-    # a P record with a secret word: its next record is read with it (full mode)
-    if (CO && substr(S, CO - 1, 1) == "P") need("full")
-    if (NEEDED) next
-    if (L ~ /(password|certificate key|token|secret)[^:]*:[ \t]*$/ && substr(L, CO + 1) !~ /^[ \t]*(- )?[^ \t]*:[ \t]*$/) { need("full"); if (NEEDED) next; PENDP = 3 }
+    if (A1) {
+      # a P record with a secret word: its next record is read with it (full mode)
+      if (CO && substr(S, CO - 1, 1) == "P") need("full")
+      if (NEEDED) next
+      if (L ~ /(password|certificate key|token|secret)[^:]*:[ \t]*$/ && substr(L, CO + 1) !~ /^[ \t]*(- )?[^ \t]*:[ \t]*$/) { need("full"); if (NEEDED) next; PENDP = 3 }
+    }
   }
   if (ne && CO && substr(S, CO - 1, 1) == "P") { for (i = 1; i <= ne; i++) if (EE[i] > length(S)) { need("full"); if (NEEDED) next; CRIC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i] } }
   emit()
@@ -2124,6 +2253,7 @@ function ctx_scan(   save, n, i, k, a, b) {
   save = S; n = length(PCTX)
   S = PCTX substr(save, CO + 1); L = tolower(S); CID++
   if (L ~ /@ANCHOR@/) scan()
+  CTXS = 1; if (!NEEDED) entropy(); CTXS = 0
   k = 0
   for (i = 1; i <= ne; i++) {
     a = ES[i] - n; b = EE[i] - n
