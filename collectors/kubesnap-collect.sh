@@ -1856,7 +1856,7 @@ function entropy(   n, pos, win, p, a, b, lim, w, r) {
     pos = b + 1
     # a quick no: one case with no separator (names, hex ids, words, AWS key ids)
     r = substr(S, a, b - a)
-    if (r !~ /[A-Z]/ && (b - a < 20 || r !~ /[\057+]/ && r ~ /[_-]/)) continue
+    if (r !~ /[A-Z]/ && (b - a < 20 || r !~ /[\057+]/ && r ~ /[_-]/) && r !~ /^key-/) continue
     if (r !~ /[a-z]/) continue
     if (!incert(a) && !covered(a, b) && randomish(a, b)) {
       # a line of bare base64 may lie inside a certificate that began lines before: known in full mode

@@ -308,6 +308,8 @@ CASES: list[Case] = [
     Case("random-token", "mc alias set backup https://minio:9000 backup ZDe1f8rESQ/edUStPKR0+CsTy4Qw==\n", ("ZDe1f8rESQ/edUStPKR0+CsTy4Qw",)),
     Case("random-token", "  - url: https://chat.example.com/hooks/b3wkh5dnsipzz5fk2z9ri19r0w\n", ("b3wkh5dnsipzz5fk2z9ri19r0w",)),
     Case("random-token", "2023-11-14T22:11:40.000000000Z stdout F twilio SK48898d04baee9b165119328cfef6df4a ok\n", ("48898d04baee9b165119328cfef6df4a",)),
+    Case("random-token", "mailgun key-5cc9c6f5776290fb1e3e652af405400f databricks dapia1b852df126973c06103fdd816ee37d2 tfc GYdS6LxlfA7zbI.atlasv1.fbD3CNlDoBaukq6XsVIM18olOrpx8Kbf6hdJlrTDTY1AxGma7MjMTgJBpDaNpsWHhvw\n",
+         ("5cc9c6f5776290fb1e3e652af405400f", "a1b852df126973c06103fdd816ee37d2", "GYdS6LxlfA7zbI", "fbD3CNlDoBaukq6XsVIM18olOrpx8Kbf6hdJlrTDTY1AxGma7MjMTgJBpDaNpsWHhvw")),
     # a bare line of base64 is redacted when no certificate block holds it (the file is read whole)
     Case("random-token", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Fw\n-----END CERTIFICATE-----\nZDe1f8rESQedUStPKR0CsTy4Qwx9\n", ("ZDe1f8rESQedUStPKR0CsTy4Qwx9",),
          f"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Fw\n-----END CERTIFICATE-----\n{M}\n"),
