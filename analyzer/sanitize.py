@@ -133,6 +133,19 @@ def json_safe(doc: str) -> str:
     return _TEXT.sub(_json_esc, doc) if _unsafe_text(doc) else doc
 
 
+def _json_visible_esc(m: re.Match[str]) -> str:
+    # a JSON string escape of a backslash, then the escape's letters: the value read back holds the visible escape
+    return "\\" + escape_char(m.group())
+
+
+def json_visible(doc: str) -> str:
+    """JSON text for a page that draws its strings as text (the HTML report): every forbidden character left raw
+    by json.dumps (bidi overrides, zero-width characters, U+2028, DEL and C1) becomes its visible escape, so a value
+    read back shows `\\u202e` where a hostile name held a right-to-left override. C0 controls are JSON escapes
+    already and do nothing in a page's text."""
+    return _TEXT.sub(_json_visible_esc, doc) if _unsafe_text(doc) else doc
+
+
 def json_dumps(obj: Any, **kwargs: Any) -> str:
     """json.dumps (non-ASCII letters kept readable) with forbidden characters escaped by `json_safe`."""
     kwargs.setdefault("ensure_ascii", False)

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from analyzer import __version__
+from analyzer import __version__, sanitize
 from analyzer.budgets import json_too_deep
 from analyzer.store import Store
 from reports import svg
@@ -60,8 +60,8 @@ def anchor(*parts: object) -> str:
 
 def json_for_script(data: object) -> Markup:
     """JSON safe inside <script type="application/json">: no </script>, no HTML parsing surprises."""
-    text = json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    text = sanitize.json_visible(json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":")))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
 
 
@@ -545,7 +545,7 @@ def packed(data: object) -> str:
     """JSON, gzip-compressed and base64-encoded: the lazily drawn parts of a big site's page, which the page inflates
     (DecompressionStream) when the reader first opens one of them. A page of a third of the size loads in a third of the time,
     and base64 holds no character that could end a <script> element."""
-    text = json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":"))
+    text = sanitize.json_visible(json.dumps(data, ensure_ascii=False, default=str, separators=(",", ":")))
     return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
 
 
@@ -588,10 +588,17 @@ def _depths(procs: list[ProcessRow]) -> None:
         p.depth = d
 
 
+def _visible(value: object) -> object:
+    return sanitize.text(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("reports", "templates"),
         autoescape=True,
+        # a value from a bundle is text: bidi overrides, zero-width characters and CRs are shown as escapes
+        # (a right-to-left override would reverse what a name says); our own Markup (assets, data) passes as it is
+        finalize=_visible,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -39,6 +39,7 @@ from analyzer.sanitize import (
     escape_char,
     json_dumps,
     json_safe,
+    json_visible,
     line,
     text,
     yaml_dump,
@@ -591,3 +592,7 @@ def test_escapes_are_the_documented_ones() -> None:
     assert cell("한글 é — ok \\x1b") == "한글 é — ok \\x1b"  # letters of any script kept; a backslash is not doubled
     assert json_safe('"\u202e\x9b\U000e0041"') == '"\\u202e\\u009b\\udb40\\udc41"'
     assert yaml_dump({"k": "한글"}) == "k: 한글\n" and yaml_dump({"k": "a\u202e"}) == 'k: "a\\u202E"\n'
+    # the report's JSON: a page draws its strings as text, so they hold the visible escape, not the character
+    doc = json.dumps({"n": "a\u202eb\u2028c\x1b\x9b"}, ensure_ascii=False)
+    assert json.loads(json_visible(doc)) == {"n": "a\\u202eb\\u2028c\x1b\\x9b"}
+    assert json_visible('{"k": "한글"}') == '{"k": "한글"}'

@@ -155,6 +155,7 @@ XSS = {
     "img": "\"><img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">",
     "close": "</script><script>document.body.setAttribute('data-pwned','close')</script>",
     "svg": "<svg/onload=\"document.body.setAttribute('data-pwned','svg')\">",
+    "bidi": "invoice-\u202egpj.exe",  # a right-to-left override: shown as invoice-exe.jpg unless escaped
 }
 
 
@@ -186,6 +187,10 @@ def test_payloads_render_as_text_and_never_run(hostile_db: Path, tmp_path: Path,
     html = out.read_text()
     for v in XSS.values():
         assert v not in html  # never verbatim
+    # the override, raw nowhere: its visible escape instead (one backslash in the page's text, two in JSON text)
+    source = html + (unpacked(html) if large else "")
+    assert "\u202e" not in source
+    assert re.search(r"invoice-\\{1,2}u202egpj\.exe", source) or (large and "invoice-" not in source)  # (a large page may not carry it)
     if large:
         # the pod chains are in the packed data (gzip, base64): there as they were, for the page to draw as text
         assert "<script>document.title=" in unpacked(html)
