@@ -118,17 +118,29 @@ FROM snapshots s WHERE EXISTS (SELECT 1 FROM api_pods p WHERE p.snapshot_id = s.
 GROUP BY site
 """)
 
-view("pods", "Pods of the Kubernetes API (one kubectl dump per site; JSON preferred over describe, describe over tables).", """
-WITH r AS (
-  SELECT s.site, p.*, row_number() OVER (PARTITION BY s.site, p.namespace, p.name
-                                         ORDER BY CASE p.source WHEN 'kubectl-json' THEN 1 WHEN 'kubectl-describe' THEN 2 ELSE 3 END, s.collected_at DESC NULLS LAST) AS rn
+view("pods", "Pods of the Kubernetes API (one kubectl dump per site; JSON preferred over describe, describe over tables; "
+     "what a describe cut short does not show (restarts, ready, status) from the next source that shows it).", """
+WITH r0 AS (
+  SELECT s.site, p.*, row_number() OVER w AS rn,
+         first_value(p.restarts IGNORE NULLS) OVER wf AS f1,
+         first_value(p.ready_text IGNORE NULLS) OVER wf AS f2,
+         first_value(p.status_text IGNORE NULLS) OVER wf AS f3
   FROM api_pods p JOIN snapshots s USING (snapshot_id)
-)
+  WINDOW w AS (PARTITION BY s.site, p.namespace, p.name
+               ORDER BY CASE p.source WHEN 'kubectl-json' THEN 1 WHEN 'kubectl-describe' THEN 2 ELSE 3 END, s.collected_at DESC NULLS LAST),
+         wf AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+),
+-- one column a step: DuckDB renders an EXCLUDE or REPLACE list of several in no fixed order, and a view must read
+-- back exactly as it was written (Store.temp_views)
+r1 AS (SELECT * EXCLUDE (f1) REPLACE (coalesce(restarts, f1) AS restarts) FROM r0),
+r2 AS (SELECT * EXCLUDE (f2) REPLACE (coalesce(ready_text, f2) AS ready_text) FROM r1),
+r AS (SELECT * EXCLUDE (f3) REPLACE (coalesce(status_text, f3) AS status_text) FROM r2)
 -- a `kubectl get pods` table without -A has no namespace: such a row stands for a pod the site
 -- knows in a namespace when the name is there
 SELECT * EXCLUDE (rn) FROM r WHERE rn = 1
   AND NOT (namespace IS NULL AND EXISTS (SELECT 1 FROM r q WHERE q.site = r.site AND q.name = r.name AND q.namespace IS NOT NULL))
 """)
+
 
 view("nodes", "Nodes of each site: the API's view joined with each node's own bundle (latest snapshot per node).", """
 WITH api AS (

@@ -73,3 +73,43 @@ def test_pasted_describes_of_workloads_and_services_are_stored(tmp_path: Path) -
     assert raw["metadata"] == {"name": "web", "namespace": "shop"}
     assert secs == [("kubectl-describe-deployment", 1, 1), ("kubectl-describe-daemonset", 1, 1), ("kubectl-describe-statefulset", 1, 1),
                     ("kubectl-describe-rc", 1, 1), ("kubectl-describe-service", 1, 1)]  # fmt: skip
+
+
+# kubernetes/kubeadm#1688 (a GitHub issue thread): `k get all -o wide` then `kd pod/...` (an alias of kubectl describe), the
+# describe cut right after its container's name, as pastes into tickets often are
+CUT = """```
+root@ElastestSP1:~# k get all -o wide --all-namespaces
+NAMESPACE     NAME                                      READY   STATUS             RESTARTS   AGE   IP           NODE          NOMINATED NODE   READINESS GATES
+kube-system   pod/coredns-8476d449d8-d9whc              0/1     CrashLoopBackOff   7          17m   10.244.0.8   elastestsp1   <none>           <none>
+kube-system   pod/coredns-8476d449d8-skxzc              1/1     Running            0          17m   10.244.2.4   elastestsp2   <none>           <none>
+```
+
+```root@ElastestSP1:~# kubectl describe pod/coredns-8476d449d8-d9whc -n kube-system
+Name:                 coredns-8476d449d8-d9whc
+Namespace:            kube-system
+Priority:             2000000000
+Priority Class Name:  system-cluster-critical
+Node:                 elastestsp1/10.10.3.21
+Start Time:           Tue, 13 Aug 2019 23:07:46 +0300
+Labels:               k8s-app=kube-dns
+                      pod-template-hash=8476d449d8
+Annotations:          <none>
+Status:               Running
+IP:                   10.244.0.8
+Controlled By:        ReplicaSet/coredns-8476d449d8
+Containers:
+  coredns:
+"""
+
+
+def test_a_describe_cut_short_makes_up_nothing_and_the_table_fills_in(tmp_path: Path) -> None:
+    """The describe wins over the table for what it shows (node, IP, owner), but it was cut before the container's state,
+    ready and restart count: those stay unknown in its own row, never 0 or the phase, and the pods view takes them from the
+    table pasted beside it (CrashLoopBackOff after 7 restarts, not Running with 0)."""
+    code, out, db = ingest_text(tmp_path, CUT)
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        raw = con.execute("SELECT source, restarts, ready_text, status_text FROM api_pods WHERE name = 'coredns-8476d449d8-d9whc' ORDER BY source").fetchall()
+        got = con.execute("SELECT source, restarts, ready_text, status_text, node_name, owner_name FROM pods WHERE name = 'coredns-8476d449d8-d9whc'").fetchall()
+    assert ("kubectl-describe", None, None, None) in raw
+    assert got == [("kubectl-describe", 7, "0/1", "CrashLoopBackOff", "elastestsp1", "coredns-8476d449d8")]

@@ -192,9 +192,18 @@ def _pod(block: list[str], top: dict[str, tuple[str | None, list[str], int]], tr
                    "qosClass": v("QoS Class"), "startTime": _time(v("Start Time")),
                    "containerStatuses": containers, "initContainerStatuses": inits},
     }  # fmt: skip
+    # a describe cut short (a ticket's paste often is) says nothing of what it does not show: no restart count, readiness
+    # or container status is made up from containers it never reached (the pods view then takes them from a table)
+    shown = "Containers" in top and bool(containers)
     for rec in pod(obj):
         if isinstance(rec, ApiPod):
             rec.source = "kubectl-describe"
+            if not (shown and all(isinstance(c.get("restartCount"), int) for c in containers)):
+                rec.restarts = None
+            if not (shown and all("ready" in c for c in containers)):
+                rec.ready_text = None
+            if not v("Reason") and not (shown and all("state" in c for c in containers + inits)):
+                rec.status_text = None
         yield rec
     yield from _events(block, v("Namespace"), "Pod", v("Name") or "")
 
