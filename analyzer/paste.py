@@ -114,6 +114,8 @@ def clean(text: str) -> list[Line]:
     for i, raw in enumerate(raw_lines[:MAX_LINES], 1):
         s = strip_ansi(raw[:MAX_LINE])  # colours as the terminal showed them: gone, not their bytes less ESC
         s = s.translate(_CONTROLS)
+        if "**" in s:
+            s = _unbold(s)
         depth = 0
         if strip_quotes and s.lstrip(" ").startswith(">") and not s.lstrip(" ").startswith(">>>"):
             s, depth = _unquote(s.lstrip(" "))
@@ -124,6 +126,42 @@ def clean(text: str) -> list[Line]:
             s = s[: s.lower().rindex("<br")].rstrip()  # a line break of HTML, glued to the line's last word
         out += [Line(i, part, depth) for part in _unglue(s)]
     return out
+
+
+def _unbold(s: str) -> str:
+    """A line without Markdown's bold markers (`**kubectl get pods**`, `**ContainerCreating**` in a table cell), which a
+    ticket renders and a paste keeps: an opening `**` at a word's start paired with the next closing one at a word's end.
+    Others stay (`f(**kwargs)`, `**/*.go` with no closing pair). Linear: one pass over the marker positions."""
+    marks: list[tuple[int, bool]] = []  # (position, opens)
+    i = s.find("**")
+    while i >= 0:
+        j = i + 2
+        while j < len(s) and s[j] == "*":
+            j += 1
+        if j - i == 2:
+            before = s[i - 1] if i else " "
+            after = s[j] if j < len(s) else " "
+            if before.isspace() and not after.isspace():
+                marks.append((i, True))
+            elif not before.isspace() and (after.isspace() or after in ":.,;"):
+                marks.append((i, False))
+        i = s.find("**", j)
+    cut: list[int] = []
+    opened: int | None = None
+    for pos, opens in marks:
+        if opens and opened is None:
+            opened = pos
+        elif not opens and opened is not None:
+            cut += [opened, pos]
+            opened = None
+    if not cut:
+        return s
+    out, last = [], 0
+    for pos in cut:
+        out.append(s[last:pos])
+        last = pos + 2
+    out.append(s[last:])
+    return "".join(out)
 
 
 _OPEN_TAGS = ("<pre><code>", "<pre>", "<code>")
@@ -138,6 +176,8 @@ def _unglue(s: str) -> list[str]:
         return [s[: s.index("```") + 3], t[3:]]
     if t.endswith("```") and t.count("```") == 1 and t.strip("`"):  # not ```` (a fence of four)
         return [s[: s.rindex("```")].rstrip(), "```"]
+    if t.count("`") == 2 and len(t) > 2 and t[0] == t[-1] == "`" and t[1].isalnum():
+        return [t[1:-1]]  # `kubectl describe node`: a line of inline code (Markdown) is its text
     if t.count("`") == 1 and len(t) > 1 and t[0] == "`" and (t[1].isalnum() or t[1] == "["):  # (pstree's "`-" is no fence)
         return ["`", t[1:]]  # `[kubeconfig] Using ...: a lone backtick used as a fence, glued to the block's first line
     if t.count("`") == 1 and len(t) > 1 and t[-1] == "`":

@@ -113,3 +113,39 @@ def test_a_describe_cut_short_makes_up_nothing_and_the_table_fills_in(tmp_path: 
         got = con.execute("SELECT source, restarts, ready_text, status_text, node_name, owner_name FROM pods WHERE name = 'coredns-8476d449d8-d9whc'").fetchall()
     assert ("kubectl-describe", None, None, None) in raw
     assert got == [("kubectl-describe", 7, "0/1", "CrashLoopBackOff", "elastestsp1", "coredns-8476d449d8")]
+
+
+# kubernetes/kubernetes#105838 (a GitHub issue): the command in Markdown inline code on its own line, then the describe
+INLINE = """`kubectl describe node`
+```
+Name:               k8s-scheduler-test-w0-5
+Roles:              <none>
+Labels:             beta.kubernetes.io/arch=amd64
+                    beta.kubernetes.io/os=linux
+                    kubernetes.io/arch=amd64
+                    kubernetes.io/hostname=k8s-scheduler-test-w0-5
+                    kubernetes.io/os=linux
+                    topology.csi/node=k8s-scheduler-test-w0-5
+Annotations:        csi.volume.kubernetes.io/nodeid: {"plugin.csi.com":"k8s-scheduler-test-w0-5"}
+                    kubeadm.alpha.kubernetes.io/cri-socket: /var/run/dockershim.sock
+                    node.alpha.kubernetes.io/ttl: 0
+                    volumes.kubernetes.io/controller-managed-attach-detach: true
+CreationTimestamp:  Wed, 11 Nov 2020 17:38:27 -0800
+Taints:             <none>
+Unschedulable:      false
+Lease:
+  HolderIdentity:  k8s-scheduler-test-w0-5
+  AcquireTime:     <unset>
+  RenewTime:       Mon, 01 Nov 2021 11:20:43 -0700
+Conditions:
+```
+"""
+
+
+def test_a_command_in_inline_code_names_the_describe(tmp_path: Path) -> None:
+    """"`kubectl describe node`" is the command, not a kind "node`": the describe is a node's, stored as one."""
+    code, out, db = ingest_text(tmp_path, INLINE)
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT name FROM api_nodes").fetchall() == [("k8s-scheduler-test-w0-5",)]
+        assert con.execute("SELECT format, command FROM paste_sections WHERE rows IS NOT NULL").fetchall() == [("kubectl-describe-node", "kubectl describe node")]

@@ -230,3 +230,27 @@ def test_version_info_fields_are_kept_in_snake_case() -> None:
                    'BuildDate:"2023-04-15T00:32:27Z", GoVersion:"go1.19.6", Platform:"linux/amd64"}\n')  # fmt: skip
     assert sec.records == [{"server_version": "v1.23.17-eks-0a21954", "server_major": "1", "server_minor": "23+",
                             "server_build_date": "2023-04-15T00:32:27Z", "server_go_version": "go1.19.6", "server_platform": "linux/amd64"}]  # fmt: skip
+
+
+# projectcalico/calico#7959 (a GitHub issue): the prompt and a STATUS cell in Markdown bold, as the thread's text keeps them
+BOLD = """```
+**root@master-node1:/var/log# kubectl get pods -A -o wide**
+NAMESPACE                    NAME                                        READY   STATUS              RESTARTS          AGE    IP             NODE             NOMINATED NODE   READINESS GATES
+kube-system                  calico-kube-controllers-8787c9999-q4fqz     0/1     **ContainerCreating**   0                 18m    <none>         worker-node1   <none>           <none>
+kube-system                  calico-node-m9j26                           1/1     Running             0                 21h    10.1.2.3       worker-node3   <none>           <none>
+```
+"""
+
+
+def test_markdown_bold_is_markup_not_a_value(tmp_path: Path) -> None:
+    """`**...**` around a command or a cell is how the ticket showed it: the command is `kubectl get pods -A -o wide`, the
+    status ContainerCreating. A `**` that is not such a pair stays (`f(**kwargs)`, `**/*.go`)."""
+    from analyzer.paste import _unbold
+
+    assert [s.command for s in _data(BOLD)] == ["kubectl get pods -A -o wide"]
+    code, out, db = ingest_text(tmp_path, BOLD)
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT status_text FROM pods WHERE name LIKE 'calico-kube%'").fetchall() == [("ContainerCreating",)]
+    assert _unbold("call f(**kwargs) in **/*.go") == "call f(**kwargs) in **/*.go"
+    assert _unbold("**a** then **b**: x ** y") == "a then b: x ** y"
