@@ -149,3 +149,40 @@ def test_a_command_in_inline_code_names_the_describe(tmp_path: Path) -> None:
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT name FROM api_nodes").fetchall() == [("k8s-scheduler-test-w0-5",)]
         assert con.execute("SELECT format, command FROM paste_sections WHERE rows IS NOT NULL").fetchall() == [("kubectl-describe-node", "kubectl describe node")]
+
+
+# kubernetes/minikube#4789 (a GitHub issue): the table, then a describe cut right after its Start Time, above its containers
+CUT_ABOVE = """```
+kubectl get pods -n kube-system
+NAME                               READY   STATUS             RESTARTS   AGE
+coredns-5c98db65d4-gvjr2           0/1     CrashLoopBackOff   39         143m
+coredns-5c98db65d4-w5tqt           0/1     CrashLoopBackOff   39         143m
+etcd-minikube                      1/1     Running            3          142m
+kube-addon-manager-minikube        1/1     Running            3          142m
+kube-apiserver-minikube            1/1     Running            0          24m
+kube-controller-manager-minikube   1/1     Running            0          24m
+kube-proxy-krrqq                   1/1     Running            0          24m
+kube-scheduler-minikube            1/1     Running            0          24m
+storage-provisioner                0/1     CrashLoopBackOff   39         143m
+```
+
+```
+$ kubectl describe pod coredns-5c98db65d4-gvjr2 -n kube-system
+Name:                 coredns-5c98db65d4-gvjr2
+Namespace:            kube-system
+Priority:             2000000000
+Priority Class Name:  system-cluster-critical
+Node:                 minikube/
+Start Time:           Mon, 22 Jul 2019 13:13:26 +0100
+```
+"""
+
+
+def test_a_describe_cut_above_its_containers_is_still_the_pods(tmp_path: Path) -> None:
+    """With its namespace, node and start time the describe is a pod's (it was dropped: "no kubectl describe pod/node output
+    found"): it gives the node the table has not, and the table what the describe never reached."""
+    code, out, db = ingest_text(tmp_path, CUT_ABOVE)
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        got = con.execute("SELECT source, namespace, node_name, restarts, ready_text, status_text FROM pods WHERE name = 'coredns-5c98db65d4-gvjr2'").fetchall()
+    assert got == [("kubectl-describe", "kube-system", "minikube", 39, "0/1", "CrashLoopBackOff")]

@@ -252,7 +252,8 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
     for off, block in _blocks(lines):
         tree = _tree(block)
         top = _top(tree)
-        if "Namespace" in top and "Containers" in top:
+        # a pod's: its containers, or (a describe cut above them, as tickets' often are) its node with the start or IP
+        if "Namespace" in top and ("Containers" in top or ("Node" in top and top.keys() & {"Start Time", "IP", "Status"})):
             found = True
             yield from _pod(block, top, tree)
         elif "Roles" in top or "System Info" in top:
