@@ -18,6 +18,7 @@ from typing import Any
 
 from analyzer.budgets import bounded_json
 from analyzer.parsers.crictl_table import inspect_table_kind
+from analyzer.parsers.kubectl_describe import CONTAINER_KEYS, POD_TOP
 from analyzer.parsers.kubectl_table import CLUSTER_KINDS, KINDS, api_kind
 from analyzer.paste import (
     MAX_LINE,
@@ -2130,8 +2131,8 @@ def _container_fragment(body: list[str]) -> bool:
     kvs = [_kv(t) for t in body]
     keys = [kv[1] for kv in kvs if kv is not None]
     first = kvs[0]
-    return (len(keys) >= 2 and first is not None and first[1] in _CONTAINER_KEYS and {"State", "Last State", "Exit Code"} & set(keys) != set()
-            and all((kv is not None and kv[1] in _CONTAINER_KEYS) or t[:1].isspace() for kv, t in zip(kvs, body, strict=True)))  # fmt: skip
+    return (len(keys) >= 2 and first is not None and first[1] in CONTAINER_KEYS and {"State", "Last State", "Exit Code"} & set(keys) != set()
+            and all((kv is not None and kv[1] in CONTAINER_KEYS) or t[:1].isspace() for kv, t in zip(kvs, body, strict=True)))  # fmt: skip
 
 
 def _read_container_fragment(sec: Section, texts: list[str]) -> None:
@@ -2267,20 +2268,20 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
             labels = [kv[2]]
         ind, key, val = kv
         # with the indentation lost, a container's own fields (Port, Reason) stay the container's
-        if ind == 0 and not (indent_lost and section == "Containers" and (key not in _POD_TOP or key in _CONTAINER_KEYS)):
+        if ind == 0 and not (indent_lost and section == "Containers" and (key not in POD_TOP or key in CONTAINER_KEYS)):
             if key == "Events":
                 section = "Events"
                 if val and val != "<none>":
                     ev_lines.append(t)
                 continue
-            section = key if not val else section if key not in _POD_TOP else None
-            if val or key in _POD_TOP:
+            section = key if not val else section if key not in POD_TOP else None
+            if val or key in POD_TOP:
                 top.setdefault(key, val)
             if not val:
                 section = key
             continue
         if section == "Containers":
-            if not val and ((ind <= 2 and not indent_lost) or (indent_lost and key not in _CONTAINER_KEYS)):
+            if not val and ((ind <= 2 and not indent_lost) or (indent_lost and key not in CONTAINER_KEYS)):
                 cur = {"name": key}
                 containers.append(cur)
             elif cur is not None and key not in cur:
@@ -2390,15 +2391,6 @@ def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[
         _read_events_section(es, ev_lines)
         events = es.records
     return rec, events
-
-
-_POD_TOP = frozenset({"Name", "Namespace", "Node", "Host", "Status", "IP", "IPs", "Labels", "Annotations", "Start Time", "Priority",
-                      "Controlled By", "QoS Class", "Node-Selectors", "Tolerations", "Image(s)", "Reason", "Message",
-                      "Service Account", "Conditions", "Volumes", "Events", "Containers", "Init Containers", "Replication Controllers",
-                      "Controllers", "Selector", "Replicas", "Type", "Port", "Roles", "Taints"})  # fmt: skip
-_CONTAINER_KEYS = frozenset({"Container ID", "Image", "Image ID", "Port", "Ports", "Host Port", "Host Ports", "Command", "Args", "State",
-                             "Reason", "Started", "Finished", "Exit Code", "Last State", "Ready", "Restart Count", "Limits",
-                             "Requests", "Environment", "Mounts", "Liveness", "Readiness", "QoS Tier", "Environment Variables"})  # fmt: skip
 
 
 def _int_or(v: str | None) -> int | str | None:

@@ -186,3 +186,55 @@ def test_a_describe_cut_above_its_containers_is_still_the_pods(tmp_path: Path) -
     with duckdb.connect(str(db), read_only=True) as con:
         got = con.execute("SELECT source, namespace, node_name, restarts, ready_text, status_text FROM pods WHERE name = 'coredns-5c98db65d4-gvjr2'").fetchall()
     assert got == [("kubectl-describe", "kube-system", "minikube", 39, "0/1", "CrashLoopBackOff")]
+
+
+# kubernetes/kubernetes#93826 (a GitHub issue): a describe pasted without a code block, every line at the first column
+FLAT = """kubectl describe pods wordpress-5bbd7fd785-p4s9r:
+
+Name: wordpress-5bbd7fd785-p4s9r
+Namespace: default
+Priority: 0
+Node: manjeet-vostro-3558/192.168.43.166
+Start Time: Sat, 08 Aug 2020 14:20:27 +0530
+Labels: app=wordpress
+pod-template-hash=5bbd7fd785
+tier=frontend
+Annotations: cni.projectcalico.org/podIP: 192.168.62.234/32
+Status: Running
+IP: 192.168.62.234
+IPs:
+IP: 192.168.62.234
+Controlled By: ReplicaSet/wordpress-5bbd7fd785
+Containers:
+wordpress:
+Container ID: docker://e5554cdd33621c05341ca5b6bd05c526ad9187e3b5afc7253d06d0c305c53aa9
+Image: wordpress:4.8-apache
+Image ID: docker-pullable://wordpress@sha256:6216f64ab88fc51d311e38c7f69ca3f9aaba621492b4f1fa93ddf63093768845
+Port: 80/TCP
+Host Port: 0/TCP
+State: Running
+Started: Sun, 09 Aug 2020 12:17:29 +0530
+Last State: Terminated
+Reason: Error
+Exit Code: 1
+Started: Sun, 09 Aug 2020 12:12:19 +0530
+Finished: Sun, 09 Aug 2020 12:16:06 +0530
+Ready: True
+Restart Count: 19
+Environment:
+WORDPRESS_DB_HOST: wordpress-mysql
+"""
+
+
+def test_a_describe_with_its_indentation_lost_is_read_as_kubectl_printed_it(tmp_path: Path) -> None:
+    """The container's Last State `Reason: Error` is not the pod's reason (its STATUS was read as Error), and the
+    container, its 19 restarts and readiness are read (they were lost)."""
+    code, out, db = ingest_text(tmp_path, FLAT)
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        pods = con.execute("SELECT node_name, restarts, ready_text, status_text, phase, reason, owner_name FROM pods").fetchall()
+        ctrs = con.execute("SELECT name, image, ready, restart_count, state, last_state, last_exit_code FROM api_containers").fetchall()
+        labels = con.execute("SELECT labels FROM api_pods").fetchall()
+    assert pods == [("manjeet-vostro-3558", 19, "1/1", "Running", "Running", None, "wordpress-5bbd7fd785")]
+    assert ctrs == [("wordpress", "wordpress:4.8-apache", True, 19, "running", "terminated", 1)]
+    assert json.loads(labels[0][0]) == {"app": "wordpress", "pod-template-hash": "5bbd7fd785", "tier": "frontend"}

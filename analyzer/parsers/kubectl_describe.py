@@ -54,6 +54,53 @@ def _blocks(lines: list[str]) -> Iterator[tuple[int, list[str]]]:
         yield i, lines[i : starts[j + 1] if j + 1 < len(starts) else len(lines)]
 
 
+# a pod describe's own fields, and a container's (also where a ticket lost the indentation: one place for both readers)
+POD_TOP = frozenset({"Name", "Namespace", "Node", "Host", "Status", "IP", "IPs", "Labels", "Annotations", "Start Time", "Priority",
+                     "Priority Class Name", "Controlled By", "QoS Class", "Node-Selectors", "Tolerations", "Image(s)", "Reason",
+                     "Message", "Service Account", "Conditions", "Volumes", "Events", "Containers", "Init Containers",
+                     "Replication Controllers", "Controllers", "Selector", "Replicas", "Type", "Port", "Roles", "Taints",
+                     "Nominated Node Name", "Runtime Class Name"})  # fmt: skip
+CONTAINER_KEYS = frozenset({"Container ID", "Image", "Image ID", "Port", "Ports", "Host Port", "Host Ports", "Command", "Args", "State",
+                            "Reason", "Started", "Finished", "Exit Code", "Last State", "Ready", "Restart Count", "Limits",
+                            "Requests", "Environment", "Mounts", "Liveness", "Readiness", "Startup", "QoS Tier",
+                            "Environment Variables"})  # fmt: skip
+_STATE_KEYS = frozenset({"Reason", "Message", "Exit Code", "Signal", "Started", "Finished"})
+
+
+def _reindent(block: list[str]) -> list[str]:
+    """A pod's describe whose indentation a ticket lost (pasted without a code block: every line at the first column),
+    indented as kubectl prints it: the pod's fields at the first column, each line of a section under it, a container's
+    name under Containers:, its fields under the name, a State's details under the State. Else the block as it is."""
+    if len(block) < 2 or any(ln[:1] in (" ", "\t") for ln in block[1:] if ln.strip()):
+        return block
+    out: list[str] = []
+    section: str | None = None
+    in_state = False
+    for ln in block:
+        m = KEY.match(ln)
+        key = m.group("key").strip() if m else None
+        in_containers = section in ("Containers", "Init Containers")
+        if key in POD_TOP and not (in_containers and key in CONTAINER_KEYS):
+            section, in_state = key, False
+            out.append(ln)
+        elif not in_containers:
+            out.append("  " + ln if ln.strip() else ln)  # a label, an annotation, a condition or volume line, an event
+        elif key and m is not None and m.group("value") is None and key not in CONTAINER_KEYS:
+            in_state = False
+            out.append("  " + ln)  # a container's name
+        elif key in ("State", "Last State"):
+            in_state = True
+            out.append("    " + ln)
+        elif in_state and key in _STATE_KEYS:
+            out.append("      " + ln)
+        elif key in CONTAINER_KEYS:
+            in_state = False
+            out.append("    " + ln)
+        else:
+            out.append("      " + ln if ln.strip() else ln)  # an environment variable, a mount, a limit
+    return out
+
+
 def _tree(lines: list[str]) -> list[tuple[int, str, str | None, str]]:
     """(indent, key, value, the line stripped) of each line; lines that are not `Key: value`
     (table rows, label and annotation continuations) come back with key ''. A key has no
@@ -250,6 +297,7 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
     lines = clean_lines(ctx.text)
     found = False
     for off, block in _blocks(lines):
+        block = _reindent(block)
         tree = _tree(block)
         top = _top(tree)
         # a pod's: its containers, or (a describe cut above them, as tickets' often are) its node with the start or IP
