@@ -1025,7 +1025,7 @@ tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpassw
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
 vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks[.]slack[.]com/|/api/webhooks/|/incomingwebhook/|telegram[.]org/bot	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack, Discord or Teams webhook URL and a Telegram bot's token	the prefixes in prose
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
-random-token	random token	[a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-]	a run of 16 or more characters of letters, digits, +, /, _ and - (and = padding) that looks random: upper- and lower-case letters with fewer than 6 in 10 of its characters in words (a capital and 3 or more small letters: camelCase, paths); or 20 or more lower-case letters and digits with no separator, in 3 or more groups of digits; Databricks dapi<hex>, Mailgun key-<hex>, PostgreSQL md5<hex> and the first part of a Terraform Cloud token (<14>.atlasv1.<67>). A run on a line of bare base64 in line mode sends the file to full mode, where PEM certificate blocks are known	hex of any length (container, sandbox and image ids, digests, hashes, UUIDs), digests after SHA256: and the like (ssh key fingerprints), camelCase and words, lower-case names with separators (pod, node and image names), upper case and digits (AWS key ids, iptables chains), base64 of a PEM certificate, public key or CRL (kubeconfig certificate-authority-data), the lines of a PEM certificate, public key or CRL block
+random-token	random token	[a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-]	a run of 16 or more characters of letters, digits, +, /, _ and - (and = padding) that looks random: upper- and lower-case letters with fewer than 6 in 10 of its characters in words (a capital and 3 or more small letters: camelCase, paths); or 20 or more lower-case letters and digits with no separator, in 3 or more groups of digits; Databricks dapi<hex>, Mailgun key-<hex>, PostgreSQL md5<hex> and the first part of a Terraform Cloud token (<14>.atlasv1.<67>). A run on a line of bare base64 in line mode sends the file to full mode, where PEM certificate blocks are known	hex of any length (container, sandbox and image ids, digests, hashes, UUIDs), digests after SHA256: and the like (ssh key fingerprints), ssh public keys, kubelet CSR names (node-csr-...), camelCase and words, lower-case names with separators (pod, node and image names), upper case and digits (AWS key ids, iptables chains), base64 of a PEM certificate, public key or CRL (kubeconfig certificate-authority-data), the body of a PEM certificate, public key or CRL block (on its line, and bare base64 lines after it to its END: any other line ends it)
 credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, *.ppk, *.age, id_rsa and the like, keyrings, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, *htpasswd*, *pgpass*, netrc, and outside the logs any file whose name holds token, secret, passw or credential; etcd data, databases and archives (*.db, member/snap, *.tar*, *.zip, *.xz, *.bz2, ...); files of configuration over 16 MiB	
 final-scan	withheld file	(after packing)	a file outside the logs that is binary (a NUL byte) or archive data by its first bytes, before any rule; after packing, a file whose name holds a secret, a link whose target holds one, a gzip file whose content matches a rule or is binary, a file whose redaction failed or took longer than the per-file bound: withheld, with the reason in manifest.json and the report	
 RULES
@@ -1789,16 +1789,25 @@ function sig(p, a,   n, i, ok) {
 function gz(p) { if (substr(S, p, 4) == "H4sI") b64run(p, "base64-gzip-blob", 40) }
 # runs that look random: every run of 16 or more [A-Za-z0-9+/_-] (and = padding) of the line, found in windows,
 # except those inside a PEM certificate, public key or CRL (on this line, or over lines in full mode)
-function certranges(upd,   t, x, k, e, ty) {
+function certranges(upd,   t, x, k, e, ty, bs) {
   NCR = 0; t = 1
-  if (upd && INCERT) { x = index(L, "-----end "); NCR = 1; CRS[1] = 1; CRE[1] = x ? x : length(S) + 1; if (!x) return; INCERT = 0; t = x + 9 }
+  if (upd && INCERT) {
+    # a block over lines: bare base64 lines (after a log's prefix, indentation, a quote), to its END; any other line ends it
+    INCERT = 0; x = index(L, "-----end ")
+    if (x && substr(S, CO + 1, x - CO - 1) ~ /^[ \t"']*[A-Za-z0-9+\057=]*$/) { NCR = 1; CRS[1] = 1; CRE[1] = x; t = x + 9 }
+    else if (!x && substr(S, CO + 1) ~ /^[ \t"']*[A-Za-z0-9+\057=]+[ \t"',]*$/) { NCR = 1; CRS[1] = 1; CRE[1] = length(S) + 1; INCERT = 1; return }
+  }
   while ((x = index(substr(L, t), "-----begin ")) > 0) {
     k = t + x - 1 + 11; ty = substr(L, k, 48); e = index(ty, "-----"); ty = e ? substr(ty, 1, e - 1) : ty
-    if (ty !~ /certificate|public key|x509 crl|pkcs7/ || ty ~ /private/) { t = k; continue }
+    if (!e || ty !~ /certificate|public key|x509 crl|pkcs7/ || ty ~ /private/) { t = k; continue }
     x = index(substr(L, k), "-----end ")
-    NCR++; CRS[NCR] = k; CRE[NCR] = x ? k + x - 1 : length(S) + 1
-    if (!x) { if (upd) INCERT = 1; return }
-    t = k + x + 8
+    if (x) { NCR++; CRS[NCR] = k; CRE[NCR] = k + x - 1; t = k + x + 8; continue }
+    # no END on the line: its body only (base64, with \n escapes), and the next lines when the body runs to the line's end
+    bs = k + e + 4
+    while (1) { if (match(substr(S, bs, 4096), /^[A-Za-z0-9+\057=]+/)) bs += RLENGTH; else if (substr(S, bs, 1) == "\\") bs++; else break }
+    NCR++; CRS[NCR] = k; CRE[NCR] = bs
+    if (upd && substr(S, bs) ~ /^[ \t"',]*$/) INCERT = 1
+    return
   }
 }
 # whether a rule's edit already covers a to b (the report names that rule)
@@ -1819,6 +1828,8 @@ function randomish(a, b,   r, n, t, k, i, q) {
   if (r ~ /^(dapi|key-|md5)[0-9a-f]+$/ && n == (r ~ /^md5/ ? 35 : 36)) return 1
   r = substr(r, 1, 512)
   t = r; gsub(/-/, "", t); if (t ~ /^[0-9A-Fa-f]+$/) return 0
+  # a kubelet's certificate signing request (node-csr-<base64url>), an ssh public key (ssh-ed25519 AAAA...)
+  if (r ~ /^node-csr-/ || (r ~ /^AAAA/ && substr(L, a > 24 ? a - 24 : 1, a > 24 ? 24 : a - 1) ~ /(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp[0-9]+|ssh\.com) $/)) return 0
   # a digest: SHA256:<base64> (an ssh key's fingerprint), sha512-<base64> (a package's integrity)
   if (substr(L, a > 8 ? a - 8 : 1, a > 8 ? 8 : a - 1) ~ /(sha1|sha224|sha256|sha384|sha512|md5)[:-]$/) return 0
   if (r ~ /^(LS0tLS1CRUdJTiBDRVJU|LS0tLS1CRUdJTiBQVUJMSUMgS0VZ|LS0tLS1CRUdJTiBYNTA5IENSTC|LS0tLS1CRUdJTiBUUlVTVEVEIENFUlRJRklDQVRF)/) return 0

@@ -310,6 +310,10 @@ CASES: list[Case] = [
     Case("random-token", "2023-11-14T22:11:40.000000000Z stdout F twilio SK48898d04baee9b165119328cfef6df4a ok\n", ("48898d04baee9b165119328cfef6df4a",)),
     Case("random-token", "mailgun key-5cc9c6f5776290fb1e3e652af405400f databricks dapia1b852df126973c06103fdd816ee37d2 tfc GYdS6LxlfA7zbI.atlasv1.fbD3CNlDoBaukq6XsVIM18olOrpx8Kbf6hdJlrTDTY1AxGma7MjMTgJBpDaNpsWHhvw\n",
          ("5cc9c6f5776290fb1e3e652af405400f", "a1b852df126973c06103fdd816ee37d2", "GYdS6LxlfA7zbI", "fbD3CNlDoBaukq6XsVIM18olOrpx8Kbf6hdJlrTDTY1AxGma7MjMTgJBpDaNpsWHhvw")),
+    # a certificate's mention with no END exempts its body only, never the rest of the line or the lines after it
+    Case("random-token", '2023-11-14T22:11:40.000000000Z stdout F msg="x509: failed to parse -----BEGIN CERTIFICATE-----MIIBkTCBAbcd (truncated)" handle=9NklOPNn6h9nPiVMEHOHyuMA1tyjTX6n\n'
+         "2023-11-14T22:11:41.000000000Z stdout F expected -----BEGIN CERTIFICATE-----\n2023-11-14T22:11:42.000000000Z stdout F key wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY ok\n",
+         ("9NklOPNn6h9nPiVMEHOHyuMA1tyjTX6n", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY")),
     # a bare line of base64 is redacted when no certificate block holds it (the file is read whole)
     Case("random-token", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Fw\n-----END CERTIFICATE-----\nZDe1f8rESQedUStPKR0CsTy4Qwx9\n", ("ZDe1f8rESQedUStPKR0CsTy4Qwx9",),
          f"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Fw\n-----END CERTIFICATE-----\n{M}\n"),
@@ -324,6 +328,8 @@ KEPT = [
     "--target-peer-url-host=${NODE_master_0_imeixner20210707_lab_upshift_rdu2_redhat_com_ETCD_URL_HOST}",
     "(/var/folders/gg/zn9yfdld21j7xg5jnj5zz5d80000gn/T/kubernetes-kube-apiserver993219963/apiserver.crt)",
     "sshd: Accepted publickey for ops ssh2: RSA SHA256:Xw3m0gkVQvJ7cPq1pZy7YwE8eXl9o6fO8wGd2kq4r0M",
+    "authorized: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJx3bQ8kE2vT9mW4pZ7sYbXk9mQ2vLr8TnW4pZ7sYbQ ops@corp",
+    "I1114 csr node-csr-6mP4R2c3yJ9vz3Gk5QF7UaWQ6WuWzT3J2m-3jdyR7tA approved",
     "KUBE-SVC-ERIFXISQEP7F7OF4 AKIAIOSFODNN7EXAMPLE image sha256:2e500d29e9d5f4a086b908eb8dfe7ecac57d2ab09d65b24f588b1d449841ef93",
     "docker.io/library/nginx@sha256:2e500d29e9d5f4a086b908eb8dfe7ecac57d2ab09d65b24f588b1d449841ef93 registry.k8s.io/kube-apiserver:v1.28.2",
     "-----BEGIN CERTIFICATE-----\nMIIDrzCCApegAwIBAgIII6Z5izNWw20wDQYJKoZIhvcNAQELBQAwJjEkMCIGA1UE\nAwwbaW5ncmVzcy1vcGVyYXRvckAxNjMxNjI4ODUwMB4XDTIxMDkxNDE0MTgyNloX\n-----END CERTIFICATE-----",
