@@ -1025,7 +1025,7 @@ tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpassw
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
 vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks[.]slack[.]com/|/api/webhooks/|/incomingwebhook/|telegram[.]org/bot	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack, Discord or Teams webhook URL and a Telegram bot's token	the prefixes in prose
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
-random-token	random token	[a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-]	a run of 16 or more characters of letters, digits, +, /, _ and - (and = padding) that looks random: upper- and lower-case letters with fewer than 6 in 10 of its characters in words (a capital and 3 or more small letters: camelCase, paths); or 20 or more lower-case letters and digits with no separator, in 3 or more groups of digits; Databricks dapi<hex>, Mailgun key-<hex>, PostgreSQL md5<hex> and the first part of a Terraform Cloud token (<14>.atlasv1.<67>). A run on a line of bare base64 in line mode sends the file to full mode, where PEM certificate blocks are known	hex of any length (container, sandbox and image ids, digests, hashes, UUIDs), digests after SHA256: and the like (ssh key fingerprints), ssh public keys, kubelet CSR names (node-csr-...), camelCase and words, lower-case names with separators (pod, node and image names), upper case and digits (AWS key ids, iptables chains), base64 of a PEM certificate, public key or CRL (kubeconfig certificate-authority-data), the body of a PEM certificate, public key or CRL block (on its line, and bare base64 lines after it to its END: any other line ends it)
+random-token	random token	[a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-]	a run of 16 or more characters of letters, digits, +, /, _ and - (and = padding) that looks random: upper- and lower-case letters with fewer than 6 in 10 of its characters in words (a capital and 3 or more small letters: camelCase, paths); or 20 or more lower-case letters and digits with no separator, in 3 or more groups of digits; lower case and hex after a vendor's prefix (Sonar squ_, Supabase sbp_, Buildkite bkua_, Pulumi pul-, Linear lin_oauth_, Shopify shpss_, Honeycomb hcaik_, Databricks dapi, Mailgun key-, Mailchimp <hex>-usN, PostgreSQL md5<hex>) and the first part of a Terraform Cloud token (<14>.atlasv1.<67>). A run with / (or over 512 characters) is judged by its pieces between /: only a span of random-looking pieces with one of 10 or more of mixed case is redacted (a URL's path stays). A run on a line of bare base64 in line mode sends the file to full mode, where PEM certificate blocks are known	hex of any length (container, sandbox and image ids, digests, hashes, UUIDs), digests after SHA256: and the like (ssh key fingerprints), ssh public keys, kubelet CSR names (node-csr-...), camelCase and words, lower-case names with separators (pod, node and image names), upper case and digits (AWS key ids, iptables chains), base64 of a PEM certificate, public key or CRL (kubeconfig certificate-authority-data), the body of a PEM certificate, public key or CRL block (on its line, and bare base64 lines after it to its END: any other line ends it)
 credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, *.ppk, *.age, id_rsa and the like, keyrings, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, *htpasswd*, *pgpass*, netrc, and outside the logs any file whose name holds token, secret, passw or credential; etcd data, databases and archives (*.db, member/snap, *.tar*, *.zip, *.xz, *.bz2, ...); files of configuration over 16 MiB	
 final-scan	withheld file	(after packing)	a file outside the logs that is binary (a NUL byte) or archive data by its first bytes, before any rule; after packing, a file whose name holds a secret, a link whose target holds one, a gzip file whose content matches a rule or is binary, a file whose redaction failed or took longer than the per-file bound: withheld, with the reason in manifest.json and the report	
 RULES
@@ -1815,6 +1815,27 @@ function covered(a, b,   i) { for (i = 1; i <= ne; i++) if (ES[i] <= a && EE[i] 
 function incert(p,   i) { for (i = 1; i <= NCR; i++) if (p >= CRS[i] && p < CRE[i]) return 1; return 0 }
 # fewer than 6 in 10 characters in words (a capital and 3 or more small letters): random base64 has about 2 in 10
 function rnd(r,   t) { t = r; gsub(/[A-Z]?[a-z][a-z][a-z]+/, "", t); return (length(r) - length(t)) * 10 < length(r) * 6 }
+# a run with / (a path, a URL, base64): its random part only, by its pieces between /: a span of pieces that look
+# random (two kinds of character and few words; of 3 characters or fewer, anything but small letters) is redacted
+# when it is 16 or more characters that look random together, one piece of 10 or more of mixed case
+# (/static/bundle/<token>: the token)
+function pathspans(a, b,   k, i, q, sa, se, p, t, mix) {
+  k = split(substr(S, a, b - a), SEG, "/"); q = a; sa = 0
+  for (i = 1; i <= k + 1; i++) {
+    p = (i <= k) ? SEG[i] : ""
+    t = p; gsub(/[^A-Z]/, "", t)
+    if (i <= k && p != "" && (length(p) <= 3 ? p !~ /^[a-z]*$/ : ((p ~ /[A-Z]/) + (p ~ /[a-z]/) + (p ~ /[0-9]/) + (p ~ /[+=_-]/) >= 2 && rnd(p)))) {
+      if (!sa) { sa = q; mix = 0 }
+      se = q + length(p)
+      if (length(p) >= 10 && p ~ /[A-Z]/ && p ~ /[a-z]/) mix = 1
+    } else if (sa) {
+      t = substr(S, sa, se - sa)
+      if (se - sa >= 16 && mix && rnd(t)) edit(sa, se, "random-token")
+      sa = 0
+    }
+    q += length(p) + 1
+  }
+}
 # whether the run from a to b looks random (1: the whole run). Mixed case: the run, and one of its pieces between
 # separators of 10 or more characters, mixed case too (a path or a snake_case name is made of words and of pieces in
 # one case). Lower case and digits: pieces between / and + of 20 or more characters with no - or _ (a name's random
@@ -1825,7 +1846,6 @@ function randomish(a, b,   r, n, t, k, i, q) {
   # Terraform Cloud's <14>.atlasv1.<67>; Databricks dapi<32 hex>, Mailgun key-<32 hex>; PostgreSQL's md5<32 hex>
   if (a > 9 && substr(S, a - 9, 9) == ".atlasv1.") { q = a - 9; while (q > 1 && substr(S, q - 1, 1) ~ /[A-Za-z0-9]/) q--; edit(q, a - 9, "random-token") }
   if (n < 16) return 0
-  if (r ~ /^(dapi|key-|md5)[0-9a-f]+$/ && n == (r ~ /^md5/ ? 35 : 36)) return 1
   r = substr(r, 1, 512)
   t = r; gsub(/-/, "", t); if (t ~ /^[0-9A-Fa-f]+$/) return 0
   # a kubelet's certificate signing request (node-csr-<base64url>), an ssh public key (ssh-ed25519 AAAA...)
@@ -1834,6 +1854,7 @@ function randomish(a, b,   r, n, t, k, i, q) {
   if (substr(L, a > 8 ? a - 8 : 1, a > 8 ? 8 : a - 1) ~ /(sha1|sha224|sha256|sha384|sha512|md5)[:-]$/) return 0
   if (r ~ /^(LS0tLS1CRUdJTiBDRVJU|LS0tLS1CRUdJTiBQVUJMSUMgS0VZ|LS0tLS1CRUdJTiBYNTA5IENSTC|LS0tLS1CRUdJTiBUUlVTVEVEIENFUlRJRklDQVRF)/) return 0
   if (r ~ /[A-Z]/ && r ~ /[a-z]/) {
+    if (index(r, "/") || n > 512) { pathspans(a, b); return 0 }
     if (!rnd(r)) return 0
     k = split(r, SEG, /[+\057_-]/)
     for (i = 1; i <= k; i++) if (length(SEG[i]) >= 10 && SEG[i] ~ /[A-Z]/ && SEG[i] ~ /[a-z]/ && rnd(SEG[i])) return 1
@@ -1865,9 +1886,15 @@ function entropy(   n, pos, win, p, a, b, lim, w, r) {
     # = is padding at the run's end only (podUID=<uuid> is two runs)
     if (substr(S, b, 1) == "=") { while (substr(S, b, 1) == "=") b++; if (substr(S, b, 1) ~ /[A-Za-z0-9+\057_-]/) { while (substr(S, b - 1, 1) == "=") b-- } }
     pos = b + 1
-    # a quick no: one case with no separator (names, hex ids, words, AWS key ids)
     r = substr(S, a, b - a)
-    if (r !~ /[A-Z]/ && (b - a < 20 || r !~ /[\057+]/ && r ~ /[_-]/) && r !~ /^key-/) continue
+    # vendors' shapes of lower case and hex after a prefix: Sonar squ_, Supabase sbp_, Buildkite bkua_, Pulumi pul-,
+    # Linear lin_oauth_, Shopify shpss_, Honeycomb hcaik_, Databricks dapi, Mailgun key-, Mailchimp <32 hex>-usN, PostgreSQL md5
+    if (r ~ /^(squ_|sqp_|sqa_|sbp_|bkua_|pul-|lin_oauth_|shpss_|shpca_|shppa_|hcaik_)[0-9a-z]/ && b - a >= 36 || r ~ /^[0-9a-f]+-us[0-9]+$/ && b - a >= 36 || r ~ /^(dapi|key-)[0-9a-f]+$/ && b - a == 36 || r ~ /^md5[0-9a-f]+$/ && b - a == 35) {
+      if (!covered(a, b)) edit(a, b, "random-token")
+      continue
+    }
+    # a quick no: one case with no separator (names, hex ids, words, AWS key ids)
+    if (r !~ /[A-Z]/ && (b - a < 20 || r !~ /[\057+]/ && r ~ /[_-]/)) continue
     if (r !~ /[a-z]/) continue
     if (!incert(a) && !covered(a, b) && randomish(a, b)) {
       # a line of bare base64 may lie inside a certificate that began lines before: known in full mode

@@ -308,12 +308,19 @@ CASES: list[Case] = [
     Case("random-token", "mc alias set backup https://minio:9000 backup ZDe1f8rESQ/edUStPKR0+CsTy4Qw==\n", ("ZDe1f8rESQ/edUStPKR0+CsTy4Qw",)),
     Case("random-token", "  - url: https://chat.example.com/hooks/b3wkh5dnsipzz5fk2z9ri19r0w\n", ("b3wkh5dnsipzz5fk2z9ri19r0w",)),
     Case("random-token", "2023-11-14T22:11:40.000000000Z stdout F twilio SK48898d04baee9b165119328cfef6df4a ok\n", ("48898d04baee9b165119328cfef6df4a",)),
+    Case("random-token", "sonar squ_73882b5e0e37925dd83e7cbdb3f5de5f366e573e pulumi pul-e63effcb867813ed724b89c5bb95b18cfa8d5723 mc e5234f7b41371e7855b8cf4efda80a7c-us6\n"
+         "buildkite bkua_05e3c08d1ed1b45e5288c4083bb737ba0dd4cd2e shopify 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 hny hcaik_01tkhzqayd66ypeypvuwjx9nvd53yr86n29deijq0khk6tnsb20hgu48f6\n",
+         ("73882b5e0e37925dd83e7cbdb3f5de5f", "e63effcb867813ed724b89c5bb95b18c", "e5234f7b41371e7855b8cf4efda80a7c", "05e3c08d1ed1b45e5288c4083bb737ba", "7bd01445eb3536e638f44020ccb33e92",
+          "01tkhzqayd66ypeypvuwjx9nvd53yr86n29")),
     Case("random-token", "mailgun key-5cc9c6f5776290fb1e3e652af405400f databricks dapia1b852df126973c06103fdd816ee37d2 tfc GYdS6LxlfA7zbI.atlasv1.fbD3CNlDoBaukq6XsVIM18olOrpx8Kbf6hdJlrTDTY1AxGma7MjMTgJBpDaNpsWHhvw\n",
          ("5cc9c6f5776290fb1e3e652af405400f", "a1b852df126973c06103fdd816ee37d2", "GYdS6LxlfA7zbI", "fbD3CNlDoBaukq6XsVIM18olOrpx8Kbf6hdJlrTDTY1AxGma7MjMTgJBpDaNpsWHhvw")),
     # a certificate's mention with no END exempts its body only, never the rest of the line or the lines after it
     Case("random-token", '2023-11-14T22:11:40.000000000Z stdout F msg="x509: failed to parse -----BEGIN CERTIFICATE-----MIIBkTCBAbcd (truncated)" handle=9NklOPNn6h9nPiVMEHOHyuMA1tyjTX6n\n'
          "2023-11-14T22:11:41.000000000Z stdout F expected -----BEGIN CERTIFICATE-----\n2023-11-14T22:11:42.000000000Z stdout F key wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY ok\n",
          ("9NklOPNn6h9nPiVMEHOHyuMA1tyjTX6n", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY")),
+    # a run with /: its random part only (the path stays), wherever it is in the run (past its first 512 characters too)
+    Case("random-token", "GET /static/bundle/AbC123xYz789QwErTy HTTP/1.1\nsrc /path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/Xk9mQ2vLr8TnW4pZ7sYb end\n",
+         ("AbC123xYz789QwErTy", "Xk9mQ2vLr8TnW4pZ7sYb"), f"GET /static/bundle/{M} HTTP/1.1\nsrc /path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/path/with/many/words/kubernetes/volumes/config/{M} end\n"),
     # a bare line of base64 is redacted when no certificate block holds it (the file is read whole)
     Case("random-token", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Fw\n-----END CERTIFICATE-----\nZDe1f8rESQedUStPKR0CsTy4Qwx9\n", ("ZDe1f8rESQedUStPKR0CsTy4Qwx9",),
          f"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Fw\n-----END CERTIFICATE-----\n{M}\n"),
