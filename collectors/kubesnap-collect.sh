@@ -1817,9 +1817,10 @@ function incert(p,   i) { for (i = 1; i <= NCR; i++) if (p >= CRS[i] && p < CRE[
 function rnd(r,   t) { t = r; gsub(/[A-Z]?[a-z][a-z][a-z]+/, "", t); return (length(r) - length(t)) * 10 < length(r) * 6 }
 # a run with / (a path, a URL, base64): its random part only, by its pieces between /: a span of pieces that look
 # random (two kinds of character and few words; of 3 characters or fewer, anything but small letters) is redacted
-# when it is 16 or more characters that look random together, one piece of 10 or more of mixed case
+# when it is 16 or more characters that look random together, with a piece (between / + _ -) of 10 or more of
+# mixed case that looks random (an Azure resource group MC_shopRG_shopAKS_eastus does not)
 # (/static/bundle/<token>: the token)
-function pathspans(a, b,   k, i, q, sa, se, p, t, mix) {
+function pathspans(a, b,   k, i, q, sa, se, p, t, mix, m, j) {
   k = split(substr(S, a, b - a), SEG, "/"); q = a; sa = 0
   for (i = 1; i <= k + 1; i++) {
     p = (i <= k) ? SEG[i] : ""
@@ -1827,7 +1828,7 @@ function pathspans(a, b,   k, i, q, sa, se, p, t, mix) {
     if (i <= k && p != "" && (length(p) <= 3 ? p !~ /^[a-z]*$/ : ((p ~ /[A-Z]/) + (p ~ /[a-z]/) + (p ~ /[0-9]/) + (p ~ /[+=_-]/) >= 2 && rnd(p)))) {
       if (!sa) { sa = q; mix = 0 }
       se = q + length(p)
-      if (length(p) >= 10 && p ~ /[A-Z]/ && p ~ /[a-z]/) mix = 1
+      if (!mix && length(p) >= 10) { m = split(p, SUB, /[+_-]/); for (j = 1; j <= m; j++) if (length(SUB[j]) >= 10 && SUB[j] ~ /[A-Z]/ && SUB[j] ~ /[a-z]/ && rnd(SUB[j])) mix = 1 }
     } else if (sa) {
       t = substr(S, sa, se - sa)
       if (se - sa >= 16 && mix && rnd(t)) edit(sa, se, "random-token")

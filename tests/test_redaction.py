@@ -337,6 +337,7 @@ KEPT = [
     "sshd: Accepted publickey for ops ssh2: RSA SHA256:Xw3m0gkVQvJ7cPq1pZy7YwE8eXl9o6fO8wGd2kq4r0M",
     "authorized: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJx3bQ8kE2vT9mW4pZ7sYbXk9mQ2vLr8TnW4pZ7sYbQ ops@corp",
     "I1114 csr node-csr-6mP4R2c3yJ9vz3Gk5QF7UaWQ6WuWzT3J2m-3jdyR7tA approved",
+    "providerID=azure:///subscriptions/3d47115a-7163-01bb-d9c1-5a9b132c01b1/resourceGroups/MC_shopRG_shopAKS_eastus/providers/Microsoft.Compute/virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/10",
     "KUBE-SVC-ERIFXISQEP7F7OF4 AKIAIOSFODNN7EXAMPLE image sha256:2e500d29e9d5f4a086b908eb8dfe7ecac57d2ab09d65b24f588b1d449841ef93",
     "docker.io/library/nginx@sha256:2e500d29e9d5f4a086b908eb8dfe7ecac57d2ab09d65b24f588b1d449841ef93 registry.k8s.io/kube-apiserver:v1.28.2",
     "-----BEGIN CERTIFICATE-----\nMIIDrzCCApegAwIBAgIII6Z5izNWw20wDQYJKoZIhvcNAQELBQAwJjEkMCIGA1UE\nAwwbaW5ncmVzcy1vcGVyYXRvckAxNjMxNjI4ODUwMB4XDTIxMDkxNDE0MTgyNloX\n-----END CERTIFICATE-----",
