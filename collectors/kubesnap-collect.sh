@@ -1890,7 +1890,7 @@ function entropy(   n, pos, win, p, a, b, lim, w, r) {
     r = substr(S, a, b - a)
     # vendors' shapes of lower case and hex after a prefix: Sonar squ_, Supabase sbp_, Buildkite bkua_, Pulumi pul-,
     # Linear lin_oauth_, Shopify shpss_, Honeycomb hcaik_, Databricks dapi, Mailgun key-, Mailchimp <32 hex>-usN, PostgreSQL md5
-    if (r ~ /^(squ_|sqp_|sqa_|sbp_|bkua_|pul-|lin_oauth_|shpss_|shpca_|shppa_|hcaik_)[0-9a-z]/ && b - a >= 36 || r ~ /^[0-9a-f]+-us[0-9]+$/ && b - a >= 36 || r ~ /^(dapi|key-)[0-9a-f]+$/ && b - a == 36 || r ~ /^md5[0-9a-f]+$/ && b - a == 35) {
+    if (b - a >= 35 && r ~ /^(squ_|sqp_|sqa_|sbp_|bkua_|pul-|lin_oauth_|shpss_|shpca_|shppa_|hcaik_|dapi|key-|md5)|-us[0-9]+$/ && (r ~ /^(squ_|sqp_|sqa_|sbp_|bkua_|pul-|lin_oauth_|shpss_|shpca_|shppa_|hcaik_)[0-9a-z]/ && b - a >= 36 || r ~ /^[0-9a-f]+-us[0-9]+$/ && b - a >= 36 || r ~ /^(dapi|key-)[0-9a-f]+$/ && b - a == 36 || r ~ /^md5[0-9a-f]+$/ && b - a == 35)) {
       if (!covered(a, b)) edit(a, b, "random-token")
       continue
     }
