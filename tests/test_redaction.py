@@ -314,6 +314,10 @@ CASES: list[Case] = [
           "01tkhzqayd66ypeypvuwjx9nvd53yr86n29")),
     Case("random-token", "mailgun key-5cc9c6f5776290fb1e3e652af405400f databricks dapia1b852df126973c06103fdd816ee37d2 tfc GYdS6LxlfA7zbI.atlasv1.fbD3CNlDoBaukq6XsVIM18olOrpx8Kbf6hdJlrTDTY1AxGma7MjMTgJBpDaNpsWHhvw\n",
          ("5cc9c6f5776290fb1e3e652af405400f", "a1b852df126973c06103fdd816ee37d2", "GYdS6LxlfA7zbI", "fbD3CNlDoBaukq6XsVIM18olOrpx8Kbf6hdJlrTDTY1AxGma7MjMTgJBpDaNpsWHhvw")),
+    # pw ending a name (round 4: human passwords under REGISTRY_PW, --db-pw, -Ddb.pw); upward=, pwr= are no such name
+    Case("secret-field", "REGISTRY_PW=Cottage1987!Banjo\nJAVA_OPTS=-Xmx512m -Ddb.pw=Earthworm2021!Lighthouse\n  pw: Summer2024!Winter\nupward=true pwr=on\n",
+         ("Cottage1987", "Earthworm2021", "Summer2024"), f"REGISTRY_PW={M}\nJAVA_OPTS=-Xmx512m -Ddb.pw={M}\n  pw: {M}\nupward=true pwr=on\n"),
+    Case("secret-flag", "app --db-pw Chipmunk2025!Kimono --port 80\n", ("Chipmunk2025",), f"app --db-pw {M} --port 80\n"),
     # a certificate's mention with no END exempts its body only, never the rest of the line or the lines after it
     Case("random-token", '2023-11-14T22:11:40.000000000Z stdout F msg="x509: failed to parse -----BEGIN CERTIFICATE-----MIIBkTCBAbcd (truncated)" handle=9NklOPNn6h9nPiVMEHOHyuMA1tyjTX6n\n'
          "2023-11-14T22:11:41.000000000Z stdout F expected -----BEGIN CERTIFICATE-----\n2023-11-14T22:11:42.000000000Z stdout F key wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY ok\n",
