@@ -318,6 +318,9 @@ CASES: list[Case] = [
     Case("secret-field", "REGISTRY_PW=Cottage1987!Banjo\nJAVA_OPTS=-Xmx512m -Ddb.pw=Earthworm2021!Lighthouse\n  pw: Summer2024!Winter\nupward=true pwr=on\n",
          ("Cottage1987", "Earthworm2021", "Summer2024"), f"REGISTRY_PW={M}\nJAVA_OPTS=-Xmx512m -Ddb.pw={M}\n  pw: {M}\nupward=true pwr=on\n"),
     Case("secret-flag", "app --db-pw Chipmunk2025!Kimono --port 80\n", ("Chipmunk2025",), f"app --db-pw {M} --port 80\n"),
+    Case("secret-field", '{"Network": "10.244.0.0/16", "Backend": {"Type": "ipsec", "PSK": "3a9f0c5e7b2d4f6a8c1e3b5d7f9a2c4e"}}\nwpa_psk=correct horse battery\nMFA_TOTP: JBSWY3DPEHPK3PXP\nhotplug=on otpauth=x\n',
+         ("3a9f0c5e7b2d4f6a8c1e3b5d7f9a2c4e", "correct horse", "JBSWY3DPEHPK3PXP"),
+         f'{{"Network": "10.244.0.0/16", "Backend": {{"Type": "ipsec", "PSK": "{M}"}}}}\nwpa_psk={M}\nMFA_TOTP: {M}\nhotplug=on otpauth=x\n'),
     # a certificate's mention with no END exempts its body only, never the rest of the line or the lines after it
     Case("random-token", '2023-11-14T22:11:40.000000000Z stdout F msg="x509: failed to parse -----BEGIN CERTIFICATE-----MIIBkTCBAbcd (truncated)" handle=9NklOPNn6h9nPiVMEHOHyuMA1tyjTX6n\n'
          "2023-11-14T22:11:41.000000000Z stdout F expected -----BEGIN CERTIFICATE-----\n2023-11-14T22:11:42.000000000Z stdout F key wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY ok\n",
