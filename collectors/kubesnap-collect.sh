@@ -1787,8 +1787,8 @@ function sig(p, a,   n, i, ok) {
   if (ok) b64run(p, "base64-encoded-secret", 12)
 }
 function gz(p) { if (substr(S, p, 4) == "H4sI") b64run(p, "base64-gzip-blob", 40) }
-# runs that look random: every run of 16 or more [A-Za-z0-9+/_-] (and = padding) of the line, found in windows,
-# except those inside a PEM certificate, public key or CRL (on this line, or over lines in full mode)
+# the ranges of the line a PEM certificate, public key or CRL holds (CRS, CRE; NCR of them); upd: in full mode, a
+# block carried over lines (INCERT)
 function certranges(upd,   t, x, k, e, ty, bs) {
   NCR = 0; t = 1
   if (upd && INCERT) {
@@ -1824,7 +1824,6 @@ function pathspans(a, b,   k, i, q, sa, se, p, t, mix, m, j) {
   k = split(substr(S, a, b - a), SEG, "/"); q = a; sa = 0
   for (i = 1; i <= k + 1; i++) {
     p = (i <= k) ? SEG[i] : ""
-    t = p; gsub(/[^A-Z]/, "", t)
     if (i <= k && p != "" && (length(p) <= 3 ? p !~ /^[a-z]*$/ : ((p ~ /[A-Z]/) + (p ~ /[a-z]/) + (p ~ /[0-9]/) + (p ~ /[+=_-]/) >= 2 && rnd(p)))) {
       if (!sa) { sa = q; mix = 0 }
       se = q + length(p)
@@ -1844,7 +1843,7 @@ function pathspans(a, b,   k, i, q, sa, se, p, t, mix, m, j) {
 # are edited here.
 function randomish(a, b,   r, n, t, k, i, q) {
   r = substr(S, a, b - a); sub(/=+$/, "", r); n = length(r)
-  # Terraform Cloud's <14>.atlasv1.<67>; Databricks dapi<32 hex>, Mailgun key-<32 hex>; PostgreSQL's md5<32 hex>
+  # Terraform Cloud's <14>.atlasv1.<67>: its first part too
   if (a > 9 && substr(S, a - 9, 9) == ".atlasv1.") { q = a - 9; while (q > 1 && substr(S, q - 1, 1) ~ /[A-Za-z0-9]/) q--; edit(q, a - 9, "random-token") }
   if (n < 16) return 0
   r = substr(r, 1, 512)
@@ -1870,6 +1869,15 @@ function randomish(a, b,   r, n, t, k, i, q) {
   }
   return 0
 }
+# whether the run r of n characters is a vendor's shape of lower case and hex after a prefix: Sonar squ_, Supabase
+# sbp_, Buildkite bkua_, Pulumi pul-, Linear lin_oauth_, Shopify shpss_, Honeycomb hcaik_, Databricks dapi, Mailgun
+# key-, Mailchimp <32 hex>-usN, PostgreSQL md5 (one regex for every run of 35 or more characters)
+function vshape(r, n) {
+  if (n < 35 || r !~ /^((squ_|sqp_|sqa_|sbp_|bkua_|pul-|lin_oauth_|shpss_|shpca_|shppa_|hcaik_)[0-9a-z]|[0-9a-f]+-us[0-9]+$|(dapi|key-|md5)[0-9a-f]+$)/) return 0
+  return r ~ /^md5/ ? n == 35 : r ~ /^(dapi|key-)[0-9a-f]+$/ ? n == 36 : n >= 36
+}
+# runs that look random: every run of 16 or more [A-Za-z0-9+/_-] (and = padding) of the line, found in windows,
+# except those inside a PEM certificate, public key or CRL (on this line, or over lines in full mode)
 function entropy(   n, pos, win, p, a, b, lim, w, r) {
   n = length(S); pos = (SKIP0 > 0) ? SKIP0 : 1; lim = SCANLIM ? SCANLIM : n
   # (in full mode the ranges of a whole line were found before its states, which carry a block over lines)
@@ -1888,9 +1896,7 @@ function entropy(   n, pos, win, p, a, b, lim, w, r) {
     if (substr(S, b, 1) == "=") { while (substr(S, b, 1) == "=") b++; if (substr(S, b, 1) ~ /[A-Za-z0-9+\057_-]/) { while (substr(S, b - 1, 1) == "=") b-- } }
     pos = b + 1
     r = substr(S, a, b - a)
-    # vendors' shapes of lower case and hex after a prefix: Sonar squ_, Supabase sbp_, Buildkite bkua_, Pulumi pul-,
-    # Linear lin_oauth_, Shopify shpss_, Honeycomb hcaik_, Databricks dapi, Mailgun key-, Mailchimp <32 hex>-usN, PostgreSQL md5
-    if (b - a >= 35 && r ~ /^(squ_|sqp_|sqa_|sbp_|bkua_|pul-|lin_oauth_|shpss_|shpca_|shppa_|hcaik_|dapi|key-|md5)|-us[0-9]+$/ && (r ~ /^(squ_|sqp_|sqa_|sbp_|bkua_|pul-|lin_oauth_|shpss_|shpca_|shppa_|hcaik_)[0-9a-z]/ && b - a >= 36 || r ~ /^[0-9a-f]+-us[0-9]+$/ && b - a >= 36 || r ~ /^(dapi|key-)[0-9a-f]+$/ && b - a == 36 || r ~ /^md5[0-9a-f]+$/ && b - a == 35)) {
+    if (vshape(r, b - a)) {
       if (!covered(a, b)) edit(a, b, "random-token")
       continue
     }
