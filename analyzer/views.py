@@ -141,7 +141,6 @@ SELECT * EXCLUDE (rn) FROM r WHERE rn = 1
   AND NOT (namespace IS NULL AND EXISTS (SELECT 1 FROM r q WHERE q.site = r.site AND q.name = r.name AND q.namespace IS NOT NULL))
 """)
 
-
 view("nodes", "Nodes of each site: the API's view joined with each node's own bundle (latest snapshot per node).", """
 WITH api AS (
   SELECT s.site, n.*, row_number() OVER (PARTITION BY s.site, n.name ORDER BY CASE n.source WHEN 'kubectl-json' THEN 1 WHEN 'kubectl-describe' THEN 2 ELSE 3 END, s.collected_at DESC NULLS LAST) AS rn
