@@ -31,7 +31,6 @@ from analyzer.bulk import (
     JournalMeta,
     LogLoader,
     ReadNotes,
-    sane_ts,
     sniff_format,
     sniff_journal,
 )
@@ -88,7 +87,6 @@ from analyzer.timeparse import before, parse_ago, parse_kube_age, parse_time
 
 MAX_PARSE_BYTES = 256 * 1024 * 1024
 OBFUSCATION_FILES = re.compile(r"(?:^|/)(?:[^/]*\.obfuscation\.tsv|kubesnap-obfuscation\.key)$")
-ZONELESS_START = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:\s|$)"
 
 
 @dataclass
@@ -217,13 +215,13 @@ class BundleIngest:
         self.members: list[dict[str, Any]] = []
         self.problems: list[tuple[str, str, str]] = []
         self.manifest_records: dict[str, CollectionRecord] = {}
-        self.logs = LogLoader(self.con)
-        self.journals = JournalLoader(self.con)
         self.log_members: dict[str, str] = {}
         self.log_lines = 0
         self.claims = claims or Claims()
         self.hashes: list[bytes] = []  # one per member: its path, kind, size, time, link and content
         self.con.execute("BEGIN TRANSACTION")
+        self.logs = LogLoader(self.con)  # their staging tables live and die with the transaction
+        self.journals = JournalLoader(self.con)
         self.previous = self._copy_in_db(self.sid)  # the bundle of this snapshot already there, replaced only if this one is kept
         self.carried = self._duplicate_rows(self.sid)  # what it reported of other bundles of the snapshot
         store.delete_snapshot(self.sid)
@@ -353,7 +351,12 @@ class BundleIngest:
 
     def finish(self) -> None:
         ids = []
-        for lf in self.logs.finish():
+        facts = {r.key: r.value for _m, r in self.records if isinstance(r, HostFact)}
+        offset = _utc_offset(facts.get("clock.local"))
+        # syslog stamps and the zone-less stamps that start lines of plain-text logs were read as local time:
+        # shifted to UTC by the node's offset
+        minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+        for lf in self.logs.finish(minutes):
             self.records.append((self.log_members.get(lf.path, lf.path), lf))
             self.log_lines += lf.line_count or 0
             ids.append(lf.file_id or 0)
@@ -362,13 +365,11 @@ class BundleIngest:
         # this bundle's log files have consecutive ids: the range lets DuckDB skip every other bundle's lines
         self.file_range = (min(ids), max(ids)) if ids else (0, -1)
         node, hostname = self._node_identity()
-        facts = {r.key: r.value for _m, r in self.records if isinstance(r, HostFact)}
         collected = self.info.started_at
         epoch = facts.get("clock.epoch") or ""
         if collected is None and epoch.isdecimal():
             collected = parse_time(epoch)
-        offset = _utc_offset(facts.get("clock.local"))
-        self.journals.flush()
+        self.journals.finish(node, minutes)
         digest = hashlib.sha256(b"".join(sorted(self.hashes))).hexdigest()
         me = Copy(self.sid, self.label, self.name, digest, sum(m["size"] for m in self.members if m["kind"] == "file"), node, collected)
         if not self._decide(me):
@@ -376,21 +377,6 @@ class BundleIngest:
         t0 = time.perf_counter()
         self._derive_times(collected)
         self.store.insert_member_records(self.sid, node, self.records)
-        self.con.execute("UPDATE journal SET node = ? WHERE snapshot_id = ?", [node, self.sid])
-        if offset is not None:
-            minutes = int(offset.total_seconds() // 60)
-            # syslog stamps were read as local time: shift them to UTC by the node's offset
-            # (kept within what a time may be: a shift past 1970 or 9999 leaves it unknown, as ingest leaves any such time)
-            self.con.execute(f"UPDATE journal SET ts = {sane_ts('ts - to_minutes(?)')} WHERE snapshot_id = ? AND source = 'syslog' AND ts IS NOT NULL",
-                             [minutes, minutes, minutes, self.sid])  # fmt: skip
-            # so were the zone-less stamps that start lines of plain-text logs (2023-10-04 01:30:00 ...)
-            if minutes:
-                self.con.execute(
-                    f"""UPDATE log_lines SET ts = {sane_ts('ts - to_minutes(?)')} WHERE file_id BETWEEN ? AND ?
-                        AND file_id IN (SELECT file_id FROM log_files WHERE snapshot_id = ? AND format = 'text')
-                        AND ts IS NOT NULL AND regexp_matches(message, '{ZONELESS_START}')""",
-                    [minutes, minutes, minutes, *self.file_range, self.sid],
-                )
         role = self.info.role or ("control-plane" if any(isinstance(r, Sandbox) and (r.name or "").startswith("kube-apiserver") for _m, r in self.records) else None)
         self.store.insert_rows("snapshots", [{
             "snapshot_id": self.sid, "site": self.site, "node": node, "hostname": hostname, "role": role or "unknown",
@@ -667,8 +653,8 @@ class LooseInput:
         self.label, self.site, self.node, self.report = label, site, node, report
         self.con.execute("CREATE OR REPLACE TEMP TABLE _loose_lines AS SELECT * FROM log_lines LIMIT 0")
         self.con.execute("CREATE OR REPLACE TEMP TABLE _loose_journal AS SELECT * FROM journal LIMIT 0")
-        self.logs = LogLoader(self.con, "_loose_lines")
-        self.journals = JournalLoader(self.con, "_loose_journal")
+        self.logs = LogLoader(self.con, "_loose_lines", stage=False)  # temporary tables already
+        self.journals = JournalLoader(self.con, "_loose_journal", stage=False)
         self.owners: dict[str, str | None] = {}  # snapshot -> its node (None: the cluster's)
         self.names: dict[str, set[str]] = defaultdict(set)
         self.records: dict[str, list[tuple[str, Record]]] = defaultdict(list)

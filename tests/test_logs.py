@@ -51,6 +51,41 @@ def test_cri_partials_are_joined_per_stream(store: Store) -> None:
     assert rows[3][2].isoformat() == "2023-10-03T07:00:02+00:00"  # +09:00 read as an offset
 
 
+def test_lines_past_the_stage_bound_are_joined_the_same(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past STAGE_BYTES the lines go straight to log_lines and the partial records are joined there: the same rows."""
+    lines = []
+    for i in range(1, 3001):
+        stream = b"stderr" if i % 7 == 0 else b"stdout"
+        tag = b"P" if i % 5 in (1, 2) else b"F"
+        lines.append(b"2023-10-03T16:00:00.%09dZ %s %s piece %d " % (i, stream, tag, i))
+    data = b"\n".join(lines) + b"\n"
+    staged = load(store, data)
+    monkeypatch.setattr(bulk.LogLoader, "BATCH_BYTES", 4096)
+    monkeypatch.setattr(bulk, "STAGE_BYTES", 20000)
+    with Store(tmp_path / "straight.duckdb") as other:
+        straight = load(other, data)
+    assert any(r[4] for r in staged) and staged == straight
+
+
+def test_a_bundles_lines_are_not_written_to_the_wal(tmp_path: Path) -> None:
+    """Lines a transaction inserts go to the database file compressed; an UPDATE or DELETE of any of them (the
+    partial-record join, the journal's node) would make DuckDB write all of them to its WAL as well, and compress
+    them again at the checkpoint (analyzer.bulk.Stage)."""
+    from analyzer.ingest import ingest
+    from fixtures.synth import generate_site
+
+    (tarball,) = generate_site(tmp_path / "site", nodes=1, pods_per_node=4, log_bytes=32 * 1024 * 1024, seed=3)
+    db = tmp_path / "w.duckdb"
+    with Store(db) as st:
+        st.con.execute("SET checkpoint_threshold = '1GB'")  # the WAL stays as the commit left it
+        ingest(st, [tarball])
+        partial, text = st.con.execute("SELECT count(*) FILTER (WHERE partial), sum(strlen(message)) FROM log_lines").fetchall()[0]
+        journal = st.con.execute("SELECT count(*), count(*) FILTER (WHERE node IS NULL) FROM journal").fetchall()[0]
+        wal = Path(f"{db}.wal").stat().st_size
+    assert partial > 0 and text > 25_000_000 and journal[0] > 0 and journal[1] == 0
+    assert wal < text / 4, f"WAL {wal} bytes for {text} bytes of lines"
+
+
 def test_exact_line_numbers_in_a_large_file(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bulk, "CHUNK", 4096)  # many chunks: numbering must continue across them
     lines = [f"2023-10-03T16:00:00.{i:09d}Z stdout F line {i} {'x' * (i % 50)}".encode() for i in range(1, 20001)]
