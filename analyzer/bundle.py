@@ -14,10 +14,12 @@ import io
 import lzma
 import os
 import posixpath
+import queue
 import re
 import stat
 import struct
 import tarfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Generator, Iterator
@@ -271,16 +273,13 @@ class BombError(tarfile.TarError):
     """An archive's stream decompressed to more than its budget (max_ratio times its compressed size)."""
 
 
-class _Decompressing:
-    """The tar stream inside a gzip, bzip2 or xz file (or a plain tar), decompressed in bounded steps.
-
-    Unlike tarfile's own decompression it knows whether the compressed stream reached its end
-    marker, so an upload cut exactly between two members is reported, not taken as the end.
-    """
+class _Inflater:
+    """The decompression of an archive's stream, a bounded step at a time (`step`), and what it has met:
+    end markers of compressed streams, garbage after the last one."""
 
     STEP = 1 << 20
 
-    def __init__(self, raw: IO[bytes], limit: int | None = None) -> None:
+    def __init__(self, raw: IO[bytes], limit: int | None) -> None:
         self.raw = raw
         self.limit = limit  # decompressed bytes beyond which the stream is a bomb (BombError); None: no limit
         self.produced = 0  # decompressed bytes so far
@@ -288,6 +287,7 @@ class _Decompressing:
         self.garbage = 0  # bytes after the last compressed stream that are not one (not read)
         self.spent = False  # garbage met: nothing more is read
         self.stream_out = 0  # bytes the current compressed stream has produced
+        self.ended = False  # the compressed stream reached its end marker
         head = raw.read(6)
         self.pending = head
         self.kind = ("gzip" if head[:2] == b"\x1f\x8b" else "bzip2" if head[:3] == b"BZh" else "xz" if head[:6] == b"\xfd7zXZ\x00"
@@ -295,10 +295,6 @@ class _Decompressing:
         if self.kind == "zstd":
             raise InputProblem("zstd-compressed archives are not read: decompress with `zstd -d` first")
         self.dec: Any = self._new()
-        self.buf = bytearray()
-        self.pos = 0  # bytes handed out
-        self.tail = b""  # the last of them: where tar's end-of-archive block must be
-        self.ended = False  # the compressed stream reached its end marker
 
     def _new(self) -> Any:
         if self.kind == "gzip":
@@ -309,33 +305,31 @@ class _Decompressing:
             return lzma.LZMADecompressor()
         return None
 
-    def _more(self) -> bool:
-        """Add decompressed bytes to buf; False at the end of the input."""
+    def step(self) -> bytes | None:
+        """The next decompressed bytes (at most STEP, maybe none); None at the end of the input."""
         if self.spent:
-            return False
+            return None
         if self.dec is None:
             data = self.pending or self.raw.read(self.STEP)
             self.pending = b""
-            self.buf += data
-            return bool(data)
+            return data or None
         if self.kind == "gzip":
             data = self.dec.unconsumed_tail or self.pending or self.raw.read(self.STEP)
             self.pending = b""
             if not data:
-                return False
+                return None
             out = self._decompress(data)
         else:
             data = b"" if not self.dec.needs_input else (self.pending or self.raw.read(self.STEP))
             self.pending = b""
             if not data and self.dec.needs_input:
-                return False
+                return None
             out = self._decompress(data)
         if out is None:
-            return False
+            return None
         self.produced += len(out)
         if self.limit is not None and self.produced > self.limit:
             raise BombError(self.limit)
-        self.buf += out
         self.ended = self.dec.eof
         if self.dec.eof:
             self.streams += 1
@@ -347,7 +341,7 @@ class _Decompressing:
                 nxt = self.raw.read(self.STEP)
                 if nxt.strip(b"\0"):
                     self.pending, self.ended = nxt, False
-        return True
+        return out
 
     def _decompress(self, data: bytes) -> bytes | None:
         """The next decompressed bytes; None when what follows a complete stream is not a stream of its kind
@@ -378,6 +372,116 @@ class _Decompressing:
                     break
                 n += len(piece)
             return n
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One step of an _Inflater as its reader sees it: the bytes, and what was known right after them."""
+
+    out: bytes | None
+    ended: bool
+    streams: int
+    garbage: int
+    error: Exception | None = None
+
+
+READ_AHEAD = True  # the top archive's stream decompressed by a thread ahead of its reader (_Decompressing)
+
+
+class _Decompressing:
+    """The tar stream inside a gzip, bzip2 or xz file (or a plain tar), decompressed in bounded steps.
+
+    Unlike tarfile's own decompression it knows whether the compressed stream reached its end
+    marker, so an upload cut exactly between two members is reported, not taken as the end.
+
+    With `ahead`, a thread of its own decompresses up to AHEAD steps before the reader needs them
+    (zlib, bz2 and lzma let go of the GIL while they work): a bundle's logs are split and loaded while
+    the next MiBs inflate. The reader sees the same bytes, errors and end markers at the same places
+    as without it; `close` stops the thread, and must come before anything else reads `raw`.
+    """
+
+    AHEAD = 8
+
+    def __init__(self, raw: IO[bytes], limit: int | None = None, ahead: bool = False) -> None:
+        self.inflater = _Inflater(raw, limit)
+        self.kind = self.inflater.kind
+        self.ahead = ahead and self.kind != "tar"  # a plain tar is only read: nothing to overlap
+        self.buf = bytearray()
+        self.pos = 0  # bytes handed out
+        self.tail = b""  # the last of them: where tar's end-of-archive block must be
+        self.ended = False  # the compressed stream reached its end marker (as of the bytes in buf)
+        self.streams = 0
+        self.garbage = 0
+        self.done = False  # the inflater said the input ended, or failed (no further step is taken)
+        self.error: Exception | None = None  # what it failed with
+        self._queue: queue.Queue[_Step] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def limit(self) -> int | None:
+        return self.inflater.limit
+
+    @limit.setter
+    def limit(self, value: int | None) -> None:
+        self.inflater.limit = value
+
+    def _take(self) -> _Step:
+        """The inflater's next step, with what it knew right after it (an error it raised is in the step)."""
+        inf = self.inflater
+        try:
+            out = inf.step()
+        except Exception as e:  # raised again, as it is, where the reader meets it (_more)
+            return _Step(None, inf.ended, inf.streams, inf.garbage, e)
+        return _Step(out, inf.ended, inf.streams, inf.garbage)
+
+    def _run(self) -> None:
+        assert self._queue is not None
+        while not self._stop.is_set():
+            st = self._take()
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(st, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if st.out is None:
+                return
+
+    def _next(self) -> _Step:
+        if not self.ahead:
+            return self._take()
+        if self._thread is None:
+            self._queue = queue.Queue(self.AHEAD)
+            self._thread = threading.Thread(target=self._run, name="kubesnap-inflate", daemon=True)
+            self._thread.start()
+        assert self._queue is not None
+        return self._queue.get()
+
+    def _more(self) -> bool:
+        """Add decompressed bytes to buf; False at the end of the input. An error of the inflater is raised
+        again at each later call, as the inflater itself would raise it again (a bomb stays a bomb)."""
+        if self.error is not None:
+            raise self.error
+        if self.done:
+            return False
+        st = self._next()
+        self.ended, self.streams, self.garbage = st.ended, st.streams, st.garbage
+        if st.out is None:
+            self.done = True
+            self.error = st.error
+            if st.error is not None:
+                raise st.error
+            return False
+        self.buf += st.out
+        return True
+
+    def close(self) -> None:
+        """Stop the thread that reads ahead, if any (what it read is dropped)."""
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
 
     def read(self, n: int = -1) -> bytes:
         while (n < 0 or len(self.buf) < n) and self._more():
@@ -687,7 +791,9 @@ def _iter_tar(
     try:
         # what the stream may decompress to, whatever its members claim (skipped data and padding included)
         limit = max(BOMB_TOTAL_FLOOR, walk.limits.max_ratio * compressed_size) if compressed_size else None
-        stream = _Decompressing(f, limit)
+        # the top archive is read ahead by a thread; a nested one is not: its stream is a member of the outer one,
+        # which the reader goes back to when the nested one ends
+        stream = _Decompressing(f, limit, ahead=READ_AHEAD and depth == 0)
         if stream.kind == "tar":
             stream.limit = None  # an uncompressed tar is as large as it is
         tf = tarfile.open(fileobj=stream, mode="r|", bufsize=TAR_BUFSIZE, tarinfo=_capped_tarinfo(budget))  # type: ignore[call-overload]  # noqa: SIM115
@@ -720,6 +826,7 @@ def _iter_tar(
         yield Problem(label, f"archive is truncated or corrupt{where}: {e}; what came before was read")
     finally:
         tf.close()
+        stream.close()
 
 
 def _tar_members(

@@ -123,3 +123,38 @@ def test_a_stream_in_another_state_falls_back_to_tarfiles_reader(tmp_path: Path,
     got, problems, how = _read_all(path, {})
     assert problems == [] and got == {"a/x.log": data, "b/y.log": data[::-1]}
     assert "_HereReader" not in how
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    datas=st.lists(DATA, min_size=1, max_size=4),
+    damage=st.sampled_from(["none", "cut", "garbage", "zeros", "second-gzip", "bomb"]),
+    where=st.floats(0.05, 0.95),
+)
+def test_reading_ahead_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, datas: list[bytes], damage: str, where: float) -> None:
+    """The thread that decompresses the top archive ahead of its reader: the same members, bytes and problems as
+    reading in step, on whole, cut, padded, concatenated and bomb archives (errors met at the same places)."""
+    members = [(f"m{i}/f.log", d) for i, d in enumerate(datas)]
+    path = _tarball(tmp_path / "t.tar.gz", members)
+    raw = path.read_bytes()
+    if damage == "cut":
+        raw = raw[: max(10, int(len(raw) * where))]
+    elif damage == "garbage":
+        raw += b"not a gzip stream" * 3
+    elif damage == "zeros":
+        raw += bytes(1024)
+    elif damage == "second-gzip":
+        raw += gzip.compress(b"x" * 2048, mtime=0)
+    elif damage == "bomb":
+        members += [(f"z{i}/bomb.log", bytes(256 << 10)) for i in range(24)]  # met while a member is read
+        raw = _tarball(tmp_path / "t.tar.gz", members).read_bytes()
+        monkeypatch.setattr(bundle, "BOMB_TOTAL_FLOOR", 1 << 20)
+    path.write_bytes(raw)
+    plan = {name: [-1] for name, _d in members}
+    monkeypatch.setattr(bundle, "READ_AHEAD", False)
+    in_step = _read_all(path, plan)
+    monkeypatch.setattr(bundle, "READ_AHEAD", True)
+    ahead = _read_all(path, plan)
+    assert ahead == in_step
+    if damage == "bomb":
+        assert any("decompression bomb" in p for p in ahead[1]), ahead[1]
