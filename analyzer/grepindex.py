@@ -505,8 +505,9 @@ def _index_part(con: duckdb.DuckDBPyConnection, src: Source, lines: str, first: 
     del seen, eights
     bits = np.ascontiguousarray(packed.T)
     nz = np.flatnonzero(bits.any(axis=1))
-    col = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(nz), [None, pa.py_buffer(np.ascontiguousarray(bits[nz]))])
-    con.register("_gtri", pa.table({"h": pa.array(nz.astype(np.int32)), "bits": col.cast(pa.binary())}))
+    offsets = np.arange(len(nz) + 1, dtype=np.int32) * np.int32(width)
+    col = pa.BinaryArray.from_buffers(pa.binary(), len(nz), [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(bits[nz]))])
+    con.register("_gtri", pa.table({"h": pa.array(nz.astype(np.int32)), "bits": col}))
     try:
         con.execute("INSERT INTO grep_trigrams SELECT ?, h, bits FROM _gtri", [part_id])
     finally:
@@ -520,11 +521,14 @@ def _mark(seen: np.ndarray, first: np.ndarray, lo_b: int, batch: pa.RecordBatch)
     text: each run is hashed into its block's row of `seen`, with no per-position block number to build."""
     bkey = (batch.column(0).to_numpy().astype(np.int64) << 32) | (batch.column(1).to_numpy().astype(np.int64) & 0xFFFFFFFF)
     local = np.searchsorted(first, bkey, side="right") - 1 - lo_b  # each line's block in the part
-    msg = batch.column(2).cast(pa.large_string())
+    msg = batch.column(2)  # string as DuckDB hands it (no cast: pyarrow.compute's import alone costs a process 0.02 s)
+    if not (pa.types.is_string(msg.type) or pa.types.is_large_string(msg.type)):
+        msg = msg.cast(pa.large_string())
     if len(local) > 1 and bool((local[1:] < local[:-1]).any()):
         order = np.argsort(local, kind="stable")
         local, msg = local[order], msg.take(pa.array(order))
-    off = np.frombuffer(msg.buffers()[1], np.int64)[msg.offset : msg.offset + len(msg) + 1]
+    wide = pa.types.is_large_string(msg.type)
+    off = np.frombuffer(msg.buffers()[1], np.int64 if wide else np.int32)[msg.offset : msg.offset + len(msg) + 1].astype(np.int64)
     text = np.frombuffer(msg.buffers()[2], np.uint8) if msg.buffers()[2] is not None else np.empty(0, np.uint8)
     stop = int(off[-1])
     rows = seen.reshape(-1, 1 << 16)
