@@ -1017,11 +1017,12 @@ bearer-token	bearer token	bearer	a token of 16 or more characters after "Bearer"
 basic-credentials	basic credentials	basic	base64 of 8 or more characters (a multiple of 4, not all lower-case letters) after "Basic"	"basic authentication" in prose
 jwt	JSON web token	eyj	header.payload.signature of a JWT (eyJ...)	
 bootstrap-token	kubeadm bootstrap token	[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]	a stand-alone [a-z0-9]{6}.[a-z0-9]{16} with a digit	file and host names that only look alike (letters only, or part of a longer name)
-url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded (%3A%2F%2F) and with JSON-escaped slashes (:\/\/)	scheme, user name, host
+url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/|[^[:blank:]/@'"]@[a-z0-9]	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded (%3A%2F%2F) and with JSON-escaped slashes (:\/\/); user:password@host with no scheme (a DSN, a proxy setting, mysqlsh --uri) when the password looks like one (6 or more characters, letters with a digit or a sign)	scheme, user name, host; e-mail addresses, image digests (name:tag@sha256:...), user:word@host with a word that does not look like a password
 env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, ...); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X)	names; harmless variables
 secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars), in YAML and JSON (also one-line and escaped JSON)	the keys; ConfigMaps in files with no Secret
 registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
-tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|@tcp[(]|@unix[(]|[ "'\[,]-(-user|[pauwUk])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
+tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|snmp[a-z]*|nmcli|wpa_passphrase|mkpasswd|@tcp[(]|@unix[(]|[|][[:blank:]]*(chpasswd|passwd|sudo|cryptsetup|kinit)|[ "'\[,]-(-user|[pauwUkncx])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, crane/oras login -p, sqlcmd/bcp -P, rdesktop -p, ssh-keygen -N, snmp* -A, -X and -c (the community), nmcli's password and wifi-sec.psk values, wpa_passphrase's passphrase, openssl passwd's and mkpasswd's password argument, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, the word echoed or printed into chpasswd (after user:), passwd --stdin, sudo -S, cryptsetup, kinit or a --password-stdin, in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
+password-prose	password in prose	비밀번호|암호|패스워드|passwort|kennwort|mot de passe|contraseña|contrasena|senha|パスワード|密码|密碼|口令|пароль|Пароль|ПАРОЛЬ|wachtwoord|hasło|haslo|şifre|sifre|lösenord|losenord|salasana|passord|adgangskode|heslo|jelszó|jelszo	the word after a password word in prose, in English (password, passwd, passphrase, pw), Korean (비밀번호, 암호, 패스워드), Japanese (パスワード), Chinese (密码, 密碼, 口令), Russian (пароль), German, French, Spanish, Portuguese, Dutch, Polish, Turkish, Swedish, Finnish, Norwegian, Danish, Czech and Hungarian, joined to it by a colon (also full-width), =, a particle (는, 은, は, 为, 是), is / ist / est / es / è, "for USER is", "for USER:", "reset to" or "set to", or after "with password", "new password" and the like, when it looks like a password: 6 or more characters, letters with a digit or a sign	words of the sentence (the password is incorrect, expired, stored in ...), placeholders, values of fewer than 6 characters
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
 vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks[.]slack[.]com/|/api/webhooks/|/incomingwebhook/|telegram[.]org/bot	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack, Discord or Teams webhook URL and a Telegram bot's token	the prefixes in prose
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
@@ -1073,6 +1074,7 @@ redact_setup() {
   anchor=${anchor//'kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret'/'kind\\*"?[[:blank:]:]'}
   anchor=${anchor//'\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*'/'\\*"name\\*"'}
   prog=$(redact_awk)
+  prog=${prog//@PROSE@/"$(redaction_rules | awk -F'\t' '$1 == "password-prose" { print $3 }')"}
   prog=${prog//@SCAN@/"${anchor//\//\\/}"}
   # busybox awk ends a regex literal at any /, even in brackets
   prog=${prog//@ANCHOR@/"${REDACT_TRIGGER//\//\\/}"}
@@ -1549,6 +1551,8 @@ function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
   if (v > n) { if (sep == ":" && !kq && BLOCKKEYS) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 1; BSALL = (key ~ /(passwords?|passwd|api[-_]?keys|credentials|tokens)$/) } } return }
   c = substr(S, v, 1)
   if ((c == "|" || c == ">") && substr(S, v) ~ /^[|>][-+0-9]*[ \t]*(#.*)?$/) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 0; if (substr(S, 1, BS + 2) ~ /- $/) BS += 2 } return }
+  # ODBC's Pwd={X}; (a brace-quoted value: no colon or quote inside)
+  if (c == "{" && sep == "=" && match(substr(S, v, 256), /^\{[^{}:"]*\}/)) { if (RLENGTH > 2) edit(v + 1, v + RLENGTH - 1, rule); return }
   if (c == "{" || (c == "\\" && substr(S, v + 1, 1) ~ /[nrt]/)) return
   if (substr(S, v, 3) == "\"\"\"" || substr(S, v, 3) == "'''") {
     # TOML multi-line strings: to the closing triple, on this line or a later one
@@ -1634,16 +1638,16 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     return
   }
   if (suf != "") {
-    if (isflag || harmless_suffix(suf) || (a ~ /^(pass|pwd|pw|psk|otp|auth|user|cookie|encrypt|sig|signature|authorization|proxy-authorization)$/ && suf !~ /key$/)) return
+    if (isflag || harmless_suffix(suf) || (a ~ /^(pass|pwd|pw|psk|otp|auth|user|cookie|encrypt|sig|signature|authorization|proxy-authorization)$/ && suf !~ /key$/ && !(a == "pass" && suf == "code") && !(a == "auth" && suf == "tok"))) return
     ke += length(suf)
     if (suf ~ /key$/) a = "key"
   }
   key = substr(L, ks, ke - ks)
   # names of keys that are identifiers, not secrets (containerd's snapshotKey, a table's partitionKey)
   if (key ~ /(snapshot|partition|sort|cache|idempotency|lookup|index|label|topology|object|row|shard|foreign|unique|composite|group|node|annotation|field|column|dedupe?|trace|span|metric|hot|public|pub|host|ssh-host|trust|verify|verification|ca)[-_]?key$/) return
-  strong = (key ~ /(password|passwd|passphrase|secret|token|apikey|api-key|api_key|credential)s?$|[-_]key$/)
-  if (a == "pass" && key !~ /(^|[-_.])pass$|^-*(require|master|root|db|admin|redis|mysql|user|auth)pass$|^-+[a-z]+pass$/ && !(key != "pass" && substr(S, ke - 4, 4) ~ /^(Pass|PASS)$/)) return
-  if (a == "pwd" && key !~ /[-_.]pwd$/ && !(key == "pwd" && ks > 1 && substr(S, ks - 1, 1) == ";") && !(key != "pwd" && substr(S, ke - 3, 3) ~ /^(Pwd|PWD)$/)) return
+  strong = (key ~ /(password|passwd|passphrase|passcode|secret|token|apikey|api-key|api_key|credential)s?$|[-_]key$|[-_]pass$|authtok$/)
+  if (a == "pass" && key !~ /(^|[-_.])pass(code)?$|^-*(require|master|root|db|admin|redis|mysql|user|auth)pass$|^-+[a-z]+pass$/ && !(key != "pass" && substr(S, ke - 4, 4) ~ /^(Pass|PASS)$/)) return
+  if (a == "pwd" && key !~ /[-_.]pwd$/ && !(key == "pwd" && ks > 1 && substr(S, ks - 1, 1) ~ /[;{,]/) && !(key != "pwd" && substr(S, ke - 3, 3) ~ /^(Pwd|PWD)$/)) return
   if (a == "sig" && !(key == "sig" && ks > 1 && substr(S, ks - 1, 1) ~ /[?&;]/)) return
   # openssl pass phrases: -passout pass:X, -passin pass:X
   if (a == "pass" && key == "pass" && substr(S, ke, 1) == ":" && substr(S, ke + 1, 1) !~ /^[ \t]?$/ && (ks == 1 || substr(S, ks - 1, 1) ~ /[ \t"']/)) { edit(ke + 1, uend(ke + 1, level_at(ks)), "secret-field"); return }
@@ -1671,8 +1675,8 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     if (sep == "=" && (t == "=" || t == ">" || substr(rest, 1, 1) == "!")) return
     if (sep == ":" && !kq) {
       # mid-line, only a compound name (x-api-key, db_password), a header name or a password word counts as a key
-      if (!structural(ks) && (key !~ /[-_]/ || substr(S, ks - 1, 1) !~ /[ \t]/) && key !~ /^(cookie|set-cookie|authorization)$/ && !(key ~ /^(password|passwd|passphrase|pwd)$/ && t != "") && !(key ~ /^(token|secret)s?$/ && secretish(ke + kq + RLENGTH))) return
-      if (substr(rest, RLENGTH, 1) == ":" && t != "" ) return
+      if (!structural(ks) && (key !~ /[-_]/ || substr(S, ks - 1, 1) !~ /[ \t]/) && key !~ /^(cookie|set-cookie|authorization)$/ && !(key ~ /^(password|passwd|passphrase|passcode|pwd|pw)$/ && t != "") && !(key ~ /^(token|secret)s?$/ && secretish(ke + kq + RLENGTH))) return
+      if (substr(rest, RLENGTH, 1) == ":" && t != "" && !(t ~ /["']/ && structural(ks))) return  # {pwd:"X"} (JavaScript, JSON5) is a key
     }
     if (a == "user") {
       if (sep != "=" || substr(L, ke + kq + RLENGTH, 7) == "system:") return
@@ -1701,14 +1705,17 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     if (match(substr(S, v, 24), /^\\*["']/)) {
       c = substr(S, v + RLENGTH - 1, 1); t = RLENGTH - 1; v += RLENGTH
       e = (c == "'") ? sq_end(v) : closeq(v, t)
-      if (!plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
+      if (!plain(substr(S, v, e - v), key)) edit(v, e, "secret-field")
+      # "AUTH" "user" "X" (redis 6 ACL, as MONITOR prints it): the second argument too
+      if (key == "auth" && c == "\"" && match(substr(S, e, 8), /^\\*"[ \t]+\\*"/)) { v = e + RLENGTH; e = closeq(v, t); edit(v, e, "secret-field") }
+      return
     }
   }
   # key VALUE, with no separator: requirepass X, masterauth X (redis.conf), insecure-password X (haproxy),
   # aws_secret_access_key X, a netrc's password X, and a line of only a password word and its value
   if (!kq && match(substr(S, ke, 8), /^[ \t]+/)) {
     v = ke + RLENGTH; c = substr(S, v, 1)
-    if (c != "" && c !~ /[-#=:]/ && (key ~ /^(requirepass|masterauth)$/ || (key ~ /[-_]/ && strong && secretish(v)) || substr(L, 1, ks - 1) ~ /(^|[ \t])login[ \t]+[^ \t]+[ \t]+$/ || (structural(ks) && substr(S, v) ~ /^[^ \t]+[ \t]*$/ && strong))) {
+    if (c != "" && c !~ /[-#=:]/ && (key ~ /^(requirepass|masterauth)$/ || TOOL == "nmcli" && key ~ /(password|psk)$/ || (key ~ /[-_]/ && strong && secretish(v)) || substr(L, 1, ks - 1) ~ /(^|[ \t])login[ \t]+[^ \t]+[ \t]+$/ || (structural(ks) && substr(S, v) ~ /^[^ \t]+[ \t]*$/ && strong))) {
       e = uend(v, level_at(ks)); if (!plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
     }
   }
@@ -1719,6 +1726,8 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     if (match(substr(L, ke, 80), /^\\*"?[ \t]*,[ \t]*\\*"?value\\*"?[ \t]*[:=][ \t]*/)) { value(ke + RLENGTH, ke, 1, "=", "value", "env-value"); return }
     if (substr(L, ke, 8) ~ /^\\*"?[ \t]*,?[ \t]*$/) { PENDV = 4; need("full") }
   }
+  # the password is X, password for user admin is X, with password X (password-prose)
+  if (!kq && !isflag && key ~ /^(password|passwd|passphrase|passcode|pw)$/) prose(ks, ke)
 }
 # ends and starts of runs, scanned in windows (regex literals: busybox would compile a dynamic one per call)
 function end_b64(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9+\/=_-]/)) return e + RSTART - 1; e += 4096 } }
@@ -1982,6 +1991,11 @@ function tool(p, a,   b, w, v, e) {
   w = substr(L, p + length(a), 24)
   if (w !~ /^(admin|dump|sh)?($|[ \t"'\\])/ && a !~ /^ldap/) return
   TOOL = (a == "mariadb") ? "mysql" : a; TOOLQ = p
+  if (a == "wpa_passphrase" && match(substr(S, p + 14, 256), /^[ \t]+[^ \t]+[ \t]+/)) { v = p + 14 + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, "tool-password") }
+  # (the options that take a value take it: a word after another option is its value, not the password)
+  if ((a == "openssl" && match(substr(S, p + 7, 128), /^[ \t]+passwd([ \t]+-(salt|in)[ \t]+[^ \t]+|[ \t]+-[A-Za-z0-9]+)*[ \t]+/) || a == "mkpasswd" && match(substr(S, p + 8, 128), /^([ \t]+(-[mSRP]|--method|--salt|--rounds|--password-fd)[ \t]+[^ \t]+|[ \t]+(-[a-ln-zA-OQT-Z]|--(stdin|help|version)))*[ \t]+/)) && substr(S, p + length(a) + RLENGTH, 1) !~ /^[-<|]?$/) {
+    v = p + length(a) + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, "tool-password")
+  }
   if (a == "etcdctl" && match(substr(S, p + 7, 96), /^([ \t]+--?[a-z-]+(=[^ \t]+)?)*[ \t]+user[ \t]+(add|passwd)[ \t]+[^ \t:]+:/)) { v = p + 7 + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, "tool-password") }
   if (w ~ /^(admin|dump|sh)?\\*"[ \t]*,?[ \t]*$/) { need("full"); TOOLCTX = TOOL }
 }
@@ -2048,10 +2062,12 @@ function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
     kq = 0; if (match(substr(S, ke, 4), /^\\*"/)) kq = RLENGTH
     nextarg(ke + kq, "tool-password", kq > 0); return
   }
-  if (f == "-p" && t ~ /^(az|cqlsh|rabbitmqadmin)$/ || f == "-P" && t == "ipmitool" || f == "-a" && t == "valkey-cli") { nextarg(ke, "tool-password", 0); return }
+  if (f == "-p" && t ~ /^(az|cqlsh|rabbitmqadmin|rdesktop)$/ || f == "-P" && t ~ /^(ipmitool|sqlcmd|bcp)$/ || f == "-a" && t == "valkey-cli" || f == "-N" && t == "ssh-keygen" || f ~ /^-[AXc]$/ && t ~ /^snmp/) { nextarg(ke, "tool-password", 0); return }
+  if (f == "-p" && t ~ /^(crane|oras)$/ && substr(L, TOOLQ, p - TOOLQ) ~ /login/) { nextarg(ke, "tool-password", 0); return }
   if ((f == "-p" && (t == "mysql" || t == "sshpass" || t ~ /^(7z|7za|unrar)$/)) || (f == "-a" && t == "redis-cli")) {
     c = substr(S, ke, 1)
     if (c ~ /[A-Za-z0-9!@#$%^&*()_+.\/~,;:?-]/ && f == "-p") { e = uend(ke, level_at(p + 1)); edit(ke, e, "tool-password"); return }
+    if (c == "'" && f == "-p") { e = sq_end(ke + 1); if (e > ke + 1) edit(ke + 1, e, "tool-password"); return }
     kq = 0; if (match(substr(S, ke, 4), /^\\*"/)) kq = RLENGTH
     if (kq) { nextarg(ke + kq, "tool-password", 1); return }
     nextarg(ke, "tool-password", 0)
@@ -2078,6 +2094,58 @@ function godsn(p,   t, w, c) {
   if (!match(w, /[^ \t"'=(,]*$/)) return
   c = index(substr(w, RSTART), ":")
   if (c && RSTART + c - 1 < length(w)) edit(t + RSTART + c - 1, p, "tool-password")
+}
+# user:password@host with no scheme before it (a DSN, a proxy setting, mysqlsh --uri): the password, when the name
+# starts a word, a host name or address (and a port) follows, and the password looks like one (p: the character before @)
+function hostcred(p,   t, w, c, v) {
+  if (substr(L, p + 1, 6) ~ /^@(tcp|unix)\(/) { godsn(p + 1); return }
+  if (!match(substr(S, p + 2, 256), /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]+)?([\057 \t"',;)]|$)/)) return
+  t = p > 128 ? p - 128 : 1; w = substr(S, t, p + 1 - t)
+  if (!match(w, /[A-Za-z0-9_.+-]+:[^ \t@:'"\057]+$/)) return
+  c = (RSTART > 1) ? substr(w, RSTART - 1, 1) : (t > 1 ? substr(S, t - 1, 1) : "")
+  if (c != "" && c !~ /[ \t"'=(,[]/) return
+  v = t + RSTART - 1 + index(substr(w, RSTART), ":")
+  if (pwlike(substr(S, v, p + 1 - v))) edit(v, p + 1, "url-credentials")
+}
+# a password by its looks: 6 or more characters, letters with a digit or a sign (not a placeholder)
+function pwlike(x) {
+  if (length(x) < 6 || index(x, M) || x ~ /^(\$\{|\$\(|\{\{|<|\*\*|%s)/) return 0
+  return x ~ /[A-Za-z]/ && x ~ /[0-9!@#$%^&*+=?~_]/
+}
+# a password told in prose (password-prose; k: where the password word ends): the word after what joins them (a colon,
+# =, a particle, is, for USER is, reset to), or right after "with password" and the like, when it looks like a password
+function prose(ks, k,   w, v, b, e, x) {
+  w = substr(S, k, 200); v = 0
+  if (match(w, /^[ \t]*(\357\274\232|:|=)[ \t]*/) || match(w, /^(\353\212\224|\354\235\200|\343\201\257|\344\270\272|\346\230\257)[ \t]*(\357\274\232|:)?[ \t]*/)) v = k + RLENGTH
+  else if (match(w, /^[ \t]+(is|was|ist|lautet|est|es|\303\250|\303\251|\303\244r|er|on|jest|je)[ \t]*:?[ \t]+/)) v = k + RLENGTH
+  else if (match(w, /^[ \t]+((was|has been|is)[ \t]+)?(reset|changed|set|updated)[ \t]+to[ \t]*:?[ \t]+/)) v = k + RLENGTH
+  else if (match(w, /^[ \t]+(for|of|f\303\274r|fuer|pour|de|para|per|dla|voor|van|na|pro)[ \t]+[^ \t:=]+([ \t]+[^ \t:=]+)?([ \t]+[^ \t:=]+)?([ \t]*[:=]|[ \t]+(is|ist|est|es|\303\250|je|jest)[ \t]*:?)[ \t]+/)) v = k + RLENGTH
+  else if (match(w, /^[ \t]+[A-Za-z0-9_.-]+[ \t]*=[ \t]*/)) v = k + RLENGTH
+  else {
+    b = ks > 48 ? ks - 48 : 1; b = tolower(substr(S, b, ks - b))
+    if (b !~ /(^|[^a-z])(with|using|new|temporary|temp|initial|default|generated|random|one-time|mit|avec|con|com|met)[ \t]+(the[ \t]+)?$/ || !match(w, /^[ \t]+/)) return
+    v = k + RLENGTH
+  }
+  if (!match(substr(S, v, 256), /^[^ \t"'<>`]+/)) return
+  e = v + RLENGTH
+  while (e > v + 1 && substr(S, e - 1, 1) ~ /[.,;)]/) e--
+  x = substr(S, v, e - v)
+  if (pwlike(x)) edit(v, e, "password-prose")
+}
+# echo X | chpasswd, printf '%s' X | passwd --stdin, echo X | sudo -S, | cryptsetup, | kinit: the word echoed or printed
+# (for chpasswd the part after user:); a: the pipe and the command
+function piped(p, a,   t, w, x, c, e, v, q, o) {
+  x = substr(L, p + length(a), 64)
+  if (a ~ /sudo$/ && x !~ /^[ \t]+-[a-z]*s/) return
+  if (a ~ /passwd$/ && a !~ /chpasswd$/ && x !~ /--stdin/) return
+  t = p > 512 ? p - 512 : 1; w = substr(S, t, p - t)
+  if (!match(w, /(echo|printf)([ \t]+-[A-Za-z]+)*([ \t]+('[^']*'|"[^"]*"|[^ \t|'";&]+))+[ \t]*$/)) return
+  o = t + RSTART - 1; x = substr(w, RSTART, RLENGTH); sub(/[ \t]+$/, "", x)
+  c = substr(x, length(x), 1)
+  if (c == "'" || c == "\"") { q = length(x) - 1; while (q > 0 && substr(x, q, 1) != c) q--; if (!q) return; v = o + q; e = o + length(x) - 1 }
+  else { match(x, /[^ \t'"]+$/); v = o + RSTART - 1; e = o + length(x) }
+  if (a ~ /chpasswd$/) { q = index(substr(S, v, e - v), ":"); if (!q) return; v += q }
+  if (e > v) edit(v, e, "tool-password")
 }
 # rabbitmqctl add_user USER X, rabbitmqctl change_password USER X
 function rabbit(p, a,   w, v, e) {
@@ -2118,9 +2186,12 @@ function handle(p, alen, a,   v, c, k, e) {
   else if (a == "sqlplus" || a == "thin:") oracle(p, a)
   else if (a ~ /^identified/) { v = p + alen; if (match(substr(S, v, 8), /^[ \t]*\\*["']/)) { c = substr(S, v + RLENGTH - 1, 1); k = RLENGTH; v += k; e = (c == "'") ? sq_end(v) : closeq(v, 0); edit(v, e, "tool-password") } }
   else if (a ~ /^(lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah)$/) tool(p, a)
-  else if (a ~ /^(mysql|mariadb|redis-cli|sshpass|curl|etcdctl|mongo|mongosh|zip|unzip|openssl|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar)$/) tool(p, a)
+  else if (a ~ /^(mysql|mariadb|redis-cli|sshpass|curl|etcdctl|mongo|mongosh|zip|unzip|openssl|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|nmcli|wpa_passphrase|mkpasswd)$/ || a ~ /^snmp[a-z]*$/) tool(p, a)
   else if (a ~ /^@(tcp|unix)\($/) godsn(p)
-  else if (a ~ /-(-user|[pauw])$/) toolflag(p, a)
+  else if (a ~ /^[|]/) piped(p, a)
+  else if (length(a) == 3 && substr(a, 2, 1) == "@") hostcred(p)
+  else if (a ~ /^(@PROSE@)$/) { if (p == 1 || substr(L, p - 1, 1) !~ /[a-z0-9_]/) prose(p, p + alen) }
+  else if (a ~ /-(-user|[pauwncx])$/) toolflag(p, a)
   else if (a ~ /name/) nv(p, alen)
   else if (a in SIGS) sig(p, a)
   else if (a == "authorization" || a == "proxy-authorization") { if (!authz(p, alen)) keyword(p, alen, a) }
@@ -2155,6 +2226,8 @@ function scan(   pos, w, n, win, p, alen, a) {
     if (p >= SKIP) handle(p, alen, a)
     if (NEEDED) return
     pos = p + (alen > 0 ? alen : 1); if (SKIP > pos) pos = SKIP; w = 256
+    # otp ends in the p that may begin password (rootPassword): the next anchor is looked for from its p
+    if (a == "otp" && SKIP <= p + 2) pos = p + 2
     # " -p" of a flag word that goes on (-password, -passin): the word is looked into for its own anchors
     if (a ~ /-(-user|[pauwk])$/ && substr(L, p + alen, 1) ~ /[a-z]/ && pos > p + 2 && SKIP <= p + 2) pos = p + 2
   }

@@ -286,6 +286,47 @@ CASES: list[Case] = [
     Case("tool-password", "etcdctl --user root:EtcdValue123 get /\nmongosh -u admin -p MongoValue123 db\nrabbitmqctl add_user admin RabbitValue123\n",
          ("EtcdValue123", "MongoValue123", "RabbitValue123")),
     Case("tool-password", "zip -P ZipValue123 /tmp/b.zip x\nopenssl enc -aes-256-cbc -k OsslValue123 -in a -out b\n", ("ZipValue123", "OsslValue123")),
+    # the word echoed into a command that reads a password on its standard input (red-team round 5)
+    Case("tool-password", "root 1 0 bash -c echo 'root:ChpwValue410' | chpasswd\n", ("ChpwValue410",), f"root 1 0 bash -c echo 'root:{M}' | chpasswd\n"),
+    Case("tool-password", "echo StdinValue22 | passwd --stdin app\necho -n SudoValue33 | sudo -S apt-get update\n"
+         "printf '%s' 'KinitValue44' | kinit admin@CORP\necho \"Luks Value55\" | cryptsetup luksOpen /dev/sdb1 data\n",
+         ("StdinValue22", "SudoValue33", "KinitValue44", "Luks Value55")),
+    Case("tool-password", "ps: crane auth login registry.example.com -u ci -p CraneValue91\nps: oras login -u ci -p OrasValue92 ghcr.io\n"
+         "ps: /opt/mssql-tools/bin/sqlcmd -S localhost -U sa -P SqlcmdValue93 -Q 'SELECT 1'\nps: bcp dbo.orders out /tmp/o.dat -S db -U sa -P BcpValue94 -c\n"
+         "hist: ssh-keygen -t ed25519 -N KeygenValue95 -f ~/.ssh/deploy\nhist: openssl passwd -6 OsslPwValue96\nhist: mkpasswd -m sha-512 MkpwValue97\n"
+         "ps: snmpwalk -v3 -l authPriv -u monitor -a SHA -A SnmpAuth98 -x AES -X SnmpPriv99 10.0.0.1\nps: snmpwalk -v2c -c SnmpComm90 10.0.0.1 system\n"
+         "hist: rdesktop -u Administrator -p RdpValue81 10.0.0.40\nhist: nmcli dev wifi connect CorpWiFi password WifiValue82\n"
+         "hist: nmcli con modify CorpWiFi wifi-sec.psk PskValue83\nhist: wpa_passphrase CorpWiFi WpaValue84 >> /etc/wpa_supplicant.conf\n",
+         ("CraneValue91", "OrasValue92", "SqlcmdValue93", "BcpValue94", "KeygenValue95", "OsslPwValue96", "MkpwValue97", "SnmpAuth98", "SnmpPriv99",
+          "SnmpComm90", "RdpValue81", "WifiValue82", "PskValue83", "WpaValue84")),
+    # a password in prose, in several languages (red-team round 5)
+    Case("password-prose", "2024-03-01T12:00:00Z stdout F the password is Willow_Velvet822 (change it after login)\n", ("Willow_Velvet822",),
+         f"2024-03-01T12:00:00Z stdout F the password is {M} (change it after login)\n"),
+    Case("password-prose", "Generated password for user admin is SilverGolden94@\nmsg=\"created database user shop with password Tundr@187\"\n"
+         "[grafana] admin password reset to Cactus27jasmine\nPassword for user app: Anchor7955pebble\nPASSWORD elastic = Tomato&3894\n"
+         "vault unlocked with passcode voyager-maple-saffron-13\nEnter new password for user \"app\": Horizon1320lantern\n",
+         ("SilverGolden94", "Tundr@187", "Cactus27jasmine", "Anchor7955pebble", "Tomato&3894", "voyager-maple-saffron-13", "Horizon1320lantern")),
+    Case("password-prose", "\ube44\ubc00\ubc88\ud638: Summer2015!\n\ucd08\uae30 \ube44\ubc00\ubc88\ud638\ub294 PuppyBanana58% \uc785\ub2c8\ub2e4\nDB \uc811\uc18d \uc554\ud638=Kestrel#2953\n"
+         "\u521d\u671f\u30d1\u30b9\u30ef\u30fc\u30c9\uff1aIris88marble\n\u6570\u636e\u5e93\u5bc6\u7801: Suns3t528\n\u041f\u0430\u0440\u043e\u043b\u044c: D0lph1n195\n",
+         ("Summer2015", "PuppyBanana58", "Kestrel#2953", "Iris88marble", "Suns3t528", "D0lph1n195")),
+    Case("password-prose", "Passwort: Island51badger\nKennwort fuer root ist juniper-quartz-rocket-42\nmot de passe : Pepper_Meadow747\n"
+         "contrase\u00f1a=Monkey_Hammer313\ncriado com senha Castle2019?\nla password \u00e8 H@z3l21\nwachtwoord: Spring38orange\n"
+         "has\u0142o: PenguinRiver11@\n\u015fifre: Ember@4791\n",
+         ("Island51badger", "juniper-quartz-rocket-42", "Pepper_Meadow747", "Monkey_Hammer313", "Castle2019", "H@z3l21", "Spring38orange",
+          "PenguinRiver11", "Ember@4791")),
+    Case("secret-field", "created user deploy pw: Raven2022!\n{\"passcode\":\"Candle3043purple\"}\nldap_default_authtok = Autumn4437falcon\n"
+         "vrrp_instance VI_1 {\n    authentication {\n        auth_type PASS\n        auth_pass Tomato11\n    }\n}\n",
+         ("Raven2022", "Candle3043purple", "Autumn4437falcon", "Tomato11")),
+    Case("secret-field", "x rootPassword=Violet8835tomato\nx({user:\"app\",pwd:\"Maple9059saffron\"})\n"
+         "Driver={ODBC Driver 18};Server=db;Uid=sa;Pwd={Monkey5532hammer};\n"
+         '1709290000.123456 [0 10.0.0.5:51234] "AUTH" "default" "Hazel1388iris"\n',
+         ("Violet8835tomato", "Maple9059saffron", "Monkey5532hammer", "Hazel1388iris")),
+    Case("tool-password", "root 1 0 mysql -u root -p'tiger-candle-purple-18' shop\n", ("tiger-candle-purple-18",),
+         f"root 1 0 mysql -u root -p'{M}' shop\n"),
+    # user:password@host with no scheme (red-team round 5)
+    Case("url-credentials", "mysqlsh --uri root:Puppy5734banana@localhost:3306\nconnecting to admin:Zebra7152willow@db-primary.shop.svc:5432/app\n"
+         "upstream=shop:velvet-raven-silver-88@10.0.4.5:3306\n", ("Puppy5734banana", "Zebra7152willow", "velvet-raven-silver-88"),
+         f"mysqlsh --uri root:{M}@localhost:3306\nconnecting to admin:{M}@db-primary.shop.svc:5432/app\nupstream=shop:{M}@10.0.4.5:3306\n"),
     Case("vendor-token", "alert to https://hooks.slack.com/services/T0ABC/B0ABC/SlackHookValue123\nnotify https://discord.com/api/webhooks/1122/DiscordHookValue123\n",
          ("SlackHookValue123", "DiscordHookValue123")),
     Case("vendor-token", "xapp-1-A0123-1234-abcdefghijklmnopqrstuv sk-proj-abcdefghijklmnopqrstuvwxyz0123 hf_abcdefghijklmnopqrstuvwxyz0123456789\n",
@@ -422,6 +463,31 @@ KEPT = [
     "see https://example.com/path/x?next=a@b.com now",
     "https://host:8080/api/v1 ok",
     "az aks get-credentials --name prod",
+    # prose and user@host look-alikes (red-team round 5)
+    "the password is incorrect for user admin",
+    "password for user admin is not set",
+    "password was changed at 2024-03-01T12:00:00Z",
+    "the new password must be 8 characters",
+    "image: nginx:1.25@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "mailto:john@example.com Email:jane.doe@corp.example.com",
+    "git clone git@github.com:org/repo.git",
+    "\uc554\ud638\ud654 \uc54c\uace0\ub9ac\uc998: AES256-GCM",
+    "resenha: Great2024!",
+    "echo hello | sudo tee /etc/x",
+    "pid:12345@node01 java.lang.Thread:run@0x7f",
+    "    auth_type PASS",
+    "  auth_pass_file /etc/keepalived/pass",
+    "pwd: /home/app",
+    "Driver={ODBC Driver 18};Server=db;Trusted_Connection=yes;",
+    "x hotplug=1 otpauth=x",
+    "kubectl -n kube-system get pods -x",
+    "ssh-keygen -t ed25519 -N '' -f key",
+    "openssl passwd -help",
+    "openssl passwd -salt xyz -stdin",
+    "crane pull -p linux/amd64 img",
+    "nmcli con show",
+    "mkpasswd -m help",
+    "mkpasswd -s",
 ]
 
 
