@@ -234,7 +234,7 @@ def test_fixed_string_requirement(needle: str, text: str, ignore_case: bool) -> 
 # ------------------------------------------------------------------ the index itself, at small sizes
 
 
-def _index_small(files: list[list[str]], monkeypatch: pytest.MonkeyPatch, reverse: bool = True) -> tuple[list[tuple[int, int, bytes]], list[tuple[Any, ...]], dict[tuple[int, int], bytes]]:
+def _index_small(files: list[list[str]], monkeypatch: pytest.MonkeyPatch, reverse: bool = True, sort_runs: int = 64) -> tuple[list[tuple[int, int, bytes]], list[tuple[Any, ...]], dict[tuple[int, int], bytes]]:
     from analyzer.models import GrepBlock, GrepTrigram
     from analyzer.store import table_ddl
 
@@ -248,7 +248,7 @@ def _index_small(files: list[list[str]], monkeypatch: pytest.MonkeyPatch, revers
         # stored out of order (the index must not rely on the order) or in it (block by block, its usual case)
         con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows[::-1] if reverse else rows)
     # tiny sizes, so that a few lines span many blocks, parts, batches, chunks and length tiers
-    for name, value in (("BLOCK_BYTES", 64), ("PART_BLOCKS", 11), ("BATCH_ROWS", 5), ("BATCH_BYTES", 300), ("TIERS", (0, 20, 100)), ("CHUNK_BYTES", 37)):
+    for name, value in (("BLOCK_BYTES", 64), ("PART_BLOCKS", 11), ("BATCH_ROWS", 5), ("BATCH_BYTES", 300), ("TIERS", (0, 20, 100)), ("CHUNK_BYTES", 37), ("SORT_RUNS", sort_runs)):
         monkeypatch.setattr(grepindex, name, value)
     n = grepindex.index_lines(con, grepindex.Source("log", "s1", "SELECT file_id AS k, line_no, message FROM t"))
     blocks = con.execute("SELECT part_id, block, k_lo, line_lo, k_hi, line_hi FROM grep_blocks ORDER BY part_id, block").fetchall()
@@ -261,11 +261,13 @@ LINES = st.lists(st.lists(st.text(st.sampled_from([*"abcKUBE xyz:0é", "\u212a"]
 
 
 @settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(files=LINES, reverse=st.booleans())
-@example(files=[["a" * 130, "kube", "x" * 20, ""], [], ["abcd" * 40]], reverse=True)
-@example(files=[["a" * 130, "kube", "x" * 20, ""], [], ["abcd" * 40]], reverse=False)
-def test_index_blocks_cover_every_line_in_order_and_hold_its_grams(files: list[list[str]], reverse: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    lines, blocks, bits = _index_small(files, monkeypatch, reverse)
+@given(files=LINES, reverse=st.booleans(), sort_runs=st.sampled_from([0, 64]))
+@example(files=[["a" * 130, "kube", "x" * 20, ""], [], ["abcd" * 40]], reverse=True, sort_runs=0)
+@example(files=[["a" * 130, "kube", "x" * 20, ""], [], ["abcd" * 40]], reverse=True, sort_runs=64)
+@example(files=[["a" * 130, "kube", "x" * 20, ""], [], ["abcd" * 40]], reverse=False, sort_runs=64)
+def test_index_blocks_cover_every_line_in_order_and_hold_its_grams(files: list[list[str]], reverse: bool, sort_runs: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # sort_runs 0: an out-of-order batch is put in block order first; 64: hashed run by run as it comes
+    lines, blocks, bits = _index_small(files, monkeypatch, reverse, sort_runs)
     if not lines:
         assert blocks == []
         return
