@@ -83,7 +83,7 @@ def compare(ours: list[tuple[Any, ...]], theirs: set[tuple[str, str, int]]) -> t
 
 
 def in_process(db: Path, pattern: str, flags: dict[str, Any], scan: bool = False) -> tuple[float, list[tuple[Any, ...]], int | None]:
-    """The query alone (database open, grep, every hit fetched); scan: every line through RE2, no index."""
+    """The query alone (database open, grep, every hit or count fetched); scan: every line through RE2, no index."""
     from analyzer import grepindex
     from analyzer.verbs import grep as g
     from analyzer.verbs import open_site
@@ -217,8 +217,10 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(cli, stdout=subprocess.DEVNULL, check=False)
             t_cli = time.monotonic() - t
             q_kw = {k: v for k, v in kw.items() if k != "count"}
-            t_q, ours, cand = in_process(db, pat, q_kw)
-            t_scan, _s, _c = in_process(db, pat, q_kw, scan=True)
+            t_q, ours, cand = in_process(db, pat, q_kw)  # every hit, to compare with ripgrep's
+            t_scan, _s, _c = in_process(db, pat, kw, scan=True)
+            if count:  # the question asked: counts per node and pod, as `kubesnap grep --count` answers it
+                t_q, _n, _c = in_process(db, pat, kw)
             t_rg, out = run_rg(ex, pat, rgflags)
             if count:
                 t_rg, _ = run_rg(ex, pat, rgflags, count=True)
