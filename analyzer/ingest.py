@@ -1327,6 +1327,13 @@ def ingest(
     workers = workers or min(os.cpu_count() or 1, 4)
     before = store.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     store.con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    # No merging of row groups at the ingest's checkpoints (DuckDB's vacuum tasks). A bundle's transaction writes its
+    # lines as full row groups and a part-full last one; each checkpoint merged those with their neighbours,
+    # decompressing and compressing them again on one core while it held the other ingest threads (a 100-node site:
+    # 55.5 -> 46.6 s). The part-full row groups stay (there 300 of log_lines instead of 250, 5% more blocks used, and
+    # a file 15% smaller, since no merge leaves the blocks it rewrote free). Row groups a snapshot ingested again
+    # empties are dropped all the same; the database's own setting is back after the ingest.
+    store.con.execute("SET max_vacuum_tasks = 0")
     try:
         if workers > 1 and len(archives) > 1:
             _parallel(store, archives, site, node, limits, progress, report, workers, claims, layout, when)
@@ -1340,6 +1347,7 @@ def ingest(
             report.time("index", time.perf_counter() - t)
     finally:
         store.con.execute(f"SET memory_limit = '{before}'")
+        store.con.execute("RESET max_vacuum_tasks")
     return report
 
 

@@ -86,6 +86,28 @@ def test_a_bundles_lines_are_not_written_to_the_wal(tmp_path: Path) -> None:
     assert wal < text / 4, f"WAL {wal} bytes for {text} bytes of lines"
 
 
+def test_the_ingests_checkpoints_do_not_merge_bundles_row_groups(tmp_path: Path) -> None:
+    """A bundle's transaction writes its lines as full row groups and a part-full last one; a checkpoint merging
+    those with their neighbours decompressed and compressed them again on one core while it held the other ingest
+    threads (analyzer.ingest.ingest: max_vacuum_tasks 0). The database's own setting is back after the ingest."""
+    from analyzer.ingest import ingest
+    from fixtures.synth import generate_site
+
+    tarballs = generate_site(tmp_path / "site", nodes=2, pods_per_node=2, log_bytes=46 * 1024 * 1024, seed=5)
+    db = tmp_path / "v.duckdb"
+    with Store(db) as st:
+        before = st.con.execute("SELECT current_setting('max_vacuum_tasks')").fetchall()[0][0]
+        st.con.execute("SET checkpoint_threshold = '1KB'")  # a checkpoint at each commit, as a site's ingest has them every few
+        for t in tarballs:
+            ingest(st, [t])
+        assert st.con.execute("SELECT current_setting('max_vacuum_tasks')").fetchall()[0][0] == before
+        per = [n for (n,) in st.con.execute(
+            "SELECT count(*) FROM log_lines JOIN log_files USING (file_id) GROUP BY snapshot_id ORDER BY snapshot_id").fetchall()]  # fmt: skip
+        groups = st.con.execute("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('log_lines')").fetchall()[0][0]
+    assert len(per) == 2 and all(n > 122_880 for n in per), per  # a full row group and a part-full one each
+    assert groups == sum(-(-n // 122_880) for n in per), (groups, per)
+
+
 def test_exact_line_numbers_in_a_large_file(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bulk, "CHUNK", 4096)  # many chunks: numbering must continue across them
     lines = [f"2023-10-03T16:00:00.{i:09d}Z stdout F line {i} {'x' * (i % 50)}".encode() for i in range(1, 20001)]
