@@ -128,6 +128,10 @@ def sane_ts(expr: str) -> str:
     return f"CASE WHEN {expr} >= TIMESTAMPTZ '1970-01-01 00:00:00+00' AND {expr} < TIMESTAMPTZ '9999-01-01 00:00:00+00' THEN {expr} END"
 
 
+# what follows a CRI line's time: its stream, its tag, and the space before its message or the line's end
+CRI_FIELDS = ", ".join(f"' {s} {t}{e}'" for s in ("stdout", "stderr") for t in "PF" for e in (" ", "' || chr(10) || '"))
+
+
 def _parse_sql(fmt: str) -> str:
     """SELECT over _chunk(file_id, line_no, line) -> file_id, line_no, ts, stream, tag, message.
 
@@ -137,15 +141,15 @@ def _parse_sql(fmt: str) -> str:
     base = "SELECT file_id, line_no, decode(line, 'replace') AS s FROM _chunk"
     if fmt == "cri":
         return f"""
-        WITH d AS ({base}), p AS (SELECT *, instr(s, ' ') AS p1, length(s) - 1 AS n FROM d),
-        q AS (SELECT *, (p1 > 10 AND substr(s, p1 + 1, 6) IN ('stdout', 'stderr') AND substr(s, p1 + 7, 1) = ' '
-                         AND substr(s, p1 + 8, 1) IN ('P', 'F') AND (n = p1 + 8 OR substr(s, p1 + 9, 1) = ' ')) AS ok FROM p)
+        WITH d AS ({base}), p AS (SELECT *, instr(s, ' ') AS p1 FROM d),
+        q AS (SELECT *, substr(s, p1, 10) AS f FROM p),  -- " stdout F " (or " stdout F" and the line's newline)
+        r AS (SELECT *, p1 > 10 AND f IN ({CRI_FIELDS}) AS ok FROM q)
         SELECT file_id, line_no,
-               CASE WHEN ok THEN try_cast(substr(s, 1, p1 - 1) AS TIMESTAMPTZ) END AS ts,
-               CASE WHEN ok THEN substr(s, p1 + 1, 6) END AS stream,
-               CASE WHEN ok THEN substr(s, p1 + 8, 1) END AS tag,
-               CASE WHEN ok THEN substr(s, p1 + 10, n - p1 - 9) ELSE left(s, -1) END AS message
-        FROM q"""
+               CASE WHEN ok THEN try_cast(left(s, p1 - 1) AS TIMESTAMPTZ) END AS ts,
+               CASE WHEN ok THEN substr(f, 2, 6) END AS stream,
+               CASE WHEN ok THEN substr(f, 9, 1) END AS tag,
+               CASE WHEN NOT ok THEN left(s, -1) WHEN f[10] = chr(10) THEN '' ELSE substr(s, p1 + 10, length(s) - p1 - 10) END AS message
+        FROM r"""
     if fmt == "docker-json":
         return f"""
         WITH d AS ({base}), j AS (SELECT *, try(json_extract_string(s, '$.log')) AS lg FROM d)
