@@ -138,6 +138,8 @@ def bench_ingest(res: Results, work: Path, tarballs: list[Path], log_bytes: int)
     base = t_tar + t_csv
     print("kubesnap ingest (all cores)", flush=True)
     db = work / "kubesnap.duckdb"
+    for stale in (db, db.with_name(db.name + ".wal")):  # a kept work folder's database from a run before: ingested
+        stale.unlink(missing_ok=True)  # into, it would skip every bundle as one it already holds
     run = timed([KUBESNAP, "ingest", "--db", str(db), "-q", *map(str, tarballs)])
     con = duckdb.connect(str(db), read_only=True)
     lines = con.execute("SELECT sum(line_end - line_no + 1) FROM log_lines").fetchall()[0][0]
