@@ -1345,6 +1345,7 @@ def ingest(
             t = time.perf_counter()
             grepindex.cluster(store.con)  # the search index's rows ordered by hash, whatever the bundles' order
             report.time("index", time.perf_counter() - t)
+        store.con.execute("CHECKPOINT")  # the last one merging nothing either (else closing the database would)
     finally:
         store.con.execute(f"SET memory_limit = '{before}'")
         store.con.execute("RESET max_vacuum_tasks")
