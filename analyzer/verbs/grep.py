@@ -86,7 +86,7 @@ def _match_sql(q: Query, col: str, gate: str | None = None) -> str:
     return f"CASE WHEN {gate} THEN {m} END" if gate else m
 
 
-def _log_part(q: Query, where: str) -> str:
+def _log_part(q: Query, where: str, cols: str = "l.file_id, l.line_no, l.line_end, l.ts, l.message") -> str:
     """The matching lines of one candidate block (or of every line): log_lines alone, so that the block's constants prune its
     row groups; the lines' files are joined once, to the few hits of every block."""
     filt = [where]
@@ -95,21 +95,25 @@ def _log_part(q: Query, where: str) -> str:
     if q.until is not None:
         filt.append("l.ts <= $until")
     gate = None if where == "true" else "l.line_no > 0"
-    return f"SELECT l.file_id, l.line_no, l.line_end, l.ts, l.message FROM v_log_lines l WHERE {' AND '.join(filt)} AND {_match_sql(q, 'l.message', gate)}"
+    return f"SELECT {cols} FROM v_log_lines l WHERE {' AND '.join(filt)} AND {_match_sql(q, 'l.message', gate)}"
 
 
-def _log_sql(q: Query, parts: list[str]) -> str:
+def _file_filter(q: Query) -> str:
     filt = ["f.snapshot_id IN (SELECT snapshot_id FROM _gsnap)"]
     for name, val in (("node", q.node), ("namespace", q.namespace), ("pod", q.pod), ("container", q.container)):
         if val is not None:
             filt.append(f"f.{name} = ${name}")
+    return " AND ".join(filt)
+
+
+def _log_sql(q: Query, parts: list[str]) -> str:
     # UNION, not UNION ALL: blocks of an index rebuilt over loose captures may overlap. The hits are materialized before the
     # join: else DuckDB plans the join into each block's scan (2 s instead of 0.4 s for 67 blocks of 29 M lines)
     return f"""SELECT 'log' AS src, f.snapshot_id, f.node, f.member, l.line_no, l.line_end, l.ts, f.namespace, f.pod, f.container, l.message, l.file_id
-               FROM (WITH h AS MATERIALIZED ({' UNION '.join(parts)}) SELECT * FROM h) l JOIN v_log_files f USING (file_id) WHERE {' AND '.join(filt)}"""
+               FROM (WITH h AS MATERIALIZED ({' UNION '.join(parts)}) SELECT * FROM h) l JOIN v_log_files f USING (file_id) WHERE {_file_filter(q)}"""
 
 
-def _journal_sql(q: Query, where: str) -> str | None:
+def _journal_sql(q: Query, where: str, cols: str | None = None) -> str | None:
     if q.namespace is not None or q.pod is not None or q.container is not None:
         return None  # journal lines belong to no pod
     filt = ["j.snapshot_id IN (SELECT snapshot_id FROM _gsnap)"]
@@ -119,8 +123,9 @@ def _journal_sql(q: Query, where: str) -> str | None:
         filt.append("j.ts >= $since")
     if q.until is not None:
         filt.append("j.ts <= $until")
-    return f"""SELECT 'journal' AS src, j.snapshot_id, j.node, j.member, j.line_no, j.line_no AS line_end, j.ts, NULL::VARCHAR AS namespace,
-                      NULL::VARCHAR AS pod, NULL::VARCHAR AS container, j.message, NULL::BIGINT AS file_id
+    cols = cols or """'journal' AS src, j.snapshot_id, j.node, j.member, j.line_no, j.line_no AS line_end, j.ts, NULL::VARCHAR AS namespace,
+                      NULL::VARCHAR AS pod, NULL::VARCHAR AS container, j.message, NULL::BIGINT AS file_id"""
+    return f"""SELECT {cols}
                FROM v_journal j WHERE {where} AND {' AND '.join(filt)} AND {_match_sql(q, 'j.message', None if where == "true" else "j.line_no > 0")}"""
 
 
@@ -155,15 +160,42 @@ def hits_sql(q: Query, ranges: list[grepindex.Range] | None, by_file: bool = Fal
             logs = [_log_part(q, _range_pred(r)) for r in ranges if r.kind == "log"]
         if logs:
             parts.append(_log_sql(q, logs))
-        for r in ranges:
-            if r.kind != "log":
-                j = _journal_sql(q, _range_pred(r))
-                if j:
-                    parts.append(j)
+        parts += [j for j in _journal_parts(q, ranges) if j]
     if not parts:
         return f"SELECT {COLS} FROM (SELECT NULL AS src, NULL AS snapshot_id, NULL AS node, NULL AS member, NULL AS line_no, NULL AS line_end, NULL AS ts, NULL AS namespace, NULL AS pod, NULL AS container, NULL AS message, NULL AS file_id) WHERE false"
     # UNION, not UNION ALL: blocks of an index rebuilt over loose captures may overlap
     return f"SELECT {COLS} FROM ({' UNION '.join(parts)}) ORDER BY node, member, line_no"
+
+
+def _journal_parts(q: Query, ranges: list[grepindex.Range], cols: str | None = None) -> list[str | None]:
+    """A query per candidate block of journal lines; past BLOCK_READS of them, one read of every journal line (a
+    site's journals are a few MiB: each block's query holds its own scan, and 214 of them ran out of a GiB)."""
+    journal = [r for r in ranges if r.kind != "log"]
+    if len(journal) > BLOCK_READS:
+        return [_journal_sql(q, "true", cols)]
+    return [_journal_sql(q, _range_pred(r), cols) for r in journal]
+
+
+def count_sql(q: Query, ranges: list[grepindex.Range] | None, by_file: bool = False) -> str:
+    """Hits counted per node and log file (or journal member), from the hits' keys alone: hits_sql's rows, with every
+    message, made unique and joined to their files, cost twice as much as the scan that finds them (4.1 M hits)."""
+    key, jkey = "l.file_id, l.line_no", "j.snapshot_id, j.node, j.member, j.line_no"
+    if ranges is None:
+        logs, journals = [_log_part(q, "true", key)], [_journal_sql(q, "true", jkey)]
+    else:
+        logs = [_log_part(q, "l.file_id IN (SELECT file_id FROM _gfiles)", key)] if by_file else [_log_part(q, _range_pred(r), key) for r in ranges if r.kind == "log"]
+        journals = _journal_parts(q, ranges, jkey)
+    parts = []
+    if logs:  # UNION: blocks of an index rebuilt over loose captures may overlap (hits_sql)
+        parts.append(f"""SELECT f.node, 'log' AS src, f.member, f.namespace, f.pod, f.container, count(*) AS n
+                         FROM ({' UNION '.join(logs)}) l JOIN v_log_files f USING (file_id) WHERE {_file_filter(q)} GROUP BY ALL""")  # fmt: skip
+    if js := [j for j in journals if j]:
+        parts.append(f"""SELECT node, 'journal' AS src, member, NULL::VARCHAR AS namespace, NULL::VARCHAR AS pod, NULL::VARCHAR AS container,
+                                count(*) AS n FROM ({' UNION '.join(js)}) WHERE snapshot_id IN (SELECT snapshot_id FROM _gsnap) GROUP BY ALL""")  # fmt: skip
+    if not parts:
+        return "SELECT NULL AS node, NULL AS what, NULL AS src, NULL AS namespace, NULL AS pod, NULL AS container, 0 AS n WHERE false"
+    return f"""SELECT node, CASE WHEN src = 'log' THEN coalesce(namespace || '/' || pod || '/' || container, member) ELSE member END AS what,
+                      src, namespace, pod, container, sum(n)::BIGINT FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL ORDER BY node, what"""
 
 
 @dataclass
@@ -172,6 +204,7 @@ class Plan:
     params: dict[str, Any]
     candidates: int | None  # candidate blocks, None: every line scanned
     files: list[int] = field(default_factory=list)  # the candidate blocks' log files, where they are read whole
+    count_sql: str = ""  # the hits counted per node and file (--count)
 
 
 def plan(sv: SiteView, q: Query) -> Plan:
@@ -194,7 +227,8 @@ def plan(sv: SiteView, q: Query) -> Plan:
             params[name] = getattr(q, name)
     logs = [r for r in ranges or [] if r.kind == "log"]
     files = sorted({i for r in logs for i in range(int(r.k_lo), int(r.k_hi) + 1)}) if not scan and len(logs) > BLOCK_READS else []
-    return Plan(hits_sql(q, None if scan else ranges, bool(files)), params, None if ranges is None else len(ranges), files)
+    kept = None if scan else ranges
+    return Plan(hits_sql(q, kept, bool(files)), params, None if ranges is None else len(ranges), files, count_sql(q, kept, bool(files)))
 
 
 def _cursor(sv: SiteView, p: Plan, snaps: Sequence[str]) -> Any:
@@ -260,12 +294,9 @@ def _fmt(r: Sequence[Any], output: str, sep: str) -> str:
 
 def _count(sv: SiteView, p: Plan, snaps: Sequence[str], output: str, stats: dict[str, Any] | None) -> Iterator[str]:
     cur = _cursor(sv, p, snaps)
-    used = {k: v for k, v in p.params.items() if f"${k}" in p.sql}
-    inner = p.sql.rsplit(" ORDER BY ", 1)[0]
+    used = {k: v for k, v in p.params.items() if f"${k}" in p.count_sql}
     try:
-        rows = cur.execute(
-            f"""SELECT node, CASE WHEN src = 'log' THEN coalesce(namespace || '/' || pod || '/' || container, member) ELSE member END AS what,
-                       src, namespace, pod, container, count(*) FROM ({inner}) GROUP BY ALL ORDER BY node, what""", used).fetchall()  # fmt: skip
+        rows = cur.execute(p.count_sql, used).fetchall()
     finally:
         cur.close()
     total = sum(r[6] for r in rows)
