@@ -362,6 +362,26 @@ def test_context(site: tuple[Path, Path]) -> None:
     assert [h["line"] for h in js] == [40, 41, 42] and [h["match"] for h in js] == [False, False, True]
 
 
+@pytest.mark.parametrize(("pattern", "n", "batch"), [("plain line 1", 5, 1), ("kubelet", 2, 25), ("error", 1, 100)])
+def test_context_read_in_batches_is_the_context_read_at_once(site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, pattern: str, n: int,
+                                                             batch: int) -> None:  # fmt: skip
+    """-C reads its hits in batches (memory bounded whatever their number): the lines, marks and `--` of one read."""
+    from analyzer.verbs import grep as g
+    from analyzer.verbs import open_site
+
+    db, _ = site
+
+    def out(hits: int, output: str) -> list[str]:
+        monkeypatch.setattr(g, "CONTEXT_ROWS", hits * (2 * n + 1))
+        with open_site(db) as sv:
+            return list(g.grep(sv, pattern, context=n, output=output))
+
+    for output in ("json", "text"):
+        whole = out(10**9, output)
+        assert whole == out(batch, output) == out(3 * batch, output), (pattern, output)
+    assert sum('"match": true' in x for x in out(10**9, "json")) > 2 * batch  # batches of hits, several
+
+
 def test_output_is_sanitized(site: tuple[Path, Path]) -> None:
     db, _ = site
     out = run("grep", "--db", str(db), "clipboard")

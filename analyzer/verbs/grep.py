@@ -64,6 +64,9 @@ def check_pattern(q: Query) -> None:
 
 
 COLS = "src, snapshot_id, node, member, line_no, line_end, ts, namespace, pod, container, message, file_id"
+# the hits' order, and _key's: a node's files by name, two collections' files of one name apart, their lines in order
+HIT_ORDER = "coalesce(node, ''), member, snapshot_id, line_no"
+CONTEXT_ROWS = 200_000  # hits and context lines -C holds at once: its hits are read in batches of this / (2 N + 1)
 
 
 @functools.lru_cache(maxsize=64)
@@ -164,7 +167,7 @@ def hits_sql(q: Query, ranges: list[grepindex.Range] | None, by_file: bool = Fal
     if not parts:
         return f"SELECT {COLS} FROM (SELECT NULL AS src, NULL AS snapshot_id, NULL AS node, NULL AS member, NULL AS line_no, NULL AS line_end, NULL AS ts, NULL AS namespace, NULL AS pod, NULL AS container, NULL AS message, NULL AS file_id) WHERE false"
     # UNION, not UNION ALL: blocks of an index rebuilt over loose captures may overlap
-    return f"SELECT {COLS} FROM ({' UNION '.join(parts)}) ORDER BY node, member, line_no"
+    return f"SELECT {COLS} FROM ({' UNION '.join(parts)}) ORDER BY {HIT_ORDER}"
 
 
 def _journal_parts(q: Query, ranges: list[grepindex.Range], cols: str | None = None) -> list[str | None]:
@@ -269,9 +272,13 @@ def grep(sv: SiteView, pattern: str, *, fixed: bool = False, ignore_case: bool =
     n = 0
     try:
         if context:
-            rows = res.fetchall()
-            n = len(rows)
-            yield from _with_context(cur, rows, context, output)
+            counted = [0]
+            other = sv.cursor()  # the context lines' queries, while the hits' result is read in batches
+            try:
+                yield from _with_context(other, _batches(res, max(1, CONTEXT_ROWS // (2 * context + 1)), counted), context, output)
+            finally:
+                other.close()
+            n = counted[0]
         else:
             while batch := res.fetchmany(10000):
                 n += len(batch)
@@ -316,10 +323,18 @@ def _count(sv: SiteView, p: Plan, snaps: Sequence[str], output: str, stats: dict
     yield f"{'total'.ljust(w)}  {total:>9}\n"
 
 
-def _with_context(cur: Any, hits: list[tuple[Any, ...]], n: int, output: str) -> Iterator[str]:
-    """Hits with the n lines before and after each (from the same file), groups apart by `--`, as grep -C."""
-    if not hits:
-        return
+def _batches(res: Any, size: int, counted: list[int]) -> Iterator[list[tuple[Any, ...]]]:
+    while batch := res.fetchmany(size):
+        counted[0] += len(batch)
+        yield batch
+
+
+def _key(r: Sequence[Any]) -> tuple[Any, ...]:
+    return (r[2] or "", r[3], r[1], r[4])  # HIT_ORDER
+
+
+def _context_rows(cur: Any, hits: list[tuple[Any, ...]], n: int) -> list[tuple[Any, ...]]:
+    """The lines of the hits' files within n of each hit (the hits among them)."""
     logs = [(r[11], r[4], r[5]) for r in hits if r[0] == "log"]
     jr = [(r[1], r[3], r[4]) for r in hits if r[0] == "journal"]
     ctx: list[tuple[Any, ...]] = []
@@ -338,13 +353,30 @@ def _with_context(cur: Any, hits: list[tuple[Any, ...]], n: int, output: str) ->
             """SELECT DISTINCT 'journal', j.snapshot_id, j.node, j.member, j.line_no, j.line_no, j.ts, NULL, NULL, NULL, j.message, NULL
                FROM v_journal j JOIN _gjhits h ON j.snapshot_id = h.sid AND j.member = h.member AND j.line_no BETWEEN h.lo AND h.hi"""
         ).fetchall()
-    hit_keys = {(r[1], r[3], r[4]) for r in hits}
-    allrows = {(r[1], r[3], r[4]): r for r in [*ctx, *hits]}
-    prev: tuple[Any, ...] | None = None
-    for key in sorted(allrows, key=lambda k: (allrows[k][2] or "", k[1], k[0], k[2])):
-        r = allrows[key]
-        if prev is not None and output == "text" and (prev[1] != r[1] or prev[3] != r[3] or r[4] > prev[5] + 1):
-            yield "--\n"
-        yield _fmt(r, output, ":" if key in hit_keys else "-")
-        prev = r
+    return ctx
 
+
+def _with_context(cur: Any, batches: Iterator[list[tuple[Any, ...]]], n: int, output: str) -> Iterator[str]:
+    """Hits with the n lines before and after each (from the same file), groups apart by `--`, as grep -C.
+
+    The hits come in batches, in HIT_ORDER: a batch's rows are written up to the next batch's first hit, those from
+    it on left to that batch, whose context holds them (in the same file, within n lines of its first hit), and
+    rows written before are not written again. What is held is a batch and its context, whatever the hits."""
+    prev: tuple[Any, ...] | None = None
+    last: tuple[Any, ...] | None = None  # the key of the row written last
+    batch = next(batches, None)
+    while batch is not None:
+        after = next(batches, None)
+        rows: dict[tuple[Any, ...], tuple[tuple[Any, ...], bool]] = {}
+        for r in _context_rows(cur, batch, n):
+            rows.setdefault(_key(r), (r, False))
+        for r in batch:
+            rows[_key(r)] = (r, True)
+        bound = _key(after[0]) if after else None
+        for key in sorted(k for k in rows if (last is None or k > last) and (bound is None or k < bound)):
+            r, hit = rows[key]
+            if prev is not None and output == "text" and (prev[1] != r[1] or prev[3] != r[3] or r[4] > prev[5] + 1):
+                yield "--\n"
+            yield _fmt(r, output, ":" if hit else "-")
+            prev, last = r, key
+        batch = after
