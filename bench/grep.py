@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             ("a regex with a literal part", f'requestID="{word[:5]}[0-9a-f]{{3}}"', [], {}, "regex", 1.0),
             ("a regex the index cannot narrow", r'latency="9\d\d\.\dms"', [], {}, "regex", 1.0),
             ("a word, case-insensitive", word.upper(), ["-i"], {"ignore_case": True}, "word", 0.2),
+            ("a word of every kubelet journal line (hundreds of journal blocks)", "kubelet", [], {}, "word", None),
         ]
         for what, pat, rgflags, kw, _kind, target in questions:
             print(f"grep: {what}: {pat}", flush=True)
