@@ -255,6 +255,12 @@ CASES: list[Case] = [
     Case("secret-flag", "+ pg-backup --password 'correct horse FlagQuoteValue1'\n", ("FlagQuoteValue1", "horse")),
     Case("secret-field", 'level=info args="--host db password=open LogfmtValue1" done\n', ("LogfmtValue1",)),
     Case("secret-field", "auth=&{Username:ci Password:[87 76 48 51 99] Auth:}\n", ("76 48 51",)),
+    # Go's %#v quotes strings (escaped quotes inside), and a map prints its keys as they are
+    Case("secret-field", 'cfg=main.DBConfig{Host:"db", Password:"GoQuotedValue1", Port:5432}\n',
+         ("GoQuotedValue1",), 'cfg=main.DBConfig{Host:"db", Password:"KUBESNAP-REDACTED", Port:5432}\n'),
+    Case("secret-field", 'auth={Username:ci,Password:"Go\\"EscapedValue1",Auth:}\n', ("EscapedValue1",)),
+    Case("secret-field", "level=debug cfg=map[host:db password:GoMapValue1 port:5432]\n", ("GoMapValue1",),
+         "level=debug cfg=map[host:db password:KUBESNAP-REDACTED port:5432]\n"),
     Case("secret-field", "Vault unsealed. Initial Root Token: hvs.RootTokenValue12345\nUnseal Key 1: UnsealValue1234567\n",
          ("RootTokenValue12345", "UnsealValue1234567")),
     Case("secret-field", "routing_key: 0123456789abcdef0123456789abcdef\ndbPwd: CamelPwdValue1\nSMTPPASS=CapsPassValue1\n",
@@ -375,6 +381,8 @@ CASES: list[Case] = [
 ]
 
 KEPT = [
+    # Go dumps whose secret-word keys hold no secret
+    'level=info msg="map[status:ok passwordPolicy:strong]" cfg=main.Opts{PasswordFile:"/etc/x", PasswordMinLength:8} map[password:]',
     # random-token's look-alikes: ids in hex, names made of words, certificates
     "podUID=74b53336-ddca-47c4-a281-49118930aa12 sandboxID=742beaf514499e91406fe7d83d364849d52fa5d2c32fabd9ee4f350831b8157e",
     "11:blkio:/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod487a0dc6dccaeefbcfedba7a7ce1ca18.slice/crio-7a1fd6fe8cdfbd44dc78c4cc85dad7031eaab4365801684cad0aabdeaf863f9e.scope",
