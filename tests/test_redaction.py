@@ -261,6 +261,9 @@ CASES: list[Case] = [
     Case("secret-field", 'auth={Username:ci,Password:"Go\\"EscapedValue1",Auth:}\n', ("EscapedValue1",)),
     Case("secret-field", "level=debug cfg=map[host:db password:GoMapValue1 port:5432]\n", ("GoMapValue1",),
          "level=debug cfg=map[host:db password:KUBESNAP-REDACTED port:5432]\n"),
+    # BGP peers' passwords (FRR, as MetalLB's FRR mode and frr-reload print them)
+    Case("secret-field", "router bgp 64512\n neighbor 10.0.0.1 password BgpPeerValue1\n  neighbor peer-a password \"BgpQuoted1\"\n",
+         ("BgpPeerValue1", "BgpQuoted1"), 'router bgp 64512\n neighbor 10.0.0.1 password KUBESNAP-REDACTED\n  neighbor peer-a password "KUBESNAP-REDACTED"\n'),
     Case("secret-field", "Vault unsealed. Initial Root Token: hvs.RootTokenValue12345\nUnseal Key 1: UnsealValue1234567\n",
          ("RootTokenValue12345", "UnsealValue1234567")),
     Case("secret-field", "routing_key: 0123456789abcdef0123456789abcdef\ndbPwd: CamelPwdValue1\nSMTPPASS=CapsPassValue1\n",
@@ -381,6 +384,8 @@ CASES: list[Case] = [
 ]
 
 KEPT = [
+    # a BGP peer with no password given, and prose
+    " neighbor 10.0.0.1 password\nthe neighbor said password is wrong",
     # Go dumps whose secret-word keys hold no secret
     'level=info msg="map[status:ok passwordPolicy:strong]" cfg=main.Opts{PasswordFile:"/etc/x", PasswordMinLength:8} map[password:]',
     # random-token's look-alikes: ids in hex, names made of words, certificates
