@@ -261,6 +261,10 @@ CASES: list[Case] = [
     Case("secret-field", 'auth={Username:ci,Password:"Go\\"EscapedValue1",Auth:}\n', ("EscapedValue1",)),
     Case("secret-field", "level=debug cfg=map[host:db password:GoMapValue1 port:5432]\n", ("GoMapValue1",),
          "level=debug cfg=map[host:db password:KUBESNAP-REDACTED port:5432]\n"),
+    # Elasticsearch's first start (ECK), MySQL's CREATE USER with an authentication plugin
+    Case("password-prose", "The generated password for the elastic built-in superuser is : EsGenValue1*x\n", ("EsGenValue1*x",)),
+    Case("tool-password", "Query\tCREATE USER 'shop'@'%' IDENTIFIED WITH caching_sha2_password BY 'SqlPluginValue1';\n", ("SqlPluginValue1",),
+         "Query\tCREATE USER 'shop'@'%' IDENTIFIED WITH caching_sha2_password BY 'KUBESNAP-REDACTED';\n"),
     # BGP peers' passwords (FRR, as MetalLB's FRR mode and frr-reload print them)
     Case("secret-field", "router bgp 64512\n neighbor 10.0.0.1 password BgpPeerValue1\n  neighbor peer-a password \"BgpQuoted1\"\n",
          ("BgpPeerValue1", "BgpQuoted1"), 'router bgp 64512\n neighbor 10.0.0.1 password KUBESNAP-REDACTED\n  neighbor peer-a password "KUBESNAP-REDACTED"\n'),
@@ -384,6 +388,7 @@ CASES: list[Case] = [
 ]
 
 KEPT = [
+    "the password for the user of the cluster is expired",
     # a BGP peer with no password given, and prose
     " neighbor 10.0.0.1 password\nthe neighbor said password is wrong",
     # Go dumps whose secret-word keys hold no secret
