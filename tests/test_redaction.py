@@ -267,6 +267,8 @@ CASES: list[Case] = [
          "Query\tCREATE USER 'shop'@'%' IDENTIFIED WITH caching_sha2_password BY 'KUBESNAP-REDACTED';\n"),
     Case("tool-password", "redis-cli -h redis AUTH RedisAuthValue1\nredis-cli -p 6379 auth default RedisAclValue1 | head\n",
          ("RedisAuthValue1", "RedisAclValue1"), "redis-cli -h redis AUTH KUBESNAP-REDACTED\nredis-cli -p 6379 auth KUBESNAP-REDACTED | head\n"),
+    Case("secret-field", "listen stats\n  stats auth admin:HaproxyValue1\n[OUTPUT]\n    Cloud_Auth elastic:FluentValue1\n",
+         ("HaproxyValue1", "FluentValue1"), "listen stats\n  stats auth admin:KUBESNAP-REDACTED\n[OUTPUT]\n    Cloud_Auth elastic:KUBESNAP-REDACTED\n"),
     # BGP peers' passwords (FRR, as MetalLB's FRR mode and frr-reload print them)
     Case("secret-field", "router bgp 64512\n neighbor 10.0.0.1 password BgpPeerValue1\n  neighbor peer-a password \"BgpQuoted1\"\n",
          ("BgpPeerValue1", "BgpQuoted1"), 'router bgp 64512\n neighbor 10.0.0.1 password KUBESNAP-REDACTED\n  neighbor peer-a password "KUBESNAP-REDACTED"\n'),
@@ -392,6 +394,7 @@ CASES: list[Case] = [
 KEPT = [
     "the password for the user of the cluster is expired",
     "redis-cli --no-auth-warning -h r ping\nredis-cli -h r AUTH",
+    "auth required pam_unix.so\n  stats auth admin\nauth https://example.com/path",
     # a BGP peer with no password given, and prose
     " neighbor 10.0.0.1 password\nthe neighbor said password is wrong",
     # Go dumps whose secret-word keys hold no secret
