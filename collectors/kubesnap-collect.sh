@@ -1993,7 +1993,7 @@ function authz(p, alen,   w, v, e, n) {
   if (e > v && !plain(substr(S, v, e - v), "authorization")) { edit(v, e, "authorization-header"); if (e > SKIP) SKIP = e; return 1 }
   return 0
 }
-function tool(p, a,   b, w, v, e) {
+function tool(p, a,   b, w, v, e, c) {
   b = p > 1 ? substr(L, p - 1, 1) : ""
   if (b != "" && b !~ /[ \t\/"'\[,=]/) return
   w = substr(L, p + length(a), 24)
@@ -2007,9 +2007,9 @@ function tool(p, a,   b, w, v, e) {
   if (a == "etcdctl" && match(substr(S, p + 7, 96), /^([ \t]+--?[a-z-]+(=[^ \t]+)?)*[ \t]+user[ \t]+(add|passwd)[ \t]+[^ \t:]+:/)) { v = p + 7 + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, "tool-password") }
   # redis-cli ... AUTH [user] X: the words after AUTH, to the command's end
   if (a ~ /^(redis|valkey)-cli$/) {
-    w = substr(L, p + length(a), 512); e = match(w, /[|;&<>]/); if (e) w = substr(w, 1, e - 1)
-    if (match(w, /[ \t]auth[ \t]+[^ \t-]/)) {
-      v = p + length(a) + RSTART + RLENGTH - 2; e = p + length(a) + length(w)
+    c = substr(L, p + length(a), 512); e = match(c, /[|;&<>]/); if (e) c = substr(c, 1, e - 1)
+    if (match(c, /[ \t]auth[ \t]+[^ \t-]/)) {
+      v = p + length(a) + RSTART + RLENGTH - 2; e = p + length(a) + length(c)
       while (e > v && substr(S, e - 1, 1) ~ /[ \t"']/) e--
       if (e > v) edit(v, e, "tool-password")
     }
