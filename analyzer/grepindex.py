@@ -527,15 +527,16 @@ def _mark(seen: np.ndarray, first: np.ndarray, lo_b: int, batch: pa.RecordBatch)
     msg = batch.column(2)  # string as DuckDB hands it (no cast: pyarrow.compute's import alone costs a process 0.02 s)
     if not (pa.types.is_string(msg.type) or pa.types.is_large_string(msg.type)):
         msg = msg.cast(pa.large_string())
-    if len(local) > 1 and np.count_nonzero(local[1:] != local[:-1]) > max(SORT_RUNS, len(local) // 256) and bool((local[1:] < local[:-1]).any()):
+    runs = np.flatnonzero(local[1:] != local[:-1]) + 1  # where each run of one block's lines starts (the first aside)
+    if len(runs) > max(SORT_RUNS, len(local) // 256) and bool((local[1:] < local[:-1]).any()):
         order = np.argsort(local, kind="stable")
         local, msg = local[order], msg.take(pa.array(order))
+        runs = np.flatnonzero(local[1:] != local[:-1]) + 1
     wide = pa.types.is_large_string(msg.type)
     off = np.frombuffer(msg.buffers()[1], np.int64 if wide else np.int32)[msg.offset : msg.offset + len(msg) + 1].astype(np.int64)
     text = np.frombuffer(msg.buffers()[2], np.uint8) if msg.buffers()[2] is not None else np.empty(0, np.uint8)
     stop = int(off[-1])
     rows = seen.reshape(-1, 1 << 16)
-    runs = np.flatnonzero(np.diff(local)) + 1
     for s, e in zip(np.r_[0, runs].tolist(), np.r_[runs, len(local)].tolist(), strict=True):
         row = rows[int(local[s])]
         # the 4-grams starting in the run's text; one across its end (into the next run) is an extra, never a missing one

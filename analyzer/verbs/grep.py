@@ -157,10 +157,7 @@ def hits_sql(q: Query, ranges: list[grepindex.Range] | None, by_file: bool = Fal
         if j:
             parts.append(j)
     else:
-        if by_file:
-            logs = [_log_part(q, "l.file_id IN (SELECT file_id FROM _gfiles)")]
-        else:
-            logs = [_log_part(q, _range_pred(r)) for r in ranges if r.kind == "log"]
+        logs = _log_parts(q, ranges, by_file)
         if logs:
             parts.append(_log_sql(q, logs))
         parts += [j for j in _journal_parts(q, ranges) if j]
@@ -168,6 +165,14 @@ def hits_sql(q: Query, ranges: list[grepindex.Range] | None, by_file: bool = Fal
         return f"SELECT {COLS} FROM (SELECT NULL AS src, NULL AS snapshot_id, NULL AS node, NULL AS member, NULL AS line_no, NULL AS line_end, NULL AS ts, NULL AS namespace, NULL AS pod, NULL AS container, NULL AS message, NULL AS file_id) WHERE false"
     # UNION, not UNION ALL: blocks of an index rebuilt over loose captures may overlap
     return f"SELECT {COLS} FROM ({' UNION '.join(parts)}) ORDER BY {HIT_ORDER}"
+
+
+def _log_parts(q: Query, ranges: list[grepindex.Range], by_file: bool, cols: str | None = None) -> list[str]:
+    """A query per candidate block of log lines, or one read of the candidate blocks' files (by_file)."""
+    args = {"cols": cols} if cols else {}
+    if by_file:
+        return [_log_part(q, "l.file_id IN (SELECT file_id FROM _gfiles)", **args)]
+    return [_log_part(q, _range_pred(r), **args) for r in ranges if r.kind == "log"]
 
 
 def _journal_parts(q: Query, ranges: list[grepindex.Range], cols: str | None = None) -> list[str | None]:
@@ -186,8 +191,7 @@ def count_sql(q: Query, ranges: list[grepindex.Range] | None, by_file: bool = Fa
     if ranges is None:
         logs, journals = [_log_part(q, "true", key)], [_journal_sql(q, "true", jkey)]
     else:
-        logs = [_log_part(q, "l.file_id IN (SELECT file_id FROM _gfiles)", key)] if by_file else [_log_part(q, _range_pred(r), key) for r in ranges if r.kind == "log"]
-        journals = _journal_parts(q, ranges, jkey)
+        logs, journals = _log_parts(q, ranges, by_file, key), _journal_parts(q, ranges, jkey)
     parts = []
     if logs:  # UNION: blocks of an index rebuilt over loose captures may overlap (hits_sql)
         parts.append(f"""SELECT f.node, 'log' AS src, f.member, f.namespace, f.pod, f.container, count(*) AS n
