@@ -1010,7 +1010,7 @@ redaction_rules() {
 private-key	PEM private key	private key|static key v1	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----, OpenVPN Static key V1), over lines or in one line with \n escapes; the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose
 base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate), with the lines it is wrapped over	base64 certificates (kubeconfig certificate-authority-data)
 secret-field	key and value	@KEYWORDS@| (stdout|stderr) p 	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements, Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; iscsiadm's -n ...password -v X; keys and values cut between a CRI partial (P) record and the next one	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***), numbers of up to 5 digits, file paths of *key fields; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
-secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] (also on the next line) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key)	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
+secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] (also on the next line: a JSON or YAML list item, a word alone at the flag's indentation as describe prints Args:, the next line's first word after a backslash) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key)	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
 secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value)	the key line
 authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...)
 bearer-token	bearer token	bearer	a token of 16 or more characters after "Bearer"	"bearer tokens" in prose
@@ -1021,7 +1021,7 @@ url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/|[^[:blank:]/@'"]@
 env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, ...); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X)	names; harmless variables
 secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars), in YAML and JSON (also one-line and escaped JSON)	the keys; ConfigMaps in files with no Secret
 registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
-tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+(with[[:blank:]]+[a-z0-9_]+[[:blank:]]+)?by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|snmp[a-z]*|nmcli|wpa_passphrase|mkpasswd|@tcp[(]|@unix[(]|[|][[:blank:]]*(chpasswd|passwd|sudo|cryptsetup|kinit)|[ "'\[,]-(-user|[pauwUkncx])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw> and AUTH [user] <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED [WITH plugin] BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, crane/oras login -p, sqlcmd/bcp -P, rdesktop -p, ssh-keygen -N, snmp* -A, -X and -c (the community), nmcli's password and wifi-sec.psk values, wpa_passphrase's passphrase, openssl passwd's and mkpasswd's password argument, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, the word echoed or printed into chpasswd (after user:), passwd --stdin, sudo -S, cryptsetup, kinit or a --password-stdin, in ps lines and JSON argument arrays (one per line too)	-p, -a, -u of other commands; curl -u user without a password
+tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+(with[[:blank:]]+[a-z0-9_]+[[:blank:]]+)?by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|snmp[a-z]*|nmcli|wpa_passphrase|mkpasswd|@tcp[(]|@unix[(]|[|][[:blank:]]*(chpasswd|passwd|sudo|cryptsetup|kinit)|[ "'\[,]-(-user|[pauwUkncx])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw> and AUTH [user] <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED [WITH plugin] BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, crane/oras login -p, sqlcmd/bcp -P, rdesktop -p, ssh-keygen -N, snmp* -A, -X and -c (the community), nmcli's password and wifi-sec.psk values, wpa_passphrase's passphrase, openssl passwd's and mkpasswd's password argument, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, the word echoed or printed into chpasswd (after user:), passwd --stdin, sudo -S, cryptsetup, kinit or a --password-stdin, in ps lines, in JSON argument arrays and in lists of one argument a line (a YAML command:, describe's Command: and Args:), and over lines continued with a backslash	-p, -a, -u of other commands; curl -u user without a password
 password-prose	password in prose	비밀번호|암호|패스워드|passwort|kennwort|mot de passe|contraseña|contrasena|senha|パスワード|密码|密碼|口令|пароль|Пароль|ПАРОЛЬ|wachtwoord|hasło|haslo|şifre|sifre|lösenord|losenord|salasana|passord|adgangskode|heslo|jelszó|jelszo	the word after a password word in prose, in English (password, passwd, passphrase, pw), Korean (비밀번호, 암호, 패스워드), Japanese (パスワード), Chinese (密码, 密碼, 口令), Russian (пароль), German, French, Spanish, Portuguese, Dutch, Polish, Turkish, Swedish, Finnish, Norwegian, Danish, Czech and Hungarian, joined to it by a colon (also full-width), =, a particle (는, 은, は, 为, 是), is / ist / est / es / è, "for USER is", "for USER:" (up to four words: for the elastic built-in superuser is), "reset to" or "set to", or after "with password", "new password" and the like, when it looks like a password: 6 or more characters, letters with a digit or a sign	words of the sentence (the password is incorrect, expired, stored in ...), placeholders, values of fewer than 6 characters
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
 vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks[.]slack[.]com/|/api/webhooks/|/incomingwebhook/|telegram[.]org/bot	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack, Discord or Teams webhook URL and a Telegram bot's token	the prefixes in prose
@@ -1581,22 +1581,24 @@ function nextarg(ke, rule, kq,   w, v, c, k, e) {
   if (kq) {
     if (match(w, /^[ \t]*,[ \t]*/)) {
       v = ke + RLENGTH
-      if (v > length(S)) { PENDF = rule; need("full"); return 1 }
+      if (v > length(S)) { PENDF = rule; PENDC = 0; PENDI = indent_of(S); need("full"); return 1 }
       if (match(substr(S, v, 24), /^\\*"/)) { k = RLENGTH - 1; e = closeq(v + RLENGTH, k); edit(v + RLENGTH, e, rule); return 1 }
       return 0
     }
-    if (w ~ /^[ \t]*$/) { PENDF = rule; need("full"); return 1 }
+    if (w ~ /^[ \t]*$/) { PENDF = rule; PENDC = 0; PENDI = indent_of(S); need("full"); return 1 }
     return 0
   }
   if (match(w, /^[ \t]+/)) {
     v = ke + RLENGTH
-    if (v > length(S)) { PENDF = rule; need("full"); return 1 }
+    if (v > length(S)) { PENDF = rule; PENDC = 0; PENDI = indent_of(S); need("full"); return 1 }
     c = substr(S, v, 1)
     if (c == "-") return 0
+    # (a backslash that ends the line continues the command: the value is the next line's first word)
+    if (c == "\\" && substr(S, v + 1) ~ /^[ \t]*$/) { PENDF = rule; PENDC = 1; need("full"); return 1 }
     if (c == "\"" || c == "'") { e = (c == "'") ? sq_end(v + 1) : closeq(v + 1, 0); if (NAKEY == "" || !plain(substr(S, v + 1, e - v - 1), NAKEY)) edit(v + 1, e, rule); return 1 }
     e = uend(v, level_at(TOOLQ)); if (NAKEY == "" || !plain(substr(S, v, e - v), NAKEY)) edit(v, e, rule); return 1
   }
-  if (w == "") { PENDF = rule; need("full"); return 1 }
+  if (w == "") { PENDF = rule; PENDC = 0; PENDI = indent_of(S); need("full"); return 1 }
   return 0
 }
 # the rest of a key's name after its secret word, when that rest says the value is no secret (secretName,
@@ -2014,16 +2016,26 @@ function tool(p, a,   b, w, v, e, c) {
       if (e > v) edit(v, e, "tool-password")
     }
   }
-  if (w ~ /^(admin|dump|sh)?\\*"[ \t]*,?[ \t]*$/) { need("full"); TOOLCTX = TOOL }
+  # the arguments on the next lines: a JSON array one per line, a list one per line (a YAML command: list, describe's
+  # Command: and Args:) with the tool alone on its line, a command continued with a backslash
+  if (w ~ /^(admin|dump|sh)?\\*"[ \t]*,?[ \t]*$/) { need("full"); TOOLCTX = TOOL; CTXK = "j"; CTXL = "" }
+  else if (w ~ /^(admin|dump|sh)?["']?[ \t]*$/ && substr(L, 1, p - 1) ~ /^[ \t]*(- )?["']?$/) { need("full"); TOOLCTX = TOOL; CTXK = (substr(L, 1, p - 1) ~ /-/) ? "y" : "l"; CTXI = indent_of(S); CTXL = "" }
+  else if (S ~ /[ \t]\\[ \t]*$/) { need("full"); TOOLCTX = TOOL; CTXK = "c"; CTXL = substr(L, p, 512) }
 }
 # htpasswd -b[c] FILE USER PASSWORD, htpasswd -nb USER PASSWORD: the password argument
-function htpasswd(p, a,   w, n, i, pos, batch, nflag, k, need_k, b) {
+function htpasswd(p, a,   b) {
   b = p > 1 ? substr(L, p - 1, 1) : ""
   if (b != "" && b !~ /[ \t\/"']/) return
-  w = substr(S, p + length(a), 4096); n = split(w, TMP4, / /); pos = p + length(a); k = 0; batch = 0; nflag = 0
+  htargs(p + length(a), substr(S, p + length(a), 4096), 0, 0, 0)
+}
+# htpasswd's words from pos on (k positional words and its flags seen before): a backslash that ends the line
+# carries the count to the next line (HTS)
+function htargs(pos, w, k, batch, nflag,   n, i, j, need_k) {
+  n = split(w, TMP4, / /)
   for (i = 1; i <= n; i++) {
     if (i > 1) pos++
     if (TMP4[i] == "") continue
+    if (TMP4[i] == "\\") { for (j = i + 1; j <= n && TMP4[j] == ""; j++) ; if (j > n) { HTS = k " " batch " " nflag; need("full"); return } }
     if (substr(TMP4[i], 1, 1) == "-") { if (TMP4[i] ~ /b/) batch = 1; if (TMP4[i] ~ /n/) nflag = 1 }
     else { k++; need_k = nflag ? 2 : 3; if (batch && k == need_k) { edit(pos, pos + length(TMP4[i]), "tool-password"); return } }
     pos += length(TMP4[i])
@@ -2052,6 +2064,8 @@ function vault(p, a,   w, v, e) {
   v = p + 5 + RLENGTH; if (substr(S, v, 1) == "-") return
   e = uend(v, -1); if (e - v >= 8) edit(v, e, "tool-password")
 }
+# the command's words before p: from its tool on this line, or the lines before it that carry the tool (TOOLCTX)
+function toolpre(p) { return (TOOL != "") ? substr(L, TOOLQ, p - TOOLQ) : CTXL " " substr(L, 1, p - 1) }
 function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
   t = (TOOL != "") ? TOOL : TOOLCTX
   if (t == "") return
@@ -2073,14 +2087,14 @@ function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
     e = uend(v, -1); c = index(substr(S, v, e - v), t == "lftp" ? "," : "%")
     if (c && e > v + c) edit(v + c, e, "tool-password"); return
   }
-  if (f == "-w" && t ~ /^ldap/ || f == "-p" && t ~ /^(docker|podman|nerdctl|helm|skopeo|buildah)$/ && substr(L, TOOLQ, p - TOOLQ) ~ /login/) { nextarg(ke, "tool-password", 0); return }
+  if (f == "-w" && t ~ /^ldap/ || f == "-p" && t ~ /^(docker|podman|nerdctl|helm|skopeo|buildah)$/ && toolpre(p) ~ /login/) { nextarg(ke, "tool-password", 0); return }
   # mongo/mongosh -p X, zip/unzip -P X, openssl -k X
   if (f == "-p" && t == "mongo" || f == "-P" && t ~ /zip$/ || f == "-k" && t == "openssl") {
     kq = 0; if (match(substr(S, ke, 4), /^\\*"/)) kq = RLENGTH
     nextarg(ke + kq, "tool-password", kq > 0); return
   }
   if (f == "-p" && t ~ /^(az|cqlsh|rabbitmqadmin|rdesktop)$/ || f == "-P" && t ~ /^(ipmitool|sqlcmd|bcp)$/ || f == "-a" && t == "valkey-cli" || f == "-N" && t == "ssh-keygen" || f ~ /^-[AXc]$/ && t ~ /^snmp/) { nextarg(ke, "tool-password", 0); return }
-  if (f == "-p" && t ~ /^(crane|oras)$/ && substr(L, TOOLQ, p - TOOLQ) ~ /login/) { nextarg(ke, "tool-password", 0); return }
+  if (f == "-p" && t ~ /^(crane|oras)$/ && toolpre(p) ~ /login/) { nextarg(ke, "tool-password", 0); return }
   if ((f == "-p" && (t == "mysql" || t == "sshpass" || t ~ /^(7z|7za|unrar)$/)) || (f == "-a" && t == "redis-cli")) {
     c = substr(S, ke, 1)
     if (c ~ /[A-Za-z0-9!@#$%^&*()_+.\/~,;:?-]/ && f == "-p") { e = uend(ke, level_at(p + 1)); edit(ke, e, "tool-password"); return }
@@ -2325,15 +2339,25 @@ function states(   ind, t, nm, v, e, x) {
     if (match(substr(S, CO + 1), /^[ \t]*\\*"/)) { v = CO + RLENGTH + 1; e = closeq(v, RLENGTH - 1 - indent_of(substr(S, CO + 1))); if (!plain(substr(S, v, e - v), "")) edit(v, e, "secret-field"); return 2 }
     if (match(substr(S, CO + 1), /^[ \t]*[^ \t,}\]]+/)) { t = indent_of(substr(S, CO + 1)); edit(CO + t + 1, CO + RLENGTH + 1, "secret-field"); return 2 }
   }
+  if (HTS != "") { split(HTS, TMP5, " "); HTS = ""; htargs(1, S, TMP5[1] + 0, TMP5[2] + 0, TMP5[3] + 0) }
   if (PENDF != "") {
     t = PENDF; PENDF = ""
     if (match(S, /^[ \t]*\\*"/)) { v = RLENGTH + 1; edit(v, closeq(v, RLENGTH - 1 - ind), t); return 2 }
     if (match(S, /^[ \t]*- /)) { edit(RLENGTH + 1, length(S) + 1, t); return 2 }
+    # a continued command's next word ('X' or X), or a word alone at the flag's indentation (describe's Args:)
+    if (PENDC || ind == PENDI && S ~ /^[ \t]*[^ \t]+[ \t]*$/ && S !~ /:[ \t]*$/) {
+      if (match(substr(S, CO + 1), /^[ \t]*'/)) { v = CO + RLENGTH + 1; e = sq_end(v); if (e > v) edit(v, e, t); return 2 }
+      if (match(substr(S, CO + 1), /^[ \t]*[^- \t#\\]/)) { v = CO + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, t); return 2 }
+    }
   }
   if (ARR) { if (S ~ /^[ \t]*\]/) ARR = 0; else { t = index(S, "]"); if (t) { ARR = 0; v = indent_of(S) + 1; if (t > v) edit(v, t, "secret-field") } else whole("secret-field"); return 2 } }
   if (PENDU) { PENDU = 0; if (match(S, /^[ \t]*\\*"/)) { v = RLENGTH + 1; e = closeq(v, RLENGTH - 1 - ind); t = index(substr(S, v, e - v), ":"); if (t) edit(v + t, e, "tool-password"); return 2 } }
   if (CRIC != "") { if (match(S, /^[^ ]+ (stdout|stderr) [PF] /)) { v = RLENGTH + 1; e = (CRIC == "q") ? closeq(v, CRIK) : uend(v, -1); edit(v, e, "secret-field"); CRIC = ""; return 2 } CRIC = "" }
-  if (TOOLCTX != "" && S ~ /\]/) TOOLCTX = ""
+  if (TOOLCTX != "") {
+    # the carried tool ends with its array, its list (an item at another indentation, or not an item), its command
+    if (CTXK == "j" && S ~ /\]/ || CTXK == "y" && (ind != CTXI || S !~ /^[ \t]*- /) || CTXK == "l" && ind != CTXI) TOOLCTX = ""
+    else if (length(CTXL) < 1024) CTXL = CTXL " " substr(L, 1, 256)
+  }
   if (HDR) {
     if (S ~ /^[ \t]*\[/) HDR = 0
     else if (match(S, /^[ \t]*[^ \t=]+[ \t]*=[ \t]*/)) { v = RLENGTH + 1; t = substr(S, v); if (t ~ /^\[/) { v++; t = index(substr(S, v), "]"); t = t ? v + t - 1 : length(S) + 1 } else if (t ~ /^"/) { v++; t = closeq(v, 0) } else t = length(S) + 1; if (!plain(substr(S, v, t - v), "")) edit(v, t, "registry-header"); return 2 }
@@ -2341,7 +2365,7 @@ function states(   ind, t, nm, v, e, x) {
   return 0
 }
 BEGIN {
-  BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; TOOLCTX = ""; PENDJ = 0; TRIPLE = ""; B64C = ""; PENDP = 0; RUN0 = 0; PCTX = ""
+  BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; HTS = ""; TOOLCTX = ""; CTXK = ""; PENDJ = 0; TRIPLE = ""; B64C = ""; PENDP = 0; RUN0 = 0; PCTX = ""
   ns = split("@SIGS@", SA, " ")
   for (i = 1; i <= ns; i++) { k = tolower(SA[i]); SIGS[k] = (k in SIGS) ? SIGS[k] " " SA[i] : SA[i] }
   NKSIG = split("@KSIGS@", KSIG, " ")
@@ -2379,6 +2403,7 @@ NEEDED { next }
 }
 function ctx_after(   c) {
   if (MODE != "full") return
+  if (CTXK == "c" && S !~ /[ \t]\\[ \t]*$/) TOOLCTX = ""
   c = substr(S, CO + 1)
   RUN0 = (c ~ /^[A-Za-z0-9+=\/]+$/ && length(c) >= 16) ? (RUN0 ? RUN0 : NRX) : 0
   if (CO && substr(S, CO - 1, 1) == "P") { PCTX = length(c) > 256 ? substr(c, length(c) - 255) : c; PSTREAM = substr(S, CO - 8, 6) }

@@ -201,6 +201,20 @@ CASES: list[Case] = [
     Case("tool-password", "sshpass -p SshPw1 ssh x\n", ("SshPw1",), f"sshpass -p {M} ssh x\n"),
     Case("tool-password", '        "args": [\n          "redis-cli",\n          "-a",\n          "RedisJson1",\n          "ping"\n        ]\n', ("RedisJson1",)),
     Case("tool-password", "htpasswd -b /etc/nginx/.htpasswd admin HtPw12345\n", ("HtPw12345",), f"htpasswd -b /etc/nginx/.htpasswd admin {M}\n"),
+    # arguments one a line: a YAML command list, describe's Command: and Args:, a command continued with a backslash
+    Case("tool-password", "        command:\n        - redis-cli\n        - -a\n        - YamlRedis1\n        - ping\n", ("YamlRedis1",),
+         f"        command:\n        - redis-cli\n        - -a\n        - {M}\n        - ping\n"),
+    Case("tool-password", "        command:\n        - docker\n        - login\n        - -u\n        - ci\n        - -p\n        - YamlLogin1\n", ("YamlLogin1",)),
+    Case("tool-password", "    Command:\n      mysql\n      -uroot\n      -pDescribeMy1\n      shop\n    State:  Running\n", ("DescribeMy1",),
+         f"    Command:\n      mysql\n      -uroot\n      -p{M}\n      shop\n    State:  Running\n"),
+    Case("secret-flag", "    Args:\n      --db-host=db\n      --db-password\n      DescribeArg1\n    State:  Running\n", ("DescribeArg1",),
+         f"    Args:\n      --db-host=db\n      --db-password\n      {M}\n    State:  Running\n"),
+    Case("tool-password", "mysql -h db.prod.svc \\\n  -u root \\\n  -pContinued1 shop\n", ("Continued1",), f"mysql -h db.prod.svc \\\n  -u root \\\n  -p{M} shop\n"),
+    Case("tool-password", "sshpass -p \\\n  'Continued2' ssh ops@h uptime\n", ("Continued2",), f"sshpass -p \\\n  '{M}' ssh ops@h uptime\n"),
+    Case("tool-password", "curl -sS \\\n  -u admin:Continued3 \\\n  https://nexus.example.com/x\n", ("Continued3",)),
+    Case("tool-password", "docker login reg.example.com \\\n  -u ci \\\n  -p Continued4\n", ("Continued4",)),
+    Case("tool-password", "htpasswd -b -c /etc/nginx/.htpasswd \\\n    admin Continued5\nhtpasswd -nb \\\n  bob \\\n  Continued6\n", ("Continued5", "Continued6"),
+         f"htpasswd -b -c /etc/nginx/.htpasswd \\\n    admin {M}\nhtpasswd -nb \\\n  bob \\\n  {M}\n"),
     Case("secret-field", "openssl pkcs12 -export -passout pass:OsslPw1 -in c.pem\n", ("OsslPw1",)),
     Case("secret-field", "ETCDCTL_USER=root:EtcdUserPw1\n", ("EtcdUserPw1",), f"ETCDCTL_USER=root:{M}\n"),
     Case("secret-field", "consul agent -encrypt=GossipKey1= -data-dir=/x\n", ("GossipKey1",)),
@@ -397,6 +411,9 @@ KEPT = [
     "auth required pam_unix.so\n  stats auth admin\nauth https://example.com/path",
     # a BGP peer with no password given, and prose
     " neighbor 10.0.0.1 password\nthe neighbor said password is wrong",
+    # arguments one a line and continued commands with no password in them
+    "        command:\n        - mysql\n        - -h\n        - db\n        - -e\n        - select 1\n        - -p\n    Args:\n      --password\n      --verbose",
+    "curl -sS \\\n  -u admin \\\n  https://nexus.example.com/x\nsshpass -f /etc/pw \\\n  ssh ops@h\nhtpasswd -c /etc/x admin \\\n   other\n  -p 8080",
     # Go dumps whose secret-word keys hold no secret
     'level=info msg="map[status:ok passwordPolicy:strong]" cfg=main.Opts{PasswordFile:"/etc/x", PasswordMinLength:8} map[password:]',
     # random-token's look-alikes: ids in hex, names made of words, certificates
