@@ -1028,6 +1028,7 @@ vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
 random-token	random token	[a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-]	a run of 16 or more characters of letters, digits, +, /, _ and - (and = padding) that looks random: upper- and lower-case letters with fewer than 6 in 10 of its characters in words (a capital and 3 or more small letters: camelCase, paths); or 20 or more lower-case letters and digits with no separator, in 3 or more groups of digits; lower case and hex after a vendor's prefix (Sonar squ_, Supabase sbp_, Buildkite bkua_, Pulumi pul-, Linear lin_oauth_, Shopify shpss_, Honeycomb hcaik_, Databricks dapi, Mailgun key-, Mailchimp <hex>-usN, PostgreSQL md5<hex>) and the first part of a Terraform Cloud token (<14>.atlasv1.<67>). A run with / (or over 512 characters) is judged by its pieces between /: only a span of random-looking pieces with one of 10 or more of mixed case is redacted (a URL's path stays). A run on a line of bare base64 in line mode sends the file to full mode, where PEM certificate blocks are known	hex of any length (container, sandbox and image ids, digests, hashes, UUIDs), digests after SHA256: and the like (ssh key fingerprints), ssh public keys, kubelet CSR names (node-csr-...), camelCase and words, lower-case names with separators (pod, node and image names), upper case and digits (AWS key ids, iptables chains), base64 of a PEM certificate, public key or CRL (kubeconfig certificate-authority-data), the body of a PEM certificate, public key or CRL block (on its line, and bare base64 lines after it to its END: any other line ends it)
 credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, *.ppk, *.age, id_rsa and the like, keyrings, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, *htpasswd*, *pgpass*, netrc, and outside the logs any file whose name holds token, secret, passw or credential; etcd data, databases and archives (*.db, member/snap, *.tar*, *.zip, *.xz, *.bz2, ...); files of configuration over 16 MiB	
+known-value	value redacted elsewhere	(the values redacted)	every other occurrence, in any file of the bundle, of a value a rule redacted: the same password echoed, passed to a tool no rule knows or logged (of every rule but the shape-only ones, random-token and base64's, values of 8 or more characters that are not a name, a path, a URL, an image, a number, an address, hex or a UUID, or letters only; of env-value's, which redacts every variable not known to be harmless, only those with digits and letters of both cases or 16 characters long, without / : @ , or blanks)	values shorter than 8 characters, names, paths, URLs, images, numbers, hex and letters-only words (found where they are no secret)
 final-scan	withheld file	(after packing)	a file outside the logs that is binary (a NUL byte) or archive data by its first bytes, before any rule; after packing, a file whose name holds a secret, a link whose target holds one, a gzip file whose content matches a rule or is binary, a file whose redaction failed or took longer than the per-file bound: withheld, with the reason in manifest.json and the report	
 RULES
 }
@@ -1043,6 +1044,8 @@ REDACT_PROG=""
 REDACT_NULSAFE=1
 REDACT_BOUND=120  # seconds per file; set from --timeout in main
 REDLINES=""       # "file<TAB>line<TAB>rule" for every change
+VALUES=""         # the values redacted (known() in the engine), looked for again in the whole bundle
+KNOWN_MAX=500     # at most this many of them, the longest (grep -F of 500 words: about 1 s per 100 MB)
 WITHHELD=""       # "file<TAB>reason"
 
 redact_setup() {
@@ -1087,6 +1090,8 @@ redact_setup() {
   [[ "$(printf 'a\000b pass\n' | awk '{ l = tolower($0); print length(l), (l ~ /pass/), split(l, a, /pass/) }' 2>/dev/null)" == "8 1 2" ]] || REDACT_NULSAFE=0
   REDLINES="$STAGE/redlines.tsv"
   WITHHELD="$STAGE/withheld.tsv"
+  VALUES="$STAGE/values.txt"
+  : >"$VALUES"
   : >"$REDLINES"
   : >"$WITHHELD"
 }
@@ -1163,21 +1168,26 @@ redact_file() {
   fi
   rc=0
   redact_input "$cand" | timeout "$(redact_left "$start")" awk -v MODE=line -v M="$MARKER" -v PATCH="$patch" \
-    -v REP="$rep" -v NEED="$needf" -v SECRETFILE=0 "$REDACT_PROG" >/dev/null 2>&1 || rc=$?
+    -v REP="$rep" -v NEED="$needf" -v VALS="$VALUES" -v SECRETFILE=0 "$REDACT_PROG" >/dev/null 2>&1 || rc=$?
   if ((rc == 0)) && [[ -s "$needf" ]]; then
     grep -q secret "$needf" && secretfile=1
     : >"$patch"
     : >"$rep"
     redact_input "$f" | timeout "$(redact_left "$start")" awk -v MODE=full -v M="$MARKER" -v PATCH="$patch" \
-      -v REP="$rep" -v NEED=/dev/null -v SECRETFILE="$secretfile" "$REDACT_PROG" >/dev/null 2>&1 || rc=$?
+      -v REP="$rep" -v NEED=/dev/null -v VALS="$VALUES" -v SECRETFILE="$secretfile" "$REDACT_PROG" >/dev/null 2>&1 || rc=$?
   fi
   if ((rc != 0)); then
     withhold "$f" "$rel" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "the redaction program failed (exit status $rc)")"
     return 2
   fi
   [[ -s "$patch" ]] || return 1
-  local tmp="$w.out"
-  rc=0
+  redact_apply "$f" "$rel" "$label" "$patch" "$rep" "$start"
+}
+
+# redact_apply FILE REL LABEL PATCH REP START: the lines of PATCH replace the file's, the changes of REP
+# are listed (0), or the file is withheld (2)
+redact_apply() {
+  local f=$1 rel=$2 label=$3 patch=$4 rep=$5 start=$6 tmp="$STAGE/redact.out" rc=0
   if ((REDACT_NULSAFE)); then
     timeout "$(redact_left "$start")" awk -v PATCH="$patch" "$(redact_merge_awk)" "$f" >"$tmp" 2>/dev/null || rc=$?
   else
@@ -1193,6 +1203,77 @@ redact_file() {
   mv -f -- "$tmp" "$f"
   REL="$rel" LABEL="$label" awk -F'\t' '{ print ENVIRON["REL"] "\t" $1 "\t" ENVIRON["LABEL"] $2 }' "$rep" >>"$REDLINES"
   return 0
+}
+
+# A value the rules redacted is looked for in every file of the bundle (and the manifest's records), and
+# redacted wherever else it is: the same password echoed, passed to a tool no rule knows, or logged (rule
+# known-value). Values that could be found where they are no secret are not looked for (see known() in the
+# engine). The list of values stays in the stage, outside the bundle, and is removed at once.
+redact_known() {
+  local vals="$STAGE/known.txt" hits="$STAGE/known.hits" rc=0 f rel
+  [[ -s "$VALUES" ]] || return 0
+  LC_ALL=C sort -u -- "$VALUES" | awk '{ print length($0) "\t" $0 }' | LC_ALL=C sort -t"$(printf '\t')" -k1,1nr |
+    cut -f2- | head -n "$KNOWN_MAX" >"$vals"
+  : >"$VALUES"
+  local -a where=("$BUNDLE")
+  [[ -f "${RECORDS:-}" ]] && where+=("$RECORDS")
+  timeout "$REDACT_BOUND" grep -r -l -Z -a -F -f "$vals" -- "${where[@]}" >"$hits" 2>/dev/null || rc=$?
+  if ((rc == 124)); then
+    # (a second layer: every file has passed the rules; a search as long again per file would double the bound)
+    log "warning: values redacted were not looked for in other files: the search took longer than ${REDACT_BOUND}s"
+    : >"$hits"
+  elif ((rc > 1)); then
+    # not every file was searched (one unreadable): each file is, alone
+    find "${where[@]}" -type f -print0 >"$hits" 2>/dev/null || true
+  fi
+  while IFS= read -r -d '' f; do
+    [[ -f "$f" ]] || continue
+    rel=${f#"$BUNDLE"/}
+    [[ "$f" == "${RECORDS:-}" ]] && rel=manifest.json
+    if known_file "$f" "$rel" "$vals"; then
+      printf '%s\0' "$f" >>"${CHANGED:-/dev/null}"
+    fi
+  done <"$hits"
+  rm -f -- "$vals" "$hits" "$VALUES"
+  # (what the final scan redacts is not looked for again)
+  VALUES=""
+}
+
+# known_file FILE REL VALUES: every value of the list VALUES in the file, redacted (0 changed, 1 none, 2 withheld)
+known_file() {
+  local f=$1 rel=$2 vals=$3 w="$STAGE/known" start rc=0
+  stamp start
+  : >"$w.patch"
+  : >"$w.rep"
+  timeout "$REDACT_BOUND" grep -n -a -F -f "$vals" -- "$f" >"$w.cand" 2>/dev/null || rc=$?
+  ((rc == 1)) && return 1
+  if ((rc == 0)); then
+    redact_input "$w.cand" | timeout "$(redact_left "$start")" awk -v V="$vals" -v M="$MARKER" -v PATCH="$w.patch" \
+      -v REP="$w.rep" "$(known_awk)" >/dev/null 2>&1 || rc=$?
+  fi
+  if ((rc != 0)); then
+    withhold "$f" "$rel" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "the search for values redacted elsewhere failed (exit status $rc)")"
+    return 2
+  fi
+  [[ -s "$w.patch" ]] || return 1
+  redact_apply "$f" "$rel" "" "$w.patch" "$w.rep" "$start"
+}
+
+# the lines of grep -n output with every value of the file V (longest first) replaced by the marker
+known_awk() {
+  cat <<'AWK'
+BEGIN { while ((getline v < V) > 0) if (v != "") K[++n] = v }
+{
+  i = index($0, ":"); nr = substr($0, 1, i - 1); s = substr($0, i + 1); c = 0
+  for (k = 1; k <= n; k++) {
+    if (!index(s, K[k])) continue
+    out = ""
+    while ((p = index(s, K[k])) > 0) { out = out substr(s, 1, p - 1) M; s = substr(s, p + length(K[k])); c++ }
+    s = out s
+  }
+  if (c) { printf "%s\tr\t%s\n", nr, s > PATCH; for (k = 1; k <= c; k++) printf "%s\tknown-value\n", nr > REP }
+}
+AWK
 }
 
 # the union of two grep -n outputs, both in line order (stdin and the file B): each line once, in order
@@ -1421,6 +1502,18 @@ function edit(a, b, rule) {
   if (b <= a) return 0
   ne++; ES[ne] = a; EE[ne] = b; ER[ne] = rule; CRIQ[ne] = ""; CRIL[ne] = 0; BACK[ne] = 0; return 1
 }
+# a redacted value to look for in the rest of the bundle (VALS): not one that could be found where it is no secret
+# (shorter than 8 characters, a name, a path, a URL, an image, a number, an address, hex or a UUID, a word of
+# letters only); of env-value's (every value of a variable not known to be harmless), only random-looking ones
+function known(v, rule) {
+  sub(/^[ \t"'`]+/, "", v); sub(/[ \t"'`,;]+$/, "", v)
+  if (length(v) < 8 || length(v) > 1024 || index(v, M) || index(v, "\001") || index(v, "://") || index(v, "@sha256:")) return
+  if (v ~ /^[0-9A-Fa-f-]+$/ || v ~ /^[a-z0-9][-a-z0-9.]*$/ || v ~ /^[A-Za-z]+$/ || v ~ /^[0-9.:\057-]+$/ || substr(v, 1, 1) == "/") return
+  # (a run redacted for its shape alone is found by its shape wherever else it is, or is no secret there: a PEM body)
+  if (rule ~ /^(random-token|base64-|private-key)/) return
+  if (rule == "env-value" && (v ~ /[\057:@ \t,]/ || v !~ /[0-9]/ || !(v ~ /[a-z]/ && v ~ /[A-Z]/ || length(v) >= 16 && v ~ /[A-Za-z]/))) return
+  print v >> VALS
+}
 function sort_edits(   i, j, a, b, r) {
   for (i = 2; i <= ne; i++) { a = ES[i]; b = EE[i]; r = ER[i]; for (j = i - 1; j >= 1 && ES[j] > a; j--) { ES[j + 1] = ES[j]; EE[j + 1] = EE[j]; ER[j + 1] = ER[j] } ES[j + 1] = a; EE[j + 1] = b; ER[j + 1] = r }
 }
@@ -1432,6 +1525,7 @@ function emit(   i, pos) {
   for (i = 1; i <= ne; i++) {
     if (EE[i] <= pos && i > 1) continue
     rec(ER[i])
+    if (VALS != "") known(substr(S, ES[i], EE[i] - ES[i]), ER[i])
     if (ES[i] >= pos) printf "%s%s", substr(S, pos, ES[i] - pos), M > PATCH
     if (EE[i] > pos) pos = EE[i]
   }
@@ -2771,6 +2865,7 @@ main() {
   host=$(host_name)
   role=$(role_guess)
   redact_all
+  redact_known
   write_redaction_report
   finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   write_manifest "$node" "$host" "$role" "$started" "$finished"

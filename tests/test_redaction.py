@@ -50,6 +50,8 @@ STAGE=$(mktemp -d "$2/stage.XXXXXX")
 REDACT_BOUND=${3:-60}
 redact_setup
 for f in "$2"/in/*; do redact_file "$f" "${f##*/}" || true; done
+BUNDLE="$2/in"
+redact_known
 cp -- "$REDLINES" "$2/redlines.tsv"
 cp -- "$WITHHELD" "$2/withheld.tsv"
 rm -rf -- "$STAGE"
@@ -424,7 +426,7 @@ KEPT = [
     "--target-peer-url-host=${NODE_master_0_imeixner20210707_lab_upshift_rdu2_redhat_com_ETCD_URL_HOST}",
     "(/var/folders/gg/zn9yfdld21j7xg5jnj5zz5d80000gn/T/kubernetes-kube-apiserver993219963/apiserver.crt)",
     "sshd: Accepted publickey for ops ssh2: RSA SHA256:Xw3m0gkVQvJ7cPq1pZy7YwE8eXl9o6fO8wGd2kq4r0M",
-    "authorized: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJx3bQ8kE2vT9mW4pZ7sYbXk9mQ2vLr8TnW4pZ7sYbQ ops@corp",
+    "authorized: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJx3bQ8kE2vT9mW4pZ7sYbYk9mQ2vLr8TnW4pZ7sYbQ ops@corp",
     "I1114 csr node-csr-6mP4R2c3yJ9vz3Gk5QF7UaWQ6WuWzT3J2m-3jdyR7tA approved",
     "providerID=azure:///subscriptions/3d47115a-7163-01bb-d9c1-5a9b132c01b1/resourceGroups/MC_shopRG_shopAKS_eastus/providers/Microsoft.Compute/virtualMachineScaleSets/aks-nodepool1-12345678-vmss/virtualMachines/10",
     "KUBE-SVC-ERIFXISQEP7F7OF4 AKIAIOSFODNN7EXAMPLE image sha256:2e500d29e9d5f4a086b908eb8dfe7ecac57d2ab09d65b24f588b1d449841ef93",
@@ -608,6 +610,22 @@ def test_linear_on_a_long_line_full_of_anchors(tmp_path: Path) -> None:
     assert got.out is not None
     text = got.out.decode()
     assert "Pw0" not in text and "T0" not in text and text.count(M) == 80000
+
+
+@pytest.mark.parametrize("kind", AWKS)
+def test_a_value_redacted_once_is_redacted_in_every_file(tmp_path: Path, kind: str) -> None:
+    """known-value: the same password echoed, passed to a tool no rule knows, or in another file; names, images,
+    URLs, letters-only words and env values that are no secret are not looked for elsewhere."""
+    got = run_cases(kind, tmp_path, {
+        "history": b"++ echo Juniper3370quartz\n+ PW=Juniper3370quartz\n",
+        "ps.txt": b"root 1 myapp --db Juniper3370quartz -v\nroot 2 psql -W x\n",
+        "inspect.json": b'{"envs": ["DB_PASSWORD=postgres", "IMAGE=quay.io/x/etcd@sha256:e547acdeb82a29ae", "TOKEN_B=Tk9xQ2wErTy7uIoP", "MODE=existing"]}\n',
+        "other.log": b"image quay.io/x/etcd@sha256:e547acdeb82a29ae mode existing db postgres token Tk9xQ2wErTy7uIoP\n",
+    })
+    assert got["history"].out == f"++ echo {M}\n+ PW={M}\n".encode()
+    assert got["ps.txt"].out == f"root 1 myapp --db {M} -v\nroot 2 psql -W x\n".encode()
+    assert got["other.log"].out == f"image quay.io/x/etcd@sha256:e547acdeb82a29ae mode existing db postgres token {M}\n".encode()
+    assert ("known-value" in {r for _, r in got["ps.txt"].rules}) and (1, "known-value") in got["history"].rules
 
 
 def test_per_file_time_bound_withholds(tmp_path: Path) -> None:
