@@ -361,7 +361,7 @@ def prompt_of(s: str) -> tuple[str, str] | None:
                 continue
             cmd = after.strip()
             if (_prompt_body(before) and (
-                cmd == "" or _known(cmd) or (end in "$#" and ("@" in before or "]" in before))
+                cmd == "" or _known(cmd) or (end in "$#" and ("@" in before or "]" in before or _HOST_DIR.match(before.rstrip())))
             )) or _host_prompt(before, end, cmd):
                 if best is None or k < len(best[0]):
                     best = (
@@ -419,6 +419,8 @@ def _prompt_body(before: str) -> bool:
 
 # bash's default prompt where no PS1 is set (a container's shell, `oc rsh`, `kubectl exec`): `sh-4.2$`, `bash-5.1#`
 _SHELL_VERSION = re.compile(r"^(?:ba|z|k|da|a)?sh-\d{1,2}(?:\.\d{1,2}){0,2}$")
+# `host:~# `, `host:/etc# ` (a prompt with no user@: SUSE's, BusyBox's, a container's): a prompt whatever command follows
+_HOST_DIR = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}:[~/][^\s]{0,200}$")
 # a host name alone before `$ `/`# ` (Killercoda's `controlplane $ `, `node01 $ `): a prompt when a known command follows
 _HOST_WORD = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}(?:\.[A-Za-z0-9-]{1,63}){0,4}$")
 

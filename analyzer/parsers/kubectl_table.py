@@ -36,6 +36,9 @@ PODS = TableSpec(
         ["namespace", "name", "ready", "status", "restarts", "age"],
         ["name", "ready", "status", "restarts", "age", "ip", "node", "nominated", "gates"],
         ["name", "ready", "status", "restarts", "age"],
+        # -o wide before 1.11 (no NOMINATED NODE)
+        ["namespace", "name", "ready", "status", "restarts", "age", "ip", "node"],
+        ["name", "ready", "status", "restarts", "age", "ip", "node"],
     ],
     required=4,
 )
@@ -57,6 +60,9 @@ NODES = TableSpec(
     layouts=[
         ["name", "status", "roles", "age", "version", "internal_ip", "external_ip", "os_image", "kernel", "runtime"],
         ["name", "status", "roles", "age", "version"],
+        # before 1.8 (no ROLES), and before 1.6 (no VERSION)
+        ["name", "status", "age", "version"],
+        ["name", "status", "age"],
     ],
     required=4,
 )
