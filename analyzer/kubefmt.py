@@ -219,7 +219,7 @@ def node_row(node: dict[str, Any], now: datetime | None, wide: bool = False) -> 
         status.append("SchedulingDisabled")
     info = st.get("nodeInfo") or {}
     row = [md.get("name", ""), ",".join(status), ",".join(node_roles(md.get("labels") or {})) or "<none>", since(now, md.get("creationTimestamp")),
-           info.get("kubeletVersion", "")]  # fmt: skip
+           info.get("kubeletVersion") or ""]  # fmt: skip
     if wide:
         addrs = st.get("addresses") or []
 

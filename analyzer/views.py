@@ -119,12 +119,13 @@ GROUP BY site
 """)
 
 view("pods", "Pods of the Kubernetes API (one kubectl dump per site; JSON preferred over describe, describe over tables; "
-     "what a describe cut short does not show (restarts, ready, status) from the next source that shows it).", """
+     "what a describe cut short does not show (restarts, ready, status), and the age a table printed, from the next source that shows it).", """
 WITH r0 AS (
   SELECT s.site, p.*, row_number() OVER w AS rn,
          first_value(p.restarts IGNORE NULLS) OVER wf AS f1,
          first_value(p.ready_text IGNORE NULLS) OVER wf AS f2,
-         first_value(p.status_text IGNORE NULLS) OVER wf AS f3
+         first_value(p.status_text IGNORE NULLS) OVER wf AS f3,
+         first_value(p.age_text IGNORE NULLS) OVER wf AS f4
   FROM api_pods p JOIN snapshots s USING (snapshot_id)
   WINDOW w AS (PARTITION BY s.site, p.namespace, p.name
                ORDER BY CASE p.source WHEN 'kubectl-json' THEN 1 WHEN 'kubectl-describe' THEN 2 ELSE 3 END, s.collected_at DESC NULLS LAST),
@@ -134,7 +135,8 @@ WITH r0 AS (
 -- back exactly as it was written (Store.temp_views)
 r1 AS (SELECT * EXCLUDE (f1) REPLACE (coalesce(restarts, f1) AS restarts) FROM r0),
 r2 AS (SELECT * EXCLUDE (f2) REPLACE (coalesce(ready_text, f2) AS ready_text) FROM r1),
-r AS (SELECT * EXCLUDE (f3) REPLACE (coalesce(status_text, f3) AS status_text) FROM r2)
+r3 AS (SELECT * EXCLUDE (f3) REPLACE (coalesce(status_text, f3) AS status_text) FROM r2),
+r AS (SELECT * EXCLUDE (f4) REPLACE (coalesce(age_text, f4) AS age_text) FROM r3)
 -- a `kubectl get pods` table without -A has no namespace: such a row stands for a pod the site
 -- knows in a namespace when the name is there
 SELECT * EXCLUDE (rn) FROM r WHERE rn = 1

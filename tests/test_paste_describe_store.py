@@ -113,6 +113,23 @@ def test_a_describe_cut_short_makes_up_nothing_and_the_table_fills_in(tmp_path: 
         got = con.execute("SELECT source, restarts, ready_text, status_text, node_name, owner_name FROM pods WHERE name = 'coredns-8476d449d8-d9whc'").fetchall()
     assert ("kubectl-describe", None, None, None) in raw
     assert got == [("kubectl-describe", 7, "0/1", "CrashLoopBackOff", "elastestsp1", "coredns-8476d449d8")]
+    # the verbs show the same: the table's cells (its age too: a paste has no time to count one from), and what
+    # neither shows is unknown, not False and 0
+    got_pods = _cli("get", "pods", "-n", "kube-system", "--db", str(db)).splitlines()
+    assert got_pods[1].split() == ["coredns-8476d449d8-d9whc", "0/1", "CrashLoopBackOff", "7", "17m"]
+    described = _cli("describe", "pod", "coredns-8476d449d8-d9whc", "-n", "kube-system", "--db", str(db))
+    container = [ln.split(":", 1)[1].strip() for ln in described.splitlines() if ln.strip().startswith(("Ready:", "Restart Count:"))]
+    assert container == ["<unknown>", "<unknown>"], described
+
+
+def _cli(*args: str) -> str:
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    r = CliRunner().invoke(main, list(args))
+    assert r.exit_code == 0, r.output
+    return r.output
 
 
 # kubernetes/kubernetes#105838 (a GitHub issue): the command in Markdown inline code on its own line, then the describe
@@ -149,6 +166,9 @@ def test_a_command_in_inline_code_names_the_describe(tmp_path: Path) -> None:
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT name FROM api_nodes").fetchall() == [("k8s-scheduler-test-w0-5",)]
         assert con.execute("SELECT format, command FROM paste_sections WHERE rows IS NOT NULL").fetchall() == [("kubectl-describe-node", "kubectl describe node")]
+    # cut before its Conditions and System Info: its status and version are unknown (kubectl's Unknown for a node with no
+    # Ready condition, an empty VERSION), not NotReady and "None"
+    assert _cli("get", "nodes", "--db", str(db)).splitlines()[1].split() == ["k8s-scheduler-test-w0-5", "Unknown", "<none>", "<unknown>"]
 
 
 # kubernetes/minikube#4789 (a GitHub issue): the table, then a describe cut right after its Start Time, above its containers

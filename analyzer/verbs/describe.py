@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from analyzer.errors import UsageError
-from analyzer.kubefmt import since, tabwriter
+from analyzer.kubefmt import node_roles, since, tabwriter
 from analyzer.sanitize import cell
 from analyzer.verbs import SiteView, not_found
 from analyzer.verbs.get import event_row, node_items, pod_items
@@ -103,7 +103,9 @@ def describe_pod(sv: SiteView, name: str, namespace: str | None) -> str:
         last = cs.get("lastState") or {}
         if last:
             pairs += [("Last State" if k == "State" else k, v) for k, v in _state(last)]
-        pairs += [("Ready", str(bool(cs.get("ready")))), ("Restart Count", cs.get("restartCount", 0))]
+        # (a pasted describe cut short before them: null, shown unknown, never False and 0)
+        ready, count = cs.get("ready"), cs.get("restartCount", 0)
+        pairs += [("Ready", "<unknown>" if ready is None and "ready" in cs else str(bool(ready))), ("Restart Count", "<unknown>" if count is None else count)]
         out.append(f"  {cell(cs.get('name'))}:")
         out += _kv(pairs, 4)
     conds = st.get("conditions") or []
@@ -176,7 +178,7 @@ def describe_node(sv: SiteView, name: str) -> str:
     now = items[0].now
     md, spec, st = node.get("metadata") or {}, node.get("spec") or {}, node.get("status") or {}
     info = st.get("nodeInfo") or {}
-    out = _kv([("Name", name), ("Roles", ",".join(k.split("/", 1)[1] for k in md.get("labels") or {} if k.startswith("node-role.kubernetes.io/")) or "<none>"),
+    out = _kv([("Name", name), ("Roles", ",".join(node_roles(md.get("labels") or {})) or "<none>"),
                ("Labels", _labels(md.get("labels"))), ("CreationTimestamp", md.get("creationTimestamp")),
                ("Taints", Lines(f"{t.get('key')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect')}" for t in spec.get("taints") or [])),
                ("Unschedulable", str(bool(spec.get("unschedulable"))).lower())])  # fmt: skip

@@ -80,14 +80,14 @@ def pod_items(sv: SiteView) -> list[Item]:
     """Pods of the API (the JSON dump, else a pasted table); from the nodes' runtimes when the site has no API view."""
     rows = sv.q(
         """SELECT p.namespace, p.name, p.source, o.raw, p.ready_text, p.status_text, p.restarts, p.last_restart_text, p.age_text, p.pod_ip,
-                  p.node_name, p.nominated_node, p.labels, coalesce(s.collected_at, s.ingested_at)
+                  p.node_name, p.nominated_node, p.labels, coalesce(s.collected_at, s.ingested_at), s.collected_at
            FROM pods p JOIN v_snapshots s USING (snapshot_id)
            LEFT JOIN v_api_objects o ON o.snapshot_id = p.snapshot_id AND o.kind = 'Pod' AND o.namespace = p.namespace AND o.name = p.name
            WHERE p.site = $site ORDER BY p.namespace, p.name"""
     )
     items: list[Item] = []
     seen: set[tuple[str, str]] = set()
-    for ns, name, _source, raw, ready, status, restarts, last, age, ip, node, nominated, labels, now in rows:
+    for ns, name, _source, raw, ready, status, restarts, last, age, ip, node, nominated, labels, now, collected in rows:
         if (ns, name) in seen:
             continue
         seen.add((ns, name))
@@ -95,7 +95,8 @@ def pod_items(sv: SiteView) -> list[Item]:
             items.append(Item(ns, name, stored_json(raw) if isinstance(raw, str) else raw, now))
             continue
         if _source == "kubectl-describe":  # a pasted describe: the pod as the dump would hold it, its containers too
-            items.append(Item(ns, name, _described_pod(sv, ns, name, node, ip, status, labels), now, None, "describe"))
+            obj = _described_pod(sv, ns, name, node, ip, status, labels)
+            items.append(Item(ns, name, obj, now, _described_cells(obj, ready, status, restarts, last, age, collected), "describe"))
             continue
         obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": _labels(labels)},
                "spec": {"nodeName": node}, "status": {"podIP": ip}}  # fmt: skip
@@ -115,6 +116,23 @@ def pod_items(sv: SiteView) -> list[Item]:
         known.add((it.namespace, it.name))
         items.append(it)
     return sorted(items, key=lambda it: (it.namespace or "", it.name))
+
+
+def _described_cells(obj: dict[str, Any], ready: str | None, status: str | None, restarts: int | None, last: str | None,
+                     age: str | None, collected: datetime | None) -> list[str]:
+    """A described pod's row: what the describe showed, what a describe cut short did not show from the pods view (a
+    table pasted beside it), else <unknown>, never a made-up 0/1 or 0; its age from the time it was collected (a paste
+    has none: the age a table printed, else <unknown>, not one counted to today)."""
+    row = pod_row(obj, collected, wide=True)
+    row[1] = ready or "<unknown>"
+    row[2] = status or row[2]
+    if restarts is None:
+        row[3] = "<unknown>"
+    elif not row[3].startswith(f"{restarts} ") and row[3] != str(restarts):
+        row[3] = str(restarts) + (f" ({last})" if last else "")
+    if collected is None:
+        row[4] = age or "<unknown>"
+    return row
 
 
 def _described_pod(sv: SiteView, ns: str | None, name: str, node: str | None, ip: str | None, status: str | None, labels: Any) -> dict[str, Any]:
@@ -143,7 +161,7 @@ def _described_pod(sv: SiteView, ns: str | None, name: str, node: str | None, ip
             cur = {"waiting": {"reason": s_reason, "message": s_msg}}
         prev = {"terminated": {"exitCode": l_code, "reason": l_reason, "startedAt": iso(l_start), "finishedAt": iso(l_end)}} if last == "terminated" else {}
         cs = {"name": cname, "image": image, "imageID": image_id, "containerID": f"{scheme or 'containerd'}://{cid}" if cid else None,
-              "ready": bool(ready), "started": started, "restartCount": restarts or 0, "state": cur, "lastState": prev}  # fmt: skip
+              "ready": None if ready is None else bool(ready), "started": started, "restartCount": restarts, "state": cur, "lastState": prev}  # fmt: skip
         (inits if init else statuses).append(cs)
     return {
         "apiVersion": "v1", "kind": "Pod",
@@ -248,14 +266,16 @@ def pasted_node_items(sv: SiteView) -> list[Item]:
     """Nodes of a pasted `kubectl get nodes` or `describe node`, in the dump's shape; a table keeps the cells it printed."""
     items = []
     for (name, roles, ready, status_text, unsched, kubelet, runtime, kernel, os_image, arch, iip, eip, source, age, created, labels, taints,
-         conds, cap, alloc, now) in sv.q(
+         conds, cap, alloc, now, collected) in sv.q(
         """SELECT n.name, n.roles, n.ready, n.status_text, n.unschedulable, n.kubelet_version, n.runtime_version, n.kernel_version, n.os_image,
                   n.architecture, n.internal_ip, n.external_ip, n.api_source, n.age_text, n.created_at, n.labels, n.taints, n.conditions,
-                  n.capacity, n.allocatable, (SELECT coalesce(collected_at, ingested_at) FROM v_snapshots WHERE snapshot_id = sv.snapshot_id)
+                  n.capacity, n.allocatable, (SELECT coalesce(collected_at, ingested_at) FROM v_snapshots WHERE snapshot_id = sv.snapshot_id),
+                  (SELECT collected_at FROM v_snapshots WHERE snapshot_id = sv.snapshot_id)
            FROM nodes n LEFT JOIN api_snapshots sv ON sv.site = n.site WHERE n.site = $site AND n.in_api ORDER BY n.name"""
     ):  # fmt: skip
         lab = _labels(labels) or {f"node-role.kubernetes.io/{r}": "" for r in (roles or []) if r and r != "<none>"}
-        conditions = _json_list(conds) or ([{"type": "Ready", "status": "True" if ready in ("True", "Ready") else "Unknown" if ready in (None, "Unknown") else "False"}])
+        # (a describe cut before its Conditions: no Ready condition, which kubectl prints Unknown, not NotReady)
+        conditions = _json_list(conds) or ([] if ready is None else [{"type": "Ready", "status": "True" if ready in ("True", "Ready") else "Unknown" if ready == "Unknown" else "False"}])
         obj = {
             "apiVersion": "v1", "kind": "Node",
             "metadata": {"name": name, "labels": lab, "creationTimestamp": iso(created), "annotations": {"kubesnap.io/source": f"a pasted {source}"}},
@@ -269,7 +289,9 @@ def pasted_node_items(sv: SiteView) -> list[Item]:
         if source == "kubectl-table":
             cells = [name, status_text or "", ",".join(roles or []) or "<none>", age or "<unknown>", kubelet or "",
                      iip or "<none>", eip or "<none>", os_image or "<unknown>", kernel or "<unknown>", runtime or "<unknown>"]  # fmt: skip
-        items.append(Item(None, name, obj, now, cells, "table" if cells else "describe"))
+        # (a pasted describe's age counts from the time it was collected: a paste has none, so its age is unknown, not
+        # counted to today)
+        items.append(Item(None, name, obj, now if cells else collected, cells, "table" if cells else "describe"))
     return items
 
 
