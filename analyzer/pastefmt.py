@@ -18,7 +18,7 @@ from typing import Any
 
 from analyzer.budgets import bounded_json
 from analyzer.parsers.crictl_table import inspect_table_kind
-from analyzer.parsers.kubectl_describe import CONTAINER_KEYS, POD_TOP
+from analyzer.parsers.kubectl_describe import CONTAINER_KEYS, POD_TOP, dedent_describe
 from analyzer.parsers.kubectl_table import CLUSTER_KINDS, KINDS, api_kind
 from analyzer.paste import (
     MAX_LINE,
@@ -394,7 +394,8 @@ def _describe_kind(texts: list[str], command: str | None) -> str | None:
         return "kubectl-describe-statefulset"
     if "Replicas" in keys and "Pods Status" in keys:
         return "kubectl-describe-rc"
-    if ("Port" in keys or "TargetPort" in keys) and ("Endpoints" in keys or "Type" in keys):
+    # (the object's own fields: a pod's container has a Port and its secret volume a Type, both indented)
+    if ("Port" in top or "TargetPort" in top) and ("Endpoints" in top or "Type" in top) and "Containers" not in top:
         return "kubectl-describe-service"
     if "Node" in keys or "Host" in keys or "Containers" in keys or "Image(s)" in keys or "Status" in keys:
         return "kubectl-describe-pod"
@@ -2211,6 +2212,7 @@ def _object_map(obj: list[str], field: str) -> dict[str, str] | None:
 
 
 def _describe_one(kind: str, obj: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    obj = dedent_describe(obj)
     top: dict[str, str] = {}
     containers: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []

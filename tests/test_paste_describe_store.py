@@ -258,3 +258,20 @@ def test_a_describe_with_its_indentation_lost_is_read_as_kubectl_printed_it(tmp_
     assert pods == [("manjeet-vostro-3558", 19, "1/1", "Running", "Running", None, "wordpress-5bbd7fd785")]
     assert ctrs == [("wordpress", "wordpress:4.8-apache", True, 19, "running", "terminated", 1)]
     assert json.loads(labels[0][0]) == {"app": "wordpress", "pod-template-hash": "5bbd7fd785", "tier": "frontend"}
+
+
+def test_a_pod_describe_with_a_port_and_a_typed_volume_is_a_pods_whatever_its_indentation(tmp_path: Path) -> None:
+    """aks-engine#2064 (tests/data/pastes/244): a container's Port: and a secret volume's Type: are no Service's fields, and
+    a describe whose first line lost its one-blank indentation (or one indented whole) is read as kubectl printed it."""
+    text = (Path(__file__).parent / "data" / "pastes" / "244-aksengine2064-describe-pod-first-line-unindented.txt").read_text(encoding="utf-8")
+    body = text.split("```\n", 1)[1]
+    for variant in (text, "$ kubectl describe pod portforwardlinux-6252-bc95f66d9-k5mdr\n" + body, "".join(" " + ln for ln in body.splitlines(True))):
+        d = tmp_path / str(len(list(tmp_path.iterdir())))
+        d.mkdir()
+        code, out, db = ingest_text(d, variant)
+        assert code == 0, out
+        with duckdb.connect(str(db), read_only=True) as con:
+            pods = con.execute("SELECT namespace, name, node_name, host_ip, phase FROM api_pods").fetchall()
+            services = con.execute("SELECT count(*) FROM api_objects WHERE kind = 'Service'").fetchone()
+        assert pods == [("default", "portforwardlinux-6252-bc95f66d9-k5mdr", "k8s-agent1-16547133-vmss000001", "10.240.0.5", "Pending")], variant[:80]
+        assert services == (0,)

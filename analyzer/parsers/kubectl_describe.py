@@ -67,6 +67,21 @@ CONTAINER_KEYS = frozenset({"Container ID", "Image", "Image ID", "Port", "Ports"
 _STATE_KEYS = frozenset({"Reason", "Message", "Exit Code", "Signal", "Started", "Finished"})
 
 
+def dedent_describe(lines: list[str]) -> list[str]:
+    """A describe indented whole (a ticket's quote), or all but its Name: line (a copy that lost the first line's blank):
+    the object's fields back at the first column."""
+    least = min((len(ln) - len(ln.lstrip(" ")) for ln in lines if ln.strip()), default=0)
+    if least:
+        lines = [ln[least:] if ln[:least].strip() == "" else ln for ln in lines]
+    if lines and re.match(r"^Name:\s+\S", lines[0]):
+        rest = [ln for ln in lines[1:] if ln.strip()]
+        d = min((len(ln) - len(ln.lstrip(" ")) for ln in rest), default=0)
+        at_d = [KEY.match(ln[d:]) for ln in rest if len(ln) - len(ln.lstrip(" ")) == d]
+        if 0 < d <= 2 and any(m and m.group("key").strip() in ("Namespace", "Roles", "Labels") for m in at_d):
+            lines = [lines[0]] + [ln[d:] if ln[:d].strip() == "" else ln for ln in lines[1:]]
+    return lines
+
+
 def _reindent(block: list[str]) -> list[str]:
     """A pod's describe whose indentation a ticket lost (pasted without a code block: every line at the first column),
     indented as kubectl prints it: the pod's fields at the first column, each line of a section under it, a container's
@@ -294,7 +309,7 @@ def _node(block: list[str], top: dict[str, tuple[str | None, list[str], int]], t
 @source("kubectl-describe", sniff=_sniff, scope="cluster")
 def parse(ctx: ParseContext) -> Iterable[Record]:
     """kubectl describe pod / node (one or several objects, with their events)"""
-    lines = clean_lines(ctx.text)
+    lines = dedent_describe(clean_lines(ctx.text))
     found = False
     for off, block in _blocks(lines):
         block = _reindent(block)
