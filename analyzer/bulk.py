@@ -460,11 +460,13 @@ SYSLOG_RX = r"^([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d\d:\d\d:\d\d(?:\.\d+)?)\s+(\S+)\
 # a journal pasted from the tag on:  containerd[21688]: time="..." level=error msg="..."
 IDENT_RX = r"^([A-Za-z][\w.-]*)\[(\d+)\]:\s?(.*)$"
 # dmesg --time-format iso:  2023-10-03T16:20:00,123456+09:00 msg
+# klog's own header (a journal section of a paste, or kubectl's stderr, that holds only klog lines): local time, no year
+KLOG_RX = r"^[IWEF](\d\d)(\d\d) (\d\d:\d\d:\d\d)(?:\.\d+)?\s+(\d+) "
 DMESG_RX = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:[+-]\d\d:?\d\d|Z))\s(.*)$"
 MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
 
 
-_ISO, _SYSLOG, _DMESG, _IDENT = (re.compile(rx) for rx in (ISO_RX, SYSLOG_RX, DMESG_RX, IDENT_RX))
+_ISO, _SYSLOG, _DMESG, _IDENT, _KLOG = (re.compile(rx) for rx in (ISO_RX, SYSLOG_RX, DMESG_RX, IDENT_RX, KLOG_RX))
 
 
 def sniff_journal(head: bytes) -> str | None:
@@ -483,6 +485,12 @@ def sniff_journal(head: bytes) -> str | None:
     if sum(1 for ln in lines if _IDENT.match(ln)) * 2 >= len(lines):
         return "ident"
     return None
+
+
+def _klog_lines(head: bytes) -> bool:
+    """Lines of klog's own format, most of them (a journal section of a paste that holds bare klog lines)."""
+    lines = [ln for ln in head.decode("utf-8", "replace").split("\n", 30)[:30] if ln.strip()]
+    return bool(lines) and sum(1 for ln in lines if _KLOG.match(ln)) * 2 >= len(lines)
 
 
 @dataclass
@@ -506,15 +514,16 @@ class JournalLoader:
         self.dest = table
         self.stage = Stage(con, table) if stage else None  # until `finish` gives the node (see Stage)
         self.snapshots: set[str] = set()
-        self.pending: dict[tuple[str, int], list[pa.Table]] = {}
+        self.pending: dict[tuple[str, int, int], list[pa.Table]] = {}
         self.pending_bytes = 0
 
     @property
     def table(self) -> str:
         return self.stage.table if self.stage is not None else self.dest
 
-    def add(self, stream: IO[bytes], meta: JournalMeta, year: int | None = None, notes: ReadNotes | None = None) -> int:
-        """Queue one member's lines; returns how many lines it has."""
+    def add(self, stream: IO[bytes], meta: JournalMeta, year: int | None = None, notes: ReadNotes | None = None, shift_minutes: int = 0) -> int:
+        """Queue one member's lines; returns how many lines it has. shift_minutes: the UTC offset its local times (syslog's,
+        klog's) are known to be in (a paste's lines that say it), by which they move to UTC."""
         n_total = 0
         fmt: str | None = None
         year = year or datetime.now(UTC).year
@@ -524,11 +533,12 @@ class JournalLoader:
         self.snapshots.add(meta.snapshot_id)
         for first, lines, _u in split_lines(text, notes=notes):
             if fmt is None:
-                fmt = sniff_journal(b"\n".join(x.as_py() for x in lines.slice(0, 30))) or "plain"
+                head = b"\n".join(x.as_py() for x in lines.slice(0, 30))
+                fmt = sniff_journal(head) or ("klog" if _klog_lines(head) else "plain")
             n = len(lines)
             n_total += n
             source = "syslog" if fmt == "syslog" else meta.source
-            self.pending.setdefault((fmt, year), []).append(pa.table({
+            self.pending.setdefault((fmt, year, shift_minutes), []).append(pa.table({
                 "snapshot_id": pa.array([meta.snapshot_id] * n, pa.string()), "node": pa.array([meta.node] * n, pa.string()),
                 "member": pa.array([meta.member] * n, pa.string()), "src": pa.array([source] * n, pa.string()),
                 "line_no": np.arange(first, first + n, dtype=np.int32), "line": lines}))  # fmt: skip
@@ -538,9 +548,9 @@ class JournalLoader:
         return n_total
 
     def flush(self) -> None:
-        for (fmt, year), tables in self.pending.items():
+        for (fmt, year, shift), tables in self.pending.items():
             with arrow_view(self.con, "_chunk", pa.concat_tables(tables)):
-                self.con.execute(f"INSERT INTO {self.table} {_journal_sql(fmt, year)}")
+                self.con.execute(f"INSERT INTO {self.table} {_journal_sql(fmt, year, shift)}")
         if self.stage is not None:
             self.stage.added(self.pending_bytes)
         self.pending = {}
@@ -570,7 +580,7 @@ def load_journal(con: duckdb.DuckDBPyConnection, stream: IO[bytes], meta: Journa
     return n
 
 
-def _journal_sql(fmt: str, year: int) -> str:
+def _journal_sql(fmt: str, year: int, shift: int = 0) -> str:
     sev = (
         "coalesce(nullif(regexp_extract(msg, '^([IWEF])\\d{4} \\d\\d:\\d\\d:\\d\\d', 1), ''), "
         "nullif(regexp_extract(msg, 'level=(\\w+)', 1), ''), nullif(regexp_extract(msg, '\"level\":\"(\\w+)\"', 1), ''))"
@@ -604,7 +614,7 @@ def _journal_sql(fmt: str, year: int) -> str:
         return f"""SELECT {cols} FROM (
             SELECT snapshot_id, node, member, src, line_no,
                    try_cast(strptime('{year}-' || (CASE r.mon {months} END)::VARCHAR || '-' || r.day || ' ' || split_part(r.time, '.', 1),
-                                     '%Y-%m-%d %H:%M:%S') AS TIMESTAMPTZ) AS ts,
+                                     '%Y-%m-%d %H:%M:%S') AS TIMESTAMPTZ) - to_minutes({int(shift)}) AS ts,
                    nullif(r.host, '') AS host, nullif(r.ident, '') AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid,
                    CASE WHEN r.mon = '' THEN s ELSE r.msg END AS msg FROM ({inner}) WHERE NOT starts_with(s, '-- ') AND NOT starts_with(s, '\u2591\u2591'))"""
     if fmt == "dmesg":
@@ -612,6 +622,13 @@ def _journal_sql(fmt: str, year: int) -> str:
         return f"""SELECT {cols} FROM (
             SELECT snapshot_id, node, member, src, line_no, try_cast(replace(nullif(r.ts, ''), ',', '.') AS TIMESTAMPTZ) AS ts, NULL AS host, 'kernel' AS ident,
                    NULL::INTEGER AS pid, CASE WHEN r.ts = '' THEN s ELSE r.msg END AS msg FROM ({inner}))"""
+    if fmt == "klog":
+        # local time, no year (as syslog's): the line whole is the message, its severity and file:line read from it
+        inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{KLOG_RX}', ['mon', 'day', 'time', 'pid']) AS r, s FROM ({base})"""
+        return f"""SELECT {cols} FROM (
+            SELECT snapshot_id, node, member, src, line_no,
+                   try_cast(strptime('{year}-' || r.mon || '-' || r.day || ' ' || r.time, '%Y-%m-%d %H:%M:%S') AS TIMESTAMPTZ) - to_minutes({int(shift)}) AS ts,
+                   NULL AS host, NULL AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid, s AS msg FROM ({inner}))"""
     if fmt == "ident":
         inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{IDENT_RX}', ['ident', 'pid', 'msg']) AS r, s FROM ({base})"""
         return f"""SELECT {cols} FROM (

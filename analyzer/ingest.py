@@ -722,7 +722,8 @@ class LooseInput:
                     self.logs.add(_Chained(data, f), meta)  # type: ignore[arg-type]
                 self.log_sid[name] = sid
             elif bulk_kind == "journal":
-                year = self.when.year or (self.when.now.year if self.when.now else None)  # else the journal loader's: this year
+                # (--year, --now, else the year its first lines give, else the journal loader's: this year)
+                year = self.when.year or (self.when.now.year if self.when.now else None) or _journal_head_year(head)
                 n = self.journals.add(_Chained(data, f), JournalMeta(sid, owner, name, "journal"), year)  # type: ignore[arg-type]
                 self.report.log_lines += n
             else:
@@ -742,18 +743,21 @@ class LooseInput:
         self.problems += [(sid, a, b, c) for a, b, c in problems]
         self.files += 1
 
-    def _paste_year(self, line: int, dates: list[tuple[int, datetime]]) -> tuple[int | None, str | None]:
+    def _paste_year(self, line: int, dates: list[tuple[int, datetime]], years: list[tuple[int, int]]) -> tuple[int | None, str | None]:
         """The year of a pasted section's lines that print none, and where it comes from: --year, the year of
-        --now, of the `date` output nearest above (else below); (None, None) when nothing says."""
+        --now, of the `date` output nearest above (else below), of the journal lines nearest above (else below) that
+        give theirs (a status's `Active: since` in one fence, the same unit's lines in the next); (None, None) when
+        nothing says."""
         if self.when.year is not None:
             return self.when.year, "--year"
         if self.when.now is not None:
             return self.when.now.year, "the year of --now"
-        above = [(ln, t) for ln, t in dates if ln < line]
-        below = [(ln, t) for ln, t in dates if ln > line]
-        if above or below:
-            ln, t = above[-1] if above else below[0]
-            return t.year, f"the year of the date output at line {ln}"
+        for found, what in ((dates, "the date output"), (years, "the journal lines")):
+            above = [(ln, t) for ln, t in found if ln < line]
+            below = [(ln, t) for ln, t in found if ln > line]
+            if above or below:
+                ln, t = above[-1] if above else below[0]
+                return (t if isinstance(t, int) else t.year), f"the year of {what} at line {ln}"
         return None, None
 
     def _keep_lines(self, s: paste.Section, member: str, sid: str, owner: str | None, meta: dict[str, Any]) -> None:
@@ -800,6 +804,9 @@ class LooseInput:
         problems: list[tuple[str, str, str]] = []
         rows: list[PasteSection] = []
         dates = [(s.first, t) for s in sections if s.kind == "date" and s.records for t in [parse_time(s.records[0]["time"])] if t is not None]
+        years = [(s.first, y) for s in sections if _section_reader(s)[0] == "journal" for y in [_own_year(s)] if y is not None]
+        # (the offset a journal section's own lines say, for it and for those that say none: the nearest above, else below)
+        zones = [(s.first, z) for s in sections if _section_reader(s)[0] == "journal" for z in [_own_offset(s, _own_year(s))] if z[1]]
         for s in sections:
             parser, scope = _section_reader(s)
             owner = owner_node if scope == "node" else None
@@ -835,8 +842,16 @@ class LooseInput:
                     n_head = int(s.attrs.get("head_lines", 0)) if s.kind == "systemctl-status" else 0
                     tail_text = "\n".join(ln.text for ln in s.lines[n_head:]) + "\n" if n_head else section_text
                     own = _own_year(s)
-                    year, whence = (own, None) if own is not None else self._paste_year(s.first, dates)
-                    n_stored = self.journals.add(io.BytesIO(tail_text.encode()), JournalMeta(sid, owner, member, "journal"), year=year) if tail_text.strip() else 0
+                    year, whence = (own, None) if own is not None else self._paste_year(s.first, dates, years)
+                    shift, said_zone = _own_offset(s, year)
+                    if not said_zone and zones:
+                        above = [z for z in zones if z[0] < s.first]
+                        at, (shift, _said) = above[-1] if above else zones[0]
+                        said_zone = f"that of the journal lines at line {at}"
+                    if said_zone:
+                        sec_notes.append(f"journal times in local time, UTC{_fmt_offset(shift)} ({said_zone}): stored in UTC")
+                    n_stored = self.journals.add(io.BytesIO(tail_text.encode()), JournalMeta(sid, owner, member, "journal"), year=year,
+                                                 shift_minutes=shift) if tail_text.strip() else 0
                     self.report.log_lines += n_stored
                     if s.kind == "systemctl-status":  # its CGroup tree: the processes of the unit
                         said_ps: list[tuple[str, str, str]] = []
@@ -1266,8 +1281,62 @@ def _own_year(s: paste.Section) -> int | None:
         iso = r.get("time_iso")
         if isinstance(iso, str) and iso[:4].isdecimal():
             return int(iso[:4])
+    first = str(s.records[0].get("time") or "")[:3] if s.records else ""
+    return _begin_year([ln.text for ln in s.lines[:400]], first)
+
+
+# zone names systemd prints (`Active: ... since Tue 2019-09-10 16:17:59 EDT`) that name one offset (not CST, IST, BST)
+_ZONES = {"UTC": 0, "GMT": 0, "EST": -300, "EDT": -240, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
+          "AKST": -540, "AKDT": -480, "HST": -600, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180, "WET": 0, "WEST": 60,
+          "MSK": 180, "KST": 540, "JST": 540, "HKT": 480, "SGT": 480, "AEST": 600, "AEDT": 660, "NZST": 720, "NZDT": 780}  # fmt: skip
+_STAMP_ZONE = re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ([A-Z]{3,4}|[+-]\d\d(?:\d\d)?)\b")
+
+
+def _fmt_offset(minutes: int) -> str:
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _own_offset(s: paste.Section, year: int | None) -> tuple[int, str | None]:
+    """The UTC offset (minutes) of a pasted journal section's local times, and what says it: a line's own time with its
+    offset (logrus time="...-04:00", zap's "ts") against the line's syslog stamp, else the zone of a status's `Active:
+    since` or journalctl's `-- Logs begin at` line; (0, None) when nothing says (the times stay as printed)."""
+    for r in s.records[:50]:
+        own, stamp = parse_time(r.get("time_iso") if isinstance(r.get("time_iso"), str) else _zap_ts(r.get("message"))), r.get("time")
+        if own is None or not isinstance(stamp, str) or (y := year or own.year) is None:
+            continue
+        try:
+            local = datetime.strptime(f"{y} {stamp.split('.')[0]}", "%Y %b %d %H:%M:%S")
+        except ValueError:
+            continue
+        diff = (local - own.astimezone(UTC).replace(tzinfo=None)).total_seconds() / 60
+        minutes = int(round(diff / 15) * 15)
+        if abs(diff - minutes) <= 2 and abs(minutes) <= 14 * 60:
+            return minutes, "a line's own time beside its stamp"
     for ln in s.lines[:400]:
         t = ln.text.strip()
+        if t.startswith(("Active:", "-- Logs begin at", "-- Journal begins at")) and (m := _STAMP_ZONE.search(t)) is not None:
+            z = m.group(1)
+            if z in _ZONES:
+                return _ZONES[z], f"the zone {z} of line {ln.no}"
+            if z[0] in "+-":
+                minutes = int(z[1:3]) * 60 + int(z[3:5] or 0)
+                return (-minutes if z[0] == "-" else minutes), f"the zone {z} of line {ln.no}"
+    return 0, None
+
+
+def _zap_ts(message: object) -> str | None:
+    """zap's and JSON's own "ts":"2024-08-27T16:31:32.345951-0400" in a journal line's message."""
+    if not isinstance(message, str) or not message.startswith("{"):
+        return None
+    k = message.find('"ts":"', 0, 200)
+    return message[k + 6 : message.find('"', k + 6, k + 48)] if k >= 0 else None
+
+
+def _begin_year(lines: list[str], first_month: str) -> int | None:
+    """The year journalctl's `-- Logs begin at ...` or a status's `Active: ... since ...` gives the lines after it (a year
+    later for a first line of an earlier month than the beginning)."""
+    for ln in lines:
+        t = ln.strip()
         _head, sep, tail = t.partition(" since ") if t.startswith("Active:") else t.partition(" at ")
         if not sep or not (t.startswith(("-- Logs begin at", "-- Journal begins at")) or t.startswith("Active:")):
             continue
@@ -1275,8 +1344,24 @@ def _own_year(s: paste.Section) -> int | None:
         if (m := _DAY.search(end)) is not None:
             return int(m.group(1))
         if (m := _DAY.search(begin)) is not None:
-            first = str(s.records[0].get("time") or "")[:3] if s.records else ""
-            return int(m.group(1)) + (1 if 0 < MONTHS.get(first, 0) < int(m.group(2)) else 0)
+            return int(m.group(1)) + (1 if 0 < MONTHS.get(first_month, 0) < int(m.group(2)) else 0)
+    return None
+
+
+# a journal line's own time in its message: logrus's time="2020-12-20T06:34:29Z", zap's and JSON's "ts":"2020-..."
+_OWN_TIME = re.compile(r"""\btime="(\d{4})-\d\d-\d\dT|"(?:ts|time|timestamp)":\s?"(\d{4})-\d\d-\d\dT""")
+
+
+def _journal_head_year(head: bytes) -> int | None:
+    """The year of a loose journal capture's lines, from its first lines (bounded: the head only): a `-- Logs begin at`
+    or `Active: since` line, else the first line's own time (logrus, zap, JSON)."""
+    lines = head[:16384].decode("utf-8", "replace").splitlines()[:40]
+    first = next((ln[:3] for ln in lines if ln[:3] in MONTHS), "")
+    if (y := _begin_year(lines, first)) is not None:
+        return y
+    for ln in lines:
+        if (m := _OWN_TIME.search(ln[:4096])) is not None:
+            return int(m.group(1) or m.group(2))
     return None
 
 
