@@ -613,7 +613,7 @@ def _journal_sql(fmt: str, year: int, shift: int = 0) -> str:
         # local time, no year: stored as if UTC; the ingest shifts it by the node's UTC offset
         return f"""SELECT {cols} FROM (
             SELECT snapshot_id, node, member, src, line_no,
-                   try_cast(strptime('{year}-' || (CASE r.mon {months} END)::VARCHAR || '-' || r.day || ' ' || split_part(r.time, '.', 1),
+                   try_cast(try_strptime('{year}-' || (CASE r.mon {months} END)::VARCHAR || '-' || r.day || ' ' || split_part(r.time, '.', 1),
                                      '%Y-%m-%d %H:%M:%S') AS TIMESTAMPTZ) - to_minutes({int(shift)}) AS ts,
                    nullif(r.host, '') AS host, nullif(r.ident, '') AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid,
                    CASE WHEN r.mon = '' THEN s ELSE r.msg END AS msg FROM ({inner}) WHERE NOT starts_with(s, '-- ') AND NOT starts_with(s, '\u2591\u2591'))"""
@@ -627,7 +627,7 @@ def _journal_sql(fmt: str, year: int, shift: int = 0) -> str:
         inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{KLOG_RX}', ['mon', 'day', 'time', 'pid']) AS r, s FROM ({base})"""
         return f"""SELECT {cols} FROM (
             SELECT snapshot_id, node, member, src, line_no,
-                   try_cast(strptime('{year}-' || r.mon || '-' || r.day || ' ' || r.time, '%Y-%m-%d %H:%M:%S') AS TIMESTAMPTZ) - to_minutes({int(shift)}) AS ts,
+                   try_cast(try_strptime('{year}-' || r.mon || '-' || r.day || ' ' || r.time, '%Y-%m-%d %H:%M:%S') AS TIMESTAMPTZ) - to_minutes({int(shift)}) AS ts,
                    NULL AS host, NULL AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid, s AS msg FROM ({inner}))"""
     if fmt == "ident":
         inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{IDENT_RX}', ['ident', 'pid', 'msg']) AS r, s FROM ({base})"""

@@ -89,6 +89,17 @@ def test_a_loose_journal_capture_takes_the_year_its_lines_give(tmp_path: Path) -
     assert years == [(2020,)]
 
 
+
+def test_a_stamp_of_a_day_no_month_has_is_a_line_without_a_time_not_a_failed_ingest(tmp_path: Path) -> None:
+    """Feb 30 (a hostile or corrupt line) once made DuckDB's strptime fail the whole ingest (exit 70); the line stays,
+    with no time, and the good one beside it keeps its own."""
+    code, out, db = ingest_text(tmp_path, "Feb 30 10:00:00 host kubelet[1]: bad day\nFeb 28 10:00:00 host kubelet[1]: ok\n"
+                                "I0230 10:00:00.000000       1 x.go:1] bad klog day\n", "--node", "n1", "--year", "2024")
+    assert code == 0, out
+    (rows,) = db_rows(db, "SELECT line_no, strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S'), message FROM journal ORDER BY line_no")
+    assert rows[:2] == [(1, None, "bad day"), (2, "2024-02-28T10:00:00", "ok")]
+
+
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
