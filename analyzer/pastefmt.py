@@ -499,6 +499,9 @@ def detect(texts: list[str], command: str | None) -> str:
         return kinds.get(get_kind(cmd) or "", "kubectl-get") if what != "all" else "kubectl-get-pods"
     if command and all(tool_error(b) for b in body):
         return "command-error"  # `Error from server (NotFound): ...`, `command terminated with exit code 1`
+    verb = kubectl_verb(cmd)[0]
+    if verb and verb not in ("logs", "exec", "attach", "debug", "cp", "events") and all(tool_error(b) or KLOG.match(b.lstrip()) for b in body):
+        return "command-error"  # kubectl's own klog lines (`E1017 ... memcache.go:265] couldn't get current server API group list`): its stderr, no node's log
     if _kubectl_version(body):
         return "kubectl-version"
     if component_version(body, cmd) is not None:
