@@ -264,7 +264,16 @@ def _assignment(word: str) -> bool:
     return bool(eq) and name.replace("_", "a").isalnum() and name.isascii() and not name[:1].isdigit()
 
 
+# Prow's commands in GitHub comments (`/kind bug`, `/sig node`, `/assign`): the author's, never a program run by its path
+PROW = frozenset(["/kind", "/sig", "/area", "/priority", "/triage", "/assign", "/unassign", "/cc", "/uncc", "/lgtm", "/approve",
+                   "/hold", "/retest", "/test", "/close", "/reopen", "/milestone", "/label", "/remove-kind", "/remove-sig",
+                   "/remove-area", "/remove-priority", "/remove-triage", "/remove-label", "/ok-to-test", "/lifecycle", "/help",
+                   "/good-first-issue", "/retitle", "/transfer", "/override"])  # fmt: skip
+
+
 def _known(cmd: str) -> bool:
+    if cmd.split(None, 1)[:1] and cmd.split(None, 1)[0] in PROW:
+        return False
     w = _first_word(cmd)
     return w in COMMANDS or w.endswith(("kubectl.sh", "kubectl")) or w.startswith("./")
 
@@ -460,6 +469,10 @@ def _command_like(body: str) -> bool:
         return False  # output that names its program: `kubeadm version: &version.Info{...}`, `kubectl: command not found`
     if second.lower() == "version" and len(words) > 2 and words[2].lstrip("v")[:1].isdigit() and "." in words[2]:
         return False  # what `runc --version`, `k3s --version`, `crictl --version` print: `runc version 1.1.9`
+    if re.match(r"v\d{1,4}\.\d", second):
+        return False  # what `oc version` (3.x) prints: `oc v3.6.1+008f2d5`, `openshift v3.6.1`
+    if second.lower() in ("is", "are", "was", "were", "has", "had", "have", "not", "does", "did", "will", "can", "cannot", "should", "seems"):
+        return False  # a sentence, or what a tool says of itself: `microk8s is running`, `kubelet is not running`
     if w0 in _DAEMON_SUBCOMMANDS:  # `containerd log`, `kubelet logs`: a heading, not how a daemon is run
         return second.startswith("-") or second in _DAEMON_SUBCOMMANDS[w0]
     if w0 in ("k", "kc", "ps", "cd", "sh", "su", "env", "ip", "id", "ss", "cat", "less", "more", "tail", "head",
@@ -628,6 +641,14 @@ _JOINS = {
 _DESCRIBES = ("kubectl-describe-",)
 
 
+def _output_label(para: list[Line]) -> bool:
+    """`Output:` alone under the command it labels: the author's, not what the command printed."""
+    from analyzer.pastefmt import _OUTPUT_LABELS
+
+    t = para[0].text.strip() if len(para) == 1 else ""
+    return t.rstrip("*_").endswith(":") and t.strip("*_").lower().rstrip(":") in _OUTPUT_LABELS
+
+
 def _runs(run: list[Line], command: str | None) -> list[Section]:
     from analyzer.pastefmt import _line_kind, _prose_like, read
 
@@ -638,7 +659,7 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
     as_log = "container-log" if logs_command(command) else "kubeadm-output" if kubeadm_command(command) else None
     for i, (para, got) in enumerate(_peel_prose(paras, command)):
         fmt = "prose" if got == _GLUED else got
-        if i == 0 and command and got == "prose" and not all(_glued_sentence(ln.text) for ln in para):
+        if i == 0 and command and got == "prose" and not all(_glued_sentence(ln.text) for ln in para) and not _output_label(para):
             fmt = "unknown"  # right under the command, lines that are no sentence of the author's are its output
         if got == "kubeadm-output" and as_log is None:
             as_log = "kubeadm-output"  # kubeadm's phases pasted without its command: its error text below them is its too

@@ -22,6 +22,7 @@ from analyzer.parsers.kubectl_describe import CONTAINER_KEYS, POD_TOP, dedent_de
 from analyzer.parsers.kubectl_table import CLUSTER_KINDS, KINDS, api_kind
 from analyzer.paste import (
     MAX_LINE,
+    PROW,
     Section,
     _assignment,
     command_namespace,
@@ -441,6 +442,8 @@ def detect(texts: list[str], command: str | None) -> str:
     first = body[0].strip()
     cmd = command or ""
     words0 = cmd.split()
+    if len(body) == 1 and first.strip("*_").lower().rstrip(":") in _OUTPUT_LABELS and first.rstrip("*_").endswith(":"):
+        return "prose"  # `Output:` under the command it labels
     if _first_cmd_word(cmd) in _FOREIGN:  # helm list's table is no kubectl table, ping's lines no ps rows
         return "prose" if _prose_like(body) and not _data_like(body) else "unknown"
     # tables by header (the header may follow a line or two of notices)
@@ -540,6 +543,8 @@ def detect(texts: list[str], command: str | None) -> str:
         return "continuation"
     if _prose_like(body) and not any("   " in t.strip() or "\t" in t.strip() or t.startswith(";;") for t in body) and not (command and _version_line(body)):
         return "prose"  # a sentence between outputs: the author's, not the command's
+    if all(b.strip().lstrip("> ").split(None, 1)[:1] and b.strip().lstrip("> ").split(None, 1)[0] in PROW for b in body):
+        return "prose"  # Prow's commands in a GitHub comment: `/kind bug`, `> /kind feature`
     if command and _first_cmd_word(cmd) in (
         "kubectl",
         "crictl",
@@ -554,8 +559,10 @@ def detect(texts: list[str], command: str | None) -> str:
         "service",
     ):
         return "unknown"
-    if all(b.strip().startswith(("![", "[![")) and b.strip().endswith(")") for b in body):
-        return "prose"  # a markdown image: ![image](https://...)
+    if all(b.strip().startswith(("![", "[![", "[")) and "](" in b and b.strip().endswith(")") for b in body):
+        return "prose"  # a markdown image or link: ![image](https://...), [report.tar.gz](https://github.com/...)
+    if not command and all(_MD_STRUCTURE.match(b.strip()) for b in body) and any(re.match(r"#{1,6} ", b.strip()) for b in body):
+        return "prose"  # a markdown heading and its list: `##### Steps To Reproduce`, `1. docker pull ...`
     if len(body) == 1 and not command and first.endswith(":") and first.count("`") >= 2:
         return "prose"  # a caption with inline code: `journalctl -u rke2-server` logs:
     if len(body) == 1 and first[:1] == "[" and first[-1:] == "]" and len(first.split()) <= 3 and not command:
@@ -563,9 +570,13 @@ def detect(texts: list[str], command: str | None) -> str:
     if len(body) == 1 and first.startswith("# ") and not cmd.startswith("cat "):
         return "prose"  # a shell comment alone (zsh's ys theme prints `# user @ host in ~/dir [16:16:24]` above its `$`)
     if not command and len(body) == 1 and 0 < len(first.split()) <= 3 and all(
-        w.rstrip(":").isalpha() or w.startswith(("https://", "http://")) for w in first.split()
+        w.rstrip(":,.!?").isalpha() or w.startswith(("https://", "http://")) for w in first.split()
     ):
-        return "prose"  # a heading the author wrote (`containerd log`, `Output:`, `See https://...`), under no command
+        return "prose"  # a heading the author wrote (`containerd log`, `Output:`, `See https://...`, `Hi,`), under no command
+    if not command and all(_LABEL.match(b.strip()) for b in body):
+        return "prose"  # labels the author wrote (`**Actual behavior:**`, `Command:`, `Command 3: ps -eaf`)
+    if all(b.strip().strip("*_~`") == "" for b in body):
+        return "prose"  # markdown's markers alone: a `**` left from bold cut in two
     return "prose" if _prose_like(body) and not _data_like(body) else "unknown"
 
 
@@ -728,6 +739,13 @@ def _version_line(body: list[str]) -> bool:
     """One line naming a version, not ending as a sentence ends: what `docker -v` or `kubelet --version` prints."""
     s = body[0].strip()
     return len(body) == 1 and not s.endswith((".", "!", "?", ":")) and any(_VERSION.fullmatch(w.strip(",;()")) for w in s.split())
+
+
+# markdown's structure lines: a heading, a numbered or bulleted list item, a rule
+_MD_STRUCTURE = re.compile(r"^(?:#{1,6} \S|\d{1,3}[.)] \S|[-*+] \S|---+$|\*\*\*+$)")
+# a label the author wrote above an output: `Command:`, `**Actual behavior:**`, `Output 2:`, `Command 3: ps -eaf`
+_LABEL = re.compile(r"^(?:\*\*|__)?[A-Za-z][A-Za-z ]{0,30}(?: \d{1,3})?:(?:\*\*|__)?(?: [^ ].{0,80})?$")
+_OUTPUT_LABELS = frozenset(["output", "result", "results", "logs", "log", "error", "errors", "response", "stdout", "stderr"])
 
 
 def _prose_like(body: list[str]) -> bool:

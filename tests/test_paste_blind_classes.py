@@ -200,3 +200,28 @@ def test_a_bracket_prompt_without_sigil_and_a_loop_over_pods_logs() -> None:
     secs = split(text)
     assert [(s.kind, s.first, s.last, len(s.records)) for s in secs] == [("prompt", 1, 1, 0), ("container-log", 2, 3, 2)]
     assert secs[0].prompt == "[root@host1 ~/Kube-router] "
+
+
+def test_the_fourth_blind_runs_prose_labels_and_output_taken_for_commands() -> None:
+    """A blind run of 44 real pastes (2026-12-07): the author's words were problems, output lines were commands. Each in
+    its smallest form, the lines as microk8s#800, #790, #917, origin#18213, rke2#6644, kube-bench#242 and kubernetes#67063
+    had them."""
+    prose = [
+        "Hi,\n",  # a greeting
+        "[inspection-report-20191111_141518.tar.gz](https://github.com/ubuntu/microk8s/files/3832475/inspection-report-20191111_141518.tar.gz)\n",
+        "##### Steps To Reproduce\n1. docker pull openshift/base-centos7\n2. oc new-app --docker-image=openshift/base-centos7 --name=test300\n",
+        "**Actual behavior:**\nCommand:\n",
+        "Command 3: ps -eaf\nOutput:\n",
+        "/kind bug\n> /kind feature\n",
+        "**\n",
+    ]
+    for text in prose:
+        assert [s.kind for s in split(text)] == ["prose"], text
+    # `Output:` under the command it labels is the author's; its lines after it are the command's
+    secs = split("$ journalctl -u rke2-server -f\nOutput:\n\nAug 27 16:31:32 OurServer rke2[132272]: started\n")
+    assert [(s.kind, s.command) for s in secs] == [("prompt", "journalctl -u rke2-server -f"), ("prose", None),
+                                                    ("journal-short", "journalctl -u rke2-server -f")]
+    # what `oc version` (3.x) and `microk8s.status` print is their output, not a command typed
+    for cmd, out in (("oc version", "oc v3.6.1+008f2d5\nkubernetes v1.6.1+5115d708d7\n"), ("microk8s.status", "microk8s is running\naddons:\n")):
+        secs = split(f"$ {cmd}\n{out}")
+        assert [s.command for s in secs if s.kind == "prompt"] == [cmd], secs
