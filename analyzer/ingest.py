@@ -838,6 +838,8 @@ class LooseInput:
                 s.problems = [f"{p}: kept as text" for p in s.problems]
             elif s.is_data and parser:  # (a markdown table's separator is no line of the output)
                 section_text = "\n".join(ln.text for ln in s.lines if not paste.table_rule(ln.text)) + "\n"
+                if parser == "ps" and s.attrs.get("header") is False and s.attrs.get("columns"):
+                    section_text = " ".join(s.attrs["columns"]) + "\n" + section_text  # `ps -o LIST | grep`: the header its LIST gives
                 if parser == "journal":
                     n_head = int(s.attrs.get("head_lines", 0)) if s.kind == "systemctl-status" else 0
                     tail_text = "\n".join(ln.text for ln in s.lines[n_head:]) + "\n" if n_head else section_text

@@ -267,6 +267,34 @@ _PS_HEADERS = frozenset(["PID", "PPID", "PGID", "SID", "TPGID", "USER", "UID", "
                          "COMMAND", "CMD", "ARGS", "COMM"])  # fmt: skip
 
 
+# procps's header of each -o keyword (ps(1) STANDARD FORMAT SPECIFIERS), for rows pasted without their header
+_PS_KEYWORDS = {"pid": "PID", "tgid": "PID", "ppid": "PPID", "pgid": "PGID", "pgrp": "PGID", "sid": "SID", "sess": "SID",
+                "session": "SID", "tpgid": "TPGID", "user": "USER", "euser": "USER", "uname": "USER", "ruser": "RUSER",
+                "uid": "UID", "euid": "UID", "ruid": "RUID", "gid": "GID", "group": "GROUP", "c": "C", "pcpu": "%CPU",
+                "%cpu": "%CPU", "pmem": "%MEM", "%mem": "%MEM", "vsz": "VSZ", "vsize": "VSZ", "rss": "RSS", "rssize": "RSS",
+                "rsz": "RSS", "sz": "SZ", "tty": "TT", "tt": "TT", "tname": "TT", "stat": "STAT", "s": "S", "state": "S",
+                "time": "TIME", "cputime": "TIME", "stime": "STIME", "start_time": "START", "start": "STARTED",
+                "lstart": "STARTED", "bsdstart": "START", "etime": "ELAPSED", "etimes": "ELAPSED", "ni": "NI", "nice": "NI",
+                "pri": "PRI", "wchan": "WCHAN", "f": "F", "psr": "PSR", "nlwp": "NLWP", "thcount": "NLWP", "lwp": "LWP",
+                "cls": "CLS", "rtprio": "RTPRIO", "cgroup": "CGROUP", "comm": "COMMAND", "ucomm": "COMMAND",
+                "ucmd": "COMMAND", "args": "COMMAND", "command": "COMMAND", "cmd": "CMD"}  # fmt: skip
+
+
+def ps_o_columns(cmd: str | None) -> list[str] | None:
+    """The headers of the columns a `ps -o LIST` (`-eo`, BSD `axo LIST`, `--format LIST`) command prints, in order: what
+    its rows are when pasted without the header (`| grep`); None for another command, a keyword Kubesnap does not
+    know, or a header renamed (`pid=`)."""
+    words = command_words(cmd)
+    if not words or _first_cmd_word(" ".join(words)) != "ps":
+        return None
+    for i, w in enumerate(words[:-1]):
+        if w in ("-o", "--format", "-O") or (w[:1] != "-" and w.endswith("o") and w.isalpha() and i > 0) or (w.startswith("-") and w.endswith("o") and w[1:].isalpha()):
+            fields = words[i + 1].split(",")
+            cols = [_PS_KEYWORDS.get(f.lower()) for f in fields]
+            return [c for c in cols if c] if all(cols) and "PID" in cols else None
+    return None
+
+
 def ps_format(w: list[str]) -> str | None:
     if not w or "PID" not in w:
         return None
@@ -877,6 +905,8 @@ def _headerless(body: list[str], cmd: str) -> str | None:
         if "--format" in cmd and len(toks) == 1:
             return "docker-ps-names"
         return "nerdctl-ps" if fw == "nerdctl" else "docker-ps"
+    if fw == "ps" and (ocols := ps_o_columns(cmd)) is not None and any(t.split()[:1] and t.split()[0].isdecimal() for t in body[:3]):
+        return ps_format(ocols) or "ps-o"  # `ps axo pid,ppid,lstart,... | grep shim`: the columns it asked for
     shapes: dict[str, int] = {}
     for ln in body[:50]:
         s = _ps_shape(ln)
@@ -1594,20 +1624,23 @@ def _read_ps(sec: Section, texts: list[str]) -> None:
     margin = min((len(t) - len(t.lstrip(" ")) for t in texts if t.strip()), default=0)
     texts = [t[margin:] for t in texts]  # an indented block (markdown, a quote): its margin is the table's
     hdr = _ps_header(texts)
+    ocols = ps_o_columns(sec.command) if hdr is None else None
     if hdr is None:
-        cols = _HEADERLESS_PS.get(sec.kind, ["PID", "CMD"])
+        cols = ocols or _HEADERLESS_PS.get(sec.kind, ["PID", "CMD"])
         rows = texts
         sec.attrs["header"] = False
+        if ocols:
+            sec.attrs["columns"] = ocols
     else:
         cols = hdr[1]
         rows = texts[hdr[0] + 1 :]
         sec.attrs["header"] = True
         sec.attrs["columns"] = cols
-    if sec.kind == "ps-o" and hdr is None:
+    if sec.kind == "ps-o" and hdr is None and not ocols:
         firsts = [r.split() for r in rows if len(r.split()) >= 2]
         if firsts and not any(f[1] == "?" or f[1].startswith(("pts/", "tty")) for f in firsts[:5]):
             cols = ["PID", "CMD"]
-    if sec.kind == "busybox-ps" and hdr is None and rows:
+    if sec.kind == "busybox-ps" and hdr is None and rows and not ocols:
         t0 = rows[0].split()
         if len(t0) > 3 and not re.match(r"^\d{1,4}:\d\d$", t0[2]):
             cols = ["PID", "USER", "VSZ", "STAT", "COMMAND"]

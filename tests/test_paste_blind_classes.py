@@ -225,3 +225,20 @@ def test_the_fourth_blind_runs_prose_labels_and_output_taken_for_commands() -> N
     for cmd, out in (("oc version", "oc v3.6.1+008f2d5\nkubernetes v1.6.1+5115d708d7\n"), ("microk8s.status", "microk8s is running\naddons:\n")):
         secs = split(f"$ {cmd}\n{out}")
         assert [s.command for s in secs if s.kind == "prompt"] == [cmd], secs
+
+
+def test_headerless_ps_o_rows_take_the_columns_the_command_asks_for(tmp_path: Path) -> None:
+    """containerd#12344 (blind run of 44, 2026-12-07): `ps axo pid,ppid,lstart,stat,pcpu,pmem,comm --forest | grep` rows,
+    with no header, were one unread problem; the -o list gives their columns (a five-word lstart, the forest's `\\_`)."""
+    text = """```
+sh-5.2$ ps axo pid,ppid,lstart,stat,pcpu,pmem,comm --forest | grep -A 5 'containerd-shim'
+   2167       1 Mon Sep 29 18:27:57 2025 Sl    0.2  0.3 containerd-shim
+   2250    2167 Mon Sep 29 18:27:57 2025 Ss    0.0  0.0  \\_ pause
+   2774    2758 Mon Sep 29 18:28:08 2025 Sl    1.0  0.9  |   \\_ aws-k8s-agent
+```
+"""
+    code, out, db = ingest_text(tmp_path, text, "--node", "n1")
+    assert code == 0, out
+    (rows,) = db_rows(db, "SELECT pid, ppid, start_text, stat, command FROM processes ORDER BY pid")
+    assert rows == [(2167, 1, "Mon Sep 29 18:27:57 2025", "Sl", "containerd-shim"), (2250, 2167, "Mon Sep 29 18:27:57 2025", "Ss", "pause"),
+                    (2774, 2758, "Mon Sep 29 18:28:08 2025", "Sl", "aws-k8s-agent")]
