@@ -62,7 +62,9 @@ from analyzer.layouts.kubesnap import KUBESNAP
 from analyzer.listed_logs import uncopied_log_files
 from analyzer.logpaths import container_link, log_file_meta
 from analyzer.models import (
+    ApiNode,
     ApiObject,
+    ApiPod,
     CollectionRecord,
     ContainerObs,
     Event,
@@ -871,11 +873,17 @@ class LooseInput:
                         recs = pasted_ps(s.records)
                     else:
                         recs = s.attrs["read"] if "read" in s.attrs else run_parser(load_parsers()[parser], member, section_text.encode(), said)[1]
-                    if parser == "kubectl-table":  # a table without NAMESPACE: of the command's -n, else of kubectl's default one
+                    if parser == "kubectl-table" or s.kind == "kubectl-describe-pod":  # a table without NAMESPACE, a describe without
+                        # Namespace: (2015's): of the command's -n, else of kubectl's default one
                         ns = paste.command_namespace(s.command) or "default"
                         for r in recs:
                             if "namespace" in type(r).model_fields and not getattr(r, "namespace", None):
                                 r.namespace = ns  # type: ignore[attr-defined]
+                    if s.kind in ("kubectl-describe-pod", "kubectl-describe-node") and not any(isinstance(r, Event) for r in recs):
+                        # an Events: table of an older kubectl (1.3's FirstSeen LastSeen Count From ...), as the paste read it
+                        # (2015's columns, From SubobjectPath Status Reason Message, have no Type: not read as events)
+                        recs += [e for e in _events_of_describe(s, [r for r in recs if isinstance(r, (ApiPod, ApiNode))])
+                                 if isinstance(e, Event) and e.type in ("Normal", "Warning")]
                     sec_notes += _date_event_ages(recs, s.first, self.when.now, dates)
                     self.records[sid] += [(member, r) for r in recs]
                     n_stored = len(recs)
@@ -1213,6 +1221,8 @@ def _events_of_describe(s: paste.Section, objs: list[Record]) -> list[Record]:
     kind, name, ns = describe_target(s.command)
     if len(objs) == 1 and isinstance(objs[0], (Workload, ApiObject)):
         kind, name, ns = objs[0].kind, objs[0].name, objs[0].namespace
+    elif len(objs) == 1 and isinstance(objs[0], (ApiPod, ApiNode)):
+        kind, name, ns = ("Pod", objs[0].name, objs[0].namespace) if isinstance(objs[0], ApiPod) else ("Node", objs[0].name, None)
     return _event_rows(rows, kind, name, ns) if rows else []
 
 

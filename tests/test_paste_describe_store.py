@@ -275,3 +275,32 @@ def test_a_pod_describe_with_a_port_and_a_typed_volume_is_a_pods_whatever_its_in
             services = con.execute("SELECT count(*) FROM api_objects WHERE kind = 'Service'").fetchone()
         assert pods == [("default", "portforwardlinux-6252-bc95f66d9-k5mdr", "k8s-agent1-16547133-vmss000001", "10.240.0.5", "Pending")], variant[:80]
         assert services == (0,)
+
+
+def test_a_describes_events_of_an_older_kubectl_are_stored_and_described(tmp_path: Path) -> None:
+    """kelseyhightower/kubernetes-docker-files#4 (tests/data/pastes/246): kubectl 1.3's Events table inside a describe pod
+    (FirstSeen LastSeen Count From SubobjectPath Type Reason Message, tabs) was read by the paste but not stored; and
+    describe pod showed only a dump's events."""
+    text = (Path(__file__).parent / "data" / "pastes" / "246-kelsey4-zsh-arrow-describe-1.3-tabs-events.txt").read_text(encoding="utf-8")
+    code, out, db = ingest_text(tmp_path, text)
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        got = con.execute("SELECT namespace, kind, name, type, reason, count, last_seen_text, first_seen_text FROM events").fetchall()
+    assert got == [("default", "Pod", "nginx-3137573019-g1rt2", "Warning", "FailedScheduling", 3409, "32s", "16h")]
+    described = _cli("describe", "pod", "nginx-3137573019-g1rt2", "--db", str(db))
+    assert "FailedScheduling   32s" in described and "(the pod is on no node)" in described, described
+
+
+def test_a_2015_describe_with_host_and_images_is_a_pod(tmp_path: Path) -> None:
+    """kubernetes#6361 and #10324 (tests/data/pastes/034, 039): 2015's describe pod (`Image(s):`, `Host:`, no Namespace:)
+    was read by the paste and then not stored ('no kubectl describe pod/node output found'); it is a pod of kubectl's
+    default namespace, on its Host."""
+    for paste, name, node in (("034-k8s6361-describe-pod-2015-host-no-events.txt", "monitoring-influx-grafana-controller-q7iga", "kubernetes-minion-avdn"),
+                              ("039-k8s10324-describe-pod-2015-tabs-failed.txt", "foo", "e2e-test-yjhong-minion-y38q")):
+        d = tmp_path / paste[:3]
+        d.mkdir()
+        code, out, db = ingest_text(d, (Path(__file__).parent / "data" / "pastes" / paste).read_text(encoding="utf-8"))
+        assert code == 0, out
+        with duckdb.connect(str(db), read_only=True) as con:
+            assert con.execute("SELECT namespace, name, node_name FROM api_pods").fetchall() == [("default", name, node)]
+            assert con.execute("SELECT count(*) FROM events WHERE type NOT IN ('Normal', 'Warning')").fetchone() == (0,)

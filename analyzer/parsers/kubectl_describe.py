@@ -21,7 +21,7 @@ from analyzer.textutil import clean_lines
 # every blank of a long run of blanks against the rest of the line
 KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z][A-Za-z0-9 ./()-]*?):(?:\s+(?P<value>\S(?:.*\S)?))?\s*$")
 # Events:  Type  Reason  Age  From  Message; From `kubelet, node1` before 1.14
-EVENT_ROW = re.compile(rf"^\s+(?P<type>[A-Z][a-z]+)\s+(?P<reason>\S+)\s+(?P<age>{EVENT_AGE})\s+(?P<src>[^\s,]+(?:,\s*\S+)?)\s+(?P<msg>.*)$")
+EVENT_ROW = re.compile(rf"^\s+(?P<type>Normal|Warning)\s+(?P<reason>\S+)\s+(?P<age>{EVENT_AGE})\s+(?P<src>[^\s,]+(?:,\s*\S+)?)\s+(?P<msg>.*)$")
 STAMP = r"\w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}"
 # Conditions of a node: Type Status LastHeartbeatTime LastTransitionTime Reason Message (times may be missing)
 CONDITION_ROW = re.compile(rf"^(?P<type>[A-Z]\w+)\s+(?P<status>True|False|Unknown)(?:\s+(?P<beat>{STAMP})\s+(?P<since>{STAMP}))?"
@@ -238,7 +238,7 @@ def _pod(block: list[str], top: dict[str, tuple[str | None, list[str], int]], tr
         val = top.get(key, (None, [], 0))[0]
         return None if val in (None, "<none>") else val
 
-    node_name, _, host_ip = (v("Node") or "").partition("/")
+    node_name, _, host_ip = (v("Node") or v("Host") or "").partition("/")
     owner_kind, _, owner_name = (v("Controlled By") or "").partition("/")
     annotations = _kv_list(*top.get("Annotations", (None, [], 0))[:2])
     containers = _containers(_section(tree, top["Containers"][2])) if "Containers" in top else []
@@ -316,7 +316,9 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
         tree = _tree(block)
         top = _top(tree)
         # a pod's: its containers, or (a describe cut above them, as tickets' often are) its node with the start or IP
-        if "Namespace" in top and ("Containers" in top or ("Node" in top and top.keys() & {"Start Time", "IP", "Status"})):
+        # (2015's form: `Image(s):` for its containers, `Host:` for its node, often no Namespace)
+        if ("Namespace" in top or "Image(s)" in top) and ("Containers" in top or "Image(s)" in top
+                                                          or (top.keys() & {"Node", "Host"} and top.keys() & {"Start Time", "IP", "Status"})):
             found = True
             yield from _pod(block, top, tree)
         elif "Roles" in top or "System Info" in top:

@@ -10,7 +10,7 @@ from analyzer.errors import UsageError
 from analyzer.kubefmt import node_roles, since, tabwriter
 from analyzer.sanitize import cell
 from analyzer.verbs import SiteView, not_found
-from analyzer.verbs.get import event_row, node_items, pod_items
+from analyzer.verbs.get import event_items, event_row, node_items, pod_items
 
 
 class Lines(list[str]):
@@ -112,12 +112,14 @@ def describe_pod(sv: SiteView, name: str, namespace: str | None) -> str:
     if conds:
         out.append("Conditions:")
         out += ["  " + ln for ln in tabwriter([["Type", "Status"], *[[c.get("type", ""), c.get("status", "")] for c in conds]]).splitlines()]
-    events = [o for o in sv.raw("Event") if (o.get("involvedObject") or {}).get("name") == name and o.get("metadata", {}).get("namespace") == ns] if sv.api_snapshot else []
+    # the dump's events of the pod, else those of pasted event tables and describes (with the ages they printed)
+    events = [it for it in event_items(sv) if (it.obj.get("involvedObject") or {}).get("name") == name
+              and str((it.obj.get("involvedObject") or {}).get("kind") or "Pod") == "Pod" and (it.obj.get("metadata", {}).get("namespace") or ns) == ns]
     if events:
         out.append("Events:")
         rows = [["Type", "Reason", "Age", "From", "Message"]]
-        for e in events:
-            r = event_row(e, now, True)
+        for it in events:
+            r = event_row(it.obj, it.now or now, True, it.ages)
             rows.append([r[1], r[2], r[0], r[5], r[6]])
         out += ["  " + ln for ln in tabwriter(rows).splitlines()]
     else:
@@ -132,7 +134,7 @@ def describe_pod(sv: SiteView, name: str, namespace: str | None) -> str:
 def node_view_of_pod(sv: SiteView, node: str | None, ns: str, name: str) -> list[str]:
     snap = sv.node_snapshot(node) if node else None
     if not snap:
-        return [f"Node view:  <none> (no bundle from node {cell(node or '?')})"]
+        return [f"Node view:  <none> (no bundle from node {cell(node)})" if node else "Node view:  <none> (the pod is on no node)"]
     sid, collected = snap
     out = [f"Node view ({cell(node)}, collected {collected:%Y-%m-%d %H:%M:%S}Z):" if collected else f"Node view ({cell(node)}):"]
     rows = sv.q(
