@@ -650,7 +650,7 @@ def _output_label(para: list[Line]) -> bool:
 
 
 def _runs(run: list[Line], command: str | None) -> list[Section]:
-    from analyzer.pastefmt import _line_kind, _prose_like, read
+    from analyzer.pastefmt import _line_kind, _prose_like
 
     paras = [t for para in _paragraphs(run) for p in _cut_at_name(_unmarkdown_table(_ungrep(para))) for t in _cut_tables(p, command)]
     nos = [ln.no for ln in run]
@@ -683,7 +683,7 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
                 "prose",
                 "unknown",
                 "describe-more",
-            )
+            ) and not (prev.kind == "kubectl-describe-events" and fmt == "prose")  # (a sentence after event rows: the author's)
             if same or desc_tail or (fmt == "continuation" and prev.is_data):
                 # the lines between (blank ones): found by bisection, not by a pass over the whole run per paragraph
                 # (a paste of 64 KiB of one-line paragraphs took 28 s)
@@ -694,18 +694,33 @@ def _runs(run: list[Line], command: str | None) -> list[Section]:
         if fmt in ("continuation", "describe-more", "systemctl-status-tail"):
             fmt = "prose" if not command and _prose_like([ln.text for ln in para]) else "unknown"
         secs.append(Section(para[0].no, para[-1].no, fmt, list(para), command=command))
+        if fmt == "prose" and command is not None and not as_log and len(secs) > 1 and ordered:
+            # the author's sentence after the command's output ends it: what follows is read for what it is (a
+            # manifest, event rows pasted from elsewhere), not as more output of that command
+            rest = run[bisect_right(nos, para[-1].no) :]
+            if any(ln.text.strip() for ln in rest):
+                for s in secs:
+                    _finish(s)
+                return secs + _runs(rest, None)
     for s in secs:
-        if s.is_data:
-            read(s)
-        elif s.kind == "unknown":
-            s.problems.append(
-                f"lines {s.first}-{s.last}: output of `{(s.command or '')[:80]}` that Kubesnap does not read"
-                if s.command
-                else f"lines {s.first}-{s.last}: data that no reader recognizes"
-            )
-        if s.command is None or s.kind in ("prose", "comment"):
-            s.command = None if s.kind in ("prose", "comment") else s.command
+        _finish(s)
     return secs
+
+
+def _finish(s: Section) -> None:
+    """A section of a run, read (data) or said unread (unknown)."""
+    from analyzer.pastefmt import read
+
+    if s.is_data:
+        read(s)
+    elif s.kind == "unknown":
+        s.problems.append(
+            f"lines {s.first}-{s.last}: output of `{(s.command or '')[:80]}` that Kubesnap does not read"
+            if s.command
+            else f"lines {s.first}-{s.last}: data that no reader recognizes"
+        )
+    if s.kind in ("prose", "comment"):
+        s.command = None
 
 
 # formats of one record per line (or per table row), after which a sentence of the author's may follow without a blank line
@@ -735,7 +750,7 @@ def _peel_prose(paras: list[list[Line]], command: str | None) -> list[tuple[list
 
 
 def _peel_one(para: list[Line], command: str | None) -> list[tuple[list[Line], str]]:
-    from analyzer.pastefmt import detect, notice_lines
+    from analyzer.pastefmt import _prose_like, detect, notice_lines
 
     out: list[tuple[list[Line], str]] = []
     k = notice_lines([ln.text for ln in para], command)
@@ -744,6 +759,12 @@ def _peel_one(para: list[Line], command: str | None) -> list[tuple[list[Line], s
         out.append((para[:k], "unknown" if notice == "prose" and command else notice))
         para = para[k:]
     fmt = detect([ln.text for ln in para], command)
+    if fmt == "unknown" and len(para) > 1 and _prose_like([para[0].text]):
+        below = detect([ln.text for ln in para[1:]], command)
+        if below not in ("unknown", "prose", "continuation", "marker"):
+            # the author's sentence right above an output, no blank line between (`I described the pod and saw`, then
+            # event rows): prose of its own, the output read for what it is
+            return [*out, (para[:1], _GLUED), *_peel_one(para[1:], command)]
     if fmt == "container-state" and ":" not in para[0].text:  # the container's (or pod's) name above its fields: a label
         out.append((para[:1], _GLUED))
         para = para[1:]

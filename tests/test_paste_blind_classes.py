@@ -242,3 +242,18 @@ sh-5.2$ ps axo pid,ppid,lstart,stat,pcpu,pmem,comm --forest | grep -A 5 'contain
     (rows,) = db_rows(db, "SELECT pid, ppid, start_text, stat, command FROM processes ORDER BY pid")
     assert rows == [(2167, 1, "Mon Sep 29 18:27:57 2025", "Sl", "containerd-shim"), (2250, 2167, "Mon Sep 29 18:27:57 2025", "Ss", "pause"),
                     (2774, 2758, "Mon Sep 29 18:28:08 2025", "Sl", "aws-k8s-agent")]
+
+
+def test_the_authors_sentence_ends_a_commands_output_and_is_cut_off_the_rows_below_it() -> None:
+    """kubernetes#48193 and minikube#3142 (blind run of 44, 2026-12-07): a JSON manifest pasted after a get nodes table
+    and two sentences was 'output of kubectl get nodes'; event rows under a sentence glued on top of them were one unread
+    block with the sentence, and the prose after them was read as more event rows."""
+    secs = split("[root@10 win]# kubectl get nodes\nNAME             STATUS     AGE\n10.242.138.106   Ready      5d\n\n"
+                 "I'm trying to run nanoserver image using yaml file\n\nMy Yaml contains\n{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\"\n}\n")
+    assert [(s.kind, s.command) for s in secs][1:3] == [("kubectl-get-nodes", "kubectl get nodes"), ("prose", None)]
+    assert all(s.command is None for s in secs[3:]), [(s.kind, s.command) for s in secs]
+    secs = split("kubectl run hello-minikube --image=k8s.gcr.io/echoserver:1.10 --port=8080\n\nI described the pod  and  saw \n"
+                 " Normal   SuccessfulMountVolume   12s                kubelet, minikube  MountVolume.SetUp succeeded for volume \"default-token-mxld5\"\n"
+                 "  Warning  FailedCreatePodSandBox  <invalid>          kubelet, minikube  Failed create pod sandbox.\n\n"
+                 "How can I solve this problem? Thank you\n")
+    assert [(s.kind, s.first, s.last, len(s.records)) for s in secs][1:] == [("prose", 3, 3, 0), ("kubectl-describe-events", 4, 5, 2), ("prose", 7, 7, 0)]
