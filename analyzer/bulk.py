@@ -174,8 +174,8 @@ def _parse_sql(fmt: str) -> str:
 ZONELESS_START = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:\s|$)"
 TEXT_TS = """coalesce(
   try_cast(nullif(regexp_extract(s, '"ts":"([^"]+)"', 1), '') AS TIMESTAMPTZ),
-  CASE WHEN regexp_matches(s, '"ts":[0-9]{10}') THEN to_timestamp(try_cast(regexp_extract(s, '"ts":([0-9.]+)', 1) AS DOUBLE)
-       / CASE WHEN regexp_matches(s, '"ts":[0-9]{13}') THEN 1000 ELSE 1 END) END,
+  CASE WHEN regexp_matches(s, '"ts":[0-9]{10}') THEN try(to_timestamp(try_cast(regexp_extract(s, '"ts":([0-9.]+)', 1) AS DOUBLE)
+       / CASE WHEN regexp_matches(s, '"ts":[0-9]{13}') THEN 1000 ELSE 1 END)) END,
   try_cast(nullif(regexp_extract(s, 'time="([^"]+)"', 1), '') AS TIMESTAMPTZ),
   try_cast(replace(nullif(regexp_extract(s, '^(\\d{4}-\\d\\d-\\d\\d[ T]\\d\\d:\\d\\d:\\d\\d(?:[.,]\\d+)?(?:Z|[+-]\\d\\d:?\\d\\d)?)', 1), ''), ',', '.') AS TIMESTAMPTZ))"""
 

@@ -130,7 +130,8 @@ def correlate(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> None:
     containers = q(
         "SELECT source, container_id, sandbox_id, pid, name, image, state FROM crictl_containers WHERE snapshot_id = ?"
     )
-    procs = q("SELECT pid, ppid, command, truncated FROM processes WHERE snapshot_id = ? ORDER BY pid")
+    # (a pid beyond 64 bits was stored as unknown: such a process can be tied to nothing)
+    procs = q("SELECT pid, ppid, command, truncated FROM processes WHERE snapshot_id = ? AND pid IS NOT NULL ORDER BY pid")
     cgroups = q(
         "SELECT pid, any_value(container_id), any_value(kind) FROM process_cgroups WHERE snapshot_id = ? AND container_id IS NOT NULL AND pid IS NOT NULL GROUP BY pid"
     )

@@ -331,6 +331,13 @@ def _time_columns() -> tuple[tuple[str, str], ...]:
     return tuple((cls.table, c.name) for cls in STORED for c in table_columns(cls) if c.type == "TIMESTAMPTZ")
 
 
+def _in_range(values: list[Any], ddb: str) -> list[Any]:
+    """Whole numbers a column of `ddb` (INTEGER, BIGINT) holds; one beyond its bits (a hostile 20-digit pid, a
+    manifest's 2^31) is unknown (None): its row is kept."""
+    bits = 31 if ddb == "INTEGER" else 63
+    return [v if v is None or not isinstance(v, int) or -(2**bits) <= v < 2**bits else None for v in values]
+
+
 class Store:
     """One open DuckDB database, always sandboxed (SANDBOX). A database that already existed is checked to
     be exactly of this Kubesnap's format before anything reads or writes it; reads go through Kubesnap's
@@ -444,9 +451,9 @@ class Store:
                 values = [None if v is None else json.dumps(v, default=_json_default, ensure_ascii=False) for v in values]
             elif ddb == "TIMESTAMPTZ":
                 values = [None if v is None else (v if v.tzinfo else v.replace(tzinfo=UTC)) for v in values]
-            elif ddb == "BIGINT":
-                # a hostile capture can print any number (a 20-digit pid): beyond 64 bits it is unknown, the row is kept
-                values = [v if v is None or -(2**63) <= v < 2**63 else None for v in values]
+            elif ddb in ("BIGINT", "INTEGER"):
+                # a hostile capture can print any number (a 20-digit pid): beyond the column's bits it is unknown, the row is kept
+                values = _in_range(values, ddb)
             arrays.append(pa.array(values, arrow))
         return pa.Table.from_arrays(arrays, names=[c.name for c in cols])
 
@@ -467,7 +474,7 @@ class Store:
             elif t == "VARCHAR[]":
                 arrays.append(pa.array(values, pa.list_(pa.string())))
             elif t in ("INTEGER", "BIGINT"):
-                arrays.append(pa.array(values, pa.int64()))
+                arrays.append(pa.array(_in_range(values, t), pa.int64()))  # (a manifest's 2^31 in an INTEGER column: unknown)
             elif t == "BOOLEAN":
                 arrays.append(pa.array(values, pa.bool_()))
             elif t == "DOUBLE":

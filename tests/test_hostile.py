@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer import api
 from analyzer.bundle import MEMBER_READ_ERRORS, FastTarInfo, Limits, Problem, iter_input
+from analyzer.cli import main
 from analyzer.errors import AnalyzerError
 from analyzer.ingest import IngestReport
 from tests.conftest import examples
@@ -752,3 +754,111 @@ def test_a_number_in_another_script_never_costs_the_member(digit: str) -> None:
                 f"  web:\n    Container ID:  containerd://abc\n    State:          Running\n    Restart Count:  {digit}\n")  # fmt: skip
     recs = list(kubectl_describe.parse(ParseContext("describe.txt", describe.encode())))
     assert recs, "the describe is read"
+
+
+# ------------------------------------------------------------------ numbers and types past what a column or a verb takes
+
+def test_numbers_past_their_columns_bits_are_unknown_not_a_failed_ingest(work: Path, base_bundle: Base) -> None:
+    """A fuzzer's finds (2026-12-07): a manifest's 2^31 in an INTEGER column, and a shim's pid of 2^64 in ps, each made
+    the whole ingest fail (exit 70); a JSON log line's 20-digit epoch too. Each is unknown now, and the rest is read."""
+    root, members = base_bundle
+    manifest = json.loads(next(d for ti, d in members if ti.name == f"{root}/manifest.json"))
+    manifest["format_version"] = 2**31
+    ps = next(d for ti, d in members if ti.name == f"{root}/processes/ps.txt").decode()
+    shim = next(ln for ln in ps.splitlines() if "containerd-shim" in ln)
+    pid = shim.split()[0]
+    hostile = build(work.parent / "numbers.tar.gz", base_bundle, replace={
+        "manifest.json": json.dumps(manifest).encode(),
+        "processes/ps.txt": ps.replace(shim, shim.replace(pid, str(2**64), 1)).encode()},
+        add=[Entry("logs/pods/app.log", b'{"ts":99999999999999999999,"msg":"x"}\n{"ts":1700000000,"msg":"y"}\n')])  # fmt: skip
+    o = run(work, hostile)
+    assert o.error is None
+    assert o.q("SELECT format_version FROM snapshots") == [(None,)]
+    # the shim's line: stored with its pid unknown, or reported as a row it cannot read, never a failed ingest
+    unknown_pids = int(str(o.q("SELECT count(*) FROM processes WHERE pid IS NULL")[0][0]))
+    assert unknown_pids + len([p for p in o.problems() if "ps.txt" in p[0]]) >= 1
+    assert o.q("SELECT count(*) FROM sandboxes")[0][0] == 1
+    node = str(o.q("SELECT node FROM snapshots")[0][0])
+    for verb in (["ps", "--db", str(o.db), "--site", "h", node], ["get", "pods", "-A", "--db", str(o.db), "--site", "h"]):
+        r = CliRunner().invoke(main, verb)
+        assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("obj", [
+    {"status": {"phase": "Running", "podIPs": 7}},
+    {"status": {"podIPs": 7, "conditions": [3, "x"], "containerStatuses": ["a"]}},
+    {"metadata": {"name": "p1", "namespace": "default", "creationTimestamp": 1700000000, "labels": "app=x"}},
+    {"metadata": {"name": "p1", "namespace": "default", "labels": 5, "ownerReferences": {"kind": "x"}}, "spec": [], "status": "Running"},
+])  # fmt: skip
+def test_a_dumps_fields_of_the_wrong_type_are_dropped_before_a_verb_reads_them(tmp_path: Path, obj: dict[str, object]) -> None:
+    """kubectl -o json of a pod whose fields hold another type (a number for podIPs, a string for labels, a number for a
+    time): ingested, then get and describe answer (the fields unknown) instead of failing with an internal error."""
+    pod: dict[str, object] = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p1", "namespace": "default"}, "spec": {"nodeName": "n1"},
+                              "status": {"phase": "Running"}}  # fmt: skip
+    for k, v in obj.items():
+        old = pod.get(k)
+        pod[k] = {**old, **v} if isinstance(v, dict) and isinstance(old, dict) else v
+    f = tmp_path / "pods.json"
+    f.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [pod]}))
+    db = tmp_path / "k.duckdb"
+    r = CliRunner().invoke(main, ["ingest", "--db", str(db), str(f)])
+    # read with its odd fields unknown, or not read with a message naming it (exit 3: nothing else to ingest)
+    assert r.exit_code in (0, 1) or (r.exit_code == 3 and "Pod default/p1: not read" in r.output), r.output
+    if not db.exists():
+        return
+    for verb in (["get", "pods", "-A", "-o", "wide"], ["describe", "pod", "p1"], ["get", "pods", "-o", "yaml"]):
+        r = CliRunner().invoke(main, [*verb, "--db", str(db)])
+        assert r.exit_code == 0 or (r.exit_code == 1 and "not found" in r.output), (verb, r.output)
+
+
+@pytest.mark.parametrize("node", [
+    {"metadata": {"name": "n1", "labels": 7}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+    {"metadata": {"name": "n1"}, "status": {"conditions": [["Ready"]], "nodeInfo": {"kubeletVersion": "v1.28.0"}}},
+])  # fmt: skip
+def test_a_nodes_fields_of_the_wrong_type_are_dropped_before_get_nodes(tmp_path: Path, node: dict[str, object]) -> None:
+    f = tmp_path / "nodes.json"
+    f.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Node", **node}]}))
+    db = tmp_path / "k.duckdb"
+    r = CliRunner().invoke(main, ["ingest", "--db", str(db), str(f)])
+    assert r.exit_code in (0, 1), r.output
+    for verb in (["get", "nodes", "-o", "wide"], ["describe", "node", "n1"]):
+        r = CliRunner().invoke(main, [*verb, "--db", str(db)])
+        assert r.exit_code == 0, (verb, r.output)
+
+
+_ANY = st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=True) | st.text(max_size=6) \
+    | st.lists(st.integers(), max_size=2) | st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)
+_STATE = st.fixed_dictionaries({}, optional={k: st.fixed_dictionaries({}, optional={f: _ANY for f in ("reason", "message", "exitCode", "signal", "startedAt", "finishedAt")}) | _ANY
+                                            for k in ("running", "waiting", "terminated")})  # fmt: skip
+_STATUS = st.fixed_dictionaries({}, optional={"restartCount": _ANY, "ready": _ANY, "name": _ANY, "image": _ANY, "state": _STATE | _ANY,
+                                              "lastState": _STATE | _ANY, "started": _ANY, "containerID": _ANY})  # fmt: skip
+_OBJ = st.fixed_dictionaries({}, optional={
+    "metadata": st.fixed_dictionaries({}, optional={"name": _ANY, "namespace": _ANY, "labels": _ANY | st.dictionaries(st.text(max_size=4), _ANY, max_size=2),
+                                                    "creationTimestamp": _ANY, "deletionTimestamp": _ANY}) | _ANY,
+    "spec": st.fixed_dictionaries({}, optional={"containers": st.lists(_ANY | _STATUS, max_size=2) | _ANY, "nodeName": _ANY, "unschedulable": _ANY,
+                                                "readinessGates": st.lists(st.fixed_dictionaries({}, optional={"conditionType": _ANY}) | _ANY, max_size=2) | _ANY,
+                                                "initContainers": _ANY, "taints": _ANY}) | _ANY,
+    "status": st.fixed_dictionaries({}, optional={"phase": _ANY, "reason": _ANY, "podIP": _ANY, "nominatedNodeName": _ANY,
+                                                  "podIPs": st.lists(st.fixed_dictionaries({}, optional={"ip": _ANY}) | _ANY, max_size=2) | _ANY,
+                                                  "conditions": st.lists(st.fixed_dictionaries({}, optional={"type": _ANY, "status": _ANY}) | _ANY, max_size=3) | _ANY,
+                                                  "containerStatuses": st.lists(_STATUS | _ANY, max_size=3) | _ANY,
+                                                  "initContainerStatuses": st.lists(_STATUS | _ANY, max_size=2) | _ANY,
+                                                  "addresses": st.lists(st.fixed_dictionaries({}, optional={"type": _ANY, "address": _ANY}) | _ANY, max_size=2) | _ANY,
+                                                  "nodeInfo": st.fixed_dictionaries({}, optional={k: _ANY for k in ("kubeletVersion", "osImage", "kernelVersion", "containerRuntimeVersion")}) | _ANY}) | _ANY,
+})  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_OBJ)
+def test_kubectls_printers_take_any_stored_object_once_shaped(obj: dict[str, object]) -> None:
+    """Whatever a foreign database or a dump holds, once api_shape has it the printers of get pods and get nodes print a
+    row (of unknowns) and never fail on a field of the wrong type."""
+    from datetime import UTC, datetime
+
+    from analyzer.kubefmt import node_row, pod_row
+    from analyzer.verbs import api_shape
+
+    shaped = api_shape(obj)
+    now = datetime(2024, 1, 1, tzinfo=UTC)
+    assert all(isinstance(c, str) for c in pod_row(shaped, now, wide=True))
+    assert all(isinstance(c, str) for c in node_row(shaped, now, wide=True))

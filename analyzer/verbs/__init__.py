@@ -73,10 +73,46 @@ class SiteView:
     def raw(self, kind: str, snapshot: str | None = None) -> list[dict[str, Any]]:
         """The API objects of a kind from the site's kubectl dump, as kubectl returned them."""
         rows = self.q("SELECT raw FROM v_api_objects WHERE snapshot_id = $p0 AND kind = $p1 ORDER BY namespace, name", [snapshot or self.api_snapshot, kind])
-        objs = [stored_json(r[0]) if isinstance(r[0], str) else r[0] for r in rows]
+        objs = [api_shape(stored_json(r[0]) if isinstance(r[0], str) else r[0]) for r in rows]
         # a foreign database's objects are hostile too: only objects with a name reach the verbs
         return [o for o in objs if isinstance(o, dict) and isinstance(o.get("metadata"), dict) and isinstance(o["metadata"].get("name"), str)
                 and o["metadata"]["name"]]  # fmt: skip
+
+
+# the fields of API objects the verbs read as maps, and as lists of maps: a dump (or a foreign database) that holds
+# another type there (labels "x", conditions [3], podIPs 7) has it dropped, never met by a .get() or a loop
+_MAPS = frozenset(["metadata", "spec", "labels", "annotations", "nodeInfo", "state", "lastState", "running", "waiting",
+                   "terminated", "involvedObject", "source", "series", "capacity", "allocatable", "resources", "limits", "requests"])  # fmt: skip
+_LISTS = frozenset(["conditions", "containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses", "containers",
+                    "initContainers", "podIPs", "addresses", "taints", "ownerReferences", "readinessGates", "items", "ports"])  # fmt: skip
+# and those read as times or strings: a number or a map there is unknown
+_SCALARS = frozenset(["creationTimestamp", "deletionTimestamp", "startTime", "startedAt", "finishedAt", "lastTimestamp",
+                      "firstTimestamp", "eventTime", "lastObservedTime", "lastTransitionTime", "lastHeartbeatTime", "name",
+                      "namespace", "nodeName", "podIP", "hostIP", "phase", "reason", "type", "kubeletVersion", "nominatedNodeName",
+                      "containerRuntimeVersion", "kernelVersion", "osImage", "architecture", "ip", "address", "message", "image",
+                      "imageID", "containerID", "conditionType", "effect", "key", "value"])  # fmt: skip
+# and those read as whole numbers (a restart count, an exit code): a string, a float or a bool there is unknown
+_INTS = frozenset(["restartCount", "exitCode", "signal", "count", "priority"])
+
+
+def api_shape(v: Any, depth: int = 0) -> Any:
+    """An API object as the verbs read it: every field they take for a map a map, for a list of maps a list of maps,
+    for a time or a name a string (else absent). Everything else as stored."""
+    if depth > 64 or not isinstance(v, dict):
+        return v
+    out: dict[str, Any] = {}
+    for k, x in v.items():
+        # (an object's status is a map; a condition's is a string)
+        if (k in _MAPS or (k == "status" and depth == 0)) and not isinstance(x, dict):
+            continue
+        if k in _LISTS:
+            if not isinstance(x, list):
+                continue
+            x = [api_shape(i, depth + 1) for i in x if isinstance(i, dict)]
+        elif (k in _SCALARS and not isinstance(x, str)) or (k in _INTS and (not isinstance(x, int) or isinstance(x, bool))):
+            continue
+        out[k] = api_shape(x, depth + 1) if isinstance(x, dict) else x
+    return out
 
 
 def stored_json(text: str) -> Any:

@@ -24,7 +24,7 @@ from analyzer.kubefmt import (
     tabwriter,
 )
 from analyzer.sanitize import cell, json_dumps, yaml_dump
-from analyzer.verbs import SiteView, stored_json
+from analyzer.verbs import SiteView, api_shape, stored_json
 
 RESOURCES = {"pods": "pods", "pod": "pods", "po": "pods", "nodes": "nodes", "node": "nodes", "no": "nodes", "events": "events",
              "event": "events", "ev": "events", "images": "images", "image": "images", "containers": "containers", "container": "containers"}  # fmt: skip
@@ -92,7 +92,7 @@ def pod_items(sv: SiteView) -> list[Item]:
             continue
         seen.add((ns, name))
         if raw is not None:
-            items.append(Item(ns, name, stored_json(raw) if isinstance(raw, str) else raw, now))
+            items.append(Item(ns, name, api_shape(stored_json(raw) if isinstance(raw, str) else raw), now))
             continue
         if _source == "kubectl-describe":  # a pasted describe: the pod as the dump would hold it, its containers too
             obj = _described_pod(sv, ns, name, node, ip, status, labels)

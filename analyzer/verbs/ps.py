@@ -81,6 +81,6 @@ def ps(sv: SiteView, node: str, tree: bool = False) -> str:
         forest = ("    " * (depth - 1) + " \\_ ") if depth else ""
         note = owner_label(p["role"], p["namespace"], p["pod"], p["container"], p["service"])
         # every field a cell: a command cannot start a line of its own, nor redraw the one above
-        lines.append(f"{user:<8} {p['pid']:>7} {p['ppid'] if p['ppid'] is not None else '?':>7}  0 {cell(p['stime'] or _stime(p['started_at'], now)):<5} "
+        lines.append(f"{user:<8} {p['pid'] if p['pid'] is not None else '?':>7} {p['ppid'] if p['ppid'] is not None else '?':>7}  0 {cell(p['stime'] or _stime(p['started_at'], now)):<5} "
                      f"{cell(p['tty'] or '?'):<8} {cell(p['time'] or '?'):>8} {forest}{cell(p['command'] or '')}{'  ' + cell(note) if note else ''}")  # fmt: skip
     return "\n".join(lines) + "\n"
