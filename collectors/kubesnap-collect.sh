@@ -1010,15 +1010,15 @@ redaction_rules() {
 private-key	PEM private key	private key|static key v1	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----, OpenVPN Static key V1), over lines or in one line with \n escapes; the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose
 base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate), with the lines it is wrapped over	base64 certificates (kubeconfig certificate-authority-data)
 secret-field	key and value	@KEYWORDS@| (stdout|stderr) p 	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements, Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; iscsiadm's -n ...password -v X; keys and values cut between a CRI partial (P) record and the next one	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***), numbers of up to 5 digits, file paths of *key fields; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
-secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] (also on the next line: a JSON or YAML list item, a word alone at the flag's indentation as describe prints Args:, the next line's first word after a backslash) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key)	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
+secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] and a shell-quoted '--flag' 'VALUE' (k3s's unit file) (also on the next line: a JSON or YAML list item, a word alone at the flag's indentation as describe prints Args:, the next line's first word after a backslash) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key), and Vault's --secret-id	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
 secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value)	the key line
 authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...)
 bearer-token	bearer token	bearer	a token of 16 or more characters after "Bearer"	"bearer tokens" in prose
 basic-credentials	basic credentials	basic	base64 of 8 or more characters (a multiple of 4, not all lower-case letters) after "Basic"	"basic authentication" in prose
 jwt	JSON web token	eyj	header.payload.signature of a JWT (eyJ...)	
 bootstrap-token	kubeadm bootstrap token	[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]	a stand-alone [a-z0-9]{6}.[a-z0-9]{16} with a digit	file and host names that only look alike (letters only, or part of a longer name)
-url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/|[^[:blank:]/@'"]@[a-z0-9]	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded (%3A%2F%2F) and with JSON-escaped slashes (:\/\/); user:password@host with no scheme (a DSN, a proxy setting, mysqlsh --uri) when the password looks like one (6 or more characters, letters with a digit or a sign)	scheme, user name, host; e-mail addresses, image digests (name:tag@sha256:...), user:word@host with a word that does not look like a password
-env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, ...); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X)	names; harmless variables
+url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/|[^[:blank:]/@'"]@[a-z0-9]	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded (%3A%2F%2F) and with JSON-escaped slashes (:\/\/); in a CRI partial (P) record that ends inside the authority (the runtime cut user:pa|ss@host), from the colon to the record's end; user:password@host with no scheme (a DSN, a proxy setting, mysqlsh --uri) when the password looks like one (6 or more characters, letters with a digit or a sign)	scheme, user name, host; e-mail addresses, image digests (name:tag@sha256:...), user:word@host with a word that does not look like a password
+env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, JAVA_OPTS, ...), whose values the other rules still read (JAVA_OPTS=-Dx.password=X); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X)	names; harmless variables
 secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars), in YAML and JSON (also one-line and escaped JSON)	the keys; ConfigMaps in files with no Secret
 registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
 tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+(with[[:blank:]]+[a-z0-9_]+[[:blank:]]+)?by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|snmp[a-z]*|nmcli|wpa_passphrase|mkpasswd|@tcp[(]|@unix[(]|[|][[:blank:]]*(chpasswd|passwd|sudo|cryptsetup|kinit)|[ "'\[,]-(-user|[pauwUkncx])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw> and AUTH [user] <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED [WITH plugin] BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, crane/oras login -p, sqlcmd/bcp -P, rdesktop -p, ssh-keygen -N, snmp* -A, -X and -c (the community), nmcli's password and wifi-sec.psk values, wpa_passphrase's passphrase, openssl passwd's and mkpasswd's password argument, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, the word echoed or printed into chpasswd (after user:), passwd --stdin, sudo -S, cryptsetup, kinit or a --password-stdin, in ps lines, in JSON argument arrays and in lists of one argument a line (a YAML command:, describe's Command: and Args:), and over lines continued with a backslash	-p, -a, -u of other commands; curl -u user without a password
@@ -1672,6 +1672,14 @@ function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
 # the next argument after a flag ending at ke: " VALUE", "\", \"VALUE\"" or the next line
 function nextarg(ke, rule, kq,   w, v, c, k, e) {
   w = substr(S, ke, 32)
+  if (kq == 1 && substr(S, ke - 1, 1) == "'") {
+    # a shell word quoted (k3s's install script writes its unit so): '--token' 'X', '--token' X, or '--token' \ and the
+    # value on the next line
+    if (match(w, /^[ \t]+'/)) { v = ke + RLENGTH; e = sq_end(v); if (e > v) edit(v, e, rule); return 1 }
+    if (match(w, /^[ \t]+[^- \t\\']/)) { v = ke + RLENGTH - 1; e = uend(v, -1); if (e > v) edit(v, e, rule); return 1 }
+    if (w ~ /^[ \t]*\\?[ \t]*$/) { PENDF = rule; PENDC = (w ~ /\\/); PENDI = indent_of(S); need("full"); return 1 }
+    return 0
+  }
   if (kq) {
     if (match(w, /^[ \t]*,[ \t]*/)) {
       v = ke + RLENGTH
@@ -1734,7 +1742,8 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     return
   }
   if (suf != "") {
-    if (isflag || harmless_suffix(suf) || (a ~ /^(pass|pwd|pw|psk|otp|auth|user|cookie|encrypt|sig|signature|authorization|proxy-authorization)$/ && suf !~ /key$/ && !(a == "pass" && suf == "code") && !(a == "auth" && suf == "tok"))) return
+    # (a flag's name that goes on is no secret's, but Vault's --secret-id is one)
+    if ((isflag && !(a ~ /^secrets?$/ && suf ~ /^[-_]?id$/)) || harmless_suffix(suf) || (a ~ /^(pass|pwd|pw|psk|otp|auth|user|cookie|encrypt|sig|signature|authorization|proxy-authorization)$/ && suf !~ /key$/ && !(a == "pass" && suf == "code") && !(a == "auth" && suf == "tok"))) return
     ke += length(suf)
     if (suf ~ /key$/) a = "key"
   }
@@ -2054,6 +2063,12 @@ function urlcred(p, an,   w, n, i, c, at, col, a, v, wl, stop) {
     if (c == "/" || c ~ /[ \t"'<>]/) break
     if (c == "\\") { c = substr(w, i + 1, 1); if (c == "/" || c == "\"") break }
     else if (c == "@") at = i
+  }
+  if (!at && i > n && v + n > length(S) && CO && substr(S, CO - 1, 1) == "P") {
+    # a partial (P) record that ends inside a URL's authority (the runtime cut amqp://user:pa|ss@host): after the colon,
+    # to the record's end (the next record's part is its own)
+    col = index(w, ":"); if (col && col < n) edit(v + col, v + n, "url-credentials")
+    return
   }
   if (!at && c == "/") {
     # a password holding a raw /: user:pa/ss@host (the last @ before white space or a quote, a : before any /)
@@ -2412,15 +2427,16 @@ function states(   ind, t, nm, v, e, x) {
   if (SECRETFILE && L ~ /^[ \t]*"(data|stringdata)"[ \t]*:[ \t]*\{[ \t]*$/) { DATAJ = 1; return 2 }
   if (ENVA) {
     if (S ~ /^[ \t]*\]/) { ENVA = 0; return 0 }
-    if (match(S, /^[ \t]*"[A-Za-z_][A-Za-z0-9_.-]*=/)) { nm = substr(S, RSTART, RLENGTH); sub(/^[ \t]*"/, "", nm); sub(/=$/, "", nm); if (!safe_env(nm)) { v = RSTART + RLENGTH; t = closeq(v, 0); if (!plain(substr(S, v, t - v), "")) edit(v, t, "env-value") } return 2 }
+    # (a harmless name's value is kept from env-value, not from the other rules: JAVA_OPTS=-Dx.password=X)
+    if (match(S, /^[ \t]*"[A-Za-z_][A-Za-z0-9_.-]*=/)) { nm = substr(S, RSTART, RLENGTH); sub(/^[ \t]*"/, "", nm); sub(/=$/, "", nm); if (safe_env(nm)) return 0; v = RSTART + RLENGTH; t = closeq(v, 0); if (!plain(substr(S, v, t - v), "")) edit(v, t, "env-value"); return 2 }
     if (match(S, /^[ \t]*"(key|name)"[ \t]*:[ \t]*"/)) { nm = substr(S, RLENGTH + 1); sub(/".*$/, "", nm); ENVN = nm; return 0 }
-    if (match(S, /^[ \t]*"value"[ \t]*:[ \t]*"/)) { if (ENVN != "" && !safe_env(ENVN)) { v = RLENGTH + 1; t = closeq(v, 0); if (!plain(substr(S, v, t - v), "")) edit(v, t, "env-value") } ENVN = ""; return 2 }
+    if (match(S, /^[ \t]*"value"[ \t]*:[ \t]*"/)) { if (ENVN != "" && safe_env(ENVN)) { ENVN = ""; return 0 } if (ENVN != "") { v = RLENGTH + 1; t = closeq(v, 0); if (!plain(substr(S, v, t - v), "")) edit(v, t, "env-value") } ENVN = ""; return 2 }
   }
   if (ENVY >= 0) {
     if (ind < ENVY || (ind == ENVY && S !~ /^[ \t]*- /)) ENVY = -1
     else {
       if (match(S, /^[ \t]*(- )?name:[ \t]*/)) { nm = substr(S, RLENGTH + 1); gsub(/["' \t]/, "", nm); ENVN = nm; return 0 }
-      if (match(S, /^[ \t]*(- )?value:[ \t]*/)) { if (ENVN != "" && !safe_env(ENVN)) { v = RLENGTH + 1; value(v, v, 0, "=", "value", "env-value") } ENVN = ""; return 2 }
+      if (match(S, /^[ \t]*(- )?value:[ \t]*/)) { if (ENVN != "" && safe_env(ENVN)) { ENVN = ""; return 0 } if (ENVN != "") { v = RLENGTH + 1; value(v, v, 0, "=", "value", "env-value") } ENVN = ""; return 2 }
     }
   }
   if (PENDV > 0) {

@@ -203,6 +203,21 @@ CASES: list[Case] = [
     Case("tool-password", "sshpass -p SshPw1 ssh x\n", ("SshPw1",), f"sshpass -p {M} ssh x\n"),
     Case("tool-password", '        "args": [\n          "redis-cli",\n          "-a",\n          "RedisJson1",\n          "ping"\n        ]\n', ("RedisJson1",)),
     Case("tool-password", "htpasswd -b /etc/nginx/.htpasswd admin HtPw12345\n", ("HtPw12345",), f"htpasswd -b /etc/nginx/.htpasswd admin {M}\n"),
+    # the round-6 red team (a fake node, 178 planted secrets): Vault's --secret-id, k3s's shell-quoted unit flags,
+    # a harmless variable's value holding a -D...password=, a URL's password cut by a CRI partial record
+    Case("secret-flag", "/vault-kms-plugin --addr https://v:8200 --secret-id SecretIdVal1 --role-id abc\n    - --secret-id=SecretIdVal2\n",
+         ("SecretIdVal1", "SecretIdVal2"), f"/vault-kms-plugin --addr https://v:8200 --secret-id {M} --role-id abc\n    - --secret-id={M}\n"),
+    Case("secret-flag", "    command:\n    - /vault-kms-plugin\n    - --secret-id\n    - SecretIdVal3\n", ("SecretIdVal3",)),
+    Case("secret-flag", "ExecStart=/usr/local/bin/k3s \\\n    agent \\\n        '--token' \\\n        'QuotedTok1' \\\n        '--server' 'https://x:6443'\n"
+         "ExecStart=/usr/local/bin/k3s agent '--token' 'QuotedTok2'\n", ("QuotedTok1", "QuotedTok2"),
+         f"ExecStart=/usr/local/bin/k3s \\\n    agent \\\n        '--token' \\\n        '{M}' \\\n        '--server' 'https://x:6443'\n"
+         f"ExecStart=/usr/local/bin/k3s agent '--token' '{M}'\n"),
+    Case("secret-field", '{"envs": [\n  "JAVA_OPTS=-Xmx512m -Djavax.net.ssl.trustStorePassword=JavaOptsPw1 -Dfile.encoding=UTF-8"\n]}\n'
+         "        env:\n        - name: JAVA_OPTS\n          value: \"-Xmx256m -Dspring.datasource.password=JavaOptsPw2\"\n", ("JavaOptsPw1", "JavaOptsPw2"),
+         '{"envs": [\n  "JAVA_OPTS=-Xmx512m -Djavax.net.ssl.trustStorePassword=' + M + ' -Dfile.encoding=UTF-8"\n]}\n'
+         "        env:\n        - name: JAVA_OPTS\n          value: \"-Xmx256m -Dspring.datasource.password=" + M + "\"\n"),
+    Case("url-credentials", "2024-03-01T12:00:00.000000000Z stdout P connecting to amqp://worker:SplitPwHalf\n"
+         "2024-03-01T12:00:00.000000000Z stdout F Second8737dc@rabbitmq.svc:5672/vhost ok\n", ("SplitPwHalf", "Second8737dc")),
     # arguments one a line: a YAML command list, describe's Command: and Args:, a command continued with a backslash
     Case("tool-password", "        command:\n        - redis-cli\n        - -a\n        - YamlRedis1\n        - ping\n", ("YamlRedis1",),
          f"        command:\n        - redis-cli\n        - -a\n        - {M}\n        - ping\n"),
@@ -413,6 +428,9 @@ KEPT = [
     "auth required pam_unix.so\n  stats auth admin\nauth https://example.com/path",
     # a BGP peer with no password given, and prose
     " neighbor 10.0.0.1 password\nthe neighbor said password is wrong",
+    # flags whose name goes on after the secret word, a harmless variable's harmless value, a URL a P record ends in
+    "--secret-name=db --token-ttl=24h '--token-ttl' '24h' --secret-ref x\n{\"envs\": [\n  \"JAVA_OPTS=-Xmx512m -Dfile.encoding=UTF-8\"\n]}",
+    "2024-03-01T12:00:00.000000000Z stdout P fetching https://registry.example.com/v2/library\n2024-03-01T12:00:00.000000000Z stdout F /nginx/manifests/latest ok",
     # arguments one a line and continued commands with no password in them
     "        command:\n        - mysql\n        - -h\n        - db\n        - -e\n        - select 1\n        - -p\n    Args:\n      --password\n      --verbose",
     "curl -sS \\\n  -u admin \\\n  https://nexus.example.com/x\nsshpass -f /etc/pw \\\n  ssh ops@h\nhtpasswd -c /etc/x admin \\\n   other\n  -p 8080",
