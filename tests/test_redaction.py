@@ -218,6 +218,8 @@ CASES: list[Case] = [
          "        env:\n        - name: JAVA_OPTS\n          value: \"-Xmx256m -Dspring.datasource.password=" + M + "\"\n"),
     Case("url-credentials", "2024-03-01T12:00:00.000000000Z stdout P connecting to amqp://worker:SplitPwHalf\n"
          "2024-03-01T12:00:00.000000000Z stdout F Second8737dc@rabbitmq.svc:5672/vhost ok\n", ("SplitPwHalf", "Second8737dc")),
+    Case("secret-field", "      config:\n        token-key: '{.credential.access_token}'\n        access-token: ya29.RealTokenValue12345\npassword: 0x1234abcd\n",
+         ("ya29.RealTokenValue12345", "0x1234abcd")),
     # arguments one a line: a YAML command list, describe's Command: and Args:, a command continued with a backslash
     Case("tool-password", "        command:\n        - redis-cli\n        - -a\n        - YamlRedis1\n        - ping\n", ("YamlRedis1",),
          f"        command:\n        - redis-cli\n        - -a\n        - {M}\n        - ping\n"),
@@ -431,6 +433,9 @@ KEPT = [
     # flags whose name goes on after the secret word, a harmless variable's harmless value, a URL a P record ends in
     "--secret-name=db --token-ttl=24h '--token-ttl' '24h' --secret-ref x\n{\"envs\": [\n  \"JAVA_OPTS=-Xmx512m -Dfile.encoding=UTF-8\"\n]}",
     "2024-03-01T12:00:00.000000000Z stdout P fetching https://registry.example.com/v2/library\n2024-03-01T12:00:00.000000000Z stdout F /nginx/manifests/latest ok",
+    # a kubeconfig's auth-provider JSONPath templates, and Go pointers a %+v dump prints for a field
+    "    auth-provider:\n      config:\n        token-key: '{.credential.access_token}'\n        expiry-key: '{.credential.token_expiry}'\n"
+    'level=info msg="pull" auth:0xc000a1b2c0 Auth:0xc000a1b2c0',
     # arguments one a line and continued commands with no password in them
     "        command:\n        - mysql\n        - -h\n        - db\n        - -e\n        - select 1\n        - -p\n    Args:\n      --password\n      --verbose",
     "curl -sS \\\n  -u admin \\\n  https://nexus.example.com/x\nsshpass -f /etc/pw \\\n  ssh ops@h\nhtpasswd -c /etc/x admin \\\n   other\n  -p 8080",
