@@ -1009,7 +1009,7 @@ redaction_rules() {
   cat <<'RULES'
 private-key	PEM private key	private key|static key v1	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----, OpenVPN Static key V1), over lines or in one line with \n escapes; the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose
 base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate), with the lines it is wrapped over	base64 certificates (kubeconfig certificate-authority-data)
-secret-field	key and value	@KEYWORDS@| (stdout|stderr) p 	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements, Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; iscsiadm's -n ...password -v X; keys and values cut between a CRI partial (P) record and the next one	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
+secret-field	key and value	@KEYWORDS@| (stdout|stderr) p 	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements, Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; the word echoed or printed into a file named for a secret (echo X > /etc/rancher/k3s/db-pass, | sudo tee .../token; not a .log, .pid or .lock) or into --from-file=password=/dev/stdin; SQL's PASSWORD('X'); iscsiadm's -n ...password -v X; keys and values cut between a CRI partial (P) record and the next one	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
 secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] and a shell-quoted '--flag' 'VALUE' (k3s's unit file) (also on the next line: a JSON or YAML list item, a word alone at the flag's indentation as describe prints Args:, the next line's first word after a backslash) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key), and Vault's --secret-id	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
 secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value)	the key line
 authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...)
@@ -1705,6 +1705,23 @@ function nextarg(ke, rule, kq,   w, v, c, k, e) {
 }
 # the rest of a key's name after its secret word, when that rest says the value is no secret (secretName,
 # tokenTTL, passwordMinLength, db_password_file): a name, a reference, a file or a setting about the secret
+# echo X | ..., echo X > file, printf '%s' 'X' | ...: the word echoed (the last argument of the last echo or printf before
+# p, up to its pipe or redirection), when it is no variable; 1 when edited
+function echoed(p, rule,   t, w, k, rest, e, args, n, c, q, v, e2) {
+  t = p > 256 ? p - 256 : 1; w = substr(L, t, p - t)
+  if (!match(w, /(^|[ \t;&(`])(echo|printf)[ \t]/)) return 0
+  k = RSTART + RLENGTH - 1
+  while (match(substr(w, k + 1), /(^|[ \t;&(`])(echo|printf)[ \t]/)) k += RSTART + RLENGTH - 1
+  rest = substr(w, k + 1); e = match(rest, /[|>]/); if (!e) return 0
+  args = substr(rest, 1, e - 1); sub(/[ \t]+$/, "", args); n = length(args)
+  if (!n) return 0
+  c = substr(args, n, 1)
+  if (c == "'" || c == "\"") { q = n - 1; while (q > 0 && substr(args, q, 1) != c) q--; if (q <= 0) return 0; v = q + 1; e2 = n }
+  else { if (!match(args, /[^ \t'"]+$/)) return 0; v = RSTART; e2 = n + 1 }
+  if (e2 - v < 4 || substr(args, v, 1) == "$" || plain(substr(args, v, e2 - v), "")) return 0
+  edit(t + k + v - 1, t + k + e2 - 1, rule)
+  return 1
+}
 function harmless_suffix(x) {
   return x ~ /^[-_.]?(name|names|ref|refs|keyref|file|files|path|paths|dir|directory|ttl|length|len|size|type|types|count|enabled?|disabled?|required|policy|policies|expir[a-z]*|expires|duration|timeout|lifetime|seconds|minutes|hours|days|mode|format|min[a-z]*|max[a-z]*|version|provider|providers|url|uri|endpoint|source|sources|selector|namespace|label|labels|audiences?|issuer|algorithm|reset[a-z_.-]*|hint|prompt|field|header|param|store|mount|volume|secret-name|secret_name)$/ || x ~ /(name|ref|file|path|dir|ttl|seconds|policy|enabled|mode|version)$/
 }
@@ -1737,8 +1754,18 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   sub(/[.-]+$/, "", suf)
   if (suf == "-stdin" && substr(L, ks, ke - ks) ~ /^-+password$/) {
     # echo X | docker login --password-stdin: the word echoed
-    t = p > 256 ? p - 256 : 1; w = substr(L, t, p - t)
-    if (match(w, /echo[ \t]+['"]?[^ \t'"|]+['"]?[ \t]*\|/)) { v = t + RSTART - 1 + 4; while (substr(S, v, 1) ~ /[ \t'"]/) v++; e = v; while (e < p && substr(S, e, 1) !~ /[ \t'"|]/) e++; edit(v, e, "secret-flag") }
+    echoed(p, "secret-flag")
+    return
+  }
+  # echo X > /etc/rancher/k3s/db-pass, printf '%s' X | sudo tee /var/lib/x/token: the word written to a file named so
+  # (a log, pid, lock or socket file named so holds no secret: passwd.log)
+  if (substr(L, 1, ks - 1) ~ /(>>?|tee([ \t]+-a)?)[ \t]*[^ \t>|;&]*$/ && substr(L, ks) !~ /^[a-z0-9_.-]*[.](log|pid|lock|sock|out|err)([ \t;|&]|$)/ && echoed(ks, "secret-field")) return
+  # printf X | kubectl create secret generic db --from-file=password=/dev/stdin: the word printed
+  if (substr(L, ke, 11) == "=/dev/stdin" && echoed(ks, "secret-field")) return
+  # SQL's PASSWORD('X') (SET PASSWORD FOR 'app'@'%' = PASSWORD('X'))
+  if (match(substr(S, ke, 4), /^[ \t]?\(['"]/)) {
+    v = ke + RLENGTH; e = (substr(S, v - 1, 1) == "'") ? sq_end(v) : closeq(v, 0)
+    if (e > v && !plain(substr(S, v, e - v), "password")) edit(v, e, "secret-field")
     return
   }
   if (suf != "") {

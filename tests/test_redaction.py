@@ -220,6 +220,14 @@ CASES: list[Case] = [
          "2024-03-01T12:00:00.000000000Z stdout F Second8737dc@rabbitmq.svc:5672/vhost ok\n", ("SplitPwHalf", "Second8737dc")),
     Case("secret-field", "      config:\n        token-key: '{.credential.access_token}'\n        access-token: ya29.RealTokenValue12345\npassword: 0x1234abcd\n",
          ("ya29.RealTokenValue12345", "0x1234abcd")),
+    # shell history: the word echoed or printed into a file named for a secret, into kubectl create secret's stdin, and
+    # SQL's PASSWORD('X')
+    Case("secret-field", "echo 'EchoedPw123' > /etc/rancher/k3s/db-pass\necho -n EchoedTok456 | sudo tee /var/lib/rancher/k3s/server/token\n"
+         "printf '%s' 'PrintedPw789' | kubectl create secret generic db --from-file=password=/dev/stdin\n"
+         "mysql -uroot -e \"SET PASSWORD FOR 'app'@'%' = PASSWORD('SqlFuncPw12')\"\n", ("EchoedPw123", "EchoedTok456", "PrintedPw789", "SqlFuncPw12"),
+         f"echo '{M}' > /etc/rancher/k3s/db-pass\necho -n {M} | sudo tee /var/lib/rancher/k3s/server/token\n"
+         f"printf '%s' '{M}' | kubectl create secret generic db --from-file=password=/dev/stdin\n"
+         f"mysql -uroot -e \"SET PASSWORD FOR 'app'@'%' = PASSWORD('{M}')\"\n"),
     # arguments one a line: a YAML command list, describe's Command: and Args:, a command continued with a backslash
     Case("tool-password", "        command:\n        - redis-cli\n        - -a\n        - YamlRedis1\n        - ping\n", ("YamlRedis1",),
          f"        command:\n        - redis-cli\n        - -a\n        - {M}\n        - ping\n"),
@@ -436,6 +444,8 @@ KEPT = [
     # a kubeconfig's auth-provider JSONPath templates, and Go pointers a %+v dump prints for a field
     "    auth-provider:\n      config:\n        token-key: '{.credential.access_token}'\n        expiry-key: '{.credential.token_expiry}'\n"
     'level=info msg="pull" auth:0xc000a1b2c0 Auth:0xc000a1b2c0',
+    # a variable echoed into a token file, a word into a log named so
+    "echo $TOKEN > /tmp/token\necho hello > /tmp/passwd.log\necho \"${DB_PASSWORD}\" > /run/secrets/db-pass",
     # arguments one a line and continued commands with no password in them
     "        command:\n        - mysql\n        - -h\n        - db\n        - -e\n        - select 1\n        - -p\n    Args:\n      --password\n      --verbose",
     "curl -sS \\\n  -u admin \\\n  https://nexus.example.com/x\nsshpass -f /etc/pw \\\n  ssh ops@h\nhtpasswd -c /etc/x admin \\\n   other\n  -p 8080",
