@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 @dataclass(frozen=True)
@@ -465,7 +465,8 @@ class Workload(Record):
 
 class ApiObject(Record):
     table = "api_objects"
-    about = "Every object of every kubectl JSON dump, raw (services, PVs, leases, ...); query with json_extract."
+    about = ("Every object of every kubectl JSON dump, raw (services, PVs, leases, ...); query with json_extract. A Secret's "
+             "data and stringData values and its last-applied annotation are never stored: their keys are, each value 'REDACTED'.")
     kind: str
     api_version: str | None = None
     namespace: str | None = None
@@ -473,6 +474,29 @@ class ApiObject(Record):
     uid: str | None = None
     created_at: datetime | None = None
     raw: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _no_secret_values(self) -> ApiObject:
+        """A Secret someone dumped (kubectl get secret -o json, a must-gather's secrets.yaml) keeps its keys, never its values."""
+        if self.kind.lower() == "secret":
+            self.raw = redact_secret(self.raw)
+        return self
+
+
+def redact_secret(obj: dict[str, Any]) -> dict[str, Any]:
+    """A Secret object with the values of its data and stringData replaced by 'REDACTED' and the annotations that copy
+    them (kubectl's last-applied-configuration) dropped."""
+    out = dict(obj)
+    for field in ("data", "stringData"):
+        v = out.get(field)
+        if isinstance(v, dict):
+            out[field] = {str(k): "REDACTED" for k in v}
+        elif v is not None:
+            out[field] = "REDACTED"
+    md = out.get("metadata")
+    if isinstance(md, dict) and isinstance(md.get("annotations"), dict):
+        out["metadata"] = {**md, "annotations": {k: v for k, v in md["annotations"].items() if "last-applied" not in str(k)}}
+    return out
 
 
 class Lease(Record):

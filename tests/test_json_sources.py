@@ -89,3 +89,32 @@ def test_kubectl_yaml_configmap(corpus: Path) -> None:
     recs, _ = run(kubectl_json.parse_yaml, (corpus / "manifests/kubeadm-v1.24.0-kubeadm-config-configmap.yaml").read_text())
     (obj,) = recs
     assert isinstance(obj, ApiObject) and obj.kind == "ConfigMap" and obj.name == "kubeadm-config"
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_a_dumped_secret_keeps_its_keys_never_its_values(tmp_path: Path, fmt: str) -> None:
+    """`kubectl get secret -o json` (or a must-gather's secrets) sent with a bundle: the analyst's database holds the
+    Secret's keys, never a value, nor the last-applied annotation that copies them (a fuzzer stored them, 2026-12-07)."""
+    import duckdb
+    import yaml
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+              "metadata": {"name": "db-pass", "namespace": "default", "annotations": {
+                  "kubectl.kubernetes.io/last-applied-configuration": '{"stringData": {"token": "KUBESNAPCANARY12345"}}', "owner": "team-a"}},
+              "data": {"password": "S1VCRVNOQVBDQU5BUlkxMjM0NQ=="}, "stringData": {"token": "KUBESNAPCANARY12345"}}  # fmt: skip
+    doc = {"apiVersion": "v1", "kind": "List", "items": [secret]}
+    f = tmp_path / f"secrets.{fmt}"
+    f.write_text(json.dumps(doc) if fmt == "json" else yaml.safe_dump(doc))
+    db = tmp_path / "k.duckdb"
+    r = CliRunner().invoke(main, ["ingest", "--db", str(db), str(f)])
+    assert r.exit_code == 0, r.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        (stored,) = con.execute("SELECT raw FROM api_objects WHERE kind = 'Secret'").fetchall()
+        raw = json.loads(stored[0])
+        dumped = " ".join(str(v) for (v,) in con.execute("SELECT raw::VARCHAR FROM api_objects").fetchall())
+    assert raw["data"] == {"password": "REDACTED"} and raw["stringData"] == {"token": "REDACTED"}
+    assert raw["metadata"]["annotations"] == {"owner": "team-a"}
+    assert "KUBESNAPCANARY" not in dumped and "S1VCRVNOQVBDQU5BUlkxMjM0NQ" not in dumped
