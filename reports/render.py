@@ -300,7 +300,7 @@ class Builder:
             host_services = [ProcessRow(pid=r[1], ppid=r[2], user=r[3], command=r[4], role=r[10], join_method="", depth=0)
                              for r in procs if r[5] == "host-service"]  # fmt: skip
             others = [r for r in procs if r[5] == "host" and not KTHREAD.match(r[4])]
-            tree_procs = [svg.TreeProc(r[1], r[2], r[4], r[5], f"{r[8]}/{r[9]}" if r[8] else r[10]) for r in procs if not KTHREAD.match(r[4]) and r[1] not in (2,)]
+            tree_procs = [svg.TreeProc(r[1], r[2], r[4], r[5], f"{r[8]}/{r[9]}" if r[8] else r[10]) for r in procs if r[1] is not None and not KTHREAD.match(r[4]) and r[1] not in (2,)]
             if large:
                 owners = list(svg.COLORS)
                 trees[anchor("tree", node)] = [[p.pid, p.ppid, owners.index(p.owner) if p.owner in owners else 3, p.label[:90], p.detail[:60]] for p in tree_procs]

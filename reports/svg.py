@@ -28,7 +28,8 @@ class TreeProc:
 
 
 def process_tree(procs: Sequence[TreeProc], limit: int = 400) -> Markup:
-    """The process forest of a node, one row per process, like `ps -ef --forest`."""
+    """The process forest of a node, one row per process, like `ps -ef --forest` (a process of unknown pid, a hostile
+    20-digit one, is given none: the caller leaves it out)."""
     by_pid = {p.pid: p for p in procs}
     kids: dict[int | None, list[TreeProc]] = {}
     for p in procs:

@@ -779,7 +779,8 @@ def test_numbers_past_their_columns_bits_are_unknown_not_a_failed_ingest(work: P
     assert unknown_pids + len([p for p in o.problems() if "ps.txt" in p[0]]) >= 1
     assert o.q("SELECT count(*) FROM sandboxes")[0][0] == 1
     node = str(o.q("SELECT node FROM snapshots")[0][0])
-    for verb in (["ps", "--db", str(o.db), "--site", "h", node], ["get", "pods", "-A", "--db", str(o.db), "--site", "h"]):
+    for verb in (["ps", "--db", str(o.db), "--site", "h", node], ["get", "pods", "-A", "--db", str(o.db), "--site", "h"],
+                 ["report", "--db", str(o.db), "--site", "h", "--output", str(work / "r.html")]):
         r = CliRunner().invoke(main, verb)
         assert r.exit_code == 0, r.output
 
