@@ -879,6 +879,11 @@ class LooseInput:
                         for r in recs:
                             if "namespace" in type(r).model_fields and not getattr(r, "namespace", None):
                                 r.namespace = ns  # type: ignore[attr-defined]
+                    if s.records and not recs:
+                        # rows the paste read that the reader of their format stored none of (a nushell table's │
+                        # cells, a NAMESPACE column left blank): a problem, and their text kept for grep, never a silent drop
+                        s.problems.append(f"lines {s.first}-{s.last}: {len(s.records)} rows of {s.kind} that its reader could not store: kept as text")
+                        self._keep_lines(s, member, sid, owner, {"layout": "other"})
                     if s.kind in ("kubectl-describe-pod", "kubectl-describe-node") and not any(isinstance(r, Event) for r in recs):
                         # an Events: table of an older kubectl (1.3's FirstSeen LastSeen Count From ...), as the paste read it
                         # (2015's columns, From SubobjectPath Status Reason Message, have no Type: not read as events)
@@ -1227,6 +1232,11 @@ def _events_of_describe(s: paste.Section, objs: list[Record]) -> list[Record]:
 
 
 def _event_rows(rows: list[dict[str, Any]], kind: str | None, name: str | None, ns: str | None) -> list[Record]:
+    from analyzer.parsers.kubectl_table import CLUSTER_KINDS
+
+    # (`kubectl describe pod x` with no -n: of kubectl's default namespace, as a table without NAMESPACE is)
+    if ns is None and kind is not None and kind not in CLUSTER_KINDS:
+        ns = "default"
     out: list[Record] = []
     for r in rows:
         if not r.get("reason"):

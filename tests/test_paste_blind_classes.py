@@ -257,3 +257,32 @@ def test_the_authors_sentence_ends_a_commands_output_and_is_cut_off_the_rows_bel
                  "  Warning  FailedCreatePodSandBox  <invalid>          kubelet, minikube  Failed create pod sandbox.\n\n"
                  "How can I solve this problem? Thank you\n")
     assert [(s.kind, s.first, s.last, len(s.records)) for s in secs][1:] == [("prose", 3, 3, 0), ("kubectl-describe-events", 4, 5, 2), ("prose", 7, 7, 0)]
+
+
+def test_the_fifth_blind_runs_events_namespace_and_rows_no_reader_stores(tmp_path: Path) -> None:
+    """A second blind run of 45 real pastes (2026-12-07). kubernetes#72180: the Events of `kubectl describe pods my-web`
+    (no -n) had no namespace, so `get events` (default) showed none; replicatedhq/sbctl#23's `kubectl get pods -A` whose
+    NAMESPACE column is blank: six rows read by the paste, stored by no reader, with only notes and exit 0."""
+    text = """kubectl describe pods my-web
+Events:
+  Type     Reason                  Age                  From                     Message
+  ----     ------                  ----                 ----                     -------
+  Normal   Scheduled               17m                  default-scheduler        Successfully assigned default/my-web to 172.16.127.119
+"""
+    code, out, db = ingest_text(tmp_path, text)
+    assert code == 0, out
+    (rows,) = db_rows(db, "SELECT namespace, kind, name, reason FROM events")
+    assert rows == [("default", "Pod", "my-web", "Scheduled")]
+    blank = """```
+$ kubectl get pods -A
+NAMESPACE   NAME                                        READY   STATUS      RESTARTS       AGE
+            metrics-server-86cbb8457f-g9kdc             1/1     Running     1 (179d ago)   218d
+            coredns-7448499f4d-x8fw9                    1/1     Running     1 (179d ago)   218d
+```
+"""
+    d = tmp_path / "blank"
+    d.mkdir()
+    code, out, db = ingest_text(d, blank)
+    assert code == 1 and "rows of kubectl-get-pods that its reader could not store: kept as text" in out, out
+    r = CliRunner().invoke(main, ["grep", "--db", str(db), "-F", "coredns-7448499f4d-x8fw9"])
+    assert r.exit_code == 0 and "coredns-7448499f4d-x8fw9" in r.output, r.output
