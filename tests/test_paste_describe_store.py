@@ -169,6 +169,17 @@ def test_a_command_in_inline_code_names_the_describe(tmp_path: Path) -> None:
     # cut before its Conditions and System Info: its status and version are unknown (kubectl's Unknown for a node with no
     # Ready condition, an empty VERSION), not NotReady and "None"
     assert _cli("get", "nodes", "--db", str(db)).splitlines()[1].split() == ["k8s-scheduler-test-w0-5", "Unknown", "<none>", "<unknown>"]
+    # what it shows stays (Taints: <none>, Unschedulable: false); what it does not reach (the node's pods) is unknown, not 0
+    described = _cli("describe", "node", "k8s-scheduler-test-w0-5", "--db", str(db))
+    fields = {ln.split(":", 1)[0]: ln.split(":", 1)[1].strip() for ln in described.splitlines() if ":" in ln and not ln.startswith(" ")}
+    assert (fields["Taints"], fields["Unschedulable"], fields["Non-terminated Pods"]) == ("<none>", "false", "<unknown> (no pod of the paste names this node)")
+    cut = "$ kubectl describe node n1\nName:               n1\nRoles:              <none>\nLabels:             kubernetes.io/hostname=n1\n"
+    d = tmp_path / "cut"
+    d.mkdir()
+    code, out, db = ingest_text(d, cut)
+    described = _cli("describe", "node", "n1", "--db", str(db))
+    fields = {ln.split(":", 1)[0]: ln.split(":", 1)[1].strip() for ln in described.splitlines() if ":" in ln and not ln.startswith(" ")}
+    assert (fields["CreationTimestamp"], fields["Taints"], fields["Unschedulable"]) == ("<unknown>", "<unknown>", "<unknown>"), described
 
 
 # kubernetes/minikube#4789 (a GitHub issue): the table, then a describe cut right after its Start Time, above its containers

@@ -293,7 +293,7 @@ def _node(block: list[str], top: dict[str, tuple[str | None, list[str], int]], t
     obj = {
         "metadata": {"name": v("Name"), "labels": _kv_list(*top.get("Labels", (None, [], 0))[:2]),
                      "creationTimestamp": _time(v("CreationTimestamp"))},
-        "spec": {"unschedulable": v("Unschedulable") == "true", "taints": taints},
+        "spec": {"unschedulable": (v("Unschedulable") == "true") if "Unschedulable" in top else None, "taints": taints if "Taints" in top else None},
         "status": {"conditions": conds,
                    "addresses": [{"type": k, "address": sub[k]} for k in ("InternalIP", "ExternalIP", "Hostname") if sub.get(k)],
                    "nodeInfo": {"kubeletVersion": sub.get("Kubelet Version"), "containerRuntimeVersion": sub.get("Container Runtime Version"),

@@ -193,7 +193,8 @@ def node(obj: dict[str, Any]) -> ApiNode:
         roles=roles,
         ready=ready,
         status_text=status_text,
-        unschedulable=bool(spec.get("unschedulable")),
+        # (a describe cut before Unschedulable: or Taints: leaves them unknown, None, not false and none)
+        unschedulable=None if spec.get("unschedulable") is None and "unschedulable" in spec else bool(spec.get("unschedulable")),
         memory_pressure=_cond(conds, "MemoryPressure"),
         disk_pressure=_cond(conds, "DiskPressure"),
         pid_pressure=_cond(conds, "PIDPressure"),
@@ -207,7 +208,7 @@ def node(obj: dict[str, Any]) -> ApiNode:
         external_ip=addrs.get("ExternalIP"),
         created_at=parse_time(md.get("creationTimestamp")),
         labels=labels,
-        taints=[t for t in spec.get("taints") or [] if isinstance(t, dict)],
+        taints=None if "taints" in spec and spec["taints"] is None else [t for t in spec.get("taints") or [] if isinstance(t, dict)],
         conditions=conds,
         capacity=str_dict(st.get("capacity")),
         allocatable=str_dict(st.get("allocatable")),

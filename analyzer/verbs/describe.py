@@ -180,10 +180,13 @@ def describe_node(sv: SiteView, name: str) -> str:
     now = items[0].now
     md, spec, st = node.get("metadata") or {}, node.get("spec") or {}, node.get("status") or {}
     info = st.get("nodeInfo") or {}
+    # (a pasted describe cut short: what it did not reach is unknown, not kubectl's <none>, false or 0)
+    pasted = items[0].source != "api"
     out = _kv([("Name", name), ("Roles", ",".join(node_roles(md.get("labels") or {})) or "<none>"),
-               ("Labels", _labels(md.get("labels"))), ("CreationTimestamp", md.get("creationTimestamp")),
-               ("Taints", Lines(f"{t.get('key')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect')}" for t in spec.get("taints") or [])),
-               ("Unschedulable", str(bool(spec.get("unschedulable"))).lower())])  # fmt: skip
+               ("Labels", _labels(md.get("labels"))), ("CreationTimestamp", md.get("creationTimestamp") or ("<unknown>" if pasted else None)),
+               ("Taints", "<unknown>" if spec.get("taints") is None and pasted else
+                Lines(f"{t.get('key')}{'=' + t['value'] if t.get('value') else ''}:{t.get('effect')}" for t in spec.get("taints") or [])),
+               ("Unschedulable", "<unknown>" if spec.get("unschedulable") is None and pasted else str(bool(spec.get("unschedulable"))).lower())])  # fmt: skip
     conds = st.get("conditions") or []
     if conds:
         out.append("Conditions:")
@@ -198,13 +201,16 @@ def describe_node(sv: SiteView, name: str) -> str:
         if st.get(key):
             out.append(f"{title}:")
             out += _kv(sorted(st[key].items()), 2)
-    if info:
+    if any(v not in (None, "") for v in info.values()):
         out.append("System Info:")
         out += _kv([(k[0].upper() + k[1:], v) for k, v in info.items()], 2)
     pods = [it for it in pod_items(sv) if (it.obj.get("spec") or {}).get("nodeName") == name]
-    out.append(f"Non-terminated Pods:  ({len(pods)} in total)")
-    rows = [["Namespace", "Name", "Age"], *[[it.namespace or "", it.name, since(now, (it.obj.get("metadata") or {}).get("creationTimestamp"))] for it in pods]]
-    out += ["  " + ln for ln in tabwriter(rows).splitlines()]
+    if pods or not pasted:
+        out.append(f"Non-terminated Pods:  ({len(pods)} in total)")
+        rows = [["Namespace", "Name", "Age"], *[[it.namespace or "", it.name, since(now, (it.obj.get("metadata") or {}).get("creationTimestamp"))] for it in pods]]
+        out += ["  " + ln for ln in tabwriter(rows).splitlines()]
+    else:
+        out.append("Non-terminated Pods:  <unknown> (no pod of the paste names this node)")
     out.append("")
     snap = sv.node_snapshot(name)
     if snap:

@@ -279,7 +279,8 @@ def pasted_node_items(sv: SiteView) -> list[Item]:
         obj = {
             "apiVersion": "v1", "kind": "Node",
             "metadata": {"name": name, "labels": lab, "creationTimestamp": iso(created), "annotations": {"kubesnap.io/source": f"a pasted {source}"}},
-            "spec": {"unschedulable": bool(unsched), "taints": _json_list(taints)},
+            "spec": {"unschedulable": None if unsched is None and source != "kubectl-table" else bool(unsched),
+                     "taints": None if taints is None and source != "kubectl-table" else _json_list(taints)},
             "status": {"conditions": conditions, "capacity": _json_dict(cap), "allocatable": _json_dict(alloc),
                        "addresses": [{"type": t, "address": a} for t, a in (("InternalIP", iip), ("ExternalIP", eip)) if a and a != "<none>"],
                        "nodeInfo": {"kubeletVersion": kubelet, "containerRuntimeVersion": runtime, "kernelVersion": kernel, "osImage": os_image,
