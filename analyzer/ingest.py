@@ -847,6 +847,7 @@ class LooseInput:
                     tail_text = "\n".join(ln.text for ln in s.lines[n_head:]) + "\n" if n_head else section_text
                     own = _own_year(s)
                     year, whence = (own, None) if own is not None else self._paste_year(s.first, dates, years)
+                    tail_text = english_months(tail_text)  # (journalctl under a localized LANG: `okt. 29`, `4月 12`)
                     shift, said_zone = _own_offset(s, year)
                     if not said_zone and zones:
                         above = [z for z in zones if z[0] < s.first]
@@ -1327,7 +1328,7 @@ def _own_offset(s: paste.Section, year: int | None) -> tuple[int, str | None]:
         if own is None or not isinstance(stamp, str) or (y := year or own.year) is None:
             continue
         try:
-            local = datetime.strptime(f"{y} {stamp.split('.')[0]}", "%Y %b %d %H:%M:%S")
+            local = datetime.strptime(f"{y} {english_months(stamp + ' ').strip().split('.')[0]}", "%Y %b %d %H:%M:%S")
         except ValueError:
             continue
         diff = (local - own.astimezone(UTC).replace(tzinfo=None)).total_seconds() / 60
@@ -1352,6 +1353,30 @@ def _zap_ts(message: object) -> str | None:
         return None
     k = message.find('"ts":"', 0, 200)
     return message[k + 6 : message.find('"', k + 6, k + 48)] if k >= 0 else None
+
+
+# the months journalctl prints under a non-English LANG (nl, de, fr, es, it, pt, sv/no/da, pl), lower case, without a dot
+_LOCAL_MONTHS = {m: i + 1 for i, names in enumerate([
+    "jan janv ene gen sty", "feb févr fév fev lut", "mrt mär mrz mars mar kwi", "apr avr abr kwi", "mei mai may mag maj",
+    "jun juin giu cze", "jul juil lug lip", "aug août ago sie", "sep sept set wrz", "okt oct ott out paź", "nov lis",
+    "dec dez déc dic des gru"]) for m in names.split()}  # fmt: skip
+_LOCAL_MONTHS["mar"], _LOCAL_MONTHS["kwi"] = 3, 4  # (March in es/it/pt/sv, April in pl)
+_EN_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_LOCAL_STAMP = re.compile(r"^(?:([^\W\d_]{3,5})\.?|(\d{1,2})[\u6708\uc6d4]) {1,2}(?=\d{1,2} \d\d:\d\d:\d\d)")
+
+
+def english_months(text: str) -> str:
+    """A pasted journal's lines with a localized month (`okt. 29 15:05:55`, `4月 12 16:00:41`) given the English one
+    journalctl prints under LANG=C, so that the syslog reader reads their time, host and unit; other lines as they are."""
+    out = []
+    for ln in text.split("\n"):
+        m = _LOCAL_STAMP.match(ln)
+        if m is not None:
+            n = _LOCAL_MONTHS.get(m.group(1).lower()) if m.group(1) else int(m.group(2))
+            if n and 1 <= n <= 12 and not (m.group(1) and m.group(1) in _EN_MONTHS):
+                ln = f"{_EN_MONTHS[n - 1]} " + ln[m.end():]
+        out.append(ln)
+    return "\n".join(out)
 
 
 def _begin_year(lines: list[str], first_month: str) -> int | None:

@@ -100,6 +100,23 @@ def test_a_stamp_of_a_day_no_month_has_is_a_line_without_a_time_not_a_failed_ing
     assert rows[:2] == [(1, None, "bad day"), (2, "2024-02-28T10:00:00", "ok")]
 
 
+
+def test_journal_lines_of_a_localized_month_get_their_time_host_and_unit(tmp_path: Path) -> None:
+    """canonical/microk8s#651 (nb_NO locale: `okt. 29`) and moby/moby#34091 (zh_CN: `4月 12`), from a second blind run
+    (2026-12-07): the lines were read by the paste but stored with no time, host, unit nor pid."""
+    for i, (text, want) in enumerate((
+        ("```\nokt. 29 15:05:55 linux microk8s.daemon-containerd[147026]: time=\"2020-10-29T15:05:55+01:00\" level=debug msg=\"serving api\"\n```\n",
+         ("2020-10-29T14:05:55", "linux", "microk8s.daemon-containerd", 147026)),  # (its own time says +01:00)
+        ("```\n4月 12 16:00:43 localhost.localdomain systemd[1]: Unit containerd.service entered failed state.\n```\n",
+         ("2021-04-12T16:00:43", "localhost.localdomain", "systemd", 1)))):  # fmt: skip
+        d = tmp_path / str(i)
+        d.mkdir()
+        code, out, db = ingest_text(d, text, "--node", "n1", "--year", "2021")
+        assert code == 0, out
+        (rows,) = db_rows(db, "SELECT strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S'), host, ident, pid FROM journal")
+        assert rows == [want]
+
+
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -113,3 +130,15 @@ def test_the_head_year_of_any_text_is_a_year_its_text_gives_or_none(parts: list[
     text = "".join(parts)
     y = _journal_head_year(text.encode())
     assert y is None or (str(y) in text and 1000 <= y <= 9999) or (y - 1) in (2022,)  # a first line of an earlier month: the next year
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["okt. 29 15:05:55 h x[1]: a", "4月 12 16:00:43 h s[1]: b", "Oct 29 15:05:55 h x[1]: c", "mars 3 10:00:00 h",
+                                 "jan 1 00:00:00", "hello 12 10:00:00", "é", "", "mai  9 01:02:03 x", "99月 1 10:00:00 x"]), max_size=12))
+def test_english_months_changes_only_a_localized_months_stamp(lines: list[str]) -> None:
+    from analyzer.ingest import english_months
+
+    got = english_months("\n".join(lines)).split("\n")
+    assert len(got) == len(lines or [""])
+    for a, b in zip(lines, got, strict=False):
+        assert a == b or (b[:3] in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec") and a.split(" ", 1)[1].lstrip() == b.split(" ", 1)[1].lstrip())
