@@ -789,7 +789,9 @@ class LooseInput:
             return False  # commands whose output is all the sure reader's (an ls -l of each log folder): its capture, read whole
         data = [s for s in sections if s.is_data]
         structure = any(s.kind in ("prompt", "fence", "marker", "comment") for s in sections)
-        readable = bool(claimed) or any(s.records or s.kind == "systemctl-status" for s in data)  # a status without journal lines too
+        # (a status without journal lines, and `No resources found.`: the table the command asked for, of no row, are read too)
+        readable = bool(claimed) or any(s.records or s.kind == "systemctl-status" or (s.kind.startswith("kubectl-get") and s.lines
+                                            and s.lines[0].text.strip().startswith("No resources found")) for s in data)
         unread = [s for s in sections if s.kind == "unknown"]
         logs = all(s.kind.startswith(("journal-", "klog", "logrus", "kubectl-logs")) for s in data)
         # a capture another reader is less sure of (a log listing, a JSON fragment) keeps that reader when no section is read;

@@ -346,8 +346,9 @@ def prompt_of(s: str) -> tuple[str, str] | None:
         if body[0] in "%>" and not (_known(cmd) and _command_like(cmd)):
             return None  # `> kubelet logs after logging into the node`: a quoted sentence, not a command
         return s[: len(s) - len(body) + 2], cmd
-    if body.startswith(">> ") and _known(body[3:].strip()) and _command_like(body[3:].strip()):  # `>> sudo kubectl get nodes`
-        return s[: len(s) - len(body) + 3], body[3:].strip()
+    k = 3 if body.startswith(">> ") else 4 if body.startswith(">>> ") else 0
+    if k and _known(body[k:].strip()) and _command_like(body[k:].strip()):  # `>> sudo kubectl get nodes`, `>>> kubectl get events`
+        return s[: len(s) - len(body) + k], body[k:].strip()
     if body.startswith("$") and _known(body[1:]):  # `$kubectl get pods`
         return s[: len(s) - len(body) + 1], body[1:]
     if body.startswith("[") and "@" in body[:100] and "] " in body[:200]:  # `[root@host ~/dir] cmd`: a prompt without $ or #

@@ -286,3 +286,24 @@ NAMESPACE   NAME                                        READY   STATUS      REST
     assert code == 1 and "rows of kubectl-get-pods that its reader could not store: kept as text" in out, out
     r = CliRunner().invoke(main, ["grep", "--db", str(db), "-F", "coredns-7448499f4d-x8fw9"])
     assert r.exit_code == 0 and "coredns-7448499f4d-x8fw9" in r.output, r.output
+
+
+def test_a_triple_angle_prompt_and_a_paste_whose_only_output_is_no_resources_found(tmp_path: Path) -> None:
+    """The second blind run: `>>> kubectl ... get events --namespace X` was not a prompt, so its events were stored in
+    'default'; a paste of a prompt and `No resources found.` alone was read as a plain log, silently."""
+    text = """```
+>>> kubectl get events --output wide --namespace applause
+LAST SEEN   TYPE     REASON      OBJECT        SUBOBJECT   SOURCE              MESSAGE                                 FIRST SEEN   COUNT   NAME
+10s         Normal   Scheduled   pod/web-0                 default-scheduler   Successfully assigned applause/web-0    10s          1       web-0.17a
+```
+"""
+    code, out, db = ingest_text(tmp_path, text)
+    assert code == 0, out
+    (rows,) = db_rows(db, "SELECT namespace, reason FROM events")
+    assert rows == [("applause", "Scheduled")]
+    d = tmp_path / "none"
+    d.mkdir()
+    code, out, db = ingest_text(d, "The deployment is gone:\n```\n  > kubectl get deployments\nNo resources found.\n```\n")
+    assert code == 0, out
+    (secs,) = db_rows(db, "SELECT format, rows FROM paste_sections WHERE format NOT IN ('prose', 'fence')")
+    assert secs == [("prompt", None), ("kubectl-get", 0)]
