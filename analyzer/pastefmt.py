@@ -2071,8 +2071,11 @@ def _jfields(e: dict[str, Any]) -> dict[str, Any]:
     if rt.isdecimal():
         us = int(rt)
         rec["realtime_us"] = us
-        t = datetime.fromtimestamp(us / 1e6, tz=UTC)
-        rec["time"] = t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{us % 1_000_000:06d}Z"
+        try:
+            t = datetime.fromtimestamp(us / 1e6, tz=UTC)
+            rec["time"] = t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{us % 1_000_000:06d}Z"
+        except (OverflowError, OSError, ValueError):
+            pass  # (a 40-digit __REALTIME_TIMESTAMP: a time no calendar holds, unknown)
     rec["host"] = e.get("_HOSTNAME")
     rec["ident"] = e.get("SYSLOG_IDENTIFIER") or e.get("_COMM")
     pid = e.get("_PID") or e.get("SYSLOG_PID")

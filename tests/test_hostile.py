@@ -787,6 +787,8 @@ def test_numbers_past_their_columns_bits_are_unknown_not_a_failed_ingest(work: P
 
 @pytest.mark.parametrize("obj", [
     {"status": {"phase": "Running", "podIPs": 7}},
+    {"spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "x"}]},
+     "status": {"phase": "Running", "containerStatuses": [{"name": "c", "ready": True, "restartCount": 1, "lastState": {"a": 1}, "state": {"b": [2]}}]}},
     {"status": {"podIPs": 7, "conditions": [3, "x"], "containerStatuses": ["a"]}},
     {"metadata": {"name": "p1", "namespace": "default", "creationTimestamp": 1700000000, "labels": "app=x"}},
     {"metadata": {"name": "p1", "namespace": "default", "labels": 5, "ownerReferences": {"kind": "x"}}, "spec": [], "status": "Running"},
@@ -863,3 +865,17 @@ def test_kubectls_printers_take_any_stored_object_once_shaped(obj: dict[str, obj
     now = datetime(2024, 1, 1, tzinfo=UTC)
     assert all(isinstance(c, str) for c in pod_row(shaped, now, wide=True))
     assert all(isinstance(c, str) for c in node_row(shaped, now, wide=True))
+
+
+def test_a_journal_export_time_of_40_digits_is_unknown_not_a_failed_ingest(tmp_path: Path) -> None:
+    """The round-2 fuzzer: `journalctl -o export` with a 40-digit __REALTIME_TIMESTAMP failed the whole ingest (exit 70,
+    OverflowError); the entry is read with its time unknown."""
+    f = tmp_path / "journal-export.txt"
+    f.write_bytes(b"__CURSOR=s=1\n__REALTIME_TIMESTAMP=" + b"9" * 40 + b"\n_HOSTNAME=n1\nSYSLOG_IDENTIFIER=kubelet\nMESSAGE=odd time\n\n"
+                  b"__CURSOR=s=2\n__REALTIME_TIMESTAMP=1700000000000000\n_HOSTNAME=n1\nSYSLOG_IDENTIFIER=kubelet\nMESSAGE=good\n\n")
+    paste = tmp_path / "paste.txt"
+    paste.write_bytes(b"$ journalctl -u kubelet -o export\n" + f.read_bytes())
+    for inp in (f, paste):
+        db = tmp_path / f"{inp.stem}.duckdb"
+        r = CliRunner().invoke(main, ["ingest", "--db", str(db), "--node", "n1", str(inp)])
+        assert r.exit_code in (0, 1) and "internal error" not in r.output, r.output

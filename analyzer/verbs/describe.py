@@ -40,7 +40,9 @@ def _state(s: dict[str, Any]) -> list[tuple[str, Any]]:
     if not s:
         return [("State", "<none>")]
     kind, d = next(iter(s.items()))
-    out: list[tuple[str, Any]] = [("State", kind.capitalize())]
+    if not isinstance(d, dict):
+        d = {}  # (a dump's {"a": 1}: a state of that name, no details)
+    out: list[tuple[str, Any]] = [("State", str(kind).capitalize())]
     for k in ("reason", "message", "exitCode", "startedAt", "finishedAt"):
         if d.get(k) not in (None, ""):
             out.append(("  " + {"exitCode": "Exit Code", "startedAt": "Started", "finishedAt": "Finished"}.get(k, k.capitalize()), d[k]))
