@@ -118,3 +118,13 @@ def test_a_dumped_secret_keeps_its_keys_never_its_values(tmp_path: Path, fmt: st
     assert raw["data"] == {"password": "REDACTED"} and raw["stringData"] == {"token": "REDACTED"}
     assert raw["metadata"]["annotations"] == {"owner": "team-a"}
     assert "KUBESNAPCANARY" not in dumped and "S1VCRVNOQVBDQU5BUlkxMjM0NQ" not in dumped
+
+
+def test_an_image_of_the_wrong_shape_is_a_problem_and_the_others_are_read() -> None:
+    """The round-2 fuzzer: one image of crictl images -o json with repoTags 5 or pinned "x" lost the whole file."""
+    text = json.dumps({"images": [{"id": "sha256:aaa111", "repoTags": ["nginx:1.25"], "repoDigests": ["nginx@sha256:bbb"], "size": "1000", "pinned": False},
+                                  {"id": "sha256:ccc", "repoTags": 5, "repoDigests": [], "size": "1", "pinned": "x"}, 7]}).encode()  # fmt: skip
+    ctx = ParseContext("images.json", text)
+    recs = list(crictl_json.parse_images(ctx))
+    assert [(r.image_id, r.repo, r.tag) for r in recs if isinstance(r, ImageObs)] == [("sha256:aaa111", "nginx", "1.25")]
+    assert len(ctx.problems) == 2

@@ -245,8 +245,16 @@ def parse_images(ctx: ParseContext) -> Iterable[Record]:
     """crictl images -o json"""
     for doc in _objects(ctx):
         for it in doc.get("images") or []:
-            yield from image_records("crictl-images-json", it.get("id"), it.get("repoTags") or [], it.get("repoDigests") or [],
-                                     as_int(it.get("size")), it.get("pinned"))  # fmt: skip
+            # (an image of the wrong shape is the capture's problem; the file's other images are read)
+            yield from shielded(ctx, f"image {str(it.get('id') if isinstance(it, dict) else it)[:24]}", partial(_image, it))
+
+
+def _image(it: dict[str, Any]) -> Iterable[ImageObs]:
+    tags, digests, pinned = it.get("repoTags") or [], it.get("repoDigests") or [], it.get("pinned")
+    if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags) and isinstance(digests, list)
+            and all(isinstance(d, str) for d in digests) and (pinned is None or isinstance(pinned, bool))):
+        raise ParseError("repoTags, repoDigests or pinned of another type than crictl's")
+    return image_records("crictl-images-json", it.get("id"), tags, digests, as_int(it.get("size")), pinned)
 
 
 def image_records(source: str, image_id: object, tags: list[str], digests: list[str], size: int | None, pinned: object) -> Iterable[ImageObs]:
