@@ -837,6 +837,9 @@ class LooseInput:
                         else {"layout": "kubectl-logs", **logs_meta(s.command)})  # fmt: skip
                 self._keep_lines(s, member, sid, owner, meta)
                 n_stored = len(s.records)
+            elif s.kind == "unknown" and _reads_secret(s.command):
+                # what `kubectl get secret -o jsonpath=... | base64 -d` printed is a Secret's value: never kept
+                s.problems = [f"{p}: the output of a command that reads a Secret is not kept" for p in s.problems]
             elif s.kind == "unknown":  # output no reader reads: a problem, and its text kept, so that grep finds it
                 self._keep_lines(s, member, sid, owner, {"layout": "other"})
                 s.problems = [f"{p}: kept as text" for p in s.problems]
@@ -1215,6 +1218,16 @@ def _described(s: paste.Section) -> list[Record]:
         out.append(Workload(kind=kind, namespace=ns, name=str(name), desired=desired, ready=ready,
                             available=_int(r.get("replicas_available")), selector=_labels(r.get("selector"))))  # fmt: skip
     return out
+
+
+def _reads_secret(command: str | None) -> bool:
+    """A kubectl (oc) get of Secrets: its output, unless a reader stores it as an object (whose values are redacted),
+    is a Secret's values."""
+    from analyzer.pastefmt import kubectl_verb
+
+    verb, args = kubectl_verb(command)
+    return verb == "get" and any(a.split("/", 1)[0].split(".", 1)[0].lower() in ("secret", "secrets") or
+                                 a.lower().startswith(("secret/", "secrets/")) for a in args if not a.startswith("-"))
 
 
 def _events_of_section(s: paste.Section) -> list[Record]:

@@ -307,3 +307,27 @@ LAST SEEN   TYPE     REASON      OBJECT        SUBOBJECT   SOURCE              M
     assert code == 0, out
     (secs,) = db_rows(db, "SELECT format, rows FROM paste_sections WHERE format NOT IN ('prose', 'fence')")
     assert secs == [("prompt", None), ("kubectl-get", 0)]
+
+
+def test_a_secrets_value_a_paste_prints_is_never_kept(tmp_path: Path) -> None:
+    """`kubectl get secret db -o jsonpath={.data.password} | base64 -d` in a paste printed the value itself: it was
+    kept as text (grep found it). A Secret's YAML is stored with its values REDACTED; this output is not kept at all."""
+    text = """$ kubectl get secret db -o yaml
+apiVersion: v1
+data:
+  password: S1VCRVNOQVBDQU5BUlkxMjM0NQ==
+kind: Secret
+metadata:
+  name: db
+  namespace: default
+type: Opaque
+$ kubectl get secret db -o jsonpath={.data.password} | base64 -d
+KUBESNAPCANARYPLAIN99
+"""
+    code, out, db = ingest_text(tmp_path, text, "--node", "n1")
+    assert code == 1 and "the output of a command that reads a Secret is not kept" in out, out
+    for needle in ("KUBESNAPCANARYPLAIN99", "S1VCRVNOQVBDQU5BUlkxMjM0NQ"):
+        r = CliRunner().invoke(main, ["grep", "--db", str(db), "-F", needle])
+        assert r.exit_code == 1 and needle not in r.output, r.output
+    (raw,) = db_rows(db, "SELECT raw::VARCHAR FROM api_objects")
+    assert "REDACTED" in raw[0][0] and "S1VCRVNOQVBD" not in raw[0][0]
