@@ -852,6 +852,8 @@ class LooseInput:
                     tail_text = "\n".join(ln.text for ln in s.lines[n_head:]) + "\n" if n_head else section_text
                     own = _own_year(s)
                     year, whence = (own, None) if own is not None else self._paste_year(s.first, dates, years)
+                    if year is None and (past := _past_year(s)) is not None:
+                        year, whence = past, "the current year would put them after today"
                     tail_text = english_months(tail_text)  # (journalctl under a localized LANG: `okt. 29`, `4月 12`)
                     shift, said_zone = _own_offset(s, year)
                     if not said_zone and zones:
@@ -1218,6 +1220,21 @@ def _described(s: paste.Section) -> list[Record]:
         out.append(Workload(kind=kind, namespace=ns, name=str(name), desired=desired, ready=ready,
                             available=_int(r.get("replicas_available")), selector=_labels(r.get("selector"))))  # fmt: skip
     return out
+
+
+def _past_year(s: paste.Section) -> int | None:
+    """Last year, for journal lines of no year whose first month and day are still to come this year (Dec 21 read on
+    Dec 7): the current year would date them after the ingest. None otherwise."""
+    now = datetime.now(UTC)
+    for r in s.records[:5]:
+        stamp = r.get("time")
+        if isinstance(stamp, str):
+            try:
+                t = datetime.strptime(f"{now.year} {english_months(stamp + ' ').strip().split('.')[0]}", "%Y %b %d %H:%M:%S")
+            except ValueError:
+                continue
+            return now.year - 1 if (t.month, t.day) > (now.month, now.day) else None
+    return None
 
 
 def _reads_secret(command: str | None) -> bool:

@@ -117,6 +117,21 @@ def test_journal_lines_of_a_localized_month_get_their_time_host_and_unit(tmp_pat
         assert rows == [want]
 
 
+
+def test_lines_of_no_year_are_never_dated_after_the_ingest(tmp_path: Path) -> None:
+    """kubernetes#72180 (second blind run): `Dec 21 15:07:30 ...` read on Dec 7 in the current year was dated two weeks
+    ahead; lines whose month and day are still to come this year are of last year."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    ahead = now + timedelta(days=3)
+    text = f"$ journalctl -u kubelet\n{ahead:%b %d} 15:07:30 node-01 kubelet[26278]: started\n"
+    code, out, db = ingest_text(tmp_path, text, "--node", "node-01")
+    assert code == 0, out
+    (years,) = db_rows(db, "SELECT DISTINCT year(ts) FROM journal")
+    assert years == [(now.year - 1 if ahead.year == now.year else ahead.year,)]
+
+
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
