@@ -1229,9 +1229,8 @@ def _past_year(s: paste.Section) -> int | None:
     for r in s.records[:5]:
         stamp = r.get("time")
         if isinstance(stamp, str):
-            try:
-                t = datetime.strptime(f"{now.year} {english_months(stamp + ' ').strip().split('.')[0]}", "%Y %b %d %H:%M:%S")
-            except ValueError:
+            t = _stamp_time(stamp, now.year)
+            if t is None:
                 continue
             return now.year - 1 if (t.month, t.day) > (now.month, now.day) else None
     return None
@@ -1359,9 +1358,8 @@ def _own_offset(s: paste.Section, year: int | None) -> tuple[int, str | None]:
         own, stamp = parse_time(r.get("time_iso") if isinstance(r.get("time_iso"), str) else _zap_ts(r.get("message"))), r.get("time")
         if own is None or not isinstance(stamp, str) or (y := year or own.year) is None:
             continue
-        try:
-            local = datetime.strptime(f"{y} {english_months(stamp + ' ').strip().split('.')[0]}", "%Y %b %d %H:%M:%S")
-        except ValueError:
+        local = _stamp_time(stamp, y)
+        if local is None:
             continue
         diff = (local - own.astimezone(UTC).replace(tzinfo=None)).total_seconds() / 60
         minutes = int(round(diff / 15) * 15)
@@ -1389,12 +1387,19 @@ def _zap_ts(message: object) -> str | None:
 
 # the months journalctl prints under a non-English LANG (nl, de, fr, es, it, pt, sv/no/da, pl), lower case, without a dot
 _LOCAL_MONTHS = {m: i + 1 for i, names in enumerate([
-    "jan janv ene gen sty", "feb févr fév fev lut", "mrt mär mrz mars mar kwi", "apr avr abr kwi", "mei mai may mag maj",
+    "jan janv ene gen sty", "feb févr fév fev lut", "mrt mär mrz mars mar", "apr avr abr kwi", "mei mai may mag maj",
     "jun juin giu cze", "jul juil lug lip", "aug août ago sie", "sep sept set wrz", "okt oct ott out paź", "nov lis",
     "dec dez déc dic des gru"]) for m in names.split()}  # fmt: skip
-_LOCAL_MONTHS["mar"], _LOCAL_MONTHS["kwi"] = 3, 4  # (March in es/it/pt/sv, April in pl)
 _EN_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _LOCAL_STAMP = re.compile(r"^(?:([^\W\d_]{3,5})\.?|(\d{1,2})[\u6708\uc6d4]) {1,2}(?=\d{1,2} \d\d:\d\d:\d\d)")
+
+
+def _stamp_time(stamp: str, year: int) -> datetime | None:
+    """A syslog stamp as printed (`Dec 21 15:07:30`, `okt. 29 15:05:55.123`) in a given year, naive; None when unreadable."""
+    try:
+        return datetime.strptime(f"{year} {english_months(stamp + ' ').strip().split('.')[0]}", "%Y %b %d %H:%M:%S")
+    except ValueError:
+        return None
 
 
 def english_months(text: str) -> str:

@@ -644,10 +644,9 @@ _DESCRIBES = ("kubectl-describe-",)
 
 def _output_label(para: list[Line]) -> bool:
     """`Output:` alone under the command it labels: the author's, not what the command printed."""
-    from analyzer.pastefmt import _OUTPUT_LABELS
+    from analyzer.pastefmt import output_label
 
-    t = para[0].text.strip() if len(para) == 1 else ""
-    return t.rstrip("*_").endswith(":") and t.strip("*_").lower().rstrip(":") in _OUTPUT_LABELS
+    return len(para) == 1 and output_label(para[0].text)
 
 
 def _runs(run: list[Line], command: str | None) -> list[Section]:

@@ -470,7 +470,7 @@ def detect(texts: list[str], command: str | None) -> str:
     first = body[0].strip()
     cmd = command or ""
     words0 = cmd.split()
-    if len(body) == 1 and first.strip("*_").lower().rstrip(":") in _OUTPUT_LABELS and first.rstrip("*_").endswith(":"):
+    if len(body) == 1 and output_label(first):
         return "prose"  # `Output:` under the command it labels
     if _first_cmd_word(cmd) in _FOREIGN:  # helm list's table is no kubectl table, ping's lines no ps rows
         return "prose" if _prose_like(body) and not _data_like(body) else "unknown"
@@ -774,6 +774,12 @@ _MD_STRUCTURE = re.compile(r"^(?:#{1,6} \S|\d{1,3}[.)] \S|[-*+] \S|---+$|\*\*\*+
 # a label the author wrote above an output: `Command:`, `**Actual behavior:**`, `Output 2:`, `Command 3: ps -eaf`
 _LABEL = re.compile(r"^(?:\*\*|__)?[A-Za-z][A-Za-z ]{0,30}(?: \d{1,3})?:(?:\*\*|__)?(?: [^ ].{0,80})?$")
 _OUTPUT_LABELS = frozenset(["output", "result", "results", "logs", "log", "error", "errors", "response", "stdout", "stderr"])
+
+
+def output_label(line: str) -> bool:
+    """`Output:`, `**Result:**`: the author's label of the output under it."""
+    t = line.strip()
+    return t.rstrip("*_").endswith(":") and t.strip("*_").lower().rstrip(":") in _OUTPUT_LABELS
 
 
 def _prose_like(body: list[str]) -> bool:

@@ -183,7 +183,7 @@ def describe_node(sv: SiteView, name: str) -> str:
     md, spec, st = node.get("metadata") or {}, node.get("spec") or {}, node.get("status") or {}
     info = st.get("nodeInfo") or {}
     # (a pasted describe cut short: what it did not reach is unknown, not kubectl's <none>, false or 0)
-    pasted = items[0].source != "api"
+    pasted = items[0].source in ("table", "describe")
     out = _kv([("Name", name), ("Roles", ",".join(node_roles(md.get("labels") or {})) or "<none>"),
                ("Labels", _labels(md.get("labels"))), ("CreationTimestamp", md.get("creationTimestamp") or ("<unknown>" if pasted else None)),
                ("Taints", "<unknown>" if spec.get("taints") is None and pasted else
