@@ -1670,6 +1670,9 @@ function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
   if (!plain(substr(S, v, e - v), key)) edit(v, e, rule)
 }
 # the next argument after a flag ending at ke: " VALUE", "\", \"VALUE\"" or the next line
+# the flag's value is on the next line (PENDF): after a backslash that continues the command (c), else a word alone at
+# this line's indentation or a list item; read in full mode
+function pend(rule, c) { PENDF = rule; PENDC = c; PENDI = indent_of(S); need("full"); return 1 }
 function nextarg(ke, rule, kq,   w, v, c, k, e) {
   w = substr(S, ke, 32)
   if (kq == 1 && substr(S, ke - 1, 1) == "'") {
@@ -1677,30 +1680,30 @@ function nextarg(ke, rule, kq,   w, v, c, k, e) {
     # value on the next line
     if (match(w, /^[ \t]+'/)) { v = ke + RLENGTH; e = sq_end(v); if (e > v) edit(v, e, rule); return 1 }
     if (match(w, /^[ \t]+[^- \t\\']/)) { v = ke + RLENGTH - 1; e = uend(v, -1); if (e > v) edit(v, e, rule); return 1 }
-    if (w ~ /^[ \t]*\\?[ \t]*$/) { PENDF = rule; PENDC = (w ~ /\\/); PENDI = indent_of(S); need("full"); return 1 }
+    if (w ~ /^[ \t]*\\?[ \t]*$/) return pend(rule, w ~ /\\/)
     return 0
   }
   if (kq) {
     if (match(w, /^[ \t]*,[ \t]*/)) {
       v = ke + RLENGTH
-      if (v > length(S)) { PENDF = rule; PENDC = 0; PENDI = indent_of(S); need("full"); return 1 }
+      if (v > length(S)) return pend(rule, 0)
       if (match(substr(S, v, 24), /^\\*"/)) { k = RLENGTH - 1; e = closeq(v + RLENGTH, k); edit(v + RLENGTH, e, rule); return 1 }
       return 0
     }
-    if (w ~ /^[ \t]*$/) { PENDF = rule; PENDC = 0; PENDI = indent_of(S); need("full"); return 1 }
+    if (w ~ /^[ \t]*$/) return pend(rule, 0)
     return 0
   }
   if (match(w, /^[ \t]+/)) {
     v = ke + RLENGTH
-    if (v > length(S)) { PENDF = rule; PENDC = 0; PENDI = indent_of(S); need("full"); return 1 }
+    if (v > length(S)) return pend(rule, 0)
     c = substr(S, v, 1)
     if (c == "-") return 0
     # (a backslash that ends the line continues the command: the value is the next line's first word)
-    if (c == "\\" && substr(S, v + 1) ~ /^[ \t]*$/) { PENDF = rule; PENDC = 1; need("full"); return 1 }
+    if (c == "\\" && substr(S, v + 1) ~ /^[ \t]*$/) return pend(rule, 1)
     if (c == "\"" || c == "'") { e = (c == "'") ? sq_end(v + 1) : closeq(v + 1, 0); if (NAKEY == "" || !plain(substr(S, v + 1, e - v - 1), NAKEY)) edit(v + 1, e, rule); return 1 }
     e = uend(v, level_at(TOOLQ)); if (NAKEY == "" || !plain(substr(S, v, e - v), NAKEY)) edit(v, e, rule); return 1
   }
-  if (w == "") { PENDF = rule; PENDC = 0; PENDI = indent_of(S); need("full"); return 1 }
+  if (w == "") return pend(rule, 0)
   return 0
 }
 # the rest of a key's name after its secret word, when that rest says the value is no secret (secretName,
