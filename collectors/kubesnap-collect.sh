@@ -1009,7 +1009,7 @@ redaction_rules() {
   cat <<'RULES'
 private-key	PEM private key	private key|static key v1	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----, OpenVPN Static key V1), over lines or in one line with \n escapes; the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose
 base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate), with the lines it is wrapped over	base64 certificates (kubeconfig certificate-authority-data)
-secret-field	key and value	@KEYWORDS@| (stdout|stderr) p 	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements, Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; the word echoed or printed into a file named for a secret (echo X > /etc/rancher/k3s/db-pass, | sudo tee .../token; not a .log, .pid or .lock) or into --from-file=password=/dev/stdin; SQL's PASSWORD('X'); iscsiadm's -n ...password -v X; keys and values cut between a CRI partial (P) record and the next one	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
+secret-field	key and value	@KEYWORDS@| (stdout|stderr) p 	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements (and <Password><Value>X</Value>), XML name and value attributes (<entry key="db.password">X</entry>, <add key="DbPassword" value="X"/>, <property name="password" value="X"/>), Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; the word echoed or printed into a file named for a secret (echo X > /etc/rancher/k3s/db-pass, | sudo tee .../token; not a .log, .pid or .lock) or into --from-file=password=/dev/stdin; SQL's PASSWORD('X'); iscsiadm's -n ...password -v X; keys and values cut between a CRI partial (P) record and the next one	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
 secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] and a shell-quoted '--flag' 'VALUE' (k3s's unit file) (also on the next line: a JSON or YAML list item, a word alone at the flag's indentation as describe prints Args:, the next line's first word after a backslash) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key), and Vault's --secret-id	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
 secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value)	the key line
 authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...)
@@ -1017,14 +1017,14 @@ bearer-token	bearer token	bearer	a token of 16 or more characters after "Bearer"
 basic-credentials	basic credentials	basic	base64 of 8 or more characters (a multiple of 4, not all lower-case letters) after "Basic"	"basic authentication" in prose
 jwt	JSON web token	eyj	header.payload.signature of a JWT (eyJ...)	
 bootstrap-token	kubeadm bootstrap token	[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]	a stand-alone [a-z0-9]{6}.[a-z0-9]{16} with a digit	file and host names that only look alike (letters only, or part of a longer name)
-url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/|[^[:blank:]/@'"]@[a-z0-9]	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded (%3A%2F%2F) and with JSON-escaped slashes (:\/\/); in a CRI partial (P) record that ends inside the authority (the runtime cut user:pa|ss@host), from the colon to the record's end; user:password@host with no scheme (a DSN, a proxy setting, mysqlsh --uri) when the password looks like one (6 or more characters, letters with a digit or a sign)	scheme, user name, host; e-mail addresses, image digests (name:tag@sha256:...), user:word@host with a word that does not look like a password
+url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/|[^[:blank:]/@'"]@[a-z0-9]	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded (%3A%2F%2F) and with JSON-escaped slashes (:\/\/); in a CRI partial (P) record that ends inside the authority (the runtime cut user:pa|ss@host), from the colon to the record's end; user:password@host with no scheme (a DSN, a proxy setting, mysqlsh --uri) when the password looks like one (6 or more characters, letters with a digit or a sign); a mail address's password, user@example.com:password (SMTP_LOGIN=, a sasl_passwd line), when it looks like one and is no path or prompt	scheme, user name, host; e-mail addresses, image digests (name:tag@sha256:...), user:word@host with a word that does not look like a password
 env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, JAVA_OPTS, ...), whose values the other rules still read (JAVA_OPTS=-Dx.password=X); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X)	names; harmless variables
 secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars), in YAML and JSON (also one-line and escaped JSON)	the keys; ConfigMaps in files with no Secret
 registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
-tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+(with[[:blank:]]+[a-z0-9_]+[[:blank:]]+)?by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|snmp[a-z]*|nmcli|wpa_passphrase|mkpasswd|@tcp[(]|@unix[(]|[|][[:blank:]]*(chpasswd|passwd|sudo|cryptsetup|kinit)|[ "'\[,]-(-user|[pauwUkncx])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw> and AUTH [user] <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED [WITH plugin] BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, crane/oras login -p, sqlcmd/bcp -P, rdesktop -p, ssh-keygen -N, snmp* -A, -X and -c (the community), nmcli's password and wifi-sec.psk values, wpa_passphrase's passphrase, openssl passwd's and mkpasswd's password argument, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, the word echoed or printed into chpasswd (after user:), passwd --stdin, sudo -S, cryptsetup, kinit or a --password-stdin, in ps lines, in JSON argument arrays and in lists of one argument a line (a YAML command:, describe's Command: and Args:), and over lines continued with a backslash	-p, -a, -u of other commands; curl -u user without a password
+tool-password	command-line password	mysql|mariadb|redis-cli|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+(with[[:blank:]]+[a-z0-9_]+[[:blank:]]+)?by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|snmp[a-z]*|nmcli|wpa_passphrase|mkpasswd|@tcp[(]|@unix[(]|[|][[:blank:]]*(chpasswd|passwd|sudo|cryptsetup|kinit)|[ "'\[,]-(-user|[pauwUkncx])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw> and AUTH [user] <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED [WITH plugin] BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, crane/oras login -p, sqlcmd/bcp -P, rdesktop -p, ssh-keygen -N, snmp* -A, -X and -c (the community), any command's -u USER -p X and -U USER -P X (racadm, an exporter's OPTS, isql; not a number, port mapping, path, variable or option), sqlplus user/X with no @db, nmcli's password and wifi-sec.psk values, wpa_passphrase's passphrase, openssl passwd's and mkpasswd's password argument, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, the word echoed or printed into chpasswd (after user:), passwd --stdin, sudo -S, cryptsetup, kinit or a --password-stdin, in ps lines, in JSON argument arrays and in lists of one argument a line (a YAML command:, describe's Command: and Args:), and over lines continued with a backslash	-p, -a, -u of other commands; curl -u user without a password
 password-prose	password in prose	비밀번호|암호|패스워드|passwort|kennwort|mot de passe|contraseña|contrasena|senha|パスワード|密码|密碼|口令|пароль|Пароль|ПАРОЛЬ|wachtwoord|hasło|haslo|şifre|sifre|lösenord|losenord|salasana|passord|adgangskode|heslo|jelszó|jelszo	the word after a password word in prose, in English (password, passwd, passphrase, pw), Korean (비밀번호, 암호, 패스워드), Japanese (パスワード), Chinese (密码, 密碼, 口令), Russian (пароль), German, French, Spanish, Portuguese, Dutch, Polish, Turkish, Swedish, Finnish, Norwegian, Danish, Czech and Hungarian, joined to it by a colon (also full-width), =, a particle (는, 은, は, 为, 是), is / ist / est / es / è, "for USER is", "for USER:" (up to four words: for the elastic built-in superuser is), "reset to" or "set to", or after "with password", "new password" and the like, when it looks like a password: 6 or more characters, letters with a digit or a sign	words of the sentence (the password is incorrect, expired, stored in ...), placeholders, values of fewer than 6 characters
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
-vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks[.]slack[.]com/|/api/webhooks/|/incomingwebhook/|telegram[.]org/bot	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack, Discord or Teams webhook URL and a Telegram bot's token	the prefixes in prose
+vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|dt0c01[.]|hooks[.]slack[.]com/|/api/webhooks/|/incomingwebhook/|telegram[.]org/bot	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_), Dynatrace (dt0c01.) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack, Discord or Teams webhook URL and a Telegram bot's token	the prefixes in prose
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
 random-token	random token	[a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-]	a run of 16 or more characters of letters, digits, +, /, _ and - (and = padding) that looks random: upper- and lower-case letters with fewer than 6 in 10 of its characters in words (a capital and 3 or more small letters: camelCase, paths); or 20 or more lower-case letters and digits with no separator, in 3 or more groups of digits; lower case and hex after a vendor's prefix (Sonar squ_, Supabase sbp_, Buildkite bkua_, Pulumi pul-, Linear lin_oauth_, Shopify shpss_, Honeycomb hcaik_, Databricks dapi, Mailgun key-, Mailchimp <hex>-usN, PostgreSQL md5<hex>) and the first part of a Terraform Cloud token (<14>.atlasv1.<67>). A run with / (or over 512 characters) is judged by its pieces between /: only a span of random-looking pieces with one of 10 or more of mixed case is redacted (a URL's path stays). A run on a line of bare base64 in line mode sends the file to full mode, where PEM certificate blocks are known	hex of any length (container, sandbox and image ids, digests, hashes, UUIDs), digests after SHA256: and the like (ssh key fingerprints), ssh public keys, kubelet CSR names (node-csr-...), camelCase and words, lower-case names with separators (pod, node and image names), upper case and digits (AWS key ids, iptables chains), base64 of a PEM certificate, public key or CRL (kubeconfig certificate-authority-data), the body of a PEM certificate, public key or CRL block (on its line, and bare base64 lines after it to its END: any other line ends it)
 credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, *.ppk, *.age, id_rsa and the like, keyrings, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, *htpasswd*, *pgpass*, netrc, and outside the logs any file whose name holds token, secret, passw or credential; etcd data, databases and archives (*.db, member/snap, *.tar*, *.zip, *.xz, *.bz2, ...); files of configuration over 16 MiB	
@@ -1787,9 +1787,24 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   # openssl pass phrases: -passout pass:X, -passin pass:X
   if (a == "pass" && key == "pass" && substr(S, ke, 1) == ":" && substr(S, ke + 1, 1) !~ /^[ \t]?$/ && (ks == 1 || substr(S, ks - 1, 1) ~ /[ \t"']/)) { edit(ke + 1, uend(ke + 1, level_at(ks)), "secret-field"); return }
   # XML elements: <password>X</password>, <wsse:Password>X</wsse:Password>
+  # (and Windows unattend's <Password><Value>X</Value>)
   if (substr(S, ke, 1) == ">" && (substr(S, ks - 1, 1) == "<" || substr(L, 1, ks - 1) ~ /<[a-z0-9_.-]+:$/)) {
-    v = ke + 1; t = index(substr(S, v, 65536), "<"); e = t ? v + t - 1 : length(S) + 1
+    v = ke + 1; if (match(substr(L, v, 32), /^[ \t]*<value>/)) v += RLENGTH
+    t = index(substr(S, v, 65536), "<"); e = t ? v + t - 1 : length(S) + 1
     if (!plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
+  }
+  # XML's name and value: <entry key="db.password">X</entry>, <add key="DbPassword" value="X"/> (.NET),
+  # <property name="password" value="X"/> (Spring)
+  c = substr(S, ks - 1, 1)
+  if ((c == "\"" || c == "'") && substr(S, ke, 1) == c && ks > 2 && match(substr(L, 1, ks - 2), /<[a-z][^<>]*[ \t](key|name)[ \t]*=[ \t]*$/)) {
+    w = substr(S, ke + 1, 4096); t = index(w, ">"); if (!t) return
+    if (match(tolower(substr(w, 1, t)), /[ \t]value[ \t]*=[ \t]*["']/)) {
+      v = ke + RSTART + RLENGTH; c = substr(S, v - 1, 1); e = (c == "'") ? sq_end(v) : closeq(v, 0)
+    } else {
+      if (substr(w, t - 1, 1) == "/") return
+      v = ke + 1 + t; e = index(substr(S, v, 65536), "<"); e = e ? v + e - 1 : length(S) + 1
+    }
+    if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
   }
   # Go dumps: {Username:ci,Password:X,Auth:} and Password:X (%+v), Password:"X" (%#v), map[password:X user:u]
   t = substr(S, ks, ke - ks)
@@ -2191,7 +2206,7 @@ function vendor(p, a,   e, r, v) {
   }
   if (p > 1 && substr(S, p - 1, 1) ~ /[A-Za-z0-9]/) return
   e = end_jwt(p); r = substr(S, p, e - p)
-  if (r !~ /^(xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|AIza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|SG\.|dop_v1_|dckr_pat_|hvs\.|tskey-|shpat_|pypi-|ATATT3|NRAK-|PMAK-|sntrys_|lin_api_|AGE-SECRET-KEY-1)/ || e - p < 20) return
+  if (r !~ /^(xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|AIza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|SG\.|dop_v1_|dckr_pat_|hvs\.|tskey-|shpat_|pypi-|ATATT3|NRAK-|PMAK-|sntrys_|lin_api_|AGE-SECRET-KEY-1|dt0c01\.)/ || e - p < 20) return
   if (r ~ /^npm_/ && r !~ /^npm_[A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9]/) return
   if (r ~ /^SG\./ && r !~ /^SG\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]/) return
   edit(p, e, "vendor-token"); if (e > SKIP) SKIP = e
@@ -2207,9 +2222,9 @@ function vault(p, a,   w, v, e) {
 function toolpre(p) { return (TOOL != "") ? substr(L, TOOLQ, p - TOOLQ) : CTXL " " substr(L, 1, p - 1) }
 function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
   t = (TOOL != "") ? TOOL : TOOLCTX
-  if (t == "") return
   f = substr(S, p + 1, length(a) - 1)
   ke = p + length(a)
+  if (t == "") { if (f == "-p" || f == "-P") upair(p, f, ke); return }
   if ((f == "--user" || f == "-u") && t != "lftp") {
     if (t != "curl" && t != "etcdctl") return
     w = substr(S, ke, 8)
@@ -2243,6 +2258,17 @@ function toolflag(p, a,   f, t, ke, v, e, kq, c, w) {
     nextarg(ke, "tool-password", 0)
   }
 }
+# any tool's -u USER -p X (racadm, exporters' OPTS) and -U USER -P X (isql): the value, unless it is a number, a
+# port mapping, a path, a variable, an option (-p 8080:80, -P pager=off, -p 1,2) or a placeholder
+function upair(p, f, ke,   t, w, v, e, x) {
+  t = p > 128 ? p - 128 : 1; w = substr(S, t, p + 1 - t)
+  if (f == "-p" && !match(w, /(^|[ \t"'])-u[ \t]+[^- \t"'][^ \t"']*[ \t]+$/)) return
+  if (f == "-P" && !match(w, /(^|[ \t"'])-U[ \t]+[^- \t"'][^ \t"']*[ \t]+$/)) return
+  if (!match(substr(S, ke, 8), /^[ \t]+/)) return
+  v = ke + RLENGTH; e = uend(v, -1); x = substr(S, v, e - v)
+  if (x ~ /^[-$\/.{[<~]/ || x ~ /^[0-9,:.\/-]*$/ || index(x, "=") || plain(x, "password")) return
+  edit(v, e, "tool-password")
+}
 function kindline(   n, i, pos, o, e, t) {
   # a Secret in JSON on one line: the contents of its data and stringData objects
   n = split(L, TMP3, /\\*"(data|stringdata)\\*"[ \t]*:[ \t]*\{/)
@@ -2267,8 +2293,18 @@ function godsn(p,   t, w, c) {
 }
 # user:password@host with no scheme before it (a DSN, a proxy setting, mysqlsh --uri): the password, when the name
 # starts a word, a host name or address (and a port) follows, and the password looks like one (p: the character before @)
-function hostcred(p,   t, w, c, v) {
+function hostcred(p,   t, w, c, v, e, x) {
   if (substr(L, p + 1, 6) ~ /^@(tcp|unix)\(/) { godsn(p + 1); return }
+  # alerts@example.com:X (SMTP_LOGIN=..., a sasl_passwd line): the password after a mail address (not a path, a
+  # port or a shell prompt's directory: git@github.com:org/repo, root@node1.lan:~#)
+  if (match(substr(S, p + 2, 256), /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z][A-Za-z]+:/)) {
+    v = p + 2 + RLENGTH
+    t = p > 128 ? p - 128 : 1; w = substr(S, t, p + 1 - t)
+    if (match(w, /[A-Za-z0-9_.+-]+$/) && (RSTART == 1 && t == 1 || substr(w, RSTART - 1, 1) ~ /[ \t"'=(,[]/) && match(substr(S, v, 256), /^[^ \t"',;<>\057]+/)) {
+      e = v + RLENGTH; x = substr(S, v, e - v)
+      if (substr(S, e, 1) != "/" && x !~ /[$#%>]$/ && pwlike(x)) { edit(v, e, "url-credentials"); return }
+    }
+  }
   if (!match(substr(S, p + 2, 256), /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]+)?([\057 \t"',;)]|$)/)) return
   t = p > 128 ? p - 128 : 1; w = substr(S, t, p + 1 - t)
   if (!match(w, /[A-Za-z0-9_.+-]+:[^ \t@:'"\057]+$/)) return
@@ -2330,6 +2366,8 @@ function oracle(p, a,   v, w, n, i, c, sl, at) {
   w = substr(S, v, 512); n = length(w); sl = 0; at = 0
   for (i = 1; i <= n; i++) { c = substr(w, i, 1); if (c ~ /[ \t"'<>]/) break; if (c == "/" && !sl) sl = i; if (c == "@" && sl) at = i }
   if (sl && at > sl + 1) edit(v + sl, v + at - 1, "tool-password")
+  # sqlplus sys/X as sysdba: no @db (not sqlplus / as sysdba, sqlplus @/path/script.sql)
+  else if (a == "sqlplus" && sl > 1 && !at && i > sl + 1 && substr(w, 1, 1) ~ /[A-Za-z0-9_]/) edit(v + sl, v + i - 1, "tool-password")
 }
 function handle(p, alen, a,   v, c, k, e) {
   if (a ~ /^(unseal|recovery)[ \t]/) {
@@ -2338,7 +2376,8 @@ function handle(p, alen, a,   v, c, k, e) {
     return
   }
   if (a ~ /^ (stdout|stderr) p $/) { if (CO && p == CO - 9) need("full"); return }
-  if (a ~ /^[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.]/) bootstrap(p)
+  if (substr(L, p, 7) == "dt0c01.") vendor(p, "dt0c01.")
+  else if (a ~ /^[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.]/) bootstrap(p)
   else if (a == "eyj") jwt(p)
   else if (a == "ls0tls1") b64pem(p)
   else if (a == "h4si") gz(p)
@@ -2350,7 +2389,7 @@ function handle(p, alen, a,   v, c, k, e) {
   else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
   else if (a ~ /headers?\]$/) { need("full"); HDR = 1 }
   else if (a == "htpasswd") htpasswd(p, a)
-  else if (a ~ /^(xox|xapp-|gh|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg\.|dop_v1_|dckr_pat_|hvs\.|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|hooks\.slack\.com\/|\/api\/webhooks\/|\/incomingwebhook\/|telegram\.org\/bot)/) vendor(p, a)
+  else if (a ~ /^(xox|xapp-|gh|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg\.|dop_v1_|dckr_pat_|hvs\.|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|dt0c01\.|hooks\.slack\.com\/|\/api\/webhooks\/|\/incomingwebhook\/|telegram\.org\/bot)/) vendor(p, a)
   else if (a == "vault") vault(p, a)
   else if (a == "rabbitmqctl") rabbit(p, a)
   else if (a == "sqlplus" || a == "thin:") oracle(p, a)

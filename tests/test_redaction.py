@@ -340,6 +340,12 @@ CASES: list[Case] = [
     Case("url-credentials", '{"dsn":"mysql:\\/\\/root:EscValue123@db\\/app"}\n', ("EscValue123",)),
     Case("url-credentials", '{"url":"postgres://app:ab\\u0026AmpValue123@db/app"}\nredis://:pa#HashValue123@redis:6379\n', ("AmpValue123", "HashValue123")),
     Case("tool-password", "jdbc:oracle:thin:app/OracleValue1@db:1521/ORCL\nsqlplus -s app/OracleValue2@ORCL @q.sql\n", ("OracleValue1", "OracleValue2")),
+    # (red-team probe 5) any tool's -u USER -p X and -U USER -P X, sqlplus with no @db
+    Case("tool-password", 'EXPORTER_OPTS="--web.listen-address=:9104 -u exporter -p Fjord7724monday"\nracadm -r 10.0.0.50 -u root -p Glacier3483tiger serveraction powercycle\nisql -U sa -P Quiet4417river -S db1\nsqlplus sys/Dusk9921phoenix as sysdba\n', ("Fjord7724monday", "Glacier3483tiger", "Quiet4417river", "Dusk9921phoenix")),
+    # XML's name and value (Java properties XML, .NET appSettings, Spring beans), Windows unattend's <Value>
+    Case("secret-field", '<entry key="db.password">Orange3106penguin</entry>\n<add key="DbPassword" value="Amber5521lotus" />\n<property name="password" value=\'Coral2231meadow\'/>\n<Password><Value>Hazel7314iris</Value><PlainText>true</PlainText></Password>\n', ("Orange3106penguin", "Amber5521lotus", "Coral2231meadow", "Hazel7314iris")),
+    Case("url-credentials", "SMTP_LOGIN=alerts@example.com:H@rb0r218\n", ("H@rb0r218", "rb0r218")),
+    Case("vendor-token", "oneagent installer token dt0c01.8ZE98ZY2XBF7BRC1N4Y9VSL2.ZHPKL0MYS08J4T1O1ODRIZVMYPY9NHYYUOQ89N2S3CBBI2Q6WQ5LUCBZOQ3V61HM\n", ("8ZE98ZY2XBF7BRC1N4Y9VSL2", "ZHPKL0MYS08J4T1O1ODRIZVMYPY9")),
     Case("tool-password", "CREATE USER 'a'@'%' IDENTIFIED BY 'SqlIdValue123';\n", ("SqlIdValue123",)),
     Case("tool-password", "etcdctl --user root:EtcdValue123 get /\nmongosh -u admin -p MongoValue123 db\nrabbitmqctl add_user admin RabbitValue123\n",
          ("EtcdValue123", "MongoValue123", "RabbitValue123")),
@@ -564,6 +570,19 @@ KEPT = [
     "nmcli con show",
     "mkpasswd -m help",
     "mkpasswd -s",
+    "docker run -u 1000 -p 8080:80 nginx",
+    "strace -u app -p 1234",
+    "psql -U postgres -p 5432 -h db",
+    "psql -U postgres -P pager=off",
+    "ps -u root -p 1,2,3",
+    "sqlplus / as sysdba",
+    "sqlplus -s @/opt/scripts/run.sql",
+    '<entry key="db.host">db1</entry>',
+    '<add key="DbPassword" value="${DB_PASSWORD}" />',
+    "GIT_REMOTE=git@github.com:org/repo.git",
+    "ubuntu@ip-10-0-0-1.ec2.internal:~$ kubectl get pods",
+    "admin@node1.example.com:kubernetes$ ls",
+    "scp backup.tar ops@bastion.example.com:backups",
 ]
 
 
