@@ -345,6 +345,10 @@ CASES: list[Case] = [
     # XML's name and value (Java properties XML, .NET appSettings, Spring beans), Windows unattend's <Value>
     Case("secret-field", '<entry key="db.password">Orange3106penguin</entry>\n<add key="DbPassword" value="Amber5521lotus" />\n<property name="password" value=\'Coral2231meadow\'/>\n<Password><Value>Hazel7314iris</Value><PlainText>true</PlainText></Password>\n', ("Orange3106penguin", "Amber5521lotus", "Coral2231meadow", "Hazel7314iris")),
     Case("url-credentials", "SMTP_LOGIN=alerts@example.com:H@rb0r218\n", ("H@rb0r218", "rb0r218")),
+    # credential files in a ConfigMap (pgbouncer's userlist.txt, .pgpass), Redis ACLs, Dovecot's clear passwords
+    Case("secret-block", 'data:\n  userlist.txt: |\n    "app" "Tundra7501pizza"\n  .pgpass: |\n    db.prod.svc:5432:shop:app:Fjord7658monday\n', ("Tundra7501pizza", "Fjord7658monday")),
+    Case("secret-field", '{"data":{"userlist.txt":"\\"app\\" \\"Tundra7502pizza\\"\\n"}}\nalice:{PLAIN}Silver2495golden::::::\n', ("Tundra7502pizza", "Silver2495golden")),
+    Case("tool-password", 'user worker on >Cobalt1234river >Second5678pass ~jobs:* +@read\n{"redis.conf":"bind 0.0.0.0\\nuser app on >Whistle7062umbrella ~* +@all\\n"}\nredis-cli ACL SETUSER alice reset >Emerald4321brook\n', ("Cobalt1234river", "Second5678pass", "Whistle7062umbrella", "Emerald4321brook")),
     Case("vendor-token", "oneagent installer token dt0c01.8ZE98ZY2XBF7BRC1N4Y9VSL2.ZHPKL0MYS08J4T1O1ODRIZVMYPY9NHYYUOQ89N2S3CBBI2Q6WQ5LUCBZOQ3V61HM\n", ("8ZE98ZY2XBF7BRC1N4Y9VSL2", "ZHPKL0MYS08J4T1O1ODRIZVMYPY9")),
     Case("tool-password", "CREATE USER 'a'@'%' IDENTIFIED BY 'SqlIdValue123';\n", ("SqlIdValue123",)),
     Case("tool-password", "etcdctl --user root:EtcdValue123 get /\nmongosh -u admin -p MongoValue123 db\nrabbitmqctl add_user admin RabbitValue123\n",
@@ -583,6 +587,8 @@ KEPT = [
     "ubuntu@ip-10-0-0-1.ec2.internal:~$ kubectl get pods",
     "admin@node1.example.com:kubernetes$ ls",
     "scp backup.tar ops@bastion.example.com:backups",
+    "user default on nopass ~* +@all",
+    "auth_file = /etc/pgbouncer/userlist.txt",
 ]
 
 
