@@ -27,7 +27,7 @@ SITE_HELP = "the site (default: the one with the most snapshots)"
 @click.option("--sort-by", help="a JSONPath such as .metadata.creationTimestamp or {.status.containerStatuses[0].restartCount}")
 def get(resource: str, names: tuple[str, ...], db: str | None, site: str | None, all_namespaces: bool, namespace: str | None, node: str | None,
         selector: str | None, output: str | None, sort_by: str | None) -> None:  # fmt: skip
-    """List pods, nodes, events (kubectl's columns), images or containers (crictl's, with a NODE column).
+    """List pods, nodes, events, services (kubectl's columns), images or containers (crictl's, with a NODE column).
 
     Ages are relative to when the site's kubectl dump was taken. Without an API dump in the bundles,
     pods are built from the nodes' runtimes (crictl pods / ps / inspect).

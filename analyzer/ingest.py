@@ -825,6 +825,11 @@ class LooseInput:
                 if s.kind.startswith("kubectl-describe-") and s.kind != "kubectl-describe-events":
                     recs += _events_of_describe(s, recs)
                 sec_notes += _date_event_ages(recs, s.first, self.when.now, dates)
+                if s.kind.startswith("kubectl-get") and len(recs) < len(s.records):
+                    # rows that are no object's (a line glued under the table, a row kubectl wrapped): said, and the text kept
+                    s.problems.append(f"lines {s.first}-{s.last}: {len(s.records) - len(recs)} of {len(s.records)} rows of {s.kind} "
+                                      "are no object's: kept as text")  # fmt: skip
+                    self._keep_lines(s, member, sid, owner, {"layout": "other"})
                 self.records[sid] += [(member, r) for r in recs]
                 n_stored = len(recs)
                 self.report.records += n_stored
@@ -1145,6 +1150,7 @@ def _labels(v: object) -> dict[str, str] | None:
 
 
 _LISTED = {"kubectl-get": None, "kubectl-get-daemonsets": "DaemonSet", "kubectl-get-statefulsets": "StatefulSet", "kubectl-version": None,
+           "kubectl-get-services": "Service",
            **dict.fromkeys(("crictl-inspect-template", "crictl-inspect-yaml", "crictl-inspect-json", "component-version"))}  # fmt: skip
 
 
@@ -1161,7 +1167,7 @@ def _listed(s: paste.Section) -> list[Record]:
     workloads table, and of any other kind api_objects (its cells under raw.kubesnap.columns); `kubectl version`'s
     versions (oc's Kubernetes Version is the server's)."""
     from analyzer.parsers.kubectl_json import WORKLOAD_KINDS
-    from analyzer.parsers.kubectl_table import CLUSTER_KINDS
+    from analyzer.parsers.kubectl_table import CLUSTER_KINDS, service_of
 
     if s.kind == "kubectl-version":
         r = s.records[0]
@@ -1185,6 +1191,11 @@ def _listed(s: paste.Section) -> list[Record]:
         cells = {k: v for k, v in r.items() if k not in ("kind", "api_kind", "name", "namespace")}
         raw = {"kind": kind, "metadata": {"name": name, **({"namespace": ns} if ns else {})},
                "kubesnap": {"from": "kubectl get (pasted)", "columns": cells}}  # fmt: skip
+        if kind == "Service":  # as a kubectl dump holds it, its cells kept
+            svc = service_of(cells, str(name), ns, "kubectl get (pasted)")
+            if svc is not None:
+                out.append(svc)
+            continue
         out.append(ApiObject(kind=str(kind), namespace=ns, name=str(name), raw=raw))
     return out
 

@@ -235,6 +235,50 @@ NODE_HEADER = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
 NODE_WIDE = ["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]
 
 
+def _strs(v: Any) -> list[str]:
+    return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
+
+
+def service_external_ip(svc: dict[str, Any], wide: bool) -> str:
+    """getServiceExternalIP: spec.externalIPs (and a load balancer's ingress), <pending> for a balancer without one."""
+    spec, st = svc.get("spec") or {}, svc.get("status") or {}
+    typ, ext = spec.get("type"), _strs(spec.get("externalIPs"))
+    if typ in ("ClusterIP", "NodePort"):
+        return ",".join(ext) or "<none>"
+    if typ == "LoadBalancer":
+        lb = st.get("loadBalancer")
+        got = lb.get("ingress") if isinstance(lb, dict) else None
+        ingress = [i for i in got if isinstance(i, dict)] if isinstance(got, list) else []
+        ips = ",".join(x for i in ingress for x in (i.get("ip"), i.get("hostname")) if isinstance(x, str) and x)
+        if not wide and len(ips) > 16:  # loadBalancerWidth
+            ips = ips[:13] + "..."
+        return ",".join([*([ips] if ips else []), *ext]) or "<pending>"
+    if typ == "ExternalName":
+        return str(spec.get("externalName") or "")
+    return "<unknown>"
+
+
+def service_row(svc: dict[str, Any], now: datetime | None, wide: bool = False, age: str | None = None) -> list[str]:
+    """printService: NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE [SELECTOR]; `age` as a pasted table printed it."""
+    md, spec = svc.get("metadata") or {}, svc.get("spec") or {}
+    ips = _strs(spec.get("clusterIPs")) or _strs([spec.get("clusterIP")])
+    ports = []
+    for p in spec.get("ports") or []:
+        if isinstance(p.get("port"), int):
+            node_port = f":{p['nodePort']}" if isinstance(p.get("nodePort"), int) and p["nodePort"] else ""
+            ports.append(f"{p['port']}{node_port}/{p.get('protocol') if isinstance(p.get('protocol'), str) else 'TCP'}")
+    row = [str(md.get("name") or ""), str(spec.get("type") or ""), (ips[0] if ips and ips[0] else "<none>"), service_external_ip(svc, wide),
+           ",".join(ports) or "<none>", age if age is not None else since(now, md.get("creationTimestamp"))]  # fmt: skip
+    if wide:
+        sel = spec.get("selector")
+        row.append(",".join(f"{k}={v}" for k, v in sorted(sel.items()) if isinstance(v, str)) if isinstance(sel, dict) and sel else "<none>")
+    return row
+
+
+SERVICE_HEADER = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
+SERVICE_WIDE = ["SELECTOR"]
+
+
 # ------------------------------------------------------------------ selectors
 
 

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 import yaml
 from _pytest.mark.structures import ParameterSet
+from click.testing import CliRunner
 
+from analyzer.cli import main
 from analyzer.formats import coverage, detect, member_account
 from analyzer.ingest import ingest
 from analyzer.rules import run_rules
@@ -138,6 +140,10 @@ def test_rancher_sample(tmp_path: Path) -> None:
         assert (
             st.con.execute("SELECT count(*) FROM pod_processes WHERE pid IS NOT NULL").fetchall()[0][0] > 50
         )
+    # its services table, stored as services: get svc prints what kubectl printed, headless (None) and selectors included
+    res = CliRunner().invoke(main, ["get", "svc", "-A", "-o", "wide", "--db", str(r["db"])])
+    assert res.exit_code == 0, res.output
+    assert res.stdout == (RAN / "rke2/kubectl/services").read_text()
 
 
 @needs_corpus

@@ -254,3 +254,45 @@ def test_markdown_bold_is_markup_not_a_value(tmp_path: Path) -> None:
         assert con.execute("SELECT status_text FROM pods WHERE name LIKE 'calico-kube%'").fetchall() == [("ContainerCreating",)]
     assert _unbold("call f(**kwargs) in **/*.go") == "call f(**kwargs) in **/*.go"
     assert _unbold("**a** then **b**: x ** y") == "a then b: x ** y"
+
+
+def test_pasted_service_tables_are_services(tmp_path: Path) -> None:
+    """`kubectl get svc` of each era pasted: stored as Services (api_objects, the JSON shape of a dump) that `get svc`
+    lists as kubectl printed them; a line glued under the table is no service, said and kept as text."""
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    code, out, db = ingest_text(tmp_path, """$ kubectl get svc -n shop -o wide
+NAME       TYPE           CLUSTER-IP     EXTERNAL-IP                 PORT(S)                      AGE   SELECTOR
+web        LoadBalancer   10.97.55.171   203.0.113.9                 80:30080/TCP,443:30443/TCP   2d    app=web,tier=front
+db         ClusterIP      None           <none>                      5432/TCP                     9d    app=db
+legacy     ExternalName   <none>         db.example.com              <none>                       40d   <none>
+$ kubectl get services
+NAME         CLUSTER-IP   EXTERNAL-IP   PORT(S)          AGE
+kubernetes   10.0.0.1     <none>        443/TCP          18d
+my-service   10.0.0.172   <pending>     8080:31190/TCP   48m
+**Proposed Solution:**
+""")
+    assert code == 1 and "1 of 3 rows of kubectl-get-services are no object's: kept as text" in out, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        objs = {(n, ns): json.loads(raw) for n, ns, raw in con.execute("SELECT name, namespace, raw FROM api_objects WHERE kind = 'Service'").fetchall()}
+    assert sorted(objs) == [("db", "shop"), ("kubernetes", "default"), ("legacy", "shop"), ("my-service", "default"), ("web", "shop")]
+    web = objs[("web", "shop")]
+    assert web["spec"] == {"type": "LoadBalancer", "clusterIP": "10.97.55.171", "selector": {"app": "web", "tier": "front"},
+                           "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30080}, {"port": 443, "protocol": "TCP", "nodePort": 30443}]}  # fmt: skip
+    assert web["status"] == {"loadBalancer": {"ingress": [{"ip": "203.0.113.9"}]}}
+    assert objs[("legacy", "shop")]["spec"] == {"type": "ExternalName", "externalName": "db.example.com"}
+    assert objs[("db", "shop")]["spec"]["clusterIP"] == "None"
+    res = CliRunner().invoke(main, ["get", "svc", "-A", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines() == [
+        "NAMESPACE   NAME         TYPE           CLUSTER-IP     EXTERNAL-IP      PORT(S)                      AGE",
+        "default     kubernetes                  10.0.0.1       <none>           443/TCP                      18d",
+        "default     my-service                  10.0.0.172     <pending>        8080:31190/TCP               48m",
+        "shop        db           ClusterIP      None           <none>           5432/TCP                     9d",
+        "shop        legacy       ExternalName   <none>         db.example.com   <none>                       40d",
+        "shop        web          LoadBalancer   10.97.55.171   203.0.113.9      80:30080/TCP,443:30443/TCP   2d",
+    ]
+    res = CliRunner().invoke(main, ["get", "service", "web", "-n", "shop", "-o", "json", "--db", str(db)])
+    assert json.loads(res.stdout)["spec"]["type"] == "LoadBalancer"

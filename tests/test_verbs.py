@@ -64,6 +64,14 @@ def test_get_nodes_wide_is_what_kubectl_printed(db: str, seed_bundles: dict[str,
     assert run("get", "nodes", "-o", "wide", "--db", db) == member(seed_bundles[CP1], "cluster/get-node-wide.txt")
 
 
+def test_get_services_of_the_dump(db: str) -> None:
+    assert run("get", "svc", "-A", "-o", "wide", "--db", db).splitlines()[0].split() == ["NAMESPACE", "NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"]
+    rows = [ln.split() for ln in run("get", "services", "-A", "--db", db).splitlines()[1:]]
+    assert [r[:6] for r in rows] == [["default", "kubernetes", "ClusterIP", "10.233.0.1", "<none>", "443/TCP"],
+                                     ["kube-system", "coredns", "ClusterIP", "10.233.0.3", "<none>", "53/UDP"]]  # fmt: skip
+    assert run("get", "svc", "--db", db, "-o", "name") == "service/kubernetes\n"
+
+
 def test_get_pods_namespace_selector_sort_name(db: str) -> None:
     out = run("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-proxy", "--db", db).splitlines()
     assert out[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]

@@ -75,6 +75,7 @@ LAYOUT = layout(
         Entry(D + "kubectl/pods", "kubectl-table", ("api_pods",), made_by="kubectl get pods -A -o wide"),
         Entry(D + "kubectl/nodes", "kubectl-table", ("api_nodes",), made_by="kubectl get nodes -o wide"),
         Entry(D + "kubectl/events", "kubectl-table", ("api_events",), made_by="kubectl get events -A"),
+        Entry(D + "kubectl/services", "kubectl-table", ("api_objects",), made_by="kubectl get services -A -o wide"),
         Entry(
             D + "kubectl/nodesdescribe", "kubectl-describe", ("api_nodes",), made_by="kubectl describe nodes"
         ),

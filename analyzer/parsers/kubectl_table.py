@@ -1,5 +1,6 @@
-"""kubectl tables: `get pod [-A] [-o wide]`, `get node [-o wide]` and `get events [-A] [-o wide]`
-(also `kubectl events` and the 1.13-era event columns), as printed or pasted.
+"""kubectl tables: `get pod [-A] [-o wide]`, `get node [-o wide]`, `get events [-A] [-o wide]`
+(also `kubectl events` and the 1.13-era event columns) and `get svc [-A] [-o wide]` (also before 1.6, without TYPE),
+as printed or pasted.
 
 Cells with spaces (`1 (2d10h ago)`, `Ubuntu 22.04.2 LTS`, `NOMINATED NODE`), `<none>`,
 `<redacted>` cells that break the alignment, `node/` and `pod/` prefixes of typed output,
@@ -8,11 +9,13 @@ extra `--label-columns`, old kubectl without INTERNAL-IP, several tables in one 
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from analyzer.errors import ParseError
-from analyzer.models import ApiNode, ApiPod, Event, Record
+from analyzer.models import ApiNode, ApiObject, ApiPod, Event, Record
 from analyzer.registry import ParseContext, source
 from analyzer.tables import Column, TableSpec, parse_table
 from analyzer.textutil import clean_lines
@@ -91,6 +94,32 @@ EVENTS = TableSpec(
     ],
     required=4,
 )
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+SERVICES = TableSpec(
+    "kubectl get services",
+    [
+        Column("namespace", ("NAMESPACE",), r"\S+"),
+        Column("name", ("NAME",), r"\S+"),
+        Column("type", ("TYPE",), "|".join(SERVICE_TYPES)),
+        Column("cluster_ip", ("CLUSTER-IP",), r"\S+"),
+        Column("external_ip", ("EXTERNAL-IP",), r"\S+"),
+        Column("ports", ("PORT(S)",), r"\S+"),
+        Column("age", ("AGE",), r"\S+"),
+        Column("selector", ("SELECTOR",), r"\S+"),
+    ],
+    layouts=[
+        ["namespace", "name", "type", "cluster_ip", "external_ip", "ports", "age", "selector"],
+        ["namespace", "name", "type", "cluster_ip", "external_ip", "ports", "age"],
+        ["name", "type", "cluster_ip", "external_ip", "ports", "age", "selector"],
+        ["name", "type", "cluster_ip", "external_ip", "ports", "age"],
+        # before 1.6 (no TYPE)
+        ["namespace", "name", "cluster_ip", "external_ip", "ports", "age", "selector"],
+        ["namespace", "name", "cluster_ip", "external_ip", "ports", "age"],
+        ["name", "cluster_ip", "external_ip", "ports", "age", "selector"],
+        ["name", "cluster_ip", "external_ip", "ports", "age"],
+    ],
+    required=5,
+)
 # kubectl prints the object as lower-case `kind/name`; the API's kinds, for the common ones
 KINDS = {k.lower(): k for k in ("Pod", "Node", "Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "CronJob",
                                 "Service", "Endpoints", "PersistentVolumeClaim", "PersistentVolume", "Namespace",
@@ -131,9 +160,10 @@ def api_kind(resource: str) -> str:
 POD_HEADER = re.compile(r"^[ \t]*(?:NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE")
 NODE_HEADER = re.compile(r"^[ \t]*NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION")
 EVENT_HEADER = re.compile(r"^[ \t]*(?:NAMESPACE\s+)?LAST ?SEEN\s+(?:TYPE\s+REASON\s+OBJECT|FIRST ?SEEN\s+COUNT\s+NAME)\b")
+SERVICE_HEADER = re.compile(r"^[ \t]*(?:NAMESPACE\s+)?NAME\s+(?:TYPE\s+)?CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE")
 
 
-_ANY_HEADER = re.compile("|".join(f"(?:{rx.pattern})" for rx in (POD_HEADER, NODE_HEADER, EVENT_HEADER)), re.M)  # one pass
+_ANY_HEADER = re.compile("|".join(f"(?:{rx.pattern})" for rx in (POD_HEADER, NODE_HEADER, EVENT_HEADER, SERVICE_HEADER)), re.M)  # one pass
 
 
 def _sniff(head: str) -> int:
@@ -150,6 +180,8 @@ def _segments(lines: list[str]) -> list[tuple[str, list[str], int]]:
             starts.append((i, "nodes"))
         elif EVENT_HEADER.match(ln):
             starts.append((i, "events"))
+        elif SERVICE_HEADER.match(ln):
+            starts.append((i, "services"))
     out = []
     for j, (i, kind) in enumerate(starts):
         end = starts[j + 1][0] if j + 1 < len(starts) else len(lines)
@@ -176,7 +208,7 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
         kind = "pods" if any(re.search(r"\s\d+/\d+\s", ln) for ln in lines) else "nodes"
         segs = [(kind, lines, 0)]
     for kind, seg, off in segs:
-        spec = {"pods": PODS, "nodes": NODES, "events": EVENTS}[kind]
+        spec = {"pods": PODS, "nodes": NODES, "events": EVENTS, "services": SERVICES}[kind]
         try:
             rows = parse_table(seg, spec)
         except ParseError as e:
@@ -194,6 +226,13 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
                     ctx.problem(line, f"not a kubectl events row: {row.text[:80]!r}")
                 else:
                     yield ev
+                continue
+            if kind == "services":
+                svc = service_of(c, re.sub(r"^services?/", "", str(c["name"])), c.get("namespace"), "kubectl get services")
+                if svc is None:
+                    ctx.problem(line, f"not a kubectl services row: {row.text[:80]!r}")
+                else:
+                    yield svc
                 continue
             name = re.sub(r"^(?:node|pod|nodes|pods)/", "", str(c["name"]))
             if kind == "pods":
@@ -233,6 +272,49 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
                     labels={k: v for k, v in c.items() if k not in {x.key for x in NODES.columns} and v},
                     line=line,
                 )
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def service_of(cells: Mapping[str, Any], name: str, namespace: str | None, origin: str) -> ApiObject | None:
+    """A Service as one row of `kubectl get svc` prints it, in the JSON shape of a kubectl dump (spec.type, clusterIP,
+    externalIPs or a load balancer's ingress, ports `80/TCP` and `8081:30008/TCP`, -o wide's selector) with the row's
+    cells under kubesnap.columns; None for a row that is no service's (a name that is no DNS label, a line glued under
+    the table, a header cut to `AME`)."""
+    ip, typ, ext = (str(cells.get(k) or "") for k in ("cluster_ip", "type", "external_ip"))
+    if not (len(name) <= 63 and re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])?", name) and (_is_ip(ip) or ip in ("None", "<none>"))
+            and (not typ or typ in SERVICE_TYPES)):  # fmt: skip
+        return None
+    spec: dict[str, Any] = {**({"type": typ} if typ else {}), **({"clusterIP": ip} if ip != "<none>" else {})}
+    status: dict[str, Any] = {}
+    outside = [x for x in ext.split(",") if x] if ext not in ("", "<none>", "<pending>", "<unknown>") else []
+    if typ == "ExternalName" and len(outside) == 1:
+        spec["externalName"] = outside[0]
+    elif typ == "LoadBalancer" and outside:  # (kubectl prints the balancer's and spec.externalIPs: all are counted its)
+        status["loadBalancer"] = {"ingress": [{"ip" if _is_ip(x) else "hostname": x} for x in outside]}
+    elif outside:
+        spec["externalIPs"] = outside
+    ports = []
+    for piece in str(cells.get("ports") or "").split(","):
+        num, _, proto = piece.partition("/")
+        port, _, node_port = num.partition(":")
+        if port.isdecimal() and len(port) <= 5 and proto.isalpha() and len(proto) <= 5 and (not node_port or (node_port.isdecimal() and len(node_port) <= 5)):
+            ports.append({"port": int(port), "protocol": proto, **({"nodePort": int(node_port)} if node_port else {})})
+    if ports:
+        spec["ports"] = ports
+    sel = [p.split("=", 1) for p in str(cells.get("selector") or "").split(",") if "=" in p]
+    if sel:
+        spec["selector"] = {k: v for k, v in sel if k}
+    raw: dict[str, Any] = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, **({"namespace": namespace} if namespace else {})},
+                           "spec": spec, **({"status": status} if status else {}),
+                           "kubesnap": {"from": origin, "columns": {k: v for k, v in cells.items() if k not in ("name", "namespace", "kind", "api_kind")}}}  # fmt: skip
+    return ApiObject(kind="Service", api_version="v1", namespace=namespace, name=name, raw=raw)
 
 
 def event_of(c: dict[str, str | None]) -> Event | None:

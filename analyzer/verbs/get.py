@@ -15,11 +15,14 @@ from analyzer.kubefmt import (
     NODE_WIDE,
     POD_HEADER,
     POD_WIDE,
+    SERVICE_HEADER,
+    SERVICE_WIDE,
     Selector,
     go_units_duration,
     human_size,
     node_row,
     pod_row,
+    service_row,
     since,
     tabwriter,
 )
@@ -27,7 +30,8 @@ from analyzer.sanitize import cell, json_dumps, yaml_dump
 from analyzer.verbs import SiteView, api_shape, stored_json
 
 RESOURCES = {"pods": "pods", "pod": "pods", "po": "pods", "nodes": "nodes", "node": "nodes", "no": "nodes", "events": "events",
-             "event": "events", "ev": "events", "images": "images", "image": "images", "containers": "containers", "container": "containers"}  # fmt: skip
+             "event": "events", "ev": "events", "images": "images", "image": "images", "containers": "containers", "container": "containers",
+             "services": "services", "service": "services", "svc": "services"}  # fmt: skip
 
 
 @dataclass
@@ -306,6 +310,39 @@ def _json_dict(v: Any) -> dict[str, Any]:
     return v if isinstance(v, dict) else {}
 
 
+def service_items(sv: SiteView) -> list[Item]:
+    """Services of the site's kubectl dump; without one, those of pasted tables and describes (the latest capture of each)."""
+    rows = sv.q(
+        """SELECT o.snapshot_id, o.namespace, o.name, o.raw FROM v_api_objects o
+           WHERE o.kind = 'Service' AND o.snapshot_id IN (SELECT snapshot_id FROM v_snapshots WHERE site = $site)"""
+    )
+    when = dict(sv.q("SELECT snapshot_id, coalesce(collected_at, ingested_at) FROM v_snapshots WHERE site = $site"))
+    dumped: dict[tuple[str | None, str], Item] = {}
+    pasted: dict[tuple[str | None, str], tuple[Any, Item]] = {}
+    for sid, ns, name, raw in rows:
+        full = stored_json(raw) if isinstance(raw, str) else raw
+        obj = api_shape(full)
+        if not isinstance(obj, dict) or not isinstance(name, str) or not name:
+            continue
+        mark = full.get("kubesnap")
+        if not isinstance(mark, dict):  # a kubectl dump's: of the site's dump only
+            if sid == sv.api_snapshot or sv.api_snapshot is None:
+                dumped[(ns, name)] = Item(ns, name, obj, when.get(sid))
+            continue
+        cols = mark.get("columns") if isinstance(mark.get("columns"), dict) else None
+        if cols is not None:  # a pasted table: its cells as printed (an old one had no TYPE)
+            cells = [name, *(str(cols.get(k) or d) for k, d in (("type", ""), ("cluster_ip", "<none>"), ("external_ip", "<none>"),
+                                                                ("ports", "<none>"), ("age", "<unknown>"), ("selector", "<none>")))]  # fmt: skip
+        else:  # a pasted describe
+            cells = service_row(obj, None, True, "<unknown>")
+        t = when.get(sid)
+        prev = pasted.get((ns, name))
+        if prev is None or (t is not None and (prev[0] is None or t >= prev[0])):
+            pasted[(ns, name)] = (t, Item(ns, name, obj, t, cells, "table"))
+    items = list(dumped.values()) if dumped else [it for _t, it in pasted.values()]
+    return sorted(items, key=lambda it: (it.namespace or "", it.name))
+
+
 def event_items(sv: SiteView) -> list[Item]:
     objs = sv.raw("Event") if sv.api_snapshot else []
     if objs:
@@ -360,7 +397,7 @@ def get(sv: SiteView, resource: str, *, namespace: str | None = None, all_namesp
         raise UsageError(str(e)) from None
     if kind in ("images", "containers"):
         return _runtime_table(sv, kind, node, namespace if not all_namespaces else None, output)
-    items = {"pods": pod_items, "nodes": node_items, "events": event_items}[kind](sv)
+    items = {"pods": pod_items, "nodes": node_items, "events": event_items, "services": service_items}[kind](sv)
     namespaced = kind != "nodes"
     ns = None if all_namespaces or not namespaced else (namespace or "default")
     items = [
@@ -372,7 +409,7 @@ def get(sv: SiteView, resource: str, *, namespace: str | None = None, all_namesp
     ]  # fmt: skip
     if sort_by:
         items.sort(key=lambda it: _sort_key(jsonpath(it.obj, sort_by)))
-    singular = {"pods": "pod", "nodes": "node", "events": "event"}[kind]
+    singular = {"pods": "pod", "nodes": "node", "events": "event", "services": "service"}[kind]
     if output == "name":
         return "".join(f"{singular}/{cell(it.name)}\n" for it in items)
     if output in ("json", "yaml"):
@@ -392,6 +429,9 @@ def get(sv: SiteView, resource: str, *, namespace: str | None = None, all_namesp
     elif kind == "nodes":
         header = NODE_HEADER + (NODE_WIDE if wide else [])
         rows = [it.cells[: len(header)] if it.cells else node_row(it.obj, it.now, wide) for it in items]
+    elif kind == "services":
+        header = SERVICE_HEADER + (SERVICE_WIDE if wide else [])
+        rows = [it.cells[: len(header)] if it.cells else service_row(it.obj, it.now, wide) for it in items]
     else:
         header = (["LAST SEEN", "TYPE", "REASON", "OBJECT", "SUBOBJECT", "SOURCE", "MESSAGE", "FIRST SEEN", "COUNT", "NAME"] if wide
                   else ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"])  # fmt: skip
