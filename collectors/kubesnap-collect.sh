@@ -1009,31 +1009,31 @@ redaction_rules() {
   cat <<'RULES'
 private-key	PEM private key	private key|static key v1	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----, OpenVPN Static key V1), over lines or in one line with \n escapes; the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose
 base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate), with the lines it is wrapped over	base64 certificates (kubeconfig certificate-authority-data)
-secret-field	key and value	@KEYWORDS@| (stdout|stderr) p |[{](plain|cleartext)[}]	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...; and credential files' names as keys, a ConfigMap's userlist.txt (pgbouncer) and .pgpass), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements (and <Password><Value>X</Value>), XML name and value attributes (<entry key="db.password">X</entry>, <add key="DbPassword" value="X"/>, <property name="password" value="X"/>), Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; the word echoed or printed into a file named for a secret (echo X > /etc/rancher/k3s/db-pass, | sudo tee .../token; not a .log, .pid or .lock) or into --from-file=password=/dev/stdin; SQL's PASSWORD('X'); a password stored in clear, {PLAIN}X and {CLEARTEXT}X (Dovecot); iscsiadm's -n ...password -v X; keys and values cut between a CRI partial (P) record and the next one	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
-secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] and a shell-quoted '--flag' 'VALUE' (k3s's unit file) (also on the next line: a JSON or YAML list item, a word alone at the flag's indentation as describe prints Args:, the next line's first word after a backslash) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key), and Vault's --secret-id	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
+secret-field	key and value	@KEYWORDS@| (stdout|stderr) p |[{](plain|cleartext)[}]	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...; and credential files' names as keys, a ConfigMap's userlist.txt (pgbouncer) and .pgpass), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements (and <Password><Value>X</Value>), XML name and value attributes (<entry key="db.password">X</entry>, <add key="DbPassword" value="X"/>, <property name="password" value="X"/>), Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; the word echoed or printed into a file named for a secret (echo X > /etc/rancher/k3s/db-pass, | sudo tee .../token; not a .log, .pid or .lock) or into --from-file=password=/dev/stdin; SQL's PASSWORD('X'); a password stored in clear, {PLAIN}X and {CLEARTEXT}X (Dovecot); iscsiadm's -n ...password -v X; an annotation's prefixed key (backup.velero.io/restic-password: X), MongoDB's "pwd":"X", a dotted property with no blank (spring.datasource.password:X), PHP's define('DB_PASSWORD', 'X'), protobuf text password:\"X\" (etcd's request stats), SNMP's community: X, a file's lines logged in a JSON string (...\nrequirepass X\n...), a Google app password's four groups (password=abcd efgh ijkl mnop); keys and values cut between a CRI partial (P) record and the next record of its stream (one of the other stream may come between)	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields and of files of credentials named (--askpass FILE, credentials=FILE, LoadCredential=ID:FILE), a pwd that is a directory, etcd's --auth-token=simple and --initial-cluster-token; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file, hostKeyFingerprint, tokenRequests), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
+secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] and a shell-quoted '--flag' 'VALUE' (k3s's unit file) (also on the next line: a JSON or YAML list item, a word alone at the flag's indentation as describe prints Args:, the next line's first word after a backslash) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key), and Vault's --secret-id; a YAML flow list's next item (args: [--cookie-secret, X]); the word a --password-command echoes (restic's 'echo X')	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
 secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value)	the key line
-authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...)
+authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...); a placeholder (Bearer <masked>, client-go's)
 bearer-token	bearer token	bearer	a token of 16 or more characters after "Bearer"	"bearer tokens" in prose
 basic-credentials	basic credentials	basic	base64 of 8 or more characters (a multiple of 4, not all lower-case letters) after "Basic"	"basic authentication" in prose
 jwt	JSON web token	eyj	header.payload.signature of a JWT (eyJ...)	
 bootstrap-token	kubeadm bootstrap token	[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]	a stand-alone [a-z0-9]{6}.[a-z0-9]{16} with a digit	file and host names that only look alike (letters only, or part of a longer name)
 url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/|[^[:blank:]/@'"]@[a-z0-9]	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded (%3A%2F%2F) and with JSON-escaped slashes (:\/\/); in a CRI partial (P) record that ends inside the authority (the runtime cut user:pa|ss@host), from the colon to the record's end; user:password@host with no scheme (a DSN, a proxy setting, mysqlsh --uri) when the password looks like one (6 or more characters, letters with a digit or a sign); a mail address's password, user@example.com:password (SMTP_LOGIN=, a sasl_passwd line), when it looks like one and is no path or prompt	scheme, user name, host; e-mail addresses, image digests (name:tag@sha256:...), user:word@host with a word that does not look like a password
-env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, JAVA_OPTS, ...), whose values the other rules still read (JAVA_OPTS=-Dx.password=X); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X)	names; harmless variables
+env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, JAVA_OPTS, ...), whose values the other rules still read (JAVA_OPTS=-Dx.password=X); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X); a YAML value: line to its end (a probe header's value: Bearer X, kubeadm's extraEnvs), an env item written value first	names; harmless variables
 secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars), in YAML and JSON (also one-line and escaped JSON)	the keys; ConfigMaps in files with no Secret
 registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
 tool-password	command-line password	mysql|mariadb|redis-cli|[[:blank:]]on[[:blank:]]+>|acl[[:blank:]]+setuser|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+(with[[:blank:]]+[a-z0-9_]+[[:blank:]]+)?by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|snmp[a-z]*|nmcli|wpa_passphrase|mkpasswd|@tcp[(]|@unix[(]|[|][[:blank:]]*(chpasswd|passwd|sudo|cryptsetup|kinit)|[ "'\[,]-(-user|[pauwUkncx])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw> and AUTH [user] <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED [WITH plugin] BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, crane/oras login -p, sqlcmd/bcp -P, rdesktop -p, ssh-keygen -N, snmp* -A, -X and -c (the community), any command's -u USER -p X and -U USER -P X (racadm, an exporter's OPTS, isql; not a number, port mapping, path, variable or option), sqlplus user/X with no @db, a Redis ACL's passwords (user NAME on >X in users.acl or redis.conf, ACL SETUSER NAME >X), nmcli's password and wifi-sec.psk values, wpa_passphrase's passphrase, openssl passwd's and mkpasswd's password argument, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, the word echoed or printed into chpasswd (after user:), passwd --stdin, sudo -S, cryptsetup, kinit or a --password-stdin, in ps lines, in JSON argument arrays and in lists of one argument a line (a YAML command:, describe's Command: and Args:), and over lines continued with a backslash	-p, -a, -u of other commands; curl -u user without a password
-password-prose	password in prose	비밀번호|암호|패스워드|passwort|kennwort|mot de passe|contraseña|contrasena|senha|パスワード|密码|密碼|口令|пароль|Пароль|ПАРОЛЬ|wachtwoord|hasło|haslo|şifre|sifre|lösenord|losenord|salasana|passord|adgangskode|heslo|jelszó|jelszo	the word after a password word in prose, in English (password, passwd, passphrase, pw), Korean (비밀번호, 암호, 패스워드), Japanese (パスワード), Chinese (密码, 密碼, 口令), Russian (пароль), German, French, Spanish, Portuguese, Dutch, Polish, Turkish, Swedish, Finnish, Norwegian, Danish, Czech and Hungarian, joined to it by a colon (also full-width), =, a particle (는, 은, は, 为, 是), is / ist / est / es / è, "for USER is", "for USER:" (up to four words: for the elastic built-in superuser is), "reset to" or "set to", or after "with password", "new password" and the like, when it looks like a password: 6 or more characters, letters with a digit or a sign	words of the sentence (the password is incorrect, expired, stored in ...), placeholders, values of fewer than 6 characters
+password-prose	password in prose	api[[:blank:]]key|비밀번호|암호|패스워드|passwort|kennwort|mot de passe|contraseña|contrasena|senha|パスワード|密码|密碼|口令|пароль|Пароль|ПАРОЛЬ|wachtwoord|hasło|haslo|şifre|sifre|lösenord|losenord|salasana|passord|adgangskode|heslo|jelszó|jelszo	the word after a password word in prose, in English (password, passwd, passphrase, pw, api key), Korean (비밀번호, 암호, 패스워드), Japanese (パスワード), Chinese (密码, 密碼, 口令), Russian (пароль), German, French, Spanish, Portuguese, Dutch, Polish, Turkish, Swedish, Finnish, Norwegian, Danish, Czech and Hungarian, joined to it by a colon (also full-width), =, a particle (는, 은, は, 为, 是), is / ist / est / es / è, "for USER is", "for USER:" (up to four words: for the elastic built-in superuser is), "reset to" or "set to", or after "with password", "new password" and the like, when it looks like a password: 6 or more characters, letters with a digit or a sign	words of the sentence (the password is incorrect, expired, stored in ...), placeholders, values of fewer than 6 characters
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
-vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|dt0c01[.]|hooks[.]slack[.]com/|/api/webhooks/|/incomingwebhook/|telegram[.]org/bot	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_), Dynatrace (dt0c01.) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack, Discord or Teams webhook URL and a Telegram bot's token	the prefixes in prose
+vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|dt0c01[.]|hooks[.]slack[.]com/|/api/webhooks/|/incomingwebhook/|telegram[.]org/bot|hc-ping[.]com/|events[.]pagerduty[.]com/integration/	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_), Dynatrace (dt0c01.) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack, Discord or Teams webhook URL, of a Healthchecks ping URL (hc-ping.com/UUID) and of a PagerDuty integration URL, and a Telegram bot's token	the prefixes in prose
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
-random-token	random token	[a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-]	a run of 16 or more characters of letters, digits, +, /, _ and - (and = padding) that looks random: upper- and lower-case letters with fewer than 6 in 10 of its characters in words (a capital and 3 or more small letters: camelCase, paths); or 20 or more lower-case letters and digits with no separator, in 3 or more groups of digits; lower case and hex after a vendor's prefix (Sonar squ_, Supabase sbp_, Buildkite bkua_, Pulumi pul-, Linear lin_oauth_, Shopify shpss_, Honeycomb hcaik_, Databricks dapi, Mailgun key-, Mailchimp <hex>-usN, PostgreSQL md5<hex>) and the first part of a Terraform Cloud token (<14>.atlasv1.<67>). A run with / (or over 512 characters) is judged by its pieces between /: only a span of random-looking pieces with one of 10 or more of mixed case is redacted (a URL's path stays). A run on a line of bare base64 in line mode sends the file to full mode, where PEM certificate blocks are known	hex of any length (container, sandbox and image ids, digests, hashes, UUIDs), digests after SHA256: and the like (ssh key fingerprints), ssh public keys, kubelet CSR names (node-csr-...), camelCase and words, lower-case names with separators (pod, node and image names), upper case and digits (AWS key ids, iptables chains), base64 of a PEM certificate, public key or CRL (kubeconfig certificate-authority-data), the body of a PEM certificate, public key or CRL block (on its line, and bare base64 lines after it to its END: any other line ends it)
+random-token	random token	[a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-][a-z0-9+/_-]	a run of 16 or more characters of letters, digits, +, /, _ and - (and = padding) that looks random: upper- and lower-case letters with fewer than 6 in 10 of its characters in words (a capital and 3 or more small letters: camelCase, paths); or 20 or more lower-case letters and digits with no separator, in 3 or more groups of digits; lower case and hex after a vendor's prefix (Sonar squ_, Supabase sbp_, Buildkite bkua_, Pulumi pul-, Linear lin_oauth_, Shopify shpss_, Honeycomb hcaik_, Databricks dapi, Mailgun key-, Mailchimp <hex>-usN, PostgreSQL md5<hex>) and the first part of a Terraform Cloud token (<14>.atlasv1.<67>). A run with / (or over 512 characters) is judged by its pieces between /: only a span of random-looking pieces with one of 10 or more of mixed case is redacted (a URL's path stays). A run on a line of bare base64 in line mode sends the file to full mode, where PEM certificate blocks are known	hex of any length (container, sandbox and image ids, digests, hashes, UUIDs), digests after SHA256: and the like (ssh key fingerprints), ssh public keys, kubelet CSR names (node-csr-...), camelCase and words, lower-case names with separators (pod, node and image names), Oracle Cloud ids (ocid1.subnet.oc1...), upper case and digits (AWS key ids, iptables chains), base64 of a PEM certificate, public key or CRL (kubeconfig certificate-authority-data), the body of a PEM certificate, public key or CRL block (on its line, and bare base64 lines after it to its END: any other line ends it)
 credential-file	withheld file	(file name)	files never collected: *.key, *-key.pem, *.p12, *.pfx, *.jks, *.keystore, *.kdbx, *.ppk, *.age, id_rsa and the like, keyrings, every *.csv (kubespray known_tokens.csv, known_users.csv, basic_auth.csv), *.token, *.passwd, *htpasswd*, *pgpass*, netrc, and outside the logs any file whose name holds token, secret, passw or credential; etcd data, databases and archives (*.db, member/snap, *.tar*, *.zip, *.xz, *.bz2, ...); files of configuration over 16 MiB	
-known-value	value redacted elsewhere	(the values redacted)	every other occurrence, in any file of the bundle, of a value a rule redacted: the same password echoed, passed to a tool no rule knows or logged (of every rule but the shape-only ones, random-token and base64's, values of 8 or more characters that are not a name, a path, a URL, an image, a number, an address, hex or a UUID, or letters only; of env-value's, which redacts every variable not known to be harmless, only those with digits and letters of both cases or 16 characters long, without / : @ , or blanks)	values shorter than 8 characters, names, paths, URLs, images, numbers, hex and letters-only words (found where they are no secret)
+known-value	value redacted elsewhere	(the values redacted)	every other occurrence, in any file of the bundle, of a value a rule redacted: the same password echoed, passed to a tool no rule knows or logged (of every rule but the shape-only ones, random-token and base64's, values of 8 or more characters that are not a name, a path, a URL, an image, a number, an address, hex or a UUID, or letters only; of env-value's, which redacts every variable not known to be harmless, only those with digits and letters of both cases or 16 characters long, without / : @ , or blanks)	values shorter than 8 characters, names, paths, URLs, images, numbers, hex and letters-only words, PEM armour (-----BEGIN), fingerprints (SHA256:...) and masks (********) (found where they are no secret)
 final-scan	withheld file	(after packing)	a file outside the logs that is binary (a NUL byte) or archive data by its first bytes, before any rule; after packing, a file whose name holds a secret, a link whose target holds one, a gzip file whose content matches a rule or is binary, a file whose redaction failed or took longer than the per-file bound: withheld, with the reason in manifest.json and the report	
 RULES
 }
 
-readonly REDACT_KEYWORDS='bindpw|rootpw|userlist|pgpass|token|tokens|password|passwords|passwd|pass|pwd|pw|psk|otp|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|creds|cookie|user|encrypt|signature|sig|unseal[[:blank:]]+key|recovery[[:blank:]]+key|[-_]key|[a-z]key|key[[:blank:]]*[:=]|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
+readonly REDACT_KEYWORDS='bindpw|rootpw|userlist|pgpass|community|token|tokens|password|passwords|passwd|pass|pwd|pw|psk|otp|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|creds|cookie|user|encrypt|signature|sig|unseal[[:blank:]]+key|recovery[[:blank:]]+key|[-_]key|[a-z]key|key[[:blank:]]*[:=]|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
 # Base64 of the secret words at each alignment, once and twice encoded (generated and checked by
 # tests/test_redaction.py); KSIGS: "PRIVATE KEY" encoded once.
 readonly REDACT_SIGS='0b2tlb 3WVhOemQy 3WVhOemQyOXla 5GUTFKRl 5sWTNKbG 6WldOeVpY BBU1NXT1JE BSSVZBVEUgS0VZ BdXRob3JpemF0aW9u Bhc3N3Z Bhc3N3b3Jk BiMnRsY CQlUxTlhUMUpF CU1NWWkJWRVVnUzBWW CZFhSb2IzSnBlbUYwYVc5d CZWFyZXIg CaGMzTjNa CaGMzTjNiM0pr DWldGeVpYSW F1dGhvcml6YXRpb2 F1dGhz FRVk5UVjA5U1 FVa2xXUVZSRklFdEZX FYVjBhRzl5YVhwaGRHbHZi FZWE56ZDI5eV FtVmhjbVZ5S GMWRHaH GMWRHaHZjbWw2WVhScGIy ImF1dGgi J2YTJWd JCVTFOWFQxSk JQUzBWT JTU1ZaQlZFVWdTMFZa JbUYxZEdna JhdXRoI JkWFJvYjNKcGVtRjBhVzl1 JlYXJlci JoYzNOM1 JoYzNOM2IzSm KaGRYUm9J KbFlYSmxja MGIydGxi MyVmpjbVYw NFQ1JFV NHRnpjM2R2Y2 NHRnpjM2Rr NaV0Z5WlhJZ NlY3Jld ORlExSkZW ObFkzSmxk Q1pXRnlaWEln QQVNTV09SR QUklWQVRFIEtFW QXV0aG9yaXphdGlvb QYXNzd29yZ QkJVMU5YVDFKR QlNTVlpCVkVVZ1MwVl QmRYUm9iM0pwZW1GMGFXOX QmVhcmVyI QmhjM04zW QmhjM04zYjNKa RHOXJaV RPS0VO RSVU5TUl RUVZOVFYwOVNS RVWtsV1FWUkZJRXRGV RWFYwYUc5eWFYcGhkR2x2Y RWVhOemQyOXla RaV055Wl RbVZoY21WeU RjFkR2h2Y21sNllYUnBiM RjFkR2h6 Rva2Vu SUFMwVk SW1GMWRHZ2 SdmEyVn SmhkWFJvS SmxZWEpsY2 TRUNSRV TZWNyZX TkZRMUpGV TmxZM0psZ U0VDUkVU U2VjcmV0 UEFTU1dPUk UFJJVkFURSBLRV UGFzc3dvcm UT0tFT UUlVOU1JW UVFWTlRWMDlTU UVVrbFdRVlJGSUV0Rl UVhWMGFHOXlhWHBoZEdsdm UVlYTnpkMjl5W UW1WaGNtVnlJ UWldOeVpY Ub2tlb UlBTMFZP UnZhMlZ1 UwVkRVa1ZV UyVmpjbVYw VE9LRU VFJVTlNSV VFRlRVMWRQVW VFpXTnlaW VG9rZW VGSkpWa0ZVUlNCTFJW VHRnpjM2R2Y2 VMFZEVWtWV VMlZqY21WM VR0Z6YzNkdmNt VRUZUVTFkUFVr VRkpKVmtGVVJTQkxSV VTBWRFVrVl VTJWamNtVj VUMHRGV VUVGVFUxZFBVa VUZKSlZrRlVSU0JMUl VUdGemMzZHZjb VVDB0Rl VVQwdEZU VWIydGxi VYjJ0bG ViMnRsY VkU5TFJV Vkc5clpX WRTlMUl WRzlyWl WVhWMGFHOXlhWHBoZEdsdm WVhWMGFI WW1WaGNtVnlJ Y0dGemMzZG Y0dGemMzZHZjb YXV0aG9yaXphdGlvb YXV0aH YmVhcmVyI YxZEdodmNtbDZZWFJwYj YxZEdoe YzJWamNtVj ZEc5clpX ZFOUxSV ZHOXJaV ZWFYwYU ZWFYwYUc5eWFYcGhkR2x2Y ZbVZoY21WeU aGRYUm9iM0pwZW1GMGFXOX aGRYUm9j aVlYVjBhQ aVpXRnlaWEln c2VjcmV0 cGFzc3dk cGFzc3dvcm d1lYTnpkM d1lYTnpkMjl5W dG9rZW dZWE56ZD dZWE56ZDI5eV elpXTnlaW hdXRob3JpemF0aW9u hdXRoc hkWFJvY hkWFJvYjNKcGVtRjBhVzl1 iYXV0aC iZWFyZXIg jMlZqY21WM jR0Z6YzNka jR0Z6YzNkdmNt kRzlyWl lYVjBhRzl5YVhwaGRHbHZi lYVjBhS lZWFYwYU laV0Z5WlhJZ ltRjFkR2dp ltVmhjbVZ5S oZFhSb2 oZFhSb2IzSnBlbUYwYVc5d pWVhWMGFD pWldGeVpYSW paV055Wl poZFhSb0 psWVhKbGNp wYXNzd2 wYXNzd29yZ wYjJ0bG zZWNyZX'
@@ -1509,6 +1509,8 @@ function known(v, rule) {
   sub(/^[ \t"'`]+/, "", v); sub(/[ \t"'`,;]+$/, "", v)
   if (length(v) < 8 || length(v) > 1024 || index(v, M) || index(v, "\001") || index(v, "://") || index(v, "@sha256:")) return
   if (v ~ /^[0-9A-Fa-f-]+$/ || v ~ /^[a-z0-9][-a-z0-9.]*$/ || v ~ /^[A-Za-z]+$/ || v ~ /^[0-9.:\057-]+$/ || substr(v, 1, 1) == "/") return
+  # (nor a PEM armour line's words: -----BEGIN is in every certificate; nor a key's fingerprint, SHA256:...)
+  if (v ~ /^-----/ || tolower(v) ~ /^(sha1|sha256|sha384|sha512|md5):/ || v ~ /^[*#.xX]+$/) return
   # (a run redacted for its shape alone is found by its shape wherever else it is, or is no secret there: a PEM body)
   if (rule ~ /^(random-token|base64-|private-key)/) return
   if (rule == "env-value" && (v ~ /[\057:@ \t,]/ || v !~ /[0-9]/ || !(v ~ /[a-z]/ && v ~ /[A-Z]/ || length(v) >= 16 && v ~ /[A-Za-z]/))) return
@@ -1592,6 +1594,7 @@ function closeq(v, k,   i, q, c) {
     q = QP[i]; c = bs_before(q)
     if (k <= 0) { if (c % 2 == 0) return q }
     else if (c >= k && (c - k) % (2 * k + 2) == 0) return q - k
+    else if (c == 0) return q  # (the string that holds it ends first: a docker log record cut at 16 KiB)
   }
   return length(S) + 1
 }
@@ -1599,7 +1602,10 @@ function closeq(v, k,   i, q, c) {
 function uend(v, k,   i, e, q) {
   wlist(); i = first_after(WP, WN, v); e = (i <= WN) ? WP[i] : length(S) + 1
   q = closeq(v, k < 0 ? 0 : k)
-  return q < e ? q : e
+  if (q < e) e = q
+  # (nor over an escaped line end: a file's lines logged in a JSON string, "...\nrequirepass X\nmasterauth Y")
+  if (match(substr(S, v, e - v), /\\[nr]/)) e = v + RSTART - 1
+  return e
 }
 # quote level of the string around position p: backslashes before the quote at p-1, or -1
 function level_at(p) { if (p > 1 && substr(S, p - 1, 1) == "\"") return bs_before(p - 1); return -1 }
@@ -1622,6 +1628,12 @@ function plain(v, key,   l) {
   if (v ~ /^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|\([A-Za-z_][A-Za-z0-9_]*\)|[A-Z_][A-Z0-9_]*)$/) return 1
   if (l == "" || l ~ /^(true|false|null|nil|none|yes|no|on|off|~|-|\*+|x+|<[a-z _-]*>|redacted|\[redacted\]|changeme|\{\{.*\}\}|\{\.[a-z0-9_.]+\}|0xc00[0-9a-f]+|[0-9]|[0-9][0-9]|[0-9][0-9][0-9]|[0-9][0-9][0-9][0-9]|[0-9][0-9][0-9][0-9][0-9])$/) return 1
   if (index(v, M) == 1 || v == "\"\"" || v == "''" || v == "{}" || v == "[]") return 1
+  if (key ~ /pwd$/ && v ~ /^\/[A-Za-z0-9._\/-]*$/) return 1
+  # etcd's --auth-token mode (simple, jwt,pub-key=...) and --initial-cluster-token (the cluster's name)
+  if (key ~ /auth-token$/ && l ~ /^(simple|jwt(,.*)?)$/ || key ~ /initial[-_]cluster[-_]token$/) return 1
+  # files that hold credentials, named: openvpn --auth-user-pass FILE --askpass FILE, cifs credentials=FILE,
+  # systemd's LoadCredential=ID:FILE
+  if (key ~ /(askpass|auth-user-pass|credentials|loadcredential(encrypted)?)$/ && v ~ /^([A-Za-z0-9_.@-]+:)?\/[A-Za-z0-9._\/-]*(,[^ \t]*)?$/) return 1
   if (key ~ /key$/ && (v ~ /^\/[A-Za-z0-9._\/-]+$/ || v ~ /^[A-Za-z0-9._\/~-]+\.(pem|key|crt|cert|der|p12|pfx|json|yaml|yml|conf)$/)) return 1
   return 0
 }
@@ -1663,10 +1675,16 @@ function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
   else if (sep == ":" && !kq && substr(S, 1, ks - 1) ~ /[{,][ \t]*$/) { e = uend(v, level_at(ks)); t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++; e = t }
   else {
     e = uend(v, level_at(ks)); if (kq) { t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++; e = t }
+    # (an item of a YAML flow list ends at its comma: args: [--client-secret=X, --port=8443])
+    else if (substr(S, 1, ks) ~ /\[[^]"']*$/) { t = v; while (t < e && substr(S, t, 1) !~ /[],]/) t++; e = t }
     # key=value inside a string (args="--host db password=open sesame", a shell word 'PW=ab'\''c'): to the string's end
     else if (sep == "=" && substr(S, ks, 1) != "-" && level_at(ks) < 0 && !plain(substr(S, v, e - v), key) && in_dq(ks)) { t = closeq(v, 0); if (t > e) e = t }
     else if (sep == "=" && substr(S, e, 4) == "'\\''") e = sq_end(e)
+    # a quoted assignment, "NAME=a b c" (systemd's Environment=, a shell word): to its closing quote
+    else if (sep == "=" && !kq && level_at(ks) == 0 && substr(S, ks - 1, 1) == "\"" && substr(S, ks - 2, 1) ~ /^([ \t=]|)$/) { t = closeq(v, 0); if (t > e) e = t }
   }
+  # (a Google app password as Google prints it, four groups of four letters: password=abcd efgh ijkl mnop)
+  if (e == v + 4 && substr(S, v, 19) ~ /^[a-z][a-z][a-z][a-z] [a-z][a-z][a-z][a-z] [a-z][a-z][a-z][a-z] [a-z][a-z][a-z][a-z]$/ && substr(S, v + 19, 1) !~ /[A-Za-z0-9]/) e = v + 19
   if (!plain(substr(S, v, e - v), key)) edit(v, e, rule)
 }
 # the next argument after a flag ending at ke: " VALUE", "\", \"VALUE\"" or the next line
@@ -1693,9 +1711,17 @@ function nextarg(ke, rule, kq,   w, v, c, k, e) {
     if (w ~ /^[ \t]*$/) return pend(rule, 0)
     return 0
   }
+  # a YAML flow list's next item: args: [--listen=:8443, --cookie-secret, X]
+  if (match(w, /^,[ \t]*/) && substr(S, 1, ke) ~ /\[[^]]*$/) {
+    v = ke + RLENGTH; e = v; while (e <= length(S) && substr(S, e, 1) !~ /[],]/) e++
+    while (e > v && substr(S, e - 1, 1) ~ /[ \t]/) e--
+    if (e > v && substr(S, v, 1) != "-" && (NAKEY == "" || !plain(substr(S, v, e - v), NAKEY))) { edit(v, e, rule); return 1 }
+    return 0
+  }
   if (match(w, /^[ \t]+/)) {
     v = ke + RLENGTH
     if (v > length(S)) return pend(rule, 0)
+    if (v == DKE) return pend(rule, 1)
     c = substr(S, v, 1)
     if (c == "-") return 0
     # (a backslash that ends the line continues the command: the value is the next line's first word)
@@ -1726,7 +1752,7 @@ function echoed(p, rule,   t, w, k, rest, e, args, n, c, q, v, e2) {
   return 1
 }
 function harmless_suffix(x) {
-  return x ~ /^[-_.]?(name|names|ref|refs|keyref|file|files|path|paths|dir|directory|ttl|length|len|size|type|types|count|enabled?|disabled?|required|policy|policies|expir[a-z]*|expires|duration|timeout|lifetime|seconds|minutes|hours|days|mode|format|min[a-z]*|max[a-z]*|version|provider|providers|url|uri|endpoint|source|sources|selector|namespace|label|labels|audiences?|issuer|algorithm|reset[a-z_.-]*|hint|prompt|field|header|param|store|mount|volume|secret-name|secret_name)$/ || x ~ /(name|ref|file|path|dir|ttl|seconds|policy|enabled|mode|version)$/
+  return x ~ /^[-_.]?(name|names|ref|refs|keyref|file|files|path|paths|requests|fingerprints?|dir|directory|ttl|length|len|size|type|types|count|enabled?|disabled?|required|policy|policies|expir[a-z]*|expires|duration|timeout|lifetime|seconds|minutes|hours|days|mode|format|min[a-z]*|max[a-z]*|version|provider|providers|url|uri|endpoint|source|sources|selector|namespace|label|labels|audiences?|issuer|algorithm|reset[a-z_.-]*|hint|prompt|field|header|param|store|mount|volume|secret-name|secret_name)$/ || x ~ /(name|ref|file|path|dir|ttl|seconds|policy|enabled|mode|version)$/
 }
 # a word that looks like a secret, not prose: 16 characters or more, or 8 with letters and digits
 function secretish(v,   e, w) {
@@ -1750,6 +1776,10 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   t = p > 64 ? p - 64 : 1
   w = substr(L, t, p - t)
   match(w, /[a-z0-9_.-]*$/); ks = p - RLENGTH
+  # (a line of a file logged in a JSON string starts after its \n: "...\nrequirepass X\n...")
+  if (ks > 1 && ks < p && substr(L, ks - 1, 1) == "\\" && substr(L, ks, 1) ~ /[ntr]/) ks++
+  # an annotation's or a label's prefix is the key's (backup.velero.io/restic-password: X)
+  if (ks > 2 && substr(L, ks - 1, 1) == "/" && match(substr(L, ks > 64 ? ks - 64 : 1, ks > 64 ? 64 : ks - 1), /(^|[ \t"'{,])[a-z0-9][-a-z0-9]*(\.[-a-z0-9]+)+\/$/)) ks = (ks > 64 ? ks - 64 : 1) + RSTART - 1 + (substr(L, (ks > 64 ? ks - 64 : 1) + RSTART - 1, 1) ~ /[ \t"'{,]/)
   isflag = (substr(L, ks, 1) == "-")
   # the name may go on after the secret word (SECRET_KEY_BASE, DB_PASSWORD_2, PASSWORD1), except for flags
   # (--token-ttl=24h) and words that begin others (pass-through, author)
@@ -1765,10 +1795,22 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   if (substr(L, 1, ks - 1) ~ /(>>?|tee([ \t]+-a)?)[ \t]*[^ \t>|;&]*$/ && substr(L, ks) !~ /^[a-z0-9_.-]*[.](log|pid|lock|sock|out|err)([ \t;|&]|$)/ && echoed(ks, "secret-field")) return
   # printf X | kubectl create secret generic db --from-file=password=/dev/stdin: the word printed
   if (substr(L, ke, 11) == "=/dev/stdin" && echoed(ks, "secret-field")) return
+  # PHP's define( 'DB_PASSWORD', 'X' ) (wp-config)
+  if (ks > 1 && substr(S, ks - 1, 1) ~ /['"]/ && substr(L, 1, ks - 2) ~ /define[ \t]*\([ \t]*$/ && match(substr(S, ke, 16), /^['"][ \t]*,[ \t]*['"]/)) {
+    v = ke + RLENGTH; e = (substr(S, v - 1, 1) == "'") ? sq_end(v) : closeq(v, 0)
+    if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-field")
+    return
+  }
   # SQL's PASSWORD('X') (SET PASSWORD FOR 'app'@'%' = PASSWORD('X'))
   if (match(substr(S, ke, 4), /^[ \t]?\(['"]/)) {
     v = ke + RLENGTH; e = (substr(S, v - 1, 1) == "'") ? sq_end(v) : closeq(v, 0)
     if (e > v && !plain(substr(S, v, e - v), "password")) edit(v, e, "secret-field")
+    return
+  }
+  # restic's --password-command 'echo X' (any --...-command that echoes): the word echoed
+  if (isflag && suf == "-command" && match(substr(S, ke + 8, 64), /^[ \t=]+['"]?(echo|printf)[ \t]+(-[a-z]+[ \t]+)*['"]?/)) {
+    v = ke + 8 + RLENGTH; e = v; while (e <= length(S) && substr(S, e, 1) !~ /[ \t'";|]/) e++
+    if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-flag")
     return
   }
   if (suf != "") {
@@ -1782,7 +1824,8 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   if (key ~ /(snapshot|partition|sort|cache|idempotency|lookup|index|label|topology|object|row|shard|foreign|unique|composite|group|node|annotation|field|column|dedupe?|trace|span|metric|hot|public|pub|host|ssh-host|trust|verify|verification|ca)[-_]?key$/) return
   strong = (key ~ /(password|passwd|passphrase|passcode|secret|token|apikey|api-key|api_key|credential)s?$|[-_]key$|[-_]pass$|authtok$/)
   if (a == "pass" && key !~ /(^|[-_.])pass(code)?$|^-*(require|master|root|db|admin|redis|mysql|user|auth)pass$|^-+[a-z]+pass$/ && !(key != "pass" && substr(S, ke - 4, 4) ~ /^(Pass|PASS)$/)) return
-  if (a == "pwd" && key !~ /[-_.]pwd$/ && !(key == "pwd" && ks > 1 && substr(S, ks - 1, 1) ~ /[;{,]/) && !(key != "pwd" && substr(S, ke - 3, 3) ~ /^(Pwd|PWD)$/)) return
+  # (pwd: the working directory, but ODBC's ;PWD=X, {pwd: X}, and MongoDB's createUser "pwd":"X" and , pwd: "X")
+  if (a == "pwd" && key !~ /[-_.]pwd$/ && !(key == "pwd" && ks > 1 && (substr(S, ks - 1, 1) ~ /[;{,]/ || substr(S, 1, ks - 1) ~ /[{,][ \t]*\\*"?$/ && substr(S, ke, 8) ~ /^\\*"?[ \t]*:/)) && !(key != "pwd" && substr(S, ke - 3, 3) ~ /^(Pwd|PWD)$/)) return
   if (a == "sig" && !(key == "sig" && ks > 1 && substr(S, ks - 1, 1) ~ /[?&;]/)) return
   # openssl pass phrases: -passout pass:X, -passin pass:X
   if (a == "pass" && key == "pass" && substr(S, ke, 1) == ":" && substr(S, ke + 1, 1) !~ /^[ \t]?$/ && (ks == 1 || substr(S, ks - 1, 1) ~ /[ \t"']/)) { edit(ke + 1, uend(ke + 1, level_at(ks)), "secret-field"); return }
@@ -1829,7 +1872,9 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     if (sep == ":" && !kq) {
       # mid-line, only a compound name (x-api-key, db_password), a header name or a password word counts as a key
       if (!structural(ks) && (key !~ /[-_]/ || substr(S, ks - 1, 1) !~ /[ \t]/) && key !~ /^(cookie|set-cookie|authorization)$/ && !(key ~ /^(password|passwd|passphrase|passcode|pwd|pw)$/ && t != "") && !(key ~ /^(token|secret)s?$/ && secretish(ke + kq + RLENGTH))) return
-      if (substr(rest, RLENGTH, 1) == ":" && t != "" && !(t ~ /["']/ && structural(ks))) return  # {pwd:"X"} (JavaScript, JSON5) is a key
+      # ({pwd:"X"} (JavaScript, JSON5) and protobuf's text password:\"X\" (etcd's request stats) are keys; so is a dotted
+      # property's name, spring.datasource.password:X, where its value is the rest of the line)
+      if (substr(rest, RLENGTH, 1) == ":" && t != "" && !((t ~ /["']/ || substr(rest, RLENGTH + 1, 2) == "\\\"") && structural(ks)) && !(key ~ /[a-z0-9]\.[a-z0-9]/ && structural(ks) && substr(S, ke + kq + RLENGTH) ~ /^[^ \t]+[ \t]*$/)) return
     }
     if (a == "user") {
       if (sep != "=" || substr(L, ke + kq + RLENGTH, 7) == "system:") return
@@ -2017,6 +2062,8 @@ function randomish(a, b,   r, n, t, k, i, q) {
   t = r; gsub(/-/, "", t); if (t ~ /^[0-9A-Fa-f]+$/) return 0
   # a kubelet's certificate signing request (node-csr-<base64url>), an ssh public key (ssh-ed25519 AAAA...)
   if (r ~ /^node-csr-/ || (r ~ /^AAAA/ && substr(L, a > 24 ? a - 24 : 1, a > 24 ? 24 : a - 1) ~ /(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp[0-9]+|ssh\.com) $/)) return 0
+  # an Oracle Cloud resource's id (ocid1.subnet.oc1.iad.<hash>): a name, no secret
+  if (substr(L, a > 64 ? a - 64 : 1, a > 64 ? 64 : a - 1) ~ /ocid1\.[a-z0-9]+\.oc[0-9]+\.[a-z0-9-]*\.$/) return 0
   # a digest: SHA256:<base64> (an ssh key's fingerprint), sha512-<base64> (a package's integrity)
   if (substr(L, a > 8 ? a - 8 : 1, a > 8 ? 8 : a - 1) ~ /(sha1|sha224|sha256|sha384|sha512|md5)[:-]$/) return 0
   if (r ~ /^(LS0tLS1CRUdJTiBDRVJU|LS0tLS1CRUdJTiBQVUJMSUMgS0VZ|LS0tLS1CRUdJTiBYNTA5IENSTC|LS0tLS1CRUdJTiBUUlVTVEVEIENFUlRJRklDQVRF)/) return 0
@@ -2146,7 +2193,14 @@ function authz(p, alen,   w, v, e, n) {
   if (v > n || substr(S, v, 1) ~ /[{\\]/) return 0
   if (match(substr(S, v, 40), /^[A-Za-z][A-Za-z0-9-]*[ \t]+/)) v += RLENGTH
   e = uend(v, level_at(v))
-  if (e > v && !plain(substr(S, v, e - v), "authorization")) { edit(v, e, "authorization-header"); if (e > SKIP) SKIP = e; return 1 }
+  # (client-go's own mask, Bearer <masked>, is no credential: nothing to redact, and the scheme word stays)
+  if (e > v && plain(substr(S, v, e - v), "authorization")) return 1
+  if (e > v) {
+    edit(v, e, "authorization-header"); if (e > SKIP) SKIP = e
+    # (a word of letters at a P record's end may be the scheme, cut: its next record holds the rest and the credentials)
+    if (CO && substr(S, CO - 1, 1) == "P" && e > n && substr(S, v, e - v) ~ /^[A-Za-z]+$/) CRIQ[ne] = "a"
+    return 1
+  }
   return 0
 }
 function tool(p, a,   b, w, v, e, c) {
@@ -2196,7 +2250,7 @@ function htargs(pos, w, k, batch, nflag,   n, i, j, need_k) {
   }
 }
 function vendor(p, a,   e, r, v) {
-  if (a ~ /webhooks?\/$|slack|telegram/) {
+  if (a ~ /webhooks?\/$|slack|telegram|hc-ping|pagerduty/) {
     # https://hooks.slack.com/services/T../B../SECRET, https://discord.com/api/webhooks/ID/SECRET: the path;
     # https://api.telegram.org/bot<id>:<token>/...: the bot's id and token
     v = p + length(a); e = end_tok(v)
@@ -2395,7 +2449,7 @@ function handle(p, alen, a,   v, c, k, e) {
   }
   if (a ~ /^ (stdout|stderr) p $/) { if (CO && p == CO - 9) need("full"); return }
   if (substr(L, p, 7) == "dt0c01.") vendor(p, "dt0c01.")
-  else if (a ~ /^[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.]/) bootstrap(p)
+  else if (length(a) == 23 && a ~ /^[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.]/) bootstrap(p)
   else if (a == "eyj") jwt(p)
   else if (a == "ls0tls1") b64pem(p)
   else if (a == "h4si") gz(p)
@@ -2407,7 +2461,7 @@ function handle(p, alen, a,   v, c, k, e) {
   else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
   else if (a ~ /headers?\]$/) { need("full"); HDR = 1 }
   else if (a == "htpasswd") htpasswd(p, a)
-  else if (a ~ /^(xox|xapp-|gh|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg\.|dop_v1_|dckr_pat_|hvs\.|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|dt0c01\.|hooks\.slack\.com\/|\/api\/webhooks\/|\/incomingwebhook\/|telegram\.org\/bot)/) vendor(p, a)
+  else if (a ~ /^(xox|xapp-|gh|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg\.|dop_v1_|dckr_pat_|hvs\.|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|dt0c01\.|hooks\.slack\.com\/|\/api\/webhooks\/|\/incomingwebhook\/|telegram\.org\/bot|hc-ping\.com\/|events\.pagerduty\.com\/integration\/)/) vendor(p, a)
   else if (a == "vault") vault(p, a)
   else if (a == "rabbitmqctl") rabbit(p, a)
   else if (a == "sqlplus" || a == "thin:") oracle(p, a)
@@ -2484,9 +2538,10 @@ function states(   ind, t, nm, v, e, x) {
   }
   if (INPEM) {
     if (!match(L, /----[- ]?end/)) { printf "%d\td\n", NRX > PATCH; rec("private-key"); return 1 }
-    INPEM = 0; t = RSTART; x = index(substr(L, t + 8), "----"); t = x ? t + 8 + x + 3 : length(S) + 1; while (substr(L, t, 1) == "-") t++
+    INPEM = 0; CRIC = ""; t = RSTART; x = index(substr(L, t + 8), "----"); t = x ? t + 8 + x + 3 : length(S) + 1; while (substr(L, t, 1) == "-") t++
     if (t > length(S)) { printf "%d\td\n", NRX > PATCH; rec("private-key"); return 1 }
-    S = substr(S, t); L = tolower(S); printf "%d\tr\t%s%s\n", NRX, S, CR > PATCH; return 1
+    # (the rest of a CRI record keeps its prefix: the key went to the runtime's P record before it)
+    S = ((CO && CO < t) ? substr(S, 1, CO) M : "") substr(S, t); L = tolower(S); printf "%d\tr\t%s%s\n", NRX, S, CR > PATCH; return 1
   }
   if (S ~ /^[ \t]*$/) return 0
   ind = indent_of(S)
@@ -2525,12 +2580,14 @@ function states(   ind, t, nm, v, e, x) {
     if (ind < ENVY || (ind == ENVY && S !~ /^[ \t]*- /)) ENVY = -1
     else {
       if (match(S, /^[ \t]*(- )?name:[ \t]*/)) { nm = substr(S, RLENGTH + 1); gsub(/["' \t]/, "", nm); ENVN = nm; return 0 }
-      if (match(S, /^[ \t]*(- )?value:[ \t]*/)) { if (ENVN != "" && safe_env(ENVN)) { ENVN = ""; return 0 } if (ENVN != "") { v = RLENGTH + 1; value(v, v, 0, "=", "value", "env-value") } ENVN = ""; return 2 }
+      # (an item written value first, - value: X then name: N, has its value redacted: its name is not known yet)
+      if (match(S, /^[ \t]*(- )?value:[ \t]*/)) { if (ENVN != "" && safe_env(ENVN)) { ENVN = ""; return 0 } if (ENVN != "" || S ~ /^[ \t]*- /) { v = RLENGTH + 1; value(v, index(S, "value"), 0, ":", "value", "env-value") } ENVN = ""; return 2 }
     }
   }
   if (PENDV > 0) {
     PENDV--
-    if (match(L, /^[ \t]*(- )?\\*"?value\\*"?[ \t]*:[ \t]*/)) { value(RLENGTH + 1, 1, 1, "=", "value", "env-value"); PENDV = 0; return 2 }
+    # (a YAML value is the rest of the line: value: Bearer X of a probe's httpHeaders, kubeadm's extraEnvs)
+    if (match(L, /^[ \t]*(- )?\\*"?value\\*"?[ \t]*:[ \t]*/)) { t = RLENGTH; if (substr(L, 1, t) ~ /"/) value(t + 1, 1, 1, "=", "value", "env-value"); else value(t + 1, index(L, "value"), 0, ":", "value", "env-value"); PENDV = 0; return 2 }
   }
   if (PENDJ) {
     # "password": and its value on the next line (JSON formatted with a line break after the colon)
@@ -2551,7 +2608,20 @@ function states(   ind, t, nm, v, e, x) {
   }
   if (ARR) { if (S ~ /^[ \t]*\]/) ARR = 0; else { t = index(S, "]"); if (t) { ARR = 0; v = indent_of(S) + 1; if (t > v) edit(v, t, "secret-field") } else whole("secret-field"); return 2 } }
   if (PENDU) { PENDU = 0; if (match(S, /^[ \t]*\\*"/)) { v = RLENGTH + 1; e = closeq(v, RLENGTH - 1 - ind); t = index(substr(S, v, e - v), ":"); if (t) edit(v + t, e, "tool-password"); return 2 } }
-  if (CRIC != "") { if (match(S, /^[^ ]+ (stdout|stderr) [PF] /)) { v = RLENGTH + 1; e = (CRIC == "q") ? closeq(v, CRIK) : uend(v, -1); edit(v, e, "secret-field"); CRIC = ""; return 2 } CRIC = "" }
+  if (DKC != "") {
+    if (match(S, /^\{"log": ?"/)) { v = RLENGTH + 1; e = (DKC == "q") ? closeq(v, CRIK) : uend(v, -1); edit(v, e, "secret-field"); DKC = ""; return 2 }
+    DKC = ""
+  }
+  # the next record of the same stream (a record of the other stream may come between) goes on with a value cut at a
+  # P record's end: to its closing quote, its end, or (a scheme word cut, Authorization: Bear|er X) its second word
+  if (CRIC != "") {
+    if (!match(S, /^[^ ]+ (stdout|stderr) [PF] /)) CRIC = ""
+    else if (substr(S, RLENGTH - 8, 6) == CRIS) {
+      v = RLENGTH + 1; e = (CRIC == "q") ? closeq(v, CRIK) : uend(v, -1)
+      if (CRIC == "a" && match(substr(S, e, 16), /^[ \t]+[^ \t]/)) e = uend(e + RLENGTH - 1, -1)
+      edit(v, e, "secret-field"); CRIC = ""; return 2
+    }
+  }
   if (TOOLCTX != "") {
     # the carried tool ends with its array, its list (an item at another indentation, or not an item), its command
     if (CTXK == "j" && S ~ /\]/ || CTXK == "y" && (ind != CTXI || S !~ /^[ \t]*- /) || CTXK == "l" && ind != CTXI) TOOLCTX = ""
@@ -2564,7 +2634,7 @@ function states(   ind, t, nm, v, e, x) {
   return 0
 }
 BEGIN {
-  BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; HTS = ""; TOOLCTX = ""; CTXK = ""; PENDJ = 0; TRIPLE = ""; B64C = ""; PENDP = 0; RUN0 = 0; PCTX = ""
+  DKC = ""; BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; HTS = ""; TOOLCTX = ""; CTXK = ""; PENDJ = 0; TRIPLE = ""; B64C = ""; PENDP = 0; RUN0 = 0; PCTX = ""
   ns = split("@SIGS@", SA, " ")
   for (i = 1; i <= ns; i++) { k = tolower(SA[i]); SIGS[k] = (k in SIGS) ? SIGS[k] " " SA[i] : SA[i] }
   NKSIG = split("@KSIGS@", KSIG, " ")
@@ -2577,6 +2647,9 @@ NEEDED { next }
   L = tolower(S); ne = 0; CID++
   # the CRI log prefix (time, stream, P or F tag): CO is its length, the message starts after it
   CO = match(S, /^[^ ]+ (stdout|stderr) [PF] /) ? RLENGTH : match(S, /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+(Z|[+-][0-9][0-9]:?[0-9][0-9]) /) ? RLENGTH : 0
+  # a docker json-file record ({"log":"...","stream":...}): its message starts after {"log":", and the record is cut
+  # (the rest in the next one) where its log string does not end in \n; DKE: that string's closing quote
+  DKE = 0; if (!CO && match(S, /^\{"log": ?"/)) { CO = RLENGTH; DKE = closeq(CO + 1, 0); if (substr(S, DKE - 2, 2) == "\\n") DKE = 0 }
   NCR = 0; if (MODE == "full" && (INCERT || index(L, "-----"))) certranges(1)
   st = (MODE == "full") ? states() : 0
   if (st == 1) { ctx_after(); next }
@@ -2596,7 +2669,8 @@ NEEDED { next }
       if (L ~ /(password|certificate key|token|secret)[^:]*:[ \t]*$/ && substr(L, CO + 1) !~ /^[ \t]*(- )?[^ \t]*:[ \t]*$/) { need("full"); if (NEEDED) next; PENDP = 3 }
     }
   }
-  if (ne && CO && substr(S, CO - 1, 1) == "P") { for (i = 1; i <= ne; i++) if (EE[i] > length(S)) { need("full"); if (NEEDED) next; CRIC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i] } }
+  if (ne && DKE) { for (i = 1; i <= ne; i++) if (EE[i] >= DKE) { need("full"); if (NEEDED) next; DKC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i] } }
+  if (ne && CO && substr(S, CO - 1, 1) == "P") { for (i = 1; i <= ne; i++) if (EE[i] > length(S)) { need("full"); if (NEEDED) next; CRIC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i]; CRIS = substr(S, CO - 8, 6) } }
   emit()
   ctx_after()
 }

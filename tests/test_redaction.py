@@ -345,6 +345,38 @@ CASES: list[Case] = [
     # XML's name and value (Java properties XML, .NET appSettings, Spring beans), Windows unattend's <Value>
     Case("secret-field", '<entry key="db.password">Orange3106penguin</entry>\n<add key="DbPassword" value="Amber5521lotus" />\n<property name="password" value=\'Coral2231meadow\'/>\n<Password><Value>Hazel7314iris</Value><PlainText>true</PlainText></Password>\n', ("Orange3106penguin", "Amber5521lotus", "Coral2231meadow", "Hazel7314iris")),
     Case("url-credentials", "SMTP_LOGIN=alerts@example.com:H@rb0r218\n", ("H@rb0r218", "rb0r218")),
+    # (red-team round 7) a value cut at a P record goes on in the next record of its own stream, not in a record of the
+    # other stream between; a scheme word cut (Bear|er X); the record after a JSON-escaped key keeps its prefix
+    Case("secret-field", '2023-11-14T22:06:11.000000001Z stdout P {"msg":"db config","password":"Zq7first\n2023-11-14T22:06:11.000000002Z stderr F W1114 deprecated flag\n2023-11-14T22:06:11.000000003Z stdout F SecondHalfWord","user":"orders"}\n',
+         ("Zq7first", "SecondHalfWord"), '2023-11-14T22:06:11.000000001Z stdout P {"msg":"db config","password":"KUBESNAP-REDACTED\n2023-11-14T22:06:11.000000002Z stderr F W1114 deprecated flag\n2023-11-14T22:06:11.000000003Z stdout F KUBESNAP-REDACTED","user":"orders"}\n'),
+    Case("authorization-header", "2023-11-14T22:06:12.000000001Z stdout P GET /v1 Authorization: Bear\n2023-11-14T22:06:12.000000002Z stdout F er OrdersBearerTokenWords 200\n", ("OrdersBearerTokenWords",),
+         "2023-11-14T22:06:12.000000001Z stdout P GET /v1 Authorization: KUBESNAP-REDACTED\n2023-11-14T22:06:12.000000002Z stdout F KUBESNAP-REDACTED 200\n"),
+    Case("secret-field", '2023-11-14T22:06:10.123456015Z stdout P {"msg":"using credentials","sa":{"type":"service_account","project_id":"shop-prod","private_key_id":"0a1b2c","private_key":"-----BEGIN PRIVATE KEY-----\\nMIIEowIBAAKCAQEAFJors/6ILi8IHn5kxsC7tVO/HbkQfyy/KV5zjR3j1twdTKWT\\nddB+XhkAS1voQG6yyzyNZq7EscSplit09zHYIa4UOrGNATMuDJawTgsu8PO+799n\\nKSNrh9UCauSDmLhuVtcqZq7EscSplit1cYezdZ/tDDj8hYs5suKcNd8Zra9A9sKP\\nxZ9W3qLy7zKUVQDT7S8sZq7EscSplit2TQCBNR3YbDgbleph1QHt61QTC4XATWS8\\nPHp9NHfYjFM5DI4pZj59Zq7EscSplit3fhZ5R1Py4oJe2JbmPTuSgR7cMy+UcU3z\\nr1ZtoLuCr64CxqlIOdNKZq7EscSplit4hiFXiQ2hzT/pLjHX2JiCLhKcIhP6B\n2023-11-14T22:06:10.123456016Z stdout F r1i\\nQFeOUhGXZnnal5WisCgEZq7EscSplit5BCY8f5N3/ynbdrZRzsGQBJg3UHKwkflF\\n6XUi5AhuqpfEnbtXAqwKZq7EscSplit68jZfALhLSzFyCmmdKTxp/TkSF2RCdKDF\\nRuNw5GCf+hA6ILI8gJheZq7EscSplit7ad6/wJ9kFZJSqgmRB9H+iMb+lk777PZn\\nK8Cl6J5ixaaJLShuQjOuZq7EscSplit8d/+yDUA+5zmS1swoPqApryPZBlgvIyxJ\\nu2jGjNGkTfi3oYv2DzaKZq7EscSplit9G05Rk+GQV81rkmghzem9yPVUJa/c5q52\\n-----END PRIVATE KEY-----\\n","client_email":"orders@shop-prod.iam.gserviceaccount.com"}}\n' + "2023-11-14T22:06:10.123456017Z stdout P cut\n2023-11-14T22:06:10.123456018Z stderr F -----BEGIN RSA PRIVATE KEY-----\n",
+         ("MIIEowIBAAKCAQEAFJors", "QFeOUhGXZnnal5WisCgE", "Zq7EscSplit9"),
+         '2023-11-14T22:06:10.123456015Z stdout P {"msg":"using credentials","sa":{"type":"service_account","project_id":"shop-prod","private_key_id":"KUBESNAP-REDACTED","private_key":"KUBESNAP-REDACTED\n'
+         '2023-11-14T22:06:10.123456016Z stdout F KUBESNAP-REDACTED\\n","client_email":"orders@shop-prod.iam.gserviceaccount.com"}}\n'
+         "2023-11-14T22:06:10.123456017Z stdout P cut\n2023-11-14T22:06:10.123456018Z stderr F KUBESNAP-REDACTED\n"),
+    # a docker json-file record cut at 16 KiB: the value goes on in the next record, and each record stays JSON
+    Case("secret-field", '{"log":"{\\"msg\\":\\"cfg\\",\\"password\\":\\"Zq7-Meadow-","stream":"stdout","time":"2023-11-14T22:07:01.000000001Z"}\n{"log":"Lantern-Velvet-2024\\",\\"x\\":1}\\n","stream":"stdout","time":"2023-11-14T22:07:01.000000002Z"}\n{"log":"starting ledger --api-key ","stream":"stdout","time":"2023-11-14T22:07:02.000000001Z"}\n{"log":"LedgerApiKeyWords --v 2\\n","stream":"stdout","time":"2023-11-14T22:07:02.000000002Z"}\n', ("Meadow", "Lantern-Velvet-2024", "LedgerApiKeyWords"),
+         '{"log":"{\\"msg\\":\\"cfg\\",\\"password\\":\\"KUBESNAP-REDACTED","stream":"stdout","time":"2023-11-14T22:07:01.000000001Z"}\n'
+         '{"log":"KUBESNAP-REDACTED\\",\\"x\\":1}\\n","stream":"stdout","time":"2023-11-14T22:07:01.000000002Z"}\n'
+         '{"log":"starting ledger --api-key ","stream":"stdout","time":"2023-11-14T22:07:02.000000001Z"}\n'
+         '{"log":"KUBESNAP-REDACTED --v 2\\n","stream":"stdout","time":"2023-11-14T22:07:02.000000002Z"}\n'),
+    Case("secret-field", 'Environment="HTTP_PROXY=http://proxy.corp:3128" "REGISTRY_PASSWORD=Zq7a two words"\n', ("two words",),
+         'Environment="HTTP_PROXY=http://proxy.corp:3128" "REGISTRY_PASSWORD=KUBESNAP-REDACTED"\n'),
+    # values with blanks: a YAML value: line is the rest of the line (a probe's Bearer header, extraEnvs), a Google app password
+    Case("env-value", "        httpHeaders:\n        - name: Authorization\n          value: Bearer ProbeBearerWords\n        - name: X-Probe-Auth\n          value: Basic cHJvYmU6UHJvYmVCYXNpY1B3MQ==\ncontrollerManager:\n  extraEnvs:\n  - name: AZURE_CLIENT_SECRET\n    value: Zq7a three words\n",
+         ("ProbeBearerWords", "cHJvYmU6UHJvYmVCYXNpY1B3MQ", "three words")),
+    Case("secret-field", "level=info smtp user=alerts password=abcd efgh ijkl mnop\n", ("efgh", "mnop")),
+    # keys of other forms: an annotation's prefix, MongoDB's pwd, a dotted property with no blank, PHP's define, protobuf text,
+    # SNMP's community, and a file's lines logged in a JSON string
+    Case("secret-field", 'metadata:\n  annotations:\n    backup.velero.io/restic-password: ResticPw123\n    example.com/api-token: ApiTok12345\n{"createUser":"orders","pwd":"MongoPw1234","roles":[]}\n    db.createUser({user: "shop", pwd: "MongoPw5678"})\nspring.datasource.password:PropsPw1234\ndefine( \'DB_PASSWORD\', \'WpDbPw1234\' );\n      community: SnmpComm12\n{"msg":"request stats","request content":"name:\\"root\\" password:\\"EtcdPw1234\\" "}\n{"msg":"loaded config","content":"bind 0.0.0.0\\nrequirepass RedisPw1234\\nmasterauth RedisPw5678\\n"}\n',
+         ("ResticPw123", "ApiTok12345", "MongoPw1234", "MongoPw5678", "PropsPw1234", "WpDbPw1234", "SnmpComm12", "EtcdPw1234", "RedisPw1234", "RedisPw5678")),
+    Case("env-value", "    env:\n    - value: ValueFirst12\n      name: UPSTREAM_PASSWORD\n", ("ValueFirst12",)),
+    Case("secret-flag", "    args: [--listen=:8443, --cookie-secret, CookieSec123]\n    args: [--client-secret=CliSec1234, --port=8443]\n    command: restic --password-command 'echo ResticCmdPw1' backup /data\n", ("CookieSec123", "CliSec1234", "ResticCmdPw1"),
+         "    args: [--listen=:8443, --cookie-secret, KUBESNAP-REDACTED]\n    args: [--client-secret=KUBESNAP-REDACTED, --port=8443]\n    command: restic --password-command 'echo KUBESNAP-REDACTED' backup /data\n"),
+    Case("vendor-token", "+ curl -fsS https://hc-ping.com/eb095278-f28d-448d-87fb-364f9572b85a\nPOST https://events.pagerduty.com/integration/8e48f687ab165c58ac5831be38cb8cb4/enqueue 202\n", ("eb095278-f28d", "8e48f687ab165c58")),
+    Case("password-prose", "datadog: agent started with api key ba2e751989a01749ddb14f71010b93b7 site=datadoghq.eu\n", ("ba2e751989a01749ddb14f71010b93b7",)),
     # credential files in a ConfigMap (pgbouncer's userlist.txt, .pgpass), Redis ACLs, Dovecot's clear passwords
     Case("secret-block", 'data:\n  userlist.txt: |\n    "app" "Tundra7501pizza"\n  .pgpass: |\n    db.prod.svc:5432:shop:app:Fjord7658monday\n', ("Tundra7501pizza", "Fjord7658monday")),
     Case("secret-field", '{"data":{"userlist.txt":"\\"app\\" \\"Tundra7502pizza\\"\\n"}}\nalice:{PLAIN}Silver2495golden::::::\n', ("Tundra7502pizza", "Silver2495golden")),
@@ -589,6 +621,19 @@ KEPT = [
     "scp backup.tar ops@bastion.example.com:backups",
     "user default on nopass ~* +@all",
     "auth_file = /etc/pgbouncer/userlist.txt",
+    "I1114 round_trippers.go:469] Request Headers: Authorization: Bearer <masked>",
+    '{"level":"info","auth-token":"simple","msg":"etcd config"}',
+    "    - --initial-cluster-token=k8s_etcd",
+    "ETCD_INITIAL_CLUSTER_TOKEN=k8s_etcd",
+    "openvpn --config /etc/openvpn/c.conf --auth-user-pass /etc/openvpn/creds --askpass /etc/openvpn/pass.txt",
+    "mount -t cifs //fs/share /mnt -o credentials=/root/.smbcredentials,vers=3.0",
+    "LoadCredential=ecr-token:/etc/kubernetes/creds/ecr",
+    'tokenRequests: "audience=vault"',
+    'compartment_id = "ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq"',
+    '{"cwd":"x","pwd":"/home/app"}',
+    "  sshHostKeyFingerprint: SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
+    "connecting as orders with password ******** to db.shop.svc",
+    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ3YxN2Zha2VjZXJ0aWZpY2F0ZTAKBggqhkjOPQQDAjAV\n-----END CERTIFICATE-----",
 ]
 
 
