@@ -455,8 +455,9 @@ class LogLoader:
 # journalctl -o json: one JSON export record per line (sniffed as 'json')
 # journalctl -o short-iso-precise / short-iso:  2023-10-04T01:20:11.123456+0900 host ident[pid]: msg
 ISO_RX = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s+(\S+)\s+([^\s\[:]+)(?:\[(\d+)\])?:\s?(.*)$"
-# traditional syslog / journalctl default:  Oct  4 01:20:11[.123456] host ident[pid]: msg
-SYSLOG_RX = r"^([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d\d:\d\d:\d\d(?:\.\d+)?)\s+(\S+)\s+([^\s\[:]+)(?:\[(\d+)\])?:\s?(.*)$"
+# traditional syslog / journalctl default:  Oct  4 01:20:11[.123456] host ident[pid]: msg  (a host never ends in a colon:
+# `May 03 16:11:34 containerd[19317]: msg`, a line some tools print without the host, is ident[pid]: msg)
+SYSLOG_RX = r"^([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d\d:\d\d:\d\d(?:\.\d+)?)\s+(?:(\S*[^\s:])\s+)?([^\s\[:]+)(?:\[(\d+)\])?:\s?(.*)$"
 # a journal pasted from the tag on:  containerd[21688]: time="..." level=error msg="..."
 IDENT_RX = r"^([A-Za-z][\w.-]*)\[(\d+)\]:\s?(.*)$"
 # dmesg --time-format iso:  2023-10-03T16:20:00,123456+09:00 msg
@@ -580,6 +581,10 @@ def load_journal(con: duckdb.DuckDBPyConnection, stream: IO[bytes], meta: Journa
     return n
 
 
+# journalctl's own lines in a journal (`-- Logs begin at ...`, `-- No entries --`, -x's catalog text): no entries
+_NOT_NOTE = "NOT (src = 'journal' AND (starts_with(s, '-- ') OR starts_with(s, '\u2591\u2591')))"
+
+
 def _journal_sql(fmt: str, year: int, shift: int = 0) -> str:
     sev = (
         "coalesce(nullif(regexp_extract(msg, '^([IWEF])\\d{4} \\d\\d:\\d\\d:\\d\\d', 1), ''), "
@@ -628,11 +633,12 @@ def _journal_sql(fmt: str, year: int, shift: int = 0) -> str:
         return f"""SELECT {cols} FROM (
             SELECT snapshot_id, node, member, src, line_no,
                    try_cast(try_strptime('{year}-' || r.mon || '-' || r.day || ' ' || r.time, '%Y-%m-%d %H:%M:%S') AS TIMESTAMPTZ) - to_minutes({int(shift)}) AS ts,
-                   NULL AS host, NULL AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid, s AS msg FROM ({inner}))"""
+                   NULL AS host, NULL AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid, s AS msg FROM ({inner}) WHERE {_NOT_NOTE})"""
     if fmt == "ident":
         inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{IDENT_RX}', ['ident', 'pid', 'msg']) AS r, s FROM ({base})"""
         return f"""SELECT {cols} FROM (
             SELECT snapshot_id, node, member, src, line_no, try_cast(nullif(regexp_extract(r.msg, 'time="([^"]+)"', 1), '') AS TIMESTAMPTZ) AS ts, NULL AS host,
                    nullif(r.ident, '') AS ident, try_cast(nullif(r.pid, '') AS INTEGER) AS pid,
-                   CASE WHEN r.ident = '' THEN s ELSE r.msg END AS msg FROM ({inner}))"""
-    return f"""SELECT {cols} FROM (SELECT snapshot_id, node, member, src, line_no, NULL::TIMESTAMPTZ AS ts, NULL AS host, NULL AS ident, NULL::INTEGER AS pid, s AS msg FROM ({base}))"""
+                   CASE WHEN r.ident = '' THEN s ELSE r.msg END AS msg FROM ({inner}) WHERE {_NOT_NOTE})"""
+    return f"""SELECT {cols} FROM (SELECT snapshot_id, node, member, src, line_no, NULL::TIMESTAMPTZ AS ts, NULL AS host, NULL AS ident, NULL::INTEGER AS pid, s AS msg
+               FROM ({base}) WHERE {_NOT_NOTE})"""

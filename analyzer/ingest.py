@@ -1284,14 +1284,25 @@ def _event_rows(rows: list[dict[str, Any]], kind: str | None, name: str | None, 
     for r in rows:
         if not r.get("reason"):
             continue
+        component, host = _event_source(str(r.get("from") or ""))
         last_text = r.get("last_age") or r.get("age") or (None if r.get("last_seen_iso") else r.get("last_seen"))
         first_text = r.get("first_age") or (None if r.get("first_seen_iso") else r.get("first_seen"))
         out.append(Event(namespace=ns, kind=kind, name=name, reason=str(r["reason"]), message=r.get("message") or None, type=r.get("type") or None,
                          count=r.get("count") if isinstance(r.get("count"), int) else None,
                          last_seen=parse_time(r.get("last_seen_iso")), first_seen=parse_time(r.get("first_seen_iso")),
                          last_seen_text=str(last_text) if last_text else None, first_seen_text=str(first_text) if first_text else None,
-                         component=(str(r.get("from") or "").split(",")[0].strip() or None)))  # fmt: skip
+                         component=component, host=host))  # fmt: skip
     return out
+
+
+def _event_source(text: str) -> tuple[str | None, str | None]:
+    """(component, host) of a describe's From: `kubelet, node-1` (1.x), `{kubelet 127.0.0.1}` (2015's), `default-scheduler`."""
+    text = text.strip()
+    if text.startswith("{") and text.endswith("}"):
+        component, _, host = text[1:-1].strip().partition(" ")
+    else:
+        component, _, host = text.partition(",")
+    return component.strip() or None, host.strip() or None
 
 
 def _date_event_ages(recs: list[Record], line: int, now: datetime | None, dates: list[tuple[int, datetime]]) -> list[str]:

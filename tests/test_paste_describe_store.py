@@ -315,3 +315,27 @@ def test_a_2015_describe_with_host_and_images_is_a_pod(tmp_path: Path) -> None:
         with duckdb.connect(str(db), read_only=True) as con:
             assert con.execute("SELECT namespace, name, node_name FROM api_pods").fetchall() == [("default", name, node)]
             assert con.execute("SELECT count(*) FROM events WHERE type NOT IN ('Normal', 'Warning')").fetchone() == (0,)
+
+
+def test_a_describes_event_source_gives_its_host(tmp_path: Path) -> None:
+    """Azure/kubernetes-keyvault-flexvol#68 (2019-02-11: `kubelet, aks-agentpool-11854310-5`) and kubernetes/kubernetes#16586
+    (2015-10-30: `{kubelet 127.0.0.1}`), from a third blind run: the host was lost, or stored whole as the component."""
+    code, out, db = ingest_text(tmp_path, """$ kubectl describe pod web-1
+Name:         web-1
+Namespace:    default
+Node:         aks-agentpool-11854310-5/10.240.0.5
+Status:       Pending
+Events:
+  Type     Reason       Age   From                               Message
+  ----     ------       ----  ----                               -------
+  Normal   Scheduled    39s   default-scheduler                  Successfully assigned default/web-1 to aks-agentpool-11854310-5
+  Warning  FailedMount  22s   kubelet, aks-agentpool-11854310-5  MountVolume.SetUp failed for volume "secrets"
+""")
+    assert code == 0, out
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT reason, component, host FROM events ORDER BY reason").fetchall() == [
+            ("FailedMount", "kubelet", "aks-agentpool-11854310-5"), ("Scheduled", "default-scheduler", None)]
+    from analyzer.ingest import _event_source
+
+    assert _event_source("{kubelet 127.0.0.1}") == ("kubelet", "127.0.0.1")
+    assert _event_source("{scheduler }") == ("scheduler", None)

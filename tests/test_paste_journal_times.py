@@ -157,3 +157,40 @@ def test_english_months_changes_only_a_localized_months_stamp(lines: list[str]) 
     assert len(got) == len(lines or [""])
     for a, b in zip(lines, got, strict=False):
         assert a == b or (b[:3] in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec") and a.split(" ", 1)[1].lstrip() == b.split(" ", 1)[1].lstrip())
+
+
+def test_hostless_lines_and_journalctls_own_lines(tmp_path: Path) -> None:
+    """A third blind run (2026-12-07): coreos/bugs#1909 (BugRoger, 2017-05-03) pasted journal lines without the host field,
+    stored with no time, unit nor pid; k3s-io/k3s#146 (spitfire88, 2019-03-04) pasted `-- Logs begin at ... --` and
+    `-- No entries --`, stored as two entries."""
+    code, out, db = ingest_text(tmp_path, """Just logged another crash:
+
+```
+May 03 16:11:34 containerd[19317]: fatal error: exitsyscall: syscall frame is no longer valid
+May 03 16:11:34 containerd[19317]: runtime stack:
+May 03 16:11:34 node-1 kubelet: plain ident
+```
+$ journalctl -u k3s
+-- Logs begin at Sat 2019-03-02 07:14:45 UTC, end at Mon 2019-03-04 19:18:55 UTC. --
+-- No entries --
+""", "--node", "n1", "--year", "2017")
+    assert code == 0, out
+    (rows,) = db_rows(db, "SELECT strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S'), host, ident, pid, message FROM journal ORDER BY line_no")
+    assert rows == [("2017-05-03T16:11:34", None, "containerd", 19317, "fatal error: exitsyscall: syscall frame is no longer valid"),
+                    ("2017-05-03T16:11:34", None, "containerd", 19317, "runtime stack:"),
+                    ("2017-05-03T16:11:34", "node-1", "kubelet", None, "plain ident")]  # fmt: skip
+
+
+def test_timeline_keeps_the_lines_of_one_second_in_their_order(tmp_path: Path) -> None:
+    """rancher/rancher#28083 (kle-dev, 2020-07-25): seven journal lines of one second printed in another order on each
+    run. A syslog stamp has no fraction: within a second, the lines come in the order of their file."""
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    lines = [f"Jul 25 17:53:30 node-1 k3s[1]: step {c}" for c in "gfedcba"]
+    code, out, db = ingest_text(tmp_path, "$ journalctl -u k3s\n" + "\n".join(lines) + "\n", "--node", "n1", "--year", "2020")
+    assert code == 0, out
+    for _ in range(3):
+        res = CliRunner().invoke(main, ["timeline", "--db", str(db)])
+        assert [ln.rsplit(" ", 1)[-1] for ln in res.stdout.splitlines() if "step" in ln] == list("gfedcba")

@@ -30,43 +30,47 @@ ev AS (
          AND p.namespace = e.namespace AND p.name = e.name), '') AS node, 'event' AS source,
          CASE WHEN e.type = 'Warning' THEN 'warn' ELSE 'info' END AS sev, e.namespace AS ns,
          coalesce(e.type, '') || ' ' || coalesce(e.reason, '') || ' ' || lower(coalesce(e.kind, '')) || '/' || coalesce(e.name, '') || ': '
-         || coalesce(e.message, '') || CASE WHEN e.count > 1 THEN ' (x' || e.count || ' since ' || strftime(e.first_seen, '%Y-%m-%dT%H:%M:%SZ') || ')' ELSE '' END AS msg
+         || coalesce(e.message, '') || CASE WHEN e.count > 1 THEN ' (x' || e.count || ' since ' || strftime(e.first_seen, '%Y-%m-%dT%H:%M:%SZ') || ')' ELSE '' END AS msg,
+         '' AS o1, 0 AS o2
   FROM v_events e WHERE e.snapshot_id IN (SELECT snapshot_id FROM api)
      -- and pasted event tables whose ages became times (a date output or --now): loose captures of the site
      OR (e.snapshot_id IN (SELECT snapshot_id FROM v_snapshots WHERE site = $site AND kind = 'loose')
          AND e.snapshot_id NOT IN (SELECT snapshot_id FROM api) AND coalesce(e.last_seen, e.first_seen) IS NOT NULL)),
 cs AS (
   SELECT c.started_at AS ts, c.node, 'container' AS source, 'info' AS sev, c.pod_namespace AS ns,
-         'started ' || coalesce(c.pod_namespace, '') || '/' || coalesce(c.pod_name, '') || '/' || coalesce(c.name, '') || ' (attempt ' || coalesce(c.attempt, 0) || ', ' || left(c.container_id, 13) || ')' AS msg
+         'started ' || coalesce(c.pod_namespace, '') || '/' || coalesce(c.pod_name, '') || '/' || coalesce(c.name, '') || ' (attempt ' || coalesce(c.attempt, 0) || ', ' || left(c.container_id, 13) || ')' AS msg,
+         '' AS o1, 0 AS o2
   FROM containers c WHERE c.snapshot_id IN (SELECT snapshot_id FROM snaps) AND c.started_at IS NOT NULL
   UNION ALL
   SELECT c.finished_at, c.node, 'container', CASE WHEN coalesce(c.exit_code, 0) <> 0 THEN 'warn' ELSE 'info' END, c.pod_namespace,
          'exited ' || coalesce(c.pod_namespace, '') || '/' || coalesce(c.pod_name, '') || '/' || coalesce(c.name, '') || ' (attempt ' || coalesce(c.attempt, 0)
-         || ', exit code ' || coalesce(c.exit_code::VARCHAR, '?') || coalesce(', ' || nullif(c.reason, ''), '') || ')'
+         || ', exit code ' || coalesce(c.exit_code::VARCHAR, '?') || coalesce(', ' || nullif(c.reason, ''), '') || ')', '', 0
   FROM containers c WHERE c.snapshot_id IN (SELECT snapshot_id FROM snaps) AND c.finished_at IS NOT NULL
   UNION ALL
   SELECT a.last_finished_at, p.node_name, 'container', CASE WHEN coalesce(a.last_exit_code, 0) <> 0 THEN 'warn' ELSE 'info' END, a.namespace,
          'terminated ' || a.namespace || '/' || a.pod || '/' || a.name || ' (previous run: ' || coalesce(a.last_reason, '?') || ', exit code '
-         || coalesce(a.last_exit_code::VARCHAR, '?') || '; restarts ' || coalesce(a.restart_count, 0) || ')'
+         || coalesce(a.last_exit_code::VARCHAR, '?') || '; restarts ' || coalesce(a.restart_count, 0) || ')', '', 0
   FROM v_api_containers a JOIN pods p ON p.snapshot_id = a.snapshot_id AND p.namespace = a.namespace AND p.name = a.pod
   WHERE p.site = $site AND a.last_finished_at IS NOT NULL),
 jr AS (
   SELECT j.ts, j.node, 'journal/' || coalesce(j.ident, j.source) AS source,
          CASE WHEN j.severity IN ('E', 'F', 'error', 'fatal', 'panic', 'crit', 'critical') THEN 'error'
-              WHEN j.severity IN ('W', 'warning', 'warn') THEN 'warn' ELSE 'info' END AS sev, NULL AS ns, j.message AS msg
+              WHEN j.severity IN ('W', 'warning', 'warn') THEN 'warn' ELSE 'info' END AS sev, NULL AS ns, j.message AS msg,
+         coalesce(j.member, '') AS o1, coalesce(j.line_no, 0) AS o2
   FROM journal_lines j WHERE j.snapshot_id IN (SELECT snapshot_id FROM snaps) AND j.ts IS NOT NULL),
 lg AS (
   SELECT l.ts, f.node, 'log' AS source,
          {LEVEL_SQL} AS sev,
-         f.namespace AS ns, coalesce(f.pod, '') || '/' || coalesce(f.container, '') || ': ' || l.message AS msg
+         f.namespace AS ns, coalesce(f.pod, '') || '/' || coalesce(f.container, '') || ': ' || l.message AS msg,
+         coalesce(f.path, '') AS o1, coalesce(l.line_no, 0) AS o2
   FROM v_log_lines l JOIN v_log_files f USING (file_id)
   WHERE f.snapshot_id IN (SELECT snapshot_id FROM snaps) AND l.ts IS NOT NULL AND f.layout <> 'kubectl-logs'),
 col AS (
   SELECT collected_at AS ts, node, 'collector' AS source, 'info' AS sev, NULL AS ns,
-         'bundle ' || coalesce(bundle_name, '') || ' collection started (this node''s clock)' AS msg
+         'bundle ' || coalesce(bundle_name, '') || ' collection started (this node''s clock)' AS msg, '' AS o1, 0 AS o2
   FROM v_snapshots WHERE site = $site AND collected_at IS NOT NULL
   UNION ALL
-  SELECT finished_at, node, 'collector', 'info', NULL, 'bundle ' || coalesce(bundle_name, '') || ' collection finished'
+  SELECT finished_at, node, 'collector', 'info', NULL, 'bundle ' || coalesce(bundle_name, '') || ' collection finished', '', 0
   FROM v_snapshots WHERE site = $site AND finished_at IS NOT NULL),
 t AS (
   SELECT * FROM ev WHERE 'event' IN $sources UNION ALL SELECT * FROM cs WHERE 'container' IN $sources
@@ -75,7 +79,7 @@ t AS (
 SELECT ts, node, source, sev, ns, msg FROM t
 WHERE ts IS NOT NULL AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts <= $until) AND ($node IS NULL OR node = $node)
   AND ($ns IS NULL OR ns = $ns) AND ($grep IS NULL OR regexp_matches(msg, $grep)) AND list_position(['info', 'warn', 'error'], sev) >= $minsev
-ORDER BY ts, node, source
+ORDER BY ts, node, source, o1, o2, msg
 """
 
 
