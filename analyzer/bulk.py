@@ -464,10 +464,14 @@ IDENT_RX = r"^([A-Za-z][\w.-]*)\[(\d+)\]:\s?(.*)$"
 # klog's own header (a journal section of a paste, or kubectl's stderr, that holds only klog lines): local time, no year
 KLOG_RX = r"^[IWEF](\d\d)(\d\d) (\d\d:\d\d:\d\d)(?:\.\d+)?\s+(\d+) "
 DMESG_RX = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:[+-]\d\d:?\d\d|Z))\s(.*)$"
+# dmesg as it prints by default (seconds since boot: no time of day) and dmesg -T (local time, with the year)
+DMESG_BOOT_RX = r"^\[\s*(\d+\.\d+)\]\s?(.*)$"
+DMESG_T_RX = r"^\[[A-Z][a-z]{2} ([A-Z][a-z]{2})\s+(\d{1,2}) (\d\d:\d\d:\d\d) (\d{4})\]\s?(.*)$"
 MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
 
 
-_ISO, _SYSLOG, _DMESG, _IDENT, _KLOG = (re.compile(rx) for rx in (ISO_RX, SYSLOG_RX, DMESG_RX, IDENT_RX, KLOG_RX))
+_ISO, _SYSLOG, _DMESG, _IDENT, _KLOG, _DMESG_BOOT, _DMESG_T = (re.compile(rx) for rx in (ISO_RX, SYSLOG_RX, DMESG_RX, IDENT_RX, KLOG_RX,
+                                                                                     DMESG_BOOT_RX, DMESG_T_RX))
 
 
 def sniff_journal(head: bytes) -> str | None:
@@ -483,6 +487,10 @@ def sniff_journal(head: bytes) -> str | None:
         return "syslog"
     if sum(1 for ln in lines if _DMESG.match(ln)) * 2 >= len(lines):
         return "dmesg"
+    if sum(1 for ln in lines if _DMESG_BOOT.match(ln)) * 2 >= len(lines):
+        return "dmesg-boot"
+    if sum(1 for ln in lines if _DMESG_T.match(ln)) * 2 >= len(lines):
+        return "dmesg-t"
     if sum(1 for ln in lines if _IDENT.match(ln)) * 2 >= len(lines):
         return "ident"
     return None
@@ -517,6 +525,7 @@ class JournalLoader:
         self.snapshots: set[str] = set()
         self.pending: dict[tuple[str, int, int], list[pa.Table]] = {}
         self.pending_bytes = 0
+        self.local_members: set[str] = set()  # members of dmesg -T's local times: moved by the node's offset as syslog's
 
     @property
     def table(self) -> str:
@@ -536,9 +545,11 @@ class JournalLoader:
             if fmt is None:
                 head = b"\n".join(x.as_py() for x in lines.slice(0, 30))
                 fmt = sniff_journal(head) or ("klog" if _klog_lines(head) else "plain")
+                if fmt == "dmesg-t":
+                    self.local_members.add(meta.member)
             n = len(lines)
             n_total += n
-            source = "syslog" if fmt == "syslog" else meta.source
+            source = "syslog" if fmt == "syslog" else "dmesg" if fmt.startswith("dmesg") else meta.source
             self.pending.setdefault((fmt, year, shift_minutes), []).append(pa.table({
                 "snapshot_id": pa.array([meta.snapshot_id] * n, pa.string()), "node": pa.array([meta.node] * n, pa.string()),
                 "member": pa.array([meta.member] * n, pa.string()), "src": pa.array([source] * n, pa.string()),
@@ -565,8 +576,9 @@ class JournalLoader:
         if shift_minutes:
             # kept within what a time may be: a shift past 1970 or 9999 leaves it unknown, as ingest leaves any such time
             self.con.execute(f"""UPDATE {self.table} SET ts = {sane_ts('ts - to_minutes(?)')}
-                                 WHERE list_contains(?, snapshot_id) AND source = 'syslog' AND ts IS NOT NULL""",
-                             [shift_minutes, shift_minutes, shift_minutes, snaps])  # fmt: skip
+                                 WHERE list_contains(?, snapshot_id) AND ts IS NOT NULL
+                                   AND (source = 'syslog' OR (source = 'dmesg' AND list_contains(?, member)))""",
+                             [shift_minutes, shift_minutes, shift_minutes, snaps, sorted(self.local_members)])  # fmt: skip
         if self.stage is not None and self.stage.open:
             self.stage.move("* REPLACE (?::VARCHAR AS node)" if node is not None else "*", [node] if node is not None else [])
         elif node is not None:
@@ -627,6 +639,19 @@ def _journal_sql(fmt: str, year: int, shift: int = 0) -> str:
         return f"""SELECT {cols} FROM (
             SELECT snapshot_id, node, member, src, line_no, try_cast(replace(nullif(r.ts, ''), ',', '.') AS TIMESTAMPTZ) AS ts, NULL AS host, 'kernel' AS ident,
                    NULL::INTEGER AS pid, CASE WHEN r.ts = '' THEN s ELSE r.msg END AS msg FROM ({inner}))"""
+    if fmt == "dmesg-boot":  # the kernel's lines, of no time of day
+        inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{DMESG_BOOT_RX}', ['up', 'msg']) AS r, s FROM ({base})"""
+        return f"""SELECT {cols} FROM (
+            SELECT snapshot_id, node, member, src, line_no, NULL::TIMESTAMPTZ AS ts, NULL AS host, 'kernel' AS ident,
+                   NULL::INTEGER AS pid, CASE WHEN r.up = '' THEN s ELSE r.msg END AS msg FROM ({inner}))"""
+    if fmt == "dmesg-t":  # local time, as syslog's, but with the year
+        months = " ".join(f"WHEN '{m}' THEN {i}" for m, i in MONTHS.items())
+        inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{DMESG_T_RX}', ['mon', 'day', 'time', 'year', 'msg']) AS r, s FROM ({base})"""
+        return f"""SELECT {cols} FROM (
+            SELECT snapshot_id, node, member, src, line_no,
+                   try_cast(try_strptime(r.year || '-' || (CASE r.mon {months} END)::VARCHAR || '-' || r.day || ' ' || r.time,
+                                         '%Y-%m-%d %H:%M:%S') AS TIMESTAMPTZ) - to_minutes({int(shift)}) AS ts,
+                   NULL AS host, 'kernel' AS ident, NULL::INTEGER AS pid, CASE WHEN r.mon = '' THEN s ELSE r.msg END AS msg FROM ({inner}))"""
     if fmt == "klog":
         # local time, no year (as syslog's): the line whole is the message, its severity and file:line read from it
         inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{KLOG_RX}', ['mon', 'day', 'time', 'pid']) AS r, s FROM ({base})"""

@@ -140,6 +140,8 @@ def test_rancher_sample(tmp_path: Path) -> None:
         assert (
             st.con.execute("SELECT count(*) FROM pod_processes WHERE pid IS NOT NULL").fetchall()[0][0] > 50
         )
+    with Store(r["db"], read_only=True) as st:  # systeminfo/dmesg is dmesg -T: every line has its time
+        assert st.con.execute("SELECT count(*), count(ts) FROM journal WHERE member LIKE '%systeminfo/dmesg'").fetchall() == [(745, 745)]
     # its services table, stored as services: get svc prints what kubectl printed, headless (None) and selectors included
     res = CliRunner().invoke(main, ["get", "svc", "-A", "-o", "wide", "--db", str(r["db"])])
     assert res.exit_code == 0, res.output

@@ -79,3 +79,22 @@ def test_report_timeline_and_rules_count_each_line_once(two_source_db: Path) -> 
     f = findings[0]
     assert ": 2 line(s) on node-a" in f.message
     assert "services/journal-kubelet.log:" in f.evidence[0] and "files/var/log/syslog:" in f.evidence[0]
+
+
+def test_dmesg_as_it_prints_by_default_and_with_T(tmp_path: Path) -> None:
+    """A loose `dmesg` (seconds since boot: no time of day) and `dmesg -T` (local time with the year) are the kernel's
+    journal lines, not text "JSON broken at line 1" (found by a fuzzer, 2026-12-07: a file starting with `[`)."""
+    from tests.conftest import db_rows, ingest_text
+
+    for i, (text, want) in enumerate((
+        ("[    0.000000] Linux version 5.15.0-91-generic\n[  123.456789] Memory cgroup out of memory: Killed process 4242 (java)\n",
+         [(None, "kernel", "dmesg", "Linux version 5.15.0-91-generic"), (None, "kernel", "dmesg", "Memory cgroup out of memory: Killed process 4242 (java)")]),
+        ("[Thu Nov 20 00:42:53 2025] Linux version 5.15.0-113-generic\n[Thu Nov 20 00:42:54 2025] KERNEL supported cpus:\n",
+         [("2025-11-20T00:42:53", "kernel", "dmesg", "Linux version 5.15.0-113-generic"), ("2025-11-20T00:42:54", "kernel", "dmesg", "KERNEL supported cpus:")]),
+    )):  # fmt: skip
+        d = tmp_path / str(i)
+        d.mkdir()
+        code, out, db = ingest_text(d, text, "--node", "n1")
+        assert code == 0 and "JSON" not in out, out
+        (rows,) = db_rows(db, "SELECT strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S'), ident, source, message FROM journal ORDER BY line_no")
+        assert rows == want
