@@ -782,8 +782,10 @@ class LooseInput:
         if bulk and not structured:
             return False  # log lines without a prompt, fence or marker: one log capture, not a paste
         sections = paste.split(text)
-        if sure and not any(s.kind == "prompt" and s.command for s in sections):
-            return False  # no command typed in it: the capture of one (its `# comment` lines are no prompts)
+        # no command typed in it: the capture of one (its `# comment` lines are no prompts), unless markdown's fences
+        # hold outputs (`Output of "kubectl config view":` and its fence, then another's: no file holds fences)
+        if sure and not any(s.kind == "prompt" and s.command for s in sections) and sum(s.kind == "fence" for s in sections) < 2:
+            return False
         claimed = [s for s in sections if _claim(s, f"{name}#L{s.first}-{s.last}")]
         if sure and all(_section_reader(s)[0] == spec.name for s in sections if s.is_data or s.kind == "unknown"):  # type: ignore[union-attr]
             return False  # commands whose output is all the sure reader's (an ls -l of each log folder): its capture, read whole

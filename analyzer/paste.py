@@ -125,7 +125,22 @@ def clean(text: str) -> list[Line]:
         if s[-6:].lower().endswith(("<br>", "<br/>", "<br />")):
             s = s[: s.lower().rindex("<br")].rstrip()  # a line break of HTML, glued to the line's last word
         out += [Line(i, part, depth) for part in _unglue(s)]
-    return out
+    return _unbullet(out)
+
+
+def _unbullet(lines: list[Line]) -> list[Line]:
+    """Rows a tool printed each behind a bullet (`minikube logs`: `* 7ee0ca606c052   18d8661209155   About an hour ago
+    Exited ...`): two lines or more in a row that start with `* ` and hold columns (a run of three blanks) lose it."""
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j].text.startswith("* ") and "   " in lines[j].text[2:].strip():
+            j += 1
+        if j - i >= 2:
+            for k in range(i, j):
+                lines[k].text = lines[k].text[2:]
+        i = max(j, i + 1)
+    return lines
 
 
 def _unbold(s: str) -> str:

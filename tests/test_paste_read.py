@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analyzer.cli import main
-from analyzer.paste import split
+from analyzer.paste import clean, split
 from tests.conftest import examples, ingest_text
 from tests.paste_oracle import PASTES, check, load, score
 
@@ -516,3 +516,33 @@ def test_an_old_event_row_of_any_text_is_a_record(text: str) -> None:
 
     rec = _old_event_row(text)
     assert set(rec) >= {"first_seen", "last_seen", "count", "from", "subobject", "message"}
+
+
+def test_outputs_in_fences_under_labels_are_a_paste_though_one_reader_is_sure_of_one(tmp_path: Path) -> None:
+    """kata-containers/runtime#668 (2018): `Output of "kubectl version":` and its fence, then a kubeconfig's and
+    `systemctl show`'s, with no prompt: the YAML reader was sure of the text, read it whole, failed and the ingest stored
+    nothing (exit 3). A third blind run, 2026-12-07."""
+    from tests.conftest import db_rows, ingest_text
+
+    code, out, db = ingest_text(tmp_path, 'Output of "`kubectl version`":\n```\nClient Version: version.Info{Major:"1", Minor:"10", GitVersion:"v1.10.4", '
+                                'GitCommit:"5ca598b4ba5abb89bb773071ce452e33fb66339d", GitTreeState:"clean", BuildDate:"2018-06-06T08:13:03Z", '
+                                'GoVersion:"go1.9.3", Compiler:"gc", Platform:"linux/amd64"}\n```\nOutput of "`kubectl config view`":\n```\n'
+                                'apiVersion: v1\nclusters: []\ncontexts: []\ncurrent-context: ""\nkind: Config\npreferences: {}\nusers: []\n```\n'
+                                'Output of "`systemctl show kubelet`":\n```\nType=simple\nRestart=always\nMainPID=0\n```\n', "--node", "n1")  # fmt: skip
+    assert code == 1, out
+    assert db_rows(db, "SELECT client_version FROM cluster_versions")[0] == [("v1.10.4",)]
+
+
+def test_rows_each_behind_a_bullet_are_rows(tmp_path: Path) -> None:
+    """kubernetes/minikube#8065 (2020): `minikube logs` prints `* ` before each crictl ps row; the file was read as a plain
+    log, silently. A third blind run, 2026-12-07."""
+    from tests.conftest import db_rows, ingest_text
+
+    code, out, db = ingest_text(tmp_path, """\
+* 7ee0ca606c052       18d8661209155       About an hour ago    Exited              pixel                       162                 4d502fbdf4935
+* 1101ca456c8ac       2e0c235347464       About an hour ago    Exited              kafka                       157                 c19ef98a8ec76
+""", "--node", "n1")
+    assert code == 0, out
+    assert db_rows(db, "SELECT container_id, state, name, attempt FROM crictl_containers ORDER BY name")[0] == [
+        ("1101ca456c8ac", "Exited", "kafka", 157), ("7ee0ca606c052", "Exited", "pixel", 162)]
+    assert [ln.text for ln in clean("* a bullet of prose\n* another   with blanks\n")] == ["* a bullet of prose", "* another   with blanks"]
