@@ -120,6 +120,8 @@ def test_a_describe_cut_short_makes_up_nothing_and_the_table_fills_in(tmp_path: 
     described = _cli("describe", "pod", "coredns-8476d449d8-d9whc", "-n", "kube-system", "--db", str(db))
     container = [ln.split(":", 1)[1].strip() for ln in described.splitlines() if ln.strip().startswith(("Ready:", "Restart Count:"))]
     assert container == ["<unknown>", "<unknown>"], described
+    # cut above its QoS Class and Events: both unknown, never <none> (a third blind run, matt-deboer/kuill#83)
+    assert "QoS Class:           <unknown>" in described and "Events:  <unknown> (the pasted describe ends above them)" in described, described
 
 
 def _cli(*args: str) -> str:

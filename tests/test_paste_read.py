@@ -546,3 +546,24 @@ def test_rows_each_behind_a_bullet_are_rows(tmp_path: Path) -> None:
     assert db_rows(db, "SELECT container_id, state, name, attempt FROM crictl_containers ORDER BY name")[0] == [
         ("1101ca456c8ac", "Exited", "kafka", 157), ("7ee0ca606c052", "Exited", "pixel", 162)]
     assert [ln.text for ln in clean("* a bullet of prose\n* another   with blanks\n")] == ["* a bullet of prose", "* another   with blanks"]
+
+
+def test_pods_of_pasted_docker_ps_rows_have_only_their_own_containers(tmp_path: Path) -> None:
+    """kubernetes/kubernetes#89368 (dnaeon, 2020-03-24): three static pods' containers, no pause rows; docker ps prints no
+    sandbox id, and each pod got every container of the node (`2/3 Error 4`). A third blind run, 2026-12-07."""
+    from tests.conftest import ingest_text
+
+    code, out, db = ingest_text(tmp_path, """```
+[mnikolov@k8s-apiserver-bug ~]$ docker ps -a
+CONTAINER ID        IMAGE                     COMMAND                  CREATED                  STATUS                              PORTS               NAMES
+c5584f87db70        303ce5db0e90              "etcd --advertise-cl…"   Less than a second ago   Up Less than a second                                   k8s_etcd_etcd-k8s-apiserver-bug_kube-system_6b080f5ce3185101b1fc1e6ffba95d3e_2
+f1c387ce2caf        7f997fcf3e94              "kube-controller-man…"   Less than a second ago   Up Less than a second                                   k8s_kube-controller-manager_kube-controller-manager-k8s-apiserver-bug_kube-system_f4c2904e140d045ccf0b4dceb2946e03_1
+a843758a1791        2e1ba57fe95a              "kube-apiserver --ad…"   Less than a second ago   Exited (2) Less than a second ago                       k8s_kube-apiserver_kube-apiserver-k8s-apiserver-bug_kube-system_dbd0b6f5e56c74ec904c77fd70ced460_1
+```
+""", "--node", "k8s-apiserver-bug")
+    assert code == 0, out
+    res = CliRunner().invoke(main, ["get", "pods", "-A", "--db", str(db)])
+    assert [ln.split()[:5] for ln in res.stdout.splitlines()[1:]] == [
+        ["kube-system", "etcd-k8s-apiserver-bug", "1/1", "Running", "2"],
+        ["kube-system", "kube-apiserver-k8s-apiserver-bug", "0/1", "Error", "1"],
+        ["kube-system", "kube-controller-manager-k8s-apiserver-bug", "1/1", "Running", "1"]]  # fmt: skip

@@ -88,11 +88,13 @@ def describe_pod(sv: SiteView, name: str, namespace: str | None) -> str:
     md, spec, st = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
     node = spec.get("nodeName")
     owner = next(iter(md.get("ownerReferences") or []), None)
+    # a pasted describe with no QoS Class was cut above it (kubectl prints it, then Events, last): neither is known
+    cut = source == "describe" and not st.get("qosClass")
     out = _kv([
         ("Name", md.get("name")), ("Namespace", ns), ("Priority Class Name", spec.get("priorityClassName")),
         ("Node", f"{node}/{st.get('hostIP')}" if node and st.get("hostIP") else node), ("Start Time", st.get("startTime")),
         ("Labels", _labels(md.get("labels"))), ("Status", st.get("reason") or st.get("phase")), ("IP", st.get("podIP")),
-        ("Controlled By", f"{owner['kind']}/{owner['name']}" if owner else None), ("QoS Class", st.get("qosClass")),
+        ("Controlled By", f"{owner['kind']}/{owner['name']}" if owner else None), ("QoS Class", "<unknown>" if cut else st.get("qosClass")),
     ])  # fmt: skip
     if source != "api":
         out.append("(from " + {"table": "a pasted kubectl table", "describe": "a pasted kubectl describe pod"}.get(source, "the node runtime: there is no API dump") + ")")
@@ -125,7 +127,7 @@ def describe_pod(sv: SiteView, name: str, namespace: str | None) -> str:
             rows.append([r[1], r[2], r[0], r[5], r[6]])
         out += ["  " + ln for ln in tabwriter(rows).splitlines()]
     else:
-        out.append("Events:  <none>")
+        out.append("Events:  <unknown> (the pasted describe ends above them)" if cut else "Events:  <none>")
     out.append("")
     out += node_view_of_pod(sv, node, ns, name)
     out.append("")

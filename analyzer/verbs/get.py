@@ -194,12 +194,17 @@ def node_pod_items(sv: SiteView) -> list[Item]:
            ORDER BY sb.namespace, sb.name, sb.created_at DESC NULLS LAST"""
     )
     containers: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    # a container no sandbox id names (docker ps prints none) is its pod's by the pod's namespace and name
+    by_pod: dict[tuple[str, str, str], list[tuple[Any, ...]]] = {}
     for r in sv.q(
         """SELECT c.snapshot_id, c.sandbox_id, c.name, c.attempt, c.state, c.image, c.image_id, c.container_id, c.created_at, c.started_at,
-                  c.finished_at, c.exit_code, c.reason
+                  c.finished_at, c.exit_code, c.reason, c.pod_namespace, c.pod_name
            FROM containers c JOIN v_snapshots s USING (snapshot_id) WHERE s.site = $site ORDER BY c.name, c.attempt"""
     ):
-        containers.setdefault((r[0], r[1]), []).append(r)
+        if r[1] is not None:
+            containers.setdefault((r[0], r[1]), []).append(r)
+        elif r[14] is not None:
+            by_pod.setdefault((r[0], r[13], r[14]), []).append(r)
     # a host-network pod has the node's address: kubelet's --node-ip where the bundle shows it
     node_ip = dict(sv.q(
         """SELECT p.snapshot_id, max(nullif(regexp_extract(p.command, '--node-ip[= ]([0-9a-fA-F.:]+)', 1), '')) FROM v_processes p
@@ -215,7 +220,7 @@ def node_pod_items(sv: SiteView) -> list[Item]:
         seen.add((ns, name))
         latest: dict[str, tuple[Any, ...]] = {}
         previous: dict[str, tuple[Any, ...]] = {}
-        for c in containers.get((sid, sbid), []):
+        for c in [*(containers.get((sid, sbid), []) if sbid is not None else []), *by_pod.get((sid, ns, name), [])]:
             if c[2] in latest:
                 previous[c[2]] = latest[c[2]]
             latest[c[2]] = c
