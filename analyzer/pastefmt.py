@@ -613,8 +613,19 @@ _VERSION_KEYS = ("Client Version:", "Server Version:", "Kustomize Version:", "Ku
 _VERSION_NOTES = ("WARNING:", "Warning:", "Flag --", "The connection to the server", "Unable to connect", "error:", "Error from server")
 
 
+# what `oc version` of OpenShift 3 (and 4.0's previews) prints: oc's version, the Kubernetes it was built with, its features,
+# then the server's URL, OpenShift and Kubernetes versions
+_OC3_KEYS = ("oc v", "kubernetes v", "features:", "Server ", "openshift v")
+
+
 def _kubectl_version(body: list[str]) -> bool:
-    """`kubectl version` (`oc version`): `Client Version: v1.25.4` (1.28 on, and --short) or `version.Info{...}`, with its notices."""
+    """`kubectl version` (`oc version`): `Client Version: v1.25.4` (1.28 on, and --short) or `version.Info{...}`, with its
+    notices; OpenShift 3's `oc v3.11.0` / `kubernetes v1.11.0+d4cacc0` / `features: ...` / `Server https://...`."""
+    lines = [b.strip() for b in body if b.strip()]
+    # (its server's half is a paragraph of its own after a blank line: Server URL, openshift v..., kubernetes v...)
+    if lines and (lines[0].startswith("oc v") or (lines[0].startswith("Server ") and len(lines) > 1)) and all(
+            b.startswith(_OC3_KEYS + _VERSION_NOTES) for b in lines):
+        return True
     keys = [b.strip() for b in body if b.strip().startswith(_VERSION_KEYS)]
     return any(k.startswith(("Client Version:", "Server Version:")) for k in keys) and all(
         b.strip().startswith(_VERSION_KEYS + _VERSION_NOTES) or KLOG.match(b.strip()[:300]) is not None for b in body
@@ -679,6 +690,18 @@ def _read_version(sec: Section, texts: list[str]) -> None:
     `version.Info{...}`, its GitVersion and each other field as client_/server_ + the field in snake case
     (client_build_date, server_go_version, client_platform)."""
     rec: dict[str, Any] = {}
+    if next((t.strip() for t in texts if t.strip()), "").startswith("oc v"):  # OpenShift 3's oc: the client's, then the server's
+        side = "client"
+        for t in (t.strip() for t in texts):
+            word, _, rest = t.partition(" ")
+            if word == "Server":
+                side = "server"
+            elif word in ("oc", "openshift", "kubernetes") and rest.startswith("v"):
+                key = f"{side}_version" if word == "kubernetes" else f"{side}_{word}_version"
+                rec.setdefault(key, rest.split()[0])
+        if rec:
+            sec.records.append(rec)
+        return
     for t in texts:
         key, sep, value = t.strip().partition(": ")
         if not sep or f"{key}:" not in _VERSION_KEYS:

@@ -150,8 +150,13 @@ horizontalpodautoscaler.autoscaling/web          Deployment/web   <unknown>/80% 
         ("Client Version: v1.28.2\nKustomize Version: v5.0.4-0.20230601165947-6ce0bf390ce3\nServer Version: v1.27.4\n"
          "WARNING: version difference between client (1.28) and server (1.26) exceeds the supported minor version skew of +/-1\n",
          {"client_version": "v1.28.2", "kustomize_version": "v5.0.4-0.20230601165947-6ce0bf390ce3", "server_version": "v1.27.4"}),
+        # OpenShift 3's oc (openshift/origin's docs; a third blind run, 2026-12-07: oc v4.0.0-0.101.0 unread)
+        ("[user@host ~]$ oc version\noc v3.11.0+0cbc58b\nkubernetes v1.11.0+d4cacc0\nfeatures: Basic-Auth GSSAPI Kerberos SPNEGO\n\n"
+         "Server https://master.example.com:8443\nopenshift v3.11.0+d0c29df-98\nkubernetes v1.11.0+d4cacc0\n",
+         {"client_oc_version": "v3.11.0+0cbc58b", "client_version": "v1.11.0+d4cacc0", "server_openshift_version": "v3.11.0+d0c29df-98",
+          "server_version": "v1.11.0+d4cacc0"}),
     ],
-    ids=["short", "version.Info", "oc", "no-command-skew-warning"],
+    ids=["short", "version.Info", "oc", "no-command-skew-warning", "oc-3"],
 )
 def test_kubectl_version_in_each_form(text: str, want: dict[str, str]) -> None:
     (sec,) = _data(text)
