@@ -607,16 +607,20 @@ def _journal_sql(fmt: str, year: int, shift: int = 0) -> str:
     base = "SELECT snapshot_id, node, member, src, line_no, rtrim(rtrim(decode(line, 'replace'), chr(10)), chr(13)) AS s FROM _chunk"
     if fmt == "json":
         # __REALTIME_TIMESTAMP is microseconds since the epoch; PRIORITY is syslog's (0-3 error, 4 warning);
-        # a MESSAGE journald stored as bytes (not UTF-8) comes as a JSON array of numbers, kept as that text
+        # a MESSAGE journald stored as bytes (not UTF-8) comes as a JSON array of numbers: decoded, its invalid bytes ?
         prio = "CASE json_extract_string(s, '$.PRIORITY') WHEN '0' THEN 'crit' WHEN '1' THEN 'crit' WHEN '2' THEN 'crit' WHEN '3' THEN 'error' WHEN '4' THEN 'warning' END"
         def j(path: str) -> str:  # a field of a valid record; a line that is not one is kept whole as the message
             return f"CASE WHEN ok THEN json_extract_string(s, '{path}') END"
+
+        # a MESSAGE of bytes (an array of numbers): its text, each invalid UTF-8 byte a ?
+        raw_bytes = ("CASE WHEN ok AND json_type(s, '$.MESSAGE') = 'ARRAY' THEN decode(unhex(array_to_string(list_transform("
+                     "try_cast(json_extract(s, '$.MESSAGE') AS UTINYINT[]), lambda x: lpad(to_hex(x), 2, '0')), '')), 'replace') END")
 
         return f"""SELECT snapshot_id, node, member, line_no, {sane_ts('ts')}, host, ident, pid, coalesce({sev}, prio), {loc}, msg, src FROM (
             SELECT snapshot_id, node, member, src, line_no, try(make_timestamp(try_cast({j('$.__REALTIME_TIMESTAMP')} AS BIGINT)))::TIMESTAMPTZ AS ts,
                    {j('$._HOSTNAME')} AS host, coalesce({j('$.SYSLOG_IDENTIFIER')}, {j('$._COMM')}) AS ident,
                    try_cast({j('$._PID')} AS INTEGER) AS pid, {prio.replace("json_extract_string(s, '$.PRIORITY')", j('$.PRIORITY'))} AS prio,
-                   coalesce({j('$.MESSAGE')}, s) AS msg
+                   coalesce({raw_bytes}, {j('$.MESSAGE')}, s) AS msg
             FROM (SELECT snapshot_id, node, member, src, line_no, s, json_valid(s) AS ok FROM ({base})))"""
     if fmt == "iso":
         inner = f"""SELECT snapshot_id, node, member, src, line_no, regexp_extract(s, '{ISO_RX}', ['ts', 'host', 'ident', 'pid', 'msg']) AS r, s FROM ({base})"""

@@ -16,7 +16,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -670,6 +670,14 @@ class LooseInput:
         problems: list[tuple[str, str, str]] = []
         with m.open() as f:
             head = f.read(65536)
+            if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 (PowerShell 5's `kubectl get pods > out.txt`): read as its text
+                if m.size > MAX_PARSE_BYTES // 4:
+                    self.report.alone(self.label, name, f"UTF-16 text of {m.size} bytes, more than {MAX_PARSE_BYTES // 4} are read so: not read")
+                    return
+                data = (head + f.read(MAX_PARSE_BYTES // 4 + 2 - len(head))).decode("utf-16", "replace").encode()
+                m = replace(m, size=len(data), _open=lambda: io.BytesIO(data), _read=None)
+                f = io.BytesIO(data)
+                head = f.read(65536)
             text = decode(head)
             shown, seen = head, text
             if len(head) < 65536 and (b"\x1b" in head or b"\x9b" in head):
@@ -1474,10 +1482,13 @@ def _journal_head_year(head: bytes) -> int | None:
 
 
 def _is_text(data: bytes) -> bool:
+    """Text, though a log may hold runs of NUL bytes (a node that crashed while the file was being written leaves a hole
+    of zeros): what is not NUL (a line or two at least) has almost no control bytes."""
     head = data[:65536]
-    if not head.strip() or b"\x00" in head:
+    rest = head.replace(b"\x00", b"") if b"\x00" in head else head
+    if not rest.strip() or (len(rest) < len(head) and len(rest.strip()) < 32):
         return False
-    return control_bytes(head) * 100 < len(head)
+    return control_bytes(rest) * 100 < len(rest)
 
 
 # ------------------------------------------------------------------ driver

@@ -458,6 +458,30 @@ def test_binary_garbage_input_is_nothing_ingestible(work: Path) -> None:
     assert "not text, and not a capture Kubesnap recognizes" in str(o.error)
 
 
+def test_a_log_with_a_hole_of_nul_bytes_is_text(work: Path) -> None:
+    """A node that crashed while a log was being written leaves a run of zeros in it: the file is still its lines (a fuzzer,
+    2026-12-07: one NUL made a klog, dmesg or logrus file "not text", exit 3); a file mostly of zeros is not."""
+    g = work.parent / "kubelet.log"
+    g.write_bytes(b"I1207 10:00:00.000000    1 main.go:1] start\n" + b"\x00" * 300 + b"I1207 10:00:01.000000    1 main.go:2] after the hole\n")
+    o = run(work, g)
+    assert o.error is None
+    assert str(o.q("SELECT message FROM log_lines ORDER BY line_no")[-1][0]).endswith("after the hole")
+    z = work.parent / "zeros.log"
+    z.write_bytes(b"x\n" + b"\x00" * 4096)
+    o = run(work, z)
+    assert o.error is not None and o.error.exit_code == 3
+
+
+def test_utf16_text_is_read_as_its_text(work: Path) -> None:
+    """PowerShell 5 writes `kubectl get pods > out.txt` in UTF-16 with a byte order mark: read as the same text in UTF-8
+    (it was "not text", exit 3)."""
+    g = work.parent / "out.txt"
+    g.write_bytes("NAME    READY   STATUS    RESTARTS   AGE\nweb-1   1/1     Running   0          5m\n".encode("utf-16"))
+    o = run(work, g)
+    assert o.error is None
+    assert o.q("SELECT name, status_text FROM api_pods") == [("web-1", "Running")]
+
+
 # ------------------------------------------------------------------ truncated fixture site
 
 def test_site_cut_at_half_keeps_every_pod_before_the_cut(seed_bundles: dict[str, Path], tmp_path: Path) -> None:

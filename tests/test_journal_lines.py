@@ -98,3 +98,14 @@ def test_dmesg_as_it_prints_by_default_and_with_T(tmp_path: Path) -> None:
         assert code == 0 and "JSON" not in out, out
         (rows,) = db_rows(db, "SELECT strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S'), ident, source, message FROM journal ORDER BY line_no")
         assert rows == want
+
+
+def test_a_journal_json_message_of_bytes_is_its_text(tmp_path: Path) -> None:
+    """journalctl -o json gives a MESSAGE that is not UTF-8 as an array of its bytes: stored as its text (each invalid byte
+    a ?, as in any line), so that grep and timeline find it, not as `[104,101,...]` (a fuzzer, 2026-12-07)."""
+    from tests.conftest import db_rows, ingest_text
+
+    line = '{"__REALTIME_TIMESTAMP": "1696348801000000", "MESSAGE": [104, 105, 32, 255, 32, 195, 169], "_PID": "1", "SYSLOG_IDENTIFIER": "kubelet"}\n'
+    code, out, db = ingest_text(tmp_path, line * 2, "--node", "n1")
+    assert code == 0, out
+    assert db_rows(db, "SELECT DISTINCT ident, message FROM journal")[0] == [("kubelet", "hi ? \u00e9")]  # (as every line: ? for a bad byte)
