@@ -544,11 +544,17 @@ def split(text: str) -> list[Section]:
     run: list[Line] = []
     command: str | None = None
     in_fence = False
+    # a fence that held only a command: its output is in the next fence (a label between them, `and the result was:`)
+    carry: str | None = None
+    opened = 0  # the sections before the fence that is open
 
     def flush() -> None:
-        nonlocal run
+        nonlocal run, carry
         if any(ln.text.strip() for ln in run):
-            sections.extend(_runs(run, command))
+            got = _runs(run, command)
+            if not in_fence and any(s.kind != "prose" for s in got):
+                carry = None
+            sections.extend(got)
         run = []
 
     for ln in lines:
@@ -559,6 +565,12 @@ def split(text: str) -> list[Section]:
         if is_fence(t):
             flush()
             in_fence = not in_fence
+            if in_fence:
+                opened = len(sections)
+                command, carry = (carry, None) if carry else (command, None)
+            else:
+                inside = sections[opened + 1 :]
+                carry = command if command and len(inside) == 1 and inside[0].kind == "prompt" else None
             sections.append(Section(ln.no, ln.no, "fence", [ln]))
             if not in_fence:
                 command = None

@@ -567,3 +567,29 @@ a843758a1791        2e1ba57fe95a              "kube-apiserver --ad…"   Less th
         ["kube-system", "etcd-k8s-apiserver-bug", "1/1", "Running", "2"],
         ["kube-system", "kube-apiserver-k8s-apiserver-bug", "0/1", "Error", "1"],
         ["kube-system", "kube-controller-manager-k8s-apiserver-bug", "1/1", "Running", "1"]]  # fmt: skip
+
+
+def test_a_command_alone_in_a_fence_is_the_command_of_the_next_fences_output(tmp_path: Path) -> None:
+    """jhipster/generator-jhipster#9575 (unikzforce, 2019-04-18): the command in one fence, `and the result was this:`,
+    its table in the next; the pods were stored in `default`, not in the -n the command gave (a third blind run)."""
+    from tests.conftest import db_rows, ingest_text
+
+    code, out, db = ingest_text(tmp_path, """for my program I get list of all resources in my namespace by this command:
+```
+microk8s.kubectl get all -n lightluckyraptor
+```
+and the result was this:
+```
+NAME                                               READY   STATUS             RESTARTS   AGE
+pod/consul-0                                       0/1     Pending            0          13m
+pod/jhipster-kafka-7b9d67646-nffzd                 1/1     Running            5          13m
+```
+A table after it is no longer that command's:
+```
+NAME       READY   STATUS    RESTARTS   AGE
+other-0    1/1     Running   0          1m
+```
+""")
+    assert code == 0, out
+    assert db_rows(db, "SELECT namespace, name FROM api_pods ORDER BY name")[0] == [
+        ("lightluckyraptor", "consul-0"), ("lightluckyraptor", "jhipster-kafka-7b9d67646-nffzd"), ("default", "other-0")]
