@@ -792,6 +792,20 @@ def _peel_one(para: list[Line], command: str | None) -> list[tuple[list[Line], s
             # the author's sentence right above an output, no blank line between (`I described the pod and saw`, then
             # event rows): prose of its own, the output read for what it is
             return [*out, (para[:1], _GLUED), *_peel_one(para[1:], command)]
+    if fmt == "unknown" and len(para) > 1:
+        # a sentence of the author's glued under an output (`3. On the worker node, "lsmod" outputs:` under a journal
+        # line): the output above read for what it is, the sentence prose, what follows it read on its own
+        # (a loop, not a recursion: a hostile paste may hold thousands of such sentences)
+        pieces: list[tuple[list[Line], str]] = []
+        rest = para
+        while len(rest) > 1:
+            i = next((i for i in range(1, min(len(rest), 400)) if _glued_sentence(rest[i].text)), 0)
+            if not i or (above := detect([ln.text for ln in rest[:i]], command)) in ("unknown", "prose", "continuation", "marker"):
+                break
+            pieces += [(rest[:i], above), (rest[i : i + 1], _GLUED)]
+            rest = rest[i + 1 :]
+        if pieces:
+            return [*out, *pieces, *(_peel_one(rest, command) if rest else [])]
     if fmt == "container-state" and ":" not in para[0].text:  # the container's (or pod's) name above its fields: a label
         out.append((para[:1], _GLUED))
         para = para[1:]
@@ -864,6 +878,9 @@ def _glued_sentence(t: str, ended: bool = True) -> bool:
     from analyzer.pastefmt import _prose_like
 
     s = t.rstrip()
+    head, _, rest = s.partition(" ")  # (an item of a numbered list: `3. On the worker node, "lsmod" outputs:`)
+    if rest and len(head) <= 3 and head[:-1].isdecimal() and head[-1:] in ".)":
+        s = rest.lstrip()
     return (
         s[:1].isalpha()
         and len(s.split()) >= 4

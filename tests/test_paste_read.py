@@ -593,3 +593,25 @@ other-0    1/1     Running   0          1m
     assert code == 0, out
     assert db_rows(db, "SELECT namespace, name FROM api_pods ORDER BY name")[0] == [
         ("lightluckyraptor", "consul-0"), ("lightluckyraptor", "jhipster-kafka-7b9d67646-nffzd"), ("default", "other-0")]
+
+
+def test_a_numbered_sentence_glued_under_a_journal_line_is_the_authors(tmp_path: Path) -> None:
+    """A third blind run (2026-12-07, a containerd issue of 2024-09-23): a journal line, then `3. On the worker node, "lsmod |
+    grep ip_vs" outputs:` and lsmod's lines with no blank line: the journal line was swallowed into unread text."""
+    from tests.conftest import db_rows, ingest_text
+
+    code, out, db = ingest_text(tmp_path, """Sep 23 19:21:45 lincom-desktop containerd[19407]: time="2024-09-23T19:21:45.334144033+08:00" level=error msg="ContainerStatus failed"
+3. On the worker node, "lsmod | grep ip_vs" outputs:
+ip_vs_rr                1891  0
+ip_vs                 126902  2 ip_vs_rr
+
+### Kubernetes version
+```console
+$ kubectl version
+Client Version: v1.28.2
+```
+""", "--node", "n1")
+    assert code == 1 and "lines 3-4" in out, out
+    assert db_rows(db, "SELECT host, ident, pid FROM journal")[0] == [("lincom-desktop", "containerd", 19407)]
+    secs = [(s.kind, s.first, s.last) for s in split((tmp_path / "paste.txt").read_text())[:3]]
+    assert secs == [("journal-short", 1, 1), ("prose", 2, 2), ("unknown", 3, 4)]
