@@ -257,6 +257,8 @@ def is_heading_comment(s: str) -> bool:
         return True  # tail's (and minikube logs') header of each file: `==> kubelet <==`
     if not t.startswith("#") or len(t) > 200:
         return False
+    if s.startswith("#!/") and " " not in t:
+        return True  # a script's first line (`#!/bin/bash`): what follows is the script, commands typed, no output
     inner = t.lstrip("#").strip()
     from analyzer.pastefmt import _header_words, table_format
 
@@ -290,7 +292,8 @@ def _known(cmd: str) -> bool:
     if cmd.split(None, 1)[:1] and cmd.split(None, 1)[0] in PROW:
         return False
     w = _first_word(cmd)
-    return w in COMMANDS or w.endswith(("kubectl.sh", "kubectl")) or w.startswith("./")
+    # (microk8s's snap commands: microk8s.kubectl, microk8s.start, microk8s.status)
+    return w in COMMANDS or w.endswith(("kubectl.sh", "kubectl")) or w.startswith(("./", "microk8s."))
 
 
 def command_words(command: str | None) -> list[str]:

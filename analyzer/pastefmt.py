@@ -811,9 +811,22 @@ def _prose_like(body: list[str]) -> bool:
     for ln in body[:50]:
         s = ln.strip()
         ws = s.split()
-        letters = sum(1 for w in ws if w.strip(".,:;!?()*`'\"").isalpha())
-        if (("   " not in s and "\t" not in s and ((len(ws) >= 4 and letters * 10 >= len(ws) * 6) or (len(ws) < 3 and s.isascii() is False)))
-                or (s.startswith(("**", "#", "- ", "* ")) and letters * 2 >= len(ws))):  # fmt: skip
+        # (an @mention is a word: `@olemarkus sorry it's containerd`)
+        letters = sum(1 for w in ws if w.strip(".,:;!?()*`'\"").lstrip("@").isalpha())
+        gapless = "   " not in s and "\t" not in s
+        short = gapless and 2 <= len(ws) <= 3
+        # a greeting or a mention (`Hi @ritazh`), a heading or a label of two or three words (`To Reproduce`, `Page to
+        # Update:`), a numbered step (`1. sudo k3s server &`), a link alone on its line
+        greeting = short and (ws[0].lower().rstrip(",!") in ("hi", "hello", "hey", "thanks", "thank") or ws[0][:1] == "@")
+        if s.startswith(("- [ ] ", "- [x] ", "- [X] ")):  # a checkbox of an issue's template
+            n += 1
+            continue
+        label = (short and "  " not in s and letters == len(ws) and ws[0][:1].isupper() and (s[-1:] in ":\u2026" or s[-1:].isalpha() or s.endswith("..."))
+                 and not any(c in s for c in "\"'`"))  # (not a table's header, `Resource  Requests`, nor a program's `User "sa" set.`)
+        step = gapless and len(ws) >= 3 and len(ws[0]) <= 3 and ws[0][:-1].isdecimal() and ws[0][-1:] == "."
+        link = len(ws) == 1 and s.startswith(("http://", "https://"))
+        if ((gapless and ((len(ws) >= 4 and letters * 10 >= len(ws) * 6) or (len(ws) < 3 and s.isascii() is False)))
+                or (s.startswith(("**", "#", "- ", "* ")) and letters * 2 >= len(ws)) or greeting or label or step or link):  # fmt: skip
             n += 1
     return n * 2 >= len(body[:50])
 

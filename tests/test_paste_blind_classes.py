@@ -331,3 +331,16 @@ KUBESNAPCANARYPLAIN99
         assert r.exit_code == 1 and needle not in r.output, r.output
     (raw,) = db_rows(db, "SELECT raw::VARCHAR FROM api_objects")
     assert "REDACTED" in raw[0][0] and "S1VCRVNOQVBD" not in raw[0][0]
+
+
+def test_the_third_blind_runs_prose() -> None:
+    """What the third blind run (2026-12-07) found read as data or as a command's output: a greeting or a mention
+    (Azure/kubernetes-keyvault-flexvol#68, kubernetes/kops#13668), an issue template's labels, steps, checkboxes and links
+    (k3s-io/k3s#146, kubernetes/website#2381), a script's shebang (jhipster/generator-jhipster#9575)."""
+    for text in ("Hi @ritazh \n", "@olemarkus sorry it's containerd \n", "**To Reproduce**\nSteps to reproduce the behavior:\n"
+                 "1. sudo k3s server &\n2. journalctl -u k3s\n", "**Page to Update:**\nhttp://kubernetes.io/docs/user-guide/services/\n",
+                 "I cannot expose EXTERNAL-IP on my machine.\n**This is a...**\n- [ ] Bug Report\n- [x] Feature Request\n**Problem:**\n"):  # fmt: skip
+        assert {k for k, *_ in _kinds(text)} == {"prose"}, (text, _kinds(text))
+    assert _kinds("```\n#!/bin/bash\nmicrok8s.kubectl apply -f workflowengine/\n```\n") == [("comment", 2, 2, 0)]
+    # and what is no label: a table's header, a program's line
+    assert _kinds("Allocated resources:\n  Resource  Requests\n  cpu       750m (37%)\n")[0][0] == "unknown"
