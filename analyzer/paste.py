@@ -349,6 +349,8 @@ def prompt_of(s: str) -> tuple[str, str] | None:
     if not s.strip() or len(s) > MAX_LINE:
         return None
     body = s.lstrip()
+    if body.startswith("top - ") and body[6:8].isdecimal() and " up " in body[:40]:
+        return None  # top's first line (`top - 09:48:06 up 2 days, 13:36, ...`): its output, no command typed
     # oh-my-zsh arrow, starship, lambda: the prompt word(s), then the command
     if body[:1] in ("➜", "❯", "λ", "→"):
         words = body.split()

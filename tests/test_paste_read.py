@@ -615,3 +615,22 @@ Client Version: v1.28.2
     assert db_rows(db, "SELECT host, ident, pid FROM journal")[0] == [("lincom-desktop", "containerd", 19407)]
     secs = [(s.kind, s.first, s.last) for s in split((tmp_path / "paste.txt").read_text())[:3]]
     assert secs == [("journal-short", 1, 1), ("prose", 2, 2), ("unknown", 3, 4)]
+
+
+def test_top_batch_output_is_processes_not_a_command_typed(tmp_path: Path) -> None:
+    """kubernetes/kubernetes#34423 (yu-yang2, 2016): `top - 09:48:06 up 2 days, ...` was taken for a command typed and
+    its table for BusyBox ps (the command a string of numbers). A third blind run, 2026-12-07."""
+    from tests.conftest import db_rows, ingest_text
+
+    code, out, db = ingest_text(tmp_path, """```
+top - 09:48:06 up 2 days, 13:36,  3 users,  load average: 44.29, 45.71, 44.37
+Tasks: 334 total,  26 running, 307 sleeping,   1 stopped,   0 zombie
+
+  PID USER      PR  NI    VIRT    RES    SHR S  %CPU %MEM     TIME+ COMMAND
+ 5138 root      20   0 3052800 120232  38952 S  41.8  0.7 563:14.33 hyperkube
+49438 root      20   0   1.2g  27460   2236 R  26.2  0.2   0:00.79 findmnt
+```
+""", "--node", "n1")
+    assert code == 1 and "top - 09" not in out, out  # its summary is a problem; no command named so
+    assert db_rows(db, 'SELECT pid, "user", stat, command FROM processes ORDER BY pid')[0] == [
+        (5138, "root", "S", "hyperkube"), (49438, "root", "R", "findmnt")]

@@ -59,6 +59,8 @@ CUSTOM_COLUMNS: dict[str, tuple[str | None, str]] = {
     "ELAPSED": ("elapsed", r"(?:\d+-)?(?:\d+:)?\d+(?::\d+)?"),
     "RSS": ("rss", NUM), "RSZ": ("rss", NUM), "VSZ": ("vsz", NUM), "VSIZE": ("vsz", NUM), "SZ": (None, NUM),
     **{h: (None, r"[\d.]+") for h in ("%CPU", "%MEM", "C", "CP")},
+    # top's (`top -b`): its sizes in KiB or with a unit (1.2g), its TIME+ in minutes (563:14.33): none is ps's
+    "PR": (None, r"\S+"), **{h: (None, r"[\d.]+[kmgtpe]?") for h in ("VIRT", "RES", "SHR")}, "TIME+": (None, r"[\d:.]+"),
 }  # fmt: skip
 COMMAND_HEADERS = ("COMMAND", "CMD", "ARGS")
 
