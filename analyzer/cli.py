@@ -225,11 +225,14 @@ def sources(ctx: click.Context, bundle: Path | None, fmt: str, db: str | None, s
     lays = api.layouts()
     srcs = api.sources()
     if fmt == "json":
-        echo(json_dumps({"layouts": [{"name": lay.name, "doc": lay.doc, "entries": [
-                             {"pattern": e.pattern, "reader": e.reader, "tables": list(e.tables), "made_by": e.made_by, "reason": e.reason,
-                              "options": dict(e.options)} for e in lay.entries]} for lay in lays],
-                         "sources": [{"name": s.name, "scope": s.scope, "loose": s.sniff is not None, "reads": api.readers_of(s.name),
-                                      "doc": s.doc} for s in srcs]}, indent=1))  # fmt: skip
+        doc: dict[str, typing.Any] = {"layouts": [{"name": lay.name, "doc": lay.doc, "entries": [
+                                   {"pattern": e.pattern, "reader": e.reader, "tables": list(e.tables), "made_by": e.made_by, "reason": e.reason,
+                                    "options": dict(e.options)} for e in lay.entries]} for lay in lays],
+                               "sources": [{"name": s.name, "scope": s.scope, "loose": s.sniff is not None, "reads": api.readers_of(s.name),
+                                            "doc": s.doc} for s in srcs]}  # fmt: skip
+        if db is not None:  # (what the table prints with --db: each member of other tools' bundles, and the facts they lack)
+            doc["members"], doc["missing"] = api.bundle_account(api.resolve_db(db), site)
+        echo(json_dumps(doc, indent=1))
         return
     for lay in lays:
         echo(f"layout {lay.name}: {lay.doc}")

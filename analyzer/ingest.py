@@ -708,6 +708,8 @@ class LooseInput:
                                 problems.append((name, "", "JSON of a kind Kubesnap does not read: kept as text"))
                             except (ParseError, SkipSource) as e:
                                 problems.append((name, "", f"{e}: kept as text"))
+                elif not head.strip() and len(head) == m.size:
+                    return  # blank lines only (an empty sysfs value in a must-gather's sysinfo.tgz): nothing to read, no problem
                 else:
                     self.report.alone(self.label, name, "not text, and not a capture Kubesnap recognizes")
                     return

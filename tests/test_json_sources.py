@@ -128,3 +128,13 @@ def test_an_image_of_the_wrong_shape_is_a_problem_and_the_others_are_read() -> N
     recs = list(crictl_json.parse_images(ctx))
     assert [(r.image_id, r.repo, r.tag) for r in recs if isinstance(r, ImageObs)] == [("sha256:aaa111", "nginx", "1.25")]
     assert len(ctx.problems) == 2
+
+
+def test_an_empty_list_written_items_null_is_no_problem() -> None:
+    """Newer troubleshoot and `oc adm inspect` write an empty list as `items: null` (JSON and YAML): no object, no problem
+    (each was 'no metadata.name (a manifest cut short?)': 60 in one 2025 troubleshoot bundle)."""
+    for name, text in (("pods.json", '{"apiVersion":"v1","kind":"PodList","metadata":{"resourceVersion":"1"},"items":null}'),
+                       ("routes.yaml", "apiVersion: v1\nkind: RouteList\nmetadata: {}\nitems: null\n")):  # fmt: skip
+        ctx = ParseContext(name, text.encode())
+        parse = kubectl_json.parse if name.endswith(".json") else kubectl_json.parse_yaml
+        assert list(parse(ctx)) == [] and ctx.problems == [], ctx.problems

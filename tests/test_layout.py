@@ -19,7 +19,7 @@ from analyzer.collector import collector_script
 from analyzer.layout import JOURNALS, KEPT_RAW, NOT_UNDERSTOOD, POD_LOGS, RAW, READ, Entry, Layout
 from analyzer.layouts.kubesnap import KUBESNAP
 from analyzer.models import ALL_RECORDS
-from tests.conftest import tar_members
+from tests.conftest import CORPUS, tar_members
 
 KUBESNAP_BIN = str(Path(sys.executable).with_name("kubesnap"))
 
@@ -179,3 +179,21 @@ def test_sources_lists_every_entry_with_reader_tables_and_command() -> None:
     assert docker["reader"] == "docker-inspect" and "crictl_containers" in docker["tables"] and docker["made_by"].startswith("docker inspect")
     src = {s["name"]: s for s in doc["sources"]}
     assert "kubesnap:runtime/crictl-info.json" in src["crictl-info"]["reads"]
+
+
+@pytest.mark.skipif(not (CORPUS / "bundles").is_dir(), reason="shared corpus bundles not found")
+def test_sources_bundle_of_another_tools_format_gives_each_members_state(tmp_path: Path) -> None:
+    """A troubleshoot bundle (the corpus's): each member read, kept raw with its reason, or not understood, as a Kubesnap
+    bundle's are (every state was None: a blind run of other tools' bundles, 2026-12-07); and `sources --db -o json` gives
+    the same account the table prints."""
+    ts = CORPUS / "bundles/troubleshoot/sbctl-tests/support-bundle"
+    doc = json.loads(subprocess.run([KUBESNAP_BIN, "sources", "--bundle", str(ts), "-o", "json"], capture_output=True, text=True, check=False).stdout)
+    states = {m["path"]: m for m in doc["members"]}
+    assert None not in {m["state"] for m in states.values()}
+    assert states["cluster-resources/pods/kube-system.json"]["state"] == "read"
+    raw = [m for m in states.values() if m["state"] == "raw"]
+    assert raw and all(m["reason"] for m in raw)
+    db = tmp_path / "k.duckdb"
+    subprocess.run([KUBESNAP_BIN, "ingest", "-q", "--db", str(db), str(ts)], capture_output=True, check=False)
+    acc = json.loads(subprocess.run([KUBESNAP_BIN, "sources", "--db", str(db), "-o", "json"], capture_output=True, text=True, check=True).stdout)
+    assert {m["member"] for m in acc["members"]} >= {"cluster-resources/pods/kube-system.json"} and "missing" in acc

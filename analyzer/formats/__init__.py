@@ -25,7 +25,7 @@ from typing import Any
 
 from analyzer.bulk import JournalMeta, ReadNotes
 from analyzer.bundle import BUNDLE_NAME, MEMBER_READ_ERRORS, Limits, Member, Problem, iter_input
-from analyzer.layout import JOURNALS, POD_LOGS, RAW, Entry, Layout, _glob_rx
+from analyzer.layout import JOURNALS, KEPT_RAW, NOT_UNDERSTOOD, POD_LOGS, RAW, READ, Entry, Layout, _glob_rx
 from analyzer.models import Record
 from analyzer.registry import import_submodules, load_parsers
 
@@ -341,8 +341,12 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
             + content.digest()
         )
         mtime = datetime.fromtimestamp(m.mtime, UTC) if m.mtime and m.mtime > 0 else None
+        # (the state Kubesnap's own bundles give their members: `sources --bundle` reads it)
+        state = (KEPT_RAW if status == "raw" else READ if status in ("parsed", "empty", "link") or (status == "problem" and n)
+                 else NOT_UNDERSTOOD)  # fmt: skip
         self.members.append({"snapshot_id": self.sid, "path": m.path, "kind": m.kind, "size": m.size, "mtime": mtime,
-                             "link_target": m.link_target, "parser": parser, "records": n, "status": status})  # fmt: skip
+                             "link_target": m.link_target, "parser": parser, "records": n, "status": status, "state": state,
+                             "reason": entry.reason if status == "raw" and entry is not None else None})  # fmt: skip
 
     def _dispatch(self, m: Member, entry: Entry) -> tuple[str, int]:
         if entry.reader in self.fmt.readers:

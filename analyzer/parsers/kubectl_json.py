@@ -51,6 +51,8 @@ def _items(ctx: ParseContext, values: Iterable[Any] | None = None) -> Iterator[t
     for v in json_values(ctx.text) if values is None else values:
         if isinstance(v, list):
             docs = v
+        elif isinstance(v, dict) and str(v.get("kind") or "").endswith("List") and "items" in v and v["items"] is None:
+            continue  # an empty list written `items: null` (newer troubleshoot, oc adm inspect): no object, no problem
         elif isinstance(v, dict) and isinstance(v.get("items"), list):
             docs = v["items"]
             list_kind = str(v.get("kind") or "")
