@@ -107,6 +107,8 @@ def test_must_gather_sample(tmp_path: Path) -> None:
     check_sample(r, held, len(logs), files_in(MG))
     assert (held, r["pods_ns_node"], r["logs"]) == (12, 12, 54)
     assert r["states"].get("not understood", 0) == 0
+    with Store(r["db"], read_only=True) as st:  # when the gather ran: its timestamp file's first line (ages count from it)
+        assert [str(t) for (t,) in st.con.execute("SELECT collected_at AT TIME ZONE 'UTC' FROM snapshots").fetchall()] == ["2021-09-14 14:43:44.051395"]
 
 
 @needs_corpus
@@ -120,7 +122,8 @@ def test_sosreport_sample(tmp_path: Path) -> None:
     check_sample(r, held, len(logs), files_in(SOS))
     assert (held, r["pods_ns_node"], r["logs"]) == (18, 18, 18)
     with Store(r["db"], read_only=True) as st:
-        assert st.con.execute("SELECT node FROM snapshots").fetchall() == [("juju-110cc2-k8stest-4",)]
+        assert st.con.execute("SELECT node, strftime(collected_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S') FROM snapshots").fetchall() == [
+            ("juju-110cc2-k8stest-4", "2022-02-11 19:23:39")]  # (`date --utc`: ages and the journal's year count from it)
         assert st.con.execute("SELECT count(*) FROM journal").fetchall()[0][0] > 1000
 
 
@@ -375,3 +378,25 @@ def test_merged_site_dump_and_node_bundles(tmp_path: Path, seed_bundles: dict[st
             .fetchall()[0][0]
             .startswith("cluster-info-dump:")
         )
+
+
+@needs_corpus
+def test_a_troubleshoot_archive_is_collected_when_its_members_were_written(tmp_path: Path) -> None:
+    """A support bundle's tar.gz, as troubleshoot writes it: its members' newest time is when it was collected, and
+    ages count from it, not from today (a blind run of other tools' bundles, 2026-12-07: `4y76d`)."""
+    t = tmp_path / "support-bundle.tar.gz"
+    with tarfile.open(t, "w:gz") as tf:
+        for p in sorted(TS.rglob("*")):
+            ti = tf.gettarinfo(str(p), arcname=f"support-bundle/{p.relative_to(TS)}")
+            ti.mtime = 1671641091  # 2022-12-21T16:44:51Z
+            if ti.isfile():
+                with p.open("rb") as f:
+                    tf.addfile(ti, f)
+            else:
+                tf.addfile(ti)
+    r = measure(tmp_path, t)
+    with Store(r["db"], read_only=True) as st:
+        assert [str(x) for (x,) in st.con.execute("SELECT collected_at AT TIME ZONE 'UTC' FROM snapshots").fetchall()] == ["2022-12-21 16:44:51"]
+    r2 = measure(tmp_path, TS)  # a folder: its times are the copy's, not used
+    with Store(r2["db"], read_only=True) as st:
+        assert st.con.execute("SELECT collected_at FROM snapshots").fetchall() == [(None,)]

@@ -62,6 +62,7 @@ class Listing:
     # root, no link): the members themselves, so that the ingest of such an input needs no second pass.
     loose: list[Member] | None = field(default_factory=list)
     loose_bytes: int = 0
+    newest: float | None = None  # the newest member's mtime (of an archive: when its tool wrote it)
 
     def head(self, path: str) -> bytes:
         return self.heads.get(path, b"")
@@ -186,6 +187,8 @@ def scan(path: Path, limits: Limits | None = None, skip_archives: bool = False) 
             return None
         listing.paths.append(full)
         listing.kinds[full] = m.kind
+        if m.mtime is not None and (listing.newest is None or m.mtime > listing.newest):
+            listing.newest = m.mtime
     return listing
 
 
@@ -432,8 +435,9 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
 
     def add_journal(self, m: Member, source: str) -> int:
         notes = ReadNotes([])
+        year = self.info.started_at.year if self.info.started_at else None  # (a syslog stamp has none: the gather's)
         with m.open() as f:
-            n = self.journals.add(f, JournalMeta(self.sid, None, m.path, source), None, notes)
+            n = self.journals.add(f, JournalMeta(self.sid, None, m.path, source), year, notes)
         self._note_cuts(m.path, "journal", notes)
         self.log_lines += n
         return int(n)

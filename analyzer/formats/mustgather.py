@@ -12,6 +12,7 @@ from typing import Any
 
 from analyzer.formats import Format, Listing, Unit, register
 from analyzer.layout import JOURNALS, POD_LOGS, RAW, Entry, layout
+from analyzer.timeparse import parse_time
 
 INSPECT = "oc adm inspect (must-gather)"
 
@@ -133,6 +134,14 @@ def _sniff(listing: Listing) -> tuple[int, list[Unit]]:
     return 90, [Unit(r) for r in sorted(roots)]
 
 
+def _info(listing: Listing, unit: Unit) -> dict[str, Any]:
+    """When the gather ran: its `timestamp` file's first line (`2021-09-14 16:43:44.051395446 +0200 CEST m=+1.40`)."""
+    pre = f"{unit.root}/" if unit.root else ""
+    first = listing.head(pre + "timestamp").decode("utf-8", "replace").strip().split("\n", 1)[0].split()
+    stamp = f"{first[0]}T{first[1][:15]}{first[2]}" if len(first) >= 3 and first[2][:1] in "+-" else None
+    return {"collected": parse_time(stamp) if stamp else None}
+
+
 def _log_meta(path: str) -> dict[str, Any] | None:
     parts = path.split("/")  # <image>/namespaces/<ns>/pods/<pod>/<c>/<c>/logs/<file>
     if len(parts) < 9 or parts[1] != "namespaces" or parts[3] != "pods":
@@ -154,5 +163,6 @@ FORMAT = register(
             "node-files": "no node files (static manifests, kubelet config)",
         },
         log_meta=_log_meta,
+        info=_info,
     )
 )

@@ -13,6 +13,7 @@ from typing import Any
 from analyzer.formats import Format, Listing, Unit, register
 from analyzer.layout import JOURNALS, POD_LOGS, RAW, Entry, layout
 from analyzer.logpaths import log_file_meta
+from analyzer.timeparse import parse_time
 
 K = "sos_commands/kubernetes/**/"
 KUBECTL = "sos kubernetes plugin (kubectl)"
@@ -246,10 +247,22 @@ def _log_meta(path: str) -> dict[str, Any] | None:
     return None
 
 
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+
+
 def _info(listing: Listing, unit: Unit) -> dict[str, Any]:
     pre = f"{unit.root}/" if unit.root else ""
     v = listing.head(pre + "version.txt").decode("utf-8", "replace").strip().split(":")[-1].strip()
-    return {"version": v[:32] if v else None}
+    # when the report ran: `date --utc`'s output (`Fri Feb 11 19:23:39 UTC 2022`), else `date`'s when it is in UTC
+    collected = None
+    for name in ("sos_commands/date/date_--utc", "sos_commands/date/date"):
+        words = listing.head(pre + name).decode("utf-8", "replace").split()
+        month = _MONTHS.get(words[1], 0) if len(words) == 6 else 0
+        if month and words[4] in ("UTC", "GMT") and words[2].isdecimal() and words[5].isdecimal() and len(words[5]) == 4:
+            collected = parse_time(f"{words[5]}-{month:02d}-{int(words[2]):02d}T{words[3]}Z")
+            if collected is not None:
+                break
+    return {"version": v[:32] if v else None, "collected": collected}
 
 
 FORMAT = register(

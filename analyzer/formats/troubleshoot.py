@@ -7,6 +7,7 @@ cluster-resources/<resource>.json, container logs in cluster-resources/pods/logs
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from analyzer.budgets import bounded_json
@@ -96,6 +97,12 @@ LAYOUT = layout(
 )
 
 
+def _info(listing: Listing, unit: Unit) -> dict[str, Any]:
+    """When the bundle was written: its newest member's time, in an archive the tool wrote (a folder someone copied
+    has the copy's times: not used)."""
+    return {"collected": datetime.fromtimestamp(listing.newest, UTC) if listing.single and listing.newest else None}
+
+
 def _sniff(listing: Listing) -> tuple[int, list[Unit]]:
     units, best = [], 0
     for root in listing.dirs_with("cluster-resources"):
@@ -182,5 +189,6 @@ FORMAT = register(
         },
         log_meta=_log_meta,
         readers={"troubleshoot-errors": _errors, "troubleshoot-list": _list},
+        info=_info,
     )
 )
