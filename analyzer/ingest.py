@@ -62,6 +62,7 @@ from analyzer.layouts.kubesnap import KUBESNAP
 from analyzer.listed_logs import uncopied_log_files
 from analyzer.logpaths import container_link, log_file_meta
 from analyzer.models import (
+    ApiContainer,
     ApiNode,
     ApiObject,
     ApiPod,
@@ -378,6 +379,7 @@ class BundleIngest:
             return
         t0 = time.perf_counter()
         self._derive_times(collected)
+        self.records = _one_of_each_object(self.records)
         self.store.insert_member_records(self.sid, node, self.records)
         role = self.info.role or ("control-plane" if any(isinstance(r, Sandbox) and (r.name or "").startswith("kube-apiserver") for _m, r in self.records) else None)
         self.store.insert_rows("snapshots", [{
@@ -1481,6 +1483,22 @@ def _journal_head_year(head: bytes) -> int | None:
         if (m := _OWN_TIME.search(ln[:4096])) is not None:
             return int(m.group(1) or m.group(2))
     return None
+
+
+def _one_of_each_object(records: list[tuple[str, Record]]) -> list[tuple[str, Record]]:
+    """A bundle's API objects once each: a must-gather holds a pod in its namespace's pods.yaml and in the pod's own
+    file (each pod's restarts were found twice). A copy equal in every field to one before it is dropped; a pod a
+    table and a dump both show stays twice (the pods view takes from each what the other lacks)."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for member, r in records:
+        if isinstance(r, (ApiPod, ApiContainer, ApiNode, ApiObject, Workload)):
+            key = (type(r).__name__, r.model_dump_json(exclude={"line"}))
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append((member, r))
+    return out
 
 
 def _is_text(data: bytes) -> bool:

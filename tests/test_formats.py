@@ -400,3 +400,26 @@ def test_a_troubleshoot_archive_is_collected_when_its_members_were_written(tmp_p
     r2 = measure(tmp_path, TS)  # a folder: its times are the copy's, not used
     with Store(r2["db"], read_only=True) as st:
         assert st.con.execute("SELECT collected_at FROM snapshots").fetchall() == [(None,)]
+
+
+def test_a_must_gathers_unixs_endpoints_are_no_unhealthy_members_and_its_pods_are_counted_once(tmp_path: Path) -> None:
+    """OpenShift's etcdctl --cluster lists each member's `unixs://IP:0` beside its https endpoint; the gather pod cannot
+    reach it: no member is unhealthy for that (three false FAIL ETCD_UNHEALTHY in a real must-gather). A pod in its
+    namespace's pods.yaml and in its own file is one pod (its restarts were found twice)."""
+    img = tmp_path / "must-gather.local.1" / "quay-io-openshift-release-dev-sha256-abc"
+    (img / "etcd_info").mkdir(parents=True)
+    health = [{"endpoint": "https://10.0.0.1:2379", "health": True, "took": "6ms"},
+              {"endpoint": "unixs://10.0.0.1:0", "health": False, "took": "5s", "error": "context deadline exceeded"},
+              {"endpoint": "https://10.0.0.2:2379", "health": False, "took": "5s", "error": "context deadline exceeded"}]  # fmt: skip
+    (img / "etcd_info" / "endpoint_health.json").write_text(json.dumps(health))
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1\n  namespace: shop\nspec:\n  nodeName: n1\n  containers:\n  - name: web\n"
+           "    image: nginx\nstatus:\n  phase: Running\n  containerStatuses:\n  - name: web\n    image: nginx\n    ready: true\n    restartCount: 9\n"
+           "    lastState:\n      terminated:\n        exitCode: 1\n        reason: Error\n    state:\n      running: {}\n")  # fmt: skip
+    (img / "namespaces" / "shop" / "core").mkdir(parents=True)
+    (img / "namespaces" / "shop" / "core" / "pods.yaml").write_text("apiVersion: v1\nkind: PodList\nitems:\n- " + pod.replace("\n", "\n  ").rstrip() + "\n")
+    (img / "namespaces" / "shop" / "pods" / "web-1").mkdir(parents=True)
+    (img / "namespaces" / "shop" / "pods" / "web-1" / "web-1.yaml").write_text(pod)
+    r = measure(tmp_path, tmp_path / "must-gather.local.1")
+    with Store(r["db"]) as st:
+        found = [(f.rule, f.object) for _r, f in run_rules(st.con, "default") if f.rule in ("ETCD_UNHEALTHY", "RESTARTS_HIGH")]
+    assert sorted(found) == [("ETCD_UNHEALTHY", "https://10.0.0.2:2379"), ("RESTARTS_HIGH", "web-1")], found

@@ -63,14 +63,19 @@ def etcd_members(ctx: RuleContext) -> Iterable[Finding]:
 @rule(
     "ETCD_UNHEALTHY", "An etcd endpoint is unhealthy", "control-plane", "fail",
     "`etcdctl endpoint health` reports an endpoint unhealthy (or an error): the member cannot serve, and the cluster is one failure "
-    "closer to losing quorum.",
+    "closer to losing quorum. (The `unixs://IP:0` endpoint `etcdctl --cluster` lists beside a member's https one, which a gather "
+    "pod cannot reach, counts only when that member has no healthy endpoint: OpenShift's must-gather.)",
     "Read that member's etcd log (disk latency, certificates, peer connectivity); check its disk and clock.",
 )  # fmt: skip
 def etcd_unhealthy(ctx: RuleContext) -> Iterable[Finding]:
     for endpoint, errs, seen in ctx.q(
         f"""SELECT e.endpoint, list(DISTINCT coalesce(e.error, array_to_string(e.errors, '; '), 'health: false')), list(DISTINCT s.node ORDER BY s.node)
             FROM v_etcd_endpoints e JOIN v_snapshots s USING (snapshot_id)
-            WHERE e.snapshot_id IN {SNAPS} AND (e.healthy = false OR e.error IS NOT NULL OR len(e.errors) > 0) GROUP BY 1 ORDER BY 1"""
+            WHERE e.snapshot_id IN {SNAPS} AND (e.healthy = false OR e.error IS NOT NULL OR len(e.errors) > 0)
+              AND NOT (regexp_matches(e.endpoint, '^unixs?://') AND EXISTS (
+                  SELECT 1 FROM v_etcd_endpoints h WHERE h.snapshot_id = e.snapshot_id AND h.healthy AND h.endpoint <> e.endpoint
+                     AND regexp_extract(h.endpoint, '//([^:/]+)', 1) = regexp_extract(e.endpoint, '//([^:/]+)', 1)))
+            GROUP BY 1 ORDER BY 1"""
     ):
         yield ctx.finding("ETCD_UNHEALTHY", f"etcd endpoint {endpoint} is unhealthy: {'; '.join(errs)}", node=endpoint_node(ctx, endpoint), obj=endpoint,
                           evidence=[f"{n}: etcd/endpoint-health.json: {endpoint}: {'; '.join(errs)}" for n in seen])  # fmt: skip
