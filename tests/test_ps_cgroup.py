@@ -153,3 +153,16 @@ def test_cgroup_bundle_form_has_pids() -> None:
     recs = [r for r in proc_cgroup.parse(ParseContext("processes/cgroup.txt", text.encode())) if isinstance(r, CgroupLine)]
     assert [(r.pid, r.kind) for r in recs] == [(527345, "container"), (1, "system")]
     assert recs[0].pod_uid == "244aa42df99e67657b283cb86965d6d7"
+
+
+def test_ps_m_thread_rows_are_no_problem() -> None:
+    """`ps auxm` (sosreport's ps_auxwwwm) prints each process's threads under it with a dash for the pid: no process and
+    no problem (a sosreport of Canonical k8s gave 3,833 problems)."""
+    text = ("USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n"
+            "root           1  0.0  0.1 167744 11908 ?        -    14:21   0:02 /sbin/init splash\n"
+            "root           -  0.0    -      -     - -        Ss   14:21   0:02 -\n"
+            "1000000     4242  0.1  0.2  99000  2000 ?        -    04:22   0:11 /usr/bin/containerd\n"
+            "1000000        -  0.0    -      -     - -        Ssl  04:22   0:11 -\n")  # fmt: skip
+    ctx = ParseContext("ps_auxwwwm", text.encode())
+    recs = [r for r in ps.parse(ctx) if isinstance(r, Process)]
+    assert [(r.pid, r.command) for r in recs] == [(1, "/sbin/init splash"), (4242, "/usr/bin/containerd")] and ctx.problems == []

@@ -67,7 +67,7 @@ LAYOUT = layout(
             made_by="sos",
             reason="the tail of a truncated command output; read at its sos_commands link",
         ),
-        Entry(K + "kubectl_*_logs_*", POD_LOGS, ("log_files", "log_lines"), made_by=KUBECTL + " logs"),
+        Entry(K + "*kubectl_*_logs_*", POD_LOGS, ("log_files", "log_lines"), made_by=KUBECTL + " logs"),
         Entry(
             "sos_commands/kubernetes/cluster-info/*/podlogs/*/*",
             POD_LOGS,
@@ -75,33 +75,33 @@ LAYOUT = layout(
             made_by=KUBECTL + " logs",
         ),
         Entry(
-            K + "kubectl_*get_-o_json*",
+            K + "*kubectl_*get_-o_json*",
             "kubectl-json",
             ("api_pods", "api_nodes", "api_events", "api_workloads", "api_objects"),
             made_by=KUBECTL + " get -o json",
         ),
         Entry(
-            K + "kubectl_*describe_pods_*",
+            K + "*kubectl_*describe_pods_*",
             "kubectl-describe",
             ("api_pods",),
             made_by=KUBECTL + " describe pods",
         ),
         Entry(
-            K + "kubectl_*describe_node_*",
+            K + "*kubectl_*describe_node_*",
             "kubectl-describe",
             ("api_nodes",),
             made_by=KUBECTL + " describe node",
         ),
         Entry(
-            K + "kubectl_*describe_nodes*",
+            K + "*kubectl_*describe_nodes*",
             "kubectl-describe",
             ("api_nodes",),
             made_by=KUBECTL + " describe nodes",
         ),
-        Entry(K + "kubectl_*get_nodes", "kubectl-table", ("api_nodes",), made_by=KUBECTL + " get nodes"),
-        Entry(K + "kubectl_*get_pods*", "kubectl-table", ("api_pods",), made_by=KUBECTL + " get pods"),
+        Entry(K + "*kubectl_*get_nodes", "kubectl-table", ("api_nodes",), made_by=KUBECTL + " get nodes"),
+        Entry(K + "*kubectl_*get_pods*", "kubectl-table", ("api_pods",), made_by=KUBECTL + " get pods"),
         Entry(
-            K + "kubectl_*",
+            K + "*kubectl_*",
             RAW,
             made_by=KUBECTL,
             reason="kubectl output Kubesnap has no table for (namespaces, pvs, version, config view with credentials scrubbed by sos, api-resources)",
@@ -209,16 +209,24 @@ LAYOUT = layout(
 )
 
 
+# plugins every sosreport of a Linux node runs
+_SOS_PLUGINS = frozenset(["date", "process", "kernel", "systemd", "networking", "block", "filesys", "host", "logs", "memory",
+                          "hardware", "boot", "processor", "release", "dpkg", "rpm", "apt", "yum", "dnf", "snap"])  # fmt: skip
+
+
 def _sniff(listing: Listing) -> tuple[int, list[Unit]]:
     units = []
     for root in listing.dirs_with("sos_commands"):
         pre = f"{root}/" if root else ""
         vt = listing.head(pre + "version.txt")
+        # (a report without its version.txt and logs, a partial upload: sos's own plugins' folders say what it is)
+        plugins = {p[len(pre) + 13 :].split("/", 1)[0] for p in listing.paths[:200000] if p.startswith(pre + "sos_commands/")}
         if (
             vt.startswith((b"sosreport:", b"sos report", b"sos:"))
             or listing.kinds.get(pre + "sos_reports/manifest.json")
             or listing.kinds.get(pre + "sos_logs/sos.log")
             or listing.kinds.get(pre + "sos_logs/ui.log")
+            or len(plugins & _SOS_PLUGINS) >= 3
         ):
             units.append(Unit(root))
     return (95, units) if units else (0, [])

@@ -84,6 +84,12 @@ def _custom_format(line: str) -> re.Pattern[str] | None:
     return re.compile(r"^[ \t]*" + r"\s+".join(parts) + r"\s(?P<cmd>.*)$")
 
 
+def _thread_row(ln: str) -> bool:
+    """A thread's row of `ps -m` output (`root  -  0.0  - - - -  S  14:21  0:00 -`): a dash where the pid is."""
+    words = ln.split(None, 3)
+    return len(words) >= 3 and "-" in words[:2]
+
+
 HEADERLESS_ORDER = ["ps-fixed", "ps-aux", "ps-ef", "ps-axf", "ps-busybox"]
 SYSTEMD_TREE = re.compile(r"^[ \t]*(?:[├└│|`]\s*)*[─-]*\s*(?P<pid>\d+)\s(?P<cmd>\S.*)$")
 # kube-bench joins `ps -ef` rows with single spaces: split before each "user pid ppid c stime tty time"
@@ -170,6 +176,8 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
             continue
         m = rx.match(ln)
         if not m:
+            if _thread_row(ln):
+                continue  # `ps auxm` (-m, H): a thread of the process above, its pid `-` (sosreport's ps_auxwwwm)
             ctx.problem(i + 1, f"not a {fmt} row: {ln[:80]!r}")
             continue
         g = m.groupdict()
