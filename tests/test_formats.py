@@ -145,6 +145,11 @@ def test_rancher_sample(tmp_path: Path) -> None:
         )
     with Store(r["db"], read_only=True) as st:  # systeminfo/dmesg is dmesg -T: every line has its time
         assert st.con.execute("SELECT count(*), count(ts) FROM journal WHERE member LIKE '%systeminfo/dmesg'").fetchall() == [(745, 745)]
+    # a pod the API lists whose log the collector did not take, and a previous log of a log that names no container
+    res = CliRunner().invoke(main, ["logs", "--db", str(r["db"]), "-n", "demo-frontend", "frontend-app-7996796dbf-b5sgr"])
+    assert res.exit_code != 0 and "has no log in these bundles" in res.output, res.output
+    res = CliRunner().invoke(main, ["logs", "--db", str(r["db"]), "-n", "calico-system", "calico-typha-b74b9cb47-wht7m", "-p"])
+    assert res.exit_code != 0 and 'previous terminated container in pod "calico-typha-b74b9cb47-wht7m" not found' in res.output, res.output
     # its services table, stored as services: get svc prints what kubectl printed, headless (None) and selectors included
     res = CliRunner().invoke(main, ["get", "svc", "-A", "-o", "wide", "--db", str(r["db"])])
     assert res.exit_code == 0, res.output
@@ -447,3 +452,14 @@ def test_a_sosreport_without_its_own_files_and_with_canonical_k8s_names(tmp_path
     with Store(r["db"], read_only=True) as st:
         assert st.con.execute("SELECT node FROM snapshots").fetchall() == [("juju-110cc2-k8stest-4",)]
         assert st.con.execute("SELECT count(*) FROM api_pods WHERE namespace = 'shop' AND name = 'canonical-0'").fetchall() == [(1,)]
+
+
+@needs_corpus
+def test_a_scheduler_events_node_is_the_one_it_assigned_not_its_reporting_instance(tmp_path: Path) -> None:
+    """The corpus's troubleshoot bundle: a Scheduled event's reporting instance is default-scheduler-<host> (no node); the
+    timeline puts it on the node it assigned the pod to (a blind run of other tools' bundles, 2026-12-07)."""
+    r = measure(tmp_path, TS)
+    out = CliRunner().invoke(main, ["timeline", "--db", str(r["db"])]).stdout
+    scheduled = [ln.split()[1:2] + ln.rsplit(" to ", 1)[-1:] for ln in out.splitlines() if " Scheduled " in ln]
+    assert scheduled and all(node == to for node, to in scheduled), scheduled
+    assert "default-scheduler-" not in "".join(n for n, _to in scheduled)

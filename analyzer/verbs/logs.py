@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from analyzer.errors import UsageError
+from analyzer.errors import NotFound, UsageError
 from analyzer.sanitize import cell, line
 from analyzer.timeparse import before, parse_duration_s
 from analyzer.verbs import SiteView, not_found, stored_json
@@ -33,6 +33,8 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
     ns = namespace or ("default" if "default" in namespaces or len(namespaces) != 1 else namespaces[0])
     files = [f for f in files if f[1] == ns]
     if not files:
+        if sv.q("SELECT 1 FROM pods WHERE site = $site AND name = $p0 AND coalesce(namespace, $p1) = $p1 LIMIT 1", [pod, ns]):
+            raise NotFound(f'pod "{cell(pod)}" in namespace "{cell(ns)}" has no log in these bundles (the collector took no log of it)')
         raise not_found("pods", pod, ns)
     names: list[str | None] = list(_container_order(sv, ns, pod, sorted({str(f[2]) for f in files if f[2]})))
     if not names:
@@ -88,6 +90,11 @@ def logs(sv: SiteView, pod: str, *, namespace: str | None = None, container: str
                 yield f"{pre}{rfc3339nano(ts) + ' ' if timestamps and ts else ''}{msg if isinstance(msg, str) and msg.isprintable() else line(msg)}\n"
 
 
+def _no_previous(cname: str | None, pod: str) -> str:
+    """kubectl's message; a log pasted or collected without its container's name names none (not "None")."""
+    return f'previous terminated container "{cell(cname)}" in pod "{cell(pod)}" not found' if cname else f'previous terminated container in pod "{cell(pod)}" not found'
+
+
 def _pick_files(files: list[tuple[object, ...]], cname: str | None, previous: bool, include_rotated: bool, pod: str) -> tuple[list[int], datetime | None]:
     mine = [f for f in files if f[2] == cname]
     on_node = [f for f in mine if f[6] != "kubectl-logs"]
@@ -98,12 +105,12 @@ def _pick_files(files: list[tuple[object, ...]], cname: str | None, previous: bo
         want = restarts[-1] - 1 if previous else restarts[-1]
         picked = [f for f in on_node if f[3] == want and (include_rotated or not f[4])]
         if not picked:
-            raise UsageError(f'previous terminated container "{cname}" in pod "{pod}" not found')
+            raise UsageError(_no_previous(cname, pod))
         picked.sort(key=lambda f: (not f[4], str(f[5] or "")))  # rotated segments first, oldest first
         return [int(f[0]) for f in picked], picked[0][8]  # type: ignore[call-overload, return-value]
     picked = [f for f in mine if bool(f[7]) == previous]
     if not picked:
-        raise UsageError(f'previous terminated container "{cname}" in pod "{pod}" not found')
+        raise UsageError(_no_previous(cname, pod))
     return [int(f[0]) for f in picked], picked[0][8]  # type: ignore[call-overload, return-value]
 
 

@@ -26,8 +26,11 @@ TIMELINE_SQL = f"""
 WITH snaps AS (SELECT snapshot_id, node FROM v_snapshots WHERE site = $site),
 api AS (SELECT snapshot_id FROM api_snapshots WHERE site = $site),
 ev AS (
-  SELECT coalesce(e.last_seen, e.first_seen) AS ts, coalesce(nullif(e.host, ''), (SELECT any_value(p.node_name) FROM pods p WHERE p.site = $site
-         AND p.namespace = e.namespace AND p.name = e.name), '') AS node, 'event' AS source,
+  -- (a reporting instance named after its component, default-scheduler-<host>, is no node: the pod's node is)
+  SELECT coalesce(e.last_seen, e.first_seen) AS ts, coalesce(CASE WHEN NOT starts_with(e.host, coalesce(e.component, '') || '-') THEN nullif(e.host, '') END,
+         (SELECT any_value(p.node_name) FROM pods p WHERE p.site = $site
+         AND p.namespace = e.namespace AND p.name = e.name),
+         CASE WHEN e.reason = 'Scheduled' THEN nullif(regexp_extract(e.message, ' to (\\S+)$', 1), '') END, '') AS node, 'event' AS source,
          CASE WHEN e.type = 'Warning' THEN 'warn' ELSE 'info' END AS sev, e.namespace AS ns,
          coalesce(e.type, '') || ' ' || coalesce(e.reason, '') || ' ' || lower(coalesce(e.kind, '')) || '/' || coalesce(e.name, '') || ': '
          || coalesce(e.message, '') || CASE WHEN e.count > 1 THEN ' (x' || e.count || ' since ' || strftime(e.first_seen, '%Y-%m-%dT%H:%M:%SZ') || ')' ELSE '' END AS msg,
