@@ -463,3 +463,23 @@ def test_a_scheduler_events_node_is_the_one_it_assigned_not_its_reporting_instan
     scheduled = [ln.split()[1:2] + ln.rsplit(" to ", 1)[-1:] for ln in out.splitlines() if " Scheduled " in ln]
     assert scheduled and all(node == to for node, to in scheduled), scheduled
     assert "default-scheduler-" not in "".join(n for n, _to in scheduled)
+
+
+@needs_corpus
+def test_a_newer_troubleshoot_bundles_collectors_are_errors_or_kept_raw(tmp_path: Path) -> None:
+    """What troubleshoot v0.123 adds beside cluster-resources/ (a blind run of other tools' bundles, 2026-12-07: 27 members
+    not understood, exit 1 on every bundle with host collectors): its error files are the collector's problems, its own
+    collectors' output (host collectors, run pods, HTTP) is kept raw with a reason; a stray binary still is not understood."""
+    d = tmp_path / "support-bundle"
+    shutil.copytree(TS, d, symlinks=True)
+    for rel, data in (("secrets-errors/default/example-secret.json", '["secrets \\"example-secret\\" is forbidden"]'),
+                      ("sysctl/primary-node", "net.ipv4.ip_forward = 1\n"), ("http-get-example.json", '{"status": 200}'),
+                      ("run-pod-example/run-pod-example.json", '{"kind": "Pod"}')):  # fmt: skip
+        (d / rel).parent.mkdir(parents=True, exist_ok=True)
+        (d / rel).write_text(data)
+    r = measure(tmp_path, d)
+    with Store(r["db"], read_only=True) as st:
+        acc = {m["member"]: m for m in member_account(st.con)}
+    assert acc["sysctl/primary-node"]["state"] == acc["http-get-example.json"]["state"] == acc["run-pod-example/run-pod-example.json"]["state"] == "kept raw"
+    assert acc["secrets-errors/default/example-secret.json"]["state"] == "read"
+    assert any("forbidden" in why for m, why in r["problems"] if "example-secret" in m), r["problems"]

@@ -29,6 +29,18 @@ LAYOUT = layout(
             made_by="must-gather",
             reason="an HTML page of the events (the events are read from events.yaml)",
         ),
+        Entry(
+            "*/event-filter.html",
+            RAW,
+            made_by="must-gather",
+            reason="an HTML page of the events (the events are read from events.yaml)",
+        ),
+        Entry(
+            "*/namespaces/*/pods/*/*/*/api_priority_and_fairness/*",
+            RAW,
+            made_by="must-gather",
+            reason="the apiserver's priority and fairness dumps (levels, queues, requests): no table holds them",
+        ),
         Entry("*/version", RAW, made_by="must-gather", reason="the gather image's name and version"),
         Entry(
             "*/timestamp", RAW, made_by="must-gather", reason="start and end of the gather: no table holds it"

@@ -93,6 +93,19 @@ LAYOUT = layout(
             reason="troubleshoot's own analyzer results: Kubesnap runs its own rules",
         ),
         Entry("helm/**", RAW, made_by="helm collector", reason="Helm releases: no table holds them"),
+        # the error files of its in-cluster collectors (LAYOUTS.md: secrets-errors/<ns>/<name>.json, configmaps-errors/...,
+        # metrics/errors.json) and of its host collectors (<collector>/<node>/error.txt)
+        Entry("*-errors/**", "troubleshoot-errors", made_by="support-bundle"),
+        Entry("**/errors.json", "troubleshoot-errors", made_by="support-bundle"),
+        Entry("**/error.txt", "troubleshoot-errors", made_by="support-bundle"),
+        Entry("secrets/**", RAW, made_by="secret collector", reason="a Secret's collected facts (its value only if the spec asked): never read"),
+        Entry(
+            "*/**",
+            RAW,
+            made_by="the spec's own collectors",
+            reason="output of a collector the spec names (host collectors, run pods, databases, DNS, copies): no table holds it",
+        ),
+        Entry("*.json", RAW, made_by="the spec's own collectors", reason="an HTTP collector's response: no table holds it"),
     ],
 )
 
