@@ -1599,12 +1599,15 @@ function closeq(v, k,   i, q, c) {
   return length(S) + 1
 }
 # the end of an unquoted value: white space, an apostrophe, or the quote that closes the enclosing string
-function uend(v, k,   i, e, q) {
+function uend(v, k,   i, e, q, rs, rl) {
   wlist(); i = first_after(WP, WN, v); e = (i <= WN) ? WP[i] : length(S) + 1
   q = closeq(v, k < 0 ? 0 : k)
   if (q < e) e = q
-  # (nor over an escaped line end: a file's lines logged in a JSON string, "...\nrequirepass X\nmasterauth Y")
+  # (nor over an escaped line end: a file's lines logged in a JSON string, "...\nrequirepass X\nmasterauth Y"; the
+  # caller's RSTART and RLENGTH are its own, kept: a match() here changed them, and mawk then cut a key, not its value)
+  rs = RSTART; rl = RLENGTH
   if (match(substr(S, v, e - v), /\\[nr]/)) e = v + RSTART - 1
+  RSTART = rs; RLENGTH = rl
   return e
 }
 # quote level of the string around position p: backslashes before the quote at p-1, or -1

@@ -364,6 +364,11 @@ CASES: list[Case] = [
          '{"log":"KUBESNAP-REDACTED --v 2\\n","stream":"stdout","time":"2023-11-14T22:07:02.000000002Z"}\n'),
     Case("secret-field", 'Environment="HTTP_PROXY=http://proxy.corp:3128" "REGISTRY_PASSWORD=Zq7a two words"\n', ("two words",),
          'Environment="HTTP_PROXY=http://proxy.corp:3128" "REGISTRY_PASSWORD=KUBESNAP-REDACTED"\n'),
+    # (red-team round 8) a token word mid-line after prose: its value, the same with every awk (mawk cut the key instead:
+    # a helper's match() changed its caller's RLENGTH)
+    Case("secret-field", "x token: Zq7Tundra5501pizza y\n2023/11/14 22:06:40 agent: registering with token: 1dd0ce9373c17f069d66a75edcec86e1 url=http://woodpecker:9000\n",
+         ("Zq7Tundra5501pizza", "1dd0ce9373c17f069d66a75edcec86e1"),
+         "x token: KUBESNAP-REDACTED y\n2023/11/14 22:06:40 agent: registering with token: KUBESNAP-REDACTED url=http://woodpecker:9000\n"),
     # values with blanks: a YAML value: line is the rest of the line (a probe's Bearer header, extraEnvs), a Google app password
     Case("env-value", "        httpHeaders:\n        - name: Authorization\n          value: Bearer ProbeBearerWords\n        - name: X-Probe-Auth\n          value: Basic cHJvYmU6UHJvYmVCYXNpY1B3MQ==\ncontrollerManager:\n  extraEnvs:\n  - name: AZURE_CLIENT_SECRET\n    value: Zq7a three words\n",
          ("ProbeBearerWords", "cHJvYmU6UHJvYmVCYXNpY1B3MQ", "three words")),
