@@ -1009,7 +1009,7 @@ redaction_rules() {
   cat <<'RULES'
 private-key	PEM private key	private key|static key v1	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----, OpenVPN Static key V1), over lines or in one line with \n escapes; the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose
 base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate), with the lines it is wrapped over	base64 certificates (kubeconfig certificate-authority-data)
-secret-field	key and value	@KEYWORDS@| (stdout|stderr) p |[{](plain|cleartext)[}]	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...; and credential files' names as keys, a ConfigMap's userlist.txt (pgbouncer) and .pgpass), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements (and <Password><Value>X</Value>), XML name and value attributes (<entry key="db.password">X</entry>, <add key="DbPassword" value="X"/>, <property name="password" value="X"/>), Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; the word echoed or printed into a file named for a secret (echo X > /etc/rancher/k3s/db-pass, | sudo tee .../token; not a .log, .pid or .lock) or into --from-file=password=/dev/stdin; SQL's PASSWORD('X'); a password stored in clear, {PLAIN}X and {CLEARTEXT}X (Dovecot); iscsiadm's -n ...password -v X; an annotation's prefixed key (backup.velero.io/restic-password: X), MongoDB's "pwd":"X", a dotted property with no blank (spring.datasource.password:X), PHP's define('DB_PASSWORD', 'X'), protobuf text password:\"X\" (etcd's request stats), SNMP's community: X, a file's lines logged in a JSON string (...\nrequirepass X\n...), a Google app password's four groups (password=abcd efgh ijkl mnop); keys and values cut between a CRI partial (P) record and the next record of its stream (one of the other stream may come between)	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields and of files of credentials named (--askpass FILE, credentials=FILE, LoadCredential=ID:FILE), a pwd that is a directory, etcd's --auth-token=simple and --initial-cluster-token; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file, hostKeyFingerprint, tokenRequests), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
+secret-field	key and value	@KEYWORDS@| (stdout|stderr) p |[{](plain|cleartext)[}]	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...; and credential files' names as keys, a ConfigMap's userlist.txt (pgbouncer) and .pgpass), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements (and <Password><Value>X</Value>), XML name and value attributes (<entry key="db.password">X</entry>, <add key="DbPassword" value="X"/>, <property name="password" value="X"/>), Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; the word echoed or printed into a file named for a secret (echo X > /etc/rancher/k3s/db-pass, | sudo tee .../token; not a .log, .pid or .lock) or into --from-file=password=/dev/stdin; SQL's PASSWORD('X'); a password stored in clear, {PLAIN}X and {CLEARTEXT}X (Dovecot); iscsiadm's -n ...password -v X; an annotation's prefixed key (backup.velero.io/restic-password: X), MongoDB's "pwd":"X", a dotted property with no blank (spring.datasource.password:X), PHP's define('DB_PASSWORD', 'X'), protobuf text password:\"X\" (etcd's request stats), SNMP's community: X, a file's lines logged in a JSON string (...\nrequirepass X\n...), a Google app password's four groups (password=abcd efgh ijkl mnop); keys and values cut between a CRI partial (P) record and the next record of its stream (one of the other stream, or an empty one, may come between) and between docker json-file records cut at 16 KiB; a key's value after a column of blanks (Vault's tables, fluent-bit's apikey), fluentd's pass X, Vault's secret_id	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields and of files of credentials named (--askpass FILE, credentials=FILE, LoadCredential=ID:FILE), a pwd that is a directory, etcd's --auth-token=simple and --initial-cluster-token; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file, hostKeyFingerprint, tokenRequests), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
 secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] and a shell-quoted '--flag' 'VALUE' (k3s's unit file) (also on the next line: a JSON or YAML list item, a word alone at the flag's indentation as describe prints Args:, the next line's first word after a backslash) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key), and Vault's --secret-id; a YAML flow list's next item (args: [--cookie-secret, X]); the word a --password-command echoes (restic's 'echo X')	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
 secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value)	the key line
 authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...); a placeholder (Bearer <masked>, client-go's)
@@ -1599,6 +1599,8 @@ function closeq(v, k,   i, q, c) {
   return length(S) + 1
 }
 # the end of an unquoted value: white space, an apostrophe, or the quote that closes the enclosing string
+# a docker json-file record's stream (stdout, stderr)
+function dstream(   rs, rl, t) { rs = RSTART; rl = RLENGTH; t = match(S, /"stream": ?"std(out|err)"/) ? substr(S, RSTART + RLENGTH - 4, 3) : ""; RSTART = rs; RLENGTH = rl; return t }
 function uend(v, k,   i, e, q, rs, rl) {
   wlist(); i = first_after(WP, WN, v); e = (i <= WN) ? WP[i] : length(S) + 1
   q = closeq(v, k < 0 ? 0 : k)
@@ -1818,14 +1820,15 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   }
   if (suf != "") {
     # (a flag's name that goes on is no secret's, but Vault's --secret-id is one)
-    if ((isflag && !(a ~ /^secrets?$/ && suf ~ /^[-_]?id$/)) || harmless_suffix(suf) || (a ~ /^(pass|pwd|pw|psk|otp|auth|user|cookie|encrypt|sig|signature|authorization|proxy-authorization)$/ && suf !~ /key$/ && !(a == "pass" && suf == "code") && !(a == "auth" && suf == "tok"))) return
+    # (Vault's AppRole secret_id is a credential, as --secret-id is)
+    if ((isflag && !(a ~ /^secrets?$/ && suf ~ /^[-_]?id$/)) || (harmless_suffix(suf) && !(a == "secret" && suf ~ /^[-_]id$/)) || (a ~ /^(pass|pwd|pw|psk|otp|auth|user|cookie|encrypt|sig|signature|authorization|proxy-authorization)$/ && suf !~ /key$/ && !(a == "pass" && suf == "code") && !(a == "auth" && suf == "tok"))) return
     ke += length(suf)
     if (suf ~ /key$/) a = "key"
   }
   key = substr(L, ks, ke - ks)
   # names of keys that are identifiers, not secrets (containerd's snapshotKey, a table's partitionKey)
   if (key ~ /(snapshot|partition|sort|cache|idempotency|lookup|index|label|topology|object|row|shard|foreign|unique|composite|group|node|annotation|field|column|dedupe?|trace|span|metric|hot|public|pub|host|ssh-host|trust|verify|verification|ca)[-_]?key$/) return
-  strong = (key ~ /(password|passwd|passphrase|passcode|secret|token|apikey|api-key|api_key|credential)s?$|[-_]key$|[-_]pass$|authtok$/)
+  strong = (key ~ /(password|passwd|passphrase|passcode|secret|token|apikey|api-key|api_key|credential)s?$|[-_]key$|[-_]pass$|authtok$|secret[-_]id$/)
   if (a == "pass" && key !~ /(^|[-_.])pass(code)?$|^-*(require|master|root|db|admin|redis|mysql|user|auth)pass$|^-+[a-z]+pass$/ && !(key != "pass" && substr(S, ke - 4, 4) ~ /^(Pass|PASS)$/)) return
   # (pwd: the working directory, but ODBC's ;PWD=X, {pwd: X}, and MongoDB's createUser "pwd":"X" and , pwd: "X")
   if (a == "pwd" && key !~ /[-_.]pwd$/ && !(key == "pwd" && ks > 1 && (substr(S, ks - 1, 1) ~ /[;{,]/ || substr(S, 1, ks - 1) ~ /[{,][ \t]*\\*"?$/ && substr(S, ke, 8) ~ /^\\*"?[ \t]*:/)) && !(key != "pwd" && substr(S, ke - 3, 3) ~ /^(Pwd|PWD)$/)) return
@@ -1915,13 +1918,13 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   # key VALUE, with no separator: requirepass X, masterauth X (redis.conf), insecure-password X (haproxy),
   # aws_secret_access_key X, a netrc's password X, BGP's neighbor PEER password X (FRR, MetalLB, Quagga), and a
   # line of only a password word and its value
-  if (!kq && match(substr(S, ke, 8), /^[ \t]+/)) {
+  if (!kq && match(substr(S, ke, 64), /^[ \t]+/)) {  # (a table's or a config's column of values: many blanks)
     v = ke + RLENGTH; c = substr(S, v, 1)
     # auth USER:X (haproxy's stats auth, Fluent Bit's Cloud_Auth): the part after the user's colon
     if (key ~ /(^|[-_])auth$/ && match(substr(S, v, 256), /^[A-Za-z0-9_.@-]+:[^ \t\057]/)) {
       v += RLENGTH - 1; e = uend(v, level_at(ks)); if (!plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
     }
-    if (c != "" && c !~ /[-#=:]/ && (key ~ /^(requirepass|masterauth)$/ || TOOL == "nmcli" && key ~ /(password|psk)$/ || (key ~ /[-_]/ && strong && secretish(v)) || substr(L, 1, ks - 1) ~ /(^|[ \t])login[ \t]+[^ \t]+[ \t]+$/ || (key == "password" && substr(L, 1, ks - 1) ~ /(^|[ \t])neighbor[ \t]+[^ \t]+[ \t]+$/ && substr(S, v) ~ /^[^ \t]+[ \t]*$/) || (structural(ks) && substr(S, v) ~ /^[^ \t]+[ \t]*$/ && strong))) {
+    if (c != "" && c !~ /[-#=:]/ && (key ~ /^(requirepass|masterauth)$/ || TOOL == "nmcli" && key ~ /(password|psk)$/ || (key ~ /[-_]/ && strong && secretish(v)) || substr(L, 1, ks - 1) ~ /(^|[ \t])login[ \t]+[^ \t]+[ \t]+$/ || (key == "password" && substr(L, 1, ks - 1) ~ /(^|[ \t])neighbor[ \t]+[^ \t]+[ \t]+$/ && substr(S, v) ~ /^[^ \t]+[ \t]*$/) || (structural(ks) && substr(S, v) ~ /^[^ \t]+[ \t]*$/ && (strong || key == "pass" && secretish(v))))) {
       e = uend(v, level_at(ks)); if (!plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
     }
   }
@@ -2159,6 +2162,7 @@ function urlcred(p, an,   w, n, i, c, at, col, a, v, wl, stop) {
     if (c == "\\") { c = substr(w, i + 1, 1); if (c == "/" || c == "\"") break }
     else if (c == "@") at = i
   }
+  if (!at && DKE && v + i - 1 == DKE) { col = index(w, ":"); if (col && col < i - 1) edit(v + col, DKE, "url-credentials"); return }
   if (!at && i > n && v + n > length(S) && CO && substr(S, CO - 1, 1) == "P") {
     # a partial (P) record that ends inside a URL's authority (the runtime cut amqp://user:pa|ss@host): after the colon,
     # to the record's end (the next record's part is its own)
@@ -2612,14 +2616,15 @@ function states(   ind, t, nm, v, e, x) {
   if (ARR) { if (S ~ /^[ \t]*\]/) ARR = 0; else { t = index(S, "]"); if (t) { ARR = 0; v = indent_of(S) + 1; if (t > v) edit(v, t, "secret-field") } else whole("secret-field"); return 2 } }
   if (PENDU) { PENDU = 0; if (match(S, /^[ \t]*\\*"/)) { v = RLENGTH + 1; e = closeq(v, RLENGTH - 1 - ind); t = index(substr(S, v, e - v), ":"); if (t) edit(v + t, e, "tool-password"); return 2 } }
   if (DKC != "") {
-    if (match(S, /^\{"log": ?"/)) { v = RLENGTH + 1; e = (DKC == "q") ? closeq(v, CRIK) : uend(v, -1); edit(v, e, "secret-field"); DKC = ""; return 2 }
-    DKC = ""
+    # (a record of the other stream between: the value goes on in the next record of its own)
+    if (!match(S, /^\{"log": ?"/)) DKC = ""
+    else if (dstream() == DKS) { v = RLENGTH + 1; e = (DKC == "q") ? closeq(v, CRIK) : uend(v, -1); edit(v, e, "secret-field"); DKC = ""; return 2 }
   }
   # the next record of the same stream (a record of the other stream may come between) goes on with a value cut at a
   # P record's end: to its closing quote, its end, or (a scheme word cut, Authorization: Bear|er X) its second word
   if (CRIC != "") {
     if (!match(S, /^[^ ]+ (stdout|stderr) [PF] /)) CRIC = ""
-    else if (substr(S, RLENGTH - 8, 6) == CRIS) {
+    else if (substr(S, RLENGTH - 8, 6) == CRIS && RLENGTH < length(S)) {  # (an empty record between: the next one)
       v = RLENGTH + 1; e = (CRIC == "q") ? closeq(v, CRIK) : uend(v, -1)
       if (CRIC == "a" && match(substr(S, e, 16), /^[ \t]+[^ \t]/)) e = uend(e + RLENGTH - 1, -1)
       edit(v, e, "secret-field"); CRIC = ""; return 2
@@ -2672,7 +2677,7 @@ NEEDED { next }
       if (L ~ /(password|certificate key|token|secret)[^:]*:[ \t]*$/ && substr(L, CO + 1) !~ /^[ \t]*(- )?[^ \t]*:[ \t]*$/) { need("full"); if (NEEDED) next; PENDP = 3 }
     }
   }
-  if (ne && DKE) { for (i = 1; i <= ne; i++) if (EE[i] >= DKE) { need("full"); if (NEEDED) next; DKC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i] } }
+  if (ne && DKE) { for (i = 1; i <= ne; i++) if (EE[i] >= DKE) { need("full"); if (NEEDED) next; DKC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i]; DKS = dstream() } }
   if (ne && CO && substr(S, CO - 1, 1) == "P") { for (i = 1; i <= ne; i++) if (EE[i] > length(S)) { need("full"); if (NEEDED) next; CRIC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i]; CRIS = substr(S, CO - 8, 6) } }
   emit()
   ctx_after()
@@ -2682,7 +2687,7 @@ function ctx_after(   c) {
   if (CTXK == "c" && S !~ /[ \t]\\[ \t]*$/) TOOLCTX = ""
   c = substr(S, CO + 1)
   RUN0 = (c ~ /^[A-Za-z0-9+=\/]+$/ && length(c) >= 16) ? (RUN0 ? RUN0 : NRX) : 0
-  if (CO && substr(S, CO - 1, 1) == "P") { PCTX = length(c) > 256 ? substr(c, length(c) - 255) : c; PSTREAM = substr(S, CO - 8, 6) }
+  if (CO && substr(S, CO - 1, 1) == "P") { if (c != "" || PSTREAM != substr(S, CO - 8, 6)) { PCTX = length(c) > 256 ? substr(c, length(c) - 255) : c; PSTREAM = substr(S, CO - 8, 6) } }
   else PCTX = ""
 }
 function ctx_scan(   save, n, i, k, a, b) {

@@ -369,6 +369,12 @@ CASES: list[Case] = [
     Case("secret-field", "x token: Zq7Tundra5501pizza y\n2023/11/14 22:06:40 agent: registering with token: 1dd0ce9373c17f069d66a75edcec86e1 url=http://woodpecker:9000\n",
          ("Zq7Tundra5501pizza", "1dd0ce9373c17f069d66a75edcec86e1"),
          "x token: KUBESNAP-REDACTED y\n2023/11/14 22:06:40 agent: registering with token: KUBESNAP-REDACTED url=http://woodpecker:9000\n"),
+    # (round 8) an empty P record between the two halves; docker records of the other stream between, a URL over three
+    # records; a key's value in a column of blanks (Vault's tables, fluent-bit), fluentd's pass, Vault's secret_id
+    Case("secret-field", '2023-11-14T22:06:10.000000001Z stdout P config: redis_password=Zq7Nar\n2023-11-14T22:06:10.000000002Z stdout P \n2023-11-14T22:06:10.000000003Z stdout F whal6868sierra db=0\n', ("Zq7Nar", "whal6868sierra"),
+         "2023-11-14T22:06:10.000000001Z stdout P config: redis_password=KUBESNAP-REDACTED\n2023-11-14T22:06:10.000000002Z stdout P \n2023-11-14T22:06:10.000000003Z stdout F KUBESNAP-REDACTED db=0\n"),
+    Case("secret-field", '{"log": "{\\"msg\\":\\"cfg\\",\\"smtp_password\\":\\"Zq7Wil", "stream": "stdout", "time": "2023-11-14T22:07:01.000000001Z"}\n{"log": "warning: deprecated flag\\n", "stream": "stderr", "time": "2023-11-14T22:07:01.000000001Z"}\n{"log": "warning: another\\n", "stream": "stderr", "time": "2023-11-14T22:07:01.000000001Z"}\n{"log": "low6785pebble\\"}\\n", "stream": "stdout", "time": "2023-11-14T22:07:01.000000001Z"}\n{"log": "amqp://billing:Zq7Ze", "stream": "stdout", "time": "2023-11-14T22:07:02.000000001Z"}\n{"log": "phyr76", "stream": "stdout", "time": "2023-11-14T22:07:02.000000001Z"}\n{"log": "10lilac@rabbitmq.legacy.svc:5672/\\n", "stream": "stdout", "time": "2023-11-14T22:07:02.000000001Z"}\n', ("Zq7Wil", "low6785pebble", "Zq7Ze", "phyr76", "10lilac")),
+    Case("secret-field", '2023-11-14T22:06:10.000000001Z stdout F secret_id             598f48f9-6c4f-439c-a1b9-bc04025e4d3b\n2023-11-14T22:06:10.000000002Z stdout F password           Zq7Olive4372garnet\n2023-11-14T22:06:10.000000003Z stdout F token              Zq7Cobalt2291river\n' + '<match rabbit.**>\n  @type rabbitmq\n  user fluentd\n  pass Zq7Narwhal2383walnut\n</match>\n[OUTPUT]\n    Name    datadog\n    apikey  a384ab41a5d4b3fb65e202abecf5e539\n', ("598f48f9-6c4f-439c-a1b9-bc04025e4d3b", "Zq7Olive4372garnet", "Zq7Cobalt2291river", "Zq7Narwhal2383walnut", "a384ab41a5d4b3fb65e202abecf5e539")),
     # values with blanks: a YAML value: line is the rest of the line (a probe's Bearer header, extraEnvs), a Google app password
     Case("env-value", "        httpHeaders:\n        - name: Authorization\n          value: Bearer ProbeBearerWords\n        - name: X-Probe-Auth\n          value: Basic cHJvYmU6UHJvYmVCYXNpY1B3MQ==\ncontrollerManager:\n  extraEnvs:\n  - name: AZURE_CLIENT_SECRET\n    value: Zq7a three words\n",
          ("ProbeBearerWords", "cHJvYmU6UHJvYmVCYXNpY1B3MQ", "three words")),
@@ -638,6 +644,8 @@ KEPT = [
     '{"cwd":"x","pwd":"/home/app"}',
     "  sshHostKeyFingerprint: SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
     "connecting as orders with password ******** to db.shop.svc",
+    "  pass through all the requests",
+    '{"log": "warning: deprecated flag\\n", "stream": "stderr", "time": "2023-11-14T22:07:01.000000001Z"}',
     "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ3YxN2Zha2VjZXJ0aWZpY2F0ZTAKBggqhkjOPQQDAjAV\n-----END CERTIFICATE-----",
 ]
 
