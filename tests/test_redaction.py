@@ -375,6 +375,13 @@ CASES: list[Case] = [
          "2023-11-14T22:06:10.000000001Z stdout P config: redis_password=KUBESNAP-REDACTED\n2023-11-14T22:06:10.000000002Z stdout P \n2023-11-14T22:06:10.000000003Z stdout F KUBESNAP-REDACTED db=0\n"),
     Case("secret-field", '{"log": "{\\"msg\\":\\"cfg\\",\\"smtp_password\\":\\"Zq7Wil", "stream": "stdout", "time": "2023-11-14T22:07:01.000000001Z"}\n{"log": "warning: deprecated flag\\n", "stream": "stderr", "time": "2023-11-14T22:07:01.000000001Z"}\n{"log": "warning: another\\n", "stream": "stderr", "time": "2023-11-14T22:07:01.000000001Z"}\n{"log": "low6785pebble\\"}\\n", "stream": "stdout", "time": "2023-11-14T22:07:01.000000001Z"}\n{"log": "amqp://billing:Zq7Ze", "stream": "stdout", "time": "2023-11-14T22:07:02.000000001Z"}\n{"log": "phyr76", "stream": "stdout", "time": "2023-11-14T22:07:02.000000001Z"}\n{"log": "10lilac@rabbitmq.legacy.svc:5672/\\n", "stream": "stdout", "time": "2023-11-14T22:07:02.000000001Z"}\n', ("Zq7Wil", "low6785pebble", "Zq7Ze", "phyr76", "10lilac")),
     Case("secret-field", '2023-11-14T22:06:10.000000001Z stdout F secret_id             598f48f9-6c4f-439c-a1b9-bc04025e4d3b\n2023-11-14T22:06:10.000000002Z stdout F password           Zq7Olive4372garnet\n2023-11-14T22:06:10.000000003Z stdout F token              Zq7Cobalt2291river\n' + '<match rabbit.**>\n  @type rabbitmq\n  user fluentd\n  pass Zq7Narwhal2383walnut\n</match>\n[OUTPUT]\n    Name    datadog\n    apikey  a384ab41a5d4b3fb65e202abecf5e539\n', ("598f48f9-6c4f-439c-a1b9-bc04025e4d3b", "Zq7Olive4372garnet", "Zq7Cobalt2291river", "Zq7Narwhal2383walnut", "a384ab41a5d4b3fb65e202abecf5e539")),
+    # (round 8) MinIO's mc, rabbitmqctl authenticate_user, ctr --user; Honeycomb's header, Go's http.Header dumps, a call of a
+    # name and a value; Grafana's secureJsonData
+    Case("tool-password", '+ mc admin user add myminio checkout Zq7Meadow9070velvet\nrabbitmqctl authenticate_user checkout Zq7Iguana3495hornet\nctr -n k8s.io images pull --user robot:Zq7Harbor8191raven harbor.shop.example/shop/api:1.3\n' + "mc alias set myminio http://minio:9000 AKIAEXAMPLE Zq7Secret1234key\n",
+         ("Zq7Meadow9070velvet", "Zq7Iguana3495hornet", "Zq7Harbor8191raven", "Zq7Secret1234key")),
+    Case("secret-field", '+ curl -sS -H \'X-Honeycomb-Team: 6092fa571c98980c6663f4a72dbfeb45\' https://api.honeycomb.io/1/auth\nlevel=debug msg="otlp exporter" headers="map[content-type:application/x-protobuf x-honeycomb-team:2cefdaf79130bd08b152f1013a47bbb2]"\nI1114 22:05:41.000000     800 http.go:117] "HTTP-Probe" scheme="http" host="10.244.1.5" port="8080" path="/healthz" timeout="1s" headers=map[X-Api-Key:[b722e305a2bd178da950c7483325d31c]]\n      request_handle:headers():add("x-api-key", "017e1f0e3073cc2970c1370f6aabc682")\n' + '    headers:\n      x-honeycomb-team: "38b8c559082fdc28124fe5dd052190f5"\n      secureJsonData:\n        httpHeaderValue1: 930f4aa9174e5ea245915b1618fcee85\n',
+         ("6092fa571c98980c6663f4a72dbfeb45", "2cefdaf79130bd08b152f1013a47bbb2", "b722e305a2bd178da950c7483325d31c", "017e1f0e3073cc2970c1370f6aabc682",
+          "38b8c559082fdc28124fe5dd052190f5", "930f4aa9174e5ea245915b1618fcee85")),
     # values with blanks: a YAML value: line is the rest of the line (a probe's Bearer header, extraEnvs), a Google app password
     Case("env-value", "        httpHeaders:\n        - name: Authorization\n          value: Bearer ProbeBearerWords\n        - name: X-Probe-Auth\n          value: Basic cHJvYmU6UHJvYmVCYXNpY1B3MQ==\ncontrollerManager:\n  extraEnvs:\n  - name: AZURE_CLIENT_SECRET\n    value: Zq7a three words\n",
          ("ProbeBearerWords", "cHJvYmU6UHJvYmVCYXNpY1B3MQ", "three words")),
@@ -457,7 +464,7 @@ CASES: list[Case] = [
     Case("random-token", "upstream app:u8jzPde0IgxLd6GncfBA@db\nARTIFACTORY_API=epfJBd0Kh8oOOL8dKLzdocJ2\n", ("u8jzPde0IgxLd6GncfBA", "epfJBd0Kh8oOOL8dKLzdocJ2")),
     Case("random-token", '{"kty":"RSA","n":"x","d":"isAjIhKtJ0RlgLKOmxgJTeKdNnFRIBXuDL7DxtpY","p":"lSXpfKt-F4vUCsMehGAkWvj7FAc9QeWJ_Y40uvSwMFL"}\n',
          ("isAjIhKtJ0RlgLKOmxgJTeKdNnFRIBXuDL7DxtpY", "lSXpfKt-F4vUCsMehGAkWvj7FAc9QeWJ_Y40uvSwMFL")),
-    Case("random-token", "mc alias set backup https://minio:9000 backup ZDe1f8rESQ/edUStPKR0+CsTy4Qw==\n", ("ZDe1f8rESQ/edUStPKR0+CsTy4Qw",)),
+    Case("tool-password", "mc alias set backup https://minio:9000 backup ZDe1f8rESQ/edUStPKR0+CsTy4Qw==\n", ("ZDe1f8rESQ/edUStPKR0+CsTy4Qw",)),
     Case("random-token", "  - url: https://chat.example.com/hooks/b3wkh5dnsipzz5fk2z9ri19r0w\n", ("b3wkh5dnsipzz5fk2z9ri19r0w",)),
     Case("random-token", "2023-11-14T22:11:40.000000000Z stdout F twilio SK48898d04baee9b165119328cfef6df4a ok\n", ("48898d04baee9b165119328cfef6df4a",)),
     Case("random-token", "sonar squ_73882b5e0e37925dd83e7cbdb3f5de5f366e573e pulumi pul-e63effcb867813ed724b89c5bb95b18cfa8d5723 mc e5234f7b41371e7855b8cf4efda80a7c-us6\n"
@@ -645,6 +652,9 @@ KEPT = [
     "  sshHostKeyFingerprint: SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
     "connecting as orders with password ******** to db.shop.svc",
     "  pass through all the requests",
+    "the mc admin user add command adds a user",
+    "ctrl alt del",
+    '      jsonData:\n        httpHeaderName1: X-Api-Key',
     '{"log": "warning: deprecated flag\\n", "stream": "stderr", "time": "2023-11-14T22:07:01.000000001Z"}',
     "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ3YxN2Zha2VjZXJ0aWZpY2F0ZTAKBggqhkjOPQQDAjAV\n-----END CERTIFICATE-----",
 ]
