@@ -382,6 +382,9 @@ CASES: list[Case] = [
     Case("secret-field", '+ curl -sS -H \'X-Honeycomb-Team: 6092fa571c98980c6663f4a72dbfeb45\' https://api.honeycomb.io/1/auth\nlevel=debug msg="otlp exporter" headers="map[content-type:application/x-protobuf x-honeycomb-team:2cefdaf79130bd08b152f1013a47bbb2]"\nI1114 22:05:41.000000     800 http.go:117] "HTTP-Probe" scheme="http" host="10.244.1.5" port="8080" path="/healthz" timeout="1s" headers=map[X-Api-Key:[b722e305a2bd178da950c7483325d31c]]\n      request_handle:headers():add("x-api-key", "017e1f0e3073cc2970c1370f6aabc682")\n' + '    headers:\n      x-honeycomb-team: "38b8c559082fdc28124fe5dd052190f5"\n      secureJsonData:\n        httpHeaderValue1: 930f4aa9174e5ea245915b1618fcee85\n',
          ("6092fa571c98980c6663f4a72dbfeb45", "2cefdaf79130bd08b152f1013a47bbb2", "b722e305a2bd178da950c7483325d31c", "017e1f0e3073cc2970c1370f6aabc682",
           "38b8c559082fdc28124fe5dd052190f5", "930f4aa9174e5ea245915b1618fcee85")),
+    # (round 8) helm --set's name/value pairs; a token announced created (Gitea)
+    Case("env-value", "helm upgrade --install api ./charts/api --set env[0].name=DD_API_KEY,env[0].value=4426ef56f1b0f8be5e3ce039daedfc03\n", ("4426ef56f1b0f8be5e3ce039daedfc03",)),
+    Case("secret-field", "Access token was successfully created: 300fbfa80b3b49b53b1e4a782d49e41d65635f61\n", ("300fbfa80b3b49b53b1e4a782d49e41d65635f61",)),
     # values with blanks: a YAML value: line is the rest of the line (a probe's Bearer header, extraEnvs), a Google app password
     Case("env-value", "        httpHeaders:\n        - name: Authorization\n          value: Bearer ProbeBearerWords\n        - name: X-Probe-Auth\n          value: Basic cHJvYmU6UHJvYmVCYXNpY1B3MQ==\ncontrollerManager:\n  extraEnvs:\n  - name: AZURE_CLIENT_SECRET\n    value: Zq7a three words\n",
          ("ProbeBearerWords", "cHJvYmU6UHJvYmVCYXNpY1B3MQ", "three words")),
@@ -654,6 +657,8 @@ KEPT = [
     "  pass through all the requests",
     "the mc admin user add command adds a user",
     "ctrl alt del",
+    "helm upgrade x --set env[0].name=LOG_LEVEL,env[0].value=debug,replicas.value=3",
+    "the token was created: yes",
     '      jsonData:\n        httpHeaderName1: X-Api-Key',
     '{"log": "warning: deprecated flag\\n", "stream": "stderr", "time": "2023-11-14T22:07:01.000000001Z"}',
     "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ3YxN2Zha2VjZXJ0aWZpY2F0ZTAKBggqhkjOPQQDAjAV\n-----END CERTIFICATE-----",
