@@ -30,6 +30,7 @@ from analyzer.paste import (
     describe_args,
     table_rule,
 )
+from analyzer.textutil import TOOL_ERRORS
 
 # ---------------------------------------------------------------- headers
 
@@ -900,11 +901,6 @@ def _data_like(body: list[str]) -> bool:
         if "   " in s or "\t" in s or (s[:1].isdecimal() and " " in s and not s.endswith((".", ":"))) or s.startswith(";;"):
             n += 1  # `;;` starts dig's and nslookup's lines (`;; connection timed out; no servers could be reached`)
     return n * 2 > len(body[:50]) and len(body) >= 1
-
-
-# what kubectl, crictl and docker print on stderr when a command fails
-TOOL_ERRORS = ("Error from server", "error: ", "Error: ", "Error response from daemon:", "Unable to connect to the server",
-               "The connection to the server ", "command terminated with exit code ", "Error while dialing")  # fmt: skip
 
 
 def tool_error(line: str) -> bool:

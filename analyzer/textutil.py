@@ -9,6 +9,18 @@ from typing import IO, Protocol
 class Readable(Protocol):
     def read(self, n: int = -1, /) -> bytes: ...
 
+# what kubectl, crictl and docker print on stderr when a command fails
+TOOL_ERRORS = ("Error from server", "error: ", "Error: ", "Error response from daemon:", "Unable to connect to the server",
+               "The connection to the server ", "command terminated with exit code ", "Error while dialing")  # fmt: skip
+
+
+def tool_failure(text: str) -> str | None:
+    """The error a capture holds instead of the output its command should have printed (an RBAC `Forbidden`, a server
+    not reached): its first line, when the capture starts with one."""
+    first = next((ln.strip() for ln in text.splitlines()[:5] if ln.strip()), "")
+    return first[:300] if first.startswith(TOOL_ERRORS) else None
+
+
 # What collectors and shells print instead of output; recognized in one place (STYLE.md).
 COLLECTOR_ERRORS = re.compile(
     r"^(?:.*: )?(?:command not found|No such file or directory|permission denied|Permission denied|"

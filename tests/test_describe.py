@@ -280,3 +280,14 @@ def test_verbs_read_pasted_describes_and_tables_as_they_read_bundles(tmp_path: P
     for s in ("Name:              w1", "Roles:             worker", "Conditions:", "  Containers:    2"):
         assert s in node, s
     assert "Container ID:  containerd://aaaaaaaaaaaa2" in cache and "Status:              Running" in cache
+
+
+def test_a_capture_of_a_failed_command_says_the_commands_error() -> None:
+    """A rancher bundle's kubectl/nodesdescribe holds kubectl's RBAC error (the node's credentials may not list nodes): the
+    problem quotes it, where it said 'no kubectl describe pod/node output found' (a blind run of other tools' bundles)."""
+    from analyzer.parsers import kubectl_table
+
+    text = b'Error from server (Forbidden): nodes is forbidden: User "system:node:w1" cannot list resource "nodes" in API group ""\n'
+    for parse in (kubectl_describe.parse, kubectl_table.parse):
+        with pytest.raises(ParseError, match=r"the command failed: Error from server \(Forbidden\): nodes is forbidden"):
+            list(parse(ParseContext("nodesdescribe", text)))

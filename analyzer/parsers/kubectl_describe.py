@@ -15,7 +15,7 @@ from analyzer.models import ApiPod, Event, Record
 from analyzer.parsers.kubectl_json import node, pod
 from analyzer.parsers.kubectl_table import EVENT_AGE, event_of
 from analyzer.registry import ParseContext, source
-from analyzer.textutil import clean_lines
+from analyzer.textutil import clean_lines, tool_failure
 
 # the value ends at its last non-blank (greedy, then one step back): a lazy value followed by \s*$ would try
 # every blank of a long run of blanks against the rest of the line
@@ -329,4 +329,5 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
     if not found:
         from analyzer.errors import ParseError
 
-        raise ParseError("no kubectl describe pod/node output found")
+        failed = tool_failure(ctx.text)
+        raise ParseError(f"the command failed: {failed}" if failed else "no kubectl describe pod/node output found")

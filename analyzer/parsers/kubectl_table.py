@@ -18,7 +18,7 @@ from analyzer.errors import ParseError
 from analyzer.models import ApiNode, ApiObject, ApiPod, Event, Record
 from analyzer.registry import ParseContext, source
 from analyzer.tables import Column, TableSpec, parse_table
-from analyzer.textutil import clean_lines
+from analyzer.textutil import clean_lines, tool_failure
 
 PODS = TableSpec(
     "kubectl get pods",
@@ -203,6 +203,8 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
     """kubectl get pods / nodes / events tables (-o wide or not, -A or not)"""
     lines = clean_lines(ctx.text)
     segs = _segments(lines)
+    if not segs and (failed := tool_failure(ctx.text)):
+        raise ParseError(f"the command failed: {failed}")  # (an RBAC Forbidden where a table should be)
     if not segs:
         # header-less pastes (| grep): decide by what the rows look like
         kind = "pods" if any(re.search(r"\s\d+/\d+\s", ln) for ln in lines) else "nodes"
