@@ -352,6 +352,9 @@ class BundleIngest:
 
     # -------------------------------------------------------------- finish
 
+    def after_records(self) -> None:
+        """What a bundle's records, once stored, still say of its other rows (a format's hook; Kubesnap's bundles: none)."""
+
     def finish(self) -> None:
         ids = []
         facts = {r.key: r.value for _m, r in self.records if isinstance(r, HostFact)}
@@ -381,6 +384,7 @@ class BundleIngest:
         self._derive_times(collected)
         self.records = _one_of_each_object(self.records)
         self.store.insert_member_records(self.sid, node, self.records)
+        self.after_records()
         role = self.info.role or ("control-plane" if any(isinstance(r, Sandbox) and (r.name or "").startswith("kube-apiserver") for _m, r in self.records) else None)
         self.store.insert_rows("snapshots", [{
             "snapshot_id": self.sid, "site": self.site, "node": node, "hostname": hostname, "role": role or "unknown",

@@ -109,6 +109,9 @@ def test_must_gather_sample(tmp_path: Path) -> None:
     assert r["states"].get("not understood", 0) == 0
     with Store(r["db"], read_only=True) as st:  # when the gather ran: its timestamp file's first line (ages count from it)
         assert [str(t) for (t,) in st.con.execute("SELECT collected_at AT TIME ZONE 'UTC' FROM snapshots").fetchall()] == ["2021-09-14 14:43:44.051395"]
+        # the masters' service logs, several hosts in one file: each line on the API node its host names, not on 'cluster'
+        per_node = dict(st.con.execute("SELECT node, count(*) FROM journal GROUP BY 1").fetchall())
+        assert sorted(per_node) == [f"master-{i}.ci-ln-xj8t7ct-86010.origin-ci-int-aws.dev.rhcloud.com" for i in range(3)], per_node
 
 
 @needs_corpus

@@ -282,6 +282,16 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
 
     expects_manifest = False
 
+    def after_records(self) -> None:
+        # a cluster bundle's journals of several hosts in one file (a must-gather's host_service_logs/masters/*): each line
+        # on the API node its host names (ip-10-0-195-177 is ip-10-0-195-177.ec2.internal), not on 'cluster'
+        if self.fmt.scope == "cluster":
+            self.con.execute(
+                """UPDATE journal j SET node = n.name FROM (SELECT DISTINCT name FROM api_nodes WHERE snapshot_id = $sid) n
+                   WHERE j.snapshot_id = $sid AND j.host IS NOT NULL AND (n.name = j.host OR starts_with(n.name, j.host || '.'))""",
+                {"sid": self.sid},
+            )
+
     def setup(self, fmt: Format, unit: Unit, listing: Listing) -> None:
         self.fmt = fmt
         self.unit = unit
