@@ -1159,14 +1159,6 @@ def _int(v: object) -> int | None:
     return v if isinstance(v, int) and -(2**31) <= v < 2**31 else None
 
 
-def _labels(v: object) -> dict[str, str] | None:
-    """`app=web,tier=db` (a describe's Selector) as a map; None for `<none>` or anything else."""
-    if not isinstance(v, str) or "=" not in v:
-        return None
-    pairs = [p.split("=", 1) for p in v.split(",") if "=" in p]
-    return {k.strip(): val.strip() for k, val in pairs if k.strip()} or None
-
-
 _LISTED = {"kubectl-get": None, "kubectl-get-daemonsets": "DaemonSet", "kubectl-get-statefulsets": "StatefulSet", "kubectl-version": None,
            "kubectl-get-services": "Service",
            **dict.fromkeys(("crictl-inspect-template", "crictl-inspect-yaml", "crictl-inspect-json", "component-version"))}  # fmt: skip
@@ -1221,7 +1213,7 @@ def _listed(s: paste.Section) -> list[Record]:
 def _described(s: paste.Section) -> list[Record]:
     """The workloads (deployments, daemonsets, statefulsets, replication controllers) and services of a pasted `kubectl describe`: what its
     fields say, in the tables a kubectl dump fills (a service as an api_objects row of the JSON shape kubectl gives)."""
-    from analyzer.parsers.kubectl_table import CLUSTER_KINDS, api_kind
+    from analyzer.parsers.kubectl_table import CLUSTER_KINDS, api_kind, labels_of
 
     k_cmd, name_cmd, ns_cmd = describe_target(s.command)
     kind = _DESCRIBED[s.kind] or api_kind(k_cmd or "")
@@ -1237,7 +1229,7 @@ def _described(s: paste.Section) -> list[Record]:
             out.append(ApiObject(kind=kind, namespace=ns, name=str(name), raw=raw))
             continue
         if kind == "Service":
-            spec = {k: v for k, v in {"type": r.get("type"), "clusterIP": r.get("ip"), "selector": _labels(r.get("selector")),
+            spec = {k: v for k, v in {"type": r.get("type"), "clusterIP": r.get("ip"), "selector": labels_of(r.get("selector")),
                                       "sessionAffinity": r.get("session_affinity")}.items() if v}  # fmt: skip
             raw = {"kind": "Service", "metadata": {"name": name, **({"namespace": ns} if ns else {})}, "spec": spec,
                    "kubesnap": {"from": "kubectl describe (pasted)", "ports": r.get("ports")}}  # fmt: skip
@@ -1247,7 +1239,7 @@ def _described(s: paste.Section) -> list[Record]:
         # a statefulset's `N total` and a deployment's; a daemonset's and a replication controller's Pods Status Running
         ready = _int(r.get("replicas_total") if kind in ("Deployment", "StatefulSet") else r.get("running"))
         out.append(Workload(kind=kind, namespace=ns, name=str(name), desired=desired, ready=ready,
-                            available=_int(r.get("replicas_available")), selector=_labels(r.get("selector"))))  # fmt: skip
+                            available=_int(r.get("replicas_available")), selector=labels_of(r.get("selector"))))  # fmt: skip
     return out
 
 
@@ -1293,7 +1285,7 @@ def _events_of_describe(s: paste.Section, objs: list[Record]) -> list[Record]:
 
 
 def _event_rows(rows: list[dict[str, Any]], kind: str | None, name: str | None, ns: str | None) -> list[Record]:
-    from analyzer.parsers.kubectl_table import CLUSTER_KINDS
+    from analyzer.parsers.kubectl_table import CLUSTER_KINDS, event_source
 
     # (`kubectl describe pod x` with no -n: of kubectl's default namespace, as a table without NAMESPACE is)
     if ns is None and kind is not None and kind not in CLUSTER_KINDS:
@@ -1302,7 +1294,7 @@ def _event_rows(rows: list[dict[str, Any]], kind: str | None, name: str | None, 
     for r in rows:
         if not r.get("reason"):
             continue
-        component, host = _event_source(str(r.get("from") or ""))
+        component, host = event_source(str(r.get("from") or ""))
         last_text = r.get("last_age") or r.get("age") or (None if r.get("last_seen_iso") else r.get("last_seen"))
         first_text = r.get("first_age") or (None if r.get("first_seen_iso") else r.get("first_seen"))
         out.append(Event(namespace=ns, kind=kind, name=name, reason=str(r["reason"]), message=r.get("message") or None, type=r.get("type") or None,
@@ -1311,16 +1303,6 @@ def _event_rows(rows: list[dict[str, Any]], kind: str | None, name: str | None, 
                          last_seen_text=str(last_text) if last_text else None, first_seen_text=str(first_text) if first_text else None,
                          component=component, host=host))  # fmt: skip
     return out
-
-
-def _event_source(text: str) -> tuple[str | None, str | None]:
-    """(component, host) of a describe's From: `kubelet, node-1` (1.x), `{kubelet 127.0.0.1}` (2015's), `default-scheduler`."""
-    text = text.strip()
-    if text.startswith("{") and text.endswith("}"):
-        component, _, host = text[1:-1].strip().partition(" ")
-    else:
-        component, _, host = text.partition(",")
-    return component.strip() or None, host.strip() or None
 
 
 def _date_event_ages(recs: list[Record], line: int, now: datetime | None, dates: list[tuple[int, datetime]]) -> list[str]:

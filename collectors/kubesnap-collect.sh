@@ -1645,6 +1645,8 @@ function plain(v, key,   l) {
   if (key ~ /key$/ && (v ~ /^\/[A-Za-z0-9._\/-]+$/ || v ~ /^[A-Za-z0-9._\/~-]+\.(pem|key|crt|cert|der|p12|pfx|json|yaml|yml|conf)$/)) return 1
   return 0
 }
+# a name/value pair's value is redacted unless its name is harmless: an upper-case variable, or a name with a secret word
+function pair_secret(nm) { return nm != "" && !safe_env(nm) && (nm ~ /^[A-Z_][A-Z0-9_]*$/ || secret_name(nm)) }
 function safe_env(name) {
   if (name !~ /^(PWD|OLDPWD)$/ && toupper(name) ~ /TOKEN|SECRET|PASS|PWD|CRED|PRIVATE|_KEY|APIKEY|AUTH/) return 0
   return name ~ /^(PATH|HOME|HOSTNAME|TERM|LANG|LANGUAGE|LC_[A-Z]+|TZ|SHLVL|PWD|OLDPWD|USER|container|GOMAXPROCS|GOMEMLIMIT|GOGC|GODEBUG|JAVA_HOME|JAVA_OPTS|[A-Z0-9_]*VERSION|NODE_NAME|POD_NAME|POD_NAMESPACE|POD_IP|POD_IPS|HOST_IP|NAMESPACE|ETCDCTL_API|LOG_LEVEL|KUBERNETES_[A-Z0-9_]+|[A-Z0-9_]+_SERVICE_HOST|[A-Z0-9_]+_SERVICE_PORT[A-Z0-9_]*|[A-Z0-9_]+_PORT|[A-Z0-9_]+_PORT_[0-9]+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)$/
@@ -2518,7 +2520,7 @@ function helmnv(p,   b, pre, t, w, i, nm, v, e) {
   t = p > 512 ? p - 512 : 1; w = substr(S, t, p - t)
   i = index(w, pre ".name="); if (!i) return
   nm = substr(w, i + length(pre) + 6); sub(/[ \t,"'].*$/, "", nm)
-  if (nm == "" || safe_env(nm) || (nm !~ /^[A-Z_][A-Z0-9_]*$/ && !secret_name(nm))) return
+  if (!pair_secret(nm)) return
   v = p + 7; e = v; while (e <= length(S) && substr(S, e, 1) !~ /[ \t,"']/) e++
   if (e > v && !plain(substr(S, v, e - v), "value")) edit(v, e, "env-value")
 }
@@ -2528,7 +2530,7 @@ function nv(p, alen,   w, nm, v) {
   alen = RLENGTH; w = substr(S, p, alen)
   if (!match(w, /name\\*"[ \t]*:[ \t]*\\*"/)) return
   nm = substr(w, RSTART + RLENGTH); sub(/\\*".*$/, "", nm)
-  if (safe_env(nm) || (nm !~ /^[A-Z_][A-Z0-9_]*$/ && !secret_name(nm))) return
+  if (!pair_secret(nm)) return
   v = p + alen
   value(v, p, 1, "=", "value", "env-value")
 }

@@ -337,7 +337,7 @@ Events:
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT reason, component, host FROM events ORDER BY reason").fetchall() == [
             ("FailedMount", "kubelet", "aks-agentpool-11854310-5"), ("Scheduled", "default-scheduler", None)]
-    from analyzer.ingest import _event_source
+    from analyzer.parsers.kubectl_table import event_source
 
-    assert _event_source("{kubelet 127.0.0.1}") == ("kubelet", "127.0.0.1")
-    assert _event_source("{scheduler }") == ("scheduler", None)
+    assert event_source("{kubelet 127.0.0.1}") == ("kubelet", "127.0.0.1")
+    assert event_source("{scheduler }") == ("scheduler", None)

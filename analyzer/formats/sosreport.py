@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from analyzer.bulk import MONTHS
 from analyzer.formats import Format, Listing, Unit, register
 from analyzer.layout import JOURNALS, POD_LOGS, RAW, Entry, layout
 from analyzer.logpaths import log_file_meta
@@ -255,9 +256,6 @@ def _log_meta(path: str) -> dict[str, Any] | None:
     return None
 
 
-_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-
-
 def _info(listing: Listing, unit: Unit) -> dict[str, Any]:
     pre = f"{unit.root}/" if unit.root else ""
     v = listing.head(pre + "version.txt").decode("utf-8", "replace").strip().split(":")[-1].strip()
@@ -265,7 +263,7 @@ def _info(listing: Listing, unit: Unit) -> dict[str, Any]:
     collected = None
     for name in ("sos_commands/date/date_--utc", "sos_commands/date/date"):
         words = listing.head(pre + name).decode("utf-8", "replace").split()
-        month = _MONTHS.get(words[1], 0) if len(words) == 6 else 0
+        month = MONTHS.get(words[1], 0) if len(words) == 6 else 0
         if month and words[4] in ("UTC", "GMT") and words[2].isdecimal() and words[5].isdecimal() and len(words[5]) == 4:
             collected = parse_time(f"{words[5]}-{month:02d}-{int(words[2]):02d}T{words[3]}Z")
             if collected is not None:

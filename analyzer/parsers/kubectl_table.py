@@ -276,6 +276,14 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
                 )
 
 
+def labels_of(v: object) -> dict[str, str] | None:
+    """`app=web,tier=db` (a describe's Selector, get -o wide's SELECTOR) as a map; None for `<none>` or anything else."""
+    if not isinstance(v, str) or "=" not in v:
+        return None
+    pairs = [p.split("=", 1) for p in v.split(",") if "=" in p]
+    return {k.strip(): val.strip() for k, val in pairs if k.strip()} or None
+
+
 def _is_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -310,9 +318,8 @@ def service_of(cells: Mapping[str, Any], name: str, namespace: str | None, origi
             ports.append({"port": int(port), "protocol": proto, **({"nodePort": int(node_port)} if node_port else {})})
     if ports:
         spec["ports"] = ports
-    sel = [p.split("=", 1) for p in str(cells.get("selector") or "").split(",") if "=" in p]
-    if sel:
-        spec["selector"] = {k: v for k, v in sel if k}
+    if sel := labels_of(cells.get("selector")):
+        spec["selector"] = sel
     raw: dict[str, Any] = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, **({"namespace": namespace} if namespace else {})},
                            "spec": spec, **({"status": status} if status else {}),
                            "kubesnap": {"from": origin, "columns": {k: v for k, v in cells.items() if k not in ("name", "namespace", "kind", "api_kind")}}}  # fmt: skip
@@ -333,8 +340,7 @@ def event_of(c: dict[str, str | None]) -> Event | None:
     m = re.match(r"(\S+)\s+\(x(\d+)\s+over\s+(\S+)\)", last)
     n = m.group(2) if m else c.get("count")
     count = int(n) if n else None
-    src = c.get("source") or ""
-    component, _, host = src.partition(",")
+    component, host = event_source(c.get("source") or "")
     return Event(
         namespace=c.get("namespace"),
         kind=kind,
@@ -345,9 +351,20 @@ def event_of(c: dict[str, str | None]) -> Event | None:
         count=count,
         last_seen_text=_none(m.group(1) if m else last),
         first_seen_text=_none(m.group(3) if m else c.get("first_seen")),
-        component=_none(component.strip()),
-        host=_none(host.strip()),
+        component=component,
+        host=host,
     )
+
+
+def event_source(text: str) -> tuple[str | None, str | None]:
+    """(component, host) of an event's source as kubectl prints it: `kubelet, node-1` (a table's SOURCE, a describe's From
+    before 1.14), `{kubelet 127.0.0.1}` (2015's), `default-scheduler`."""
+    text = text.strip()
+    if text.startswith("{") and text.endswith("}"):
+        component, _, host = text[1:-1].strip().partition(" ")
+    else:
+        component, _, host = text.partition(",")
+    return _none(component.strip()), _none(host.strip())
 
 
 def _none(v: str | None) -> str | None:
