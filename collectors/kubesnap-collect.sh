@@ -1010,9 +1010,9 @@ role_guess() {
 # grep 20 times slower.
 redaction_rules() {
   cat <<'RULES'
-private-key	PEM private key	private key|static key v1	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----, OpenVPN Static key V1), over lines or in one line with \n escapes; the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose
+private-key	PEM private key	private key|static key v1	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----, OpenVPN Static key V1), over lines or in one line with \n escapes; openssl's text dump of a private key (Private-Key: ..., then the hex lines under priv:, privateExponent:, prime1: to coefficient:, DH's private-key:); the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose, a text dump's public numbers (modulus:, pub:, public-key:)
 base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate), with the lines it is wrapped over	base64 certificates (kubeconfig certificate-authority-data)
-secret-field	key and value	@KEYWORDS@| (stdout|stderr) p |[{](plain|cleartext)[}]	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...; and credential files' names as keys, a ConfigMap's userlist.txt (pgbouncer) and .pgpass), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements (and <Password><Value>X</Value>), XML name and value attributes (<entry key="db.password">X</entry>, <add key="DbPassword" value="X"/>, <property name="password" value="X"/>), Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; the word echoed or printed into a file named for a secret (echo X > /etc/rancher/k3s/db-pass, | sudo tee .../token; not a .log, .pid or .lock) or into --from-file=password=/dev/stdin; SQL's PASSWORD('X'); a password stored in clear, {PLAIN}X and {CLEARTEXT}X (Dovecot); iscsiadm's -n ...password -v X; an annotation's prefixed key (backup.velero.io/restic-password: X), MongoDB's "pwd":"X", a dotted property with no blank (spring.datasource.password:X), PHP's define('DB_PASSWORD', 'X') and any call of a secret's name and its value (headers():add("x-api-key", "X"), os.Setenv("DB_PASSWORD", "X")), Honeycomb's x-honeycomb-team, Grafana's secureJsonData block, Go's http.Header dumps (map[X-Api-Key:[X]]), protobuf text password:\"X\" (etcd's request stats), SNMP's community: X, a file's lines logged in a JSON string (...\nrequirepass X\n...), a Google app password's four groups (password=abcd efgh ijkl mnop); a token announced created (Access token was successfully created: X); keys and values cut between a CRI partial (P) record and the next record of its stream (one of the other stream, or an empty one, may come between) and between docker json-file records cut at 16 KiB; a key's value after a column of blanks (Vault's tables, fluent-bit's apikey), fluentd's pass X, Vault's secret_id	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields and of files of credentials named (--askpass FILE, credentials=FILE, LoadCredential=ID:FILE), a pwd that is a directory, etcd's --auth-token=simple and --initial-cluster-token; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file, hostKeyFingerprint, tokenRequests), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key; words like "token bucket", "*v1.Secret:"
+secret-field	key and value	@KEYWORDS@| (stdout|stderr) p |[{](plain|cleartext)[}]	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...; and credential files' names as keys, a ConfigMap's userlist.txt (pgbouncer) and .pgpass), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements (and <Password><Value>X</Value>), XML name and value attributes (<entry key="db.password">X</entry>, <add key="DbPassword" value="X"/>, <property name="password" value="X"/>), Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; the word echoed or printed into a file named for a secret (echo X > /etc/rancher/k3s/db-pass, | sudo tee .../token; not a .log, .pid or .lock) or into --from-file=password=/dev/stdin; SQL's PASSWORD('X'); a password stored in clear, {PLAIN}X and {CLEARTEXT}X (Dovecot); iscsiadm's -n ...password -v X; an annotation's prefixed key (backup.velero.io/restic-password: X), MongoDB's "pwd":"X", a dotted property with no blank (spring.datasource.password:X), PHP's define('DB_PASSWORD', 'X') and any call of a secret's name and its value (headers():add("x-api-key", "X"), os.Setenv("DB_PASSWORD", "X")), Honeycomb's x-honeycomb-team, Grafana's secureJsonData block, Go's http.Header dumps (map[X-Api-Key:[X]]), protobuf text password:\"X\" (etcd's request stats), SNMP's community: X, a file's lines logged in a JSON string (...\nrequirepass X\n...), a Google app password's four groups (password=abcd efgh ijkl mnop); a token announced created (Access token was successfully created: X); keys and values cut between a CRI partial (P) record and the next record of its stream (one of the other stream, or an empty one, may come between) and between docker json-file records cut at 16 KiB; a key's value after a column of blanks (Vault's tables, fluent-bit's apikey), fluentd's pass X, Vault's secret_id	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields and of files of credentials named (--askpass FILE, credentials=FILE, LoadCredential=ID:FILE), a pwd that is a directory, etcd's --auth-token=simple and --initial-cluster-token; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file, hostKeyFingerprint, tokenRequests), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key (mixed case and digits, or 32 hex digits and more: Datadog's api: key:); words like "token bucket", "*v1.Secret:"
 secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] and a shell-quoted '--flag' 'VALUE' (k3s's unit file) (also on the next line: a JSON or YAML list item, a word alone at the flag's indentation as describe prints Args:, the next line's first word after a backslash) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key), and Vault's --secret-id; a YAML flow list's next item (args: [--cookie-secret, X]); the word a --password-command echoes (restic's 'echo X')	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
 secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value)	the key line
 authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...); a placeholder (Bearer <masked>, client-go's)
@@ -1022,7 +1022,7 @@ jwt	JSON web token	eyj	header.payload.signature of a JWT (eyJ...)
 bootstrap-token	kubeadm bootstrap token	[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]	a stand-alone [a-z0-9]{6}.[a-z0-9]{16} with a digit	file and host names that only look alike (letters only, or part of a longer name)
 url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/|[^[:blank:]/@'"]@[a-z0-9]	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded (%3A%2F%2F) and with JSON-escaped slashes (:\/\/); in a CRI partial (P) record that ends inside the authority (the runtime cut user:pa|ss@host), from the colon to the record's end; user:password@host with no scheme (a DSN, a proxy setting, mysqlsh --uri) when the password looks like one (6 or more characters, letters with a digit or a sign); a mail address's password, user@example.com:password (SMTP_LOGIN=, a sasl_passwd line), when it looks like one and is no path or prompt	scheme, user name, host; e-mail addresses, image digests (name:tag@sha256:...), user:word@host with a word that does not look like a password
 env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@|[.]value=	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, JAVA_OPTS, ...), whose values the other rules still read (JAVA_OPTS=-Dx.password=X); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X, helm --set env[0].name=X,env[0].value=Y); a YAML value: line to its end (a probe header's value: Bearer X, kubeadm's extraEnvs), an env item written value first	names; harmless variables
-secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars), in YAML and JSON (also one-line and escaped JSON)	the keys; ConfigMaps in files with no Secret
+secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret (or SecretList), wherever in the file, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars, a list at data:'s indentation), in YAML and JSON (also one-line and escaped JSON); the values of an external-secrets SecretStore's fake provider (its data: list)	the keys; ConfigMaps in files with no Secret, and those whose kind: comes before their data: (written by hand); SecretStore, SecretProviderClass and other kinds named Secret...
 registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
 tool-password	command-line password	mysql|mariadb|redis-cli|ctr|mc[[:blank:]]+(admin[[:blank:]]+user[[:blank:]]+add|alias[[:blank:]]+set|config[[:blank:]]+host[[:blank:]]+add)|[[:blank:]]on[[:blank:]]+>|acl[[:blank:]]+setuser|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+(with[[:blank:]]+[a-z0-9_]+[[:blank:]]+)?by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|snmp[a-z]*|nmcli|wpa_passphrase|mkpasswd|@tcp[(]|@unix[(]|[|][[:blank:]]*(chpasswd|passwd|sudo|cryptsetup|kinit)|[ "'\[,]-(-user|[pauwUkncx])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw> and AUTH [user] <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED [WITH plugin] BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, crane/oras login -p, sqlcmd/bcp -P, rdesktop -p, ssh-keygen -N, snmp* -A, -X and -c (the community), any command's -u USER -p X and -U USER -P X (racadm, an exporter's OPTS, isql; not a number, port mapping, path, variable or option), sqlplus user/X with no @db, a Redis ACL's passwords (user NAME on >X in users.acl or redis.conf, ACL SETUSER NAME >X), MinIO's mc admin user add ALIAS USER X and mc alias set ALIAS URL KEY X, ctr --user USER:X, rabbitmqctl authenticate_user USER X, nmcli's password and wifi-sec.psk values, wpa_passphrase's passphrase, openssl passwd's and mkpasswd's password argument, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, the word echoed or printed into chpasswd (after user:), passwd --stdin, sudo -S, cryptsetup, kinit or a --password-stdin, in ps lines, in JSON argument arrays and in lists of one argument a line (a YAML command:, describe's Command: and Args:), and over lines continued with a backslash	-p, -a, -u of other commands; curl -u user without a password
 password-prose	password in prose	api[[:blank:]]key|비밀번호|암호|패스워드|passwort|kennwort|mot de passe|contraseña|contrasena|senha|パスワード|密码|密碼|口令|пароль|Пароль|ПАРОЛЬ|wachtwoord|hasło|haslo|şifre|sifre|lösenord|losenord|salasana|passord|adgangskode|heslo|jelszó|jelszo	the word after a password word in prose, in English (password, passwd, passphrase, pw, api key), Korean (비밀번호, 암호, 패스워드), Japanese (パスワード), Chinese (密码, 密碼, 口令), Russian (пароль), German, French, Spanish, Portuguese, Dutch, Polish, Turkish, Swedish, Finnish, Norwegian, Danish, Czech and Hungarian, joined to it by a colon (also full-width), =, a particle (는, 은, は, 为, 是), is / ist / est / es / è, "for USER is", "for USER:" (up to four words: for the elastic built-in superuser is), "reset to" or "set to", or after "with password", "new password" and the like, when it looks like a password: 6 or more characters, letters with a digit or a sign	words of the sentence (the password is incorrect, expired, stored in ...), placeholders, values of fewer than 6 characters
@@ -1367,6 +1367,7 @@ redact_all() {
   CHANGED="$STAGE/changed.lst"
   : >"$CHANGED"
   withhold_unsearchable
+  redact_seams
   while IFS= read -r -d '' f; do
     batch+=("$f")
     if ((${#batch[@]} == REDACT_BATCH)); then
@@ -1378,6 +1379,55 @@ redact_all() {
   # the manifest's records quote command lines and their errors
   redact_file "$RECORDS" manifest.json || true
   [[ -f "$RECORDS" ]] || : >"$RECORDS"
+}
+
+# A container's log goes on across the kubelet's rotation: a record the runtime cut (P) can end a rotated file
+# (N.log.<time>) and the rest of its line start the next one (a later N.log.<time>, or N.log). Files are redacted
+# one by one, so before that, each such seam (the end of one file and the head of the next, 64 lines each) is read
+# by the rules as one text, and what they change in the next file's head is changed there.
+readonly SEAM_LINES=64
+redact_seams() {
+  local d f prev pn fn w="$STAGE/seam" na nb start rc
+  while IFS= read -r -d '' d; do
+    prev=""
+    while IFS= read -r -d '' f; do
+      pn=${prev##*/}
+      fn=${f##*/}
+      if [[ -n "$prev" && "${pn%%.log*}" == "${fn%%.log*}" ]]; then
+        if tail -n 1 -- "$prev" | grep -q -a -E '^[^ ]+ (stdout|stderr) P '; then
+          stamp start
+          rc=0
+          tail -n "$SEAM_LINES" -- "$prev" | tail -c "$((SEAM_LINES * 16384))" >"$w.in"
+          na=$(wc -l <"$w.in")
+          head -n "$SEAM_LINES" -- "$f" | head -c "$((SEAM_LINES * 16384))" >"$w.b"
+          nb=$(wc -l <"$w.b")
+          cat -- "$w.b" >>"$w.in"
+          : >"$w.patch"
+          : >"$w.rep"
+          redact_input "$w.in" | timeout "$REDACT_BOUND" awk -v MODE=full -v M="$MARKER" -v PATCH="$w.patch" \
+            -v REP="$w.rep" -v NEED=/dev/null -v VALS="$VALUES" -v SECRETFILE=0 "$REDACT_PROG" >/dev/null 2>&1 || rc=$?
+          if ((rc != 0)); then
+            withhold "$f" "${f#"$BUNDLE"/}" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "the redaction program failed (exit status $rc)")"
+          else
+            # the next file's whole lines only, numbered in it
+            awk -F'\t' -v A="$na" -v B="$nb" '$1 > A && $1 - A <= B { print ($1 - A) substr($0, length($1) + 1) }' "$w.patch" >"$w.p2"
+            awk -F'\t' -v A="$na" -v B="$nb" '$1 > A && $1 - A <= B { print ($1 - A) substr($0, length($1) + 1) }' "$w.rep" >"$w.r2"
+            [[ -s "$w.p2" ]] && redact_apply "$f" "${f#"$BUNDLE"/}" "" "$w.p2" "$w.r2" "$start" && printf '%s\0' "$f" >>"$CHANGED"
+          fi
+        fi
+      fi
+      [[ -f "$f" ]] && prev=$f || prev=""
+    done < <(seam_order "$d")
+  done < <(find "$BUNDLE/files/var/log/pods" -mindepth 2 -maxdepth 2 -type d -print0 2>/dev/null | sort -z)
+  rm -f -- "$w.in" "$w.b" "$w.patch" "$w.rep" "$w.p2" "$w.r2"
+}
+
+# seam_order DIR: a container's log files in the order they were written: by restart N, each N's rotated files
+# (N.log.<time>, the time sorts as text) then N.log
+seam_order() {
+  find "$1" -maxdepth 1 -type f \( -name '[0-9]*.log' -o -name '[0-9]*.log.*' \) -printf '%f\n' 2>/dev/null |
+    awk '{ n = $0; sub(/\.log.*$/, "", n); r = $0; sub(/^[0-9]+\.log/, "", r); printf "%s\t%s\t%s\n", n, (r == "" ? "~" : r), $0 }' |
+    LC_ALL=C sort -t"$(printf '\t')" -k1,1n -k2,2 | cut -f3 | while IFS= read -r f; do printf '%s/%s\0' "$1" "$f"; done
 }
 
 # redact_file on each file given, in order, that may hold a secret. One grep looks for the trigger in
@@ -1780,7 +1830,8 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     if (p > 1 && substr(L, p - 1, 1) ~ /[a-z0-9_.-]/) return
     v = p + alen; while (substr(S, v, 1) ~ /[ \t"']/) v++
     e = end_std64(v)
-    if (e - v >= 16 && substr(S, v, e - v) ~ /[0-9]/ && substr(S, v, e - v) ~ /[A-Z]/ && substr(S, v, e - v) ~ /[a-z]/) edit(v, e, "secret-field")
+    # (or 32 hex digits and more: an API key, Datadog's under api:, an AES key)
+    if (e - v >= 16 && substr(S, v, e - v) ~ /[0-9]/ && substr(S, v, e - v) ~ /[A-Z]/ && substr(S, v, e - v) ~ /[a-z]/ || e - v >= 32 && substr(S, v, e - v) ~ /^[0-9A-Fa-f]+$/) edit(v, e, "secret-field")
     return
   }
   t = p > 64 ? p - 64 : 1
@@ -1949,11 +2000,11 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   if (!kq && !isflag && key ~ /^(password|passwd|passphrase|passcode|pw)$/) prose(ks, ke)
 }
 # ends and starts of runs, scanned in windows (regex literals: busybox would compile a dynamic one per call)
-function end_b64(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9+\/=_-]/)) return e + RSTART - 1; e += 4096 } }
-function end_std64(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9+\/=]/)) return e + RSTART - 1; e += 4096 } }
-function end_jwt(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9_.=-]/)) return e + RSTART - 1; e += 4096 } }
-function end_tokrun(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9+\057_-]/)) return e + RSTART - 1; e += 4096 } }
-function end_tok(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9._~+\/=-]/)) return e + RSTART - 1; e += 4096 } }
+function end_b64(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9+\/=_-]/)) return e + RSTART - 1; e += length(w) } }
+function end_std64(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9+\/=]/)) return e + RSTART - 1; e += length(w) } }
+function end_jwt(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9_.=-]/)) return e + RSTART - 1; e += length(w) } }
+function end_tokrun(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9+\057_-]/)) return e + RSTART - 1; e += length(w) } }
+function end_tok(p,   e, w) { e = p; while (1) { w = substr(S, e, 4096); if (w == "") return e; if (match(w, /[^A-Za-z0-9._~+\/=-]/)) return e + RSTART - 1; e += length(w) } }
 function start_b64(p,   s, t, w) {
   s = p
   while (s > 1) { t = s > 4096 ? s - 4096 : 1; w = substr(S, t, s - t); match(w, /[A-Za-z0-9+\/=_-]*$/); if (RSTART > 1 || t == 1) return t + RSTART - 1; s = t }
@@ -2487,7 +2538,11 @@ function handle(p, alen, a,   v, c, k, e) {
   else if (a == "://" || a == "%3a%2f%2f" || a ~ /^:\\/) urlcred(p, a)
   else if (a == "bearer" || a == "basic") bearer(p, a)
   else if (a == "private key" || a == "static key v1") pem(p)
-  else if (a ~ /^kind/) { if (substr(L, p, 128) ~ /^kind\\*"?[ \t]*:[ \t]*\\*"?secret/) { need("secret"); need("full") } }
+  else if (a ~ /^kind/) {
+    # a Secret (or a SecretList): the data: of the whole file; external-secrets' SecretStore: its fake provider's data
+    if (substr(L, p, 128) ~ /^kind\\*"?[ \t]*:[ \t]*\\*"?'?secret(list)?([^a-z0-9]|$)/) { need("secret"); need("full") }
+    else if (substr(L, p, 128) ~ /^kind\\*"?[ \t]*:[ \t]*\\*"?'?(cluster)?secretstore([^a-z0-9]|$)/) { need("full"); if (MODE == "full") STORE = 1 }
+  }
   else if (a == "stringdata") { need("full") }
   else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
   else if (a ~ /headers?\]$/) { need("full"); HDR = 1 }
@@ -2561,6 +2616,13 @@ function scan(   pos, w, n, win, p, alen, a) {
 }
 # lines inside a multi-line construct (full mode)
 function states(   ind, t, nm, v, e, x) {
+  if (HEXK) {
+    # in openssl's text dump of a key: the hex lines under priv:, privateExponent:, prime1:, ... coefficient:
+    t = substr(L, CO + 1)
+    if (t ~ /^[ \t]+[0-9a-f][0-9a-f](:[0-9a-f][0-9a-f])*:?[ \t]*$/) { if (HEXP) { match(t, /^[ \t]*/); edit(CO + RLENGTH + 1, length(S) + 1, "private-key"); return 2 } }
+    else if (t ~ /^[ \t]*[a-z][a-z0-9 _-]*:/) HEXP = (t ~ /^[ \t]*(priv|private|privateexponent|private-key|prime[0-9]*|exponent[0-9]*|coefficient[0-9]*):[ \t]*$/)
+    else { HEXK = 0; HEXP = 0 }
+  }
   if (TRIPLE != "") {
     t = index(S, TRIPLE)
     if (t) { if (t > 1) edit(1, t, "secret-field"); TRIPLE = ""; return 2 }
@@ -2599,10 +2661,11 @@ function states(   ind, t, nm, v, e, x) {
   if (BS >= 0 && BSPLAIN && S ~ /^[ \t]*(- |[^ \t:#][^:]*:([ \t]|$)|#)/) BS = -1
   if (BS >= 0) { if (ind > BS) { whole("secret-block"); BSPLAIN = 0; return 2 } BS = -1 }
   if (DATAI >= 0) {
-    if (ind > DATAI) {
-      if (DATAC < 0) DATAC = ind
-      if (ind > DATAC) { whole("secret-manifest-data"); return 2 }
-      if (match(S, /^[ \t]*[^ \t:]+:[ \t]*/)) { v = RLENGTH + 1; t = substr(S, v); if (t != "" && t !~ /^[|>][-+0-9]*[ \t]*$/) edit(v, length(S) + 1, "secret-manifest-data"); return 2 }
+    # (a list under data: may sit at its indentation: external-secrets' fake provider's - key: K / value: X items)
+    if (ind > DATAI || ind == DATAI && S ~ /^[ \t]*- /) {
+      if (DATAC < 0) { DATAC = ind; DATAL = (S ~ /^[ \t]*- /) }
+      if (ind > DATAC && !(DATAL && ind == DATAC + 2)) { whole("secret-manifest-data"); return 2 }
+      if (match(S, /^[ \t]*(- )?[^ \t:]+:[ \t]*/)) { v = RLENGTH + 1; t = substr(S, v); if (t != "" && t !~ /^[|>][-+0-9]*[ \t]*$/) edit(v, length(S) + 1, "secret-manifest-data"); return 2 }
       whole("secret-manifest-data"); return 2
     }
     DATAI = -1
@@ -2611,7 +2674,18 @@ function states(   ind, t, nm, v, e, x) {
     if (S ~ /^[ \t]*}/) DATAJ = 0
     else { if (match(S, /^[ \t]*"[^"]*"[ \t]*:[ \t]*"/)) edit(RLENGTH + 1, closeq(RLENGTH + 1, 0), "secret-manifest-data"); else whole("secret-manifest-data"); return 2 }
   }
-  if (SECRETFILE && match(L, /^[ \t]*(- )?(data|stringdata):[ \t]*$/)) { DATAI = ind; DATAC = -1; return 2 }
+  # (a SecretStore's fake provider, to the end of its document: its data: list holds the values it serves)
+  if (STORE && S ~ /^(---|\.\.\.)/) { STORE = 0; FAKEI = -1 }
+  if (FAKEI >= 0 && S !~ /^[ \t]*(#|$)/ && ind <= FAKEI) FAKEI = -1
+  if (STORE && FAKEI < 0 && match(L, /^[ \t]*fake:[ \t]*$/)) FAKEI = ind
+  # (in a file with a Secret, a document known to be of another kind before its data: keeps it: a ConfigMap beside a
+  # Secret; its kind is known when it comes first, at the level of its apiVersion:, as written by hand)
+  if (SECRETFILE) {
+    if (S ~ /^(---|\.\.\.)/) { DOCK = ""; DOCI = -1 }
+    else if (S ~ /^[ \t]*(- )?apiVersion:/) { DOCI = ind + (S ~ /^[ \t]*- / ? 2 : 0); DOCK = "" }
+    else if (DOCI >= 0 && ind + (S ~ /^[ \t]*- / ? 2 : 0) == DOCI && match(L, /^[ \t]*(- )?kind:[ \t]*/)) { DOCK = substr(L, RLENGTH + 1); gsub(/["' \t]/, "", DOCK) }
+  }
+  if ((SECRETFILE && (DOCK == "" || DOCK ~ /^secret(list)?$/ || ind + (S ~ /^[ \t]*- / ? 2 : 0) != DOCI) || FAKEI >= 0) && match(L, /^[ \t]*(- )?(data|stringdata):[ \t]*$/)) { DATAI = ind; DATAC = -1; return 2 }
   if (SECRETFILE && L ~ /^[ \t]*"(data|stringdata)"[ \t]*:[ \t]*\{[ \t]*$/) { DATAJ = 1; return 2 }
   if (ENVA) {
     if (S ~ /^[ \t]*\]/) { ENVA = 0; return 0 }
@@ -2679,12 +2753,14 @@ function states(   ind, t, nm, v, e, x) {
   return 0
 }
 BEGIN {
-  DKC = ""; BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; HTS = ""; TOOLCTX = ""; CTXK = ""; PENDJ = 0; TRIPLE = ""; B64C = ""; PENDP = 0; RUN0 = 0; PCTX = ""
+  DKC = ""; HEXK = 0; HEXP = 0; STORE = 0; FAKEI = -1; DOCK = ""; DOCI = -1; BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; HTS = ""; TOOLCTX = ""; CTXK = ""; PENDJ = 0; TRIPLE = ""; B64C = ""; PENDP = 0; RUN0 = 0; PCTX = ""
   ns = split("@SIGS@", SA, " ")
   for (i = 1; i <= ns; i++) { k = tolower(SA[i]); SIGS[k] = (k in SIGS) ? SIGS[k] " " SA[i] : SA[i] }
   NKSIG = split("@KSIGS@", KSIG, " ")
 }
-NEEDED { next }
+# (a line that needs the whole file stops the line pass, but a Secret's kind: further on must still be known, for
+# the data: of its document may come before it, as kubectl get -o yaml prints it)
+NEEDED { if (!SECNEED && tolower($0) ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret(list)?([^a-z0-9]|$)/) { printf "secret\n" > NEED; SECNEED = 1 } next }
 {
   if (MODE == "line") { i = index($0, ":"); NRX = substr($0, 1, i - 1) + 0; S = substr($0, i + 1) }
   else { NRX = NR; S = $0 }
@@ -2704,7 +2780,9 @@ NEEDED { next }
     # or a token cut by the runtime's 16 KiB split is whole; only what falls in this record is edited
     ctx_scan()
   } else if (st == 0 && ((A1 = (L ~ /@ANCHOR@/)) || S ~ /@RUNS@/)) {
-    if (A1) { if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret/) kindline(); scan() }
+    if (A1) { if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret/) kindline(); scan(); if (!NEEDED && index(L, "command=")) execuri() }
+    # openssl's text dump of a private key (openssl pkey|rsa|ec -text): its private numbers, in hex on the lines after
+    if (!NEEDED && index(L, "private-key:") && L ~ /private-key:[ \t]*(\([0-9]+ bit|$)/) { need("full"); if (NEEDED) next; HEXK = 1; HEXP = (L ~ /private-key:[ \t]*$/) }
     if (!NEEDED) entropy()
     if (NEEDED) next
     if (A1) {
@@ -2726,6 +2804,44 @@ function ctx_after(   c) {
   RUN0 = (c ~ /^[A-Za-z0-9+=\/]+$/ && length(c) >= 16) ? (RUN0 ? RUN0 : NRX) : 0
   if (CO && substr(S, CO - 1, 1) == "P") { if (c != "" || PSTREAM != substr(S, CO - 8, 6)) { PCTX = length(c) > 256 ? substr(c, length(c) - 255) : c; PSTREAM = substr(S, CO - 8, 6) } }
   else PCTX = ""
+}
+# The words of a command run in a container (kubectl exec, attach), as the API server's URL carries them (in its
+# httplog line, an audit event's requestURI): command=mysql&command=-p&command=X. The words, decoded (+ a space,
+# %XX a character), are read by the rules as one command line, and each edit goes back to the bytes it came from.
+function execuri(   q0, i, q, n, k, c, h, x, s2, np, save, savel, saveco, ne0, j, lo, hi, e, w) {
+  if (!match(L, /\/(exec|attach)\?[^ \t"'\\]*command=/)) return
+  q0 = RSTART; q = substr(S, q0, 4096); n = length(q); s2 = ""; np = 0; k = 0
+  # the parameters, to a blank, a quote or a backslash (but JSON's \u0026, an escaped &)
+  for (i = index(q, "?") + 1; i <= n; i = j + w) {
+    for (j = i; j <= n; j++) {
+      h = substr(q, j, 1)
+      if (h == "&") { w = 1; break }
+      if (h == "\\" && substr(q, j, 6) == "\\u0026") { w = 6; break }
+      if (h ~ /[ \t"'\\]/) { n = j - 1; w = 1; break }
+    }
+    if (tolower(substr(q, i, 8)) != "command=") continue
+    if (np) { s2 = s2 " "; k++; XP[k] = 0; XL[k] = 0 }
+    np++; XA[np] = k + 1
+    for (c = i + 8; c < j; c += x) {
+      h = substr(q, c, 1); x = 1
+      if (h == "+") h = " "
+      else if (h == "%" && match(substr(q, c + 1, 2), /^[2-7][0-9A-Fa-f]$/)) { e = tolower(substr(q, c + 1, 2)); h = sprintf("%c", index("0123456789abcdef", substr(e, 1, 1)) * 16 - 17 + index("0123456789abcdef", substr(e, 2, 1))); x = 3 }
+      s2 = s2 h; k++; XP[k] = q0 + c - 1; XL[k] = x
+    }
+    XB[np] = k + 1
+  }
+  if (!np) return
+  save = S; savel = L; saveco = CO; ne0 = ne
+  S = s2; L = tolower(S); CO = 0; CID++
+  if (L ~ /@ANCHOR@/) scan()
+  S = save; L = savel; CO = saveco; CID++
+  # each edit, word by word, back on the URL's bytes
+  k = ne; ne = ne0
+  for (i = ne0 + 1; i <= k; i++) { TA[i] = ES[i]; TB[i] = EE[i]; TR[i] = ER[i] }
+  for (i = ne0 + 1; i <= k; i++) for (j = 1; j <= np; j++) {
+    lo = TA[i] > XA[j] ? TA[i] : XA[j]; hi = TB[i] < XB[j] ? TB[i] : XB[j]
+    if (hi > lo) edit(XP[lo], XP[hi - 1] + XL[hi - 1], TR[i])
+  }
 }
 function ctx_scan(   save, n, i, k, a, b) {
   save = S; n = length(PCTX)

@@ -120,6 +120,8 @@ def script_paths(script: str) -> set[str]:
             continue  # mkdir -p "$BUNDLE/host": a folder
         raw = m["out"] or m["direct"] or (f"files/{m['file']}" if m["file"] else f"files/{m['tree']}/x.conf")
         path = re.sub(r"\$\{?(\w+)\}?", lambda v: SCRIPT_VARS.get(v.group(1), "\0"), raw)
+        if m["direct"] and any(e.pattern.startswith(path + "/") for e in KUBESNAP.entries):
+            continue  # find "$BUNDLE/files/var/log/pods": a folder the layout declares members of
         if "\0" not in path and not re.search(r"(?:^|/)\.", path):  # scratch (runtime/.parts, cluster/.kube-system-...), removed before packing
             out.add(path)
     return out

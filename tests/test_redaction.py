@@ -103,6 +103,16 @@ class Case:
 CASES: list[Case] = [
     # private-key
     Case("private-key", CERTPEM + KEYPEM + "trailer\n", ("secretkeybody", "secondline"), CERTPEM + M + "\ntrailer\n"),
+    # openssl's text dump of a private key (pkey, rsa, ec, dh -text): the private numbers' hex lines, not the public ones
+    Case("private-key", "Private-Key: (512 bit, 2 primes)\nmodulus:\n    00:c4:12:34\npublicExponent: 65537 (0x10001)\nprivateExponent:\n    11:22:33:44:\n    aa:bb\n"
+         "prime1:\n    00:f1:f2\nprime2:\n    00:e1:e2\nexponent1:\n    0d:0e\nexponent2:\n    0c:0b\ncoefficient:\n    0a:09\n"
+         "2023-11-14T22:06:10.000000001Z stdout F ED25519 Private-Key:\n2023-11-14T22:06:10.000000002Z stdout F priv:\n2023-11-14T22:06:10.000000003Z stdout F     d1:d2:d3:d4:\n"
+         "2023-11-14T22:06:10.000000004Z stdout F pub:\n2023-11-14T22:06:10.000000005Z stdout F     51:52:53\n    private-key:\n        6f:6e:6d\n    public-key:\n        01:02:03\nthe end\n    a1:a2\n",
+         ("11:22:33:44", "aa:bb", "f1:f2", "e1:e2", "0d:0e", "0c:0b", "0a:09", "d1:d2", "6f:6e"),
+         "Private-Key: KUBESNAP-REDACTED\nmodulus:\n    00:c4:12:34\npublicExponent: 65537 (0x10001)\nprivateExponent:\n    KUBESNAP-REDACTED\n    KUBESNAP-REDACTED\n"
+         "prime1:\n    KUBESNAP-REDACTED\nprime2:\n    KUBESNAP-REDACTED\nexponent1:\n    KUBESNAP-REDACTED\nexponent2:\n    KUBESNAP-REDACTED\ncoefficient:\n    KUBESNAP-REDACTED\n"
+         "2023-11-14T22:06:10.000000001Z stdout F ED25519 Private-Key:\n2023-11-14T22:06:10.000000002Z stdout F priv:\n2023-11-14T22:06:10.000000003Z stdout F     KUBESNAP-REDACTED\n"
+         "2023-11-14T22:06:10.000000004Z stdout F pub:\n2023-11-14T22:06:10.000000005Z stdout F     51:52:53\n    private-key:\n        KUBESNAP-REDACTED\n    public-key:\n        01:02:03\nthe end\n    a1:a2\n"),
     Case("private-key", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEsshkeyA\n-----END OPENSSH PRIVATE KEY-----\n", ("sshkeyA",)),
     Case("private-key", "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIecA\n-----END EC PRIVATE KEY-----\n", ("MHcCAQEEIecA",)),
     Case("private-key", "-----BEGIN DSA PRIVATE KEY-----\nMIIBdsaA\n-----END DSA PRIVATE KEY-----\n", ("MIIBdsaA",)),
@@ -382,9 +392,37 @@ CASES: list[Case] = [
     Case("secret-field", '+ curl -sS -H \'X-Honeycomb-Team: 6092fa571c98980c6663f4a72dbfeb45\' https://api.honeycomb.io/1/auth\nlevel=debug msg="otlp exporter" headers="map[content-type:application/x-protobuf x-honeycomb-team:2cefdaf79130bd08b152f1013a47bbb2]"\nI1114 22:05:41.000000     800 http.go:117] "HTTP-Probe" scheme="http" host="10.244.1.5" port="8080" path="/healthz" timeout="1s" headers=map[X-Api-Key:[b722e305a2bd178da950c7483325d31c]]\n      request_handle:headers():add("x-api-key", "017e1f0e3073cc2970c1370f6aabc682")\n' + '    headers:\n      x-honeycomb-team: "38b8c559082fdc28124fe5dd052190f5"\n      secureJsonData:\n        httpHeaderValue1: 930f4aa9174e5ea245915b1618fcee85\n',
          ("6092fa571c98980c6663f4a72dbfeb45", "2cefdaf79130bd08b152f1013a47bbb2", "b722e305a2bd178da950c7483325d31c", "017e1f0e3073cc2970c1370f6aabc682",
           "38b8c559082fdc28124fe5dd052190f5", "930f4aa9174e5ea245915b1618fcee85")),
+    # a Secret after a construct that needs the whole file (an env block, a YAML cut at a P record): its kind: is still
+    # known, and its data: redacted (it was left whole); a list under data: at data:'s indentation (external-secrets'
+    # fake provider: every item's values)
+    Case("secret-manifest-data", "spec:\n  containers:\n  - env:\n    - name: A\n      value: b\n---\napiVersion: v1\ndata:\n  user: YWRtaW4=\nkind: Secret\n"
+         "---\nkind: SecretStore\nspec:\n  provider:\n    fake:\n      data:\n      - key: /shop/api\n        value: Zq7Garnet7403marmot\n        version: v1\n",
+         ("YWRtaW4=", "Zq7Garnet7403marmot"),
+         "spec:\n  containers:\n  - env:\n    - name: A\n      value: KUBESNAP-REDACTED\n---\napiVersion: v1\ndata:\n  user: KUBESNAP-REDACTED\nkind: Secret\n"
+         "---\nkind: SecretStore\nspec:\n  provider:\n    fake:\n      data:\n      - key: KUBESNAP-REDACTED\n        value: KUBESNAP-REDACTED\n        version: KUBESNAP-REDACTED\n"),
+    # beside a Secret, a ConfigMap whose kind: comes before its data: keeps it (one with kind: after data:, as kubectl
+    # prints it, cannot be told from a Secret there: redacted); a List's items are documents
+    Case("secret-manifest-data", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  app.conf: |\n    level=info\n  mode: fast\n---\n"
+         "apiVersion: v1\nkind: Secret\ndata:\n  pw: c2VjcmV0\n---\napiVersion: v1\ndata:\n  x: y\nkind: ConfigMap\n---\napiVersion: v1\nkind: List\nitems:\n"
+         "- apiVersion: v1\n  kind: ConfigMap\n  data:\n    k: v\n- apiVersion: v1\n  data:\n    pw2: c2VjcmV0Mg==\n  kind: Secret\n",
+         ("c2VjcmV0",),
+         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  app.conf: |\n    level=info\n  mode: fast\n---\n"
+         "apiVersion: v1\nkind: Secret\ndata:\n  pw: KUBESNAP-REDACTED\n---\napiVersion: v1\ndata:\n  x: KUBESNAP-REDACTED\nkind: ConfigMap\n---\napiVersion: v1\nkind: List\nitems:\n"
+         "- apiVersion: v1\n  kind: ConfigMap\n  data:\n    k: v\n- apiVersion: v1\n  data:\n    pw2: KUBESNAP-REDACTED\n  kind: Secret\n"),
+    # a bare key: with 32 hex digits and more (the OpenTelemetry collector's Datadog exporter, api: key:)
+    Case("secret-field", "exporters:\n  datadog:\n    api:\n      site: datadoghq.eu\n      key: 60235e71018a6955398598a56ada30c5\n", ("60235e71018a6955398598a56ada30c5",)),
     # (round 8) helm --set's name/value pairs; a token announced created (Gitea)
     Case("env-value", "helm upgrade --install api ./charts/api --set env[0].name=DD_API_KEY,env[0].value=4426ef56f1b0f8be5e3ce039daedfc03\n", ("4426ef56f1b0f8be5e3ce039daedfc03",)),
     Case("secret-field", "Access token was successfully created: 300fbfa80b3b49b53b1e4a782d49e41d65635f61\n", ("300fbfa80b3b49b53b1e4a782d49e41d65635f61",)),
+    # a command run in a pod, in the API server's URL (httplog, an audit event's requestURI): its command= words read as a
+    # command line, decoded (+, %XX, JSON's \u0026 between them); each edit on the URL's own bytes
+    Case("tool-password", '2023-11-14T22:06:10.223456097Z stderr F I1114 22:06:41.000000       1 httplog.go:132] "HTTP" verb="POST" URI="/api/v1/namespaces/shop/pods/redis-0/exec?command=redis-cli&command=-a&command=Zq7Tango6107yarrow&command=ping&container=redis&stdout=true" latency="1.2s"\n'
+         '{"kind":"Event","requestURI":"/api/v1/namespaces/db/pods/mysql-0/exec?command=mysql\\u0026command=-uroot\\u0026command=-pZq7Hotel55x\\u0026container=mysql","verb":"create"}\n'
+         '"/api/v1/namespaces/db/pods/r-0/attach?command=sh&command=-c&command=redis-cli+-a+Zq7Kilo%21x9+ping&stdin=true"\n',
+         ("Zq7Tango6107yarrow", "Zq7Hotel55x", "Zq7Kilo"),
+         '2023-11-14T22:06:10.223456097Z stderr F I1114 22:06:41.000000       1 httplog.go:132] "HTTP" verb="POST" URI="/api/v1/namespaces/shop/pods/redis-0/exec?command=redis-cli&command=-a&command=KUBESNAP-REDACTED&command=ping&container=redis&stdout=true" latency="1.2s"\n'
+         '{"kind":"Event","requestURI":"/api/v1/namespaces/db/pods/mysql-0/exec?command=mysql\\u0026command=-uroot\\u0026command=-pKUBESNAP-REDACTED\\u0026container=mysql","verb":"create"}\n'
+         '"/api/v1/namespaces/db/pods/r-0/attach?command=sh&command=-c&command=redis-cli+-a+KUBESNAP-REDACTED+ping&stdin=true"\n'),
     # values with blanks: a YAML value: line is the rest of the line (a probe's Bearer header, extraEnvs), a Google app password
     Case("env-value", "        httpHeaders:\n        - name: Authorization\n          value: Bearer ProbeBearerWords\n        - name: X-Probe-Auth\n          value: Basic cHJvYmU6UHJvYmVCYXNpY1B3MQ==\ncontrollerManager:\n  extraEnvs:\n  - name: AZURE_CLIENT_SECRET\n    value: Zq7a three words\n",
          ("ProbeBearerWords", "cHJvYmU6UHJvYmVCYXNpY1B3MQ", "three words")),
@@ -496,7 +534,10 @@ CASES: list[Case] = [
 ]
 
 KEPT = [
+    # a bare key: whose value, at the line's end, is short (Ab1x) or a hash shorter than an API key
+    "cache:\n  key: Ab1x\n  key: d41d8cd98f00b204\n",
     "the password for the user of the cluster is expired",
+    '"/api/v1/namespaces/db/pods/r-0/exec?command=redis-cli&command=-h&command=redis&command=ping&container=redis" token',
     "redis-cli --no-auth-warning -h r ping\nredis-cli -h r AUTH",
     "auth required pam_unix.so\n  stats auth admin\nauth https://example.com/path",
     # a BGP peer with no password given, and prose
@@ -840,3 +881,33 @@ def test_redact_all_finds_every_secret_whether_the_batch_search_works_or_not(tmp
     # the per-file search: only the files the batch listed, or all of them when it could not say
     searched = {n for n in files if any(a.endswith(str(run / "in" / n)) for a in alone)}
     assert searched == ({ODD, "sub/b.yaml"} if batch == "works" else set(files))
+
+
+@pytest.mark.parametrize("kind", AWKS)
+def test_a_value_cut_by_rotation_is_redacted_in_the_next_file(tmp_path: Path, kind: str) -> None:
+    """A P record ends a rotated file and its line goes on in the next file of the same container and restart
+    (a later rotated file, or N.log): the rest of the value is redacted there. Another restart's log, or a file
+    whose predecessor ends in an F record, is left as it was."""
+    d = awk_dir(kind, tmp_path)
+    run = tmp_path / "run"
+    c = run / "in" / "files" / "var" / "log" / "pods" / "shop_search-0_1f2e" / "search"
+    c.mkdir(parents=True)
+    t = "2023-11-14T21:59:59.000000001Z"
+    files = {
+        "0.log.20231114-210000": f'{t} stdout F ready\n{t} stdout P {{"es":{{"user":"search","password":"Zq7Hazel\n',
+        "0.log.20231114-220000": f'{t} stderr F W1114 flag\n{t} stdout F r7386ember"}}}}\n{t} stdout P token=Zq7Kilo\n',
+        "0.log": f"{t} stdout F 9931vulture end\n{t} stdout F search ok\n",
+        "1.log": f"{t} stdout F r7386ember first line of a new start\n",
+    }
+    for name, data in files.items():
+        (c / name).write_text(data)
+    env = {**os.environ, "PATH": f"{d}:{os.environ['PATH']}", "LC_ALL": "C"}
+    subprocess.run(["bash", "-c", HARNESS_ALL, "harness", str(COLLECTOR), str(run)], env=env, check=True, timeout=120)
+    got = {name: (c / name).read_text() for name in files}
+    assert got["0.log.20231114-220000"] == f'{t} stderr F W1114 flag\n{t} stdout F {M}"}}}}\n{t} stdout P token={M}\n'
+    assert got["0.log"] == f"{t} stdout F {M} end\n{t} stdout F search ok\n"
+    assert got["1.log"] == files["1.log"]
+    assert "Zq7Hazel" not in got["0.log.20231114-210000"]
+    rel = "files/var/log/pods/shop_search-0_1f2e/search/"
+    lines = {(a, b) for a, b, _ in (x.split("\t") for x in (run / "redlines.tsv").read_text().splitlines())}
+    assert {(rel + "0.log.20231114-220000", "2"), (rel + "0.log", "1")} <= lines
