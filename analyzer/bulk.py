@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from analyzer.models import LogFile
 from analyzer.textutil import Readable, detect_encoding, utf8_stream
+from analyzer.timeparse import MONTHS
 
 CHUNK = 32 * 1024 * 1024
 MAX_LINE = 16 * 1024 * 1024  # a longer line is cut there (memory stays bounded on a file with no newline)
@@ -467,7 +468,6 @@ DMESG_RX = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:[+-]\d\d:?\d\d|Z))\s
 # dmesg as it prints by default (seconds since boot: no time of day) and dmesg -T (local time, with the year)
 DMESG_BOOT_RX = r"^\[\s*(\d+\.\d+)\]\s?(.*)$"
 DMESG_T_RX = r"^\[[A-Z][a-z]{2} ([A-Z][a-z]{2})\s+(\d{1,2}) (\d\d:\d\d:\d\d) (\d{4})\]\s?(.*)$"
-MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
 
 
 _ISO, _SYSLOG, _DMESG, _IDENT, _KLOG, _DMESG_BOOT, _DMESG_T = (re.compile(rx) for rx in (ISO_RX, SYSLOG_RX, DMESG_RX, IDENT_RX, KLOG_RX,
@@ -569,7 +569,7 @@ class JournalLoader:
         self.pending_bytes = 0
 
     def finish(self, node: str | None = None, shift_minutes: int = 0) -> None:
-        """Write what is queued. node: the node of every line (when the lines' meta could not say it);
+        """Write what is queued. node: the node of every line whose meta did not say it;
         shift_minutes: the node's UTC offset, by which syslog stamps (local time, read as UTC) move to UTC."""
         self.flush()
         snaps = sorted(self.snapshots)
@@ -579,10 +579,11 @@ class JournalLoader:
                                  WHERE list_contains(?, snapshot_id) AND ts IS NOT NULL
                                    AND (source = 'syslog' OR (source = 'dmesg' AND list_contains(?, member)))""",
                              [shift_minutes, shift_minutes, shift_minutes, snaps, sorted(self.local_members)])  # fmt: skip
+        # (a line whose member named its node keeps it: a cluster bundle's journal of one node)
         if self.stage is not None and self.stage.open:
-            self.stage.move("* REPLACE (?::VARCHAR AS node)" if node is not None else "*", [node] if node is not None else [])
+            self.stage.move("* REPLACE (coalesce(node, ?::VARCHAR) AS node)" if node is not None else "*", [node] if node is not None else [])
         elif node is not None:
-            self.con.execute(f"UPDATE {self.table} SET node = ? WHERE list_contains(?, snapshot_id)", [node, snaps])
+            self.con.execute(f"UPDATE {self.table} SET node = ? WHERE list_contains(?, snapshot_id) AND node IS NULL", [node, snaps])
 
 
 def load_journal(con: duckdb.DuckDBPyConnection, stream: IO[bytes], meta: JournalMeta, year: int | None = None, notes: ReadNotes | None = None) -> int:

@@ -171,16 +171,18 @@ class Walk:
 
 
 def iter_input(path: Path, limits: Limits | None = None, skip_archives: bool = False,
-               exclude: frozenset[Path] = frozenset()) -> Iterator[tuple[str, str | None, Member] | Problem]:  # fmt: skip
+               exclude: frozenset[Path] = frozenset(), keep: tuple[str, ...] = ()) -> Iterator[tuple[str, str | None, Member] | Problem]:  # fmt: skip
     """Yield (group key, bundle root or None for loose, member) in stream order, and Problems.
 
     The group key is `<input>` plus the root inside it; members with the same key belong to
-    one bundle. A member's bytes are readable only until the next item is requested.
+    one bundle. A member's bytes are readable only until the next item is requested. A folder's
+    archives whose path starts with one of `keep` are members as they are, not opened (a
+    must-gather's sysinfo.tgz belongs to the must-gather).
     """
     limits = limits or Limits.default()
     walk = Walk(str(path), limits)
     if path.is_dir():
-        yield from _iter_dir(path, walk, skip_archives, exclude)
+        yield from _iter_dir(path, walk, skip_archives, exclude, keep)
     elif path.is_file():
         if _looks_like_archive(path):
             try:
@@ -213,7 +215,8 @@ def _looks_like_archive(path: Path) -> bool:
     return head[:2] == b"\x1f\x8b" or head[:4] in ZIP_MAGIC or (len(head) >= 262 and head[257:262] == b"ustar")
 
 
-def _iter_dir(top: Path, walk: Walk, skip_archives: bool = False, exclude: frozenset[Path] = frozenset()) -> Iterator[tuple[str, str | None, Member] | Problem]:
+def _iter_dir(top: Path, walk: Walk, skip_archives: bool = False, exclude: frozenset[Path] = frozenset(),
+              keep: tuple[str, ...] = ()) -> Iterator[tuple[str, str | None, Member] | Problem]:  # fmt: skip
     """A folder's files; with `skip_archives`, the archives in it are left to the caller (read on their own);
     `exclude`: files never read (the database being written, when it lies in the folder)."""
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
@@ -241,9 +244,10 @@ def _iter_dir(top: Path, walk: Walk, skip_archives: bool = False, exclude: froze
             if stat.S_ISLNK(st.st_mode):
                 m = Member(name, "symlink", 0, st.st_mtime, os.readlink(full))
             elif stat.S_ISREG(st.st_mode):
-                if is_archive(fn) and skip_archives:
+                kept = is_archive(fn) and name.startswith(keep)
+                if is_archive(fn) and skip_archives and not kept:
                     continue
-                if is_archive(fn):
+                if is_archive(fn) and not kept:
                     try:
                         with open(full, "rb") as f:
                             yield from _iter_archive(f, f"{top}/{name}", walk, depth=1, compressed_size=st.st_size)
@@ -521,6 +525,57 @@ class _Decompressing:
         if self.kind == "tar":
             return True, trailing
         return self.ended, trailing
+
+class _Uncompressed:
+    """A compressed member's bytes (a gzip file, not an archive), decompressed in bounded steps: a must-gather
+    node's <node>_logs_kubelet.gz, rancher's rotated kubelet-<time>.log.gz. Bytes that are not compressed are
+    handed out as they are. A bomb (more than max_ratio times the member, past BOMB_FLOOR, or more than
+    max_member_bytes) and damage are raised as ValueError, a member's read problem, after what came before."""
+
+    def __init__(self, raw: IO[bytes], limit: int) -> None:
+        self.raw = raw
+        try:
+            self.dec: _Decompressing | None = _Decompressing(raw, limit)
+        except InputProblem as e:  # zstd: named, not read
+            raise ValueError(str(e)) from None
+
+    def read(self, n: int = -1) -> bytes:
+        if self.dec is None:
+            return b""
+        try:
+            return self.dec.read(n)
+        except BombError:
+            raise ValueError(f"it expands to more than {self.dec.limit} bytes (a decompression bomb?): the rest is not read") from None
+        except (zlib.error, OSError, EOFError, lzma.LZMAError) as e:
+            raise ValueError(f"damaged compressed data ({e}): the rest is not read") from None
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if self.dec is not None:
+            self.dec.close()
+            self.dec = None
+        self.raw.close()
+
+    def __enter__(self) -> _Uncompressed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def uncompressing(m: Member, limits: Limits | None = None) -> None:
+    """Make the member's reads give its decompressed bytes (gzip, bzip2 or xz by their first bytes; others as they
+    are), bounded as an archive's stream: see _Uncompressed."""
+    lim = limits or Limits.default()
+    opener = m._open
+    if m.kind != "file" or opener is None:
+        return
+    limit = min(lim.max_member_bytes, max(BOMB_FLOOR, m.size * lim.max_ratio))
+    m._open = lambda: _Uncompressed(opener(), limit)  # type: ignore[operator]
+    m._read = None
+
 
 def _iter_archive(
     f: IO[bytes], label: str, walk: Walk, depth: int, compressed_size: int

@@ -26,7 +26,6 @@ import duckdb
 from analyzer import __version__, grepindex, paste, pastefmt
 from analyzer.bulk import (
     MAX_LINE,
-    MONTHS,
     JournalLoader,
     JournalMeta,
     LogLoader,
@@ -86,7 +85,7 @@ from analyzer.paste import prompt_of
 from analyzer.registry import ParseContext, SourceSpec, load_parsers, sniff
 from analyzer.store import Store
 from analyzer.textutil import _Chained, control_bytes, decode, strip_ansi
-from analyzer.timeparse import before, parse_ago, parse_kube_age, parse_time
+from analyzer.timeparse import MONTHS, before, parse_ago, parse_kube_age, parse_time
 
 MAX_PARSE_BYTES = 256 * 1024 * 1024
 OBFUSCATION_FILES = re.compile(r"(?:^|/)(?:[^/]*\.obfuscation\.tsv|kubesnap-obfuscation\.key)$")
@@ -1412,7 +1411,7 @@ _LOCAL_MONTHS = {m: i + 1 for i, names in enumerate([
     "jan janv ene gen sty", "feb févr fév fev lut", "mrt mär mrz mars mar", "apr avr abr kwi", "mei mai may mag maj",
     "jun juin giu cze", "jul juil lug lip", "aug août ago sie", "sep sept set wrz", "okt oct ott out paź", "nov lis",
     "dec dez déc dic des gru"]) for m in names.split()}  # fmt: skip
-_EN_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_EN_MONTHS = list(MONTHS)
 _LOCAL_STAMP = re.compile(r"^(?:([^\W\d_]{3,5})\.?|(\d{1,2})[\u6708\uc6d4]) {1,2}(?=\d{1,2} \d\d:\d\d:\d\d)")
 
 
@@ -1527,9 +1526,15 @@ def ingest(
     rest: list[tuple[Path, bool]] = []
     for path in inputs:
         if path.is_dir():
-            found = _archives_below(path)
-            archives += found
-            rest.append((path, bool(found)))
+            below = _archives_below(path)
+            if below:
+                # archives inside another tool's bundle (a must-gather's sysinfo.tgz) are its members, not inputs
+                from analyzer.formats import detect
+
+                bundle = detect(path, limits, skip_archives=True)
+                roots = bundle.archive_roots() if bundle is not None else ()
+                archives += [a for a in below if not a.relative_to(path).as_posix().startswith(roots)]
+            rest.append((path, bool(below)))
         elif path.is_file() and path.suffix != "" and is_archive(path.name):
             archives.append(path)
         else:

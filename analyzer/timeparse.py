@@ -12,6 +12,20 @@ _RFC3339 = re.compile(
 ZERO_TIMES = {"0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "0"}
 
 
+MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
+
+
+def date_output_time(text: str, any_zone: bool = False) -> datetime | None:
+    """When `date` ran, from its output (`Thu Dec  4 09:15:58 UTC 2025`): exact in UTC or GMT; with `any_zone`, a
+    local zone's name (CET, KST: its offset is unknown) is taken as UTC, hours off at most, the date and year right."""
+    words = text.split()
+    if len(words) != 6 or words[1] not in MONTHS or not words[2].isdecimal() or not (words[5].isdecimal() and len(words[5]) == 4):
+        return None
+    if words[4] not in ("UTC", "GMT") and not (any_zone and words[4].isalpha()):
+        return None
+    return parse_time(f"{words[5]}-{MONTHS[words[1]]:02d}-{int(words[2]):02d}T{words[3]}Z")
+
+
 def parse_time(value: object) -> datetime | None:
     """An absolute time from the forms crictl, kubectl, etcd and the runtimes print; None if empty/zero/unknown."""
     if value is None:

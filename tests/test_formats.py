@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from analyzer.cli import main
 from analyzer.formats import coverage, detect, member_account
 from analyzer.ingest import ingest
+from analyzer.layout import KEPT_RAW, READ
 from analyzer.rules import run_rules
 from analyzer.store import Store
 from fixtures import foreign
@@ -486,3 +487,66 @@ def test_a_newer_troubleshoot_bundles_collectors_are_errors_or_kept_raw(tmp_path
     assert acc["sysctl/primary-node"]["state"] == acc["http-get-example.json"]["state"] == acc["run-pod-example/run-pod-example.json"]["state"] == "kept raw"
     assert acc["secrets-errors/default/example-secret.json"]["state"] == "read"
     assert any("forbidden" in why for m, why in r["problems"] if "example-secret" in m), r["problems"]
+
+
+def _gz(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, mtime=0)
+
+
+def test_a_must_gathers_node_folders_kubelet_journals_gzipped_and_its_archives_are_its_own(tmp_path: Path) -> None:
+    """A newer must-gather (4.1x) holds nodes/<node>/ with each node's kubelet journal gzipped: read, on the node its folder
+    names (no API node object needed), in the year of the gather's timestamp; the node's hardware files and its
+    sysinfo.tgz are members kept raw, not inputs of their own (each sysinfo.tgz was read as loose captures, 945 of them
+    in a real gather); a gzipped member that expands past its budget is a problem naming it, what came before read."""
+    top = tmp_path / "must-gather.local.2"
+    img = top / "quay-io-openshift-release-dev-sha256-def"
+    (img / "namespaces" / "shop" / "core").mkdir(parents=True)
+    (img / "namespaces" / "shop" / "core" / "pods.yaml").write_text("apiVersion: v1\nkind: PodList\nitems: []\n")
+    (top / "timestamp").write_text("2024-12-01 11:11:00.051395446 +0000 UTC m=+1.40\n")
+    lines = b"".join(b"Dec 01 11:11:%02d.502943 worker-1 kubenswrapper[2885]: I1201 11:11:%02d.502904    2885 kubelet.go:1] \"SyncLoop\" n=%d\n"
+                     % (i, i, i) for i in range(40))  # fmt: skip
+    n = img / "nodes" / "worker-1"
+    n.mkdir(parents=True)
+    (n / "worker-1_logs_kubelet.gz").write_bytes(_gz(lines))
+    (n / "lscpu").write_text("Architecture: x86_64\n")
+    with tarfile.open(n / "sysinfo.tgz", "w:gz") as tf:
+        data = b'{"num_cores": 4}\n'
+        ti = tarfile.TarInfo("machineinfo.json")
+        ti.size = len(data)
+        tf.addfile(ti, __import__("io").BytesIO(data))
+    bomb = img / "nodes" / "worker-2"
+    bomb.mkdir(parents=True)
+    (bomb / "worker-2_logs_kubelet.gz").write_bytes(_gz(lines + b"\n" * (40 * 1024 * 1024)))
+    r = measure(tmp_path, top)
+    assert r["bundles"] == 1
+    with Store(r["db"], read_only=True) as st:
+        got = st.con.execute("SELECT node, count(*), min(ts AT TIME ZONE 'UTC')::VARCHAR FROM journal GROUP BY 1 ORDER BY 1").fetchall()
+        members = dict(st.con.execute("SELECT path, state FROM members").fetchall())
+    assert got[0] == ("worker-1", 40, "2024-12-01 11:11:00"), got
+    assert got[1][0] == "worker-2" and got[1][1] >= 40, got  # the lines before the budget ran out
+    img_rel = "quay-io-openshift-release-dev-sha256-def/nodes/worker-1/"
+    assert members[img_rel + "worker-1_logs_kubelet.gz"] == READ
+    assert members[img_rel + "sysinfo.tgz"] == members[img_rel + "lscpu"] == KEPT_RAW
+    assert [(m, rs) for m, rs in r["problems"] if "worker-2" in m and "decompression bomb" in rs], r["problems"]
+    assert not [m for m, _r in r["problems"] if "machineinfo" in m]
+
+
+@needs_corpus
+def test_rancher_rotated_kubelet_log_gzipped_and_the_scripts_date(tmp_path: Path) -> None:
+    """A newer Rancher collector copies rke2/agent-logs/kubelet-<time>.log.gz: read as the kubelet's log (it was kept raw
+    as 'versions, unit files, directory listings'); its klog and syslog lines take the year of systeminfo/date (they
+    were a year late in a bundle read a year after its collection)."""
+    node = tmp_path / RAN.name
+    shutil.copytree(RAN, node)
+    klog = b"I1127 04:10:00.000000    2885 kubelet.go:1] \"SyncLoop ADD\"\nE1127 04:10:01.000000    2885 kubelet.go:2] \"failed\"\n"
+    (node / "rke2" / "agent-logs").mkdir(exist_ok=True)
+    (node / "rke2" / "agent-logs" / "kubelet-2025-11-27T04-10-02.000.log.gz").write_bytes(_gz(klog))
+    (node / "systeminfo" / "date").write_text("Thu Nov 27 04:19:09 UTC 2025\n")
+    r = measure(tmp_path, node)
+    with Store(r["db"], read_only=True) as st:
+        got = st.con.execute("SELECT count(*), min(ts AT TIME ZONE 'UTC')::VARCHAR FROM journal WHERE member LIKE '%agent-logs%'").fetchall()
+        years = {y for (y,) in st.con.execute("SELECT DISTINCT year(ts) FROM journal WHERE ts IS NOT NULL").fetchall()}
+    assert got == [(2, "2025-11-27 04:10:00")], got
+    assert years <= {2025}, years

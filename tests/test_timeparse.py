@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from analyzer.timeparse import parse_time
+from analyzer.timeparse import date_output_time, parse_time
 from tests.conftest import examples
 
 
@@ -28,3 +29,28 @@ def test_any_rfc3339_time_is_its_instant_or_unknown(y: int, mo: int, d: int, h: 
     except (ValueError, OverflowError):
         want = None
     assert got == want, text
+
+
+@pytest.mark.parametrize(
+    ("text", "any_zone", "want"),
+    [
+        ("Thu Dec  4 09:15:58 UTC 2025\n", False, "2025-12-04T09:15:58+00:00"),  # rancher's systeminfo/date
+        ("Fri Feb 11 19:23:39 GMT 2022", False, "2022-02-11T19:23:39+00:00"),  # sos's date --utc
+        ("Thu Dec  4 18:15:58 KST 2025", False, None),  # a local zone: not exact
+        ("Thu Dec  4 18:15:58 KST 2025", True, "2025-12-04T18:15:58+00:00"),  # the date and year, hours off at most
+        ("Thu Dec  4 18:15:58 +09 2025", True, None),  # a zone that is no name
+        ("Thu Foo  4 09:15:58 UTC 2025", True, None),
+        ("Thu Dec 44 09:15:58 UTC 2025", True, None),
+        ("date: command not found", True, None),
+        ("", True, None),
+    ],
+)
+def test_date_output_time(text: str, any_zone: bool, want: str | None) -> None:
+    got = date_output_time(text, any_zone)
+    assert (got.isoformat() if got else None) == want
+
+
+@given(st.text(max_size=80), st.booleans())
+def test_date_output_time_takes_any_text(text: str, any_zone: bool) -> None:
+    got = date_output_time(text, any_zone)
+    assert got is None or (got.tzinfo is not None and 1 <= got.year <= 9999)

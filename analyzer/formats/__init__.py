@@ -24,10 +24,21 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.bulk import JournalMeta, ReadNotes
-from analyzer.bundle import BUNDLE_NAME, MEMBER_READ_ERRORS, Limits, Member, Problem, iter_input
+from analyzer.bundle import (
+    BUNDLE_NAME,
+    MEMBER_READ_ERRORS,
+    Limits,
+    Member,
+    Problem,
+    iter_input,
+    uncompressing,
+)
 from analyzer.layout import JOURNALS, KEPT_RAW, NOT_UNDERSTOOD, POD_LOGS, RAW, READ, Entry, Layout, _glob_rx
 from analyzer.models import Record
 from analyzer.registry import import_submodules, load_parsers
+
+# a member with one of these suffixes, read by a reader (not kept raw), is decompressed first (a gzipped journal)
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
 
 HEAD = 4096  # bytes of each member the detectors see
 PREFETCH = (
@@ -96,6 +107,11 @@ class Found:
     units: list[Unit]
     listing: Listing
     skip_archives: bool = False
+
+    def archive_roots(self) -> tuple[str, ...]:
+        """Where, in a folder, an archive is one of this bundle's members (kept raw, not read as an input of its
+        own): below a unit's root ('' when the folder itself is the bundle)."""
+        return tuple(u.root + "/" if u.root else "" for u in self.units)
 
 
 Reader = Callable[["ForeignIngest", Member, str, Entry], tuple[str, int]]
@@ -251,9 +267,11 @@ def ingest_foreign(store: Any, path: Path, found: Found, *, site: str, report: A
             store, f"{label}/{unit.root}" if unit.root else label, name, site, label, report, claims
         )
         ing.setup(fmt, unit, found.listing)
+        ing.limits = limits
         try:
             pre = unit.root + "/" if unit.root else ""
-            for item in iter_input(path, limits, skip_archives=found.skip_archives):
+            keep = found.archive_roots() if path.is_dir() else ()
+            for item in iter_input(path, limits, skip_archives=found.skip_archives, keep=keep):
                 if isinstance(item, Problem):
                     ing.problems.append((item.member, "", item.reason))
                     continue
@@ -281,6 +299,7 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
     """BundleIngest whose members are dispatched by a format's layout instead of Kubesnap's paths."""
 
     expects_manifest = False
+    limits: Limits | None = None  # the input's caps (a gzipped member's decompression is bounded by them)
 
     def after_records(self) -> None:
         # a cluster bundle's journals of several hosts in one file (a must-gather's host_service_logs/masters/*): each line
@@ -316,6 +335,8 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
             # the stream opened after it to hash the rest had to seek back ("seeking backwards is not allowed")
             m._read = None
         entry = self.fmt.layout.classify(m.path)
+        if entry is not None and entry.reader != RAW and m.path.endswith(COMPRESSED_SUFFIXES):
+            uncompressing(m, self.limits)  # a gzipped journal or log: read as the text it holds
         try:
             if m.kind == "symlink":
                 status = "link"  # the member it points to is read (or reported) on its own
@@ -378,7 +399,7 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
             self.add_log(m, meta)
             return "parsed", 1
         if entry.reader == JOURNALS:
-            return "parsed", self.add_journal(m, entry.option("source", "journal") or "journal")
+            return "parsed", self.add_journal(m, entry.option("source", "journal") or "journal", node=self._node_by_folder(m.path, entry))
         spec = load_parsers().get(entry.reader)
         if spec is None:
             self.problems.append((m.path, entry.reader, "the layout names a reader Kubesnap does not have"))
@@ -443,11 +464,21 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
         self._note_cuts(meta.get("member") or (m.path if m else meta["path"]), "container-log", notes)
         self.log_members[meta["path"]] = meta.get("member") or (m.path if m else meta["path"])
 
-    def add_journal(self, m: Member, source: str) -> int:
+    @staticmethod
+    def _node_by_folder(path: str, entry: Entry) -> str | None:
+        """The node a cluster bundle's journal is of, where its folder names it (entry option node=folder: a
+        must-gather's nodes/<node>/<node>_logs_kubelet.gz); None when the name could not be a node's."""
+        if entry.option("node") != "folder" or "/" not in path:
+            return None
+        name = path.rsplit("/", 2)[-2]
+        ok = 0 < len(name) <= 253 and name[0].isalnum() and all(c.isascii() and (c.isalnum() or c in "-._") for c in name)
+        return name.lower() if ok else None
+
+    def add_journal(self, m: Member, source: str, node: str | None = None) -> int:
         notes = ReadNotes([])
         year = self.info.started_at.year if self.info.started_at else None  # (a syslog stamp has none: the gather's)
         with m.open() as f:
-            n = self.journals.add(f, JournalMeta(self.sid, None, m.path, source), year, notes)
+            n = self.journals.add(f, JournalMeta(self.sid, node, m.path, source), year, notes)
         self._note_cuts(m.path, "journal", notes)
         self.log_lines += n
         return int(n)

@@ -3,7 +3,8 @@
 Layout (gmeghnag/omc cmd/logs, cmd/get; openshift/must-gather-clean test archive): one folder per
 gather image, holding cluster-scoped-resources/<group>/<resource>/<name>.yaml, namespaces/<ns>/<group>/<resource>.yaml
 lists, namespaces/<ns>/pods/<pod>/<pod>.yaml, container logs in
-namespaces/<ns>/pods/<pod>/<container>/<container>/logs/{current,previous}.log, host_service_logs/masters/<unit>_service.log.
+namespaces/<ns>/pods/<pod>/<container>/<container>/logs/{current,previous}.log, host_service_logs/masters/<unit>_service.log;
+newer gathers (4.1x) also nodes/<node>/ with each node's kubelet journal gzipped (<node>_logs_kubelet.gz).
 """
 
 from __future__ import annotations
@@ -84,6 +85,32 @@ LAYOUT = layout(
             JOURNALS,
             ("journal",),
             made_by="oc adm node-logs (journalctl -u)",
+        ),
+        Entry(
+            "*/nodes/*/*_logs_kubelet.gz",
+            JOURNALS,
+            ("journal",),
+            made_by="oc adm node-logs <node> -u kubelet | gzip (gather_nodes)",
+            options=(("source", "kubelet"), ("node", "folder")),
+        ),
+        Entry(
+            "*/nodes/*/pods_info.json",
+            RAW,
+            made_by="must-gather (gather_nodes)",
+            reason="the node's pods with their QoS and resources (the pods are read from namespaces/*/pods)",
+        ),
+        Entry(
+            "*/nodes/*/*",
+            RAW,
+            made_by="must-gather (gather_nodes)",
+            reason="the node's hardware and tuning (lscpu, lspci, ethtool, CPU and IRQ affinities, kernel command line, "
+            "sysinfo.tgz): no table holds them",
+        ),
+        Entry(
+            "*/nodes/debug",
+            RAW,
+            made_by="must-gather (gather_nodes)",
+            reason="the gather's debug pods as JSON: no table holds them",
         ),
         Entry(
             "*/etcd_info/member_list.json",

@@ -12,6 +12,7 @@ from typing import Any
 from analyzer.bundle import Member
 from analyzer.formats import MAX_READ, ForeignIngest, Format, Listing, Unit, register
 from analyzer.layout import JOURNALS, RAW, Entry, layout
+from analyzer.timeparse import date_output_time
 
 D = "*/"  # the distro folder: rke2, k3s, rke or kubeadm
 DISTROS = ("rke2", "k3s", "rke", "kubeadm")
@@ -122,6 +123,13 @@ LAYOUT = layout(
             options=(("dir", "files/etc/rancher/"),),
         ),
         Entry(
+            D + "agent-logs/*.log*",
+            JOURNALS,
+            ("journal",),
+            made_by="copy of the agent's logs (kubelet.log, rotated kubelet-<time>.log.gz)",
+            options=(("source", "kubelet"),),
+        ),
+        Entry(
             D + "**",
             RAW,
             made_by=SCRIPT,
@@ -191,10 +199,13 @@ def _info(listing: Listing, unit: Unit) -> dict[str, Any]:
     pre = f"{unit.root}/" if unit.root else ""
     host = listing.head(pre + "systeminfo/hostname").decode("utf-8", "replace").strip().splitlines()
     distro = next((d for d in DISTROS if any(p.startswith(f"{pre}{d}/") for p in listing.paths)), None)
+    # when the script ran: systeminfo/date, `date` in the node's zone (taken as UTC: the journals' year is right)
+    collected = date_output_time(listing.head(pre + "systeminfo/date").decode("utf-8", "replace"), any_zone=True)
     return {
         "node": host[0][:253] if host else None,
         "hostname": host[0][:253] if host else None,
         "version": distro,
+        "collected": collected,
     }
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from analyzer.bulk import MONTHS
 from analyzer.formats import Format, Listing, Unit, register
 from analyzer.layout import JOURNALS, POD_LOGS, RAW, Entry, layout
 from analyzer.logpaths import log_file_meta
-from analyzer.timeparse import parse_time
+from analyzer.timeparse import date_output_time
 
 K = "sos_commands/kubernetes/**/"
 KUBECTL = "sos kubernetes plugin (kubectl)"
@@ -262,12 +261,9 @@ def _info(listing: Listing, unit: Unit) -> dict[str, Any]:
     # when the report ran: `date --utc`'s output (`Fri Feb 11 19:23:39 UTC 2022`), else `date`'s when it is in UTC
     collected = None
     for name in ("sos_commands/date/date_--utc", "sos_commands/date/date"):
-        words = listing.head(pre + name).decode("utf-8", "replace").split()
-        month = MONTHS.get(words[1], 0) if len(words) == 6 else 0
-        if month and words[4] in ("UTC", "GMT") and words[2].isdecimal() and words[5].isdecimal() and len(words[5]) == 4:
-            collected = parse_time(f"{words[5]}-{month:02d}-{int(words[2]):02d}T{words[3]}Z")
-            if collected is not None:
-                break
+        collected = date_output_time(listing.head(pre + name).decode("utf-8", "replace"))
+        if collected is not None:
+            break
     return {"version": v[:32] if v else None, "collected": collected}
 
 
