@@ -1014,17 +1014,17 @@ private-key	PEM private key	private key|static key v1	a -----BEGIN ... PRIVATE K
 base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate), with the lines it is wrapped over	base64 certificates (kubeconfig certificate-authority-data)
 secret-field	key and value	@KEYWORDS@| (stdout|stderr) p |[{](plain|cleartext)[}]	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...; and credential files' names as keys, a ConfigMap's userlist.txt (pgbouncer) and .pgpass), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements (and <Password><Value>X</Value>), XML name and value attributes (<entry key="db.password">X</entry>, <add key="DbPassword" value="X"/>, <property name="password" value="X"/>), Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; the word echoed or printed into a file named for a secret (echo X > /etc/rancher/k3s/db-pass, | sudo tee .../token; not a .log, .pid or .lock) or into --from-file=password=/dev/stdin; SQL's PASSWORD('X'); a password stored in clear, {PLAIN}X and {CLEARTEXT}X (Dovecot); iscsiadm's -n ...password -v X; an annotation's prefixed key (backup.velero.io/restic-password: X), MongoDB's "pwd":"X", a dotted property with no blank (spring.datasource.password:X), PHP's define('DB_PASSWORD', 'X') and any call of a secret's name and its value (headers():add("x-api-key", "X"), os.Setenv("DB_PASSWORD", "X")), Honeycomb's x-honeycomb-team, Grafana's secureJsonData block, Go's http.Header dumps (map[X-Api-Key:[X]]), protobuf text password:\"X\" (etcd's request stats), SNMP's community: X, a file's lines logged in a JSON string (...\nrequirepass X\n...), a Google app password's four groups (password=abcd efgh ijkl mnop); a token announced created (Access token was successfully created: X); keys and values cut between a CRI partial (P) record and the next record of its stream (one of the other stream, or an empty one, may come between) and between docker json-file records cut at 16 KiB; a key's value after a column of blanks (Vault's tables, fluent-bit's apikey), fluentd's pass X, Vault's secret_id	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields and of files of credentials named (--askpass FILE, credentials=FILE, LoadCredential=ID:FILE), a pwd that is a directory, etcd's --auth-token=simple and --initial-cluster-token; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file, hostKeyFingerprint, tokenRequests), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key (mixed case and digits, or 32 hex digits and more: Datadog's api: key:); words like "token bucket", "*v1.Secret:"
 secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] and a shell-quoted '--flag' 'VALUE' (k3s's unit file) (also on the next line: a JSON or YAML list item, a word alone at the flag's indentation as describe prints Args:, the next line's first word after a backslash) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key), and Vault's --secret-id; a YAML flow list's next item (args: [--cookie-secret, X]); the word a --password-command echoes (restic's 'echo X')	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
-secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value)	the key line
+secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value), also in a log's messages; the scalar items of a list under a secret key (clientSecrets: then - X)	the key line
 authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...); a placeholder (Bearer <masked>, client-go's)
 bearer-token	bearer token	bearer	a token of 16 or more characters after "Bearer"	"bearer tokens" in prose
 basic-credentials	basic credentials	basic	base64 of 8 or more characters (a multiple of 4, not all lower-case letters) after "Basic"	"basic authentication" in prose
 jwt	JSON web token	eyj	header.payload.signature of a JWT (eyJ...)	
 bootstrap-token	kubeadm bootstrap token	[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]	a stand-alone [a-z0-9]{6}.[a-z0-9]{16} with a digit	file and host names that only look alike (letters only, or part of a longer name)
 url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/|[^[:blank:]/@'"]@[a-z0-9]	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded (%3A%2F%2F) and with JSON-escaped slashes (:\/\/); in a CRI partial (P) record that ends inside the authority (the runtime cut user:pa|ss@host), from the colon to the record's end; user:password@host with no scheme (a DSN, a proxy setting, mysqlsh --uri) when the password looks like one (6 or more characters, letters with a digit or a sign); a mail address's password, user@example.com:password (SMTP_LOGIN=, a sasl_passwd line), when it looks like one and is no path or prompt	scheme, user name, host; e-mail addresses, image digests (name:tag@sha256:...), user:word@host with a word that does not look like a password
-env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@|[.]value=	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, JAVA_OPTS, ...), whose values the other rules still read (JAVA_OPTS=-Dx.password=X); name/value pairs outside env blocks when the name is an upper-case variable or holds a secret word (- name: DB_PASSWORD / value: X, helm --set env[0].name=X,env[0].value=Y); a YAML value: line to its end (a probe header's value: Bearer X, kubeadm's extraEnvs), an env item written value first	names; harmless variables
-secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret (or SecretList), wherever in the file, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars, a list at data:'s indentation), in YAML and JSON (also one-line and escaped JSON); the values of an external-secrets SecretStore's fake provider (its data: list)	the keys; ConfigMaps in files with no Secret, and those whose kind: comes before their data: (written by hand); SecretStore, SecretProviderClass and other kinds named Secret...
-registry-header	registry headers	\.headers?\]	every value of a TOML [... .headers] or [... .header] table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
-tool-password	command-line password	mysql|mariadb|redis-cli|ctr|mc[[:blank:]]+(admin[[:blank:]]+user[[:blank:]]+add|alias[[:blank:]]+set|config[[:blank:]]+host[[:blank:]]+add)|[[:blank:]]on[[:blank:]]+>|acl[[:blank:]]+setuser|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+(with[[:blank:]]+[a-z0-9_]+[[:blank:]]+)?by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|snmp[a-z]*|nmcli|wpa_passphrase|mkpasswd|@tcp[(]|@unix[(]|[|][[:blank:]]*(chpasswd|passwd|sudo|cryptsetup|kinit)|[ "'\[,]-(-user|[pauwUkncx])	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw> and AUTH [user] <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED [WITH plugin] BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, crane/oras login -p, sqlcmd/bcp -P, rdesktop -p, ssh-keygen -N, snmp* -A, -X and -c (the community), any command's -u USER -p X and -U USER -P X (racadm, an exporter's OPTS, isql; not a number, port mapping, path, variable or option), sqlplus user/X with no @db, a Redis ACL's passwords (user NAME on >X in users.acl or redis.conf, ACL SETUSER NAME >X), MinIO's mc admin user add ALIAS USER X and mc alias set ALIAS URL KEY X, ctr --user USER:X, rabbitmqctl authenticate_user USER X, nmcli's password and wifi-sec.psk values, wpa_passphrase's passphrase, openssl passwd's and mkpasswd's password argument, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, the word echoed or printed into chpasswd (after user:), passwd --stdin, sudo -S, cryptsetup, kinit or a --password-stdin, in ps lines, in JSON argument arrays and in lists of one argument a line (a YAML command:, describe's Command: and Args:), and over lines continued with a backslash	-p, -a, -u of other commands; curl -u user without a password
+env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|environment:|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@|[.]value=	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, JAVA_OPTS, ...), whose values the other rules still read (JAVA_OPTS=-Dx.password=X); name/value pairs outside env blocks when the name holds a secret word (- name: DB_PASSWORD / value: X) or, in JSON objects and helm --set (env[0].name=X,env[0].value=Y), is an upper-case variable (a YAML pair outside env: with an upper-case name alone, a Tekton param STRIPE_SK, is not: no trigger finds it); env items in flow style and on one line (- {name: N, value: X}, env: [{...}], "env":["N=V"], a JSON object value first); a value on the line after value:; kubectl describe's Environment: block and a compose file's environment: list or map (references such as <set to the key 'k' in secret 's'> kept); comments inside an env list; a YAML value: line to its end (a probe header's value: Bearer X, kubeadm's extraEnvs), an env item written value first	names; harmless variables
+secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret (or SecretList), wherever in the file, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars, a list at data:'s indentation, data: with a comment or an anchor, a flow mapping data: {k: v}, comments inside), in YAML and JSON (also one-line and escaped JSON), also as a log's messages (CRI, kubectl logs --timestamps, docker json-file and journal lines: their indentation read after the prefix); an audit event's data and stringData objects on secrets (objectRef resource secrets, no kind in the line); the values of an external-secrets SecretStore's fake provider (its data: list)	the keys; ConfigMaps in files with no Secret, and those whose kind: comes before their data: (written by hand); SecretStore, SecretProviderClass and other kinds named Secret...
+registry-header	registry headers	\.headers?\]|headers?[[:blank:]]*=[[:blank:]]*[{]	every value of a TOML [... .headers] or [... .header] table, and of an inline header = { ... } table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
+tool-password	command-line password	mysql|mariadb|redis-cli|ctr|mc[[:blank:]]+(admin[[:blank:]]+user[[:blank:]]+add|alias[[:blank:]]+set|config[[:blank:]]+host[[:blank:]]+add)|[[:blank:]]on[[:blank:]]+>|acl[[:blank:]]+setuser|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+(with[[:blank:]]+[a-z0-9_]+[[:blank:]]+)?by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|snmp[a-z]*|nmcli|wpa_passphrase|mkpasswd|@tcp[(]|@unix[(]|[|][[:blank:]]*(chpasswd|passwd|sudo|cryptsetup|kinit)|[ "'\[,]-(-user|[pauwUkncx])|from-literal=	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw> and AUTH [user] <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED [WITH plugin] BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, crane/oras login -p, sqlcmd/bcp -P, rdesktop -p, ssh-keygen -N, snmp* -A, -X and -c (the community), any command's -u USER -p X and -U USER -P X (racadm, an exporter's OPTS, isql; not a number, port mapping, path, variable or option), sqlplus user/X with no @db, a Redis ACL's passwords (user NAME on >X in users.acl or redis.conf, ACL SETUSER NAME >X), MinIO's mc admin user add ALIAS USER X and mc alias set ALIAS URL KEY X, ctr --user USER:X, rabbitmqctl authenticate_user USER X, nmcli's password and wifi-sec.psk values, wpa_passphrase's passphrase, openssl passwd's and mkpasswd's password argument, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, every --from-literal=KEY=VALUE of kubectl create secret, the word echoed or printed into chpasswd (after user:), passwd --stdin, sudo -S, cryptsetup, kinit or a --password-stdin, in ps lines, in JSON argument arrays and in lists of one argument a line (a YAML command:, describe's Command: and Args:), and over lines continued with a backslash	-p, -a, -u of other commands; curl -u user without a password
 password-prose	password in prose	api[[:blank:]]key|비밀번호|암호|패스워드|passwort|kennwort|mot de passe|contraseña|contrasena|senha|パスワード|密码|密碼|口令|пароль|Пароль|ПАРОЛЬ|wachtwoord|hasło|haslo|şifre|sifre|lösenord|losenord|salasana|passord|adgangskode|heslo|jelszó|jelszo	the word after a password word in prose, in English (password, passwd, passphrase, pw, api key), Korean (비밀번호, 암호, 패스워드), Japanese (パスワード), Chinese (密码, 密碼, 口令), Russian (пароль), German, French, Spanish, Portuguese, Dutch, Polish, Turkish, Swedish, Finnish, Norwegian, Danish, Czech and Hungarian, joined to it by a colon (also full-width), =, a particle (는, 은, は, 为, 是), is / ist / est / es / è, "for USER is", "for USER:" (up to four words: for the elastic built-in superuser is), "reset to" or "set to", or after "with password", "new password" and the like, when it looks like a password: 6 or more characters, letters with a digit or a sign	words of the sentence (the password is incorrect, expired, stored in ...), placeholders, values of fewer than 6 characters
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
 vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|dt0c01[.]|hooks[.]slack[.]com/|/api/webhooks/|/incomingwebhook/|telegram[.]org/bot|hc-ping[.]com/|events[.]pagerduty[.]com/integration/	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_), Dynatrace (dt0c01.) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack, Discord or Teams webhook URL, of a Healthchecks ping URL (hc-ping.com/UUID) and of a PagerDuty integration URL, and a Telegram bot's token	the prefixes in prose
@@ -1629,6 +1629,8 @@ function long_line(   n, off, i, a, b, k, c, pos, e, carry, base, w) {
 }
 function whole(rule,   m) { match(S, /^[ \t]*/); if (RLENGTH < length(S)) edit(RLENGTH + 1, length(S) + 1, rule) }
 function indent_of(s) { match(s, /^[ \t]*/); return RLENGTH }
+# the indentation of the line's message (after the prefix of a log line: VO), as the structure states read it
+function vindent() { return indent_of(substr(S, VO + 1)) }
 # sorted position lists of one line, built on first use
 function qlist(   n, i, p) { if (QB == CID) return; QB = CID; n = split(S, TMP, "\""); p = 0; QN = n - 1; for (i = 1; i < n; i++) { p += length(TMP[i]) + 1; QP[i] = p } }
 function wlist(   n, i, p) { if (WB == CID) return; WB = CID; n = split(S, TMP, /[ \t']/); p = 0; WN = n - 1; for (i = 1; i < n; i++) { p += length(TMP[i]) + 1; WP[i] = p } }
@@ -1713,10 +1715,11 @@ function structural(ks,   w, a) {
 }
 # the value of a key at v; ks: where the key starts; kq: the key was quoted; sep ":" or "="
 function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
-  n = length(S)
-  if (v > n) { if (sep == ":" && !kq && BLOCKKEYS) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 1; BSALL = (key ~ /(passwords?|passwd|api[-_]?keys|credentials|tokens|securejsondata)$/) } } return }
+  # (the line ends where its message does: a docker record's log string ends before its \n and its JSON)
+  n = length(S) - (LONGL ? 0 : VEB)
+  if (v > n) { if (sep == ":" && !kq && BLOCKKEYS) { need("full"); if (MODE == "full") { BS = vindent(); BSPLAIN = 1; BSALL = (key ~ /(passwords?|passwd|api[-_]?keys|credentials|tokens|securejsondata)$/); BSSTRONG = (key ~ /(password|passwd|passphrase|secret|token|credential|api[-_]?key)s?$/) } } return }
   c = substr(S, v, 1)
-  if ((c == "|" || c == ">") && substr(S, v) ~ /^[|>][-+0-9]*[ \t]*(#.*)?$/) { need("full"); if (MODE == "full") { BS = indent_of(S); BSPLAIN = 0; if (substr(S, 1, BS + 2) ~ /- $/) BS += 2 } return }
+  if ((c == "|" || c == ">") && substr(S, v, n - v + 1) ~ /^[|>][-+0-9]*[ \t]*(#.*)?$/) { need("full"); if (MODE == "full") { BS = vindent(); BSPLAIN = 0; if (substr(S, VO + 1, BS + 2) ~ /- $/) BS += 2 } return }
   # ODBC's Pwd={X}; (a brace-quoted value: no colon or quote inside)
   if (c == "{" && sep == "=" && match(substr(S, v, 256), /^\{[^{}:"]*\}/)) { if (RLENGTH > 2) edit(v + 1, v + RLENGTH - 1, rule); return }
   if (c == "{" || (c == "\\" && substr(S, v + 1, 1) ~ /[nrt]/)) return
@@ -1750,7 +1753,7 @@ function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
 # the next argument after a flag ending at ke: " VALUE", "\", \"VALUE\"" or the next line
 # the flag's value is on the next line (PENDF): after a backslash that continues the command (c), else a word alone at
 # this line's indentation or a list item; read in full mode
-function pend(rule, c) { PENDF = rule; PENDC = c; PENDI = indent_of(S); need("full"); return 1 }
+function pend(rule, c) { PENDF = rule; PENDC = c; PENDI = vindent(); need("full"); return 1 }
 function nextarg(ke, rule, kq,   w, v, c, k, e) {
   w = substr(S, ke, 32)
   if (kq == 1 && substr(S, ke - 1, 1) == "'") {
@@ -2295,7 +2298,7 @@ function tool(p, a,   b, w, v, e, c) {
   # the arguments on the next lines: a JSON array one per line, a list one per line (a YAML command: list, describe's
   # Command: and Args:) with the tool alone on its line, a command continued with a backslash
   if (w ~ /^(admin|dump|sh)?\\*"[ \t]*,?[ \t]*$/) { need("full"); TOOLCTX = TOOL; CTXK = "j"; CTXL = "" }
-  else if (w ~ /^(admin|dump|sh)?["']?[ \t]*$/ && substr(L, 1, p - 1) ~ /^[ \t]*(- )?["']?$/) { need("full"); TOOLCTX = TOOL; CTXK = (substr(L, 1, p - 1) ~ /-/) ? "y" : "l"; CTXI = indent_of(S); CTXL = "" }
+  else if (w ~ /^(admin|dump|sh)?["']?[ \t]*$/ && substr(L, 1, p - 1) ~ /^[ \t]*(- )?["']?$/) { need("full"); TOOLCTX = TOOL; CTXK = (substr(L, 1, p - 1) ~ /-/) ? "y" : "l"; CTXI = vindent(); CTXL = "" }
   else if (S ~ /[ \t]\\[ \t]*$/) { need("full"); TOOLCTX = TOOL; CTXK = "c"; CTXL = substr(L, p, 512) }
 }
 # htpasswd -b[c] FILE USER PASSWORD, htpasswd -nb USER PASSWORD: the password argument
@@ -2544,7 +2547,14 @@ function handle(p, alen, a,   v, c, k, e) {
     else if (substr(L, p, 128) ~ /^kind\\*"?[ \t]*:[ \t]*\\*"?'?(cluster)?secretstore([^a-z0-9]|$)/) { need("full"); if (MODE == "full") STORE = 1 }
   }
   else if (a == "stringdata") { need("full") }
-  else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = indent_of(S); ENVA = 0 } } }
+  else if (a == "environment:") {
+    # kubectl describe's Environment: block, a compose file's environment: list or map (the values under it)
+    if (substr(S, p + 12) ~ /^[ \t]*$/ && (p == 1 || substr(L, p - 1, 1) ~ /[ \t"-]/)) { need("full"); if (MODE == "full") ENVD = vindent() }
+  }
+  else if (a == "from-literal=") fromlit(p)
+  else if (a ~ /^headers?[ \t]*=/) inlinehdr(p + alen)
+  else if (a ~ /^envs?/ && match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[[ \t]*(\\*"|\{)/) && (p == 1 || substr(L, p - 1, 1) ~ /[^a-z0-9_]/)) envitems(p + RLENGTH - 2)
+  else if (a ~ /^envs?/) { if (match(substr(L, p, 128), /^envs?\\*"?[ \t]*:[ \t]*\[?/) && substr(S, p + RLENGTH) ~ /^[ \t]*$/) { a = substr(L, p, RLENGTH); need("full"); if (MODE == "full") ENVA = (a ~ /\[/) ? 1 : 0; if (MODE == "full" && a !~ /\[/) { ENVY = vindent(); ENVA = 0 } } }
   else if (a ~ /headers?\]$/) { need("full"); HDR = 1 }
   else if (a == "htpasswd") htpasswd(p, a)
   else if (a ~ /^(xox|xapp-|gh|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg\.|dop_v1_|dckr_pat_|hvs\.|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|dt0c01\.|hooks\.slack\.com\/|\/api\/webhooks\/|\/incomingwebhook\/|telegram\.org\/bot|hc-ping\.com\/|events\.pagerduty\.com\/integration\/)/) vendor(p, a)
@@ -2615,7 +2625,7 @@ function scan(   pos, w, n, win, p, alen, a) {
   }
 }
 # lines inside a multi-line construct (full mode)
-function states(   ind, t, nm, v, e, x) {
+function states(   t, x, r, v, e) {
   if (HEXK) {
     # in openssl's text dump of a key: the hex lines under priv:, privateExponent:, prime1:, ... coefficient:
     t = substr(L, CO + 1)
@@ -2634,7 +2644,7 @@ function states(   ind, t, nm, v, e, x) {
     if (substr(S, CO + 1) ~ /^[ \t]*[A-Za-z0-9+=\/]+[ \t]*$/) { edit(CO + 1, length(S) + 1, B64C); return 2 }
     B64C = ""
   }
-  if (PENDP > 0) {
+  if (PENDP > 0 && (PENDPS == "" || substr(S, CO - 8, 6) == PENDPS)) {
     # a password printed alone on a line after one that announces it (Jenkins, Elasticsearch)
     # (after a syslog or journal prefix too: Mmm dd hh:mm:ss host tag[pid]: )
     t = CO; if (!t && match(S, /^([A-Z][a-z][a-z] [ 0-3][0-9] [0-9:.]+|[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9:.]+[+Z0-9:-]*) [^ ]+ [^ ]+: /)) t = RLENGTH
@@ -2650,6 +2660,38 @@ function states(   ind, t, nm, v, e, x) {
     S = ((CO && CO < t) ? substr(S, 1, CO) M : "") substr(S, t); L = tolower(S); printf "%d\tr\t%s%s\n", NRX, S, CR > PATCH; return 1
   }
   if (S ~ /^[ \t]*$/) return 0
+  # the states of YAML and JSON structure read a log line's message (after a CRI, --timestamps, docker json-file or
+  # journal prefix): its indentation, its keys at the line's start (the view, yview)
+  if ((r = yview(1))) return r
+  if (DKC != "") {
+    # (a record of the other stream between: the value goes on in the next record of its own)
+    if (!match(S, /^\{"log": ?"/)) DKC = ""
+    else if (dstream() == DKS) { v = RLENGTH + 1; e = (DKC == "q") ? closeq(v, CRIK) : uend(v, -1); edit(v, e, "secret-field"); DKC = ""; return 2 }
+  }
+  # the next record of the same stream (a record of the other stream may come between) goes on with a value cut at a
+  # P record's end: to its closing quote, its end, or (a scheme word cut, Authorization: Bear|er X) its second word
+  if (CRIC != "") {
+    if (!match(S, /^[^ ]+ (stdout|stderr) [PF] /)) CRIC = ""
+    else if (substr(S, RLENGTH - 8, 6) == CRIS && RLENGTH < length(S)) {  # (an empty record between: the next one)
+      v = RLENGTH + 1; e = (CRIC == "q") ? closeq(v, CRIK) : uend(v, -1)
+      if (CRIC == "a" && match(substr(S, e, 16), /^[ \t]+[^ \t]/)) e = uend(e + RLENGTH - 1, -1)
+      edit(v, e, "secret-field"); CRIC = ""; return 2
+    }
+  }
+  return yview(2)
+}
+# yview(PART): part 1 (blocks, a Secret's data, env lists, pending values) or 2 (a carried tool, registry headers) of
+# the structure states, on the line's message as if it were the line; their edits put back on the line
+function yview(part,   save, savel, saveco, savevo, saveveb, ne0, r, i) {
+  if (!VO && VE == length(S)) return part == 1 ? ystates1() : ystates2()
+  save = S; savel = L; saveco = CO; savevo = VO; saveveb = VEB; ne0 = ne
+  S = substr(S, VO + 1, VE - VO); L = tolower(S); CO = 0; VO = 0; VEB = 0; VE = length(S); CID++
+  r = part == 1 ? ystates1() : ystates2()
+  S = save; L = savel; CO = saveco; VO = savevo; VEB = saveveb; VE = length(S) - VEB; CID++
+  for (i = ne0 + 1; i <= ne; i++) { ES[i] += VO; EE[i] += VO }
+  return r
+}
+function ystates1(   ind, t, nm, v, e, x) {
   ind = indent_of(S)
   # (after "key:" with no value, deeper lines are a plain scalar unless they are a mapping or a list)
   if (BS >= 0 && BSALL && ind > BS && S !~ /^[ \t]*#/) {
@@ -2658,9 +2700,12 @@ function states(   ind, t, nm, v, e, x) {
     whole("secret-block"); return 2
   }
   if (BS >= 0 && BSALL) BSALL = 0
+  # (under a secret key with no value of its own, a list of scalars: clientSecrets: then - X; the list may sit at the key's indentation)
+  if (BS >= 0 && BSPLAIN && BSSTRONG && ind >= BS && S ~ /^[ \t]*- / && S !~ /^[ \t]*- [ \t]*[^ \t:#"'{[][^:]*:([ \t]|$)/) { match(S, /^[ \t]*- [ \t]*/); if (RLENGTH < length(S)) edit(RLENGTH + 1, length(S) + 1, "secret-block"); return 2 }
   if (BS >= 0 && BSPLAIN && S ~ /^[ \t]*(- |[^ \t:#][^:]*:([ \t]|$)|#)/) BS = -1
   if (BS >= 0) { if (ind > BS) { whole("secret-block"); BSPLAIN = 0; return 2 } BS = -1 }
   if (DATAI >= 0) {
+    if (S ~ /^[ \t]*#/) return 0  # (a comment does not end the block)
     # (a list under data: may sit at its indentation: external-secrets' fake provider's - key: K / value: X items)
     if (ind > DATAI || ind == DATAI && S ~ /^[ \t]*- /) {
       if (DATAC < 0) { DATAC = ind; DATAL = (S ~ /^[ \t]*- /) }
@@ -2683,23 +2728,55 @@ function states(   ind, t, nm, v, e, x) {
   if (SECRETFILE) {
     if (S ~ /^(---|\.\.\.)/) { DOCK = ""; DOCI = -1 }
     else if (S ~ /^[ \t]*(- )?apiVersion:/) { DOCI = ind + (S ~ /^[ \t]*- / ? 2 : 0); DOCK = "" }
-    else if (DOCI >= 0 && ind + (S ~ /^[ \t]*- / ? 2 : 0) == DOCI && match(L, /^[ \t]*(- )?kind:[ \t]*/)) { DOCK = substr(L, RLENGTH + 1); gsub(/["' \t]/, "", DOCK) }
+    else if (DOCI >= 2 && ind + 2 == DOCI && S ~ /^[ \t]*- /) DOCK = ""  # (a List's next item, no apiVersion: first)
+    if (DOCI >= 0 && ind + (S ~ /^[ \t]*- / ? 2 : 0) == DOCI && match(L, /^[ \t]*(- )?kind:[ \t]*/)) { DOCK = substr(L, RLENGTH + 1); sub(/[ \t]+#.*$/, "", DOCK); gsub(/["' \t]/, "", DOCK) }
   }
-  if ((SECRETFILE && (DOCK == "" || DOCK ~ /^secret(list)?$/ || ind + (S ~ /^[ \t]*- / ? 2 : 0) != DOCI) || FAKEI >= 0) && match(L, /^[ \t]*(- )?(data|stringdata):[ \t]*$/)) { DATAI = ind; DATAC = -1; return 2 }
+  t = (SECRETFILE && (DOCK == "" || DOCK ~ /^secret(list)?$/ || ind + (S ~ /^[ \t]*- / ? 2 : 0) != DOCI) || FAKEI >= 0)
+  # (data: may carry a comment or an anchor; data: {k: v, ...} is a flow mapping: to its last }, or over lines)
+  if (t && match(L, /^[ \t]*(- )?(data|stringdata):([ \t]+(&[^ \t#]+|#.*))*[ \t]*$/)) { DATAI = ind; DATAC = -1; return 2 }
+  if (t && match(L, /^[ \t]*(- )?(data|stringdata):[ \t]*(&[^ \t#]+[ \t]+)?\{/)) {
+    v = RLENGTH + 1; e = 0; for (x = v; (nm = index(substr(S, x), "}")) > 0; x += nm) e = x + nm - 1
+    if (e) { if (e > v) edit(v, e, "secret-manifest-data") } else { edit(v, length(S) + 1, "secret-manifest-data"); DATAJ = 1 }
+    return 2
+  }
   if (SECRETFILE && L ~ /^[ \t]*"(data|stringdata)"[ \t]*:[ \t]*\{[ \t]*$/) { DATAJ = 1; return 2 }
   if (ENVA) {
     if (S ~ /^[ \t]*\]/) { ENVA = 0; return 0 }
     # (a harmless name's value is kept from env-value, not from the other rules: JAVA_OPTS=-Dx.password=X)
     if (match(S, /^[ \t]*"[A-Za-z_][A-Za-z0-9_.-]*=/)) { nm = substr(S, RSTART, RLENGTH); sub(/^[ \t]*"/, "", nm); sub(/=$/, "", nm); if (safe_env(nm)) return 0; v = RSTART + RLENGTH; t = closeq(v, 0); if (!plain(substr(S, v, t - v), "")) edit(v, t, "env-value"); return 2 }
+    if (S ~ /^[ \t]*\{/) ENVN = ""  # (an object's name is its own)
+    if (match(S, /^[ \t]*\{.*[^ \t]/)) { envitems(indent_of(S)); return 2 }  # (an object on one line)
     if (match(S, /^[ \t]*"(key|name)"[ \t]*:[ \t]*"/)) { nm = substr(S, RLENGTH + 1); sub(/".*$/, "", nm); ENVN = nm; return 0 }
-    if (match(S, /^[ \t]*"value"[ \t]*:[ \t]*"/)) { if (ENVN != "" && safe_env(ENVN)) { ENVN = ""; return 0 } if (ENVN != "") { v = RLENGTH + 1; t = closeq(v, 0); if (!plain(substr(S, v, t - v), "")) edit(v, t, "env-value") } ENVN = ""; return 2 }
+    # (a value before its name: redacted, its name not known yet)
+    if (match(S, /^[ \t]*"value"[ \t]*:[ \t]*"/)) { if (ENVN != "" && safe_env(ENVN)) { ENVN = ""; return 0 } v = RLENGTH + 1; t = closeq(v, 0); if (!plain(substr(S, v, t - v), "")) edit(v, t, "env-value"); ENVN = ""; return 2 }
+  }
+  if (ENVD >= 0) {
+    if (S ~ /^[ \t]*#/) return 0
+    if (ind <= ENVD) ENVD = -1
+    else {
+      # NAME:  value (describe, a compose map) or - NAME=value (a compose list): the value, unless the name is a harmless
+      # variable's or the value a reference (describe's <set to the key 'k' in secret 's'>, (v1:status.podIP))
+      if (match(S, /^[ \t]*- [ \t]*["']?[A-Za-z_][A-Za-z0-9_.-]*=/)) { nm = substr(S, RSTART, RLENGTH - 1); sub(/^[ \t]*- [ \t]*["']?/, "", nm); v = RLENGTH + 1 }
+      else if (match(S, /^[ \t]*["']?[A-Za-z_][A-Za-z0-9_.-]*["']?:[ \t]*/)) { nm = substr(S, RSTART, RLENGTH); gsub(/["': \t]/, "", nm); v = RLENGTH + 1 }
+      else return 0
+      e = length(S) + 1; while (e > v && substr(S, e - 1, 1) ~ /[ \t"']/) e--; if (substr(S, v, 1) ~ /["']/) v++
+      t = substr(S, v, e - v)
+      if (t ~ /^<set to the key .* (in secret|of config map) .*>/ || t ~ /^\((v1|[a-z]+\/v[0-9a-z]+):[^)]*\)$/ || t ~ /^<none>$/) return 2
+      if (pair_secret(nm) && !plain(t, "")) edit(v, e, "env-value")
+      return 2
+    }
   }
   if (ENVY >= 0) {
+    if (S ~ /^[ \t]*#/) return 0  # (a comment does not end the list)
     if (ind < ENVY || (ind == ENVY && S !~ /^[ \t]*- /)) ENVY = -1
     else {
-      if (match(S, /^[ \t]*(- )?name:[ \t]*/)) { nm = substr(S, RLENGTH + 1); gsub(/["' \t]/, "", nm); ENVN = nm; return 0 }
-      # (an item written value first, - value: X then name: N, has its value redacted: its name is not known yet)
-      if (match(S, /^[ \t]*(- )?value:[ \t]*/)) { if (ENVN != "" && safe_env(ENVN)) { ENVN = ""; return 0 } if (ENVN != "" || S ~ /^[ \t]*- /) { v = RLENGTH + 1; value(v, index(S, "value"), 0, ":", "value", "env-value") } ENVN = ""; return 2 }
+      if (S ~ /^[ \t]*- /) ENVN = ""  # (each item has its own name: not the one before it, whose value came from elsewhere)
+      # an item in flow style: - {name: N, value: X}
+      if (match(S, /^[ \t]*- [ \t]*\{/)) { envitems(RLENGTH); return 2 }
+      if (match(S, /^[ \t]*(- )?name:[ \t]*/)) { nm = substr(S, RLENGTH + 1); sub(/[ \t]+#.*$/, "", nm); gsub(/["' \t]/, "", nm); ENVN = nm; return 0 }
+      # (an item written value first, - value: X then name: N, has its value redacted: its name is not known yet;
+      # a value on the next lines, value: then X deeper, too)
+      if (match(S, /^[ \t]*(- )?value:[ \t]*/)) { if (ENVN != "" && safe_env(ENVN)) { ENVN = ""; return 0 } if (ENVN != "" || S ~ /^[ \t]*- /) { v = RLENGTH + 1; BLOCKKEYS++; value(v, index(S, "value"), 0, ":", "value", "env-value"); BLOCKKEYS-- } ENVN = ""; return 2 }
     }
   }
   if (PENDV > 0) {
@@ -2711,7 +2788,7 @@ function states(   ind, t, nm, v, e, x) {
     # "password": and its value on the next line (JSON formatted with a line break after the colon)
     PENDJ = 0
     if (match(substr(S, CO + 1), /^[ \t]*\\*"/)) { v = CO + RLENGTH + 1; e = closeq(v, RLENGTH - 1 - indent_of(substr(S, CO + 1))); if (!plain(substr(S, v, e - v), "")) edit(v, e, "secret-field"); return 2 }
-    if (match(substr(S, CO + 1), /^[ \t]*[^ \t,}\]]+/)) { t = indent_of(substr(S, CO + 1)); edit(CO + t + 1, CO + RLENGTH + 1, "secret-field"); return 2 }
+    if (match(substr(S, CO + 1), /^[ \t]*[^] \t,}]+/)) { t = indent_of(substr(S, CO + 1)); edit(CO + t + 1, CO + RLENGTH + 1, "secret-field"); return 2 }
   }
   if (HTS != "") { split(HTS, TMP5, " "); HTS = ""; htargs(1, S, TMP5[1] + 0, TMP5[2] + 0, TMP5[3] + 0) }
   if (PENDF != "") {
@@ -2726,21 +2803,10 @@ function states(   ind, t, nm, v, e, x) {
   }
   if (ARR) { if (S ~ /^[ \t]*\]/) ARR = 0; else { t = index(S, "]"); if (t) { ARR = 0; v = indent_of(S) + 1; if (t > v) edit(v, t, "secret-field") } else whole("secret-field"); return 2 } }
   if (PENDU) { PENDU = 0; if (match(S, /^[ \t]*\\*"/)) { v = RLENGTH + 1; e = closeq(v, RLENGTH - 1 - ind); t = index(substr(S, v, e - v), ":"); if (t) edit(v + t, e, "tool-password"); return 2 } }
-  if (DKC != "") {
-    # (a record of the other stream between: the value goes on in the next record of its own)
-    if (!match(S, /^\{"log": ?"/)) DKC = ""
-    else if (dstream() == DKS) { v = RLENGTH + 1; e = (DKC == "q") ? closeq(v, CRIK) : uend(v, -1); edit(v, e, "secret-field"); DKC = ""; return 2 }
-  }
-  # the next record of the same stream (a record of the other stream may come between) goes on with a value cut at a
-  # P record's end: to its closing quote, its end, or (a scheme word cut, Authorization: Bear|er X) its second word
-  if (CRIC != "") {
-    if (!match(S, /^[^ ]+ (stdout|stderr) [PF] /)) CRIC = ""
-    else if (substr(S, RLENGTH - 8, 6) == CRIS && RLENGTH < length(S)) {  # (an empty record between: the next one)
-      v = RLENGTH + 1; e = (CRIC == "q") ? closeq(v, CRIK) : uend(v, -1)
-      if (CRIC == "a" && match(substr(S, e, 16), /^[ \t]+[^ \t]/)) e = uend(e + RLENGTH - 1, -1)
-      edit(v, e, "secret-field"); CRIC = ""; return 2
-    }
-  }
+  return 0
+}
+function ystates2(   ind) {
+  ind = indent_of(S)
   if (TOOLCTX != "") {
     # the carried tool ends with its array, its list (an item at another indentation, or not an item), its command
     if (CTXK == "j" && S ~ /\]/ || CTXK == "y" && (ind != CTXI || S !~ /^[ \t]*- /) || CTXK == "l" && ind != CTXI) TOOLCTX = ""
@@ -2753,7 +2819,7 @@ function states(   ind, t, nm, v, e, x) {
   return 0
 }
 BEGIN {
-  DKC = ""; HEXK = 0; HEXP = 0; STORE = 0; FAKEI = -1; DOCK = ""; DOCI = -1; BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; HTS = ""; TOOLCTX = ""; CTXK = ""; PENDJ = 0; TRIPLE = ""; B64C = ""; PENDP = 0; RUN0 = 0; PCTX = ""
+  DKC = ""; ENVD = -1; HEXK = 0; HEXP = 0; STORE = 0; FAKEI = -1; DOCK = ""; DOCI = -1; BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; HTS = ""; TOOLCTX = ""; CTXK = ""; PENDJ = 0; TRIPLE = ""; B64C = ""; PENDP = 0; RUN0 = 0; PCTX = ""
   ns = split("@SIGS@", SA, " ")
   for (i = 1; i <= ns; i++) { k = tolower(SA[i]); SIGS[k] = (k in SIGS) ? SIGS[k] " " SA[i] : SA[i] }
   NKSIG = split("@KSIGS@", KSIG, " ")
@@ -2771,6 +2837,12 @@ NEEDED { if (!SECNEED && tolower($0) ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret(list
   # a docker json-file record ({"log":"...","stream":...}): its message starts after {"log":", and the record is cut
   # (the rest in the next one) where its log string does not end in \n; DKE: that string's closing quote
   DKE = 0; if (!CO && match(S, /^\{"log": ?"/)) { CO = RLENGTH; DKE = closeq(CO + 1, 0); if (substr(S, DKE - 2, 2) == "\\n") DKE = 0 }
+  # the message as the structure states read it (yview): after the prefix (CO's, or a journal's: Mmm dd hh:mm:ss host
+  # tag[pid]: ), to the end of the line (of a docker record's log string, without its \n: VEB bytes after it)
+  VO = CO; VEB = 0
+  if (!CO && match(S, /^[A-Z][a-z][a-z] [ 0-3][0-9] [0-9:.]+ [^ ]+ [^ ]+: /)) VO = RLENGTH
+  else if (CO && substr(S, 1, 1) == "{") { VQ = closeq(CO + 1, 0); VEB = length(S) - VQ + 1; if (substr(S, VQ - 2, 2) == "\\n") VEB += 2 }
+  VE = length(S) - VEB
   NCR = 0; if (MODE == "full" && (INCERT || index(L, "-----"))) certranges(1)
   st = (MODE == "full") ? states() : 0
   if (st == 1) { ctx_after(); next }
@@ -2780,7 +2852,7 @@ NEEDED { if (!SECNEED && tolower($0) ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret(list
     # or a token cut by the runtime's 16 KiB split is whole; only what falls in this record is edited
     ctx_scan()
   } else if (st == 0 && ((A1 = (L ~ /@ANCHOR@/)) || S ~ /@RUNS@/)) {
-    if (A1) { if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret/) kindline(); scan(); if (!NEEDED && index(L, "command=")) execuri() }
+    if (A1) { if (SECRETFILE || L ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret|\\*"resource\\*"[ \t]*:[ \t]*\\*"secrets\\*"/) kindline(); scan(); if (!NEEDED && index(L, "command=")) execuri() }
     # openssl's text dump of a private key (openssl pkey|rsa|ec -text): its private numbers, in hex on the lines after
     if (!NEEDED && index(L, "private-key:") && L ~ /private-key:[ \t]*(\([0-9]+ bit|$)/) { need("full"); if (NEEDED) next; HEXK = 1; HEXP = (L ~ /private-key:[ \t]*$/) }
     if (!NEEDED) entropy()
@@ -2789,7 +2861,7 @@ NEEDED { if (!SECNEED && tolower($0) ~ /kind\\*"?[ \t]*:[ \t]*\\*"?'?secret(list
       # a P record with a secret word: its next record is read with it (full mode)
       if (CO && substr(S, CO - 1, 1) == "P") need("full")
       if (NEEDED) next
-      if (L ~ /(password|certificate key|token|secret)[^:]*:[ \t]*$/ && substr(L, CO + 1) !~ /^[ \t]*(- )?[^ \t]*:[ \t]*$/) { need("full"); if (NEEDED) next; PENDP = 3 }
+      if (L ~ /(password|certificate key|token|secret)[^:]*:[ \t]*$/ && substr(L, CO + 1) !~ /^[ \t]*(- )?[^ \t]*:[ \t]*$/) { need("full"); if (NEEDED) next; PENDP = 3; PENDPS = (substr(S, CO - 8, 6) ~ /^std(out|err)$/) ? substr(S, CO - 8, 6) : "" }
     }
   }
   if (ne && DKE) { for (i = 1; i <= ne; i++) if (EE[i] >= DKE) { need("full"); if (NEEDED) next; DKC = CRIQ[i] != "" ? CRIQ[i] : "u"; CRIK = CRIL[i]; DKS = dstream() } }
@@ -2803,12 +2875,77 @@ function ctx_after(   c) {
   c = substr(S, CO + 1)
   RUN0 = (c ~ /^[A-Za-z0-9+=\/]+$/ && length(c) >= 16) ? (RUN0 ? RUN0 : NRX) : 0
   if (CO && substr(S, CO - 1, 1) == "P") { if (c != "" || PSTREAM != substr(S, CO - 8, 6)) { PCTX = length(c) > 256 ? substr(c, length(c) - 255) : c; PSTREAM = substr(S, CO - 8, 6) } }
-  else PCTX = ""
+  # (a record of the other stream leaves the cut message of this one: it goes on after it)
+  else if (substr(S, CO - 8, 6) !~ /^std(out|err)$/ || substr(S, CO - 8, 6) == PSTREAM) PCTX = ""
+}
+# One line's env items from position p (an env: [...] flow list, a - {name: N, value: X} item, a JSON object on one
+# line, an array of "NAME=value" strings): each value, unless its name is a harmless variable's (a value with no name
+# known: redacted). Plain and YAML flow text only (escaped JSON stops it); the first 16 KiB of the line.
+function envitems(p,   T, n, i, d, c, os, e) {
+  T = substr(S, p, 16384); n = length(T); i = 1; d = 0
+  while (i <= n && match(substr(T, i, 4096), /[]{}"]/)) {
+    i += RSTART - 1; c = substr(T, i, 1)
+    if (c == "\"") {
+      if (substr(T, i - 1, 1) == "\\") return
+      e = closeq(p + i, 0)
+      if (d == 0) envstr(p + i, e)
+      i = e - p + 2; continue
+    }
+    if (c == "{") { if (d == 0) os = i; d++ }
+    else if (c == "}") { d--; if (d == 0) envobj(p + os - 1, p + i - 1); if (d < 0) return }
+    else if (d == 0) return
+    i++
+  }
+}
+function envstr(a, e,   w, k, nm) {
+  w = substr(S, a, e - a); k = index(w, "=")
+  if (!k) return
+  nm = substr(w, 1, k - 1)
+  if (nm ~ /^[A-Za-z_][A-Za-z0-9_.-]*$/ && !safe_env(nm) && !plain(substr(w, k + 1), "")) edit(a + k, e, "env-value")
+}
+# an object's name and value, at its own level ({ at a, } at b)
+function envobj(a, b,   w, nm, v, e) {
+  w = substr(S, a + 1, b - a - 1); nm = ""
+  if (match(w, /(^|,)[ \t]*"?name"?[ \t]*:[ \t]*/)) { v = a + RSTART + RLENGTH; e = envtok(v, b); nm = substr(S, v, e - v); gsub(/["' \t]/, "", nm) }
+  if (!match(w, /(^|,)[ \t]*"?value"?[ \t]*:[ \t]*/)) return
+  v = a + RSTART + RLENGTH; e = envtok(v, b)
+  if (substr(S, v, 1) ~ /["']/) { v++; e-- }
+  if (e > v && (nm == "" || !safe_env(nm)) && !plain(substr(S, v, e - v), "")) edit(v, e, "env-value")
+}
+# the end of a flow value at v: its closing quote (+1), or the , or } before b
+function envtok(v, b,   c, e) {
+  c = substr(S, v, 1)
+  if (c == "\"") return closeq(v + 1, 0) + 1
+  if (c == "'") return sq_end(v + 1) + 1
+  e = v; while (e < b && substr(S, e, 1) !~ /[,}]/) e++
+  while (e > v && substr(S, e - 1, 1) ~ /[ \t]/) e--
+  return e
+}
+# kubectl create secret ... --from-literal=KEY=VALUE: every value (whatever its key's name) of a Secret created
+function fromlit(p,   v, e, k) {
+  if (substr(L, 1, p) !~ /create[ \t]+secret/) return
+  v = p + 13; k = index(substr(S, v, 256), "=")
+  if (!k) return
+  v += k; if (substr(S, v, 1) ~ /["']/) v++
+  e = uend(v, -1); if (e > v) edit(v, e, "tool-password")
+}
+# a TOML inline table of headers (certs.d hosts.toml: header = { X-Gate = "X" }): each value
+function inlinehdr(v,   w, i, k, a, e) {
+  w = substr(S, v, 4096); e = index(w, "}"); if (e) w = substr(w, 1, e - 1)
+  i = 1
+  while (match(substr(w, i), /=[ \t]*/)) {
+    a = i + RSTART + RLENGTH - 1
+    if (substr(w, a, 1) == "\"") { k = index(substr(w, a + 1), "\""); e = k ? a + k : length(w) + 1; a++ }
+    else if (substr(w, a, 1) == "[") { k = index(substr(w, a + 1), "]"); e = k ? a + k : length(w) + 1; a++ }
+    else { e = a; while (e <= length(w) && substr(w, e, 1) !~ /[,}]/) e++ }
+    if (e > a) edit(v + a - 1, v + e - 1, "registry-header")
+    i = e + 1
+  }
 }
 # The words of a command run in a container (kubectl exec, attach), as the API server's URL carries them (in its
 # httplog line, an audit event's requestURI): command=mysql&command=-p&command=X. The words, decoded (+ a space,
 # %XX a character), are read by the rules as one command line, and each edit goes back to the bytes it came from.
-function execuri(   q0, i, q, n, k, c, h, x, s2, np, save, savel, saveco, ne0, j, lo, hi, e, w) {
+function execuri(   q0, i, q, n, k, c, h, x, s2, np, save, savel, saveco, savevo, saveveb, ne0, j, lo, hi, e, w) {
   if (!match(L, /\/(exec|attach)\?[^ \t"'\\]*command=/)) return
   q0 = RSTART; q = substr(S, q0, 4096); n = length(q); s2 = ""; np = 0; k = 0
   # the parameters, to a blank, a quote or a backslash (but JSON's \u0026, an escaped &)
@@ -2831,10 +2968,10 @@ function execuri(   q0, i, q, n, k, c, h, x, s2, np, save, savel, saveco, ne0, j
     XB[np] = k + 1
   }
   if (!np) return
-  save = S; savel = L; saveco = CO; ne0 = ne
-  S = s2; L = tolower(S); CO = 0; CID++
+  save = S; savel = L; saveco = CO; savevo = VO; saveveb = VEB; ne0 = ne
+  S = s2; L = tolower(S); CO = 0; VO = 0; VEB = 0; CID++
   if (L ~ /@ANCHOR@/) scan()
-  S = save; L = savel; CO = saveco; CID++
+  S = save; L = savel; CO = saveco; VO = savevo; VEB = saveveb; CID++
   # each edit, word by word, back on the URL's bytes
   k = ne; ne = ne0
   for (i = ne0 + 1; i <= k; i++) { TA[i] = ES[i]; TB[i] = EE[i]; TR[i] = ER[i] }
@@ -2843,9 +2980,9 @@ function execuri(   q0, i, q, n, k, c, h, x, s2, np, save, savel, saveco, ne0, j
     if (hi > lo) edit(XP[lo], XP[hi - 1] + XL[hi - 1], TR[i])
   }
 }
-function ctx_scan(   save, n, i, k, a, b) {
-  save = S; n = length(PCTX)
-  S = PCTX substr(save, CO + 1); L = tolower(S); CID++
+function ctx_scan(   save, savevo, saveveb, n, i, k, a, b) {
+  save = S; savevo = VO; saveveb = VEB; n = length(PCTX)
+  S = PCTX substr(save, CO + 1); L = tolower(S); VO = 0; VEB = 0; CID++
   if (L ~ /@ANCHOR@/) scan()
   CTXS = 1; if (!NEEDED) entropy(); CTXS = 0
   k = 0
@@ -2855,7 +2992,7 @@ function ctx_scan(   save, n, i, k, a, b) {
     if (a < 1) a = 1
     k++; ES[k] = a + CO; EE[k] = b + CO; ER[k] = ER[i]; CRIQ[k] = ""; CRIL[k] = 0
   }
-  ne = k; S = save; L = tolower(S); CID++
+  ne = k; S = save; L = tolower(S); VO = savevo; VEB = saveveb; CID++
 }
 AWK
 }

@@ -409,6 +409,43 @@ CASES: list[Case] = [
          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  app.conf: |\n    level=info\n  mode: fast\n---\n"
          "apiVersion: v1\nkind: Secret\ndata:\n  pw: KUBESNAP-REDACTED\n---\napiVersion: v1\ndata:\n  x: KUBESNAP-REDACTED\nkind: ConfigMap\n---\napiVersion: v1\nkind: List\nitems:\n"
          "- apiVersion: v1\n  kind: ConfigMap\n  data:\n    k: v\n- apiVersion: v1\n  data:\n    pw2: KUBESNAP-REDACTED\n  kind: Secret\n"),
+    # (red-team round 9: constructs that hid others) a Secret's kind: with a comment, data: with a comment or an anchor, a
+    # comment inside data:, a flow mapping, a List item with no apiVersion: after a ConfigMap's
+    Case("secret-manifest-data", "apiVersion: v1\nkind: Secret # db\ndata: # base64\n# note\n  dsn: WnE5b3R0ZTAxMQ==\n---\napiVersion: v1\nkind: Secret\nstringData: &s\n  relay: Zq9saffronLotus13!\n"
+         "---\napiVersion: v1\nkind: Secret\ndata: {dsn: WnE5d2lsbDAxNA==, user: YWRtaW4=}\n---\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n- data:\n    dsn: WnE5c2FmZjE3OA==\n  kind: Secret\n",
+         ("WnE5b3R0ZTAxMQ", "Zq9saffronLotus13", "WnE5d2lsbDAxNA", "YWRtaW4", "WnE5c2FmZjE3OA")),
+    # YAML printed in a log: its structure read after the CRI, --timestamps, docker json-file and journal prefixes
+    Case("secret-manifest-data", "TS stdout F kind: Secret\nTS stdout F data:\nTS stdout F   dsn: WnE5d2FsbjAyMg==\nTS stdout F env:\nTS stdout F - name: STRIPE_SK\nTS stdout F   value: Zq9mangoEmber46\n"
+         "TS stdout F password: |\nTS stdout F   Zq9walnutWalnut67\n".replace("TS", "2024-05-14T09:12:33.418223117Z"), ("WnE5d2FsbjAyMg", "Zq9mangoEmber46", "Zq9walnutWalnut67")),
+    Case("secret-block", '{"log":"password: |\\n","stream":"stdout","time":"2018-09-19T18:58:22.13487728Z"}\n{"log":"  Zq9tulipCedar75\\n","stream":"stdout","time":"2018-09-19T18:58:22.13487728Z"}\n'
+         "2024-05-14T09:12:33.418222Z password:\n2024-05-14T09:12:33.418222Z   Zq9copperWillow68\n",
+         ("Zq9tulipCedar75", "Zq9copperWillow68"),
+         '{"log":"password: |\\n","stream":"stdout","time":"2018-09-19T18:58:22.13487728Z"}\n{"log":"  KUBESNAP-REDACTED\\n","stream":"stdout","time":"2018-09-19T18:58:22.13487728Z"}\n'
+         "2024-05-14T09:12:33.418222Z password:\n2024-05-14T09:12:33.418222Z   KUBESNAP-REDACTED\n"),
+    Case("secret-manifest-data", "May 14 09:12:33 node1 bootstrap.sh[1201]: kind: Secret\nMay 14 09:12:33 node1 bootstrap.sh[1201]: data:\nMay 14 09:12:33 node1 bootstrap.sh[1201]:   dsn: WnE5cXVhcjE2Mg==\n", ("WnE5cXVhcjE2Mg",)),
+    # env lists: comments inside, each item's own name, flow items and one-line arrays, a value on the next line;
+    # describe's Environment: and a compose file's environment: (references kept)
+    Case("env-value", "env:\n# x\n- name: HOME\n  valueFrom: {fieldRef: {fieldPath: x}}\n- value: Zq9saffronLotus43!\n  name: STRIPE_SK\n  # y\n- {name: API_TOKEN_B, value: Zq9quartzQuartz42!}\n- name: STRIPE_SK2\n  value:\n    Zq9tulipCedar45!\n"
+         "spec:\n  env: [{name: STRIPE_SK, value: Zq9emberSaffron55}, {name: LOG_LEVEL, value: info}]\n"
+         '{"env":[{"value":"Zq9cedarMaple63","name":"STRIPE_SK"}]}\n{"ociVersion":"1.0.2","process":{"env":["PATH=/usr/bin","STRIPE_SK=Zq9riverRiver47","HOSTNAME=app"]}}\n',
+         ("Zq9saffronLotus43", "Zq9quartzQuartz42", "Zq9tulipCedar45", "Zq9emberSaffron55", "Zq9cedarMaple63", "Zq9riverRiver47")),
+    Case("env-value", "Containers:\n  app:\n    Environment:\n      LOG_LEVEL:   info\n      STRIPE_SK:   Zq9saffronLotus58\n      DB_PASSWORD:  <set to the key 'password' in secret 'db'>  Optional: false\n      POD_IP:        (v1:status.podIP)\n    Mounts:\n      /data from d (rw)\n"
+         "services:\n  app:\n    environment:\n      - STRIPE_SK=Zq9amberCopper65\n      - LOG_LEVEL=info\n",
+         ("Zq9saffronLotus58", "Zq9amberCopper65"),
+         "Containers:\n  app:\n    Environment:\n      LOG_LEVEL:   info\n      STRIPE_SK:   KUBESNAP-REDACTED\n      DB_PASSWORD:  <set to the key 'password' in secret 'db'>  Optional: false\n      POD_IP:        (v1:status.podIP)\n    Mounts:\n      /data from d (rw)\n"
+         "services:\n  app:\n    environment:\n      - STRIPE_SK=KUBESNAP-REDACTED\n      - LOG_LEVEL=info\n"),
+    # a key cut at a P record's end with a record of the other stream before the rest; a password announced, then printed
+    # on its stream after the other's line
+    Case("secret-field", "TS stdout P x DB_PASS\nTS stderr F w\nTS stdout F WORD=Zq9lotusMango79! host=db\nTS stdout F Generated admin password:\nTS stderr F w\nTS stdout F Zq9willowOtter164\n".replace("TS", "2024-05-14T09:12:33.418223117Z"),
+         ("Zq9lotusMango79", "Zq9willowOtter164")),
+    # an audit event patching a secret (no kind in the line); a secret key's list; create secret's literals; a TOML
+    # inline header table
+    Case("secret-manifest-data", '{"verb":"patch","objectRef":{"resource":"secrets","name":"db"},"requestObject":{"data":{"dsn":"WnE5ZmFsYzEyNg=="}}}\n{"verb":"patch","objectRef":{"resource":"secrets","name":"smtp"},"requestObject":{"stringData":{"relay":"Zq9copperWillow128"}}}\n',
+         ("WnE5ZmFsYzEyNg", "Zq9copperWillow128")),
+    Case("secret-block", "clientSecrets:\n  - Zq9otterAmber71\ntoken:\n- Zq9willowOtter74\nimagePullSecrets:\n- name: regcred\n", ("Zq9otterAmber71", "Zq9willowOtter74"),
+         "clientSecrets:\n  - KUBESNAP-REDACTED\ntoken:\n- KUBESNAP-REDACTED\nimagePullSecrets:\n- name: regcred\n"),
+    Case("tool-password", "  201  kubectl -n shop create secret generic db --from-literal=dsn=postgres://app@db/shop --from-literal=pin=Zq9cedarMaple123\n", ("Zq9cedarMaple123", "postgres://app@db/shop")),
+    Case("registry-header", '[host."https://registry.example.com"]\n  header = { X-Gate = "Zq9mapleFalcon114", X-Other = ["Zq9b"] }\n', ("Zq9mapleFalcon114", "Zq9b")),
     # a bare key: with 32 hex digits and more (the OpenTelemetry collector's Datadog exporter, api: key:)
     Case("secret-field", "exporters:\n  datadog:\n    api:\n      site: datadoghq.eu\n      key: 60235e71018a6955398598a56ada30c5\n", ("60235e71018a6955398598a56ada30c5",)),
     # (round 8) helm --set's name/value pairs; a token announced created (Gitea)
@@ -534,6 +571,9 @@ CASES: list[Case] = [
 ]
 
 KEPT = [
+    # (round 9) a ServiceAccount's secrets: and a pod's imagePullSecrets: lists of names; an environment: with a value;
+    # a compose file's harmless variables
+    "secrets:\n- name: default-token-x7k2p\nimagePullSecrets:\n- name: regcred\nenvironment: production\nx:\n  environment:\n    - LOG_LEVEL=info\n    - TZ=UTC\n",
     # a bare key: whose value, at the line's end, is short (Ab1x) or a hash shorter than an API key
     "cache:\n  key: Ab1x\n  key: d41d8cd98f00b204\n",
     "the password for the user of the cluster is expired",
