@@ -491,7 +491,8 @@ def sniff_journal(head: bytes) -> str | None:
         return "dmesg-boot"
     if sum(1 for ln in lines if _DMESG_T.match(ln)) * 2 >= len(lines):
         return "dmesg-t"
-    if sum(1 for ln in lines if _IDENT.match(ln)) * 2 >= len(lines):
+    # (not a klog trace's lines, Trace[1092196218]: ...: their number is the trace's, no pid)
+    if sum(1 for ln in lines if _IDENT.match(ln) and not ln.startswith("Trace[")) * 2 >= len(lines):
         return "ident"
     return None
 
@@ -499,7 +500,9 @@ def sniff_journal(head: bytes) -> str | None:
 def _klog_lines(head: bytes) -> bool:
     """Lines of klog's own format, most of them (a journal section of a paste that holds bare klog lines)."""
     lines = [ln for ln in head.decode("utf-8", "replace").split("\n", 30)[:30] if ln.strip()]
-    return bool(lines) and sum(1 for ln in lines if _KLOG.match(ln)) * 2 >= len(lines)
+    klog = sum(1 for ln in lines if _KLOG.match(ln))
+    traces = sum(1 for ln in lines if ln.startswith("Trace[")) if klog else 0  # a klog trace's lines go with its header's
+    return bool(lines) and (klog + traces) * 2 >= len(lines)
 
 
 @dataclass

@@ -474,6 +474,9 @@ def detect(texts: list[str], command: str | None) -> str:
     if len(body) == 1 and output_label(first):
         return "prose"  # `Output:` under the command it labels
     if _first_cmd_word(cmd) in _FOREIGN:  # helm list's table is no kubectl table, ping's lines no ps rows
+        # (but klog lines are a log's, whatever command the author showed above them: `curl ... | sh` then the k3s log)
+        if _line_shaped(body) == "klog":
+            return "klog"
         return "prose" if _prose_like(body) and not _data_like(body) else "unknown"
     # tables by header (the header may follow a line or two of notices)
     for k, ln in enumerate(body[:3]):
@@ -538,28 +541,9 @@ def detect(texts: list[str], command: str | None) -> str:
         return "kubectl-version"
     if component_version(body, cmd) is not None:
         return "component-version"
-    # line-shaped formats: the kind most lines have
-    counts: dict[str, int] = {}
-    for ln in body[:400]:
-        s = ln.lstrip()
-        lk = _journal_kind(s) or _line_kind(s)
-        if lk and lk.startswith("journal-short-iso") and K_TS.match(s[:40]) and not _host_ident(s):
-            lk = "kubectl-logs-timestamps"  # an RFC 3339 time, then the container's line, not `host unit[pid]:`
-        if lk:
-            counts[lk] = counts.get(lk, 0) + 1
-    if counts:
-        best = max(counts, key=lambda x: counts[x])
-        if counts[best] * 2 >= len(body[:400]) or counts[best] >= 3:
-            if (
-                best.startswith("journal-short-iso")
-                and "-o short-iso" not in cmd
-                and "journalctl" not in cmd
-                and best == "journal-short-iso-precise"
-            ):
-                best = "journal-short-iso"
-            if best == "journal-short-iso-precise":
-                best = "journal-short-iso"
-            return best
+    shaped = _line_shaped(body)
+    if shaped:
+        return shaped
     # headerless tables: by the command, else by their shape
     hl = _headerless(body, cmd)
     if hl:
@@ -883,6 +867,35 @@ def _stray_line(s: str) -> bool:
     )
 
 
+# a line of a klog trace after its header line (k8s.io/utils/trace): `Trace[1092196218]: [10.00s] [10.00s] END`
+KLOG_TRACE = re.compile(r"^Trace\[\d{1,12}\]: ")
+
+
+def _line_shaped(body: list[str]) -> str | None:
+    """The line-shaped format most lines have (journal modes, klog, logrus, kubectl logs --timestamps), or None. A klog
+    trace's lines count with klog's, where klog lines are among them."""
+    counts: dict[str, int] = {}
+    traces = 0
+    for ln in body[:400]:
+        s = ln.lstrip()
+        if KLOG_TRACE.match(s[:24]):
+            traces += 1
+            continue
+        lk = _journal_kind(s) or _line_kind(s)
+        if lk and lk.startswith("journal-short-iso") and K_TS.match(s[:40]) and not _host_ident(s):
+            lk = "kubectl-logs-timestamps"  # an RFC 3339 time, then the container's line, not `host unit[pid]:`
+        if lk:
+            counts[lk] = counts.get(lk, 0) + 1
+    if "klog" in counts:
+        counts["klog"] += traces
+    if not counts:
+        return None
+    best = max(counts, key=lambda x: counts[x])
+    if counts[best] * 2 >= len(body[:400]) or counts[best] >= 3:
+        return "journal-short-iso" if best == "journal-short-iso-precise" else best
+    return None
+
+
 def _line_kind(s: str) -> str | None:
     if KLOG.match(s[:300]):
         return "klog"
@@ -907,10 +920,14 @@ def tool_error(line: str) -> bool:
     return line.strip().startswith(TOOL_ERRORS)
 
 
+# a command substitution inside a command line ($(crictl ps -lq), `kubectl get pod -o name`): not the command's own words
+_SUBST = re.compile(r"\$\([^()]*\)|`[^`]*`")
+
+
 def _headerless(body: list[str], cmd: str) -> str | None:
     first = body[0]
     toks = first.split()
-    w = cmd.split()
+    w = _SUBST.sub(" ", cmd).split()  # (crictl inspect -o yaml $(crictl ps -lq) is no crictl ps)
     fw = _first_cmd_word(cmd)
     if _prose_like(body) and not _data_like(body):
         return None  # a sentence under a command is not its output
@@ -2170,8 +2187,8 @@ def _read_klog(sec: Section, texts: list[str]) -> None:
             continue
         m = KLOG.search(s[:400])
         if not m:
-            if sec.records:
-                continue  # a continuation line (a stack, a wrapped message)
+            if sec.records or KLOG_TRACE.match(s[:24]):
+                continue  # a continuation line (a stack, a wrapped message, a trace's step: of a line above the paste)
             sec.problems.append(f"line {sec.lines[0].no + texts.index(t)}: not a klog line: {s[:60]!r}")
             continue
         rec: dict[str, Any] = {"severity": m.group("sev"), "month_day": m.group("md"), "time": m.group("time"),

@@ -12,7 +12,8 @@ from analyzer.models import ApiContainer, ApiNode, ApiObject, ApiPod, ContainerO
 from analyzer.parsers import crictl_json, json_values, kubectl_json
 from analyzer.registry import ParseContext
 
-SOURCES = ["crictl-pods-json", "crictl-ps-json", "crictl-images-json", "crictl-inspect", "crictl-inspectp", "crictl-inspecti", "kubectl-json", "kubectl-yaml"]
+SOURCES = ["crictl-pods-json", "crictl-ps-json", "crictl-images-json", "crictl-inspect", "crictl-inspect-yaml", "crictl-inspectp", "crictl-inspecti", "kubectl-json",
+           "kubectl-yaml"]
 
 
 def run(fn, data: str | bytes, name: str = "x.json"):
@@ -26,6 +27,26 @@ def test_inspect_running_containerd(corpus: Path) -> None:
     assert (c.pid, c.sandbox_id[:13], c.state, c.finished_at) == (106728, "cb07c78e24238", "Running", None)  # type: ignore[index]
     assert c.log_path == "/var/log/pods/default_nginx_25fae09f-aef9-4b5a-950f-80ea16cf5e1e/nginx/0.log"
     assert c.cgroups_path and ":cri-containerd:" in c.cgroups_path and c.pod_uid == "25fae09f-aef9-4b5a-950f-80ea16cf5e1e"
+
+
+def test_inspect_o_yaml_gives_what_the_json_gives(corpus: Path) -> None:
+    """crictl inspect -o yaml: the same document as YAML (today's: status and info), read as its JSON is; the 2020 form
+    (cri-o's crictl: the info's pid and sandboxId at the top, beside status); YAML that is no inspect is a problem."""
+    import yaml
+
+    text = (corpus / "crictl-json/containerd-calico-arm64-crictl-inspect-nginx-running.json").read_text()
+    (want,), _ = run(crictl_json.parse_inspect, text)
+    (got,), problems = run(crictl_json.parse_inspect_yaml, yaml.safe_dump(json.loads(text), sort_keys=False), "x.yaml")
+    assert got.model_dump() == want.model_dump() and problems == []
+    old = ("pid: 4242\nsandboxId: fc12dcdeb0d0d9e23d584114972c07534cf6e239f21584d84a019f9abcbdbe03\nstatus:\n"
+           "  id: e268cad5c813f5bb510359ceafd01034979706f243582dd229bccdf8398bb904\n  state: CONTAINER_EXITED\n  exitCode: 137\n")  # fmt: skip
+    (c,), _ = run(crictl_json.parse_inspect_yaml, old, "x.yaml")
+    assert (c.pid, c.sandbox_id[:4], c.state, c.exit_code) == (4242, "fc12", "Exited", 137)
+    assert crictl_json._sniff_inspect_yaml(old) == 85 and crictl_json._sniff_inspect_yaml("$ crictl inspect -o yaml x\n" + old) == 0
+    recs, problems = run(crictl_json.parse_inspect_yaml, "- a\n- b\n", "x.yaml")
+    assert recs == [] and problems
+    with pytest.raises(ParseError):
+        run(crictl_json.parse_inspect_yaml, "status: [unclosed\n", "x.yaml")
 
 
 def test_inspect_several_ids_concatenated_or_array(seed_bundles: dict[str, Path]) -> None:

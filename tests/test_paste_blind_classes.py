@@ -344,3 +344,57 @@ def test_the_third_blind_runs_prose() -> None:
     assert _kinds("```\n#!/bin/bash\nmicrok8s.kubectl apply -f workflowengine/\n```\n") == [("comment", 2, 2, 0)]
     # and what is no label: a table's header, a program's line
     assert _kinds("Allocated resources:\n  Resource  Requests\n  cpu       750m (37%)\n")[0][0] == "unknown"
+
+
+def test_klog_lines_among_a_traces_lines_under_a_command_no_reader_knows(tmp_path: Path) -> None:
+    """k3s's log pasted under the install command (curl ... | sh, a fence above): its klog lines between the lines of a
+    klog trace (Trace[id]: ...) are a log (the section was 'output of curl ... kept as text', exit 1); a trace's line is
+    message text, never an ident Trace with the trace's id as its pid (blind paste run 3, E5: k3s-io/k3s#759)."""
+    text = ("I installed k3s with the following command :\n```\ncurl -sfL https://get.k3s.io | sh -s - server --log /var/log/k3s.log\n```\n"
+            "In file `/var/log/k3s.log`, I can see the following output :\n```\n"
+            "Trace[1691121332]: [9.976763219s] [232.807µs] Transaction prepared\nTrace[1691121332]: [9.998879099s] [5.060453ms] END\n"
+            "Trace[1691121333]: [9.976763219s] [232.807µs] Transaction prepared\n"
+            'I0420 11:20:48.213953    1590 trace.go:116] Trace[1092196218]: "Update" url:/api/v1/namespaces/kube-system/endpoints/kube-scheduler\n'
+            "Trace[1092196218]: [10.001340905s] [10.001264141s] END\n"
+            "W0420 11:20:48.285716    1590 garbagecollector.go:639] failed to discover some groups\n```\n")  # fmt: skip
+    code, out, db = ingest_text(tmp_path, text, "--node", "n1", "--year", "2020")
+    assert code == 0, out
+    (rows,) = db_rows(db, "SELECT ident, pid, severity, location, ts IS NOT NULL FROM journal ORDER BY line_no")
+    assert rows[3] == (None, 1590, "I", "trace.go:116", True) and rows[5] == (None, 1590, "W", "garbagecollector.go:639", True), rows
+    assert all(r[0] is None and r[1] is None for r in rows[:3] + rows[4:5]), rows
+
+
+def test_crictl_inspect_o_yaml_in_full_and_a_substitution_in_its_command(tmp_path: Path) -> None:
+    """`crictl inspect -o yaml $(crictl ps -lq)`: the crictl ps inside $(...) is not the command (its yaml was read as a
+    crictl ps table); the yaml in full is the container's inspect (blind paste run 3, E7: google/gvisor#2219, cri-o's
+    crictl of 2020 with the info's pid and sandboxId at the top); and today's yaml (status: and info:), the real inspect
+    JSON of the corpus printed as YAML."""
+    text = ("crictl inspect -o yaml $(crictl ps -lq):\n````\npid: -1\nsandboxId: fc12dcdeb0d0d9e23d584114972c07534cf6e239f21584d84a019f9abcbdbe03\n"
+            "status:\n  createdAt: \"2020-03-21T02:09:19.928257073-03:00\"\n  exitCode: -1\n"
+            "  id: e268cad5c813f5bb510359ceafd01034979706f243582dd229bccdf8398bb904\n  image:\n    image: docker.io/library/ubuntu:latest\n"
+            "  labels:\n    io.kubernetes.container.name: gvisor-crio\n    io.kubernetes.pod.name: gvisor-crio\n    io.kubernetes.pod.namespace: default\n"
+            "  metadata:\n    attempt: 0\n    name: gvisor-crio\n  state: CONTAINER_CREATED\n````\n")  # fmt: skip
+    code, out, db = ingest_text(tmp_path, text, "--node", "n1")
+    assert code == 0, out
+    (rows,) = db_rows(db, "SELECT container_id, sandbox_id, name, state, exit_code, pod_name, pod_namespace FROM crictl_containers")
+    assert rows == [("e268cad5c813f5bb510359ceafd01034979706f243582dd229bccdf8398bb904",
+                     "fc12dcdeb0d0d9e23d584114972c07534cf6e239f21584d84a019f9abcbdbe03", "gvisor-crio", "Created", -1, "gvisor-crio", "default")]  # fmt: skip
+
+
+def test_todays_crictl_inspect_o_yaml(tmp_path: Path) -> None:
+    import json
+
+    import pytest
+    import yaml
+
+    from tests.conftest import CORPUS
+
+    src = CORPUS / "crictl-json" / "containerd-calico-arm64-crictl-inspect-nginx-running.json"
+    if not src.is_file():
+        pytest.skip(f"shared corpus not found at {src}")
+    doc = json.loads(src.read_text())
+    text = "$ crictl inspect -o yaml " + doc["status"]["id"][:13] + "\n" + yaml.safe_dump(doc, sort_keys=False)
+    code, out, db = ingest_text(tmp_path, text, "--node", "n1")
+    assert code == 0, out
+    (rows,) = db_rows(db, "SELECT container_id, pid, state, log_path FROM crictl_containers")
+    assert rows == [(doc["status"]["id"], doc["info"]["pid"], "Running", doc["status"]["logPath"])], rows

@@ -1,8 +1,9 @@
-"""crictl JSON: `pods -o json`, `ps -a -o json`, `images -o json`, `inspect`, `inspectp`.
+"""crictl JSON: `pods -o json`, `ps -a -o json`, `images -o json`, `inspect`, `inspectp`; and `inspect -o yaml`.
 
 Shapes (../shared/corpus/FORMATS.md §3): `{"items": [...]}` (pods), `{"containers": [...]}`
 (ps), `{"images": [...]}`; inspect/inspectp print `{"status": ..., "info": ...}` per id,
-several ids as concatenated documents (before crictl 1.26) or one JSON array (1.26+).
+several ids as concatenated documents (before crictl 1.26) or one JSON array (1.26+). `inspect -o yaml` prints the
+same as YAML; crictl of 2020 (cri-o's) put the info's keys (pid, sandboxId) at the top, beside status.
 List times are Unix-nanosecond strings, inspect times RFC 3339 (zero: 0001-01-01 or 1970);
 2017 builds used nanosecond strings in inspect too and the key "container runtime spec".
 """
@@ -15,6 +16,9 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Any
 
+import yaml
+
+from analyzer.budgets import YAMLBudgetError, yaml_documents
 from analyzer.errors import ParseError
 from analyzer.models import ContainerObs, ImageObs, Record, Sandbox
 from analyzer.parsers import as_int, json_values, shielded, str_dict
@@ -314,6 +318,38 @@ def parse_inspect(ctx: ParseContext) -> Iterable[Record]:
         yield rec
         return
     for doc in _dicts(ctx, docs):
+        yield from shielded(ctx, f"inspect document {_doc_id(doc)}", partial(_inspect_doc, ctx, doc))
+
+
+def _sniff_inspect_yaml(head: str) -> int:
+    # (YAML from its first line: a paste with the command above it is a paste, split before its yaml is read)
+    if not re.match(r"(?:---[ \t]*\n)?[A-Za-z][A-Za-z0-9_]*:(?:[ \t\n]|$)", head.lstrip()) or not re.search(r"^status:[ \t]*$", head, re.M):
+        return 0
+    if re.search(r"^  id: [0-9a-f]{12,64}[ \t]*$", head, re.M) and (
+        re.search(r"^(?:info:|sandboxI[dD]:|pid:)", head, re.M) or "io.kubernetes.container." in head
+    ):
+        return 85
+    return 0
+
+
+@source("crictl-inspect-yaml", sniff=_sniff_inspect_yaml)
+def parse_inspect_yaml(ctx: ParseContext) -> Iterable[Record]:
+    """crictl inspect -o yaml ID (status and info; crictl of 2020 printed the info's keys at the top)"""
+    try:
+        docs = yaml_documents(ctx.text)
+    except YAMLBudgetError as e:
+        raise ParseError(str(e)) from e
+    except yaml.YAMLError as e:
+        raise ParseError(f"not valid YAML: {getattr(e, 'problem', e)}") from e
+    for doc in docs:
+        if not isinstance(doc, dict):
+            ctx.problem(None, "an inspect document that is no mapping")
+            continue
+        if not isinstance(doc.get("info"), dict):
+            info = {k: v for k, v in doc.items() if k != "status"}
+            if "sandboxId" in info:
+                info.setdefault("sandboxID", info["sandboxId"])
+            doc = {"status": doc.get("status"), "info": info}
         yield from shielded(ctx, f"inspect document {_doc_id(doc)}", partial(_inspect_doc, ctx, doc))
 
 
