@@ -7,9 +7,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import yaml
 from pydantic import ValidationError
 
-from analyzer.budgets import MAX_DEPTH, json_int, json_too_deep
+from analyzer.budgets import MAX_DEPTH, YAMLBudgetError, json_int, json_too_deep, yaml_documents
 from analyzer.errors import ParseError, SkipSource
 
 if TYPE_CHECKING:
@@ -96,3 +97,16 @@ def as_int(v: object) -> int | None:
     except (ValueError, OverflowError):
         return None
     return n if -INT64 <= n <= INT64 else None
+
+
+def yaml_docs(text: str) -> list[Any]:
+    """A text's YAML documents under the budgets (analyzer.budgets); over them, or not YAML: a ParseError that says
+    where."""
+    try:
+        return yaml_documents(text)
+    except YAMLBudgetError as e:
+        raise ParseError(str(e)) from e
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ParseError(f"not valid YAML{where}: {getattr(e, 'problem', e)}") from e

@@ -9,13 +9,10 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
 
-import yaml
-
-from analyzer.budgets import YAMLBudgetError, yaml_documents
 from analyzer.errors import ParseError, SkipSource
 from analyzer.models import Certificate, FileContent, KubeletConfig, Record, StaticManifest
+from analyzer.parsers import yaml_docs
 from analyzer.registry import ParseContext, source
 
 MAX_TEXT = 1 << 20
@@ -34,17 +31,6 @@ def file_content(ctx: ParseContext) -> FileContent:
     return FileContent(path=node_path(ctx.path), size=len(ctx.data), content=text, sha256=hashlib.sha256(ctx.data).hexdigest())
 
 
-def _yaml_docs(text: str) -> list[Any]:
-    try:
-        return yaml_documents(text)
-    except YAMLBudgetError as e:
-        raise ParseError(str(e)) from e
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ParseError(f"not valid YAML{where}: {getattr(e, 'problem', e)}") from e
-
-
 def _sniff_manifest(head: str) -> int:
     if "hostNetwork" in head and re.search(r"^kind:[ \t]*Pod[ \t]*$", head, re.M) and re.search(r"^[ \t]*(?:- )?image:", head, re.M) and "hostNetwork" in head:
         return 75
@@ -56,7 +42,7 @@ def parse_manifest(ctx: ParseContext) -> Iterable[Record]:
     """static pod manifests (/etc/kubernetes/manifests)"""
     yield file_content(ctx)
     try:
-        docs = _yaml_docs(ctx.text)
+        docs = yaml_docs(ctx.text)
     except ParseError as e:
         yield StaticManifest(path=node_path(ctx.path), content=ctx.text, error=str(e))
         return
@@ -97,7 +83,7 @@ def parse_kubelet_config(ctx: ParseContext) -> Iterable[Record]:
             raw={"flags": flags},
         )
         return
-    docs = _yaml_docs(ctx.text)
+    docs = yaml_docs(ctx.text)
     cfg = next((d for d in docs if isinstance(d, dict) and d.get("kind") == "KubeletConfiguration"), None)
     if cfg is None:
         raise ParseError("no KubeletConfiguration in the file")

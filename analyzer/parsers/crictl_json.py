@@ -16,12 +16,9 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Any
 
-import yaml
-
-from analyzer.budgets import YAMLBudgetError, yaml_documents
 from analyzer.errors import ParseError
 from analyzer.models import ContainerObs, ImageObs, Record, Sandbox
-from analyzer.parsers import as_int, json_values, shielded, str_dict
+from analyzer.parsers import as_int, json_values, shielded, str_dict, yaml_docs
 from analyzer.registry import ParseContext, source
 from analyzer.timeparse import parse_time
 
@@ -335,13 +332,7 @@ def _sniff_inspect_yaml(head: str) -> int:
 @source("crictl-inspect-yaml", sniff=_sniff_inspect_yaml)
 def parse_inspect_yaml(ctx: ParseContext) -> Iterable[Record]:
     """crictl inspect -o yaml ID (status and info; crictl of 2020 printed the info's keys at the top)"""
-    try:
-        docs = yaml_documents(ctx.text)
-    except YAMLBudgetError as e:
-        raise ParseError(str(e)) from e
-    except yaml.YAMLError as e:
-        raise ParseError(f"not valid YAML: {getattr(e, 'problem', e)}") from e
-    for doc in docs:
+    for doc in yaml_docs(ctx.text):
         if not isinstance(doc, dict):
             ctx.problem(None, "an inspect document that is no mapping")
             continue

@@ -10,9 +10,6 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import Any
 
-import yaml
-
-from analyzer.budgets import YAMLBudgetError, yaml_documents
 from analyzer.errors import ParseError, SkipSource
 from analyzer.models import (
     ApiContainer,
@@ -25,7 +22,7 @@ from analyzer.models import (
     Version,
     Workload,
 )
-from analyzer.parsers import as_int, json_values, shielded, str_dict, strip_scheme
+from analyzer.parsers import as_int, json_values, shielded, str_dict, strip_scheme, yaml_docs
 from analyzer.registry import ParseContext, source
 from analyzer.timeparse import parse_time
 
@@ -110,12 +107,7 @@ def _sniff_yaml(head: str) -> int:
 @source("kubectl-yaml", sniff=_sniff_yaml, scope="cluster")
 def parse_yaml(ctx: ParseContext) -> Iterable[Record]:
     """kubectl get ... -o yaml (any resource)"""
-    try:
-        docs = yaml_documents(ctx.text)
-    except YAMLBudgetError as e:
-        raise ParseError(str(e)) from e
-    except yaml.YAMLError as e:
-        raise ParseError(f"not valid YAML: {getattr(e, 'problem', e)}") from e
+    docs = yaml_docs(ctx.text)
     if not docs:
         raise SkipSource("empty")
     yield from _objects(ctx, _items(ctx, docs))
