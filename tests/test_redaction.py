@@ -446,6 +446,13 @@ CASES: list[Case] = [
          "clientSecrets:\n  - KUBESNAP-REDACTED\ntoken:\n- KUBESNAP-REDACTED\nimagePullSecrets:\n- name: regcred\n"),
     Case("tool-password", "  201  kubectl -n shop create secret generic db --from-literal=dsn=postgres://app@db/shop --from-literal=pin=Zq9cedarMaple123\n", ("Zq9cedarMaple123", "postgres://app@db/shop")),
     Case("registry-header", '[host."https://registry.example.com"]\n  header = { X-Gate = "Zq9mapleFalcon114", X-Other = ["Zq9b"] }\n', ("Zq9mapleFalcon114", "Zq9b")),
+    # (probe 5) a heredoc value; IOS/FRR's type digit before the value; PowerShell's ConvertTo-SecureString; Windows /p:
+    Case("secret-field", 'resource "x" "y" {\n  password = <<EOF\nIrisMarble51&\nEOF\n  user = "a"\n}\nenable secret 0 Cedar8944voyager\nusername admin privilege 15 password 7 Cedar8944voyaga\n',
+         ("IrisMarble51", "Cedar8944voyager", "Cedar8944voyaga"),
+         'resource "x" "y" {\n  password = <<EOF\nKUBESNAP-REDACTED\nEOF\n  user = "a"\n}\nenable secret 0 KUBESNAP-REDACTED\nusername admin privilege 15 password 7 KUBESNAP-REDACTED\n'),
+    Case("tool-password", 'PS C:\\> $pw = ConvertTo-SecureString "Pepper3853meadow" -AsPlainText -Force\n$s = ConvertTo-SecureString -String Pepp3853meadowX -AsPlainText\n'
+         "xfreerdp /u:Administrator /p:Walnut4996nectar /v:10.0.0.40\ncmdkey /add:fs01 /user:CORP\\svc /pass:Quartz6810rocket\n",
+         ("Pepper3853meadow", "Pepp3853meadowX", "Walnut4996nectar", "Quartz6810rocket")),
     # a bare key: with 32 hex digits and more (the OpenTelemetry collector's Datadog exporter, api: key:)
     Case("secret-field", "exporters:\n  datadog:\n    api:\n      site: datadoghq.eu\n      key: 60235e71018a6955398598a56ada30c5\n", ("60235e71018a6955398598a56ada30c5",)),
     # (round 8) helm --set's name/value pairs; a token announced created (Gitea)
@@ -571,6 +578,7 @@ CASES: list[Case] = [
 ]
 
 KEPT = [
+    "cd /p:\nls /tmp/p: x\nenable password\nline vty 0 4\n",
     # (round 9) a ServiceAccount's secrets: and a pod's imagePullSecrets: lists of names; an environment: with a value;
     # a compose file's harmless variables
     "secrets:\n- name: default-token-x7k2p\nimagePullSecrets:\n- name: regcred\nenvironment: production\nx:\n  environment:\n    - LOG_LEVEL=info\n    - TZ=UTC\n",
