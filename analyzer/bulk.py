@@ -526,6 +526,7 @@ class JournalLoader:
         self.dest = table
         self.stage = Stage(con, table) if stage else None  # until `finish` gives the node (see Stage)
         self.snapshots: set[str] = set()
+        self.added = 0  # the lines the member being added has given so far
         self.pending: dict[tuple[str, int, int], list[pa.Table]] = {}
         self.pending_bytes = 0
         self.local_members: set[str] = set()  # members of dmesg -T's local times: moved by the node's offset as syslog's
@@ -537,7 +538,7 @@ class JournalLoader:
     def add(self, stream: IO[bytes], meta: JournalMeta, year: int | None = None, notes: ReadNotes | None = None, shift_minutes: int = 0) -> int:
         """Queue one member's lines; returns how many lines it has. shift_minutes: the UTC offset its local times (syslog's,
         klog's) are known to be in (a paste's lines that say it), by which they move to UTC."""
-        n_total = 0
+        n_total = self.added = 0
         fmt: str | None = None
         year = year or datetime.now(UTC).year
         text, enc = utf8_stream(stream)
@@ -552,6 +553,7 @@ class JournalLoader:
                     self.local_members.add(meta.member)
             n = len(lines)
             n_total += n
+            self.added = n_total  # (what a member's reading that fails later has given: its lines are kept, and counted)
             source = "syslog" if fmt == "syslog" else "dmesg" if fmt.startswith("dmesg") else meta.source
             self.pending.setdefault((fmt, year, shift_minutes), []).append(pa.table({
                 "snapshot_id": pa.array([meta.snapshot_id] * n, pa.string()), "node": pa.array([meta.node] * n, pa.string()),

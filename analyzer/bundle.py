@@ -22,7 +22,7 @@ import tarfile
 import threading
 import zipfile
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Self
@@ -171,12 +171,12 @@ class Walk:
 
 
 def iter_input(path: Path, limits: Limits | None = None, skip_archives: bool = False,
-               exclude: frozenset[Path] = frozenset(), keep: tuple[str, ...] = ()) -> Iterator[tuple[str, str | None, Member] | Problem]:  # fmt: skip
+               exclude: frozenset[Path] = frozenset(), keep: Callable[[str], bool] | None = None) -> Iterator[tuple[str, str | None, Member] | Problem]:  # fmt: skip
     """Yield (group key, bundle root or None for loose, member) in stream order, and Problems.
 
     The group key is `<input>` plus the root inside it; members with the same key belong to
     one bundle. A member's bytes are readable only until the next item is requested. A folder's
-    archives whose path starts with one of `keep` are members as they are, not opened (a
+    archives that `keep` says (by their path) are members as they are, not opened (a
     must-gather's sysinfo.tgz belongs to the must-gather).
     """
     limits = limits or Limits.default()
@@ -216,7 +216,7 @@ def _looks_like_archive(path: Path) -> bool:
 
 
 def _iter_dir(top: Path, walk: Walk, skip_archives: bool = False, exclude: frozenset[Path] = frozenset(),
-              keep: tuple[str, ...] = ()) -> Iterator[tuple[str, str | None, Member] | Problem]:  # fmt: skip
+              keep: Callable[[str], bool] | None = None) -> Iterator[tuple[str, str | None, Member] | Problem]:  # fmt: skip
     """A folder's files; with `skip_archives`, the archives in it are left to the caller (read on their own);
     `exclude`: files never read (the database being written, when it lies in the folder)."""
     for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
@@ -244,7 +244,7 @@ def _iter_dir(top: Path, walk: Walk, skip_archives: bool = False, exclude: froze
             if stat.S_ISLNK(st.st_mode):
                 m = Member(name, "symlink", 0, st.st_mtime, os.readlink(full))
             elif stat.S_ISREG(st.st_mode):
-                kept = is_archive(fn) and name.startswith(keep)
+                kept = is_archive(fn) and keep is not None and keep(name)
                 if is_archive(fn) and skip_archives and not kept:
                     continue
                 if is_archive(fn) and not kept:
@@ -526,6 +526,11 @@ class _Decompressing:
             return True, trailing
         return self.ended, trailing
 
+class MemberProblem(ValueError):
+    """What ended the reading of a member's content (a compressed member cut short, a bomb): said as it is, what was read
+    before it kept."""
+
+
 class _Uncompressed:
     """A compressed member's bytes (a gzip file, not an archive), decompressed in bounded steps: a must-gather
     node's <node>_logs_kubelet.gz, rancher's rotated kubelet-<time>.log.gz. Bytes that are not compressed are
@@ -534,20 +539,34 @@ class _Uncompressed:
 
     def __init__(self, raw: IO[bytes], limit: int) -> None:
         self.raw = raw
+        self.first = True
         try:
             self.dec: _Decompressing | None = _Decompressing(raw, limit)
         except InputProblem as e:  # zstd: named, not read
-            raise ValueError(str(e)) from None
+            raise MemberProblem(str(e)) from None
 
     def read(self, n: int = -1) -> bytes:
         if self.dec is None:
             return b""
         try:
-            return self.dec.read(n)
+            out = self.dec.read(n)
         except BombError:
-            raise ValueError(f"it expands to more than {self.dec.limit} bytes (a decompression bomb?): the rest is not read") from None
+            raise MemberProblem(f"it expands to more than {self.dec.limit} bytes (a decompression bomb?): the rest is not read") from None
         except (zlib.error, OSError, EOFError, lzma.LZMAError) as e:
-            raise ValueError(f"damaged compressed data ({e}): the rest is not read") from None
+            raise MemberProblem(f"damaged compressed data ({e}): the rest is not read") from None
+        if self.first and out:
+            self.first = False
+            # (compressed data or an archive inside: a gzip in a gzip, a tar.gz named .gz: no text of a journal or a log)
+            if self.dec.kind != "tar" and (out[:2] == b"\x1f\x8b" or out[:3] == b"BZh" or out[:6] == b"\xfd7zXZ\x00"
+                                           or out[:4] == b"\x28\xb5\x2f\xfd" or out[257:262] == b"ustar"):
+                raise MemberProblem("it holds compressed data or an archive, not text: not read")
+        if not out and self.dec.kind != "tar":
+            # the end: the compressed stream's own end marker reached, and nothing after it
+            if not self.dec.ended:
+                raise MemberProblem("the compressed data is cut short (no end marker): what came before the cut is read")
+            if self.dec.garbage:
+                raise MemberProblem(f"{self.dec.garbage} bytes after the end of the compressed data are not read")
+        return out
 
     def readable(self) -> bool:
         return True
@@ -567,7 +586,7 @@ class _Uncompressed:
 
 def uncompressing(m: Member, limits: Limits | None = None) -> None:
     """Make the member's reads give its decompressed bytes (gzip, bzip2 or xz by their first bytes; others as they
-    are), bounded as an archive's stream: see _Uncompressed."""
+    are), bounded as an archive's stream: see _Uncompressed (its problems are MemberProblem)."""
     lim = limits or Limits.default()
     opener = m._open
     if m.kind != "file" or opener is None:

@@ -48,6 +48,12 @@ class KubesnapGroup(click.Group):
         except KeyboardInterrupt:
             echo("kubesnap: interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # the reader of the output went away (kubesnap grep ... | head): no error of ours, nothing more to print;
+            # stdout goes to /dev/null so that Python's flush at exit does not fail again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)  # 128 + SIGPIPE, as a shell's pipeline reports a writer the pipe closed on
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except click.ClickException as e:

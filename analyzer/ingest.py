@@ -1532,8 +1532,7 @@ def ingest(
                 from analyzer.formats import detect
 
                 bundle = detect(path, limits, skip_archives=True)
-                roots = bundle.archive_roots() if bundle is not None else ()
-                archives += [a for a in below if not a.relative_to(path).as_posix().startswith(roots)]
+                archives += [a for a in below if bundle is None or not bundle.keeps(a.relative_to(path).as_posix())]
             rest.append((path, bool(below)))
         elif path.is_file() and path.suffix != "" and is_archive(path.name):
             archives.append(path)

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from analyzer.cli import main
 from analyzer.formats import coverage, detect, member_account
 from analyzer.ingest import ingest
-from analyzer.layout import KEPT_RAW, READ
+from analyzer.layout import KEPT_RAW, NOT_UNDERSTOOD, READ
 from analyzer.rules import run_rules
 from analyzer.store import Store
 from fixtures import foreign
@@ -550,3 +550,83 @@ def test_rancher_rotated_kubelet_log_gzipped_and_the_scripts_date(tmp_path: Path
         years = {y for (y,) in st.con.execute("SELECT DISTINCT year(ts) FROM journal WHERE ts IS NOT NULL").fetchall()}
     assert got == [(2, "2025-11-27 04:10:00")], got
     assert years <= {2025}, years
+
+
+def _mg_with_journal(top: Path, data: bytes, stamp: str = "2024-12-01 11:11:00.051395446 +0000 UTC m=+1.40") -> Path:
+    img = top / "quay-io-openshift-release-dev-sha256-def"
+    (img / "namespaces" / "shop" / "core").mkdir(parents=True)
+    (img / "namespaces" / "shop" / "core" / "pods.yaml").write_text("apiVersion: v1\nkind: PodList\nitems: []\n")
+    (top / "timestamp").write_text(stamp + "\n")
+    (img / "nodes" / "n1").mkdir(parents=True)
+    (img / "nodes" / "n1" / "n1_logs_kubelet.gz").write_bytes(data)
+    return top
+
+
+_LINES = b"".join(b"Dec 01 11:11:%02d.502943 n1 kubenswrapper[2885]: I1201 11:11:%02d.5 2885 k.go:1] line %d\n" % (i % 60, i % 60, i)
+                  for i in range(2000))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "lines", "said"),
+    [
+        ("cut", 1000, "the compressed data is cut short (no end marker): what came before the cut is read"),
+        ("trailing", 2000, "bytes after the end of the compressed data are not read"),
+        ("gz-in-gz", 0, "it holds compressed data or an archive, not text: not read"),
+    ],
+)
+def test_a_gzipped_journal_cut_short_followed_by_bytes_or_holding_a_gzip_says_so(tmp_path: Path, case: str, lines: int, said: str) -> None:
+    """A gzipped member read silently up to a cut (exit 0, 'read'), with the bytes after its end dropped, or whose
+    content is another gzip read as binary journal lines (a hostile-input probe, 2026-12-07): each a problem naming the
+    member, the lines before it kept and counted."""
+    whole = _gz(_LINES)
+    data = {"cut": whole[: len(whole) // 2], "trailing": whole + b"garbage" * 100, "gz-in-gz": _gz(whole)}[case]
+    r = measure(tmp_path, _mg_with_journal(tmp_path / "mg", data))
+    mine = [rs for m, rs in r["problems"] if m.endswith("n1_logs_kubelet.gz")]
+    assert len(mine) == 1 and said in mine[0], r["problems"]
+    with Store(r["db"], read_only=True) as st:
+        got = st.con.execute("SELECT count(*) FROM journal").fetchall()[0][0]
+        state = st.con.execute("SELECT state FROM members WHERE path LIKE '%n1_logs_kubelet.gz'").fetchall()[0][0]
+    assert (0 < got < len(_LINES.splitlines())) if case == "cut" else got == lines, got
+    assert (f"({got} lines read)" in mine[0]) == bool(got)
+    assert state == (READ if lines else NOT_UNDERSTOOD)
+
+
+def test_a_gather_dated_in_9999_is_no_time_and_the_database_stays_readable(tmp_path: Path) -> None:
+    """A must-gather whose timestamp says 9999: no collection time (every verb refused the whole database after it:
+    'a time no date can hold'), its lines read."""
+    r = measure(tmp_path, _mg_with_journal(tmp_path / "mg", _gz(_LINES[:500]), "9999-06-01 10:00:00.051395446 +0000 UTC m=+1.40"))
+    res = CliRunner().invoke(main, ["get", "pods", "--db", str(r["db"])])
+    assert res.exit_code in (0, 1), res.output
+    with Store(r["db"], read_only=True) as st:
+        assert st.con.execute("SELECT collected_at FROM snapshots").fetchall() == [(None,)]
+
+
+def test_a_verb_whose_reader_went_away_ends_quietly(tmp_path: Path) -> None:
+    """kubesnap grep ... | head: the pipe closed is no internal error (it was exit 70, 'internal error: BrokenPipeError'):
+    nothing on stderr, 141 as a shell reports a writer its pipe closed on."""
+    import subprocess
+
+    from tests.test_layout import KUBESNAP_BIN
+
+    r = measure(tmp_path, _mg_with_journal(tmp_path / "mg", _gz(_LINES * 20)))
+    p = subprocess.run(["bash", "-c", f'"{KUBESNAP_BIN}" grep --db "{r["db"]}" line | head -1; echo "rc=${{PIPESTATUS[0]}}"'],
+                       capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+    assert p.stdout.splitlines()[-1] == "rc=141" and p.stderr == "", (p.stdout[-200:], p.stderr)
+
+
+def test_a_journal_replaced_by_a_link_and_a_tarball_beside_a_rootless_gather(tmp_path: Path) -> None:
+    """A member that is a link is kept raw, never followed (it was 'read', 'its target is read on its own', and the
+    node's journal was gone without a word); an archive beside a must-gather that is the input folder itself, which no
+    entry of its layout names, is an input of its own (it was kept as a member: a second bundle not read)."""
+    top = _mg_with_journal(tmp_path / "mg", b"")
+    j = top / "quay-io-openshift-release-dev-sha256-def" / "nodes" / "n1" / "n1_logs_kubelet.gz"
+    j.unlink()
+    j.symlink_to("/etc/passwd")
+    shutil.copytree(top, tmp_path / "mg2", symlinks=True)
+    (tmp_path / "mg2" / "other.tar.gz").write_bytes(tar(_mg_with_journal(tmp_path / "inner", _gz(b"".join(_LINES.splitlines(keepends=True)[:300])), "2024-12-02 11:11:00.0 +0000 UTC"), tmp_path / "x.tar.gz").read_bytes())
+    r = measure(tmp_path, tmp_path / "mg2")
+    assert r["bundles"] == 2, r
+    with Store(r["db"], read_only=True) as st:
+        (state, reason), = st.con.execute("SELECT state, reason FROM members WHERE path LIKE '%n1_logs_kubelet.gz' AND kind = 'symlink'").fetchall()
+        assert st.con.execute("SELECT count(*) FROM journal").fetchall() == [(300,)]
+    assert state == KEPT_RAW and "never followed" in reason

@@ -19,6 +19,8 @@ from tests.conftest import examples
 @example(9999, 12, 31, 23, 59, 59, "-", 23, 59)
 @example(2024, 1, 1, 0, 0, 0, "+", 99, 0)
 @example(1, 1, 1, 0, 0, 0, "+", 23, 59)
+@example(9999, 1, 1, 0, 0, 0, "+", 0, 0)
+@example(9998, 12, 31, 23, 0, 0, "-", 2, 0)
 def test_any_rfc3339_time_is_its_instant_or_unknown(y: int, mo: int, d: int, h: int, mi: int, s: int, sign: str, oh: int, om: int) -> None:
     text = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}{sign}{oh:02d}:{om:02d}"
     got = parse_time(text)
@@ -28,6 +30,8 @@ def test_any_rfc3339_time_is_its_instant_or_unknown(y: int, mo: int, d: int, h: 
         want: datetime | None = None if local.year < 1980 else local.astimezone(UTC)
     except (ValueError, OverflowError):
         want = None
+    if want is not None and want.year >= 9999:
+        want = None  # (no time from 9999 on: the database holds none)
     assert got == want, text
 
 

@@ -29,11 +29,23 @@ from analyzer.bundle import (
     MEMBER_READ_ERRORS,
     Limits,
     Member,
+    MemberProblem,
     Problem,
     iter_input,
     uncompressing,
 )
-from analyzer.layout import JOURNALS, KEPT_RAW, NOT_UNDERSTOOD, POD_LOGS, RAW, READ, Entry, Layout, _glob_rx
+from analyzer.layout import (
+    JOURNALS,
+    KEPT_RAW,
+    LINK_REASON,
+    NOT_UNDERSTOOD,
+    POD_LOGS,
+    RAW,
+    READ,
+    Entry,
+    Layout,
+    _glob_rx,
+)
 from analyzer.models import Record
 from analyzer.registry import import_submodules, load_parsers
 
@@ -108,10 +120,15 @@ class Found:
     listing: Listing
     skip_archives: bool = False
 
-    def archive_roots(self) -> tuple[str, ...]:
-        """Where, in a folder, an archive is one of this bundle's members (kept raw, not read as an input of its
-        own): below a unit's root ('' when the folder itself is the bundle)."""
-        return tuple(u.root + "/" if u.root else "" for u in self.units)
+    def keeps(self, rel: str) -> bool:
+        """Whether an archive in a folder (its path from the folder) is one of this bundle's members (kept as its layout
+        says, not read as an input of its own): below a unit's root ('' when the folder itself is the bundle), where an
+        entry of the layout names it (a must-gather's nodes/<node>/sysinfo.tgz; not another tool's tarball beside it)."""
+        for u in self.units:
+            pre = u.root + "/" if u.root else ""
+            if rel.startswith(pre) and self.fmt.layout.classify(rel[len(pre) :]) is not None:
+                return True
+        return False
 
 
 Reader = Callable[["ForeignIngest", Member, str, Entry], tuple[str, int]]
@@ -270,7 +287,7 @@ def ingest_foreign(store: Any, path: Path, found: Found, *, site: str, report: A
         ing.limits = limits
         try:
             pre = unit.root + "/" if unit.root else ""
-            keep = found.archive_roots() if path.is_dir() else ()
+            keep = found.keeps if path.is_dir() else None
             for item in iter_input(path, limits, skip_archives=found.skip_archives, keep=keep):
                 if isinstance(item, Problem):
                     ing.problems.append((item.member, "", item.reason))
@@ -376,11 +393,12 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
         )
         mtime = datetime.fromtimestamp(m.mtime, UTC) if m.mtime and m.mtime > 0 else None
         # (the state Kubesnap's own bundles give their members: `sources --bundle` reads it)
-        state = (KEPT_RAW if status == "raw" else READ if status in ("parsed", "empty", "link") or (status == "problem" and n)
+        # (a link is never followed: its target, if a member, is read on its own; a journal replaced by a link is not)
+        state = (KEPT_RAW if status in ("raw", "link") else READ if status in ("parsed", "empty") or (status == "problem" and n)
                  else NOT_UNDERSTOOD)  # fmt: skip
         self.members.append({"snapshot_id": self.sid, "path": m.path, "kind": m.kind, "size": m.size, "mtime": mtime,
                              "link_target": m.link_target, "parser": parser, "records": n, "status": status, "state": state,
-                             "reason": entry.reason if status == "raw" and entry is not None else None})  # fmt: skip
+                             "reason": LINK_REASON if status == "link" else entry.reason if status == "raw" and entry is not None else None})  # fmt: skip
 
     def _dispatch(self, m: Member, entry: Entry) -> tuple[str, int]:
         if entry.reader in self.fmt.readers:
@@ -399,7 +417,7 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
             self.add_log(m, meta)
             return "parsed", 1
         if entry.reader == JOURNALS:
-            return "parsed", self.add_journal(m, entry.option("source", "journal") or "journal", node=self._node_by_folder(m.path, entry))
+            return self.add_journal(m, entry.option("source", "journal") or "journal", node=self._node_by_folder(m.path, entry))
         spec = load_parsers().get(entry.reader)
         if spec is None:
             self.problems.append((m.path, entry.reader, "the layout names a reader Kubesnap does not have"))
@@ -474,14 +492,22 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
         ok = 0 < len(name) <= 253 and name[0].isalnum() and all(c.isascii() and (c.isalnum() or c in "-._") for c in name)
         return name.lower() if ok else None
 
-    def add_journal(self, m: Member, source: str, node: str | None = None) -> int:
+    def add_journal(self, m: Member, source: str, node: str | None = None) -> tuple[str, int]:
+        """A journal member's lines; a reading that fails on the way (a gzipped member cut short, a bomb) keeps the lines
+        before it, counted, and says what stopped it."""
         notes = ReadNotes([])
         year = self.info.started_at.year if self.info.started_at else None  # (a syslog stamp has none: the gather's)
-        with m.open() as f:
-            n = self.journals.add(f, JournalMeta(self.sid, node, m.path, source), year, notes)
+        status = "parsed"
+        try:
+            with m.open() as f:
+                n = self.journals.add(f, JournalMeta(self.sid, node, m.path, source), year, notes)
+        except MEMBER_READ_ERRORS as e:
+            n, status = self.journals.added, "problem"
+            said = str(e) if isinstance(e, MemberProblem) else f"member cut short: {e}"
+            self.problems.append((m.path, "journal", f"{said} ({n} lines read)" if n else said))
         self._note_cuts(m.path, "journal", notes)
         self.log_lines += n
-        return int(n)
+        return status, int(n)
 
 
 # ------------------------------------------------------------------ coverage
@@ -533,7 +559,7 @@ def member_account(con: Any, site: str | None = None) -> list[dict[str, Any]]:
         elif status in ("parsed", "empty"):
             state, why = "read", f"{parser}: {n} rows" if status == "parsed" else f"{parser}: empty"
         elif status == "link":
-            state, why = "read", "symlink: its target is read on its own"
+            state, why = "kept raw", LINK_REASON
         elif status == "unknown":
             state, why = "not understood", "no entry of the layout"
         else:
