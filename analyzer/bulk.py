@@ -573,6 +573,11 @@ class JournalLoader:
         self.pending = {}
         self.pending_bytes = 0
 
+    def drop(self, snapshot_id: str, member: str) -> None:
+        """Every line of one member, queued or written (a decompression bomb's, whose lines are its own junk)."""
+        self.flush()
+        self.con.execute(f"DELETE FROM {self.table} WHERE snapshot_id = ? AND member = ?", [snapshot_id, member])
+
     def finish(self, node: str | None = None, shift_minutes: int = 0) -> None:
         """Write what is queued. node: the node of every line whose meta did not say it;
         shift_minutes: the node's UTC offset, by which syslog stamps (local time, read as UTC) move to UTC."""

@@ -531,6 +531,10 @@ class MemberProblem(ValueError):
     before it kept."""
 
 
+class BombProblem(MemberProblem):
+    """A compressed member that expands past its budget: a decompression bomb."""
+
+
 class _Uncompressed:
     """A compressed member's bytes (a gzip file, not an archive), decompressed in bounded steps: a must-gather
     node's <node>_logs_kubelet.gz, rancher's rotated kubelet-<time>.log.gz. Bytes that are not compressed are
@@ -551,7 +555,7 @@ class _Uncompressed:
         try:
             out = self.dec.read(n)
         except BombError:
-            raise MemberProblem(f"it expands to more than {self.dec.limit} bytes (a decompression bomb?): the rest is not read") from None
+            raise BombProblem(f"it expands to more than {self.dec.limit} bytes (a decompression bomb?)") from None
         except (zlib.error, OSError, EOFError, lzma.LZMAError) as e:
             raise MemberProblem(f"damaged compressed data ({e}): the rest is not read") from None
         if self.first and out:

@@ -27,6 +27,7 @@ from analyzer.bulk import JournalMeta, ReadNotes
 from analyzer.bundle import (
     BUNDLE_NAME,
     MEMBER_READ_ERRORS,
+    BombProblem,
     Limits,
     Member,
     MemberProblem,
@@ -504,6 +505,9 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
         except MEMBER_READ_ERRORS as e:
             n, status = self.journals.added, "problem"
             said = str(e) if isinstance(e, MemberProblem) else f"member cut short: {e}"
+            if isinstance(e, BombProblem):  # (its lines are its junk: none is kept, so that no verb drowns in them)
+                self.journals.drop(self.sid, m.path)
+                said, n = f"{said}: not read, the {n} lines before the limit dropped" if n else f"{said}: not read", 0
             self.problems.append((m.path, "journal", f"{said} ({n} lines read)" if n else said))
         self._note_cuts(m.path, "journal", notes)
         self.log_lines += n
