@@ -88,7 +88,7 @@ def main() -> None:
 
     Exit status: each command says what its 0, 1, 2... mean; every command exits 2 on a usage error,
     and 70 on an internal error or when the database ran out of its memory limit (one line on
-    standard error, no traceback).
+    standard error, no traceback); 141 when the reader of its output went away (kubesnap grep ... | head).
     """
 
 
