@@ -453,6 +453,11 @@ CASES: list[Case] = [
     Case("tool-password", 'PS C:\\> $pw = ConvertTo-SecureString "Pepper3853meadow" -AsPlainText -Force\n$s = ConvertTo-SecureString -String Pepp3853meadowX -AsPlainText\n'
          "xfreerdp /u:Administrator /p:Walnut4996nectar /v:10.0.0.40\ncmdkey /add:fs01 /user:CORP\\svc /pass:Quartz6810rocket\n",
          ("Pepper3853meadow", "Pepp3853meadowX", "Walnut4996nectar", "Quartz6810rocket")),
+    Case("tool-password", "ps: lftp -e 'user backup Shadow1762dynamo; mirror -R /data /up; bye' sftp://fs01\ncreateUser monitor SHA \"Maple5878saffron\" AES \"Winter2917harbor\"\n"
+         "createUser bob MD5 Plain1pass DES Plain2pass\n ip ospf message-digest-key 1 md5 Lantern9718ocean\n",
+         ("Shadow1762dynamo", "Maple5878saffron", "Winter2917harbor", "Plain1pass", "Plain2pass", "Lantern9718ocean"),
+         "ps: lftp -e 'user backup KUBESNAP-REDACTED; mirror -R /data /up; bye' sftp://fs01\ncreateUser monitor SHA \"KUBESNAP-REDACTED\" AES \"KUBESNAP-REDACTED\"\n"
+         "createUser bob MD5 KUBESNAP-REDACTED DES KUBESNAP-REDACTED\n ip ospf message-digest-key 1 md5 KUBESNAP-REDACTED\n"),
     # a bare key: with 32 hex digits and more (the OpenTelemetry collector's Datadog exporter, api: key:)
     Case("secret-field", "exporters:\n  datadog:\n    api:\n      site: datadoghq.eu\n      key: 60235e71018a6955398598a56ada30c5\n", ("60235e71018a6955398598a56ada30c5",)),
     # (round 8) helm --set's name/value pairs; a token announced created (Gitea)
