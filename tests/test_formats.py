@@ -640,3 +640,15 @@ def test_a_gzipped_journal_bomb_keeps_none_of_its_lines(tmp_path: Path) -> None:
     assert len(mine) == 1 and "decompression bomb" in mine[0] and "dropped" in mine[0], r["problems"]
     with Store(r["db"], read_only=True) as st:
         assert st.con.execute("SELECT count(*) FROM journal").fetchall() == [(0,)]
+
+
+def test_a_journal_under_a_folder_no_node_could_be_named_says_so(tmp_path: Path) -> None:
+    """nodes/<name>/<name>_logs_kubelet.gz where the name is not a possible node name (a blank, a control character): its lines go
+    to the bundle's node, and a problem says so (they went to 'cluster' silently)."""
+    top = _mg_with_journal(tmp_path / "mg", _gz(_LINES[:400]))
+    img = top / "quay-io-openshift-release-dev-sha256-def" / "nodes"
+    (img / "n1").rename(img / "bad name")
+    r = measure(tmp_path, top)
+    assert [rs for m, rs in r["problems"] if "bad name" in m] == ["its folder's name is not a possible node name: its lines go to the bundle's node, cluster"]
+    with Store(r["db"], read_only=True) as st:
+        assert st.con.execute("SELECT DISTINCT node FROM journal").fetchall() == [("cluster",)]

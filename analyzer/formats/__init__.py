@@ -418,7 +418,11 @@ class ForeignIngest(_ingest_cls()):  # type: ignore[misc]
             self.add_log(m, meta)
             return "parsed", 1
         if entry.reader == JOURNALS:
-            return self.add_journal(m, entry.option("source", "journal") or "journal", node=self._node_by_folder(m.path, entry))
+            node = self._node_by_folder(m.path, entry)
+            if node is None and entry.option("node") == "folder":
+                self.problems.append((m.path, "journal", "its folder's name is not a possible node name: its lines go to the bundle's node, "
+                                      f"{self.info.node or '?'}"))  # fmt: skip
+            return self.add_journal(m, entry.option("source", "journal") or "journal", node=node)
         spec = load_parsers().get(entry.reader)
         if spec is None:
             self.problems.append((m.path, entry.reader, "the layout names a reader Kubesnap does not have"))
