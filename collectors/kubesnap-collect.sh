@@ -1125,6 +1125,22 @@ withhold() {
   printf '%s\t%s\n' "$2" "$3" >>"$WITHHELD"
 }
 
+# withhold_failed FILE REL RC WHAT: withheld because a step of its redaction (WHAT: "the redaction search") ended with
+# status RC: the per-file bound (timeout's 124), or a failure
+withhold_failed() {
+  if (($3 == 124)); then
+    withhold "$1" "$2" "redaction took longer than ${REDACT_BOUND}s"
+  else
+    withhold "$1" "$2" "$4 failed (exit status $3)"
+  fi
+}
+
+# redact_full IN SECONDS PATCH REP SECRETFILE: the engine over the whole text of IN (full mode), within SECONDS
+redact_full() {
+  redact_input "$1" | timeout "$2" awk -v MODE=full -v M="$MARKER" -v PATCH="$3" -v REP="$4" -v NEED=/dev/null \
+    -v VALS="$VALUES" -v SECRETFILE="$5" "$REDACT_PROG" >/dev/null 2>&1
+}
+
 # Seconds left of the per-file bound that started at $1 (at least 1).
 redact_left() {
   local now_s a b l
@@ -1152,7 +1168,7 @@ redact_file() {
   if ((rc == 1)); then
     return 1
   elif ((rc != 0)); then
-    withhold "$f" "$rel" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "the redaction search failed (exit status $rc)")"
+    withhold_failed "$f" "$rel" "$rc" "the redaction search"
     return 2
   fi
   # the lines of either search, in order, once
@@ -1161,7 +1177,7 @@ redact_file() {
       redact_input "$runs" >"$w.r2"
       redact_input "$cand" | timeout "$(redact_left "$start")" awk -v B="$w.r2" "$(redact_union_awk)" >"$w.u" 2>/dev/null || rc=$?
       if ((rc != 0)); then
-        withhold "$f" "$rel" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "the redaction search failed (exit status $rc)")"
+        withhold_failed "$f" "$rel" "$rc" "the redaction search"
         return 2
       fi
       mv -f -- "$w.u" "$cand"
@@ -1176,11 +1192,10 @@ redact_file() {
     grep -q secret "$needf" && secretfile=1
     : >"$patch"
     : >"$rep"
-    redact_input "$f" | timeout "$(redact_left "$start")" awk -v MODE=full -v M="$MARKER" -v PATCH="$patch" \
-      -v REP="$rep" -v NEED=/dev/null -v VALS="$VALUES" -v SECRETFILE="$secretfile" "$REDACT_PROG" >/dev/null 2>&1 || rc=$?
+    redact_full "$f" "$(redact_left "$start")" "$patch" "$rep" "$secretfile" || rc=$?
   fi
   if ((rc != 0)); then
-    withhold "$f" "$rel" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "the redaction program failed (exit status $rc)")"
+    withhold_failed "$f" "$rel" "$rc" "the redaction program"
     return 2
   fi
   [[ -s "$patch" ]] || return 1
@@ -1199,7 +1214,7 @@ redact_apply() {
   fi
   if ((rc != 0)); then
     rm -f -- "$tmp"
-    withhold "$f" "$rel" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "rewriting the file failed (exit status $rc)")"
+    withhold_failed "$f" "$rel" "$rc" "rewriting the file"
     return 2
   fi
   touch -r "$f" -- "$tmp" 2>/dev/null || true
@@ -1255,7 +1270,7 @@ known_file() {
       -v REP="$w.rep" "$(known_awk)" >/dev/null 2>&1 || rc=$?
   fi
   if ((rc != 0)); then
-    withhold "$f" "$rel" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "the search for values redacted elsewhere failed (exit status $rc)")"
+    withhold_failed "$f" "$rel" "$rc" "the search for values redacted elsewhere"
     return 2
   fi
   [[ -s "$w.patch" ]] || return 1
@@ -1387,7 +1402,7 @@ redact_all() {
 # by the rules as one text, and what they change in the next file's head is changed there.
 readonly SEAM_LINES=64
 redact_seams() {
-  local d f prev pn fn w="$STAGE/seam" na nb start rc
+  local d f prev pn fn x w="$STAGE/seam" na nb start rc
   while IFS= read -r -d '' d; do
     prev=""
     while IFS= read -r -d '' f; do
@@ -1404,22 +1419,22 @@ redact_seams() {
           cat -- "$w.b" >>"$w.in"
           : >"$w.patch"
           : >"$w.rep"
-          redact_input "$w.in" | timeout "$REDACT_BOUND" awk -v MODE=full -v M="$MARKER" -v PATCH="$w.patch" \
-            -v REP="$w.rep" -v NEED=/dev/null -v VALS="$VALUES" -v SECRETFILE=0 "$REDACT_PROG" >/dev/null 2>&1 || rc=$?
+          redact_full "$w.in" "$REDACT_BOUND" "$w.patch" "$w.rep" 0 || rc=$?
           if ((rc != 0)); then
-            withhold "$f" "${f#"$BUNDLE"/}" "$( ((rc == 124)) && echo "redaction took longer than ${REDACT_BOUND}s" || echo "the redaction program failed (exit status $rc)")"
+            withhold_failed "$f" "${f#"$BUNDLE"/}" "$rc" "the redaction program"
           else
             # the next file's whole lines only, numbered in it
-            awk -F'\t' -v A="$na" -v B="$nb" '$1 > A && $1 - A <= B { print ($1 - A) substr($0, length($1) + 1) }' "$w.patch" >"$w.p2"
-            awk -F'\t' -v A="$na" -v B="$nb" '$1 > A && $1 - A <= B { print ($1 - A) substr($0, length($1) + 1) }' "$w.rep" >"$w.r2"
-            [[ -s "$w.p2" ]] && redact_apply "$f" "${f#"$BUNDLE"/}" "" "$w.p2" "$w.r2" "$start" && printf '%s\0' "$f" >>"$CHANGED"
+            for x in patch rep; do
+              awk -F'\t' -v A="$na" -v B="$nb" '$1 > A && $1 - A <= B { print ($1 - A) substr($0, length($1) + 1) }' "$w.$x" >"$w.$x.2"
+            done
+            [[ -s "$w.patch.2" ]] && redact_apply "$f" "${f#"$BUNDLE"/}" "" "$w.patch.2" "$w.rep.2" "$start" && printf '%s\0' "$f" >>"$CHANGED"
           fi
         fi
       fi
       [[ -f "$f" ]] && prev=$f || prev=""
     done < <(seam_order "$d")
   done < <(find "$BUNDLE/files/var/log/pods" -mindepth 2 -maxdepth 2 -type d -print0 2>/dev/null | sort -z)
-  rm -f -- "$w.in" "$w.b" "$w.patch" "$w.rep" "$w.p2" "$w.r2"
+  rm -f -- "$w.in" "$w.b" "$w.patch" "$w.rep" "$w.patch.2" "$w.rep.2"
 }
 
 # seam_order DIR: a container's log files in the order they were written: by restart N, each N's rotated files
