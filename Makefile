@@ -30,15 +30,15 @@ $(STAMP): pyproject.toml
 		{ echo "uv did not install the packages: pip instead"; $(BIN)/python -m ensurepip --default-pip >/dev/null; $(PIP) -e '.[dev]'; }
 	@touch $(STAMP)
 
-# System tools the checks need, from Debian/Ubuntu packages when missing. mawk, gawk and
-# busybox: the collector's tests run it with each awk a node may have. openssh-server and sudo:
+# System tools the checks need, from Debian/Ubuntu packages when missing. mawk, gawk, busybox and
+# original-awk (the one true awk): the collector's tests run it with each awk a node may have. openssh-server and sudo:
 # the collect-site tests run a real sshd on 127.0.0.1 and test sudo -n. ripgrep: kubesnap grep's hits are checked
 # against ripgrep's (tests/test_grep.py, bench/grep.py).
 tools:
 	@command -v shellcheck >/dev/null && command -v chromium >/dev/null && test -x /usr/bin/time && \
-		command -v mawk >/dev/null && command -v gawk >/dev/null && command -v busybox >/dev/null && \
+		command -v mawk >/dev/null && command -v gawk >/dev/null && command -v busybox >/dev/null && command -v original-awk >/dev/null && \
 		test -x /usr/sbin/sshd && command -v ssh >/dev/null && command -v sudo >/dev/null && command -v rg >/dev/null || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq shellcheck chromium time mawk gawk busybox \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq shellcheck chromium time mawk gawk busybox original-awk \
 		openssh-server openssh-client sudo ripgrep >/dev/null; }
 
 lint: $(STAMP)

@@ -1051,6 +1051,36 @@ VALUES=""         # the values redacted (known() in the engine), looked for agai
 KNOWN_MAX=500     # at most this many of them, the longest (grep -F of 500 words: about 1 s per 100 MB)
 WITHHELD=""       # "file<TAB>reason"
 
+# redact_alts: each line of stdin, a regex, split into its top-level alternatives, one a line, each once
+redact_alts() {
+  awk '{
+    n = length($0); d = 0; cur = ""
+    for (i = 1; i <= n + 1; i++) {
+      c = (i <= n) ? substr($0, i, 1) : "|"
+      if (c == "\\" && i < n) { cur = cur c substr($0, i + 1, 1); i++; continue }
+      if (c == "[") { j = i + 1; if (substr($0, j, 1) == "]") j++; while (j <= n && substr($0, j, 1) != "]") { if (substr($0, j, 2) == "[:") { j = index(substr($0, j + 2), ":]") + j + 3 } else j++ } cur = cur substr($0, i, j - i + 1); i = j; continue }
+      if (c == "(") d++
+      if (c == ")") d--
+      if (c == "|" && d == 0) { if (!(cur in seen)) { seen[cur] = 1; print cur } cur = ""; continue }
+      cur = cur c
+    }
+  }'
+}
+
+# redact_parts RE: RE's top-level alternatives grouped into regexes of at most 800 bytes, one a line. mawk 1.3.3
+# (Debian 10, Ubuntu 18.04) copies a program's regex or string literal into a buffer of about 2 KB (1 KB on 32-bit)
+# without a bound, and crashes past it: the engine's long regexes are written as several literals
+redact_parts() {
+  printf '%s\n' "$1" | redact_alts | awk '{ if (c != "" && length(c) + length($0) >= 800) { print c; c = "" } c = c (c == "" ? "" : "|") $0 } END { if (c != "") print c }'
+}
+
+# redact_strlit S: S (no " or \) as awk string literals of at most 800 bytes, concatenated
+redact_strlit() {
+  local s=$1 out=""
+  while ((${#s} > 800)); do out+="\"${s:0:800}\" "; s=${s:800}; done
+  printf '(%s"%s")' "$out" "$s"
+}
+
 redact_setup() {
   local t re="" prog
   while IFS=$'\t' read -r _ _ t _; do
@@ -1060,33 +1090,34 @@ redact_setup() {
     re+="${re:+|}$t"
   done < <(redaction_rules)
   # one copy of each top-level alternative (mawk 1.3.4 mis-splits on long repeated alternations)
-  REDACT_TRIGGER=$(printf '%s\n' "$re" | tr '[:upper:]' '[:lower:]' | awk '{
-    n = length($0); d = 0; cur = ""; out = ""
-    for (i = 1; i <= n + 1; i++) {
-      c = (i <= n) ? substr($0, i, 1) : "|"
-      if (c == "\\" && i < n) { cur = cur c substr($0, i + 1, 1); i++; continue }
-      if (c == "[") { j = i + 1; if (substr($0, j, 1) == "]") j++; while (j <= n && substr($0, j, 1) != "]") { if (substr($0, j, 2) == "[:") { j = index(substr($0, j + 2), ":]") + j + 3 } else j++ } cur = cur substr($0, i, j - i + 1); i = j; continue }
-      if (c == "(") d++
-      if (c == ")") d--
-      if (c == "|" && d == 0) { if (!(cur in seen)) { seen[cur] = 1; out = out (out == "" ? "" : "|") cur } cur = ""; continue }
-      cur = cur c
-    }
-    print out
-  }')
+  REDACT_TRIGGER=$(printf '%s\n' "$re" | tr '[:upper:]' '[:lower:]' | redact_alts | awk '{ o = o (NR > 1 ? "|" : "") $0 } END { print o }')
   # the engine's own anchors: the triggers with the three unbounded ones cut to a prefix they all
   # start with (the handlers match the rest), so no anchor is longer than the scan's 64-byte overlap
   local anchor=$REDACT_TRIGGER
   anchor=${anchor//'envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?'/'envs?\\*"?[[:blank:]:]'}
   anchor=${anchor//'kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret'/'kind\\*"?[[:blank:]:]'}
   anchor=${anchor//'\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*'/'\\*"name\\*"'}
+  # the rules write blanks [[:blank:]]; awks without POSIX classes (mawk 1.3.3: Debian 10, Ubuntu 18.04) read that
+  # as a set of letters, so the engine and grep get a space and a tab instead
+  REDACT_TRIGGER=${REDACT_TRIGGER//'[:blank:]'/$' \t'}
+  anchor=${anchor//'[:blank:]'/$' \t'}
   prog=$(redact_awk)
-  prog=${prog//@PROSE@/"$(redaction_rules | awk -F'\t' '$1 == "password-prose" { print $3 }')"}
-  prog=${prog//@SCAN@/"${anchor//\//\\/}"}
+  t=$(redaction_rules | awk -F'\t' '$1 == "password-prose" { print $3 }')
+  prog=${prog//@PROSE@/"${t//'[:blank:]'/$' \t'}"}
   # busybox awk ends a regex literal at any /, even in brackets
-  prog=${prog//@ANCHOR@/"${REDACT_TRIGGER//\//\\/}"}
+  local c any="" first="" long=""
+  while IFS= read -r c; do any+="${any:+ || }L ~ /${c//\//\\/}/"; done < <(redact_parts "$REDACT_TRIGGER")
+  prog=${prog//'L ~ /@ANCHOR@/'/"($any)"}
+  while IFS= read -r c; do
+    c=${c//\//\\/}
+    first+="if (match(s, /$c/) && (!b || RSTART < b)) b = RSTART; "
+    long+="if (match(s, /^($c)/) && RLENGTH > l) l = RLENGTH; "
+  done < <(redact_parts "$anchor")
+  prog=${prog//@SCANFIRST@/"$first"}
+  prog=${prog//@SCANLONG@/"$long"}
   prog=${prog//@RUNS@/"${REDACT_RUNS//\//\\057}"}
-  prog=${prog//@SIGS@/"$REDACT_SIGS"}
-  prog=${prog//@KSIGS@/"$REDACT_KSIGS"}
+  prog=${prog//'"@SIGS@"'/"$(redact_strlit "$REDACT_SIGS")"}
+  prog=${prog//'"@KSIGS@"'/"$(redact_strlit "$REDACT_KSIGS")"}
   REDACT_PROG=$prog
   # busybox awk cuts a line at a NUL byte: such files go through awk with NUL as \001
   # (mawk keeps the byte but its regex matching stops there)
@@ -1763,7 +1794,7 @@ function value(v, ks, kq, sep, key, rule,   c, k, e, n, t, blk) {
     else if (sep == "=" && substr(S, ks, 1) != "-" && level_at(ks) < 0 && !plain(substr(S, v, e - v), key) && in_dq(ks)) { t = closeq(v, 0); if (t > e) e = t }
     else if (sep == "=" && substr(S, e, 4) == "'\\''") e = sq_end(e)
     # a quoted assignment, "NAME=a b c" (systemd's Environment=, a shell word): to its closing quote
-    else if (sep == "=" && !kq && level_at(ks) == 0 && substr(S, ks - 1, 1) == "\"" && substr(S, ks - 2, 1) ~ /^([ \t=]|)$/) { t = closeq(v, 0); if (t > e) e = t }
+    else if (sep == "=" && !kq && level_at(ks) == 0 && substr(S, ks - 1, 1) == "\"" && substr(S, ks - 2, 1) ~ /^[ \t=]?$/) { t = closeq(v, 0); if (t > e) e = t }
   }
   # (a Google app password as Google prints it, four groups of four letters: password=abcd efgh ijkl mnop)
   if (e == v + 4 && substr(S, v, 19) ~ /^[a-z][a-z][a-z][a-z] [a-z][a-z][a-z][a-z] [a-z][a-z][a-z][a-z] [a-z][a-z][a-z][a-z]$/ && substr(S, v + 19, 1) !~ /[A-Za-z0-9]/) e = v + 19
@@ -2639,15 +2670,19 @@ function nv(p, alen,   w, nm, v) {
 # union regex is quadratic in mawk, and match() costs the window's length: windows start small and
 # grow only while they find nothing); a match is taken only when it starts before the window's last
 # 64 bytes (or the window holds the end of the line), so no anchor is ever cut by the window.
+# the anchors' regex in parts (redact_parts): where the first anchor starts in s, as match(s, anchors) sets RSTART;
+# and the longest anchor at the start of s, as match(s, "^(" anchors ")") sets RLENGTH
+function scanfirst(s,   b) { b = 0; @SCANFIRST@RSTART = b; return b }
+function scanlong(s,   l) { l = -1; @SCANLONG@RLENGTH = l; RSTART = (l < 0) ? 0 : 1; return RSTART }
 function scan(   pos, w, n, win, p, alen, a) {
   n = length(L); pos = 1; w = 256; SKIP = (SKIP0 > 0) ? SKIP0 : 0; TOOL = ""; TOOLQ = 0
   while (pos <= n) {
     win = substr(L, pos, w)
-    if (!match(win, /@SCAN@/)) { if (pos + w > n) break; pos += w - 64; if (w < 65536) w *= 2; continue }
+    if (!scanfirst(win)) { if (pos + w > n) break; pos += w - 64; if (w < 65536) w *= 2; continue }
     if (RSTART > w - 64 && pos + w <= n) { pos += w - 64; continue }
     p = pos + RSTART - 1
     if (SCANLIM && p > SCANLIM) return
-    match(substr(L, p, 128), /^(@SCAN@)/); alen = RLENGTH; a = substr(L, p, alen)
+    scanlong(substr(L, p, 128)); alen = RLENGTH; a = substr(L, p, alen)
     if (p >= SKIP) handle(p, alen, a)
     if (NEEDED) return
     pos = p + (alen > 0 ? alen : 1); if (SKIP > pos) pos = SKIP; w = 256

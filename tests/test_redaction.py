@@ -1,5 +1,5 @@
 """The collector's redaction rules, run as the collector runs them (its own shell functions, sourced),
-with each of mawk, gawk and busybox awk first on PATH.
+with each of mawk, gawk, busybox awk and the one true awk (original-awk) first on PATH.
 
 Every declared rule (redaction_rules in the script) has cases here; look-alike lines stay byte for
 byte; docs/redaction.md carries the same rule list.
@@ -21,7 +21,9 @@ from fixtures.fakenode.build import COLLECTOR, PROJECT
 from tests.conftest import corpus_params
 
 M = "KUBESNAP-REDACTED"
-AWKS = ("mawk", "gawk", "busybox")
+AWKS = ("mawk", "gawk", "busybox", "original-awk")
+# mawk (Debian, Ubuntu) and busybox awk (the least alike) in the fast set; gawk and the one true awk in the slow set
+AWK_PARAMS = [pytest.param(a, marks=pytest.mark.slow) if a in ("gawk", "original-awk") else a for a in AWKS]
 REQUIRE = os.environ.get("KUBESNAP_REQUIRE_AWKS") == "1"
 
 
@@ -765,8 +767,7 @@ def case_inputs() -> dict[str, bytes]:
     return out
 
 
-# every case with mawk (Debian, Ubuntu) and busybox awk (the least alike) in the fast set; gawk in the slow set
-@pytest.fixture(scope="module", params=[pytest.param(a, marks=pytest.mark.slow) if a == "gawk" else a for a in AWKS])
+@pytest.fixture(scope="module", params=AWK_PARAMS)
 def results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
     return run_cases(request.param, tmp_path_factory.mktemp("redact"), case_inputs())
 
@@ -807,6 +808,54 @@ def test_every_declared_rule_has_cases() -> None:
     assert {c.rule for c in CASES} <= ids
 
 
+def awk_literals(prog: str) -> list[tuple[str, str]]:
+    """The string and regex literals of an awk program, as an awk's lexer reads them: ("str" or "re", text).
+    A `/` opens a regex where an operand is expected (after `(`, `,`, `~`, `!`, `&`, `|`, `{`, `;`, `=` or a line's
+    start), as in awk's grammar; a `/` in brackets does not end it (busybox's reading is avoided by the engine)."""
+    out: list[tuple[str, str]] = []
+    i, n, prev = 0, len(prog), "\n"
+    while i < n:
+        c = prog[i]
+        if c == "#":
+            j = prog.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if c == '"' or (c == "/" and prev in "(,~!&|{};=\n"):
+            j, brackets = i + 1, False
+            while prog[j] != c or (c == "/" and brackets):
+                assert prog[j] != "\n", f"a literal runs past its line: {prog[i:i + 80]!r}"
+                if prog[j] == "\\":
+                    j += 1
+                elif c == "/" and prog[j] == "[" and not brackets:
+                    brackets = True
+                    j += prog[j + 1] == "]"
+                elif c == "/" and prog[j] == "]":
+                    brackets = False
+                j += 1
+            out.append(("str" if c == '"' else "re", prog[i + 1 : j]))
+            i, prev = j + 1, c
+            continue
+        if not c.isspace() or c == "\n":
+            prev = c
+        i += 1
+    return out
+
+
+def test_the_engine_compiles_on_old_and_strict_awks() -> None:
+    """What mawk 1.3.3 (Debian 10, Ubuntu 18.04; not installable here) and the one true awk need of the program:
+    no literal past 1,000 bytes (1.3.3's lexer copies a literal into a buffer of 2,040 bytes, 1,020 on 32-bit, unchecked:
+    the program crashed, every file withheld), no POSIX class (1.3.3 reads [[:blank:]] as a set of letters) and no
+    empty alternative (`(a|)`: both refuse it). Checked by hand with mawk 1.3.3 built from Debian's 1.3.3-15 source:
+    every case of this file redacted as with mawk 1.3.4."""
+    prog = subprocess.run(["bash", "-c", 'source "$1"; STAGE=$(mktemp -d); redact_setup; rm -rf "$STAGE"; printf %s "$REDACT_PROG"',
+                           "x", str(COLLECTOR)], capture_output=True, text=True, check=True, env={**os.environ, "LC_ALL": "C"}).stdout  # fmt: skip
+    lits = awk_literals(prog)
+    assert len([k for k, _ in lits if k == "re"]) > 500 and len(prog) > 100_000
+    assert max(len(t.encode()) for _, t in lits) <= 1000, sorted((len(t), t[:60]) for _, t in lits)[-1]
+    assert not re.findall(r"\[:[a-z]+:\]", prog)
+    assert not [t for k, t in lits if k == "re" and re.search(r"(?<!\\)\|\)|(?<!\\)\(\||(?<!\\)\|\||^\||(?<!\\)\|$", t)]
+
+
 def test_docs_list_the_declared_rules() -> None:
     doc = (PROJECT / "docs" / "redaction.md").read_text()
     for rule, kind, _trigger, what, kept in declared_rules():
@@ -837,7 +886,7 @@ def test_linear_on_a_long_line_full_of_anchors(tmp_path: Path) -> None:
     assert "Pw0" not in text and "T0" not in text and text.count(M) == 80000
 
 
-@pytest.mark.parametrize("kind", AWKS)
+@pytest.mark.parametrize("kind", AWK_PARAMS)
 def test_a_value_redacted_once_is_redacted_in_every_file(tmp_path: Path, kind: str) -> None:
     """known-value: the same password echoed, passed to a tool no rule knows, or in another file; names, images,
     URLs, letters-only words and env values that are no secret are not looked for elsewhere."""
@@ -936,7 +985,7 @@ def test_redact_all_finds_every_secret_whether_the_batch_search_works_or_not(tmp
     assert searched == ({ODD, "sub/b.yaml"} if batch == "works" else set(files))
 
 
-@pytest.mark.parametrize("kind", AWKS)
+@pytest.mark.parametrize("kind", AWK_PARAMS)
 def test_a_value_cut_by_rotation_is_redacted_in_the_next_file(tmp_path: Path, kind: str) -> None:
     """A P record ends a rotated file and its line goes on in the next file of the same container and restart
     (a later rotated file, or N.log): the rest of the value is redacted there. Another restart's log, or a file

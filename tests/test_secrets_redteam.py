@@ -2,7 +2,7 @@
 
 The real collector runs on a fake node (fixtures/secrets_node.py) holding well over 100
 distinct secrets in more than 40 hiding places, once per awk a node may have: mawk
-(Debian/Ubuntu), gawk (RHEL) and busybox awk (minimal images). The scan then looks for every
+(Debian/Ubuntu), gawk (RHEL), busybox awk (minimal images) and the one true awk (BSD lineage). The scan then looks for every
 marker in every member's name, link target and bytes, in gzip members (recursively), and
 in every base64 run of 16 or more characters decoded two levels deep. The collector under
 test is collectors/kubesnap-collect.sh, or the file named by KUBESNAP_COLLECTOR.
@@ -38,6 +38,7 @@ AWKS = {
     "mawk": (shutil.which("mawk") or "/usr/bin/mawk", None),
     "gawk": (shutil.which("gawk") or "/usr/bin/gawk", None),
     "busybox": (None, shutil.which("busybox") or "/bin/busybox"),
+    "original-awk": (shutil.which("original-awk") or "/usr/bin/original-awk", None),
 }
 
 B64_RUN = re.compile(rb"[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9_-]{16,}={0,2}")
@@ -123,7 +124,7 @@ def _awk_dir(base: Path, awk: str) -> Path:
     else:
         assert target is not None
         if not Path(target).exists():
-            raise AssertionError(f"{target} missing: `make tools` installs gawk and mawk")
+            raise AssertionError(f"{target} missing: `make tools` installs gawk, mawk and original-awk")
         link.symlink_to(target)
     return d
 
@@ -135,9 +136,9 @@ def _which_awk(path: str) -> str:
     for args in (["-W", "version"], ["--version"], []):
         p = subprocess.run([awk, *args], capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
         text = (p.stdout + p.stderr).lower()
-        for name in ("busybox", "mawk", "gnu awk"):
+        for name in ("busybox", "mawk", "gnu awk", "awk version 20"):
             if name in text:
-                return "gawk" if name == "gnu awk" else name
+                return {"gnu awk": "gawk", "awk version 20": "original-awk"}.get(name, name)
     return "unknown"
 
 
