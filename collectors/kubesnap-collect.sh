@@ -1020,7 +1020,7 @@ bearer-token	bearer token	bearer	a token of 16 or more characters after "Bearer"
 basic-credentials	basic credentials	basic	base64 of 8 or more characters (a multiple of 4, not all lower-case letters) after "Basic"	"basic authentication" in prose
 jwt	JSON web token	eyj	header.payload.signature of a JWT (eyJ...)	
 bootstrap-token	kubeadm bootstrap token	[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]	a stand-alone [a-z0-9]{6}.[a-z0-9]{16} with a digit	file and host names that only look alike (letters only, or part of a longer name)
-url-credentials	credentials in a URL	://|%3a%2f%2f|:[\\]/[\\]/|[^[:blank:]/@'"]@[a-z0-9]	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded (%3A%2F%2F) and with JSON-escaped slashes (:\/\/); in a CRI partial (P) record that ends inside the authority (the runtime cut user:pa|ss@host), from the colon to the record's end; user:password@host with no scheme (a DSN, a proxy setting, mysqlsh --uri) when the password looks like one (6 or more characters, letters with a digit or a sign); a mail address's password, user@example.com:password (SMTP_LOGIN=, a sasl_passwd line), when it looks like one and is no path or prompt	scheme, user name, host; e-mail addresses, image digests (name:tag@sha256:...), user:word@host with a word that does not look like a password
+url-credentials	credentials in a URL	://|%3a%2f%2f|%253a%252f%252f|:[\\]/[\\]/|[^[:blank:]/@'"]@[a-z0-9]	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded, once or twice (%3A%2F%2F, %253A%252F%252F: a URL in a query parameter of a logged URL), and with JSON-escaped slashes (:\/\/); in a CRI partial (P) record that ends inside the authority (the runtime cut user:pa|ss@host), from the colon to the record's end; user:password@host with no scheme (a DSN, a proxy setting, mysqlsh --uri) when the password looks like one (6 or more characters, letters with a digit or a sign); a mail address's password, user@example.com:password (SMTP_LOGIN=, a sasl_passwd line), when it looks like one and is no path or prompt	scheme, user name, host; e-mail addresses, image digests (name:tag@sha256:...), user:word@host with a word that does not look like a password
 env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|environment:|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@|[.]value=	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, JAVA_OPTS, ...), whose values the other rules still read (JAVA_OPTS=-Dx.password=X); name/value pairs outside env blocks when the name holds a secret word (- name: DB_PASSWORD / value: X) or, in JSON objects and helm --set (env[0].name=X,env[0].value=Y), is an upper-case variable (a YAML pair outside env: with an upper-case name alone, a Tekton param STRIPE_SK, is not: no trigger finds it); env items in flow style and on one line (- {name: N, value: X}, env: [{...}], "env":["N=V"], a JSON object value first); a value on the line after value:; kubectl describe's Environment: block and a compose file's environment: list or map (references such as <set to the key 'k' in secret 's'> kept); comments inside an env list; a YAML value: line to its end (a probe header's value: Bearer X, kubeadm's extraEnvs), an env item written value first	names; harmless variables
 secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret (or SecretList), wherever in the file, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars, a list at data:'s indentation, data: with a comment or an anchor, a flow mapping data: {k: v}, comments inside), in YAML and JSON (also one-line and escaped JSON), also as a log's messages (CRI, kubectl logs --timestamps, docker json-file and journal lines: their indentation read after the prefix); an audit event's data and stringData objects on secrets (objectRef resource secrets, no kind in the line); the values of an external-secrets SecretStore's fake provider (its data: list)	the keys; ConfigMaps in files with no Secret, and those whose kind: comes before their data: (written by hand); SecretStore, SecretProviderClass and other kinds named Secret...
 registry-header	registry headers	\.headers?\]|headers?[[:blank:]]*=[[:blank:]]*[{]	every value of a TOML [... .headers] or [... .header] table, and of an inline header = { ... } table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
@@ -2261,17 +2261,19 @@ function bootstrap(p,   b, a2) {
   if (substr(S, p + 7, 16) !~ /[g-z]/ && substr(S, p + 7, 1) == "1") return
   edit(p, p + 23, "bootstrap-token")
 }
-function urlcred(p, an,   w, n, i, c, at, col, a, v, wl, stop) {
+function urlcred(p, an,   w, n, i, c, at, col, a, v, wl, stop, e, el) {
   v = p + length(an)
   w = substr(S, v, 512)
   n = length(w); at = 0
   if (an ~ /^%/) {
-    # URL-encoded: user%3Apassword%40host, up to an encoded slash
-    wl = tolower(w); stop = match(wl, /%2f|[ \t"'<>&]/) ? RSTART : n + 1
-    for (i = 1; i + 2 < stop; i++) if (substr(wl, i, 3) == "%40") at = i
+    # URL-encoded: user%3Apassword%40host, up to an encoded slash; encoded twice: user%253Apassword%2540host
+    e = (an ~ /^%25/) ? "%25" : "%"; el = length(e) + 2
+    wl = tolower(w); stop = match(wl, /[ \t"'<>&]/) ? RSTART : n + 1
+    i = index(wl, e "2f"); if (i && i < stop) stop = i
+    for (i = 1; i + el - 1 < stop; i++) if (substr(wl, i, el) == e "40") at = i
     if (!at) return
-    col = index(substr(wl, 1, at - 1), "%3a")
-    if (col && at > col + 3) edit(v + col + 2, v + at - 1, "url-credentials")
+    col = index(substr(wl, 1, at - 1), e "3a")
+    if (col && at > col + el) edit(v + col + el - 1, v + at - 1, "url-credentials")
     return
   }
   # the authority ends at a slash (raw or escaped), white space, a quote or an escaped quote; the last @ in it ends the
@@ -2599,7 +2601,7 @@ function handle(p, alen, a,   v, c, k, e) {
   else if (a == "eyj") jwt(p)
   else if (a == "ls0tls1") b64pem(p)
   else if (a == "h4si") gz(p)
-  else if (a == "://" || a == "%3a%2f%2f" || a ~ /^:\\/) urlcred(p, a)
+  else if (a == "://" || a == "%3a%2f%2f" || a == "%253a%252f%252f" || a ~ /^:\\/) urlcred(p, a)
   else if (a == "bearer" || a == "basic") bearer(p, a)
   else if (a == "private key" || a == "static key v1") pem(p)
   else if (a ~ /^kind/) {

@@ -349,6 +349,8 @@ CASES: list[Case] = [
     Case("secret-field", "iscsiadm -m node -o update -n node.session.auth.password -v IscsiValue123\n"
          'E1114 kubelet: failed: key "node.session.auth.password" and value "IscsiKubeValue1" invalid\n', ("IscsiValue123", "IscsiKubeValue1")),
     Case("url-credentials", "redirect=https%3A%2F%2Fadmin%3AEncValue123%40db.example.com%2Fx\n", ("EncValue123",)),
+    # (probe 5, s139) a URL in a query parameter of a logged URL: encoded twice
+    Case("url-credentials", "GET /redirect?u=https%253A%252F%252Fadmin%253APizza27bliz%2540db.example.com%252Fx HTTP/1.1\n", ("Pizza27bliz",)),
     Case("url-credentials", '{"dsn":"mysql:\\/\\/root:EscValue123@db\\/app"}\n', ("EscValue123",)),
     Case("url-credentials", '{"url":"postgres://app:ab\\u0026AmpValue123@db/app"}\nredis://:pa#HashValue123@redis:6379\n', ("AmpValue123", "HashValue123")),
     Case("tool-password", "jdbc:oracle:thin:app/OracleValue1@db:1521/ORCL\nsqlplus -s app/OracleValue2@ORCL @q.sql\n", ("OracleValue1", "OracleValue2")),
@@ -585,6 +587,8 @@ CASES: list[Case] = [
 ]
 
 KEPT = [
+    # a twice-encoded URL with no credentials, an encoded @ in its path
+    "GET /r?u=https%253A%252F%252Fdb.example.com%252Fusers%252Fa%2540b.org%253A1 HTTP/1.1",
     "cd /p:\nls /tmp/p: x\nenable password\nline vty 0 4\n",
     # (round 9) a ServiceAccount's secrets: and a pod's imagePullSecrets: lists of names; an environment: with a value;
     # a compose file's harmless variables
