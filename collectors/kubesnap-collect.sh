@@ -1081,7 +1081,7 @@ redact_strlit() {
   printf '(%s"%s")' "$out" "$s"
 }
 
-redact_setup() {
+redact_build() {
   local t re="" prog
   while IFS=$'\t' read -r _ _ t _; do
     [[ "$t" == "("* || "$t" == "${REDACT_RUNS//A-Za-z/a-z}" ]] && continue
@@ -1128,6 +1128,66 @@ redact_setup() {
   : >"$VALUES"
   : >"$REDLINES"
   : >"$WITHHELD"
+}
+
+# The engine's self-test: two small files whose redaction is known, one read line by line and one whole (a
+# Secret), run through redact_file at start with the awk first on PATH. An awk that fails it (it crashes,
+# refuses the program, or redacts otherwise: an old or unknown awk) is not used; the first of gawk, mawk,
+# busybox awk, nawk and original-awk that passes is, through a wrapper named awk first on PATH. When none
+# passes, every file with a line the rules would read is withheld (REDACT_BROKEN): redaction fails closed.
+# tests/test_redaction.py checks the expected outputs against the engine with each awk.
+REDACT_TEST_LINE=$'DB_PASSWORD=SelfTst2pw\n{"level":"info","user":"a","token":"SelfTst3tk"}\nurl: postgres://app:SelfTst4pw@db:5432/x\n2024-03-01T10:00:00.000000000Z stdout F run --Password SelfTst5pw --api-key=SelfTst6pw ok\nAuthorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWxmdGVzdCJ9.c2lnbmF0dXJlMTIzNDU2Nzg\nimage sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef pulled\n'
+REDACT_TEST_LINE_OUT=$'DB_PASSWORD=KUBESNAP-REDACTED\n{"level":"info","user":"a","token":"KUBESNAP-REDACTED"}\nurl: postgres://app:KUBESNAP-REDACTED@db:5432/x\n2024-03-01T10:00:00.000000000Z stdout F run --Password KUBESNAP-REDACTED --api-key=KUBESNAP-REDACTED ok\nAuthorization: Bearer KUBESNAP-REDACTED\nimage sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef pulled\n'
+REDACT_TEST_FULL=$'apiVersion: v1\nkind: Secret\nmetadata:\n  name: selftest\ndata:\n  user: YWRtaW4=\n  tls.key: |\n    LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t\n    U2VsZlRzdDdrZXk=\n---\napiVersion: v1\nkind: ConfigMap\ndata:\n  mode: production\n'
+REDACT_TEST_FULL_OUT=$'apiVersion: v1\nkind: Secret\nmetadata:\n  name: selftest\ndata:\n  user: KUBESNAP-REDACTED\n  tls.key: |\n    KUBESNAP-REDACTED\n    KUBESNAP-REDACTED\n---\napiVersion: v1\nkind: ConfigMap\ndata:\n  mode: production\n'
+REDACT_ENGINE="awk" # the awk the engine runs with: the first on PATH, or the one that passed the self-test instead
+REDACT_BROKEN=0
+
+redact_selftest() {
+  local d="$STAGE/selftest" rc=0
+  rm -rf -- "$d"
+  mkdir -p -- "$d"
+  printf '%s' "$REDACT_TEST_LINE" >"$d/line"
+  printf '%s' "$REDACT_TEST_FULL" >"$d/full"
+  printf '%s' "$REDACT_TEST_LINE_OUT" >"$d/line.want"
+  printf '%s' "$REDACT_TEST_FULL_OUT" >"$d/full.want"
+  local save_l=$REDLINES save_w=$WITHHELD save_v=$VALUES save_b=$REDACT_BOUND
+  REDLINES="$d/redlines" WITHHELD="$d/withheld" VALUES="$d/values" REDACT_BOUND=20
+  : >"$REDLINES"
+  : >"$WITHHELD"
+  : >"$VALUES"
+  redact_file "$d/line" line >/dev/null 2>&1 || true
+  redact_file "$d/full" full >/dev/null 2>&1 || true
+  REDLINES=$save_l WITHHELD=$save_w VALUES=$save_v REDACT_BOUND=$save_b
+  { cmp -s -- "$d/line" "$d/line.want" && cmp -s -- "$d/full" "$d/full.want"; } || rc=1
+  rm -rf -- "$d"
+  return "$rc"
+}
+
+# redact_setup: the engine built and tested with the awk first on PATH, or another awk of the node
+redact_setup() {
+  redact_build
+  redact_selftest && return 0
+  local a exe w="$STAGE/awk-bin" path0=$PATH tried="awk"
+  mkdir -p -- "$w"
+  for a in gawk mawk "busybox awk" nawk original-awk; do
+    exe=$(command -v -- "${a%% *}" 2>/dev/null) || continue
+    tried+=", $a"
+    printf '#!/bin/sh\nexec %s%s "$@"\n' "$exe" "${a#"${a%% *}"}" >"$w/awk"
+    chmod +x -- "$w/awk"
+    PATH="$w:$path0"
+    redact_build
+    if redact_selftest; then
+      REDACT_ENGINE=$a
+      log "warning: the first awk on PATH failed the redaction engine's self-test: redacting with $a"
+      return 0
+    fi
+  done
+  PATH=$path0
+  redact_build
+  REDACT_BROKEN=1
+  REDACT_ENGINE=none
+  log "warning: no awk on this node passed the redaction engine's self-test ($tried): every file that needs redaction is withheld"
 }
 
 # rewrite_file FILE CNT AWK-ARGS...: run awk over FILE and replace it by the output when the program
@@ -1200,6 +1260,9 @@ redact_file() {
     return 1
   elif ((rc != 0)); then
     withhold_failed "$f" "$rel" "$rc" "the redaction search"
+    return 2
+  elif ((REDACT_BROKEN)); then
+    withhold "$f" "$rel" "no awk on this node passed the redaction engine's self-test"
     return 2
   fi
   # the lines of either search, in order, once
@@ -1523,13 +1586,22 @@ final_scan() {
   local f names="$STAGE/names.txt" hits=0 rel
   find "$BUNDLE" -mindepth 1 -print | cut -c"$((${#BUNDLE} + 2))"- >"$names"
   cp -- "$names" "$STAGE/names.orig"
-  if redact_file "$names" "(member names)" 2>/dev/null; then
-    local nr
+  local nr rc=0
+  redact_file "$names" "(member names)" 2>/dev/null || rc=$?
+  if ((rc == 0)); then
     while IFS=$'\t' read -r _ nr _; do
       rel=$(sed -n "${nr}p" "$STAGE/names.orig" 2>/dev/null || true)
       [[ -n "$rel" ]] && withhold "$BUNDLE/$rel" "$(sed -n "${nr}p" "$names")" "its name holds a secret"
       hits=$((hits + 1))
     done < <(grep "^(member names)" "$REDLINES" || true)
+  elif ((rc == 2)); then
+    # the names could not be redacted (the engine failed or ran out of time): every member whose name has a line
+    # the rules would read is withheld, under no name
+    while IFS=: read -r nr _; do
+      rel=$(sed -n "${nr}p" "$STAGE/names.orig" 2>/dev/null || true)
+      [[ -n "$rel" && -e "$BUNDLE/$rel" ]] && withhold "$BUNDLE/$rel" "(a member)" "its name could not be searched for secrets"
+      hits=$((hits + 1))
+    done < <({ grep -n -a -i -E -- "$REDACT_TRIGGER" "$STAGE/names.orig"; grep -n -a -E -- "$REDACT_RUNS" "$STAGE/names.orig"; } 2>/dev/null | sort -t: -k1,1n -u)
   fi
   # link targets (a tar member keeps its target as it is): one that holds a secret withholds its link
   local links="$STAGE/links.lst" targets="$STAGE/targets.txt" n_links n_targets
@@ -1541,14 +1613,21 @@ final_scan() {
     if ((n_links != n_targets)); then
       # a target with a newline, or a find without -printf: no link is vouched for
       while IFS= read -r -d '' f; do withhold "$f" "${f#"$BUNDLE"/}" "its link target could not be searched for secrets"; done <"$links"
-    elif redact_file "$targets" "(link targets)" 2>/dev/null; then
-      local -a all_links=()
-      while IFS= read -r -d '' f; do all_links+=("$f"); done <"$links"
-      while IFS=$'\t' read -r _ nr _; do
-        f=${all_links[nr - 1]:-}
-        [[ -n "$f" ]] && withhold "$f" "${f#"$BUNDLE"/}" "its link target holds a secret"
-        hits=$((hits + 1))
-      done < <(grep "^(link targets)" "$REDLINES" || true)
+    else
+      rc=0
+      redact_file "$targets" "(link targets)" 2>/dev/null || rc=$?
+      if ((rc == 0)); then
+        local -a all_links=()
+        while IFS= read -r -d '' f; do all_links+=("$f"); done <"$links"
+        while IFS=$'\t' read -r _ nr _; do
+          f=${all_links[nr - 1]:-}
+          [[ -n "$f" ]] && withhold "$f" "${f#"$BUNDLE"/}" "its link target holds a secret"
+          hits=$((hits + 1))
+        done < <(grep "^(link targets)" "$REDLINES" || true)
+      elif ((rc == 2)); then
+        # the targets could not be redacted: no link is vouched for
+        while IFS= read -r -d '' f; do [[ -L "$f" ]] && withhold "$f" "${f#"$BUNDLE"/}" "its link target could not be searched for secrets"; done <"$links"
+      fi
     fi
   fi
   while IFS= read -r -d '' f; do
@@ -3328,9 +3407,10 @@ write_manifest() {
     red+=$(awk -F'\t' 'BEGIN { ORS = "" } { gsub(/\\/, "\\\\", $3); gsub(/"/, "\\\"", $3); printf "%s{\"path\":\"%s\",\"rule\":\"%s\",\"count\":%d}", (NR > 1 ? "," : ""), $3, $2, $1 }' "$REDACTIONS")
     total=$(awk '{ s += $1 } END { print s + 0 }' "$REDACTIONS")
   fi
+  [[ "$total" =~ ^[0-9]+$ ]] || total=0
   red+="]"
   local wh="[" wsep=""
-  if [[ -s "$WITHHELD" ]]; then
+  if [[ -s "$WITHHELD" && "$RECORDS" != /dev/null ]]; then
     local wp wr
     while IFS=$'\t' read -r wp wr; do
       wh+="$wsep{\"path\":$(json_str "$wp"),\"reason\":$(json_str "$wr")}"
@@ -3357,7 +3437,8 @@ write_manifest() {
       "$(json_str "${RUNTIME_ENDPOINT#unix://"$ROOT"}")"
     printf '  "crictl_calls": %s,\n' "$CRICTL_CALLS"
     printf '  "missing_commands": %s,\n' "$missing"
-    printf '  "redaction": {"marker": "%s", "total": %s, "files": %s, "withheld": %s},\n' "$MARKER" "$total" "$red" "$wh"
+    printf '  "redaction": {"marker": "%s", "total": %s, "files": %s, "withheld": %s, "engine": %s},\n' "$MARKER" "$total" "$red" "$wh" \
+      "$(json_str "$REDACT_ENGINE")"
     printf '  "records": [\n'
     sed '$!s/$/,/; s/^/    /' "$RECORDS"
     printf '  ]\n}\n'
@@ -3441,6 +3522,11 @@ main() {
     redact_file "$BUNDLE/manifest.json" manifest.json "final-scan:" || true
     redact_file "$BUNDLE/redaction-report.txt" redaction-report.txt "final-scan:" || true
   fi
+  if [[ ! -e "$BUNDLE/manifest.json" ]]; then
+    # its redaction failed (no awk passed the engine's self-test): a manifest without the records, lists or names
+    log "warning: the manifest could not be redacted: it is written without its records"
+    RECORDS=/dev/null REDACTIONS=/dev/null write_manifest "$node" "$host" "$role" "$started" "$finished"
+  fi
   if ((OBFUSCATE)); then
     obfuscate_all
     node=$(obf_of "$node")
@@ -3455,8 +3541,9 @@ main() {
   # upload cut short keeps what matters most.
   {
     printf '%s\n' "$name" "$name/manifest.json"
+    # (in find's order where awk failed the engine's self-test: it may not run this either)
     (cd -- "$STAGE" && find "$name" -mindepth 1 ! -path "$name/manifest.json" -print) |
-      awk -v n="$name" '{
+      if ((REDACT_BROKEN)); then sort; else awk -v n="$name" '{
         p = substr($0, length(n) + 2); r = 5
         if (p ~ /^redaction-report/) r = 1
         else if (p ~ /^runtime/) r = 2
@@ -3466,7 +3553,7 @@ main() {
         else if (p ~ /^files/ && p !~ /^files\/var\/log/) r = 6
         else r = 7
         print r "\t" $0
-      }' | sort -t "$(printf '\t')" -k1,1n -k2,2 | cut -f2-
+      }' | sort -t "$(printf '\t')" -k1,1n -k2,2 | cut -f2-; fi
   } | tar -C "$STAGE" --no-recursion -czf "$tarball.part" -T -
   mv -f -- "$tarball.part" "$tarball"
   if ((OBFUSCATE)); then

@@ -56,6 +56,7 @@ BUNDLE="$2/in"
 redact_known
 cp -- "$REDLINES" "$2/redlines.tsv"
 cp -- "$WITHHELD" "$2/withheld.tsv"
+printf '%s' "$REDACT_ENGINE" >"$2/engine"
 rm -rf -- "$STAGE"
 """
 
@@ -75,6 +76,8 @@ def run_cases(kind: str, work: Path, inputs: dict[str, bytes]) -> dict[str, Resu
         (run / "in" / name).write_bytes(data)
     env = {**os.environ, "PATH": f"{d}:{os.environ['PATH']}", "LC_ALL": "C"}
     subprocess.run(["bash", "-c", HARNESS, "harness", str(COLLECTOR), str(run)], env=env, check=True, timeout=600)
+    # the awk under test passed the engine's self-test: no other awk stood in for it
+    assert (run / "engine").read_text() == "awk", f"{kind} failed the self-test; the engine ran with {(run / 'engine').read_text()}"
     rules: dict[str, list[tuple[int, str]]] = {}
     for line in (run / "redlines.tsv").read_text().splitlines():
         name, nr, rule = line.split("\t")
@@ -911,7 +914,9 @@ def test_per_file_time_bound_withholds(tmp_path: Path) -> None:
     d = tmp_path / "slowawk"
     d.mkdir()
     real = shutil.which("mawk") or shutil.which("awk")
-    (d / "awk").write_text(f'#!/bin/sh\ncase "$*" in *MODE=line*) sleep 30 ;; esac\nexec {real} "$@"\n')
+    # (slow on that file's lines only: the engine's self-test at start runs with it and must pass)
+    (d / "awk").write_text(f'#!/bin/sh\ncase "$*" in *MODE=line*) i=$(cat); case "$i" in *SlowPw1*) sleep 30 ;; esac\n'
+                           f'  printf "%s\\n" "$i" | exec {real} "$@" ;; esac\nexec {real} "$@"\n')
     (d / "awk").chmod(0o755)
     run = tmp_path / "run"
     (run / "in").mkdir(parents=True)
@@ -920,6 +925,64 @@ def test_per_file_time_bound_withholds(tmp_path: Path) -> None:
     subprocess.run(["bash", "-c", HARNESS, "harness", str(COLLECTOR), str(run), "2"], env=env, check=True, timeout=120)
     assert not (run / "in" / "slow.conf").exists()
     assert (run / "withheld.tsv").read_text() == "slow.conf\tredaction took longer than 2s\n"
+
+
+def _bin_without_awks(tmp_path: Path, awk_script: str) -> Path:
+    """A folder of every command of this machine but its awks, and `awk` the script given: a node whose only awk
+    is that one."""
+    d = tmp_path / "bin"
+    d.mkdir()
+    for folder in ("/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"):
+        for name in os.listdir(folder) if os.path.isdir(folder) else []:
+            if "awk" in name or name == "busybox" or (d / name).exists():
+                continue
+            (d / name).symlink_to(Path(folder) / name)
+    (d / "awk").write_text(awk_script)
+    (d / "awk").chmod(0o755)
+    return d
+
+
+def _harness(run: Path, path: str, files: dict[str, str]) -> tuple[dict[str, str | None], str, str]:
+    """The files through the harness with PATH: (each file's output or None when withheld, withheld.tsv, engine)."""
+    (run / "in").mkdir(parents=True)
+    for name, text in files.items():
+        (run / "in" / name).write_text(text)
+    env = {**os.environ, "PATH": path, "LC_ALL": "C"}
+    subprocess.run(["bash", "-c", HARNESS, "harness", str(COLLECTOR), str(run)], env=env, check=True, timeout=300)
+    out = {n: (run / "in" / n).read_text() if (run / "in" / n).exists() else None for n in files}
+    return out, (run / "withheld.tsv").read_text(), (run / "engine").read_text()
+
+
+# an awk that runs but does nothing: before the self-test it left every file as it was (secrets included)
+NOOP_AWK = "#!/bin/sh\ncat >/dev/null 2>&1\nexit 0\n"
+FILES = {"app.conf": "user: admin\npassword: Zq9NoopAwk1\n", "plain.txt": "hello world\n"}
+
+
+def test_an_awk_that_fails_the_self_test_is_replaced_by_one_that_passes(tmp_path: Path) -> None:
+    """The first awk on PATH redacts nothing (exit 0, no output): the engine's self-test fails, and the first of gawk,
+    mawk, busybox awk, nawk, original-awk that passes runs the engine instead; the files are redacted as usual."""
+    d = tmp_path / "noop"
+    d.mkdir()
+    (d / "awk").write_text(NOOP_AWK)
+    (d / "awk").chmod(0o755)
+    out, withheld, engine = _harness(tmp_path / "run", f"{d}:{os.environ['PATH']}", FILES)
+    assert engine in ("gawk", "mawk", "busybox awk", "nawk", "original-awk")
+    assert out == {"app.conf": f"user: admin\npassword: {M}\n", "plain.txt": "hello world\n"} and withheld == ""
+
+
+@pytest.mark.parametrize("awk", ["noop", "old"])
+def test_when_no_awk_passes_the_self_test_files_to_redact_are_withheld(tmp_path: Path, awk: str) -> None:
+    """The node's only awk refuses the engine's program (an old awk), or runs nothing at all: every file with a line the
+    rules would read is withheld, with the reason; a file with none is kept, but where awk could not even build the
+    rules' search (nothing runs), every file is withheld. Redaction fails closed."""
+    script = NOOP_AWK if awk == "noop" else f'#!/bin/sh\ncase "$*" in *MODE=*) echo "awk: syntax error" >&2; exit 2 ;; esac\nexec {shutil.which("mawk") or "mawk"} "$@"\n'
+    out, withheld, engine = _harness(tmp_path / "run", str(_bin_without_awks(tmp_path, script)), FILES)
+    assert engine == "none"
+    why = "no awk on this node passed the redaction engine's self-test"
+    if awk == "old":
+        assert out == {"app.conf": None, "plain.txt": "hello world\n"} and withheld == f"app.conf\t{why}\n"
+    else:
+        assert out == {"app.conf": None, "plain.txt": None} and withheld == f"app.conf\t{why}\nplain.txt\t{why}\n"
 
 
 # real credentials in the corpus: cAdvisor's --storage-driver-password="root" in kubelet's flag dump,
@@ -948,6 +1011,7 @@ redact_setup
 redact_all
 cp -- "$REDLINES" "$2/redlines.tsv"
 cp -- "$WITHHELD" "$2/withheld.tsv"
+printf '%s' "$REDACT_ENGINE" >"$2/engine"
 rm -rf -- "$STAGE"
 """
 

@@ -254,6 +254,32 @@ def test_look_alike_lines_stay_byte_identical(run: Run, node: SecretsNode) -> No
     assert not bad, f"{len(bad)} of {len(node.look_alikes)} look-alike lines changed or missing with {run.awk}:\n" + "\n".join(bad)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("awk", ["noop", "old"])
+def test_a_node_whose_only_awk_fails_the_self_test_gets_a_bundle_without_secrets(
+    awk: str, node: SecretsNode, tmp_path: Path
+) -> None:
+    """The node's only awk runs nothing (exit 0, no output: before the engine's self-test, every file left as it was)
+    or refuses the engine's program (an old awk): the collector still finishes and writes its bundle, says why on
+    stderr and in the manifest (redaction.engine "none"), and no planted secret is in it, names and link targets
+    included (their search failed too: the members they could hide in are withheld)."""
+    d = tmp_path / "bin"
+    d.mkdir()
+    for p in node.bin_dir.iterdir():
+        if "awk" not in p.name and p.name != "busybox":
+            (d / p.name).symlink_to(os.readlink(p) if p.is_symlink() else p)
+    mawk = shutil.which("mawk") or "/usr/bin/mawk"
+    (d / "awk").write_text("#!/bin/sh\ncat >/dev/null 2>&1\nexit 0\n" if awk == "noop" else
+                           f'#!/bin/sh\ncase "$*" in *MODE=*) echo "awk: syntax error" >&2; exit 2 ;; esac\nexec {mawk} "$@"\n')
+    (d / "awk").chmod(0o755)
+    r = _collect(node, str(d), tmp_path / "out", awk)
+    tarball = _collected(r)
+    assert "no awk on this node passed the redaction engine's self-test (awk)" in r.proc.stderr
+    leaked, found = _leaks(tarball, node)
+    assert not leaked, [(s.marker, sorted(found[s.marker])) for s in leaked]
+    assert _manifest(tarball)["redaction"]["engine"] == "none"
+
+
 @pytest.mark.slow  # a whole collector run on a node of odd file names
 def test_odd_file_names_are_collected_or_skipped_and_the_bundle_is_written(tmp_path: Path) -> None:
     """A newline, a tab, a non-UTF-8 byte, 200 characters or a leading dash in a file name:
