@@ -1036,14 +1036,14 @@ final-scan	withheld file	(after packing)	a file outside the logs that is binary 
 RULES
 }
 
-readonly REDACT_KEYWORDS='bindpw|rootpw|userlist|pgpass|community|honeycomb-team|securejsondata|token|tokens|password|passwords|passwd|pass|pwd|pw|psk|otp|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|creds|cookie|user|encrypt|signature|sig|unseal[[:blank:]]+key|recovery[[:blank:]]+key|[-_]key|[a-z]key|key[[:blank:]]*[:=]|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
+readonly REDACT_KEYWORDS='bindpw|rootpw|userlist|pgpass|community|honeycomb-team|securejsondata|token|tokens|password|passwords|passwd|pass|passcode|pswd|psw|pwd|pw|psk|otp|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|creds|cookie|user|encrypt|signature|sig|unseal[[:blank:]]+key|recovery[[:blank:]]+key|[-_]key|[a-z]key|key[[:blank:]]*[:=]|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
 # Base64 of the secret words at each alignment, once and twice encoded (generated and checked by
 # tests/test_redaction.py); KSIGS: "PRIVATE KEY" encoded once.
 readonly REDACT_SIGS='0b2tlb 3WVhOemQy 3WVhOemQyOXla 5GUTFKRl 5sWTNKbG 6WldOeVpY BBU1NXT1JE BSSVZBVEUgS0VZ BdXRob3JpemF0aW9u Bhc3N3Z Bhc3N3b3Jk BiMnRsY CQlUxTlhUMUpF CU1NWWkJWRVVnUzBWW CZFhSb2IzSnBlbUYwYVc5d CZWFyZXIg CaGMzTjNa CaGMzTjNiM0pr DWldGeVpYSW F1dGhvcml6YXRpb2 F1dGhz FRVk5UVjA5U1 FVa2xXUVZSRklFdEZX FYVjBhRzl5YVhwaGRHbHZi FZWE56ZDI5eV FtVmhjbVZ5S GMWRHaH GMWRHaHZjbWw2WVhScGIy ImF1dGgi J2YTJWd JCVTFOWFQxSk JQUzBWT JTU1ZaQlZFVWdTMFZa JbUYxZEdna JhdXRoI JkWFJvYjNKcGVtRjBhVzl1 JlYXJlci JoYzNOM1 JoYzNOM2IzSm KaGRYUm9J KbFlYSmxja MGIydGxi MyVmpjbVYw NFQ1JFV NHRnpjM2R2Y2 NHRnpjM2Rr NaV0Z5WlhJZ NlY3Jld ORlExSkZW ObFkzSmxk Q1pXRnlaWEln QQVNTV09SR QUklWQVRFIEtFW QXV0aG9yaXphdGlvb QYXNzd29yZ QkJVMU5YVDFKR QlNTVlpCVkVVZ1MwVl QmRYUm9iM0pwZW1GMGFXOX QmVhcmVyI QmhjM04zW QmhjM04zYjNKa RHOXJaV RPS0VO RSVU5TUl RUVZOVFYwOVNS RVWtsV1FWUkZJRXRGV RWFYwYUc5eWFYcGhkR2x2Y RWVhOemQyOXla RaV055Wl RbVZoY21WeU RjFkR2h2Y21sNllYUnBiM RjFkR2h6 Rva2Vu SUFMwVk SW1GMWRHZ2 SdmEyVn SmhkWFJvS SmxZWEpsY2 TRUNSRV TZWNyZX TkZRMUpGV TmxZM0psZ U0VDUkVU U2VjcmV0 UEFTU1dPUk UFJJVkFURSBLRV UGFzc3dvcm UT0tFT UUlVOU1JW UVFWTlRWMDlTU UVVrbFdRVlJGSUV0Rl UVhWMGFHOXlhWHBoZEdsdm UVlYTnpkMjl5W UW1WaGNtVnlJ UWldOeVpY Ub2tlb UlBTMFZP UnZhMlZ1 UwVkRVa1ZV UyVmpjbVYw VE9LRU VFJVTlNSV VFRlRVMWRQVW VFpXTnlaW VG9rZW VGSkpWa0ZVUlNCTFJW VHRnpjM2R2Y2 VMFZEVWtWV VMlZqY21WM VR0Z6YzNkdmNt VRUZUVTFkUFVr VRkpKVmtGVVJTQkxSV VTBWRFVrVl VTJWamNtVj VUMHRGV VUVGVFUxZFBVa VUZKSlZrRlVSU0JMUl VUdGemMzZHZjb VVDB0Rl VVQwdEZU VWIydGxi VYjJ0bG ViMnRsY VkU5TFJV Vkc5clpX WRTlMUl WRzlyWl WVhWMGFHOXlhWHBoZEdsdm WVhWMGFI WW1WaGNtVnlJ Y0dGemMzZG Y0dGemMzZHZjb YXV0aG9yaXphdGlvb YXV0aH YmVhcmVyI YxZEdodmNtbDZZWFJwYj YxZEdoe YzJWamNtVj ZEc5clpX ZFOUxSV ZHOXJaV ZWFYwYU ZWFYwYUc5eWFYcGhkR2x2Y ZbVZoY21WeU aGRYUm9iM0pwZW1GMGFXOX aGRYUm9j aVlYVjBhQ aVpXRnlaWEln c2VjcmV0 cGFzc3dk cGFzc3dvcm d1lYTnpkM d1lYTnpkMjl5W dG9rZW dZWE56ZD dZWE56ZDI5eV elpXTnlaW hdXRob3JpemF0aW9u hdXRoc hkWFJvY hkWFJvYjNKcGVtRjBhVzl1 iYXV0aC iZWFyZXIg jMlZqY21WM jR0Z6YzNka jR0Z6YzNkdmNt kRzlyWl lYVjBhRzl5YVhwaGRHbHZi lYVjBhS lZWFYwYU laV0Z5WlhJZ ltRjFkR2dp ltVmhjbVZ5S oZFhSb2 oZFhSb2IzSnBlbUYwYVc5d pWVhWMGFD pWldGeVpYSW paV055Wl poZFhSb0 psWVhKbGNp wYXNzd2 wYXNzd29yZ wYjJ0bG zZWNyZX'
 readonly REDACT_KSIGS='BSSVZBVEUgS0VZ QUklWQVRFIEtFW UFJJVkFURSBLRV'
 REDACT_TRIGGER=""
 REDACT_RUNS='[A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-][A-Za-z0-9+/_-]'
-REDACT_PROG=""
+REDACT_PROGF=""   # the program's file: awk -f (as an argument it would pass Linux's 128 KiB bound on one argument)
 REDACT_NULSAFE=1
 REDACT_BOUND=120  # seconds per file; set from --timeout in main
 REDLINES=""       # "file<TAB>line<TAB>rule" for every change
@@ -1118,7 +1118,8 @@ redact_build() {
   prog=${prog//@RUNS@/"${REDACT_RUNS//\//\\057}"}
   prog=${prog//'"@SIGS@"'/"$(redact_strlit "$REDACT_SIGS")"}
   prog=${prog//'"@KSIGS@"'/"$(redact_strlit "$REDACT_KSIGS")"}
-  REDACT_PROG=$prog
+  REDACT_PROGF="$STAGE/redact.awk"
+  printf '%s\n' "$prog" >"$REDACT_PROGF"
   # busybox awk cuts a line at a NUL byte: such files go through awk with NUL as \001
   # (mawk keeps the byte but its regex matching stops there)
   [[ "$(printf 'a\000b pass\n' | awk '{ l = tolower($0); print length(l), (l ~ /pass/), split(l, a, /pass/) }' 2>/dev/null)" == "8 1 2" ]] || REDACT_NULSAFE=0
@@ -1229,7 +1230,7 @@ withhold_failed() {
 # redact_full IN SECONDS PATCH REP SECRETFILE: the engine over the whole text of IN (full mode), within SECONDS
 redact_full() {
   redact_input "$1" | timeout "$2" awk -v MODE=full -v M="$MARKER" -v PATCH="$3" -v REP="$4" -v NEED=/dev/null \
-    -v VALS="$VALUES" -v SECRETFILE="$5" "$REDACT_PROG" >/dev/null 2>&1
+    -v VALS="$VALUES" -v SECRETFILE="$5" -f "$REDACT_PROGF" >/dev/null 2>&1
 }
 
 # Seconds left of the per-file bound that started at $1 (at least 1).
@@ -1281,7 +1282,7 @@ redact_file() {
   fi
   rc=0
   redact_input "$cand" | timeout "$(redact_left "$start")" awk -v MODE=line -v M="$MARKER" -v PATCH="$patch" \
-    -v REP="$rep" -v NEED="$needf" -v VALS="$VALUES" -v SECRETFILE=0 "$REDACT_PROG" >/dev/null 2>&1 || rc=$?
+    -v REP="$rep" -v NEED="$needf" -v VALS="$VALUES" -v SECRETFILE=0 -f "$REDACT_PROGF" >/dev/null 2>&1 || rc=$?
   if ((rc == 0)) && [[ -s "$needf" ]]; then
     grep -q secret "$needf" && secretfile=1
     : >"$patch"
@@ -1971,6 +1972,8 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   match(w, /[a-z0-9_.-]*$/); ks = p - RLENGTH
   # (a line of a file logged in a JSON string starts after its \n: "...\nrequirepass X\n...")
   if (ks > 1 && ks < p && substr(L, ks - 1, 1) == "\\" && substr(L, ks, 1) ~ /[ntr]/) ks++
+  # Helm's checksum/secret annotation holds a hash of the chart's Secret, no secret
+  if (ks > 9 && substr(L, ks - 9, 9) == "checksum/") return
   # an annotation's or a label's prefix is the key's (backup.velero.io/restic-password: X)
   if (ks > 2 && substr(L, ks - 1, 1) == "/" && match(substr(L, ks > 64 ? ks - 64 : 1, ks > 64 ? 64 : ks - 1), /(^|[ \t"'{,])[a-z0-9][-a-z0-9]*(\.[-a-z0-9]+)+\/$/)) ks = (ks > 64 ? ks - 64 : 1) + RSTART - 1 + (substr(L, (ks > 64 ? ks - 64 : 1) + RSTART - 1, 1) ~ /[ \t"'{,]/)
   isflag = (substr(L, ks, 1) == "-")
@@ -2060,6 +2063,8 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     else { e = uend(v, -1); t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++ }
     if (!plain(substr(S, v, t - v), key)) edit(v, t, "secret-field"); return
   }
+  # a colour code between the name and its separator (logrus and others, forced to colour: ESC[36mpassword ESC[0m=X)
+  if (match(substr(S, ke, 16), /^\033\[[0-9;]*m/)) ke += RLENGTH
   w = substr(S, ke, 40)
   kq = 0
   if (match(w, /^\\*["']/)) kq = RLENGTH
@@ -2077,6 +2082,16 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
       # ({pwd:"X"} (JavaScript, JSON5) and protobuf's text password:\"X\" (etcd's request stats) are keys; so is a dotted
       # property's name, spring.datasource.password:X, where its value is the rest of the line)
       if (substr(rest, RLENGTH, 1) == ":" && t != "" && !((t ~ /["']/ || substr(rest, RLENGTH + 1, 2) == "\\\"") && structural(ks)) && !(key ~ /[a-z0-9]\.[a-z0-9]/ && structural(ks) && substr(S, ke + kq + RLENGTH) ~ /^[^ \t]+[ \t]*$/)) return
+    }
+    # a value that is an object holding it: Spring's /actuator/env, "spring.datasource.password":{"value":"X",...}
+    if (t == "{") {
+      v = ke + kq + RLENGTH; lv = RLENGTH
+      if (match(substr(S, v, 48), /^[{][ \t]*"value"[ \t]*:[ \t]*"/)) {
+        v += RLENGTH; e = closeq(v, 0)
+        if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-field")
+        return
+      }
+      RLENGTH = lv
     }
     if (a == "user") {
       if (sep != "=" || substr(L, ke + kq + RLENGTH, 7) == "system:") return
@@ -2273,6 +2288,8 @@ function randomish(a, b,   r, n, t, k, i, q) {
   # a digest: SHA256:<base64> (an ssh key's fingerprint), sha512-<base64> (a package's integrity)
   if (substr(L, a > 8 ? a - 8 : 1, a > 8 ? 8 : a - 1) ~ /(sha1|sha224|sha256|sha384|sha512|md5)[:-]$/) return 0
   if (r ~ /^(LS0tLS1CRUdJTiBDRVJU|LS0tLS1CRUdJTiBQVUJMSUMgS0VZ|LS0tLS1CRUdJTiBYNTA5IENSTC|LS0tLS1CRUdJTiBUUlVTVEVEIENFUlRJRklDQVRF)/) return 0
+  # the name of an annotation or a label, a key (projectcalico.org/IPv4VXLANTunnelAddr: on every Calico node)
+  if (a > 1 && substr(S, a - 1, 1) == "." && r ~ /^[a-z0-9-]+\057[A-Za-z0-9_.-]+$/ && substr(S, b, 4) ~ /^(\\?"[ \t]*:|:[ \t]|:$)/) return 0
   if (r ~ /[A-Z]/ && r ~ /[a-z]/) {
     if (index(r, "/") || n > 512) { pathspans(a, b); return 0 }
     if (!rnd(r)) return 0
