@@ -359,6 +359,10 @@ CASES: list[Case] = [
          ("Zq9pswd8Ab", "Zq9psw31Ab", "Zq9pcd2Xw")),
     Case("secret-field", '{"properties":{"spring.datasource.password":{"value":"Zq9birch31Hill","origin":"application.yml - 5:17"}}}\n',
          ("Zq9birch31Hill",), '{"properties":{"spring.datasource.password":{"value":"' + M + '","origin":"application.yml - 5:17"}}}\n'),
+    # (round 10) a password word of another language as a name: its value (prose keeps reading sentences)
+    Case("password-prose", 'DB_PASSWORT=Zq9passwort5\ndb_senha=Zq9senha7Bd\n{"用户":"admin","密码":"Zq9cnKey7x"}\n'
+         '{"utilisateur":"admin","motDePasse":"Zq9mdp44Fr"}\n{"пользователь":"admin","пароль":"Zq9ruKey4x"}\nDas Passwort: Zq9prose1x fuer admin\n',
+         ("Zq9passwort5", "Zq9senha7Bd", "Zq9cnKey7x", "Zq9mdp44Fr", "Zq9ruKey4x", "Zq9prose1x")),
     # (probe 5, s139) a URL in a query parameter of a logged URL: encoded twice
     Case("url-credentials", "GET /redirect?u=https%253A%252F%252Fadmin%253APizza27bliz%2540db.example.com%252Fx HTTP/1.1\n", ("Pizza27bliz",)),
     Case("url-credentials", '{"dsn":"mysql:\\/\\/root:EscValue123@db\\/app"}\n', ("EscValue123",)),
