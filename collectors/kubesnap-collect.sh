@@ -88,6 +88,7 @@ EOF
 
 die() {
   printf 'kubesnap-collect: %s\n' "$*" >&2
+  DONE=1
   exit 2
 }
 
@@ -96,6 +97,9 @@ log() {
 }
 
 cleanup() {
+  local rc=$?
+  # a step that failed ended the script (errexit): say so, rather than stop in silence
+  ((rc == 0 || rc == 130 || rc == 143)) || [[ -n "${DONE:-}" ]] || log "error: stopped early (exit status $rc): no bundle was written"
   # Guarded: STAGE is always a mktemp folder of our own naming below OUTPUT_DIR.
   if [[ -n "$STAGE" && -d "$STAGE" && "$STAGE" == *"/.kubesnap-stage."* ]]; then
     rm -rf -- "$STAGE"
@@ -1071,7 +1075,7 @@ redact_alts() {
 # (Debian 10, Ubuntu 18.04) copies a program's regex or string literal into a buffer of about 2 KB (1 KB on 32-bit)
 # without a bound, and crashes past it: the engine's long regexes are written as several literals
 redact_parts() {
-  printf '%s\n' "$1" | redact_alts | awk '{ if (c != "" && length(c) + length($0) >= 800) { print c; c = "" } c = c (c == "" ? "" : "|") $0 } END { if (c != "") print c }'
+  printf '%s\n' "$1" | redact_alts | awk '{ if (c != "" && length(c) + length($0) >= 800) { print c; c = "" } if (c != "") c = c "|"; c = c $0 } END { if (c != "") print c }'
 }
 
 # redact_strlit S: S (no " or \) as awk string literals of at most 800 bytes, concatenated
@@ -1090,7 +1094,7 @@ redact_build() {
     re+="${re:+|}$t"
   done < <(redaction_rules)
   # one copy of each top-level alternative (mawk 1.3.4 mis-splits on long repeated alternations)
-  REDACT_TRIGGER=$(printf '%s\n' "$re" | tr '[:upper:]' '[:lower:]' | redact_alts | awk '{ o = o (NR > 1 ? "|" : "") $0 } END { print o }')
+  REDACT_TRIGGER=$(printf '%s\n' "$re" | tr '[:upper:]' '[:lower:]' | redact_alts | awk '{ o = o s $0; s = "|" } END { print o }')
   # the engine's own anchors: the triggers with the three unbounded ones cut to a prefix they all
   # start with (the handlers match the rest), so no anchor is longer than the scan's 64-byte overlap
   local anchor=$REDACT_TRIGGER
@@ -1167,8 +1171,8 @@ redact_selftest() {
 
 # redact_setup: the engine built and tested with the awk first on PATH, or another awk of the node
 redact_setup() {
-  redact_build
-  redact_selftest && return 0
+  # (in an if, a failing step of the build does not end the script: an awk that cannot run the builder fails the test)
+  if redact_build 2>/dev/null && redact_selftest; then return 0; fi
   local a exe w="$STAGE/awk-bin" path0=$PATH tried="awk"
   mkdir -p -- "$w"
   for a in gawk mawk "busybox awk" nawk original-awk; do
@@ -1177,15 +1181,14 @@ redact_setup() {
     printf '#!/bin/sh\nexec %s%s "$@"\n' "$exe" "${a#"${a%% *}"}" >"$w/awk"
     chmod +x -- "$w/awk"
     PATH="$w:$path0"
-    redact_build
-    if redact_selftest; then
+    if redact_build 2>/dev/null && redact_selftest; then
       REDACT_ENGINE=$a
       log "warning: the first awk on PATH failed the redaction engine's self-test: redacting with $a"
       return 0
     fi
   done
   PATH=$path0
-  redact_build
+  redact_build 2>/dev/null || true
   REDACT_BROKEN=1
   REDACT_ENGINE=none
   log "warning: no awk on this node passed the redaction engine's self-test ($tried): every file that needs redaction is withheld"
@@ -3282,7 +3285,7 @@ BEGIN {
   while ((getline l < MAP) > 0) {
     split(l, f, "\t")
     if (f[1] == "ip") ip[f[2]] = f[3]
-    else if (f[1] == "name") { nm[f[2]] = f[3]; n = f[2]; gsub(/[.]/, "[.]", n); re = re (re == "" ? "" : "|") n }
+    else if (f[1] == "name") { nm[f[2]] = f[3]; n = f[2]; gsub(/[.]/, "[.]", n); if (re != "") re = re "|"; re = re n }
   }
   close(MAP)
 }

@@ -831,11 +831,13 @@ def test_every_declared_rule_has_cases() -> None:
     assert {c.rule for c in CASES} <= ids
 
 
-def awk_literals(prog: str) -> list[tuple[str, str]]:
-    """The string and regex literals of an awk program, as an awk's lexer reads them: ("str" or "re", text).
-    A `/` opens a regex where an operand is expected (after `(`, `,`, `~`, `!`, `&`, `|`, `{`, `;`, `=` or a line's
-    start), as in awk's grammar; a `/` in brackets does not end it (busybox's reading is avoided by the engine)."""
+def awk_lex(prog: str) -> tuple[list[tuple[str, str]], str]:
+    """The string and regex literals of an awk program, as an awk's lexer reads them (("str" or "re", text)), and
+    its code with each literal as "" and without comments. A `/` opens a regex where an operand is expected (after
+    `(`, `,`, `~`, `!`, `&`, `|`, `{`, `;`, `=` or a line's start), as in awk's grammar; a `/` in brackets does not end
+    it (busybox's reading is avoided by the engine)."""
     out: list[tuple[str, str]] = []
+    code: list[str] = []
     i, n, prev = 0, len(prog), "\n"
     while i < n:
         c = prog[i]
@@ -856,12 +858,14 @@ def awk_literals(prog: str) -> list[tuple[str, str]]:
                     brackets = False
                 j += 1
             out.append(("str" if c == '"' else "re", prog[i + 1 : j]))
+            code.append('""')
             i, prev = j + 1, c
             continue
+        code.append(c)
         if not c.isspace() or c == "\n":
             prev = c
         i += 1
-    return out
+    return out, "".join(code)
 
 
 def test_the_engine_compiles_on_old_and_strict_awks() -> None:
@@ -872,7 +876,7 @@ def test_the_engine_compiles_on_old_and_strict_awks() -> None:
     every case of this file redacted as with mawk 1.3.4."""
     prog = subprocess.run(["bash", "-c", 'source "$1"; STAGE=$(mktemp -d); redact_setup; cat -- "$REDACT_PROGF"; rm -rf "$STAGE"',
                            "x", str(COLLECTOR)], capture_output=True, text=True, check=True, env={**os.environ, "LC_ALL": "C"}).stdout  # fmt: skip
-    lits = awk_literals(prog)
+    lits, _ = awk_lex(prog)
     assert len([k for k, _ in lits if k == "re"]) > 500 and len(prog) > 100_000
     assert max(len(t.encode()) for _, t in lits) <= 1000, sorted((len(t), t[:60]) for _, t in lits)[-1]
     assert not re.findall(r"\[:[a-z]+:\]", prog)
@@ -880,6 +884,31 @@ def test_the_engine_compiles_on_old_and_strict_awks() -> None:
     text = COLLECTOR.read_text()
     assert text.count('-f "$REDACT_PROGF"') == 2 and '"$REDACT_PROG"' not in text
     assert not [t for k, t in lits if k == "re" and re.search(r"(?<!\\)\|\)|(?<!\\)\(\||(?<!\\)\|\||^\||(?<!\\)\|$", t)]
+
+
+AWK_WORDS = {"if", "while", "for", "return", "in", "else", "do", "print", "printf", "getline", "delete", "exit", "next", "function",
+             "length", "substr", "index", "split", "sub", "gsub", "match", "sprintf", "tolower", "toupper", "int", "sqrt", "exp",
+             "log", "sin", "cos", "atan2", "rand", "srand", "system", "close", "fflush"}  # fmt: skip
+
+
+def test_no_awk_program_joins_a_name_and_a_parenthesis() -> None:
+    """busybox awk before 1.34 (Alpine 3.14 and older) reads `o (x ? "|" : "") $0`, a variable then a parenthesis, as
+    a call of a function o: "Call to undefined function", and the program does not run (the trigger came out empty:
+    every file withheld). No awk program of the collector writes one (user functions are called with no blank).
+    Checked by hand with busybox 1.27.2 and 1.31.1 built with musl: every case of this file redacted as with 1.36."""
+    text = COLLECTOR.read_text()
+    # awk as a command (after a pipe, ;, &, (, timeout's bound or a line's start), its -v and -F options, its program
+    command = re.compile(r"""(?:^|[|;&(]|timeout "[^"]*")[ \t]*(?:[A-Z_]+="[^"]*"[ \t]+)*awk"""
+                         r"""(?:[ \t]+-(?:v[ \t]*[A-Za-z_]+=(?:"[^"]*"|'[^']*'|[^ \t'"]+)|F[ \t]*(?:'[^']*'|[^ \t'"]+)))*[ \t]+'([^']*)'""", re.M)
+    progs = command.findall(text)
+    # and the programs the script prints (the engine, built; the others from their functions)
+    progs += subprocess.run(["bash", "-c", 'source "$1"; STAGE=$(mktemp -d); redact_setup; cat -- "$REDACT_PROGF"; rm -rf "$STAGE"; '
+                             'printf "\\n#\\n"; known_awk; printf "\\n#\\n"; redact_union_awk; printf "\\n#\\n"; redact_merge_awk; printf "\\n#\\n"; obf_awk',
+                             "x", str(COLLECTOR)], capture_output=True, text=True, check=True, env={**os.environ, "LC_ALL": "C"}).stdout.split("\n#\n")  # fmt: skip
+    assert len(progs) >= 30 and all(p.strip() for p in progs)
+    bad = [(m.group(1), code[max(0, m.start() - 40) : m.end() + 20]) for p in progs for code in [awk_lex(p)[1]]
+           for m in re.finditer(r"(?<![A-Za-z0-9_$])([A-Za-z_][A-Za-z0-9_]*)[ \t]+\(", code) if m.group(1) not in AWK_WORDS]  # fmt: skip
+    assert not bad, bad
 
 
 def test_docs_list_the_declared_rules() -> None:
@@ -989,12 +1018,15 @@ def test_an_awk_that_fails_the_self_test_is_replaced_by_one_that_passes(tmp_path
     assert out == {"app.conf": f"user: admin\npassword: {M}\n", "plain.txt": "hello world\n"} and withheld == ""
 
 
-@pytest.mark.parametrize("awk", ["noop", "old"])
+@pytest.mark.parametrize("awk", ["noop", "old", "fails"])
 def test_when_no_awk_passes_the_self_test_files_to_redact_are_withheld(tmp_path: Path, awk: str) -> None:
     """The node's only awk refuses the engine's program (an old awk), or runs nothing at all: every file with a line the
     rules would read is withheld, with the reason; a file with none is kept, but where awk could not even build the
     rules' search (nothing runs), every file is withheld. Redaction fails closed."""
-    script = NOOP_AWK if awk == "noop" else f'#!/bin/sh\ncase "$*" in *MODE=*) echo "awk: syntax error" >&2; exit 2 ;; esac\nexec {shutil.which("mawk") or "mawk"} "$@"\n'
+    # (fails: every program, the builder of the rules' search included, as busybox awk before 1.34 failed the builder's
+    # `o (x ? "|" : "")`; the build then ended the script)
+    script = {"noop": NOOP_AWK, "fails": "#!/bin/sh\necho 'awk: Call to undefined function' >&2\nexit 2\n"}.get(
+        awk, f'#!/bin/sh\ncase "$*" in *MODE=*) echo "awk: syntax error" >&2; exit 2 ;; esac\nexec {shutil.which("mawk") or "mawk"} "$@"\n')
     out, withheld, engine = _harness(tmp_path / "run", str(_bin_without_awks(tmp_path, script)), FILES)
     assert engine == "none"
     why = "no awk on this node passed the redaction engine's self-test"
