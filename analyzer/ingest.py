@@ -127,7 +127,8 @@ class IngestReport:
 
     @property
     def ingested(self) -> bool:
-        return self.records > 0 or self.log_lines > 0 or self.unchanged > 0
+        # (a bundle whose collector withheld everything but its manifest is a snapshot still: its manifest says why)
+        return self.records > 0 or self.log_lines > 0 or self.unchanged > 0 or self.bundles > 0
 
     def merge(self, other: IngestReport) -> None:
         self.snapshots += [s for s in other.snapshots if s not in self.snapshots]
@@ -393,6 +394,7 @@ class BundleIngest:
             "format_version": self.info.format_version, "options": _json(self.info.options), "collected_by": self.info.user,
             "uid": self.info.uid, "runtime_kind": self.info.runtime_kind, "runtime_endpoint": self.info.runtime_endpoint,
             "crictl_calls": self.info.crictl_calls, "missing_commands": self.info.missing, "redactions": self.info.redactions,
+            "withheld": self.info.withheld, "redaction_engine": self.info.redaction_engine,
             "ingested_at": datetime.now(UTC), "kubesnap_version": __version__, "content_sha256": digest,
         }])  # fmt: skip
         self.store.insert_rows("members", self.members)

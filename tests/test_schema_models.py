@@ -21,7 +21,8 @@ from analyzer.store import (
 # The tables, indexes and sequences of each schema version, as a hash of expected_catalog(): a change to a model that
 # changes the DDL fails here until SCHEMA_VERSION is bumped (a database of the old shape is then refused clearly,
 # tests/test_redteam_db.py) and the new hash recorded.
-CATALOG_SHA256 = {2: "0734a7cc100cc9680ef221f55462ec38747a237320705570599ba3b2117f6b81", 3: "1519b77caeb0d542b9bec3bf416aff38ce6db73f340be52ab5b7ca26775afbd3"}
+CATALOG_SHA256 = {2: "0734a7cc100cc9680ef221f55462ec38747a237320705570599ba3b2117f6b81", 3: "1519b77caeb0d542b9bec3bf416aff38ce6db73f340be52ab5b7ca26775afbd3",
+                  4: "04f87d11934787efcf0cfde28fe80e8e0952efb2f8d878e8a85062688648bbbd"}
 
 
 def test_schema_version_is_bumped_with_the_ddl() -> None:

@@ -278,6 +278,15 @@ def test_a_node_whose_only_awk_fails_the_self_test_gets_a_bundle_without_secrets
     leaked, found = _leaks(tarball, node)
     assert not leaked, [(s.marker, sorted(found[s.marker])) for s in leaked]
     assert _manifest(tarball)["redaction"]["engine"] == "none"
+    # and the analyst is told, on the node (a warning: most of it is missing)
+    from analyzer import api
+
+    db = tmp_path / "k.duckdb"
+    api.ingest_inputs(db, [tarball])
+    _site, checked = api.check(db)
+    mine = [f for _r, f in checked if f.rule == "REDACTION_WITHHELD"]
+    assert [(f.severity, f.node) for f in mine] == [("warn", "node-a")], mine
+    assert "no awk on node-a passed the redaction engine's self-test" in mine[0].message
 
 
 @pytest.mark.slow  # a whole collector run on a node of odd file names

@@ -36,6 +36,8 @@ class BundleInfo:
     crictl_calls: int | None = None
     missing: list[str] = field(default_factory=list)
     redactions: int | None = None
+    withheld: list[str] = field(default_factory=list)
+    redaction_engine: str | None = None
 
 
 def load(data: bytes) -> dict[str, Any]:
@@ -79,7 +81,21 @@ def bundle_info(data: bytes) -> BundleInfo:
         crictl_calls=as_int(doc.get("crictl_calls")),
         missing=[str(x) for x in doc["missing_commands"]] if isinstance(doc.get("missing_commands"), list) else [],
         redactions=as_int(red.get("total")),
+        withheld=_withheld(red.get("withheld")),
+        redaction_engine=_text(red.get("engine")),
     )
+
+
+MAX_WITHHELD = 10_000
+
+
+def _withheld(v: object) -> list[str]:
+    """redaction.withheld, [{path, reason}], as "path: reason" (at most MAX_WITHHELD; anything else is skipped)."""
+    out: list[str] = []
+    for w in v[:MAX_WITHHELD] if isinstance(v, list) else []:
+        if isinstance(w, dict) and (path := _text(w.get("path"))):
+            out.append(f"{path}: {_text(w.get('reason')) or 'no reason given'}")
+    return out
 
 
 @source("collector-manifest")

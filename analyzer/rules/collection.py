@@ -99,3 +99,31 @@ def logs_truncated(ctx: RuleContext) -> Iterable[Finding]:
     ):
         yield ctx.finding("LOGS_TRUNCATED", f"{files} file(s) on {node} were cut to their last --max-log-bytes; {dropped / 1024**2:.0f} MiB were left on the node",
                           node=node, obj=node, evidence=[f"{node}: manifest.json: truncated {p}" for p in ex])  # fmt: skip
+
+
+@rule(
+    "REDACTION_WITHHELD", "The collector withheld files it could not redact", "collection", "info",
+    "The collector's redaction removed files from the bundle rather than let a secret out: a binary or archive file it could "
+    "not search, a file whose redaction failed or ran past its bound, a name or a gzip member holding a secret (the reasons are "
+    "in manifest.json and redaction-report.txt). What those files hold is missing. When no awk on the node passed the "
+    "redaction engine's self-test (redaction.engine none), every file that needed redaction was withheld: most of the node.",
+    "Read redaction-report.txt in the bundle; collect again with a longer --timeout, or on a node with gawk or mawk when the "
+    "engine was none. The customer can send a withheld file after redacting it by hand.",
+)  # fmt: skip
+def redaction_withheld(ctx: RuleContext) -> Iterable[Finding]:
+    for node, engine, withheld in ctx.q(
+        f"""SELECT node, redaction_engine, withheld FROM v_snapshots
+            WHERE snapshot_id IN {SNAPS} AND kind = 'bundle' AND (len(withheld) > 0 OR redaction_engine = 'none') ORDER BY 1"""
+    ):
+        withheld = withheld or []
+        why: dict[str, int] = defaultdict(int)
+        for w in withheld:
+            why[w.split(": ", 1)[1] if ": " in w else w] += 1
+        reasons = "; ".join(f"{r} ({n})" for r, n in sorted(why.items(), key=lambda x: (-x[1], x[0]))[:3])
+        if engine == "none":
+            yield ctx.finding("REDACTION_WITHHELD", f"no awk on {node} passed the redaction engine's self-test: every file that needed "
+                              f"redaction was withheld ({f'{len(withheld)} listed' if withheld else 'unlisted: the list could not be redacted either'})", node=node, obj=node, severity="warn",
+                              evidence=[f"{node}: manifest.json: redaction.engine none", *(f"{node}: manifest.json: withheld {w}" for w in withheld)])  # fmt: skip
+        else:
+            yield ctx.finding("REDACTION_WITHHELD", f"{len(withheld)} file(s) on {node} were withheld by the collector's redaction: {reasons}",
+                              node=node, obj=node, evidence=[f"{node}: manifest.json: withheld {w}" for w in withheld])  # fmt: skip
