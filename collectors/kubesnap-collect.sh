@@ -2132,7 +2132,14 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   # key VALUE, with no separator: requirepass X, masterauth X (redis.conf), insecure-password X (haproxy),
   # aws_secret_access_key X, a netrc's password X, BGP's neighbor PEER password X (FRR, MetalLB, Quagga), and a
   # line of only a password word and its value
-  if (!kq && match(substr(S, ke, 64), /^[ \t]+/)) {  # (a table's or a config's column of values: many blanks)
+  # a word that is itself the value of a name= has its value in a value= after it (logfmt: name=DB_PASSWORD val=X,
+  # key=db.password value="X"), and no other (secretName=db-credentials passwordPolicy=strict)
+  if (!kq && substr(S, ks - 1, 1) == "=" && match(substr(L, ke, 64), /^[ \t]+(value|val)=/)) {
+    v = ke + RLENGTH; if (substr(S, v, 1) == "\"") { v++; e = closeq(v, 0) } else e = uend(v, level_at(ks))
+    if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-field")
+    return
+  }
+  if (!kq && substr(S, ks - 1, 1) != "=" && match(substr(S, ke, 64), /^[ \t]+/)) {  # (a table's or a config's column of values: many blanks)
     v = ke + RLENGTH; c = substr(S, v, 1)
     # auth USER:X (haproxy's stats auth, Fluent Bit's Cloud_Auth): the part after the user's colon
     if (key ~ /(^|[-_])auth$/ && match(substr(S, v, 256), /^[A-Za-z0-9_.@-]+:[^ \t\057]/)) {

@@ -363,6 +363,9 @@ CASES: list[Case] = [
     Case("password-prose", 'DB_PASSWORT=Zq9passwort5\ndb_senha=Zq9senha7Bd\n{"用户":"admin","密码":"Zq9cnKey7x"}\n'
          '{"utilisateur":"admin","motDePasse":"Zq9mdp44Fr"}\n{"пользователь":"admin","пароль":"Zq9ruKey4x"}\nDas Passwort: Zq9prose1x fuer admin\n',
          ("Zq9passwort5", "Zq9senha7Bd", "Zq9cnKey7x", "Zq9mdp44Fr", "Zq9ruKey4x", "Zq9prose1x")),
+    # (round 10) logfmt: a secret name as a value, its value in the value= after it
+    Case("secret-field", 'level=debug msg="env" name=DB_PASSWORD val=Zq9nv41Lf\nlevel=debug key=db.password value="Zq9kv2 x" src=env\n',
+         ("Zq9nv41Lf", "Zq9kv2"), f'level=debug msg="env" name=DB_PASSWORD val={M}\nlevel=debug key=db.password value="{M}" src=env\n'),
     # (probe 5, s139) a URL in a query parameter of a logged URL: encoded twice
     Case("url-credentials", "GET /redirect?u=https%253A%252F%252Fadmin%253APizza27bliz%2540db.example.com%252Fx HTTP/1.1\n", ("Pizza27bliz",)),
     Case("url-credentials", '{"dsn":"mysql:\\/\\/root:EscValue123@db\\/app"}\n', ("EscValue123",)),
@@ -606,6 +609,8 @@ KEPT = [
     '{"projectcalico.org/IPv4VXLANTunnelAddr":"10.244.1.0","projectcalico.org/IPv4IPIPTunnelAddr":"10.1.2.3"}',
     "    projectcalico.org/IPv4VXLANTunnelAddr: 10.244.1.0",
     '{"auth":{"user":"u","mode":"basic"}}',
+    # a name=value pair whose value holds a secret word, then another pair (logfmt)
+    'level=info msg="policy loaded" secretName=db-credentials passwordPolicy=strict',
     # a twice-encoded URL with no credentials, an encoded @ in its path
     "GET /r?u=https%253A%252F%252Fdb.example.com%252Fusers%252Fa%2540b.org%253A1 HTTP/1.1",
     "cd /p:\nls /tmp/p: x\nenable password\nline vty 0 4\n",
