@@ -128,6 +128,20 @@ def test_collector_manifest_records_and_newer_format() -> None:
         manifest_json.bundle_info(b"not json")
 
 
+def test_the_manifest_says_what_redaction_withheld_and_with_which_awk() -> None:
+    """redaction.withheld ([{path, reason}]) as "path: reason"; entries of another shape skipped, a hostile list cut to
+    MAX_WITHHELD, its texts to 1,024 characters; redaction.engine as text."""
+    doc = {"format": "kubesnap-bundle", "records": [], "redaction": {"engine": "gawk", "withheld": [
+        {"path": "files/etc/kubernetes/x.db", "reason": "binary file (NUL bytes)"}, {"path": "a"}, "junk", {"reason": "no path"},
+        {"path": ["list"], "reason": "x"}, {"path": "p" * 5000, "reason": "r"}]}}  # fmt: skip
+    info = manifest_json.bundle_info(json.dumps(doc).encode())
+    assert info.redaction_engine == "gawk"
+    assert info.withheld == ["files/etc/kubernetes/x.db: binary file (NUL bytes)", "a: no reason given", "p" * 1024 + ": r"]
+    many = {"records": [], "redaction": {"engine": {"x": 1}, "withheld": [{"path": str(i), "reason": "r"} for i in range(12_000)]}}
+    info = manifest_json.bundle_info(json.dumps(many).encode())
+    assert len(info.withheld) == manifest_json.MAX_WITHHELD and info.redaction_engine is None
+
+
 def test_one_odd_certificate_costs_its_odd_part_not_the_file() -> None:
     """A duplicated extension or a subject that is not UTF-8 raised out of the reader and lost every certificate of
     the file (a crafted one could hide one about to expire): each certificate is kept, with what could be read."""
