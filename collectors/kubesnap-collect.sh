@@ -1145,6 +1145,7 @@ REDACT_TEST_LINE=$'-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAselftestkeyb
 REDACT_TEST_LINE_OUT=$'KUBESNAP-REDACTED\nDB_PASSWORD=KUBESNAP-REDACTED\n{"level":"info","user":"a","token":"KUBESNAP-REDACTED"}\nurl: postgres://app:KUBESNAP-REDACTED@db:5432/x\n2024-03-01T10:00:00.000000000Z stdout F run --Password KUBESNAP-REDACTED --api-key=KUBESNAP-REDACTED ok\nAuthorization: Bearer KUBESNAP-REDACTED\nimage sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef pulled\n'
 REDACT_TEST_FULL=$'apiVersion: v1\nkind: Secret\nmetadata:\n  name: selftest\ndata:\n  user: YWRtaW4=\n  tls.key: |\n    LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t\n    U2VsZlRzdDdrZXk=\n---\napiVersion: v1\nkind: ConfigMap\ndata:\n  mode: production\n'
 REDACT_TEST_FULL_OUT=$'apiVersion: v1\nkind: Secret\nmetadata:\n  name: selftest\ndata:\n  user: KUBESNAP-REDACTED\n  tls.key: |\n    KUBESNAP-REDACTED\n    KUBESNAP-REDACTED\n---\napiVersion: v1\nkind: ConfigMap\ndata:\n  mode: production\n'
+REDACT_AWK="unknown" # what the awk that runs the engine says it is (its version line), for the manifest
 REDACT_ENGINE="awk" # the awk the engine runs with: the first on PATH, or the one that passed the self-test instead
 REDACT_BROKEN=0
 
@@ -1169,8 +1170,19 @@ redact_selftest() {
   return "$rc"
 }
 
+# awk_identity: the first line in which the awk first on PATH names itself and its version (mawk 1.3.4 20200120,
+# GNU Awk 5.2.1, awk version 20220912, BusyBox v1.36.1), or "unknown"
+awk_identity() {
+  local out
+  out=$({ timeout 2 awk --version; timeout 2 awk -W version; } </dev/null 2>&1 |
+    grep -m1 -E '(awk|Awk|BusyBox)[^ ]* v?[0-9]|version [0-9]' || true)
+  out=$(printf '%s' "$out" | tr -cd ' -~' | cut -c1-120)
+  printf '%s' "${out:-unknown}"
+}
+
 # redact_setup: the engine built and tested with the awk first on PATH, or another awk of the node
 redact_setup() {
+  REDACT_AWK=$(awk_identity)
   # (in an if, a failing step of the build does not end the script: an awk that cannot run the builder fails the test)
   if redact_build 2>/dev/null && redact_selftest; then return 0; fi
   local a exe w="$STAGE/awk-bin" path0=$PATH tried="awk"
@@ -1183,6 +1195,7 @@ redact_setup() {
     PATH="$w:$path0"
     if redact_build 2>/dev/null && redact_selftest; then
       REDACT_ENGINE=$a
+      REDACT_AWK=$(awk_identity)
       log "warning: the first awk on PATH failed the redaction engine's self-test: redacting with $a"
       return 0
     fi
@@ -3468,8 +3481,8 @@ write_manifest() {
       "$(json_str "${RUNTIME_ENDPOINT#unix://"$ROOT"}")"
     printf '  "crictl_calls": %s,\n' "$CRICTL_CALLS"
     printf '  "missing_commands": %s,\n' "$missing"
-    printf '  "redaction": {"marker": "%s", "total": %s, "files": %s, "withheld": %s, "engine": %s},\n' "$MARKER" "$total" "$red" "$wh" \
-      "$(json_str "$REDACT_ENGINE")"
+    printf '  "redaction": {"marker": "%s", "total": %s, "files": %s, "withheld": %s, "engine": %s, "awk": %s},\n' "$MARKER" "$total" "$red" "$wh" \
+      "$(json_str "$REDACT_ENGINE")" "$(json_str "$REDACT_AWK")"
     printf '  "records": [\n'
     sed '$!s/$/,/; s/^/    /' "$RECORDS"
     printf '  ]\n}\n'

@@ -218,7 +218,10 @@ def test_the_fake_node_is_what_the_brief_asks(node: SecretsNode) -> None:
 
 @pytest.mark.slow
 def test_collector_writes_its_bundle_and_exits_0(run: Run) -> None:
-    _collected(run)
+    red = _manifest(_collected(run))["redaction"]
+    # the awk on PATH passed the engine's self-test, and the manifest says which it is
+    assert red["engine"] == "awk"
+    assert {"mawk": "mawk 1.3", "gawk": "GNU Awk", "busybox": "BusyBox v", "original-awk": "awk version 20"}[run.awk] in red["awk"], red
 
 
 def _leaks(tarball: Path, node: SecretsNode) -> tuple[list[Secret], dict[str, set[str]]]:
