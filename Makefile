@@ -73,6 +73,8 @@ test-slow: $(STAMP) tools
 # nodes, then analyzed.
 demo: $(STAMP)
 	@test -d build/seed-site/bundles || $(BIN)/python -m fixtures.build seed-site build/seed-site >/dev/null
+	@# (analyzed afresh each time: a database of an older schema is refused, and the demo's is only a build product)
+	@rm -rf build/demo
 	@$(BIN)/kubesnap analyze build/seed-site/bundles -o build/demo
 	@echo
 	@echo "The seed's walk, as one query (controlplane01's kube-apiserver):"
