@@ -81,7 +81,7 @@ class Snapshot(Row):
     crictl_calls: Annotated[int | None, INT32] = None
     missing_commands: list[str] | None = Field(None, description="commands that were not on the node's PATH")
     redactions: Annotated[int | None, INT32] = Field(None, description="values the collector redacted")
-    withheld: list[str] | None = Field(None, description="files the collector's redaction withheld, as 'path: reason' (manifest.json)")
+    withheld: list[dict[str, str]] | None = Field(None, description="files the collector's redaction withheld: [{path, reason}] (manifest.json)")
     redaction_engine: str | None = Field(None, description="the awk that ran the collector's redaction: awk (the first on PATH), "
                                                            "another that passed its self-test, or none (what needed redaction was withheld)")  # fmt: skip
     ingested_at: datetime | None = None

@@ -36,7 +36,7 @@ class BundleInfo:
     crictl_calls: int | None = None
     missing: list[str] = field(default_factory=list)
     redactions: int | None = None
-    withheld: list[str] = field(default_factory=list)
+    withheld: list[dict[str, str]] = field(default_factory=list)
     redaction_engine: str | None = None
 
 
@@ -89,12 +89,12 @@ def bundle_info(data: bytes) -> BundleInfo:
 MAX_WITHHELD = 10_000
 
 
-def _withheld(v: object) -> list[str]:
-    """redaction.withheld, [{path, reason}], as "path: reason" (at most MAX_WITHHELD; anything else is skipped)."""
-    out: list[str] = []
+def _withheld(v: object) -> list[dict[str, str]]:
+    """redaction.withheld, [{path, reason}], each as text (at most MAX_WITHHELD; anything of another shape is skipped)."""
+    out: list[dict[str, str]] = []
     for w in v[:MAX_WITHHELD] if isinstance(v, list) else []:
         if isinstance(w, dict) and (path := _text(w.get("path"))):
-            out.append(f"{path}: {_text(w.get('reason')) or 'no reason given'}")
+            out.append({"path": path, "reason": _text(w.get("reason")) or "no reason given"})
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -113,17 +114,19 @@ def logs_truncated(ctx: RuleContext) -> Iterable[Finding]:
 def redaction_withheld(ctx: RuleContext) -> Iterable[Finding]:
     for node, engine, withheld in ctx.q(
         f"""SELECT node, redaction_engine, withheld FROM v_snapshots
-            WHERE snapshot_id IN {SNAPS} AND kind = 'bundle' AND (len(withheld) > 0 OR redaction_engine = 'none') ORDER BY 1"""
+            WHERE snapshot_id IN {SNAPS} AND kind = 'bundle' AND (json_array_length(withheld) > 0 OR redaction_engine = 'none') ORDER BY 1"""
     ):
-        withheld = withheld or []
-        why: dict[str, int] = defaultdict(int)
-        for w in withheld:
-            why[w.split(": ", 1)[1] if ": " in w else w] += 1
-        reasons = "; ".join(f"{r} ({n})" for r, n in sorted(why.items(), key=lambda x: (-x[1], x[0]))[:3])
+        files = json.loads(withheld) if withheld else []
+        evidence = [f"{node}: manifest.json: withheld {w['path']}: {w['reason']}" for w in files]
         if engine == "none":
+            listed = f"{len(files)} listed" if files else "unlisted: the list could not be redacted either"
             yield ctx.finding("REDACTION_WITHHELD", f"no awk on {node} passed the redaction engine's self-test: every file that needed "
-                              f"redaction was withheld ({f'{len(withheld)} listed' if withheld else 'unlisted: the list could not be redacted either'})", node=node, obj=node, severity="warn",
-                              evidence=[f"{node}: manifest.json: redaction.engine none", *(f"{node}: manifest.json: withheld {w}" for w in withheld)])  # fmt: skip
-        else:
-            yield ctx.finding("REDACTION_WITHHELD", f"{len(withheld)} file(s) on {node} were withheld by the collector's redaction: {reasons}",
-                              node=node, obj=node, evidence=[f"{node}: manifest.json: withheld {w}" for w in withheld])  # fmt: skip
+                              f"redaction was withheld ({listed})", node=node, obj=node, severity="warn",
+                              evidence=[f"{node}: manifest.json: redaction.engine none", *evidence])  # fmt: skip
+            continue
+        why: dict[str, int] = defaultdict(int)
+        for w in files:
+            why[w["reason"]] += 1
+        reasons = "; ".join(f"{r} ({n})" for r, n in sorted(why.items(), key=lambda x: (-x[1], x[0]))[:3])
+        yield ctx.finding("REDACTION_WITHHELD", f"{len(files)} file(s) on {node} were withheld by the collector's redaction: {reasons}",
+                          node=node, obj=node, evidence=evidence)  # fmt: skip
