@@ -395,6 +395,7 @@ class BundleIngest:
             "uid": self.info.uid, "runtime_kind": self.info.runtime_kind, "runtime_endpoint": self.info.runtime_endpoint,
             "crictl_calls": self.info.crictl_calls, "missing_commands": self.info.missing, "redactions": self.info.redactions,
             "withheld": _json(self.info.withheld), "redaction_engine": self.info.redaction_engine,
+            "redaction_awk": self.info.redaction_awk,
             "ingested_at": datetime.now(UTC), "kubesnap_version": __version__, "content_sha256": digest,
         }])  # fmt: skip
         self.store.insert_rows("members", self.members)

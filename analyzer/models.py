@@ -84,6 +84,8 @@ class Snapshot(Row):
     withheld: list[dict[str, str]] | None = Field(None, description="files the collector's redaction withheld: [{path, reason}] (manifest.json)")
     redaction_engine: str | None = Field(None, description="the awk that ran the collector's redaction: awk (the first on PATH), "
                                                            "another that passed its self-test, or none (what needed redaction was withheld)")  # fmt: skip
+    redaction_awk: str | None = Field(None, description="what that awk said it is: its version line (mawk 1.3.4 20200120, GNU Awk 5.1.0, "
+                                                        "BusyBox v1.36.1), as the manifest's redaction.awk")  # fmt: skip
     ingested_at: datetime | None = None
     kubesnap_version: str | None = None
     content_sha256: str | None = Field(None, description="hash of the bundle's members (paths, sizes, times, contents), order aside: "

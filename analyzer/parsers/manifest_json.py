@@ -38,6 +38,7 @@ class BundleInfo:
     redactions: int | None = None
     withheld: list[dict[str, str]] = field(default_factory=list)
     redaction_engine: str | None = None
+    redaction_awk: str | None = None
 
 
 def load(data: bytes) -> dict[str, Any]:
@@ -83,6 +84,7 @@ def bundle_info(data: bytes) -> BundleInfo:
         redactions=as_int(red.get("total")),
         withheld=_withheld(red.get("withheld")),
         redaction_engine=_text(red.get("engine")),
+        redaction_awk=_text(red.get("awk")),
     )
 
 

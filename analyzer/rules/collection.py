@@ -112,12 +112,14 @@ def logs_truncated(ctx: RuleContext) -> Iterable[Finding]:
     "engine was none. The customer can send a withheld file after redacting it by hand.",
 )  # fmt: skip
 def redaction_withheld(ctx: RuleContext) -> Iterable[Finding]:
-    for node, engine, withheld in ctx.q(
-        f"""SELECT node, redaction_engine, withheld FROM v_snapshots
+    for node, engine, awk, withheld in ctx.q(
+        f"""SELECT node, redaction_engine, redaction_awk, withheld FROM v_snapshots
             WHERE snapshot_id IN {SNAPS} AND kind = 'bundle' AND (json_array_length(withheld) > 0 OR redaction_engine = 'none') ORDER BY 1"""
     ):
         files = json.loads(withheld) if withheld else []
         evidence = [f"{node}: manifest.json: withheld {w['path']}: {w['reason']}" for w in files]
+        if awk:  # the awk's own version line: which awk a node's redaction ran with (or which failed its self-test)
+            evidence.insert(0, f"{node}: manifest.json: redaction.awk {awk}")
         if engine == "none":
             listed = f"{len(files)} listed" if files else "unlisted: the list could not be redacted either"
             yield ctx.finding("REDACTION_WITHHELD", f"no awk on {node} passed the redaction engine's self-test: every file that needed "
