@@ -553,28 +553,25 @@ def coverage(con: Any, site: str | None = None) -> list[dict[str, Any]]:
 
 
 def member_account(con: Any, site: str | None = None) -> list[dict[str, Any]]:
-    """Every member of every bundle of another format: read (by which reader, rows), kept raw (why), or not understood."""
+    """Every member of every bundle of another format: read (by which reader, rows), kept raw (why), or not understood
+    (the ingest's problems with it). The state is the one the ingest stored (members.state, members.reason)."""
     rows = con.execute(
-        """SELECT s.snapshot_id, s.bundle_name, json_extract_string(s.options, '$.format') AS fmt, m.path, m.kind, m.status, m.parser, m.records
-           FROM members m JOIN snapshots s USING (snapshot_id)
-           WHERE json_extract_string(s.options, '$.format') IS NOT NULL AND (? IS NULL OR s.site = ?) ORDER BY 2, 4""", [site, site]).fetchall()  # fmt: skip
+        """SELECT s.bundle_name, json_extract_string(s.options, '$.format') AS fmt, m.path, m.kind, m.state, m.parser, m.records,
+                  m.reason, (SELECT string_agg(p.reason, '; ' ORDER BY p.reason) FROM v_ingest_problems p
+                             WHERE p.snapshot_id = m.snapshot_id AND p.member = m.path) AS problems
+           FROM v_members m JOIN v_snapshots s USING (snapshot_id)
+           WHERE json_extract_string(s.options, '$.format') IS NOT NULL AND (? IS NULL OR s.site = ?) ORDER BY 1, 3""", [site, site]).fetchall()  # fmt: skip
     out = []
-    for _sid, bundle, fname, path, kind, status, parser, n in rows:
-        fmt = formats().get(fname)
-        entry = fmt.layout.classify(path) if fmt else None
-        if status == "raw":
-            state, why = "kept raw", entry.reason if entry else ""
-        elif status in ("parsed", "empty"):
-            state, why = "read", f"{parser}: {n} rows" if status == "parsed" else f"{parser}: empty"
-        elif status == "link":
-            state, why = "kept raw", LINK_REASON
-        elif status == "unknown":
-            state, why = "not understood", "no entry of the layout"
+    for bundle, fname, path, kind, state, parser, n, reason, problems in rows:
+        if state == KEPT_RAW:
+            shown, why = "kept raw", reason or ""
+        elif state == READ:
+            shown, why = "read", f"{parser}: {n} rows" if n else f"{parser}: empty"
+            if problems:
+                why += f" (and: {problems})"
         else:
-            state, why = "problem", f"{parser or ''} (see ingest_problems)".strip()
-        out.append(
-            {"bundle": bundle, "format": fname, "member": path, "kind": kind, "state": state, "why": why}
-        )
+            shown, why = "not understood", problems or "no entry of the layout"
+        out.append({"bundle": bundle, "format": fname, "member": path, "kind": kind, "state": shown, "why": why})
     return out
 
 
