@@ -174,9 +174,9 @@ def bundle_members(bundle: Path, limits: Limits | None = None) -> tuple[list[Mem
         report = ingest(store, [bundle], site="sources", limits=limits, workers=1)
         rows = store.con.execute(
             """SELECT coalesce(s.source, ''), m.path, m.kind, coalesce(m.size, 0), m.state, m.parser, coalesce(m.records, 0),
-                      coalesce(m.reason, (SELECT string_agg(p.reason, '; ' ORDER BY p.reason) FROM ingest_problems p
+                      coalesce(m.reason, (SELECT string_agg(p.reason, '; ' ORDER BY p.reason) FROM v_ingest_problems p
                                           WHERE p.snapshot_id = m.snapshot_id AND p.member = m.path))
-               FROM members m JOIN snapshots s USING (snapshot_id) ORDER BY 1, 2""").fetchall()  # fmt: skip
+               FROM v_members m JOIN v_snapshots s USING (snapshot_id) ORDER BY 1, 2""").fetchall()  # fmt: skip
         known = {(str(r[0]), str(r[1])) for r in rows}
         # problems about members that never made a members row (a device file, a cut archive) stay problems of the input
         rest = [(w, m, r) for w, m, r in report.problems if (w, m) not in known]
