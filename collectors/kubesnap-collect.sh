@@ -1016,7 +1016,7 @@ redaction_rules() {
   cat <<'RULES'
 private-key	PEM private key	private key|static key v1	a -----BEGIN ... PRIVATE KEY----- block to its END (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP PRIVATE KEY BLOCK, SSH2's ---- BEGIN ... ----, OpenVPN Static key V1), over lines or in one line with \n escapes; openssl's text dump of a private key (Private-Key: ..., then the hex lines under priv:, privateExponent:, prime1: to coefficient:, DH's private-key:); the base64 lines before an END whose BEGIN is not in the file (a log's tail cut inside a key)	certificates, public keys, the words "private key" in prose, a text dump's public numbers (modulus:, pub:, public-key:)
 base64-private-key	base64 of PEM	ls0tls1	a base64 run that encodes a -----BEGIN block other than a certificate, public key or CRL, or holds an encoded PRIVATE KEY anywhere (a key after a certificate), with the lines it is wrapped over	base64 certificates (kubeconfig certificate-authority-data)
-secret-field	key and value	@KEYWORDS@| (stdout|stderr) p |[{](plain|cleartext)[}]	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...; and credential files' names as keys, a ConfigMap's userlist.txt (pgbouncer) and .pgpass), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements (and <Password><Value>X</Value>), XML name and value attributes (<entry key="db.password">X</entry>, <add key="DbPassword" value="X"/>, <property name="password" value="X"/>), Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; the word echoed or printed into a file named for a secret (echo X > /etc/rancher/k3s/db-pass, | sudo tee .../token; not a .log, .pid or .lock) or into --from-file=password=/dev/stdin; SQL's PASSWORD('X'); a password stored in clear, {PLAIN}X and {CLEARTEXT}X (Dovecot); iscsiadm's -n ...password -v X; an annotation's prefixed key (backup.velero.io/restic-password: X), MongoDB's "pwd":"X", a dotted property with no blank (spring.datasource.password:X), PHP's define('DB_PASSWORD', 'X') and any call of a secret's name and its value (headers():add("x-api-key", "X"), os.Setenv("DB_PASSWORD", "X")), Honeycomb's x-honeycomb-team, Grafana's secureJsonData block, Go's http.Header dumps (map[X-Api-Key:[X]]), protobuf text password:\"X\" (etcd's request stats), SNMP's community: X, a file's lines logged in a JSON string (...\nrequirepass X\n...), a Google app password's four groups (password=abcd efgh ijkl mnop); a token announced created (Access token was successfully created: X); a heredoc's lines (HCL's password = <<EOF ... EOF); a network device's enable secret 0 X and username U password 7 X; keys and values cut between a CRI partial (P) record and the next record of its stream (one of the other stream, or an empty one, may come between) and between docker json-file records cut at 16 KiB; a key's value after a column of blanks (Vault's tables, fluent-bit's apikey), fluentd's pass X, Vault's secret_id	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields and of files of credentials named (--askpass FILE, credentials=FILE, LoadCredential=ID:FILE), a pwd that is a directory, etcd's --auth-token=simple and --initial-cluster-token; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file, hostKeyFingerprint, tokenRequests), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key (mixed case and digits, or 32 hex digits and more: Datadog's api: key:); words like "token bucket", "*v1.Secret:"
+secret-field	key and value	@KEYWORDS@| (stdout|stderr) p |[{](plain|cleartext)[}]|loginmodule	the value of a key whose name holds a secret word (token, password, passwd, pass, pwd, pw, psk, otp (ending the name: REGISTRY_PW, db.pw, --db-pw, wpa_psk, TOTP), passphrase, secret, auth, credential(s), cookie, signature, *_key, *Key, api-key, access-key, secret-key, private-key, certificate-key, client-key-data, ...; and credential files' names as keys, a ConfigMap's userlist.txt (pgbouncer) and .pgpass), also with more name after it (SECRET_KEY_BASE, DB_PASSWORD_2): YAML, JSON (also escaped JSON, and a value on the next line), TOML (also triple-quoted over lines), INI and key=value (at a line's start to its end), XML elements (and <Password><Value>X</Value>), XML name and value attributes (<entry key="db.password">X</entry>, <add key="DbPassword" value="X"/>, <property name="password" value="X"/>), Go dumps ({Password:X}, Password:"X", map[password:X]), => pairs, key VALUE (requirepass, netrc, BGP's neighbor PEER password X), auth USER:X (haproxy, Fluent Bit), PASSWORD 'X'; quoted values to their closing quote (escaped quotes included), unquoted ones to white space or the end of the enclosing string, YAML values to the end of the line, flow mappings to , or }, a Cookie header to its end; a password, a token or kubeadm's certificate key printed alone on the line after one announcing it; bindPW, olcRootPW; \u0022 and &quot; as quotes; echo X | docker login --password-stdin; the word echoed or printed into a file named for a secret (echo X > /etc/rancher/k3s/db-pass, | sudo tee .../token; not a .log, .pid or .lock) or into --from-file=password=/dev/stdin; SQL's PASSWORD('X'); a password stored in clear, {PLAIN}X and {CLEARTEXT}X (Dovecot); iscsiadm's -n ...password -v X; an annotation's prefixed key (backup.velero.io/restic-password: X), MongoDB's "pwd":"X", a dotted property with no blank (spring.datasource.password:X), PHP's define('DB_PASSWORD', 'X') and any call of a secret's name and its value (headers():add("x-api-key", "X"), os.Setenv("DB_PASSWORD", "X")), Honeycomb's x-honeycomb-team, Grafana's secureJsonData block, Go's http.Header dumps (map[X-Api-Key:[X]]), protobuf text password:\"X\" (etcd's request stats), SNMP's community: X, a file's lines logged in a JSON string (...\nrequirepass X\n...), a Google app password's four groups (password=abcd efgh ijkl mnop); a token announced created (Access token was successfully created: X); a heredoc's lines (HCL's password = <<EOF ... EOF); a network device's enable secret 0 X and username U password 7 X; keys and values cut between a CRI partial (P) record and the next record of its stream (one of the other stream, or an empty one, may come between) and between docker json-file records cut at 16 KiB; a key's value after a column of blanks (Vault's tables, fluent-bit's apikey), fluentd's pass X, Vault's secret_id; Vault's Unseal Key N (hex): X, Nomad's and Consul's Secret ID = X; Redis Sentinel's sentinel auth-pass MASTER X; SQL's SET PASSWORD [FOR u] = 'X' and T-SQL's PASSWORD = N'X'; the second string of auth's call or tuple (db.auth('u', 'X'), auth=('u', 'X'), HTTPBasicAuth("u", "X")); a JAAS login module's user database (user_NAME="X": Kafka, ZooKeeper), over its lines; every value of an object of secrets (Consul's acl tokens { agent = "X" }, "tokens": {"default": "X"}), over its lines; a bracketed name's value ($db['default']['password'] = 'X', ENV["DB_PASSWORD"] = "X"); a quoted value after a blank (nginx's set $api_token "X";); a salt's value (WordPress's NONCE_SALT); a dotted api.key= (algolia.api.key, -Ddd.api.key) and .NET's Jwt:Key=X; Go's byte slices (Password:[]uint8{...}); an Erlang term's {default_pass, <<"X">>}; consul kv's path/db_password:X; URL-encoded JSON (%22password%22%3A%22X%22); curl -v's > header: X and a header after an escaped line end (an HTTP dump in a JSON string)	the key; empty, true/false/null, placeholders (${VAR}, $(VAR), $VAR in capitals, <none>, ***, a kubeconfig's JSONPath '{.credential.access_token}', a Go pointer 0xc000a1b2c0), numbers of up to 5 digits, file paths of *key fields and of files of credentials named (--askpass FILE, credentials=FILE, LoadCredential=ID:FILE), a pwd that is a directory, etcd's --auth-token=simple and --initial-cluster-token; keys with no value; names that go on with a harmless word (secretName, tokenTTL, passwordMinLength, *_file, hostKeyFingerprint, tokenRequests), identifier keys (snapshotKey, partitionKey), a bare key: unless its value looks like a key (mixed case and digits, or 32 hex digits and more: Datadog's api: key:); words like "token bucket", "*v1.Secret:"; kubectl describe secret's sizes (password:  16 bytes), a reference to another setting ($dex.github.clientSecret), a Helm chart's existingSecret and passwordKey: postgres-password (names), masks ({password=<masked>}), gen_salt('bf'), openssl's -salt
 secret-flag	command-line flag	@KEYWORDS@	the value of --flag=VALUE, --flag VALUE and JSON ["--flag", "VALUE"] and a shell-quoted '--flag' 'VALUE' (k3s's unit file) (also on the next line: a JSON or YAML list item, a word alone at the flag's indentation as describe prints Args:, the next line's first word after a backslash) for flags ending in a secret word (--token, --password, --api-key, --secret-key, --requirepass, --masterauth, --s3-secret, --passwd, --oidc-client-secret, --certificate-key), and Vault's --secret-id; a YAML flow list's next item (args: [--cookie-secret, X]); the word a --password-command echoes (restic's 'echo X')	flags whose name goes on after the word (--token-ttl=24h, --service-account-key-file=...)
 secret-block	YAML block scalar	@KEYWORDS@	every line under a secret key whose value is a block scalar (agent-token: | then the value), also in a log's messages; the scalar items of a list under a secret key (clientSecrets: then - X)	the key line
 authorization-header	HTTP header	authorization	the credentials after Authorization: / Authorization = ["..."] (the scheme word is kept), anywhere in a line	the scheme (Basic, Bearer, ...); a placeholder (Bearer <masked>, client-go's)
@@ -1024,12 +1024,12 @@ bearer-token	bearer token	bearer	a token of 16 or more characters after "Bearer"
 basic-credentials	basic credentials	basic	base64 of 8 or more characters (a multiple of 4, not all lower-case letters) after "Basic"	"basic authentication" in prose
 jwt	JSON web token	eyj	header.payload.signature of a JWT (eyJ...)	
 bootstrap-token	kubeadm bootstrap token	[a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][.][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9][a-z0-9]	a stand-alone [a-z0-9]{6}.[a-z0-9]{16} with a digit	file and host names that only look alike (letters only, or part of a longer name)
-url-credentials	credentials in a URL	://|%3a%2f%2f|%253a%252f%252f|:[\\]/[\\]/|[^[:blank:]/@'"]@[a-z0-9]	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded, once or twice (%3A%2F%2F, %253A%252F%252F: a URL in a query parameter of a logged URL), and with JSON-escaped slashes (:\/\/); in a CRI partial (P) record that ends inside the authority (the runtime cut user:pa|ss@host), from the colon to the record's end; user:password@host with no scheme (a DSN, a proxy setting, mysqlsh --uri) when the password looks like one (6 or more characters, letters with a digit or a sign); a mail address's password, user@example.com:password (SMTP_LOGIN=, a sasl_passwd line), when it looks like one and is no path or prompt	scheme, user name, host; e-mail addresses, image digests (name:tag@sha256:...), user:word@host with a word that does not look like a password
+url-credentials	credentials in a URL	/reset/|/activate/|/confirm/|://|%3a%2f%2f|%253a%252f%252f|:[\\]/[\\]/|[^[:blank:]/@'"]@[a-z0-9]	the password of scheme://user:password@host (a raw @, # or ? in the password included), or a user-only token of 16 or more characters; also URL-encoded, once or twice (%3A%2F%2F, %253A%252F%252F: a URL in a query parameter of a logged URL), and with JSON-escaped slashes (:\/\/); in a CRI partial (P) record that ends inside the authority (the runtime cut user:pa|ss@host), from the colon to the record's end; user:password@host with no scheme (a DSN, a proxy setting, mysqlsh --uri) when the password looks like one (6 or more characters, letters with a digit or a sign); a mail address's password, user@example.com:password (SMTP_LOGIN=, a sasl_passwd line), when it looks like one and is no path or prompt; the token segments of a password reset's or an activation's link (Django's /reset/<uidb64>/<token>/)	scheme, user name, host; e-mail addresses, image digests (name:tag@sha256:...), user:word@host with a word that does not look like a password; a password masked by the program that logged it (user:***@host)
 env-value	container environment	envs?\\*"?[[:blank:]]*:[[:blank:]]*\[?|environment:|\\*"name\\*"[[:blank:]]*:[[:blank:]]*\\*"[a-z_][a-z0-9_.-]*\\*"[[:blank:]]*,[[:blank:]]*\\*"value\\*"[[:blank:]]*:[[:blank:]]*|@KEYWORDS@|[.]value=	values of env arrays (crictl/docker inspect "NAME=value", name/value objects), YAML env: blocks and name/value pairs, except well-known harmless names (PATH, HOME, KUBERNETES_*, *_SERVICE_HOST, *_PORT, *VERSION, JAVA_OPTS, ...), whose values the other rules still read (JAVA_OPTS=-Dx.password=X); name/value pairs outside env blocks when the name holds a secret word (- name: DB_PASSWORD / value: X) or, in JSON objects and helm --set (env[0].name=X,env[0].value=Y), is an upper-case variable (a YAML pair outside env: with an upper-case name alone, a Tekton param STRIPE_SK, is not: no trigger finds it); env items in flow style and on one line (- {name: N, value: X}, env: [{...}], "env":["N=V"], a JSON object value first); a value on the line after value:; kubectl describe's Environment: block and a compose file's environment: list or map (references such as <set to the key 'k' in secret 's'> kept); comments inside an env list; a YAML value: line to its end (a probe header's value: Bearer X, kubeadm's extraEnvs), an env item written value first	names; harmless variables
 secret-manifest-data	Kubernetes Secret	kind\\*"?[[:blank:]]*:[[:blank:]]*\\*"?secret|stringdata	in a file holding kind: Secret (or SecretList), wherever in the file, every value under data: and stringData: (under any key, base64 wrapped over lines, block scalars, a list at data:'s indentation, data: with a comment or an anchor, a flow mapping data: {k: v}, comments inside), in YAML and JSON (also one-line and escaped JSON), also as a log's messages (CRI, kubectl logs --timestamps, docker json-file and journal lines: their indentation read after the prefix); an audit event's data and stringData objects on secrets (objectRef resource secrets, no kind in the line); the values of an external-secrets SecretStore's fake provider (its data: list)	the keys; ConfigMaps in files with no Secret, and those whose kind: comes before their data: (written by hand); SecretStore, SecretProviderClass and other kinds named Secret...
 registry-header	registry headers	\.headers?\]|headers?[[:blank:]]*=[[:blank:]]*[{]	every value of a TOML [... .headers] or [... .header] table, and of an inline header = { ... } table (containerd registry headers, certs.d hosts.toml: Authorization, X-API-Key, X-Auth-Token, PRIVATE-TOKEN, ...)	header names
-tool-password	command-line password	mysql|mariadb|redis-cli|ctr|mc[[:blank:]]+(admin[[:blank:]]+user[[:blank:]]+add|alias[[:blank:]]+set|config[[:blank:]]+host[[:blank:]]+add)|[[:blank:]]on[[:blank:]]+>|acl[[:blank:]]+setuser|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+(with[[:blank:]]+[a-z0-9_]+[[:blank:]]+)?by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|snmp[a-z]*|nmcli|wpa_passphrase|mkpasswd|@tcp[(]|@unix[(]|[|][[:blank:]]*(chpasswd|passwd|sudo|cryptsetup|kinit)|[ "'\[,]-(-user|[pauwUkncx])|from-literal=|convertto-securestring|[[:blank:]]/p(ass(word)?)?:|createuser[[:blank:]]	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw> and AUTH [user] <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED [WITH plugin] BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, crane/oras login -p, sqlcmd/bcp -P, rdesktop -p, ssh-keygen -N, snmp* -A, -X and -c (the community), any command's -u USER -p X and -U USER -P X (racadm, an exporter's OPTS, isql; not a number, port mapping, path, variable or option), sqlplus user/X with no @db, a Redis ACL's passwords (user NAME on >X in users.acl or redis.conf, ACL SETUSER NAME >X), MinIO's mc admin user add ALIAS USER X and mc alias set ALIAS URL KEY X, ctr --user USER:X, rabbitmqctl authenticate_user USER X, nmcli's password and wifi-sec.psk values, wpa_passphrase's passphrase, openssl passwd's and mkpasswd's password argument, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, every --from-literal=KEY=VALUE of kubectl create secret, lftp -e 'user U X', snmpd.conf's createUser U SHA X AES Y, OSPF's message-digest-key N md5 X, PowerShell's ConvertTo-SecureString X, Windows tools' /p:X, /pass:X and /password:X (xfreerdp, cmdkey), the word echoed or printed into chpasswd (after user:), passwd --stdin, sudo -S, cryptsetup, kinit or a --password-stdin, in ps lines, in JSON argument arrays and in lists of one argument a line (a YAML command:, describe's Command: and Args:), and over lines continued with a backslash	-p, -a, -u of other commands; curl -u user without a password
-password-prose	password in prose	api[[:blank:]]key|비밀번호|암호|패스워드|passwort|kennwort|mot de passe|motdepasse|contraseña|contrasena|senha|パスワード|密码|密碼|口令|пароль|Пароль|ПАРОЛЬ|wachtwoord|hasło|haslo|şifre|sifre|lösenord|losenord|salasana|passord|adgangskode|heslo|jelszó|jelszo	the word after a password word in prose, in English (password, passwd, passphrase, pw, api key), Korean (비밀번호, 암호, 패스워드), Japanese (パスワード), Chinese (密码, 密碼, 口令), Russian (пароль), German, French, Spanish, Portuguese, Dutch, Polish, Turkish, Swedish, Finnish, Norwegian, Danish, Czech and Hungarian, joined to it by a colon (also full-width), =, a particle (는, 은, は, 为, 是), is / ist / est / es / è, "for USER is", "for USER:" (up to four words: for the elastic built-in superuser is), "reset to" or "set to", or after "with password", "new password" and the like, when it looks like a password: 6 or more characters, letters with a digit or a sign; such a word as a name (DB_PASSWORT=X, db_senha=X, {"пароль":"X"}, motDePasse: X): its value as a secret-field's	words of the sentence (the password is incorrect, expired, stored in ...), placeholders, values of fewer than 6 characters
+tool-password	command-line password	set-agent-token|jnlp[.]main|net[[:blank:]]+use|pdo->__construct[(]|mysqli->__construct[(]|mysqli_connect[(]|mysql|mariadb|redis-cli|ctr|mc[[:blank:]]+(admin[[:blank:]]+user[[:blank:]]+add|alias[[:blank:]]+set|config[[:blank:]]+host[[:blank:]]+add)|[[:blank:]]on[[:blank:]]+>|acl[[:blank:]]+setuser|sshpass|curl|htpasswd|lftp|smbclient|ldap[a-z]*|docker|podman|nerdctl|helm|skopeo|buildah|vault|etcdctl|mongo|zip|unzip|openssl|rabbitmqctl|sqlplus|identified[[:blank:]]+(with[[:blank:]]+[a-z0-9_]+[[:blank:]]+)?by|thin:|ipmitool|az|cqlsh|rabbitmqadmin|valkey-cli|7z|7za|unrar|crane|oras|sqlcmd|bcp|rdesktop|ssh-keygen|snmp[a-z]*|nmcli|wpa_passphrase|mkpasswd|@tcp[(]|@unix[(]|[|][[:blank:]]*(chpasswd|passwd|sudo|cryptsetup|kinit)|[ "'\[,]-(-user|[pauwUkncx])|from-literal=|convertto-securestring|[[:blank:]]/p(ass(word)?)?:|createuser[[:blank:]]	mysql/mariadb -p<pw> and -p <pw>, sshpass -p <pw>, redis-cli -a <pw> and AUTH [user] <pw>, curl and etcdctl -u/--user user:<pw>, lftp -u user,<pw>, smbclient -U user%<pw>, ldapsearch (and ldap*) -w <pw>, docker/podman/nerdctl/helm/skopeo/buildah login -p <pw>, vault login <token>, htpasswd -b's password argument, mongo/mongosh -p <pw>, zip/unzip -P <pw>, openssl -k <pw>, rabbitmqctl add_user/change_password, sqlplus and jdbc:oracle:thin user/<pw>@db, IDENTIFIED [WITH plugin] BY '<pw>', ipmitool -P, az/cqlsh/rabbitmqadmin -p, valkey-cli -a, 7z/unrar -p<pw>, crane/oras login -p, sqlcmd/bcp -P, rdesktop -p, ssh-keygen -N, snmp* -A, -X and -c (the community), any command's -u USER -p X and -U USER -P X (racadm, an exporter's OPTS, isql; not a number, port mapping, path, variable or option), sqlplus user/X with no @db, a Redis ACL's passwords (user NAME on >X in users.acl or redis.conf, ACL SETUSER NAME >X), MinIO's mc admin user add ALIAS USER X and mc alias set ALIAS URL KEY X, ctr --user USER:X, rabbitmqctl authenticate_user USER X, nmcli's password and wifi-sec.psk values, wpa_passphrase's passphrase, openssl passwd's and mkpasswd's password argument, etcdctl user add user:<pw>, vault operator unseal <key>, Go's user:<pw>@tcp(host) DSN, every --from-literal=KEY=VALUE of kubectl create secret, lftp -e 'user U X', snmpd.conf's createUser U SHA X AES Y, OSPF's message-digest-key N md5 X, PowerShell's ConvertTo-SecureString X, Windows tools' /p:X, /pass:X and /password:X (xfreerdp, cmdkey), the word echoed or printed into chpasswd (after user:), passwd --stdin, sudo -S, cryptsetup, kinit or a --password-stdin, in ps lines, in JSON argument arrays and in lists of one argument a line (a YAML command:, describe's Command: and Args:), and over lines continued with a backslash; consul acl set-agent-token TYPE X, the secret of Jenkins' inbound agent (jnlp.Main's 64 hex digits), Windows' net use DRIVE SHARE X /user:U, PHP's PDO->__construct's and mysqli's third string (a stack trace's arguments)	-p, -a, -u of other commands; curl -u user without a password
+password-prose	password in prose	api[[:blank:]]key|invalid[[:blank:]]user|비밀번호|암호|패스워드|passwort|kennwort|mot de passe|motdepasse|contraseña|contrasena|senha|パスワード|密码|密碼|口令|пароль|Пароль|ПАРОЛЬ|wachtwoord|hasło|haslo|şifre|sifre|lösenord|losenord|salasana|passord|adgangskode|heslo|jelszó|jelszo|mật[[:blank:]]khẩu|mat[[:blank:]]khau|kata[[:blank:]]sandi|kata[[:blank:]]laluan|parola|parolă|κωδικός|Κωδικός|ΚΩΔΙΚΟΣ|รหัสผ่าน|كلمة[[:blank:]]المرور|كلمة[[:blank:]]السر|סיסמה|पासवर्ड|токен|Токен|令牌|トークン|토큰|密钥|密鑰|액세스[[:blank:]]키	the word after a password word in prose, in English (password, passwd, passphrase, pw, api key), Korean (비밀번호, 암호, 패스워드), Japanese (パスワード), Chinese (密码, 密碼, 口令), Russian (пароль), German, French, Spanish, Portuguese, Dutch, Polish, Turkish, Swedish, Finnish, Norwegian, Danish, Czech and Hungarian, joined to it by a colon (also full-width), =, a particle (는, 은, は, 为, 是), is / ist / est / es / è, "for USER is", "for USER:" (up to four words: for the elastic built-in superuser is), "reset to" or "set to", or after "with password", "new password" and the like, when it looks like a password: 6 or more characters, letters with a digit or a sign; such a word as a name (DB_PASSWORT=X, db_senha=X, {"пароль":"X"}, motDePasse: X): its value as a secret-field's; also in Vietnamese, Indonesian and Malay, Thai, Arabic, Greek, Romanian, Hebrew and Hindi, the words for token and key in Russian, Chinese, Japanese and Korean (Токен доступа: X, 访问令牌：X, アクセストークン: X), with a word qualifying it (Contraseña temporal: X, Passwort neu: X) or of user X (A senha do usuário admin é X, Пароль пользователя admin: X); MySQL's A temporary password is generated for root@localhost: X (to the line's end); sshd's invalid user X when X is a password typed as the name (8 or more characters: a sign, letters and digits, or both cases and digits)	words of the sentence (the password is incorrect, expired, stored in ...), placeholders, values of fewer than 6 characters; the names scanners try at sshd (admin, oracle, user123)
 base64-encoded-secret	secrets inside base64	@SIGS@	a base64 run that, decoded once or twice, holds password, passwd, secret, token, "auth", auths, Authorization, Bearer or PRIVATE KEY (matched by their encoded forms at every alignment)	base64 that holds none of them
 vendor-token	vendor API token	xox[abposre]-|xapp-|gh[pousr]_|github_pat_|glpat-|glrt-|glptt-|gldt-|glsa_|aiza|sk_live_|rk_live_|sk_test_|rk_test_|sk-proj-|sk-ant-|hf_|npm_|sg[.]|dop_v1_|dckr_pat_|hvs[.]|tskey-|shpat_|pypi-|atatt3|nrak-|pmak-|sntrys_|lin_api_|age-secret-key-1|dt0c01[.]|hooks[.]slack[.]com/|/api/webhooks/|/incomingwebhook/|telegram[.]org/bot|hc-ping[.]com/|events[.]pagerduty[.]com/integration/	a stand-alone Slack (xoxb-, xoxe-, xapp-), GitHub (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_), GitLab (glpat-, glrt-), Google API (AIza...), Stripe (sk_live_, rk_live_), OpenAI (sk-proj-), Anthropic (sk-ant-), Hugging Face (hf_), npm (npm_), SendGrid (SG.x.y), DigitalOcean (dop_v1_), Docker Hub (dckr_pat_), Vault (hvs.), Tailscale (tskey-), Shopify (shpat_), PyPI (pypi-), Atlassian (ATATT3), New Relic (NRAK-), Postman (PMAK-), Sentry (sntrys_), Linear (lin_api_), Grafana (glsa_), Stripe test (sk_test_, rk_test_), Dynatrace (dt0c01.) token of 20 or more characters, an age secret key (AGE-SECRET-KEY-1...), and the secret path of a Slack, Discord or Teams webhook URL, of a Healthchecks ping URL (hc-ping.com/UUID) and of a PagerDuty integration URL, and a Telegram bot's token	the prefixes in prose
 base64-gzip-blob	gzip inside base64	h4si	a base64 run of 40 or more characters that encodes gzip data (H4sI...): it cannot be vouched for on the node	
@@ -1040,7 +1040,7 @@ final-scan	withheld file	(after packing)	a file outside the logs that is binary 
 RULES
 }
 
-readonly REDACT_KEYWORDS='bindpw|rootpw|userlist|pgpass|community|honeycomb-team|securejsondata|token|tokens|password|passwords|passwd|pass|passcode|pswd|psw|pwd|pw|psk|otp|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|creds|cookie|user|encrypt|signature|sig|unseal[[:blank:]]+key|recovery[[:blank:]]+key|[-_]key|[a-z]key|key[[:blank:]]*[:=]|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
+readonly REDACT_KEYWORDS='bindpw|rootpw|userlist|pgpass|community|honeycomb-team|securejsondata|token|tokens|password|passwords|passwd|pass|passcode|pswd|psw|pwd|pw|psk|otp|passphrase|secret|secrets|auth|authorization|proxy-authorization|credential|credentials|creds|cookie|user|encrypt|signature|sig|unseal[[:blank:]]+key|secret[[:blank:]]+id|recovery[[:blank:]]+key|[-_]key|[-_]salt|[a-z]key|key[[:blank:]]*[:=]|(api|access|private|certificate|encryption|account|master|signing|shared|secret|session|client|license|app)[-_]?key([-_]?data)?|key-?data'
 # Base64 of the secret words at each alignment, once and twice encoded (generated and checked by
 # tests/test_redaction.py); KSIGS: "PRIVATE KEY" encoded once.
 readonly REDACT_SIGS='0b2tlb 3WVhOemQy 3WVhOemQyOXla 5GUTFKRl 5sWTNKbG 6WldOeVpY BBU1NXT1JE BSSVZBVEUgS0VZ BdXRob3JpemF0aW9u Bhc3N3Z Bhc3N3b3Jk BiMnRsY CQlUxTlhUMUpF CU1NWWkJWRVVnUzBWW CZFhSb2IzSnBlbUYwYVc5d CZWFyZXIg CaGMzTjNa CaGMzTjNiM0pr DWldGeVpYSW F1dGhvcml6YXRpb2 F1dGhz FRVk5UVjA5U1 FVa2xXUVZSRklFdEZX FYVjBhRzl5YVhwaGRHbHZi FZWE56ZDI5eV FtVmhjbVZ5S GMWRHaH GMWRHaHZjbWw2WVhScGIy ImF1dGgi J2YTJWd JCVTFOWFQxSk JQUzBWT JTU1ZaQlZFVWdTMFZa JbUYxZEdna JhdXRoI JkWFJvYjNKcGVtRjBhVzl1 JlYXJlci JoYzNOM1 JoYzNOM2IzSm KaGRYUm9J KbFlYSmxja MGIydGxi MyVmpjbVYw NFQ1JFV NHRnpjM2R2Y2 NHRnpjM2Rr NaV0Z5WlhJZ NlY3Jld ORlExSkZW ObFkzSmxk Q1pXRnlaWEln QQVNTV09SR QUklWQVRFIEtFW QXV0aG9yaXphdGlvb QYXNzd29yZ QkJVMU5YVDFKR QlNTVlpCVkVVZ1MwVl QmRYUm9iM0pwZW1GMGFXOX QmVhcmVyI QmhjM04zW QmhjM04zYjNKa RHOXJaV RPS0VO RSVU5TUl RUVZOVFYwOVNS RVWtsV1FWUkZJRXRGV RWFYwYUc5eWFYcGhkR2x2Y RWVhOemQyOXla RaV055Wl RbVZoY21WeU RjFkR2h2Y21sNllYUnBiM RjFkR2h6 Rva2Vu SUFMwVk SW1GMWRHZ2 SdmEyVn SmhkWFJvS SmxZWEpsY2 TRUNSRV TZWNyZX TkZRMUpGV TmxZM0psZ U0VDUkVU U2VjcmV0 UEFTU1dPUk UFJJVkFURSBLRV UGFzc3dvcm UT0tFT UUlVOU1JW UVFWTlRWMDlTU UVVrbFdRVlJGSUV0Rl UVhWMGFHOXlhWHBoZEdsdm UVlYTnpkMjl5W UW1WaGNtVnlJ UWldOeVpY Ub2tlb UlBTMFZP UnZhMlZ1 UwVkRVa1ZV UyVmpjbVYw VE9LRU VFJVTlNSV VFRlRVMWRQVW VFpXTnlaW VG9rZW VGSkpWa0ZVUlNCTFJW VHRnpjM2R2Y2 VMFZEVWtWV VMlZqY21WM VR0Z6YzNkdmNt VRUZUVTFkUFVr VRkpKVmtGVVJTQkxSV VTBWRFVrVl VTJWamNtVj VUMHRGV VUVGVFUxZFBVa VUZKSlZrRlVSU0JMUl VUdGemMzZHZjb VVDB0Rl VVQwdEZU VWIydGxi VYjJ0bG ViMnRsY VkU5TFJV Vkc5clpX WRTlMUl WRzlyWl WVhWMGFHOXlhWHBoZEdsdm WVhWMGFI WW1WaGNtVnlJ Y0dGemMzZG Y0dGemMzZHZjb YXV0aG9yaXphdGlvb YXV0aH YmVhcmVyI YxZEdodmNtbDZZWFJwYj YxZEdoe YzJWamNtVj ZEc5clpX ZFOUxSV ZHOXJaV ZWFYwYU ZWFYwYUc5eWFYcGhkR2x2Y ZbVZoY21WeU aGRYUm9iM0pwZW1GMGFXOX aGRYUm9j aVlYVjBhQ aVpXRnlaWEln c2VjcmV0 cGFzc3dk cGFzc3dvcm d1lYTnpkM d1lYTnpkMjl5W dG9rZW dZWE56ZD dZWE56ZDI5eV elpXTnlaW hdXRob3JpemF0aW9u hdXRoc hkWFJvY hkWFJvYjNKcGVtRjBhVzl1 iYXV0aC iZWFyZXIg jMlZqY21WM jR0Z6YzNka jR0Z6YzNkdmNt kRzlyWl lYVjBhRzl5YVhwaGRHbHZi lYVjBhS lZWFYwYU laV0Z5WlhJZ ltRjFkR2dp ltVmhjbVZ5S oZFhSb2 oZFhSb2IzSnBlbUYwYVc5d pWVhWMGFD pWldGeVpYSW paV055Wl poZFhSb0 psWVhKbGNp wYXNzd2 wYXNzd29yZ wYjJ0bG zZWNyZX'
@@ -1826,11 +1826,18 @@ function sq_end(t,   x, done) {
 }
 function plain(v, key,   l) {
   sub(/[,;]+$/, "", v)
+  # (a closing bracket the value does not open: (using password: YES), {password=<masked>})
+  if (v ~ /[)]$/ && !index(v, "(")) sub(/[)]+$/, "", v)
+  if (v ~ /[}]$/ && !index(v, "{")) sub(/[}]+$/, "", v)
   l = tolower(v)
   if (v ~ /^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|\([A-Za-z_][A-Za-z0-9_]*\)|[A-Z_][A-Z0-9_]*)$/) return 1
   if (l == "" || l ~ /^(true|false|null|nil|none|yes|no|on|off|~|-|\*+|x+|<[a-z _-]*>|redacted|\[redacted\]|changeme|\{\{.*\}\}|\{\.[a-z0-9_.]+\}|0xc00[0-9a-f]+|[0-9]|[0-9][0-9]|[0-9][0-9][0-9]|[0-9][0-9][0-9][0-9]|[0-9][0-9][0-9][0-9][0-9])$/) return 1
   if (index(v, M) == 1 || v == "\"\"" || v == "''" || v == "{}" || v == "[]") return 1
   if (key ~ /pwd$/ && v ~ /^\/[A-Za-z0-9._\/-]*$/) return 1
+  # kubectl describe secret's sizes (password:  16 bytes); a reference to another setting, Argo CD's $dex.github.clientSecret
+  if (l ~ /^[0-9]+ bytes$/ || v ~ /^\$[a-z][A-Za-z0-9_-]*([.:][A-Za-z0-9_-]+)+$/) return 1
+  # a Helm chart's name of a key in a Secret (passwordKey: postgres-password, existingSecretPasswordKey: password)
+  if (key ~ /(password|passwd|token|secret|user|username|credentials?)key$/ && v ~ /^[a-z][a-z._-]*[a-z]$/) return 1
   # etcd's --auth-token mode (simple, jwt,pub-key=...) and --initial-cluster-token (the cluster's name)
   if (key ~ /auth-token$/ && l ~ /^(simple|jwt(,.*)?)$/ || key ~ /initial[-_]cluster[-_]token$/) return 1
   # files that hold credentials, named: openvpn --auth-user-pass FILE --askpass FILE, cifs credentials=FILE,
@@ -1851,6 +1858,8 @@ function structural(ks,   w, a) {
   a = ks > 48 ? ks - 48 : 1
   w = substr(S, a, ks - a)
   if (w ~ /^[ \t]*$/ && a == 1) return 1
+  # curl -v's request and response headers (> X-Api-Key: X), a header after an escaped line end (an HTTP dump in a JSON string)
+  if (ks > CO && substr(S, CO + 1, ks - CO - 1) ~ /^[ \t]*[<>][ \t]+$/ || w ~ /\\[nr]$/) return 1
   if (w ~ /[]{,[(;|"'][ \t]*$/ || w ~ /:[ \t]+$/ || w ~ /(^|[ \t])-[ \t]+$/ || w ~ /(stdout|stderr) [FP] [ \t]*$/ || (a == 1 && ks > CO && substr(S, CO + 1, ks - CO - 1) ~ /^[ \t]*$/) || w ~ /\]:[ \t]*$/) return 1
   if (w ~ /^[ \t]*$/) return 1
   return 0
@@ -1965,7 +1974,8 @@ function harmless_suffix(x) {
 }
 # a word that looks like a secret, not prose: 16 characters or more, or 8 with letters and digits
 function secretish(v,   e, w) {
-  e = uend(v, -1); w = substr(S, v, e - v)
+  if (substr(S, v, 1) == "\"") { v++; e = closeq(v, 0) } else if (substr(S, v, 1) == "'") { v++; e = sq_end(v) } else e = uend(v, -1)
+  w = substr(S, v, e - v)
   return length(w) >= 16 || (length(w) >= 8 && w ~ /[0-9]/ && w ~ /[A-Za-z]/)
 }
 function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, lv, e, suf, strong) {
@@ -1974,10 +1984,15 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     # camelCase (userKey, primaryKey): only where the original writes the K in capitals
     if (substr(S, p + 1, 1) != "K") return
   }
+  # (a salt's name: WordPress's NONCE_SALT, Django's HASHID_SALT; not a call, gen_salt('bf'), nor a flag, openssl's -salt)
+  if (a ~ /salt$/ && (substr(L, ke, 1) == "(" || substr(L, p, 1) == "-")) return
   if (a ~ /^key[ \t]*[:=]$/) {
     # a key named just "key": a secret only with a value that looks like a key (ceph's key = AQ...==)
-    if (p > 1 && substr(L, p - 1, 1) ~ /[a-z0-9_.-]/) return
+    # (a dotted property's api.key, license.key: algolia.api.key=X, -Ddd.api.key=X)
+    if (p > 1 && substr(L, p - 1, 1) ~ /[a-z0-9_.-]/ && !(substr(L, p - 1, 1) == "." && substr(L, 1, p - 1) ~ /(^|[^a-z0-9])(api|access|secret|private|license|licence|signing|encryption|master|app|client|auth)[.]$/)) return
     v = p + alen; while (substr(S, v, 1) ~ /[ \t"']/) v++
+    # .NET's configuration path of a signing key (Jwt:Key=X in GetDebugView's dump, Jwt__Key=X): any value
+    if (substr(L, 1, p - 1) ~ /(^|[^a-z0-9])(jwt|jwtbearer|signing|encryption|security|token)[a-z0-9]*(:|__)$/) { e = uend(v, -1); if (e > v && !plain(substr(S, v, e - v), "key")) edit(v, e, "secret-field"); return }
     e = end_std64(v)
     # (or 32 hex digits and more: an API key, Datadog's under api:, an AES key)
     if (e - v >= 16 && substr(S, v, e - v) ~ /[0-9]/ && substr(S, v, e - v) ~ /[A-Z]/ && substr(S, v, e - v) ~ /[a-z]/ || e - v >= 32 && substr(S, v, e - v) ~ /^[0-9A-Fa-f]+$/) edit(v, e, "secret-field")
@@ -2014,11 +2029,34 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-field")
     return
   }
+  # an Erlang term's {default_pass, <<"X">>} (RabbitMQ's advanced.config), {password, "X"}
+  if (ks > 1 && substr(S, ks - 1, 1) == "{" && match(substr(S, ke, 24), /^[ \t]*,[ \t]*(<<)?"/)) {
+    v = ke + RLENGTH; e = closeq(v, 0); if (e > v && !plain(substr(S, v, e - v), "password")) edit(v, e, "secret-field")
+    return
+  }
   # OSPF's message-digest-key N md5 X (FRR, IOS)
   if (substr(L, ks, ke - ks) ~ /message-digest-key$/ && match(substr(L, ke, 32), /^[ \t]+[0-9]+[ \t]+md5[ \t]+/)) { v = ke + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, "secret-field"); return }
   # a network device's enable secret 0 X, username U password 7 X (IOS, FRR: the digit is the value's type)
   if (a ~ /^(secret|password)$/ && substr(L, 1, ks - 1) ~ /(^|[ \t])(enable|username[ \t]+[^ \t]+([ \t]+privilege[ \t]+[0-9]+)?)[ \t]+$/ && match(substr(S, ke, 16), /^[ \t]+[0-9][ \t]+/)) {
     v = ke + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, "secret-field")
+    return
+  }
+  # SQL's SET PASSWORD [FOR 'app'@'%'] = 'X' (MySQL's general log, a migration's output)
+  if (substr(L, ks, ke - ks) == "password" && substr(L, 1, ks - 1) ~ /(^|[ \t;])set[ \t]+$/ && match(substr(L, ke, 256), /^([ \t]+for[ \t]+[^ \t=]+)?[ \t]*=[ \t]*n?['"]/)) {
+    v = ke + RLENGTH; e = (substr(S, v - 1, 1) == "'") ? sq_end(v) : closeq(v, 0)
+    if (e > v && !plain(substr(S, v, e - v), "password")) edit(v, e, "secret-field")
+    return
+  }
+  # a user and a password as a call's or a tuple's two strings: db.auth('u', 'X') (MongoDB), auth=('u', 'X') (Python
+  # requests), HTTPBasicAuth("u", "X"): the second
+  if (a == "auth" && match(substr(S, ke, 256), /^[ \t]*=?[ \t]*\([ \t]*['"][^'"]*['"][ \t]*,[ \t]*['"]/)) {
+    v = ke + RLENGTH; e = (substr(S, v - 1, 1) == "'") ? sq_end(v) : closeq(v, 0)
+    if (e > v && !plain(substr(S, v, e - v), "password")) edit(v, e, "secret-field")
+    return
+  }
+  # Redis Sentinel's sentinel auth-pass MASTER X (sentinel.conf): the word after the master's name
+  if (substr(L, ks, ke - ks) == "auth-pass" && substr(L, 1, ks - 1) ~ /(^|[ \t])sentinel[ \t]+$/ && match(substr(S, ke, 256), /^[ \t]+[^ \t]+[ \t]+/)) {
+    v = ke + RLENGTH; e = uend(v, -1); if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-field")
     return
   }
   # SQL's PASSWORD('X') (SET PASSWORD FOR 'app'@'%' = PASSWORD('X'))
@@ -2041,8 +2079,16 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     if (suf ~ /key$/) a = "key"
   }
   key = substr(L, ks, ke - ks)
+  # a Helm chart's name of an existing Secret (existingSecret: db-credentials), no secret
+  if (key ~ /^existing/) return
   # names of keys that are identifiers, not secrets (containerd's snapshotKey, a table's partitionKey)
   if (key ~ /(snapshot|partition|sort|cache|idempotency|lookup|index|label|topology|object|row|shard|foreign|unique|composite|group|node|annotation|field|column|dedupe?|trace|span|metric|hot|public|pub|host|ssh-host|trust|verify|verification|ca)[-_]?key$/) return
+  # an object of secrets: Consul's acl tokens { agent = "X" } (HCL) and "tokens": {"default": "X"} (JSON), every value in it,
+  # over the lines after it to its closing brace (full mode)
+  if (key ~ /^(acl[-_])?(tokens|secrets|credentials|passwords)$/ && match(substr(S, ke, 24), /^\\*["']?[ \t]*[:=]?[ \t]*[{]/)) {
+    if (!objvals(ke + RLENGTH)) { need("full"); if (MODE == "full") OBJV = 1 }
+    return
+  }
   strong = (key ~ /(password|passwd|passphrase|passcode|secret|token|apikey|api-key|api_key|credential)s?$|[-_]key$|[-_]pass$|authtok$|secret[-_]id$|honeycomb-team$|securejsondata$/)
   if (a == "pass" && key !~ /(^|[-_.])pass(code)?$|^-*(require|master|root|db|admin|redis|mysql|user|auth)pass$|^-+[a-z]+pass$/ && !(key != "pass" && substr(S, ke - 4, 4) ~ /^(Pass|PASS)$/)) return
   # (pwd: the working directory, but ODBC's ;PWD=X, {pwd: X}, and MongoDB's createUser "pwd":"X" and , pwd: "X")
@@ -2075,6 +2121,8 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   if (substr(S, ke, 1) == ":" && (t ~ /^[A-Z][A-Za-z]*$/ || (t ~ /^[A-Za-z][A-Za-z_-]*$/ && index(substr(S, 1, ks), "map["))) && (ks == 1 || substr(S, ks - 1, 1) ~ /[[{, \t]/) && substr(S, ke + 1, 1) !~ /^[] \t,}]?$/) {
     v = ke + 1
     if (substr(S, v, 1) == "\"") { v++; t = closeq(v, 0) }
+    # (a byte slice, %#v: Password:[]uint8{0x61, 0x75, ...}, to its closing brace)
+    else if (match(substr(S, v, 16), /^\[\](uint8|byte)\{/)) { t = index(substr(S, v, 65536), "}"); t = t ? v + t : length(S) + 1 }
     else if (substr(S, v, 1) == "[") { t = index(substr(S, v, 65536), "]"); t = t ? v + t : length(S) + 1 }
     else { e = uend(v, -1); t = v; while (t < e && substr(S, t, 1) !~ /[],}]/) t++ }
     if (!plain(substr(S, v, t - v), key)) edit(v, t, "secret-field"); return
@@ -2085,13 +2133,27 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   kq = 0
   if (match(w, /^\\*["']/)) kq = RLENGTH
   else if (tolower(substr(w, 1, 6)) == "\\u0022" || substr(w, 1, 6) == "&quot;") kq = 6  # (its value then runs to white space)
+  # URL-encoded JSON in a query (GraphQL's GET ?variables=%7B%22password%22%3A%22X%22%7D): the value to its encoded quote
+  else if (substr(w, 1, 3) == "%22" && match(substr(L, ke + 3, 16), /^(%20)*%3a(%20)*%22/)) {
+    v = ke + 3 + RLENGTH; e = index(substr(S, v, 4096), "%22"); e = e ? v + e - 1 : uend(v, -1)
+    if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-field")
+    return
+  }
   rest = substr(w, kq + 1)
+  # a bracketed name: $db['default']['password'] = 'X' (PHP), ENV["DB_PASSWORD"] = "X" (Ruby), os.environ["API_TOKEN"] = "X"
+  if (kq && substr(S, ks - kq - 1, 1) == "[" && match(rest, /^\][ \t]*=[ \t]*/) && substr(rest, RLENGTH + 1, 1) != "=") { value(ke + kq + RLENGTH, ks, 0, "=", key, "secret-field"); return }
   # "password" => "X" (Ruby, Perl), access_token%3DX (a URL-encoded query)
   if (match(rest, /^[ \t]*=>[ \t]*/) || match(rest, /^%3[dD]/)) { value(ke + kq + RLENGTH, ks, kq, "=", key, isflag ? "secret-flag" : "secret-field"); return }
   if (match(rest, /^[ \t]*[:=][ \t]*/)) {
     sep = substr(rest, RSTART, RLENGTH); sep = (sep ~ /=/) ? "=" : ":"
     t = substr(rest, RLENGTH + 1, 1)
     if (sep == "=" && (t == "=" || t == ">" || substr(rest, 1, 1) == "!")) return
+    # consul kv get -recurse: config/app/db_password:X (a key's path, then its value to the line's end)
+    if (sep == ":" && !kq && ks > CO + 1 && substr(S, ks - 1, 1) == "/" && substr(S, CO + 1, ks - CO - 1) ~ /^[A-Za-z0-9_.-]+(\057[A-Za-z0-9_.-]+)*\057$/) {
+      v = ke + RLENGTH; e = length(S) + 1; while (e > v && substr(S, e - 1, 1) ~ /[ \t]/) e--
+      if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-field")
+      return
+    }
     if (sep == ":" && !kq) {
       # mid-line, only a compound name (x-api-key, db_password), a header name or a password word counts as a key
       if (!structural(ks) && (key !~ /[-_]/ || substr(S, ks - 1, 1) !~ /[ \t]/) && key !~ /^(cookie|set-cookie|authorization)$/ && !(key ~ /^(password|passwd|passphrase|passcode|pwd|pw)$/ && t != "") && !(key ~ /^(token|secret)s?$/ && secretish(ke + kq + RLENGTH))) return
@@ -2113,6 +2175,10 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
       if (sep != "=" || substr(L, ke + kq + RLENGTH, 7) == "system:") return
       v = ke + kq + RLENGTH; e = uend(v, level_at(ks)); if (match(substr(S, v, 24), /^\\*["']/)) { v += RLENGTH; e = closeq(v, RLENGTH - 1) }
       t = index(substr(S, v, e - v), ":"); if (t && e > v + t) edit(v + t, e, "secret-field"); return
+    }
+    # T-SQL's national string: PASSWORD = N'X' (CREATE LOGIN, ALTER LOGIN)
+    if (sep == "=" && !kq && (t == "N" || t == "n") && substr(rest, RLENGTH + 2, 1) == "'" && key ~ /password$/) {
+      v = ke + RLENGTH + 2; e = sq_end(v); if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
     }
     if (key ~ /^(set-)?cookie$/ && level_at(ks) < 0 && t != "\"" && t != "'") { v = ke + kq + RLENGTH; e = length(S) + 1; while (e > v && substr(S, e - 1, 1) ~ /[ \t]/) e--; edit(v, e, "secret-field"); return }
     BLOCKKEYS = 1
@@ -2158,8 +2224,10 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     if (key ~ /(^|[-_])auth$/ && match(substr(S, v, 256), /^[A-Za-z0-9_.@-]+:[^ \t\057]/)) {
       v += RLENGTH - 1; e = uend(v, level_at(ks)); if (!plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
     }
-    if (c != "" && c !~ /[-#=:]/ && (key ~ /^(requirepass|masterauth)$/ || TOOL == "nmcli" && key ~ /(password|psk)$/ || (key ~ /[-_]/ && strong && secretish(v)) || substr(L, 1, ks - 1) ~ /(^|[ \t])login[ \t]+[^ \t]+[ \t]+$/ || (key == "password" && substr(L, 1, ks - 1) ~ /(^|[ \t])neighbor[ \t]+[^ \t]+[ \t]+$/ && substr(S, v) ~ /^[^ \t]+[ \t]*$/) || (structural(ks) && substr(S, v) ~ /^[^ \t]+[ \t]*$/ && (strong || key == "pass" && secretish(v))))) {
-      e = uend(v, level_at(ks)); if (!plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
+    if (c != "" && c !~ /[-#=:]/ && (key ~ /^(requirepass|masterauth)$/ || TOOL == "nmcli" && key ~ /(password|psk)$/ || (key ~ /[-_]/ && strong && secretish(v)) || substr(L, 1, ks - 1) ~ /(^|[ \t])login[ \t]+[^ \t]+[ \t]+$/ || (key == "password" && substr(L, 1, ks - 1) ~ /(^|[ \t])neighbor[ \t]+[^ \t]+[ \t]+$/ && substr(S, v) ~ /^[^ \t]+[ \t]*$/) || (structural(ks) && substr(S, v) ~ /^[^ \t]+[ \t]*$/ && (strong && (substr(S, ks - 1, 1) !~ /["']/ || secretish(v)) || key == "pass" && secretish(v))))) {
+      # (a quoted value: nginx's set $api_token "X";)
+      if (c == "\"") { v++; e = closeq(v, 0) } else if (c == "'") { v++; e = sq_end(v) } else e = uend(v, level_at(ks))
+      if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-field"); return
     }
   }
   # a secret-looking name of a name/value pair (env DB_PASSWORD): its value follows
@@ -2419,7 +2487,8 @@ function urlcred(p, an,   w, n, i, c, at, col, a, v, wl, stop, e, el) {
   }
   if (!at) return
   a = substr(w, 1, at - 1); col = index(a, ":")
-  if (col) { if (at - 1 > col) edit(v + col, v + at - 1, "url-credentials") }
+  # (a password masked by the program that logged the URL, user:***@host (SQLAlchemy, Celery), is none)
+  if (col) { if (at - 1 > col && substr(a, col + 1) !~ /^[*]+$/) edit(v + col, v + at - 1, "url-credentials") }
   else if (at - 1 >= 16) edit(v, v + at - 1, "url-credentials")
 }
 function bearer(p, a,   v, w, e, r) {
@@ -2444,6 +2513,8 @@ function authz(p, alen,   w, v, e, n) {
   e = uend(v, level_at(v))
   # (client-go's own mask, Bearer <masked>, is no credential: nothing to redact, and the scheme word stays)
   if (e > v && plain(substr(S, v, e - v), "authorization")) return 1
+  # (prose about it, may require authorization: server message: insufficient_scope (containerd), holds no credentials)
+  if (e > v && substr(S, e - 1, 1) == ":") return 1
   if (e > v) {
     edit(v, e, "authorization-header"); if (e > SKIP) SKIP = e
     # (a word of letters at a P record's end may be the scheme, cut: its next record holds the rest and the credentials)
@@ -2625,7 +2696,7 @@ function hostcred(p,   t, w, c, v, e, x) {
   if (match(substr(S, p + 2, 256), /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z][A-Za-z]+:/)) {
     v = p + 2 + RLENGTH
     t = p > 128 ? p - 128 : 1; w = substr(S, t, p + 1 - t)
-    if (match(w, /[A-Za-z0-9_.+-]+$/) && (RSTART == 1 && t == 1 || substr(w, RSTART - 1, 1) ~ /[ \t"'=(,[]/) && match(substr(S, v, 256), /^[^ \t"',;<>\057]+/)) {
+    if (match(w, /[A-Za-z0-9_.+-]+$/) && (RSTART == 1 && t == 1 || substr(w, RSTART - 1, 1) ~ /[ \t"'=(,:[]/) && match(substr(S, v, 256), /^[^ \t"',;<>\057]+/)) {
       e = v + RLENGTH; x = substr(S, v, e - v)
       if (substr(S, e, 1) != "/" && x !~ /[$#%>]$/ && pwlike(x)) { edit(v, e, "url-credentials"); return }
     }
@@ -2647,10 +2718,18 @@ function pwlike(x) {
 # =, a particle, is, for USER is, reset to), or right after "with password" and the like, when it looks like a password
 function prose(ks, k,   w, v, b, e, x) {
   w = substr(S, k, 200); v = 0
+  # A temporary password is generated for root@localhost: X (MySQL's first start): the rest of the line
+  if (match(substr(L, k, 200), /^[ \t]+((is|was|has been)[ \t]+)?(generated|created|set)[ \t]+for[ \t]+[^ \t:=]+[ \t]*:[ \t]+/)) {
+    v = k + RLENGTH; e = length(S) + 1; while (e > v && substr(S, e - 1, 1) ~ /[ \t]/) e--
+    if (pwlike(substr(S, v, e - v))) edit(v, e, "password-prose")
+    return
+  }
   if (match(w, /^[ \t]*(\357\274\232|:|=)[ \t]*/) || match(w, /^(\353\212\224|\354\235\200|\343\201\257|\344\270\272|\346\230\257)[ \t]*(\357\274\232|:)?[ \t]*/)) v = k + RLENGTH
   else if (match(w, /^[ \t]+(is|was|ist|lautet|est|es|\303\250|\303\251|\303\244r|er|on|jest|je)[ \t]*:?[ \t]+/)) v = k + RLENGTH
   else if (match(w, /^[ \t]+((was|has been|is)[ \t]+)?(reset|changed|set|updated)[ \t]+to[ \t]*:?[ \t]+/)) v = k + RLENGTH
-  else if (match(w, /^[ \t]+(for|of|f\303\274r|fuer|pour|de|para|per|dla|voor|van|na|pro)[ \t]+[^ \t:=]+([ \t]+[^ \t:=]+)?([ \t]+[^ \t:=]+)?([ \t]+[^ \t:=]+)?([ \t]*[:=]|[ \t]+(is|ist|est|es|\303\250|je|jest)[ \t]*:?)[ \t]+/)) v = k + RLENGTH
+  else if (match(w, /^[ \t]+(for|of|f\303\274r|f\374r|fuer|pour|de|do|da|del|du|des|della|para|per|dla|voor|van|na|pro|\320\264\320\273\321\217|\320\277\320\276\320\273\321\214\320\267\320\276\320\262\320\260\321\202\320\265\320\273\321\217)[ \t]+[^ \t:=]+([ \t]+[^ \t:=]+)?([ \t]+[^ \t:=]+)?([ \t]+[^ \t:=]+)?([ \t]*[:=]|[ \t]+(is|ist|est|es|\303\250|\303\251|je|jest)[ \t]*:?)[ \t]+/)) v = k + RLENGTH
+  # a word that qualifies it before the colon: Contrase\303\261a temporal: X, \320\242\320\276\320\272\320\265\320\275 \320\264\320\276\321\201\321\202\321\203\320\277\320\260: X (token of access), Passwort neu: X
+  else if (match(tolower(w), /^[ \t]+(temporal|temporaria|tempor\303\241ria|temporaire|provisoire|provisional|provisorio|inicial|initial|nueva|nuevo|nouveau|nouvelle|neu|neues|nuova|nova|novo|temporanea|temporary|new|default|de acesso|de acceso|dost\304\231pu|eri\305\237im|\320\264\320\276\321\201\321\202\321\203\320\277\320\260|\320\262\321\200\320\265\320\274\320\265\320\275\320\275\321\213\320\271|\320\275\320\276\320\262\321\213\320\271|\317\200\317\201\317\214\317\203\316\262\316\261\317\203\316\267\317\202)[ \t]*(:|\357\274\232)[ \t]*/)) v = k + RLENGTH
   else if (match(w, /^[ \t]+[A-Za-z0-9_.-]+[ \t]*=[ \t]*/)) v = k + RLENGTH
   else {
     b = ks > 48 ? ks - 48 : 1; b = tolower(substr(S, b, ks - b))
@@ -2662,6 +2741,14 @@ function prose(ks, k,   w, v, b, e, x) {
   while (e > v + 1 && substr(S, e - 1, 1) ~ /[.,;)]/) e--
   x = substr(S, v, e - v)
   if (pwlike(x)) edit(v, e, "password-prose")
+}
+# sshd's invalid user X (Failed password for invalid user X, Invalid user X from, Connection closed by invalid user X):
+# a name that is a password typed at the login prompt (8 or more characters: a sign, letters and digits, or both cases
+# and digits); the names scanners try (admin, oracle, user1) stay
+function typedname(v,   e, x) {
+  if (!match(substr(S, v, 256), /^[ \t]+[^ \t]+/)) return
+  e = v + RLENGTH; match(substr(S, v, 8), /^[ \t]+/); v += RLENGTH; x = substr(S, v, e - v)
+  if (length(x) >= 8 && x ~ /[0-9]/ && (x ~ /[A-Za-z]/ && x ~ /[!@#$%^&*+=?~]/ || x ~ /[A-Z]/ && x ~ /[a-z]/)) edit(v, e, "password-prose")
 }
 # echo X | chpasswd, printf '%s' X | passwd --stdin, echo X | sudo -S, | cryptsetup, | kinit: the word echoed or printed
 # (for chpasswd the part after user:); a: the pipe and the command
@@ -2710,8 +2797,13 @@ function oracle(p, a,   v, w, n, i, c, sl, at) {
 }
 function handle(p, alen, a,   v, c, k, e) {
   if (a ~ /^(unseal|recovery)[ \t]/) {
-    # Vault's init output: Unseal Key 1: X, Recovery Key 1: X
-    if (match(substr(S, p + alen, 16), /^[ \t]*[0-9]*[ \t]*:[ \t]*/)) { v = p + alen + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, "secret-field") }
+    # Vault's init output: Unseal Key 1: X, Recovery Key 1: X, Unseal Key 1 (hex)   :  X (the hex its -format text gives)
+    if (match(substr(S, p + alen, 32), /^[ \t]*[0-9]*[ \t]*(\((hex|base64|b64)\))?[ \t]*:[ \t]*/)) { v = p + alen + RLENGTH; e = uend(v, -1); if (e > v) edit(v, e, "secret-field") }
+    return
+  }
+  if (a ~ /^secret[ \t]+id$/) {
+    # Nomad's and Consul's token output: Secret ID    = X (the accessor's id is no secret)
+    if (match(substr(S, p + alen, 32), /^[ \t]*[:=][ \t]*/)) { v = p + alen + RLENGTH; e = uend(v, -1); if (e > v && !plain(substr(S, v, e - v), "secret")) edit(v, e, "secret-field") }
     return
   }
   if (a ~ /^ (stdout|stderr) p $/) { if (CO && p == CO - 9) need("full"); return }
@@ -2734,6 +2826,12 @@ function handle(p, alen, a,   v, c, k, e) {
     if (substr(S, p + 12) ~ /^[ \t]*$/ && (p == 1 || substr(L, p - 1, 1) ~ /[ \t"-]/)) { need("full"); if (MODE == "full") ENVD = vindent() }
   }
   else if (a == "from-literal=") fromlit(p)
+  else if (a == "set-agent-token") { if (match(substr(S, p + alen, 64), /^[ \t]+[a-z_]+[ \t]+/)) { v = p + alen + RLENGTH; e = uend(v, -1); if (e > v && !plain(substr(S, v, e - v), "token")) edit(v, e, "tool-password") } }
+  else if (a == "jnlp.main") jnlp(p + alen)
+  else if (a ~ /^net[ \t]+use$/) netuse(p + alen)
+  else if (a ~ /^(pdo->__construct|mysqli->__construct|mysqli_connect)\($/) phpconn(p + alen)
+  else if (a ~ /^\057(reset|activate|confirm)\057$/) resetpath(p + alen)
+  else if (a == "loginmodule") { jaas(p); if (substr(L, p) !~ /;[ \t]*\\*"?[ \t]*$/) { need("full"); if (MODE == "full") JAAS = 1 } }
   else if (a ~ /^createuser[ \t]$/) snmpuser(p + alen)
   else if (a == "convertto-securestring") { if (match(substr(L, p + alen, 64), /^[ \t]+(-string[ \t]+)?/)) nextarg(p + alen + RLENGTH - 1, "tool-password", 0) }
   else if (a ~ /^[ \t]\057p(ass(word)?)?:$/) { e = uend(p + alen, -1); if (e > p + alen && !plain(substr(S, p + alen, e - p - alen), "")) edit(p + alen, e, "tool-password") }
@@ -2755,6 +2853,7 @@ function handle(p, alen, a,   v, c, k, e) {
   else if (a ~ /^[ \t]on[ \t]+>$/ || a ~ /^acl[ \t]+setuser$/) redisacl(p, a)
   else if (a ~ /^[|]/) piped(p, a)
   else if (length(a) == 3 && substr(a, 2, 1) == "@") hostcred(p)
+  else if (a ~ /^invalid[ \t]user$/) typedname(p + alen)
   else if (a ~ /^(@PROSE@)$/) {
     # a password word of another language as a name (DB_PASSWORT=X, db_senha=X, {"пароль":"X"}, motDePasse: X): a key
     if (substr(S, p + alen, 4) ~ /^(\\?["'])?[ \t]*[:=]/ && a !~ /[ \t]/ && p > 1 && substr(L, p - 1, 1) ~ /[_.{,"'-]/) keyword(p, alen, a)
@@ -2766,6 +2865,64 @@ function handle(p, alen, a,   v, c, k, e) {
   else if (a in SIGS) sig(p, a)
   else if (a == "authorization" || a == "proxy-authorization") { if (!authz(p, alen)) keyword(p, alen, a) }
   else keyword(p, alen, a)
+}
+# the values of an object of secrets from o on (its name's { before o): 1 when it closes on this line
+function objvals(o,   v, e, k, c) {
+  while (o <= length(S) && match(substr(S, o, 512), /^[ \t,]*\\*["']?[A-Za-z0-9_.-]+\\*["']?[ \t]*[:=][ \t]*/)) {
+    v = o + RLENGTH; c = substr(S, v, 1)
+    if (c == "\\" || c == "\"") { match(substr(S, v, 16), /^\\*"/); k = RLENGTH - 1; v += RLENGTH; e = closeq(v, k); o = e + k + 1 }
+    else if (c == "'") { v++; e = sq_end(v); o = e + 1 }
+    else { e = v; while (e <= length(S) && substr(S, e, 1) !~ /[ \t,}]/) e++; o = e }
+    if (e > v && !plain(substr(S, v, e - v), "token")) edit(v, e, "secret-field")
+  }
+  return (o <= length(S) && substr(S, o) !~ /^[ \t,]*$/) || substr(S, o - 1, 1) == "}"
+}
+# Jenkins' inbound agent (hudson.remoting.jnlp.Main -url URL [-workDir DIR] SECRET NAME): its secret, a run of 64 hex digits
+function jnlp(o,   w, n, i, x) {
+  w = substr(S, o, 4096); n = split(w, TMP, /[ \t]+/); o = o - 1
+  for (i = 1; i <= n; i++) {
+    x = TMP[i]; o += index(substr(S, o + 1), x)
+    if (length(x) == 64 && x ~ /^[0-9a-f]+$/) edit(o, o + 64, "tool-password")
+    o += length(x) - 1
+  }
+}
+# Windows' net use Z: \\server\share X /user:DOMAIN\user: the word before /user: (not the share, the drive or *)
+function netuse(o,   w, u, b, e) {
+  w = substr(L, o, 1024); u = index(w, " /user:"); if (!u) return
+  e = o + u - 1; b = e; while (b > o && substr(S, b - 1, 1) !~ /[ \t]/) b--
+  if (e > b && substr(S, b, e - b) !~ /^(\\|[*]$|[A-Za-z]:$)/ && !plain(substr(S, b, e - b), "password")) edit(b, e, "tool-password")
+}
+# PHP's PDO->__construct('mysql:host=...', 'user', 'X', Array) in a stack trace, mysqli_connect('host', 'user', 'X'): the third string
+function phpconn(o,   i, v, e) {
+  for (i = 1; i <= 3; i++) {
+    if (!match(substr(S, o, 256), /^[ \t]*'/)) return
+    v = o + RLENGTH; e = sq_end(v)
+    if (i == 3) { if (e > v && !plain(substr(S, v, e - v), "password")) edit(v, e, "tool-password"); return }
+    if (!match(substr(S, e, 8), /^'[ \t]*,/)) return
+    o = e + RLENGTH
+  }
+}
+# a password reset's or an activation's link (Django's /reset/<uidb64>/<token>/): the path's segments after it that are tokens
+# (20 or more letters, digits, - and _, a digit among them)
+function resetpath(o,   i, e, x) {
+  for (i = 1; i <= 2; i++) {
+    if (!match(substr(S, o, 256), /^[A-Za-z0-9_-]+/)) return
+    e = o + RLENGTH; x = substr(S, o, RLENGTH)
+    if (RLENGTH >= 20 && x ~ /[0-9]/) edit(o, e, "url-credentials")
+    if (substr(S, e, 1) != "/") return
+    o = e + 1
+  }
+}
+# a JAAS login module's user database (Kafka's PlainLoginModule, ZooKeeper's DigestLoginModule): user_NAME="X", the
+# password of user NAME, from o on (on the module's line, and in full mode on the lines after it to the ; that ends it)
+function jaas(o,   v, e, k) {
+  while (o <= length(S) && match(substr(L, o), /(^|[ \t])user_[a-z0-9_.-]+[ \t]*=[ \t]*/)) {
+    v = o + RSTART - 1 + RLENGTH; k = 0
+    if (match(substr(S, v, 16), /^\\*"/)) { k = RLENGTH - 1; v += RLENGTH; e = closeq(v, k) }
+    else { e = v; while (e <= length(S) && substr(S, e, 1) !~ /[ \t;"\\]/) e++ }
+    if (e > v) edit(v, e, "secret-field")
+    o = e + 1
+  }
 }
 # helm --set env[0].name=X,env[0].value=Y (a list of name/value pairs in a --set): Y unless X is harmless
 function helmnv(p,   b, pre, t, w, i, nm, v, e) {
@@ -2826,6 +2983,8 @@ function states(   t, x, r, v, e) {
     else if (t ~ /^[ \t]*[a-z][a-z0-9 _-]*:/) HEXP = (t ~ /^[ \t]*(priv|private|privateexponent|private-key|prime[0-9]*|exponent[0-9]*|coefficient[0-9]*):[ \t]*$/)
     else { HEXK = 0; HEXP = 0 }
   }
+  if (OBJV) { if (substr(L, VO + 1) ~ /^[ \t]*[]}]/) OBJV = 0; else if (objvals(VO + 1)) OBJV = 0 }
+  if (JAAS) { jaas(VO + 1); if (substr(L, VO + 1) ~ /;[ \t]*\\*"?[ \t]*$/ || L ~ /^[ \t]*[}]/) JAAS = 0 }
   if (HEREDOC != "") {
     if (substr(S, CO + 1) ~ ("^[ \t]*" HEREDOC "[ \t]*$")) HEREDOC = ""
     else if (S !~ /^[ \t]*$/) whole("secret-field")
@@ -3017,7 +3176,7 @@ function ystates2(   ind) {
   return 0
 }
 BEGIN {
-  DKC = ""; HEREDOC = ""; ENVD = -1; HEXK = 0; HEXP = 0; STORE = 0; FAKEI = -1; DOCK = ""; DOCI = -1; BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; HTS = ""; TOOLCTX = ""; CTXK = ""; PENDJ = 0; TRIPLE = ""; B64C = ""; PENDP = 0; RUN0 = 0; PCTX = ""
+  DKC = ""; HEREDOC = ""; JAAS = 0; OBJV = 0; ENVD = -1; HEXK = 0; HEXP = 0; STORE = 0; FAKEI = -1; DOCK = ""; DOCI = -1; BS = -1; DATAI = -1; ENVY = -1; ENVA = 0; HDR = 0; INPEM = 0; PENDV = 0; PENDF = ""; HTS = ""; TOOLCTX = ""; CTXK = ""; PENDJ = 0; TRIPLE = ""; B64C = ""; PENDP = 0; RUN0 = 0; PCTX = ""
   ns = split("@SIGS@", SA, " ")
   for (i = 1; i <= ns; i++) { k = tolower(SA[i]); SIGS[k] = (k in SIGS) ? SIGS[k] " " SA[i] : SA[i] }
   NKSIG = split("@KSIGS@", KSIG, " ")

@@ -601,9 +601,85 @@ CASES: list[Case] = [
     # a bare line of base64 is redacted when no certificate block holds it (the file is read whole)
     Case("random-token", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Fw\n-----END CERTIFICATE-----\nZDe1f8rESQedUStPKR0CsTy4Qwx9\n", ("ZDe1f8rESQedUStPKR0CsTy4Qwx9",),
          f"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Fw\n-----END CERTIFICATE-----\n{M}\n"),
+    # (round 11 of the red team) secrets of real services' outputs and configurations
+    Case("password-prose", "2023-11-14T21:10:02.345678Z 6 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: hGk2&w;IfF6E5\n",
+         ("hGk2&w;IfF6E5",), f"2023-11-14T21:10:02.345678Z 6 [Note] [MY-010454] [Server] A temporary password is generated for root@localhost: {M}\n"),
+    Case("secret-field", "Unseal Key 1 (hex)   :  80157fe770b4a34df90079f78b5944dff3a4439241ecc7a9627fb28bc1046b8a20\nRecovery Key 2 (base64): hnsHhwwyEpn6AsNXY/8qdA3k\n",
+         ("80157fe770b4a34df90079f78b5944dff3a4439241ecc7a9627fb28bc1046b8a20", "hnsHhwwyEpn6AsNXY/8qdA3k")),
+    Case("secret-field", "Accessor ID  = da9a7107-a625-4ac9-a9ac-5641b13c282c\nSecret ID    = f3ef70f6-1e6a-47df-a1a9-32792a3578ea\n", ("f3ef70f6-1e6a-47df-a1a9-32792a3578ea",),
+         f"Accessor ID  = da9a7107-a625-4ac9-a9ac-5641b13c282c\nSecret ID    = {M}\n"),
+    Case("secret-field", "sentinel auth-pass mymaster Spring2025!cb\n", ("Spring2025!cb",), f"sentinel auth-pass mymaster {M}\n"),
+    Case("secret-field", "2023-11-14T21:12:02.000000Z\t   12 Query\tSET PASSWORD FOR 'shop'@'%' = 'Winter@428wa'\nCREATE LOGIN shop WITH PASSWORD = N'Prod@423e8', CHECK_POLICY = OFF;\n",
+         ("Winter@428wa", "Prod@423e8"), f"2023-11-14T21:12:02.000000Z\t   12 Query\tSET PASSWORD FOR 'shop'@'%' = '{M}'\nCREATE LOGIN shop WITH PASSWORD = N'{M}', CHECK_POLICY = OFF;\n"),
+    Case("secret-field", "> db.auth('admin', 'shop3-Prod-56')\nrequests.get(url, auth=('admin', 'P@ssw0rd_Kafkar4'), timeout=10)\nHTTPBasicAuth(\"ci\", \"Zq9basicAuth\")\n",
+         ("shop3-Prod-56", "P@ssw0rd_Kafkar4", "Zq9basicAuth")),
+    # a JAAS login module's user database, over lines (Kafka, ZooKeeper) and on one line (sasl.jaas.config)
+    Case("secret-field", 'KafkaServer {\n  org.apache.kafka.common.security.plain.PlainLoginModule required\n  username="admin"\n  user_admin="Prod@226sr"\n  user_alice="Summer@565l4";\n};\n'
+         'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" user_client="Spring@8492b";\n',
+         ("Prod@226sr", "Summer@565l4", "Spring@8492b"),
+         f'KafkaServer {{\n  org.apache.kafka.common.security.plain.PlainLoginModule required\n  username="admin"\n  user_admin="{M}"\n  user_alice="{M}";\n}};\n'
+         f'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" user_client="{M}";\n'),
+    # an object of secrets: Consul's acl tokens, in HCL over lines and in JSON on one
+    Case("secret-field", 'acl {\n  enabled = true\n  tokens {\n    initial_management = "adc02384-1a24-4c25-affe-8dd12200507a"\n    agent  = "42ec4e5f-60e3-4514-a3aa-5e1d2c3b4a59"\n  }\n}\n'
+         '{"acl":{"enabled":true,"tokens":{"default":"2fe5a313-5562-4e5f-ad5a-5ed083bbce02"}}}\n',
+         ("adc02384-1a24-4c25-affe-8dd12200507a", "42ec4e5f-60e3-4514-a3aa-5e1d2c3b4a59", "2fe5a313-5562-4e5f-ad5a-5ed083bbce02"),
+         f'acl {{\n  enabled = true\n  tokens {{\n    initial_management = "{M}"\n    agent  = "{M}"\n  }}\n}}\n{{"acl":{{"enabled":true,"tokens":{{"default":"{M}"}}}}}}\n'),
+    Case("secret-field", '2023-11-14T21:24:55.760993004Z stdout F > apikey: 54aa6ac0e0704dcdb380a4f620e8218c\n'
+         '{"msg":"outgoing request","dump":"POST /v2/charge HTTP/1.1\\r\\nHost: pay.example.com\\r\\nX-Api-Key: 43d288faff1cbfa93106b9aa\\r\\n\\r\\n"}\n',
+         ("54aa6ac0e0704dcdb380a4f620e8218c", "43d288faff1cbfa93106b9aa")),
+    Case("secret-field", "algolia.api.key=1211ebdaf1d3b8327ae3b09573d6057c\nJAVA_OPTS=-javaagent:/dd-java-agent.jar -Ddd.api.key=2211ebdaf1d3b8327ae3b09573d6057c\n"
+         "      Jwt:Key=shop-prod-jwt-signing-key-k9q9c7wb (JsonConfigurationProvider for 'appsettings.json' (Optional))\n",
+         ("1211ebdaf1d3b8327ae3b09573d6057c", "2211ebdaf1d3b8327ae3b09573d6057c", "shop-prod-jwt-signing-key-k9q9c7wb")),
+    Case("secret-field", "$db['default']['password'] = 'Shop2025!bq';\nENV[\"DB_PASSWORD\"] = \"Zq9envRuby\"\n    set $upstream_api_token \"Changeme2025!hq\";\n"
+         "define('NONCE_SALT',       'FGy`8{T`H{PaoyK^vZ&4y|oyUU5-J*+=Ioxs^NEh5EN:ShByyoVjc5u.gv0OZ^jX');\n",
+         ("Shop2025!bq", "Zq9envRuby", "Changeme2025!hq", "FGy`8{T`H{Paoy")),
+    Case("secret-field", "config: main.Config{User:\"app\", Password:[]uint8{0x61, 0x75, 0x74, 0x75}, Host:\"db\"}\n[{rabbit, [{default_user, <<\"admin\">>}, {default_pass, <<\"Winter2023!zv\">>}]}].\n"
+         "2023-11-14T21:25:58.626988411Z stdout F config/shop/db_password:Welcome@9042q\n",
+         ("0x61, 0x75", "Winter2023!zv", "Welcome@9042q")),
+    Case("secret-field", '"GET /graphql?variables=%7B%22email%22%3A%22ops%40example.com%22%2C%22password%22%3A%22Kafka2024%21ik%22%7D HTTP/1.1" 200\n', ("Kafka2024%21ik",)),
+    # the words for password, token and key of more languages, with a word that qualifies them, or "of user X"
+    Case("password-prose", "Contraseña temporal: Changeme@517rh\nA senha do usuário admin é Admin2023!5c\nНовый пароль пользователя admin: admin7-Prod-x5\n"
+         "Токен доступа: P@ssw0rd_Dragona6\n访问令牌：dragon7-Prod-f9\nAPI 密钥: Prod2023!qp\nアクセストークン: Kafka@822i3\n액세스 토큰: Winter2024!n4\n"
+         "Tài khoản admin, Mật khẩu: Admin2025!oi\nKata sandi: welcome8-Prod-c1\nผู้ใช้ admin รหัสผ่าน: Shop2023!gg\nكلمة المرور: P@ssw0rd_Proddm\n"
+         "Κωδικός πρόσβασης: welcome3-Prod-kn\nUtilizator admin creat. Parola: P@ssw0rd_Changemevk\nPasswort f\udcfcr Benutzer admin: kafka3-Prod-id\n",
+         ("Changeme@517rh", "Admin2023!5c", "admin7-Prod-x5", "P@ssw0rd_Dragona6", "dragon7-Prod-f9", "Prod2023!qp", "Kafka@822i3", "Winter2024!n4",
+          "Admin2025!oi", "welcome8-Prod-c1", "Shop2023!gg", "P@ssw0rd_Proddm", "welcome3-Prod-kn", "P@ssw0rd_Changemevk", "kafka3-Prod-id")),
+    # a password typed at sshd's login prompt as the user's name
+    Case("password-prose", "Nov 14 22:10:11 node-a sshd[4411]: Failed password for invalid user Changeme2023!6s from 203.0.113.9 port 51122 ssh2\n"
+         "Nov 14 22:10:12 node-a sshd[4412]: Invalid user Dragon2024x from 203.0.113.9 port 51123\n", ("Changeme2023!6s", "Dragon2024x")),
+    Case("tool-password", "COMMAND=/usr/bin/consul acl set-agent-token agent 1ecf3684-8d82-4ecb-ad6a-33b818f2df3a\n"
+         "java -cp /usr/share/jenkins/agent.jar hudson.remoting.jnlp.Main -headless -url http://jenkins:8080/ -workDir /home/jenkins/agent 85e4f6ef7949f21e44c9fdef093fa8bd4cca96c0e7d780afe1d2c3b4a5f60718 build-x7k2p\n"
+         "net use Z: \\\\fs01\\share P@ssw0rd_Shopv2 /user:CORP\\svc_ci\n"
+         "#0 Connector.php(70): PDO->__construct('mysql:host=mysq...', 'shop', 'Shop2023!ay', Array)\n",
+         ("1ecf3684-8d82-4ecb-ad6a-33b818f2df3a", "85e4f6ef7949f21e44c9fdef093fa8bd4cca96c0e7d780afe1d2c3b4a5f60718", "P@ssw0rd_Shopv2", "Shop2023!ay")),
+    Case("url-credentials", '10.244.1.1 - - [14/Nov/2023:21:13:03 +0000] "GET /accounts/reset/MjQ/86b79u-64b6b29143b987719af5c24c1b2ac853/ HTTP/1.1" 200 2150\n'
+         "container &Container{Name:installer,Env:[]EnvVar{EnvVar{Name:SMTP_LOGIN,Value:alerts@example.com:monday5-Prod-t7,ValueFrom:nil,},},}\n",
+         ("86b79u-64b6b29143b987719af5c24c1b2ac853", "monday5-Prod-t7")),
 ]
 
 KEPT = [
+    # (round 11) masks, sizes, references and names that look like secrets
+    "HikariPool-1 - dataSourceProperties............{password=<masked>}",
+    "java.sql.SQLException: Access denied for user 'shop'@'10.244.1.7' (using password: YES)",
+    "Engine(postgresql+psycopg2://shop:***@postgres.data.svc/shop)",
+    " .> transport:   amqp://guest:**@rabbitmq.data.svc:5672//",
+    '{"level":30,"msg":"token refreshed","expiresIn":3600,"tokenType":"Bearer"}',
+    "  password:  16 bytes",
+    "      clientSecret: $dex.github.clientSecret",
+    'level=info msg="trying next host" error="pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"',
+    "  existingSecret: shop-db-credentials",
+    "  passwordKey: postgres-password",
+    "spring.security.user.password=${ADMIN_PASSWORD}",
+    "openssl passwd -salt xyz -stdin",
+    "UPDATE users SET hash = crypt($2, gen_salt('bf')) WHERE email = $1",
+    "Nov 14 22:10:13 node-a sshd[4413]: Invalid user oracle from 203.0.113.9 port 51124",
+    "Nov 14 22:10:13 node-a sshd[4413]: Connection closed by invalid user user123 203.0.113.9 port 51124 [preauth]",
+    "the secret id is invalid",
+    "cache.key=1211ebdaf1d3b8327ae3b09573d6057e",
+    "Cache:Key=products",
+    'user_id="12345" user_name="bob" logged in',
+    "metrics { tokens = 5 }",
+    "GET /api/v1/verify/namespaces/default HTTP/1.1",
     # (round 10) Helm's checksum/secret annotation (a hash); Calico's annotation names, on every Calico node
     '"checksum/secret":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"',
     '{"projectcalico.org/IPv4VXLANTunnelAddr":"10.244.1.0","projectcalico.org/IPv4IPIPTunnelAddr":"10.1.2.3"}',
