@@ -936,6 +936,11 @@ def _tar_members(
             else:
                 orphan = skipped
             continue
+        # a member that is not read is still skipped over, in a stream by reading its bytes: one whose header claims more
+        # than the input may hold (2^80 bytes, a PAX size) ends the walk before tarfile tries to skip it (it never would)
+        if (ti.isreg() or ti.type not in tarfile.SUPPORTED_TYPES) and walk.total_bytes + ti.size > walk.limits.max_total_bytes:
+            yield Problem(_shorten(ti.name), f"the input holds more than {walk.limits.max_total_bytes} bytes: the rest is not read")
+            return False
         name = safe_name(ti.name)
         if orphan is not None:
             yield Problem(rel(name) if name else ti.name, f"member whose name or attributes come in {orphan}: not read")

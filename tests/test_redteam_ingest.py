@@ -225,9 +225,14 @@ def _size_header(name: str, size: int | None, pax_size: str | None = None) -> by
 
 @pytest.mark.parametrize("size,pax", [(2**80, None), (2**40, None), (None, str(10**30))], ids=["base256-2^80", "base256-2^40", "pax-10^30"])
 @pytest.mark.parametrize("compress", [True, False], ids=["gz", "tar"])
-def test_a_member_claiming_more_than_the_input_may_hold_ends_the_walk(tmp_path: Path, size: int | None, pax: str | None, compress: bool) -> None:
+@pytest.mark.parametrize("name", ["notes/huge.log", "../../huge.log", "/etc/huge.log", "notes/a.log", "notes/" + "h" * 5000],
+                         ids=["read", "climbing", "absolute", "duplicate", "long-name"])
+def test_a_member_claiming_more_than_the_input_may_hold_ends_the_walk(tmp_path: Path, size: int | None, pax: str | None, compress: bool,
+                                                                       name: str) -> None:  # fmt: skip
     """tar skips a member it does not read by reading past its data: a header claiming 2^80 bytes kept the ingest
-    spinning for good (2^66 empty reads). Such a member now ends the walk, with a problem; what came before is read."""
+    spinning for good (2^66 empty reads). Such a member now ends the walk, with a problem; what came before is read.
+    Also when the member is one the walk skips for its name (climbing, absolute, a duplicate, too long: the red team's
+    round of 2026-12-08 found those still spinning)."""
     line = b"2024-03-01T12:00:00Z note\n"
 
     def good(name: str) -> bytes:
@@ -235,13 +240,19 @@ def test_a_member_claiming_more_than_the_input_may_hold_ends_the_walk(tmp_path: 
         ti.size, ti.mtime = len(line), 1_700_000_000
         return ti.tobuf(tarfile.USTAR_FORMAT) + line + b"\0" * (-len(line) % 512)
 
-    raw = good("notes/a.log") + _size_header("notes/huge.log", size, pax) + good("notes/b.log") + b"\0" * 1024
+    if len(name) > 100:  # (a GNU long name before the header: the name is longer than a header holds)
+        long = tarfile.TarInfo(name)
+        long.mtime = 1_700_000_000
+        head = long.tobuf(tarfile.GNU_FORMAT)[:-512]
+    else:
+        head = b""
+    raw = good("notes/a.log") + head + _size_header(name[:100], size, pax) + good("notes/b.log") + b"\0" * 1024
     path = tmp_path / ("odd.tar.gz" if compress else "odd.tar")
     path.write_bytes(gzip.compress(raw) if compress else raw)
     r = kubesnap_ingest(tmp_path / "db.duckdb", [path], "--node", "w1")  # the test's own timeout bounds it
     assert r.code == 1
-    assert [p[1] for p in r.problems() if p[0].endswith("huge.log")], r.problems()
     assert any("the rest is not read" in p[1] for p in r.problems()), r.problems()
+    assert r.q("SELECT count(*) FROM members WHERE path LIKE '%a.log'") == [(1,)]
 
 
 def _zip(path: Path, members: dict[str, bytes], method: int = 8) -> Path:
