@@ -316,7 +316,7 @@ def check_catalog(path: Path, con: duckdb.DuckDBPyConnection, got: Catalog | Non
     # hands: every verb that showed it failed (a margin of a year at each end, for time zones)
     cols = _time_columns()
     found = con.execute("SELECT " + ", ".join(  # one statement: each a look at the columns' zone maps, 0.05 s on a 5 GiB site
-        f"EXISTS (SELECT 1 FROM main.{t} WHERE {c} < TIMESTAMPTZ '0002-01-01 00:00:00+00' OR {c} >= TIMESTAMPTZ '9999-01-01 00:00:00+00')"
+        f"EXISTS (SELECT 1 FROM main.{t} WHERE {c} < TIMESTAMPTZ '{FIRST_TIME.isoformat()}' OR {c} >= TIMESTAMPTZ '{END_TIME.isoformat()}')"
         for t, c in cols)).fetchall()[0]  # fmt: skip
     for (table, col), bad in zip(cols, found, strict=True):
         if bad:
@@ -336,6 +336,24 @@ def _in_range(values: list[Any], ddb: str) -> list[Any]:
     manifest's 2^31) is unknown (None): its row is kept."""
     bits = 31 if ddb == "INTEGER" else 63
     return [v if v is None or not isinstance(v, int) or -(2**bits) <= v < 2**bits else None for v in values]
+
+
+FIRST_TIME = datetime(2, 1, 1, tzinfo=UTC)  # the times a database of Kubesnap holds: from the year 2 to before 9999 (_check)
+END_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _times(values: list[Any]) -> list[Any]:
+    """Times a TIMESTAMPTZ column of ours holds (naive ones taken as UTC); one outside FIRST_TIME..END_TIME is unknown
+    (None), its row kept: a certificate's notAfter of 9999-12-31 (RFC 5280's "no expiration") once made the whole database
+    unreadable to every verb, which refuse such a time as the mark of a file written by other hands."""
+    out = []
+    for v in values:
+        if v is not None:
+            v = v if v.tzinfo else v.replace(tzinfo=UTC)
+            if not FIRST_TIME <= v < END_TIME:
+                v = None
+        out.append(v)
+    return out
 
 
 class Store:
@@ -450,7 +468,7 @@ class Store:
             if ddb == "JSON":
                 values = [None if v is None else json.dumps(v, default=_json_default, ensure_ascii=False) for v in values]
             elif ddb == "TIMESTAMPTZ":
-                values = [None if v is None else (v if v.tzinfo else v.replace(tzinfo=UTC)) for v in values]
+                values = _times(values)
             elif ddb in ("BIGINT", "INTEGER"):
                 # a hostile capture can print any number (a 20-digit pid): beyond the column's bits it is unknown, the row is kept
                 values = _in_range(values, ddb)
@@ -470,7 +488,7 @@ class Store:
             values = [r[c] for r in rows]
             t = types_.get(c, "VARCHAR")
             if t == "TIMESTAMPTZ":
-                arrays.append(pa.array([None if v is None else (v if v.tzinfo else v.replace(tzinfo=UTC)) for v in values], pa.timestamp("us", tz="UTC")))
+                arrays.append(pa.array(_times(values), pa.timestamp("us", tz="UTC")))
             elif t == "VARCHAR[]":
                 arrays.append(pa.array(values, pa.list_(pa.string())))
             elif t in ("INTEGER", "BIGINT"):

@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -483,3 +484,19 @@ def test_a_time_no_date_can_hold_is_refused_in_one_line(when: str, good_db: Path
         res = CliRunner().invoke(main, argv)
         assert res.exit_code == 2, (argv, res.output)
         assert "snapshots.collected_at holds a time no date can hold" in res.stderr and res.stderr.count("\n") == 1, res.stderr
+
+
+@pytest.mark.parametrize("when", [datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)], ids=["9999", "year-1"])
+def test_a_time_no_database_of_ours_holds_is_stored_as_unknown(tmp_path: Path, when: datetime) -> None:
+    """A certificate's notAfter of 9999-12-31T23:59:59Z (RFC 5280's "no well-defined expiration") was stored as read, and
+    every verb then refused the whole database as one written by other hands (a time from 9999 on): found by the red team
+    of 2026-12-08. Such a time is unknown (NULL), its row kept, the database readable."""
+    from analyzer.models import Certificate
+    from analyzer.store import Store
+
+    db = tmp_path / "k.duckdb"
+    with Store(db) as st:
+        st.insert_records("s1", "n1", "files/etc/kubernetes/pki/ca.crt",
+                          [Certificate(path="/etc/kubernetes/pki/ca.crt", index=0, not_before=datetime(2024, 1, 1, tzinfo=UTC), not_after=when)])
+    with Store(db, read_only=True) as st:  # (refused before: "not a Kubesnap database: certificates.not_after ...")
+        assert st.con.execute("SELECT path, not_before IS NOT NULL, not_after FROM v_certificates").fetchall() == [("/etc/kubernetes/pki/ca.crt", True, None)]
