@@ -8,14 +8,18 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
+from analyzer import sanitize
+
 COLORS = {"pod": "#2f7ed8", "runtime": "#8c6d31", "host-service": "#2ca02c", "host": "#999999"}
 
 
 def _t(s: object, limit: int = 80) -> str:
+    """A text of the picture: cut to `limit` characters, then every control, bidi and invisible character shown as an
+    escape (as everywhere in the report: a right-to-left override would reverse what a name says), then HTML-escaped."""
     text = str(s)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return str(escape(text))
+    return str(escape(sanitize.cell(text)))
 
 
 @dataclass
@@ -83,7 +87,7 @@ def bars(items: Sequence[tuple[str, int, str]], unit: str = "B", limit: int = 30
     for i, (label, value, anchor) in enumerate(items):
         y = 5 + i * h
         w = max(1, int(520 * value / top))
-        link_open = f'<a href="#{escape(anchor)}">' if anchor else ""
+        link_open = f'<a href="#{escape(sanitize.cell(anchor))}">' if anchor else ""
         link_close = "</a>" if anchor else ""
         out.append(f'{link_open}<text x="0" y="{y + 13}" class="t">{_t(label, 76)}</text>{link_close}')
         out.append(f'<rect x="{label_w}" y="{y + 2}" width="{w}" height="14" fill="#2f7ed8"/>')

@@ -169,7 +169,8 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pod.labels = {"app": XSS["script"], "tier": XSS["img"]}
     pod.annotations = {"note": XSS["close"], "svg": XSS["svg"]}
     c = pod.containers[0]
-    c.procs[0].args = "/app/server --name=" + XSS["img"] + " --title=" + XSS["script"]
+    # (and in the pictures: the process tree shows a process's command line, a timeline its pod's name)
+    c.procs[0].args = "/app/server --file=" + XSS["bidi"] + "\x1b[2J\x07 --name=" + XSS["img"] + " --title=" + XSS["script"]
     c.logs[0] += [LogLine(NOW - 5 + i, "stdout", v) for i, v in enumerate(XSS.values())]
     n.journal.append(JournalLine(NOW - 60, "kubelet", "kubelet", 800, "E1114 21:59:00.000000     800 x.go:1] " + XSS["close"]))
     root, bin_dir = build_node(site, n, tmp / "node")
@@ -189,7 +190,7 @@ def test_payloads_render_as_text_and_never_run(hostile_db: Path, tmp_path: Path,
         assert v not in html  # never verbatim
     # the override, raw nowhere: its visible escape instead (one backslash in the page's text, two in JSON text)
     source = html + (unpacked(html) if large else "")
-    assert "\u202e" not in source
+    assert "\u202e" not in source and "\x1b" not in source and "\x07" not in source
     assert re.search(r"invoice-\\{1,2}u202egpj\.exe", source) or (large and "invoice-" not in source)  # (a large page may not carry it)
     if large:
         # the pod chains are in the packed data (gzip, base64): there as they were, for the page to draw as text
