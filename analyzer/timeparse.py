@@ -92,7 +92,7 @@ def before(ref: datetime, seconds: float) -> datetime | None:
 
 def parse_ago(text: str | None) -> int | None:
     """Seconds ago from crictl's go-units form: '44 hours ago', 'About an hour ago', 'Less than a second ago'."""
-    if not text:
+    if not text or len(text) > 64:
         return None
     s = text.strip().lower().removesuffix(" ago")
     if s.startswith("less than a"):
@@ -105,7 +105,10 @@ def parse_ago(text: str | None) -> int | None:
 
 
 def parse_etime(etime: str) -> int | None:
-    """ps ELAPSED as seconds: etimes (`1234`) or etime (`[[dd-]hh:]mm:ss`)."""
+    """ps ELAPSED as seconds: etimes (`1234`) or etime (`[[dd-]hh:]mm:ss`); a hostile run of digits (5000 of them, which
+    Python refuses to read) is none."""
+    if len(etime) > 40:
+        return None
     m = re.fullmatch(r"(?:(\d+)-)?(\d+(?::\d+){0,2})", etime)
     if not m:
         return None
@@ -118,7 +121,7 @@ def parse_etime(etime: str) -> int | None:
 
 def parse_kube_age(text: str | None) -> int | None:
     """Seconds from kubectl's age format: 2d10h, 21h, 5m30s, 3y45d, 75s."""
-    if not text:
+    if not text or len(text) > 40:
         return None
     m = re.fullmatch(r"(?:(\d+)y)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", text.strip())
     if not m or not any(m.groups()):

@@ -166,3 +166,18 @@ def test_ps_m_thread_rows_are_no_problem() -> None:
     ctx = ParseContext("ps_auxwwwm", text.encode())
     recs = [r for r in ps.parse(ctx) if isinstance(r, Process)]
     assert [(r.pid, r.command) for r in recs] == [(1, "/sbin/init splash"), (4242, "/usr/bin/containerd")] and ctx.problems == []
+
+
+def test_a_number_python_refuses_to_read_costs_its_row_not_the_listing() -> None:
+    """A hostile 5000-digit pid, RSS or elapsed time (Python refuses to read more than 4300 digits) made the whole ps.txt
+    fail, every process of the node lost (the red team of 2026-12-08): that value is unknown (beyond any column: stored
+    as NULL, as a 20-digit one is), the rows are read."""
+    big = "9" * 5000
+    text = ("  PID  PPID USER     STARTED                      ELAPSED STAT   RSS    VSZ COMMAND\n"
+            "    1     0 root     Mon Mar  4 10:00:00 2024     100 Ss   11908 167744 /sbin/init\n"
+            f"{big}     1 root     Mon Mar  4 10:00:00 2024     100 Ss   11908 167744 /bin/evil\n"
+            f"  700     1 root     Mon Mar  4 10:00:00 2024     {big} Ss   {big} 1 /usr/bin/containerd\n")  # fmt: skip
+    ctx = ParseContext("processes/ps.txt", text.encode())
+    recs = [r for r in ps.parse(ctx) if isinstance(r, Process)]
+    assert [(r.pid, r.rss_kb, r.elapsed_s) for r in recs] == [(1, 11908, 100), (ps.BEYOND, 11908, 100), (700, ps.BEYOND, None)]
+    assert ctx.problems == []

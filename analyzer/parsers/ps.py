@@ -133,6 +133,15 @@ def _forest(cmd: str) -> tuple[int, str]:
     return 0, cmd.lstrip() if cmd[:1] == " " and cmd.strip() and re.fullmatch(r" *", cmd[: len(cmd) - len(cmd.lstrip())]) else cmd
 
 
+BEYOND = 2**64  # a number of more digits than any column holds: the store keeps it as unknown, as any beyond 64 bits
+
+
+def _num(digits: str) -> int:
+    """A column's digits as a number; a hostile run of them (5000 digits: Python refuses to read more than 4300, and the
+    whole listing was lost) is BEYOND, which the row keeps as unknown."""
+    return int(digits) if len(digits) <= 40 else BEYOND
+
+
 @source("ps", sniff=_sniff)
 def parse(ctx: ParseContext) -> Iterable[Record]:
     """ps output: fixed format, -ef, aux/auxf, axf, BusyBox, systemctl status CGroup trees and systemd-cgls (with each process's cgroup)"""
@@ -182,8 +191,8 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
             continue
         g = m.groupdict()
         depth, cmd = _forest(g["cmd"])
-        pid = int(g["pid"])
-        ppid = int(g["ppid"]) if g.get("ppid") else None
+        pid = _num(g["pid"])
+        ppid = _num(g["ppid"]) if g.get("ppid") else None
         inferred = False
         if ppid is None and fmt in ("ps-aux", "ps-axf"):
             while stack and stack[-1][0] >= depth:
@@ -204,8 +213,8 @@ def parse(ctx: ParseContext) -> Iterable[Record]:
             start_text=re.sub(r"\s+", " ", g["start"]) if g.get("start") else None,
             elapsed_s=parse_etime(g["elapsed"]) if g.get("elapsed") else None,
             stat=g.get("stat"),
-            rss_kb=int(g["rss"]) if g.get("rss") else None,
-            vsz_kb=int(g["vsz"]) if g.get("vsz") and g["vsz"].isdecimal() else None,
+            rss_kb=_num(g["rss"]) if g.get("rss") else None,
+            vsz_kb=_num(g["vsz"]) if g.get("vsz") and g["vsz"].isdecimal() else None,
             cpu_time=g.get("time"),
             tty=g.get("tty"),
             command=cmd,
@@ -243,12 +252,13 @@ def _systemd_tree(ctx: ParseContext, lines: list[str]) -> Iterable[Record]:
             continue
         while units and units[-1][0] >= col:
             units.pop()
+        spid = _num(m.group("pid"))
         if units:
-            yield cgroup_line(int(m.group("pid")), 0, None, "/" + "/".join(u for _, u in units if u), i + 1)
+            yield cgroup_line(spid, 0, None, "/" + "/".join(u for _, u in units if u), i + 1)
         cmd = m.group("cmd")
         yield Process(
             source="systemctl-status",
-            pid=int(m.group("pid")),
+            pid=spid,
             command=cmd,
             truncated=bool(cut and len(ln) >= cut) or cmd.endswith((">", "…", "...")),
             line=i + 1,
