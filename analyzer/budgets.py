@@ -24,8 +24,29 @@ MAX_YAML_NODES = 2_000_000
 DEPTH_CHUNK = 1 << 20  # bytes of JSON counted at once: the counting's arrays are a few times this
 
 
+# What Python's JSON reader builds for a text, counted before it reads it: an object costs about three times what a
+# list does and a list twice what a scalar does (an empty dict is 64 bytes, a small one 180, a string 50-60). 128 MiB of
+# {"items":[{},{},...]} took 6.7 GB before this budget; within it, a document costs at most some 1.5 GB. Real dumps are
+# under it up to the 256 MiB member cap: kubectl's indented JSON is about 0.035 units a byte (a troubleshoot bundle's CRDs,
+# 1.1 MB: 39,548 units), so 9 M units at 256 MiB; compact JSON of pods is about 0.14 a byte (12.5 MB: 1.7 M units).
+MAX_JSON_COST = 12_000_000
+
+
 class TooDeep(ValueError):
     """A value nested deeper than MAX_DEPTH."""
+
+
+class TooBig(ValueError):
+    """A JSON text that would build more values than MAX_JSON_COST allows."""
+
+
+def json_too_big(text: str, limit: int = MAX_JSON_COST) -> bool:
+    """Whether reading JSON text would build more than `limit` units of values (objects 3, lists 2, the values a comma
+    separates 1), counted at C speed without parsing; commas and brackets inside strings count too (a bound, not a
+    measure)."""
+    if len(text) * 3 <= limit:  # (no text that short can: at most one object per character)
+        return False
+    return 3 * text.count("{") + 2 * text.count("[") + text.count(",") > limit
 
 
 def json_too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
@@ -88,6 +109,8 @@ def bounded_json(text: str) -> Any:
     any JSON error), found before Python's recursive reader could raise RecursionError."""
     if json_too_deep(text):
         raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels: not read")
+    if json_too_big(text):
+        raise TooBig(f"JSON of more values than its budget ({MAX_JSON_COST} units: objects 3, lists 2, others 1): not read")
     return json.loads(text, parse_int=json_int)
 
 

@@ -414,3 +414,21 @@ def test_deep_troubleshoot_error_file_is_reported_not_a_crash() -> None:
     ing = Ing()
     assert _errors(ing, m, m.path, None) == ("parsed", 0)  # type: ignore[arg-type]
     assert ing.problems and all(p[1] == "troubleshoot" for p in ing.problems)
+
+
+def test_json_of_too_many_values_is_refused_before_it_is_read() -> None:
+    """128 MiB of {"items":[{},{},...]} made Python build 42 M dicts, 6.7 GB (the red team of 2026-12-08): a text whose
+    values would cost more than MAX_JSON_COST units is refused, counted at C speed; a real dump of the same size is read."""
+    from analyzer.budgets import MAX_JSON_COST, TooBig, bounded_json, json_too_big
+    from analyzer.errors import ParseError
+    from analyzer.parsers import json_values
+
+    wide = '{"items":[' + "{}," * (MAX_JSON_COST // 4) + "{}]}"
+    assert json_too_big(wide)
+    with pytest.raises(TooBig):
+        bounded_json(wide)
+    with pytest.raises(ParseError, match="more values than its budget"):
+        list(json_values(wide))
+    pod = '{"metadata":{"name":"web-%d","namespace":"shop","labels":{"app":"web"}},"status":{"phase":"Running","podIP":"10.0.0.%d"}}'
+    real = '{"items":[' + ",".join(pod % (i, i % 250) for i in range(100_000)) + "]}"  # 12.5 MB, 1.7 M units
+    assert not json_too_big(real) and len(bounded_json(real)["items"]) == 100_000

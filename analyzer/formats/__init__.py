@@ -665,10 +665,10 @@ KIND_KEY = re.compile(r'"kind"\s*:\s*"([A-Za-z]{1,64})"')
 def salvage_list(text: str, start: int = 0) -> dict[str, Any] | None:
     """The complete items of a JSON list document cut short or broken part-way (a truncated download):
     {"kind": <the list's kind when it comes before its items>, "items": [...]}; None when no item array starts."""
-    from analyzer.budgets import json_too_deep
+    from analyzer.budgets import json_too_big, json_too_deep
 
     m = ITEMS_KEY.search(text, start, start + 65536)
-    if m is None or json_too_deep(text[: 1 << 26]):
+    if m is None or json_too_deep(text[: 1 << 26]) or json_too_big(text):
         return None
     km = KIND_KEY.search(text, start, m.start())
     dec = json.JSONDecoder()

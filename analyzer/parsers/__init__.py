@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
-from analyzer.budgets import MAX_DEPTH, YAMLBudgetError, json_int, json_too_deep, yaml_documents
+from analyzer.budgets import (
+    MAX_DEPTH,
+    MAX_JSON_COST,
+    YAMLBudgetError,
+    json_int,
+    json_too_big,
+    json_too_deep,
+    yaml_documents,
+)
 from analyzer.errors import ParseError, SkipSource
 
 if TYPE_CHECKING:
@@ -45,6 +53,8 @@ def json_values(text: str) -> Iterator[Any]:
     several ids before crictl 1.26, a batch per call). Raises ParseError on broken JSON."""
     if json_too_deep(text):
         raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels: not read")
+    if json_too_big(text):
+        raise ParseError(f"JSON of more values than its budget ({MAX_JSON_COST} units: objects 3, lists 2, others 1): not read")
     dec = json.JSONDecoder(parse_int=json_int)
     i = 0
     n = len(text)
