@@ -199,6 +199,29 @@ if _CParser is not None:
 BoundedLoader: type[CBoundedLoader] | type[PyBoundedLoader] = CBoundedLoader if _CParser is not None else PyBoundedLoader
 
 
+def _timestamp(loader: SafeConstructor, node: yaml.Node) -> Any:
+    """A YAML time; one PyYAML cannot make (!!timestamp 99999-01-01 raised an AttributeError that reached the analyst as
+    the member's problem) is a YAML error that says what and where."""
+    try:
+        return SafeConstructor.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except (AttributeError, ValueError, OverflowError, TypeError) as e:
+        raise yaml.constructor.ConstructorError(None, None, f"not a time: {str(node.value)[:40]!r}", node.start_mark) from e
+
+
+def _int(loader: SafeConstructor, node: yaml.Node) -> Any:
+    """A YAML integer; one of more digits than Python reads (a hostile 100,000-digit number lost its whole manifest) is
+    kept as its text."""
+    try:
+        return SafeConstructor.construct_yaml_int(loader, node)  # type: ignore[arg-type]
+    except ValueError:
+        return str(node.value)
+
+
+for _cls in (PyBoundedLoader, *((CBoundedLoader,) if _CParser is not None else ())):
+    _cls.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+    _cls.add_constructor("tag:yaml.org,2002:int", _int)
+
+
 def yaml_documents(text: str, loader_class: type[CBoundedLoader] | type[PyBoundedLoader] | None = None) -> list[Any]:
     """Every non-empty document of a YAML text, within the budgets (YAMLBudgetError otherwise)."""
     loader = (loader_class or BoundedLoader)(text)

@@ -432,3 +432,17 @@ def test_json_of_too_many_values_is_refused_before_it_is_read() -> None:
     pod = '{"metadata":{"name":"web-%d","namespace":"shop","labels":{"app":"web"}},"status":{"phase":"Running","podIP":"10.0.0.%d"}}'
     real = '{"items":[' + ",".join(pod % (i, i % 250) for i in range(100_000)) + "]}"  # 12.5 MB, 1.7 M units
     assert not json_too_big(real) and len(bounded_json(real)["items"]) == 100_000
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_a_yaml_time_or_number_python_cannot_make_is_no_crash(loader: type[CBoundedLoader] | type[PyBoundedLoader]) -> None:
+    """!!timestamp 99999-01-01 raised PyYAML's AttributeError (shown to the analyst as the member's problem), and a
+    100,000-digit integer (more than Python reads) lost its whole manifest (the red team of 2026-12-08): the first is a
+    YAML error that says what and where, the second is kept as its text and the rest of the document is read."""
+    import yaml
+
+    with pytest.raises(yaml.YAMLError, match="not a time: '99999-01-01'"):
+        yaml_documents("spec:\n  when: !!timestamp 99999-01-01\n", loader)
+    big = "9" * 100_000
+    (doc,) = yaml_documents(f"spec:\n  replicas: {big}\n  paused: 3\n", loader)
+    assert doc == {"spec": {"replicas": big, "paused": 3}}
