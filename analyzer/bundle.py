@@ -66,6 +66,7 @@ class InputProblem(Exception):
 
 
 # what reading a member's bytes can raise on a damaged archive (the reader reports it as the member's problem)
+XZ_MEMLIMIT = 256 * 1024 * 1024  # what an xz stream's decoder may allocate (its dictionary): xz -9e needs 65 MiB
 MEMBER_READ_ERRORS = (OSError, EOFError, ValueError, tarfile.TarError, zlib.error, zipfile.BadZipFile, NotImplementedError, lzma.LZMAError)
 
 
@@ -306,7 +307,9 @@ class _Inflater:
         if self.kind == "bzip2":
             return bz2.BZ2Decompressor()
         if self.kind == "xz":
-            return lzma.LZMADecompressor()
+            # (an xz stream declares the dictionary its decoder allocates, up to 4 GiB: over XZ_MEMLIMIT it is an LZMAError,
+            # "Memory usage limit reached", that names the input, not a MemoryError; xz -9 needs 65 MiB)
+            return lzma.LZMADecompressor(memlimit=XZ_MEMLIMIT)
         return None
 
     def step(self) -> bytes | None:

@@ -568,3 +568,28 @@ def test_small_files_read_in_one_pass_give_the_lines_a_stream_gives(tmp_path: Pa
             rows.append((files, lines))
     assert rows[0] == rows[1]
     assert rows[0][1], "lines were read"
+
+
+def test_an_xz_stream_declaring_a_huge_dictionary_is_refused_by_name(tmp_path: Path) -> None:
+    """An xz stream declares the dictionary its decoder allocates (up to 4 GiB): one declaring 3 GiB ended an ingest under
+    a memory limit with "internal error: MemoryError", naming no input (the red team of 2026-12-08). Over XZ_MEMLIMIT it
+    is the input's problem, said by name."""
+    import lzma
+    import struct
+    import zlib as _zlib
+
+    ti = tarfile.TarInfo("notes/a.log")
+    line = b"2024-03-01T12:00:00Z note\n"
+    ti.size, ti.mtime = len(line), 1_700_000_000
+    raw = ti.tobuf(tarfile.USTAR_FORMAT) + line + b"\0" * (-len(line) % 512) + b"\0" * 1024
+    x = bytearray(lzma.compress(raw, format=lzma.FORMAT_XZ, filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 1 << 20}]))
+    size = (x[12] + 1) * 4  # the block header, after the 12-byte stream header: its LZMA2 filter's dictionary byte
+    blk = x[12 : 12 + size]
+    blk[blk.find(b"\x21\x01") + 2] = 39  # 3 GiB
+    blk[-4:] = struct.pack("<I", _zlib.crc32(bytes(blk[:-4])) & 0xFFFFFFFF)
+    x[12 : 12 + size] = blk
+    path = tmp_path / "huge-dict.tar.xz"
+    path.write_bytes(bytes(x))
+    r = kubesnap_ingest(tmp_path / "db.duckdb", [path], "--node", "w1")
+    assert r.code == 3, (r.code, r.stderr)
+    assert "huge-dict.tar.xz" in r.stderr and "Memory usage limit" in r.stderr and "Traceback" not in r.stderr
