@@ -119,6 +119,8 @@ def stored_json(text: str) -> Any:
     ingest allows is refused (TooDeep) before it is parsed (Python's JSON reader recurses)."""
     if json_too_deep(text):
         raise TooDeep(f"a stored JSON value nested deeper than {MAX_DEPTH} levels: not read")
+    if json_too_big(text):
+        raise TooBig(f"a stored JSON value of more values than its budget ({MAX_JSON_COST} units): not read")
     return json.loads(text, parse_int=json_int)
 
 

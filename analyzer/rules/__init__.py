@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 from pydantic import BaseModel, Field
 
-from analyzer.budgets import TooDeep
+from analyzer.budgets import TooBig, TooDeep
 
 SEVERITIES = ("info", "warn", "fail")
 
@@ -126,7 +126,7 @@ def run_rules(con: duckdb.DuckDBPyConnection, site: str, thresholds: Thresholds 
         try:
             for f in r.check(ctx):
                 out.append((r, f))
-        except (duckdb.Error, TooDeep) as e:  # a database someone else wrote
+        except (duckdb.Error, TooDeep, TooBig) as e:  # a database someone else wrote
             out.append((r, Finding(rule=r.id, severity="info", message=f"the rule could not run on this database: {str(e).splitlines()[0]}")))
     return out
 

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from analyzer import budgets
-from analyzer.budgets import TooDeep
+from analyzer.budgets import TooBig, TooDeep
 from analyzer.errors import DatabaseError, NotFound, UsageError
 from analyzer.store import Store
 from analyzer.timeparse import before, parse_duration_s, parse_time
@@ -120,7 +120,7 @@ def stored_json(text: str) -> Any:
     ingest allows is refused before it is parsed (Python's JSON reader recurses)."""
     try:
         return budgets.stored_json(text)
-    except TooDeep as e:
+    except (TooDeep, TooBig) as e:
         raise DatabaseError(str(e)) from e
 
 
