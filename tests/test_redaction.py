@@ -652,6 +652,10 @@ CASES: list[Case] = [
          "net use Z: \\\\fs01\\share P@ssw0rd_Shopv2 /user:CORP\\svc_ci\n"
          "#0 Connector.php(70): PDO->__construct('mysql:host=mysq...', 'shop', 'Shop2023!ay', Array)\n",
          ("1ecf3684-8d82-4ecb-ad6a-33b818f2df3a", "85e4f6ef7949f21e44c9fdef093fa8bd4cca96c0e7d780afe1d2c3b4a5f60718", "P@ssw0rd_Shopv2", "Shop2023!ay")),
+    # describe's Command: list, one argument a line, in a CI job's log (a CRI prefix before each) and in a journal
+    Case("tool-password", "2023-11-14T21:26:35.176985741Z stdout F     Command:\n2023-11-14T21:26:35.176985741Z stdout F       mysql\n"
+         "2023-11-14T21:26:35.176985741Z stdout F       -uroot\n2023-11-14T21:26:35.176985741Z stdout F       -pWelcome@685p5\n"
+         "Nov 14 22:10:19 node-a app[1]:       mysql\nNov 14 22:10:19 node-a app[1]:       -pWelcome@686p6\n", ("Welcome@685p5", "Welcome@686p6")),
     Case("url-credentials", '10.244.1.1 - - [14/Nov/2023:21:13:03 +0000] "GET /accounts/reset/MjQ/86b79u-64b6b29143b987719af5c24c1b2ac853/ HTTP/1.1" 200 2150\n'
          "container &Container{Name:installer,Env:[]EnvVar{EnvVar{Name:SMTP_LOGIN,Value:alerts@example.com:monday5-Prod-t7,ValueFrom:nil,},},}\n",
          ("86b79u-64b6b29143b987719af5c24c1b2ac853", "monday5-Prod-t7")),
