@@ -1835,7 +1835,8 @@ function plain(v, key,   l) {
   if (index(v, M) == 1 || v == "\"\"" || v == "''" || v == "{}" || v == "[]") return 1
   if (key ~ /pwd$/ && v ~ /^\/[A-Za-z0-9._\/-]*$/) return 1
   # kubectl describe secret's sizes (password:  16 bytes); a reference to another setting, Argo CD's $dex.github.clientSecret
-  if (l ~ /^[0-9]+ bytes$/ || v ~ /^\$[a-z][A-Za-z0-9_-]*([.:][A-Za-z0-9_-]+)+$/) return 1
+  # and $argocd-secret:oidc.clientSecret (names: no digit, which a password written so would hold)
+  if (l ~ /^[0-9]+ bytes$/ || v ~ /^\$[a-z][A-Za-z_-]*([.:][A-Za-z_-]+)+$/) return 1
   # a Helm chart's name of a key in a Secret (passwordKey: postgres-password, existingSecretPasswordKey: password)
   if (key ~ /(password|passwd|token|secret|user|username|credentials?)key$/ && v ~ /^[a-z][a-z._-]*[a-z]$/) return 1
   # etcd's --auth-token mode (simple, jwt,pub-key=...) and --initial-cluster-token (the cluster's name)

@@ -636,6 +636,8 @@ CASES: list[Case] = [
     Case("secret-field", "config: main.Config{User:\"app\", Password:[]uint8{0x61, 0x75, 0x74, 0x75}, Host:\"db\"}\n[{rabbit, [{default_user, <<\"admin\">>}, {default_pass, <<\"Winter2023!zv\">>}]}].\n"
          "2023-11-14T21:25:58.626988411Z stdout F config/shop/db_password:Welcome@9042q\n",
          ("0x61, 0x75", "Winter2023!zv", "Welcome@9042q")),
+    # (a password that starts with $ and holds a dot is no reference to a setting: a reference's names hold no digit)
+    Case("secret-field", "password: $uperS3cret.2024\n", ("$uperS3cret.2024",), f"password: {M}\n"),
     Case("secret-field", '"GET /graphql?variables=%7B%22email%22%3A%22ops%40example.com%22%2C%22password%22%3A%22Kafka2024%21ik%22%7D HTTP/1.1" 200\n', ("Kafka2024%21ik",)),
     # the words for password, token and key of more languages, with a word that qualifies them, or "of user X"
     Case("password-prose", "Contraseña temporal: Changeme@517rh\nA senha do usuário admin é Admin2023!5c\nНовый пароль пользователя admin: admin7-Prod-x5\n"
@@ -670,6 +672,7 @@ KEPT = [
     '{"level":30,"msg":"token refreshed","expiresIn":3600,"tokenType":"Bearer"}',
     "  password:  16 bytes",
     "      clientSecret: $dex.github.clientSecret",
+    "  clientSecret: $argocd-secret:oidc.keycloak.clientSecret",
     'level=info msg="trying next host" error="pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"',
     "  existingSecret: shop-db-credentials",
     "  passwordKey: postgres-password",
