@@ -1860,7 +1860,7 @@ function structural(ks,   w, a) {
   w = substr(S, a, ks - a)
   if (w ~ /^[ \t]*$/ && a == 1) return 1
   # curl -v's request and response headers (> X-Api-Key: X), a header after an escaped line end (an HTTP dump in a JSON string)
-  if (ks > CO && substr(S, CO + 1, ks - CO - 1) ~ /^[ \t]*[<>][ \t]+$/ || w ~ /\\[nr]$/) return 1
+  if (ks > CO && ks - CO <= 16 && substr(S, CO + 1, ks - CO - 1) ~ /^[ \t]*[<>][ \t]+$/ || w ~ /\\[nr]$/) return 1
   if (w ~ /[]{,[(;|"'][ \t]*$/ || w ~ /:[ \t]+$/ || w ~ /(^|[ \t])-[ \t]+$/ || w ~ /(stdout|stderr) [FP] [ \t]*$/ || (a == 1 && ks > CO && substr(S, CO + 1, ks - CO - 1) ~ /^[ \t]*$/) || w ~ /\]:[ \t]*$/) return 1
   if (w ~ /^[ \t]*$/) return 1
   return 0
@@ -1990,10 +1990,10 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
   if (a ~ /^key[ \t]*[:=]$/) {
     # a key named just "key": a secret only with a value that looks like a key (ceph's key = AQ...==)
     # (a dotted property's api.key, license.key: algolia.api.key=X, -Ddd.api.key=X)
-    if (p > 1 && substr(L, p - 1, 1) ~ /[a-z0-9_.-]/ && !(substr(L, p - 1, 1) == "." && substr(L, 1, p - 1) ~ /(^|[^a-z0-9])(api|access|secret|private|license|licence|signing|encryption|master|app|client|auth)[.]$/)) return
+    if (p > 1 && substr(L, p - 1, 1) ~ /[a-z0-9_.-]/ && !(substr(L, p - 1, 1) == "." && substr(L, p > 64 ? p - 64 : 1, p > 64 ? 64 : p - 1) ~ /(^|[^a-z0-9])(api|access|secret|private|license|licence|signing|encryption|master|app|client|auth)[.]$/)) return
     v = p + alen; while (substr(S, v, 1) ~ /[ \t"']/) v++
     # .NET's configuration path of a signing key (Jwt:Key=X in GetDebugView's dump, Jwt__Key=X): any value
-    if (substr(L, 1, p - 1) ~ /(^|[^a-z0-9])(jwt|jwtbearer|signing|encryption|security|token)[a-z0-9]*(:|__)$/) { e = uend(v, -1); if (e > v && !plain(substr(S, v, e - v), "key")) edit(v, e, "secret-field"); return }
+    if (substr(L, p > 64 ? p - 64 : 1, p > 64 ? 64 : p - 1) ~ /(^|[^a-z0-9])(jwt|jwtbearer|signing|encryption|security|token)[a-z0-9]*(:|__)$/) { e = uend(v, -1); if (e > v && !plain(substr(S, v, e - v), "key")) edit(v, e, "secret-field"); return }
     e = end_std64(v)
     # (or 32 hex digits and more: an API key, Datadog's under api:, an AES key)
     if (e - v >= 16 && substr(S, v, e - v) ~ /[0-9]/ && substr(S, v, e - v) ~ /[A-Z]/ && substr(S, v, e - v) ~ /[a-z]/ || e - v >= 32 && substr(S, v, e - v) ~ /^[0-9A-Fa-f]+$/) edit(v, e, "secret-field")
@@ -2043,7 +2043,7 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     return
   }
   # SQL's SET PASSWORD [FOR 'app'@'%'] = 'X' (MySQL's general log, a migration's output)
-  if (substr(L, ks, ke - ks) == "password" && substr(L, 1, ks - 1) ~ /(^|[ \t;])set[ \t]+$/ && match(substr(L, ke, 256), /^([ \t]+for[ \t]+[^ \t=]+)?[ \t]*=[ \t]*n?['"]/)) {
+  if (substr(L, ks, ke - ks) == "password" && substr(L, ks > 64 ? ks - 64 : 1, ks > 64 ? 64 : ks - 1) ~ /(^|[ \t;])set[ \t]+$/ && match(substr(L, ke, 256), /^([ \t]+for[ \t]+[^ \t=]+)?[ \t]*=[ \t]*n?['"]/)) {
     v = ke + RLENGTH; e = (substr(S, v - 1, 1) == "'") ? sq_end(v) : closeq(v, 0)
     if (e > v && !plain(substr(S, v, e - v), "password")) edit(v, e, "secret-field")
     return
@@ -2056,7 +2056,7 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     return
   }
   # Redis Sentinel's sentinel auth-pass MASTER X (sentinel.conf): the word after the master's name
-  if (substr(L, ks, ke - ks) == "auth-pass" && substr(L, 1, ks - 1) ~ /(^|[ \t])sentinel[ \t]+$/ && match(substr(S, ke, 256), /^[ \t]+[^ \t]+[ \t]+/)) {
+  if (substr(L, ks, ke - ks) == "auth-pass" && substr(L, ks > 64 ? ks - 64 : 1, ks > 64 ? 64 : ks - 1) ~ /(^|[ \t])sentinel[ \t]+$/ && match(substr(S, ke, 256), /^[ \t]+[^ \t]+[ \t]+/)) {
     v = ke + RLENGTH; e = uend(v, -1); if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-field")
     return
   }
@@ -2150,7 +2150,7 @@ function keyword(p, alen, a,   ke, c, w, ks, key, kq, rest, sep, v, isflag, t, l
     t = substr(rest, RLENGTH + 1, 1)
     if (sep == "=" && (t == "=" || t == ">" || substr(rest, 1, 1) == "!")) return
     # consul kv get -recurse: config/app/db_password:X (a key's path, then its value to the line's end)
-    if (sep == ":" && !kq && ks > CO + 1 && substr(S, ks - 1, 1) == "/" && substr(S, CO + 1, ks - CO - 1) ~ /^[A-Za-z0-9_.-]+(\057[A-Za-z0-9_.-]+)*\057$/) {
+    if (sep == ":" && !kq && ks > CO + 1 && ks - CO <= 512 && substr(S, ks - 1, 1) == "/" && substr(S, CO + 1, ks - CO - 1) ~ /^[A-Za-z0-9_.-]+(\057[A-Za-z0-9_.-]+)*\057$/) {
       v = ke + RLENGTH; e = length(S) + 1; while (e > v && substr(S, e - 1, 1) ~ /[ \t]/) e--
       if (e > v && !plain(substr(S, v, e - v), key)) edit(v, e, "secret-field")
       return
@@ -2552,7 +2552,7 @@ function tool(p, a,   b, w, v, e, c) {
   # the arguments on the next lines: a JSON array one per line, a list one per line (a YAML command: list, describe's
   # Command: and Args:) with the tool alone on its line, a command continued with a backslash
   if (w ~ /^(admin|dump|sh)?\\*"[ \t]*,?[ \t]*$/) { need("full"); TOOLCTX = TOOL; CTXK = "j"; CTXL = "" }
-  else if (w ~ /^(admin|dump|sh)?["']?[ \t]*$/ && p > VO && substr(L, VO + 1, p - VO - 1) ~ /^[ \t]*(- )?["']?$/) { need("full"); TOOLCTX = TOOL; CTXK = (substr(L, VO + 1, p - VO - 1) ~ /-/) ? "y" : "l"; CTXI = vindent(); CTXL = "" }
+  else if (w ~ /^(admin|dump|sh)?["']?[ \t]*$/ && p > VO && p - VO <= 256 && substr(L, VO + 1, p - VO - 1) ~ /^[ \t]*(- )?["']?$/) { need("full"); TOOLCTX = TOOL; CTXK = (substr(L, VO + 1, p - VO - 1) ~ /-/) ? "y" : "l"; CTXI = vindent(); CTXL = "" }
   else if (S ~ /[ \t]\\[ \t]*$/) { need("full"); TOOLCTX = TOOL; CTXK = "c"; CTXL = substr(L, p, 512) }
 }
 # htpasswd -b[c] FILE USER PASSWORD, htpasswd -nb USER PASSWORD: the password argument
