@@ -707,6 +707,11 @@ def _iter_zip(f: IO[bytes], label: str, walk: Walk, depth: int) -> Iterator[tupl
             if zi.flag_bits & 0x1:
                 yield Problem(where, "encrypted: not read")
                 continue
+            # (zipfile's LZMA decoder allocates the dictionary the member declares, up to 4 GiB, with no memory limit, as
+            # an xz stream's once did: such members are not read; deflate, bzip2 and stored ones are)
+            if zi.compress_type == zipfile.ZIP_LZMA:
+                yield Problem(where, "compressed with LZMA, which Kubesnap does not read in a zip: extract it with unzip or 7z first")
+                continue
             try:
                 if stat.S_ISLNK(mode):
                     target = zf.read(zi).decode("utf-8", "replace") if zi.file_size <= 4096 else ""

@@ -593,3 +593,19 @@ def test_an_xz_stream_declaring_a_huge_dictionary_is_refused_by_name(tmp_path: P
     r = kubesnap_ingest(tmp_path / "db.duckdb", [path], "--node", "w1")
     assert r.code == 3, (r.code, r.stderr)
     assert "huge-dict.tar.xz" in r.stderr and "Memory usage limit" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_zip_member_compressed_with_lzma_is_not_read_and_said_so(tmp_path: Path) -> None:
+    """zipfile's LZMA decoder allocates the dictionary a member declares (up to 4 GiB) with no memory limit: such a
+    member is the zip's problem, by name, and the deflated members beside it are read."""
+    import zipfile
+
+    line = b"2024-03-01T12:00:00Z note\n"
+    path = tmp_path / "mixed.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("notes/a.log", line, compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("notes/b.log", line, compress_type=zipfile.ZIP_LZMA)
+    r = kubesnap_ingest(tmp_path / "db.duckdb", [path], "--node", "w1")
+    assert r.code == 1, r.stderr
+    assert any(p[0].endswith("notes/b.log") and "compressed with LZMA" in p[1] for p in r.problems()), r.problems()
+    assert r.q("SELECT count(*) FROM members WHERE path LIKE '%a.log'") == [(1,)]
