@@ -40,6 +40,9 @@ class TooBig(ValueError):
     """A JSON text that would build more values than MAX_JSON_COST allows."""
 
 
+TOO_BIG = f"JSON of more values than its budget ({MAX_JSON_COST} units: objects 3, lists 2, others 1): not read"
+
+
 def json_too_big(text: str, limit: int = MAX_JSON_COST) -> bool:
     """Whether reading JSON text would build more than `limit` units of values (objects 3, lists 2, the values a comma
     separates 1), counted at C speed without parsing; commas and brackets inside strings count too (a bound, not a
@@ -110,7 +113,7 @@ def bounded_json(text: str) -> Any:
     if json_too_deep(text):
         raise TooDeep(f"JSON nested deeper than {MAX_DEPTH} levels: not read")
     if json_too_big(text):
-        raise TooBig(f"JSON of more values than its budget ({MAX_JSON_COST} units: objects 3, lists 2, others 1): not read")
+        raise TooBig(TOO_BIG)
     return json.loads(text, parse_int=json_int)
 
 
@@ -120,7 +123,7 @@ def stored_json(text: str) -> Any:
     if json_too_deep(text):
         raise TooDeep(f"a stored JSON value nested deeper than {MAX_DEPTH} levels: not read")
     if json_too_big(text):
-        raise TooBig(f"a stored JSON value of more values than its budget ({MAX_JSON_COST} units): not read")
+        raise TooBig(f"a stored value: {TOO_BIG}")
     return json.loads(text, parse_int=json_int)
 
 

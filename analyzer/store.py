@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from analyzer.errors import AnalyzerError, DatabaseError, DatabaseInUse
 from analyzer.models import ALL_RECORDS, FIXED_RECORDS, STORED, CommonColumns, Record, Row, Sql, Stored
+from analyzer.timeparse import LAST_YEAR
 
 if TYPE_CHECKING:  # pyarrow (with numpy) is imported by the writes that need it: a reader starts without it
     import pyarrow as pa
@@ -338,8 +339,8 @@ def _in_range(values: list[Any], ddb: str) -> list[Any]:
     return [v if v is None or not isinstance(v, int) or -(2**bits) <= v < 2**bits else None for v in values]
 
 
-FIRST_TIME = datetime(2, 1, 1, tzinfo=UTC)  # the times a database of Kubesnap holds: from the year 2 to before 9999 (_check)
-END_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+FIRST_TIME = datetime(2, 1, 1, tzinfo=UTC)  # the times a database of Kubesnap holds: from the year 2 to before LAST_YEAR (_check)
+END_TIME = datetime(LAST_YEAR, 1, 1, tzinfo=UTC)
 
 
 def _times(values: list[Any]) -> list[Any]:

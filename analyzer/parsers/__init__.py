@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from analyzer.budgets import (
     MAX_DEPTH,
-    MAX_JSON_COST,
+    TOO_BIG,
     YAMLBudgetError,
     json_int,
     json_too_big,
@@ -54,7 +54,7 @@ def json_values(text: str) -> Iterator[Any]:
     if json_too_deep(text):
         raise ParseError(f"JSON nested deeper than {MAX_DEPTH} levels: not read")
     if json_too_big(text):
-        raise ParseError(f"JSON of more values than its budget ({MAX_JSON_COST} units: objects 3, lists 2, others 1): not read")
+        raise ParseError(TOO_BIG)
     dec = json.JSONDecoder(parse_int=json_int)
     i = 0
     n = len(text)
